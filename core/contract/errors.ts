@@ -1,0 +1,63 @@
+// Typed errors with Alibaba-style codes (DESIGN.md section 3). They cross every boundary
+// (worker, IPC, HTTP, CLI) as plain data { Code, Message } and never carry a stack or key material.
+
+export const ERROR_CODES = {
+  InvalidParameter: 400,
+  MissingParameter: 400,
+  'Forbidden.KeyNotFound': 404,
+  'Forbidden.AliasNotFound': 404,
+  'Forbidden.NoPermission': 403,
+  'Rejected.Disabled': 409,
+  'Rejected.PendingDeletion': 409,
+  AliasAlreadyExists: 400,
+  'Vault.Locked': 503,
+  'Vault.KeychainUnavailable': 503,
+  'Vault.Corrupt': 500,
+  InternalFailure: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface WireError {
+  readonly Code: ErrorCode;
+  readonly Message: string;
+}
+
+export class KmsError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'KmsError';
+    this.code = code;
+  }
+
+  get httpStatus(): number {
+    return ERROR_CODES[this.code];
+  }
+
+  toWire(): WireError {
+    return { Code: this.code, Message: this.message };
+  }
+}
+
+export function invalidParameter(parameter: string, reason: string): KmsError {
+  return new KmsError('InvalidParameter', `${parameter}: ${reason}`);
+}
+
+export function missingParameter(parameter: string): KmsError {
+  return new KmsError('MissingParameter', `${parameter} is required`);
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
+
+/**
+ * Turns anything thrown into a KmsError. A KmsError passes through; anything else is a bug,
+ * reported as InternalFailure without its message (which may hold detail not meant for callers).
+ */
+export function toKmsError(error: unknown): KmsError {
+  if (error instanceof KmsError) return error;
+  return new KmsError('InternalFailure', 'internal failure; see the log for detail');
+}

@@ -1,0 +1,36 @@
+// The three elliptic curves of the contract as @noble/curves point types, used to parse and
+// validate every public point (on-curve, not infinity) the same way. P-256 and secp256k1 come
+// from noble; SM2's recommended curve (GB/T 32918.5-2017) is built from its published constants.
+import { p256 } from '@noble/curves/nist.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { weierstrass, type WeierstrassPoint, type WeierstrassPointCons } from '@noble/curves/abstract/weierstrass.js';
+
+export type CurveName = 'P-256' | 'secp256k1' | 'SM2';
+
+export const Sm2Point: WeierstrassPointCons<bigint> = weierstrass({
+  p: 0xfffffffeffffffffffffffffffffffffffffffff00000000ffffffffffffffffn,
+  n: 0xfffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123n,
+  h: 1n,
+  a: 0xfffffffeffffffffffffffffffffffffffffffff00000000fffffffffffffffcn,
+  b: 0x28e9fa9e9d9f5e344d5a9e4bcf6509a7f39789f515ab8f92ddbcbd414d940e93n,
+  Gx: 0x32c4ae2c1f1981195f9904466a39c9948fe30bbff2660be1715a4589334c74c7n,
+  Gy: 0xbc3736a2f4f6779c59bdcee36b692153d0a9877cc62a474002df32e52139f0a0n,
+});
+
+export const CURVE_POINTS: Readonly<Record<CurveName, WeierstrassPointCons<bigint>>> = {
+  'P-256': p256.Point,
+  secp256k1: secp256k1.Point,
+  SM2: Sm2Point,
+};
+
+export type CurvePoint = WeierstrassPoint<bigint>;
+
+/** Group order n of a curve. */
+export function curveOrder(curve: CurveName): bigint {
+  return CURVE_POINTS[curve].Fn.ORDER;
+}
+
+/** Field prime p of a curve. */
+export function curvePrime(curve: CurveName): bigint {
+  return CURVE_POINTS[curve].Fp.ORDER;
+}

@@ -1,0 +1,115 @@
+// Strict DER for the wire formats: ECDSA/SM2 signatures and GM/T 0009 SM2 ciphertext.
+// Parsing is done by @peculiar/asn1-schema; strictness comes from re-encoding what was parsed and
+// requiring the same bytes back (as BoringSSL does), plus minimal non-negative INTEGER checks,
+// which re-encoding cannot see because the library keeps INTEGER bytes as given.
+import {
+  AsnIntegerArrayBufferConverter,
+  AsnParser,
+  AsnProp,
+  AsnPropTypes,
+  AsnSerializer,
+  AsnType,
+  AsnTypeTypes,
+} from '@peculiar/asn1-schema';
+import { ECDSASigValue } from '@peculiar/asn1-ecc';
+import { bytesToNumberBE, equalBytes, numberToVarBytesBE } from '@noble/curves/utils.js';
+import { invalidParameter } from '../contract/errors.ts';
+
+type AsnClass<T> = new () => T;
+
+/** Parses `bytes` as DER of `type`, refusing BER, trailing bytes and anything non-canonical. */
+export function parseStrictDer<T>(bytes: Uint8Array, type: AsnClass<T>, what: string, parameter: string): T {
+  let parsed: T;
+  try {
+    parsed = AsnParser.parse(bytes, type);
+  } catch {
+    throw invalidParameter(parameter, `is not a DER-encoded ${what}`);
+  }
+  let again: Uint8Array;
+  try {
+    again = new Uint8Array(AsnSerializer.serialize(parsed));
+  } catch {
+    throw invalidParameter(parameter, `is not a DER-encoded ${what}`);
+  }
+  if (!equalBytes(again, bytes)) {
+    throw invalidParameter(parameter, `${what} is not canonical DER (trailing bytes, indefinite or non-minimal lengths)`);
+  }
+  return parsed;
+}
+
+export function serializeDer(value: object): Uint8Array {
+  return new Uint8Array(AsnSerializer.serialize(value));
+}
+
+/** A DER INTEGER's content octets as a non-negative bigint; minimal encoding required. */
+export function derUnsigned(content: ArrayBuffer, field: string, parameter: string): bigint {
+  const b = new Uint8Array(content);
+  if (b.length === 0) throw invalidParameter(parameter, `${field} is an empty INTEGER`);
+  if ((b[0]! & 0x80) !== 0) throw invalidParameter(parameter, `${field} is negative`);
+  if (b.length > 1 && b[0] === 0 && (b[1]! & 0x80) === 0) {
+    throw invalidParameter(parameter, `${field} has a non-minimal INTEGER encoding`);
+  }
+  return bytesToNumberBE(b);
+}
+
+/** Content octets of the minimal DER INTEGER for a non-negative bigint. */
+export function derInteger(n: bigint): ArrayBuffer {
+  if (n < 0n) throw new RangeError('negative');
+  const raw = n === 0n ? new Uint8Array([0]) : numberToVarBytesBE(n);
+  const out = (raw[0]! & 0x80) !== 0 ? new Uint8Array([0, ...raw]) : raw;
+  return out.slice().buffer;
+}
+
+export interface RsPair {
+  readonly r: bigint;
+  readonly s: bigint;
+}
+
+/** DER SEQUENCE { r INTEGER, s INTEGER } (ECDSA and SM2DSA). Range checks belong to the caller. */
+export function decodeRsSignature(der: Uint8Array, parameter = 'Signature'): RsPair {
+  const sig = parseStrictDer(der, ECDSASigValue, 'signature SEQUENCE { r INTEGER, s INTEGER }', parameter);
+  return { r: derUnsigned(sig.r, 'r', parameter), s: derUnsigned(sig.s, 's', parameter) };
+}
+
+export function encodeRsSignature({ r, s }: RsPair): Uint8Array {
+  return serializeDer(new ECDSASigValue({ r: derInteger(r), s: derInteger(s) }));
+}
+
+/** GM/T 0009 SM2 ciphertext: SEQUENCE { x INTEGER, y INTEGER, C3 OCTET STRING, C2 OCTET STRING }. */
+export class Sm2CipherValue {
+  x: ArrayBuffer = new ArrayBuffer(0);
+  y: ArrayBuffer = new ArrayBuffer(0);
+  hash: ArrayBuffer = new ArrayBuffer(0);
+  cipherText: ArrayBuffer = new ArrayBuffer(0);
+}
+AsnType({ type: AsnTypeTypes.Sequence })(Sm2CipherValue);
+AsnProp({ type: AsnPropTypes.Integer, converter: AsnIntegerArrayBufferConverter })(Sm2CipherValue.prototype, 'x');
+AsnProp({ type: AsnPropTypes.Integer, converter: AsnIntegerArrayBufferConverter })(Sm2CipherValue.prototype, 'y');
+AsnProp({ type: AsnPropTypes.OctetString })(Sm2CipherValue.prototype, 'hash');
+AsnProp({ type: AsnPropTypes.OctetString })(Sm2CipherValue.prototype, 'cipherText');
+
+export interface Sm2Ciphertext {
+  readonly x: bigint;
+  readonly y: bigint;
+  readonly c3: Uint8Array;
+  readonly c2: Uint8Array;
+}
+
+export function decodeSm2Ciphertext(der: Uint8Array, parameter = 'CiphertextBlob'): Sm2Ciphertext {
+  const v = parseStrictDer(der, Sm2CipherValue, 'SM2 ciphertext SEQUENCE { x, y, C3, C2 }', parameter);
+  return {
+    x: derUnsigned(v.x, 'x', parameter),
+    y: derUnsigned(v.y, 'y', parameter),
+    c3: new Uint8Array(v.hash),
+    c2: new Uint8Array(v.cipherText),
+  };
+}
+
+export function encodeSm2Ciphertext(c: Sm2Ciphertext): Uint8Array {
+  const v = new Sm2CipherValue();
+  v.x = derInteger(c.x);
+  v.y = derInteger(c.y);
+  v.hash = c.c3.slice().buffer;
+  v.cipherText = c.c2.slice().buffer;
+  return serializeDer(v);
+}

@@ -1,0 +1,119 @@
+// ECDSA over P-256 and secp256k1 with @noble/curves v2, on a precomputed 32-byte Digest.
+// noble's defaults do not fit the KMS contract and are overridden on every call:
+// prehash (would hash the digest again) is off; lowS is off for verification (OpenSSL and the
+// KMS accept both halves of s); signatures are hedged (RFC 6979 plus fresh randomness).
+import { p256 } from '@noble/curves/nist.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import type { ECDSA } from '@noble/curves/abstract/weierstrass.js';
+import { numberToBytesBE } from '@noble/curves/utils.js';
+import { KmsError } from '../contract/errors.ts';
+import type { EncryptionAlgorithm, KeySpec, SigningAlgorithm } from '../contract/specs.ts';
+import type { CurveName, CurvePoint } from './curves.ts';
+import { curveOrder } from './curves.ts';
+import { decodeRsSignature, encodeRsSignature, type RsPair } from './der.ts';
+import { encodeEcPkcs8, encodeEcSpki, type EcPrivateMaterial } from './ec-encoding.ts';
+import { createDigester, type Digester } from './hash.ts';
+import type { PrivateKey, PublicKey } from './keys.ts';
+
+type EcdsaCurve = 'P-256' | 'secp256k1';
+const ECDSA_CURVES: Readonly<Record<EcdsaCurve, ECDSA>> = { 'P-256': p256, secp256k1 };
+const SPEC_OF: Readonly<Record<EcdsaCurve, KeySpec>> = { 'P-256': 'EC_P256', secp256k1: 'EC_P256K' };
+
+export function isEcdsaCurve(curve: CurveName): curve is EcdsaCurve {
+  return curve === 'P-256' || curve === 'secp256k1';
+}
+
+function inScalarRange(curve: CurveName, { r, s }: RsPair): boolean {
+  const n = curveOrder(curve);
+  return r >= 1n && r < n && s >= 1n && s < n;
+}
+
+export class EcdsaPublicKey implements PublicKey {
+  readonly spec: KeySpec;
+  readonly spki: Uint8Array;
+  readonly curve: EcdsaCurve;
+  private readonly pointBytes: Uint8Array;
+
+  constructor(curve: EcdsaCurve, point: CurvePoint) {
+    this.curve = curve;
+    this.spec = SPEC_OF[curve];
+    this.pointBytes = point.toBytes(false);
+    this.spki = encodeEcSpki(curve, point);
+  }
+
+  /** Verifies r, s already decoded; out-of-range values are simply invalid. */
+  verifyRs(digest: Uint8Array, rs: RsPair): boolean {
+    if (!inScalarRange(this.curve, rs)) return false;
+    const compact = new Uint8Array(64);
+    compact.set(numberToBytesBE(rs.r, 32));
+    compact.set(numberToBytesBE(rs.s, 32), 32);
+    try {
+      return ECDSA_CURVES[this.curve].verify(compact, digest, this.pointBytes, { prehash: false, lowS: false, format: 'compact' });
+    } catch {
+      return false;
+    }
+  }
+
+  verifyDigest(algorithm: SigningAlgorithm, digest: Uint8Array, signature: Uint8Array): boolean {
+    if (algorithm !== 'ECDSA_SHA_256') throw new KmsError('InternalFailure', `${algorithm} reached the ECDSA engine`);
+    return this.verifyRs(digest, decodeRsSignature(signature));
+  }
+
+  encrypt(algorithm: EncryptionAlgorithm): Uint8Array {
+    throw new KmsError('InternalFailure', `${algorithm} reached the ECDSA engine`);
+  }
+
+  messageDigester(): Digester {
+    return createDigester('SHA-256');
+  }
+}
+
+export class EcdsaPrivateKey implements PrivateKey {
+  readonly spec: KeySpec;
+  readonly publicKey: EcdsaPublicKey;
+  private readonly scalar: Uint8Array;
+  private wiped = false;
+
+  constructor(material: EcPrivateMaterial & { curve: EcdsaCurve }) {
+    this.scalar = material.scalar;
+    this.publicKey = new EcdsaPublicKey(material.curve, material.point);
+    this.spec = this.publicKey.spec;
+  }
+
+  static generate(curve: EcdsaCurve): EcdsaPrivateKey {
+    const impl = ECDSA_CURVES[curve];
+    const scalar = impl.utils.randomSecretKey();
+    return new EcdsaPrivateKey({ curve, scalar, point: impl.Point.fromBytes(impl.getPublicKey(scalar, false)) });
+  }
+
+  private get live(): Uint8Array {
+    if (this.wiped) throw new KmsError('Vault.Locked', 'this private key has been wiped');
+    return this.scalar;
+  }
+
+  signDigest(algorithm: SigningAlgorithm, digest: Uint8Array): Uint8Array {
+    if (algorithm !== 'ECDSA_SHA_256') throw new KmsError('InternalFailure', `${algorithm} reached the ECDSA engine`);
+    const compact = ECDSA_CURVES[this.publicKey.curve].sign(digest, this.live, {
+      prehash: false,
+      lowS: true,
+      extraEntropy: true,
+      format: 'compact',
+    });
+    const sig = ECDSA_CURVES[this.publicKey.curve].Signature.fromBytes(compact, 'compact');
+    return encodeRsSignature({ r: sig.r, s: sig.s });
+  }
+
+  decrypt(algorithm: EncryptionAlgorithm): Uint8Array {
+    throw new KmsError('InternalFailure', `${algorithm} reached the ECDSA engine`);
+  }
+
+  exportPkcs8(): Uint8Array {
+    const curve = this.publicKey.curve;
+    return encodeEcPkcs8(curve, this.live, ECDSA_CURVES[curve].Point.fromBytes(ECDSA_CURVES[curve].getPublicKey(this.live, false)));
+  }
+
+  wipe(): void {
+    this.scalar.fill(0);
+    this.wiped = true;
+  }
+}

@@ -1,0 +1,169 @@
+// The crypto engine's entry points: every check of the contract (algorithm valid for the spec,
+// digest length, plaintext limit, key encodings) happens here, once, before a family's key class
+// is reached. Runtime: Node (and Electron's main process / key worker).
+import { KmsError, invalidParameter } from '../contract/errors.ts';
+import {
+  ALGORITHM_TABLE,
+  DIGEST_LENGTH,
+  KEY_SPEC_TABLE,
+  isEncryptionAlgorithm,
+  isKeySpec,
+  isSigningAlgorithm,
+  maxPlaintextBytes,
+  type Algorithm,
+  type EncryptionAlgorithm,
+  type KeySpec,
+  type KeyUsage,
+  type SigningAlgorithm,
+} from '../contract/specs.ts';
+import { curveOfAlgorithm, parseEcPkcs8, parsePoint, parseSpki } from './ec-encoding.ts';
+import { EcdsaPrivateKey, EcdsaPublicKey, isEcdsaCurve } from './ecdsa.ts';
+import type { PrivateKey, PublicKey } from './keys.ts';
+import { OID } from './oids.ts';
+import { decodePem, encodePem, isPem } from './pem.ts';
+import { RsaPrivateKey, RsaPublicKey } from './rsa.ts';
+import { Sm2PrivateKey, Sm2PublicKey } from './sm2.ts';
+import { AsnParser } from '@peculiar/asn1-schema';
+import { PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
+
+export type { PrivateKey, PublicKey } from './keys.ts';
+
+/** Refuses an algorithm the spec (or the key's usage, when given) does not allow, naming the valid ones. */
+export function assertAlgorithmFor(spec: KeySpec, algorithm: unknown, usage?: KeyUsage, parameter = 'Algorithm'): Algorithm {
+  const usages: KeyUsage[] = usage ? [usage] : ['SIGN/VERIFY', 'ENCRYPT/DECRYPT'];
+  const valid = usages.flatMap((u) => KEY_SPEC_TABLE[spec].algorithms[u]);
+  if (typeof algorithm !== 'string' || !valid.includes(algorithm as Algorithm)) {
+    const shown = typeof algorithm === 'string' ? algorithm : typeof algorithm;
+    const where = usage ? `${spec} keys with usage ${usage}` : `${spec} keys`;
+    throw invalidParameter(parameter, `${shown} is not valid for ${where}; valid: ${valid.join(', ') || 'none'}`);
+  }
+  return algorithm as Algorithm;
+}
+
+function signingAlgorithm(spec: KeySpec, algorithm: unknown): SigningAlgorithm {
+  const alg = assertAlgorithmFor(spec, algorithm, 'SIGN/VERIFY');
+  if (!isSigningAlgorithm(alg)) throw new KmsError('InternalFailure', 'specs table inconsistent');
+  return alg;
+}
+
+function encryptionAlgorithm(spec: KeySpec, algorithm: unknown): EncryptionAlgorithm {
+  const alg = assertAlgorithmFor(spec, algorithm, 'ENCRYPT/DECRYPT');
+  if (!isEncryptionAlgorithm(alg)) throw new KmsError('InternalFailure', 'specs table inconsistent');
+  return alg;
+}
+
+function assertDigest(digest: Uint8Array, algorithm: SigningAlgorithm): void {
+  if (digest.length !== DIGEST_LENGTH) {
+    const hash = ALGORITHM_TABLE[algorithm].hash;
+    throw invalidParameter('Digest', `must be the ${DIGEST_LENGTH}-byte ${hash} digest for ${algorithm}, got ${digest.length} bytes`);
+  }
+}
+
+export async function generateKey(spec: KeySpec): Promise<PrivateKey> {
+  if (!isKeySpec(spec)) throw invalidParameter('KeySpec', `${String(spec)} is not a supported key spec`);
+  const info = KEY_SPEC_TABLE[spec];
+  if (info.family === 'RSA') return RsaPrivateKey.generate(spec);
+  if (info.family === 'SM2') return Sm2PrivateKey.generate();
+  if (info.curve && isEcdsaCurve(info.curve)) return EcdsaPrivateKey.generate(info.curve);
+  throw new KmsError('InternalFailure', `no generator for ${spec}`);
+}
+
+export function signDigest(key: PrivateKey, algorithm: unknown, digest: Uint8Array): Uint8Array {
+  const alg = signingAlgorithm(key.spec, algorithm);
+  assertDigest(digest, alg);
+  return key.signDigest(alg, digest);
+}
+
+/** true when valid, false when not; InvalidParameter when the signature or digest is malformed. */
+export function verifyDigest(key: PublicKey, algorithm: unknown, digest: Uint8Array, signature: Uint8Array): boolean {
+  const alg = signingAlgorithm(key.spec, algorithm);
+  assertDigest(digest, alg);
+  if (signature.length === 0) throw invalidParameter('Value', 'signature is empty');
+  return key.verifyDigest(alg, digest, signature);
+}
+
+export function encrypt(key: PublicKey, algorithm: unknown, plaintext: Uint8Array): Uint8Array {
+  const alg = encryptionAlgorithm(key.spec, algorithm);
+  const limit = maxPlaintextBytes(key.spec, alg);
+  if (plaintext.length === 0) throw invalidParameter('Plaintext', 'is empty');
+  if (plaintext.length > limit) {
+    throw invalidParameter('Plaintext', `is ${plaintext.length} bytes; ${key.spec} with ${alg} takes at most ${limit} bytes`);
+  }
+  return key.encrypt(alg, plaintext);
+}
+
+export function decrypt(key: PrivateKey, algorithm: unknown, ciphertext: Uint8Array): Uint8Array {
+  const alg = encryptionAlgorithm(key.spec, algorithm);
+  if (ciphertext.length === 0) throw invalidParameter('CiphertextBlob', 'is empty');
+  return key.decrypt(alg, ciphertext);
+}
+
+/** Digest of a whole message (streamed), as AsymmetricSign expects it for this key and algorithm. */
+export async function digestMessage(
+  key: PublicKey,
+  algorithm: unknown,
+  message: Uint8Array | AsyncIterable<Uint8Array>,
+  onProgress?: (bytes: number) => void,
+): Promise<Uint8Array> {
+  const alg = signingAlgorithm(key.spec, algorithm);
+  const digester = key.messageDigester(alg);
+  if (message instanceof Uint8Array) {
+    digester.update(message);
+    onProgress?.(message.length);
+  } else {
+    let total = 0;
+    for await (const chunk of message) {
+      digester.update(chunk);
+      total += chunk.length;
+      onProgress?.(total);
+    }
+  }
+  return digester.digest();
+}
+
+/** A public key from SubjectPublicKeyInfo, PEM ("PUBLIC KEY") or DER; the spec is read from it. */
+export function importPublicKey(data: Uint8Array | string, parameter = 'PublicKey'): PublicKey {
+  const der = isPem(data)
+    ? decodePem(typeof data === 'string' ? data : new TextDecoder().decode(data), 'PUBLIC KEY', parameter)
+    : typeof data === 'string'
+      ? (() => {
+          throw invalidParameter(parameter, 'must be PEM text or DER bytes');
+        })()
+      : data;
+  const spki = parseSpki(der, parameter);
+  if (spki.algorithm.algorithm === OID.rsaEncryption) return RsaPublicKey.fromSpki(der, parameter);
+  const curve = curveOfAlgorithm(spki.algorithm, parameter);
+  const point = parsePoint(curve, new Uint8Array(spki.subjectPublicKey), parameter);
+  return curve === 'SM2' ? new Sm2PublicKey(point) : new EcdsaPublicKey(curve, point);
+}
+
+/** A private key from PKCS#8 PrivateKeyInfo DER; `spec`, when given, must match the key. */
+export function importPrivateKey(der: Uint8Array, spec?: KeySpec, parameter = 'PrivateKey'): PrivateKey {
+  let algorithm: string;
+  try {
+    algorithm = AsnParser.parse(der, PrivateKeyInfo).privateKeyAlgorithm.algorithm;
+  } catch {
+    throw invalidParameter(parameter, 'is not a DER-encoded PKCS#8 PrivateKeyInfo');
+  }
+  let key: PrivateKey;
+  if (algorithm === OID.rsaEncryption) {
+    key = RsaPrivateKey.fromPkcs8(der, parameter);
+  } else {
+    const material = parseEcPkcs8(der, parameter);
+    const { curve } = material;
+    key = curve === 'SM2' ? new Sm2PrivateKey(material) : isEcdsaCurve(curve) ? new EcdsaPrivateKey({ ...material, curve }) : unreachable();
+  }
+  if (spec !== undefined && key.spec !== spec) {
+    key.wipe();
+    throw invalidParameter(parameter, `is a ${key.spec} key, expected ${spec}`);
+  }
+  return key;
+}
+
+function unreachable(): never {
+  throw new KmsError('InternalFailure', 'unreachable');
+}
+
+export function publicKeyPem(key: PublicKey): string {
+  return encodePem(key.spki, 'PUBLIC KEY');
+}
