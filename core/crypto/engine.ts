@@ -19,6 +19,7 @@ import {
 import { curveOfAlgorithm, parseEcPkcs8, parsePoint, parseSpki } from './ec-encoding.ts';
 import { EcdsaPrivateKey, EcdsaPublicKey, isEcdsaCurve } from './ecdsa.ts';
 import type { PrivateKey, PublicKey } from './keys.ts';
+import type { Digester } from './hash.ts';
 import { OID } from './oids.ts';
 import { decodePem, encodePem, isPem } from './pem.ts';
 import { RsaPrivateKey, RsaPublicKey } from './rsa.ts';
@@ -106,7 +107,15 @@ export async function digestMessage(
   onProgress?: (bytes: number) => void,
 ): Promise<Uint8Array> {
   const alg = signingAlgorithm(key.spec, algorithm);
-  const digester = key.messageDigester(alg);
+  return feedDigester(key.messageDigester(alg), message, onProgress);
+}
+
+/** Streams `message` through `digester`, reporting the running byte count. */
+export async function feedDigester(
+  digester: Digester,
+  message: Uint8Array | AsyncIterable<Uint8Array>,
+  onProgress?: (bytes: number) => void,
+): Promise<Uint8Array> {
   if (message instanceof Uint8Array) {
     digester.update(message);
     onProgress?.(message.length);

@@ -1,0 +1,35 @@
+// A CLI command: its flags (which generate --help), and a run function that returns an exit code.
+// Exit codes: 0 success, 1 an operation's negative answer (e.g. an invalid signature), 2 usage or
+// input error. Errors go to stderr as {"Code","Message"}, the same shape every transport uses.
+import type { Writable } from 'node:stream';
+
+export interface FlagSpec {
+  readonly type: 'string' | 'boolean';
+  readonly description: string;
+  /** Placeholder shown in help, e.g. FILE. */
+  readonly value?: string;
+  readonly required?: boolean;
+}
+
+export interface CliIO {
+  readonly stdout: Writable & { isTTY?: boolean };
+  readonly stderr: Writable & { isTTY?: boolean };
+  readonly stdin: NodeJS.ReadableStream;
+  readonly cwd: string;
+}
+
+export type FlagValues = Record<string, string | boolean | undefined>;
+
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  readonly flags: Readonly<Record<string, FlagSpec>>;
+  /** Extra help text after the flag list (exit codes, examples). */
+  readonly details?: string;
+  run(flags: FlagValues, io: CliIO): Promise<number>;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_NEGATIVE = 1;
+export const EXIT_USAGE = 2;

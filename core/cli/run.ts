@@ -1,0 +1,89 @@
+// The deskkms command line: parses flags with node:util parseArgs (strict: unknown flags are
+// usage errors), prints help generated from each command's flag table, and turns every thrown
+// error into {"Code","Message"} on stderr with exit status 2.
+import { parseArgs } from 'node:util';
+import { KmsError, toKmsError } from '../contract/errors.ts';
+import { EXIT_OK, EXIT_USAGE, type CliIO, type Command } from './command.ts';
+import { digestCommand } from './commands/digest.ts';
+import { specsCommand } from './commands/specs.ts';
+import { verifyCommand } from './commands/verify.ts';
+
+export const COMMANDS: readonly Command[] = [verifyCommand, digestCommand, specsCommand];
+
+export const VERSION = '0.1.0';
+
+export function commandHelp(command: Command): string {
+  const names = Object.keys(command.flags);
+  const width = Math.max(0, ...names.map((n) => n.length + (command.flags[n]!.value?.length ?? 0) + 1));
+  const lines = names.map((name) => {
+    const flag = command.flags[name]!;
+    const left = `--${name}${flag.value ? ` ${flag.value}` : ''}`;
+    return `  ${left.padEnd(width + 3)}  ${flag.description}${flag.required ? ' (required)' : ''}`;
+  });
+  return [
+    `${command.summary}.`,
+    '',
+    `Usage: ${command.usage}`,
+    '',
+    ...(lines.length ? ['Options:', ...lines, `  ${'--help'.padEnd(width + 3)}  show this help`, ''] : []),
+    ...(command.details ? [command.details, ''] : []),
+  ].join('\n');
+}
+
+export function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'deskkms — offline-first desktop key vault (Alibaba Cloud KMS vocabulary)',
+    '',
+    'Usage: deskkms <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run "deskkms <command> --help" for the options of a command.',
+    '',
+  ].join('\n');
+}
+
+function writeError(io: CliIO, error: KmsError): void {
+  io.stderr.write(`${JSON.stringify(error.toWire())}\n`);
+}
+
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    io.stdout.write(topic ? commandHelp(topic) : mainHelp());
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (name === '--version') {
+    io.stdout.write(`${VERSION}\n`);
+    return EXIT_OK;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    writeError(io, new KmsError('InvalidParameter', `unknown command "${name}"; run "deskkms --help" for the list`));
+    return EXIT_USAGE;
+  }
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const options = Object.fromEntries(Object.entries(command.flags).map(([flag, spec]) => [flag, { type: spec.type }]));
+    ({ values } = parseArgs({ args: [...rest], options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    writeError(io, new KmsError('InvalidParameter', `${reason}; run "deskkms ${command.name} --help"`));
+    return EXIT_USAGE;
+  }
+  if (values.help === true) {
+    io.stdout.write(commandHelp(command));
+    return EXIT_OK;
+  }
+  try {
+    return await command.run(values, io);
+  } catch (error) {
+    const kmsError = toKmsError(error);
+    if (kmsError.code === 'InternalFailure') io.stderr.write(`deskkms: internal failure: ${(error as Error)?.stack ?? String(error)}\n`);
+    writeError(io, kmsError);
+    return EXIT_USAGE;
+  }
+}
