@@ -3,6 +3,7 @@
 // and a classifier that turns "call the engine" into one comparable outcome.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KmsError } from '../../core/contract/errors.ts';
 
@@ -104,7 +105,7 @@ export function loadWycheproof<G extends WycheproofGroup<WycheproofTest>>(
   groupFields: readonly string[],
   testFields: readonly string[],
 ): WycheproofFile<G> {
-  const raw: unknown = JSON.parse(readFileSync(new URL(file, new URL('../vectors/wycheproof/', import.meta.url)), 'utf8'));
+  const raw: unknown = JSON.parse(readFileSync(join(VECTOR_DIR, file), 'utf8'));
   if (!isRecord(raw)) fail(file, 'top level', 'not an object');
   if (raw['schema'] !== schema) fail(file, 'schema', `expected ${schema}, got ${String(raw['schema'])}`);
   if (typeof raw['numberOfTests'] !== 'number') fail(file, 'numberOfTests', 'missing');
