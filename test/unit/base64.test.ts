@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { decodeBase64, encodeBase64 } from '../../core/contract/base64.ts';
+import { KmsError } from '../../core/contract/errors.ts';
+
+function rejection(value: unknown): KmsError {
+  try {
+    decodeBase64(value, 'Digest');
+  } catch (error) {
+    if (error instanceof KmsError) return error;
+    throw error;
+  }
+  throw new Error(`accepted ${String(value)}`);
+}
+
+describe('strict base64', () => {
+  it('round-trips every length of bytes', () => {
+    for (let n = 0; n < 70; n++) {
+      const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 37 + n) & 0xff);
+      const text = encodeBase64(bytes);
+      expect(text).toBe(Buffer.from(bytes).toString('base64'));
+      expect(decodeBase64(text, 'Digest')).toEqual(bytes);
+    }
+  });
+
+  it.each([
+    ['missing padding', 'AAE'],
+    ['embedded whitespace', 'AAEC AwQ='],
+    ['trailing newline', 'AAECAwQ=\n'],
+    ['url-safe alphabet', 'A-_CAwQ='],
+    ['non-zero unused bits', 'QR=='],
+    ['too much padding', 'AA==='],
+    ['not a string', 42],
+  ])('refuses %s, naming the parameter', (_label, value) => {
+    const error = rejection(value);
+    expect(error.code).toBe('InvalidParameter');
+    expect(error.message).toMatch(/^Digest: /);
+  });
+});

@@ -1,0 +1,155 @@
+// The deskkms binary as a user runs it: a child process under the pinned Node, real files.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeBase64 } from '../../core/contract/base64.ts';
+import { KEY_SPECS, KEY_SPEC_TABLE, SIGNING_ALGORITHMS, type KeySpec } from '../../core/contract/specs.ts';
+import { digestMessage, generateKey, publicKeyPem, signDigest, type PrivateKey } from '../../core/crypto/engine.ts';
+import { COMMANDS } from '../../core/cli/run.ts';
+
+const BIN = resolve(import.meta.dirname, '../../core/cli/deskkms.ts');
+
+function deskkms(args: string[], input?: Uint8Array): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', maxBuffer: 16 << 20 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let dir: string;
+const keys = {} as Record<KeySpec, PrivateKey>;
+const message = new TextEncoder().encode('deskkms-1.0.0.tar.gz contents\n'.repeat(1000));
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'deskkms-cli-'));
+  writeFileSync(join(dir, 'msg.bin'), message);
+  for (const spec of KEY_SPECS) {
+    keys[spec] = await generateKey(spec);
+    writeFileSync(join(dir, `${spec}.pem`), publicKeyPem(keys[spec].publicKey));
+    writeFileSync(join(dir, `${spec}.der`), keys[spec].publicKey.spki);
+  }
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('deskkms verify', () => {
+  it('exits 0 "valid" for every spec and algorithm, from a file or a digest, PEM or DER key, raw or base64 signature', async () => {
+    for (const spec of KEY_SPECS) {
+      for (const alg of KEY_SPEC_TABLE[spec].algorithms['SIGN/VERIFY']) {
+        const digest = await digestMessage(keys[spec].publicKey, alg, message);
+        const sig = signDigest(keys[spec], alg, digest);
+        const sigFile = join(dir, `${spec}-${alg}.sig`);
+        writeFileSync(sigFile, sig);
+        const viaFile = deskkms(['verify', '--public-key', join(dir, `${spec}.pem`), '--algorithm', alg, '--in', join(dir, 'msg.bin'), '--signature-file', sigFile]);
+        expect(viaFile, `${spec} ${alg}`).toMatchObject({ status: 0, stdout: 'valid\n' });
+        const viaDigest = deskkms(['verify', '--public-key', join(dir, `${spec}.der`), '--algorithm', alg, '--digest', encodeBase64(digest), '--signature', encodeBase64(sig)]);
+        expect(viaDigest, `${spec} ${alg}`).toMatchObject({ status: 0, stdout: 'valid\n' });
+      }
+    }
+  });
+
+  it('exits 1 "invalid" for a signature over another message, or by another key', async () => {
+    const digest = await digestMessage(keys.EC_SM2.publicKey, 'SM2DSA', message);
+    const sig = signDigest(keys.EC_SM2, 'SM2DSA', digest);
+    writeFileSync(join(dir, 'other.bin'), 'something else');
+    const other = deskkms(['verify', '--public-key', join(dir, 'EC_SM2.pem'), '--algorithm', 'SM2DSA', '--in', join(dir, 'other.bin'), '--signature', encodeBase64(sig)]);
+    expect(other).toMatchObject({ status: 1, stdout: 'invalid\n' });
+    const rsaSig = signDigest(keys.RSA_3072, 'RSA_PKCS1_SHA_256', await digestMessage(keys.RSA_3072.publicKey, 'RSA_PKCS1_SHA_256', message));
+    const wrongKey = deskkms(['verify', '--public-key', join(dir, 'RSA_3072.pem'), '--algorithm', 'RSA_PSS_SHA_256', '--in', join(dir, 'msg.bin'), '--signature', encodeBase64(rsaSig)]);
+    expect(wrongKey).toMatchObject({ status: 1, stdout: 'invalid\n' });
+  });
+
+  it('exits 2 with {"Code","Message"} on stderr for bad input', () => {
+    const cases: [string[], RegExp][] = [
+      [['verify', '--algorithm', 'ECDSA_SHA_256'], /"Code":"MissingParameter".*--public-key/],
+      [['verify', '--public-key', join(dir, 'nope.pem'), '--algorithm', 'ECDSA_SHA_256', '--digest', 'AA==', '--signature', 'AA=='], /--public-key: .*nope\.pem: no such file/],
+      [['verify', '--public-key', dir, '--algorithm', 'ECDSA_SHA_256', '--digest', 'AA==', '--signature', 'AA=='], /is a directory/],
+      [['verify', '--public-key', join(dir, 'EC_P256.pem'), '--algorithm', 'SM2DSA', '--digest', encodeBase64(new Uint8Array(32)), '--signature', 'AA=='], /SM2DSA is not valid for EC_P256/],
+      [['verify', '--public-key', join(dir, 'EC_P256.pem'), '--algorithm', 'ECDSA_SHA_256', '--digest', 'not base64!', '--signature', 'AA=='], /--digest: is not valid base64/],
+      [['verify', '--public-key', join(dir, 'EC_P256.pem'), '--algorithm', 'ECDSA_SHA_256', '--digest', 'AAAA', '--signature', 'AA=='], /Digest: must be the 32-byte SHA-256 digest/],
+      [['verify', '--public-key', join(dir, 'EC_P256.pem'), '--algorithm', 'ECDSA_SHA_256', '--digest', encodeBase64(new Uint8Array(32)), '--signature', 'AAEC'], /not a DER-encoded signature/],
+      [['verify', '--public-key', join(dir, 'EC_P256.pem'), '--algorithm', 'ECDSA_SHA_256', '--in', join(dir, 'msg.bin'), '--digest', 'AA==', '--signature', 'AA=='], /exactly one of --in FILE or --digest/],
+      [['verify', '--public-key', join(dir, 'msg.bin'), '--algorithm', 'ECDSA_SHA_256', '--digest', 'AA==', '--signature', 'AA=='], /not a DER-encoded SubjectPublicKeyInfo/],
+      [['verify', '--no-such-flag'], /Unknown option '--no-such-flag'/],
+      [['frobnicate'], /unknown command "frobnicate"/],
+    ];
+    for (const [args, stderr] of cases) {
+      const r = deskkms(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      const parsed = JSON.parse(r.stderr.trim().split('\n').at(-1)!) as { Code: string; Message: string };
+      expect(Object.keys(parsed)).toEqual(['Code', 'Message']);
+      expect(JSON.stringify(parsed).replaceAll('\\"', '"')).toMatch(stderr);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack traces
+    }
+  });
+
+  it('reads the message from stdin with --in -', async () => {
+    const digest = await digestMessage(keys.EC_P256K.publicKey, 'ECDSA_SHA_256', message);
+    const sig = signDigest(keys.EC_P256K, 'ECDSA_SHA_256', digest);
+    const r = deskkms(['verify', '--public-key', join(dir, 'EC_P256K.pem'), '--algorithm', 'ECDSA_SHA_256', '--in', '-', '--signature', encodeBase64(sig)], message);
+    expect(r).toMatchObject({ status: 0, stdout: 'valid\n' });
+  });
+});
+
+describe('deskkms digest', () => {
+  it('prints SHA-256 for RSA and ECDSA algorithms, equal to openssl dgst', () => {
+    const expected = execFileSync('openssl', ['dgst', '-sha256', '-binary', join(dir, 'msg.bin')]).toString('base64');
+    for (const alg of ['RSA_PSS_SHA_256', 'RSA_PKCS1_SHA_256', 'ECDSA_SHA_256']) {
+      expect(deskkms(['digest', '--algorithm', alg, '--in', join(dir, 'msg.bin')])).toMatchObject({ status: 0, stdout: `${expected}\n` });
+    }
+  });
+
+  it('prints SM3(Z_A || M) for SM2DSA, and requires the public key for it', async () => {
+    const expected = encodeBase64(await digestMessage(keys.EC_SM2.publicKey, 'SM2DSA', message));
+    expect(deskkms(['digest', '--algorithm', 'SM2DSA', '--in', join(dir, 'msg.bin'), '--public-key', join(dir, 'EC_SM2.pem')])).toMatchObject({ status: 0, stdout: `${expected}\n` });
+    const missing = deskkms(['digest', '--algorithm', 'SM2DSA', '--in', join(dir, 'msg.bin')]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/--public-key: is required for SM2DSA/);
+    const wrongAlg = deskkms(['digest', '--algorithm', 'SM2PKE', '--in', join(dir, 'msg.bin')]);
+    expect(wrongAlg.stderr).toMatch(/SM2PKE is not a signing algorithm/);
+  });
+
+  it('streams a file larger than 4 GiB (which readFile cannot hold) in bounded memory', () => {
+    const big = join(dir, 'big.img');
+    const size = 4 * 2 ** 30 + 12345;
+    // Sparse: costs no disk, but every byte is read and hashed.
+    execFileSync('truncate', ['-s', String(size), big]);
+    const expected = execFileSync('openssl', ['dgst', '-sha256', '-binary', big]).toString('base64');
+    const probe = `
+      const { runCli } = await import(${JSON.stringify(resolve(import.meta.dirname, '../../core/cli/run.ts'))});
+      let out = '';
+      const stdout = { write: (s) => { out += s; return true; } };
+      const code = await runCli(['digest', '--algorithm', 'ECDSA_SHA_256', '--in', ${JSON.stringify(big)}], { stdout, stderr: process.stderr, stdin: process.stdin, cwd: process.cwd() });
+      process.stdout.write(JSON.stringify({ code, out, maxRssKiB: process.resourceUsage().maxRSS }));
+    `;
+    const result = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', timeout: 120_000 })) as { code: number; out: string; maxRssKiB: number };
+    expect(result.code).toBe(0);
+    expect(result.out).toBe(`${expected}\n`);
+    expect(result.maxRssKiB).toBeLessThan(256 * 1024);
+  }, 180_000);
+});
+
+describe('deskkms help', () => {
+  it('lists every command, and each command\'s help lists every flag', () => {
+    const main = deskkms(['--help']);
+    expect(main.status).toBe(0);
+    for (const command of COMMANDS) {
+      expect(main.stdout).toContain(command.name);
+      const help = deskkms([command.name, '--help']);
+      expect(help.status).toBe(0);
+      expect(help.stdout).toContain(`Usage: ${command.usage}`);
+      for (const flag of Object.keys(command.flags)) expect(help.stdout).toContain(`--${flag}`);
+    }
+    expect(deskkms(['verify', '--help']).stdout).toContain(SIGNING_ALGORITHMS.join(', '));
+    expect(deskkms([]).status).toBe(2);
+  });
+
+  it('prints the specs table as JSON', () => {
+    const r = deskkms(['specs']);
+    expect(r.status).toBe(0);
+    const table = JSON.parse(r.stdout) as { KeySpecs: { KeySpec: string }[] };
+    expect(table.KeySpecs.map((s) => s.KeySpec)).toEqual([...KEY_SPECS]);
+    expect(r.stdout).toContain('"MaxPlaintextBytes": 6047');
+  });
+});
