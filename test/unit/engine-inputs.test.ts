@@ -25,7 +25,7 @@ function kmsErrorOf(fn: () => unknown): KmsError {
     fn();
   } catch (error) {
     if (error instanceof KmsError) return error;
-    throw new Error(`expected a KmsError, got ${String(error)}`);
+    throw new Error(`expected a KmsError, got ${String(error)}`, { cause: error });
   }
   throw new Error('expected a KmsError, but the call succeeded');
 }
@@ -246,8 +246,7 @@ describe('message digests', () => {
     const b = await digestMessage(other.publicKey, 'SM2DSA', msg);
     expect(a).not.toEqual(b);
     async function* chunks(): AsyncGenerator<Uint8Array> {
-      yield msg.subarray(0, 1);
-      yield msg.subarray(1);
+      for (const part of [msg.subarray(0, 1), msg.subarray(1)]) yield await Promise.resolve(part);
     }
     const seen: number[] = [];
     expect(await digestMessage(keys.EC_SM2.publicKey, 'SM2DSA', chunks(), (n) => seen.push(n))).toEqual(a);
