@@ -50,6 +50,7 @@ export class Sm2PublicKey implements PublicKey {
   readonly point: CurvePoint;
   private readonly hex: string;
   private za: Uint8Array | undefined;
+  private precomputed: ReturnType<typeof sm2.precomputePublicKey> | undefined;
 
   constructor(point: CurvePoint) {
     this.point = point;
@@ -57,12 +58,21 @@ export class Sm2PublicKey implements PublicKey {
     this.spki = encodeEcSpki('SM2', point);
   }
 
+  /**
+   * The library's point with a window-4 table: ~6 ms once, then verification runs about five
+   * times faster (measured: ~250/s plain, ~1,300/s precomputed; see npm run bench).
+   */
+  private get libraryPoint(): ReturnType<typeof sm2.precomputePublicKey> {
+    this.precomputed ??= sm2.precomputePublicKey(this.hex, 4);
+    return this.precomputed;
+  }
+
   verifyDigest(algorithm: SigningAlgorithm, digest: Uint8Array, signature: Uint8Array): boolean {
     if (algorithm !== 'SM2DSA') throw new KmsError('InternalFailure', `${algorithm} reached the SM2 engine`);
     const { r, s } = decodeRsSignature(signature);
     if (r < 1n || r >= N || s < 1n || s >= N) return false;
     try {
-      return sm2.doVerifySignature(digest, rsHex(r, s), this.hex, { hash: false, der: false });
+      return sm2.doVerifySignature(digest, rsHex(r, s), this.libraryPoint, { hash: false, der: false });
     } catch {
       return false;
     }
@@ -70,7 +80,7 @@ export class Sm2PublicKey implements PublicKey {
 
   encrypt(algorithm: EncryptionAlgorithm, plaintext: Uint8Array): Uint8Array {
     if (algorithm !== 'SM2PKE') throw new KmsError('InternalFailure', `${algorithm} reached the SM2 engine`);
-    const hex = sm2.doEncrypt(plaintext, this.hex, C1C3C2);
+    const hex = sm2.doEncrypt(plaintext, this.libraryPoint, C1C3C2);
     // C1 (x || y, 64 bytes, no 04 prefix) || C3 (32) || C2
     const raw = hexToBytes(hex);
     return encodeSm2Ciphertext({
