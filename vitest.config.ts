@@ -8,6 +8,6 @@ export default defineConfig({
     // RSA_4096 generation and OpenSSL child processes are slow on a 2-core machine.
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    reporters: ['default'],
+    reporters: ['default', './test/setup/summary-reporter.ts'],
   },
 });
