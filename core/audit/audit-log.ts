@@ -1,0 +1,385 @@
+// The vault's audit log: one row per vault call (successful or not), hash-chained so that editing,
+// deleting, reordering or replaying a row is detectable by verifyAuditChain.
+//
+// Chain: hash_n = SHA-256(prev_hash_n || encode(seq, time, action, keyId, keyVersionId, code,
+// caller, requestId)), prev_hash_1 = GENESIS, prev_hash_n = hash_(n-1). encode() is a prefix-free
+// code: each field is 0x00 (NULL) or 0x01 || u32be(byte length) || UTF-8 bytes, in a fixed order,
+// so no two distinct rows encode to the same bytes (plain concatenation would let "ab"+"c" and
+// "a"+"bc" collide). prev_hash is always 32 bytes, so prepending it is unambiguous too.
+//
+// What a pure (unkeyed) hash chain cannot detect, and this module does not claim to:
+// - truncation of the tail: deleting the last k rows leaves a shorter chain that verifies;
+// - a rewrite from some row onwards (or of the whole log) by someone who can write the database:
+//   the hash has no secret, so they can recompute every later hash;
+// - a forged row appended with a correctly computed hash.
+// Those need an anchor outside the database (e.g. the head hash recorded elsewhere, or a keyed
+// MAC / signature over checkpoints). verifyAuditChain reports the head so a caller can compare it
+// with such an anchor.
+//
+// Concurrency: several processes (CLI, desktop app) append to the same vault. appendAuditEntries
+// reads the head and inserts inside the caller's write transaction, which the store opens with
+// BEGIN IMMEDIATE, so no other writer can interleave between the read and the insert. seq is the
+// primary key, so even a caller that wrongly used a deferred transaction could not fork the chain:
+// its insert would fail (SQLITE_BUSY or a constraint error) rather than duplicate a seq.
+import { createHash } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { KmsError, invalidParameter } from '../contract/errors.ts';
+
+export const AUDIT_SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS audit_log (
+  seq            INTEGER PRIMARY KEY CHECK (seq >= 1),
+  time           TEXT NOT NULL,
+  action         TEXT NOT NULL,
+  key_id         TEXT,
+  key_version_id TEXT,
+  code           TEXT NOT NULL,
+  caller         TEXT NOT NULL,
+  request_id     TEXT NOT NULL,
+  prev_hash      BLOB NOT NULL CHECK (length(prev_hash) = 32),
+  hash           BLOB NOT NULL CHECK (length(hash) = 32)
+) STRICT;
+CREATE INDEX IF NOT EXISTS audit_log_by_key ON audit_log (key_id, seq) WHERE key_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS audit_log_by_action ON audit_log (action, seq);
+CREATE INDEX IF NOT EXISTS audit_log_by_time ON audit_log (time);
+`;
+
+export interface AuditEntryInput {
+  readonly action: string;
+  readonly keyId?: string;
+  readonly keyVersionId?: string;
+  /** 'OK' or the error Code, e.g. 'Rejected.Disabled'. */
+  readonly code: string;
+  /** 'cli' | 'app' | 'api:<AccessKeyId>' | 'batch' ... */
+  readonly caller: string;
+  readonly requestId: string;
+  /** Defaults to now. */
+  readonly time?: Date;
+}
+
+export interface AuditEntry extends Required<Omit<AuditEntryInput, 'time' | 'keyId' | 'keyVersionId'>> {
+  seq: number;
+  /** ISO-8601 UTC with milliseconds, e.g. 2025-01-31T12:00:00.000Z. */
+  time: string;
+  keyId: string | null;
+  keyVersionId: string | null;
+  /** Hex. */
+  prevHash: string;
+  /** Hex. */
+  hash: string;
+}
+
+export interface AuditFilter {
+  keyId?: string;
+  action?: string;
+  /** Inclusive. */
+  since?: Date;
+  /** Inclusive. */
+  until?: Date;
+  /** The first `limit` matching entries in seq order; 1..100000. */
+  limit?: number;
+}
+
+/**
+ * ok: every row verified; `entries` rows, `head` the last hash (hex), null for an empty log.
+ * not ok: `firstBroken` is the lowest seq that cannot be trusted (for a missing row, the missing
+ * seq); `entries` is the number of rows before it that verified.
+ */
+export type ChainVerdict =
+  | { ok: true; entries: number; head: string | null }
+  | { ok: false; entries: number; firstBroken: number; reason: string };
+
+const GENESIS: Buffer = createHash('sha256').update('deskkms-audit-v1', 'utf8').digest();
+const HASH_BYTES = 32;
+const MAX_ACTION = 64;
+const MAX_CODE = 128;
+const MAX_CALLER = 128;
+const MAX_ID = 128;
+const MAX_LIMIT = 100_000;
+const COLUMNS = 'seq, time, action, key_id, key_version_id, code, caller, request_id, prev_hash, hash';
+
+interface AuditRow {
+  seq: number;
+  time: string;
+  action: string;
+  key_id: string | null;
+  key_version_id: string | null;
+  code: string;
+  caller: string;
+  request_id: string;
+  prev_hash: Buffer;
+  hash: Buffer;
+}
+
+/** The hashed fields of a row, in encoding order. */
+type ChainFields = readonly [seq: number, time: string, action: string, keyId: string | null, keyVersionId: string | null, code: string, caller: string, requestId: string];
+
+interface Statements {
+  readonly head: Database.Statement<[], { seq: number; hash: Buffer }>;
+  readonly insert: Database.Statement<unknown[]>;
+  readonly all: Database.Statement<[], AuditRow>;
+  /** Runs the inserts in a SAVEPOINT, so a failure part-way leaves none of the batch behind. */
+  readonly insertBatch: Database.Transaction<(rows: readonly unknown[][]) => void>;
+  readonly lists: Map<string, Database.Statement<unknown[], AuditRow>>;
+}
+
+const statementCache = new WeakMap<Database.Database, Statements>();
+
+function statements(db: Database.Database): Statements {
+  let s = statementCache.get(db);
+  if (s === undefined) {
+    const insert = db.prepare<unknown[]>(`INSERT INTO audit_log (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    s = {
+      head: db.prepare<[], { seq: number; hash: Buffer }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1'),
+      insert,
+      all: db.prepare<[], AuditRow>(`SELECT ${COLUMNS} FROM audit_log ORDER BY seq`),
+      insertBatch: db.transaction((rows: readonly unknown[][]) => {
+        for (const row of rows) insert.run(...row);
+      }),
+      lists: new Map(),
+    };
+    statementCache.set(db, s);
+  }
+  return s;
+}
+
+function encodeFields(fields: ChainFields): Buffer {
+  const parts: Buffer[] = [];
+  for (const field of fields) {
+    if (field === null) {
+      parts.push(Buffer.of(0));
+      continue;
+    }
+    const bytes = Buffer.from(typeof field === 'number' ? String(field) : field, 'utf8');
+    const header = Buffer.alloc(5);
+    header[0] = 1;
+    header.writeUInt32BE(bytes.length, 1);
+    parts.push(header, bytes);
+  }
+  return Buffer.concat(parts);
+}
+
+function chainHash(prevHash: Buffer, fields: ChainFields): Buffer {
+  return createHash('sha256').update(prevHash).update(encodeFields(fields)).digest();
+}
+
+// Lone surrogates would be replaced on the way into SQLite, and control characters have no place
+// in these fields (and would garble the table); both mean a caller bug. (With the u flag, a
+// surrogate range matches only unpaired surrogates.)
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f\uD800-\uDFFF]/u;
+
+function internal(message: string): KmsError {
+  return new KmsError('InternalFailure', `audit log: ${message}`);
+}
+
+function checkText(name: string, value: unknown, max: number, index: number): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max || UNPRINTABLE.test(value)) {
+    throw internal(`entry ${index}: ${name} must be a printable string of 1 to ${max} characters`);
+  }
+  return value;
+}
+
+function checkOptionalText(name: string, value: unknown, max: number, index: number): string | null {
+  return value === undefined ? null : checkText(name, value, max, index);
+}
+
+function isValidDate(value: unknown): value is Date {
+  return value instanceof Date && Number.isFinite(value.getTime());
+}
+
+/** Years 0000-9999 keep toISOString fixed-width, so text order is time order. */
+function isoTime(value: Date): string | undefined {
+  if (!isValidDate(value)) return undefined;
+  const year = value.getUTCFullYear();
+  return year >= 0 && year <= 9999 ? value.toISOString() : undefined;
+}
+
+function validateInput(entry: AuditEntryInput, index: number, now: Date): ChainFields {
+  if (typeof entry !== 'object' || entry === null) throw internal(`entry ${index} is not an object`);
+  const time = isoTime(entry.time ?? now);
+  if (time === undefined) throw internal(`entry ${index}: time must be a valid Date between years 0 and 9999`);
+  return [
+    0, // seq, assigned at insert
+    time,
+    checkText('action', entry.action, MAX_ACTION, index),
+    checkOptionalText('keyId', entry.keyId, MAX_ID, index),
+    checkOptionalText('keyVersionId', entry.keyVersionId, MAX_ID, index),
+    checkText('code', entry.code, MAX_CODE, index),
+    checkText('caller', entry.caller, MAX_CALLER, index),
+    checkText('requestId', entry.requestId, MAX_ID, index),
+  ];
+}
+
+function toEntry(row: AuditRow): AuditEntry {
+  return {
+    seq: row.seq,
+    time: row.time,
+    action: row.action,
+    keyId: row.key_id,
+    keyVersionId: row.key_version_id,
+    code: row.code,
+    caller: row.caller,
+    requestId: row.request_id,
+    prevHash: row.prev_hash.toString('hex'),
+    hash: row.hash.toString('hex'),
+  };
+}
+
+/**
+ * Appends entries in order; MUST be called inside a write transaction (BEGIN IMMEDIATE, so the head
+ * read here cannot go stale before the insert). Throws InternalFailure outside a transaction or for
+ * an invalid entry (entries come from our own code, so a bad one is a bug); all entries are
+ * validated before any is written, and a failed insert leaves none of the batch behind.
+ */
+export function appendAuditEntries(db: Database.Database, entries: readonly AuditEntryInput[]): AuditEntry[] {
+  if (!db.inTransaction) throw internal('appendAuditEntries must be called inside a write transaction');
+  const list: readonly AuditEntryInput[] = entries; // (Array.isArray would widen it to any[])
+  if (!Array.isArray(entries)) throw internal('entries must be an array');
+  const now = new Date();
+  const validated = list.map((entry, i) => validateInput(entry, i, now));
+  if (validated.length === 0) return [];
+
+  const s = statements(db);
+  const head = s.head.get();
+  let seq = head?.seq ?? 0;
+  let prevHash = head?.hash ?? GENESIS;
+  if (!Number.isSafeInteger(seq) || !Buffer.isBuffer(prevHash) || prevHash.length !== HASH_BYTES) {
+    throw new KmsError('Vault.Corrupt', 'audit log: the last entry is malformed');
+  }
+
+  const rows: unknown[][] = [];
+  const appended: AuditEntry[] = [];
+  for (const [, time, action, keyId, keyVersionId, code, caller, requestId] of validated) {
+    seq += 1;
+    const hash = chainHash(prevHash, [seq, time, action, keyId, keyVersionId, code, caller, requestId]);
+    rows.push([seq, time, action, keyId, keyVersionId, code, caller, requestId, prevHash, hash]);
+    appended.push({ seq, time, action, keyId, keyVersionId, code, caller, requestId, prevHash: prevHash.toString('hex'), hash: hash.toString('hex') });
+    prevHash = hash;
+  }
+  s.insertBatch(rows);
+  return appended;
+}
+
+function checkFilterText(name: string, value: unknown, max: number): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
+    throw invalidParameter(name, `must be a string of 1 to ${max} characters`);
+  }
+  return value;
+}
+
+function checkFilterDate(name: string, value: unknown): string {
+  const iso = isValidDate(value) ? isoTime(value) : undefined;
+  if (iso === undefined) throw invalidParameter(name, 'must be a valid date between years 0 and 9999');
+  return iso;
+}
+
+/** Entries matching every given filter (AND), in seq order. Throws InvalidParameter naming a bad filter. */
+export function listAuditEntries(db: Database.Database, filter: AuditFilter = {}): AuditEntry[] {
+  if (typeof filter !== 'object' || filter === null) throw invalidParameter('filter', 'must be an object');
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.keyId !== undefined) {
+    where.push('key_id = ?');
+    params.push(checkFilterText('keyId', filter.keyId, MAX_ID));
+  }
+  if (filter.action !== undefined) {
+    where.push('action = ?');
+    params.push(checkFilterText('action', filter.action, MAX_ACTION));
+  }
+  const since = filter.since === undefined ? undefined : checkFilterDate('since', filter.since);
+  const until = filter.until === undefined ? undefined : checkFilterDate('until', filter.until);
+  if (since !== undefined && until !== undefined && since > until) {
+    throw invalidParameter('since', 'must not be later than until');
+  }
+  if (since !== undefined) {
+    where.push('time >= ?');
+    params.push(since);
+  }
+  if (until !== undefined) {
+    where.push('time <= ?');
+    params.push(until);
+  }
+  let limit = '';
+  if (filter.limit !== undefined) {
+    if (!Number.isSafeInteger(filter.limit) || filter.limit < 1 || filter.limit > MAX_LIMIT) {
+      throw invalidParameter('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
+    }
+    limit = ' LIMIT ?';
+    params.push(filter.limit);
+  }
+
+  const sql = `SELECT ${COLUMNS} FROM audit_log${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${limit}`;
+  const s = statements(db);
+  let statement = s.lists.get(sql);
+  if (statement === undefined) {
+    statement = db.prepare<unknown[], AuditRow>(sql);
+    s.lists.set(sql, statement);
+  }
+  return statement.all(...params).map(toEntry);
+}
+
+/**
+ * Walks the whole log in seq order, streaming (constant memory), and reports the first row that
+ * breaks the chain: a seq gap (deleted row) or a seq not starting at 1, a prev_hash that is not the
+ * genesis (seq 1) or the previous row's hash (reordered, replayed or re-linked row), or a hash that
+ * does not match the row's contents (edited field). An edited row whose hash was recomputed shows as
+ * a broken prev_hash on the next row. See the header comment for what no unkeyed chain can detect.
+ */
+export function verifyAuditChain(db: Database.Database): ChainVerdict {
+  let expectedSeq = 1;
+  let prevHash = GENESIS;
+  let verified = 0;
+  const broken = (firstBroken: number, reason: string): ChainVerdict => ({ ok: false, entries: verified, firstBroken, reason });
+
+  for (const row of statements(db).all.iterate()) {
+    if (row.seq > expectedSeq) {
+      const missing = row.seq === expectedSeq + 1 ? `entry ${expectedSeq} is` : `entries ${expectedSeq} to ${row.seq - 1} are`;
+      return broken(expectedSeq, `${missing} missing (next stored entry is ${row.seq})`);
+    }
+    if (row.seq < expectedSeq) return broken(row.seq, `unexpected entry ${row.seq}: sequence numbers start at 1`);
+    if (!Buffer.isBuffer(row.prev_hash) || row.prev_hash.length !== HASH_BYTES || !Buffer.isBuffer(row.hash) || row.hash.length !== HASH_BYTES) {
+      return broken(row.seq, `entry ${row.seq} has a malformed hash`);
+    }
+    if (!row.prev_hash.equals(prevHash)) {
+      return broken(
+        row.seq,
+        row.seq === 1
+          ? 'entry 1 does not start from the genesis hash'
+          : `entry ${row.seq}'s prev_hash does not match the hash of entry ${row.seq - 1}`,
+      );
+    }
+    const hash = chainHash(prevHash, [row.seq, row.time, row.action, row.key_id, row.key_version_id, row.code, row.caller, row.request_id]);
+    if (!hash.equals(row.hash)) return broken(row.seq, `entry ${row.seq}'s contents do not match its hash (edited)`);
+    prevHash = row.hash;
+    expectedSeq += 1;
+    verified += 1;
+  }
+  return { ok: true, entries: verified, head: verified === 0 ? null : prevHash.toString('hex') };
+}
+
+const TABLE_COLUMNS: readonly (readonly [header: string, value: (e: AuditEntry) => string])[] = [
+  ['SEQ', (e) => String(e.seq)],
+  ['TIME', (e) => e.time],
+  ['ACTION', (e) => e.action],
+  ['CODE', (e) => e.code],
+  ['CALLER', (e) => e.caller],
+  ['KEY ID', (e) => e.keyId ?? '-'],
+  ['KEY VERSION ID', (e) => e.keyVersionId ?? '-'],
+  ['REQUEST ID', (e) => e.requestId],
+];
+
+/** Rows read from disk may have been tampered with: never let them move the terminal cursor. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- escaping control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** A human table for `deskkms audit list --format table`: a header line, then one line per entry. */
+export function formatAuditTable(entries: readonly AuditEntry[]): string {
+  const cells = [TABLE_COLUMNS.map(([header]) => header), ...entries.map((e) => TABLE_COLUMNS.map(([, value]) => printable(value(e))))];
+  const widths = TABLE_COLUMNS.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
+  return cells
+    .map((row) => row.map((cell, i) => (i === 0 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd())
+    .join('\n')
+    .concat('\n');
+}
