@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives as real peers, when they are missing.
-# Needs root (or passwordless sudo) only when something has to be installed.
+# Needs root (or passwordless sudo) only when something has to be installed; silent otherwise.
 set -euo pipefail
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# The OS keychain peer (DESIGN.md section 5): a private session bus (dbus-run-session is in
+# dbus-daemon on bookworm; dbus-send, used to name the Secret Service owner, is in dbus-bin),
+# gnome-keyring-daemon's Secret Service, and secret-tool to inspect the keychain independently.
+command -v dbus-run-session >/dev/null 2>&1 || need+=(dbus-daemon)
+command -v dbus-send >/dev/null 2>&1 || need+=(dbus-bin)
+command -v gnome-keyring-daemon >/dev/null 2>&1 || need+=(gnome-keyring)
+command -v secret-tool >/dev/null 2>&1 || need+=(libsecret-tools)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "test setup: installing ${need[*]} from Debian" >&2
 SUDO=""

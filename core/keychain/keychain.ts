@@ -1,0 +1,215 @@
+// The vault data key in the OS keychain (DESIGN.md section 4): Secret Service on Linux, macOS
+// Keychain, Windows Credential Manager, through @napi-rs/keyring. Runs inside the key worker (a
+// worker_threads worker), the only place that sees the data key.
+//
+// On Linux every entry is pinned to the Secret Service. The library's default there silently falls
+// back to the kernel keyutils keyring when no Secret Service answers; that keyring lives in kernel
+// memory and is gone after a reboot, which would leave the vault sealed under a key nobody holds.
+// (@napi-rs/keyring's keytar.js API offers no way to pin the store, hence AsyncEntry.)
+//
+// Entries carry the Secret Service attributes `service` and `username` (not keytar's `account`):
+// `secret-tool lookup service DeskKMS username ACCOUNT` shows one.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { basename } from 'node:path';
+import { AsyncEntry } from '@napi-rs/keyring';
+import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
+import { KmsError, invalidParameter } from '../contract/errors.ts';
+
+export const KEYCHAIN_SERVICE = 'DeskKMS';
+
+const DATA_KEY_BYTES = 32;
+const SECRET_SERVICE_NAME = 'org.freedesktop.secrets';
+const PASSPHRASE_HINT = 'a station without a keychain can use `deskkms init --passphrase-file FILE` instead';
+
+/** Cache of keychainBackendName() for Secret Service, per session bus address. */
+const backendNames = new Map<string, string>();
+
+function usesSecretService(): boolean {
+  return process.platform === 'linux' || process.platform === 'freebsd';
+}
+
+/**
+ * Human-readable name of the backend in force, e.g. 'Secret Service (gnome-keyring-daemon)',
+ * 'macOS Keychain', 'Windows Credential Manager'. Best effort, never throws.
+ */
+export function keychainBackendName(): string {
+  if (process.platform === 'darwin') return 'macOS Keychain';
+  if (process.platform === 'win32') return 'Windows Credential Manager';
+  if (!usesSecretService()) return `OS keychain (${process.platform})`;
+  const address = process.env.DBUS_SESSION_BUS_ADDRESS ?? '';
+  const cached = backendNames.get(address);
+  if (cached !== undefined) return cached;
+  const { name, definitive } = secretServiceName();
+  // "Can't tell" may change (the service is started on demand): ask again next time.
+  if (definitive) backendNames.set(address, name);
+  return name;
+}
+
+function secretServiceName(): { name: string; definitive: boolean } {
+  let reply: string;
+  try {
+    reply = execFileSync(
+      'dbus-send',
+      [
+        '--session',
+        '--print-reply=literal',
+        '--dest=org.freedesktop.DBus',
+        '/org/freedesktop/DBus',
+        'org.freedesktop.DBus.GetConnectionUnixProcessID',
+        `string:${SECRET_SERVICE_NAME}`,
+      ],
+      { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+  } catch (error) {
+    const { stderr } = error as { stderr?: unknown };
+    if (typeof stderr === 'string' && stderr.includes('Failed to open connection')) {
+      return { name: 'Secret Service (no D-Bus session)', definitive: true };
+    }
+    return { name: 'Secret Service', definitive: false };
+  }
+  const pid = /(\d+)\s*$/.exec(reply)?.[1];
+  const program = pid === undefined ? undefined : programName(pid);
+  return program === undefined
+    ? { name: 'Secret Service', definitive: false }
+    : { name: `Secret Service (${program})`, definitive: true };
+}
+
+/** The program behind a pid: the executable's file name, else the (15-character) comm. */
+function programName(pid: string): string | undefined {
+  try {
+    const exe = basename(readlinkSync(`/proc/${pid}/exe`)).replace(/ \(deleted\)$/, '');
+    if (exe !== '') return exe;
+  } catch {
+    // Not ours to read (another user, another pid namespace): try comm.
+  }
+  try {
+    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    return comm === '' ? undefined : comm;
+  } catch {
+    return undefined;
+  }
+}
+
+function entryName(account: string): string {
+  return `keychain entry service=${KEYCHAIN_SERVICE} account=${account}`;
+}
+
+function checkAccount(account: unknown): asserts account is string {
+  if (typeof account !== 'string' || account === '') throw invalidParameter('Account', 'must be a non-empty string');
+}
+
+/** The platform's own reason, on one line and bounded. It never holds the secret: see toKmsError. */
+function reasonText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const line = message.replace(/\s+/g, ' ').trim();
+  return line.length > 300 ? `${line.slice(0, 300)}...` : line || 'unknown error';
+}
+
+/** Plain words for the Secret Service reasons that do not speak for themselves. */
+function explain(reason: string): string {
+  if (/Secret Service: no result found/.test(reason)) return ' (the keychain has no default keyring to hold it)';
+  if (/unlock prompt was dismissed/.test(reason)) return ' (the keyring is locked and was not unlocked)';
+  return '';
+}
+
+/**
+ * Maps a failure of the platform store to a KmsError. Two failures are about the entry rather than
+ * the store: a secret that is not text, and several items matching one entry (another program wrote
+ * one); both are Vault.Corrupt, since either could yield a wrong key. Everything else (no D-Bus
+ * session, no Secret Service, locked collection, access denied) is Vault.KeychainUnavailable.
+ */
+function toKmsError(error: unknown, action: string, account: string): KmsError {
+  if (error instanceof KmsError) return error;
+  const reason = reasonText(error);
+  if (/not valid UTF-8|not UTF-8 encoded/i.test(reason)) {
+    return new KmsError('Vault.Corrupt', `the ${entryName(account)} does not hold text; it is not a DeskKMS data key`);
+  }
+  const ambiguous = /matched by (\d+) credentials/i.exec(reason);
+  if (ambiguous) {
+    return new KmsError(
+      'Vault.Corrupt',
+      `${ambiguous[1] ?? 'several'} items in the keychain match the ${entryName(account)}; remove the ones DeskKMS did not write`,
+    );
+  }
+  return new KmsError(
+    'Vault.KeychainUnavailable',
+    `could not ${action} the vault data key in the OS keychain (${keychainBackendName()}): ${reason}${explain(reason)}. ` +
+      `Unlock or start the keychain and retry; ${PASSPHRASE_HINT}`,
+  );
+}
+
+function entry(account: string, action: string): AsyncEntry {
+  try {
+    return new AsyncEntry(KEYCHAIN_SERVICE, account, { linux: { store: 'secret-service' } });
+  } catch (error) {
+    throw toKmsError(error, action, account);
+  }
+}
+
+function decodeDataKey(stored: string, account: string): Uint8Array {
+  let key: Uint8Array;
+  try {
+    key = decodeBase64(stored, 'DataKey');
+  } catch {
+    throw new KmsError('Vault.Corrupt', `the ${entryName(account)} is not base64; it is not a DeskKMS data key`);
+  }
+  if (key.length !== DATA_KEY_BYTES) {
+    const length = key.length;
+    key.fill(0);
+    throw new KmsError(
+      'Vault.Corrupt',
+      `the ${entryName(account)} holds ${length} bytes, not a ${DATA_KEY_BYTES}-byte DeskKMS data key`,
+    );
+  }
+  return key;
+}
+
+/**
+ * Stores (or replaces) the data key for `account`, then reads it back: a keychain that accepts a
+ * secret but does not keep it must fail here, not after the vault is sealed under that key.
+ */
+export async function storeDataKey(account: string, dataKey: Uint8Array): Promise<void> {
+  checkAccount(account);
+  if (!(dataKey instanceof Uint8Array) || dataKey.length !== DATA_KEY_BYTES) {
+    throw invalidParameter('DataKey', `must be ${DATA_KEY_BYTES} bytes`);
+  }
+  const encoded = encodeBase64(dataKey);
+  const store = entry(account, 'store');
+  let readBack: string | null;
+  try {
+    await store.setPassword(encoded);
+    readBack = await store.getPassword();
+  } catch (error) {
+    throw toKmsError(error, 'store', account);
+  }
+  if (readBack !== encoded) {
+    throw new KmsError(
+      'Vault.KeychainUnavailable',
+      `the OS keychain (${keychainBackendName()}) did not keep the vault data key (${entryName(account)} reads back ` +
+        `${readBack === null ? 'missing' : 'different'}); ${PASSPHRASE_HINT}`,
+    );
+  }
+}
+
+/** undefined when no entry exists for account. */
+export async function loadDataKey(account: string): Promise<Uint8Array | undefined> {
+  checkAccount(account);
+  let stored: string | null;
+  try {
+    stored = await entry(account, 'read').getPassword();
+  } catch (error) {
+    throw toKmsError(error, 'read', account);
+  }
+  return stored === null ? undefined : decodeDataKey(stored, account);
+}
+
+/** true when an entry was deleted, false when there was none. */
+export async function deleteDataKey(account: string): Promise<boolean> {
+  checkAccount(account);
+  try {
+    return await entry(account, 'delete').deletePassword();
+  } catch (error) {
+    throw toKmsError(error, 'delete', account);
+  }
+}
