@@ -1,0 +1,84 @@
+// The one entry point every transport calls: Action name -> validation -> handler -> audit ->
+// response. Validation and audit happen here, once. A handler returns its response and,
+// for mutations, a write that runs in the same transaction as the audit entry, so a change and
+// its audit record are committed together or not at all. If the audit entry cannot be written,
+// the call fails.
+import { randomUUID } from 'node:crypto';
+import { appendAuditEntries } from '../audit/audit-log.ts';
+import { isActionName, parseRequest, type ActionName, type ActionRequest } from '../contract/actions.ts';
+import { KmsError, toKmsError, type ErrorCode } from '../contract/errors.ts';
+import type { Db } from '../vault/store.ts';
+import type { Vault } from '../vault/vault.ts';
+import { KEY_HANDLERS } from './key-handlers.ts';
+import { CRYPTO_HANDLERS } from './crypto-handlers.ts';
+
+export interface CallContext {
+  readonly caller: string;
+  readonly requestId: string;
+  /** Set by handlers as soon as known, so failures are audited against the key too. */
+  keyId?: string;
+  keyVersionId?: string;
+}
+
+export interface HandlerResult {
+  readonly response: Record<string, unknown>;
+  /** Mutation to commit with the audit entry; may throw to refuse (then nothing is changed). */
+  readonly write?: (db: Db) => void;
+}
+
+export type Handler<A extends ActionName> = (vault: Vault, request: ActionRequest<A>, ctx: CallContext) => Promise<HandlerResult>;
+export type HandlerTable = { readonly [A in ActionName]: Handler<A> };
+
+export const HANDLERS: HandlerTable = { ...KEY_HANDLERS, ...CRYPTO_HANDLERS };
+
+export interface ApiFailure {
+  readonly Code: ErrorCode;
+  readonly Message: string;
+  readonly RequestId: string;
+}
+
+export type ApiOutcome =
+  | { readonly ok: true; readonly body: Record<string, unknown> & { RequestId: string } }
+  | { readonly ok: false; readonly error: ApiFailure; readonly httpStatus: number };
+
+function auditEntry(action: string, ctx: CallContext, code: string) {
+  return {
+    action: action.slice(0, 64) || '(none)',
+    code,
+    caller: ctx.caller,
+    requestId: ctx.requestId,
+    ...(ctx.keyId ? { keyId: ctx.keyId } : {}),
+    ...(ctx.keyVersionId ? { keyVersionId: ctx.keyVersionId } : {}),
+  };
+}
+
+export async function dispatch(vault: Vault, action: unknown, params: unknown, caller: string): Promise<ApiOutcome> {
+  const ctx: CallContext = { caller, requestId: randomUUID() };
+  const name = typeof action === 'string' ? action : '';
+  try {
+    if (!isActionName(action)) {
+      throw new KmsError('InvalidParameter', `Action: ${name ? `"${name}" is not an action of this vault` : 'is required'}`);
+    }
+    const request = parseRequest(action, params);
+    const handler = HANDLERS[action] as Handler<ActionName>;
+    const result = await handler(vault, request, ctx);
+    await vault.store.write((db) => {
+      result.write?.(db);
+      appendAuditEntries(db, [auditEntry(name, ctx, 'OK')]);
+    });
+    return { ok: true, body: { ...result.response, RequestId: ctx.requestId } };
+  } catch (thrown) {
+    const error = toKmsError(thrown);
+    try {
+      await vault.store.write((db) => appendAuditEntries(db, [auditEntry(name, ctx, error.code)]));
+    } catch (auditError) {
+      const e = toKmsError(auditError);
+      return failure(new KmsError(e.code, `the audit entry could not be written (${e.message}); the call failed`), ctx);
+    }
+    return failure(error, ctx);
+  }
+}
+
+function failure(error: KmsError, ctx: CallContext): ApiOutcome {
+  return { ok: false, error: { Code: error.code, Message: error.message, RequestId: ctx.requestId }, httpStatus: error.httpStatus };
+}

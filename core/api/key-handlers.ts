@@ -1,0 +1,326 @@
+// Key lifecycle, versions, aliases and tags. Checks that race with other processes (alias
+// uniqueness, state transitions) are repeated inside the write, where SQLite serialises writers.
+import { randomUUID } from 'node:crypto';
+import type { ActionName, KeyMetadata, Tag } from '../contract/actions.ts';
+import { KmsError, invalidParameter } from '../contract/errors.ts';
+import { KEY_SPEC_TABLE, usagesOf } from '../contract/specs.ts';
+import { publicKeyPem, importPublicKey } from '../crypto/engine.ts';
+import {
+  countVersions,
+  deleteAlias,
+  deleteTag,
+  getAlias,
+  getKey,
+  insertAlias,
+  insertKey,
+  insertVersion,
+  latestVersionDate,
+  listAliases,
+  listKeys,
+  listTags,
+  listVersions,
+  repointAlias,
+  updateDescription,
+  updateKeyState,
+  upsertTag,
+  countKeys,
+  type KeyRow,
+  type KeyState,
+} from '../vault/records.ts';
+import type { Db } from '../vault/store.ts';
+import { kmsDate, type Vault } from '../vault/vault.ts';
+import type { CallContext, Handler } from './dispatch.ts';
+
+const ARN_PREFIX = 'acs:kms:local:deskkms';
+const MAX_ALIASES_PER_KEY = 5;
+
+export function keyArn(keyId: string): string {
+  return `${ARN_PREFIX}:key/${keyId}`;
+}
+
+function metadata(key: KeyRow, lastRotationDate: string): KeyMetadata {
+  return {
+    KeyId: key.key_id,
+    Arn: keyArn(key.key_id),
+    KeySpec: key.key_spec,
+    KeyUsage: key.key_usage,
+    KeyState: key.key_state,
+    Description: key.description,
+    CreationDate: key.creation_date,
+    DeleteDate: key.delete_date ?? '',
+    Creator: 'deskkms',
+    Origin: key.origin,
+    ProtectionLevel: key.protection_level,
+    MaterialExpireTime: '',
+    // Asymmetric keys have no primary version here: every call names its KeyVersionId.
+    PrimaryKeyVersion: '',
+    LastRotationDate: lastRotationDate,
+    AutomaticRotation: 'Disabled',
+    RotationInterval: '',
+    NextRotationDate: '',
+  };
+}
+
+/** The key as it stands inside the current write, refusing if it vanished meanwhile. */
+function currentKey(db: Db, keyId: string): KeyRow {
+  const key = getKey(db, keyId);
+  if (!key) throw new KmsError('Forbidden.KeyNotFound', `key ${keyId} does not exist`);
+  return key;
+}
+
+export function assertUsable(key: KeyRow): void {
+  if (key.key_state === 'Disabled') throw new KmsError('Rejected.Disabled', `key ${key.key_id} is disabled; enable it with EnableKey`);
+  if (key.key_state === 'PendingDeletion') {
+    throw new KmsError(
+      'Rejected.PendingDeletion',
+      `key ${key.key_id} is pending deletion (due ${key.delete_date ?? '?'}); cancel with CancelKeyDeletion to use it`,
+    );
+  }
+}
+
+function resolve(vault: Vault, keyId: string, ctx: CallContext): KeyRow {
+  const key = vault.resolveKey(keyId);
+  ctx.keyId = key.key_id;
+  return key;
+}
+
+async function newVersion(vault: Vault, key: Pick<KeyRow, 'key_id' | 'key_spec'>, ctx: CallContext) {
+  await vault.ensureUnlocked();
+  const keyVersionId = randomUUID();
+  ctx.keyVersionId = keyVersionId;
+  const generated = await vault.worker.request({ op: 'generate', keyId: key.key_id, keyVersionId, spec: key.key_spec });
+  return { keyVersionId, generated, creationDate: kmsDate(vault.now()) };
+}
+
+function applyTags(db: Db, keyId: string, tags: readonly Tag[]): void {
+  for (const tag of tags) upsertTag(db, { key_id: keyId, tag_key: tag.TagKey, tag_value: tag.TagValue });
+  if (listTags(db, keyId).length > 20) throw invalidParameter('Tags', `key ${keyId} would have more than 20 tags`);
+}
+
+function setState<A extends 'EnableKey' | 'DisableKey'>(from: readonly KeyState[], to: KeyState): Handler<A> {
+  return (vault, req, ctx) => {
+    const key = resolve(vault, req.KeyId, ctx);
+    const check = (k: KeyRow): void => {
+      if (k.key_state === 'PendingDeletion' && !from.includes('PendingDeletion')) assertUsable(k);
+      if (!from.includes(k.key_state)) {
+        throw invalidParameter('KeyId', `key ${k.key_id} is ${k.key_state}; this call needs it ${from.join(' or ')}`);
+      }
+    };
+    check(key);
+    return Promise.resolve({
+      response: {},
+      write: (db) => {
+        const k = currentKey(db, key.key_id);
+        check(k);
+        updateKeyState(db, k.key_id, to, null);
+      },
+    });
+  };
+}
+
+type KeyAction = Exclude<ActionName, 'AsymmetricSign' | 'AsymmetricVerify' | 'AsymmetricEncrypt' | 'AsymmetricDecrypt'>;
+
+export const KEY_HANDLERS: { readonly [A in KeyAction]: Handler<A> } = {
+  async CreateKey(vault, req, ctx) {
+    const usage = req.KeyUsage ?? KEY_SPEC_TABLE[req.KeySpec].defaultUsage;
+    if (!usagesOf(req.KeySpec).includes(usage)) {
+      throw invalidParameter('KeyUsage', `${usage} is not available for ${req.KeySpec}; valid: ${usagesOf(req.KeySpec).join(', ')}`);
+    }
+    const keyId = randomUUID();
+    ctx.keyId = keyId;
+    const row: KeyRow = {
+      key_id: keyId,
+      key_spec: req.KeySpec,
+      key_usage: usage,
+      origin: req.Origin,
+      protection_level: req.ProtectionLevel,
+      description: req.Description,
+      key_state: 'Enabled',
+      creation_date: kmsDate(vault.now()),
+      delete_date: null,
+    };
+    const v = await newVersion(vault, row, ctx);
+    return {
+      response: { KeyMetadata: metadata(row, v.creationDate) },
+      write: (db) => {
+        insertKey(db, row);
+        insertVersion(db, { key_version_id: v.keyVersionId, key_id: keyId, creation_date: v.creationDate, public_key: v.generated.publicKey, sealed_private: v.generated.sealed });
+        applyTags(db, keyId, req.Tags ?? []);
+      },
+    };
+  },
+
+  DescribeKey(vault, req, ctx) {
+    const key = resolve(vault, req.KeyId, ctx);
+    return Promise.resolve({ response: { KeyMetadata: metadata(key, latestVersionDate(vault.store.db, key.key_id) ?? key.creation_date) } });
+  },
+
+  ListKeys(vault, req) {
+    const rows = listKeys(vault.store.db, (req.PageNumber - 1) * req.PageSize, req.PageSize);
+    return Promise.resolve({
+      response: {
+        Keys: { Key: rows.map((k) => ({ KeyId: k.key_id, KeyArn: keyArn(k.key_id) })) },
+        TotalCount: countKeys(vault.store.db),
+        PageNumber: req.PageNumber,
+        PageSize: req.PageSize,
+      },
+    });
+  },
+
+  UpdateKeyDescription(vault, req, ctx) {
+    const key = resolve(vault, req.KeyId, ctx);
+    return Promise.resolve({ response: {}, write: (db) => updateDescription(db, currentKey(db, key.key_id).key_id, req.Description) });
+  },
+
+  async CreateKeyVersion(vault, req, ctx) {
+    const key = resolve(vault, req.KeyId, ctx);
+    assertUsable(key);
+    const v = await newVersion(vault, key, ctx);
+    return {
+      response: { KeyVersion: { KeyId: key.key_id, KeyVersionId: v.keyVersionId, CreationDate: v.creationDate } },
+      write: (db) => {
+        assertUsable(currentKey(db, key.key_id));
+        insertVersion(db, { key_version_id: v.keyVersionId, key_id: key.key_id, creation_date: v.creationDate, public_key: v.generated.publicKey, sealed_private: v.generated.sealed });
+      },
+    };
+  },
+
+  DescribeKeyVersion(vault, req, ctx) {
+    const key = resolve(vault, req.KeyId, ctx);
+    const version = vault.resolveVersion(key, req.KeyVersionId);
+    ctx.keyVersionId = version.key_version_id;
+    return Promise.resolve({ response: { KeyVersion: { KeyId: key.key_id, KeyVersionId: version.key_version_id, CreationDate: version.creation_date } } });
+  },
+
+  ListKeyVersions(vault, req, ctx) {
+    const key = resolve(vault, req.KeyId, ctx);
+    const rows = listVersions(vault.store.db, key.key_id, (req.PageNumber - 1) * req.PageSize, req.PageSize);
+    return Promise.resolve({
+      response: {
+        KeyVersions: { KeyVersion: rows.map((v) => ({ KeyId: key.key_id, KeyVersionId: v.key_version_id, CreationDate: v.creation_date })) },
+        TotalCount: countVersions(vault.store.db, key.key_id),
+        PageNumber: req.PageNumber,
+        PageSize: req.PageSize,
+      },
+    });
+  },
+
+  GetPublicKey(vault, req, ctx) {
+    const key = resolve(vault, req.KeyId, ctx);
+    const version = vault.resolveVersion(key, req.KeyVersionId);
+    ctx.keyVersionId = version.key_version_id;
+    const pem = publicKeyPem(importPublicKey(version.public_key));
+    return Promise.resolve({ response: { KeyId: key.key_id, KeyVersionId: version.key_version_id, PublicKey: pem } });
+  },
+
+  CreateAlias(vault, req, ctx) {
+    const key = resolve(vault, req.KeyId, ctx);
+    const create = (db: Db): void => {
+      if (getAlias(db, req.AliasName)) throw new KmsError('AliasAlreadyExists', `alias ${req.AliasName} already exists; use UpdateAlias to repoint it`);
+      if (listAliases(db, key.key_id, 0, 0).total >= MAX_ALIASES_PER_KEY) {
+        throw invalidParameter('AliasName', `key ${key.key_id} already has ${MAX_ALIASES_PER_KEY} aliases`);
+      }
+      currentKey(db, key.key_id);
+      insertAlias(db, { alias_name: req.AliasName, key_id: key.key_id, creation_date: kmsDate(vault.now()) });
+    };
+    return Promise.resolve({ response: {}, write: create });
+  },
+
+  UpdateAlias(vault, req, ctx) {
+    const key = resolve(vault, req.KeyId, ctx);
+    const update = (db: Db): void => {
+      if (!getAlias(db, req.AliasName)) throw new KmsError('Forbidden.AliasNotFound', `alias ${req.AliasName} does not exist`);
+      currentKey(db, key.key_id);
+      repointAlias(db, req.AliasName, key.key_id);
+    };
+    return Promise.resolve({ response: {}, write: update });
+  },
+
+  DeleteAlias(vault, req, ctx) {
+    const alias = getAlias(vault.store.db, req.AliasName);
+    if (!alias) throw new KmsError('Forbidden.AliasNotFound', `alias ${req.AliasName} does not exist`);
+    ctx.keyId = alias.key_id;
+    return Promise.resolve({
+      response: {},
+      write: (db) => {
+        if (!getAlias(db, req.AliasName)) throw new KmsError('Forbidden.AliasNotFound', `alias ${req.AliasName} does not exist`);
+        deleteAlias(db, req.AliasName);
+      },
+    });
+  },
+
+  ListAliases(vault, req) {
+    const { rows, total } = listAliases(vault.store.db, undefined, (req.PageNumber - 1) * req.PageSize, req.PageSize);
+    return Promise.resolve({ response: aliasPage(rows, total, req.PageNumber, req.PageSize) });
+  },
+
+  ListAliasesByKeyId(vault, req, ctx) {
+    const key = resolve(vault, req.KeyId, ctx);
+    const { rows, total } = listAliases(vault.store.db, key.key_id, (req.PageNumber - 1) * req.PageSize, req.PageSize);
+    return Promise.resolve({ response: aliasPage(rows, total, req.PageNumber, req.PageSize) });
+  },
+
+  EnableKey: setState<'EnableKey'>(['Enabled', 'Disabled'], 'Enabled'),
+  DisableKey: setState<'DisableKey'>(['Enabled', 'Disabled'], 'Disabled'),
+
+  ScheduleKeyDeletion(vault, req, ctx) {
+    const key = resolve(vault, req.KeyId, ctx);
+    if (key.key_state === 'PendingDeletion') throw new KmsError('Rejected.PendingDeletion', `key ${key.key_id} is already pending deletion (due ${key.delete_date ?? '?'})`);
+    const due = kmsDate(new Date(vault.now().getTime() + req.PendingWindowInDays * 86_400_000));
+    return Promise.resolve({
+      response: {},
+      write: (db) => {
+        const k = currentKey(db, key.key_id);
+        if (k.key_state === 'PendingDeletion') throw new KmsError('Rejected.PendingDeletion', `key ${k.key_id} is already pending deletion`);
+        updateKeyState(db, k.key_id, 'PendingDeletion', due);
+      },
+    });
+  },
+
+  CancelKeyDeletion(vault, req, ctx) {
+    const key = resolve(vault, req.KeyId, ctx);
+    const check = (k: KeyRow): void => {
+      if (k.key_state !== 'PendingDeletion') throw invalidParameter('KeyId', `key ${k.key_id} is ${k.key_state}, not pending deletion`);
+    };
+    check(key);
+    return Promise.resolve({
+      response: {},
+      write: (db) => {
+        const k = currentKey(db, key.key_id);
+        check(k);
+        updateKeyState(db, k.key_id, 'Enabled', null);
+      },
+    });
+  },
+
+  TagResource(vault, req, ctx) {
+    const key = resolve(vault, req.KeyId, ctx);
+    return Promise.resolve({ response: {}, write: (db) => applyTags(db, currentKey(db, key.key_id).key_id, req.Tags) });
+  },
+
+  UntagResource(vault, req, ctx) {
+    const key = resolve(vault, req.KeyId, ctx);
+    return Promise.resolve({
+      response: {},
+      write: (db) => {
+        for (const tagKey of req.TagKeys) deleteTag(db, currentKey(db, key.key_id).key_id, tagKey);
+      },
+    });
+  },
+
+  ListResourceTags(vault, req, ctx) {
+    const key = resolve(vault, req.KeyId, ctx);
+    const tags = listTags(vault.store.db, key.key_id).map((t) => ({ KeyId: t.key_id, TagKey: t.tag_key, TagValue: t.tag_value }));
+    return Promise.resolve({ response: { Tags: { Tag: tags } } });
+  },
+};
+
+function aliasPage(rows: { alias_name: string; key_id: string }[], total: number, pageNumber: number, pageSize: number) {
+  return {
+    Aliases: { Alias: rows.map((a) => ({ KeyId: a.key_id, AliasName: a.alias_name, AliasArn: `${ARN_PREFIX}:${a.alias_name}` })) },
+    TotalCount: total,
+    PageNumber: pageNumber,
+    PageSize: pageSize,
+  };
+}
+

@@ -1,0 +1,174 @@
+// Request schemas for every Action, with Alibaba Cloud KMS's parameter names (checked against
+// the models of the official SDK @alicloud/kms20160120). Every transport (CLI, batch, IPC, HTTP)
+// validates through parseRequest before anything reaches the vault; request types are derived from
+// the schemas. Runtime-neutral: shared with the renderer.
+import { z } from 'zod';
+import { KmsError, invalidParameter, missingParameter } from './errors.ts';
+import { ALGORITHM_TABLE, KEY_SPECS, KEY_USAGES, type Algorithm } from './specs.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const ALIAS = /^alias\/[a-zA-Z0-9:/_-]{1,249}$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** A whole number given as a JSON number or a decimal string (CLI and form parameters are strings). */
+const wholeNumber = (min: number, max: number) =>
+  z
+    .union([z.number(), z.string().regex(/^\d{1,9}$/, 'must be a whole number')])
+    .transform((v) => Number(v))
+    .pipe(z.number().int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const booleanParam = z
+  .union([z.boolean(), z.enum(['true', 'false'])])
+  .transform((v) => v === true || v === 'true');
+
+/** KeyId: a key's UUID, `alias/NAME`, or an ARN ending in `key/UUID` or `alias/NAME`. */
+export const keyIdParam = z.string().min(1, 'is empty').max(512, 'is too long');
+export const keyVersionIdParam = z.string().regex(UUID, 'must be a key version UUID');
+export const aliasNameParam = z
+  .string()
+  .regex(ALIAS, 'must be "alias/" followed by 1-249 characters of a-z A-Z 0-9 : / _ -');
+const base64Param = (max: number) => z.string().max(max, 'is too long').regex(BASE64, 'is not base64');
+const algorithmParam = z.string().refine((v): v is Algorithm => Object.hasOwn(ALGORITHM_TABLE, v), {
+  message: `must be one of ${Object.keys(ALGORITHM_TABLE).join(', ')}`,
+});
+const descriptionParam = z.string().max(8192, 'is longer than 8192 characters');
+const pageNumber = wholeNumber(1, 1_000_000).optional().default(1);
+const pageSize = wholeNumber(1, 100).optional().default(10);
+
+export const TAG_KEY_MAX = 128;
+export const TAG_VALUE_MAX = 256;
+export const MAX_TAGS_PER_KEY = 20;
+
+const tagSchema = z.strictObject({
+  TagKey: z
+    .string()
+    .min(1, 'TagKey is empty')
+    .max(TAG_KEY_MAX, `TagKey is longer than ${TAG_KEY_MAX} characters`)
+    .refine((k) => !/^(aliyun|acs:)/i.test(k), 'TagKey must not start with "aliyun" or "acs:"'),
+  TagValue: z.string().max(TAG_VALUE_MAX, `TagValue is longer than ${TAG_VALUE_MAX} characters`),
+});
+export type Tag = z.infer<typeof tagSchema>;
+
+/** Tags travel as a JSON string (Alibaba's form), or already parsed (JSON bodies). */
+function jsonParam<T extends z.ZodType>(inner: T) {
+  return z.union([z.string(), z.array(z.unknown())]).transform((value, ctx): z.infer<T> => {
+    let parsed: unknown = value;
+    if (typeof value === 'string') {
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+        return z.NEVER;
+      }
+    }
+    const result = inner.safeParse(parsed);
+    if (!result.success) {
+      ctx.addIssue({ code: 'custom', message: result.error.issues[0]?.message ?? 'is malformed' });
+      return z.NEVER;
+    }
+    return result.data;
+  });
+}
+
+const tagsParam = jsonParam(
+  z
+    .array(tagSchema, 'must be a JSON array of {"TagKey","TagValue"}')
+    .max(MAX_TAGS_PER_KEY, `at most ${MAX_TAGS_PER_KEY} tags`)
+    .refine((tags) => new Set(tags.map((t) => t.TagKey)).size === tags.length, 'repeats a TagKey'),
+);
+const tagKeysParam = jsonParam(
+  z.array(z.string().min(1).max(TAG_KEY_MAX), 'must be a JSON array of tag keys').min(1, 'names no tag key').max(MAX_TAGS_PER_KEY),
+);
+
+const keyRef = { KeyId: keyIdParam };
+const versionRef = { KeyId: keyIdParam, KeyVersionId: keyVersionIdParam };
+
+export const ACTION_SCHEMAS = {
+  CreateKey: z.strictObject({
+    KeySpec: z.enum(KEY_SPECS, `must be one of ${KEY_SPECS.join(', ')}`),
+    KeyUsage: z.enum(KEY_USAGES, `must be one of ${KEY_USAGES.join(', ')}`).optional(),
+    Description: descriptionParam.optional().default(''),
+    Origin: z.enum(['Aliyun_KMS'], 'must be Aliyun_KMS').optional().default('Aliyun_KMS'),
+    ProtectionLevel: z.enum(['SOFTWARE'], 'must be SOFTWARE (no HSM in this vault)').optional().default('SOFTWARE'),
+    EnableAutomaticRotation: booleanParam
+      .refine((v) => !v, 'asymmetric keys have no automatic rotation; create versions with CreateKeyVersion')
+      .optional(),
+    Tags: tagsParam.optional(),
+  }),
+  DescribeKey: z.strictObject(keyRef),
+  ListKeys: z.strictObject({ PageNumber: pageNumber, PageSize: pageSize }),
+  UpdateKeyDescription: z.strictObject({ ...keyRef, Description: descriptionParam }),
+  CreateKeyVersion: z.strictObject(keyRef),
+  DescribeKeyVersion: z.strictObject(versionRef),
+  ListKeyVersions: z.strictObject({ ...keyRef, PageNumber: pageNumber, PageSize: pageSize }),
+  GetPublicKey: z.strictObject(versionRef),
+  AsymmetricSign: z.strictObject({ ...versionRef, Algorithm: algorithmParam, Digest: base64Param(1024) }),
+  AsymmetricVerify: z.strictObject({ ...versionRef, Algorithm: algorithmParam, Digest: base64Param(1024), Value: base64Param(4096) }),
+  AsymmetricEncrypt: z.strictObject({ ...versionRef, Algorithm: algorithmParam, Plaintext: base64Param(16384) }),
+  AsymmetricDecrypt: z.strictObject({ ...versionRef, Algorithm: algorithmParam, CiphertextBlob: base64Param(16384) }),
+  CreateAlias: z.strictObject({ KeyId: keyIdParam, AliasName: aliasNameParam }),
+  UpdateAlias: z.strictObject({ KeyId: keyIdParam, AliasName: aliasNameParam }),
+  DeleteAlias: z.strictObject({ AliasName: aliasNameParam }),
+  ListAliases: z.strictObject({ PageNumber: pageNumber, PageSize: pageSize }),
+  ListAliasesByKeyId: z.strictObject({ ...keyRef, PageNumber: pageNumber, PageSize: pageSize }),
+  EnableKey: z.strictObject(keyRef),
+  DisableKey: z.strictObject(keyRef),
+  ScheduleKeyDeletion: z.strictObject({ ...keyRef, PendingWindowInDays: wholeNumber(7, 366) }),
+  CancelKeyDeletion: z.strictObject(keyRef),
+  TagResource: z.strictObject({ ...keyRef, Tags: tagsParam }),
+  UntagResource: z.strictObject({ ...keyRef, TagKeys: tagKeysParam }),
+  ListResourceTags: z.strictObject(keyRef),
+} as const;
+
+export type ActionName = keyof typeof ACTION_SCHEMAS;
+export type ActionRequest<A extends ActionName> = z.output<(typeof ACTION_SCHEMAS)[A]>;
+export const ACTION_NAMES = Object.keys(ACTION_SCHEMAS) as ActionName[];
+
+export function isActionName(value: unknown): value is ActionName {
+  return typeof value === 'string' && Object.hasOwn(ACTION_SCHEMAS, value);
+}
+
+/** Validates `params` for `action`; the first problem becomes MissingParameter or InvalidParameter naming the field. */
+export function parseRequest<A extends ActionName>(action: A, params: unknown): ActionRequest<A> {
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+    throw new KmsError('InvalidParameter', `${action}: parameters must be an object`);
+  }
+  const result = ACTION_SCHEMAS[action].safeParse(params);
+  if (result.success) return result.data as ActionRequest<A>;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.map(String).join('.') || action;
+  if (issue.code === 'unrecognized_keys') {
+    throw invalidParameter(issue.keys.join(', '), `is not a parameter of ${action}`);
+  }
+  if (issue.path.length === 1 && (params as Record<string, unknown>)[String(issue.path[0])] === undefined) {
+    throw missingParameter(field);
+  }
+  throw invalidParameter(field, issue.message);
+}
+
+/** Alibaba KMS KeyMetadata, as DescribeKey and CreateKey return it. */
+export interface KeyMetadata {
+  readonly KeyId: string;
+  readonly Arn: string;
+  readonly KeySpec: string;
+  readonly KeyUsage: string;
+  readonly KeyState: 'Enabled' | 'Disabled' | 'PendingDeletion';
+  readonly Description: string;
+  readonly CreationDate: string;
+  readonly DeleteDate: string;
+  readonly Creator: string;
+  readonly Origin: string;
+  readonly ProtectionLevel: string;
+  readonly MaterialExpireTime: string;
+  readonly PrimaryKeyVersion: string;
+  readonly LastRotationDate: string;
+  readonly AutomaticRotation: string;
+  readonly RotationInterval: string;
+  readonly NextRotationDate: string;
+}
+
+export interface KeyVersionInfo {
+  readonly KeyId: string;
+  readonly KeyVersionId: string;
+  readonly CreationDate: string;
+}

@@ -1,0 +1,149 @@
+// Typed rows of the vault database and the queries the operations need. Reads run directly;
+// writes are called from inside Store.write jobs.
+import type { KeySpec, KeyUsage } from '../contract/specs.ts';
+import type { Db } from './store.ts';
+
+export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
+
+export interface KeyRow {
+  readonly key_id: string;
+  readonly key_spec: KeySpec;
+  readonly key_usage: KeyUsage;
+  readonly origin: string;
+  readonly protection_level: string;
+  readonly description: string;
+  readonly key_state: KeyState;
+  readonly creation_date: string;
+  readonly delete_date: string | null;
+}
+
+export interface VersionRow {
+  readonly key_version_id: string;
+  readonly key_id: string;
+  readonly creation_date: string;
+  readonly public_key: Uint8Array;
+  readonly sealed_private: Uint8Array;
+}
+
+export interface AliasRow {
+  readonly alias_name: string;
+  readonly key_id: string;
+  readonly creation_date: string;
+}
+
+export interface TagRow {
+  readonly key_id: string;
+  readonly tag_key: string;
+  readonly tag_value: string;
+}
+
+const KEY_COLUMNS = 'key_id, key_spec, key_usage, origin, protection_level, description, key_state, creation_date, delete_date';
+
+export function getKey(db: Db, keyId: string): KeyRow | undefined {
+  return db.prepare(`SELECT ${KEY_COLUMNS} FROM keys WHERE key_id = ?`).get(keyId) as KeyRow | undefined;
+}
+
+export function countKeys(db: Db): number {
+  return (db.prepare('SELECT count(*) AS n FROM keys').get() as { n: number }).n;
+}
+
+export function listKeys(db: Db, offset: number, limit: number): KeyRow[] {
+  return db.prepare(`SELECT ${KEY_COLUMNS} FROM keys ORDER BY seq LIMIT ? OFFSET ?`).all(limit, offset) as KeyRow[];
+}
+
+function nextSeq(db: Db, table: 'keys' | 'key_versions'): number {
+  return (db.prepare(`SELECT coalesce(max(seq), 0) + 1 AS n FROM ${table}`).get() as { n: number }).n;
+}
+
+export function insertKey(db: Db, row: KeyRow): void {
+  db.prepare(
+    `INSERT INTO keys (${KEY_COLUMNS}, seq) VALUES (@key_id, @key_spec, @key_usage, @origin, @protection_level, @description, @key_state, @creation_date, @delete_date, @seq)`,
+  ).run({ ...row, seq: nextSeq(db, 'keys') });
+}
+
+export function updateKeyState(db: Db, keyId: string, state: KeyState, deleteDate: string | null): void {
+  db.prepare('UPDATE keys SET key_state = ?, delete_date = ? WHERE key_id = ?').run(state, deleteDate, keyId);
+}
+
+export function updateDescription(db: Db, keyId: string, description: string): void {
+  db.prepare('UPDATE keys SET description = ? WHERE key_id = ?').run(description, keyId);
+}
+
+export function deleteKey(db: Db, keyId: string): void {
+  db.prepare('DELETE FROM keys WHERE key_id = ?').run(keyId);
+}
+
+/** Keys whose deletion window has passed at `now` (ISO time). */
+export function keysDueForDeletion(db: Db, now: string): string[] {
+  return (db.prepare("SELECT key_id FROM keys WHERE key_state = 'PendingDeletion' AND delete_date <= ?").all(now) as { key_id: string }[]).map(
+    (r) => r.key_id,
+  );
+}
+
+export function insertVersion(db: Db, row: VersionRow): void {
+  db.prepare(
+    'INSERT INTO key_versions (key_version_id, key_id, creation_date, public_key, sealed_private, seq) VALUES (?, ?, ?, ?, ?, ?)',
+  ).run(row.key_version_id, row.key_id, row.creation_date, row.public_key, row.sealed_private, nextSeq(db, 'key_versions'));
+}
+
+export function getVersion(db: Db, keyId: string, keyVersionId: string): VersionRow | undefined {
+  return db
+    .prepare('SELECT key_version_id, key_id, creation_date, public_key, sealed_private FROM key_versions WHERE key_id = ? AND key_version_id = ?')
+    .get(keyId, keyVersionId) as VersionRow | undefined;
+}
+
+export function listVersions(db: Db, keyId: string, offset = 0, limit = -1): VersionRow[] {
+  return db
+    .prepare('SELECT key_version_id, key_id, creation_date, public_key, sealed_private FROM key_versions WHERE key_id = ? ORDER BY seq LIMIT ? OFFSET ?')
+    .all(keyId, limit, offset) as VersionRow[];
+}
+
+export function countVersions(db: Db, keyId: string): number {
+  return (db.prepare('SELECT count(*) AS n FROM key_versions WHERE key_id = ?').get(keyId) as { n: number }).n;
+}
+
+export function latestVersionDate(db: Db, keyId: string): string | undefined {
+  const row = db.prepare('SELECT creation_date FROM key_versions WHERE key_id = ? ORDER BY seq DESC LIMIT 1').get(keyId) as
+    | { creation_date: string }
+    | undefined;
+  return row?.creation_date;
+}
+
+export function getAlias(db: Db, aliasName: string): AliasRow | undefined {
+  return db.prepare('SELECT alias_name, key_id, creation_date FROM aliases WHERE alias_name = ?').get(aliasName) as AliasRow | undefined;
+}
+
+export function insertAlias(db: Db, row: AliasRow): void {
+  db.prepare('INSERT INTO aliases (alias_name, key_id, creation_date) VALUES (?, ?, ?)').run(row.alias_name, row.key_id, row.creation_date);
+}
+
+export function repointAlias(db: Db, aliasName: string, keyId: string): void {
+  db.prepare('UPDATE aliases SET key_id = ? WHERE alias_name = ?').run(keyId, aliasName);
+}
+
+export function deleteAlias(db: Db, aliasName: string): void {
+  db.prepare('DELETE FROM aliases WHERE alias_name = ?').run(aliasName);
+}
+
+export function listAliases(db: Db, keyId: string | undefined, offset: number, limit: number): { rows: AliasRow[]; total: number } {
+  const where = keyId === undefined ? '' : 'WHERE key_id = @keyId';
+  const rows = db
+    .prepare(`SELECT alias_name, key_id, creation_date FROM aliases ${where} ORDER BY alias_name LIMIT @limit OFFSET @offset`)
+    .all({ keyId, limit, offset }) as AliasRow[];
+  const total = (db.prepare(`SELECT count(*) AS n FROM aliases ${where}`).get(keyId === undefined ? {} : { keyId }) as { n: number }).n;
+  return { rows, total };
+}
+
+export function listTags(db: Db, keyId: string): TagRow[] {
+  return db.prepare('SELECT key_id, tag_key, tag_value FROM tags WHERE key_id = ? ORDER BY tag_key').all(keyId) as TagRow[];
+}
+
+export function upsertTag(db: Db, row: TagRow): void {
+  db.prepare(
+    'INSERT INTO tags (key_id, tag_key, tag_value) VALUES (?, ?, ?) ON CONFLICT(key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value',
+  ).run(row.key_id, row.tag_key, row.tag_value);
+}
+
+export function deleteTag(db: Db, keyId: string, tagKey: string): void {
+  db.prepare('DELETE FROM tags WHERE key_id = ? AND tag_key = ?').run(keyId, tagKey);
+}

@@ -1,0 +1,47 @@
+// Schema migrations, in order; the store applies the missing ones in one transaction.
+// Never edit a released migration: add a new one.
+import { AUDIT_SCHEMA_SQL } from '../audit/audit-log.ts';
+
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  CREATE TABLE keys (
+    key_id           TEXT PRIMARY KEY,
+    key_spec         TEXT NOT NULL,
+    key_usage        TEXT NOT NULL,
+    origin           TEXT NOT NULL,
+    protection_level TEXT NOT NULL,
+    description      TEXT NOT NULL DEFAULT '',
+    key_state        TEXT NOT NULL CHECK (key_state IN ('Enabled', 'Disabled', 'PendingDeletion')),
+    creation_date    TEXT NOT NULL,
+    delete_date      TEXT,
+    seq              INTEGER NOT NULL
+  );
+  CREATE INDEX keys_by_seq ON keys (seq);
+  CREATE TABLE key_versions (
+    key_version_id TEXT PRIMARY KEY,
+    key_id         TEXT NOT NULL REFERENCES keys (key_id) ON DELETE CASCADE,
+    creation_date  TEXT NOT NULL,
+    public_key     BLOB NOT NULL,
+    sealed_private BLOB NOT NULL,
+    seq            INTEGER NOT NULL
+  );
+  CREATE INDEX key_versions_by_key ON key_versions (key_id, seq);
+  CREATE TABLE aliases (
+    alias_name    TEXT PRIMARY KEY,
+    key_id        TEXT NOT NULL REFERENCES keys (key_id) ON DELETE CASCADE,
+    creation_date TEXT NOT NULL
+  );
+  CREATE INDEX aliases_by_key ON aliases (key_id);
+  CREATE TABLE tags (
+    key_id    TEXT NOT NULL REFERENCES keys (key_id) ON DELETE CASCADE,
+    tag_key   TEXT NOT NULL,
+    tag_value TEXT NOT NULL,
+    PRIMARY KEY (key_id, tag_key)
+  );
+  ${AUDIT_SCHEMA_SQL}
+  `,
+];

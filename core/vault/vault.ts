@@ -1,0 +1,230 @@
+// A vault: one directory holding the SQLite store, protected by a data key that lives in the OS
+// keychain (or is wrapped under a passphrase), and one key worker that alone holds that data key.
+// The main thread sees metadata, public keys and sealed blobs only.
+import { randomUUID } from 'node:crypto';
+import { appendAuditEntries } from '../audit/audit-log.ts';
+import { KmsError } from '../contract/errors.ts';
+import { KeyWorkerClient, type KeyWorkerClientOptions } from '../worker/client.ts';
+import type { Protection } from '../worker/protocol.ts';
+import { countKeys, getAlias, getKey, getVersion, keysDueForDeletion, listVersions, deleteKey, type KeyRow, type VersionRow } from './records.ts';
+import { Store, setMeta } from './store.ts';
+
+export type ProtectionKind = 'keychain' | 'passphrase';
+
+export interface VaultOptions {
+  /** Passphrase for a passphrase-protected vault (read from --passphrase-file); wiped after use. */
+  readonly passphrase?: Uint8Array;
+  readonly worker?: KeyWorkerClientOptions;
+  /** Clock for deletion windows (tests move time). */
+  readonly now?: () => Date;
+}
+
+export interface VaultStatus {
+  readonly VaultPath: string;
+  readonly VaultId: string;
+  readonly KeyCount: number;
+  readonly Protection: string;
+  readonly Locked: boolean;
+}
+
+/** ISO 8601 without milliseconds, as Alibaba KMS writes dates. */
+export function kmsDate(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export class Vault {
+  readonly store: Store;
+  readonly worker: KeyWorkerClient;
+  readonly vaultId: string;
+  readonly protectionKind: ProtectionKind;
+  private passphrase: Uint8Array | undefined;
+  private unlocked: Promise<void> | undefined;
+  private backend: string | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  private readonly clock: () => Date;
+
+  private constructor(store: Store, options: VaultOptions) {
+    this.store = store;
+    this.clock = options.now ?? (() => new Date());
+    const vaultId = store.getMeta('vault_id');
+    const protection = store.getMeta('protection');
+    if (!vaultId || (protection !== 'keychain' && protection !== 'passphrase') || !store.getMeta('verifier')) {
+      throw new KmsError('Vault.Corrupt', `${store.dir} has a database but no complete vault header; it was not initialised by DeskKMS or is damaged`);
+    }
+    this.vaultId = vaultId;
+    this.protectionKind = protection;
+    this.passphrase = options.passphrase;
+    this.worker = new KeyWorkerClient({
+      ...options.worker,
+      onRestart: () => {
+        // The replacement worker starts locked; a keychain vault unlocks again on next use.
+        this.unlocked = undefined;
+        options.worker?.onRestart?.();
+      },
+    });
+  }
+
+  now(): Date {
+    return this.clock();
+  }
+
+  /** Creates a vault in `dir` (which must not hold one) and leaves it unlocked. */
+  static async init(dir: string, options: VaultOptions & { kdfN?: number } = {}): Promise<Vault> {
+    if (Store.exists(dir)) throw new KmsError('InvalidParameter', `--vault: ${dir} already holds a vault`);
+    const store = Store.open(dir, { create: true });
+    const vaultId = randomUUID();
+    const worker = new KeyWorkerClient(options.worker);
+    try {
+      const protection: Protection = options.passphrase
+        ? { kind: 'passphrase', passphrase: options.passphrase, ...(options.kdfN === undefined ? {} : { kdfN: options.kdfN }) }
+        : { kind: 'keychain', account: `vault-${vaultId}` };
+      const result = await worker.request({ op: 'init', vaultId, protection });
+      await store.write((db) => {
+        setMeta(db, 'vault_id', vaultId);
+        setMeta(db, 'protection', protection.kind);
+        setMeta(db, 'verifier', result.verifier);
+        if (result.wrapped !== undefined) setMeta(db, 'wrapped_data_key', JSON.stringify(result.wrapped));
+        setMeta(db, 'created', kmsDate(options.now?.() ?? new Date()));
+        appendAuditEntries(db, [{ action: 'InitVault', code: 'OK', caller: 'cli', requestId: randomUUID() }]);
+      });
+    } finally {
+      await worker.close();
+    }
+    const vault = Vault.open(dir, options);
+    return vault;
+  }
+
+  static open(dir: string, options: VaultOptions = {}): Vault {
+    const store = Store.open(dir);
+    try {
+      return new Vault(store, options);
+    } catch (error) {
+      void store.close();
+      throw error;
+    }
+  }
+
+  /** Unlocks the worker once; concurrent callers share the attempt. */
+  ensureUnlocked(): Promise<void> {
+    this.unlocked ??= this.unlock().catch((error: unknown) => {
+      this.unlocked = undefined;
+      throw error;
+    });
+    return this.unlocked;
+  }
+
+  private async unlock(): Promise<void> {
+    const verifier = this.store.getMeta('verifier')!;
+    let protection: Protection;
+    if (this.protectionKind === 'keychain') {
+      protection = { kind: 'keychain', account: `vault-${this.vaultId}` };
+    } else {
+      if (!this.passphrase) {
+        throw new KmsError('Vault.Locked', 'this vault is protected by a passphrase: give --passphrase-file FILE (or DESKKMS_PASSPHRASE_FILE)');
+      }
+      const wrappedText = this.store.getMeta('wrapped_data_key');
+      let wrapped: unknown;
+      try {
+        wrapped = JSON.parse(wrappedText ?? '');
+      } catch {
+        throw new KmsError('Vault.Corrupt', 'the wrapped data key in the vault header is not readable');
+      }
+      // The worker wipes its copy; ours is dropped so a restarted worker cannot reuse it silently.
+      protection = { kind: 'passphrase', passphrase: Uint8Array.from(this.passphrase), wrapped };
+      this.passphrase.fill(0);
+      this.passphrase = undefined;
+    }
+    const result = await this.worker.request({ op: 'unlock', vaultId: this.vaultId, protection, verifier });
+    this.backend = result.backend;
+  }
+
+  async lock(): Promise<void> {
+    this.unlocked = undefined;
+    await this.worker.request({ op: 'lock' });
+  }
+
+  get isUnlocked(): boolean {
+    return this.unlocked !== undefined && this.backend !== undefined;
+  }
+
+  status(backendName: string): VaultStatus {
+    return {
+      VaultPath: this.store.dir,
+      VaultId: this.vaultId,
+      KeyCount: countKeys(this.store.db),
+      Protection: this.protectionKind === 'keychain' ? `OS keychain: ${backendName}` : describePassphrase(this.store.getMeta('wrapped_data_key')),
+      Locked: !this.isUnlocked,
+    };
+  }
+
+  /** KeyId as the API takes it: a UUID, alias/NAME, or an ARN ending in key/ID or alias/NAME. */
+  resolveKey(keyIdParam: string): KeyRow {
+    const tail = /^acs:kms:[^:]*:[^:]*:(.+)$/.exec(keyIdParam)?.[1] ?? keyIdParam;
+    if (tail.startsWith('alias/')) {
+      const alias = getAlias(this.store.db, tail);
+      if (!alias) throw new KmsError('Forbidden.AliasNotFound', `alias ${tail} does not exist`);
+      const key = getKey(this.store.db, alias.key_id);
+      if (!key) throw new KmsError('Forbidden.KeyNotFound', `alias ${tail} points to key ${alias.key_id}, which no longer exists`);
+      return key;
+    }
+    const id = tail.startsWith('key/') ? tail.slice(4) : tail;
+    const key = getKey(this.store.db, id);
+    if (!key) throw new KmsError('Forbidden.KeyNotFound', `key ${id} does not exist`);
+    return key;
+  }
+
+  /** For filters over history: the KeyId an alias or ARN names, or the text itself (the key may be gone). */
+  resolveKeyIdLenient(keyIdParam: string): string {
+    try {
+      return this.resolveKey(keyIdParam).key_id;
+    } catch {
+      return keyIdParam;
+    }
+  }
+
+  resolveVersion(key: KeyRow, keyVersionId: string): VersionRow {
+    const version = getVersion(this.store.db, key.key_id, keyVersionId);
+    if (!version) throw new KmsError('Forbidden.KeyNotFound', `key version ${keyVersionId} does not exist for key ${key.key_id}`);
+    return version;
+  }
+
+  /** Destroys every key whose deletion window has passed (with its versions, aliases, tags). */
+  async purgeDueKeys(): Promise<string[]> {
+    const now = kmsDate(this.now());
+    if (keysDueForDeletion(this.store.db, now).length === 0) return [];
+    const purged = await this.store.write((db) => {
+      const due = keysDueForDeletion(db, now);
+      const versionIds = due.flatMap((keyId) => listVersions(db, keyId).map((v) => v.key_version_id));
+      for (const keyId of due) deleteKey(db, keyId);
+      appendAuditEntries(
+        db,
+        due.map((keyId) => ({ action: 'DeleteKeyMaterial', keyId, code: 'OK', caller: 'vault', requestId: randomUUID() })),
+      );
+      return { due, versionIds };
+    });
+    if (purged.versionIds.length > 0 && this.isUnlocked) await this.worker.request({ op: 'forget', keyVersionIds: purged.versionIds });
+    return purged.due;
+  }
+
+  /** Long-running hosts sweep due deletions every `intervalMs` (the CLI sweeps at open). */
+  startDeletionSweeper(intervalMs = 60_000): void {
+    this.sweeper ??= setInterval(() => void this.purgeDueKeys().catch(() => undefined), intervalMs);
+    this.sweeper.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.passphrase?.fill(0);
+    await this.worker.close();
+    await this.store.close();
+  }
+}
+
+function describePassphrase(wrapped: string | undefined): string {
+  try {
+    const w = JSON.parse(wrapped ?? '') as { kdf?: string; N?: number; r?: number; p?: number };
+    return `passphrase (${w.kdf ?? '?'} N=2^${Math.log2(w.N ?? 0)}, r=${w.r ?? '?'}, p=${w.p ?? '?'}; AES-256-GCM)`;
+  } catch {
+    return 'passphrase (header unreadable)';
+  }
+}

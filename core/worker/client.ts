@@ -1,0 +1,99 @@
+// Main-thread side of the key worker: numbers requests, matches responses, restarts the worker
+// if it dies (in-flight requests fail with a clear error; the new worker starts locked).
+import { Worker } from 'node:worker_threads';
+import { KmsError } from '../contract/errors.ts';
+import { isWorkerResponse, type OutgoingRequest, type WorkerOp, type WorkerResults } from './protocol.ts';
+
+interface Pending {
+  readonly op: WorkerOp;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+export interface KeyWorkerClientOptions {
+  /** Sees every message the worker sends (tests prove no private material crosses). */
+  readonly tap?: (message: unknown) => void;
+  /** Called after an unexpected worker death, once the replacement runs (locked). */
+  readonly onRestart?: () => void;
+}
+
+const WORKER_URL = new URL('./key-worker.ts', import.meta.url);
+
+export class KeyWorkerClient {
+  private worker: Worker;
+  private seq = 0;
+  private readonly pending = new Map<number, Pending>();
+  private closing = false;
+  private readonly options: KeyWorkerClientOptions;
+  restarts = 0;
+
+  constructor(options: KeyWorkerClientOptions = {}) {
+    this.options = options;
+    this.worker = this.spawn();
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(WORKER_URL, { name: 'deskkms-key-worker' });
+    worker.unref();
+    worker.on('message', (message: unknown) => this.onMessage(message));
+    worker.on('error', () => {
+      // 'exit' follows; pending requests are failed there.
+    });
+    worker.on('exit', (code) => this.onExit(worker, code));
+    return worker;
+  }
+
+  private onMessage(message: unknown): void {
+    this.options.tap?.(message);
+    if (!isWorkerResponse(message)) return;
+    const pending = this.pending.get(message.seq);
+    if (!pending) return;
+    this.pending.delete(message.seq);
+    if (this.pending.size === 0) this.worker.unref();
+    if (message.ok) pending.resolve(message.value);
+    else pending.reject(new KmsError(message.error.code, message.error.message));
+  }
+
+  private onExit(worker: Worker, code: number): void {
+    if (worker !== this.worker) return;
+    const inFlight = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of inFlight) {
+      p.reject(
+        new KmsError(
+          'InternalFailure',
+          `the key worker stopped unexpectedly (exit code ${code}) during ${p.op}; the request was not completed. It has been restarted, locked.`,
+        ),
+      );
+    }
+    if (this.closing) return;
+    this.restarts++;
+    this.worker = this.spawn();
+    this.options.onRestart?.();
+  }
+
+  request<O extends WorkerOp>(request: Extract<OutgoingRequest, { op: O }>): Promise<WorkerResults[O]> {
+    if (this.closing) return Promise.reject(new KmsError('Vault.Locked', 'the vault is closed'));
+    const seq = ++this.seq;
+    return new Promise<WorkerResults[O]>((resolve, reject) => {
+      this.pending.set(seq, { op: request.op, resolve: resolve, reject });
+      this.worker.ref();
+      this.worker.postMessage({ ...request, seq });
+    });
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Kills the worker as a crash would (tests of the restart path). */
+  async kill(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,75 @@
+// Messages between the main thread and the key worker: a discriminated union with sequence
+// numbers. The worker validates every request at runtime (a message is input from outside its
+// boundary); errors come back as plain data { name, code, message }, never a stack.
+import { z } from 'zod';
+import { isErrorCode, type ErrorCode } from '../contract/errors.ts';
+import { ALGORITHM_TABLE, KEY_SPECS, type Algorithm, type KeySpec } from '../contract/specs.ts';
+
+const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'must be bytes');
+const id = z.string().min(1).max(128);
+
+const protection = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('keychain'), account: id }),
+  z.strictObject({
+    kind: z.literal('passphrase'),
+    passphrase: bytes,
+    /** The wrapped data key (unlock), absent at init. */
+    wrapped: z.unknown().optional(),
+    /** scrypt cost at init; tests lower it. */
+    kdfN: z.number().int().optional(),
+  }),
+]);
+export type Protection = z.infer<typeof protection>;
+
+export const sealedKey = z.strictObject({
+  keyId: id,
+  keyVersionId: id,
+  spec: z.enum(KEY_SPECS),
+  sealed: bytes,
+});
+export type SealedKey = z.infer<typeof sealedKey>;
+
+const algorithm = z.string().refine((v): v is Algorithm => Object.hasOwn(ALGORITHM_TABLE, v));
+
+export const workerRequest = z.discriminatedUnion('op', [
+  z.strictObject({ seq: z.number().int(), op: z.literal('init'), vaultId: id, protection }),
+  z.strictObject({ seq: z.number().int(), op: z.literal('unlock'), vaultId: id, protection, verifier: z.string() }),
+  z.strictObject({ seq: z.number().int(), op: z.literal('lock') }),
+  z.strictObject({ seq: z.number().int(), op: z.literal('generate'), keyId: id, keyVersionId: id, spec: z.enum(KEY_SPECS) }),
+  z.strictObject({ seq: z.number().int(), op: z.literal('sign'), key: sealedKey, algorithm, digest: bytes }),
+  z.strictObject({ seq: z.number().int(), op: z.literal('decrypt'), key: sealedKey, algorithm, ciphertext: bytes }),
+  z.strictObject({ seq: z.number().int(), op: z.literal('forget'), keyVersionIds: z.array(id) }),
+]);
+export type WorkerRequest = z.infer<typeof workerRequest>;
+export type WorkerOp = WorkerRequest['op'];
+/** A request as the client builds it: the client numbers it. */
+export type OutgoingRequest = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'seq'> : never) : never;
+
+export interface WorkerResults {
+  init: { verifier: string; wrapped?: unknown; backend: string };
+  unlock: { backend: string };
+  lock: Record<string, never>;
+  generate: { publicKey: Uint8Array; sealed: Uint8Array };
+  sign: { signature: Uint8Array };
+  decrypt: { plaintext: Uint8Array };
+  forget: Record<string, never>;
+}
+
+export interface WireFailure {
+  readonly name: 'KmsError';
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export type WorkerResponse = { seq: number; ok: true; value: unknown } | { seq: number; ok: false; error: WireFailure };
+
+export function isWorkerResponse(value: unknown): value is WorkerResponse {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  if (typeof v.seq !== 'number' || typeof v.ok !== 'boolean') return false;
+  if (v.ok) return 'value' in v;
+  const e = v.error as Record<string, unknown> | undefined;
+  return typeof e === 'object' && e !== null && isErrorCode(e.code) && typeof e.message === 'string';
+}
+
+export type { KeySpec };

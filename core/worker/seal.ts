@@ -1,0 +1,60 @@
+// Sealing of private key versions at rest: AES-256-GCM under the vault data key, with associated
+// data binding KeyId, KeyVersionId and KeySpec, so a sealed row moved to another key or version
+// (or relabelled with another spec) fails to open. Runs only in the key worker.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { KmsError } from '../contract/errors.ts';
+import type { KeySpec } from '../contract/specs.ts';
+
+const FORMAT = 0x01;
+const NONCE = 12;
+const TAG = 16;
+
+export interface SealContext {
+  readonly keyId: string;
+  readonly keyVersionId: string;
+  readonly spec: KeySpec;
+}
+
+function aad({ keyId, keyVersionId, spec }: SealContext): Buffer {
+  return Buffer.from(`deskkms-seal-v1\0${keyId}\0${keyVersionId}\0${spec}`, 'utf8');
+}
+
+export function seal(dataKey: Uint8Array, context: SealContext, plaintext: Uint8Array): Uint8Array {
+  const nonce = randomBytes(NONCE);
+  const cipher = createCipheriv('aes-256-gcm', dataKey, nonce);
+  cipher.setAAD(aad(context));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return new Uint8Array(Buffer.concat([Buffer.from([FORMAT]), nonce, body, cipher.getAuthTag()]));
+}
+
+export function unseal(dataKey: Uint8Array, context: SealContext, sealed: Uint8Array): Uint8Array {
+  const corrupt = new KmsError(
+    'Vault.Corrupt',
+    `key version ${context.keyVersionId} of key ${context.keyId} cannot be opened: its sealed key material is corrupt or belongs to another key`,
+  );
+  if (sealed.length < 1 + NONCE + TAG + 1 || sealed[0] !== FORMAT) throw corrupt;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', dataKey, sealed.subarray(1, 1 + NONCE));
+    decipher.setAAD(aad(context));
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
+    return new Uint8Array(Buffer.concat([decipher.update(sealed.subarray(1 + NONCE, sealed.length - TAG)), decipher.final()]));
+  } catch {
+    throw corrupt;
+  }
+}
+
+const VERIFIER_TEXT = Buffer.from('deskkms data key verifier', 'utf8');
+
+/** Proof (stored in the vault) that a data key is this vault's: a sealed constant. */
+export function makeVerifier(dataKey: Uint8Array, vaultId: string): string {
+  return Buffer.from(seal(dataKey, { keyId: 'vault', keyVersionId: vaultId, spec: 'EC_P256' }, VERIFIER_TEXT)).toString('base64');
+}
+
+export function checkVerifier(dataKey: Uint8Array, vaultId: string, verifier: string): boolean {
+  try {
+    const opened = unseal(dataKey, { keyId: 'vault', keyVersionId: vaultId, spec: 'EC_P256' }, Buffer.from(verifier, 'base64'));
+    return Buffer.from(opened).equals(VERIFIER_TEXT);
+  } catch {
+    return false;
+  }
+}

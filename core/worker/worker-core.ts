@@ -1,0 +1,138 @@
+// What the key worker does. This is the only code that reads the vault data key and decrypted
+// private keys: it keeps unlocked key versions as live key objects and wipes them on lock. Its
+// results are public material only (signatures, public keys, sealed blobs, plaintexts of
+// AsymmetricDecrypt); never a private key, never the data key.
+import { randomBytes } from 'node:crypto';
+import { KmsError, toKmsError } from '../contract/errors.ts';
+import { decrypt, generateKey, importPrivateKey, signDigest, type PrivateKey } from '../crypto/engine.ts';
+import { keychainBackendName, loadDataKey, storeDataKey } from '../keychain/keychain.ts';
+import { unwrapDataKey, wrapDataKey } from '../keychain/passphrase.ts';
+import { checkVerifier, makeVerifier, seal, unseal } from './seal.ts';
+import { workerRequest, type Protection, type SealedKey, type WorkerResponse, type WorkerResults } from './protocol.ts';
+
+export class KeyWorkerCore {
+  private dataKey: Uint8Array | undefined;
+  private readonly cache = new Map<string, PrivateKey>();
+
+  /** Handles one raw message; never throws. */
+  async handle(message: unknown): Promise<WorkerResponse> {
+    const seq = typeof message === 'object' && message !== null && typeof (message as { seq?: unknown }).seq === 'number' ? (message as { seq: number }).seq : -1;
+    try {
+      const parsed = workerRequest.safeParse(message);
+      if (!parsed.success) throw new KmsError('InternalFailure', `malformed key worker request: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      return { seq, ok: true, value: await this.dispatch(parsed.data) };
+    } catch (error) {
+      const e = toKmsError(error);
+      return { seq, ok: false, error: { name: 'KmsError', code: e.code, message: e.message } };
+    }
+  }
+
+  private async dispatch(req: ReturnType<typeof workerRequest.parse>): Promise<WorkerResults[keyof WorkerResults]> {
+    switch (req.op) {
+      case 'init':
+        return this.init(req.vaultId, req.protection);
+      case 'unlock':
+        return this.unlock(req.vaultId, req.protection, req.verifier);
+      case 'lock':
+        this.lock();
+        return {};
+      case 'generate': {
+        const dataKey = this.requireDataKey();
+        const key = await generateKey(req.spec);
+        const pkcs8 = key.exportPkcs8();
+        try {
+          const sealed = seal(dataKey, req, pkcs8);
+          this.cache.set(req.keyVersionId, key);
+          return { publicKey: key.publicKey.spki, sealed };
+        } finally {
+          pkcs8.fill(0);
+        }
+      }
+      case 'sign':
+        return { signature: signDigest(this.open(req.key), req.algorithm, req.digest) };
+      case 'decrypt':
+        return { plaintext: decrypt(this.open(req.key), req.algorithm, req.ciphertext) };
+      case 'forget':
+        for (const id of req.keyVersionIds) {
+          this.cache.get(id)?.wipe();
+          this.cache.delete(id);
+        }
+        return {};
+    }
+  }
+
+  private async init(vaultId: string, protection: Protection): Promise<WorkerResults['init']> {
+    const dataKey = new Uint8Array(randomBytes(32));
+    if (protection.kind === 'keychain') {
+      await storeDataKey(protection.account, dataKey);
+      const stored = await loadDataKey(protection.account);
+      if (!stored || Buffer.compare(Buffer.from(stored), Buffer.from(dataKey)) !== 0) {
+        throw new KmsError('Vault.KeychainUnavailable', `${keychainBackendName()} did not keep the vault's data key; nothing was created`);
+      }
+      this.setDataKey(dataKey);
+      return { verifier: makeVerifier(dataKey, vaultId), backend: keychainBackendName() };
+    }
+    const wrapped = await wrapDataKey(dataKey, protection.passphrase, protection.kdfN === undefined ? {} : { N: protection.kdfN });
+    protection.passphrase.fill(0);
+    this.setDataKey(dataKey);
+    return { verifier: makeVerifier(dataKey, vaultId), wrapped, backend: 'passphrase' };
+  }
+
+  private async unlock(vaultId: string, protection: Protection, verifier: string): Promise<WorkerResults['unlock']> {
+    let dataKey: Uint8Array;
+    if (protection.kind === 'keychain') {
+      const loaded = await loadDataKey(protection.account);
+      if (!loaded) {
+        throw new KmsError(
+          'Vault.KeychainUnavailable',
+          `${keychainBackendName()} holds no data key for this vault (entry DeskKMS/${protection.account}); the vault stays locked`,
+        );
+      }
+      dataKey = loaded;
+    } else {
+      dataKey = await unwrapDataKey(protection.wrapped, protection.passphrase);
+      protection.passphrase.fill(0);
+    }
+    if (!checkVerifier(dataKey, vaultId, verifier)) {
+      dataKey.fill(0);
+      throw new KmsError('Vault.Locked', 'the data key found does not open this vault; the vault stays locked');
+    }
+    this.setDataKey(dataKey);
+    return { backend: protection.kind === 'keychain' ? keychainBackendName() : 'passphrase' };
+  }
+
+  private setDataKey(dataKey: Uint8Array): void {
+    this.lock();
+    this.dataKey = dataKey;
+  }
+
+  private lock(): void {
+    for (const key of this.cache.values()) key.wipe();
+    this.cache.clear();
+    this.dataKey?.fill(0);
+    this.dataKey = undefined;
+  }
+
+  private requireDataKey(): Uint8Array {
+    if (!this.dataKey) throw new KmsError('Vault.Locked', 'the vault is locked; unlock it first');
+    return this.dataKey;
+  }
+
+  private open(ref: SealedKey): PrivateKey {
+    const cached = this.cache.get(ref.keyVersionId);
+    if (cached) return cached;
+    const pkcs8 = unseal(this.requireDataKey(), ref, ref.sealed);
+    try {
+      const key = importPrivateKey(pkcs8, ref.spec);
+      this.cache.set(ref.keyVersionId, key);
+      return key;
+    } catch (error) {
+      if (error instanceof KmsError && error.code === 'InvalidParameter') {
+        throw new KmsError('Vault.Corrupt', `key version ${ref.keyVersionId} of key ${ref.keyId} holds unreadable key material`);
+      }
+      throw error;
+    } finally {
+      pkcs8.fill(0);
+    }
+  }
+}
