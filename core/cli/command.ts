@@ -16,6 +16,7 @@ export interface CliIO {
   readonly stderr: Writable & { isTTY?: boolean };
   readonly stdin: NodeJS.ReadableStream;
   readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
 }
 
 export type FlagValues = Record<string, string | boolean | undefined>;
@@ -27,7 +28,9 @@ export interface Command {
   readonly flags: Readonly<Record<string, FlagSpec>>;
   /** Extra help text after the flag list (exit codes, examples). */
   readonly details?: string;
-  run(flags: FlagValues, io: CliIO): Promise<number>;
+  /** Names of positional arguments, shown in help; absent means none are accepted. */
+  readonly positionals?: readonly string[];
+  run(flags: FlagValues, io: CliIO, positionals?: readonly string[]): Promise<number>;
 }
 
 export const EXIT_OK = 0;

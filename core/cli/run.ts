@@ -7,8 +7,11 @@ import { EXIT_OK, EXIT_USAGE, type CliIO, type Command } from './command.ts';
 import { digestCommand } from './commands/digest.ts';
 import { specsCommand } from './commands/specs.ts';
 import { verifyCommand } from './commands/verify.ts';
+import { auditCommand, batchCommand, initCommand, statusCommand } from './commands/vault.ts';
+import { ACTION_NAMES, isActionName } from '../contract/actions.ts';
+import { runAction } from './actions-cli.ts';
 
-export const COMMANDS: readonly Command[] = [verifyCommand, digestCommand, specsCommand];
+export const COMMANDS: readonly Command[] = [initCommand, statusCommand, batchCommand, auditCommand, verifyCommand, digestCommand, specsCommand];
 
 export const VERSION = '0.1.0';
 
@@ -40,9 +43,25 @@ export function mainHelp(): string {
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run "deskkms <command> --help" for the options of a command.',
+    'Vault actions (Alibaba Cloud KMS API names; deskkms <Action> --Param value ...):',
+    ...wrap(ACTION_NAMES.join(', '), 76).map((line) => `  ${line}`),
+    '',
+    'Run "deskkms <command> --help" or "deskkms <Action> --help" for options and parameters.',
     '',
   ].join('\n');
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + word.length + 1 > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
 }
 
 function writeError(io: CliIO, error: KmsError): void {
@@ -60,15 +79,22 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     io.stdout.write(`${VERSION}\n`);
     return EXIT_OK;
   }
+  if (isActionName(name)) return runAction(name, rest, io);
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
     writeError(io, new KmsError('InvalidParameter', `unknown command "${name}"; run "deskkms --help" for the list`));
     return EXIT_USAGE;
   }
   let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
   try {
     const options = Object.fromEntries(Object.entries(command.flags).map(([flag, spec]) => [flag, { type: spec.type }]));
-    ({ values } = parseArgs({ args: [...rest], options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    ({ values, positionals } = parseArgs({
+      args: [...rest],
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: command.positionals !== undefined,
+    }));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     writeError(io, new KmsError('InvalidParameter', `${reason}; run "deskkms ${command.name} --help"`));
@@ -79,7 +105,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     return EXIT_OK;
   }
   try {
-    return await command.run(values, io);
+    return await command.run(values, io, positionals);
   } catch (error) {
     const kmsError = toKmsError(error);
     if (kmsError.code === 'InternalFailure') io.stderr.write(`deskkms: internal failure: ${(error as Error)?.stack ?? String(error)}\n`);

@@ -120,7 +120,7 @@ describe('deskkms digest', () => {
       const { runCli } = await import(${JSON.stringify(resolve(import.meta.dirname, '../../core/cli/run.ts'))});
       let out = '';
       const stdout = { write: (s) => { out += s; return true; } };
-      const code = await runCli(['digest', '--algorithm', 'ECDSA_SHA_256', '--in', ${JSON.stringify(big)}], { stdout, stderr: process.stderr, stdin: process.stdin, cwd: process.cwd() });
+      const code = await runCli(['digest', '--algorithm', 'ECDSA_SHA_256', '--in', ${JSON.stringify(big)}], { stdout, stderr: process.stderr, stdin: process.stdin, cwd: process.cwd(), env: process.env });
       process.stdout.write(JSON.stringify({ code, out, maxRssKiB: process.resourceUsage().maxRSS }));
     `;
     const result = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', timeout: 120_000 })) as { code: number; out: string; maxRssKiB: number };

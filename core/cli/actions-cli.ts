@@ -1,0 +1,84 @@
+// `deskkms <Action> --Param value ...`: every Action of the handler table, in the aliyun CLI's
+// style. Flags other than --vault and --passphrase-file become the request's parameters, as
+// strings; the handler table validates them like any transport's.
+import { ACTION_SCHEMAS, type ActionName } from '../contract/actions.ts';
+import { KmsError, toKmsError } from '../contract/errors.ts';
+import { dispatch, type ApiOutcome } from '../api/dispatch.ts';
+import { EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, type CliIO } from './command.ts';
+import { VAULT_FLAGS, withVault } from './vault-session.ts';
+
+export const CLI_CALLER = 'cli';
+
+/** Splits `--Name value` / `--Name=value` pairs; vault flags apart. Throws a usage KmsError. */
+export function parseActionArgs(argv: readonly string[]): { params: Record<string, string>; vaultFlags: Record<string, string> } {
+  const params: Record<string, string> = {};
+  const vaultFlags: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    const m = /^--([A-Za-z][A-Za-z0-9-]*)(?:=(.*))?$/s.exec(token);
+    if (!m) throw new KmsError('InvalidParameter', `unexpected argument "${token}"; parameters are given as --Name value`);
+    const name = m[1]!;
+    let value = m[2];
+    if (value === undefined) {
+      const next = argv[i + 1];
+      if (next === undefined || /^--[A-Za-z]/.test(next)) throw new KmsError('InvalidParameter', `--${name} needs a value`);
+      value = next;
+      i++;
+    }
+    const target = Object.hasOwn(VAULT_FLAGS, name) ? vaultFlags : params;
+    if (Object.hasOwn(target, name)) throw new KmsError('InvalidParameter', `--${name} is given twice`);
+    target[name] = value;
+  }
+  return { params, vaultFlags };
+}
+
+export function actionHelp(action: ActionName): string {
+  const shape = ACTION_SCHEMAS[action].shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
+  const params = Object.keys(shape).map((name) => {
+    const optional = shape[name]!.safeParse(undefined).success;
+    return `  --${name} VALUE${optional ? '' : ' (required)'}`;
+  });
+  return [
+    `Calls ${action} on the vault (Alibaba Cloud KMS semantics) and prints the response JSON.`,
+    '',
+    `Usage: deskkms ${action} ${Object.keys(shape).map((n) => `--${n} VALUE`).join(' ')}`,
+    '',
+    'Parameters:',
+    ...params,
+    ...Object.entries(VAULT_FLAGS).map(([n, f]) => `  --${n} ${f.value ?? ''}  ${f.description}`),
+    '',
+    'Exit status: 0 success, 1 the call failed ({"Code","Message","RequestId"} on stderr), 2 usage error.',
+    '',
+  ].join('\n');
+}
+
+export function writeOutcome(io: CliIO, outcome: ApiOutcome): number {
+  if (outcome.ok) {
+    io.stdout.write(`${JSON.stringify(outcome.body, null, 2)}\n`);
+    return EXIT_OK;
+  }
+  io.stderr.write(`${JSON.stringify(outcome.error)}\n`);
+  return EXIT_NEGATIVE;
+}
+
+export async function runAction(action: ActionName, argv: readonly string[], io: CliIO): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout.write(actionHelp(action));
+    return EXIT_OK;
+  }
+  let parsed: ReturnType<typeof parseActionArgs>;
+  try {
+    parsed = parseActionArgs(argv);
+  } catch (error) {
+    io.stderr.write(`${JSON.stringify((error as KmsError).toWire())}\n`);
+    return EXIT_USAGE;
+  }
+  try {
+    const outcome = await withVault(parsed.vaultFlags, io, (vault) => dispatch(vault, action, parsed.params, CLI_CALLER));
+    return writeOutcome(io, outcome);
+  } catch (error) {
+    // The vault could not be opened: nothing was called, so there is no RequestId.
+    io.stderr.write(`${JSON.stringify(toKmsError(error).toWire())}\n`);
+    return EXIT_NEGATIVE;
+  }
+}

@@ -1,0 +1,148 @@
+// deskkms init | status | audit list | audit verify | batch
+import { createInterface } from 'node:readline';
+import { listAuditEntries, verifyAuditChain, formatAuditTable } from '../../audit/audit-log.ts';
+import { KmsError, invalidParameter, toKmsError } from '../../contract/errors.ts';
+import { dispatch } from '../../api/dispatch.ts';
+import { keychainBackendName } from '../../keychain/keychain.ts';
+import { Vault } from '../../vault/vault.ts';
+import { EXIT_NEGATIVE, EXIT_OK, type Command } from '../command.ts';
+import { CLI_CALLER } from '../actions-cli.ts';
+import { VAULT_FLAGS, passphraseOf, vaultDirOf, withVault } from '../vault-session.ts';
+
+export const initCommand: Command = {
+  name: 'init',
+  summary: 'Create a vault whose data key is held in the OS keychain (or, with --passphrase-file, wrapped under a passphrase)',
+  usage: 'deskkms init [--vault DIR] [--passphrase-file FILE]',
+  flags: VAULT_FLAGS,
+  details: 'Without --passphrase-file the OS keychain must be reachable; a station without one uses a passphrase (scrypt, AES-256-GCM).',
+  async run(flags, io) {
+    const passphrase = await passphraseOf(flags, io);
+    const vault = await Vault.init(vaultDirOf(flags, io), passphrase ? { passphrase } : {});
+    try {
+      await vault.ensureUnlocked();
+      io.stdout.write(`${JSON.stringify(vault.status(keychainBackendName()), null, 2)}\n`);
+    } finally {
+      await vault.close();
+    }
+    return EXIT_OK;
+  },
+};
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'Show the vault path, key count, the protection in force and whether it unlocks',
+  usage: 'deskkms status [--vault DIR] [--passphrase-file FILE]',
+  flags: VAULT_FLAGS,
+  details: 'Status tries to unlock (keychain, or the passphrase when given); "UnlockError" says why it could not.',
+  async run(flags, io) {
+    return withVault(flags, io, async (vault) => {
+      let unlockError: { Code: string; Message: string } | undefined;
+      try {
+        await vault.ensureUnlocked();
+      } catch (error) {
+        unlockError = toKmsError(error).toWire();
+      }
+      const status = { ...vault.status(keychainBackendName()), ...(unlockError ? { UnlockError: unlockError } : {}) };
+      io.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      return EXIT_OK;
+    });
+  },
+};
+
+function parseDate(flag: string, value: unknown): Date | undefined {
+  if (typeof value !== 'string') return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw invalidParameter(`--${flag}`, `"${value}" is not a date (use ISO 8601, e.g. 2026-01-31T00:00:00Z)`);
+  return date;
+}
+
+export const auditCommand: Command = {
+  name: 'audit',
+  summary: 'List the audit log (audit list) or prove its hash chain intact (audit verify)',
+  usage: 'deskkms audit list|verify [--key-id ID] [--action NAME] [--since ISO] [--until ISO] [--limit N] [--format json|table]',
+  flags: {
+    ...VAULT_FLAGS,
+    'key-id': { type: 'string', value: 'ID', description: 'list: only entries for this KeyId' },
+    action: { type: 'string', value: 'NAME', description: 'list: only entries for this Action' },
+    since: { type: 'string', value: 'ISO', description: 'list: entries at or after this time' },
+    until: { type: 'string', value: 'ISO', description: 'list: entries at or before this time' },
+    limit: { type: 'string', value: 'N', description: 'list: at most N entries' },
+    format: { type: 'string', value: 'json|table', description: 'list: output format (default json)' },
+  },
+  positionals: ['list|verify'],
+  details: 'audit verify exits 0 when the chain is intact, 1 naming the first broken entry.',
+  async run(flags, io, positionals = []) {
+    const sub = positionals[0];
+    if (sub !== 'list' && sub !== 'verify') throw invalidParameter('audit', 'give "list" or "verify"');
+    return withVault(flags, io, (vault) => {
+      const db = vault.store.db;
+      if (sub === 'verify') {
+        const verdict = verifyAuditChain(db);
+        io.stdout.write(`${JSON.stringify(verdict, null, 2)}\n`);
+        return Promise.resolve(verdict.ok ? EXIT_OK : EXIT_NEGATIVE);
+      }
+      const format = flags.format ?? 'json';
+      if (format !== 'json' && format !== 'table') throw invalidParameter('--format', 'must be json or table');
+      const limit = typeof flags.limit === 'string' ? Number(flags.limit) : undefined;
+      if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw invalidParameter('--limit', 'must be a positive whole number');
+      const since = parseDate('since', flags.since);
+      const until = parseDate('until', flags.until);
+      const entries = listAuditEntries(db, {
+        ...(typeof flags['key-id'] === 'string' ? { keyId: vault.resolveKeyIdLenient(flags['key-id']) } : {}),
+        ...(typeof flags.action === 'string' ? { action: flags.action } : {}),
+        ...(since ? { since } : {}),
+        ...(until ? { until } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+      });
+      io.stdout.write(format === 'table' ? formatAuditTable(entries) : `${JSON.stringify({ Entries: entries }, null, 2)}\n`);
+      return Promise.resolve(EXIT_OK);
+    });
+  },
+};
+
+const MAX_IN_FLIGHT = 64;
+
+export const batchCommand: Command = {
+  name: 'batch',
+  summary: 'Run JSON Lines requests from stdin ({"Action": ..., params}); one response line each, in order',
+  usage: 'deskkms batch [--vault DIR] [--passphrase-file FILE] < requests.jsonl',
+  flags: VAULT_FLAGS,
+  details: `Requests are pipelined (up to ${MAX_IN_FLIGHT} in flight) with one unlock for the whole batch. A failed request prints {"Code","Message","RequestId"} on its line. Exit status: 0 all succeeded, 1 some failed.`,
+  async run(flags, io) {
+    return withVault(flags, io, async (vault) => {
+      let failures = 0;
+      const queue: Promise<string>[] = [];
+      const emit = async (): Promise<void> => {
+        io.stdout.write(`${await queue.shift()!}\n`);
+      };
+      const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
+      let lineNumber = 0;
+      for await (const line of lines) {
+        lineNumber++;
+        if (line.trim() === '') continue;
+        queue.push(runLine(vault, line, lineNumber).then(({ text, ok }) => {
+          if (!ok) failures++;
+          return text;
+        }));
+        if (queue.length >= MAX_IN_FLIGHT) await emit();
+      }
+      while (queue.length > 0) await emit();
+      return failures === 0 ? EXIT_OK : EXIT_NEGATIVE;
+    });
+  },
+};
+
+async function runLine(vault: Vault, line: string, lineNumber: number): Promise<{ text: string; ok: boolean }> {
+  let request: unknown;
+  try {
+    request = JSON.parse(line);
+  } catch {
+    return { text: JSON.stringify(new KmsError('InvalidParameter', `line ${lineNumber}: not valid JSON`).toWire()), ok: false };
+  }
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+    return { text: JSON.stringify(new KmsError('InvalidParameter', `line ${lineNumber}: must be a JSON object with "Action"`).toWire()), ok: false };
+  }
+  const { Action, ...params } = request as Record<string, unknown>;
+  const outcome = await dispatch(vault, Action, params, CLI_CALLER);
+  return outcome.ok ? { text: JSON.stringify(outcome.body), ok: true } : { text: JSON.stringify(outcome.error), ok: false };
+}

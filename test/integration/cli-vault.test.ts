@@ -1,0 +1,143 @@
+// The vault from the deskkms command line, as a user runs it (child processes, real keychain).
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACTION_NAMES } from '../../core/contract/actions.ts';
+import { requireSecretService, tempDir } from './vault-helpers.ts';
+
+const BIN = resolve(import.meta.dirname, '../../core/cli/deskkms.ts');
+let dir: ReturnType<typeof tempDir>;
+let vaultDir: string;
+
+function deskkms(args: string[], options: { input?: string; env?: Record<string, string> } = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    input: options.input,
+    encoding: 'utf8',
+    env: { ...process.env, DESKKMS_VAULT: vaultDir, ...options.env },
+    maxBuffer: 64 << 20,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function json(out: string): Record<string, any> {
+  return JSON.parse(out) as Record<string, any>;
+}
+
+beforeAll(() => {
+  requireSecretService();
+  dir = tempDir('deskkms-cli-vault-');
+  vaultDir = join(dir.path, 'vault');
+});
+afterAll(() => dir?.remove());
+
+describe('deskkms vault commands', () => {
+  it('init creates a keychain-protected vault and status reports it honestly', () => {
+    const init = deskkms(['init']);
+    expect(init.status, init.stderr).toBe(0);
+    expect(json(init.stdout)).toMatchObject({ VaultPath: vaultDir, KeyCount: 0, Locked: false });
+    expect(json(init.stdout).Protection).toMatch(/^OS keychain: Secret Service \(gnome-keyring/);
+    const again = deskkms(['init']);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/already holds a vault/);
+    const status = json(deskkms(['status']).stdout);
+    expect(status).toMatchObject({ VaultPath: vaultDir, KeyCount: 0, Locked: false });
+  });
+
+  it('runs Actions with --Param value and prints the response JSON', () => {
+    const created = deskkms(['CreateKey', '--KeySpec', 'EC_P256', '--Description', 'release key', '--Tags', '[{"TagKey":"team","TagValue":"rel"}]']);
+    expect(created.status, created.stderr).toBe(0);
+    const meta = json(created.stdout).KeyMetadata;
+    expect(meta).toMatchObject({ KeySpec: 'EC_P256', KeyUsage: 'SIGN/VERIFY', Description: 'release key' });
+    expect(json(created.stdout).RequestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(deskkms(['CreateAlias', '--KeyId', meta.KeyId, '--AliasName=alias/release']).status).toBe(0);
+    const versions = json(deskkms(['ListKeyVersions', '--KeyId', 'alias/release']).stdout);
+    const versionId = versions.KeyVersions.KeyVersion[0].KeyVersionId as string;
+    const digest = Buffer.alloc(32, 0xab).toString('base64');
+    const signed = deskkms(['AsymmetricSign', '--KeyId', 'alias/release', '--KeyVersionId', versionId, '--Algorithm', 'ECDSA_SHA_256', '--Digest', digest]);
+    expect(signed.status, signed.stderr).toBe(0);
+    const verified = deskkms(['AsymmetricVerify', '--KeyId', 'alias/release', '--KeyVersionId', versionId, '--Algorithm', 'ECDSA_SHA_256', '--Digest', digest, '--Value', json(signed.stdout).Value as string]);
+    expect(json(verified.stdout).Value).toBe(true);
+    // The offline verify command agrees, with the public key from GetPublicKey.
+    const pem = json(deskkms(['GetPublicKey', '--KeyId', meta.KeyId, '--KeyVersionId', versionId]).stdout).PublicKey as string;
+    writeFileSync(join(dir.path, 'pub.pem'), pem);
+    const offline = deskkms(['verify', '--public-key', join(dir.path, 'pub.pem'), '--algorithm', 'ECDSA_SHA_256', '--digest', digest, '--signature', json(signed.stdout).Value as string]);
+    expect(offline).toMatchObject({ status: 0, stdout: 'valid\n' });
+  });
+
+  it('operation errors exit 1 with {"Code","Message","RequestId"}; usage errors exit 2', () => {
+    const notFound = deskkms(['DescribeKey', '--KeyId', 'alias/none']);
+    expect(notFound.status).toBe(1);
+    const error = json(notFound.stderr);
+    expect(Object.keys(error)).toEqual(['Code', 'Message', 'RequestId']);
+    expect(error.Code).toBe('Forbidden.AliasNotFound');
+    const missing = deskkms(['CreateKey']);
+    expect(missing.status).toBe(1);
+    expect(json(missing.stderr)).toMatchObject({ Code: 'MissingParameter', Message: 'KeySpec is required' });
+    const unknownParam = deskkms(['CreateKey', '--KeySpec', 'EC_P256', '--Colour', 'blue']);
+    expect(json(unknownParam.stderr)).toMatchObject({ Code: 'InvalidParameter', Message: 'Colour: is not a parameter of CreateKey' });
+    const dangling = deskkms(['CreateKey', '--KeySpec']);
+    expect(dangling.status).toBe(2);
+    expect(json(dangling.stderr).Message).toBe('--KeySpec needs a value');
+    const stray = deskkms(['CreateKey', 'EC_P256']);
+    expect(stray.status).toBe(2);
+    const noVault = deskkms(['ListKeys'], { env: { DESKKMS_VAULT: join(dir.path, 'nowhere') } });
+    expect(noVault.status).toBe(1);
+    expect(json(noVault.stderr).Message).toMatch(/holds no vault; create one with "deskkms init/);
+  });
+
+  it('documents every Action in --help, with its parameters', () => {
+    const help = deskkms(['--help']).stdout;
+    for (const action of ACTION_NAMES) expect(help).toContain(action);
+    const createKeyHelp = deskkms(['CreateKey', '--help']);
+    expect(createKeyHelp.status).toBe(0);
+    expect(createKeyHelp.stdout).toContain('--KeySpec VALUE (required)');
+    expect(createKeyHelp.stdout).toContain('--Tags VALUE');
+  });
+
+  it('batch: one response per line, in order, errors in place, one unlock for all', () => {
+    const keyId = json(deskkms(['CreateKey', '--KeySpec', 'RSA_2048', '--KeyUsage', 'SIGN/VERIFY']).stdout).KeyMetadata.KeyId as string;
+    const versionId = json(deskkms(['ListKeyVersions', '--KeyId', keyId]).stdout).KeyVersions.KeyVersion[0].KeyVersionId as string;
+    const lines: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const digest = Buffer.alloc(32, i).toString('base64');
+      lines.push(JSON.stringify({ Action: 'AsymmetricSign', KeyId: keyId, KeyVersionId: versionId, Algorithm: 'RSA_PKCS1_SHA_256', Digest: digest }));
+      if (i === 50) lines.push('{not json');
+      if (i === 100) lines.push(JSON.stringify({ Action: 'DescribeKey', KeyId: 'alias/none' }));
+    }
+    const run = deskkms(['batch'], { input: `${lines.join('\n')}\n` });
+    expect(run.status).toBe(1); // two lines failed
+    const out = run.stdout.trim().split('\n').map((l) => json(l));
+    expect(out).toHaveLength(202);
+    expect(out[51]).toMatchObject({ Code: 'InvalidParameter', Message: 'line 52: not valid JSON' });
+    expect(out[102]).toMatchObject({ Code: 'Forbidden.AliasNotFound' });
+    // Order: PKCS#1 v1.5 is deterministic, so each response can be matched to its request.
+    const signedOnly = out.filter((o) => 'Value' in o);
+    expect(signedOnly).toHaveLength(200);
+    const single = json(deskkms(['AsymmetricSign', '--KeyId', keyId, '--KeyVersionId', versionId, '--Algorithm', 'RSA_PKCS1_SHA_256', '--Digest', Buffer.alloc(32, 150).toString('base64')]).stdout);
+    expect(signedOnly[150]!.Value).toBe(single.Value);
+    expect(new Set(signedOnly.map((o) => o.Value)).size).toBe(200);
+  });
+
+  it('audit list filters and audit verify proves the chain; a tampered log fails verify with exit 1', async () => {
+    const list = deskkms(['audit', 'list', '--action', 'AsymmetricSign']);
+    expect(list.status).toBe(0);
+    const entries = json(list.stdout).Entries as { action: string; code: string; caller: string }[];
+    expect(entries.length).toBeGreaterThanOrEqual(201);
+    expect(entries.every((e) => e.action === 'AsymmetricSign' && e.caller === 'cli')).toBe(true);
+    const table = deskkms(['audit', 'list', '--format', 'table', '--limit', '3']);
+    expect(table.stdout).toMatch(/SEQ\s+TIME\s+ACTION/);
+    expect(deskkms(['audit', 'list', '--since', 'yesterday']).status).toBe(2);
+    const verify = deskkms(['audit', 'verify']);
+    expect(verify.status).toBe(0);
+    expect(json(verify.stdout)).toMatchObject({ ok: true });
+
+    const Database = (await import('better-sqlite3')).default;
+    const db = new Database(join(vaultDir, 'vault.db'));
+    db.prepare("UPDATE audit_log SET caller = 'someone-else' WHERE seq = 5").run();
+    db.close();
+    const broken = deskkms(['audit', 'verify']);
+    expect(broken.status).toBe(1);
+    expect(json(broken.stdout)).toMatchObject({ ok: false, firstBroken: 5 });
+  });
+});
