@@ -1,5 +1,5 @@
 // The vault from the deskkms command line, as a user runs it (child processes, real keychain).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +117,26 @@ describe('deskkms vault commands', () => {
     const single = json(deskkms(['AsymmetricSign', '--KeyId', keyId, '--KeyVersionId', versionId, '--Algorithm', 'RSA_PKCS1_SHA_256', '--Digest', Buffer.alloc(32, 150).toString('base64')]).stdout);
     expect(signedOnly[150]!.Value).toBe(single.Value);
     expect(new Set(signedOnly.map((o) => o.Value)).size).toBe(200);
+  });
+
+  it('two processes writing one vault at the same time lose nothing and keep one chain', async () => {
+    const before = json(deskkms(['ListKeys']).stdout).TotalCount as number;
+    const requests = Array.from({ length: 40 }, (_, i) => JSON.stringify({ Action: 'CreateKey', KeySpec: i % 2 ? 'EC_P256' : 'EC_SM2', KeyUsage: 'SIGN/VERIFY' })).join('\n');
+    const runBatch = () =>
+      new Promise<{ status: number | null; stdout: string }>((done) => {
+        const child = spawn(process.execPath, [BIN, 'batch'], { env: { ...process.env, DESKKMS_VAULT: vaultDir } });
+        let stdout = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.on('close', (status) => done({ status, stdout }));
+        child.stdin.end(`${requests}\n`);
+      });
+    const [a, b] = await Promise.all([runBatch(), runBatch()]);
+    expect([a.status, b.status]).toEqual([0, 0]);
+    const ids = [...a.stdout.trim().split('\n'), ...b.stdout.trim().split('\n')].map((l) => json(l).KeyMetadata.KeyId as string);
+    expect(new Set(ids).size).toBe(80);
+    expect(json(deskkms(['ListKeys']).stdout).TotalCount).toBe(before + 80);
+    for (const id of [ids[0]!, ids[79]!]) expect(deskkms(['DescribeKey', '--KeyId', id]).status).toBe(0);
+    expect(deskkms(['audit', 'verify']).status).toBe(0);
   });
 
   it('audit list filters and audit verify proves the chain; a tampered log fails verify with exit 1', async () => {
