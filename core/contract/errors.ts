@@ -14,6 +14,20 @@ export const ERROR_CODES = {
   'Vault.KeychainUnavailable': 503,
   'Vault.Corrupt': 500,
   InternalFailure: 500,
+  // Request authentication of the KMS-compatible API (Alibaba Cloud OpenAPI codes).
+  InvalidVersion: 400,
+  IncompleteSignature: 400,
+  SignatureDoesNotMatch: 400,
+  'InvalidTimeStamp.Format': 400,
+  'InvalidTimeStamp.Expired': 400,
+  SignatureNonceUsed: 400,
+  'InvalidAccessKeyId.NotFound': 404,
+  'InvalidAccessKeyId.Inactive': 400,
+  InvalidSignatureMethod: 400,
+  /** Body, URL or headers over the server's limits (no Alibaba gateway code exists for 413). */
+  RequestTooLarge: 413,
+  // A remote KMS connection that could not be reached.
+  'Remote.Unavailable': 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

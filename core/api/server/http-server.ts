@@ -1,0 +1,423 @@
+// The vault's Actions over Alibaba Cloud KMS's OpenAPI, RPC style (Version 2016-01-20), on
+// node:http, so the official SDKs work against it unchanged. This file is transport only: it
+// parses and bounds the request, checks the protocol's common parameters, has the Authenticator
+// verify the signature over all of them, and hands the Action's own parameters to the
+// Dispatcher. Validation of Action parameters, policy and audit happen behind the Dispatcher.
+import { randomUUID } from 'node:crypto';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { KmsError, type ErrorCode } from '../../contract/errors.ts';
+import type { ApiOutcome } from '../dispatch.ts';
+
+export interface AuthenticatedCaller {
+  readonly accessKeyId: string;
+  /** 'api:<AccessKeyId>', as audited. */
+  readonly caller: string;
+}
+
+export interface Authenticator {
+  /** Verifies AccessKeyId, Signature (over rpcStringToSign(method, allParams)), Timestamp skew and nonce; throws KmsError with Alibaba's code. */
+  authenticate(request: { method: string; params: Readonly<Record<string, string>> }): Promise<AuthenticatedCaller>;
+}
+
+export type Dispatcher = (action: string, params: Record<string, string>, caller: AuthenticatedCaller) => Promise<ApiOutcome>;
+
+export interface ServerTimeouts {
+  /** The whole header section must arrive within this (defeats slowloris). */
+  readonly headersMs: number;
+  /** Headers and body must arrive within this. */
+  readonly requestMs: number;
+  /** A connection silent this long is dropped, unless one of its requests is being processed. */
+  readonly idleMs: number;
+  /** How long a keep-alive connection waits for its next request. */
+  readonly keepAliveMs: number;
+  /** close(): how long in-flight requests get before the remaining connections are cut. */
+  readonly closeGraceMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: ServerTimeouts = {
+  headersMs: 10_000,
+  requestMs: 30_000,
+  idleMs: 30_000,
+  keepAliveMs: 5_000,
+  closeGraceMs: 30_000,
+};
+
+export interface ServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly authenticator: Authenticator;
+  readonly dispatch: Dispatcher;
+  /** Request body limit; default 64 KiB. */
+  readonly maxBodyBytes?: number;
+  /** Request-target limit (path and query, where the SDKs put every parameter); default 16 KiB. */
+  readonly maxUrlBytes?: number;
+  readonly timeouts?: Partial<ServerTimeouts>;
+  /** One line per request and per internal failure; never parameters or secrets. */
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  /** Graceful: stops accepting, lets in-flight requests finish, then resolves. */
+  close(): Promise<void>;
+}
+
+export const API_VERSION = '2016-01-20';
+export const DEFAULT_HOST_ID = 'kms.deskkms.local';
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const DEFAULT_MAX_URL_BYTES = 16 * 1024;
+/** Room for the request line's method and version plus the headers, above maxUrlBytes. */
+const HEADER_ALLOWANCE_BYTES = 16 * 1024;
+/** An oversized body is read and discarded up to this much, so the 413 reaches the client intact. */
+const DRAIN_LIMIT_BYTES = 1024 * 1024;
+const MAX_PARAMS = 256;
+const PARAM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const HOST_ID = /^[A-Za-z0-9.:[\]-]{1,255}$/;
+
+/** Protocol parameters common to every RPC request; they are not the Action's parameters. */
+const COMMON_PARAMS: ReadonlySet<string> = new Set([
+  'Action', 'Version', 'Format', 'Timestamp', 'SignatureNonce', 'SignatureMethod', 'SignatureVersion',
+  'AccessKeyId', 'Signature', 'SecurityToken', 'RegionId',
+]);
+
+// --- errors ------------------------------------------------------------------------------------
+
+export function apiError(code: ErrorCode, message: string): KmsError {
+  return new KmsError(code, message);
+}
+
+interface Failure {
+  readonly code: string;
+  readonly httpStatus: number;
+  readonly message: string;
+}
+
+function failureOf(thrown: unknown): Failure | undefined {
+  if (thrown instanceof KmsError) {
+    return { code: thrown.code, httpStatus: thrown.httpStatus, message: thrown.message };
+  }
+  return undefined;
+}
+
+const INTERNAL_FAILURE: Failure = { code: 'InternalFailure', httpStatus: 500, message: 'internal failure; see the server log for detail' };
+
+function errorBody(requestId: string, hostId: string, failure: Failure): string {
+  return JSON.stringify({ RequestId: requestId, HostId: hostId, Code: failure.code, Message: failure.message, HttpStatus: failure.httpStatus });
+}
+
+// --- request parsing ---------------------------------------------------------------------------
+
+const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
+const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
+
+function decodeComponent(raw: string, where: string): string {
+  if (BAD_PERCENT.test(raw)) throw apiError('InvalidParameter', `${where}: "%" must be followed by two hex digits`);
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    throw apiError('InvalidParameter', `${where}: percent-encoded bytes are not valid UTF-8`);
+  }
+}
+
+/** application/x-www-form-urlencoded, strictly: every name once, encoded bytes valid UTF-8. */
+function parseUrlEncoded(text: string, where: 'query string' | 'request body', into: Record<string, string>): void {
+  if (!PRINTABLE_ASCII.test(text)) throw apiError('InvalidParameter', `${where}: characters outside printable ASCII must be percent-encoded`);
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = decodeComponent(eq < 0 ? pair : pair.slice(0, eq), where);
+    const value = eq < 0 ? '' : decodeComponent(pair.slice(eq + 1), where);
+    if (!PARAM_NAME.test(name)) {
+      throw apiError('InvalidParameter', `${where}: parameter names are 1-128 ASCII letters, digits, ".", "_" or "-" (got "${name.slice(0, 40)}")`);
+    }
+    if (Object.hasOwn(into, name)) throw apiError('InvalidParameter', `${name}: given more than once`);
+    if (Object.keys(into).length >= MAX_PARAMS) throw apiError('InvalidParameter', `${where}: more than ${MAX_PARAMS} parameters`);
+    into[name] = value;
+  }
+}
+
+function tooLarge(what: string, limit: number): KmsError {
+  return apiError('RequestTooLarge', `${what} exceeds ${limit} bytes`);
+}
+
+/**
+ * Reads the body up to `limit` bytes. Past the limit it keeps reading and discarding (up to
+ * DRAIN_LIMIT_BYTES) so the client, still sending, is not reset before it reads the 413.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit + DRAIN_LIMIT_BYTES) {
+    return Promise.reject(tooLarge('request body', limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      fn();
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      else if (size > limit + DRAIN_LIMIT_BYTES) {
+        req.pause();
+        settle(() => reject(tooLarge('request body', limit)));
+      }
+    };
+    const onEnd = (): void => settle(() => (size > limit ? reject(tooLarge('request body', limit)) : resolve(Buffer.concat(chunks))));
+    const onClose = (): void => settle(() => reject(apiError('InvalidParameter', 'request body: connection closed before the body was complete')));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('close', onClose);
+    req.on('error', () => undefined); // 'close' follows and settles
+  });
+}
+
+function formContentType(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const [type, ...parameters] = header.split(';').map((part) => part.trim().toLowerCase());
+  if (type !== 'application/x-www-form-urlencoded') return false;
+  return parameters.every((p) => !p.startsWith('charset=') || p === 'charset=utf-8' || p === 'charset="utf-8"');
+}
+
+async function readParams(req: IncomingMessage, maxUrlBytes: number, maxBodyBytes: number): Promise<Record<string, string>> {
+  const target = req.url ?? '';
+  if (Buffer.byteLength(target) > maxUrlBytes) throw tooLarge('request URL', maxUrlBytes);
+  const q = target.indexOf('?');
+  const path = q < 0 ? target : target.slice(0, q);
+  if (path !== '/') throw apiError('InvalidParameter', `path "${path.slice(0, 64)}": the API is served at "/" only`);
+
+  const params = Object.create(null) as Record<string, string>;
+  parseUrlEncoded(q < 0 ? '' : target.slice(q + 1), 'query string', params);
+  const body = await readBody(req, maxBodyBytes);
+  if (body.length > 0) {
+    const type = req.headers['content-type'];
+    if (!formContentType(type)) {
+      throw apiError('InvalidParameter', `request body: Content-Type must be application/x-www-form-urlencoded (UTF-8), not ${type ?? 'absent'}`);
+    }
+    parseUrlEncoded(body.toString('latin1'), 'request body', params);
+  }
+  return params;
+}
+
+// --- protocol ----------------------------------------------------------------------------------
+
+function required(params: Record<string, string>, name: string): string {
+  const value = params[name];
+  if (value === undefined || value === '') throw apiError('MissingParameter', `${name} is mandatory for this action`);
+  return value;
+}
+
+/** The checks Alibaba's gateway makes before authentication; returns the Action. */
+function checkProtocol(params: Record<string, string>): string {
+  const action = required(params, 'Action');
+  const version = required(params, 'Version');
+  if (version !== API_VERSION) {
+    throw apiError('InvalidVersion', `Specified parameter Version is not valid: this server speaks KMS ${API_VERSION}, not "${version.slice(0, 32)}"`);
+  }
+  const format = params.Format;
+  if (format !== undefined && format.toLowerCase() !== 'json') {
+    throw apiError('InvalidParameter', `Format: only JSON responses are served, not "${format.slice(0, 16)}"`);
+  }
+  if (!params.Signature) throw apiError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: Signature is missing');
+  const method = params.SignatureMethod;
+  if (!method) throw apiError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: SignatureMethod is missing');
+  if (method !== 'HMAC-SHA1') throw apiError('InvalidSignatureMethod', `Specified signature method is not valid: only HMAC-SHA1, not "${method.slice(0, 32)}"`);
+  if (params.SignatureVersion !== '1.0') {
+    throw apiError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: SignatureVersion must be 1.0');
+  }
+  required(params, 'AccessKeyId');
+  required(params, 'Timestamp');
+  required(params, 'SignatureNonce');
+  return action;
+}
+
+function actionParams(params: Record<string, string>): Record<string, string> {
+  const own: Record<string, string> = {};
+  for (const [name, value] of Object.entries(params)) if (!COMMON_PARAMS.has(name)) own[name] = value;
+  return own;
+}
+
+/** For log lines only: client-supplied text, so bounded and stripped to a safe alphabet. */
+function loggable(text: string | undefined): string {
+  return text ? text.slice(0, 64).replace(/[^A-Za-z0-9._:-]/g, '?') : '-';
+}
+
+// --- server ------------------------------------------------------------------------------------
+
+interface SocketState {
+  /** Requests received on this socket whose response is not finished. */
+  requests: number;
+  /** Requests whose Authenticator or Dispatcher is running: idle on the wire, busy here. */
+  processing: number;
+}
+
+function formatUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+export function startServer(options: ServerOptions): Promise<RunningServer> {
+  const log = options.log ?? ((): void => undefined);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxUrlBytes = options.maxUrlBytes ?? DEFAULT_MAX_URL_BYTES;
+  const t: ServerTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const requestMs = Math.max(t.requestMs, t.headersMs); // node requires headersTimeout <= requestTimeout
+
+  const sockets = new Map<Socket, SocketState>();
+  let closing = false;
+
+  const server = createServer({
+    headersTimeout: t.headersMs,
+    requestTimeout: requestMs,
+    keepAliveTimeout: t.keepAliveMs,
+    // How often node enforces headersTimeout/requestTimeout (default 30 s, too coarse for them).
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(t.headersMs / 4))),
+    maxHeaderSize: maxUrlBytes + HEADER_ALLOWANCE_BYTES,
+    requireHostHeader: false,
+  });
+  // Socket inactivity: node calls the 'timeout' listeners and leaves the socket to them.
+  server.timeout = t.idleMs;
+  server.on('timeout', (socket: Socket) => {
+    if ((sockets.get(socket)?.processing ?? 0) === 0) socket.destroy();
+  });
+
+  server.on('connection', (socket: Socket) => {
+    sockets.set(socket, { requests: 0, processing: 0 });
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  // Requests node's parser rejects before they reach the handler: malformed, header section
+  // too large, or too slow. Answer the first two in the API's error shape; just drop the last.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    log(`api - client error ${loggable(err.code)}`);
+    if (err.code === 'ECONNRESET' || err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const failure =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? { code: 'RequestTooLarge', httpStatus: 413, message: `request line and headers exceed ${maxUrlBytes + HEADER_ALLOWANCE_BYTES} bytes` }
+        : { code: 'InvalidParameter', httpStatus: 400, message: 'malformed HTTP request' };
+    const body = errorBody(randomUUID(), DEFAULT_HOST_ID, failure);
+    socket.end(
+      `HTTP/1.1 ${failure.httpStatus} ${STATUS_CODES[failure.httpStatus]}\r\nContent-Type: application/json;charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const state = sockets.get(req.socket);
+    if (state) state.requests++;
+    res.once('close', () => {
+      if (state) state.requests--;
+    });
+    void handle(req, res, state);
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse, state: SocketState | undefined): Promise<void> {
+    const started = performance.now();
+    const hostHeader = req.headers.host;
+    const hostId = hostHeader && HOST_ID.test(hostHeader) ? hostHeader : DEFAULT_HOST_ID;
+    let requestId: string = randomUUID();
+    let action: string | undefined;
+    let caller: string | undefined;
+    let status: number;
+    let code = 'OK';
+    let body: string;
+    let closeConnection = false;
+    try {
+      if (req.method !== 'GET' && req.method !== 'POST') {
+        res.setHeader('allow', 'GET, POST');
+        closeConnection = true;
+        throw apiError('InvalidParameter', `HTTP method ${loggable(req.method)}: only GET and POST are supported`);
+      }
+      let params: Record<string, string>;
+      try {
+        params = await readParams(req, maxUrlBytes, maxBodyBytes);
+      } catch (thrown) {
+        // Whether or not the body was read, do not reuse a connection that sent a bad request.
+        closeConnection = true;
+        throw thrown;
+      }
+      action = params.Action;
+      const name = checkProtocol(params);
+      if (state) state.processing++;
+      try {
+        const authenticated = await options.authenticator.authenticate({ method: req.method, params });
+        caller = authenticated.caller;
+        const outcome = await options.dispatch(name, actionParams(params), authenticated);
+        if (outcome.ok) {
+          requestId = typeof outcome.body.RequestId === 'string' ? outcome.body.RequestId : requestId;
+          status = 200;
+          body = JSON.stringify({ ...outcome.body, RequestId: requestId });
+        } else {
+          requestId = outcome.error.RequestId;
+          status = outcome.httpStatus;
+          code = outcome.error.Code;
+          body = errorBody(requestId, hostId, { code, httpStatus: status, message: outcome.error.Message });
+        }
+      } finally {
+        if (state) state.processing--;
+      }
+    } catch (thrown) {
+      let failure = failureOf(thrown);
+      if (!failure) {
+        failure = INTERNAL_FAILURE;
+        log(`api ${requestId} internal failure: ${thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown)}`);
+      }
+      status = failure.httpStatus;
+      code = failure.code;
+      body = errorBody(requestId, hostId, failure);
+    }
+    send(res, status, body, requestId, closeConnection || closing);
+    log(`api ${requestId} ${loggable(caller)} ${loggable(action)} ${status} ${code} ${Math.round(performance.now() - started)}ms`);
+  }
+
+  function send(res: ServerResponse, status: number, body: string, requestId: string, closeConnection: boolean): void {
+    if (res.headersSent || res.destroyed) return;
+    res.statusCode = status;
+    res.setHeader('content-type', 'application/json;charset=utf-8');
+    res.setHeader('content-length', Buffer.byteLength(body));
+    res.setHeader('cache-control', 'no-store');
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('x-acs-request-id', requestId);
+    if (closeConnection) res.setHeader('connection', 'close');
+    res.end(body);
+  }
+
+  let closed: Promise<void> | undefined;
+  function close(): Promise<void> {
+    closed ??= new Promise<void>((resolve, reject) => {
+      closing = true;
+      const grace = setTimeout(() => server.closeAllConnections(), t.closeGraceMs);
+      grace.unref();
+      server.close((err) => {
+        clearTimeout(grace);
+        if (err) reject(err);
+        else resolve();
+      });
+      // server.close() drops idle keep-alive connections; also drop those still sending a
+      // request's headers (no request yet to finish). In-flight ones answer with Connection: close.
+      for (const [socket, state] of sockets) if (state.requests === 0) socket.destroy();
+    });
+    return closed;
+  }
+
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(options.port, options.host, () => {
+      server.off('error', onError);
+      server.on('error', (err) => log(`api server error: ${err.message}`));
+      const port = (server.address() as AddressInfo).port;
+      resolve({ url: formatUrl(options.host, port), port, close });
+    });
+  });
+}
