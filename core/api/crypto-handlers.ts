@@ -6,7 +6,7 @@ import { assertAlgorithmFor, encrypt, importPublicKey, verifyDigest, type Public
 import type { KeyRow, VersionRow } from '../vault/records.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { CallContext, Handler } from './dispatch.ts';
-import { assertUsable } from './key-handlers.ts';
+import { assertUsable, resolve } from './key-handlers.ts';
 import type { KeyUsage } from '../contract/specs.ts';
 
 interface Target {
@@ -15,8 +15,7 @@ interface Target {
 }
 
 function target(vault: Vault, req: { KeyId: string; KeyVersionId: string; Algorithm: string }, usage: KeyUsage, ctx: CallContext): Target {
-  const key = vault.resolveKey(req.KeyId);
-  ctx.keyId = key.key_id;
+  const key = resolve(vault, req.KeyId, ctx);
   const version = vault.resolveVersion(key, req.KeyVersionId);
   ctx.keyVersionId = version.key_version_id;
   assertUsable(key);

@@ -8,9 +8,12 @@ import { appendAuditEntries } from '../audit/audit-log.ts';
 import { isActionName, parseRequest, type ActionName, type ActionRequest } from '../contract/actions.ts';
 import { KmsError, toKmsError, type ErrorCode } from '../contract/errors.ts';
 import type { Db } from '../vault/store.ts';
+import { allowsAction, allowsKey, restrictsKeys, type Policy } from '../contract/policy.ts';
+import { aliasesOf } from '../vault/records.ts';
 import type { Vault } from '../vault/vault.ts';
 import { KEY_HANDLERS } from './key-handlers.ts';
 import { CRYPTO_HANDLERS } from './crypto-handlers.ts';
+import { forwardToRemote } from './remote-route.ts';
 
 export interface CallContext {
   readonly caller: string;
@@ -18,6 +21,15 @@ export interface CallContext {
   /** Set by handlers as soon as known, so failures are audited against the key too. */
   keyId?: string;
   keyVersionId?: string;
+  /** Set when the caller's policy limits keys: throws Forbidden.NoPermission for a key outside it. */
+  readonly authorize?: (keyId: string) => void;
+  /** Set when the caller's policy limits keys: which keys list calls may show. */
+  readonly visible?: (keyId: string) => boolean;
+}
+
+export interface DispatchOptions {
+  /** The caller's policy (API access keys); local callers (CLI, app) have none. */
+  readonly policy?: Policy;
 }
 
 export interface HandlerResult {
@@ -52,16 +64,30 @@ function auditEntry(action: string, ctx: CallContext, code: string) {
   };
 }
 
-export async function dispatch(vault: Vault, action: unknown, params: unknown, caller: string): Promise<ApiOutcome> {
-  const ctx: CallContext = { caller, requestId: randomUUID() };
+function policyContext(vault: Vault, policy: Policy | undefined, caller: string): Pick<CallContext, 'authorize' | 'visible'> {
+  if (!policy || !restrictsKeys(policy)) return {};
+  const visible = (keyId: string): boolean => allowsKey(policy, keyId, aliasesOf(vault.store.db, keyId));
+  return {
+    visible,
+    authorize: (keyId) => {
+      if (!visible(keyId)) throw new KmsError('Forbidden.NoPermission', `${caller} may not use key ${keyId} (not in its policy)`);
+    },
+  };
+}
+
+export async function dispatch(vault: Vault, action: unknown, params: unknown, caller: string, options: DispatchOptions = {}): Promise<ApiOutcome> {
+  const ctx: CallContext = { caller, requestId: randomUUID(), ...policyContext(vault, options.policy, caller) };
   const name = typeof action === 'string' ? action : '';
   try {
     if (!isActionName(action)) {
       throw new KmsError('InvalidParameter', `Action: ${name ? `"${name}" is not an action of this vault` : 'is required'}`);
     }
+    if (options.policy && !allowsAction(options.policy, action)) {
+      throw new KmsError('Forbidden.NoPermission', `${caller} may not call ${action} (not in its policy)`);
+    }
     const request = parseRequest(action, params);
     const handler = HANDLERS[action] as Handler<ActionName>;
-    const result = await handler(vault, request, ctx);
+    const result = (await forwardToRemote(vault, action, params as Record<string, unknown>, ctx)) ?? (await handler(vault, request, ctx));
     await vault.store.write((db) => {
       result.write?.(db);
       appendAuditEntries(db, [auditEntry(name, ctx, 'OK')]);

@@ -78,9 +78,10 @@ export function assertUsable(key: KeyRow): void {
   }
 }
 
-function resolve(vault: Vault, keyId: string, ctx: CallContext): KeyRow {
+export function resolve(vault: Vault, keyId: string, ctx: CallContext): KeyRow {
   const key = vault.resolveKey(keyId);
   ctx.keyId = key.key_id;
+  ctx.authorize?.(key.key_id);
   return key;
 }
 
@@ -155,12 +156,16 @@ export const KEY_HANDLERS: { readonly [A in KeyAction]: Handler<A> } = {
     return Promise.resolve({ response: { KeyMetadata: metadata(key, latestVersionDate(vault.store.db, key.key_id) ?? key.creation_date) } });
   },
 
-  ListKeys(vault, req) {
-    const rows = listKeys(vault.store.db, (req.PageNumber - 1) * req.PageSize, req.PageSize);
+  ListKeys(vault, req, ctx) {
+    const offset = (req.PageNumber - 1) * req.PageSize;
+    const { visible } = ctx;
+    // A key-limited access key sees only its keys (and counts only those).
+    const all = visible ? listKeys(vault.store.db, 0, -1).filter((k) => visible(k.key_id)) : undefined;
+    const rows = all ? all.slice(offset, offset + req.PageSize) : listKeys(vault.store.db, offset, req.PageSize);
     return Promise.resolve({
       response: {
         Keys: { Key: rows.map((k) => ({ KeyId: k.key_id, KeyArn: keyArn(k.key_id) })) },
-        TotalCount: countKeys(vault.store.db),
+        TotalCount: all ? all.length : countKeys(vault.store.db),
         PageNumber: req.PageNumber,
         PageSize: req.PageSize,
       },
@@ -227,6 +232,8 @@ export const KEY_HANDLERS: { readonly [A in KeyAction]: Handler<A> } = {
   },
 
   UpdateAlias(vault, req, ctx) {
+    const current = getAlias(vault.store.db, req.AliasName);
+    if (current) ctx.authorize?.(current.key_id);
     const key = resolve(vault, req.KeyId, ctx);
     const update = (db: Db): void => {
       if (!getAlias(db, req.AliasName)) throw new KmsError('Forbidden.AliasNotFound', `alias ${req.AliasName} does not exist`);
@@ -240,6 +247,7 @@ export const KEY_HANDLERS: { readonly [A in KeyAction]: Handler<A> } = {
     const alias = getAlias(vault.store.db, req.AliasName);
     if (!alias) throw new KmsError('Forbidden.AliasNotFound', `alias ${req.AliasName} does not exist`);
     ctx.keyId = alias.key_id;
+    ctx.authorize?.(alias.key_id);
     return Promise.resolve({
       response: {},
       write: (db) => {
@@ -249,8 +257,14 @@ export const KEY_HANDLERS: { readonly [A in KeyAction]: Handler<A> } = {
     });
   },
 
-  ListAliases(vault, req) {
-    const { rows, total } = listAliases(vault.store.db, undefined, (req.PageNumber - 1) * req.PageSize, req.PageSize);
+  ListAliases(vault, req, ctx) {
+    const offset = (req.PageNumber - 1) * req.PageSize;
+    const { visible } = ctx;
+    if (visible) {
+      const all = listAliases(vault.store.db, undefined, 0, -1).rows.filter((a) => visible(a.key_id));
+      return Promise.resolve({ response: aliasPage(all.slice(offset, offset + req.PageSize), all.length, req.PageNumber, req.PageSize) });
+    }
+    const { rows, total } = listAliases(vault.store.db, undefined, offset, req.PageSize);
     return Promise.resolve({ response: aliasPage(rows, total, req.PageNumber, req.PageSize) });
   },
 

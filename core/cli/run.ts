@@ -8,10 +8,24 @@ import { digestCommand } from './commands/digest.ts';
 import { specsCommand } from './commands/specs.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { auditCommand, batchCommand, initCommand, statusCommand } from './commands/vault.ts';
+import { accessKeyCommand } from './commands/access-key.ts';
+import { remoteCommand } from './commands/remote.ts';
+import { serveCommand } from './commands/serve.ts';
 import { ACTION_NAMES, isActionName } from '../contract/actions.ts';
 import { runAction } from './actions-cli.ts';
 
-export const COMMANDS: readonly Command[] = [initCommand, statusCommand, batchCommand, auditCommand, verifyCommand, digestCommand, specsCommand];
+export const COMMANDS: readonly Command[] = [
+  initCommand,
+  statusCommand,
+  batchCommand,
+  auditCommand,
+  serveCommand,
+  accessKeyCommand,
+  remoteCommand,
+  verifyCommand,
+  digestCommand,
+  specsCommand,
+];
 
 export const VERSION = '0.1.0';
 

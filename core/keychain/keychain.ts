@@ -119,7 +119,7 @@ function explain(reason: string): string {
  * one); both are Vault.Corrupt, since either could yield a wrong key. Everything else (no D-Bus
  * session, no Secret Service, locked collection, access denied) is Vault.KeychainUnavailable.
  */
-function toKmsError(error: unknown, action: string, account: string): KmsError {
+function toKmsError(error: unknown, action: string, account: string, what = 'the vault data key'): KmsError {
   if (error instanceof KmsError) return error;
   const reason = reasonText(error);
   if (/not valid UTF-8|not UTF-8 encoded/i.test(reason)) {
@@ -134,16 +134,16 @@ function toKmsError(error: unknown, action: string, account: string): KmsError {
   }
   return new KmsError(
     'Vault.KeychainUnavailable',
-    `could not ${action} the vault data key in the OS keychain (${keychainBackendName()}): ${reason}${explain(reason)}. ` +
+    `could not ${action} ${what} in the OS keychain (${keychainBackendName()}): ${reason}${explain(reason)}. ` +
       `Unlock or start the keychain and retry; ${PASSPHRASE_HINT}`,
   );
 }
 
-function entry(account: string, action: string): AsyncEntry {
+function entry(account: string, action: string, what?: string): AsyncEntry {
   try {
     return new AsyncEntry(KEYCHAIN_SERVICE, account, { linux: { store: 'secret-service' } });
   } catch (error) {
-    throw toKmsError(error, action, account);
+    throw toKmsError(error, action, account, what);
   }
 }
 
@@ -211,5 +211,43 @@ export async function deleteDataKey(account: string): Promise<boolean> {
     return await entry(account, 'delete').deletePassword();
   } catch (error) {
     throw toKmsError(error, 'delete', account);
+  }
+}
+
+/**
+ * Other secrets DeskKMS keeps in the keychain (a remote KMS connection's AccessKey secret):
+ * text, stored and read back like the data key. `what` names it in errors.
+ */
+export async function storeSecretText(account: string, secret: string, what: string): Promise<void> {
+  checkAccount(account);
+  if (secret.length === 0) throw invalidParameter('Secret', 'is empty');
+  const store = entry(account, 'store', what);
+  let readBack: string | null;
+  try {
+    await store.setPassword(secret);
+    readBack = await store.getPassword();
+  } catch (error) {
+    throw toKmsError(error, 'store', account, what);
+  }
+  if (readBack !== secret) {
+    throw new KmsError('Vault.KeychainUnavailable', `the OS keychain (${keychainBackendName()}) did not keep ${what}`);
+  }
+}
+
+export async function loadSecretText(account: string, what: string): Promise<string | undefined> {
+  checkAccount(account);
+  try {
+    return (await entry(account, 'read', what).getPassword()) ?? undefined;
+  } catch (error) {
+    throw toKmsError(error, 'read', account, what);
+  }
+}
+
+export async function deleteSecret(account: string, what: string): Promise<boolean> {
+  checkAccount(account);
+  try {
+    return await entry(account, 'delete', what).deletePassword();
+  } catch (error) {
+    throw toKmsError(error, 'delete', account, what);
   }
 }

@@ -147,3 +147,38 @@ export function upsertTag(db: Db, row: TagRow): void {
 export function deleteTag(db: Db, keyId: string, tagKey: string): void {
   db.prepare('DELETE FROM tags WHERE key_id = ? AND tag_key = ?').run(keyId, tagKey);
 }
+
+export function aliasesOf(db: Db, keyId: string): string[] {
+  return (db.prepare('SELECT alias_name FROM aliases WHERE key_id = ?').all(keyId) as { alias_name: string }[]).map((r) => r.alias_name);
+}
+
+export interface AccessKeyRow {
+  readonly access_key_id: string;
+  readonly sealed_secret: Uint8Array;
+  readonly state: 'Enabled' | 'Disabled';
+  readonly policy: string;
+  readonly description: string;
+  readonly creation_date: string;
+}
+
+export function getAccessKey(db: Db, accessKeyId: string): AccessKeyRow | undefined {
+  return db.prepare('SELECT * FROM access_keys WHERE access_key_id = ?').get(accessKeyId) as AccessKeyRow | undefined;
+}
+
+export function listAccessKeys(db: Db): AccessKeyRow[] {
+  return db.prepare('SELECT * FROM access_keys ORDER BY creation_date, access_key_id').all() as AccessKeyRow[];
+}
+
+export function insertAccessKey(db: Db, row: AccessKeyRow): void {
+  db.prepare(
+    'INSERT INTO access_keys (access_key_id, sealed_secret, state, policy, description, creation_date) VALUES (@access_key_id, @sealed_secret, @state, @policy, @description, @creation_date)',
+  ).run(row);
+}
+
+export function setAccessKeyState(db: Db, accessKeyId: string, state: 'Enabled' | 'Disabled'): boolean {
+  return db.prepare('UPDATE access_keys SET state = ? WHERE access_key_id = ?').run(state, accessKeyId).changes === 1;
+}
+
+export function deleteAccessKey(db: Db, accessKeyId: string): boolean {
+  return db.prepare('DELETE FROM access_keys WHERE access_key_id = ?').run(accessKeyId).changes === 1;
+}

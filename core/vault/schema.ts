@@ -44,4 +44,22 @@ export const MIGRATIONS: readonly string[] = [
   );
   ${AUDIT_SCHEMA_SQL}
   `,
+  `
+  CREATE TABLE access_keys (
+    access_key_id TEXT PRIMARY KEY,
+    sealed_secret BLOB NOT NULL,
+    state         TEXT NOT NULL CHECK (state IN ('Enabled', 'Disabled')),
+    policy        TEXT NOT NULL,
+    description   TEXT NOT NULL DEFAULT '',
+    creation_date TEXT NOT NULL
+  );
+  CREATE TABLE remote_connections (
+    name          TEXT PRIMARY KEY,
+    endpoint      TEXT NOT NULL,
+    region_id     TEXT NOT NULL,
+    protocol      TEXT NOT NULL CHECK (protocol IN ('http', 'https')),
+    access_key_id TEXT NOT NULL,
+    creation_date TEXT NOT NULL
+  );
+  `,
 ];

@@ -39,6 +39,8 @@ export const workerRequest = z.discriminatedUnion('op', [
   z.strictObject({ seq: z.number().int(), op: z.literal('sign'), key: sealedKey, algorithm, digest: bytes }),
   z.strictObject({ seq: z.number().int(), op: z.literal('decrypt'), key: sealedKey, algorithm, ciphertext: bytes }),
   z.strictObject({ seq: z.number().int(), op: z.literal('forget'), keyVersionIds: z.array(id) }),
+  z.strictObject({ seq: z.number().int(), op: z.literal('newAccessKey'), accessKeyId: id }),
+  z.strictObject({ seq: z.number().int(), op: z.literal('hmacSha1'), accessKeyId: id, sealed: bytes, data: bytes }),
 ]);
 export type WorkerRequest = z.infer<typeof workerRequest>;
 export type WorkerOp = WorkerRequest['op'];
@@ -53,6 +55,9 @@ export interface WorkerResults {
   sign: { signature: Uint8Array };
   decrypt: { plaintext: Uint8Array };
   forget: Record<string, never>;
+  /** The secret leaves the worker once, to be shown to the person creating the access key. */
+  newAccessKey: { secret: string; sealed: Uint8Array };
+  hmacSha1: { mac: Uint8Array };
 }
 
 export interface WireFailure {

@@ -20,9 +20,13 @@ function aad({ keyId, keyVersionId, spec }: SealContext): Buffer {
 }
 
 export function seal(dataKey: Uint8Array, context: SealContext, plaintext: Uint8Array): Uint8Array {
+  return sealWith(dataKey, aad(context), plaintext);
+}
+
+function sealWith(dataKey: Uint8Array, associated: Buffer, plaintext: Uint8Array): Uint8Array {
   const nonce = randomBytes(NONCE);
   const cipher = createCipheriv('aes-256-gcm', dataKey, nonce);
-  cipher.setAAD(aad(context));
+  cipher.setAAD(associated);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return new Uint8Array(Buffer.concat([Buffer.from([FORMAT]), nonce, body, cipher.getAuthTag()]));
 }
@@ -32,10 +36,24 @@ export function unseal(dataKey: Uint8Array, context: SealContext, sealed: Uint8A
     'Vault.Corrupt',
     `key version ${context.keyVersionId} of key ${context.keyId} cannot be opened: its sealed key material is corrupt or belongs to another key`,
   );
+  return unsealWith(dataKey, aad(context), sealed, corrupt);
+}
+
+/** Sealing of other vault secrets (access key secrets), bound to a label such as "access-key\0ID". */
+export function sealSecret(dataKey: Uint8Array, label: string, plaintext: Uint8Array): Uint8Array {
+  return sealWith(dataKey, Buffer.from(`deskkms-secret-v1\0${label}`, 'utf8'), plaintext);
+}
+
+export function unsealSecret(dataKey: Uint8Array, label: string, sealed: Uint8Array): Uint8Array {
+  const corrupt = new KmsError('Vault.Corrupt', `the sealed secret of ${label.replace('\0', ' ')} is corrupt or belongs to something else`);
+  return unsealWith(dataKey, Buffer.from(`deskkms-secret-v1\0${label}`, 'utf8'), sealed, corrupt);
+}
+
+function unsealWith(dataKey: Uint8Array, associated: Buffer, sealed: Uint8Array, corrupt: KmsError): Uint8Array {
   if (sealed.length < 1 + NONCE + TAG + 1 || sealed[0] !== FORMAT) throw corrupt;
   try {
     const decipher = createDecipheriv('aes-256-gcm', dataKey, sealed.subarray(1, 1 + NONCE));
-    decipher.setAAD(aad(context));
+    decipher.setAAD(associated);
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
     return new Uint8Array(Buffer.concat([decipher.update(sealed.subarray(1 + NONCE, sealed.length - TAG)), decipher.final()]));
   } catch {

@@ -2,17 +2,19 @@
 // private keys: it keeps unlocked key versions as live key objects and wipes them on lock. Its
 // results are public material only (signatures, public keys, sealed blobs, plaintexts of
 // AsymmetricDecrypt); never a private key, never the data key.
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { KmsError, toKmsError } from '../contract/errors.ts';
 import { decrypt, generateKey, importPrivateKey, signDigest, type PrivateKey } from '../crypto/engine.ts';
 import { keychainBackendName, loadDataKey, storeDataKey } from '../keychain/keychain.ts';
 import { unwrapDataKey, wrapDataKey } from '../keychain/passphrase.ts';
-import { checkVerifier, makeVerifier, seal, unseal } from './seal.ts';
+import { randomBase62 } from '../crypto/random-text.ts';
+import { checkVerifier, makeVerifier, seal, sealSecret, unseal, unsealSecret } from './seal.ts';
 import { workerRequest, type Protection, type SealedKey, type WorkerResponse, type WorkerResults } from './protocol.ts';
 
 export class KeyWorkerCore {
   private dataKey: Uint8Array | undefined;
   private readonly cache = new Map<string, PrivateKey>();
+  private readonly secrets = new Map<string, Uint8Array>();
 
   /** Handles one raw message; never throws. */
   async handle(message: unknown): Promise<WorkerResponse> {
@@ -56,8 +58,25 @@ export class KeyWorkerCore {
         for (const id of req.keyVersionIds) {
           this.cache.get(id)?.wipe();
           this.cache.delete(id);
+          this.secrets.get(id)?.fill(0);
+          this.secrets.delete(id);
         }
         return {};
+      case 'newAccessKey': {
+        const secret = randomBase62(30);
+        const bytes = Buffer.from(secret, 'utf8');
+        return { secret, sealed: sealSecret(this.requireDataKey(), `access-key\0${req.accessKeyId}`, bytes) };
+      }
+      case 'hmacSha1': {
+        // RPC signature V1: HMAC-SHA1 keyed with secret + "&"; the secret stays in this worker.
+        let secret = this.secrets.get(req.accessKeyId);
+        if (!secret) {
+          secret = unsealSecret(this.requireDataKey(), `access-key\0${req.accessKeyId}`, req.sealed);
+          this.secrets.set(req.accessKeyId, secret);
+        }
+        const mac = createHmac('sha1', Buffer.concat([secret, Buffer.from('&')])).update(req.data).digest();
+        return { mac: new Uint8Array(mac) };
+      }
     }
   }
 
@@ -109,6 +128,8 @@ export class KeyWorkerCore {
   private lock(): void {
     for (const key of this.cache.values()) key.wipe();
     this.cache.clear();
+    for (const secret of this.secrets.values()) secret.fill(0);
+    this.secrets.clear();
     this.dataKey?.fill(0);
     this.dataKey = undefined;
   }
@@ -136,3 +157,4 @@ export class KeyWorkerCore {
     }
   }
 }
+

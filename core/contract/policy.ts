@@ -1,0 +1,48 @@
+// The policy of an API access key: which Actions it may call and on which keys. Runtime-neutral.
+import { z } from 'zod';
+import { ACTION_NAMES } from './actions.ts';
+import { invalidParameter } from './errors.ts';
+
+const keyPattern = z
+  .string()
+  .regex(
+    /^(\*|alias\/[a-zA-Z0-9:/_-]{1,249}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|remote\/[a-z0-9][a-z0-9-]{0,31}\/\S{1,300})$/,
+    'each key must be "*", a KeyId, alias/NAME or remote/CONNECTION/KeyId',
+  );
+
+export const policySchema = z.strictObject({
+  Actions: z
+    .array(z.string().refine((a) => a === '*' || (ACTION_NAMES as string[]).includes(a), 'each action must be "*" or an Action name'))
+    .min(1, 'Actions is empty'),
+  Keys: z.array(keyPattern).min(1, 'Keys is empty'),
+});
+export type Policy = z.infer<typeof policySchema>;
+
+export const FULL_ACCESS: Policy = { Actions: ['*'], Keys: ['*'] };
+
+export function parsePolicy(value: unknown, parameter = 'Policy'): Policy {
+  let parsed = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw invalidParameter(parameter, 'is not valid JSON; e.g. {"Actions":["AsymmetricSign"],"Keys":["alias/release"]}');
+    }
+  }
+  const result = policySchema.safeParse(parsed);
+  if (!result.success) throw invalidParameter(parameter, result.error.issues[0]?.message ?? 'is malformed');
+  return result.data;
+}
+
+export function allowsAction(policy: Policy, action: string): boolean {
+  return policy.Actions.includes('*') || policy.Actions.includes(action);
+}
+
+/** Whether the policy covers a key, named by its KeyId or any of its aliases. */
+export function allowsKey(policy: Policy, keyId: string, aliases: readonly string[]): boolean {
+  return policy.Keys.some((k) => k === '*' || k === keyId || aliases.includes(k));
+}
+
+export function restrictsKeys(policy: Policy): boolean {
+  return !policy.Keys.includes('*');
+}

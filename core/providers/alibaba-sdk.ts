@@ -1,0 +1,15 @@
+// The official Alibaba Cloud KMS SDK (CommonJS), loaded through require so that Node and test
+// runners resolve it the same way (their ESM interop of its default export differs).
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+/* eslint-disable @typescript-eslint/consistent-type-imports -- require() yields module.exports */
+/** module.exports of @alicloud/kms20160120: `.default` is the client class, the rest request/response models. */
+export const kmsSdk = require('@alicloud/kms20160120') as typeof import('@alicloud/kms20160120');
+/** The SDK's client configuration model (from @alicloud/rpc-client). */
+export const { Config: SdkConfig } = require('@alicloud/rpc-client') as typeof import('@alicloud/rpc-client');
+/* eslint-enable @typescript-eslint/consistent-type-imports */
+
+export const KmsClient = kmsSdk.default;
+export type KmsClient = InstanceType<typeof kmsSdk.default>;

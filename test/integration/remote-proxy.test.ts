@@ -1,0 +1,128 @@
+// Vault B uses vault A's keys through A's deskkms serve, via the official SDK inside B's remote
+// provider: the signature verifies with A's public key and openssl; A disabling the key makes
+// B's call fail with Rejected.Disabled; A going away is a clear error naming the connection,
+// and B's own keys keep working.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listAuditEntries } from '../../core/audit/audit-log.ts';
+import { createAccessKey } from '../../core/api/access-keys.ts';
+import { serve } from '../../core/cli/commands/serve.ts';
+import type { CliIO } from '../../core/cli/command.ts';
+import { addConnection, listConnections, remoteProvider } from '../../core/providers/connections.ts';
+import { Vault } from '../../core/vault/vault.ts';
+import { call, fails, requireSecretService, tempDir } from './vault-helpers.ts';
+
+let dir: ReturnType<typeof tempDir>;
+let aDir: string;
+let endpoint: URL;
+let stopA: (signal: string) => void;
+let servedA: Promise<number>;
+let b: Vault;
+let keyId: string;
+let versionId: string;
+
+async function startA(): Promise<void> {
+  let out = '';
+  let announce: () => void = () => undefined;
+  const listening = new Promise<void>((resolve) => (announce = resolve));
+  const io = {
+    stdout: { write: (s: string) => ((out += s), announce(), true) },
+    stderr: { write: () => true },
+    stdin: process.stdin,
+    cwd: process.cwd(),
+    env: { ...process.env, DESKKMS_VAULT: aDir },
+  } as unknown as CliIO;
+  servedA = serve({}, io, new Promise((resolve) => (stopA = resolve)));
+  await listening;
+  endpoint = new URL((JSON.parse(out) as { Endpoint: string }).Endpoint);
+}
+
+beforeAll(async () => {
+  requireSecretService();
+  dir = tempDir('deskkms-remote-');
+  aDir = join(dir.path, 'a');
+  const a = await Vault.init(aDir);
+  keyId = (await call(a, 'CreateKey', { KeySpec: 'EC_SM2', KeyUsage: 'SIGN/VERIFY' })).KeyMetadata.KeyId as string;
+  versionId = (await call(a, 'ListKeyVersions', { KeyId: keyId })).KeyVersions.KeyVersion[0].KeyVersionId as string;
+  await call(a, 'CreateAlias', { KeyId: keyId, AliasName: 'alias/team-signing' });
+  const ak = await createAccessKey(a);
+  await a.close();
+  await startA();
+
+  b = await Vault.init(join(dir.path, 'b'));
+  await addConnection(b, { name: 'vault-a', endpoint: endpoint.host, regionId: 'cn-hangzhou', protocol: 'http', accessKeyId: ak.AccessKeyId }, ak.AccessKeySecret);
+});
+
+afterAll(async () => {
+  stopA?.('test end');
+  await servedA?.catch(() => undefined);
+  await b?.close();
+  dir?.remove();
+});
+
+describe('remote KMS proxy', () => {
+  it('lists the connection without its secret, and the remote keys with their connection', async () => {
+    const [conn] = listConnections(b);
+    expect(conn).toMatchObject({ name: 'vault-a', endpoint: endpoint.host, protocol: 'http' });
+    expect(JSON.stringify(conn)).not.toMatch(/secret/i);
+    const stored = b.store.db.prepare('SELECT * FROM remote_connections').all();
+    expect(JSON.stringify(stored)).not.toMatch(/Secret/);
+    const provider = await remoteProvider(b, 'vault-a');
+    const keys = await provider.invoke('ListKeys', { PageSize: '100' });
+    expect(JSON.stringify(keys)).toContain(keyId);
+  });
+
+  it('signs through B with A\'s key; the signature verifies with A\'s public key and openssl', async () => {
+    const remote = `remote/vault-a/${keyId}`;
+    const described = await call(b, 'DescribeKey', { KeyId: remote });
+    expect(described.KeyMetadata).toMatchObject({ KeyId: remote, KeySpec: 'EC_SM2' });
+    const message = Buffer.from('signed by a key that lives in vault A');
+    const pem = (await call(b, 'GetPublicKey', { KeyId: remote, KeyVersionId: versionId })).PublicKey as string;
+    writeFileSync(join(dir.path, 'a.pem'), pem);
+    writeFileSync(join(dir.path, 'msg.bin'), message);
+    const digest = execFileSync(process.execPath, [join(import.meta.dirname, '../../core/cli/deskkms.ts'), 'digest', '--algorithm', 'SM2DSA', '--in', join(dir.path, 'msg.bin'), '--public-key', join(dir.path, 'a.pem')], { encoding: 'utf8' }).trim();
+    const signed = await call(b, 'AsymmetricSign', { KeyId: remote, KeyVersionId: versionId, Algorithm: 'SM2DSA', Digest: digest });
+    expect(signed).toMatchObject({ KeyId: remote, KeyVersionId: versionId });
+    writeFileSync(join(dir.path, 'sig.bin'), Buffer.from(signed.Value as string, 'base64'));
+    const verdict = execFileSync('openssl', ['dgst', '-sm3', '-sigopt', 'distid:1234567812345678', '-verify', join(dir.path, 'a.pem'), '-signature', join(dir.path, 'sig.bin'), join(dir.path, 'msg.bin')]);
+    expect(verdict.toString()).toContain('Verified OK');
+    // An alias on A works through the prefix too.
+    expect((await call(b, 'DescribeKey', { KeyId: 'remote/vault-a/alias/team-signing' })).KeyMetadata.KeyId).toBe(remote);
+    // Audited locally in B against the remote key.
+    expect(listAuditEntries(b.store.db, { keyId: remote, action: 'AsymmetricSign' })).toHaveLength(1);
+  });
+
+  it('a key disabled in A makes B\'s call fail with Rejected.Disabled', async () => {
+    const a = Vault.open(aDir);
+    try {
+      await call(a, 'DisableKey', { KeyId: keyId });
+    } finally {
+      await a.close();
+    }
+    const refused = await fails(b, 'AsymmetricSign', { KeyId: `remote/vault-a/${keyId}`, KeyVersionId: versionId, Algorithm: 'SM2DSA', Digest: Buffer.alloc(32).toString('base64') });
+    expect(refused.error.Code).toBe('Rejected.Disabled');
+    expect(refused.error.Message).toMatch(/^remote KMS "vault-a"/);
+    expect(listAuditEntries(b.store.db, { keyId: `remote/vault-a/${keyId}` }).at(-1)?.code).toBe('Rejected.Disabled');
+  });
+
+  it('refuses Actions that are not per-key for remote keys, and unknown connections', async () => {
+    const unknown = await fails(b, 'DescribeKey', { KeyId: `remote/nowhere/${keyId}` });
+    expect(unknown.error).toMatchObject({ Code: 'Forbidden.KeyNotFound' });
+    expect(unknown.error.Message).toMatch(/no remote KMS connection named "nowhere"/);
+    const alias = await fails(b, 'CreateAlias', { KeyId: `remote/vault-a/${keyId}`, AliasName: 'alias/x' });
+    expect(alias.error.Message).toMatch(/CreateAlias is not available for remote keys/);
+  });
+
+  it('an unreachable remote is Remote.Unavailable naming the connection; local keys keep working', async () => {
+    stopA('test');
+    await servedA;
+    const down = await fails(b, 'DescribeKey', { KeyId: `remote/vault-a/${keyId}` });
+    expect(down.error.Code).toBe('Remote.Unavailable');
+    expect(down.error.Message).toMatch(/remote KMS "vault-a" \(http:\/\/127\.0\.0\.1:\d+\) is unreachable/);
+    expect(down.httpStatus).toBe(503);
+    const local = await call(b, 'CreateKey', { KeySpec: 'EC_P256' });
+    expect(local.KeyMetadata.KeyState).toBe('Enabled');
+  });
+});
