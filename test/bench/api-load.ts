@@ -1,0 +1,101 @@
+// Load on deskkms serve: 32 concurrent official-SDK clients signing with EC_P256 for a fixed time
+// (30 s by default; API_LOAD_SECONDS overrides), against a passphrase vault (no keychain needed),
+// reported beside in-process baselines measured in the same run. Traffic goes to 127.0.0.1 only.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { dispatch } from '../../core/api/dispatch.ts';
+import { generateKey, signDigest } from '../../core/crypto/engine.ts';
+import { KmsClient, SdkConfig, kmsSdk } from '../../core/providers/alibaba-sdk.ts';
+import { Vault } from '../../core/vault/vault.ts';
+import { fmt, opsPerSecond, printTable } from './measure.ts';
+
+const BIN = resolve(import.meta.dirname, '../../core/cli/deskkms.ts');
+const CLIENTS = 32;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+export async function apiLoad(seconds = Number(process.env.API_LOAD_SECONDS ?? 30)): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'deskkms-api-load-'));
+  const vaultDir = join(dir, 'vault');
+  const passFile = join(dir, 'pass');
+  writeFileSync(passFile, 'bench passphrase\n');
+  const env = { ...process.env, DESKKMS_VAULT: vaultDir, DESKKMS_PASSPHRASE_FILE: passFile };
+  const run = (args: string[]): Record<string, any> => {
+    const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`deskkms ${args[0]} failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as Record<string, any>;
+  };
+  let child: ReturnType<typeof spawn> | undefined;
+  try {
+    run(['init']);
+    const keyId = run(['CreateKey', '--KeySpec', 'EC_P256']).KeyMetadata.KeyId as string;
+    const versionId = run(['ListKeyVersions', '--KeyId', keyId]).KeyVersions.KeyVersion[0].KeyVersionId as string;
+    const ak = run(['access-key', 'create']);
+    // stderr carries an access-log line per request: it must be drained (or ignored), or serve blocks on the full pipe.
+    const server = spawn(process.execPath, [BIN, 'serve'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    child = server;
+    const line = await new Promise<string>((done, fail) => {
+      createInterface({ input: server.stdout }).once('line', done);
+      server.once('exit', (code) => fail(new Error(`serve exited ${code}`)));
+    });
+    const endpoint = new URL((JSON.parse(line) as { Endpoint: string }).Endpoint);
+
+    const latencies: number[] = [];
+    const errors: string[] = [];
+    const deadline = performance.now() + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async (_, n) => {
+        const client = new KmsClient(new SdkConfig({ accessKeyId: ak.AccessKeyId, accessKeySecret: ak.AccessKeySecret, endpoint: endpoint.host, protocol: 'http', regionId: 'cn-hangzhou' }));
+        for (let i = 0; performance.now() < deadline; i++) {
+          const digest = Buffer.alloc(32, (n * 31 + i) & 0xff).toString('base64');
+          const t0 = performance.now();
+          try {
+            await client.asymmetricSign(new kmsSdk.AsymmetricSignRequest({ keyId, keyVersionId: versionId, algorithm: 'ECDSA_SHA_256', digest }));
+            latencies.push(performance.now() - t0);
+          } catch (error) {
+            errors.push(String((error as Error).message).slice(0, 120));
+          }
+        }
+      }),
+    );
+    server.kill('SIGTERM');
+    await new Promise((done) => server.once('exit', done));
+    child = undefined;
+
+    // Baselines in this process: the bare engine, and the whole in-process path (dispatch: validation, audit, worker).
+    const key = await generateKey('EC_P256');
+    const digest = Buffer.alloc(32, 1);
+    const engine = opsPerSecond(() => signDigest(key, 'ECDSA_SHA_256', digest), 2);
+    const vault = Vault.open(vaultDir, { passphrase: Buffer.from('bench passphrase') });
+    const inProcess = await (async () => {
+      const params = { KeyId: keyId, KeyVersionId: versionId, Algorithm: 'ECDSA_SHA_256', Digest: digest.toString('base64') };
+      await dispatch(vault, 'AsymmetricSign', params, 'bench');
+      const until = performance.now() + 2000;
+      let n = 0;
+      const t0 = performance.now();
+      while (performance.now() < until) {
+        await Promise.all(Array.from({ length: 64 }, () => dispatch(vault, 'AsymmetricSign', params, 'bench')));
+        n += 64;
+      }
+      return n / ((performance.now() - t0) / 1000);
+    })();
+    await vault.close();
+
+    latencies.sort((a, b) => a - b);
+    const throughput = latencies.length / seconds;
+    printTable(`deskkms serve under load: ${CLIENTS} official-SDK clients, EC_P256 AsymmetricSign, ${seconds} s`, ['path', 'sig/s', 'p50 ms', 'p99 ms', 'errors', 'ratio to engine'], [
+      ['HTTP API (SDK -> serve -> worker)', fmt(throughput), percentile(latencies, 50).toFixed(1), percentile(latencies, 99).toFixed(1), errors.length, (throughput / engine).toFixed(2)],
+      ['in-process dispatch (64 in flight)', fmt(inProcess), '-', '-', 0, (inProcess / engine).toFixed(2)],
+      ['engine signDigest (one thread)', fmt(engine), '-', '-', 0, '1.00'],
+    ]);
+    if (errors.length > 0) console.log(`first errors: ${[...new Set(errors)].slice(0, 3).join(' | ')}`);
+  } finally {
+    child?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
