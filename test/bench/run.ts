@@ -10,6 +10,8 @@ import { KEY_SPECS, KEY_SPEC_TABLE } from '../../core/contract/specs.ts';
 import { digestMessage, generateKey, signDigest, verifyDigest } from '../../core/crypto/engine.ts';
 import { createDigester, sha256 } from '../../core/crypto/hash.ts';
 import { fmt, opsPerSecond, printTable } from './measure.ts';
+import { apiLoad } from './api-load.ts';
+import { vaultBatchThroughput } from './vault-batch.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
 const digest = sha256(randomBytes(64));
@@ -112,3 +114,5 @@ await sm2Libraries();
 await engineVersusPrimitive();
 verifyRsaSanity();
 sm3Throughput();
+await vaultBatchThroughput();
+await apiLoad();

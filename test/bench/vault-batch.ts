@@ -1,0 +1,189 @@
+// Signatures per second through `deskkms batch` (the whole path: process, JSON Lines, validation,
+// vault lookups, key worker, audit entry and group commit, response line) against the same signing
+// primitive called directly in this process, for RSA_2048, EC_P256 and EC_SM2.
+//
+// Runs on a station without a keychain (npm run bench on a fresh machine): the vault is a
+// passphrase vault in a temporary directory, removed at the end. Every batch unlocks it once
+// (scrypt), so each figure comes twice: raw (spawn to exit) and steady (the fixed cost of a
+// one-line batch subtracted: process start, scrypt unlock, first request, shutdown).
+import { spawn, spawnSync } from 'node:child_process';
+import { createPrivateKey, randomBytes, sign as nodeSign } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { KEY_SPEC_TABLE, type KeySpec } from '../../core/contract/specs.ts';
+import { generateKey, importPublicKey, signDigest, verifyDigest } from '../../core/crypto/engine.ts';
+import { fmt, opsPerSecond, printTable } from './measure.ts';
+
+const BIN = resolve(import.meta.dirname, '../../core/cli/deskkms.ts');
+const SPECS: readonly KeySpec[] = ['RSA_2048', 'EC_P256', 'EC_SM2'];
+/** Target length of each measured batch run. */
+const BATCH_SECONDS = Number(process.env.BENCH_BATCH_SECONDS ?? 3);
+const BASELINE_SECONDS = Math.max(1, Number(process.env.BENCH_SECONDS ?? 1));
+/** Signatures checked locally per run (against the public key), beyond "every line succeeded". */
+const SPOT_CHECKS = 20;
+
+export interface BatchFigures {
+  readonly spec: KeySpec;
+  readonly algorithm: string;
+  readonly lines: number;
+  readonly totalSeconds: number;
+  readonly fixedSeconds: number;
+  readonly raw: number;
+  readonly steady: number;
+  readonly baseline: number;
+}
+
+interface Session {
+  readonly vaultDir: string;
+  readonly passphraseFile: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+function cli(session: Session, args: string[]): Record<string, any> {
+  const r = spawnSync(process.execPath, [BIN, ...args, '--vault', session.vaultDir, '--passphrase-file', session.passphraseFile], {
+    env: session.env,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`deskkms ${args[0]} failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, any>;
+}
+
+/** Runs one batch from spawn to exit; returns its wall time and output lines. */
+function runBatch(session: Session, input: string): Promise<{ seconds: number; lines: string[]; code: number | null; stderr: string }> {
+  return new Promise((done, fail) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [BIN, 'batch', '--vault', session.vaultDir, '--passphrase-file', session.passphraseFile], {
+      env: session.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', fail);
+    child.on('close', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      const text = Buffer.concat(out).toString('utf8');
+      done({ seconds, lines: text === '' ? [] : text.replace(/\n$/, '').split('\n'), code, stderr: Buffer.concat(err).toString('utf8') });
+    });
+    child.stdin.end(input);
+  });
+}
+
+function signRequests(keyId: string, keyVersionId: string, algorithm: string, n: number): { input: string; digests: Buffer[] } {
+  const digests: Buffer[] = [];
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const digest = randomBytes(32);
+    digests.push(digest);
+    lines.push(JSON.stringify({ Action: 'AsymmetricSign', KeyId: keyId, KeyVersionId: keyVersionId, Algorithm: algorithm, Digest: digest.toString('base64') }));
+  }
+  return { input: `${lines.join('\n')}\n`, digests };
+}
+
+/** Runs a batch of `n` signatures and checks every line is a success (and spot-checks signatures). */
+async function timedSigning(session: Session, target: { keyId: string; keyVersionId: string; algorithm: string; publicKeyPem: string }, n: number): Promise<number> {
+  const { input, digests } = signRequests(target.keyId, target.keyVersionId, target.algorithm, n);
+  const run = await runBatch(session, input);
+  if (run.code !== 0) throw new Error(`deskkms batch exited ${run.code}: ${run.stderr.slice(0, 500)}`);
+  if (run.lines.length !== n) throw new Error(`deskkms batch answered ${run.lines.length} of ${n} lines`);
+  const publicKey = importPublicKey(target.publicKeyPem);
+  for (const [i, line] of run.lines.entries()) {
+    const body = JSON.parse(line) as Record<string, any>;
+    if ('Code' in body || typeof body.Value !== 'string' || body.KeyVersionId !== target.keyVersionId) {
+      throw new Error(`deskkms batch line ${i + 1} is not a signature: ${line.slice(0, 300)}`);
+    }
+    if (i % Math.max(1, Math.floor(n / SPOT_CHECKS)) === 0) {
+      const valid = verifyDigest(publicKey, target.algorithm, digests[i]!, Buffer.from(body.Value, 'base64'));
+      if (!valid) throw new Error(`deskkms batch line ${i + 1}: the signature does not verify`);
+    }
+  }
+  return run.seconds;
+}
+
+async function measureSpec(session: Session, spec: KeySpec): Promise<{ figures: BatchFigures; reference?: number }> {
+  const algorithm = KEY_SPEC_TABLE[spec].algorithms['SIGN/VERIFY'][0]!;
+
+  // The primitive, directly, in this process.
+  const key = await generateKey(spec);
+  const digest = randomBytes(32);
+  const baseline = opsPerSecond(() => signDigest(key, algorithm, digest), BASELINE_SECONDS);
+  let reference: number | undefined;
+  if (spec === 'RSA_2048') {
+    const keyObject = createPrivateKey({ key: Buffer.from(key.exportPkcs8()), format: 'der', type: 'pkcs8' });
+    const message = randomBytes(64);
+    reference = opsPerSecond(() => nodeSign('sha256', message, { key: keyObject, padding: 6, saltLength: 32 }), BASELINE_SECONDS);
+  }
+
+  // The same through the vault.
+  const keyId = cli(session, ['CreateKey', '--KeySpec', spec, '--KeyUsage', 'SIGN/VERIFY']).KeyMetadata.KeyId as string;
+  const keyVersionId = cli(session, ['ListKeyVersions', '--KeyId', keyId]).KeyVersions.KeyVersion[0].KeyVersionId as string;
+  const publicKeyPem = cli(session, ['GetPublicKey', '--KeyId', keyId, '--KeyVersionId', keyVersionId]).PublicKey as string;
+  const target = { keyId, keyVersionId, algorithm, publicKeyPem };
+
+  // Fixed cost: the best of two one-line batches.
+  const fixedSeconds = Math.min(await timedSigning(session, target, 1), await timedSigning(session, target, 1));
+  // Calibration run, to size the measured one to about BATCH_SECONDS.
+  const probeLines = Math.max(100, Math.round(baseline * 0.4));
+  const probeSeconds = await timedSigning(session, target, probeLines);
+  const estimate = probeLines / Math.max(0.05, probeSeconds - fixedSeconds);
+  const lines = Math.max(200, Math.min(200_000, Math.round(estimate * Math.max(0.5, BATCH_SECONDS - fixedSeconds))));
+  const totalSeconds = await timedSigning(session, target, lines);
+
+  const raw = lines / totalSeconds;
+  // (n - 1) lines beyond the one the fixed-cost run also did.
+  const steady = (lines - 1) / Math.max(1e-3, totalSeconds - fixedSeconds);
+  return { figures: { spec, algorithm, lines, totalSeconds, fixedSeconds, raw, steady, baseline }, ...(reference === undefined ? {} : { reference }) };
+}
+
+/** Measures and prints the table; returns the figures. */
+export async function vaultBatchThroughput(): Promise<BatchFigures[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'deskkms-bench-'));
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.DESKKMS_VAULT;
+  delete env.DESKKMS_PASSPHRASE_FILE;
+  const session: Session = { vaultDir: join(dir, 'vault'), passphraseFile: join(dir, 'passphrase'), env };
+  writeFileSync(session.passphraseFile, `${randomBytes(18).toString('base64')}\n`, { mode: 0o600 });
+  const results: BatchFigures[] = [];
+  let rsaReference: number | undefined;
+  try {
+    const init = spawnSync(process.execPath, [BIN, 'init', '--vault', session.vaultDir, '--passphrase-file', session.passphraseFile], { env, encoding: 'utf8' });
+    if (init.status !== 0) throw new Error(`deskkms init failed: ${init.stderr}`);
+    for (const spec of SPECS) {
+      const { figures, reference } = await measureSpec(session, spec);
+      results.push(figures);
+      rsaReference ??= reference;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  printTable(
+    'Signatures per second: deskkms batch (passphrase vault, one scrypt unlock per batch) against signDigest in this process',
+    ['spec', 'algorithm', 'lines', 'run s', 'fixed s', 'batch/s raw', 'batch/s steady', 'signDigest/s', 'ratio raw', 'ratio steady'],
+    results.map((r) => [
+      r.spec,
+      r.algorithm,
+      r.lines,
+      r.totalSeconds.toFixed(2),
+      r.fixedSeconds.toFixed(2),
+      fmt(r.raw),
+      fmt(r.steady),
+      fmt(r.baseline),
+      (r.raw / r.baseline).toFixed(2),
+      (r.steady / r.baseline).toFixed(2),
+    ]),
+  );
+  if (rsaReference !== undefined) {
+    const rsa = results.find((r) => r.spec === 'RSA_2048')!;
+    console.log(
+      `reference: node:crypto sign (RSA-2048 PSS, hashing a 64-byte message) ${fmt(rsaReference)}/s; ` +
+        `batch steady / that = ${(rsa.steady / rsaReference).toFixed(2)}`,
+    );
+  }
+  console.log('fixed = the best of two one-line batches (process start, scrypt unlock, first request, exit); steady = (lines - 1) / (run - fixed)');
+  return results;
+}
+
+if (import.meta.main) await vaultBatchThroughput();
