@@ -29,7 +29,7 @@ import {
 } from '../vault/records.ts';
 import type { Db } from '../vault/store.ts';
 import { kmsDate, type Vault } from '../vault/vault.ts';
-import type { CallContext, Handler } from './dispatch.ts';
+import type { CallContext, Handler, HandlerResult } from './dispatch.ts';
 
 const ARN_PREFIX = 'acs:kms:local:deskkms';
 const MAX_ALIASES_PER_KEY = 5;
@@ -98,25 +98,28 @@ function applyTags(db: Db, keyId: string, tags: readonly Tag[]): void {
   if (listTags(db, keyId).length > 20) throw invalidParameter('Tags', `key ${keyId} would have more than 20 tags`);
 }
 
+/** A state change, checked now (a prompt refusal) and again inside the write, where writers are serialised. */
+function transition(vault: Vault, keyIdParam: string, ctx: CallContext, check: (k: KeyRow) => void, to: KeyState, deleteDate: string | null = null): Promise<HandlerResult> {
+  const key = resolve(vault, keyIdParam, ctx);
+  check(key);
+  return Promise.resolve({
+    response: {},
+    write: (db) => {
+      const k = currentKey(db, key.key_id);
+      check(k);
+      updateKeyState(db, k.key_id, to, deleteDate);
+    },
+  });
+}
+
 function setState<A extends 'EnableKey' | 'DisableKey'>(from: readonly KeyState[], to: KeyState): Handler<A> {
-  return (vault, req, ctx) => {
-    const key = resolve(vault, req.KeyId, ctx);
-    const check = (k: KeyRow): void => {
-      if (k.key_state === 'PendingDeletion' && !from.includes('PendingDeletion')) assertUsable(k);
-      if (!from.includes(k.key_state)) {
-        throw invalidParameter('KeyId', `key ${k.key_id} is ${k.key_state}; this call needs it ${from.join(' or ')}`);
-      }
-    };
-    check(key);
-    return Promise.resolve({
-      response: {},
-      write: (db) => {
-        const k = currentKey(db, key.key_id);
-        check(k);
-        updateKeyState(db, k.key_id, to, null);
-      },
-    });
+  const check = (k: KeyRow): void => {
+    if (k.key_state === 'PendingDeletion' && !from.includes('PendingDeletion')) assertUsable(k);
+    if (!from.includes(k.key_state)) {
+      throw invalidParameter('KeyId', `key ${k.key_id} is ${k.key_state}; this call needs it ${from.join(' or ')}`);
+    }
   };
+  return (vault, req, ctx) => transition(vault, req.KeyId, ctx, check, to);
 }
 
 type KeyAction = Exclude<ActionName, 'AsymmetricSign' | 'AsymmetricVerify' | 'AsymmetricEncrypt' | 'AsymmetricDecrypt'>;
@@ -278,33 +281,18 @@ export const KEY_HANDLERS: { readonly [A in KeyAction]: Handler<A> } = {
   DisableKey: setState<'DisableKey'>(['Enabled', 'Disabled'], 'Disabled'),
 
   ScheduleKeyDeletion(vault, req, ctx) {
-    const key = resolve(vault, req.KeyId, ctx);
-    if (key.key_state === 'PendingDeletion') throw new KmsError('Rejected.PendingDeletion', `key ${key.key_id} is already pending deletion (due ${key.delete_date ?? '?'})`);
     const due = kmsDate(new Date(vault.now().getTime() + req.PendingWindowInDays * 86_400_000));
-    return Promise.resolve({
-      response: {},
-      write: (db) => {
-        const k = currentKey(db, key.key_id);
-        if (k.key_state === 'PendingDeletion') throw new KmsError('Rejected.PendingDeletion', `key ${k.key_id} is already pending deletion`);
-        updateKeyState(db, k.key_id, 'PendingDeletion', due);
-      },
-    });
+    const check = (k: KeyRow): void => {
+      if (k.key_state === 'PendingDeletion') throw new KmsError('Rejected.PendingDeletion', `key ${k.key_id} is already pending deletion (due ${k.delete_date ?? '?'})`);
+    };
+    return transition(vault, req.KeyId, ctx, check, 'PendingDeletion', due);
   },
 
   CancelKeyDeletion(vault, req, ctx) {
-    const key = resolve(vault, req.KeyId, ctx);
     const check = (k: KeyRow): void => {
       if (k.key_state !== 'PendingDeletion') throw invalidParameter('KeyId', `key ${k.key_id} is ${k.key_state}, not pending deletion`);
     };
-    check(key);
-    return Promise.resolve({
-      response: {},
-      write: (db) => {
-        const k = currentKey(db, key.key_id);
-        check(k);
-        updateKeyState(db, k.key_id, 'Enabled', null);
-      },
-    });
+    return transition(vault, req.KeyId, ctx, check, 'Enabled');
   },
 
   TagResource(vault, req, ctx) {

@@ -7,11 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEntries, verifyAuditChain } from '../../core/audit/audit-log.ts';
 import { createAccessKey, setAccessKeyEnabled } from '../../core/api/access-keys.ts';
-import { serve } from '../../core/cli/commands/serve.ts';
-import type { CliIO } from '../../core/cli/command.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { SdkConfig, kmsSdk } from '../../core/providers/alibaba-sdk.ts';
-import { requireSecretService, tempDir } from './vault-helpers.ts';
+import { requireSecretService, serveInProcess, tempDir } from './vault-helpers.ts';
 
 const kms = kmsSdk;
 const Config = SdkConfig;
@@ -20,8 +18,7 @@ type SdkClient = InstanceType<typeof Client>;
 
 let dir: ReturnType<typeof tempDir>;
 let endpoint: string;
-let stop: (signal: string) => void;
-let served: Promise<number>;
+let server: Awaited<ReturnType<typeof serveInProcess>> | undefined;
 let admin: Vault;
 let full: { id: string; secret: string };
 let signOnly: { id: string; secret: string };
@@ -61,25 +58,13 @@ beforeAll(async () => {
   signOnly = { id: b.AccessKeyId, secret: b.AccessKeySecret };
   await admin.close();
 
-  let out = '';
-  let announce: () => void = () => undefined;
-  const listening = new Promise<void>((resolve) => (announce = resolve));
-  const io = {
-    stdout: { write: (s: string) => ((out += s), announce(), true) },
-    stderr: { write: () => true },
-    stdin: process.stdin,
-    cwd: process.cwd(),
-    env: { ...process.env, DESKKMS_VAULT: vaultDir },
-  } as unknown as CliIO;
-  served = serve({}, io, new Promise((resolve) => (stop = resolve)));
-  await listening;
-  endpoint = (JSON.parse(out) as { Endpoint: string }).Endpoint;
+  server = await serveInProcess(vaultDir);
+  endpoint = server.endpoint.origin;
   expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 });
 
 afterAll(async () => {
-  stop?.('test end');
-  await served;
+  await server?.stop();
   dir?.remove();
 });
 

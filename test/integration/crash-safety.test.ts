@@ -15,6 +15,7 @@ import { dispatch } from '../../core/api/dispatch.ts';
 import { deleteDataKey } from '../../core/keychain/keychain.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { requireSecretService, tempDir } from './vault-helpers.ts';
+import { prng } from '../support/random.ts';
 
 const BIN = resolve(import.meta.dirname, '../../core/cli/deskkms.ts');
 const ROUNDS = Number(process.env.DESKKMS_CRASH_ROUNDS ?? 200);
@@ -28,17 +29,6 @@ const ROUND_LIMIT_MS = 15_000;
 type Spec = 'EC_P256' | 'EC_SM2';
 const ALGORITHM: Record<Spec, string> = { EC_P256: 'ECDSA_SHA_256', EC_SM2: 'SM2DSA' };
 
-/** mulberry32: small, fast, and the same sequence for the same seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Two streams: the kill schedule (strategy and its parameters, round by round) depends on the seed
 // only; each round's request mix has its own stream, so a round that got more responses than in

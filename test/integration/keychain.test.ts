@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { KmsError } from '../../core/contract/errors.ts';
 import {
   KEYCHAIN_SERVICE,
   deleteDataKey,
@@ -18,6 +17,7 @@ import {
   storeDataKey,
 } from '../../core/keychain/keychain.ts';
 import type { Job, Outcome } from './keychain-fixture.ts';
+import { rejection } from '../support/errors.ts';
 
 const FIXTURE = fileURLToPath(new URL('./keychain-fixture.ts', import.meta.url));
 const WITH_SECRET_SERVICE = fileURLToPath(new URL('../setup/with-secret-service.sh', import.meta.url));
@@ -43,15 +43,6 @@ function secretToolStore(account: string, secret: string | Uint8Array, ...extraA
   );
 }
 
-async function rejection(promise: Promise<unknown>): Promise<KmsError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof KmsError) return error;
-    throw new Error(`expected a KmsError, got ${String(error)}`, { cause: error });
-  }
-  throw new Error('expected a rejection');
-}
 
 function inWorker(job: Job): Promise<Outcome[]> {
   return new Promise((resolve, reject) => {

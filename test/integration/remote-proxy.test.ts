@@ -8,35 +8,21 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEntries } from '../../core/audit/audit-log.ts';
 import { createAccessKey } from '../../core/api/access-keys.ts';
-import { serve } from '../../core/cli/commands/serve.ts';
-import type { CliIO } from '../../core/cli/command.ts';
 import { addConnection, listConnections, remoteProvider } from '../../core/providers/connections.ts';
 import { Vault } from '../../core/vault/vault.ts';
-import { call, fails, requireSecretService, tempDir } from './vault-helpers.ts';
+import { call, fails, requireSecretService, serveInProcess, tempDir } from './vault-helpers.ts';
 
 let dir: ReturnType<typeof tempDir>;
 let aDir: string;
 let endpoint: URL;
-let stopA: (signal: string) => void;
-let servedA: Promise<number>;
+let serverA: Awaited<ReturnType<typeof serveInProcess>> | undefined;
 let b: Vault;
 let keyId: string;
 let versionId: string;
 
 async function startA(): Promise<void> {
-  let out = '';
-  let announce: () => void = () => undefined;
-  const listening = new Promise<void>((resolve) => (announce = resolve));
-  const io = {
-    stdout: { write: (s: string) => ((out += s), announce(), true) },
-    stderr: { write: () => true },
-    stdin: process.stdin,
-    cwd: process.cwd(),
-    env: { ...process.env, DESKKMS_VAULT: aDir },
-  } as unknown as CliIO;
-  servedA = serve({}, io, new Promise((resolve) => (stopA = resolve)));
-  await listening;
-  endpoint = new URL((JSON.parse(out) as { Endpoint: string }).Endpoint);
+  serverA = await serveInProcess(aDir);
+  endpoint = serverA.endpoint;
 }
 
 beforeAll(async () => {
@@ -56,8 +42,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  stopA?.('test end');
-  await servedA?.catch(() => undefined);
+  await serverA?.stop().catch(() => undefined);
   await b?.close();
   dir?.remove();
 });
@@ -116,8 +101,7 @@ describe('remote KMS proxy', () => {
   });
 
   it('an unreachable remote is Remote.Unavailable naming the connection; local keys keep working', async () => {
-    stopA('test');
-    await servedA;
+    await serverA!.stop();
     const down = await fails(b, 'DescribeKey', { KeyId: `remote/vault-a/${keyId}` });
     expect(down.error.Code).toBe('Remote.Unavailable');
     expect(down.error.Message).toMatch(/remote KMS "vault-a" \(http:\/\/127\.0\.0\.1:\d+\) is unreachable/);

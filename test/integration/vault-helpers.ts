@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { dispatch, type ApiOutcome } from '../../core/api/dispatch.ts';
 import type { Vault } from '../../core/vault/vault.ts';
+import type { CliIO } from '../../core/cli/command.ts';
 
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -31,4 +32,30 @@ export async function fails(vault: Vault, action: string, params: Record<string,
   if (outcome.ok) throw new Error(`${action} unexpectedly succeeded: ${JSON.stringify(outcome.body)}`);
   expect(outcome.error.RequestId).toMatch(/^[0-9a-f-]{36}$/);
   return outcome;
+}
+
+/** Runs `deskkms serve` in this process on a free loopback port; stop() shuts it down gracefully. */
+export async function serveInProcess(vaultDir: string): Promise<{ endpoint: URL; stop(): Promise<number> }> {
+  const { serve } = await import('../../core/cli/commands/serve.ts');
+  let out = '';
+  let announce: () => void = () => undefined;
+  const listening = new Promise<void>((resolve) => (announce = resolve));
+  let signal: (name: string) => void = () => undefined;
+  const io = {
+    stdout: { write: (s: string) => ((out += s), announce(), true) },
+    stderr: { write: () => true },
+    stdin: process.stdin,
+    cwd: process.cwd(),
+    env: { ...process.env, DESKKMS_VAULT: vaultDir },
+  } as unknown as CliIO;
+  const served = serve({}, io, new Promise((resolve) => (signal = resolve)));
+  await Promise.race([listening, served.then(() => Promise.reject(new Error('serve stopped before listening')))]);
+  const endpoint = new URL((JSON.parse(out) as { Endpoint: string }).Endpoint);
+  return {
+    endpoint,
+    stop: () => {
+      signal('test');
+      return served;
+    },
+  };
 }

@@ -3,21 +3,13 @@ import { createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { KmsError } from '../../core/contract/errors.ts';
 import { readPassphrase, unwrapDataKey, wrapDataKey, type WrappedDataKey } from '../../core/keychain/passphrase.ts';
+import { rejection } from '../support/errors.ts';
 
 const N = 2 ** 14; // fast for tests; one test below uses the default
 const passphrase = new TextEncoder().encode('correct horse battery staple');
 const dataKey = new Uint8Array(randomBytes(32));
 const wrapped = await wrapDataKey(dataKey, passphrase, { N });
 
-async function rejection(promise: Promise<unknown>): Promise<KmsError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof KmsError) return error;
-    throw new Error(`expected a KmsError, got ${String(error)}`, { cause: error });
-  }
-  throw new Error('expected a rejection, got a key');
-}
 
 function b64(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64');

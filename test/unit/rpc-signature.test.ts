@@ -10,6 +10,7 @@ import {
   rpcStringToSign,
   signaturesMatch,
 } from '../../core/api/server/rpc-signature.ts';
+import { prng } from '../support/random.ts';
 
 interface RpcUtil {
   getSignatureV1(query: Record<string, string>, method: string, secret: string): string;
@@ -81,17 +82,6 @@ describe('signaturesMatch', () => {
   });
 });
 
-/** Small deterministic PRNG (mulberry32) so a failure is reproducible from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Characters that exercise every encoding rule: unreserved, sub-delims encodeURIComponent leaves
 // alone, form-encoding traps (+ and space), path and query syntax, 2-, 3- and 4-byte UTF-8.
