@@ -132,13 +132,10 @@ export async function feedDigester(
 
 /** A public key from SubjectPublicKeyInfo, PEM ("PUBLIC KEY") or DER; the spec is read from it. */
 export function importPublicKey(data: Uint8Array | string, parameter = 'PublicKey'): PublicKey {
-  const der = isPem(data)
-    ? decodePem(typeof data === 'string' ? data : new TextDecoder().decode(data), 'PUBLIC KEY', parameter)
-    : typeof data === 'string'
-      ? (() => {
-          throw invalidParameter(parameter, 'must be PEM text or DER bytes');
-        })()
-      : data;
+  let der: Uint8Array;
+  if (isPem(data)) der = decodePem(typeof data === 'string' ? data : new TextDecoder().decode(data), 'PUBLIC KEY', parameter);
+  else if (typeof data === 'string') throw invalidParameter(parameter, 'must be PEM text or DER bytes');
+  else der = data;
   const spki = parseSpki(der, parameter);
   if (spki.algorithm.algorithm === OID.rsaEncryption) return RsaPublicKey.fromSpki(der, parameter);
   const curve = curveOfAlgorithm(spki.algorithm, parameter);
