@@ -1,5 +1,6 @@
 // The vault from the deskkms command line, as a user runs it (child processes, real keychain).
 import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +118,19 @@ describe('deskkms vault commands', () => {
     const single = json(deskkms(['AsymmetricSign', '--KeyId', keyId, '--KeyVersionId', versionId, '--Algorithm', 'RSA_PKCS1_SHA_256', '--Digest', Buffer.alloc(32, 150).toString('base64')]).stdout);
     expect(signedOnly[150]!.Value).toBe(single.Value);
     expect(new Set(signedOnly.map((o) => o.Value)).size).toBe(200);
+  });
+
+  it('batch answers each request as soon as it is done, so a co-process can wait for every answer', async () => {
+    const child = spawn(process.execPath, [BIN, 'batch'], { env: { ...process.env, DESKKMS_VAULT: vaultDir } });
+    const rl = createInterface({ input: child.stdout });
+    const next = () => new Promise<string>((done) => rl.once('line', done));
+    for (let i = 0; i < 3; i++) {
+      const answer = next();
+      child.stdin.write(`${JSON.stringify({ Action: 'ListKeys', PageSize: 1 })}\n`); // stdin stays open
+      expect(json(await answer).TotalCount).toBeGreaterThan(0);
+    }
+    child.stdin.end();
+    expect(await new Promise((done) => child.once('exit', done))).toBe(0);
   });
 
   it('two processes writing one vault at the same time lose nothing and keep one chain', async () => {

@@ -111,22 +111,28 @@ export const batchCommand: Command = {
   async run(flags, io) {
     return withVault(flags, io, async (vault) => {
       let failures = 0;
-      const queue: Promise<string>[] = [];
-      const emit = async (): Promise<void> => {
-        io.stdout.write(`${await queue.shift()!}\n`);
-      };
+      let inFlight = 0;
+      let slotFreed: (() => void) | undefined;
+      // Responses are written in request order, each as soon as it and those before it are done,
+      // so a co-process that waits for each answer before sending the next is served at once.
+      let written: Promise<void> = Promise.resolve();
       const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
       let lineNumber = 0;
       for await (const line of lines) {
         lineNumber++;
         if (line.trim() === '') continue;
-        queue.push(runLine(vault, line, lineNumber).then(({ text, ok }) => {
+        const result = runLine(vault, line, lineNumber);
+        inFlight++;
+        written = written.then(async () => {
+          const { text, ok } = await result;
           if (!ok) failures++;
-          return text;
-        }));
-        if (queue.length >= MAX_IN_FLIGHT) await emit();
+          io.stdout.write(`${text}\n`);
+          inFlight--;
+          slotFreed?.();
+        });
+        while (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => (slotFreed = resolve));
       }
-      while (queue.length > 0) await emit();
+      await written;
       return failures === 0 ? EXIT_OK : EXIT_NEGATIVE;
     });
   },
