@@ -4,6 +4,8 @@
 set -euo pipefail
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# ssh-keygen checks the OpenSSH public keys of key bundles.
+command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 # The OS keychain peer (DESIGN.md section 5): a private session bus (dbus-run-session is in
 # dbus-daemon on bookworm; dbus-send, used to name the Secret Service owner, is in dbus-bin),
 # gnome-keyring-daemon's Secret Service, and secret-tool to inspect the keychain independently.

@@ -1,0 +1,383 @@
+// Public-key bundles (issue 5): one key version's public key as SPKI PEM and DER, JWK
+// (RFC 7517/7518; secp256k1 per RFC 8812), an OpenSSH public-key line (RFC 4253 ssh-rsa,
+// RFC 5656 ecdsa-sha2-nistp256), SHA-256 fingerprints and a JSON manifest naming all of them.
+// publicKeyFormats is pure; writeBundle puts a bundle on disk as one directory that appears
+// whole or not at all. Runtime: Node.
+//
+// DER is parsed with @peculiar/asn1-*, never by hand; the only hand-made encoding is the SSH
+// wire format (length-prefixed strings and mpints, RFC 4251 section 5), which is not DER.
+import { Buffer } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { AsnParser } from '@peculiar/asn1-schema';
+import { RSAPublicKey } from '@peculiar/asn1-rsa';
+import { KmsError, invalidParameter } from '../contract/errors.ts';
+import { KEY_SPEC_TABLE, type KeySpec } from '../contract/specs.ts';
+import { parseSpki } from '../crypto/ec-encoding.ts';
+import { importPublicKey, publicKeyPem } from '../crypto/engine.ts';
+
+export interface PublicKeyMeta {
+  readonly keyId: string;
+  readonly keyVersionId: string;
+  readonly spec: KeySpec;
+}
+
+export interface RsaJwk {
+  readonly kty: 'RSA';
+  readonly kid: string;
+  readonly n: string;
+  readonly e: string;
+}
+
+export interface EcJwk {
+  readonly kty: 'EC';
+  readonly kid: string;
+  readonly crv: 'P-256' | 'secp256k1';
+  readonly x: string;
+  readonly y: string;
+}
+
+export type PublicJwk = RsaJwk | EcJwk;
+
+export interface PublicKeyFingerprints {
+  /** SHA-256 of the SPKI DER, lowercase hex. */
+  readonly spkiSha256Hex: string;
+  /** SHA-256 of the SPKI DER, standard padded base64. */
+  readonly spkiSha256Base64: string;
+  /** "SHA256:" + unpadded base64 of SHA-256 of the SSH wire blob: what `ssh-keygen -l` prints. */
+  readonly openssh?: `SHA256:${string}`;
+}
+
+export type BundleFormat = 'spki-pem' | 'spki-der' | 'jwk' | 'openssh';
+
+/** A format present in the bundle: its file name and the SHA-256 (hex) of the file's bytes. */
+export interface ManifestFile {
+  readonly file: string;
+  readonly sha256: string;
+  readonly mediaType: string;
+  /** OpenSSH only: the key type on the line. */
+  readonly sshKeyType?: SshKeyType;
+}
+
+/** A format this key cannot have, and why. */
+export interface ManifestOmission {
+  readonly omitted: true;
+  readonly reason: string;
+}
+
+export interface BundleManifest {
+  readonly schema: 'deskkms.public-key-bundle/1';
+  readonly KeyId: string;
+  readonly KeyVersionId: string;
+  readonly KeySpec: KeySpec;
+  readonly formats: Readonly<Record<BundleFormat, ManifestFile | ManifestOmission>>;
+  readonly fingerprints: PublicKeyFingerprints;
+}
+
+export interface PublicKeyBundle {
+  /** SPKI as PEM ("PUBLIC KEY"), LF line endings, trailing newline. */
+  readonly pem: string;
+  /** SPKI, DER. */
+  readonly der: Uint8Array;
+  readonly jwk?: PublicJwk;
+  /** One OpenSSH public-key line with a trailing newline: "<type> <base64> deskkms:<KeyId>:<KeyVersionId>\n". */
+  readonly openssh?: string;
+  readonly fingerprints: PublicKeyFingerprints;
+  readonly manifest: BundleManifest;
+}
+
+type SshKeyType = 'ssh-rsa' | 'ecdsa-sha2-nistp256';
+
+export const MANIFEST_FILE = 'manifest.json';
+
+// KeyId and KeyVersionId become file names and the ':'-separated OpenSSH comment: no separators,
+// no whitespace, no leading dot.
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+function assertId(value: unknown, parameter: string): string {
+  if (typeof value !== 'string' || !ID.test(value)) {
+    throw invalidParameter(parameter, 'must be 1-128 characters of A-Z a-z 0-9 . _ - starting with a letter or digit');
+  }
+  return value;
+}
+
+/** The names of a bundle's files, by format (the manifest is always MANIFEST_FILE). */
+export function bundleFileNames(keyVersionId: string): Readonly<Record<BundleFormat, string>> {
+  return {
+    'spki-pem': `${keyVersionId}.pub.pem`,
+    'spki-der': `${keyVersionId}.pub.der`,
+    jwk: `${keyVersionId}.jwk.json`,
+    openssh: `${keyVersionId}.pub`,
+  };
+}
+
+const MEDIA_TYPES: Readonly<Record<BundleFormat, string>> = {
+  'spki-pem': 'application/x-pem-file',
+  'spki-der': 'application/pkix-spki',
+  jwk: 'application/jwk+json',
+  openssh: 'text/plain',
+};
+
+function sha256(data: Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+function b64url(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64url');
+}
+
+/** Unsigned big-endian magnitude without leading zero bytes (at least one byte). */
+function stripLeadingZeros(bytes: Uint8Array): Uint8Array {
+  let i = 0;
+  while (i < bytes.length - 1 && bytes[i] === 0) i++;
+  return bytes.subarray(i);
+}
+
+// --- SSH wire encoding (RFC 4251 section 5) ---
+
+function sshString(data: Uint8Array | string): Uint8Array {
+  const body = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  const out = new Uint8Array(4 + body.length);
+  new DataView(out.buffer).setUint32(0, body.length, false);
+  out.set(body, 4);
+  return out;
+}
+
+/** mpint of a non-negative integer given as unsigned big-endian bytes: minimal two's complement. */
+function sshMpint(unsigned: Uint8Array): Uint8Array {
+  const magnitude = stripLeadingZeros(unsigned);
+  if (magnitude.length === 1 && magnitude[0] === 0) return sshString(new Uint8Array(0));
+  if ((magnitude[0]! & 0x80) === 0) return sshString(magnitude);
+  const padded = new Uint8Array(magnitude.length + 1);
+  padded.set(magnitude, 1);
+  return sshString(padded);
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+// --- key material out of the SPKI ---
+
+interface RsaNumbers {
+  readonly n: Uint8Array;
+  readonly e: Uint8Array;
+}
+
+function rsaNumbers(spki: Uint8Array): RsaNumbers {
+  const info = parseSpki(spki, 'PublicKey');
+  let key: RSAPublicKey;
+  try {
+    key = AsnParser.parse(info.subjectPublicKey, RSAPublicKey);
+  } catch {
+    throw invalidParameter('PublicKey', 'RSA subjectPublicKey is not an RSAPublicKey');
+  }
+  return {
+    n: stripLeadingZeros(new Uint8Array(key.modulus)),
+    e: stripLeadingZeros(new Uint8Array(key.publicExponent)),
+  };
+}
+
+/** The uncompressed point 0x04 || X || Y (32 bytes each) of a 256-bit EC SPKI. */
+function ecPoint(spki: Uint8Array): { readonly uncompressed: Uint8Array; readonly x: Uint8Array; readonly y: Uint8Array } {
+  const point = new Uint8Array(parseSpki(spki, 'PublicKey').subjectPublicKey);
+  // importPublicKey re-encodes EC keys uncompressed, so anything else is our bug.
+  if (point.length !== 65 || point[0] !== 0x04) throw new KmsError('InternalFailure', 'EC public key is not an uncompressed 256-bit point');
+  return { uncompressed: point, x: point.slice(1, 33), y: point.slice(33, 65) };
+}
+
+const NO_JWK_SM2 = 'SM2 has no registered JWK curve (no entry in the IANA "JSON Web Key Elliptic Curve" registry)';
+const NO_SSH_SECP256K1 = 'OpenSSH has no key type for secp256k1 (its ECDSA key types, RFC 5656, are nistp256/384/521 only)';
+const NO_SSH_SM2 = 'OpenSSH has no key type for SM2 (its ECDSA key types, RFC 5656, are nistp256/384/521 only)';
+
+/**
+ * Every public format of one key version, computed from its SubjectPublicKeyInfo (DER or PEM is
+ * accepted; the key is validated by importPublicKey and must be of `meta.spec`). Pure.
+ */
+export function publicKeyFormats(spki: Uint8Array, meta: PublicKeyMeta): PublicKeyBundle {
+  const keyId = assertId(meta.keyId, 'KeyId');
+  const keyVersionId = assertId(meta.keyVersionId, 'KeyVersionId');
+  const key = importPublicKey(spki, 'PublicKey');
+  if (key.spec !== meta.spec) throw invalidParameter('PublicKey', `is a ${key.spec} key, expected ${String(meta.spec)}`);
+  const der = key.spki;
+  const pem = publicKeyPem(key);
+  const comment = `deskkms:${keyId}:${keyVersionId}`;
+
+  let jwk: PublicJwk | undefined;
+  let ssh: { type: SshKeyType; blob: Uint8Array } | undefined;
+  const omitted: Partial<Record<BundleFormat, string>> = {};
+  const info = KEY_SPEC_TABLE[key.spec];
+  if (info.family === 'RSA') {
+    const { n, e } = rsaNumbers(der);
+    jwk = { kty: 'RSA', kid: keyVersionId, n: b64url(n), e: b64url(e) };
+    ssh = { type: 'ssh-rsa', blob: concat([sshString('ssh-rsa'), sshMpint(e), sshMpint(n)]) };
+  } else if (info.curve === 'P-256' || info.curve === 'secp256k1') {
+    const point = ecPoint(der);
+    jwk = { kty: 'EC', kid: keyVersionId, crv: info.curve, x: b64url(point.x), y: b64url(point.y) };
+    if (info.curve === 'P-256') {
+      const type = 'ecdsa-sha2-nistp256';
+      ssh = { type, blob: concat([sshString(type), sshString('nistp256'), sshString(point.uncompressed)]) };
+    } else {
+      omitted.openssh = NO_SSH_SECP256K1;
+    }
+  } else if (info.curve === 'SM2') {
+    omitted.jwk = NO_JWK_SM2;
+    omitted.openssh = NO_SSH_SM2;
+  } else {
+    throw new KmsError('InternalFailure', `no public formats for ${key.spec}`);
+  }
+
+  const spkiHash = sha256(der);
+  const openssh = ssh ? `${ssh.type} ${Buffer.from(ssh.blob).toString('base64')} ${comment}\n` : undefined;
+  const fingerprints: PublicKeyFingerprints = {
+    spkiSha256Hex: spkiHash.toString('hex'),
+    spkiSha256Base64: spkiHash.toString('base64'),
+    ...(ssh ? { openssh: `SHA256:${sha256(ssh.blob).toString('base64').replace(/=+$/, '')}` as const } : {}),
+  };
+
+  const partial = { pem, der, ...(jwk ? { jwk } : {}), ...(openssh !== undefined ? { openssh } : {}) };
+  const contents = formatContents(partial);
+  const names = bundleFileNames(keyVersionId);
+  const entry = (format: BundleFormat): ManifestFile | ManifestOmission => {
+    const data = contents[format];
+    if (data === undefined) {
+      return { omitted: true, reason: omitted[format] ?? 'not available' };
+    }
+    return {
+      file: names[format],
+      sha256: sha256(data).toString('hex'),
+      mediaType: MEDIA_TYPES[format],
+      ...(format === 'openssh' && ssh ? { sshKeyType: ssh.type } : {}),
+    };
+  };
+  const manifest: BundleManifest = {
+    schema: 'deskkms.public-key-bundle/1',
+    KeyId: keyId,
+    KeyVersionId: keyVersionId,
+    KeySpec: key.spec,
+    formats: { 'spki-pem': entry('spki-pem'), 'spki-der': entry('spki-der'), jwk: entry('jwk'), openssh: entry('openssh') },
+    fingerprints,
+  };
+  return { ...partial, fingerprints, manifest };
+}
+
+/** The exact bytes of each present format's file. */
+function formatContents(bundle: Pick<PublicKeyBundle, 'pem' | 'der' | 'jwk' | 'openssh'>): Partial<Record<BundleFormat, Uint8Array>> {
+  const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+  return {
+    'spki-pem': text(bundle.pem),
+    'spki-der': bundle.der,
+    ...(bundle.jwk ? { jwk: text(`${JSON.stringify(bundle.jwk, null, 2)}\n`) } : {}),
+    ...(bundle.openssh !== undefined ? { openssh: text(bundle.openssh) } : {}),
+  };
+}
+
+/** The files of a bundle, name -> bytes, manifest last. */
+export function bundleFiles(bundle: PublicKeyBundle): ReadonlyArray<readonly [string, Uint8Array]> {
+  const names = bundleFileNames(assertId(bundle.manifest.KeyVersionId, 'KeyVersionId'));
+  const contents = formatContents(bundle);
+  const out: Array<readonly [string, Uint8Array]> = [];
+  for (const format of ['spki-pem', 'spki-der', 'jwk', 'openssh'] as const) {
+    const data = contents[format];
+    if (data !== undefined) out.push([names[format], data]);
+  }
+  out.push([MANIFEST_FILE, new TextEncoder().encode(`${JSON.stringify(bundle.manifest, null, 2)}\n`)]);
+  return out;
+}
+
+function errnoCode(error: unknown): string | undefined {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+}
+
+async function fsyncPath(p: string): Promise<void> {
+  // Windows cannot open a directory for fsync; NTFS metadata journaling covers the rename there.
+  if (process.platform === 'win32') return;
+  const handle = await fs.open(p, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function entriesOf(dir: string): Promise<string[] | undefined> {
+  try {
+    return await fs.readdir(dir);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    if (errnoCode(error) === 'ENOTDIR') throw invalidParameter('Directory', `${dir} exists and is not a directory`);
+    throw error;
+  }
+}
+
+function refuseExisting(dir: string, entries: readonly string[], keyVersionId: string): KmsError {
+  const mine = new Set<string>([...Object.values(bundleFileNames(keyVersionId)), MANIFEST_FILE]);
+  const clash = entries.filter((e) => mine.has(e));
+  return clash.length > 0
+    ? invalidParameter('Directory', `${dir} already holds a bundle of key version ${keyVersionId} (${clash.join(', ')}); bundles are never overwritten`)
+    : invalidParameter('Directory', `${dir} is not empty; a bundle is written into a new or empty directory`);
+}
+
+/**
+ * Writes the bundle as the directory `dir`: `<KeyVersionId>.pub.pem`, `.pub.der`, `.jwk.json`
+ * and `.pub` (those the key has) and `manifest.json`. Returns the written paths.
+ *
+ * The directory is the unit of atomicity: the files are written and fsynced in a fresh temporary
+ * directory beside `dir` (`.<name>.partial-XXXXXX`, same parent, so the same file system), which
+ * is then renamed to `dir` and the parent fsynced. A reader (or a crash) sees either no bundle or
+ * the whole of it. `dir` must not exist or must be empty: an existing bundle (of this version or
+ * any other) is never overwritten or merged into, and is refused with InvalidParameter, also when
+ * it appears concurrently (the rename fails rather than replacing a non-empty directory). The
+ * parent directory is created if missing. On any failure the temporary directory is removed.
+ * The bundle directory has mode 0700 (from mkdtemp); the files are public keys and 0644 & ~umask.
+ */
+export async function writeBundle(dir: string, bundle: PublicKeyBundle): Promise<string[]> {
+  if (typeof dir !== 'string' || dir.length === 0) throw invalidParameter('Directory', 'is required');
+  const keyVersionId = assertId(bundle.manifest.KeyVersionId, 'KeyVersionId');
+  const files = bundleFiles(bundle);
+  const target = path.resolve(dir);
+  const parent = path.dirname(target);
+  if (parent === target) throw invalidParameter('Directory', 'cannot be a file-system root');
+
+  const existing = await entriesOf(target);
+  if (existing && existing.length > 0) throw refuseExisting(target, existing, keyVersionId);
+
+  await fs.mkdir(parent, { recursive: true });
+  const temp = await fs.mkdtemp(path.join(parent, `.${path.basename(target)}.partial-`));
+  let renamed = false;
+  try {
+    for (const [name, data] of files) {
+      const handle = await fs.open(path.join(temp, name), 'wx', 0o644);
+      try {
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+    await fsyncPath(temp);
+    if (process.platform === 'win32' && existing) await fs.rmdir(target); // Windows will not rename over a directory.
+    try {
+      await fs.rename(temp, target);
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') {
+        const now = await entriesOf(target).catch(() => undefined);
+        throw now && now.length > 0 ? refuseExisting(target, now, keyVersionId) : invalidParameter('Directory', `${target} appeared while the bundle was being written`);
+      }
+      throw error;
+    }
+    renamed = true;
+    await fsyncPath(parent);
+  } finally {
+    if (!renamed) await fs.rm(temp, { recursive: true, force: true });
+  }
+  return files.map(([name]) => path.join(target, name));
+}
