@@ -9,6 +9,10 @@ export interface FlagSpec {
   /** Placeholder shown in help, e.g. FILE. */
   readonly value?: string;
   readonly required?: boolean;
+  /** The flag may be repeated; its values arrive as an array. */
+  readonly multiple?: boolean;
+  /** A one-letter alias, e.g. o for -o. */
+  readonly short?: string;
 }
 
 export interface CliIO {
@@ -19,7 +23,7 @@ export interface CliIO {
   readonly env: NodeJS.ProcessEnv;
 }
 
-export type FlagValues = Record<string, string | boolean | undefined>;
+export type FlagValues = Record<string, string | boolean | string[] | undefined>;
 
 export interface Command {
   readonly name: string;

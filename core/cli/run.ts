@@ -3,7 +3,7 @@
 // error into {"Code","Message"} on stderr with exit status 2.
 import { parseArgs } from 'node:util';
 import { KmsError, toKmsError } from '../contract/errors.ts';
-import { EXIT_OK, EXIT_USAGE, type CliIO, type Command } from './command.ts';
+import { EXIT_OK, EXIT_USAGE, type CliIO, type Command, type FlagValues } from './command.ts';
 import { digestCommand } from './commands/digest.ts';
 import { specsCommand } from './commands/specs.ts';
 import { verifyCommand } from './commands/verify.ts';
@@ -11,6 +11,8 @@ import { auditCommand, batchCommand, initCommand, statusCommand } from './comman
 import { accessKeyCommand } from './commands/access-key.ts';
 import { remoteCommand } from './commands/remote.ts';
 import { serveCommand } from './commands/serve.ts';
+import { csrCommand } from './commands/csr.ts';
+import { pubkeyCommand } from './commands/pubkey.ts';
 import { ACTION_NAMES, isActionName } from '../contract/actions.ts';
 import { runAction } from './actions-cli.ts';
 
@@ -22,6 +24,8 @@ export const COMMANDS: readonly Command[] = [
   serveCommand,
   accessKeyCommand,
   remoteCommand,
+  csrCommand,
+  pubkeyCommand,
   verifyCommand,
   digestCommand,
   specsCommand,
@@ -99,10 +103,12 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     writeError(io, new KmsError('InvalidParameter', `unknown command "${name}"; run "deskkms --help" for the list`));
     return EXIT_USAGE;
   }
-  let values: Record<string, string | boolean | undefined>;
+  let values: FlagValues;
   let positionals: string[];
   try {
-    const options = Object.fromEntries(Object.entries(command.flags).map(([flag, spec]) => [flag, { type: spec.type }]));
+    const options = Object.fromEntries(
+      Object.entries(command.flags).map(([flag, spec]) => [flag, { type: spec.type, ...(spec.multiple ? { multiple: true } : {}), ...(spec.short ? { short: spec.short } : {}) }]),
+    );
     ({ values, positionals } = parseArgs({
       args: [...rest],
       options: { ...options, help: { type: 'boolean', short: 'h' } },

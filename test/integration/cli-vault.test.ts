@@ -133,6 +133,46 @@ describe('deskkms vault commands', () => {
     expect(await new Promise((done) => child.once('exit', done))).toBe(0);
   });
 
+  it('csr: a PKCS#10 request signed inside the vault that openssl verifies; disabled keys are refused', () => {
+    for (const [spec, verifyOpts] of [
+      ['EC_SM2', ['-vfyopt', 'distid:1234567812345678']],
+      ['RSA_3072', []],
+    ] as const) {
+      const keyId = json(deskkms(['CreateKey', '--KeySpec', spec, '--KeyUsage', 'SIGN/VERIFY']).stdout).KeyMetadata.KeyId as string;
+      const versionId = json(deskkms(['ListKeyVersions', '--KeyId', keyId]).stdout).KeyVersions.KeyVersion[0].KeyVersionId as string;
+      const out = join(dir.path, `${spec}.csr`);
+      const made = deskkms(['csr', keyId, '--version', versionId, '--subject', 'CN=release.example.com,O=Example\\, Inc.,C=CN', '--san', 'DNS:release.example.com', '--san', 'IP:192.0.2.7', '--ext-key-usage', 'codeSigning', '-o', out]);
+      expect(made.status, made.stderr).toBe(0);
+      const verified = spawnSync('openssl', ['req', '-verify', '-noout', '-in', out, ...verifyOpts], { encoding: 'utf8' });
+      expect(verified.stderr).toMatch(/verify OK/); // openssl 3.0 exits 0 even on failure: read its verdict
+      const text = spawnSync('openssl', ['req', '-text', '-noout', '-in', out], { encoding: 'utf8' }).stdout;
+      expect(text).toContain('DNS:release.example.com');
+      expect(text).toContain('IP Address:192.0.2.7');
+      expect(text).toMatch(/O = "Example, Inc\."/);
+      expect(text).toContain(spec === 'EC_SM2' ? 'SM2-with-SM3' : 'sha256WithRSAEncryption');
+      deskkms(['DisableKey', '--KeyId', keyId]);
+      const refused = deskkms(['csr', keyId, '--version', versionId, '--subject', 'CN=x']);
+      expect(refused.status).toBe(2);
+      expect(json(refused.stderr)).toMatchObject({ Code: 'Rejected.Disabled' });
+    }
+  });
+
+  it('pubkey --bundle writes every format; ssh-keygen and openssl read them', () => {
+    const keyId = json(deskkms(['CreateKey', '--KeySpec', 'EC_P256']).stdout).KeyMetadata.KeyId as string;
+    const versionId = json(deskkms(['ListKeyVersions', '--KeyId', keyId]).stdout).KeyVersions.KeyVersion[0].KeyVersionId as string;
+    const bundleDir = join(dir.path, 'bundle');
+    const made = deskkms(['pubkey', keyId, '--version', versionId, '--bundle', bundleDir]);
+    expect(made.status, made.stderr).toBe(0);
+    const manifest = json(made.stdout).Manifest;
+    expect(manifest).toMatchObject({ KeyId: keyId, KeyVersionId: versionId, KeySpec: 'EC_P256' });
+    const ssh = spawnSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(bundleDir, `${versionId}.pub`)], { encoding: 'utf8' });
+    expect(ssh.status).toBe(0);
+    expect(ssh.stdout).toContain(manifest.fingerprints.openssh as string);
+    expect(spawnSync('openssl', ['pkey', '-pubin', '-inform', 'DER', '-in', join(bundleDir, `${versionId}.pub.der`), '-noout']).status).toBe(0);
+    const again = deskkms(['pubkey', keyId, '--version', versionId, '--bundle', bundleDir]);
+    expect(again.status).toBe(2); // never overwrites a bundle
+  });
+
   it('two processes writing one vault at the same time lose nothing and keep one chain', async () => {
     const before = json(deskkms(['ListKeys']).stdout).TotalCount as number;
     const requests = Array.from({ length: 40 }, (_, i) => JSON.stringify({ Action: 'CreateKey', KeySpec: i % 2 ? 'EC_P256' : 'EC_SM2', KeyUsage: 'SIGN/VERIFY' })).join('\n');

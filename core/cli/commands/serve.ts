@@ -8,7 +8,7 @@ import { startServer } from '../../api/server/http-server.ts';
 import { invalidParameter, toKmsError } from '../../contract/errors.ts';
 import { appendAuditEntries } from '../../audit/audit-log.ts';
 import { randomUUID } from 'node:crypto';
-import { EXIT_OK, type CliIO, type Command } from '../command.ts';
+import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
 import { VAULT_FLAGS, passphraseOf, vaultDirOf } from '../vault-session.ts';
 import { Vault } from '../../vault/vault.ts';
 
@@ -36,7 +36,7 @@ function shutdownSignal(): Promise<string> {
   });
 }
 
-export async function serve(flags: Record<string, string | boolean | undefined>, io: CliIO, stopped: Promise<string> = shutdownSignal()): Promise<number> {
+export async function serve(flags: FlagValues, io: CliIO, stopped: Promise<string> = shutdownSignal()): Promise<number> {
   const listen = parseListen(typeof flags.listen === 'string' ? flags.listen : undefined);
   const passphrase = await passphraseOf(flags, io);
   const vault = Vault.open(vaultDirOf(flags, io), passphrase ? { passphrase } : {});

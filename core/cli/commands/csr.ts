@@ -1,0 +1,86 @@
+// deskkms csr KEY --version V --subject "CN=...,O=..." [--san DNS:name]... [-o FILE]
+// A PKCS#10 request for an offline CA. The signature comes from AsymmetricSign through the
+// handler table: the private key stays in the key worker, key state and usage are enforced, and
+// the signing is audited like any other.
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { dispatch } from '../../api/dispatch.ts';
+import { decodeBase64, encodeBase64 } from '../../contract/base64.ts';
+import { KmsError, invalidParameter, missingParameter } from '../../contract/errors.ts';
+import { KEY_SPEC_TABLE, isKeySpec, type SigningAlgorithm } from '../../contract/specs.ts';
+import { importPublicKey } from '../../crypto/engine.ts';
+import { buildCsr, csrPem } from '../../x509/csr.ts';
+import type { Vault } from '../../vault/vault.ts';
+import { EXIT_OK, type Command } from '../command.ts';
+import { CLI_CALLER } from '../actions-cli.ts';
+import { VAULT_FLAGS, withVault } from '../vault-session.ts';
+
+async function call(vault: Vault, action: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const outcome = await dispatch(vault, action, params, CLI_CALLER);
+  if (!outcome.ok) throw new KmsError(outcome.error.Code, `${action}: ${outcome.error.Message} (RequestId ${outcome.error.RequestId})`);
+  return outcome.body;
+}
+
+function list(value: unknown): string[] {
+  if (value === undefined) return [];
+  const values = Array.isArray(value) ? value : [value];
+  return values.flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean);
+}
+
+export const csrCommand: Command = {
+  name: 'csr',
+  summary: 'Create a PKCS#10 certificate signing request for a key version (for an offline CA)',
+  usage: 'deskkms csr KEY --version V --subject "CN=...,O=..." [--san DNS:name]... [--key-usage U,...] [--ext-key-usage U,...] [--ca [--path-len N]] [--algorithm ALG] [-o FILE]',
+  flags: {
+    ...VAULT_FLAGS,
+    version: { type: 'string', value: 'V', required: true, description: 'the KeyVersionId' },
+    subject: { type: 'string', value: 'DN', required: true, description: 'RFC 4514 style: CN, O, OU, L, ST, C, emailAddress, serialNumber (escape commas with \\,)' },
+    san: { type: 'string', value: 'TYPE:VALUE', multiple: true, description: 'subject alternative name: DNS:, IP:, email:, URI: (repeatable)' },
+    'key-usage': { type: 'string', value: 'LIST', multiple: true, description: 'digitalSignature, nonRepudiation, keyEncipherment, dataEncipherment, keyAgreement, keyCertSign, cRLSign' },
+    'ext-key-usage': { type: 'string', value: 'LIST', multiple: true, description: 'serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, OCSPSigning or an OID' },
+    ca: { type: 'boolean', description: 'request basicConstraints CA:TRUE' },
+    'path-len': { type: 'string', value: 'N', description: 'with --ca: the path length constraint' },
+    algorithm: {
+      type: 'string',
+      value: 'ALG',
+      description: 'signature algorithm (default: RSA_PKCS1_SHA_256 for RSA, ECDSA_SHA_256, SM2DSA); RSA_PSS_SHA_256 writes RSASSA-PSS',
+    },
+    out: { type: 'string', value: 'FILE', short: 'o', description: 'write the PEM here instead of stdout' },
+  },
+  positionals: ['KEY'],
+  details: 'KEY is a KeyId or alias/NAME. SM2 requests use SM2-with-SM3 with ID 1234567812345678 (openssl: req -verify -vfyopt distid:1234567812345678).',
+  async run(flags, io, positionals = []) {
+    const keyRef = positionals[0];
+    if (!keyRef || positionals.length > 1) throw missingParameter('KEY');
+    if (typeof flags.version !== 'string') throw missingParameter('--version');
+    if (typeof flags.subject !== 'string') throw missingParameter('--subject');
+    const pathLen = typeof flags['path-len'] === 'string' ? Number(flags['path-len']) : undefined;
+    if (pathLen !== undefined && !(Number.isInteger(pathLen) && pathLen >= 0)) throw invalidParameter('--path-len', 'must be a whole number');
+    return withVault(flags, io, async (vault) => {
+      const described = (await call(vault, 'DescribeKey', { KeyId: keyRef })).KeyMetadata as { KeyId: string; KeySpec: string };
+      if (!isKeySpec(described.KeySpec)) throw invalidParameter('KEY', `has an unknown spec ${described.KeySpec}`);
+      const spec = described.KeySpec;
+      const algorithm = (typeof flags.algorithm === 'string' ? flags.algorithm : KEY_SPEC_TABLE[spec].family === 'RSA' ? 'RSA_PKCS1_SHA_256' : KEY_SPEC_TABLE[spec].algorithms['SIGN/VERIFY'][0]) as SigningAlgorithm;
+      const ref = { KeyId: described.KeyId, KeyVersionId: flags.version };
+      const pem = (await call(vault, 'GetPublicKey', ref)).PublicKey as string;
+      const der = await buildCsr(
+        {
+          subject: flags.subject as string,
+          sans: list(flags.san),
+          keyUsage: list(flags['key-usage']),
+          extKeyUsage: list(flags['ext-key-usage']),
+          ...(flags.ca === true ? { basicConstraints: { ca: true, ...(pathLen !== undefined ? { pathLen } : {}) } } : {}),
+        },
+        { spec, spki: importPublicKey(pem).spki, algorithm },
+        async (digest) => {
+          const signed = await call(vault, 'AsymmetricSign', { ...ref, Algorithm: algorithm, Digest: encodeBase64(digest) });
+          return decodeBase64(signed.Value, 'Value');
+        },
+      );
+      const text = csrPem(der);
+      if (typeof flags.out === 'string') await writeFile(resolve(io.cwd, flags.out), text, { mode: 0o644 });
+      else io.stdout.write(text);
+      return EXIT_OK;
+    });
+  },
+};
