@@ -71,7 +71,7 @@ export const OID_ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
 
 type StringKind = 'utf8' | 'printable' | 'ia5';
 
-interface SubjectAttribute {
+export interface SubjectAttribute {
   readonly name: string;
   readonly oid: string;
   readonly kind: StringKind;
@@ -79,7 +79,7 @@ interface SubjectAttribute {
   readonly max: number;
 }
 
-const SUBJECT_ATTRIBUTES: readonly SubjectAttribute[] = [
+export const SUBJECT_ATTRIBUTES: readonly SubjectAttribute[] = [
   { name: 'CN', oid: '2.5.4.3', kind: 'utf8', max: 64 },
   { name: 'O', oid: '2.5.4.10', kind: 'utf8', max: 64 },
   { name: 'OU', oid: '2.5.4.11', kind: 'utf8', max: 64 },
@@ -246,7 +246,7 @@ const DOTTED_OID = /^[0-2](\.(0|[1-9][0-9]*))+$/;
 const DNS_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 const EMAIL = /^[\x21-\x3f\x41-\x7e]+@[\x21-\x3f\x41-\x7e]+$/;
 
-function extension(extnID: string, critical: boolean, value: unknown): Extension {
+export function extension(extnID: string, critical: boolean, value: unknown): Extension {
   return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
 }
 
@@ -331,7 +331,7 @@ function extensionsOf(request: CsrRequest): Extension[] {
 
 const DER_NULL = new Uint8Array([0x05, 0x00]).buffer;
 
-function signatureAlgorithm(algorithm: SigningAlgorithm): AlgorithmIdentifier {
+export function signatureAlgorithm(algorithm: SigningAlgorithm): AlgorithmIdentifier {
   switch (algorithm) {
     case 'RSA_PKCS1_SHA_256':
       return new AlgorithmIdentifier({ algorithm: id_sha256WithRSAEncryption, parameters: DER_NULL });
@@ -394,7 +394,7 @@ export async function buildCsr(
   return der;
 }
 
-function containsAt(outer: Uint8Array, inner: Uint8Array): boolean {
+export function containsAt(outer: Uint8Array, inner: Uint8Array): boolean {
   // CertificationRequest is SEQUENCE { info, ... }: the info starts right after the outer header.
   const headerLength = outer[1]! < 0x80 ? 2 : 2 + (outer[1]! & 0x7f);
   if (outer.length < headerLength + inner.length) return false;
