@@ -14,6 +14,7 @@ import type { Vault } from '../vault/vault.ts';
 import { KEY_HANDLERS } from './key-handlers.ts';
 import { CRYPTO_HANDLERS } from './crypto-handlers.ts';
 import { forwardToRemote } from './remote-route.ts';
+import { TRANSFER_HANDLERS } from './transfer-handlers.ts';
 
 export interface CallContext {
   readonly caller: string;
@@ -41,7 +42,7 @@ export interface HandlerResult {
 export type Handler<A extends ActionName> = (vault: Vault, request: ActionRequest<A>, ctx: CallContext) => Promise<HandlerResult>;
 export type HandlerTable = { readonly [A in ActionName]: Handler<A> };
 
-export const HANDLERS: HandlerTable = { ...KEY_HANDLERS, ...CRYPTO_HANDLERS };
+export const HANDLERS: HandlerTable = { ...KEY_HANDLERS, ...CRYPTO_HANDLERS, ...TRANSFER_HANDLERS };
 
 export interface ApiFailure {
   readonly Code: ErrorCode;

@@ -58,6 +58,7 @@ function metadata(key: KeyRow, lastRotationDate: string): KeyMetadata {
     AutomaticRotation: 'Disabled',
     RotationInterval: '',
     NextRotationDate: '',
+    Exportable: key.exportable === 1,
   };
 }
 
@@ -122,7 +123,7 @@ function setState<A extends 'EnableKey' | 'DisableKey'>(from: readonly KeyState[
   return (vault, req, ctx) => transition(vault, req.KeyId, ctx, check, to);
 }
 
-type KeyAction = Exclude<ActionName, 'AsymmetricSign' | 'AsymmetricVerify' | 'AsymmetricEncrypt' | 'AsymmetricDecrypt'>;
+type KeyAction = Exclude<ActionName, 'AsymmetricSign' | 'AsymmetricVerify' | 'AsymmetricEncrypt' | 'AsymmetricDecrypt' | 'ExportKeyVersion' | 'ImportKeyVersion'>;
 
 export const KEY_HANDLERS: { readonly [A in KeyAction]: Handler<A> } = {
   async CreateKey(vault, req, ctx) {
@@ -142,6 +143,7 @@ export const KEY_HANDLERS: { readonly [A in KeyAction]: Handler<A> } = {
       key_state: 'Enabled',
       creation_date: kmsDate(vault.now()),
       delete_date: null,
+      exportable: req.Exportable ? 1 : 0,
     };
     const v = await newVersion(vault, row, ctx);
     return {

@@ -13,6 +13,7 @@ import { remoteCommand } from './commands/remote.ts';
 import { serveCommand } from './commands/serve.ts';
 import { csrCommand } from './commands/csr.ts';
 import { pubkeyCommand } from './commands/pubkey.ts';
+import { exportCommand, importCommand } from './commands/transfer.ts';
 import { ACTION_NAMES, isActionName } from '../contract/actions.ts';
 import { runAction } from './actions-cli.ts';
 
@@ -26,6 +27,8 @@ export const COMMANDS: readonly Command[] = [
   remoteCommand,
   csrCommand,
   pubkeyCommand,
+  exportCommand,
+  importCommand,
   verifyCommand,
   digestCommand,
   specsCommand,

@@ -94,6 +94,8 @@ export const ACTION_SCHEMAS = {
       .refine((v) => !v, 'asymmetric keys have no automatic rotation; create versions with CreateKeyVersion')
       .optional(),
     Tags: tagsParam.optional(),
+    /** DeskKMS extension: the key's versions may be exported, encrypted (immutable after creation). */
+    Exportable: booleanParam.optional().default(false),
   }),
   DescribeKey: z.strictObject(keyRef),
   ListKeys: z.strictObject({ PageNumber: pageNumber, PageSize: pageSize }),
@@ -118,6 +120,19 @@ export const ACTION_SCHEMAS = {
   TagResource: z.strictObject({ ...keyRef, Tags: tagsParam }),
   UntagResource: z.strictObject({ ...keyRef, TagKeys: tagKeysParam }),
   ListResourceTags: z.strictObject(keyRef),
+  // DeskKMS extensions (not in Alibaba Cloud KMS): encrypted PKCS#8 export and import of versions.
+  ExportKeyVersion: z.strictObject({
+    ...versionRef,
+    /** base64 of the passphrase bytes that encrypt the PKCS#8 (PBES2). */
+    Passphrase: base64Param(1400).min(1, 'is empty'),
+    Kdf: z.enum(['scrypt', 'pbkdf2'], 'must be scrypt or pbkdf2').optional().default('scrypt'),
+  }),
+  ImportKeyVersion: z.strictObject({
+    ...keyRef,
+    /** PEM "ENCRYPTED PRIVATE KEY", or base64 of its DER. */
+    EncryptedPrivateKey: z.string().min(1, 'is empty').max(65536, 'is too long'),
+    Passphrase: base64Param(1400).min(1, 'is empty'),
+  }),
 } as const;
 
 export type ActionName = keyof typeof ACTION_SCHEMAS;
@@ -165,6 +180,8 @@ export interface KeyMetadata {
   readonly AutomaticRotation: string;
   readonly RotationInterval: string;
   readonly NextRotationDate: string;
+  /** DeskKMS extension: whether versions may be exported (encrypted). */
+  readonly Exportable: boolean;
 }
 
 export interface KeyVersionInfo {

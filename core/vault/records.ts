@@ -16,6 +16,8 @@ export interface KeyRow {
   readonly key_state: KeyState;
   readonly creation_date: string;
   readonly delete_date: string | null;
+  /** 1 when the key was created Exportable (immutable). */
+  readonly exportable: 0 | 1;
 }
 
 export interface VersionRow {
@@ -48,7 +50,7 @@ function stmt(db: Db, sql: string): Statement {
   return statement;
 }
 
-const KEY_COLUMNS = 'key_id, key_spec, key_usage, origin, protection_level, description, key_state, creation_date, delete_date';
+const KEY_COLUMNS = 'key_id, key_spec, key_usage, origin, protection_level, description, key_state, creation_date, delete_date, exportable';
 
 export function getKey(db: Db, keyId: string): KeyRow | undefined {
   return stmt(db, `SELECT ${KEY_COLUMNS} FROM keys WHERE key_id = ?`).get(keyId) as KeyRow | undefined;
@@ -68,7 +70,7 @@ function nextSeq(db: Db, table: 'keys' | 'key_versions'): number {
 
 export function insertKey(db: Db, row: KeyRow): void {
   stmt(db, 
-    `INSERT INTO keys (${KEY_COLUMNS}, seq) VALUES (@key_id, @key_spec, @key_usage, @origin, @protection_level, @description, @key_state, @creation_date, @delete_date, @seq)`,
+    `INSERT INTO keys (${KEY_COLUMNS}, seq) VALUES (@key_id, @key_spec, @key_usage, @origin, @protection_level, @description, @key_state, @creation_date, @delete_date, @exportable, @seq)`,
   ).run({ ...row, seq: nextSeq(db, 'keys') });
 }
 
@@ -91,10 +93,10 @@ export function keysDueForDeletion(db: Db, now: string): string[] {
   );
 }
 
-export function insertVersion(db: Db, row: VersionRow): void {
+export function insertVersion(db: Db, row: VersionRow, origin: 'Generated' | 'Imported' = 'Generated'): void {
   stmt(db, 
-    'INSERT INTO key_versions (key_version_id, key_id, creation_date, public_key, sealed_private, seq) VALUES (?, ?, ?, ?, ?, ?)',
-  ).run(row.key_version_id, row.key_id, row.creation_date, row.public_key, row.sealed_private, nextSeq(db, 'key_versions'));
+    'INSERT INTO key_versions (key_version_id, key_id, creation_date, public_key, sealed_private, seq, origin) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  ).run(row.key_version_id, row.key_id, row.creation_date, row.public_key, row.sealed_private, nextSeq(db, 'key_versions'), origin);
 }
 
 export function getVersion(db: Db, keyId: string, keyVersionId: string): VersionRow | undefined {

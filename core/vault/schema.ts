@@ -62,4 +62,8 @@ export const MIGRATIONS: readonly string[] = [
     creation_date TEXT NOT NULL
   );
   `,
+  `
+  ALTER TABLE keys ADD COLUMN exportable INTEGER NOT NULL DEFAULT 0 CHECK (exportable IN (0, 1));
+  ALTER TABLE key_versions ADD COLUMN origin TEXT NOT NULL DEFAULT 'Generated' CHECK (origin IN ('Generated', 'Imported'));
+  `,
 ];

@@ -40,6 +40,8 @@ export const workerRequest = z.discriminatedUnion('op', [
   z.strictObject({ seq: z.number().int(), op: z.literal('decrypt'), key: sealedKey, algorithm, ciphertext: bytes }),
   z.strictObject({ seq: z.number().int(), op: z.literal('forget'), keyVersionIds: z.array(id) }),
   z.strictObject({ seq: z.number().int(), op: z.literal('newAccessKey'), accessKeyId: id }),
+  z.strictObject({ seq: z.number().int(), op: z.literal('exportEncrypted'), key: sealedKey, passphrase: bytes, kdf: z.enum(['scrypt', 'pbkdf2']) }),
+  z.strictObject({ seq: z.number().int(), op: z.literal('importEncrypted'), keyId: id, keyVersionId: id, spec: z.enum(KEY_SPECS), encrypted: bytes, passphrase: bytes }),
   z.strictObject({ seq: z.number().int(), op: z.literal('hmacSha1'), accessKeyId: id, sealed: bytes, data: bytes }),
 ]);
 export type WorkerRequest = z.infer<typeof workerRequest>;
@@ -58,6 +60,9 @@ export interface WorkerResults {
   /** The secret leaves the worker once, to be shown to the person creating the access key. */
   newAccessKey: { secret: string; sealed: Uint8Array };
   hmacSha1: { mac: Uint8Array };
+  /** EncryptedPrivateKeyInfo DER: private key bytes leave the worker only encrypted. */
+  exportEncrypted: { encrypted: Uint8Array };
+  importEncrypted: { publicKey: Uint8Array; sealed: Uint8Array };
 }
 
 export interface WireFailure {

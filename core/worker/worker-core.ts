@@ -8,6 +8,7 @@ import { decrypt, generateKey, importPrivateKey, signDigest, type PrivateKey } f
 import { keychainBackendName, loadDataKey, storeDataKey } from '../keychain/keychain.ts';
 import { unwrapDataKey, wrapDataKey } from '../keychain/passphrase.ts';
 import { randomBase62 } from '../crypto/random-text.ts';
+import { decryptPkcs8, encryptPkcs8 } from '../x509/pkcs8-export.ts';
 import { checkVerifier, makeVerifier, seal, sealSecret, unseal, unsealSecret } from './seal.ts';
 import { workerRequest, type Protection, type SealedKey, type WorkerResponse, type WorkerResults } from './protocol.ts';
 
@@ -66,6 +67,28 @@ export class KeyWorkerCore {
         const secret = randomBase62(30);
         const bytes = Buffer.from(secret, 'utf8');
         return { secret, sealed: sealSecret(this.requireDataKey(), `access-key\0${req.accessKeyId}`, bytes) };
+      }
+      case 'exportEncrypted': {
+        const pkcs8 = unseal(this.requireDataKey(), req.key, req.key.sealed);
+        try {
+          return { encrypted: await encryptPkcs8(pkcs8, req.passphrase, { kdf: req.kdf }) };
+        } finally {
+          pkcs8.fill(0);
+          req.passphrase.fill(0);
+        }
+      }
+      case 'importEncrypted': {
+        const dataKey = this.requireDataKey();
+        const pkcs8 = await decryptPkcs8(req.encrypted, req.passphrase, { spec: req.spec });
+        req.passphrase.fill(0);
+        try {
+          const key = importPrivateKey(pkcs8, req.spec, 'EncryptedPrivateKey');
+          const sealed = seal(dataKey, req, pkcs8);
+          this.cache.set(req.keyVersionId, key);
+          return { publicKey: key.publicKey.spki, sealed };
+        } finally {
+          pkcs8.fill(0);
+        }
       }
       case 'hmacSha1': {
         // RPC signature V1: HMAC-SHA1 keyed with secret + "&"; the secret stays in this worker.
