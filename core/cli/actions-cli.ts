@@ -4,6 +4,7 @@
 import { ACTION_SCHEMAS, type ActionName } from '../contract/actions.ts';
 import { KmsError, toKmsError } from '../contract/errors.ts';
 import { dispatch, type ApiOutcome } from '../api/dispatch.ts';
+import type { Vault } from '../vault/vault.ts';
 import { EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, type CliIO } from './command.ts';
 import { VAULT_FLAGS, withVault } from './vault-session.ts';
 
@@ -50,6 +51,13 @@ export function actionHelp(action: ActionName): string {
     'Exit status: 0 success, 1 the call failed ({"Code","Message","RequestId"} on stderr), 2 usage error.',
     '',
   ].join('\n');
+}
+
+/** Runs an Action for a CLI command; a failure becomes a KmsError that keeps its RequestId. */
+export async function callAction(vault: Vault, action: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const outcome = await dispatch(vault, action, params, CLI_CALLER);
+  if (!outcome.ok) throw new KmsError(outcome.error.Code, `${action}: ${outcome.error.Message} (RequestId ${outcome.error.RequestId})`);
+  return outcome.body;
 }
 
 export function writeOutcome(io: CliIO, outcome: ApiOutcome): number {

@@ -7,10 +7,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import { KEY_SPEC_TABLE, KEY_SPECS, SM2_DEFAULT_ID, type KeySpec, type SigningAlgorithm } from '../../core/contract/specs.ts';
-import { generateKey, publicKeyPem, signDigest, type PrivateKey } from '../../core/crypto/engine.ts';
+import { publicKeyPem, signDigest } from '../../core/crypto/engine.ts';
 import { buildCsr, csrPem, parseSubject, type CsrRequest } from '../../core/x509/csr.ts';
 import { TempDir, flipByte, openssl, runOpenssl } from '../interop/openssl-peer.ts';
 import { rejection } from '../support/errors.ts';
+import { keyFor } from '../support/keys.ts';
 
 const SUBJECT = 'CN=example.com,O=Example\\, Inc.,OU=Vault Team,L=Hangzhou,ST=Zhejiang,C=CN,emailAddress=ca@example.com,serialNumber=42';
 
@@ -38,15 +39,6 @@ function verifyOptions(algorithm: SigningAlgorithm): string[] {
 const tmp = new TempDir('deskkms-csr-');
 afterAll(() => tmp.remove());
 
-const keys = new Map<KeySpec, Promise<PrivateKey>>();
-function keyFor(spec: KeySpec): Promise<PrivateKey> {
-  let key = keys.get(spec);
-  if (!key) {
-    key = generateKey(spec);
-    keys.set(spec, key);
-  }
-  return key;
-}
 
 async function makeCsr(spec: KeySpec, algorithm: SigningAlgorithm, request: CsrRequest = REQUEST): Promise<Uint8Array> {
   const key = await keyFor(spec);

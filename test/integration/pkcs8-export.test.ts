@@ -8,7 +8,7 @@ import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { EncryptedPrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 import { KEY_SPECS, type KeySpec } from '../../core/contract/specs.ts';
 import { derInteger, serializeDer } from '../../core/crypto/der.ts';
-import { generateKey, importPrivateKey, publicKeyPem, signDigest, verifyDigest, type PrivateKey } from '../../core/crypto/engine.ts';
+import { importPrivateKey, publicKeyPem, signDigest, verifyDigest, type PrivateKey } from '../../core/crypto/engine.ts';
 import { encodePem } from '../../core/crypto/pem.ts';
 import {
   PKCS8_OID,
@@ -22,6 +22,7 @@ import {
 } from '../../core/x509/pkcs8-export.ts';
 import { TempDir, flipByte, openssl } from '../interop/openssl-peer.ts';
 import { rejection } from '../support/errors.ts';
+import { keyFor } from '../support/keys.ts';
 
 const PASSPHRASE = 'correct horse battery staple';
 const PASS = new TextEncoder().encode(PASSPHRASE);
@@ -31,15 +32,6 @@ const tmp = new TempDir('deskkms-pkcs8-');
 afterAll(() => tmp.remove());
 const passFile = tmp.write('pass.txt', PASSPHRASE);
 
-const keys = new Map<KeySpec, Promise<PrivateKey>>();
-function keyFor(spec: KeySpec): Promise<PrivateKey> {
-  let key = keys.get(spec);
-  if (!key) {
-    key = generateKey(spec);
-    keys.set(spec, key);
-  }
-  return key;
-}
 
 /** `openssl pkey -passin file:… -pubout` of an encrypted PEM file. */
 function opensslPublicPem(encryptedPem: string): string {

@@ -4,22 +4,14 @@
 // the signing is audited like any other.
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { dispatch } from '../../api/dispatch.ts';
 import { decodeBase64, encodeBase64 } from '../../contract/base64.ts';
-import { KmsError, invalidParameter, missingParameter } from '../../contract/errors.ts';
+import { invalidParameter, missingParameter } from '../../contract/errors.ts';
 import { KEY_SPEC_TABLE, isKeySpec, type SigningAlgorithm } from '../../contract/specs.ts';
 import { importPublicKey } from '../../crypto/engine.ts';
 import { buildCsr, csrPem } from '../../x509/csr.ts';
-import type { Vault } from '../../vault/vault.ts';
 import { EXIT_OK, type Command } from '../command.ts';
-import { CLI_CALLER } from '../actions-cli.ts';
+import { callAction } from '../actions-cli.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';
-
-async function call(vault: Vault, action: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const outcome = await dispatch(vault, action, params, CLI_CALLER);
-  if (!outcome.ok) throw new KmsError(outcome.error.Code, `${action}: ${outcome.error.Message} (RequestId ${outcome.error.RequestId})`);
-  return outcome.body;
-}
 
 function list(value: unknown): string[] {
   if (value === undefined) return [];
@@ -57,12 +49,12 @@ export const csrCommand: Command = {
     const pathLen = typeof flags['path-len'] === 'string' ? Number(flags['path-len']) : undefined;
     if (pathLen !== undefined && !(Number.isInteger(pathLen) && pathLen >= 0)) throw invalidParameter('--path-len', 'must be a whole number');
     return withVault(flags, io, async (vault) => {
-      const described = (await call(vault, 'DescribeKey', { KeyId: keyRef })).KeyMetadata as { KeyId: string; KeySpec: string };
+      const described = (await callAction(vault, 'DescribeKey', { KeyId: keyRef })).KeyMetadata as { KeyId: string; KeySpec: string };
       if (!isKeySpec(described.KeySpec)) throw invalidParameter('KEY', `has an unknown spec ${described.KeySpec}`);
       const spec = described.KeySpec;
       const algorithm = (typeof flags.algorithm === 'string' ? flags.algorithm : KEY_SPEC_TABLE[spec].family === 'RSA' ? 'RSA_PKCS1_SHA_256' : KEY_SPEC_TABLE[spec].algorithms['SIGN/VERIFY'][0]) as SigningAlgorithm;
       const ref = { KeyId: described.KeyId, KeyVersionId: flags.version };
-      const pem = (await call(vault, 'GetPublicKey', ref)).PublicKey as string;
+      const pem = (await callAction(vault, 'GetPublicKey', ref)).PublicKey as string;
       const der = await buildCsr(
         {
           subject: flags.subject as string,
@@ -73,7 +65,7 @@ export const csrCommand: Command = {
         },
         { spec, spki: importPublicKey(pem).spki, algorithm },
         async (digest) => {
-          const signed = await call(vault, 'AsymmetricSign', { ...ref, Algorithm: algorithm, Digest: encodeBase64(digest) });
+          const signed = await callAction(vault, 'AsymmetricSign', { ...ref, Algorithm: algorithm, Digest: encodeBase64(digest) });
           return decodeBase64(signed.Value, 'Value');
         },
       );

@@ -1,13 +1,12 @@
 // deskkms pubkey KEY --version V --bundle DIR: a key version's public key in every format people
 // publish (SPKI PEM/DER, JWK, OpenSSH) with fingerprints and a manifest, written atomically.
 import { resolve } from 'node:path';
-import { dispatch } from '../../api/dispatch.ts';
 import { KmsError, missingParameter } from '../../contract/errors.ts';
 import { isKeySpec } from '../../contract/specs.ts';
 import { importPublicKey } from '../../crypto/engine.ts';
 import { publicKeyFormats, writeBundle } from '../../x509/public-bundle.ts';
 import { EXIT_OK, type Command } from '../command.ts';
-import { CLI_CALLER } from '../actions-cli.ts';
+import { callAction } from '../actions-cli.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';
 
 export const pubkeyCommand: Command = {
@@ -28,11 +27,10 @@ export const pubkeyCommand: Command = {
     if (typeof flags.bundle !== 'string') throw missingParameter('--bundle');
     const bundleDir = resolve(io.cwd, flags.bundle);
     return withVault(flags, io, async (vault) => {
-      const outcome = await dispatch(vault, 'GetPublicKey', { KeyId: keyRef, KeyVersionId: flags.version }, CLI_CALLER);
-      if (!outcome.ok) throw new KmsError(outcome.error.Code, `${outcome.error.Message} (RequestId ${outcome.error.RequestId})`);
-      const publicKey = importPublicKey(outcome.body.PublicKey as string);
+      const body = await callAction(vault, 'GetPublicKey', { KeyId: keyRef, KeyVersionId: flags.version });
+      const publicKey = importPublicKey(body.PublicKey as string);
       if (!isKeySpec(publicKey.spec)) throw new KmsError('InternalFailure', 'unknown key spec');
-      const bundle = publicKeyFormats(publicKey.spki, { keyId: outcome.body.KeyId as string, keyVersionId: outcome.body.KeyVersionId as string, spec: publicKey.spec });
+      const bundle = publicKeyFormats(publicKey.spki, { keyId: body.KeyId as string, keyVersionId: body.KeyVersionId as string, spec: publicKey.spec });
       const written = await writeBundle(bundleDir, bundle);
       io.stdout.write(`${JSON.stringify({ Bundle: bundleDir, Files: written, Manifest: bundle.manifest }, null, 2)}\n`);
       return EXIT_OK;

@@ -2,12 +2,11 @@
 // files (never the command line, where other users could read them in the process list).
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { dispatch } from '../../api/dispatch.ts';
 import { encodeBase64 } from '../../contract/base64.ts';
-import { KmsError, invalidParameter, missingParameter } from '../../contract/errors.ts';
+import { invalidParameter, missingParameter } from '../../contract/errors.ts';
 import { readPassphrase } from '../../keychain/passphrase.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
-import { CLI_CALLER } from '../actions-cli.ts';
+import { callAction } from '../actions-cli.ts';
 import { readSmallFile } from '../inputs.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';
 
@@ -43,9 +42,8 @@ export const exportCommand: Command = {
     const kdf = flags.kdf ?? 'scrypt';
     if (kdf !== 'scrypt' && kdf !== 'pbkdf2') throw invalidParameter('--kdf', 'must be scrypt or pbkdf2');
     return withVault(flags, io, async (vault) => {
-      const outcome = await dispatch(vault, 'ExportKeyVersion', { KeyId: keyRef, KeyVersionId: flags.version, Passphrase: passphrase, Kdf: kdf }, CLI_CALLER);
-      if (!outcome.ok) throw new KmsError(outcome.error.Code, `${outcome.error.Message} (RequestId ${outcome.error.RequestId})`);
-      const pem = outcome.body.EncryptedPrivateKey as string;
+      const body = await callAction(vault, 'ExportKeyVersion', { KeyId: keyRef, KeyVersionId: flags.version, Passphrase: passphrase, Kdf: kdf });
+      const pem = body.EncryptedPrivateKey as string;
       if (typeof flags.out === 'string') await writeFile(resolve(io.cwd, flags.out), pem, { mode: 0o600 });
       else io.stdout.write(pem);
       return EXIT_OK;
@@ -73,9 +71,8 @@ export const importCommand: Command = {
     const text = raw.subarray(0, 16).toString('latin1').startsWith('-----BEGIN') ? raw.toString('utf8') : raw.toString('base64');
     const passphrase = await passphraseFrom('import-passphrase-file', flags, io);
     return withVault(flags, io, async (vault) => {
-      const outcome = await dispatch(vault, 'ImportKeyVersion', { KeyId: keyRef, EncryptedPrivateKey: text, Passphrase: passphrase }, CLI_CALLER);
-      if (!outcome.ok) throw new KmsError(outcome.error.Code, `${outcome.error.Message} (RequestId ${outcome.error.RequestId})`);
-      io.stdout.write(`${JSON.stringify(outcome.body, null, 2)}\n`);
+      const body = await callAction(vault, 'ImportKeyVersion', { KeyId: keyRef, EncryptedPrivateKey: text, Passphrase: passphrase });
+      io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
       return EXIT_OK;
     });
   },
