@@ -14,6 +14,7 @@ import { serveCommand } from './commands/serve.ts';
 import { csrCommand } from './commands/csr.ts';
 import { pubkeyCommand } from './commands/pubkey.ts';
 import { exportCommand, importCommand } from './commands/transfer.ts';
+import { certCommand } from './commands/cert.ts';
 import { ACTION_NAMES, isActionName } from '../contract/actions.ts';
 import { runAction } from './actions-cli.ts';
 
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   pubkeyCommand,
   exportCommand,
   importCommand,
+  certCommand,
   verifyCommand,
   digestCommand,
   specsCommand,

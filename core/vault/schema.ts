@@ -66,4 +66,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE keys ADD COLUMN exportable INTEGER NOT NULL DEFAULT 0 CHECK (exportable IN (0, 1));
   ALTER TABLE key_versions ADD COLUMN origin TEXT NOT NULL DEFAULT 'Generated' CHECK (origin IN ('Generated', 'Imported'));
   `,
+  `
+  CREATE TABLE certificates (
+    key_version_id TEXT PRIMARY KEY REFERENCES key_versions (key_version_id) ON DELETE CASCADE,
+    chain_pem      TEXT NOT NULL,
+    attached_date  TEXT NOT NULL
+  );
+  `,
 ];
