@@ -195,3 +195,14 @@ export function setAccessKeyState(db: Db, accessKeyId: string, state: 'Enabled' 
 export function deleteAccessKey(db: Db, accessKeyId: string): boolean {
   return stmt(db, 'DELETE FROM access_keys WHERE access_key_id = ?').run(accessKeyId).changes === 1;
 }
+
+/** Attaches (or replaces) the PEM certificate chain of a key version. */
+export function attachChain(db: Db, keyVersionId: string, chainPem: string, attachedDate: string): void {
+  stmt(db, 
+    'INSERT INTO certificates (key_version_id, chain_pem, attached_date) VALUES (?, ?, ?) ON CONFLICT(key_version_id) DO UPDATE SET chain_pem = excluded.chain_pem, attached_date = excluded.attached_date',
+  ).run(keyVersionId, chainPem, attachedDate);
+}
+
+export function attachedChain(db: Db, keyVersionId: string): string | undefined {
+  return (stmt(db, 'SELECT chain_pem FROM certificates WHERE key_version_id = ?').get(keyVersionId) as { chain_pem: string } | undefined)?.chain_pem;
+}

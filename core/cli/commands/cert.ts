@@ -2,43 +2,17 @@
 // Every signature comes from AsymmetricSign through the handler table (key worker, key state,
 // audit); attaching a chain is audited too.
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { appendAuditEntries } from '../../audit/audit-log.ts';
-import { decodeBase64, encodeBase64 } from '../../contract/base64.ts';
 import { KmsError, invalidParameter, missingParameter } from '../../contract/errors.ts';
-import { KEY_SPEC_TABLE, isKeySpec, type KeySpec, type SigningAlgorithm } from '../../contract/specs.ts';
-import { importPublicKey } from '../../crypto/engine.ts';
 import { decodePem } from '../../crypto/pem.ts';
+import { attachedChain, attachChain } from '../../vault/records.ts';
 import { kmsDate, type Vault } from '../../vault/vault.ts';
 import { certificatePem, issueCertificate, parseCertificate, selfSignCertificate } from '../../x509/certificate.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
-import { callAction } from '../actions-cli.ts';
+import { signingKey, vaultSigner, writePublicOutput, type SigningKey } from '../vault-signer.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';
-
-interface SigningKey {
-  readonly keyId: string;
-  readonly keyVersionId: string;
-  readonly spec: KeySpec;
-  readonly spki: Uint8Array;
-  readonly algorithm: SigningAlgorithm;
-}
-
-async function signingKey(vault: Vault, keyRef: string, version: string, algorithm: unknown): Promise<SigningKey> {
-  const meta = (await callAction(vault, 'DescribeKey', { KeyId: keyRef })).KeyMetadata as { KeyId: string; KeySpec: string };
-  if (!isKeySpec(meta.KeySpec)) throw invalidParameter('KEY', `has an unknown spec ${meta.KeySpec}`);
-  const spec = meta.KeySpec;
-  const chosen = typeof algorithm === 'string' ? algorithm : KEY_SPEC_TABLE[spec].family === 'RSA' ? 'RSA_PKCS1_SHA_256' : KEY_SPEC_TABLE[spec].algorithms['SIGN/VERIFY'][0];
-  const pem = (await callAction(vault, 'GetPublicKey', { KeyId: meta.KeyId, KeyVersionId: version })).PublicKey as string;
-  return { keyId: meta.KeyId, keyVersionId: version, spec, spki: importPublicKey(pem).spki, algorithm: chosen as SigningAlgorithm };
-}
-
-function signer(vault: Vault, key: SigningKey) {
-  return async (digest: Uint8Array): Promise<Uint8Array> => {
-    const signed = await callAction(vault, 'AsymmetricSign', { KeyId: key.keyId, KeyVersionId: key.keyVersionId, Algorithm: key.algorithm, Digest: encodeBase64(digest) });
-    return decodeBase64(signed.Value, 'Value');
-  };
-}
 
 function validity(flags: FlagValues, now: Date): { notBefore: Date; notAfter: Date } {
   const days = typeof flags.days === 'string' ? Number(flags.days) : 365;
@@ -57,11 +31,6 @@ function readChain(text: string): Uint8Array[] {
   });
 }
 
-async function output(flags: FlagValues, io: CliIO, text: string): Promise<void> {
-  if (typeof flags.out === 'string') await writeFile(resolve(io.cwd, flags.out), text, { mode: 0o644 });
-  else io.stdout.write(text);
-}
-
 async function attach(vault: Vault, key: SigningKey, chain: Uint8Array[]): Promise<void> {
   const leaf = parseCertificate(chain[0]!);
   if (Buffer.compare(Buffer.from(leaf.spki), Buffer.from(key.spki)) !== 0) {
@@ -69,17 +38,11 @@ async function attach(vault: Vault, key: SigningKey, chain: Uint8Array[]): Promi
   }
   const pem = chain.map(certificatePem).join('');
   await vault.store.write((db) => {
-    db.prepare(
-      'INSERT INTO certificates (key_version_id, chain_pem, attached_date) VALUES (?, ?, ?) ON CONFLICT(key_version_id) DO UPDATE SET chain_pem = excluded.chain_pem, attached_date = excluded.attached_date',
-    ).run(key.keyVersionId, pem, kmsDate(vault.now()));
+    attachChain(db, key.keyVersionId, pem, kmsDate(vault.now()));
     appendAuditEntries(db, [{ action: 'AttachCertificate', code: 'OK', caller: 'cli', requestId: randomUUID(), keyId: key.keyId, keyVersionId: key.keyVersionId }]);
   });
 }
 
-function attachedChain(vault: Vault, keyVersionId: string): string | undefined {
-  const row = vault.store.db.prepare('SELECT chain_pem FROM certificates WHERE key_version_id = ?').get(keyVersionId) as { chain_pem: string } | undefined;
-  return row?.chain_pem;
-}
 
 export const certCommand: Command = {
   name: 'cert',
@@ -116,11 +79,11 @@ export const certCommand: Command = {
       const key = await signingKey(vault, keyRef, version, flags.algorithm);
       if (sub === 'self-sign') {
         if (typeof flags.subject !== 'string') throw missingParameter('--subject');
-        const der = await selfSignCertificate({ subject: flags.subject, ...validity(flags, vault.now()), ...(pathLen !== undefined ? { pathLen } : {}) }, key, signer(vault, key));
+        const der = await selfSignCertificate({ subject: flags.subject, ...validity(flags, vault.now()), ...(pathLen !== undefined ? { pathLen } : {}) }, key, vaultSigner(vault, key));
         await attach(vault, key, [der]);
-        await output(flags, io, certificatePem(der));
+        await writePublicOutput(flags, io, certificatePem(der));
       } else if (sub === 'issue') {
-        const chain = attachedChain(vault, key.keyVersionId);
+        const chain = attachedChain(vault.store.db, key.keyVersionId);
         if (!chain) throw new KmsError('InvalidParameter', `CA key version ${key.keyVersionId} has no certificate attached: cert self-sign or cert attach it first`);
         const caChain = readChain(chain);
         const policy = typeof flags.policy === 'string' ? flags.policy : 'copy-requested-extensions';
@@ -128,16 +91,16 @@ export const certCommand: Command = {
           decodePem(csrText!, 'CERTIFICATE REQUEST', '--csr'),
           { ...key, certificate: caChain[0]! },
           { ...validity(flags, vault.now()), policy: policy as 'copy-requested-extensions', ...(flags.ca === true ? { ca: pathLen !== undefined ? { pathLen } : {} } : {}) },
-          signer(vault, key),
+          vaultSigner(vault, key),
         );
-        await output(flags, io, certificatePem(der) + caChain.map(certificatePem).join(''));
+        await writePublicOutput(flags, io, certificatePem(der) + caChain.map(certificatePem).join(''));
       } else if (sub === 'attach') {
         await attach(vault, key, readChain(chainText!));
         io.stdout.write(`${JSON.stringify({ KeyId: key.keyId, KeyVersionId: key.keyVersionId, Result: 'Attached' })}\n`);
       } else {
-        const chain = attachedChain(vault, key.keyVersionId);
+        const chain = attachedChain(vault.store.db, key.keyVersionId);
         if (!chain) throw new KmsError('InvalidParameter', `key version ${key.keyVersionId} has no certificate attached`);
-        await output(flags, io, chain);
+        await writePublicOutput(flags, io, chain);
       }
       return EXIT_OK;
     });

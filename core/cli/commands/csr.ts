@@ -2,15 +2,10 @@
 // A PKCS#10 request for an offline CA. The signature comes from AsymmetricSign through the
 // handler table: the private key stays in the key worker, key state and usage are enforced, and
 // the signing is audited like any other.
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { decodeBase64, encodeBase64 } from '../../contract/base64.ts';
 import { invalidParameter, missingParameter } from '../../contract/errors.ts';
-import { KEY_SPEC_TABLE, isKeySpec, type SigningAlgorithm } from '../../contract/specs.ts';
-import { importPublicKey } from '../../crypto/engine.ts';
 import { buildCsr, csrPem } from '../../x509/csr.ts';
 import { EXIT_OK, type Command } from '../command.ts';
-import { callAction } from '../actions-cli.ts';
+import { signingKey, vaultSigner, writePublicOutput } from '../vault-signer.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';
 
 function list(value: unknown): string[] {
@@ -49,12 +44,7 @@ export const csrCommand: Command = {
     const pathLen = typeof flags['path-len'] === 'string' ? Number(flags['path-len']) : undefined;
     if (pathLen !== undefined && !(Number.isInteger(pathLen) && pathLen >= 0)) throw invalidParameter('--path-len', 'must be a whole number');
     return withVault(flags, io, async (vault) => {
-      const described = (await callAction(vault, 'DescribeKey', { KeyId: keyRef })).KeyMetadata as { KeyId: string; KeySpec: string };
-      if (!isKeySpec(described.KeySpec)) throw invalidParameter('KEY', `has an unknown spec ${described.KeySpec}`);
-      const spec = described.KeySpec;
-      const algorithm = (typeof flags.algorithm === 'string' ? flags.algorithm : KEY_SPEC_TABLE[spec].family === 'RSA' ? 'RSA_PKCS1_SHA_256' : KEY_SPEC_TABLE[spec].algorithms['SIGN/VERIFY'][0]) as SigningAlgorithm;
-      const ref = { KeyId: described.KeyId, KeyVersionId: flags.version };
-      const pem = (await callAction(vault, 'GetPublicKey', ref)).PublicKey as string;
+      const key = await signingKey(vault, keyRef, flags.version as string, flags.algorithm);
       const der = await buildCsr(
         {
           subject: flags.subject as string,
@@ -63,15 +53,10 @@ export const csrCommand: Command = {
           extKeyUsage: list(flags['ext-key-usage']),
           ...(flags.ca === true ? { basicConstraints: { ca: true, ...(pathLen !== undefined ? { pathLen } : {}) } } : {}),
         },
-        { spec, spki: importPublicKey(pem).spki, algorithm },
-        async (digest) => {
-          const signed = await callAction(vault, 'AsymmetricSign', { ...ref, Algorithm: algorithm, Digest: encodeBase64(digest) });
-          return decodeBase64(signed.Value, 'Value');
-        },
+        key,
+        vaultSigner(vault, key),
       );
-      const text = csrPem(der);
-      if (typeof flags.out === 'string') await writeFile(resolve(io.cwd, flags.out), text, { mode: 0o644 });
-      else io.stdout.write(text);
+      await writePublicOutput(flags, io, csrPem(der));
       return EXIT_OK;
     });
   },
