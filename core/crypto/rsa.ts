@@ -89,11 +89,17 @@ export function emsaPssVerify(mHash: Uint8Array, encoded: Uint8Array, modBits: n
   return equalBytes(pssHash(mHash, db.subarray(db.length - PSS_SALT_LENGTH)), h);
 }
 
-/** EMSA-PKCS1-v1_5 encoding of a SHA-256 digest, k bytes long. */
-function emsaPkcs1Encode(digest: Uint8Array, k: number): Uint8Array {
+/** DER DigestInfo of a SHA-256 digest (the T of RFC 8017 9.2). */
+function sha256DigestInfo(digest: Uint8Array): Uint8Array {
   const t = new Uint8Array(SHA256_DIGEST_INFO_PREFIX.length + digest.length);
   t.set(SHA256_DIGEST_INFO_PREFIX);
   t.set(digest, SHA256_DIGEST_INFO_PREFIX.length);
+  return t;
+}
+
+/** EMSA-PKCS1-v1_5 encoding of a SHA-256 digest, k bytes long. */
+function emsaPkcs1Encode(digest: Uint8Array, k: number): Uint8Array {
+  const t = sha256DigestInfo(digest);
   const em = new Uint8Array(k).fill(0xff);
   em[0] = 0x00;
   em[1] = 0x01;
@@ -226,10 +232,7 @@ export class RsaPrivateKey implements PrivateKey {
     const bits = modulusBits(this.live);
     if (algorithm === 'RSA_PKCS1_SHA_256') {
       // OpenSSL's type-1 padding of DigestInfo is exactly EMSA-PKCS1-v1_5 (deterministic).
-      const t = new Uint8Array(SHA256_DIGEST_INFO_PREFIX.length + digest.length);
-      t.set(SHA256_DIGEST_INFO_PREFIX);
-      t.set(digest, SHA256_DIGEST_INFO_PREFIX.length);
-      return new Uint8Array(privateEncrypt({ key: this.live, padding: constants.RSA_PKCS1_PADDING }, t));
+      return new Uint8Array(privateEncrypt({ key: this.live, padding: constants.RSA_PKCS1_PADDING }, sha256DigestInfo(digest)));
     }
     if (algorithm === 'RSA_PSS_SHA_256') {
       const em = emsaPssEncode(digest, bits);
