@@ -26,6 +26,7 @@ import {
   countKeys,
   type KeyRow,
   type KeyState,
+  type VersionRow,
 } from '../vault/records.ts';
 import type { Db } from '../vault/store.ts';
 import { kmsDate, type Vault } from '../vault/vault.ts';
@@ -86,12 +87,13 @@ export function resolve(vault: Vault, keyId: string, ctx: CallContext): KeyRow {
   return key;
 }
 
-async function newVersion(vault: Vault, key: Pick<KeyRow, 'key_id' | 'key_spec'>, ctx: CallContext) {
+/** A new key pair made in the key worker, as the version row to insert. */
+async function newVersion(vault: Vault, key: Pick<KeyRow, 'key_id' | 'key_spec'>, ctx: CallContext): Promise<VersionRow> {
   await vault.ensureUnlocked();
   const keyVersionId = randomUUID();
   ctx.keyVersionId = keyVersionId;
   const generated = await vault.worker.request({ op: 'generate', keyId: key.key_id, keyVersionId, spec: key.key_spec });
-  return { keyVersionId, generated, creationDate: kmsDate(vault.now()) };
+  return { key_version_id: keyVersionId, key_id: key.key_id, creation_date: kmsDate(vault.now()), public_key: generated.publicKey, sealed_private: generated.sealed };
 }
 
 function applyTags(db: Db, keyId: string, tags: readonly Tag[]): void {
@@ -147,10 +149,10 @@ export const KEY_HANDLERS: { readonly [A in KeyAction]: Handler<A> } = {
     };
     const v = await newVersion(vault, row, ctx);
     return {
-      response: { KeyMetadata: metadata(row, v.creationDate) },
+      response: { KeyMetadata: metadata(row, v.creation_date) },
       write: (db) => {
         insertKey(db, row);
-        insertVersion(db, { key_version_id: v.keyVersionId, key_id: keyId, creation_date: v.creationDate, public_key: v.generated.publicKey, sealed_private: v.generated.sealed });
+        insertVersion(db, v);
         applyTags(db, keyId, req.Tags ?? []);
       },
     };
@@ -187,10 +189,10 @@ export const KEY_HANDLERS: { readonly [A in KeyAction]: Handler<A> } = {
     assertUsable(key);
     const v = await newVersion(vault, key, ctx);
     return {
-      response: { KeyVersion: { KeyId: key.key_id, KeyVersionId: v.keyVersionId, CreationDate: v.creationDate } },
+      response: { KeyVersion: { KeyId: key.key_id, KeyVersionId: v.key_version_id, CreationDate: v.creation_date } },
       write: (db) => {
         assertUsable(currentKey(db, key.key_id));
-        insertVersion(db, { key_version_id: v.keyVersionId, key_id: key.key_id, creation_date: v.creationDate, public_key: v.generated.publicKey, sealed_private: v.generated.sealed });
+        insertVersion(db, v);
       },
     };
   },
