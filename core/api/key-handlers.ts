@@ -125,7 +125,10 @@ function setState<A extends 'EnableKey' | 'DisableKey'>(from: readonly KeyState[
   return (vault, req, ctx) => transition(vault, req.KeyId, ctx, check, to);
 }
 
-type KeyAction = Exclude<ActionName, 'AsymmetricSign' | 'AsymmetricVerify' | 'AsymmetricEncrypt' | 'AsymmetricDecrypt' | 'ExportKeyVersion' | 'ImportKeyVersion'>;
+type KeyAction = Exclude<
+  ActionName,
+  'AsymmetricSign' | 'AsymmetricVerify' | 'AsymmetricEncrypt' | 'AsymmetricDecrypt' | 'ExportKeyVersion' | 'ImportKeyVersion' | 'GetPublicKeyBundle'
+>;
 
 export const KEY_HANDLERS: { readonly [A in KeyAction]: Handler<A> } = {
   async CreateKey(vault, req, ctx) {

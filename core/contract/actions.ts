@@ -133,6 +133,8 @@ export const ACTION_SCHEMAS = {
     EncryptedPrivateKey: z.string().min(1, 'is empty').max(65536, 'is too long'),
     Passphrase: base64Param(1400).min(1, 'is empty'),
   }),
+  // DeskKMS extensions: public-key formats, CSRs and certificates of key versions.
+  GetPublicKeyBundle: z.strictObject(versionRef),
 } as const;
 
 export type ActionName = keyof typeof ACTION_SCHEMAS;
