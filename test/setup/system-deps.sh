@@ -13,6 +13,8 @@ command -v dbus-run-session >/dev/null 2>&1 || need+=(dbus-daemon)
 command -v dbus-send >/dev/null 2>&1 || need+=(dbus-bin)
 command -v gnome-keyring-daemon >/dev/null 2>&1 || need+=(gnome-keyring)
 command -v secret-tool >/dev/null 2>&1 || need+=(libsecret-tools)
+# The browser the end-to-end tests drive (Playwright with executablePath; never a download).
+[ -x /usr/bin/chromium ] || need+=(chromium fonts-liberation)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "test setup: installing ${need[*]} from Debian" >&2
 SUDO=""
