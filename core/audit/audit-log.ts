@@ -77,6 +77,8 @@ export interface AuditFilter {
   until?: Date;
   /** The first `limit` matching entries in seq order; 1..100000. */
   limit?: number;
+  /** Newest first (descending seq): with `limit`, the latest entries. */
+  newestFirst?: boolean;
 }
 
 /**
@@ -273,7 +275,7 @@ function checkFilterDate(name: string, value: unknown): string {
   return iso;
 }
 
-/** Entries matching every given filter (AND), in seq order. Throws InvalidParameter naming a bad filter. */
+/** Entries matching every given filter (AND), in seq order (or newest first). Throws InvalidParameter naming a bad filter. */
 export function listAuditEntries(db: Database.Database, filter: AuditFilter = {}): AuditEntry[] {
   if (typeof filter !== 'object' || filter === null) throw invalidParameter('filter', 'must be an object');
   const where: string[] = [];
@@ -308,7 +310,7 @@ export function listAuditEntries(db: Database.Database, filter: AuditFilter = {}
     params.push(filter.limit);
   }
 
-  const sql = `SELECT ${COLUMNS} FROM audit_log${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${limit}`;
+  const sql = `SELECT ${COLUMNS} FROM audit_log${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq${filter.newestFirst === true ? ' DESC' : ''}${limit}`;
   const s = statements(db);
   let statement = s.lists.get(sql);
   if (statement === undefined) {

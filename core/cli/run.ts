@@ -15,6 +15,7 @@ import { csrCommand } from './commands/csr.ts';
 import { pubkeyCommand } from './commands/pubkey.ts';
 import { exportCommand, importCommand } from './commands/transfer.ts';
 import { certCommand } from './commands/cert.ts';
+import { uiCommand } from './commands/ui.ts';
 import { ACTION_NAMES, isActionName } from '../contract/actions.ts';
 import { runAction } from './actions-cli.ts';
 
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   batchCommand,
   auditCommand,
   serveCommand,
+  uiCommand,
   accessKeyCommand,
   remoteCommand,
   csrCommand,

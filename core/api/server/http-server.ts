@@ -146,7 +146,7 @@ function tooLarge(what: string, limit: number): KmsError {
  * Reads the body up to `limit` bytes. Past the limit it keeps reading and discarding (up to
  * DRAIN_LIMIT_BYTES) so the client, still sending, is not reset before it reads the 413.
  */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit + DRAIN_LIMIT_BYTES) {
     return Promise.reject(tooLarge('request body', limit));

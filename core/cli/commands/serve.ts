@@ -28,7 +28,7 @@ function isLoopback(host: string): boolean {
 }
 
 /** Resolves when SIGINT or SIGTERM arrives (the test harness may pass its own signal). */
-function shutdownSignal(): Promise<string> {
+export function shutdownSignal(): Promise<string> {
   return new Promise((resolve) => {
     const stop = (signal: string): void => resolve(signal);
     process.once('SIGINT', stop);

@@ -1,0 +1,243 @@
+// The desktop app's side of the typed API (core/contract/app-api.ts): one vault per app process,
+// its lifecycle (create, unlock, lock), and the methods the renderer calls. Electron's IPC handler
+// and the browser host both hand every request to AppSession.call, which validates it before
+// anything reaches the vault and answers `{ ok, value } | { ok: false, error: { Code, Message } }`;
+// a stack, a passphrase or key material never crosses back. KMS operations go through dispatch,
+// the handler table every other transport uses.
+import { randomUUID } from 'node:crypto';
+import { dispatch } from '../api/dispatch.ts';
+import { appendAuditEntries, listAuditEntries, verifyAuditChain } from '../audit/audit-log.ts';
+import {
+  APP_METHOD_SCHEMAS,
+  appRequestSchema,
+  isAppMethod,
+  type AppMethod,
+  type AppParsed,
+  type AppResult,
+  type AppResults,
+  type VaultStatusView,
+} from '../contract/app-api.ts';
+import { decodeBase64 } from '../contract/base64.ts';
+import { KmsError, toKmsError } from '../contract/errors.ts';
+import { parseParams } from '../contract/validate.ts';
+import { keychainBackendName, loadSecretText } from '../keychain/keychain.ts';
+import { keyInventory } from '../vault/inventory.ts';
+import { Store } from '../vault/store.ts';
+import { Vault, type VaultOptions } from '../vault/vault.ts';
+import { DigestSessions } from './digest-sessions.ts';
+
+export interface AppSessionOptions {
+  readonly vaultDir: string;
+  /** Recorded as the audit caller: 'app' (Electron) or 'ui' (browser host). */
+  readonly caller: string;
+  readonly vault?: Pick<VaultOptions, 'now' | 'worker'>;
+  /** Logs internal failures (their detail never goes to the renderer). */
+  readonly onInternalError?: (method: string, error: unknown) => void;
+}
+
+type MethodTable = { readonly [M in AppMethod]: (params: AppParsed<M>) => Promise<AppResults[M]> };
+
+const AUDIT_LIST_DEFAULT = 1000;
+
+export class AppSession {
+  private readonly options: AppSessionOptions;
+  private vault: Vault | undefined;
+  /** Locked by the user (or never unlocked): refuses key operations until Vault.Unlock. */
+  private locked = true;
+  private readonly digests = new DigestSessions();
+  /** Serializes lifecycle changes (create, unlock, lock, close) against each other. */
+  private lifecycle: Promise<unknown> = Promise.resolve();
+
+  constructor(options: AppSessionOptions) {
+    this.options = options;
+  }
+
+  /** Validates and runs one request from the renderer; never throws. */
+  async call(raw: unknown): Promise<AppResult<unknown>> {
+    try {
+      const envelope = appRequestSchema.safeParse(raw);
+      if (!envelope.success) throw new KmsError('InvalidParameter', 'request: must be { method, params }');
+      const { method } = envelope.data;
+      if (!isAppMethod(method)) throw new KmsError('InvalidParameter', `method: "${method}" is not a method of the DeskKMS app API`);
+      const params = parseParams(APP_METHOD_SCHEMAS[method], method, envelope.data.params ?? {});
+      const handler = this.methods[method] as (p: unknown) => Promise<unknown>;
+      return { ok: true, value: await handler(params) };
+    } catch (error) {
+      if (!(error instanceof KmsError)) this.options.onInternalError?.(typeof raw === 'object' && raw ? String((raw as { method?: unknown }).method) : '?', error);
+      return { ok: false, error: toKmsError(error).toWire() };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.serial(async () => {
+      this.digests.clear();
+      await this.vault?.close();
+      this.vault = undefined;
+      this.locked = true;
+    });
+  }
+
+  private readonly methods: MethodTable = {
+    'Vault.Status': () => this.status(),
+    'Vault.Create': (p) =>
+      this.serial(async () => {
+        if (this.vault || Store.exists(this.options.vaultDir)) {
+          throw new KmsError('InvalidParameter', `Vault.Create: ${this.options.vaultDir} already holds a vault`);
+        }
+        const passphrase = p.Protection === 'passphrase' ? new TextEncoder().encode(p.Passphrase) : undefined;
+        this.vault = await Vault.init(this.options.vaultDir, { ...this.options.vault, ...(passphrase ? { passphrase } : {}) });
+        passphrase?.fill(0);
+        await this.vault.ensureUnlocked();
+        this.vault.startDeletionSweeper();
+        this.locked = false;
+        return this.status();
+      }),
+    'Vault.Unlock': (p) =>
+      this.serial(async () => {
+        const vault = this.openVault();
+        if (vault.protectionKind === 'passphrase') {
+          if (!p.Passphrase) throw new KmsError('MissingParameter', 'Passphrase is required: this vault is protected by a passphrase');
+          // The Vault takes its passphrase at open: a fresh instance carries this attempt only.
+          const candidate = Vault.open(this.options.vaultDir, { ...this.options.vault, passphrase: new TextEncoder().encode(p.Passphrase) });
+          try {
+            await candidate.ensureUnlocked();
+          } catch (error) {
+            await candidate.close();
+            await this.audit('UnlockVault', toKmsError(error).code, vault);
+            throw error;
+          }
+          await vault.close();
+          this.vault = candidate;
+        } else {
+          try {
+            await vault.ensureUnlocked();
+          } catch (error) {
+            await this.audit('UnlockVault', toKmsError(error).code, vault);
+            throw error;
+          }
+        }
+        await this.audit('UnlockVault', 'OK', this.vault!);
+        this.vault!.startDeletionSweeper();
+        this.locked = false;
+        return this.status();
+      }),
+    'Vault.Lock': () =>
+      this.serial(async () => {
+        if (this.vault) {
+          this.digests.clear();
+          this.locked = true;
+          await this.vault.lock();
+          await this.audit('LockVault', 'OK', this.vault);
+        }
+        return this.status();
+      }),
+    'Keys.Inventory': async () => {
+      const vault = await this.unlockedVault();
+      await vault.purgeDueKeys();
+      const keys = keyInventory(vault.store.db);
+      await this.audit('ListKeyDetails', 'OK', vault);
+      return { Keys: keys };
+    },
+    'Audit.List': (p) => {
+      const vault = this.openVault();
+      const limit = p.Limit ?? AUDIT_LIST_DEFAULT;
+      const entries = listAuditEntries(vault.store.db, {
+        ...(p.KeyId ? { keyId: vault.resolveKeyIdLenient(p.KeyId) } : {}),
+        ...(p.Action ? { action: p.Action } : {}),
+        ...(p.Since ? { since: new Date(p.Since) } : {}),
+        ...(p.Until ? { until: new Date(p.Until) } : {}),
+        limit: Math.min(limit + 1, 100_000),
+        newestFirst: true,
+      });
+      const view = entries.slice(0, limit).map(({ seq, time, action, keyId, keyVersionId, code, caller, requestId, hash }) => ({
+        seq,
+        time,
+        action,
+        keyId,
+        keyVersionId,
+        code,
+        caller,
+        requestId,
+        hash,
+      }));
+      return Promise.resolve({ Entries: view, Truncated: entries.length > limit });
+    },
+    'Audit.Verify': () => Promise.resolve(verifyAuditChain(this.openVault().store.db)),
+    'Digest.Begin': async (p) => {
+      const vault = await this.unlockedVault();
+      const key = vault.resolveKey(p.KeyId);
+      const version = vault.resolveVersion(key, p.KeyVersionId);
+      return this.digests.begin(version.public_key, p.Algorithm);
+    },
+    'Digest.Update': (p) => {
+      this.assertUnlocked();
+      return Promise.resolve(this.digests.update(p.SessionId, decodeBase64(p.Chunk, 'Chunk')));
+    },
+    'Digest.Finish': (p) => Promise.resolve(this.digests.finish(p.SessionId)),
+    'Digest.Abort': (p) => Promise.resolve({ Aborted: this.digests.abort(p.SessionId) }),
+    'Kms.Call': async (p) => {
+      const vault = await this.unlockedVault();
+      const outcome = await dispatch(vault, p.Action, p.Params, this.options.caller);
+      if (!outcome.ok) throw new KmsError(outcome.error.Code, outcome.error.Message);
+      return outcome.body;
+    },
+  };
+
+  private serial<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.lifecycle.then(run, run);
+    this.lifecycle = next.catch(() => undefined);
+    return next;
+  }
+
+  private openVault(): Vault {
+    if (this.vault) return this.vault;
+    if (!Store.exists(this.options.vaultDir)) {
+      throw new KmsError('Vault.Locked', `no vault at ${this.options.vaultDir} yet: create one first`);
+    }
+    this.vault = Vault.open(this.options.vaultDir, this.options.vault ?? {});
+    return this.vault;
+  }
+
+  private assertUnlocked(): void {
+    if (this.locked || !this.vault) throw new KmsError('Vault.Locked', 'the vault is locked: unlock it first');
+  }
+
+  private async unlockedVault(): Promise<Vault> {
+    this.assertUnlocked();
+    const vault = this.vault!;
+    // A keychain vault whose worker restarted unlocks again from the keychain.
+    await vault.ensureUnlocked();
+    return vault;
+  }
+
+  private async audit(action: string, code: string, vault: Vault): Promise<void> {
+    await vault.store.write((db) => appendAuditEntries(db, [{ action, code, caller: this.options.caller, requestId: randomUUID() }]));
+  }
+
+  private async status(): Promise<VaultStatusView> {
+    const backend = keychainBackendName();
+    let keychainError: string | undefined;
+    try {
+      // A read of an entry that need not exist: it answers only when the keychain service does.
+      await loadSecretText('availability-probe', 'the keychain availability probe');
+    } catch (error) {
+      keychainError = toKmsError(error).message;
+    }
+    const keychain = { KeychainBackend: backend, KeychainAvailable: keychainError === undefined, ...(keychainError ? { KeychainError: keychainError } : {}) };
+    if (!this.vault && !Store.exists(this.options.vaultDir)) {
+      return { Initialized: false, VaultPath: this.options.vaultDir, Locked: true, ...keychain };
+    }
+    const vault = this.openVault();
+    const status = vault.status(backend);
+    return {
+      Initialized: true,
+      VaultPath: status.VaultPath,
+      VaultId: status.VaultId,
+      KeyCount: status.KeyCount,
+      ProtectionKind: vault.protectionKind,
+      Protection: status.Protection,
+      Locked: this.locked,
+      ...keychain,
+    };
+  }
+}

@@ -1,0 +1,156 @@
+// The desktop app's typed API: one request shape `{ method, params }` that the Electron preload
+// (IPC) and the browser host (HTTP) both carry to core/app/app-session.ts, and one result shape
+// `{ ok, value } | { ok: false, error: { Code, Message } }` back. KMS operations travel as the
+// `Kms.Call` method and reach the same handler table as the CLI and the HTTP API; the other
+// methods are the app's own (vault lifecycle, key inventory, audit, streamed digests).
+// Runtime-neutral: the renderer imports the types and the schemas from here.
+import { z } from 'zod';
+import type { WireError } from './errors.ts';
+import { SIGNING_ALGORITHMS, type KeySpec, type KeyUsage, type SigningAlgorithm } from './specs.ts';
+
+/** The one IPC channel (Electron) and the one HTTP path (browser host). */
+export const APP_CHANNEL = 'deskkms:call';
+export const APP_HTTP_PATH = '/api/call';
+
+/** A digest chunk is at most this many bytes (base64 in JSON: ~5.6 MB per request). */
+export const DIGEST_CHUNK_MAX = 4 * 1024 * 1024;
+/** The largest request body the browser host reads. */
+export const APP_REQUEST_MAX_BYTES = 6 * 1024 * 1024;
+export const PASSPHRASE_MIN = 8;
+export const PASSPHRASE_MAX = 1024;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+const passphrase = z
+  .string()
+  .min(PASSPHRASE_MIN, `must be at least ${PASSPHRASE_MIN} characters`)
+  .max(PASSPHRASE_MAX, `must be at most ${PASSPHRASE_MAX} characters`);
+const isoDate = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'is not a date (ISO 8601)');
+const sessionId = z.string().regex(UUID, 'must be a digest session UUID');
+
+export const APP_METHOD_SCHEMAS = {
+  'Vault.Status': z.strictObject({}),
+  'Vault.Create': z.discriminatedUnion(
+    'Protection',
+    [
+      z.strictObject({ Protection: z.literal('keychain') }),
+      z.strictObject({ Protection: z.literal('passphrase'), Passphrase: passphrase }),
+    ],
+    { error: 'Protection must be keychain or passphrase' },
+  ),
+  'Vault.Unlock': z.strictObject({ Passphrase: z.string().max(PASSPHRASE_MAX, 'is too long').optional() }),
+  'Vault.Lock': z.strictObject({}),
+  'Keys.Inventory': z.strictObject({}),
+  'Audit.List': z.strictObject({
+    KeyId: z.string().min(1).max(512).optional(),
+    Action: z.string().min(1).max(64).optional(),
+    Since: isoDate.optional(),
+    Until: isoDate.optional(),
+    Limit: z.number().int().min(1).max(100_000).optional(),
+  }),
+  'Audit.Verify': z.strictObject({}),
+  'Digest.Begin': z.strictObject({
+    KeyId: z.string().min(1, 'is empty').max(512, 'is too long'),
+    KeyVersionId: z.string().regex(UUID, 'must be a key version UUID'),
+    Algorithm: z.enum(SIGNING_ALGORITHMS, `must be one of ${SIGNING_ALGORITHMS.join(', ')}`),
+  }),
+  'Digest.Update': z.strictObject({
+    SessionId: sessionId,
+    Chunk: z
+      .string()
+      .max(Math.ceil(DIGEST_CHUNK_MAX / 3) * 4, `is longer than ${DIGEST_CHUNK_MAX} bytes`)
+      .regex(BASE64, 'is not base64'),
+  }),
+  'Digest.Finish': z.strictObject({ SessionId: sessionId }),
+  'Digest.Abort': z.strictObject({ SessionId: sessionId }),
+  'Kms.Call': z.strictObject({
+    Action: z.string().min(1, 'is empty').max(64, 'is too long'),
+    Params: z.record(z.string(), z.unknown()).optional().default({}),
+  }),
+} as const;
+
+export type AppMethod = keyof typeof APP_METHOD_SCHEMAS;
+export const APP_METHODS = Object.keys(APP_METHOD_SCHEMAS) as AppMethod[];
+export type AppParams<M extends AppMethod> = z.input<(typeof APP_METHOD_SCHEMAS)[M]>;
+export type AppParsed<M extends AppMethod> = z.output<(typeof APP_METHOD_SCHEMAS)[M]>;
+
+export function isAppMethod(value: unknown): value is AppMethod {
+  return typeof value === 'string' && Object.hasOwn(APP_METHOD_SCHEMAS, value);
+}
+
+/** The envelope on the wire: checked in the host before anything else. */
+export const appRequestSchema = z.strictObject({
+  method: z.string().max(64),
+  params: z.unknown().optional(),
+});
+export type AppRequest = z.infer<typeof appRequestSchema>;
+
+export type AppResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: WireError };
+
+export interface VaultStatusView {
+  readonly Initialized: boolean;
+  readonly VaultPath: string;
+  readonly Locked: boolean;
+  /** "keychain" | "passphrase" once initialised. */
+  readonly ProtectionKind?: 'keychain' | 'passphrase';
+  /** Human-readable protection in force, e.g. "OS keychain: Secret Service (libsecret)". */
+  readonly Protection?: string;
+  readonly KeyCount?: number;
+  readonly VaultId?: string;
+  /** The platform keychain this build uses, and whether it answered just now. */
+  readonly KeychainBackend: string;
+  readonly KeychainAvailable: boolean;
+  readonly KeychainError?: string;
+}
+
+export interface KeySummary {
+  readonly KeyId: string;
+  readonly KeySpec: KeySpec;
+  readonly KeyUsage: KeyUsage;
+  readonly KeyState: string;
+  readonly Description: string;
+  readonly CreationDate: string;
+  readonly DeleteDate: string;
+  readonly Origin: string;
+  readonly Exportable: boolean;
+  readonly Aliases: readonly string[];
+  readonly Tags: readonly { readonly TagKey: string; readonly TagValue: string }[];
+  readonly VersionCount: number;
+}
+
+export interface AuditEntryView {
+  readonly seq: number;
+  readonly time: string;
+  readonly action: string;
+  readonly keyId: string | null;
+  readonly keyVersionId: string | null;
+  readonly code: string;
+  readonly caller: string;
+  readonly requestId: string;
+  readonly hash: string;
+}
+
+export type AuditVerdictView =
+  | { readonly ok: true; readonly entries: number; readonly head: string | null }
+  | { readonly ok: false; readonly entries: number; readonly firstBroken: number; readonly reason: string };
+
+export interface AppResults {
+  'Vault.Status': VaultStatusView;
+  'Vault.Create': VaultStatusView;
+  'Vault.Unlock': VaultStatusView;
+  'Vault.Lock': VaultStatusView;
+  'Keys.Inventory': { readonly Keys: readonly KeySummary[] };
+  'Audit.List': { readonly Entries: readonly AuditEntryView[]; readonly Truncated: boolean };
+  'Audit.Verify': AuditVerdictView;
+  'Digest.Begin': { readonly SessionId: string; readonly Hash: 'SHA-256' | 'SM3' };
+  'Digest.Update': { readonly BytesHashed: number };
+  'Digest.Finish': { readonly Digest: string; readonly BytesHashed: number; readonly Algorithm: SigningAlgorithm };
+  'Digest.Abort': { readonly Aborted: boolean };
+  'Kms.Call': Record<string, unknown> & { readonly RequestId: string };
+}
+
+/** The one typed object the preload exposes (and the browser host's fetch bridge implements). */
+export interface DeskKmsBridge {
+  call<M extends AppMethod>(method: M, params: AppParams<M>): Promise<AppResult<AppResults[M]>>;
+}

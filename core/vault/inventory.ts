@@ -1,0 +1,67 @@
+// Every key's metadata in one read, for the desktop app's key list (virtualized over up to tens of
+// thousands of keys): four queries, joined in memory, instead of one DescribeKey per key.
+import type { KeySummary } from '../contract/app-api.ts';
+import type { KeySpec, KeyUsage } from '../contract/specs.ts';
+import type { Db } from './store.ts';
+
+interface InventoryRow {
+  readonly key_id: string;
+  readonly key_spec: KeySpec;
+  readonly key_usage: KeyUsage;
+  readonly key_state: string;
+  readonly description: string;
+  readonly creation_date: string;
+  readonly delete_date: string | null;
+  readonly origin: string;
+  readonly exportable: 0 | 1;
+}
+
+function groupBy<T extends { key_id: string }, V>(rows: readonly T[], value: (row: T) => V): Map<string, V[]> {
+  const groups = new Map<string, V[]>();
+  for (const row of rows) {
+    let list = groups.get(row.key_id);
+    if (!list) groups.set(row.key_id, (list = []));
+    list.push(value(row));
+  }
+  return groups;
+}
+
+/** All keys in creation order, each with its aliases, tags and version count. */
+export function keyInventory(db: Db): KeySummary[] {
+  const read = db.transaction((): KeySummary[] => {
+    const keys = db
+      .prepare(
+        'SELECT key_id, key_spec, key_usage, key_state, description, creation_date, delete_date, origin, exportable FROM keys ORDER BY seq',
+      )
+      .all() as InventoryRow[];
+    const aliases = groupBy(
+      db.prepare('SELECT key_id, alias_name FROM aliases ORDER BY alias_name').all() as { key_id: string; alias_name: string }[],
+      (r) => r.alias_name,
+    );
+    const tags = groupBy(
+      db.prepare('SELECT key_id, tag_key, tag_value FROM tags ORDER BY tag_key').all() as { key_id: string; tag_key: string; tag_value: string }[],
+      (r) => ({ TagKey: r.tag_key, TagValue: r.tag_value }),
+    );
+    const versionCounts = new Map(
+      (db.prepare('SELECT key_id, COUNT(*) AS n FROM key_versions GROUP BY key_id').all() as { key_id: string; n: number }[]).map(
+        (r) => [r.key_id, r.n],
+      ),
+    );
+    return keys.map((k) => ({
+      KeyId: k.key_id,
+      KeySpec: k.key_spec,
+      KeyUsage: k.key_usage,
+      KeyState: k.key_state,
+      Description: k.description,
+      CreationDate: k.creation_date,
+      DeleteDate: k.delete_date ?? '',
+      Origin: k.origin,
+      Exportable: k.exportable === 1,
+      Aliases: aliases.get(k.key_id) ?? [],
+      Tags: tags.get(k.key_id) ?? [],
+      VersionCount: versionCounts.get(k.key_id) ?? 0,
+    }));
+  });
+  // A read transaction: the four queries see one snapshot even while the write queue commits.
+  return read.deferred();
+}
