@@ -58,7 +58,7 @@ export const layering = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.tsbuild/', 'dist/', 'test-results/', 'build/output/', 'test/lint-fixtures/'] },
+  { ignores: ['node_modules/', '.tsbuild/', 'dist/', 'renderer/dist/', 'playwright-report/', 'test-results/', 'build/output/', 'test/lint-fixtures/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,0 +1,92 @@
+// The app shell: the vault gate (first run / unlock) until the vault is unlocked, then the main
+// views behind a tab bar, with the protection in force always visible and a Lock button.
+import { useEffect } from 'react';
+import { Notices } from './components/Notices.tsx';
+import { ErrorLine } from './components/common.tsx';
+import { useUiStore, type View } from './stores/ui-store.ts';
+import { useVaultStore, vaultPhase } from './stores/vault-store.ts';
+import { resetKeysStore } from './stores/keys-store.ts';
+import { resetAuditStore } from './stores/audit-store.ts';
+import { AuditView } from './views/AuditView.tsx';
+import { CryptoView } from './views/CryptoView.tsx';
+import { KeysView } from './views/KeysView.tsx';
+import { SignVerifyView } from './views/SignVerifyView.tsx';
+import { FirstRun, Unlock } from './views/VaultGate.tsx';
+
+const VIEWS: readonly { view: View; label: string }[] = [
+  { view: 'keys', label: 'Keys' },
+  { view: 'sign', label: 'Sign & verify' },
+  { view: 'crypto', label: 'Encrypt & decrypt' },
+  { view: 'audit', label: 'Audit log' },
+];
+
+export function App() {
+  const phase = useVaultStore(vaultPhase);
+  const { status, error, refresh } = useVaultStore();
+
+  useEffect(() => {
+    void refresh();
+  }, [refresh]);
+
+  return (
+    <>
+      {phase === 'loading' ? (
+        <main className="gate">
+          <p>Opening the vault…</p>
+          <ErrorLine error={error} />
+        </main>
+      ) : phase === 'first-run' ? (
+        <FirstRun />
+      ) : phase === 'locked' ? (
+        <Unlock />
+      ) : (
+        <Workspace protection={status?.Protection ?? ''} />
+      )}
+      <Notices />
+    </>
+  );
+}
+
+function Workspace({ protection }: { protection: string }) {
+  const view = useUiStore((s) => s.view);
+  const show = useUiStore((s) => s.show);
+  const lock = useVaultStore((s) => s.lock);
+
+  async function lockVault() {
+    await lock();
+    // Nothing about the keys stays in memory once locked.
+    resetKeysStore();
+    resetAuditStore();
+  }
+
+  return (
+    <div className="workspace">
+      <header className="topbar">
+        <span className="brand">DeskKMS</span>
+        <nav aria-label="Main" className="tabs" role="tablist">
+          {VIEWS.map((v) => (
+            <button
+              key={v.view}
+              type="button"
+              role="tab"
+              aria-selected={view === v.view}
+              className={view === v.view ? 'tab active' : 'tab'}
+              onClick={() => show(v.view)}
+            >
+              {v.label}
+            </button>
+          ))}
+        </nav>
+        <span className="protection" title="How the vault's data key is protected" data-testid="protection">
+          {protection}
+        </span>
+        <button type="button" onClick={() => void lockVault()}>
+          Lock
+        </button>
+      </header>
+      <div className="view" role="tabpanel">
+        {view === 'keys' ? <KeysView /> : view === 'sign' ? <SignVerifyView /> : view === 'crypto' ? <CryptoView /> : <AuditView />}
+      </div>
+    </div>
+  );
+}

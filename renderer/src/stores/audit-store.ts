@@ -1,0 +1,69 @@
+// The audit log view: a filtered page of entries and the chain verification verdict.
+import { create } from 'zustand';
+import type { AuditEntryView, AuditVerdictView } from '../../../core/contract/app-api.ts';
+import { call, describeError } from '../api/bridge.ts';
+
+export interface AuditFilters {
+  readonly keyId: string;
+  readonly action: string;
+  /** datetime-local values or ISO dates; empty for none. */
+  readonly since: string;
+  readonly until: string;
+}
+
+export interface AuditState {
+  readonly entries: readonly AuditEntryView[];
+  readonly truncated: boolean;
+  readonly verdict: AuditVerdictView | undefined;
+  readonly filters: AuditFilters;
+  readonly loading: boolean;
+  readonly error: { code: string; message: string } | undefined;
+  readonly setFilter: <K extends keyof AuditFilters>(name: K, value: AuditFilters[K]) => void;
+  readonly load: () => Promise<void>;
+  readonly verify: () => Promise<void>;
+}
+
+const NO_FILTERS: AuditFilters = { keyId: '', action: '', since: '', until: '' };
+const initial = { entries: [], truncated: false, verdict: undefined, filters: NO_FILTERS, loading: false, error: undefined };
+const PAGE = 2000;
+
+function isoOf(value: string): string | undefined {
+  if (!value.trim()) return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? value : date.toISOString();
+}
+
+export const useAuditStore = create<AuditState>()((set, get) => ({
+  ...initial,
+  setFilter: (name, value) => set((s) => ({ filters: { ...s.filters, [name]: value } })),
+  load: async () => {
+    const f = get().filters;
+    set({ loading: true, error: undefined });
+    try {
+      const since = isoOf(f.since);
+      const until = isoOf(f.until);
+      const result = await call('Audit.List', {
+        ...(f.keyId.trim() ? { KeyId: f.keyId.trim() } : {}),
+        ...(f.action.trim() ? { Action: f.action.trim() } : {}),
+        ...(since ? { Since: since } : {}),
+        ...(until ? { Until: until } : {}),
+        Limit: PAGE,
+      });
+      set({ entries: result.Entries, truncated: result.Truncated, loading: false });
+    } catch (error) {
+      set({ loading: false, error: describeError(error) });
+    }
+  },
+  verify: async () => {
+    set({ error: undefined });
+    try {
+      set({ verdict: await call('Audit.Verify', {}) });
+    } catch (error) {
+      set({ error: describeError(error) });
+    }
+  },
+}));
+
+export function resetAuditStore(): void {
+  useAuditStore.setState(initial);
+}

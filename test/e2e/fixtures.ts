@@ -1,0 +1,96 @@
+// Fixtures for the end-to-end tests: each test gets its own vault directory and its own
+// `deskkms ui` process (the real CLI entry point, Node 24), and a page already holding the launch
+// token. Helpers drive the UI the way a person does: by roles and labels.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
+
+const CLI = fileURLToPath(new URL('../../core/cli/deskkms.ts', import.meta.url));
+
+export interface UiHost {
+  readonly url: string;
+  readonly origin: string;
+  readonly vaultDir: string;
+  /** Everything the host wrote to stderr so far (for failure messages). */
+  stderr(): string;
+}
+
+async function startHost(vaultDir: string): Promise<{ host: UiHost; child: ChildProcess }> {
+  if (!process.env.DBUS_SESSION_BUS_ADDRESS) {
+    throw new Error('no session bus: run the end-to-end tests through test/setup/with-secret-service.sh (npm test does)');
+  }
+  const child = spawn(process.execPath, [CLI, 'ui', '--no-open', '--vault', vaultDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const lines = createInterface({ input: child.stdout });
+  const first = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`deskkms ui printed no URL within 60 s; stderr:\n${stderr}`)), 60_000);
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      resolve(line);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`deskkms ui exited with ${code}; stderr:\n${stderr}`));
+    });
+  });
+  const { Url } = JSON.parse(first) as { Url: string };
+  return { host: { url: Url, origin: new URL(Url).origin, vaultDir, stderr: () => stderr }, child };
+}
+
+async function stopHost(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export const test = base.extend<{ host: UiHost; app: Page }>({
+  // Playwright reads a fixture's dependencies from its destructuring pattern: none here.
+  // eslint-disable-next-line no-empty-pattern
+  host: async ({}, use) => {
+    const vaultDir = await mkdtemp(join(tmpdir(), 'deskkms-e2e-'));
+    const { host, child } = await startHost(vaultDir);
+    try {
+      await use(host);
+    } finally {
+      await stopHost(child);
+      await rm(vaultDir, { recursive: true, force: true });
+    }
+  },
+  /** A page that opened the host's token URL (and so holds the cookie). */
+  app: async ({ page, host }, use) => {
+    await page.goto(host.url);
+    await expect(page).toHaveURL(`${host.origin}/`);
+    await use(page);
+  },
+});
+
+export { expect };
+
+/** Creates the vault from the first-run screen (OS keychain by default) and waits for the key list. */
+export async function createVault(page: Page, protection: 'keychain' | 'passphrase' = 'keychain', passphrase = 'correct horse battery'): Promise<void> {
+  await expect(page.getByRole('heading', { name: 'Create your vault' })).toBeVisible();
+  if (protection === 'passphrase') {
+    await page.getByRole('radio', { name: /Passphrase/ }).check();
+    await page.getByLabel(/^Passphrase \(at least/).fill(passphrase);
+    await page.getByLabel('Repeat passphrase').fill(passphrase);
+  } else {
+    await page.getByRole('radio', { name: /OS keychain/ }).check();
+  }
+  await page.getByRole('button', { name: 'Create vault' }).click();
+  await expect(page.getByRole('tab', { name: 'Keys' })).toBeVisible();
+}
+
+/** A full-page screenshot kept as a test artifact (and attached to the report). */
+export async function screenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  const path = testInfo.outputPath(`${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  await testInfo.attach(name, { path, contentType: 'image/png' });
+}
