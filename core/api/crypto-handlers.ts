@@ -6,7 +6,7 @@ import { assertAlgorithmFor, encrypt, importPublicKey, verifyDigest, type Public
 import type { KeyRow, VersionRow } from '../vault/records.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { CallContext, Handler } from './dispatch.ts';
-import { assertUsable, resolve } from './key-handlers.ts';
+import { assertPrivateMaterial, assertUsable, resolve } from './key-handlers.ts';
 import type { KeyUsage } from '../contract/specs.ts';
 
 interface Target {
@@ -39,6 +39,7 @@ function publicKeyOf(version: VersionRow): PublicKey {
 }
 
 function sealedRef({ key, version }: Target) {
+  assertPrivateMaterial(key, version);
   return { keyId: key.key_id, keyVersionId: version.key_version_id, spec: key.key_spec, sealed: version.sealed_private };
 }
 

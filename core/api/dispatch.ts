@@ -16,6 +16,7 @@ import { CRYPTO_HANDLERS } from './crypto-handlers.ts';
 import { forwardToRemote } from './remote-route.ts';
 import { TRANSFER_HANDLERS } from './transfer-handlers.ts';
 import { X509_HANDLERS } from './x509-handlers.ts';
+import { IMPORT_HANDLERS } from './import-handlers.ts';
 
 export interface CallContext {
   readonly caller: string;
@@ -43,7 +44,7 @@ export interface HandlerResult {
 export type Handler<A extends ActionName> = (vault: Vault, request: ActionRequest<A>, ctx: CallContext) => Promise<HandlerResult>;
 export type HandlerTable = { readonly [A in ActionName]: Handler<A> };
 
-export const HANDLERS: HandlerTable = { ...KEY_HANDLERS, ...CRYPTO_HANDLERS, ...TRANSFER_HANDLERS, ...X509_HANDLERS };
+export const HANDLERS: HandlerTable = { ...KEY_HANDLERS, ...CRYPTO_HANDLERS, ...TRANSFER_HANDLERS, ...IMPORT_HANDLERS, ...X509_HANDLERS };
 
 export interface ApiFailure {
   readonly Code: ErrorCode;

@@ -24,6 +24,7 @@ import {
   updateKeyState,
   upsertTag,
   countKeys,
+  countSealedVersions,
   type KeyRow,
   type KeyState,
   type VersionRow,
@@ -39,13 +40,19 @@ export function keyArn(keyId: string): string {
   return `${ARN_PREFIX}:key/${keyId}`;
 }
 
-function metadata(key: KeyRow, lastRotationDate: string): KeyMetadata {
+/** A key of Origin EXTERNAL without sealed key material (none imported yet, or deleted) is PendingImport. */
+function keyState(db: Db, key: KeyRow): KeyMetadata['KeyState'] {
+  if (key.key_state === 'Enabled' && key.origin === 'EXTERNAL' && countSealedVersions(db, key.key_id) === 0) return 'PendingImport';
+  return key.key_state;
+}
+
+function metadata(key: KeyRow, lastRotationDate: string, state: KeyMetadata['KeyState'] = key.key_state): KeyMetadata {
   return {
     KeyId: key.key_id,
     Arn: keyArn(key.key_id),
     KeySpec: key.key_spec,
     KeyUsage: key.key_usage,
-    KeyState: key.key_state,
+    KeyState: state,
     Description: key.description,
     CreationDate: key.creation_date,
     DeleteDate: key.delete_date ?? '',
@@ -77,6 +84,26 @@ export function assertUsable(key: KeyRow): void {
       'Rejected.PendingDeletion',
       `key ${key.key_id} is pending deletion (due ${key.delete_date ?? '?'}); cancel with CancelKeyDeletion to use it`,
     );
+  }
+}
+
+/** Sign, Decrypt and Export need the version's private key sealed in this vault. */
+export function assertPrivateMaterial(key: KeyRow, version: VersionRow): void {
+  if (version.material === 'PublicOnly') {
+    throw new KmsError('Rejected.PublicKeyOnly', `key version ${version.key_version_id} of key ${key.key_id} holds only a public key: it can verify and encrypt, not sign, decrypt or be exported`);
+  }
+  if (version.material === 'Deleted') {
+    throw new KmsError('Rejected.PendingImport', `the key material of key ${key.key_id} was deleted (DeleteKeyMaterial); import the same material again with GetParametersForImport and ImportKeyMaterial`);
+  }
+}
+
+/** Keys whose versions come from elsewhere (ImportKeyMaterial, ImportPublicKeyVersion) get no generated or PKCS#8-imported versions. */
+export function assertGeneratedOrigin(key: KeyRow, action: string): void {
+  if (key.origin === 'EXTERNAL') {
+    throw invalidParameter('KeyId', `key ${key.key_id} has Origin EXTERNAL: its key material comes only from ImportKeyMaterial, not ${action}`);
+  }
+  if (key.origin === 'EXTERNAL_PUBLIC_KEY') {
+    throw invalidParameter('KeyId', `key ${key.key_id} has Origin EXTERNAL_PUBLIC_KEY: its versions come only from ImportPublicKeyVersion, not ${action}`);
   }
 }
 
@@ -125,9 +152,28 @@ function setState<A extends 'EnableKey' | 'DisableKey'>(from: readonly KeyState[
   return (vault, req, ctx) => transition(vault, req.KeyId, ctx, check, to);
 }
 
-type KeyAction = Exclude<
+type KeyAction = Extract<
   ActionName,
-  'AsymmetricSign' | 'AsymmetricVerify' | 'AsymmetricEncrypt' | 'AsymmetricDecrypt' | 'ExportKeyVersion' | 'ImportKeyVersion' | 'GetPublicKeyBundle'
+  | 'CreateKey'
+  | 'DescribeKey'
+  | 'ListKeys'
+  | 'UpdateKeyDescription'
+  | 'CreateKeyVersion'
+  | 'DescribeKeyVersion'
+  | 'ListKeyVersions'
+  | 'GetPublicKey'
+  | 'CreateAlias'
+  | 'UpdateAlias'
+  | 'DeleteAlias'
+  | 'ListAliases'
+  | 'ListAliasesByKeyId'
+  | 'EnableKey'
+  | 'DisableKey'
+  | 'ScheduleKeyDeletion'
+  | 'CancelKeyDeletion'
+  | 'TagResource'
+  | 'UntagResource'
+  | 'ListResourceTags'
 >;
 
 export const KEY_HANDLERS: { readonly [A in KeyAction]: Handler<A> } = {
@@ -135,6 +181,9 @@ export const KEY_HANDLERS: { readonly [A in KeyAction]: Handler<A> } = {
     const usage = req.KeyUsage ?? KEY_SPEC_TABLE[req.KeySpec].defaultUsage;
     if (!usagesOf(req.KeySpec).includes(usage)) {
       throw invalidParameter('KeyUsage', `${usage} is not available for ${req.KeySpec}; valid: ${usagesOf(req.KeySpec).join(', ')}`);
+    }
+    if (req.Origin !== 'Aliyun_KMS' && req.Exportable) {
+      throw invalidParameter('Exportable', `keys of Origin ${req.Origin} hold material from elsewhere and cannot be created Exportable`);
     }
     const keyId = randomUUID();
     ctx.keyId = keyId;
@@ -150,12 +199,13 @@ export const KEY_HANDLERS: { readonly [A in KeyAction]: Handler<A> } = {
       delete_date: null,
       exportable: req.Exportable ? 1 : 0,
     };
-    const v = await newVersion(vault, row, ctx);
+    // EXTERNAL keys start without key material (PendingImport); EXTERNAL_PUBLIC_KEY keys without versions.
+    const v = req.Origin === 'Aliyun_KMS' ? await newVersion(vault, row, ctx) : undefined;
     return {
-      response: { KeyMetadata: metadata(row, v.creation_date) },
+      response: { KeyMetadata: metadata(row, v?.creation_date ?? '', req.Origin === 'EXTERNAL' ? 'PendingImport' : row.key_state) },
       write: (db) => {
         insertKey(db, row);
-        insertVersion(db, v);
+        if (v) insertVersion(db, v);
         applyTags(db, keyId, req.Tags ?? []);
       },
     };
@@ -163,7 +213,8 @@ export const KEY_HANDLERS: { readonly [A in KeyAction]: Handler<A> } = {
 
   DescribeKey(vault, req, ctx) {
     const key = resolve(vault, req.KeyId, ctx);
-    return Promise.resolve({ response: { KeyMetadata: metadata(key, latestVersionDate(vault.store.db, key.key_id) ?? key.creation_date) } });
+    const db = vault.store.db;
+    return Promise.resolve({ response: { KeyMetadata: metadata(key, latestVersionDate(db, key.key_id) ?? key.creation_date, keyState(db, key)) } });
   },
 
   ListKeys(vault, req, ctx) {
@@ -190,6 +241,7 @@ export const KEY_HANDLERS: { readonly [A in KeyAction]: Handler<A> } = {
   async CreateKeyVersion(vault, req, ctx) {
     const key = resolve(vault, req.KeyId, ctx);
     assertUsable(key);
+    assertGeneratedOrigin(key, 'CreateKeyVersion');
     const v = await newVersion(vault, key, ctx);
     return {
       response: { KeyVersion: { KeyId: key.key_id, KeyVersionId: v.key_version_id, CreationDate: v.creation_date } },

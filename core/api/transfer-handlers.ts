@@ -9,7 +9,7 @@ import { insertVersion } from '../vault/records.ts';
 import { kmsDate } from '../vault/vault.ts';
 import { encryptedPkcs8Pem, readEncryptedPkcs8 } from '../x509/pkcs8-export.ts';
 import type { Handler } from './dispatch.ts';
-import { assertUsable, resolve } from './key-handlers.ts';
+import { assertGeneratedOrigin, assertPrivateMaterial, assertUsable, resolve } from './key-handlers.ts';
 
 type TransferAction = Extract<ActionName, 'ExportKeyVersion' | 'ImportKeyVersion'>;
 
@@ -26,6 +26,7 @@ export const TRANSFER_HANDLERS: { readonly [A in TransferAction]: Handler<A> } =
       throw new KmsError('Forbidden.NoPermission', `key ${key.key_id} was not created Exportable; its versions can never leave the vault`);
     }
     assertUsable(key);
+    assertPrivateMaterial(key, version);
     await vault.ensureUnlocked();
     const { encrypted } = await vault.worker.request({
       op: 'exportEncrypted',
@@ -41,6 +42,7 @@ export const TRANSFER_HANDLERS: { readonly [A in TransferAction]: Handler<A> } =
   async ImportKeyVersion(vault, req, ctx) {
     const key = resolve(vault, req.KeyId, ctx);
     assertUsable(key);
+    assertGeneratedOrigin(key, 'ImportKeyVersion');
     const encrypted = encryptedInput(req.EncryptedPrivateKey);
     await vault.ensureUnlocked();
     const keyVersionId = randomUUID();

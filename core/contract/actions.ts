@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { KmsError, invalidParameter, missingParameter } from './errors.ts';
 import { ALGORITHM_TABLE, KEY_SPECS, KEY_USAGES, type Algorithm } from './specs.ts';
+import { KEY_ORIGINS, WRAPPING_ALGORITHM_NAMES, WRAPPING_KEY_SPECS } from './key-import.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ALIAS = /^alias\/[a-zA-Z0-9:/_-]{1,249}$/;
@@ -88,7 +89,9 @@ export const ACTION_SCHEMAS = {
     KeySpec: z.enum(KEY_SPECS, `must be one of ${KEY_SPECS.join(', ')}`),
     KeyUsage: z.enum(KEY_USAGES, `must be one of ${KEY_USAGES.join(', ')}`).optional(),
     Description: descriptionParam.optional().default(''),
-    Origin: z.enum(['Aliyun_KMS'], 'must be Aliyun_KMS').optional().default('Aliyun_KMS'),
+    /** Aliyun_KMS: generated here; EXTERNAL: key material imported (GetParametersForImport, ImportKeyMaterial);
+     *  EXTERNAL_PUBLIC_KEY (DeskKMS): public-key-only versions (ImportPublicKeyVersion). */
+    Origin: z.enum(KEY_ORIGINS, `must be one of ${KEY_ORIGINS.join(', ')}`).optional().default('Aliyun_KMS'),
     ProtectionLevel: z.enum(['SOFTWARE'], 'must be SOFTWARE (no HSM in this vault)').optional().default('SOFTWARE'),
     EnableAutomaticRotation: booleanParam
       .refine((v) => !v, 'asymmetric keys have no automatic rotation; create versions with CreateKeyVersion')
@@ -133,6 +136,33 @@ export const ACTION_SCHEMAS = {
     EncryptedPrivateKey: z.string().min(1, 'is empty').max(65536, 'is too long'),
     Passphrase: base64Param(1400).min(1, 'is empty'),
   }),
+  // Bring your own key (Alibaba Cloud KMS).
+  GetParametersForImport: z.strictObject({
+    ...keyRef,
+    WrappingAlgorithm: z.enum(
+      WRAPPING_ALGORITHM_NAMES,
+      `must be one of ${WRAPPING_ALGORITHM_NAMES.join(', ')} (the algorithms for asymmetric key material)`,
+    ),
+    WrappingKeySpec: z.enum(WRAPPING_KEY_SPECS, `must be one of ${WRAPPING_KEY_SPECS.join(', ')}`),
+  }),
+  ImportKeyMaterial: z.strictObject({
+    ...keyRef,
+    EncryptedKeyMaterial: base64Param(16384).min(1, 'is empty'),
+    ImportToken: z.string().min(1, 'is empty').max(256, 'is too long'),
+    /** Unix seconds when the material expires; 0 (or absent) = never. Only 0 is accepted here. */
+    KeyMaterialExpireUnix: z
+      .union([z.number(), z.string().regex(/^\d{1,12}$/, 'must be a whole number of Unix seconds')])
+      .transform((v) => Number(v))
+      .pipe(z.number().int('must be a whole number').min(0, 'must not be negative'))
+      .optional(),
+  }),
+  DeleteKeyMaterial: z.strictObject(keyRef),
+  // DeskKMS extension: a version holding only someone else's public key (verify / encrypt only).
+  ImportPublicKeyVersion: z.strictObject({
+    ...keyRef,
+    /** SubjectPublicKeyInfo: PEM "PUBLIC KEY", or base64 of its DER. */
+    PublicKey: z.string().min(1, 'is empty').max(16384, 'is too long'),
+  }),
   // DeskKMS extensions: public-key formats, CSRs and certificates of key versions.
   GetPublicKeyBundle: z.strictObject(versionRef),
 } as const;
@@ -169,7 +199,7 @@ export interface KeyMetadata {
   readonly Arn: string;
   readonly KeySpec: string;
   readonly KeyUsage: string;
-  readonly KeyState: 'Enabled' | 'Disabled' | 'PendingDeletion';
+  readonly KeyState: 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport';
   readonly Description: string;
   readonly CreationDate: string;
   readonly DeleteDate: string;

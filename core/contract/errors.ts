@@ -28,6 +28,17 @@ export const ERROR_CODES = {
   RequestTooLarge: 413,
   // A remote KMS connection that could not be reached.
   'Remote.Unavailable': 503,
+  // Bring-your-own-key and public-key-only versions.
+  /** The ImportToken is unknown to this vault or was issued for another key. */
+  InvalidImportToken: 400,
+  /** The ImportToken (and its wrapping key) are past TokenExpireTime. */
+  'InvalidImportToken.Expired': 400,
+  /** EncryptedKeyMaterial cannot be unwrapped, is not a key of the key's spec, or differs from what was imported before. */
+  IncorrectKeyMaterial: 400,
+  /** The key (Origin EXTERNAL) has no key material yet, or it was deleted: import it first. */
+  'Rejected.PendingImport': 409,
+  /** The version holds only a public key: it verifies and encrypts but cannot sign, decrypt or be exported. */
+  'Rejected.PublicKeyOnly': 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

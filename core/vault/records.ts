@@ -1,6 +1,7 @@
 // Typed rows of the vault database and the queries the operations need. Reads run directly;
 // writes are called from inside Store.write jobs.
 import type { KeySpec, KeyUsage } from '../contract/specs.ts';
+import type { VersionMaterial, WrappingAlgorithm, WrappingKeySpec } from '../contract/key-import.ts';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './store.ts';
 
@@ -25,7 +26,10 @@ export interface VersionRow {
   readonly key_id: string;
   readonly creation_date: string;
   readonly public_key: Uint8Array;
+  /** Empty when `material` is PublicOnly or Deleted. */
   readonly sealed_private: Uint8Array;
+  /** Absent on rows built before insertion (then Sealed). */
+  readonly material?: VersionMaterial;
 }
 
 export interface AliasRow {
@@ -95,20 +99,54 @@ export function keysDueForDeletion(db: Db, now: string): string[] {
 
 export function insertVersion(db: Db, row: VersionRow, origin: 'Generated' | 'Imported' = 'Generated'): void {
   stmt(db, 
-    'INSERT INTO key_versions (key_version_id, key_id, creation_date, public_key, sealed_private, seq, origin) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  ).run(row.key_version_id, row.key_id, row.creation_date, row.public_key, row.sealed_private, nextSeq(db, 'key_versions'), origin);
+    'INSERT INTO key_versions (key_version_id, key_id, creation_date, public_key, sealed_private, seq, origin, material) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  ).run(row.key_version_id, row.key_id, row.creation_date, row.public_key, row.sealed_private, nextSeq(db, 'key_versions'), origin, row.material ?? 'Sealed');
 }
 
+/** Replaces a version's private material (re-import after DeleteKeyMaterial, or its deletion). */
+export function setVersionMaterial(db: Db, keyVersionId: string, material: 'Sealed' | 'Deleted', sealed: Uint8Array): void {
+  stmt(db, 'UPDATE key_versions SET material = ?, sealed_private = ? WHERE key_version_id = ?').run(material, sealed, keyVersionId);
+}
+
+const VERSION_COLUMNS = 'key_version_id, key_id, creation_date, public_key, sealed_private, material';
+
 export function getVersion(db: Db, keyId: string, keyVersionId: string): VersionRow | undefined {
-  return db
-    .prepare('SELECT key_version_id, key_id, creation_date, public_key, sealed_private FROM key_versions WHERE key_id = ? AND key_version_id = ?')
-    .get(keyId, keyVersionId) as VersionRow | undefined;
+  return stmt(db, `SELECT ${VERSION_COLUMNS} FROM key_versions WHERE key_id = ? AND key_version_id = ?`).get(keyId, keyVersionId) as VersionRow | undefined;
 }
 
 export function listVersions(db: Db, keyId: string, offset = 0, limit = -1): VersionRow[] {
-  return db
-    .prepare('SELECT key_version_id, key_id, creation_date, public_key, sealed_private FROM key_versions WHERE key_id = ? ORDER BY seq LIMIT ? OFFSET ?')
-    .all(keyId, limit, offset) as VersionRow[];
+  return stmt(db, `SELECT ${VERSION_COLUMNS} FROM key_versions WHERE key_id = ? ORDER BY seq LIMIT ? OFFSET ?`).all(keyId, limit, offset) as VersionRow[];
+}
+
+/** Versions whose private key is sealed in the vault (usable for Sign/Decrypt). */
+export function countSealedVersions(db: Db, keyId: string): number {
+  return (stmt(db, "SELECT count(*) AS n FROM key_versions WHERE key_id = ? AND material = 'Sealed'").get(keyId) as { n: number }).n;
+}
+
+export interface ImportTokenRow {
+  readonly token_sha256: string;
+  readonly key_id: string;
+  readonly wrapping_algorithm: WrappingAlgorithm;
+  readonly wrapping_key_spec: WrappingKeySpec;
+  readonly public_key: Uint8Array;
+  readonly sealed_private: Uint8Array;
+  readonly creation_date: string;
+  readonly expire_time: string;
+}
+
+export function insertImportToken(db: Db, row: ImportTokenRow): void {
+  stmt(db,
+    'INSERT INTO import_tokens (token_sha256, key_id, wrapping_algorithm, wrapping_key_spec, public_key, sealed_private, creation_date, expire_time) VALUES (@token_sha256, @key_id, @wrapping_algorithm, @wrapping_key_spec, @public_key, @sealed_private, @creation_date, @expire_time)',
+  ).run(row);
+}
+
+export function getImportToken(db: Db, tokenSha256: string): ImportTokenRow | undefined {
+  return stmt(db, 'SELECT * FROM import_tokens WHERE token_sha256 = ?').get(tokenSha256) as ImportTokenRow | undefined;
+}
+
+/** Drops tokens past their expiry (ISO time `now`); they can never be used again. */
+export function deleteExpiredImportTokens(db: Db, now: string): void {
+  stmt(db, 'DELETE FROM import_tokens WHERE expire_time <= ?').run(now);
 }
 
 export function countVersions(db: Db, keyId: string): number {

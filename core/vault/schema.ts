@@ -73,4 +73,18 @@ export const MIGRATIONS: readonly string[] = [
     attached_date  TEXT NOT NULL
   );
   `,
+  `
+  ALTER TABLE key_versions ADD COLUMN material TEXT NOT NULL DEFAULT 'Sealed' CHECK (material IN ('Sealed', 'PublicOnly', 'Deleted'));
+  CREATE TABLE import_tokens (
+    token_sha256       TEXT PRIMARY KEY,
+    key_id             TEXT NOT NULL REFERENCES keys (key_id) ON DELETE CASCADE,
+    wrapping_algorithm TEXT NOT NULL,
+    wrapping_key_spec  TEXT NOT NULL,
+    public_key         BLOB NOT NULL,
+    sealed_private     BLOB NOT NULL,
+    creation_date      TEXT NOT NULL,
+    expire_time        TEXT NOT NULL
+  );
+  CREATE INDEX import_tokens_by_key ON import_tokens (key_id);
+  `,
 ];

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { isErrorCode, type ErrorCode } from '../contract/errors.ts';
 import { ALGORITHM_TABLE, KEY_SPECS, type Algorithm, type KeySpec } from '../contract/specs.ts';
+import { WRAPPING_ALGORITHM_NAMES, WRAPPING_KEY_SPECS } from '../contract/key-import.ts';
 
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'must be bytes');
 const id = z.string().min(1).max(128);
@@ -43,6 +44,18 @@ export const workerRequest = z.discriminatedUnion('op', [
   z.strictObject({ seq: z.number().int(), op: z.literal('exportEncrypted'), key: sealedKey, passphrase: bytes, kdf: z.enum(['scrypt', 'pbkdf2']) }),
   z.strictObject({ seq: z.number().int(), op: z.literal('importEncrypted'), keyId: id, keyVersionId: id, spec: z.enum(KEY_SPECS), encrypted: bytes, passphrase: bytes }),
   z.strictObject({ seq: z.number().int(), op: z.literal('hmacSha1'), accessKeyId: id, sealed: bytes, data: bytes }),
+  /** A wrapping key pair for GetParametersForImport; the private half comes back sealed only. */
+  z.strictObject({ seq: z.number().int(), op: z.literal('newWrappingKey'), keyId: id, tokenId: id, spec: z.enum(WRAPPING_KEY_SPECS) }),
+  /** ImportKeyMaterial: unwrap under the token's wrapping key, check, and seal as the version's key. */
+  z.strictObject({
+    seq: z.number().int(),
+    op: z.literal('importMaterial'),
+    keyId: id,
+    keyVersionId: id,
+    spec: z.enum(KEY_SPECS),
+    wrapping: z.strictObject({ tokenId: id, spec: z.enum(WRAPPING_KEY_SPECS), algorithm: z.enum(WRAPPING_ALGORITHM_NAMES), sealed: bytes }),
+    material: bytes,
+  }),
 ]);
 export type WorkerRequest = z.infer<typeof workerRequest>;
 export type WorkerOp = WorkerRequest['op'];
@@ -63,6 +76,13 @@ export interface WorkerResults {
   /** EncryptedPrivateKeyInfo DER: private key bytes leave the worker only encrypted. */
   exportEncrypted: { encrypted: Uint8Array };
   importEncrypted: { publicKey: Uint8Array; sealed: Uint8Array };
+  newWrappingKey: { publicKey: Uint8Array; sealed: Uint8Array };
+  importMaterial: { publicKey: Uint8Array; sealed: Uint8Array };
+}
+
+/** The seal context of an import token's wrapping key: bound to its key and token. */
+export function wrappingSealContext(keyId: string, tokenId: string, spec: KeySpec): { keyId: string; keyVersionId: string; spec: KeySpec } {
+  return { keyId, keyVersionId: `import-token:${tokenId}`, spec };
 }
 
 export interface WireFailure {

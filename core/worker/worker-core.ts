@@ -10,7 +10,8 @@ import { unwrapDataKey, wrapDataKey } from '../keychain/passphrase.ts';
 import { randomBase62 } from '../crypto/random-text.ts';
 import { decryptPkcs8, encryptPkcs8 } from '../x509/pkcs8-export.ts';
 import { checkVerifier, makeVerifier, seal, sealSecret, unseal, unsealSecret } from './seal.ts';
-import { workerRequest, type Protection, type SealedKey, type WorkerResponse, type WorkerResults } from './protocol.ts';
+import { workerRequest, wrappingSealContext, type Protection, type SealedKey, type WorkerResponse, type WorkerResults } from './protocol.ts';
+import { unwrapKeyMaterial } from './key-material.ts';
 
 export class KeyWorkerCore {
   private dataKey: Uint8Array | undefined;
@@ -88,6 +89,40 @@ export class KeyWorkerCore {
           return { publicKey: key.publicKey.spki, sealed };
         } finally {
           pkcs8.fill(0);
+        }
+      }
+      case 'newWrappingKey': {
+        const dataKey = this.requireDataKey();
+        const key = await generateKey(req.spec);
+        const pkcs8 = key.exportPkcs8();
+        try {
+          return { publicKey: key.publicKey.spki, sealed: seal(dataKey, wrappingSealContext(req.keyId, req.tokenId, req.spec), pkcs8) };
+        } finally {
+          pkcs8.fill(0);
+          key.wipe();
+        }
+      }
+      case 'importMaterial': {
+        const dataKey = this.requireDataKey();
+        const { wrapping } = req;
+        const wrappingPkcs8 = unseal(dataKey, wrappingSealContext(req.keyId, wrapping.tokenId, wrapping.spec), wrapping.sealed);
+        let wrappingKey: PrivateKey;
+        try {
+          wrappingKey = importPrivateKey(wrappingPkcs8, wrapping.spec);
+        } finally {
+          wrappingPkcs8.fill(0);
+        }
+        try {
+          const { key, pkcs8 } = unwrapKeyMaterial(wrappingKey, wrapping.algorithm, req.material, req.spec);
+          try {
+            // Not cached: the caller may still refuse it (material differing from an earlier import).
+            return { publicKey: key.publicKey.spki, sealed: seal(dataKey, req, pkcs8) };
+          } finally {
+            pkcs8.fill(0);
+            key.wipe();
+          }
+        } finally {
+          wrappingKey.wipe();
         }
       }
       case 'hmacSha1': {
