@@ -17,15 +17,30 @@ export interface AuditState {
   readonly verdict: AuditVerdictView | undefined;
   readonly filters: AuditFilters;
   readonly loading: boolean;
+  readonly verifying: boolean;
+  /** How many of the newest matching entries to fetch; "Show more" raises it a page at a time. */
+  readonly limit: number;
   readonly error: { code: string; message: string } | undefined;
   readonly setFilter: <K extends keyof AuditFilters>(name: K, value: AuditFilters[K]) => void;
   readonly load: () => Promise<void>;
+  /** Fetches one more page of older entries. */
+  readonly loadMore: () => Promise<void>;
+  readonly clearFilters: () => void;
   readonly verify: () => Promise<void>;
 }
 
 const NO_FILTERS: AuditFilters = { keyId: '', action: '', since: '', until: '' };
-const initial = { entries: [], truncated: false, verdict: undefined, filters: NO_FILTERS, loading: false, error: undefined };
-const PAGE = 2000;
+export const AUDIT_PAGE = 2000;
+const initial = {
+  entries: [],
+  truncated: false,
+  verdict: undefined,
+  filters: NO_FILTERS,
+  loading: false,
+  verifying: false,
+  limit: AUDIT_PAGE,
+  error: undefined,
+};
 
 function isoOf(value: string): string | undefined {
   if (!value.trim()) return undefined;
@@ -47,19 +62,24 @@ export const useAuditStore = create<AuditState>()((set, get) => ({
         ...(f.action.trim() ? { Action: f.action.trim() } : {}),
         ...(since ? { Since: since } : {}),
         ...(until ? { Until: until } : {}),
-        Limit: PAGE,
+        Limit: get().limit,
       });
       set({ entries: result.Entries, truncated: result.Truncated, loading: false });
     } catch (error) {
       set({ loading: false, error: describeError(error) });
     }
   },
+  loadMore: async () => {
+    set((s) => ({ limit: Math.min(s.limit + AUDIT_PAGE, 100_000) }));
+    await get().load();
+  },
+  clearFilters: () => set({ filters: NO_FILTERS, limit: AUDIT_PAGE }),
   verify: async () => {
-    set({ error: undefined });
+    set({ error: undefined, verifying: true, verdict: undefined });
     try {
-      set({ verdict: await call('Audit.Verify', {}) });
+      set({ verdict: await call('Audit.Verify', {}), verifying: false });
     } catch (error) {
-      set({ error: describeError(error) });
+      set({ error: describeError(error), verifying: false });
     }
   },
 }));

@@ -1,0 +1,162 @@
+// Chooses what a cryptographic call names: a key (from the inventory, filtered by usage), one of
+// its versions (newest first) and an algorithm the key's spec and usage allow. Reports the full
+// choice, or undefined while it is incomplete.
+import { useEffect, useMemo, useState } from 'react';
+import type { KeySummary } from '../../../core/contract/app-api.ts';
+import type { Algorithm, KeyUsage } from '../../../core/contract/specs.ts';
+import { describeError, kms } from '../api/bridge.ts';
+import type { KeyVersionInfo, ListKeyVersionsResponse } from '../api/kms-types.ts';
+import { algorithmOptions } from '../spec-options.ts';
+import { useKeysStore } from '../stores/keys-store.ts';
+import { ErrorLine } from './common.tsx';
+
+export interface KeyVersionChoice {
+  readonly key: KeySummary;
+  readonly KeyId: string;
+  readonly KeyVersionId: string;
+  readonly Algorithm: Algorithm;
+  /** Encryption algorithms: the largest plaintext in bytes. */
+  readonly maxPlaintextBytes?: number;
+}
+
+const PAGE_SIZE = 100;
+const USAGE: Record<'sign' | 'encrypt', KeyUsage> = { sign: 'SIGN/VERIFY', encrypt: 'ENCRYPT/DECRYPT' };
+
+export function keyLabel(key: KeySummary): string {
+  const name = key.Aliases[0] ?? key.KeyId;
+  return `${name} — ${key.KeySpec} · ${key.KeyUsage} · ${key.KeyState}`;
+}
+
+/** Every version of a key, newest first. */
+export async function listAllVersions(keyId: string): Promise<KeyVersionInfo[]> {
+  const all: KeyVersionInfo[] = [];
+  for (let page = 1; ; page++) {
+    const r = await kms<ListKeyVersionsResponse & Record<string, unknown>>('ListKeyVersions', { KeyId: keyId, PageSize: PAGE_SIZE, PageNumber: page });
+    all.push(...r.KeyVersions.KeyVersion);
+    if (r.KeyVersions.KeyVersion.length < PAGE_SIZE || all.length >= r.TotalCount) break;
+  }
+  // Listed oldest first; dates have one-second resolution, so reverse before a stable sort.
+  return all.reverse().sort((a, b) => Date.parse(b.CreationDate) - Date.parse(a.CreationDate));
+}
+
+export function KeyVersionPicker({ purpose, onChange }: { purpose: 'sign' | 'encrypt'; onChange: (choice: KeyVersionChoice | undefined) => void }) {
+  const usage = USAGE[purpose];
+  const { keys, loading, error: keysError, load, selectedKeyId } = useKeysStore();
+  const candidates = useMemo(() => keys.filter((k) => k.KeyUsage === usage), [keys, usage]);
+  const [keyId, setKeyId] = useState<string>('');
+  const [versions, setVersions] = useState<readonly KeyVersionInfo[]>([]);
+  const [versionsLoading, setVersionsLoading] = useState(false);
+  const [versionsError, setVersionsError] = useState<{ code: string; message: string } | undefined>();
+  const [versionId, setVersionId] = useState('');
+  const [algorithm, setAlgorithm] = useState<Algorithm | ''>('');
+
+  // The inventory is read fresh when the panel opens: states change in the Keys view.
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  // Default key: the one selected in the Keys view if it fits, else the first candidate.
+  const key = candidates.find((k) => k.KeyId === keyId);
+  useEffect(() => {
+    if (key || candidates.length === 0) return;
+    const preferred = candidates.find((k) => k.KeyId === selectedKeyId) ?? candidates[0]!;
+    setKeyId(preferred.KeyId);
+  }, [key, candidates, selectedKeyId]);
+
+  useEffect(() => {
+    setVersions([]);
+    setVersionId('');
+    setVersionsError(undefined);
+    if (!keyId) return;
+    let live = true;
+    setVersionsLoading(true);
+    listAllVersions(keyId).then(
+      (list) => {
+        if (!live) return;
+        setVersions(list);
+        setVersionId(list[0]?.KeyVersionId ?? '');
+        setVersionsLoading(false);
+      },
+      (error: unknown) => {
+        if (!live) return;
+        setVersionsError(describeError(error));
+        setVersionsLoading(false);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [keyId]);
+
+  const options = useMemo(() => (key ? algorithmOptions(key.KeySpec, key.KeyUsage) : []), [key]);
+  useEffect(() => {
+    if (!options.some((o) => o.algorithm === algorithm)) setAlgorithm(options[0]?.algorithm ?? '');
+  }, [options, algorithm]);
+
+  const option = options.find((o) => o.algorithm === algorithm);
+  const choice = useMemo<KeyVersionChoice | undefined>(
+    () =>
+      key && versionId && option
+        ? {
+            key,
+            KeyId: key.KeyId,
+            KeyVersionId: versionId,
+            Algorithm: option.algorithm,
+            ...(option.maxPlaintextBytes !== undefined ? { maxPlaintextBytes: option.maxPlaintextBytes } : {}),
+          }
+        : undefined,
+    [key, versionId, option],
+  );
+  useEffect(() => onChange(choice), [choice, onChange]);
+
+  return (
+    <fieldset className="key-picker">
+      <legend>{purpose === 'sign' ? 'Signing key' : 'Encryption key'}</legend>
+      <div className="picker-grid">
+        <label>
+          Key
+          <select value={keyId} onChange={(e) => setKeyId(e.target.value)} disabled={candidates.length === 0}>
+            {candidates.length === 0 ? <option value="">{loading ? 'Loading keys…' : `No ${usage} keys — create one in Keys`}</option> : null}
+            {candidates.map((k) => (
+              <option key={k.KeyId} value={k.KeyId}>
+                {keyLabel(k)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Version
+          <select value={versionId} onChange={(e) => setVersionId(e.target.value)} disabled={versions.length === 0}>
+            {versions.length === 0 ? <option value="">{versionsLoading ? 'Loading versions…' : 'No version'}</option> : null}
+            {versions.map((v, i) => (
+              <option key={v.KeyVersionId} value={v.KeyVersionId}>
+                {v.KeyVersionId} — {v.CreationDate}
+                {i === 0 ? ' (newest)' : ''}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Algorithm
+          <select value={algorithm} onChange={(e) => setAlgorithm(e.target.value as Algorithm)} disabled={options.length === 0}>
+            {options.map((o) => (
+              <option key={o.algorithm} value={o.algorithm}>
+                {o.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="button" className="picker-reload" onClick={() => void load()} disabled={loading}>
+          Reload keys
+        </button>
+      </div>
+      {key ? (
+        <p className="muted picker-facts" data-testid="picker-facts">
+          <span className={`badge ${key.KeyState}`}>{key.KeyState}</span> {key.KeySpec} · {key.KeyUsage} · <code>{key.KeyId}</code>
+          {key.Aliases.length > 0 ? ` · ${key.Aliases.join(', ')}` : ''}
+        </p>
+      ) : null}
+      <ErrorLine error={keysError ?? versionsError} />
+    </fieldset>
+  );
+}

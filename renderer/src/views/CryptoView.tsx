@@ -1,0 +1,204 @@
+// Encrypt & decrypt: a short text (UTF-8) or small file encrypted with a key version's public key
+// (AsymmetricEncrypt), within the plaintext limit of its spec and algorithm, checked here before
+// anything is sent; a base64 CiphertextBlob (pasted or from a file) decrypted (AsymmetricDecrypt).
+import { useEffect, useId, useState } from 'react';
+import { AppError, describeError, kms } from '../api/bridge.ts';
+import type { DecryptResponse, EncryptResponse } from '../api/kms-types.ts';
+import { ErrorLine } from '../components/common.tsx';
+import { compactBase64, encodeBase64, fileAsBase64, formatBytes, parseBase64, utf8, utf8OrUndefined } from '../components/crypto/bytes.ts';
+import { FileDropZone } from '../components/crypto/FileDropZone.tsx';
+import { OutputBox } from '../components/crypto/OutputBox.tsx';
+import { KeyVersionPicker, type KeyVersionChoice } from '../components/KeyVersionPicker.tsx';
+
+type ErrorView = { code: string; message: string } | undefined;
+
+export function CryptoView() {
+  const [choice, setChoice] = useState<KeyVersionChoice | undefined>();
+  // The Decrypt panel's input lives here so "Decrypt this ciphertext" can fill it.
+  const [blob, setBlob] = useState('');
+  return (
+    <section className="stack crypto-view" aria-labelledby="crypto-title">
+      <h1 id="crypto-title">Encrypt &amp; decrypt</h1>
+      <div className="panel">
+        <KeyVersionPicker purpose="encrypt" onChange={setChoice} />
+      </div>
+      <EncryptPanel choice={choice} onDecrypt={setBlob} />
+      <DecryptPanel choice={choice} blob={blob} setBlob={setBlob} />
+    </section>
+  );
+}
+
+function EncryptPanel({ choice, onDecrypt }: { choice: KeyVersionChoice | undefined; onDecrypt: (value: string) => void }) {
+  const [mode, setMode] = useState<'text' | 'file'>('text');
+  const [text, setText] = useState('');
+  const [file, setFile] = useState<File | undefined>();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ErrorView>();
+  const [ciphertext, setCiphertext] = useState<{ value: string; KeyVersionId: string; Algorithm: string } | undefined>();
+  const textId = useId();
+
+  const size = mode === 'text' ? utf8(text).length : (file?.size ?? 0);
+  const limit = choice?.maxPlaintextBytes;
+  const over = limit !== undefined && size > limit;
+  const empty = mode === 'text' ? text.length === 0 : file === undefined;
+
+  async function encrypt() {
+    if (!choice || limit === undefined) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const bytes = mode === 'text' ? utf8(text) : new Uint8Array(await file!.arrayBuffer());
+      // Checked again on the bytes actually sent (a file may have changed since it was chosen).
+      if (bytes.length > limit) throw new AppError('InvalidParameter', `Plaintext is ${bytes.length} bytes; ${choice.Algorithm} on ${choice.key.KeySpec} takes at most ${limit}`);
+      const r = await kms<EncryptResponse & Record<string, unknown>>('AsymmetricEncrypt', {
+        KeyId: choice.KeyId,
+        KeyVersionId: choice.KeyVersionId,
+        Algorithm: choice.Algorithm,
+        Plaintext: encodeBase64(bytes),
+      });
+      setCiphertext({ value: r.CiphertextBlob, KeyVersionId: r.KeyVersionId, Algorithm: choice.Algorithm });
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="panel stack">
+      <h2>Encrypt</h2>
+      <div className="row" role="radiogroup" aria-label="Plaintext input">
+        <label className="choice">
+          <input type="radio" name="plaintext-mode" checked={mode === 'text'} onChange={() => setMode('text')} />
+          <span>Text</span>
+        </label>
+        <label className="choice">
+          <input type="radio" name="plaintext-mode" checked={mode === 'file'} onChange={() => setMode('file')} />
+          <span>File</span>
+        </label>
+      </div>
+      {mode === 'text' ? (
+        <>
+          <label htmlFor={textId}>Plaintext (text, UTF-8)</label>
+          <textarea id={textId} value={text} onChange={(e) => setText(e.target.value)} aria-describedby="plaintext-limit" />
+        </>
+      ) : (
+        <FileDropZone label="Plaintext file" file={file} onFile={setFile} hint="or drop a small file here" />
+      )}
+      <p id="plaintext-limit" className={over ? 'error' : 'muted'} data-testid="plaintext-limit">
+        {limit === undefined
+          ? 'Choose an encryption key to see its plaintext limit.'
+          : `${size} of at most ${limit} bytes — the limit for ${choice!.Algorithm} on ${choice!.key.KeySpec}.`}
+        {over ? ` Too long by ${formatBytes(size - limit)}: encrypt a data key instead and use it for the message.` : ''}
+      </p>
+      <div className="row">
+        <button type="button" className="primary" disabled={!choice || busy || over || empty} onClick={() => void encrypt()}>
+          {busy ? 'Encrypting…' : 'Encrypt'}
+        </button>
+      </div>
+      <ErrorLine error={error} />
+      {ciphertext ? (
+        <OutputBox
+          label="Ciphertext (base64)"
+          value={ciphertext.value}
+          testId="ciphertext"
+          saves={[
+            { label: 'Save ciphertext (binary)', fileName: 'ciphertext.bin', content: () => parseBase64(ciphertext.value, 'Ciphertext') },
+            { label: 'Save ciphertext (base64)', fileName: 'ciphertext.b64', content: () => `${ciphertext.value}\n`, type: 'text/plain' },
+          ]}
+        >
+          <p className="muted">
+            {ciphertext.Algorithm} · version <code>{ciphertext.KeyVersionId}</code>
+          </p>
+        </OutputBox>
+      ) : null}
+      {ciphertext ? (
+        <div className="row">
+          <button type="button" onClick={() => onDecrypt(ciphertext.value)}>
+            Decrypt this ciphertext
+          </button>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+function DecryptPanel({ choice, blob, setBlob }: { choice: KeyVersionChoice | undefined; blob: string; setBlob: (value: string) => void }) {
+  const [file, setFile] = useState<File | undefined>();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ErrorView>();
+  const [plain, setPlain] = useState<{ base64: string; text: string | undefined; size: number } | undefined>();
+  const blobId = useId();
+  const textId = useId();
+
+  useEffect(() => setPlain(undefined), [blob, choice]);
+
+  async function loadFile(f: File | undefined) {
+    setFile(f);
+    if (!f) return;
+    try {
+      setBlob(await fileAsBase64(f));
+    } catch (e) {
+      setError(describeError(e));
+    }
+  }
+
+  async function decrypt() {
+    if (!choice) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const CiphertextBlob = compactBase64(blob);
+      try {
+        parseBase64(CiphertextBlob, 'CiphertextBlob');
+      } catch (e) {
+        throw new AppError('InvalidParameter', (e as Error).message);
+      }
+      const r = await kms<DecryptResponse & Record<string, unknown>>('AsymmetricDecrypt', {
+        KeyId: choice.KeyId,
+        KeyVersionId: choice.KeyVersionId,
+        Algorithm: choice.Algorithm,
+        CiphertextBlob,
+      });
+      const bytes = r.Plaintext ? parseBase64(r.Plaintext, 'Plaintext') : new Uint8Array(0);
+      setPlain({ base64: r.Plaintext, text: utf8OrUndefined(bytes), size: bytes.length });
+    } catch (e) {
+      setError(describeError(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="panel stack">
+      <h2>Decrypt</h2>
+      <label htmlFor={blobId}>Ciphertext to decrypt (base64)</label>
+      <textarea id={blobId} className="mono" rows={4} value={blob} onChange={(e) => setBlob(e.target.value)} />
+      <FileDropZone label="Ciphertext file" file={file} onFile={(f) => void loadFile(f)} hint="or drop a ciphertext file (binary or base64) here" />
+      <div className="row">
+        <button type="button" className="primary" disabled={!choice || busy || compactBase64(blob).length === 0} onClick={() => void decrypt()}>
+          {busy ? 'Decrypting…' : 'Decrypt'}
+        </button>
+      </div>
+      <ErrorLine error={error} />
+      {plain ? (
+        <div className="stack" data-testid="decrypted">
+          {plain.text !== undefined ? (
+            <>
+              <label htmlFor={textId}>Decrypted text</label>
+              <textarea id={textId} readOnly value={plain.text} rows={3} />
+            </>
+          ) : (
+            <p className="muted">The plaintext ({plain.size} bytes) is not UTF-8 text: shown as base64.</p>
+          )}
+          <OutputBox
+            label="Plaintext (base64)"
+            value={plain.base64}
+            testId="plaintext-base64"
+            saves={[{ label: 'Save plaintext', fileName: 'plaintext.bin', content: () => (plain.base64 ? parseBase64(plain.base64, 'Plaintext') : new Uint8Array(0)) }]}
+          />
+        </div>
+      ) : null}
+    </div>
+  );
+}
