@@ -85,9 +85,13 @@ export class AppSession {
           throw new KmsError('InvalidParameter', `Vault.Create: ${this.options.vaultDir} already holds a vault`);
         }
         const passphrase = p.Protection === 'passphrase' ? new TextEncoder().encode(p.Passphrase) : undefined;
-        this.vault = await Vault.init(this.options.vaultDir, { ...this.options.vault, ...(passphrase ? { passphrase } : {}) });
-        passphrase?.fill(0);
-        await this.vault.ensureUnlocked();
+        try {
+          this.vault = await Vault.init(this.options.vaultDir, { ...this.options.vault, ...(passphrase ? { passphrase } : {}) });
+          // The vault reads (and then wipes) the passphrase when it unlocks, not before.
+          await this.vault.ensureUnlocked();
+        } finally {
+          passphrase?.fill(0);
+        }
         this.vault.startDeletionSweeper();
         this.locked = false;
         return this.status();
