@@ -16,7 +16,7 @@ let dir: { path: string; remove(): void };
 let session: AppSession;
 
 async function call(method: string, params: unknown = {}): Promise<Envelope> {
-  return (await session.call({ method, params })) as Envelope;
+  return (await session.call({ method, params }));
 }
 
 async function value(method: string, params: unknown = {}): Promise<any> {
