@@ -86,7 +86,7 @@ export class AppSession {
         }
         const passphrase = p.Protection === 'passphrase' ? new TextEncoder().encode(p.Passphrase) : undefined;
         try {
-          this.vault = await Vault.init(this.options.vaultDir, { ...this.options.vault, ...(passphrase ? { passphrase } : {}) });
+          this.vault = await Vault.init(this.options.vaultDir, { ...this.options.vault, caller: this.options.caller, ...(passphrase ? { passphrase } : {}) });
           // The vault reads (and then wipes) the passphrase when it unlocks, not before.
           await this.vault.ensureUnlocked();
         } finally {

@@ -17,6 +17,8 @@ export interface VaultOptions {
   readonly worker?: KeyWorkerClientOptions;
   /** Clock for deletion windows (tests move time). */
   readonly now?: () => Date;
+  /** Who creates the vault, as audited (InitVault): 'cli' unless a host says otherwise. */
+  readonly caller?: string;
 }
 
 export interface VaultStatus {
@@ -85,7 +87,7 @@ export class Vault {
         setMeta(db, 'verifier', result.verifier);
         if (result.wrapped !== undefined) setMeta(db, 'wrapped_data_key', JSON.stringify(result.wrapped));
         setMeta(db, 'created', kmsDate(options.now?.() ?? new Date()));
-        appendAuditEntries(db, [{ action: 'InitVault', code: 'OK', caller: 'cli', requestId: randomUUID() }]);
+        appendAuditEntries(db, [{ action: 'InitVault', code: 'OK', caller: options.caller ?? 'cli', requestId: randomUUID() }]);
       });
     } finally {
       await worker.close();

@@ -57,6 +57,8 @@ describe('AppSession lifecycle', () => {
     expect(created).toMatchObject({ Initialized: true, Locked: false, ProtectionKind: 'keychain', KeyCount: 0 });
     expect(created.Protection).toMatch(/^OS keychain: Secret Service/);
     expect((await refusal('Vault.Create', { Protection: 'keychain' })).Message).toMatch(/already holds a vault/);
+    const [init] = (await value('Audit.List', { Action: 'InitVault' })).Entries;
+    expect(init).toMatchObject({ code: 'OK', caller: 'test' });
   });
 
   it('locks: key operations and digests are refused until unlocked again', async () => {
