@@ -1,0 +1,153 @@
+// Create key: spec, usage (only those the specs table allows for the spec), optional alias,
+// description, tags and Exportable (immutable). Generation runs in the vault's key worker; RSA_4096
+// takes seconds, so the dialog shows the time elapsed and the window stays usable (the dialog may
+// even be closed: the key still arrives, is selected and announced).
+import { useState, type FormEvent } from 'react';
+import { MAX_TAGS_PER_KEY } from '../../../../core/contract/actions.ts';
+import type { KeySpec, KeyUsage } from '../../../../core/contract/specs.ts';
+import { describeError, kms } from '../../api/bridge.ts';
+import type { CreateKeyResponse } from '../../api/kms-types.ts';
+import { Dialog, ErrorLine, ProgressBar, useElapsed } from '../common.tsx';
+import { specOptions } from '../../spec-options.ts';
+import { useKeysStore } from '../../stores/keys-store.ts';
+import { useUiStore } from '../../stores/ui-store.ts';
+import { aliasProblem } from './alias.ts';
+import { TagRowsEditor, cleanTags, tagProblem, type TagDraft } from './TagRowsEditor.tsx';
+
+const SPECS = specOptions();
+
+export function CreateKeyDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
+  return (
+    <Dialog title="Create key" open={open} onClose={onClose} testId="create-key-dialog">
+      <CreateKeyForm onDone={onClose} />
+    </Dialog>
+  );
+}
+
+function CreateKeyForm({ onDone }: { onDone: () => void }) {
+  const keys = useKeysStore((s) => s.keys);
+  const [spec, setSpec] = useState<KeySpec>('EC_P256');
+  const [usage, setUsage] = useState<KeyUsage>(SPECS.find((s) => s.spec === 'EC_P256')!.defaultUsage);
+  const [alias, setAlias] = useState('');
+  const [description, setDescription] = useState('');
+  const [tags, setTags] = useState<TagDraft[]>([]);
+  const [exportable, setExportable] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<{ code: string; message: string } | undefined>(undefined);
+  const elapsed = useElapsed(busy);
+
+  const usages = SPECS.find((s) => s.spec === spec)!.usages;
+  const aliasIssue = aliasProblem(alias.trim(), (a) => keys.some((k) => k.Aliases.includes(a)));
+  const tagIssue = tagProblem(tags);
+
+  function chooseSpec(next: KeySpec) {
+    setSpec(next);
+    const option = SPECS.find((s) => s.spec === next)!;
+    if (!option.usages.includes(usage)) setUsage(option.defaultUsage);
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (busy || aliasIssue || tagIssue) return;
+    const aliasName = alias.trim();
+    setBusy(true);
+    setError(undefined);
+    const { notify } = useUiStore.getState();
+    const store = useKeysStore.getState();
+    let keyId: string;
+    try {
+      const cleaned = cleanTags(tags);
+      const created = await kms<CreateKeyResponse>('CreateKey', {
+        KeySpec: spec,
+        KeyUsage: usage,
+        Description: description,
+        Exportable: exportable,
+        ...(cleaned.length > 0 ? { Tags: cleaned } : {}),
+      });
+      keyId = created.KeyMetadata.KeyId;
+    } catch (err) {
+      setBusy(false);
+      setError(describeError(err));
+      return;
+    }
+    let aliasError: { code: string; message: string } | undefined;
+    if (aliasName) {
+      try {
+        await kms('CreateAlias', { KeyId: keyId, AliasName: aliasName });
+      } catch (err) {
+        aliasError = describeError(err);
+      }
+    }
+    await store.load();
+    store.select(keyId);
+    setBusy(false);
+    notify('ok', `Created ${spec} ${usage} key ${aliasName && !aliasError ? aliasName : keyId}`);
+    if (aliasError) notify('error', `The key was created, but the alias ${aliasName} was refused: ${aliasError.message}`, aliasError.code);
+    onDone();
+  }
+
+  return (
+    <form className="stack create-key-form" onSubmit={(e) => void submit(e)}>
+      <div className="row">
+        <label>
+          Key spec
+          <select value={spec} onChange={(e) => chooseSpec(e.target.value as KeySpec)} disabled={busy}>
+            {SPECS.map((s) => (
+              <option key={s.spec} value={s.spec}>
+                {s.spec}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Key usage
+          <select value={usage} onChange={(e) => setUsage(e.target.value as KeyUsage)} disabled={busy}>
+            {usages.map((u) => (
+              <option key={u} value={u}>
+                {u}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <label>
+        Alias (optional)
+        <input
+          type="text"
+          placeholder="alias/release-signing"
+          value={alias}
+          onChange={(e) => setAlias(e.target.value)}
+          aria-invalid={aliasIssue !== ''}
+          aria-describedby="create-key-alias-issue"
+          disabled={busy}
+        />
+      </label>
+      <p id="create-key-alias-issue" className={aliasIssue ? 'error' : 'muted hint'}>
+        {aliasIssue || 'Starts with "alias/"; letters, digits and : / _ - only.'}
+      </p>
+      <label>
+        Description
+        <textarea className="short" value={description} onChange={(e) => setDescription(e.target.value)} disabled={busy} />
+      </label>
+      <TagRowsEditor tags={tags} onChange={setTags} max={MAX_TAGS_PER_KEY} disabled={busy} />
+      {tagIssue ? <p className="error">{tagIssue}</p> : null}
+      <label className="choice">
+        <input type="checkbox" checked={exportable} onChange={(e) => setExportable(e.target.checked)} disabled={busy} />
+        <span>Exportable — its versions can be exported, encrypted under a passphrase</span>
+      </label>
+      <p className={exportable ? 'warning' : 'muted hint'} role="note">
+        Exportable is fixed when the key is created: it cannot be turned on or off later.
+      </p>
+      <div className="row">
+        <button type="submit" className="primary" disabled={busy || aliasIssue !== '' || tagIssue !== ''}>
+          Create key
+        </button>
+        <button type="button" onClick={onDone}>
+          {busy ? 'Close (keeps generating)' : 'Cancel'}
+        </button>
+      </div>
+      {busy ? <ProgressBar label={`Generating the ${spec} key pair: ${elapsed.toFixed(1)} s`} /> : null}
+      <ErrorLine error={error} />
+    </form>
+  );
+}

@@ -1,0 +1,176 @@
+// The selected key: metadata (DescribeKey adds the Arn and creator to the inventory's summary),
+// description (UpdateKeyDescription), Enable/Disable, schedule/cancel deletion with the pending
+// date shown, aliases, tags and versions.
+import { useEffect, useState, type FormEvent } from 'react';
+import type { KeySummary } from '../../../../core/contract/app-api.ts';
+import { kms } from '../../api/bridge.ts';
+import type { DescribeKeyResponse, KeyMetadata } from '../../api/kms-types.ts';
+import { ErrorLine } from '../common.tsx';
+import { daysUntil, formatUtc, keyDisplayName } from './format.ts';
+import { KeyAliases, KeyTags } from './KeyLabels.tsx';
+import { KeyVersions } from './KeyVersions.tsx';
+import { ScheduleDeletionDialog } from './ScheduleDeletionDialog.tsx';
+import { useKmsAction } from './use-kms-action.ts';
+
+export function KeyDetail({ keySummary }: { keySummary: KeySummary }) {
+  const k = keySummary;
+  const [metadata, setMetadata] = useState<KeyMetadata | undefined>(undefined);
+
+  useEffect(() => {
+    let live = true;
+    setMetadata(undefined);
+    // The Arn and creator only; a failure here leaves the inventory's facts standing.
+    kms<DescribeKeyResponse>('DescribeKey', { KeyId: k.KeyId }).then(
+      (r) => live && setMetadata(r.KeyMetadata),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [k.KeyId]);
+
+  return (
+    <article className="key-detail stack" aria-labelledby="key-detail-title">
+      <header className="stack">
+        <h2 id="key-detail-title">{keyDisplayName(k)}</h2>
+        <div className="row">
+          <span className={`badge ${k.KeyState}`} data-testid="key-state">
+            {k.KeyState}
+          </span>
+          <span className="muted">
+            {k.KeySpec} · {k.KeyUsage}
+          </span>
+        </div>
+      </header>
+      {k.KeyState === 'PendingDeletion' && k.DeleteDate ? <PendingDeletion deleteDate={k.DeleteDate} /> : null}
+      <dl className="facts">
+        <dt>KeyId</dt>
+        <dd>
+          <code data-testid="key-id">{k.KeyId}</code>
+        </dd>
+        <dt>Arn</dt>
+        <dd>
+          <code>{metadata?.Arn ?? '…'}</code>
+        </dd>
+        <dt>Spec</dt>
+        <dd>{k.KeySpec}</dd>
+        <dt>Usage</dt>
+        <dd>{k.KeyUsage}</dd>
+        <dt>State</dt>
+        <dd>{k.KeyState}</dd>
+        <dt>Origin</dt>
+        <dd>{k.Origin}</dd>
+        <dt>Created</dt>
+        <dd>{formatUtc(k.CreationDate)}</dd>
+        <dt>Exportable</dt>
+        <dd>{k.Exportable ? 'Yes (versions may be exported, encrypted)' : 'No'}</dd>
+      </dl>
+      <Description keySummary={k} />
+      <StateActions keySummary={k} />
+      <KeyAliases keySummary={k} />
+      <KeyTags keySummary={k} />
+      <KeyVersions keySummary={k} />
+    </article>
+  );
+}
+
+function PendingDeletion({ deleteDate }: { deleteDate: string }) {
+  const days = daysUntil(deleteDate);
+  return (
+    <p className="deletion-pending" role="status" data-testid="delete-date">
+      Scheduled for deletion on <strong>{formatUtc(deleteDate)}</strong>
+      {days > 0 ? ` (in ${days} day${days === 1 ? '' : 's'})` : ' (due now)'}. Cancel deletion to keep the key.
+    </p>
+  );
+}
+
+function Description({ keySummary }: { keySummary: KeySummary }) {
+  const [draft, setDraft] = useState<string | undefined>(undefined);
+  const action = useKmsAction();
+
+  async function save(event: FormEvent) {
+    event.preventDefault();
+    if (draft === undefined) return;
+    const text = draft;
+    if (await action.run('Update description', () => kms('UpdateKeyDescription', { KeyId: keySummary.KeyId, Description: text }), 'Description saved')) {
+      setDraft(undefined);
+    }
+  }
+
+  return (
+    <section className="stack" aria-labelledby="key-description-title">
+      <h3 id="key-description-title">Description</h3>
+      {draft === undefined ? (
+        <div className="row">
+          <p className={keySummary.Description ? 'description' : 'muted description'}>{keySummary.Description || 'No description.'}</p>
+          <button type="button" onClick={() => setDraft(keySummary.Description)}>
+            Edit description
+          </button>
+        </div>
+      ) : (
+        <form className="stack" onSubmit={(e) => void save(e)}>
+          <label>
+            New description
+            <textarea className="short" value={draft} autoFocus onChange={(e) => setDraft(e.target.value)} />
+          </label>
+          <div className="row">
+            <button type="submit" className="primary" disabled={action.busy !== undefined}>
+              Save description
+            </button>
+            <button type="button" onClick={() => setDraft(undefined)}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      )}
+      <ErrorLine error={action.error} />
+    </section>
+  );
+}
+
+function StateActions({ keySummary }: { keySummary: KeySummary }) {
+  const k = keySummary;
+  const action = useKmsAction();
+  const [scheduling, setScheduling] = useState(false);
+  const busy = action.busy !== undefined;
+  const name = keyDisplayName(k);
+
+  async function schedule(days: number) {
+    setScheduling(false);
+    await action.run('Schedule deletion', () => kms('ScheduleKeyDeletion', { KeyId: k.KeyId, PendingWindowInDays: days }), `${name} scheduled for deletion in ${days} days`);
+  }
+
+  return (
+    <section className="stack" aria-labelledby="key-state-title">
+      <h3 id="key-state-title">State</h3>
+      <div className="row">
+        {k.KeyState === 'Enabled' ? (
+          <button type="button" disabled={busy} onClick={() => void action.run('Disable key', () => kms('DisableKey', { KeyId: k.KeyId }), `${name} disabled`)}>
+            Disable key
+          </button>
+        ) : null}
+        {k.KeyState === 'Disabled' ? (
+          <button type="button" disabled={busy} onClick={() => void action.run('Enable key', () => kms('EnableKey', { KeyId: k.KeyId }), `${name} enabled`)}>
+            Enable key
+          </button>
+        ) : null}
+        {k.KeyState === 'PendingDeletion' ? (
+          <button
+            type="button"
+            className="primary"
+            disabled={busy}
+            onClick={() => void action.run('Cancel deletion', () => kms('CancelKeyDeletion', { KeyId: k.KeyId }), `Deletion of ${name} cancelled`)}
+          >
+            Cancel deletion
+          </button>
+        ) : (
+          <button type="button" className="danger" disabled={busy} onClick={() => setScheduling(true)}>
+            Schedule deletion…
+          </button>
+        )}
+      </div>
+      <ErrorLine error={action.error} />
+      <ScheduleDeletionDialog open={scheduling} keyName={name} onClose={() => setScheduling(false)} onConfirm={(days) => void schedule(days)} />
+    </section>
+  );
+}

@@ -1,0 +1,74 @@
+// A key's versions (ListKeyVersions, every page), Create version (with elapsed time: RSA_4096
+// takes seconds), and each version's public key.
+import { useEffect, useState } from 'react';
+import type { KeySummary } from '../../../../core/contract/app-api.ts';
+import { describeError, kms } from '../../api/bridge.ts';
+import type { KeyVersionInfo, ListKeyVersionsResponse } from '../../api/kms-types.ts';
+import { ErrorLine, ProgressBar, useElapsed } from '../common.tsx';
+import { formatUtc } from './format.ts';
+import { PublicKeyPanel } from './PublicKeyPanel.tsx';
+import { useKmsAction } from './use-kms-action.ts';
+
+const PAGE_SIZE = 100;
+
+export async function listAllVersions(keyId: string): Promise<KeyVersionInfo[]> {
+  const all: KeyVersionInfo[] = [];
+  for (let page = 1; ; page++) {
+    const r = await kms<ListKeyVersionsResponse>('ListKeyVersions', { KeyId: keyId, PageNumber: page, PageSize: PAGE_SIZE });
+    all.push(...r.KeyVersions.KeyVersion);
+    if (r.KeyVersions.KeyVersion.length === 0 || all.length >= r.TotalCount) return all;
+  }
+}
+
+export function KeyVersions({ keySummary }: { keySummary: KeySummary }) {
+  const { KeyId: keyId, VersionCount: versionCount } = keySummary;
+  const [versions, setVersions] = useState<KeyVersionInfo[] | undefined>(undefined);
+  const [loadError, setLoadError] = useState<{ code: string; message: string } | undefined>(undefined);
+  const action = useKmsAction();
+  const elapsed = useElapsed(action.busy !== undefined);
+
+  // The inventory's version count changes when a version is added (here or elsewhere): reload then.
+  useEffect(() => {
+    let live = true;
+    setLoadError(undefined);
+    listAllVersions(keyId).then(
+      (v) => live && setVersions(v),
+      (err: unknown) => live && setLoadError(describeError(err)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [keyId, versionCount]);
+
+  const creatable = keySummary.KeyState === 'Enabled' && keySummary.Origin === 'Aliyun_KMS';
+
+  return (
+    <section className="stack" aria-labelledby="key-versions-title">
+      <div className="row section-head">
+        <h3 id="key-versions-title">Versions ({versions?.length ?? versionCount})</h3>
+        <button
+          type="button"
+          disabled={!creatable || action.busy !== undefined}
+          title={creatable ? 'Generate a new key pair as a new version of this key' : 'Only an enabled key generated here can get new versions'}
+          onClick={() => void action.run('Create version', () => kms('CreateKeyVersion', { KeyId: keyId }), `Created a new ${keySummary.KeySpec} version`)}
+        >
+          Create version
+        </button>
+      </div>
+      {action.busy ? <ProgressBar label={`Generating the ${keySummary.KeySpec} key pair: ${elapsed.toFixed(1)} s`} /> : null}
+      <ErrorLine error={action.error} />
+      <ErrorLine error={loadError} />
+      {versions === undefined && !loadError ? <p className="muted">Loading versions…</p> : null}
+      {versions?.length === 0 ? <p className="muted">No versions yet (key material not imported).</p> : null}
+      {versions?.map((v, i) => (
+        <section key={v.KeyVersionId} className="version" aria-label={`Version ${i + 1}`}>
+          <h4>
+            Version {i + 1} <code>{v.KeyVersionId}</code>
+          </h4>
+          <p className="muted hint">Created {formatUtc(v.CreationDate)}</p>
+          <PublicKeyPanel keySummary={keySummary} keyVersionId={v.KeyVersionId} />
+        </section>
+      ))}
+    </section>
+  );
+}
