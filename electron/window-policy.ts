@@ -1,0 +1,84 @@
+// The main window's security settings as data and pure functions, so each one is asserted in a
+// Node test: the web preferences, the CSP (one definition, shared with the browser host), and the
+// deny-everything answers to navigation, new windows, permission requests and remote requests.
+import type { WebPreferences, WindowOpenHandlerResponse } from 'electron';
+import { UI_CSP } from '../core/app/ui-server.ts';
+import { isAppUrl } from './app-protocol.ts';
+
+export { UI_CSP as APP_CSP };
+
+/** The renderer runs sandboxed, isolated, without Node; devTools only in development. */
+export function webPreferencesFor(options: { readonly packaged: boolean; readonly preload: string }): WebPreferences {
+  return {
+    preload: options.preload,
+    sandbox: true,
+    contextIsolation: true,
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    nodeIntegrationInSubFrames: false,
+    webviewTag: false,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
+    experimentalFeatures: false,
+    navigateOnDragDrop: false,
+    enableWebSQL: false,
+    safeDialogs: true,
+    spellcheck: false,
+    devTools: !options.packaged,
+  };
+}
+
+/** will-navigate / will-frame-navigate / will-redirect: the page never leaves itself. */
+export function shouldBlockNavigation(target: { readonly url: string; readonly isSameDocument?: boolean }, currentUrl: string): boolean {
+  // An in-page move (#hash, pushState) or a reload of our own page is not leaving it; anything
+  // else is refused, our own origin's other URLs included: the app is one document.
+  if (!isAppUrl(target.url)) return true;
+  return !(target.isSameDocument === true || target.url === currentUrl);
+}
+
+/** setWindowOpenHandler: no new windows, whatever the URL (window.open, target=_blank, middle click). */
+export function denyWindowOpen(): WindowOpenHandlerResponse {
+  return { action: 'deny' };
+}
+
+/** session.setPermissionRequestHandler: camera, notifications, clipboard-read, ... all refused. */
+export function denyPermissionRequest(_webContents: unknown, _permission: string, callback: (granted: boolean) => void): void {
+  callback(false);
+}
+
+/** session.setPermissionCheckHandler: every synchronous permission check answers no. */
+export function denyPermissionCheck(): boolean {
+  return false;
+}
+
+/**
+ * session.webRequest.onBeforeRequest: no remote content. Only our app:// origin, and DevTools'
+ * own pages in development, may load; http(s), file://, ws: and data: documents are cancelled.
+ */
+export function isAllowedRequest(url: string, options: { readonly packaged: boolean }): boolean {
+  if (isAppUrl(url)) return true;
+  if (!options.packaged && (url.startsWith('devtools://') || url.startsWith('chrome-extension://'))) return true;
+  // Images the page builds itself (blob: for downloads, data: for small icons) stay in-process.
+  return url.startsWith('blob:app://deskkms/') || url.startsWith('data:image/');
+}
+
+/** session.webRequest.onHeadersReceived: our CSP on every response, replacing any other. */
+export function withCsp(headers: Readonly<Record<string, string | string[]>> | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (name.toLowerCase() === 'content-security-policy') continue;
+    out[name] = Array.isArray(value) ? value : [value];
+  }
+  out['Content-Security-Policy'] = [UI_CSP];
+  return out;
+}
+
+/** Headers of every app:// response the protocol handler builds. */
+export function appResponseHeaders(contentType: string): Record<string, string> {
+  return {
+    'content-type': contentType,
+    'content-security-policy': UI_CSP,
+    'x-content-type-options': 'nosniff',
+    'cache-control': 'no-store',
+  };
+}
