@@ -1,0 +1,158 @@
+// The audit store against a real AppSession (passphrase vault in a temp dir, through setBridge):
+// newest-first listing, the key / action / time filters, paging, chain verification, and
+// malformed requests refused with InvalidParameter before they reach the vault (the log is
+// unchanged afterwards).
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AppSession } from '../../core/app/app-session.ts';
+import { AppError, call, kms, setBridge } from '../../renderer/src/api/bridge.ts';
+import { AUDIT_PAGE, resetAuditStore, useAuditStore } from '../../renderer/src/stores/audit-store.ts';
+import { tempDir } from '../integration/vault-helpers.ts';
+
+let dir: { path: string; remove(): void };
+let session: AppSession;
+let signer: { KeyId: string; KeyVersionId: string };
+let other: { KeyId: string; KeyVersionId: string };
+
+const audit = () => useAuditStore.getState();
+const digest = (text: string) => createHash('sha256').update(text).digest('base64');
+
+async function createSigner(alias: string): Promise<{ KeyId: string; KeyVersionId: string }> {
+  const created = await kms<any>('CreateKey', { KeySpec: 'EC_P256', KeyUsage: 'SIGN/VERIFY' });
+  const KeyId = created.KeyMetadata.KeyId as string;
+  await kms('CreateAlias', { KeyId, AliasName: alias });
+  const versions = await kms<any>('ListKeyVersions', { KeyId });
+  return { KeyId, KeyVersionId: versions.KeyVersions.KeyVersion[0].KeyVersionId as string };
+}
+
+beforeAll(async () => {
+  dir = tempDir('deskkms-audit-store-');
+  session = new AppSession({ vaultDir: join(dir.path, 'vault'), caller: 'test' });
+  setBridge({ call: (method, params) => session.call({ method, params }) as any });
+  await call('Vault.Create', { Protection: 'passphrase', Passphrase: 'correct horse battery staple' });
+  signer = await createSigner('alias/audit-signer');
+  other = await createSigner('alias/audit-other');
+  await kms('AsymmetricSign', { ...signer, Algorithm: 'ECDSA_SHA_256', Digest: digest('one') });
+  await kms('AsymmetricSign', { ...other, Algorithm: 'ECDSA_SHA_256', Digest: digest('two') });
+  await kms('DisableKey', { KeyId: signer.KeyId });
+  // Refused: the key is disabled. The refusal is audited with its Code.
+  await expect(kms('AsymmetricSign', { ...signer, Algorithm: 'ECDSA_SHA_256', Digest: digest('three') })).rejects.toMatchObject({
+    code: 'Rejected.Disabled',
+  });
+});
+
+afterAll(async () => {
+  setBridge(undefined);
+  await session.close();
+  dir.remove();
+});
+
+beforeEach(() => resetAuditStore());
+
+describe('audit store', () => {
+  it('lists every entry newest first, the refused call with its Code', async () => {
+    await audit().load();
+    const { entries, truncated, error } = audit();
+    expect(error).toBeUndefined();
+    expect(truncated).toBe(false);
+    const seqs = entries.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
+    const signs = entries.filter((e) => e.action === 'AsymmetricSign');
+    expect(signs.map((e) => e.code)).toEqual(['Rejected.Disabled', 'OK', 'OK']);
+    expect(signs[0]).toMatchObject({ keyId: signer.KeyId, keyVersionId: signer.KeyVersionId, caller: 'test' });
+  });
+
+  it('filters by alias or KeyId, by action, and by time', async () => {
+    audit().setFilter('keyId', 'alias/audit-signer');
+    await audit().load();
+    const byAlias = audit().entries;
+    expect(byAlias.length).toBeGreaterThan(0);
+    expect(byAlias.every((e) => e.keyId === signer.KeyId)).toBe(true);
+    expect(byAlias.map((e) => e.action)).toEqual(expect.arrayContaining(['CreateKey', 'DisableKey', 'AsymmetricSign']));
+
+    audit().setFilter('keyId', other.KeyId);
+    audit().setFilter('action', 'AsymmetricSign');
+    await audit().load();
+    expect(audit().entries).toHaveLength(1);
+    expect(audit().entries[0]).toMatchObject({ keyId: other.KeyId, action: 'AsymmetricSign', code: 'OK' });
+
+    audit().setFilter('keyId', '');
+    audit().setFilter('action', 'DisableKey');
+    await audit().load();
+    expect(audit().entries.map((e) => e.keyId)).toEqual([signer.KeyId]);
+
+    // datetime-local values (no zone: local time), as the view's inputs give them.
+    const local = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
+    audit().clearFilters();
+    audit().setFilter('since', local(new Date(Date.now() + 3_600_000)));
+    await audit().load();
+    expect(audit().entries).toHaveLength(0);
+    audit().setFilter('since', local(new Date(Date.now() - 3_600_000)));
+    audit().setFilter('until', local(new Date(Date.now() + 3_600_000)));
+    await audit().load();
+    expect(audit().entries.length).toBeGreaterThan(5);
+    audit().setFilter('until', local(new Date(Date.now() - 3_600_000)));
+    await audit().load();
+    expect(audit().entries).toHaveLength(0);
+  });
+
+  it("a key filter that names no live key (a deleted key's history) matches nothing, without an error", async () => {
+    audit().setFilter('keyId', 'alias/no-such-key');
+    await audit().load();
+    expect(audit().error).toBeUndefined();
+    expect(audit().entries).toHaveLength(0);
+  });
+
+  it('pages: a small limit truncates, Show more fetches the older entries', async () => {
+    useAuditStore.setState({ limit: 3 });
+    await audit().load();
+    expect(audit().entries).toHaveLength(3);
+    expect(audit().truncated).toBe(true);
+    const newest = audit().entries[0]!.seq;
+    await audit().loadMore();
+    expect(audit().limit).toBe(3 + AUDIT_PAGE);
+    expect(audit().truncated).toBe(false);
+    expect(audit().entries[0]!.seq).toBe(newest);
+    expect(audit().entries.length).toBeGreaterThan(3);
+  });
+
+  it('verifies the chain: OK with the entry count and the newest entry as head', async () => {
+    await audit().verify();
+    const verdict = audit().verdict;
+    expect(verdict?.ok).toBe(true);
+    await audit().load();
+    const all = audit().entries;
+    expect(verdict).toMatchObject({ ok: true, entries: all.length, head: all[0]!.hash });
+    expect(audit().verifying).toBe(false);
+  });
+
+  it('refuses malformed payloads with InvalidParameter before they reach the vault', async () => {
+    const before = await call('Audit.Verify', {});
+    const malformed: [string, unknown][] = [
+      ['Audit.List', { Limit: 'x' }],
+      ['Audit.List', { KeyId: 42 }],
+      ['Audit.List', { Since: 'yesterday-ish' }],
+      ['Audit.List', { Extra: true }],
+      ['Digest.Update', { SessionId: '00000000-0000-4000-8000-000000000000', Chunk: 'not base64!' }],
+      ['Digest.Begin', { KeyId: signer.KeyId, KeyVersionId: 'not-a-uuid', Algorithm: 'ECDSA_SHA_256' }],
+      ['Vault.Unlock', { Passphrase: 12345678 }],
+      ['Kms.Call', { Action: 'AsymmetricSign', Params: 'not an object' }],
+      ['Keys.Delete', {}],
+      ['__proto__', {}],
+    ];
+    for (const [method, params] of malformed) {
+      const result = await session.call({ method, params });
+      expect(result, `${method} ${JSON.stringify(params)}`).toMatchObject({ ok: false, error: { Code: 'InvalidParameter' } });
+      expect((result as any).error.Message).not.toMatch(/\n\s+at /);
+    }
+    // The same refusal reaches the renderer as an AppError with the Code.
+    await expect(call('Audit.List', { Limit: 'x' } as any)).rejects.toBeInstanceOf(AppError);
+    await expect(call('Audit.List', { Limit: 'x' } as any)).rejects.toMatchObject({ code: 'InvalidParameter', message: expect.stringMatching(/Limit/) });
+    // Not an envelope at all.
+    expect(await session.call('Audit.List')).toMatchObject({ ok: false, error: { Code: 'InvalidParameter' } });
+
+    const after = await call('Audit.Verify', {});
+    expect(after).toEqual(before);
+  });
+});
