@@ -81,6 +81,22 @@ const tagKeysParam = jsonParam(
   z.array(z.string().min(1).max(TAG_KEY_MAX), 'must be a JSON array of tag keys').min(1, 'names no tag key').max(MAX_TAGS_PER_KEY),
 );
 
+const stringListParam = jsonParam(z.array(z.string().min(1, 'has an empty entry').max(2048, 'has an entry that is too long'), 'must be a JSON array of strings').max(100, 'has more than 100 entries'));
+const basicConstraintsParam = z
+  .union([z.string(), z.record(z.string(), z.unknown())])
+  .transform((value, ctx): unknown => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.strictObject({ CA: z.boolean('CA must be true or false'), PathLen: z.number().int().min(0).max(100).optional() }, 'must be {"CA": true|false, "PathLen"?: N}'));
+const subjectParam = z.string().min(1, 'is empty').max(4096, 'is too long');
+const validityDays = wholeNumber(1, 36500).optional().default(365);
+
 const keyRef = { KeyId: keyIdParam };
 const versionRef = { KeyId: keyIdParam, KeyVersionId: keyVersionIdParam };
 
@@ -165,6 +181,44 @@ export const ACTION_SCHEMAS = {
   }),
   // DeskKMS extensions: public-key formats, CSRs and certificates of key versions.
   GetPublicKeyBundle: z.strictObject(versionRef),
+  CreateCertificateSigningRequest: z.strictObject({
+    ...versionRef,
+    /** RFC 4514 text: "CN=...,O=...,C=..." (CN, O, OU, L, ST, C, emailAddress, serialNumber). */
+    Subject: subjectParam,
+    /** "DNS:x" | "IP:x" | "email:x" | "URI:x", as a JSON array (or its JSON text). */
+    SubjectAlternativeNames: stringListParam.optional(),
+    /** Defaults: RSA_PKCS1_SHA_256 for RSA (RSA_PSS_SHA_256 writes RSASSA-PSS), else the spec's. */
+    Algorithm: algorithmParam.optional(),
+    /** keyUsage bits to request: digitalSignature, nonRepudiation, keyEncipherment, ... */
+    KeyUsage: stringListParam.optional(),
+    /** serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, OCSPSigning or an OID. */
+    ExtendedKeyUsage: stringListParam.optional(),
+    BasicConstraints: basicConstraintsParam.optional(),
+  }),
+  CreateSelfSignedCertificate: z.strictObject({
+    ...versionRef,
+    Subject: subjectParam,
+    ValidityDays: validityDays,
+    PathLen: wholeNumber(0, 100).optional(),
+    Algorithm: algorithmParam.optional(),
+  }),
+  IssueCertificate: z.strictObject({
+    ...versionRef,
+    /** The PKCS#10 request, PEM "CERTIFICATE REQUEST". */
+    Csr: z.string().min(1, 'is empty').max(65536, 'is too long'),
+    ValidityDays: validityDays,
+    Policy: z.enum(['copy-requested-extensions', 'leaf-defaults'], 'must be copy-requested-extensions or leaf-defaults').optional().default('copy-requested-extensions'),
+    /** Issue an intermediate CA certificate (CA:TRUE). */
+    IsCa: booleanParam.optional().default(false),
+    PathLen: wholeNumber(0, 100).optional(),
+    Algorithm: algorithmParam.optional(),
+  }),
+  AttachCertificate: z.strictObject({
+    ...versionRef,
+    /** PEM certificates, the version's own first. */
+    CertificateChain: z.string().min(1, 'is empty').max(262144, 'is too long'),
+  }),
+  GetCertificates: z.strictObject(versionRef),
 } as const;
 
 export type ActionName = keyof typeof ACTION_SCHEMAS;

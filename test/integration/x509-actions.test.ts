@@ -101,3 +101,70 @@ describe('GetPublicKeyBundle', () => {
     expect(responses.map((r) => r.Code)).toEqual(['Forbidden.KeyNotFound', 'MissingParameter', 'InvalidParameter']);
   });
 });
+
+describe('CSR and certificate Actions through batch', () => {
+  it.each([
+    ['RSA_2048', []],
+    ['EC_P256', []],
+    ['EC_SM2', ['-vfyopt', 'distid:1234567812345678']],
+  ] as const)('%s: a CSR openssl req -verify accepts; a root issues it; openssl verify -CAfile accepts the chain', (spec, vfy) => {
+    const ca = newKey(spec);
+    const leaf = newKey('EC_P256');
+    const [csr, root] = batch([
+      {
+        Action: 'CreateCertificateSigningRequest', KeyId: leaf.keyId, KeyVersionId: leaf.versionId, Subject: 'CN=release.example.com,O=Example',
+        SubjectAlternativeNames: ['DNS:release.example.com', 'IP:192.0.2.7'], ExtendedKeyUsage: ['codeSigning'],
+      },
+      { Action: 'CreateSelfSignedCertificate', KeyId: ca.keyId, KeyVersionId: ca.versionId, Subject: `CN=Batch ${spec} Root,O=Example,C=CN`, ValidityDays: 3650, PathLen: 1 },
+    ]).responses as [Record<string, any>, Record<string, any>];
+    const csrFile = fileWith('leaf.csr', csr.Csr as string);
+    const checked = spawnSync('openssl', ['req', '-verify', '-noout', '-in', csrFile], { encoding: 'utf8' });
+    expect(checked.stderr + checked.stdout).toMatch(/verify OK/);
+    const csrText = openssl(['req', '-text', '-noout', '-in', csrFile]).toString('utf8');
+    expect(csrText).toContain('DNS:release.example.com, IP Address:192.0.2.7');
+    expect(csrText).toContain('Code Signing');
+
+    const issued = one({ Action: 'IssueCertificate', KeyId: ca.keyId, KeyVersionId: ca.versionId, Csr: csr.Csr, ValidityDays: 90 });
+    const rootFile = fileWith('root.pem', root.Certificate as string);
+    const leafFile = fileWith('leaf.pem', issued.Certificate as string);
+    const verified = spawnSync('openssl', ['verify', ...vfy, '-CAfile', rootFile, leafFile], { encoding: 'utf8' });
+    expect(verified.stdout.trim()).toBe(`${leafFile}: OK`);
+    expect(issued.CertificateChain).toBe(`${issued.Certificate as string}${root.Certificate as string}`);
+
+    const [attached, leafCerts, rootCerts] = batch([
+      { Action: 'AttachCertificate', KeyId: leaf.keyId, KeyVersionId: leaf.versionId, CertificateChain: issued.CertificateChain },
+      { Action: 'GetCertificates', KeyId: leaf.keyId, KeyVersionId: leaf.versionId },
+      { Action: 'GetCertificates', KeyId: ca.keyId, KeyVersionId: ca.versionId },
+    ]).responses as [Record<string, any>, Record<string, any>, Record<string, any>];
+    expect(attached.CertificateCount).toBe(2);
+    // Requests run pipelined: the second may run before the attach committed, so ask again.
+    const certs = (leafCerts.Certificates.length ? leafCerts : one({ Action: 'GetCertificates', KeyId: leaf.keyId, KeyVersionId: leaf.versionId })).Certificates;
+    expect(certs).toHaveLength(2);
+    expect(certs[0]).toMatchObject({ Subject: 'CN=release.example.com,O=Example', Issuer: `CN=Batch ${spec} Root,O=Example,C=CN`, IsCa: false });
+    const serial = openssl(['x509', '-noout', '-serial', '-in', leafFile]).toString('utf8').trim().replace(/^serial=/, '');
+    expect(certs[0].SerialNumber.toUpperCase()).toBe(serial.replace(/^0+/, '').padStart(certs[0].SerialNumber.length, '0'));
+    expect(rootCerts.Certificates).toEqual([expect.objectContaining({ Pem: root.Certificate, IsCa: true, Subject: `CN=Batch ${spec} Root,O=Example,C=CN` })]);
+  });
+
+  it('refuses what does not fit, and changes nothing', () => {
+    const a = newKey('EC_P256');
+    const b = newKey('EC_P256');
+    const root = one({ Action: 'CreateSelfSignedCertificate', KeyId: a.keyId, KeyVersionId: a.versionId, Subject: 'CN=A' });
+    const enc = newKey('RSA_2048', 'ENCRYPT/DECRYPT');
+    const { status, responses } = batch([
+      { Action: 'AttachCertificate', KeyId: b.keyId, KeyVersionId: b.versionId, CertificateChain: root.Certificate },
+      { Action: 'AttachCertificate', KeyId: b.keyId, KeyVersionId: b.versionId, CertificateChain: 'no pem here' },
+      { Action: 'IssueCertificate', KeyId: b.keyId, KeyVersionId: b.versionId, Csr: 'x' },
+      { Action: 'CreateCertificateSigningRequest', KeyId: enc.keyId, KeyVersionId: enc.versionId, Subject: 'CN=x' },
+      { Action: 'CreateCertificateSigningRequest', KeyId: b.keyId, KeyVersionId: b.versionId, Subject: 'CN=x', SubjectAlternativeNames: ['FTP:x'] },
+      { Action: 'CreateCertificateSigningRequest', KeyId: b.keyId, KeyVersionId: b.versionId, Subject: 'CN=x', Algorithm: 'SM2DSA' },
+      { Action: 'GetCertificates', KeyId: b.keyId, KeyVersionId: b.versionId },
+    ]);
+    expect(status).toBe(1);
+    expect(responses.slice(0, 6).map((r) => r.Code)).toEqual(Array(6).fill('InvalidParameter'));
+    expect(responses[0]!.Message).toMatch(/^CertificateChain: the first certificate's public key is not key version/);
+    expect(responses[2]!.Message).toMatch(/has no certificate attached/);
+    expect(responses[3]!.Message).toMatch(/usage ENCRYPT\/DECRYPT/);
+    expect(responses[6]!.Certificates).toEqual([]);
+  });
+});
