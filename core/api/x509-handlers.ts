@@ -11,7 +11,8 @@ import { KmsError, invalidParameter } from '../contract/errors.ts';
 import { KEY_SPEC_TABLE, type SigningAlgorithm } from '../contract/specs.ts';
 import { assertAlgorithmFor, importPublicKey } from '../crypto/engine.ts';
 import { decodePem } from '../crypto/pem.ts';
-import { attachChain, attachedChain, getKey, getVersion } from '../vault/records.ts';
+import { attachChain, attachedChain, getVersion } from '../vault/records.ts';
+import type { Db } from '../vault/store.ts';
 import type { Vault } from '../vault/vault.ts';
 import { kmsDate } from '../vault/vault.ts';
 import { certificatePem, issueCertificate, parseCertificate, selfSignCertificate, type DigestSigner } from '../x509/certificate.ts';
@@ -78,7 +79,7 @@ function validity(vault: Vault, days: number): { notBefore: Date; notAfter: Date
 /** Attaches `chain` to the version inside the write, refusing if the version vanished. */
 function attachWrite(vault: Vault, keyId: string, keyVersionId: string, chain: readonly Uint8Array[]) {
   const pem = chain.map(certificatePem).join('');
-  return (db: Parameters<typeof getKey>[0]): void => {
+  return (db: Db): void => {
     if (!getVersion(db, keyId, keyVersionId)) throw new KmsError('Forbidden.KeyNotFound', `key version ${keyVersionId} does not exist for key ${keyId}`);
     attachChain(db, keyVersionId, pem, kmsDate(vault.now()));
   };

@@ -1,48 +1,13 @@
 // deskkms cert self-sign | issue | attach | export: an air-gapped station as an offline CA.
-// Every signature comes from AsymmetricSign through the handler table (key worker, key state,
-// audit); attaching a chain is audited too.
-import { randomUUID } from 'node:crypto';
+// A thin host over the CreateSelfSignedCertificate, IssueCertificate, AttachCertificate and
+// GetCertificates Actions (key worker, key state, audit), the same code batch and the app call.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { appendAuditEntries } from '../../audit/audit-log.ts';
-import { KmsError, invalidParameter, missingParameter } from '../../contract/errors.ts';
-import { decodePem } from '../../crypto/pem.ts';
-import { attachedChain, attachChain } from '../../vault/records.ts';
-import { kmsDate, type Vault } from '../../vault/vault.ts';
-import { certificatePem, issueCertificate, parseCertificate, selfSignCertificate } from '../../x509/certificate.ts';
+import { invalidParameter, missingParameter } from '../../contract/errors.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
-import { signingKey, vaultSigner, writePublicOutput, type SigningKey } from '../vault-signer.ts';
+import { callAction } from '../actions-cli.ts';
+import { writePublicOutput } from '../vault-signer.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';
-
-function validity(flags: FlagValues, now: Date): { notBefore: Date; notAfter: Date } {
-  const days = typeof flags.days === 'string' ? Number(flags.days) : 365;
-  if (!Number.isInteger(days) || days < 1 || days > 36500) throw invalidParameter('--days', 'must be a whole number of days from 1 to 36500');
-  return { notBefore: now, notAfter: new Date(now.getTime() + days * 86_400_000) };
-}
-
-/** PEM CERTIFICATE blocks of a chain file, each strictly parsed. */
-function readChain(text: string): Uint8Array[] {
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) throw invalidParameter('--in', 'holds no PEM CERTIFICATE');
-  return blocks.map((block) => {
-    const der = decodePem(block, 'CERTIFICATE', '--in');
-    parseCertificate(der);
-    return der;
-  });
-}
-
-async function attach(vault: Vault, key: SigningKey, chain: Uint8Array[]): Promise<void> {
-  const leaf = parseCertificate(chain[0]!);
-  if (Buffer.compare(Buffer.from(leaf.spki), Buffer.from(key.spki)) !== 0) {
-    throw invalidParameter('--in', `the first certificate's public key is not key version ${key.keyVersionId}'s`);
-  }
-  const pem = chain.map(certificatePem).join('');
-  await vault.store.write((db) => {
-    attachChain(db, key.keyVersionId, pem, kmsDate(vault.now()));
-    appendAuditEntries(db, [{ action: 'AttachCertificate', code: 'OK', caller: 'cli', requestId: randomUUID(), keyId: key.keyId, keyVersionId: key.keyVersionId }]);
-  });
-}
-
 
 export const certCommand: Command = {
   name: 'cert',
@@ -75,32 +40,36 @@ export const certCommand: Command = {
     if (pathLen !== undefined && !(Number.isInteger(pathLen) && pathLen >= 0)) throw invalidParameter('--path-len', 'must be a whole number');
     const csrText = sub === 'issue' ? await readInput(flags, 'csr', io) : undefined;
     const chainText = sub === 'attach' ? await readInput(flags, 'in', io) : undefined;
+    const days = typeof flags.days === 'string' ? flags.days : undefined;
+    const common = {
+      KeyId: keyRef,
+      KeyVersionId: version,
+      ...(typeof flags.algorithm === 'string' ? { Algorithm: flags.algorithm } : {}),
+      ...(days !== undefined ? { ValidityDays: days } : {}),
+    };
     return withVault(flags, io, async (vault) => {
-      const key = await signingKey(vault, keyRef, version, flags.algorithm);
       if (sub === 'self-sign') {
         if (typeof flags.subject !== 'string') throw missingParameter('--subject');
-        const der = await selfSignCertificate({ subject: flags.subject, ...validity(flags, vault.now()), ...(pathLen !== undefined ? { pathLen } : {}) }, key, vaultSigner(vault, key));
-        await attach(vault, key, [der]);
-        await writePublicOutput(flags, io, certificatePem(der));
+        const body = await callAction(vault, 'CreateSelfSignedCertificate', { ...common, Subject: flags.subject, ...(pathLen !== undefined ? { PathLen: pathLen } : {}) });
+        await writePublicOutput(flags, io, body.Certificate as string);
       } else if (sub === 'issue') {
-        const chain = attachedChain(vault.store.db, key.keyVersionId);
-        if (!chain) throw new KmsError('InvalidParameter', `CA key version ${key.keyVersionId} has no certificate attached: cert self-sign or cert attach it first`);
-        const caChain = readChain(chain);
-        const policy = typeof flags.policy === 'string' ? flags.policy : 'copy-requested-extensions';
-        const der = await issueCertificate(
-          decodePem(csrText!, 'CERTIFICATE REQUEST', '--csr'),
-          { ...key, certificate: caChain[0]! },
-          { ...validity(flags, vault.now()), policy: policy as 'copy-requested-extensions', ...(flags.ca === true ? { ca: pathLen !== undefined ? { pathLen } : {} } : {}) },
-          vaultSigner(vault, key),
-        );
-        await writePublicOutput(flags, io, certificatePem(der) + caChain.map(certificatePem).join(''));
+        const body = await callAction(vault, 'IssueCertificate', {
+          ...common,
+          Csr: csrText,
+          ...(typeof flags.policy === 'string' ? { Policy: flags.policy } : {}),
+          ...(flags.ca === true ? { IsCa: true, ...(pathLen !== undefined ? { PathLen: pathLen } : {}) } : {}),
+        });
+        await writePublicOutput(flags, io, body.CertificateChain as string);
       } else if (sub === 'attach') {
-        await attach(vault, key, readChain(chainText!));
-        io.stdout.write(`${JSON.stringify({ KeyId: key.keyId, KeyVersionId: key.keyVersionId, Result: 'Attached' })}\n`);
+        await callAction(vault, 'AttachCertificate', { KeyId: keyRef, KeyVersionId: version, CertificateChain: chainText });
+        const described = await callAction(vault, 'DescribeKeyVersion', { KeyId: keyRef, KeyVersionId: version });
+        const { KeyId } = described.KeyVersion as { KeyId: string };
+        io.stdout.write(`${JSON.stringify({ KeyId, KeyVersionId: version, Result: 'Attached' })}\n`);
       } else {
-        const chain = attachedChain(vault.store.db, key.keyVersionId);
-        if (!chain) throw new KmsError('InvalidParameter', `key version ${key.keyVersionId} has no certificate attached`);
-        await writePublicOutput(flags, io, chain);
+        const body = await callAction(vault, 'GetCertificates', { KeyId: keyRef, KeyVersionId: version });
+        const certificates = body.Certificates as { Pem: string }[];
+        if (certificates.length === 0) throw invalidParameter('--version', `key version ${version} has no certificate attached`);
+        await writePublicOutput(flags, io, certificates.map((c) => c.Pem).join(''));
       }
       return EXIT_OK;
     });

@@ -1,11 +1,11 @@
 // deskkms csr KEY --version V --subject "CN=...,O=..." [--san DNS:name]... [-o FILE]
-// A PKCS#10 request for an offline CA. The signature comes from AsymmetricSign through the
-// handler table: the private key stays in the key worker, key state and usage are enforced, and
-// the signing is audited like any other.
+// A PKCS#10 request for an offline CA, through the CreateCertificateSigningRequest Action (the
+// same code batch and the app call): the private key stays in the key worker, key state and usage
+// are enforced, and the signing is audited like any other.
 import { invalidParameter, missingParameter } from '../../contract/errors.ts';
-import { buildCsr, csrPem } from '../../x509/csr.ts';
 import { EXIT_OK, type Command } from '../command.ts';
-import { signingKey, vaultSigner, writePublicOutput } from '../vault-signer.ts';
+import { callAction } from '../actions-cli.ts';
+import { writePublicOutput } from '../vault-signer.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';
 
 function list(value: unknown): string[] {
@@ -44,19 +44,17 @@ export const csrCommand: Command = {
     const pathLen = typeof flags['path-len'] === 'string' ? Number(flags['path-len']) : undefined;
     if (pathLen !== undefined && !(Number.isInteger(pathLen) && pathLen >= 0)) throw invalidParameter('--path-len', 'must be a whole number');
     return withVault(flags, io, async (vault) => {
-      const key = await signingKey(vault, keyRef, flags.version as string, flags.algorithm);
-      const der = await buildCsr(
-        {
-          subject: flags.subject as string,
-          sans: list(flags.san),
-          keyUsage: list(flags['key-usage']),
-          extKeyUsage: list(flags['ext-key-usage']),
-          ...(flags.ca === true ? { basicConstraints: { ca: true, ...(pathLen !== undefined ? { pathLen } : {}) } } : {}),
-        },
-        key,
-        vaultSigner(vault, key),
-      );
-      await writePublicOutput(flags, io, csrPem(der));
+      const body = await callAction(vault, 'CreateCertificateSigningRequest', {
+        KeyId: keyRef,
+        KeyVersionId: flags.version,
+        Subject: flags.subject,
+        SubjectAlternativeNames: list(flags.san),
+        KeyUsage: list(flags['key-usage']),
+        ExtendedKeyUsage: list(flags['ext-key-usage']),
+        ...(typeof flags.algorithm === 'string' ? { Algorithm: flags.algorithm } : {}),
+        ...(flags.ca === true ? { BasicConstraints: { CA: true, ...(pathLen !== undefined ? { PathLen: pathLen } : {}) } } : {}),
+      });
+      await writePublicOutput(flags, io, body.Csr as string);
       return EXIT_OK;
     });
   },
