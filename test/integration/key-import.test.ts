@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { numberToBytesBE } from '@noble/curves/utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEntries } from '../../core/audit/audit-log.ts';
-import { KEY_SPECS, KEY_SPEC_TABLE, type KeySpec } from '../../core/contract/specs.ts';
+import { KEY_SPECS, KEY_SPEC_TABLE, type KeySpec, type SigningAlgorithm } from '../../core/contract/specs.ts';
 import { decodeSm2Ciphertext } from '../../core/crypto/der.ts';
 import { parseEcPkcs8 } from '../../core/crypto/ec-encoding.ts';
 import { Vault } from '../../core/vault/vault.ts';
@@ -95,7 +95,7 @@ async function parameters(keyId: string, wrappingKeySpec: 'RSA_2048' | 'EC_SM2',
 
 /** The vault signs a digest; OpenSSL verifies it with the public key of the key it made. */
 async function signedAndVerified(keyId: string, keyVersionId: string, spec: KeySpec, publicPem: string): Promise<void> {
-  const algorithm = KEY_SPEC_TABLE[spec].family === 'RSA' ? 'RSA_PSS_SHA_256' : KEY_SPEC_TABLE[spec].algorithms['SIGN/VERIFY'][0]!;
+  const algorithm = (KEY_SPEC_TABLE[spec].family === 'RSA' ? 'RSA_PSS_SHA_256' : KEY_SPEC_TABLE[spec].algorithms['SIGN/VERIFY'][0]!) as SigningAlgorithm;
   const digest = randomBytes(32);
   const signed = await call(vault, 'AsymmetricSign', { KeyId: keyId, KeyVersionId: keyVersionId, Algorithm: algorithm, Digest: b64(digest) });
   const pub = file('pub.pem');

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEY_SPECS, KEY_SPEC_TABLE, type KeySpec } from '../../core/contract/specs.ts';
+import { KEY_SPECS, KEY_SPEC_TABLE, type EncryptionAlgorithm, type KeySpec, type SigningAlgorithm } from '../../core/contract/specs.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { OPENSSL_SIGNING, flipByte, genpkeyArgs, openssl, pkeyutlDecryptArgs, repeatFlag } from '../interop/openssl-peer.ts';
 import { call, fails, requireSecretService, tempDir } from './vault-helpers.ts';
@@ -49,7 +49,7 @@ describe('ImportPublicKeyVersion', () => {
     const { keyId, versionId } = await publicOnlyKey(spec, 'SIGN/VERIFY', given);
     expect((await call(vault, 'GetPublicKey', { KeyId: keyId, KeyVersionId: versionId })).PublicKey).toBe(peer.publicPem);
 
-    for (const algorithm of KEY_SPEC_TABLE[spec].algorithms['SIGN/VERIFY']) {
+    for (const algorithm of KEY_SPEC_TABLE[spec].algorithms['SIGN/VERIFY'] as SigningAlgorithm[]) {
       const digest = randomBytes(32);
       const digestFile = file('digest.bin');
       writeFileSync(digestFile, digest);
@@ -67,7 +67,7 @@ describe('ImportPublicKeyVersion', () => {
   it.each(['RSA_2048', 'EC_SM2'] as const)('%s ENCRYPT/DECRYPT: encrypts for OpenSSL; Decrypt is refused', async (spec) => {
     const peer = peerKey(spec);
     const { keyId, versionId } = await publicOnlyKey(spec, 'ENCRYPT/DECRYPT', peer.publicPem);
-    const algorithm = KEY_SPEC_TABLE[spec].algorithms['ENCRYPT/DECRYPT'][0]!;
+    const algorithm = KEY_SPEC_TABLE[spec].algorithms['ENCRYPT/DECRYPT'][0] as EncryptionAlgorithm;
     const plaintext = randomBytes(48);
     const encrypted = await call(vault, 'AsymmetricEncrypt', { KeyId: keyId, KeyVersionId: versionId, Algorithm: algorithm, Plaintext: b64(plaintext) });
     const inFile = file('ct.bin');
