@@ -36,7 +36,7 @@ export function findElectronBinary(
     return existsSync(path) ? { found: true, path } : { found: false, reason: `ELECTRON_OVERRIDE_DIST_PATH names ${path}, which does not exist` };
   }
   if (relative === undefined) {
-    return { found: false, reason: 'its download did not run or failed (node_modules/electron/path.txt is missing)' };
+    return { found: false, reason: 'node_modules/electron/path.txt is missing: its download did not run or failed' };
   }
   const path = join(packageDir, 'dist', relative);
   return existsSync(path) ? { found: true, path } : { found: false, reason: `${path} is missing` };
