@@ -25,8 +25,10 @@ import {
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-// Before ready: app:// behaves like https (standard URL parsing, secure context, fetch).
-protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+// Before ready: app:// behaves like https (standard URL parsing, secure context, fetch). Vite
+// emits <script type="module" crossorigin>, fetched in CORS mode: the scheme must allow it
+// (our responses carry no Access-Control-Allow-Origin, so no other origin can read them).
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true } }]);
 
 let mainWindow: BrowserWindow | undefined;
 const vaultDir = appVaultDir(process.argv.slice(1), process.cwd(), process.env);
