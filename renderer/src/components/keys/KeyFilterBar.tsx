@@ -5,64 +5,54 @@ import { useKeysStore, type KeyFilters } from '../../stores/keys-store.ts';
 
 const STATES = ['Enabled', 'Disabled', 'PendingDeletion', 'PendingImport'] as const;
 
+function Choice({ name, label, any, options }: { name: 'spec' | 'usage' | 'state'; label: string; any: string; options: readonly string[] }) {
+  const value = useKeysStore((s) => s.filters[name]);
+  const setFilter = useKeysStore((s) => s.setFilter);
+  return (
+    <div className="field">
+      <label htmlFor={`key-filter-${name}`}>{label}</label>
+      <select id={`key-filter-${name}`} value={value} onChange={(e) => setFilter(name, e.target.value)}>
+        <option value="">{any}</option>
+        {options.map((o) => (
+          <option key={o} value={o}>
+            {o}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+function Text({ name, label, placeholder, className }: { name: 'search' | 'alias' | 'tag'; label: string; placeholder: string; className?: string }) {
+  const value = useKeysStore((s) => s.filters[name]);
+  const setFilter = useKeysStore((s) => s.setFilter);
+  return (
+    <div className={className ? `field ${className}` : 'field'}>
+      <label htmlFor={`key-filter-${name}`}>{label}</label>
+      <input
+        id={`key-filter-${name}`}
+        type={name === 'search' ? 'search' : 'text'}
+        placeholder={placeholder}
+        value={value}
+        onChange={(e) => setFilter(name, e.target.value)}
+      />
+    </div>
+  );
+}
+
 export function KeyFilterBar() {
   const filters = useKeysStore((s) => s.filters);
-  const setFilter = useKeysStore((s) => s.setFilter);
   const clearFilters = useKeysStore((s) => s.clearFilters);
   const active = (Object.keys(filters) as (keyof KeyFilters)[]).some((k) => filters[k] !== '');
 
   return (
     <div className="key-filters" role="search" aria-label="Filter keys">
-      <label className="key-search">
-        Search
-        <input
-          type="search"
-          placeholder="KeyId, alias, description or tag"
-          value={filters.search}
-          onChange={(e) => setFilter('search', e.target.value)}
-        />
-      </label>
-      <label>
-        Spec
-        <select value={filters.spec} onChange={(e) => setFilter('spec', e.target.value)}>
-          <option value="">Any spec</option>
-          {KEY_SPECS.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Usage
-        <select value={filters.usage} onChange={(e) => setFilter('usage', e.target.value)}>
-          <option value="">Any usage</option>
-          {KEY_USAGES.map((u) => (
-            <option key={u} value={u}>
-              {u}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        State
-        <select value={filters.state} onChange={(e) => setFilter('state', e.target.value)}>
-          <option value="">Any state</option>
-          {STATES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Alias
-        <input type="text" placeholder="alias/…" value={filters.alias} onChange={(e) => setFilter('alias', e.target.value)} />
-      </label>
-      <label>
-        Tag
-        <input type="text" placeholder="key or key=value" value={filters.tag} onChange={(e) => setFilter('tag', e.target.value)} />
-      </label>
+      <Text name="search" label="Search" placeholder="KeyId, alias, description or tag" className="key-search" />
+      <Choice name="spec" label="Spec" any="Any spec" options={KEY_SPECS} />
+      <Choice name="usage" label="Usage" any="Any usage" options={KEY_USAGES} />
+      <Choice name="state" label="State" any="Any state" options={STATES} />
+      <Text name="alias" label="Alias" placeholder="alias/…" />
+      <Text name="tag" label="Tag" placeholder="key or key=value" />
       <button type="button" onClick={clearFilters} disabled={!active}>
         Clear filters
       </button>
