@@ -78,7 +78,7 @@ describe('keys store against a real AppSession', () => {
   const PASSPHRASE = 'correct horse battery staple';
   let dir: { path: string; remove(): void };
   let session: AppSession;
-  const created: Record<string, string> = {};
+  const created = { signer: '', sm2: '', rsa: '' };
 
   async function kmsCall(Action: string, Params: unknown) {
     return session.call({ method: 'Kms.Call', params: { Action, Params } });

@@ -98,7 +98,7 @@ export function KeyList({
                   onOpen(key.KeyId);
                 }}
               >
-                <span className="key-row-name" title={key.KeyId}>
+                <span className={key.Aliases.length > 0 ? 'key-row-name' : 'key-row-name key-id'} title={key.KeyId}>
                   {keyDisplayName(key)}
                 </span>
                 <span className="key-row-spec">{key.KeySpec}</span>
