@@ -4,11 +4,13 @@
 // even be closed: the key still arrives, is selected and announced).
 import { useState, type FormEvent } from 'react';
 import { MAX_TAGS_PER_KEY } from '../../../../core/contract/actions.ts';
+import type { KeyOrigin } from '../../../../core/contract/key-import.ts';
 import type { KeySpec, KeyUsage } from '../../../../core/contract/specs.ts';
 import { describeError, kms } from '../../api/bridge.ts';
 import type { CreateKeyResponse } from '../../api/kms-types.ts';
 import { Dialog, ErrorLine, ProgressBar, useElapsed } from '../common.tsx';
 import { specOptions } from '../../spec-options.ts';
+import { OriginChoice } from '../transfer/OriginChoice.tsx';
 import { useKeysStore } from '../../stores/keys-store.ts';
 import { useUiStore } from '../../stores/ui-store.ts';
 import { aliasProblem } from './alias.ts';
@@ -32,6 +34,7 @@ function CreateKeyForm({ onDone }: { onDone: () => void }) {
   const [description, setDescription] = useState('');
   const [tags, setTags] = useState<TagDraft[]>([]);
   const [exportable, setExportable] = useState(false);
+  const [origin, setOrigin] = useState<KeyOrigin>('Aliyun_KMS');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ code: string; message: string } | undefined>(undefined);
   const elapsed = useElapsed(busy);
@@ -61,7 +64,8 @@ function CreateKeyForm({ onDone }: { onDone: () => void }) {
         KeySpec: spec,
         KeyUsage: usage,
         Description: description,
-        Exportable: exportable,
+        Exportable: exportable && origin === 'Aliyun_KMS',
+        Origin: origin,
         ...(cleaned.length > 0 ? { Tags: cleaned } : {}),
       });
       keyId = created.KeyMetadata.KeyId;
@@ -131,8 +135,9 @@ function CreateKeyForm({ onDone }: { onDone: () => void }) {
       </label>
       <TagRowsEditor tags={tags} onChange={setTags} max={MAX_TAGS_PER_KEY} disabled={busy} />
       {tagIssue ? <p className="error">{tagIssue}</p> : null}
+      <OriginChoice value={origin} onChange={setOrigin} disabled={busy} />
       <label className="choice">
-        <input type="checkbox" checked={exportable} onChange={(e) => setExportable(e.target.checked)} disabled={busy} />
+        <input type="checkbox" checked={exportable && origin === 'Aliyun_KMS'} onChange={(e) => setExportable(e.target.checked)} disabled={busy || origin !== 'Aliyun_KMS'} />
         <span>Exportable — its versions can be exported, encrypted under a passphrase</span>
       </label>
       <p className={exportable ? 'warning' : 'muted hint'} role="note">

@@ -6,6 +6,7 @@ import type { KeySummary } from '../../../../core/contract/app-api.ts';
 import { kms } from '../../api/bridge.ts';
 import type { DescribeKeyResponse, KeyMetadata } from '../../api/kms-types.ts';
 import { ErrorLine } from '../common.tsx';
+import { KeyTransfer } from '../transfer/KeyTransfer.tsx';
 import { daysUntil, formatUtc, keyDisplayName } from './format.ts';
 import { KeyAliases, KeyTags } from './KeyLabels.tsx';
 import { KeyVersions } from './KeyVersions.tsx';
@@ -69,6 +70,7 @@ export function KeyDetail({ keySummary }: { keySummary: KeySummary }) {
       <StateActions keySummary={k} />
       <KeyAliases keySummary={k} />
       <KeyTags keySummary={k} />
+      <KeyTransfer keySummary={k} />
       <KeyVersions keySummary={k} />
     </article>
   );

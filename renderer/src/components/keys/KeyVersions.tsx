@@ -5,6 +5,7 @@ import type { KeySummary } from '../../../../core/contract/app-api.ts';
 import { describeError, kms } from '../../api/bridge.ts';
 import type { KeyVersionInfo, ListKeyVersionsResponse } from '../../api/kms-types.ts';
 import { ErrorLine, ProgressBar, useElapsed } from '../common.tsx';
+import { VersionTools } from '../x509/VersionTools.tsx';
 import { formatUtc } from './format.ts';
 import { PublicKeyPanel } from './PublicKeyPanel.tsx';
 import { useKmsAction } from './use-kms-action.ts';
@@ -67,6 +68,7 @@ export function KeyVersions({ keySummary }: { keySummary: KeySummary }) {
           </h4>
           <p className="muted hint">Created {formatUtc(v.CreationDate)}</p>
           <PublicKeyPanel keySummary={keySummary} keyVersionId={v.KeyVersionId} />
+          <VersionTools keySummary={keySummary} keyVersionId={v.KeyVersionId} versionLabel={`Version ${i + 1}`} />
         </section>
       ))}
     </section>

@@ -1,0 +1,138 @@
+// One key version's certificates (GetCertificates: subject, issuer, serial, validity, CA flag)
+// with Save PEM per certificate and for the whole chain, and the entry points of the CSR wizard
+// and the offline-CA dialogs. Signing entry points appear only for SIGN/VERIFY keys holding
+// private material (not public-key-only keys).
+import { useCallback, useEffect, useState } from 'react';
+import type { KeySummary } from '../../../../core/contract/app-api.ts';
+import { describeError, kms } from '../../api/bridge.ts';
+import { saveFile } from '../../lib/save.ts';
+import { ErrorLine } from '../common.tsx';
+import { formatUtc, publicKeyFileStem } from '../keys/format.ts';
+import { AttachDialog, IssueDialog, SelfSignDialog } from './CertificateDialogs.tsx';
+import { CsrWizard } from './CsrWizard.tsx';
+
+export type CertificateInfo = {
+  readonly Pem: string;
+  readonly Subject: string;
+  readonly Issuer: string;
+  readonly SerialNumber: string;
+  readonly NotBefore: string;
+  readonly NotAfter: string;
+  readonly IsCa: boolean;
+};
+
+type Open = 'none' | 'csr' | 'self-sign' | 'issue' | 'attach';
+
+export function CertificatesPanel({ keySummary, keyVersionId, versionLabel }: { keySummary: KeySummary; keyVersionId: string; versionLabel: string }) {
+  const [certificates, setCertificates] = useState<readonly CertificateInfo[] | undefined>(undefined);
+  const [error, setError] = useState<{ code: string; message: string } | undefined>(undefined);
+  const [reloads, setReloads] = useState(0);
+  const [open, setOpen] = useState<Open>('none');
+  const keyId = keySummary.KeyId;
+  const reload = useCallback(() => setReloads((n) => n + 1), []);
+  const close = useCallback(() => setOpen('none'), []);
+
+  useEffect(() => {
+    let live = true;
+    setError(undefined);
+    kms<{ Certificates: CertificateInfo[] }>('GetCertificates', { KeyId: keyId, KeyVersionId: keyVersionId }).then(
+      (r) => live && setCertificates(r.Certificates),
+      (err: unknown) => live && setError(describeError(err)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [keyId, keyVersionId, reloads]);
+
+  const signs = keySummary.KeyUsage === 'SIGN/VERIFY' && keySummary.Origin !== 'EXTERNAL_PUBLIC_KEY';
+  const enabled = keySummary.KeyState === 'Enabled';
+  const hasCa = certificates?.[0]?.IsCa === true;
+  const stem = publicKeyFileStem(keySummary, keyVersionId);
+  const common = { keySummary, keyVersionId, onClose: close, onChanged: reload };
+
+  return (
+    // A group, not a region: the version itself is the region named "Version N".
+    <div className="certificates stack" role="group" aria-label={`Certificates of ${versionLabel}`}>
+      <div className="row section-head">
+        <h4>Certificates</h4>
+        {certificates && certificates.length > 0 ? (
+          <button type="button" onClick={() => saveFile(`${stem}-chain.pem`, certificates.map((c) => c.Pem).join(''), 'application/x-pem-file')}>
+            Save chain PEM
+          </button>
+        ) : null}
+      </div>
+      <ErrorLine error={error} />
+      {certificates === undefined && !error ? <p className="muted hint">Loading certificates…</p> : null}
+      {certificates?.length === 0 ? <p className="muted hint">No certificate attached.</p> : null}
+      {certificates && certificates.length > 0 ? (
+        <div className="cert-scroll">
+          <table className="cert-table" aria-label={`Certificate chain of ${versionLabel}`}>
+            <thead>
+              <tr>
+                <th scope="col">Subject</th>
+                <th scope="col">Issuer</th>
+                <th scope="col">Serial</th>
+                <th scope="col">Valid</th>
+                <th scope="col">CA</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {certificates.map((c, i) => (
+                <tr key={`${c.SerialNumber}-${i}`}>
+                  <td>{c.Subject}</td>
+                  <td>{c.Issuer}</td>
+                  <td>
+                    <code>{c.SerialNumber}</code>
+                  </td>
+                  <td>
+                    {formatUtc(c.NotBefore)}
+                    <br />
+                    to {formatUtc(c.NotAfter)}
+                  </td>
+                  <td>{c.IsCa ? 'Yes' : 'No'}</td>
+                  <td>
+                    <button type="button" aria-label={`Save certificate ${i + 1} PEM`} onClick={() => saveFile(`${stem}-cert${i + 1}.pem`, c.Pem, 'application/x-pem-file')}>
+                      Save PEM
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <div className="row" role="group" aria-label={`Certificate actions of ${versionLabel}`}>
+        {signs ? (
+          <>
+            <button type="button" disabled={!enabled} onClick={() => setOpen('csr')}>
+              Create CSR…
+            </button>
+            <button type="button" disabled={!enabled} onClick={() => setOpen('self-sign')}>
+              Self-sign (root CA)…
+            </button>
+            <button
+              type="button"
+              disabled={!enabled || !hasCa}
+              title={hasCa ? 'Sign a certificate for a request with this CA version' : 'Attach or create this version’s CA certificate first'}
+              onClick={() => setOpen('issue')}
+            >
+              Issue from CSR…
+            </button>
+          </>
+        ) : null}
+        <button type="button" onClick={() => setOpen('attach')}>
+          Attach certificate…
+        </button>
+      </div>
+      {signs && !enabled ? <p className="muted hint">Requests and certificates are signed only by an enabled key.</p> : null}
+      {signs && enabled && !hasCa ? <p className="muted hint">Issuing needs a CA certificate on this version: self-sign a root or attach one.</p> : null}
+      <CsrWizard open={open === 'csr'} onClose={close} keySummary={keySummary} keyVersionId={keyVersionId} />
+      <SelfSignDialog open={open === 'self-sign'} {...common} />
+      <IssueDialog open={open === 'issue'} {...common} />
+      <AttachDialog open={open === 'attach'} {...common} />
+    </div>
+  );
+}

@@ -1,0 +1,82 @@
+// The CSR wizard's model: subject fields composed into the RFC 4514 text the vault parses
+// (core/x509/csr.ts: CN, O, OU, L, ST, C, emailAddress, serialNumber; backslash escapes), subject
+// alternative names as "DNS:x" / "IP:x" / "email:x" / "URI:x", and the keyUsage and
+// extendedKeyUsage names it accepts. Pure functions, shared with the unit test.
+
+export const SUBJECT_FIELDS = [
+  { name: 'CN', label: 'Common name (CN)', placeholder: 'release.example.com' },
+  { name: 'O', label: 'Organization (O)', placeholder: 'Example, Inc.' },
+  { name: 'OU', label: 'Organizational unit (OU)', placeholder: 'Release engineering' },
+  { name: 'L', label: 'Locality (L)', placeholder: 'Hangzhou' },
+  { name: 'ST', label: 'State or province (ST)', placeholder: 'Zhejiang' },
+  { name: 'C', label: 'Country (C, two letters)', placeholder: 'CN' },
+  { name: 'emailAddress', label: 'Email address', placeholder: 'pki@example.com' },
+  { name: 'serialNumber', label: 'Serial number (subject attribute)', placeholder: '' },
+] as const;
+
+export type SubjectName = (typeof SUBJECT_FIELDS)[number]['name'];
+export type SubjectFields = Partial<Record<SubjectName, string>>;
+
+/** Written most specific first, as in "CN=...,O=...,C=CN" (the vault encodes them in reverse). */
+const ORDER: readonly SubjectName[] = ['CN', 'serialNumber', 'emailAddress', 'OU', 'O', 'L', 'ST', 'C'];
+
+/**
+ * RFC 4514 section 2.4 escaping of one attribute value: the specials `, + " \ < > ; =` anywhere,
+ * a leading `#` or space, and a trailing space.
+ */
+export function escapeDnValue(value: string): string {
+  let out = value.replace(/[,+"\\<>;=]/g, (ch) => `\\${ch}`);
+  if (out.startsWith('#') || out.startsWith(' ')) out = `\\${out}`;
+  if (out.length > 2 && out.endsWith(' ')) out = `${out.slice(0, -1)}\\ `;
+  return out;
+}
+
+/** The Subject parameter from the filled-in fields (values trimmed; empty fields left out). */
+export function composeSubject(fields: SubjectFields): string {
+  return ORDER.flatMap((name) => {
+    const value = fields[name]?.trim() ?? '';
+    return value === '' ? [] : [`${name}=${escapeDnValue(value)}`];
+  }).join(',');
+}
+
+/** What the form can tell before the vault does (the vault checks everything again). */
+export function subjectProblem(fields: SubjectFields): string {
+  if (composeSubject(fields) === '') return 'Fill in at least one subject field (usually the common name).';
+  const c = fields.C?.trim() ?? '';
+  if (c !== '' && !/^[A-Za-z]{2}$/.test(c)) return 'Country must be a two-letter code such as CN or DE.';
+  const email = fields.emailAddress?.trim() ?? '';
+  if (email !== '' && !/^[\x21-\x7e]+@[\x21-\x7e]+$/.test(email)) return 'Email address must be an ASCII address such as pki@example.com.';
+  return '';
+}
+
+export const SAN_TYPES = [
+  { type: 'DNS', label: 'DNS name', placeholder: 'www.example.com' },
+  { type: 'IP', label: 'IP address', placeholder: '192.0.2.7 or 2001:db8::1' },
+  { type: 'email', label: 'Email', placeholder: 'pki@example.com' },
+  { type: 'URI', label: 'URI', placeholder: 'https://example.com/' },
+] as const;
+
+export type SanType = (typeof SAN_TYPES)[number]['type'];
+
+export interface SanRow {
+  readonly id: number;
+  readonly type: SanType;
+  readonly value: string;
+}
+
+/** Filled-in rows as the vault's "TYPE:value" strings. */
+export function sanStrings(rows: readonly SanRow[]): string[] {
+  return rows.filter((r) => r.value.trim() !== '').map((r) => `${r.type}:${r.value.trim()}`);
+}
+
+export const KEY_USAGE_BITS = [
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+] as const;
+
+export const EXTENDED_KEY_USAGES = ['serverAuth', 'clientAuth', 'codeSigning', 'emailProtection', 'timeStamping', 'OCSPSigning'] as const;
