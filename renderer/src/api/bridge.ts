@@ -82,7 +82,7 @@ export async function call<M extends AppMethod>(method: M, params: AppParams<M>)
 }
 
 /** Calls a KMS Action through the handler table (the same one the CLI and the API use). */
-export function kms<T extends Record<string, unknown> = Record<string, unknown>>(action: string, params: Record<string, unknown> = {}): Promise<T & { RequestId: string }> {
+export function kms<T extends object = Record<string, unknown>>(action: string, params: Record<string, unknown> = {}): Promise<T & { RequestId: string }> {
   return call('Kms.Call', { Action: action, Params: params }) as Promise<T & { RequestId: string }>;
 }
 
