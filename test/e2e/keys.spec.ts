@@ -273,8 +273,11 @@ test('first run, one key of every spec, a second version, filters and keyboard, 
         expect(shown).toMatch(/^SHA256:/);
         expect(listed, `${key.spec}: ssh-keygen prints the fingerprint the app shows`).toContain(shown);
       }
+      if (key.spec === 'RSA_2048') {
+        await version.scrollIntoViewIfNeeded();
+        await screenshot(page, testInfo, 'key-detail');
+      }
     }
-    await screenshot(page, testInfo, 'key-detail');
   });
 });
 
@@ -341,6 +344,8 @@ test('key state: description, tags with a refused one, disable and enable, sched
     await expect(detail(page).getByTestId('key-state')).toHaveText('PendingDeletion');
     await setFilter(page, 'State', 'PendingDeletion');
     await expectListed(page, ['alias/e2e-state'], 1);
+    await expect(detail(page).getByRole('heading', { level: 2 }).locator('..')).toContainText(`deletion due ${shown}`);
+    await pending.scrollIntoViewIfNeeded();
     await screenshot(page, testInfo, 'deletion-scheduled');
     await dismissNotices(page);
   });

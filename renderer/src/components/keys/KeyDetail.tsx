@@ -41,9 +41,9 @@ export function KeyDetail({ keySummary }: { keySummary: KeySummary }) {
           <span className="muted">
             {k.KeySpec} · {k.KeyUsage}
           </span>
+          {k.KeyState === 'PendingDeletion' && k.DeleteDate ? <span className="error">deletion due {formatUtc(k.DeleteDate)}</span> : null}
         </div>
       </header>
-      {k.KeyState === 'PendingDeletion' && k.DeleteDate ? <PendingDeletion deleteDate={k.DeleteDate} /> : null}
       <dl className="facts">
         <dt>KeyId</dt>
         <dd>
@@ -145,6 +145,7 @@ function StateActions({ keySummary }: { keySummary: KeySummary }) {
   return (
     <section className="stack" aria-labelledby="key-state-title">
       <h3 id="key-state-title">State</h3>
+      {k.KeyState === 'PendingDeletion' && k.DeleteDate ? <PendingDeletion deleteDate={k.DeleteDate} /> : null}
       <div className="row">
         {k.KeyState === 'Enabled' ? (
           <button type="button" disabled={busy} onClick={() => void action.run('Disable key', () => kms('DisableKey', { KeyId: k.KeyId }), `${name} disabled`)}>
