@@ -65,44 +65,31 @@ export function CertificatesPanel({ keySummary, keyVersionId, versionLabel }: { 
       {certificates === undefined && !error ? <p className="muted hint">Loading certificates…</p> : null}
       {certificates?.length === 0 ? <p className="muted hint">No certificate attached.</p> : null}
       {certificates && certificates.length > 0 ? (
-        <div className="cert-scroll">
-          <table className="cert-table" aria-label={`Certificate chain of ${versionLabel}`}>
-            <thead>
-              <tr>
-                <th scope="col">Subject</th>
-                <th scope="col">Issuer</th>
-                <th scope="col">Serial</th>
-                <th scope="col">Valid</th>
-                <th scope="col">CA</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {certificates.map((c, i) => (
-                <tr key={`${c.SerialNumber}-${i}`}>
-                  <td>{c.Subject}</td>
-                  <td>{c.Issuer}</td>
-                  <td>
-                    <code>{c.SerialNumber}</code>
-                  </td>
-                  <td>
-                    {formatUtc(c.NotBefore)}
-                    <br />
-                    to {formatUtc(c.NotAfter)}
-                  </td>
-                  <td>{c.IsCa ? 'Yes' : 'No'}</td>
-                  <td>
-                    <button type="button" aria-label={`Save certificate ${i + 1} PEM`} onClick={() => saveFile(`${stem}-cert${i + 1}.pem`, c.Pem, 'application/x-pem-file')}>
-                      Save PEM
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ol className="cert-list" aria-label={`Certificate chain of ${versionLabel}`}>
+          {certificates.map((c, i) => (
+            <li key={`${c.SerialNumber}-${i}`} className="cert-item" aria-label={`Certificate ${i + 1}`}>
+              <dl className="facts">
+                <dt>Subject</dt>
+                <dd data-testid="cert-subject">{c.Subject}</dd>
+                <dt>Issuer</dt>
+                <dd data-testid="cert-issuer">{c.Issuer}</dd>
+                <dt>Serial</dt>
+                <dd>
+                  <code>{c.SerialNumber}</code>
+                </dd>
+                <dt>Valid</dt>
+                <dd>
+                  {formatUtc(c.NotBefore)} to {formatUtc(c.NotAfter)}
+                </dd>
+                <dt>CA</dt>
+                <dd data-testid="cert-ca">{c.IsCa ? 'Yes' : 'No'}</dd>
+              </dl>
+              <button type="button" aria-label={`Save certificate ${i + 1} PEM`} onClick={() => saveFile(`${stem}-cert${i + 1}.pem`, c.Pem, 'application/x-pem-file')}>
+                Save certificate PEM
+              </button>
+            </li>
+          ))}
+        </ol>
       ) : null}
       <div className="row" role="group" aria-label={`Certificate actions of ${versionLabel}`}>
         {signs ? (
