@@ -17,7 +17,7 @@ import type { Vault } from '../vault/vault.ts';
 import { kmsDate } from '../vault/vault.ts';
 import { certificatePem, issueCertificate, parseCertificate, selfSignCertificate, type DigestSigner } from '../x509/certificate.ts';
 import { buildCsr, csrPem, type CsrKey } from '../x509/csr.ts';
-import { publicKeyFormats } from '../x509/public-bundle.ts';
+import { publicKeyFormats, type BundleManifest } from '../x509/public-bundle.ts';
 import type { CallContext, Handler } from './dispatch.ts';
 import { assertPrivateMaterial, assertUsable, resolve } from './key-handlers.ts';
 
@@ -53,6 +53,12 @@ function versionSigner(vault: Vault, req: { KeyId: string; KeyVersionId: string;
       return (await vault.worker.request({ op: 'sign', key: sealed, algorithm, digest })).signature;
     },
   };
+}
+
+function omissions(formats: BundleManifest['formats']): { Jwk?: string; OpenSsh?: string } {
+  const jwk = formats.jwk;
+  const ssh = formats.openssh;
+  return { ...('omitted' in jwk ? { Jwk: jwk.reason } : {}), ...('omitted' in ssh ? { OpenSsh: ssh.reason } : {}) };
 }
 
 /** PEM CERTIFICATE blocks, each strictly parsed. */
@@ -108,6 +114,8 @@ export const X509_HANDLERS: { readonly [A in X509Action]: Handler<A> } = {
           SpkiSha256Base64: bundle.fingerprints.spkiSha256Base64,
           ...(bundle.fingerprints.openssh ? { OpenSsh: bundle.fingerprints.openssh } : {}),
         },
+        // Why a format is absent (SM2 has no JWK curve, OpenSSH no SM2/secp256k1 type), from the manifest.
+        Omitted: omissions(bundle.manifest.formats),
       },
     });
   },

@@ -74,7 +74,9 @@ describe('GetPublicKeyBundle', () => {
 
     if (spec === 'EC_SM2') {
       expect(bundle.Jwk).toBeUndefined();
+      expect(bundle.Omitted.Jwk).toMatch(/^SM2 has no registered JWK curve/);
     } else {
+      expect(bundle.Omitted.Jwk).toBeUndefined();
       expect(bundle.Jwk.kid).toBe(versionId);
       const fromJwk = createPublicKey({ key: bundle.Jwk, format: 'jwk' }).export({ format: 'der', type: 'spki' });
       expect(Buffer.from(fromJwk).equals(der)).toBe(true);
@@ -82,7 +84,9 @@ describe('GetPublicKeyBundle', () => {
     if (spec === 'EC_SM2' || spec === 'EC_P256K') {
       expect(bundle.OpenSsh).toBeUndefined();
       expect(bundle.Fingerprints.OpenSsh).toBeUndefined();
+      expect(bundle.Omitted.OpenSsh).toMatch(/^OpenSSH has no key type for (SM2|secp256k1)/);
     } else {
+      expect(bundle.Omitted.OpenSsh).toBeUndefined();
       expect(bundle.OpenSsh).not.toContain('\n');
       const listed = spawnSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', fileWith('key.pub', `${bundle.OpenSsh as string}\n`)], { encoding: 'utf8' });
       expect(listed.status, listed.stderr).toBe(0);

@@ -53,4 +53,6 @@ export interface PublicKeyBundleResponse {
   readonly Jwk?: Record<string, string>;
   readonly OpenSsh?: string;
   readonly Fingerprints: { readonly SpkiSha256Hex: string; readonly SpkiSha256Base64: string; readonly OpenSsh?: string };
+  /** Why a format is absent for this key (e.g. no JWK curve for SM2). */
+  readonly Omitted: { readonly Jwk?: string; readonly OpenSsh?: string };
 }

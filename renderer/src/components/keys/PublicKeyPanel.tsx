@@ -1,6 +1,6 @@
 // One key version's public key (GetPublicKeyBundle): SHA-256 fingerprints, Copy PEM, and Save as
 // PEM / DER / JWK / OpenSSH. A format a spec cannot have (no JWK curve for SM2, no OpenSSH key
-// type for secp256k1 or SM2) has no button; the reason is shown in its place.
+// type for secp256k1 or SM2) has no button; the vault's reason is shown in its place.
 import { useEffect, useState } from 'react';
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
 import { decodeBase64 } from '../../../../core/contract/base64.ts';
@@ -10,17 +10,6 @@ import { copyText, saveFile } from '../../lib/save.ts';
 import { useUiStore } from '../../stores/ui-store.ts';
 import { ErrorLine } from '../common.tsx';
 import { publicKeyFileStem } from './format.ts';
-
-/** Why a bundle lacks a format (the response omits it without saying why). */
-export function missingFormatReason(spec: string, format: 'jwk' | 'openssh'): string {
-  if (spec === 'EC_SM2') {
-    return format === 'jwk'
-      ? 'SM2 has no registered JWK curve (IANA "JSON Web Key Elliptic Curve" registry).'
-      : 'OpenSSH has no key type for SM2 (its ECDSA types are nistp256/384/521 only).';
-  }
-  if (spec === 'EC_P256K' && format === 'openssh') return 'OpenSSH has no key type for secp256k1 (its ECDSA types are nistp256/384/521 only).';
-  return `The vault offers no ${format === 'jwk' ? 'JWK' : 'OpenSSH'} form for ${spec}.`;
-}
 
 export function PublicKeyPanel({ keySummary, keyVersionId }: { keySummary: KeySummary; keyVersionId: string }) {
   const [bundle, setBundle] = useState<PublicKeyBundleResponse | undefined>(undefined);
@@ -96,8 +85,8 @@ export function PublicKeyPanel({ keySummary, keyVersionId }: { keySummary: KeySu
           </button>
         ) : null}
       </div>
-      {!bundle.Jwk ? <p className="muted hint">No JWK: {missingFormatReason(bundle.KeySpec, 'jwk')}</p> : null}
-      {!bundle.OpenSsh ? <p className="muted hint">No OpenSSH: {missingFormatReason(bundle.KeySpec, 'openssh')}</p> : null}
+      {!bundle.Jwk ? <p className="muted hint">No JWK: {bundle.Omitted.Jwk ?? 'not offered for this key'}</p> : null}
+      {!bundle.OpenSsh ? <p className="muted hint">No OpenSSH: {bundle.Omitted.OpenSsh ?? 'not offered for this key'}</p> : null}
     </div>
   );
 }
