@@ -60,3 +60,16 @@ export function opensslText(args: readonly string[]): { status: number; text: st
   const r = spawnSync('openssl', args, { encoding: 'utf8' });
   return { status: r.status ?? -1, text: `${r.stdout}${r.stderr}`, stdout: r.stdout };
 }
+
+/** A KMS Action through the browser host with the page's own cookie, as the renderer calls it. */
+export async function kmsCall(page: Page, origin: string, Action: string, Params: Record<string, unknown>): Promise<{ ok: boolean; value?: any; error?: { Code: string; Message: string } }> {
+  const response = await page.request.post(`${origin}/api/call`, { headers: { Origin: origin }, data: { method: 'Kms.Call', params: { Action, Params } } });
+  return (await response.json()) as { ok: boolean; value?: any; error?: { Code: string; Message: string } };
+}
+
+/** A KMS Action that must succeed. */
+export async function kmsValue(page: Page, origin: string, Action: string, Params: Record<string, unknown>): Promise<any> {
+  const r = await kmsCall(page, origin, Action, Params);
+  if (!r.ok) throw new Error(`${Action}: ${r.error?.Code}: ${r.error?.Message}`);
+  return r.value;
+}
