@@ -1,5 +1,5 @@
 // Every key's metadata in one read, for the desktop app's key list (virtualized over up to tens of
-// thousands of keys): four queries, joined in memory, instead of one DescribeKey per key.
+// thousands of keys): five queries, joined in memory, instead of one DescribeKey per key.
 import type { KeySummary } from '../contract/app-api.ts';
 import type { KeySpec, KeyUsage } from '../contract/specs.ts';
 import type { Db } from './store.ts';
@@ -47,11 +47,13 @@ export function keyInventory(db: Db): KeySummary[] {
         (r) => [r.key_id, r.n],
       ),
     );
+    // As DescribeKey reports it: an enabled EXTERNAL key without sealed key material is PendingImport.
+    const sealed = new Set((db.prepare("SELECT DISTINCT key_id FROM key_versions WHERE material = 'Sealed'").all() as { key_id: string }[]).map((r) => r.key_id));
     return keys.map((k) => ({
       KeyId: k.key_id,
       KeySpec: k.key_spec,
       KeyUsage: k.key_usage,
-      KeyState: k.key_state,
+      KeyState: k.key_state === 'Enabled' && k.origin === 'EXTERNAL' && !sealed.has(k.key_id) ? 'PendingImport' : k.key_state,
       Description: k.description,
       CreationDate: k.creation_date,
       DeleteDate: k.delete_date ?? '',
@@ -62,6 +64,6 @@ export function keyInventory(db: Db): KeySummary[] {
       VersionCount: versionCounts.get(k.key_id) ?? 0,
     }));
   });
-  // A read transaction: the four queries see one snapshot even while the write queue commits.
+  // A read transaction: the queries see one snapshot even while the write queue commits.
   return read.deferred();
 }
