@@ -1,7 +1,7 @@
 // Chooses what a cryptographic call names: a key (from the inventory, filtered by usage), one of
 // its versions (newest first) and an algorithm the key's spec and usage allow. Reports the full
 // choice, or undefined while it is incomplete.
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useId, useMemo, useState } from 'react';
 import type { KeySummary } from '../../../core/contract/app-api.ts';
 import type { Algorithm, KeyUsage } from '../../../core/contract/specs.ts';
 import { describeError, kms } from '../api/bridge.ts';
@@ -49,6 +49,7 @@ export function KeyVersionPicker({ purpose, onChange }: { purpose: 'sign' | 'enc
   const [versionsError, setVersionsError] = useState<{ code: string; message: string } | undefined>();
   const [versionId, setVersionId] = useState('');
   const [algorithm, setAlgorithm] = useState<Algorithm | ''>('');
+  const id = useId();
 
   // The inventory is read fresh when the panel opens: states change in the Keys view.
   useEffect(() => {
@@ -113,9 +114,9 @@ export function KeyVersionPicker({ purpose, onChange }: { purpose: 'sign' | 'enc
     <fieldset className="key-picker">
       <legend>{purpose === 'sign' ? 'Signing key' : 'Encryption key'}</legend>
       <div className="picker-grid">
-        <label>
-          Key
-          <select value={keyId} onChange={(e) => setKeyId(e.target.value)} disabled={candidates.length === 0}>
+        <div className="field">
+          <label htmlFor={`${id}-key`}>Key</label>
+          <select id={`${id}-key`} value={keyId} onChange={(e) => setKeyId(e.target.value)} disabled={candidates.length === 0}>
             {candidates.length === 0 ? <option value="">{loading ? 'Loading keys…' : `No ${usage} keys — create one in Keys`}</option> : null}
             {candidates.map((k) => (
               <option key={k.KeyId} value={k.KeyId}>
@@ -123,10 +124,10 @@ export function KeyVersionPicker({ purpose, onChange }: { purpose: 'sign' | 'enc
               </option>
             ))}
           </select>
-        </label>
-        <label>
-          Version
-          <select value={versionId} onChange={(e) => setVersionId(e.target.value)} disabled={versions.length === 0}>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-version`}>Version</label>
+          <select id={`${id}-version`} value={versionId} onChange={(e) => setVersionId(e.target.value)} disabled={versions.length === 0}>
             {versions.length === 0 ? <option value="">{versionsLoading ? 'Loading versions…' : 'No version'}</option> : null}
             {versions.map((v, i) => (
               <option key={v.KeyVersionId} value={v.KeyVersionId}>
@@ -135,17 +136,17 @@ export function KeyVersionPicker({ purpose, onChange }: { purpose: 'sign' | 'enc
               </option>
             ))}
           </select>
-        </label>
-        <label>
-          Algorithm
-          <select value={algorithm} onChange={(e) => setAlgorithm(e.target.value as Algorithm)} disabled={options.length === 0}>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-algorithm`}>Algorithm</label>
+          <select id={`${id}-algorithm`} value={algorithm} onChange={(e) => setAlgorithm(e.target.value as Algorithm)} disabled={options.length === 0}>
             {options.map((o) => (
               <option key={o.algorithm} value={o.algorithm}>
                 {o.label}
               </option>
             ))}
           </select>
-        </label>
+        </div>
         <button type="button" className="picker-reload" onClick={() => void load()} disabled={loading}>
           Reload keys
         </button>

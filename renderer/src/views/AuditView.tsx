@@ -1,7 +1,7 @@
 // The audit log: the newest entries first in a virtualized table (thousands of rows stay
 // responsive), filters (key or alias, action, time range), and the hash chain's verification.
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useMemo, useRef, type FormEvent } from 'react';
+import { useEffect, useId, useMemo, useRef, type FormEvent } from 'react';
 import { ACTION_NAMES } from '../../../core/contract/actions.ts';
 import type { AuditEntryView, AuditVerdictView } from '../../../core/contract/app-api.ts';
 import { ErrorLine, ProgressBar } from '../components/common.tsx';
@@ -22,6 +22,8 @@ export function AuditView() {
   const aliasOf = useMemo(() => new Map(keys.map((k) => [k.KeyId, k.Aliases[0]])), [keys]);
   const actions = useMemo(() => [...new Set([...ACTION_NAMES, ...APP_ACTIONS, ...entries.map((e) => e.action)])].sort(), [entries]);
 
+  const id = useId();
+
   useEffect(() => {
     void load();
   }, [load]);
@@ -35,27 +37,27 @@ export function AuditView() {
     <section className="stack audit-view" aria-labelledby="audit-title">
       <h1 id="audit-title">Audit log</h1>
       <form className="panel audit-filters" onSubmit={apply} aria-label="Audit filters">
-        <label>
-          Key (KeyId or alias)
-          <input value={filters.keyId} onChange={(e) => setFilter('keyId', e.target.value)} placeholder="alias/… or KeyId" />
-        </label>
-        <label>
-          Action
-          <input list="audit-actions" value={filters.action} onChange={(e) => setFilter('action', e.target.value)} placeholder="any" />
-        </label>
-        <datalist id="audit-actions">
+        <div className="field">
+          <label htmlFor={`${id}-key`}>Key (KeyId or alias)</label>
+          <input id={`${id}-key`} value={filters.keyId} onChange={(e) => setFilter('keyId', e.target.value)} placeholder="alias/… or KeyId" />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-action`}>Action</label>
+          <input id={`${id}-action`} list={`${id}-actions`} value={filters.action} onChange={(e) => setFilter('action', e.target.value)} placeholder="any" />
+        </div>
+        <datalist id={`${id}-actions`}>
           {actions.map((a) => (
             <option key={a} value={a} />
           ))}
         </datalist>
-        <label>
-          Since
-          <input type="datetime-local" step={1} value={filters.since} onChange={(e) => setFilter('since', e.target.value)} />
-        </label>
-        <label>
-          Until
-          <input type="datetime-local" step={1} value={filters.until} onChange={(e) => setFilter('until', e.target.value)} />
-        </label>
+        <div className="field">
+          <label htmlFor={`${id}-since`}>Since</label>
+          <input id={`${id}-since`} type="datetime-local" step={1} value={filters.since} onChange={(e) => setFilter('since', e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-until`}>Until</label>
+          <input id={`${id}-until`} type="datetime-local" step={1} value={filters.until} onChange={(e) => setFilter('until', e.target.value)} />
+        </div>
         <div className="row audit-buttons">
           <button type="submit" className="primary" disabled={loading}>
             Apply filters

@@ -36,6 +36,8 @@ function EncryptPanel({ choice, onDecrypt }: { choice: KeyVersionChoice | undefi
   const [error, setError] = useState<ErrorView>();
   const [ciphertext, setCiphertext] = useState<{ value: string; KeyVersionId: string; Algorithm: string } | undefined>();
   const textId = useId();
+  // A ciphertext belongs to the key version and algorithm that made it.
+  useEffect(() => setCiphertext(undefined), [choice]);
 
   const size = mode === 'text' ? utf8(text).length : (file?.size ?? 0);
   const limit = choice?.maxPlaintextBytes;

@@ -52,6 +52,8 @@ export function SignVerifyView() {
 
   // A verdict belongs to the message, key and signature it was given for.
   useEffect(() => setVerdict(undefined), [choice, message, candidate]);
+  // A signature shown is the one for the current key version, algorithm and message.
+  useEffect(() => setSignature(undefined), [choice, message]);
   // Leaving the view cancels a hash in progress.
   useEffect(() => () => abort.current?.abort(), []);
 
