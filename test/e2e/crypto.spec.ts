@@ -173,6 +173,35 @@ test('signs a base64 Digest given directly, and checks its length', async ({ app
   expect(openssl(['dgst', '-sha256', '-verify', pub, '-signature', sig, msg]).stdout).toContain('Verified OK');
 });
 
+test('a file dropped on the drop zone is hashed and signed like a chosen one', async ({ app: page, host }) => {
+  await createVault(page);
+  const key = await createKey(page, host, 'EC_P256', 'SIGN/VERIFY', 'alias/e2e-drop');
+  await page.getByRole('tab', { name: 'Sign & verify' }).click();
+  await pick(page, key, 'ECDSA_SHA_256');
+  await page.getByRole('radio', { name: 'File' }).check();
+  const content = 'dropped, not picked\n'.repeat(1000);
+  const dataTransfer = await page.evaluateHandle((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], 'dropped.txt', { type: 'text/plain' }));
+    return dt;
+  }, content);
+  const zone = page.getByTestId('dropzone').filter({ hasText: 'Message file' });
+  await zone.dispatchEvent('dragover', { dataTransfer });
+  await expect(zone).toHaveClass(/over/);
+  await zone.dispatchEvent('drop', { dataTransfer });
+  await expect(zone.getByTestId('chosen-file')).toContainText('dropped.txt');
+  await page.getByRole('button', { name: 'Sign', exact: true }).click();
+  await expect(page.getByText('Hashed dropped.txt — 100%')).toBeVisible();
+  await expect(page.getByTestId('signature')).not.toHaveValue('');
+  const pub = join(work, 'pub.pem');
+  const sig = join(work, 'dropped.sig');
+  const msg = join(work, 'dropped.txt');
+  await writeFile(pub, await publicKeyPem(page, host, key));
+  await writeFile(sig, Buffer.from(await page.getByTestId('signature').inputValue(), 'base64'));
+  await writeFile(msg, content);
+  expect(openssl(['dgst', '-sha256', '-verify', pub, '-signature', sig, msg]).stdout).toContain('Verified OK');
+});
+
 test('encrypts and decrypts with RSA-OAEP-SHA-256 and SM2, decrypts OpenSSL ciphertexts, shows and enforces the limit', async ({ app: page, host }, testInfo) => {
   await createVault(page);
   const rsa = await createKey(page, host, 'RSA_2048', 'ENCRYPT/DECRYPT', 'alias/e2e-rsa-enc');
