@@ -25,6 +25,7 @@ import {
   upsertTag,
   countKeys,
   countSealedVersions,
+  reportedKeyState,
   type KeyRow,
   type KeyState,
   type VersionRow,
@@ -40,10 +41,8 @@ export function keyArn(keyId: string): string {
   return `${ARN_PREFIX}:key/${keyId}`;
 }
 
-/** A key of Origin EXTERNAL without sealed key material (none imported yet, or deleted) is PendingImport. */
 function keyState(db: Db, key: KeyRow): KeyMetadata['KeyState'] {
-  if (key.key_state === 'Enabled' && key.origin === 'EXTERNAL' && countSealedVersions(db, key.key_id) === 0) return 'PendingImport';
-  return key.key_state;
+  return reportedKeyState(key, countSealedVersions(db, key.key_id) > 0);
 }
 
 function metadata(key: KeyRow, lastRotationDate: string, state: KeyMetadata['KeyState'] = key.key_state): KeyMetadata {

@@ -2,13 +2,14 @@
 // thousands of keys): five queries, joined in memory, instead of one DescribeKey per key.
 import type { KeySummary } from '../contract/app-api.ts';
 import type { KeySpec, KeyUsage } from '../contract/specs.ts';
+import { reportedKeyState, type KeyState } from './records.ts';
 import type { Db } from './store.ts';
 
 interface InventoryRow {
   readonly key_id: string;
   readonly key_spec: KeySpec;
   readonly key_usage: KeyUsage;
-  readonly key_state: string;
+  readonly key_state: KeyState;
   readonly description: string;
   readonly creation_date: string;
   readonly delete_date: string | null;
@@ -47,13 +48,12 @@ export function keyInventory(db: Db): KeySummary[] {
         (r) => [r.key_id, r.n],
       ),
     );
-    // As DescribeKey reports it: an enabled EXTERNAL key without sealed key material is PendingImport.
     const sealed = new Set((db.prepare("SELECT DISTINCT key_id FROM key_versions WHERE material = 'Sealed'").all() as { key_id: string }[]).map((r) => r.key_id));
     return keys.map((k) => ({
       KeyId: k.key_id,
       KeySpec: k.key_spec,
       KeyUsage: k.key_usage,
-      KeyState: k.key_state === 'Enabled' && k.origin === 'EXTERNAL' && !sealed.has(k.key_id) ? 'PendingImport' : k.key_state,
+      KeyState: reportedKeyState(k, sealed.has(k.key_id)),
       Description: k.description,
       CreationDate: k.creation_date,
       DeleteDate: k.delete_date ?? '',

@@ -119,6 +119,14 @@ export function listVersions(db: Db, keyId: string, offset = 0, limit = -1): Ver
 }
 
 /** Versions whose private key is sealed in the vault (usable for Sign/Decrypt). */
+/**
+ * The KeyState callers see: a key of Origin EXTERNAL without sealed key material (none imported
+ * yet, or deleted with DeleteKeyMaterial) is PendingImport; otherwise the stored state.
+ */
+export function reportedKeyState(key: Pick<KeyRow, 'key_state' | 'origin'>, hasSealedMaterial: boolean): KeyState | 'PendingImport' {
+  return key.key_state === 'Enabled' && key.origin === 'EXTERNAL' && !hasSealedMaterial ? 'PendingImport' : key.key_state;
+}
+
 export function countSealedVersions(db: Db, keyId: string): number {
   return (stmt(db, "SELECT count(*) AS n FROM key_versions WHERE key_id = ? AND material = 'Sealed'").get(keyId) as { n: number }).n;
 }
