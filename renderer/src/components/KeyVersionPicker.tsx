@@ -39,7 +39,16 @@ export async function listAllVersions(keyId: string): Promise<KeyVersionInfo[]> 
   return all.reverse().sort((a, b) => Date.parse(b.CreationDate) - Date.parse(a.CreationDate));
 }
 
-export function KeyVersionPicker({ purpose, onChange }: { purpose: 'sign' | 'encrypt'; onChange: (choice: KeyVersionChoice | undefined) => void }) {
+export function KeyVersionPicker({
+  purpose,
+  onChange,
+  disabled,
+}: {
+  purpose: 'sign' | 'encrypt';
+  onChange: (choice: KeyVersionChoice | undefined) => void;
+  /** While an operation runs on the current choice. */
+  disabled?: boolean;
+}) {
   const usage = USAGE[purpose];
   const { keys, loading, error: keysError, load, selectedKeyId } = useKeysStore();
   const candidates = useMemo(() => keys.filter((k) => k.KeyUsage === usage), [keys, usage]);
@@ -111,7 +120,7 @@ export function KeyVersionPicker({ purpose, onChange }: { purpose: 'sign' | 'enc
   useEffect(() => onChange(choice), [choice, onChange]);
 
   return (
-    <fieldset className="key-picker">
+    <fieldset className="key-picker" disabled={disabled}>
       <legend>{purpose === 'sign' ? 'Signing key' : 'Encryption key'}</legend>
       <div className="picker-grid">
         <div className="field">

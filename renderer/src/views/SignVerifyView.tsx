@@ -141,7 +141,7 @@ export function SignVerifyView() {
     <section className="stack crypto-view" aria-labelledby="sign-title">
       <h1 id="sign-title">Sign &amp; verify</h1>
       <div className="panel stack">
-        <KeyVersionPicker purpose="sign" onChange={setChoice} />
+        <KeyVersionPicker purpose="sign" onChange={setChoice} disabled={busy !== undefined} />
         <MessageInput value={message} onChange={setMessage} disabled={busy !== undefined} />
         {progress ? (
           <div className="row hash-progress">
