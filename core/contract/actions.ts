@@ -3,7 +3,7 @@
 // validates through parseRequest before anything reaches the vault; request types are derived from
 // the schemas. Runtime-neutral: shared with the renderer.
 import { z } from 'zod';
-import { KmsError, invalidParameter, missingParameter } from './errors.ts';
+import { parseParams } from './validate.ts';
 import { ALGORITHM_TABLE, KEY_SPECS, KEY_USAGES, type Algorithm } from './specs.ts';
 import { KEY_ORIGINS, WRAPPING_ALGORITHM_NAMES, WRAPPING_KEY_SPECS } from './key-import.ts';
 
@@ -231,20 +231,7 @@ export function isActionName(value: unknown): value is ActionName {
 
 /** Validates `params` for `action`; the first problem becomes MissingParameter or InvalidParameter naming the field. */
 export function parseRequest<A extends ActionName>(action: A, params: unknown): ActionRequest<A> {
-  if (typeof params !== 'object' || params === null || Array.isArray(params)) {
-    throw new KmsError('InvalidParameter', `${action}: parameters must be an object`);
-  }
-  const result = ACTION_SCHEMAS[action].safeParse(params);
-  if (result.success) return result.data as ActionRequest<A>;
-  const issue = result.error.issues[0]!;
-  const field = issue.path.map(String).join('.') || action;
-  if (issue.code === 'unrecognized_keys') {
-    throw invalidParameter(issue.keys.join(', '), `is not a parameter of ${action}`);
-  }
-  if (issue.path.length === 1 && (params as Record<string, unknown>)[String(issue.path[0])] === undefined) {
-    throw missingParameter(field);
-  }
-  throw invalidParameter(field, issue.message);
+  return parseParams(ACTION_SCHEMAS[action], action, params) as ActionRequest<A>;
 }
 
 /** Alibaba KMS KeyMetadata, as DescribeKey and CreateKey return it. */
