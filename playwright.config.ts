@@ -9,7 +9,8 @@ export const CHROMIUM = process.env.DESKKMS_CHROMIUM ?? '/usr/bin/chromium';
 export default defineConfig({
   testDir: './test/e2e',
   testMatch: '**/*.spec.ts',
-  outputDir: './test-results/e2e',
+  // One folder per concurrent run (Playwright empties it at start): DESKKMS_E2E_OUTPUT.
+  outputDir: process.env.DESKKMS_E2E_OUTPUT ?? './test-results/e2e',
   globalSetup: './test/e2e/global-setup.ts',
   // Each test has its own vault and host; two cores run two of them side by side.
   workers: 2,
