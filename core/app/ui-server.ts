@@ -8,10 +8,11 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, sep } from 'node:path';
+import { sep } from 'node:path';
 import { APP_HTTP_PATH, APP_REQUEST_MAX_BYTES, type AppResult } from '../contract/app-api.ts';
 import { KmsError, toKmsError } from '../contract/errors.ts';
 import { readBody } from '../api/server/http-server.ts';
+import { rendererAsset } from './renderer-assets.ts';
 
 export interface UiServerOptions {
   /** Handles one API request (AppSession.call). */
@@ -38,18 +39,6 @@ export interface RunningUiServer {
 export const UI_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
   "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json',
-};
 
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': UI_CSP,
@@ -175,27 +164,20 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
   }
 
   async function serveFile(pathname: string, res: ServerResponse, headOnly: boolean): Promise<void> {
-    let decoded: string;
+    const asset = rendererAsset(pathname, root);
+    let file: string | undefined;
     try {
-      decoded = decodeURIComponent(pathname);
+      // Also refuse a symlink that leads out of the renderer's folder.
+      file = asset && (await realpath(asset.file));
+      if (file && (!file.startsWith(root + sep) || !(await stat(file)).isFile())) file = undefined;
     } catch {
-      send(res, 400, 'text/plain; charset=utf-8', 'bad path');
-      return;
+      file = undefined;
     }
-    const relative = decoded === '/' ? 'index.html' : decoded.replace(/^\/+/, '');
-    const type = CONTENT_TYPES[extname(relative).toLowerCase()];
-    if (!type || relative.split(/[\\/]/).some((part) => part === '..' || part === '') || relative.includes('\0')) {
+    if (!asset || !file) {
       send(res, 404, 'text/plain; charset=utf-8', 'not found');
       return;
     }
-    let file: string;
-    try {
-      file = await realpath(join(root, relative));
-      if (!file.startsWith(root + sep) || !(await stat(file)).isFile()) throw new Error('outside');
-    } catch {
-      send(res, 404, 'text/plain; charset=utf-8', 'not found');
-      return;
-    }
+    const type = asset.contentType;
     const body = await readFile(file);
     if (headOnly) {
       res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': String(body.length) });
