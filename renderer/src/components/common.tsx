@@ -1,6 +1,13 @@
-// Small shared pieces: progress bar, error line with its Code, and a modal dialog on the native
-// <dialog> element (focus moves in, Escape closes, focus returns to the opener).
-import { useEffect, useReducer, useRef, type ReactNode } from 'react';
+// Small shared pieces: progress bar, error line with its Code, a modal dialog on the native
+// <dialog> element (focus moves in, Escape closes, focus returns to the opener), the end of a
+// dialog's form (submit, Cancel, progress, error), the Save…/Done row of a result, a file chooser
+// and the busy/error state of one call.
+import { useCallback, useEffect, useReducer, useRef, useState, type ReactNode } from 'react';
+import { describeError } from '../api/bridge.ts';
+import { saveFile } from '../lib/save.ts';
+
+/** A refused call as shown to the user: its Code and readable message. */
+export type Failure = { code: string; message: string } | undefined;
 
 export function ProgressBar({ label, done, total }: { label: string; done?: number; total?: number }) {
   const determinate = done !== undefined && total !== undefined && total > 0;
@@ -20,7 +27,7 @@ export function ProgressBar({ label, done, total }: { label: string; done?: numb
   );
 }
 
-export function ErrorLine({ error }: { error: { code: string; message: string } | undefined }) {
+export function ErrorLine({ error }: { error: Failure }) {
   if (!error) return null;
   return (
     <p className="error" role="alert">
@@ -81,4 +88,114 @@ export function useElapsed(active: boolean): number {
 
 function useReducerTick(): [number, () => void] {
   return useReducer((n: number) => n + 1, 0);
+}
+
+export interface Task {
+  readonly busy: boolean;
+  readonly error: Failure;
+  /** Runs `step` with busy set and the last error cleared; a throw becomes `error`. True when it succeeded. */
+  readonly run: (step: () => Promise<void>) => Promise<boolean>;
+  readonly setError: (error: Failure) => void;
+}
+
+/** The busy flag and error of one call a form makes (no store: the caller keeps the result). */
+export function useTask(): Task {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<Failure>(undefined);
+  const run = useCallback(async (step: () => Promise<void>): Promise<boolean> => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await step();
+      return true;
+    } catch (err) {
+      setError(describeError(err));
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, run, setError };
+}
+
+/**
+ * The end of a dialog's form: the submit button (disabled while busy or while the form has a
+ * problem) and Cancel, then, while busy, a progress bar (when `progress` names the work), and the
+ * error with its Code.
+ */
+export function FormEnd({
+  submit,
+  problem,
+  onCancel,
+  cancelDisabled,
+  busy,
+  progress,
+  error,
+}: {
+  submit: string;
+  /** What keeps the form from being sent, "" when nothing does. */
+  problem: string;
+  onCancel: () => void;
+  /** Whether Cancel waits for the call (true where closing would drop something the user typed). */
+  cancelDisabled?: boolean;
+  busy: boolean;
+  progress?: string;
+  error: Failure;
+}) {
+  return (
+    <>
+      <div className="row">
+        <button type="submit" className="primary" disabled={busy || problem !== ''}>
+          {submit}
+        </button>
+        <button type="button" onClick={onCancel} disabled={cancelDisabled}>
+          Cancel
+        </button>
+      </div>
+      {busy && progress !== undefined ? <ProgressBar label={progress} /> : null}
+      <ErrorLine error={error} />
+    </>
+  );
+}
+
+export interface SaveChoice {
+  readonly fileName: string;
+  readonly content: string;
+  readonly type: string;
+}
+
+/** The buttons under a result: `children` (e.g. Copy), one "Save <file>" per file (the first primary), Done. */
+export function SaveAndDone({ saves, onDone, children }: { saves: readonly SaveChoice[]; onDone: () => void; children?: ReactNode }) {
+  return (
+    <div className="row">
+      {children}
+      {saves.map((s, i) => (
+        <button key={s.fileName} type="button" className={i === 0 ? 'primary' : undefined} onClick={() => saveFile(s.fileName, s.content, s.type)}>
+          Save {s.fileName}
+        </button>
+      ))}
+      <button type="button" onClick={onDone}>
+        Done
+      </button>
+    </div>
+  );
+}
+
+/**
+ * A native file chooser that hands over the chosen file and then forgets it, so choosing the same
+ * file again still fires. Label it with <label htmlFor={id}> or by wrapping it in a <label>.
+ */
+export function FileInput({ id, accept, disabled, onFile }: { id?: string; accept?: string; disabled?: boolean; onFile: (file: File | undefined) => void }) {
+  return (
+    <input
+      id={id}
+      type="file"
+      accept={accept}
+      disabled={disabled}
+      onChange={(e) => {
+        onFile(e.target.files?.[0]);
+        e.target.value = '';
+      }}
+    />
+  );
 }
