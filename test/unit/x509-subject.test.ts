@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatName } from '../../core/x509/certificate.ts';
 import { parseSubject } from '../../core/x509/csr.ts';
-import { composeSubject, escapeDnValue, sanStrings, subjectProblem } from '../../renderer/src/components/x509/subject.ts';
+import { composeSubject, escapeDnValue, pathLenParam, pathLenProblem, sanStrings, subjectProblem, validityProblem } from '../../renderer/src/components/x509/subject.ts';
 
 describe('composeSubject', () => {
   it('writes the most specific attribute first and skips empty fields', () => {
@@ -39,5 +39,20 @@ describe('composeSubject', () => {
 
   it('turns SAN rows into TYPE:value strings, dropping empty rows', () => {
     expect(sanStrings([{ id: 1, type: 'DNS', value: ' a.example ' }, { id: 2, type: 'IP', value: '' }, { id: 3, type: 'URI', value: 'https://x/' }])).toEqual(['DNS:a.example', 'URI:https://x/']);
+  });
+});
+
+describe('validity and path length (CSR wizard and CA dialogs)', () => {
+  it('takes 1 to 36500 days and nothing else', () => {
+    expect(validityProblem('1')).toBe('');
+    expect(validityProblem(' 36500 ')).toBe('');
+    for (const bad of ['0', '36501', '', '1.5', '-3', 'ten']) expect(validityProblem(bad)).toBe('Validity must be 1 to 36500 days.');
+  });
+
+  it('takes an empty path length (no limit) or 0 to 100, as the vault does', () => {
+    for (const good of ['', '  ', '0', '100']) expect(pathLenProblem(good)).toBe('');
+    for (const bad of ['101', '999', '-1', '2.5', 'x']) expect(pathLenProblem(bad)).toBe('Path length must be 0 to 100, or empty for no limit.');
+    expect(pathLenParam(' 3 ')).toEqual({ PathLen: 3 });
+    expect(pathLenParam(' ')).toEqual({});
   });
 });

@@ -4,17 +4,19 @@
 // (signed inside the key worker) with Copy and Save (.csr). Only metadata lives in this state.
 import { useState, type FormEvent } from 'react';
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
-import { describeError, kms } from '../../api/bridge.ts';
-import { copyText, saveFile } from '../../lib/save.ts';
+import { kms } from '../../api/bridge.ts';
+import { copyText } from '../../lib/save.ts';
 import { useUiStore } from '../../stores/ui-store.ts';
-import { Dialog, ErrorLine, ProgressBar } from '../common.tsx';
+import { Dialog, ErrorLine, ProgressBar, useTask } from '../common.tsx';
 import { publicKeyFileStem } from '../keys/format.ts';
+import { AlgorithmChoice, NumberField, PemResult, RSA_ALGORITHMS, SubjectInputs, SubjectLine } from './fields.tsx';
 import {
   EXTENDED_KEY_USAGES,
   KEY_USAGE_BITS,
   SAN_TYPES,
-  SUBJECT_FIELDS,
   composeSubject,
+  pathLenParam,
+  pathLenProblem,
   sanStrings,
   subjectProblem,
   type SanRow,
@@ -24,11 +26,6 @@ import {
 
 type CsrResponse = { KeyId: string; KeyVersionId: string; Csr: string };
 type BasicChoice = 'none' | 'end-entity' | 'ca';
-
-const RSA_ALGORITHMS = [
-  { value: 'RSA_PKCS1_SHA_256', label: 'sha256WithRSAEncryption (PKCS#1 v1.5)' },
-  { value: 'RSA_PSS_SHA_256', label: 'RSASSA-PSS with SHA-256' },
-] as const;
 
 function signatureName(spec: string, algorithm: string): string {
   if (spec.startsWith('RSA_')) return RSA_ALGORITHMS.find((a) => a.value === algorithm)?.label ?? algorithm;
@@ -57,8 +54,7 @@ function CsrForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySummary;
   const [basic, setBasic] = useState<BasicChoice>('none');
   const [pathLen, setPathLen] = useState('');
   const [algorithm, setAlgorithm] = useState<string>('RSA_PKCS1_SHA_256');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<{ code: string; message: string } | undefined>(undefined);
+  const task = useTask();
   const [csr, setCsr] = useState<string | undefined>(undefined);
 
   const subject = composeSubject(fields);
@@ -68,7 +64,7 @@ function CsrForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySummary;
     .map((s) => s.trim())
     .filter(Boolean);
   const allEku = [...extKeyUsage, ...oids];
-  const pathLenProblem = basic === 'ca' && pathLen.trim() !== '' && !/^\d{1,3}$/.test(pathLen.trim()) ? 'Path length must be a whole number (0-100).' : '';
+  const pathProblem = basic === 'ca' ? pathLenProblem(pathLen) : '';
 
   const params: Record<string, unknown> = {
     KeyId: keySummary.KeyId,
@@ -77,7 +73,7 @@ function CsrForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySummary;
     ...(sanStrings(sans).length > 0 ? { SubjectAlternativeNames: sanStrings(sans) } : {}),
     ...(keyUsage.length > 0 ? { KeyUsage: keyUsage } : {}),
     ...(allEku.length > 0 ? { ExtendedKeyUsage: allEku } : {}),
-    ...(basic !== 'none' ? { BasicConstraints: { CA: basic === 'ca', ...(basic === 'ca' && pathLen.trim() !== '' ? { PathLen: Number(pathLen.trim()) } : {}) } } : {}),
+    ...(basic !== 'none' ? { BasicConstraints: { CA: basic === 'ca', ...(basic === 'ca' ? pathLenParam(pathLen) : {}) } } : {}),
     ...(isRsa ? { Algorithm: algorithm } : {}),
   };
 
@@ -87,24 +83,18 @@ function CsrForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySummary;
 
   function preview(event: FormEvent) {
     event.preventDefault();
-    if (problem || pathLenProblem) return;
-    setError(undefined);
+    if (problem || pathProblem) return;
+    task.setError(undefined);
     setStep('preview');
   }
 
   async function create() {
-    setBusy(true);
-    setError(undefined);
-    try {
+    await task.run(async () => {
       const r = await kms<CsrResponse>('CreateCertificateSigningRequest', params);
       setCsr(r.Csr);
       setStep('result');
       useUiStore.getState().notify('ok', `Certificate signing request for ${subject} created`);
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   if (step === 'result' && csr) {
@@ -114,11 +104,7 @@ function CsrForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySummary;
         <p className="ok" role="status">
           Signed inside the vault by version <code>{keyVersionId}</code>.
         </p>
-        <label>
-          Certificate signing request (PEM)
-          <textarea className="pem-text" readOnly value={csr} spellCheck={false} />
-        </label>
-        <div className="row">
+        <PemResult label="Certificate signing request (PEM)" pem={csr} saves={[{ fileName: name, content: csr, type: 'application/pkcs10' }]} onDone={onDone}>
           <button
             type="button"
             onClick={() =>
@@ -129,13 +115,7 @@ function CsrForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySummary;
           >
             Copy CSR
           </button>
-          <button type="button" className="primary" onClick={() => saveFile(name, csr, 'application/pkcs10')}>
-            Save {name}
-          </button>
-          <button type="button" onClick={onDone}>
-            Done
-          </button>
-        </div>
+        </PemResult>
       </div>
     );
   }
@@ -165,15 +145,15 @@ function CsrForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySummary;
           </dd>
         </dl>
         <div className="row">
-          <button type="button" onClick={() => setStep('form')} disabled={busy}>
+          <button type="button" onClick={() => setStep('form')} disabled={task.busy}>
             Back
           </button>
-          <button type="button" className="primary" onClick={() => void create()} disabled={busy}>
+          <button type="button" className="primary" onClick={() => void create()} disabled={task.busy}>
             Create CSR
           </button>
         </div>
-        {busy ? <ProgressBar label="Signing the request in the vault" /> : null}
-        <ErrorLine error={error} />
+        {task.busy ? <ProgressBar label="Signing the request in the vault" /> : null}
+        <ErrorLine error={task.error} />
       </div>
     );
   }
@@ -183,20 +163,9 @@ function CsrForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySummary;
       <fieldset>
         <legend>Subject</legend>
         <div className="csr-grid">
-          {SUBJECT_FIELDS.map((f) => (
-            <label key={f.name}>
-              {f.label}
-              <input type="text" value={fields[f.name] ?? ''} placeholder={f.placeholder} onChange={(e) => setFields({ ...fields, [f.name]: e.target.value })} />
-            </label>
-          ))}
+          <SubjectInputs fields={fields} onChange={setFields} />
         </div>
-        <p className={problem ? 'error' : 'muted hint'} aria-live="polite">
-          {problem || (
-            <>
-              Subject: <code>{subject}</code>
-            </>
-          )}
-        </p>
+        <SubjectLine problem={problem} subject={subject} />
       </fieldset>
       <fieldset>
         <legend>Subject alternative names</legend>
@@ -269,30 +238,18 @@ function CsrForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySummary;
             </select>
           </label>
           {basic === 'ca' ? (
-            <label>
-              Path length (optional)
-              <input type="text" inputMode="numeric" value={pathLen} onChange={(e) => setPathLen(e.target.value)} aria-invalid={pathLenProblem !== ''} />
-            </label>
+            <NumberField label="Path length (optional)" value={pathLen} onChange={setPathLen} invalid={pathProblem !== ''} />
           ) : null}
         </div>
-        {pathLenProblem ? <p className="error">{pathLenProblem}</p> : null}
+        {pathProblem ? <p className="error">{pathProblem}</p> : null}
       </fieldset>
       {isRsa ? (
-        <label>
-          Signature algorithm
-          <select value={algorithm} onChange={(e) => setAlgorithm(e.target.value)}>
-            {RSA_ALGORITHMS.map((a) => (
-              <option key={a.value} value={a.value}>
-                {a.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <AlgorithmChoice spec={keySummary.KeySpec} value={algorithm} onChange={setAlgorithm} />
       ) : (
         <p className="muted hint">Signature: {signatureName(keySummary.KeySpec, algorithm)}</p>
       )}
       <div className="row">
-        <button type="submit" className="primary" disabled={problem !== '' || pathLenProblem !== ''}>
+        <button type="submit" className="primary" disabled={problem !== '' || pathProblem !== ''}>
           Preview
         </button>
         <button type="button" onClick={onDone}>

@@ -1,7 +1,8 @@
 // The CSR wizard's model: subject fields composed into the RFC 4514 text the vault parses
 // (core/x509/csr.ts: CN, O, OU, L, ST, C, emailAddress, serialNumber; backslash escapes), subject
 // alternative names as "DNS:x" / "IP:x" / "email:x" / "URI:x", and the keyUsage and
-// extendedKeyUsage names it accepts. Pure functions, shared with the unit test.
+// extendedKeyUsage names it accepts; the validity and path-length checks of the CSR and CA
+// dialogs. Pure functions, shared with the unit test.
 
 export const SUBJECT_FIELDS = [
   { name: 'CN', label: 'Common name (CN)', placeholder: 'release.example.com' },
@@ -80,3 +81,25 @@ export const KEY_USAGE_BITS = [
 ] as const;
 
 export const EXTENDED_KEY_USAGES = ['serverAuth', 'clientAuth', 'codeSigning', 'emailProtection', 'timeStamping', 'OCSPSigning'] as const;
+
+/** `text` as a whole number from `min` to `max`, or undefined. */
+export function wholeNumber(text: string, min: number, max: number): number | undefined {
+  if (!/^\d{1,6}$/.test(text.trim())) return undefined;
+  const n = Number(text.trim());
+  return n >= min && n <= max ? n : undefined;
+}
+
+/** "" when `days` is a certificate validity the vault takes (1 to 36500 days), else the problem. */
+export function validityProblem(days: string): string {
+  return wholeNumber(days, 1, 36500) === undefined ? 'Validity must be 1 to 36500 days.' : '';
+}
+
+/** "" when `pathLen` is empty (no limit) or 0 to 100, as the vault takes it, else the problem. */
+export function pathLenProblem(pathLen: string): string {
+  return pathLen.trim() !== '' && wholeNumber(pathLen, 0, 100) === undefined ? 'Path length must be 0 to 100, or empty for no limit.' : '';
+}
+
+/** The PathLen parameter: present only when one was typed. */
+export function pathLenParam(pathLen: string): { PathLen?: number } {
+  return pathLen.trim() !== '' ? { PathLen: Number(pathLen.trim()) } : {};
+}
