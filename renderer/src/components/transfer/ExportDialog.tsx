@@ -4,10 +4,9 @@
 // in a store; the result is already encrypted and is offered as a .p8.pem file.
 import { useState, type FormEvent } from 'react';
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
-import { describeError, kms } from '../../api/bridge.ts';
-import { saveFile } from '../../lib/save.ts';
+import { kms } from '../../api/bridge.ts';
 import { useUiStore } from '../../stores/ui-store.ts';
-import { Dialog, ErrorLine, ProgressBar, useElapsed } from '../common.tsx';
+import { Dialog, FormEnd, SaveAndDone, useElapsed, useTask } from '../common.tsx';
 import { publicKeyFileStem } from '../keys/format.ts';
 import { passphraseParam } from './pem.ts';
 
@@ -28,8 +27,8 @@ function ExportForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySumma
   const [passphrase, setPassphrase] = useState('');
   const [repeat, setRepeat] = useState('');
   const [kdf, setKdf] = useState<'scrypt' | 'pbkdf2'>('scrypt');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<{ code: string; message: string } | undefined>(undefined);
+  const task = useTask();
+  const busy = task.busy;
   const [exported, setExported] = useState<string | undefined>(undefined);
   const elapsed = useElapsed(busy);
   const fileName = `${publicKeyFileStem(keySummary, keyVersionId)}.p8.pem`;
@@ -39,21 +38,15 @@ function ExportForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySumma
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (problem || busy) return;
-    setBusy(true);
-    setError(undefined);
     const param = passphraseParam(passphrase);
-    try {
+    await task.run(async () => {
       const r = await kms<ExportResponse>('ExportKeyVersion', { KeyId: keySummary.KeyId, KeyVersionId: keyVersionId, Passphrase: param, Kdf: kdf });
       setExported(r.EncryptedPrivateKey);
       useUiStore.getState().notify('ok', `Version ${keyVersionId} exported, encrypted (${kdf === 'scrypt' ? 'scrypt' : 'PBKDF2-SHA-256'}, AES-256)`);
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      // The passphrase leaves the form's state as soon as the vault has answered.
-      setPassphrase('');
-      setRepeat('');
-      setBusy(false);
-    }
+    });
+    // The passphrase leaves the form's state as soon as the vault has answered.
+    setPassphrase('');
+    setRepeat('');
   }
 
   if (exported) {
@@ -63,14 +56,7 @@ function ExportForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySumma
           The private key of version <code>{keyVersionId}</code> is encrypted under your passphrase.
         </p>
         <p className="warning">Keep the file and the passphrase apart. The passphrase is not stored anywhere: without it the file cannot be opened.</p>
-        <div className="row">
-          <button type="button" className="primary" onClick={() => saveFile(fileName, exported, 'application/x-pem-file')}>
-            Save {fileName}
-          </button>
-          <button type="button" onClick={onDone}>
-            Done
-          </button>
-        </div>
+        <SaveAndDone saves={[{ fileName, content: exported, type: 'application/x-pem-file' }]} onDone={onDone} />
       </div>
     );
   }
@@ -104,16 +90,15 @@ function ExportForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySumma
         </label>
       </fieldset>
       <p className="muted hint">{problem || 'OpenSSL reads the file: openssl pkey -in FILE -passin …'}</p>
-      <div className="row">
-        <button type="submit" className="primary" disabled={busy || problem !== ''}>
-          Export encrypted
-        </button>
-        <button type="button" onClick={onDone} disabled={busy}>
-          Cancel
-        </button>
-      </div>
-      {busy ? <ProgressBar label={`Encrypting in the vault: ${elapsed.toFixed(1)} s`} /> : null}
-      <ErrorLine error={error} />
+      <FormEnd
+        submit="Export encrypted"
+        problem={problem}
+        onCancel={onDone}
+        cancelDisabled={busy}
+        busy={busy}
+        progress={`Encrypting in the vault: ${elapsed.toFixed(1)} s`}
+        error={task.error}
+      />
     </form>
   );
 }

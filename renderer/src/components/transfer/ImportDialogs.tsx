@@ -5,7 +5,7 @@ import { useState, type FormEvent } from 'react';
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
 import { encodeBase64 } from '../../../../core/contract/base64.ts';
 import { kms } from '../../api/bridge.ts';
-import { Dialog, ErrorLine, ProgressBar, useElapsed } from '../common.tsx';
+import { Dialog, FileInput, FormEnd, useElapsed } from '../common.tsx';
 import { keyDisplayName } from '../keys/format.ts';
 import { useKmsAction } from '../keys/use-kms-action.ts';
 import { PemInput } from '../x509/PemInput.tsx';
@@ -56,15 +56,7 @@ function ImportVersionForm({ keySummary, onDone }: { keySummary: KeySummary; onD
       </p>
       <label>
         Encrypted key file
-        <input
-          type="file"
-          accept=".pem,.p8,.p8.pem,.der,text/plain"
-          disabled={busy}
-          onChange={(e) => {
-            void choose(e.target.files?.[0]);
-            e.target.value = '';
-          }}
-        />
+        <FileInput accept=".pem,.p8,.p8.pem,.der,text/plain" disabled={busy} onFile={(f) => void choose(f)} />
       </label>
       {file ? <p className="muted hint">Chosen: {file.name}</p> : null}
       <label>
@@ -72,16 +64,15 @@ function ImportVersionForm({ keySummary, onDone }: { keySummary: KeySummary; onD
         <input type="password" autoComplete="off" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} disabled={busy} />
       </label>
       {problem ? <p className="muted hint">{problem}</p> : null}
-      <div className="row">
-        <button type="submit" className="primary" disabled={busy || problem !== ''}>
-          Import version
-        </button>
-        <button type="button" onClick={onDone} disabled={busy}>
-          Cancel
-        </button>
-      </div>
-      {busy ? <ProgressBar label={`Decrypting and sealing in the vault: ${elapsed.toFixed(1)} s`} /> : null}
-      <ErrorLine error={action.error} />
+      <FormEnd
+        submit="Import version"
+        problem={problem}
+        onCancel={onDone}
+        cancelDisabled={busy}
+        busy={busy}
+        progress={`Decrypting and sealing in the vault: ${elapsed.toFixed(1)} s`}
+        error={action.error}
+      />
     </form>
   );
 }
@@ -124,15 +115,7 @@ function ImportPublicKeyForm({ keySummary, onDone }: { keySummary: KeySummary; o
         disabled={busy}
       />
       {problem ? <p className="muted hint">{problem}</p> : null}
-      <div className="row">
-        <button type="submit" className="primary" disabled={busy || problem !== ''}>
-          Import public key
-        </button>
-        <button type="button" onClick={onDone} disabled={busy}>
-          Cancel
-        </button>
-      </div>
-      <ErrorLine error={action.error} />
+      <FormEnd submit="Import public key" problem={problem} onCancel={onDone} cancelDisabled={busy} busy={busy} error={action.error} />
     </form>
   );
 }
