@@ -3,7 +3,7 @@
 //    token with its expiry; 2. the key material wrapped outside (README: OpenSSL commands) is
 //    pasted or loaded, base64; 3. ImportKeyMaterial. The wrapping private key never leaves the
 //    key worker; nothing here is secret but the token, which is useless without the vault.
-import { useId, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
 import { decodeBase64 } from '../../../../core/contract/base64.ts';
 import { WRAPPING_ALGORITHMS, WRAPPING_ALGORITHM_NAMES, type WrappingAlgorithm } from '../../../../core/contract/key-import.ts';
@@ -13,6 +13,7 @@ import { useUiStore } from '../../stores/ui-store.ts';
 import { ErrorLine, ProgressBar } from '../common.tsx';
 import { formatUtc, keyDisplayName } from '../keys/format.ts';
 import { useKmsAction } from '../keys/use-kms-action.ts';
+import { PemInput } from '../x509/PemInput.tsx';
 import { compactBase64, materialFromFileBytes, pemFromBase64Der } from './pem.ts';
 
 type ImportParameters = { KeyId: string; ImportToken: string; PublicKey: string; TokenExpireTime: string };
@@ -28,10 +29,8 @@ export function ImportMaterialPanel({ keySummary }: { keySummary: KeySummary }) 
   const [algorithm, setAlgorithm] = useState<WrappingAlgorithm>('RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD');
   const [params, setParams] = useState<ImportParameters | undefined>(undefined);
   const [material, setMaterial] = useState('');
-  const [materialFile, setMaterialFile] = useState<string | undefined>(undefined);
   const fetching = useKmsAction();
   const importing = useKmsAction();
-  const fileId = useId();
   const wrappingSpec = WRAPPING_ALGORITHMS[algorithm].wrappingKeySpec;
   const busy = fetching.busy !== undefined || importing.busy !== undefined;
   const notify = useUiStore.getState().notify;
@@ -43,12 +42,6 @@ export function ImportMaterialPanel({ keySummary }: { keySummary: KeySummary }) 
       const r = await kms<ImportParameters>('GetParametersForImport', { KeyId: keySummary.KeyId, WrappingAlgorithm: algorithm, WrappingKeySpec: wrappingSpec });
       setParams(r);
     });
-  }
-
-  async function loadMaterial(file: File | undefined) {
-    if (!file) return;
-    setMaterial(materialFromFileBytes(new Uint8Array(await file.arrayBuffer())));
-    setMaterialFile(file.name);
   }
 
   async function importMaterial(event: FormEvent) {
@@ -136,35 +129,16 @@ export function ImportMaterialPanel({ keySummary }: { keySummary: KeySummary }) 
         {params ? (
           <li>
             <form className="stack" onSubmit={(e) => void importMaterial(e)}>
-              <label>
-                Encrypted key material (base64)
-                <textarea
-                  className="pem-text"
-                  value={material}
-                  spellCheck={false}
-                  placeholder="base64(wrapped ephemeral key || encrypted private key)"
-                  onChange={(e) => {
-                    setMaterial(e.target.value);
-                    setMaterialFile(undefined);
-                  }}
-                  disabled={busy}
-                />
-              </label>
-              <div className="row">
-                <label htmlFor={fileId} className="file-label">
-                  Load key material file
-                </label>
-                <input
-                  id={fileId}
-                  type="file"
-                  disabled={busy}
-                  onChange={(e) => {
-                    void loadMaterial(e.target.files?.[0]);
-                    e.target.value = '';
-                  }}
-                />
-                {materialFile ? <span className="muted hint">Loaded {materialFile} (binary files are base64-encoded)</span> : null}
-              </div>
+              <PemInput
+                label="Encrypted key material (base64)"
+                fileLabel="Load key material file"
+                value={material}
+                onChange={setMaterial}
+                placeholder="base64(wrapped ephemeral key || encrypted private key)"
+                disabled={busy}
+                read={async (file) => materialFromFileBytes(new Uint8Array(await file.arrayBuffer()))}
+                loadedNote="(binary files are base64-encoded)"
+              />
               <div className="row">
                 <button type="submit" className="primary" disabled={busy || compactBase64(material) === '' || expired}>
                   Import key material
