@@ -2,15 +2,13 @@
 // (AsymmetricEncrypt), within the plaintext limit of its spec and algorithm, checked here before
 // anything is sent; a base64 CiphertextBlob (pasted or from a file) decrypted (AsymmetricDecrypt).
 import { useEffect, useId, useState } from 'react';
-import { AppError, describeError, kms } from '../api/bridge.ts';
+import { AppError, kms } from '../api/bridge.ts';
 import type { DecryptResponse, EncryptResponse } from '../api/kms-types.ts';
-import { ErrorLine } from '../components/common.tsx';
-import { compactBase64, encodeBase64, fileAsBase64, formatBytes, parseBase64, utf8, utf8OrUndefined } from '../components/crypto/bytes.ts';
-import { FileDropZone } from '../components/crypto/FileDropZone.tsx';
+import { ErrorLine, useTask } from '../components/common.tsx';
+import { base64Param, compactBase64, encodeBase64, formatBytes, parseBase64, utf8, utf8OrUndefined } from '../components/crypto/bytes.ts';
+import { Base64FileZone, FileDropZone } from '../components/crypto/FileDropZone.tsx';
 import { OutputBox } from '../components/crypto/OutputBox.tsx';
 import { KeyVersionPicker, type KeyVersionChoice } from '../components/KeyVersionPicker.tsx';
-
-type ErrorView = { code: string; message: string } | undefined;
 
 export function CryptoView() {
   const [choice, setChoice] = useState<KeyVersionChoice | undefined>();
@@ -32,8 +30,7 @@ function EncryptPanel({ choice, onDecrypt }: { choice: KeyVersionChoice | undefi
   const [mode, setMode] = useState<'text' | 'file'>('text');
   const [text, setText] = useState('');
   const [file, setFile] = useState<File | undefined>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ErrorView>();
+  const { busy, error, run } = useTask();
   const [ciphertext, setCiphertext] = useState<{ value: string; KeyVersionId: string; Algorithm: string } | undefined>();
   const textId = useId();
   // A ciphertext belongs to the key version and algorithm that made it.
@@ -46,9 +43,7 @@ function EncryptPanel({ choice, onDecrypt }: { choice: KeyVersionChoice | undefi
 
   async function encrypt() {
     if (!choice || limit === undefined) return;
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       const bytes = mode === 'text' ? utf8(text) : new Uint8Array(await file!.arrayBuffer());
       // Checked again on the bytes actually sent (a file may have changed since it was chosen).
       if (bytes.length > limit) throw new AppError('InvalidParameter', `Plaintext is ${bytes.length} bytes; ${choice.Algorithm} on ${choice.key.KeySpec} takes at most ${limit}`);
@@ -59,11 +54,7 @@ function EncryptPanel({ choice, onDecrypt }: { choice: KeyVersionChoice | undefi
         Plaintext: encodeBase64(bytes),
       });
       setCiphertext({ value: r.CiphertextBlob, KeyVersionId: r.KeyVersionId, Algorithm: choice.Algorithm });
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -126,36 +117,17 @@ function EncryptPanel({ choice, onDecrypt }: { choice: KeyVersionChoice | undefi
 }
 
 function DecryptPanel({ choice, blob, setBlob }: { choice: KeyVersionChoice | undefined; blob: string; setBlob: (value: string) => void }) {
-  const [file, setFile] = useState<File | undefined>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ErrorView>();
+  const { busy, error, run, setError } = useTask();
   const [plain, setPlain] = useState<{ base64: string; text: string | undefined; size: number } | undefined>();
   const blobId = useId();
   const textId = useId();
 
   useEffect(() => setPlain(undefined), [blob, choice]);
 
-  async function loadFile(f: File | undefined) {
-    setFile(f);
-    if (!f) return;
-    try {
-      setBlob(await fileAsBase64(f));
-    } catch (e) {
-      setError(describeError(e));
-    }
-  }
-
   async function decrypt() {
     if (!choice) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      const CiphertextBlob = compactBase64(blob);
-      try {
-        parseBase64(CiphertextBlob, 'CiphertextBlob');
-      } catch (e) {
-        throw new AppError('InvalidParameter', (e as Error).message);
-      }
+    await run(async () => {
+      const CiphertextBlob = base64Param(blob, 'CiphertextBlob');
       const r = await kms<DecryptResponse & Record<string, unknown>>('AsymmetricDecrypt', {
         KeyId: choice.KeyId,
         KeyVersionId: choice.KeyVersionId,
@@ -164,11 +136,7 @@ function DecryptPanel({ choice, blob, setBlob }: { choice: KeyVersionChoice | un
       });
       const bytes = r.Plaintext ? parseBase64(r.Plaintext, 'Plaintext') : new Uint8Array(0);
       setPlain({ base64: r.Plaintext, text: utf8OrUndefined(bytes), size: bytes.length });
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -176,7 +144,7 @@ function DecryptPanel({ choice, blob, setBlob }: { choice: KeyVersionChoice | un
       <h2>Decrypt</h2>
       <label htmlFor={blobId}>Ciphertext to decrypt (base64)</label>
       <textarea id={blobId} className="mono" rows={4} value={blob} onChange={(e) => setBlob(e.target.value)} />
-      <FileDropZone label="Ciphertext file" file={file} onFile={(f) => void loadFile(f)} hint="or drop a ciphertext file (binary or base64) here" />
+      <Base64FileZone label="Ciphertext file" hint="or drop a ciphertext file (binary or base64) here" onText={setBlob} onError={setError} />
       <div className="row">
         <button type="button" className="primary" disabled={!choice || busy || compactBase64(blob).length === 0} onClick={() => void decrypt()}>
           {busy ? 'Decrypting…' : 'Decrypt'}

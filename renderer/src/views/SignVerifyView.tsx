@@ -2,11 +2,11 @@
 // session with progress and Cancel), signed with a chosen key version (AsymmetricSign), and a
 // signature checked against it (AsymmetricVerify) with a plain VALID / INVALID verdict.
 import { useEffect, useId, useRef, useState } from 'react';
-import { AppError, describeError, kms } from '../api/bridge.ts';
+import { describeError, kms } from '../api/bridge.ts';
 import type { SignResponse, VerifyResponse } from '../api/kms-types.ts';
 import { ErrorLine, ProgressBar } from '../components/common.tsx';
-import { compactBase64, fileAsBase64, parseBase64, utf8 } from '../components/crypto/bytes.ts';
-import { FileDropZone } from '../components/crypto/FileDropZone.tsx';
+import { base64Param, compactBase64, parseBase64, utf8 } from '../components/crypto/bytes.ts';
+import { Base64FileZone } from '../components/crypto/FileDropZone.tsx';
 import { EMPTY_MESSAGE, MessageInput, messageReady, type MessageValue } from '../components/crypto/MessageInput.tsx';
 import { OutputBox } from '../components/crypto/OutputBox.tsx';
 import { KeyVersionPicker, type KeyVersionChoice } from '../components/KeyVersionPicker.tsx';
@@ -44,7 +44,6 @@ export function SignVerifyView() {
   const [error, setError] = useState<{ code: string; message: string } | undefined>();
   const [signature, setSignature] = useState<Signature | undefined>();
   const [candidate, setCandidate] = useState('');
-  const [sigFile, setSigFile] = useState<File | undefined>();
   const [verdict, setVerdict] = useState<Verdict | undefined>();
   const abort = useRef<AbortController | undefined>(undefined);
   const cache = useRef<CachedDigest | undefined>(undefined);
@@ -109,12 +108,7 @@ export function SignVerifyView() {
 
   const verify = () =>
     run('verify', async (target, Digest) => {
-      const Value = compactBase64(candidate);
-      try {
-        parseBase64(Value, 'Signature');
-      } catch (e) {
-        throw new AppError('InvalidParameter', (e as Error).message);
-      }
+      const Value = base64Param(candidate, 'Signature');
       const r = await kms<VerifyResponse & Record<string, unknown>>('AsymmetricVerify', {
         KeyId: target.KeyId,
         KeyVersionId: target.KeyVersionId,
@@ -124,16 +118,6 @@ export function SignVerifyView() {
       });
       setVerdict({ valid: r.Value, KeyVersionId: target.KeyVersionId, Algorithm: target.Algorithm });
     });
-
-  async function loadSignatureFile(file: File | undefined) {
-    setSigFile(file);
-    if (!file) return;
-    try {
-      setCandidate(await fileAsBase64(file));
-    } catch (e) {
-      setError(describeError(e));
-    }
-  }
 
   const ready = choice !== undefined && messageReady(message) && busy === undefined;
 
@@ -192,7 +176,7 @@ export function SignVerifyView() {
         <p className="muted">Checks a signature against the message above with the chosen key version and algorithm.</p>
         <label htmlFor={candidateId}>Signature to verify (base64)</label>
         <textarea id={candidateId} className="mono" value={candidate} onChange={(e) => setCandidate(e.target.value)} rows={3} />
-        <FileDropZone label="Signature file" file={sigFile} onFile={(f) => void loadSignatureFile(f)} hint="or drop a .sig file (binary or base64) here" />
+        <Base64FileZone label="Signature file" hint="or drop a .sig file (binary or base64) here" onText={setCandidate} onError={setError} />
         <div className="row">
           <button type="button" className="primary" disabled={!ready || compactBase64(candidate).length === 0} onClick={() => void verify()}>
             {busy === 'verify' ? 'Verifying…' : 'Verify'}

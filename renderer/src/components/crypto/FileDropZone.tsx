@@ -1,8 +1,11 @@
 // A file chooser that also takes a file dropped on it. The native <input type="file"> stays in
 // the tab order (keyboard users open the picker with Enter/Space; Playwright's setInputFiles
-// finds it by its label); the surrounding zone accepts drag-and-drop.
+// finds it by its label); the surrounding zone accepts drag-and-drop. Base64FileZone fills a
+// base64 field (a signature, a ciphertext) from the file it is given.
 import { useId, useState, type DragEvent } from 'react';
-import { formatBytes } from './bytes.ts';
+import { describeError } from '../../api/bridge.ts';
+import { FileInput, type Failure } from '../common.tsx';
+import { fileAsBase64, formatBytes } from './bytes.ts';
 
 export function FileDropZone({
   label,
@@ -42,16 +45,7 @@ export function FileDropZone({
       <label htmlFor={id} className="dropzone-label">
         {label}
       </label>
-      <input
-        id={id}
-        type="file"
-        disabled={disabled}
-        onChange={(e) => {
-          onFile(e.target.files?.[0]);
-          // Choosing the same file again still fires change.
-          e.target.value = '';
-        }}
-      />
+      <FileInput id={id} disabled={disabled} onFile={onFile} />
       <p className="muted dropzone-hint">{hint ?? 'or drop a file here'}</p>
       {file ? (
         <p className="dropzone-file" data-testid="chosen-file">
@@ -60,4 +54,21 @@ export function FileDropZone({
       ) : null}
     </div>
   );
+}
+
+/** A FileDropZone whose file (binary, or base64 text) becomes base64 handed to `onText`. */
+export function Base64FileZone({ label, hint, onText, onError }: { label: string; hint: string; onText: (base64: string) => void; onError: (error: Failure) => void }) {
+  const [file, setFile] = useState<File | undefined>();
+
+  async function load(chosen: File | undefined) {
+    setFile(chosen);
+    if (!chosen) return;
+    try {
+      onText(await fileAsBase64(chosen));
+    } catch (e) {
+      onError(describeError(e));
+    }
+  }
+
+  return <FileDropZone label={label} file={file} onFile={(f) => void load(f)} hint={hint} />;
 }

@@ -1,6 +1,7 @@
 // Byte helpers for the crypto panels: UTF-8 text, base64 the user pastes (whitespace and line
 // breaks tolerated, then checked strictly), and files that hold either base64 text or raw bytes.
 import { decodeBase64, encodeBase64 } from '../../../../core/contract/base64.ts';
+import { AppError } from '../../api/bridge.ts';
 
 export { encodeBase64 };
 
@@ -31,6 +32,17 @@ export function parseBase64(text: string, what: string): Uint8Array {
   } catch {
     throw new Error(`${what} is not valid base64 (standard alphabet, padded)`);
   }
+}
+
+/** Pasted base64 as a request parameter (whitespace removed); InvalidParameter unless it decodes. */
+export function base64Param(text: string, what: string): string {
+  const compact = compactBase64(text);
+  try {
+    parseBase64(compact, what);
+  } catch (e) {
+    throw new AppError('InvalidParameter', (e as Error).message);
+  }
+  return compact;
 }
 
 const BASE64_TEXT = /^[A-Za-z0-9+/=\s]+$/;
