@@ -118,9 +118,11 @@ test('thousands of entries: the table stays virtualized and older pages load on 
   expect(rendered).toBeLessThan(120);
   // Scrolling to the end brings the oldest loaded rows in.
   await page.getByRole('region', { name: 'Audit entries, newest first' }).evaluate((el) => el.scrollTo(0, el.scrollHeight));
-  const seqs = (await page.getByTestId('audit-row').locator('td:first-child').allTextContents()).map(Number);
   const newest = (await appCall(page, host, 'Audit.List', { Limit: 1 })).value.Entries[0].seq as number;
-  expect(Math.min(...seqs)).toBe(newest - 1999);
+  // The virtualizer renders the scrolled-to rows on its next frame: poll until they are in.
+  await expect
+    .poll(async () => Math.min(...(await page.getByTestId('audit-row').locator('td:first-child').allTextContents()).map(Number)))
+    .toBe(newest - 1999);
 
   await page.getByRole('button', { name: 'Show older entries' }).click();
   await expect(count).toHaveText(new RegExp(`^${newest} entries`));
