@@ -11,6 +11,7 @@ import { digestMessage, generateKey, signDigest, verifyDigest } from '../../core
 import { createDigester, sha256 } from '../../core/crypto/hash.ts';
 import { fmt, opsPerSecond, printTable } from './measure.ts';
 import { apiLoad } from './api-load.ts';
+import { appDigestThroughput } from './app-digest.ts';
 import { vaultBatchThroughput } from './vault-batch.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
@@ -116,3 +117,4 @@ verifyRsaSanity();
 sm3Throughput();
 await vaultBatchThroughput();
 await apiLoad();
+await appDigestThroughput();

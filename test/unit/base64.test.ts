@@ -22,6 +22,15 @@ describe('strict base64', () => {
     }
   });
 
+  it('matches Buffer on large random inputs (the table-driven codec)', () => {
+    for (const n of [1 << 20, (1 << 20) + 1, (1 << 20) + 2]) {
+      const bytes = new Uint8Array(n).map((_, i) => (i * 2654435761) >>> 24);
+      const text = encodeBase64(bytes);
+      expect(text).toBe(Buffer.from(bytes).toString('base64'));
+      expect(Buffer.from(decodeBase64(text, 'Digest')).equals(Buffer.from(bytes))).toBe(true);
+    }
+  });
+
   it.each([
     ['missing padding', 'AAE'],
     ['embedded whitespace', 'AAEC AwQ='],
@@ -29,6 +38,10 @@ describe('strict base64', () => {
     ['url-safe alphabet', 'A-_CAwQ='],
     ['non-zero unused bits', 'QR=='],
     ['too much padding', 'AA==='],
+    ['padding inside', 'AA==AAAA'],
+    ['only padding', '===='],
+    ['a character outside ASCII whose low byte is a base64 letter', 'AAE\u0141'],
+    ['non-zero unused bits with one pad', 'AAF='],
     ['not a string', 42],
   ])('refuses %s, naming the parameter', (_label, value) => {
     const error = rejection(value);
