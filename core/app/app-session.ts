@@ -42,8 +42,8 @@ const AUDIT_LIST_DEFAULT = 1000;
 export class AppSession {
   private readonly options: AppSessionOptions;
   private vault: Vault | undefined;
-  /** Locked by the user (or never unlocked): refuses key operations until Vault.Unlock. */
-  private locked = true;
+  /** Vault.Create is running: the directory holds a vault that is not complete yet. */
+  private creating = false;
   private readonly digests = new DigestSessions();
   /** Serializes lifecycle changes (create, unlock, lock, close) against each other. */
   private lifecycle: Promise<unknown> = Promise.resolve();
@@ -73,7 +73,6 @@ export class AppSession {
       this.digests.clear();
       await this.vault?.close();
       this.vault = undefined;
-      this.locked = true;
     });
   }
 
@@ -85,52 +84,43 @@ export class AppSession {
           throw new KmsError('InvalidParameter', `Vault.Create: ${this.options.vaultDir} already holds a vault`);
         }
         const passphrase = p.Protection === 'passphrase' ? new TextEncoder().encode(p.Passphrase) : undefined;
+        this.creating = true;
         try {
-          this.vault = await Vault.init(this.options.vaultDir, { ...this.options.vault, caller: this.options.caller, ...(passphrase ? { passphrase } : {}) });
+          const vault = await Vault.init(this.options.vaultDir, { ...this.options.vault, caller: this.options.caller, ...(passphrase ? { passphrase } : {}) });
+          this.vault = vault;
           // The vault reads (and then wipes) the passphrase when it unlocks, not before.
-          await this.vault.ensureUnlocked();
+          await vault.ensureUnlocked();
         } finally {
           passphrase?.fill(0);
+          this.creating = false;
         }
         this.vault.startDeletionSweeper();
-        this.locked = false;
         return this.status();
       }),
     'Vault.Unlock': (p) =>
       this.serial(async () => {
         const vault = this.openVault();
-        if (vault.protectionKind === 'passphrase') {
-          if (!p.Passphrase) throw new KmsError('MissingParameter', 'Passphrase is required: this vault is protected by a passphrase');
-          // The Vault takes its passphrase at open: a fresh instance carries this attempt only.
-          const candidate = Vault.open(this.options.vaultDir, { ...this.options.vault, passphrase: new TextEncoder().encode(p.Passphrase) });
-          try {
-            await candidate.ensureUnlocked();
-          } catch (error) {
-            await candidate.close();
-            await this.audit('UnlockVault', toKmsError(error).code, vault);
-            throw error;
-          }
-          await vault.close();
-          this.vault = candidate;
-        } else {
-          try {
-            await vault.ensureUnlocked();
-          } catch (error) {
-            await this.audit('UnlockVault', toKmsError(error).code, vault);
-            throw error;
-          }
+        // Same instance, explicit unlock: calls in flight keep the vault they hold.
+        const passphrase = p.Passphrase === undefined ? undefined : new TextEncoder().encode(p.Passphrase);
+        try {
+          await vault.unlockWith(passphrase);
+        } catch (error) {
+          await this.audit('UnlockVault', toKmsError(error).code, vault);
+          throw error;
+        } finally {
+          passphrase?.fill(0);
         }
-        await this.audit('UnlockVault', 'OK', this.vault!);
-        this.vault!.startDeletionSweeper();
-        this.locked = false;
+        await this.audit('UnlockVault', 'OK', vault);
+        vault.startDeletionSweeper();
         return this.status();
       }),
     'Vault.Lock': () =>
       this.serial(async () => {
         if (this.vault) {
+          // Latched first: a call in flight cannot unlock it again (not even from the keychain).
+          const locking = this.vault.lock();
           this.digests.clear();
-          this.locked = true;
-          await this.vault.lock();
+          await locking;
           await this.audit('LockVault', 'OK', this.vault);
         }
         return this.status();
@@ -177,7 +167,10 @@ export class AppSession {
       this.assertUnlocked();
       return Promise.resolve(this.digests.update(p.SessionId, decodeBase64(p.Chunk, 'Chunk')));
     },
-    'Digest.Finish': (p) => Promise.resolve(this.digests.finish(p.SessionId)),
+    'Digest.Finish': (p) => {
+      this.assertUnlocked();
+      return Promise.resolve(this.digests.finish(p.SessionId));
+    },
     'Digest.Abort': (p) => Promise.resolve({ Aborted: this.digests.abort(p.SessionId) }),
     'Kms.Call': async (p) => {
       const vault = await this.unlockedVault();
@@ -195,21 +188,23 @@ export class AppSession {
 
   private openVault(): Vault {
     if (this.vault) return this.vault;
+    if (this.creating) throw new KmsError('Vault.Locked', 'the vault is being created');
     if (!Store.exists(this.options.vaultDir)) {
       throw new KmsError('Vault.Locked', `no vault at ${this.options.vaultDir} yet: create one first`);
     }
-    this.vault = Vault.open(this.options.vaultDir, this.options.vault ?? {});
+    // The app opens its vault locked: the user unlocks it (even a keychain vault) explicitly.
+    this.vault = Vault.open(this.options.vaultDir, { ...this.options.vault, startLocked: true });
     return this.vault;
   }
 
   private assertUnlocked(): void {
-    if (this.locked || !this.vault) throw new KmsError('Vault.Locked', 'the vault is locked: unlock it first');
+    if (!this.vault || this.vault.isLocked) throw new KmsError('Vault.Locked', 'the vault is locked: unlock it first');
   }
 
   private async unlockedVault(): Promise<Vault> {
     this.assertUnlocked();
     const vault = this.vault!;
-    // A keychain vault whose worker restarted unlocks again from the keychain.
+    // A keychain vault whose worker restarted unlocks again from the keychain; after Lock this refuses.
     await vault.ensureUnlocked();
     return vault;
   }
@@ -228,7 +223,7 @@ export class AppSession {
       keychainError = toKmsError(error).message;
     }
     const keychain = { KeychainBackend: backend, KeychainAvailable: keychainError === undefined, ...(keychainError ? { KeychainError: keychainError } : {}) };
-    if (!this.vault && !Store.exists(this.options.vaultDir)) {
+    if (this.creating || (!this.vault && !Store.exists(this.options.vaultDir))) {
       return { Initialized: false, VaultPath: this.options.vaultDir, Locked: true, ...keychain };
     }
     const vault = this.openVault();
@@ -240,7 +235,8 @@ export class AppSession {
       KeyCount: status.KeyCount,
       ProtectionKind: vault.protectionKind,
       Protection: status.Protection,
-      Locked: this.locked,
+      // What the worker holds, not a flag: locked by the user, or its keys not loaded (a restart).
+      Locked: !vault.isUnlocked,
       ...keychain,
     };
   }

@@ -2,12 +2,14 @@
 // keychain (or is wrapped under a passphrase), and one key worker that alone holds that data key.
 // The main thread sees metadata, public keys and sealed blobs only.
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { appendAuditEntries } from '../audit/audit-log.ts';
 import { KmsError } from '../contract/errors.ts';
 import { KeyWorkerClient, type KeyWorkerClientOptions } from '../worker/client.ts';
 import type { Protection } from '../worker/protocol.ts';
 import { countKeys, getAlias, getKey, getVersion, keysDueForDeletion, listVersions, deleteKey, type KeyRow, type VersionRow } from './records.ts';
-import { Store, setMeta } from './store.ts';
+import { DB_FILE, Store, setMeta } from './store.ts';
 
 export type ProtectionKind = 'keychain' | 'passphrase';
 
@@ -19,6 +21,11 @@ export interface VaultOptions {
   readonly now?: () => Date;
   /** Who creates the vault, as audited (InitVault): 'cli' unless a host says otherwise. */
   readonly caller?: string;
+  /**
+   * Start locked by the user: nothing unlocks (not even from the keychain) until unlockWith().
+   * The desktop app opens its vault this way; the CLI and the API server unlock on demand.
+   */
+  readonly startLocked?: boolean;
 }
 
 export interface VaultStatus {
@@ -41,6 +48,8 @@ export class Vault {
   readonly protectionKind: ProtectionKind;
   private passphrase: Uint8Array | undefined;
   private unlocked: Promise<void> | undefined;
+  /** Set by lock(): ensureUnlocked() refuses until unlockWith(), so a call in flight cannot re-unlock. */
+  private latched: boolean;
   private backend: string | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly clock: () => Date;
@@ -56,6 +65,7 @@ export class Vault {
     this.vaultId = vaultId;
     this.protectionKind = protection;
     this.passphrase = options.passphrase;
+    this.latched = options.startLocked === true;
     this.worker = new KeyWorkerClient({
       ...options.worker,
       onRestart: () => {
@@ -76,6 +86,7 @@ export class Vault {
     const store = Store.open(dir, { create: true });
     const vaultId = randomUUID();
     const worker = new KeyWorkerClient(options.worker);
+    let complete = false;
     try {
       const protection: Protection = options.passphrase
         ? { kind: 'passphrase', passphrase: options.passphrase, ...(options.kdfN === undefined ? {} : { kdfN: options.kdfN }) }
@@ -89,11 +100,15 @@ export class Vault {
         setMeta(db, 'created', kmsDate(options.now?.() ?? new Date()));
         appendAuditEntries(db, [{ action: 'InitVault', code: 'OK', caller: options.caller ?? 'cli', requestId: randomUUID() }]);
       });
+      complete = true;
     } finally {
       await worker.close();
+      await store.close();
+      // A vault whose header was never written (keychain refused, disk full) is no vault: remove
+      // the database this call created, so a retry starts clean instead of meeting Vault.Corrupt.
+      if (!complete) for (const file of [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`]) rmSync(join(dir, file), { force: true });
     }
-    const vault = Vault.open(dir, options);
-    return vault;
+    return Vault.open(dir, options);
   }
 
   static open(dir: string, options: VaultOptions = {}): Vault {
@@ -106,8 +121,9 @@ export class Vault {
     }
   }
 
-  /** Unlocks the worker once; concurrent callers share the attempt. */
+  /** Unlocks the worker once; concurrent callers share the attempt. Refused after lock() until unlockWith(). */
   ensureUnlocked(): Promise<void> {
+    if (this.latched) return Promise.reject(new KmsError('Vault.Locked', 'the vault is locked: unlock it first'));
     this.unlocked ??= this.unlock().catch((error: unknown) => {
       this.unlocked = undefined;
       throw error;
@@ -140,13 +156,43 @@ export class Vault {
     this.backend = result.backend;
   }
 
+  /**
+   * Wipes the worker's keys and latches the vault locked: calls already in flight fail at the
+   * worker, and nothing unlocks again (not even from the keychain) until unlockWith().
+   */
   async lock(): Promise<void> {
+    this.latched = true;
     this.unlocked = undefined;
+    this.backend = undefined;
     await this.worker.request({ op: 'lock' });
   }
 
+  /**
+   * Explicit unlock after lock() or startLocked: from the keychain, or with this passphrase
+   * (wiped after use). A failed attempt leaves the vault locked.
+   */
+  async unlockWith(passphrase?: Uint8Array): Promise<void> {
+    if (this.protectionKind === 'passphrase') {
+      if (!passphrase) throw new KmsError('MissingParameter', 'Passphrase is required: this vault is protected by a passphrase');
+      this.passphrase?.fill(0);
+      this.passphrase = passphrase;
+    }
+    this.latched = false;
+    try {
+      await this.ensureUnlocked();
+    } catch (error) {
+      this.latched = true;
+      throw error;
+    }
+  }
+
+  /** Locked by lock() or startLocked, until unlockWith(). */
+  get isLocked(): boolean {
+    return this.latched;
+  }
+
   get isUnlocked(): boolean {
-    return this.unlocked !== undefined && this.backend !== undefined;
+    return !this.latched && this.unlocked !== undefined && this.backend !== undefined;
   }
 
   status(backendName: string): VaultStatus {

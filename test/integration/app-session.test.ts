@@ -2,8 +2,10 @@
 // lifecycle (create, lock, unlock), validation before anything reaches the vault, the key
 // inventory, streamed digests whose signatures OpenSSL verifies, and the audit views.
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppSession } from '../../core/app/app-session.ts';
 import { encodeBase64 } from '../../core/contract/base64.ts';
@@ -83,6 +85,47 @@ describe('AppSession lifecycle', () => {
     expect(actions).toEqual(expect.arrayContaining(['LockVault', 'UnlockVault']));
   });
 
+  it('Lock while signatures are in flight: each one succeeds or is refused, and afterwards nothing can unlock the vault again', async () => {
+    await value('Vault.Create', { Protection: 'keychain' });
+    const { KeyId } = (await value('Kms.Call', { Action: 'CreateKey', Params: { KeySpec: 'EC_P256', KeyUsage: 'SIGN/VERIFY' } })).KeyMetadata;
+    const [{ KeyVersionId }] = (await value('Kms.Call', { Action: 'ListKeyVersions', Params: { KeyId } })).KeyVersions.KeyVersion;
+    const sign = { Action: 'AsymmetricSign', Params: { KeyId, KeyVersionId, Algorithm: 'ECDSA_SHA_256', Digest: encodeBase64(new Uint8Array(32).fill(7)) } };
+    const signs = Array.from({ length: 40 }, () => call('Kms.Call', sign));
+    const locked = call('Vault.Lock');
+    const more = Array.from({ length: 40 }, () => call('Kms.Call', sign));
+    const outcomes = await Promise.all([...signs, ...more]);
+    expect((await locked).ok).toBe(true);
+    for (const outcome of outcomes) if (!outcome.ok) expect(outcome.error.Code).toBe('Vault.Locked');
+    expect(outcomes.some((o) => !o.ok)).toBe(true);
+    // The keychain still holds the data key, yet no path unlocks it: not the app's gate, not a
+    // handler calling ensureUnlocked (as one in flight would), and the worker holds no keys.
+    expect((await value('Vault.Status')).Locked).toBe(true);
+    const vault = (session as unknown as { vault: import('../../core/vault/vault.ts').Vault }).vault;
+    expect(vault.isUnlocked).toBe(false);
+    await expect(vault.ensureUnlocked()).rejects.toMatchObject({ code: 'Vault.Locked' });
+    const version = vault.resolveVersion(vault.resolveKey(KeyId), KeyVersionId);
+    await expect(
+      vault.worker.request({ op: 'sign', key: { keyId: KeyId, keyVersionId: KeyVersionId, spec: 'EC_P256', sealed: version.sealed_private }, algorithm: 'ECDSA_SHA_256', digest: new Uint8Array(32) }),
+    ).rejects.toMatchObject({ code: 'Vault.Locked' });
+    expect((await value('Vault.Unlock')).Locked).toBe(false);
+    expect((await call('Kms.Call', sign)).ok).toBe(true);
+  });
+
+  it('a Create the keychain refuses leaves no half-made vault: the next Create works', async () => {
+    // In a process of its own: the keychain library keeps its bus connection once made.
+    const vaultDir = join(dir.path, 'vault');
+    const cli = fileURLToPath(new URL('../../core/cli/deskkms.ts', import.meta.url));
+    const refused = spawnSync(process.execPath, [cli, 'init', '--vault', vaultDir], {
+      encoding: 'utf8',
+      env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(dir.path, 'no-bus')}` },
+    });
+    expect(refused.status).toBe(2);
+    expect(JSON.parse(refused.stderr)).toMatchObject({ Code: 'Vault.KeychainUnavailable' });
+    expect(existsSync(join(vaultDir, 'vault.db'))).toBe(false);
+    expect(await value('Vault.Status')).toMatchObject({ Initialized: false });
+    expect((await value('Vault.Create', { Protection: 'keychain' })).Locked).toBe(false);
+  });
+
   it('passphrase vault: too short refused; wrong passphrase refused and audited; the right one unlocks', async () => {
     const short = await refusal('Vault.Create', { Protection: 'passphrase', Passphrase: 'short' });
     expect(short).toMatchObject({ Code: 'InvalidParameter' });
@@ -95,12 +138,12 @@ describe('AppSession lifecycle', () => {
     await value('Vault.Lock');
     expect((await refusal('Vault.Unlock')).Code).toBe('MissingParameter');
     const wrong = await refusal('Vault.Unlock', { Passphrase: 'not the passphrase' });
-    expect(wrong.Code).not.toBe('InternalFailure');
+    expect(wrong.Code).toBe('Vault.Locked');
     expect(wrong.Message).not.toContain('not the passphrase');
     expect((await value('Vault.Status')).Locked).toBe(true);
     expect((await value('Vault.Unlock', { Passphrase: 'correct horse battery' })).Locked).toBe(false);
     const unlocks = (await value('Audit.List', { Action: 'UnlockVault' })).Entries.map((e: any) => e.code);
-    expect(unlocks).toEqual(['OK', wrong.Code]); // newest first
+    expect(unlocks).toEqual(['OK', 'Vault.Locked', 'MissingParameter']); // newest first: every refused unlock is audited
   });
 });
 
