@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppSession } from '../../core/app/app-session.ts';
+import type { Vault } from '../../core/vault/vault.ts';
 import { encodeBase64 } from '../../core/contract/base64.ts';
 import { assertSucceeded, runOpenssl } from '../interop/openssl-peer.ts';
 import { requireSecretService, tempDir } from './vault-helpers.ts';
@@ -100,7 +101,7 @@ describe('AppSession lifecycle', () => {
     // The keychain still holds the data key, yet no path unlocks it: not the app's gate, not a
     // handler calling ensureUnlocked (as one in flight would), and the worker holds no keys.
     expect((await value('Vault.Status')).Locked).toBe(true);
-    const vault = (session as unknown as { vault: import('../../core/vault/vault.ts').Vault }).vault;
+    const vault = (session as unknown as { vault: Vault }).vault;
     expect(vault.isUnlocked).toBe(false);
     await expect(vault.ensureUnlocked()).rejects.toMatchObject({ code: 'Vault.Locked' });
     const version = vault.resolveVersion(vault.resolveKey(KeyId), KeyVersionId);
