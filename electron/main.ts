@@ -14,8 +14,8 @@ import { handleAppCall, senderOf } from './ipc-guard.ts';
 import { menuTemplate } from './menu.ts';
 import {
   appResponseHeaders,
-  denyPermissionCheck,
-  denyPermissionRequest,
+  permissionCheckHandler,
+  permissionRequestHandler,
   denyWindowOpen,
   isAllowedRequest,
   shouldBlockNavigation,
@@ -44,8 +44,8 @@ function rendererRoot(): string {
 
 function hardenSession(): void {
   const ses = session.defaultSession;
-  ses.setPermissionRequestHandler(denyPermissionRequest);
-  ses.setPermissionCheckHandler(denyPermissionCheck);
+  ses.setPermissionRequestHandler(permissionRequestHandler);
+  ses.setPermissionCheckHandler(permissionCheckHandler);
   ses.webRequest.onBeforeRequest((details, callback) => {
     const allowed = isAllowedRequest(details.url, { packaged: app.isPackaged });
     if (!allowed) log(`deskkms: blocked a request to ${details.url}`);

@@ -41,14 +41,28 @@ export function denyWindowOpen(): WindowOpenHandlerResponse {
   return { action: 'deny' };
 }
 
-/** session.setPermissionRequestHandler: camera, notifications, clipboard-read, ... all refused. */
-export function denyPermissionRequest(_webContents: unknown, _permission: string, callback: (granted: boolean) => void): void {
-  callback(false);
+/**
+ * The one permission the app uses: writing text to the clipboard (the Copy buttons,
+ * navigator.clipboard.writeText), and only for our own app:// page. Everything else (camera,
+ * notifications, clipboard-read, ...) is refused.
+ */
+export function permissionAllowed(permission: string, requestingUrl: string | undefined): boolean {
+  return permission === 'clipboard-sanitized-write' && requestingUrl !== undefined && isAppUrl(requestingUrl);
 }
 
-/** session.setPermissionCheckHandler: every synchronous permission check answers no. */
-export function denyPermissionCheck(): boolean {
-  return false;
+/** session.setPermissionRequestHandler. */
+export function permissionRequestHandler(
+  _webContents: unknown,
+  permission: string,
+  callback: (granted: boolean) => void,
+  details?: { readonly requestingUrl?: string },
+): void {
+  callback(permissionAllowed(permission, details?.requestingUrl));
+}
+
+/** session.setPermissionCheckHandler. */
+export function permissionCheckHandler(_webContents?: unknown, permission = '', requestingOrigin?: string): boolean {
+  return permissionAllowed(permission, requestingOrigin);
 }
 
 /**

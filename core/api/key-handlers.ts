@@ -201,7 +201,7 @@ export const KEY_HANDLERS: { readonly [A in KeyAction]: Handler<A> } = {
     // EXTERNAL keys start without key material (PendingImport); EXTERNAL_PUBLIC_KEY keys without versions.
     const v = req.Origin === 'Aliyun_KMS' ? await newVersion(vault, row, ctx) : undefined;
     return {
-      response: { KeyMetadata: metadata(row, v?.creation_date ?? '', req.Origin === 'EXTERNAL' ? 'PendingImport' : row.key_state) },
+      response: { KeyMetadata: metadata(row, v?.creation_date ?? '', reportedKeyState(row, v !== undefined)) },
       write: (db) => {
         insertKey(db, row);
         if (v) insertVersion(db, v);

@@ -8,8 +8,8 @@ import { menuTemplate } from '../../electron/menu.ts';
 import {
   APP_CSP,
   appResponseHeaders,
-  denyPermissionCheck,
-  denyPermissionRequest,
+  permissionCheckHandler,
+  permissionRequestHandler,
   denyWindowOpen,
   isAllowedRequest,
   shouldBlockNavigation,
@@ -82,13 +82,22 @@ describe('navigation and new windows', () => {
 });
 
 describe('permissions', () => {
-  it('refuses every permission request and check', () => {
+  it('refuses every permission request and check but clipboard writes from our own page', () => {
     for (const permission of ['media', 'notifications', 'clipboard-read', 'geolocation', 'openExternal', 'fullscreen', 'hid', 'unknown']) {
       const answers: boolean[] = [];
-      denyPermissionRequest({}, permission, (granted) => answers.push(granted));
+      permissionRequestHandler({}, permission, (granted) => answers.push(granted), { requestingUrl: 'app://deskkms/index.html' });
       expect(answers, permission).toEqual([false]);
+      expect(permissionCheckHandler({}, permission, 'app://deskkms'), permission).toBe(false);
     }
-    expect(denyPermissionCheck()).toBe(false);
+    expect(permissionCheckHandler()).toBe(false);
+    // The Copy buttons (navigator.clipboard.writeText) need this one, from app://deskkms only.
+    const granted: boolean[] = [];
+    permissionRequestHandler({}, 'clipboard-sanitized-write', (g) => granted.push(g), { requestingUrl: 'app://deskkms/index.html' });
+    permissionRequestHandler({}, 'clipboard-sanitized-write', (g) => granted.push(g), { requestingUrl: 'https://evil.example/' });
+    permissionRequestHandler({}, 'clipboard-sanitized-write', (g) => granted.push(g));
+    expect(granted).toEqual([true, false, false]);
+    expect(permissionCheckHandler({}, 'clipboard-sanitized-write', 'app://deskkms')).toBe(true);
+    expect(permissionCheckHandler({}, 'clipboard-sanitized-write', 'file://')).toBe(false);
   });
 });
 
