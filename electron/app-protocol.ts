@@ -2,7 +2,7 @@
 // secure custom scheme) instead of file://, so the page has a real origin that the IPC guard and
 // the request filter can compare exactly, and no other file on the disk is reachable from it.
 // Plain Node: tested without Electron.
-import { rendererAsset, type RendererAsset } from '../core/app/renderer-assets.ts';
+import { readRendererAsset, rendererAsset, type RendererAsset } from '../core/app/renderer-assets.ts';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'deskkms';
@@ -31,4 +31,10 @@ export type AppAsset = RendererAsset;
 export function resolveAppAsset(url: string, root: string): AppAsset | undefined {
   if (!isAppUrl(url)) return undefined;
   return rendererAsset(new URL(url).pathname, root);
+}
+
+/** Reads an app:// request's file (symlinks leading out of `root` refused), or undefined. */
+export function readAppAsset(url: string, root: string): Promise<{ readonly body: Buffer; readonly contentType: string } | undefined> {
+  if (!isAppUrl(url)) return Promise.resolve(undefined);
+  return readRendererAsset(new URL(url).pathname, root);
 }

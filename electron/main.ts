@@ -4,12 +4,11 @@
 // window-policy.ts, ipc-guard.ts and app-protocol.ts, which are tested in plain Node.
 // Bundled to build/output/app/main.js by build/bundle-electron.ts (Electron does not run .ts).
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session } from 'electron';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppSession } from '../core/app/app-session.ts';
 import { APP_CHANNEL } from '../core/contract/app-api.ts';
 import { appVaultDir } from './app-args.ts';
-import { APP_ENTRY_URL, APP_SCHEME, resolveAppAsset } from './app-protocol.ts';
+import { APP_ENTRY_URL, APP_SCHEME, readAppAsset } from './app-protocol.ts';
 import { handleAppCall, senderOf } from './ipc-guard.ts';
 import { menuTemplate } from './menu.ts';
 import {
@@ -53,13 +52,9 @@ function hardenSession(): void {
   });
   ses.webRequest.onHeadersReceived((details, callback) => callback({ responseHeaders: withCsp(details.responseHeaders) }));
   protocol.handle(APP_SCHEME, async (request) => {
-    const asset = resolveAppAsset(request.url, rendererRoot());
+    const asset = await readAppAsset(request.url, rendererRoot());
     if (!asset) return new Response('not found', { status: 404, headers: appResponseHeaders('text/plain; charset=utf-8') });
-    try {
-      return new Response(await readFile(asset.file), { headers: appResponseHeaders(asset.contentType) });
-    } catch {
-      return new Response('not found', { status: 404, headers: appResponseHeaders('text/plain; charset=utf-8') });
-    }
+    return new Response(new Uint8Array(asset.body), { headers: appResponseHeaders(asset.contentType) });
   });
 }
 

@@ -1,6 +1,7 @@
 // Which file of the built renderer a request path names, for both hosts that serve it (the
 // browser host over HTTP, Electron over app://): only known asset types, only inside the
 // renderer's folder (no .., encoded or not, no empty segments, no NUL).
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 
 export const RENDERER_CONTENT_TYPES: Readonly<Record<string, string>> = {
@@ -34,4 +35,20 @@ export function rendererAsset(urlPath: string, root: string): RendererAsset | un
   const file = resolve(base, relative);
   if (!file.startsWith(base + sep)) return undefined;
   return { file, contentType };
+}
+
+/**
+ * Reads the asset a URL path names, or undefined: besides rendererAsset's checks, the real path
+ * (symlinks resolved) must still be a regular file inside the renderer's real folder.
+ */
+export async function readRendererAsset(urlPath: string, root: string): Promise<{ readonly body: Buffer; readonly contentType: string } | undefined> {
+  const asset = rendererAsset(urlPath, root);
+  if (!asset) return undefined;
+  try {
+    const [realRoot, file] = await Promise.all([realpath(root), realpath(asset.file)]);
+    if (!file.startsWith(realRoot + sep) || !(await stat(file)).isFile()) return undefined;
+    return { body: await readFile(file), contentType: asset.contentType };
+  } catch {
+    return undefined;
+  }
 }

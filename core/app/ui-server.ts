@@ -5,14 +5,13 @@
 // calls (cross-site requests), and the API body is JSON of bounded size handed to AppSession.call,
 // which validates it. Transport only: no vault logic here.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sep } from 'node:path';
 import { APP_HTTP_PATH, APP_REQUEST_MAX_BYTES, type AppResult } from '../contract/app-api.ts';
 import { KmsError, toKmsError } from '../contract/errors.ts';
 import { readBody } from '../api/server/http-server.ts';
-import { rendererAsset } from './renderer-assets.ts';
+import { readRendererAsset } from './renderer-assets.ts';
 
 export interface UiServerOptions {
   /** Handles one API request (AppSession.call). */
@@ -164,21 +163,13 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
   }
 
   async function serveFile(pathname: string, res: ServerResponse, headOnly: boolean): Promise<void> {
-    const asset = rendererAsset(pathname, root);
-    let file: string | undefined;
-    try {
-      // Also refuse a symlink that leads out of the renderer's folder.
-      file = asset && (await realpath(asset.file));
-      if (file && (!file.startsWith(root + sep) || !(await stat(file)).isFile())) file = undefined;
-    } catch {
-      file = undefined;
-    }
-    if (!asset || !file) {
+    const asset = await readRendererAsset(pathname, root);
+    if (!asset) {
       send(res, 404, 'text/plain; charset=utf-8', 'not found');
       return;
     }
     const type = asset.contentType;
-    const body = await readFile(file);
+    const body = asset.body;
     if (headOnly) {
       res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': String(body.length) });
       res.end();

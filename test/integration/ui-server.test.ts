@@ -2,7 +2,7 @@
 // Origin checks, the API envelope, limits, static files without traversal, the security headers,
 // and `deskkms ui` as a process that prints its URL and stops cleanly on SIGTERM.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -44,6 +44,7 @@ beforeEach(async () => {
   writeFileSync(join(dist, 'index.html'), '<!doctype html><title>DeskKMS</title>');
   writeFileSync(join(dist, 'assets', 'app.js'), 'export const x = 1;');
   writeFileSync(join(dir.path, 'secret.js'), 'outside the renderer');
+  symlinkSync(join(dir.path, 'secret.js'), join(dist, 'assets', 'link.js'));
   session = new AppSession({ vaultDir: join(dir.path, 'vault'), caller: 'ui' });
   server = await startUiServer({ call: (r) => session.call(r), staticDir: dist });
   const login = await send(server.url);
@@ -135,7 +136,7 @@ describe('browser host: static files', () => {
     expect(js.status).toBe(200);
     expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(js.headers['x-content-type-options']).toBe('nosniff');
-    for (const path of ['/../secret.js', '/%2e%2e/secret.js', '/assets/%2e%2e/%2e%2e/secret.js', '/assets/missing.js', '/assets/', '/package.json%00.js']) {
+    for (const path of ['/assets/link.js', '/../secret.js', '/%2e%2e/secret.js', '/assets/%2e%2e/%2e%2e/secret.js', '/assets/missing.js', '/assets/', '/package.json%00.js']) {
       const reply = await send(`${server.origin}${path}`, { headers: { cookie } });
       expect([400, 404], path).toContain(reply.status);
       expect(reply.body, path).not.toContain('outside the renderer');
