@@ -1,6 +1,6 @@
 // The browser host (`deskkms ui`): the built renderer and the app API on 127.0.0.1, for stations
 // where Electron cannot run and for Playwright. Every request must carry the per-launch token:
-// the printed URL holds it once (?token=...), the host trades it for an HttpOnly SameSite=Strict
+// the launch URL holds it (?token=...), the host trades it, once, for an HttpOnly SameSite=Strict
 // cookie and redirects to a clean URL. Host is checked (DNS rebinding), Origin is checked on API
 // calls (cross-site requests), and the API body is JSON of bounded size handed to AppSession.call,
 // which validates it. Transport only: no vault logic here.
@@ -74,6 +74,7 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
   });
   const log = options.log ?? (() => undefined);
   let cookieName = '';
+  let exchanged = false;
   let allowedHosts = new Set<string>();
   let origin = '';
 
@@ -114,6 +115,12 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
         refuse(res, 401, 'Forbidden.NoPermission', 'token: not the token of this launch; open the URL that deskkms ui printed');
         return;
       }
+      // One browser per launch: a copy of the URL (history, a process list, a log) is worth nothing later.
+      if (exchanged) {
+        refuse(res, 401, 'Forbidden.NoPermission', 'token: this launch URL was already used by a browser; restart deskkms ui for a new one');
+        return;
+      }
+      exchanged = true;
       // Trade the URL's token for a cookie, and drop it from the address bar and history.
       send(res, 303, 'text/plain; charset=utf-8', 'see /', {
         'set-cookie': `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`,

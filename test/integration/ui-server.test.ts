@@ -2,9 +2,9 @@
 // Origin checks, the API envelope, limits, static files without traversal, the security headers,
 // and `deskkms ui` as a process that prints its URL and stops cleanly on SIGTERM.
 import { spawn } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -69,11 +69,21 @@ describe('browser host: the launch token', () => {
   it('binds 127.0.0.1 on a random port and trades the URL token for an HttpOnly SameSite=Strict cookie', async () => {
     expect(server.origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(server.url).toMatch(/\/\?token=[A-Za-z0-9_-]{43}$/);
-    const login = await send(server.url);
-    expect(login.status).toBe(303);
-    expect(login.headers.location).toBe('/');
-    const setCookie = String(login.headers['set-cookie']);
-    expect(setCookie).toMatch(new RegExp(`^deskkms_ui_${server.port}=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=/`));
+    // beforeEach made the exchange; a fresh host shows its answer.
+    const fresh = await startUiServer({ call: (r) => session.call(r), staticDir: join(dir.path, 'dist') });
+    try {
+      const login = await send(fresh.url);
+      expect(login.status).toBe(303);
+      expect(login.headers.location).toBe('/');
+      const setCookie = String(login.headers['set-cookie']);
+      expect(setCookie).toMatch(new RegExp(`^deskkms_ui_${fresh.port}=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=/`));
+      // The launch URL works once: a second browser (or a copy of the URL) is refused.
+      const again = await send(fresh.url);
+      expect(again.status).toBe(401);
+      expect(again.body).toMatch(/already used/);
+    } finally {
+      await fresh.close();
+    }
     const page = await send(`${server.origin}/`, { headers: { cookie } });
     expect(page.status).toBe(200);
     expect(page.body).toContain('<title>DeskKMS</title>');
@@ -170,4 +180,40 @@ describe('deskkms ui (process)', () => {
     expect(await exited).toBe(0);
     expect(stderr).toMatch(/SIGTERM: closing/);
   }, 120_000);
+
+  it('opens the browser through a launch page only this user can read: the token is never on a command line', async () => {
+    const cli = fileURLToPath(new URL('../../core/cli/deskkms.ts', import.meta.url));
+    const bin = join(dir.path, 'bin');
+    mkdirSync(bin);
+    // Stands in for the desktop's opener, only to record the command line the host gives it.
+    writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$*" > '${join(dir.path, 'argv.txt')}'\n`, { mode: 0o755 });
+    const child = spawn(process.execPath, [cli, 'ui', '--vault', join(dir.path, 'cli-vault')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const line = await new Promise<string>((resolve, reject) => {
+      setTimeout(() => reject(new Error(`no line within 100 s: ${stderr}`)), 100_000).unref();
+      createInterface({ input: child.stdout }).once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+    });
+    const printed = JSON.parse(line) as { Url: string; Launcher: string };
+    expect(printed.Url).not.toMatch(/token/);
+    expect(stderr).not.toMatch(/token=/);
+    const launcher = fileURLToPath(printed.Launcher);
+    expect(statSync(launcher).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(launcher)).mode & 0o777).toBe(0o700);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the opener runs detached
+    const argv = readFileSync(join(dir.path, 'argv.txt'), 'utf8');
+    expect(argv).toBe(launcher);
+    const target = /url=([^"]+)"/.exec(readFileSync(launcher, 'utf8'))![1]!.replaceAll('&amp;', '&');
+    expect(target).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{43}$/);
+    expect((await send(target)).status).toBe(303);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(existsSync(launcher)).toBe(false);
+  }, 120_000);
 });
+

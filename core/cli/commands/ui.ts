@@ -1,6 +1,10 @@
 // deskkms ui: the desktop app's renderer in a browser, served on 127.0.0.1 with a per-launch
 // token, for stations where Electron cannot run (and for the end-to-end tests).
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { AppSession } from '../../app/app-session.ts';
 import { RENDERER_DIST, buildRenderer, rendererBuilt } from '../../app/renderer-build.ts';
 import { startUiServer } from '../../app/ui-server.ts';
@@ -17,17 +21,27 @@ function parsePort(value: unknown): number {
   return Number(value);
 }
 
-/** Opens `url` in the desktop's browser; a failure only means the user opens it by hand. */
-function openBrowser(url: string, io: CliIO): void {
+/**
+ * Opens `url` in the desktop's browser without putting the token on a command line (which other
+ * local users can read in the process list): the browser is given a launcher page, readable by
+ * this user only, that redirects to the URL. A failure only means the user opens it by hand.
+ */
+async function openBrowser(url: string, io: CliIO): Promise<{ launcher: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'deskkms-ui-')); // mode 0700
+  const launcher = join(dir, 'open-deskkms.html');
+  const target = url.replaceAll('&', '&amp;').replaceAll('"', '&quot;');
+  await writeFile(launcher, `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${target}"><title>DeskKMS</title>\n`, { mode: 0o600 });
   const [command, args]: [string, string[]] =
-    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]] : ['xdg-open', [url]];
+    process.platform === 'darwin' ? ['open', [launcher]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', launcher]] : ['xdg-open', [launcher]];
+  const failed = (): void => void io.stderr.write(`deskkms ui: could not start ${command}; open ${pathToFileURL(launcher).href} by hand\n`);
   try {
     const child = spawn(command, args, { stdio: 'ignore', detached: true });
-    child.on('error', () => io.stderr.write(`deskkms ui: could not start ${command}; open the URL above by hand\n`));
+    child.on('error', failed);
     child.unref();
   } catch {
-    io.stderr.write(`deskkms ui: could not start ${command}; open the URL above by hand\n`);
+    failed();
   }
+  return { launcher, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
 export async function runUi(flags: FlagValues, io: CliIO, stopped: Promise<string> = shutdownSignal()): Promise<number> {
@@ -48,12 +62,19 @@ export async function runUi(flags: FlagValues, io: CliIO, stopped: Promise<strin
       port,
       log: (line) => io.stderr.write(`${line}\n`),
     });
-    io.stdout.write(`${JSON.stringify({ Url: server.url, Vault: vaultDirOf(flags, io) })}\n`);
-    io.stderr.write(`deskkms ui: open ${server.url}\n`);
-    if (flags['no-open'] !== true) openBrowser(server.url, io);
+    let launched: { launcher: string; remove(): Promise<void> } | undefined;
+    if (flags['no-open'] === true) {
+      // The caller opens it (a script, a test): the token URL goes to stdout only.
+      io.stdout.write(`${JSON.stringify({ Url: server.url, Vault: vaultDirOf(flags, io) })}\n`);
+    } else {
+      launched = await openBrowser(server.url, io);
+      io.stdout.write(`${JSON.stringify({ Url: `${server.origin}/`, Launcher: pathToFileURL(launched.launcher).href, Vault: vaultDirOf(flags, io) })}\n`);
+      io.stderr.write(`deskkms ui: opening ${server.origin}/ in your browser (launch page: ${pathToFileURL(launched.launcher).href})\n`);
+    }
     const signal = await stopped;
     io.stderr.write(`deskkms ui: ${signal}: closing\n`);
     await server.close();
+    await launched?.remove();
     return EXIT_OK;
   } finally {
     await session.close();
@@ -70,7 +91,9 @@ export const uiCommand: Command = {
     'no-open': { type: 'boolean', description: 'print the URL but do not launch a browser' },
   },
   details:
-    'Prints {"Url": ...} on stdout: the URL carries a random per-launch token, traded on first load for a cookie; ' +
-    'every request must carry it. The vault is created, unlocked and locked from the page. SIGINT/SIGTERM stop it.',
+    'Opens the app in your browser through a launch page only you can read (the token never appears on a command line). ' +
+    'With --no-open it prints {"Url": ...} on stdout instead. The URL carries a random per-launch token, traded once, on ' +
+    'first load, for a cookie that every request must carry. The vault is created, unlocked and locked from the page. ' +
+    'SIGINT/SIGTERM stop it.',
   run: (flags, io) => runUi(flags, io),
 };
