@@ -3,7 +3,7 @@
 import { useEffect } from 'react';
 import { Notices } from './components/Notices.tsx';
 import { ErrorLine } from './components/common.tsx';
-import { useUiStore, type View } from './stores/ui-store.ts';
+import { resetUiStore, useUiStore, type View } from './stores/ui-store.ts';
 import { useVaultStore, vaultPhase } from './stores/vault-store.ts';
 import { resetKeysStore } from './stores/keys-store.ts';
 import { resetAuditStore } from './stores/audit-store.ts';
@@ -54,9 +54,10 @@ function Workspace({ protection }: { protection: string }) {
 
   async function lockVault() {
     await lock();
-    // Nothing about the keys stays in memory once locked.
+    // Nothing about the keys stays in memory (or on screen) once locked.
     resetKeysStore();
     resetAuditStore();
+    resetUiStore();
   }
 
   return (
