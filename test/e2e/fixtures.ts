@@ -1,13 +1,12 @@
 // Fixtures for the end-to-end tests: each test gets its own vault directory and its own
 // `deskkms ui` process (the real CLI entry point, Node 24), and a page already holding the launch
 // token. Helpers drive the UI the way a person does: by roles and labels.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
+import { spawnUntilFirstLine, type RunningProcess } from '../support/child-process.ts';
 
 const CLI = fileURLToPath(new URL('../../core/cli/deskkms.ts', import.meta.url));
 
@@ -19,36 +18,13 @@ export interface UiHost {
   stderr(): string;
 }
 
-async function startHost(vaultDir: string): Promise<{ host: UiHost; child: ChildProcess }> {
+async function startHost(vaultDir: string): Promise<{ host: UiHost; process: RunningProcess }> {
   if (!process.env.DBUS_SESSION_BUS_ADDRESS) {
     throw new Error('no session bus: run the end-to-end tests through test/setup/with-secret-service.sh (npm test does)');
   }
-  const child = spawn(process.execPath, [CLI, 'ui', '--no-open', '--vault', vaultDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const lines = createInterface({ input: child.stdout });
-  const first = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`deskkms ui printed no URL within 60 s; stderr:\n${stderr}`)), 60_000);
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      resolve(line);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`deskkms ui exited with ${code}; stderr:\n${stderr}`));
-    });
-  });
-  const { Url } = JSON.parse(first) as { Url: string };
-  return { host: { url: Url, origin: new URL(Url).origin, vaultDir, stderr: () => stderr }, child };
-}
-
-async function stopHost(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
+  const ui = await spawnUntilFirstLine(process.execPath, [CLI, 'ui', '--no-open', '--vault', vaultDir], { timeoutMs: 60_000 });
+  const { Url } = JSON.parse(ui.firstLine) as { Url: string };
+  return { host: { url: Url, origin: new URL(Url).origin, vaultDir, stderr: ui.stderr }, process: ui };
 }
 
 export const test = base.extend<{ host: UiHost; app: Page }>({
@@ -56,11 +32,11 @@ export const test = base.extend<{ host: UiHost; app: Page }>({
   // eslint-disable-next-line no-empty-pattern
   host: async ({}, use) => {
     const vaultDir = await mkdtemp(join(tmpdir(), 'deskkms-e2e-'));
-    const { host, child } = await startHost(vaultDir);
+    const started = await startHost(vaultDir);
     try {
-      await use(host);
+      await use(started.host);
     } finally {
-      await stopHost(child);
+      await started.process.stop();
       await rm(vaultDir, { recursive: true, force: true });
     }
   },

@@ -1,13 +1,13 @@
 // deskkms serve as a real process: access keys issued with the CLI, the official SDK as client,
 // loopback by default, a warning for other addresses, and a SIGTERM under load that loses no
 // audit entry of an answered request.
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEntries, verifyAuditChain } from '../../core/audit/audit-log.ts';
 import { KmsClient, SdkConfig, kmsSdk } from '../../core/providers/alibaba-sdk.ts';
 import { Vault } from '../../core/vault/vault.ts';
+import { spawnUntilFirstLine } from '../support/child-process.ts';
 import { requireSecretService, tempDir } from './vault-helpers.ts';
 
 const BIN = resolve(import.meta.dirname, '../../core/cli/deskkms.ts');
@@ -20,14 +20,8 @@ function deskkms(args: string[]) {
 }
 
 async function startServe(args: string[] = []): Promise<{ child: ChildProcessWithoutNullStreams; endpoint: URL; stderr: () => string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { ...process.env, DESKKMS_VAULT: vaultDir } });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const first = await new Promise<string>((done, fail) => {
-    createInterface({ input: child.stdout }).once('line', done);
-    child.once('exit', (code) => fail(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-  return { child, endpoint: new URL((JSON.parse(first) as { Endpoint: string }).Endpoint), stderr: () => stderr };
+  const serve = await spawnUntilFirstLine(process.execPath, [BIN, 'serve', ...args], { env: { ...process.env, DESKKMS_VAULT: vaultDir } });
+  return { child: serve.child, endpoint: new URL((JSON.parse(serve.firstLine) as { Endpoint: string }).Endpoint), stderr: serve.stderr };
 }
 
 function sdk(endpoint: URL, id: string, secret: string): KmsClient {

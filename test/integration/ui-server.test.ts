@@ -1,15 +1,14 @@
 // The browser host over real HTTP: the launch token (URL once, then an HttpOnly cookie), Host and
 // Origin checks, the API envelope, limits, static files without traversal, the security headers,
 // and `deskkms ui` as a process that prints its URL and stops cleanly on SIGTERM.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppSession } from '../../core/app/app-session.ts';
 import { UI_CSP, startUiServer, type RunningUiServer } from '../../core/app/ui-server.ts';
+import { spawnUntilFirstLine } from '../support/child-process.ts';
 import { requireSecretService, tempDir } from './vault-helpers.ts';
 
 interface Reply {
@@ -159,14 +158,8 @@ describe('deskkms ui (process)', () => {
   // On a fresh clone the renderer is not built yet: deskkms ui builds it first (Vite), once.
   it('prints its URL, serves the built renderer, and stops on SIGTERM', async () => {
     const cli = fileURLToPath(new URL('../../core/cli/deskkms.ts', import.meta.url));
-    const child = spawn(process.execPath, [cli, 'ui', '--no-open', '--vault', join(dir.path, 'cli-vault')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const line = await new Promise<string>((resolve, reject) => {
-      setTimeout(() => reject(new Error(`no URL within 100 s: ${stderr}`)), 100_000).unref();
-      createInterface({ input: child.stdout }).once('line', resolve);
-      child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-    });
+    const ui = await spawnUntilFirstLine(process.execPath, [cli, 'ui', '--no-open', '--vault', join(dir.path, 'cli-vault')]);
+    const line = ui.firstLine;
     const { Url, Vault } = JSON.parse(line) as { Url: string; Vault: string };
     expect(Vault).toBe(join(dir.path, 'cli-vault'));
     const login = await send(Url);
@@ -175,10 +168,8 @@ describe('deskkms ui (process)', () => {
     expect(page.status).toBe(200);
     expect(page.body).toMatch(/<script type="module"[^>]* src="\.\/assets\/[^"]+\.js"/);
     expect(page.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline scripts under script-src 'self'
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(stderr).toMatch(/SIGTERM: closing/);
+    expect(await ui.stop()).toBe(0);
+    expect(ui.stderr()).toMatch(/SIGTERM: closing/);
   }, 120_000);
 
   it('opens the browser through a launch page only this user can read: the token is never on a command line', async () => {
@@ -187,20 +178,13 @@ describe('deskkms ui (process)', () => {
     mkdirSync(bin);
     // Stands in for the desktop's opener, only to record the command line the host gives it.
     writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$*" > '${join(dir.path, 'argv.txt')}'\n`, { mode: 0o755 });
-    const child = spawn(process.execPath, [cli, 'ui', '--vault', join(dir.path, 'cli-vault')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const ui = await spawnUntilFirstLine(process.execPath, [cli, 'ui', '--vault', join(dir.path, 'cli-vault')], {
       env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
     });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const line = await new Promise<string>((resolve, reject) => {
-      setTimeout(() => reject(new Error(`no line within 100 s: ${stderr}`)), 100_000).unref();
-      createInterface({ input: child.stdout }).once('line', resolve);
-      child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-    });
+    const line = ui.firstLine;
     const printed = JSON.parse(line) as { Url: string; Launcher: string };
     expect(printed.Url).not.toMatch(/token/);
-    expect(stderr).not.toMatch(/token=/);
+    expect(ui.stderr()).not.toMatch(/token=/);
     const launcher = fileURLToPath(printed.Launcher);
     expect(statSync(launcher).mode & 0o777).toBe(0o600);
     expect(statSync(dirname(launcher)).mode & 0o777).toBe(0o700);
@@ -210,9 +194,7 @@ describe('deskkms ui (process)', () => {
     const target = /url=([^"]+)"/.exec(readFileSync(launcher, 'utf8'))![1]!.replaceAll('&amp;', '&');
     expect(target).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{43}$/);
     expect((await send(target)).status).toBe(303);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await ui.stop()).toBe(0);
     expect(existsSync(launcher)).toBe(false);
   }, 120_000);
 });

@@ -1,15 +1,14 @@
 // npm start where the Electron binary is missing (every build machine here): one line says so,
 // then the browser host runs with the same arguments. And the Electron bundles npm start would
 // launch: a preload that requires nothing but 'electron', a main process that finds its worker.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { APP_OUT_DIR, bundleElectron } from '../../build/bundle-electron.ts';
 import { APP_CHANNEL } from '../../core/contract/app-api.ts';
 import { electronArgs } from '../../electron/start.ts';
+import { spawnUntilFirstLine } from '../support/child-process.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'deskkms-start-'));
@@ -18,24 +17,19 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('npm start without an Electron binary', () => {
   it('says so in one line and serves the app from the browser host', async () => {
     const vault = join(tmp, 'vault');
-    const child = spawn(process.execPath, ['electron/start.ts', '--no-open', '--vault', vault], {
+    const start = await spawnUntilFirstLine(process.execPath, ['electron/start.ts', '--no-open', '--vault', vault], {
       cwd: ROOT,
       // A dist path with no binary: the same answer on a machine that does have Electron.
       env: { ...process.env, ELECTRON_OVERRIDE_DIST_PATH: join(tmp, 'no-electron') },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      timeoutMs: 200_000,
     });
-    const stderr: string[] = [];
-    createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const stderr = (): string[] => start.stderr().split('\n');
     try {
-      const first = await new Promise<string>((resolve, reject) => {
-        createInterface({ input: child.stdout }).once('line', resolve);
-        void exited.then((code) => reject(new Error(`npm start exited ${code}: ${stderr.join('\n')}`)));
-      });
+      const first = start.firstLine;
       const { Url, Vault } = JSON.parse(first) as { Url: string; Vault: string };
       expect(Vault).toBe(vault);
       expect(Url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+$/);
-      const notice = stderr.filter((line) => line.includes('Electron binary is unavailable'));
+      const notice = stderr().filter((line) => line.includes('Electron binary is unavailable'));
       expect(notice).toHaveLength(1);
       expect(notice[0]).toMatch(/^deskkms: the Electron binary is unavailable \(ELECTRON_OVERRIDE_DIST_PATH names .*\); starting the browser host instead$/);
 
@@ -54,8 +48,7 @@ describe('npm start without an Electron binary', () => {
       });
       expect(await status.json()).toMatchObject({ ok: true, value: { Initialized: false, VaultPath: vault } });
     } finally {
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      expect(await start.stop()).toBe(0);
     }
     expect(existsSync(vault)).toBe(false); // serving the page created no vault
   }, 240_000);
