@@ -36,6 +36,14 @@ const descriptionParam = z.string().max(8192, 'is longer than 8192 characters');
 const pageNumber = wholeNumber(1, 1_000_000).optional().default(1);
 const pageSize = wholeNumber(1, 100).optional().default(10);
 
+/** The shortest passphrase (UTF-8 bytes) an encrypted private-key export accepts. */
+export const EXPORT_PASSPHRASE_MIN_BYTES = 8;
+
+/** Decoded length of (well-formed) base64 text. */
+function base64Length(v: string): number {
+  return (v.length / 4) * 3 - (v.endsWith('==') ? 2 : v.endsWith('=') ? 1 : 0);
+}
+
 export const TAG_KEY_MAX = 128;
 export const TAG_VALUE_MAX = 256;
 export const MAX_TAGS_PER_KEY = 20;
@@ -142,8 +150,11 @@ export const ACTION_SCHEMAS = {
   // DeskKMS extensions (not in Alibaba Cloud KMS): encrypted PKCS#8 export and import of versions.
   ExportKeyVersion: z.strictObject({
     ...versionRef,
-    /** base64 of the passphrase bytes that encrypt the PKCS#8 (PBES2). */
-    Passphrase: base64Param(1400).min(1, 'is empty'),
+    /** base64 of the passphrase bytes that encrypt the PKCS#8 (PBES2): at least EXPORT_PASSPHRASE_MIN_BYTES. */
+    Passphrase: base64Param(1400).refine(
+      (v) => base64Length(v) >= EXPORT_PASSPHRASE_MIN_BYTES,
+      `must be at least ${EXPORT_PASSPHRASE_MIN_BYTES} bytes: the exported file is only as strong as its passphrase`,
+    ),
     Kdf: z.enum(['scrypt', 'pbkdf2'], 'must be scrypt or pbkdf2').optional().default('scrypt'),
   }),
   ImportKeyVersion: z.strictObject({

@@ -73,6 +73,15 @@ describe('encrypted export and import of key versions', () => {
     expect(listAuditEntries(a.store.db, { keyId, action: 'ExportKeyVersion' }).map((e) => e.code)).toEqual(['Forbidden.NoPermission']);
   });
 
+  it('refuses an export passphrase shorter than 8 bytes, before any key material is touched', async () => {
+    const keyId = (await call(a, 'CreateKey', { KeySpec: 'EC_P256', Exportable: true })).KeyMetadata.KeyId as string;
+    const versionId = await firstVersion(a, keyId);
+    const short = await fails(a, 'ExportKeyVersion', { KeyId: keyId, KeyVersionId: versionId, Passphrase: b64('7 bytes') });
+    expect(short.error).toMatchObject({ Code: 'InvalidParameter' });
+    expect(short.error.Message).toMatch(/^Passphrase: must be at least 8 bytes/);
+    expect((await call(a, 'ExportKeyVersion', { KeyId: keyId, KeyVersionId: versionId, Passphrase: b64('8 bytes!') })).EncryptedPrivateKey).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+  });
+
   it('refuses a wrong passphrase, another spec and a damaged file; vault B gains no version', async () => {
     const keyA = (await call(a, 'CreateKey', { KeySpec: 'EC_SM2', KeyUsage: 'SIGN/VERIFY', Exportable: true })).KeyMetadata.KeyId as string;
     const pem = (await call(a, 'ExportKeyVersion', { KeyId: keyA, KeyVersionId: await firstVersion(a, keyA), Passphrase: PASS })).EncryptedPrivateKey as string;

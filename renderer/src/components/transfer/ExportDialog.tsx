@@ -4,6 +4,7 @@
 // in a store; the result is already encrypted and is offered as a .p8.pem file.
 import { useState, type FormEvent } from 'react';
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
+import { EXPORT_PASSPHRASE_MIN_BYTES } from '../../../../core/contract/actions.ts';
 import { kms } from '../../api/bridge.ts';
 import { useUiStore } from '../../stores/ui-store.ts';
 import { Dialog, FormEnd, SaveAndDone, useElapsed, useTask } from '../common.tsx';
@@ -12,7 +13,7 @@ import { passphraseParam } from './pem.ts';
 
 type ExportResponse = { KeyId: string; KeyVersionId: string; KeySpec: string; EncryptedPrivateKey: string };
 
-/** The vault refuses only an empty passphrase; shorter than this gets a warning. */
+/** The vault refuses fewer than EXPORT_PASSPHRASE_MIN_BYTES; shorter than this gets a warning. */
 const ADVISED_LENGTH = 12;
 
 export function ExportDialog({ open, onClose, keySummary, keyVersionId }: { open: boolean; onClose: () => void; keySummary: KeySummary; keyVersionId: string }) {
@@ -33,7 +34,14 @@ function ExportForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySumma
   const elapsed = useElapsed(busy);
   const fileName = `${publicKeyFileStem(keySummary, keyVersionId)}.p8.pem`;
 
-  const problem = passphrase === '' ? 'Type a passphrase.' : passphrase !== repeat ? 'The passphrases differ.' : '';
+  const problem =
+    passphrase === ''
+      ? 'Type a passphrase.'
+      : new TextEncoder().encode(passphrase).length < EXPORT_PASSPHRASE_MIN_BYTES
+        ? `The passphrase must be at least ${EXPORT_PASSPHRASE_MIN_BYTES} bytes.`
+        : passphrase !== repeat
+          ? 'The passphrases differ.'
+          : '';
 
   async function submit(event: FormEvent) {
     event.preventDefault();
