@@ -18,7 +18,7 @@ import {
   type VaultStatusView,
 } from '../contract/app-api.ts';
 import { decodeBase64 } from '../contract/base64.ts';
-import { KmsError, toKmsError } from '../contract/errors.ts';
+import { KmsError, toKmsError, type ErrorCode } from '../contract/errors.ts';
 import { parseParams } from '../contract/validate.ts';
 import { keychainBackendName, loadSecretText } from '../keychain/keychain.ts';
 import { keyInventory } from '../vault/inventory.ts';
@@ -38,6 +38,16 @@ export interface AppSessionOptions {
 type MethodTable = { readonly [M in AppMethod]: (params: AppParsed<M>) => Promise<AppResults[M]> };
 
 const AUDIT_LIST_DEFAULT = 1000;
+
+/** A KMS Action the handler table refused: its RequestId ties the message to its audit entry. */
+class ActionRefused extends KmsError {
+  readonly requestId: string;
+
+  constructor(code: ErrorCode, message: string, requestId: string) {
+    super(code, message);
+    this.requestId = requestId;
+  }
+}
 
 export class AppSession {
   private readonly options: AppSessionOptions;
@@ -64,7 +74,8 @@ export class AppSession {
       return { ok: true, value: await handler(params) };
     } catch (error) {
       if (!(error instanceof KmsError)) this.options.onInternalError?.(typeof raw === 'object' && raw ? String((raw as { method?: unknown }).method) : '?', error);
-      return { ok: false, error: toKmsError(error).toWire() };
+      const wire = toKmsError(error).toWire();
+      return { ok: false, error: error instanceof ActionRefused ? { ...wire, RequestId: error.requestId } : wire };
     }
   }
 
@@ -175,7 +186,7 @@ export class AppSession {
     'Kms.Call': async (p) => {
       const vault = await this.unlockedVault();
       const outcome = await dispatch(vault, p.Action, p.Params, this.options.caller);
-      if (!outcome.ok) throw new KmsError(outcome.error.Code, outcome.error.Message);
+      if (!outcome.ok) throw new ActionRefused(outcome.error.Code, outcome.error.Message, outcome.error.RequestId);
       return outcome.body;
     },
   };

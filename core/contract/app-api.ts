@@ -83,7 +83,9 @@ export const appRequestSchema = z.strictObject({
 });
 export type AppRequest = z.infer<typeof appRequestSchema>;
 
-export type AppResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: WireError };
+/** A refusal: its Code and Message, and for KMS Actions the RequestId their audit entry carries. */
+export type AppFailure = WireError & { readonly RequestId?: string };
+export type AppResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: AppFailure };
 
 export interface VaultStatusView {
   readonly Initialized: boolean;

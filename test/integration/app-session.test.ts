@@ -180,6 +180,8 @@ describe('AppSession validation', () => {
     expect(error.Message).toMatch(/^KeySpec: must be one of/);
     const [last] = (await value('Audit.List', { Limit: 1 })).Entries;
     expect(last).toMatchObject({ action: 'CreateKey', code: 'InvalidParameter', caller: 'test' });
+    // The refusal names the RequestId of its audit entry, so what the user saw can be found there.
+    expect((error as { RequestId?: string }).RequestId).toBe(last.requestId);
   });
 });
 

@@ -20,11 +20,14 @@ declare global {
 /** An error the vault answered with: its Code and a readable Message. */
 export class AppError extends Error {
   readonly code: string;
+  /** For a refused KMS Action: the RequestId of its audit entry. */
+  readonly requestId: string | undefined;
 
-  constructor(code: string, message: string) {
+  constructor(code: string, message: string, requestId?: string) {
     super(message);
     this.name = 'AppError';
     this.code = code;
+    this.requestId = requestId;
   }
 }
 
@@ -77,7 +80,7 @@ export function setBridge(next: DeskKmsBridge | undefined): void {
 /** Calls an app method; a refusal becomes an AppError with the vault's Code. */
 export async function call<M extends AppMethod>(method: M, params: AppParams<M>): Promise<AppResults[M]> {
   const result = await bridge().call(method, params);
-  if (!result.ok) throw new AppError(result.error.Code, result.error.Message);
+  if (!result.ok) throw new AppError(result.error.Code, result.error.Message, result.error.RequestId);
   return result.value;
 }
 
@@ -86,8 +89,8 @@ export function kms<T extends object = Record<string, unknown>>(action: string, 
   return call('Kms.Call', { Action: action, Params: params }) as Promise<T & { RequestId: string }>;
 }
 
-/** "Code: Message" for display. */
+/** Code and message for display; a refused Action names its RequestId, as the audit log shows it. */
 export function describeError(error: unknown): { code: string; message: string } {
-  if (error instanceof AppError) return { code: error.code, message: error.message };
+  if (error instanceof AppError) return { code: error.code, message: error.requestId ? `${error.message} (request ${error.requestId})` : error.message };
   return { code: 'InternalFailure', message: error instanceof Error ? error.message : String(error) };
 }
