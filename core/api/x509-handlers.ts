@@ -98,7 +98,13 @@ export const X509_HANDLERS: { readonly [A in X509Action]: Handler<A> } = {
     ctx.keyVersionId = version.key_version_id;
     const publicKey = importPublicKey(version.public_key);
     if (publicKey.spec !== key.key_spec) throw new KmsError('Vault.Corrupt', `key version ${version.key_version_id} holds a ${publicKey.spec} key, its key is ${key.key_spec}`);
-    const bundle = publicKeyFormats(publicKey.spki, { keyId: key.key_id, keyVersionId: version.key_version_id, spec: key.key_spec });
+    const chain = attachedChain(vault.store.db, version.key_version_id);
+    const bundle = publicKeyFormats(publicKey.spki, {
+      keyId: key.key_id,
+      keyVersionId: version.key_version_id,
+      spec: key.key_spec,
+      ...(chain ? { certificateChain: chain } : {}),
+    });
     return Promise.resolve({
       response: {
         KeyId: key.key_id,
@@ -116,6 +122,8 @@ export const X509_HANDLERS: { readonly [A in X509Action]: Handler<A> } = {
         },
         // Why a format is absent (SM2 has no JWK curve, OpenSSH no SM2/secp256k1 type), from the manifest.
         Omitted: omissions(bundle.manifest.formats),
+        // The certificate chain attached to the version (AttachCertificate, CreateSelfSignedCertificate).
+        ...(bundle.certificateChain !== undefined ? { CertificateChain: bundle.certificateChain } : {}),
       },
     });
   },

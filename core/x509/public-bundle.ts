@@ -21,6 +21,8 @@ export interface PublicKeyMeta {
   readonly keyId: string;
   readonly keyVersionId: string;
   readonly spec: KeySpec;
+  /** The certificate chain attached to the version (PEM, leaf first), published with it. */
+  readonly certificateChain?: string;
 }
 
 export interface RsaJwk {
@@ -73,6 +75,8 @@ export interface BundleManifest {
   readonly KeySpec: KeySpec;
   readonly formats: Readonly<Record<BundleFormat, ManifestFile | ManifestOmission>>;
   readonly fingerprints: PublicKeyFingerprints;
+  /** Present when a certificate chain is attached to the version. */
+  readonly certificateChain?: ManifestFile & { readonly certificates: number };
 }
 
 export interface PublicKeyBundle {
@@ -84,6 +88,8 @@ export interface PublicKeyBundle {
   /** One OpenSSH public-key line with a trailing newline: "<type> <base64> deskkms:<KeyId>:<KeyVersionId>\n". */
   readonly openssh?: string;
   readonly fingerprints: PublicKeyFingerprints;
+  /** The attached certificate chain, PEM, leaf first (if any). */
+  readonly certificateChain?: string;
   readonly manifest: BundleManifest;
 }
 
@@ -100,6 +106,11 @@ function assertId(value: unknown, parameter: string): string {
     throw invalidParameter(parameter, 'must be 1-128 characters of A-Z a-z 0-9 . _ - starting with a letter or digit');
   }
   return value;
+}
+
+/** The file of an attached certificate chain. */
+export function chainFileName(keyVersionId: string): string {
+  return `${keyVersionId}.chain.pem`;
 }
 
 /** The names of a bundle's files, by format (the manifest is always MANIFEST_FILE). */
@@ -209,6 +220,7 @@ export function publicKeyFormats(spki: Uint8Array, meta: PublicKeyMeta): PublicK
   const der = key.spki;
   const pem = publicKeyPem(key);
   const comment = `deskkms:${keyId}:${keyVersionId}`;
+  const chain = meta.certificateChain === undefined || meta.certificateChain === '' ? undefined : meta.certificateChain.endsWith('\n') ? meta.certificateChain : `${meta.certificateChain}\n`;
 
   let jwk: PublicJwk | undefined;
   let ssh: { type: SshKeyType; blob: Uint8Array } | undefined;
@@ -264,8 +276,18 @@ export function publicKeyFormats(spki: Uint8Array, meta: PublicKeyMeta): PublicK
     KeySpec: key.spec,
     formats: { 'spki-pem': entry('spki-pem'), 'spki-der': entry('spki-der'), jwk: entry('jwk'), openssh: entry('openssh') },
     fingerprints,
+    ...(chain === undefined
+      ? {}
+      : {
+          certificateChain: {
+            file: chainFileName(keyVersionId),
+            sha256: sha256(new TextEncoder().encode(chain)).toString('hex'),
+            mediaType: 'application/pem-certificate-chain',
+            certificates: chain.match(/-----BEGIN CERTIFICATE-----/g)?.length ?? 0,
+          },
+        }),
   };
-  return { ...partial, fingerprints, manifest };
+  return { ...partial, fingerprints, ...(chain === undefined ? {} : { certificateChain: chain }), manifest };
 }
 
 /** The exact bytes of each present format's file. */
@@ -288,6 +310,7 @@ export function bundleFiles(bundle: PublicKeyBundle): ReadonlyArray<readonly [st
     const data = contents[format];
     if (data !== undefined) out.push([names[format], data]);
   }
+  if (bundle.certificateChain !== undefined) out.push([chainFileName(bundle.manifest.KeyVersionId), new TextEncoder().encode(bundle.certificateChain)]);
   out.push([MANIFEST_FILE, new TextEncoder().encode(`${JSON.stringify(bundle.manifest, null, 2)}\n`)]);
   return out;
 }
@@ -318,7 +341,7 @@ async function entriesOf(dir: string): Promise<string[] | undefined> {
 }
 
 function refuseExisting(dir: string, entries: readonly string[], keyVersionId: string): KmsError {
-  const mine = new Set<string>([...Object.values(bundleFileNames(keyVersionId)), MANIFEST_FILE]);
+  const mine = new Set<string>([...Object.values(bundleFileNames(keyVersionId)), chainFileName(keyVersionId), MANIFEST_FILE]);
   const clash = entries.filter((e) => mine.has(e));
   return clash.length > 0
     ? invalidParameter('Directory', `${dir} already holds a bundle of key version ${keyVersionId} (${clash.join(', ')}); bundles are never overwritten`)

@@ -1,7 +1,8 @@
 // deskkms cert as an offline CA: a root per CA spec, a leaf issued from a deskkms csr, and
 // openssl verify -CAfile accepting the chain; chains attached to versions and exported.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireSecretService, tempDir } from './vault-helpers.ts';
@@ -57,6 +58,28 @@ describe('deskkms cert', () => {
     // The issued chain attaches to the leaf's version and exports again.
     expect(deskkms(['cert', 'attach', leaf.keyId, '--version', leaf.versionId, '--in', 'leaf-chain.pem']).status).toBe(0);
     expect(deskkms(['cert', 'export', leaf.keyId, '--version', leaf.versionId]).stdout).toBe(chain);
+
+    // ...and travels with the version's public-key bundle, named in the manifest.
+    const bundleDir = join(dir.path, `bundle-${caSpec}`);
+    const bundled = deskkms(['pubkey', leaf.keyId, '--version', leaf.versionId, '--bundle', bundleDir]);
+    expect(bundled.status, bundled.stderr).toBe(0);
+    const chainFile = join(bundleDir, `${leaf.versionId}.chain.pem`);
+    expect(readFileSync(chainFile, 'utf8')).toBe(chain);
+    const manifest = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8'));
+    expect(manifest.certificateChain).toEqual({
+      file: `${leaf.versionId}.chain.pem`,
+      sha256: createHash('sha256').update(chain).digest('hex'),
+      mediaType: 'application/pem-certificate-chain',
+      certificates: 2,
+    });
+    const fromBundle = spawnSync('openssl', ['verify', ...verifyOpts, '-CAfile', join(dir.path, 'root.pem'), chainFile], { encoding: 'utf8' });
+    expect(fromBundle.stdout.trim()).toBe(`${chainFile}: OK`);
+    // A version without a certificate has no chain file and no manifest entry.
+    const plain = newKey('EC_P256');
+    const plainDir = join(dir.path, `plain-${caSpec}`);
+    expect(deskkms(['pubkey', plain.keyId, '--version', plain.versionId, '--bundle', plainDir]).status).toBe(0);
+    expect(existsSync(join(plainDir, `${plain.versionId}.chain.pem`))).toBe(false);
+    expect(JSON.parse(readFileSync(join(plainDir, 'manifest.json'), 'utf8')).certificateChain).toBeUndefined();
   });
 
   it('refuses to attach a certificate of another key, and to issue from a CA version without a certificate', () => {

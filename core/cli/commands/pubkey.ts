@@ -11,7 +11,7 @@ import { VAULT_FLAGS, withVault } from '../vault-session.ts';
 
 export const pubkeyCommand: Command = {
   name: 'pubkey',
-  summary: 'Write a public-key bundle of a key version: PEM, DER, JWK, OpenSSH, fingerprints, manifest',
+  summary: 'Write a public-key bundle of a key version: PEM, DER, JWK, OpenSSH, fingerprints, attached certificate chain, manifest',
   usage: 'deskkms pubkey KEY --version V --bundle DIR',
   flags: {
     ...VAULT_FLAGS,
@@ -19,7 +19,9 @@ export const pubkeyCommand: Command = {
     bundle: { type: 'string', value: 'DIR', required: true, description: 'a new or empty directory to write the bundle into' },
   },
   positionals: ['KEY'],
-  details: 'Formats a spec has no standard for are omitted with the reason in manifest.json (SM2: no JWK/OpenSSH; secp256k1: no OpenSSH).',
+  details:
+    'Formats a spec has no standard for are omitted with the reason in manifest.json (SM2: no JWK/OpenSSH; secp256k1: no OpenSSH). ' +
+    'A certificate chain attached to the version (deskkms cert attach / self-sign) is written as <KeyVersionId>.chain.pem.',
   async run(flags, io, positionals = []) {
     const keyRef = positionals[0];
     if (!keyRef || positionals.length > 1) throw missingParameter('KEY');
@@ -27,10 +29,17 @@ export const pubkeyCommand: Command = {
     if (typeof flags.bundle !== 'string') throw missingParameter('--bundle');
     const bundleDir = resolve(io.cwd, flags.bundle);
     return withVault(flags, io, async (vault) => {
-      const body = await callAction(vault, 'GetPublicKey', { KeyId: keyRef, KeyVersionId: flags.version });
-      const publicKey = importPublicKey(body.PublicKey as string);
+      // One Action (audited) gives the public key and any attached certificate chain.
+      const body = await callAction(vault, 'GetPublicKeyBundle', { KeyId: keyRef, KeyVersionId: flags.version });
+      const publicKey = importPublicKey(body.PublicKeyPem as string);
       if (!isKeySpec(publicKey.spec)) throw new KmsError('InternalFailure', 'unknown key spec');
-      const bundle = publicKeyFormats(publicKey.spki, { keyId: body.KeyId as string, keyVersionId: body.KeyVersionId as string, spec: publicKey.spec });
+      const chain = typeof body.CertificateChain === 'string' ? body.CertificateChain : undefined;
+      const bundle = publicKeyFormats(publicKey.spki, {
+        keyId: body.KeyId as string,
+        keyVersionId: body.KeyVersionId as string,
+        spec: publicKey.spec,
+        ...(chain ? { certificateChain: chain } : {}),
+      });
       const written = await writeBundle(bundleDir, bundle);
       io.stdout.write(`${JSON.stringify({ Bundle: bundleDir, Files: written, Manifest: bundle.manifest }, null, 2)}\n`);
       return EXIT_OK;
