@@ -6,11 +6,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { ActionName } from '../contract/actions.ts';
 import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
-import { IMPORT_TOKEN_LIFETIME_MS, WRAPPING_ALGORITHMS } from '../contract/key-import.ts';
+import { IMPORT_TOKEN_LIFETIME_MS, MAX_LIVE_IMPORT_TOKENS, WRAPPING_ALGORITHMS } from '../contract/key-import.ts';
 import { importPublicKey } from '../crypto/engine.ts';
 import { randomBase62 } from '../crypto/random-text.ts';
 import {
   deleteExpiredImportTokens,
+  pruneImportTokens,
   getImportToken,
   getKey,
   insertImportToken,
@@ -83,6 +84,8 @@ export const IMPORT_HANDLERS: { readonly [A in ImportAction]: Handler<A> } = {
           creation_date: kmsDate(now),
           expire_time: expireTime,
         });
+        // Each call makes a wrapping key: repeated calls cannot grow the vault without bound.
+        pruneImportTokens(db, key.key_id, MAX_LIVE_IMPORT_TOKENS);
       },
     };
   },

@@ -27,6 +27,8 @@ export const WRAPPING_KEY_SPECS: readonly WrappingKeySpec[] = ['RSA_2048', 'EC_S
 
 /** An import token and its wrapping key are valid for 24 hours, as in Alibaba Cloud KMS. */
 export const IMPORT_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
+/** Live import tokens kept per key: a newer GetParametersForImport retires the oldest beyond this. */
+export const MAX_LIVE_IMPORT_TOKENS = 10;
 
 /** CreateKey Origin values: Alibaba's, plus DeskKMS's key of public-key-only versions. */
 export const KEY_ORIGINS = ['Aliyun_KMS', 'EXTERNAL', 'EXTERNAL_PUBLIC_KEY'] as const;

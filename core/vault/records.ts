@@ -157,6 +157,14 @@ export function deleteExpiredImportTokens(db: Db, now: string): void {
   stmt(db, 'DELETE FROM import_tokens WHERE expire_time <= ?').run(now);
 }
 
+/** Keeps the `keep` newest tokens of a key (each holds a sealed wrapping key), dropping older ones. */
+export function pruneImportTokens(db: Db, keyId: string, keep: number): void {
+  stmt(
+    db,
+    'DELETE FROM import_tokens WHERE key_id = ? AND rowid NOT IN (SELECT rowid FROM import_tokens WHERE key_id = ? ORDER BY creation_date DESC, rowid DESC LIMIT ?)',
+  ).run(keyId, keyId, keep);
+}
+
 export function countVersions(db: Db, keyId: string): number {
   return (stmt(db, 'SELECT count(*) AS n FROM key_versions WHERE key_id = ?').get(keyId) as { n: number }).n;
 }

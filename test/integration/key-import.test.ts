@@ -170,6 +170,22 @@ describe('ImportKeyMaterial (bring your own key)', () => {
     await signedAndVerified(keyId, versionId, 'EC_P256', key.publicPem);
   });
 
+  it('keeps the 10 newest import tokens of a key: an older one is retired with InvalidImportToken', async () => {
+    const keyId = await externalKey('EC_P256');
+    const tokens: string[] = [];
+    for (let i = 0; i < 12; i++) tokens.push((await parameters(keyId, 'RSA_2048')).ImportToken as string);
+    const count = (vault.store.db.prepare('SELECT COUNT(*) AS n FROM import_tokens WHERE key_id = ?').get(keyId) as { n: number }).n;
+    expect(count).toBe(10);
+    const material = b64(Buffer.alloc(300, 1));
+    for (const [i, token] of [[0, tokens[0]], [1, tokens[1]]] as const) {
+      const retired = await fails(vault, 'ImportKeyMaterial', { KeyId: keyId, ImportToken: token, EncryptedKeyMaterial: material });
+      expect(retired.error.Code, `token ${i}`).toBe('InvalidImportToken');
+    }
+    // The newest is still live: it gets as far as unwrapping (this material is not real).
+    const live = await fails(vault, 'ImportKeyMaterial', { KeyId: keyId, ImportToken: tokens[11], EncryptedKeyMaterial: material });
+    expect(live.error.Code).not.toBe('InvalidImportToken');
+  });
+
   it('validates the wrapping parameters and the key Origin', async () => {
     const keyId = await externalKey('EC_P256');
     const mismatch = await fails(vault, 'GetParametersForImport', { KeyId: keyId, WrappingKeySpec: 'EC_SM2', WrappingAlgorithm: ALGORITHM_FOR.RSA_2048 });
