@@ -151,7 +151,9 @@ export class AppSession {
         ...(p.Action ? { action: p.Action } : {}),
         ...(p.Since ? { since: new Date(p.Since) } : {}),
         ...(p.Until ? { until: new Date(p.Until) } : {}),
-        limit: Math.min(limit + 1, 100_000),
+        ...(p.BeforeSeq !== undefined ? { beforeSeq: p.BeforeSeq } : {}),
+        // One more than asked tells whether older entries remain.
+        limit: limit + 1,
         newestFirst: true,
       });
       const view = entries.slice(0, limit).map(({ seq, time, action, keyId, keyVersionId, code, caller, requestId, hash }) => ({

@@ -79,6 +79,8 @@ export interface AuditFilter {
   limit?: number;
   /** Newest first (descending seq): with `limit`, the latest entries. */
   newestFirst?: boolean;
+  /** Only entries with a seq below this (a page cursor for newest-first listing). */
+  beforeSeq?: number;
 }
 
 /**
@@ -300,6 +302,11 @@ export function listAuditEntries(db: Database.Database, filter: AuditFilter = {}
   if (until !== undefined) {
     where.push('time <= ?');
     params.push(until);
+  }
+  if (filter.beforeSeq !== undefined) {
+    if (!Number.isSafeInteger(filter.beforeSeq) || filter.beforeSeq < 1) throw invalidParameter('beforeSeq', 'must be a positive integer');
+    where.push('seq < ?');
+    params.push(filter.beforeSeq);
   }
   let limit = '';
   if (filter.limit !== undefined) {

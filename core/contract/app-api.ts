@@ -46,7 +46,10 @@ export const APP_METHOD_SCHEMAS = {
     Action: z.string().min(1).max(64).optional(),
     Since: isoDate.optional(),
     Until: isoDate.optional(),
-    Limit: z.number().int().min(1).max(100_000).optional(),
+    /** Entries per page, newest first. */
+    Limit: z.number().int().min(1).max(10_000).optional(),
+    /** Page cursor: only entries older than this seq (the oldest seq of the page shown). */
+    BeforeSeq: z.number().int().min(1).optional(),
   }),
   'Audit.Verify': z.strictObject({}),
   'Digest.Begin': z.strictObject({

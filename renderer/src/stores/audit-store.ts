@@ -18,7 +18,7 @@ export interface AuditState {
   readonly filters: AuditFilters;
   readonly loading: boolean;
   readonly verifying: boolean;
-  /** How many of the newest matching entries to fetch; "Show more" raises it a page at a time. */
+  /** Entries per page: the first page holds the newest; "Show older entries" appends the next older page. */
   readonly limit: number;
   readonly error: { code: string; message: string } | undefined;
   readonly setFilter: <K extends keyof AuditFilters>(name: K, value: AuditFilters[K]) => void;
@@ -48,10 +48,9 @@ function isoOf(value: string): string | undefined {
   return Number.isNaN(date.getTime()) ? value : date.toISOString();
 }
 
-export const useAuditStore = create<AuditState>()((set, get) => ({
-  ...initial,
-  setFilter: (name, value) => set((s) => ({ filters: { ...s.filters, [name]: value } })),
-  load: async () => {
+export const useAuditStore = create<AuditState>()((set, get) => {
+  /** The first page (newest entries), or the page older than `beforeSeq`, appended. */
+  async function fetchPage(beforeSeq: number | undefined): Promise<void> {
     const f = get().filters;
     set({ loading: true, error: undefined });
     try {
@@ -62,27 +61,33 @@ export const useAuditStore = create<AuditState>()((set, get) => ({
         ...(f.action.trim() ? { Action: f.action.trim() } : {}),
         ...(since ? { Since: since } : {}),
         ...(until ? { Until: until } : {}),
+        ...(beforeSeq !== undefined ? { BeforeSeq: beforeSeq } : {}),
         Limit: get().limit,
       });
-      set({ entries: result.Entries, truncated: result.Truncated, loading: false });
+      set((s) => ({ entries: beforeSeq === undefined ? result.Entries : [...s.entries, ...result.Entries], truncated: result.Truncated, loading: false }));
     } catch (error) {
       set({ loading: false, error: describeError(error) });
     }
-  },
-  loadMore: async () => {
-    set((s) => ({ limit: Math.min(s.limit + AUDIT_PAGE, 100_000) }));
-    await get().load();
-  },
-  clearFilters: () => set({ filters: NO_FILTERS, limit: AUDIT_PAGE }),
-  verify: async () => {
-    set({ error: undefined, verifying: true, verdict: undefined });
-    try {
-      set({ verdict: await call('Audit.Verify', {}), verifying: false });
-    } catch (error) {
-      set({ error: describeError(error), verifying: false });
-    }
-  },
-}));
+  }
+  return {
+    ...initial,
+    setFilter: (name, value) => set((s) => ({ filters: { ...s.filters, [name]: value } })),
+    load: () => fetchPage(undefined),
+    loadMore: () => {
+      const oldest = get().entries.at(-1)?.seq;
+      return oldest === undefined ? fetchPage(undefined) : fetchPage(oldest);
+    },
+    clearFilters: () => set({ filters: NO_FILTERS, limit: AUDIT_PAGE }),
+    verify: async () => {
+      set({ error: undefined, verifying: true, verdict: undefined });
+      try {
+        set({ verdict: await call('Audit.Verify', {}), verifying: false });
+      } catch (error) {
+        set({ error: describeError(error), verifying: false });
+      }
+    },
+  };
+});
 
 export function resetAuditStore(): void {
   useAuditStore.setState(initial);
