@@ -39,6 +39,12 @@ export interface HandlerResult {
   readonly response: Record<string, unknown>;
   /** Mutation to commit with the audit entry; may throw to refuse (then nothing is changed). */
   readonly write?: (db: Db) => void;
+  /**
+   * Runs once the mutation and its audit entry are committed, before the answer: e.g. dropping the
+   * key worker's live copy of material the write deleted, after any call that read it before the
+   * commit has reached the worker. It only tightens: a failure here cannot undo the commit.
+   */
+  readonly afterCommit?: () => Promise<void>;
 }
 
 export type Handler<A extends ActionName> = (vault: Vault, request: ActionRequest<A>, ctx: CallContext) => Promise<HandlerResult>;
@@ -95,6 +101,8 @@ export async function dispatch(vault: Vault, action: unknown, params: unknown, c
       result.write?.(db);
       appendAuditEntries(db, [auditEntry(name, ctx, 'OK')]);
     });
+    // A worker that is locked, restarting or gone holds no live keys: nothing left to drop.
+    await result.afterCommit?.().catch(() => undefined);
     return { ok: true, body: { ...result.response, RequestId: ctx.requestId } };
   } catch (thrown) {
     const error = toKmsError(thrown);

@@ -151,10 +151,15 @@ export const IMPORT_HANDLERS: { readonly [A in ImportAction]: Handler<A> } = {
       throw new KmsError('Rejected.PendingImport', `key ${key.key_id} has no key material to delete`);
     }
     ctx.keyVersionId = version.key_version_id;
-    // Drop the worker's live copy first: after this call nothing may sign with it.
-    if (vault.isUnlocked) await vault.worker.request({ op: 'forget', keyVersionIds: [version.key_version_id] });
+    // Drop the worker's live copy now, and again once the deletion is committed: a signature that
+    // read the sealed row before the commit may have loaded it again in between.
+    const forget = async (): Promise<void> => {
+      if (vault.isUnlocked) await vault.worker.request({ op: 'forget', keyVersionIds: [version.key_version_id] });
+    };
+    await forget();
     return {
       response: {},
+      afterCommit: forget,
       write: (db) => {
         const now = importedVersion(db, key.key_id);
         if (now?.material !== 'Sealed') throw new KmsError('Rejected.PendingImport', `key ${key.key_id} has no key material to delete`);
