@@ -9,12 +9,13 @@ import type { CallContext, Handler } from './dispatch.ts';
 import { assertPrivateMaterial, assertUsable, resolve } from './key-handlers.ts';
 import type { KeyUsage } from '../contract/specs.ts';
 
-interface Target {
+export interface Target {
   readonly key: KeyRow;
   readonly version: VersionRow;
 }
 
-function target(vault: Vault, req: { KeyId: string; KeyVersionId: string; Algorithm: string }, usage: KeyUsage, ctx: CallContext): Target {
+/** The key version a crypto call names, after every check (state, usage, algorithm for the spec). */
+export function cryptoTarget(vault: Vault, req: { KeyId: string; KeyVersionId: string; Algorithm: string }, usage: KeyUsage, ctx: CallContext): Target {
   const key = resolve(vault, req.KeyId, ctx);
   const version = vault.resolveVersion(key, req.KeyVersionId);
   ctx.keyVersionId = version.key_version_id;
@@ -28,7 +29,7 @@ function target(vault: Vault, req: { KeyId: string; KeyVersionId: string; Algori
 
 // Parsing a stored SPKI costs ~0.1-0.4 ms; versions are immutable, so parse each once.
 const publicKeys = new Map<string, PublicKey>();
-function publicKeyOf(version: VersionRow): PublicKey {
+export function publicKeyOf(version: VersionRow): PublicKey {
   let key = publicKeys.get(version.key_version_id);
   if (!key) {
     key = importPublicKey(version.public_key);
@@ -38,7 +39,8 @@ function publicKeyOf(version: VersionRow): PublicKey {
   return key;
 }
 
-function sealedRef({ key, version }: Target) {
+/** What the key worker needs to use the version's private key; refuses public-key-only versions. */
+export function sealedRef({ key, version }: Target) {
   assertPrivateMaterial(key, version);
   return { keyId: key.key_id, keyVersionId: version.key_version_id, spec: key.key_spec, sealed: version.sealed_private };
 }
@@ -47,7 +49,7 @@ type CryptoAction = Extract<ActionName, 'AsymmetricSign' | 'AsymmetricVerify' | 
 
 export const CRYPTO_HANDLERS: { readonly [A in CryptoAction]: Handler<A> } = {
   async AsymmetricSign(vault, req, ctx) {
-    const t = target(vault, req, 'SIGN/VERIFY', ctx);
+    const t = cryptoTarget(vault, req, 'SIGN/VERIFY', ctx);
     const digest = decodeBase64(req.Digest, 'Digest');
     await vault.ensureUnlocked();
     const { signature } = await vault.worker.request({ op: 'sign', key: sealedRef(t), algorithm: req.Algorithm, digest });
@@ -55,19 +57,19 @@ export const CRYPTO_HANDLERS: { readonly [A in CryptoAction]: Handler<A> } = {
   },
 
   AsymmetricVerify(vault, req, ctx) {
-    const t = target(vault, req, 'SIGN/VERIFY', ctx);
+    const t = cryptoTarget(vault, req, 'SIGN/VERIFY', ctx);
     const valid = verifyDigest(publicKeyOf(t.version), req.Algorithm, decodeBase64(req.Digest, 'Digest'), decodeBase64(req.Value, 'Value'));
     return Promise.resolve({ response: { KeyId: t.key.key_id, KeyVersionId: t.version.key_version_id, Value: valid } });
   },
 
   AsymmetricEncrypt(vault, req, ctx) {
-    const t = target(vault, req, 'ENCRYPT/DECRYPT', ctx);
+    const t = cryptoTarget(vault, req, 'ENCRYPT/DECRYPT', ctx);
     const ciphertext = encrypt(publicKeyOf(t.version), req.Algorithm, decodeBase64(req.Plaintext, 'Plaintext'));
     return Promise.resolve({ response: { KeyId: t.key.key_id, KeyVersionId: t.version.key_version_id, CiphertextBlob: encodeBase64(ciphertext) } });
   },
 
   async AsymmetricDecrypt(vault, req, ctx) {
-    const t = target(vault, req, 'ENCRYPT/DECRYPT', ctx);
+    const t = cryptoTarget(vault, req, 'ENCRYPT/DECRYPT', ctx);
     const ciphertext = decodeBase64(req.CiphertextBlob, 'CiphertextBlob');
     await vault.ensureUnlocked();
     const { plaintext } = await vault.worker.request({ op: 'decrypt', key: sealedRef(t), algorithm: req.Algorithm, ciphertext });

@@ -9,7 +9,6 @@ import type { ActionName } from '../contract/actions.ts';
 import { encodeBase64 } from '../contract/base64.ts';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
 import { KEY_SPEC_TABLE, type SigningAlgorithm } from '../contract/specs.ts';
-import { assertAlgorithmFor, importPublicKey } from '../crypto/engine.ts';
 import { decodePem } from '../crypto/pem.ts';
 import { attachChain, attachedChain, getVersion } from '../vault/records.ts';
 import type { Db } from '../vault/store.ts';
@@ -19,7 +18,8 @@ import { certificatePem, issueCertificate, parseCertificate, selfSignCertificate
 import { buildCsr, csrPem, type CsrKey } from '../x509/csr.ts';
 import { publicKeyFormats, type BundleManifest } from '../x509/public-bundle.ts';
 import type { CallContext, Handler } from './dispatch.ts';
-import { assertPrivateMaterial, assertUsable, resolve } from './key-handlers.ts';
+import { publicKeyOf, sealedRef, cryptoTarget } from './crypto-handlers.ts';
+import { resolve } from './key-handlers.ts';
 
 type X509Action = Extract<
   ActionName,
@@ -36,21 +36,19 @@ interface VersionSigner {
 /** A key version as an X.509 signer: checked as AsymmetricSign checks it; signatures from the key worker. */
 function versionSigner(vault: Vault, req: { KeyId: string; KeyVersionId: string; Algorithm?: string | undefined }, ctx: CallContext): VersionSigner {
   const key = resolve(vault, req.KeyId, ctx);
-  const version = vault.resolveVersion(key, req.KeyVersionId);
-  ctx.keyVersionId = version.key_version_id;
-  assertUsable(key);
   if (key.key_usage !== 'SIGN/VERIFY') throw invalidParameter('KeyId', `key ${key.key_id} has usage ${key.key_usage}; requests and certificates are signed by SIGN/VERIFY keys`);
-  assertPrivateMaterial(key, version);
   const info = KEY_SPEC_TABLE[key.key_spec];
-  const algorithm = assertAlgorithmFor(key.key_spec, req.Algorithm ?? (info.family === 'RSA' ? 'RSA_PKCS1_SHA_256' : info.algorithms['SIGN/VERIFY'][0]), 'SIGN/VERIFY') as SigningAlgorithm;
-  const sealed = { keyId: key.key_id, keyVersionId: version.key_version_id, spec: key.key_spec, sealed: version.sealed_private };
+  const algorithm = (req.Algorithm ?? (info.family === 'RSA' ? 'RSA_PKCS1_SHA_256' : info.algorithms['SIGN/VERIFY'][0])) as SigningAlgorithm;
+  // The same checks and the same sealed reference as AsymmetricSign.
+  const t = cryptoTarget(vault, { KeyId: key.key_id, KeyVersionId: req.KeyVersionId, Algorithm: algorithm }, 'SIGN/VERIFY', ctx);
+  const ref = sealedRef(t);
   return {
-    keyId: key.key_id,
-    keyVersionId: version.key_version_id,
-    key: { spec: key.key_spec, spki: importPublicKey(version.public_key).spki, algorithm },
+    keyId: t.key.key_id,
+    keyVersionId: t.version.key_version_id,
+    key: { spec: t.key.key_spec, spki: publicKeyOf(t.version).spki, algorithm },
     sign: async (digest) => {
       await vault.ensureUnlocked();
-      return (await vault.worker.request({ op: 'sign', key: sealed, algorithm, digest })).signature;
+      return (await vault.worker.request({ op: 'sign', key: ref, algorithm, digest })).signature;
     },
   };
 }
@@ -96,7 +94,7 @@ export const X509_HANDLERS: { readonly [A in X509Action]: Handler<A> } = {
     const key = resolve(vault, req.KeyId, ctx);
     const version = vault.resolveVersion(key, req.KeyVersionId);
     ctx.keyVersionId = version.key_version_id;
-    const publicKey = importPublicKey(version.public_key);
+    const publicKey = publicKeyOf(version);
     if (publicKey.spec !== key.key_spec) throw new KmsError('Vault.Corrupt', `key version ${version.key_version_id} holds a ${publicKey.spec} key, its key is ${key.key_spec}`);
     const chain = attachedChain(vault.store.db, version.key_version_id);
     const bundle = publicKeyFormats(publicKey.spki, {
@@ -177,7 +175,7 @@ export const X509_HANDLERS: { readonly [A in X509Action]: Handler<A> } = {
     ctx.keyVersionId = version.key_version_id;
     const chain = readChain(req.CertificateChain, 'CertificateChain');
     const leaf = parseCertificate(chain[0]!);
-    if (!Buffer.from(leaf.spki).equals(Buffer.from(importPublicKey(version.public_key).spki))) {
+    if (!Buffer.from(leaf.spki).equals(Buffer.from(publicKeyOf(version).spki))) {
       throw invalidParameter('CertificateChain', `the first certificate's public key is not key version ${version.key_version_id}'s`);
     }
     return Promise.resolve({
