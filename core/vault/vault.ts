@@ -138,7 +138,7 @@ export class Vault {
       protection = { kind: 'keychain', account: `vault-${this.vaultId}` };
     } else {
       if (!this.passphrase) {
-        throw new KmsError('Vault.Locked', 'this vault is protected by a passphrase: give --passphrase-file FILE (or DESKKMS_PASSPHRASE_FILE)');
+        throw new KmsError('Vault.Locked', 'this vault is protected by a passphrase: unlock it with the passphrase (CLI: --passphrase-file FILE or DESKKMS_PASSPHRASE_FILE)');
       }
       const wrappedText = this.store.getMeta('wrapped_data_key');
       let wrapped: unknown;
