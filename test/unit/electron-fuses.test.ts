@@ -1,16 +1,46 @@
 // The packaged app's fuses and electron-builder configuration, read as data: each fuse the issue
 // names, every fuse decided explicitly, the afterPack hook wired, the targets and the icons.
-import { FuseV1Options, FuseVersion } from '@electron/fuses';
-import { readFileSync } from 'node:fs';
+import { FuseState, FuseV1Options, FuseVersion, getCurrentFuseWire } from '@electron/fuses';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { encodePng, ICON_SIZE, iconPixels, iconSvg } from '../../build/make-icon.ts';
 import * as fuses from '../../build/fuses.ts';
 
+/** @electron/fuses' marker before the fuse wire in Electron's binaries (its constants.js). */
+const SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX';
+
 const ROOT = new URL('../../', import.meta.url);
 const config = JSON.parse(readFileSync(new URL('build/electron-builder.json', ROOT), 'utf8'));
 
 describe('fuses', () => {
+  it('the afterPack hook flips them in an executable carrying Electron\'s fuse wire', async () => {
+    // No Electron binary here: a file with the fuse wire as Electron embeds it (the sentinel, wire
+    // version 1, the wire length, every fuse at its Electron default), amid other bytes.
+    const dir = mkdtempSync(join(tmpdir(), 'deskkms-fuses-'));
+    try {
+      const count = Object.values(FuseV1Options).filter((v) => typeof v === 'number').length;
+      const defaults = Buffer.alloc(count, FuseState.ENABLE);
+      defaults[FuseV1Options.LoadBrowserProcessSpecificV8Snapshot] = FuseState.DISABLE;
+      defaults[FuseV1Options.EnableCookieEncryption] = FuseState.DISABLE;
+      defaults[FuseV1Options.EnableEmbeddedAsarIntegrityValidation] = FuseState.DISABLE;
+      defaults[FuseV1Options.OnlyLoadAppFromAsar] = FuseState.DISABLE;
+      const executable = join(dir, 'deskkms');
+      writeFileSync(executable, Buffer.concat([randomBytes(4096), Buffer.from(SENTINEL), Buffer.from([1, count]), defaults, randomBytes(4096)]));
+      await fuses.afterPack({ appOutDir: dir, electronPlatformName: 'linux', packager: { appInfo: { productFilename: 'DeskKMS' }, executableName: 'deskkms' } } as never);
+      const wire = await getCurrentFuseWire(executable);
+      for (const option of Object.values(FuseV1Options).filter((v): v is number => typeof v === 'number')) {
+        const wanted = fuses.FUSES[option as keyof typeof fuses.FUSES];
+        expect(wire[option as FuseV1Options], FuseV1Options[option]).toBe(wanted ? FuseState.ENABLE : FuseState.DISABLE);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('turns off RunAsNode, NODE_OPTIONS and --inspect', () => {
     expect(fuses.FUSES[FuseV1Options.RunAsNode]).toBe(false);
     expect(fuses.FUSES[FuseV1Options.EnableNodeOptionsEnvironmentVariable]).toBe(false);
