@@ -18,7 +18,7 @@ export default defineConfig({
   timeout: 180_000,
   expect: { timeout: 20_000 },
   retries: 0,
-  reporter: process.env.CI ? [['list'], ['./test/e2e/summary-reporter.ts']] : [['list'], ['./test/e2e/summary-reporter.ts']],
+  reporter: [['list'], ['./test/e2e/summary-reporter.ts']],
   use: {
     browserName: 'chromium',
     headless: true,

@@ -61,10 +61,8 @@ export const certCommand: Command = {
         });
         await writePublicOutput(flags, io, body.CertificateChain as string);
       } else if (sub === 'attach') {
-        await callAction(vault, 'AttachCertificate', { KeyId: keyRef, KeyVersionId: version, CertificateChain: chainText });
-        const described = await callAction(vault, 'DescribeKeyVersion', { KeyId: keyRef, KeyVersionId: version });
-        const { KeyId } = described.KeyVersion as { KeyId: string };
-        io.stdout.write(`${JSON.stringify({ KeyId, KeyVersionId: version, Result: 'Attached' })}\n`);
+        const attached = await callAction(vault, 'AttachCertificate', { KeyId: keyRef, KeyVersionId: version, CertificateChain: chainText });
+        io.stdout.write(`${JSON.stringify({ KeyId: attached.KeyId, KeyVersionId: version, Result: 'Attached' })}\n`);
       } else {
         const body = await callAction(vault, 'GetCertificates', { KeyId: keyRef, KeyVersionId: version });
         const certificates = body.Certificates as { Pem: string }[];
