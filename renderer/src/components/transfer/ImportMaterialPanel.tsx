@@ -14,7 +14,8 @@ import { ErrorLine, ProgressBar } from '../common.tsx';
 import { formatUtc, keyDisplayName } from '../keys/format.ts';
 import { useKmsAction } from '../keys/use-kms-action.ts';
 import { PemInput } from '../x509/PemInput.tsx';
-import { compactBase64, materialFromFileBytes, pemFromBase64Der } from './pem.ts';
+import { compactBase64, fileAsBase64 } from '../crypto/bytes.ts';
+import { pemFromBase64Der } from './pem.ts';
 
 type ImportParameters = { KeyId: string; ImportToken: string; PublicKey: string; TokenExpireTime: string };
 
@@ -136,7 +137,7 @@ export function ImportMaterialPanel({ keySummary }: { keySummary: KeySummary }) 
                 onChange={setMaterial}
                 placeholder="base64(wrapped ephemeral key || encrypted private key)"
                 disabled={busy}
-                read={async (file) => materialFromFileBytes(new Uint8Array(await file.arrayBuffer()))}
+                read={fileAsBase64}
                 loadedNote="(binary files are base64-encoded)"
               />
               <div className="row">

@@ -11,20 +11,3 @@ export function pemFromBase64Der(base64Der: string, label: string): string {
 export function passphraseParam(passphrase: string): string {
   return encodeBase64(new TextEncoder().encode(passphrase));
 }
-
-const BASE64_TEXT = /^[A-Za-z0-9+/\s]+={0,2}\s*$/;
-
-/**
- * EncryptedKeyMaterial from a chosen file: a file that already holds base64 text (what the
- * README's `base64 -w0` writes) is used as is, whitespace removed; raw bytes are encoded.
- */
-export function materialFromFileBytes(bytes: Uint8Array): string {
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
-  if (bytes.length > 0 && BASE64_TEXT.test(text)) return text.replace(/\s+/g, '');
-  return encodeBase64(bytes);
-}
-
-/** Pasted base64 with line breaks or spaces removed. */
-export function compactBase64(text: string): string {
-  return text.replace(/\s+/g, '');
-}
