@@ -80,15 +80,17 @@ export class Sm2PublicKey implements PublicKey {
 
   encrypt(algorithm: EncryptionAlgorithm, plaintext: Uint8Array): Uint8Array {
     if (algorithm !== 'SM2PKE') throw new KmsError('InternalFailure', `${algorithm} reached the SM2 engine`);
-    const hex = sm2.doEncrypt(plaintext, this.libraryPoint, C1C3C2);
-    // C1 (x || y, 64 bytes, no 04 prefix) || C3 (32) || C2
-    const raw = hexToBytes(hex);
-    return encodeSm2Ciphertext({
-      x: bytesToNumberBE(raw.subarray(0, 32)),
-      y: bytesToNumberBE(raw.subarray(32, 64)),
-      c3: raw.subarray(64, 96),
-      c2: raw.subarray(96),
-    });
+    for (let attempt = 0; attempt < MAX_ENCRYPT_ATTEMPTS; attempt++) {
+      const hex = sm2.doEncrypt(plaintext, this.libraryPoint, C1C3C2);
+      // C1 (x || y, 64 bytes, no 04 prefix) || C3 (32) || C2
+      const raw = hexToBytes(hex);
+      const c2 = raw.subarray(96);
+      // GB/T 32918.4 A5: an all-zero KDF output t (C2 = M) means a new k. sm-crypto-v2 does not
+      // check, and OpenSSL refuses such a ciphertext (1 in 256 for a 1-byte plaintext, measured).
+      if (isAllZeroMask(c2, plaintext)) continue;
+      return encodeSm2Ciphertext({ x: bytesToNumberBE(raw.subarray(0, 32)), y: bytesToNumberBE(raw.subarray(32, 64)), c3: raw.subarray(64, 96), c2 });
+    }
+    throw new KmsError('InternalFailure', `SM2 encryption drew ${MAX_ENCRYPT_ATTEMPTS} all-zero key streams in a row`);
   }
 
   messageDigester(algorithm: SigningAlgorithm): Digester {
@@ -98,6 +100,17 @@ export class Sm2PublicKey implements PublicKey {
     d.update(this.za);
     return d;
   }
+}
+
+/** More all-zero key streams in a row than this cannot happen (2^-8 per attempt at worst). */
+const MAX_ENCRYPT_ATTEMPTS = 32;
+
+/** C2 = M XOR t: t is all zero exactly when C2 equals M. */
+function isAllZeroMask(c2: Uint8Array, message: Uint8Array): boolean {
+  if (c2.length !== message.length) return false;
+  let diff = 0;
+  for (let i = 0; i < c2.length; i++) diff |= c2[i]! ^ message[i]!;
+  return diff === 0;
 }
 
 export class Sm2PrivateKey implements PrivateKey {
@@ -150,7 +163,10 @@ export class Sm2PrivateKey implements PrivateKey {
     if (plaintext.length === 0) {
       throw invalidParameter('CiphertextBlob', 'cannot be decrypted with this key and SM2PKE (wrong key or corrupted ciphertext)');
     }
-    return Uint8Array.from(plaintext);
+    const result = Uint8Array.from(plaintext);
+    // GB/T 32918.4 B4: an all-zero KDF output t is an error (OpenSSL refuses it too).
+    if (isAllZeroMask(c.c2, result)) throw invalidParameter('CiphertextBlob', 'is not a valid SM2 ciphertext (its key stream is all zero, GB/T 32918.4 B4)');
+    return result;
   }
 
   exportPkcs8(): Uint8Array {
