@@ -5,6 +5,7 @@
 // a stack, a passphrase or key material never crosses back. KMS operations go through dispatch,
 // the handler table every other transport uses.
 import { randomUUID } from 'node:crypto';
+import { publicKeyOf } from '../api/crypto-handlers.ts';
 import { dispatch } from '../api/dispatch.ts';
 import { appendAuditEntries, listAuditEntries, verifyAuditChain } from '../audit/audit-log.ts';
 import {
@@ -174,7 +175,8 @@ export class AppSession {
       const vault = await this.unlockedVault();
       const key = vault.resolveKey(p.KeyId);
       const version = vault.resolveVersion(key, p.KeyVersionId);
-      return this.digests.begin(version.public_key, p.Algorithm);
+      // The parse-once cache AsymmetricVerify uses (for SM2 it also holds the precomputed point).
+      return this.digests.begin(publicKeyOf(version), p.Algorithm);
     },
     'Digest.Update': (p) => {
       this.assertUnlocked();

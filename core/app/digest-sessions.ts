@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { encodeBase64 } from '../contract/base64.ts';
 import { KmsError } from '../contract/errors.ts';
 import { ALGORITHM_TABLE, type SigningAlgorithm } from '../contract/specs.ts';
-import { assertAlgorithmFor, importPublicKey } from '../crypto/engine.ts';
+import { assertAlgorithmFor, type PublicKey } from '../crypto/engine.ts';
 import type { Digester } from '../crypto/hash.ts';
 
 const MAX_SESSIONS = 8;
@@ -27,12 +27,11 @@ export class DigestSessions {
     this.clock = clock;
   }
 
-  begin(spki: Uint8Array, algorithm: SigningAlgorithm): { SessionId: string; Hash: 'SHA-256' | 'SM3' } {
+  begin(key: PublicKey, algorithm: SigningAlgorithm): { SessionId: string; Hash: 'SHA-256' | 'SM3' } {
     this.expire();
     if (this.sessions.size >= MAX_SESSIONS) {
       throw new KmsError('InvalidParameter', `Digest.Begin: ${MAX_SESSIONS} digests are already in progress; finish or abort one`);
     }
-    const key = importPublicKey(spki);
     const alg = assertAlgorithmFor(key.spec, algorithm, 'SIGN/VERIFY') as SigningAlgorithm;
     const id = randomUUID();
     this.sessions.set(id, { digester: key.messageDigester(alg), algorithm: alg, bytes: 0, lastUsed: this.clock() });
