@@ -11,6 +11,15 @@ import { SIGNING_ALGORITHMS, type KeySpec, type KeyUsage, type SigningAlgorithm 
 /** The one IPC channel (Electron) and the one HTTP path (browser host). */
 export const APP_CHANNEL = 'deskkms:call';
 export const APP_HTTP_PATH = '/api/call';
+/**
+ * Browser host only: where the page trades its single-use launch token (from the launch URL's
+ * #token= fragment) for a per-session secret, the header that secret travels in on every API
+ * call, and the sessionStorage key the page keeps it under (origin, i.e. port, scoped; a reload
+ * keeps working). See core/app/ui-server.ts for the threat model.
+ */
+export const APP_SESSION_PATH = '/api/session';
+export const APP_SESSION_HEADER = 'X-DeskKMS-Session';
+export const APP_SESSION_STORAGE_KEY = 'deskkms.session';
 
 /** A digest chunk is at most this many bytes (base64 in JSON: ~5.6 MB per request). */
 export const DIGEST_CHUNK_MAX = 4 * 1024 * 1024;
