@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { AppSession } from '../core/app/app-session.ts';
 import { APP_CHANNEL } from '../core/contract/app-api.ts';
 import { appVaultDir } from './app-args.ts';
+import { beforeReady } from './before-ready.ts';
 import { APP_ENTRY_URL, APP_SCHEME, readAppAsset } from './app-protocol.ts';
 import { handleAppCall, senderOf } from './ipc-guard.ts';
 import { menuTemplate } from './menu.ts';
@@ -24,10 +25,8 @@ import {
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-// Before ready: app:// behaves like https (standard URL parsing, secure context, fetch). Vite
-// emits <script type="module" crossorigin>, fetched in CORS mode: the scheme must allow it
-// (our responses carry no Access-Control-Allow-Origin, so no other origin can read them).
-protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true } }]);
+// Before ready, first thing: every renderer sandboxed (app.enableSandbox) and app:// privileged.
+beforeReady(app, protocol);
 
 let mainWindow: BrowserWindow | undefined;
 const vaultDir = appVaultDir(process.argv.slice(1), process.cwd(), process.env);
