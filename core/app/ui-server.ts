@@ -1,17 +1,49 @@
 // The browser host (`deskkms ui`): the built renderer and the app API on 127.0.0.1, for stations
-// where Electron cannot run and for Playwright. Every request must carry the per-launch token:
-// the launch URL holds it (?token=...), the host trades it, once, for an HttpOnly SameSite=Strict
-// cookie and redirects to a clean URL. Host is checked (DNS rebinding), Origin is checked on API
-// calls (cross-site requests), and the API body is JSON of bounded size handed to AppSession.call,
-// which validates it. Transport only: no vault logic here.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+// where Electron cannot run and for Playwright. Transport only: no vault logic here; the API body
+// is JSON of bounded size handed to AppSession.call, which validates it.
+//
+// Threat model. Whoever can reach 127.0.0.1 can talk to this port: other local processes (any
+// user), and any page the user's browser shows. Browsers scope cookies by host, not by port, and
+// two ports on one host are the same site (so SameSite=Strict does not separate them): once the
+// app is open, the browser sends this host's cookie to every server on 127.0.0.1 it visits, and a
+// plain HTTP client sets Host and Origin to whatever it likes. So a cookie is never proof alone.
+//   - Launch: the URL carries a single-use launch token in its fragment (#token=...), which the
+//     browser never sends in a request line or a Referer. It is opened through a launch page only
+//     this user can read (never on a command line) or printed once with --no-open. The page's
+//     script drops it from the address bar and history and trades it, with a same-origin POST
+//     to /api/session, for the session. It is good for one trade and for LAUNCH_TTL_MS; after
+//     that a copy (history, a log, scrollback) is worth nothing.
+//   - Session: the trade answers a fresh 256-bit secret in the JSON body, which the page keeps in
+//     memory and in sessionStorage (scoped to this origin, i.e. this port) and sends in the
+//     X-DeskKMS-Session header; and it sets a different random value as an HttpOnly,
+//     SameSite=Strict cookie that only binds the browser. Every API call needs BOTH, compared in
+//     constant time: the cookie a server on another port collects is useless without the header,
+//     and another browser (or a plain client) has neither. One session per launch.
+//   - Cross-origin: pages on other origins (other ports included) cannot read our answers (no
+//     CORS headers ever, CORP same-origin), cannot send the custom header or JSON without a
+//     preflight, and preflights (OPTIONS) are refused; POSTs must carry our exact Origin (and, from
+//     a browser, Sec-Fetch-Site: same-origin); frames are refused (frame-ancestors, XFO).
+//   - DNS rebinding: Host must be this host's own 127.0.0.1:PORT.
+//   - Static files (the built renderer) are served without a session: they hold no secret, and the
+//     page must load before it can trade. No page or asset carries the secret or the token.
+// Not defended: a race for a launch URL that was printed and not yet opened (the browser that then
+// opens it is told it was already used, and the host logs it: stop the host); malware running as
+// this user, which can read the browser's memory or profile; a local server overwriting the
+// binding cookie (cookies are per host), which only breaks the session (a denial of service).
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { APP_HTTP_PATH, APP_REQUEST_MAX_BYTES, type AppResult } from '../contract/app-api.ts';
+import { APP_HTTP_PATH, APP_REQUEST_MAX_BYTES, APP_SESSION_HEADER, APP_SESSION_PATH, type AppResult } from '../contract/app-api.ts';
 import { KmsError, toKmsError } from '../contract/errors.ts';
 import { readBody } from '../api/server/http-server.ts';
 import { readRendererAsset } from './renderer-assets.ts';
+
+/** How long the launch token can be traded after the host starts (a person opening a printed URL). */
+export const LAUNCH_TTL_MS = 5 * 60_000;
+/** The trade's body is `{"LaunchToken": "..."}`: small. */
+const SESSION_REQUEST_MAX_BYTES = 1024;
+const SECRET = /^[A-Za-z0-9_-]{43}$/;
 
 export interface UiServerOptions {
   /** Handles one API request (AppSession.call). */
@@ -21,16 +53,18 @@ export interface UiServerOptions {
   readonly host?: string;
   /** 0 (default): a random free port. */
   readonly port?: number;
-  /** Default: 32 random bytes, base64url. */
-  readonly token?: string;
+  /** How long the launch token stays tradeable. Default LAUNCH_TTL_MS. */
+  readonly launchTtlMs?: number;
   readonly log?: (line: string) => void;
 }
 
 export interface RunningUiServer {
-  /** The URL to open: carries the token once. */
+  /** The URL to open, once: `${origin}/#token=<launch token>`. */
   readonly url: string;
   readonly origin: string;
   readonly port: number;
+  /** Name of the binding cookie (per port, so two hosts do not overwrite each other's). */
+  readonly cookieName: string;
   close(): Promise<void>;
 }
 
@@ -50,11 +84,16 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
 };
 
-function sameSecret(given: string | undefined, token: string): boolean {
-  if (given === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Constant time whatever the lengths: both sides are hashed to 32 bytes first. */
+function sameSecret(given: string | undefined, expected: string | undefined): boolean {
+  if (given === undefined || expected === undefined) return false;
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
 }
 
 function cookieValue(header: string | undefined, name: string): string | undefined {
@@ -65,16 +104,28 @@ function cookieValue(header: string | undefined, name: string): string | undefin
   return undefined;
 }
 
+function singleHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? undefined : value;
+}
+
+const NO_SESSION =
+  'this request does not carry the session of this DeskKMS browser host (its header and its cookie): ' +
+  'open the URL that deskkms ui printed, in the browser that opened it first';
+
 export async function startUiServer(options: UiServerOptions): Promise<RunningUiServer> {
   const host = options.host ?? '127.0.0.1';
-  const token = options.token ?? randomBytes(32).toString('base64url');
-  if (!/^[A-Za-z0-9_-]{16,128}$/.test(token)) throw new KmsError('InvalidParameter', 'token: must be 16-128 base64url characters');
+  const launchTtlMs = options.launchTtlMs ?? LAUNCH_TTL_MS;
   const root = await realpath(options.staticDir).catch(() => {
     throw new KmsError('InvalidParameter', `the renderer is not built: ${options.staticDir} is missing (run npm run build:renderer)`);
   });
   const log = options.log ?? (() => undefined);
+  /** The single-use launch token; undefined once traded. */
+  let launchToken: string | undefined = newSecret();
+  const launchUrlToken = launchToken;
+  let launchExpiresAt = Infinity;
+  /** The one session of this launch: the header secret and the (different) cookie value. */
+  let session: { readonly secret: string; readonly binding: string } | undefined;
   let cookieName = '';
-  let exchanged = false;
   let allowedHosts = new Set<string>();
   let origin = '';
 
@@ -94,79 +145,112 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
     res.end(body);
   }
 
-  function sendJson(res: ServerResponse, status: number, value: unknown): void {
-    send(res, status, 'application/json; charset=utf-8', JSON.stringify(value));
+  function sendJson(res: ServerResponse, status: number, value: unknown, extra: Record<string, string> = {}): void {
+    send(res, status, 'application/json; charset=utf-8', JSON.stringify(value), extra);
   }
 
-  function refuse(res: ServerResponse, status: number, code: 'InvalidParameter' | 'Forbidden.NoPermission', message: string): void {
-    sendJson(res, status, { ok: false, error: { Code: code, Message: message } });
+  function fail(res: ServerResponse, error: KmsError, status = error.httpStatus, extra: Record<string, string> = {}): void {
+    sendJson(res, status, { ok: false, error: error.toWire() }, extra);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // DNS rebinding: a page on another name that resolves to 127.0.0.1 sends its own Host.
     if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) {
-      refuse(res, 403, 'Forbidden.NoPermission', 'Host: not this DeskKMS browser host');
+      fail(res, new KmsError('Forbidden.NoPermission', 'Host: not this DeskKMS browser host'));
       return;
     }
-    const url = new URL(req.url ?? '/', origin);
-    const given = url.searchParams.get('token');
-    if (req.method === 'GET' && url.pathname === '/' && given !== null) {
-      if (!sameSecret(given, token)) {
-        refuse(res, 401, 'Forbidden.NoPermission', 'token: not the token of this launch; open the URL that deskkms ui printed');
-        return;
-      }
-      // One browser per launch: a copy of the URL (history, a process list, a log) is worth nothing later.
-      if (exchanged) {
-        refuse(res, 401, 'Forbidden.NoPermission', 'token: this launch URL was already used by a browser; restart deskkms ui for a new one');
-        return;
-      }
-      exchanged = true;
-      // Trade the URL's token for a cookie, and drop it from the address bar and history.
-      send(res, 303, 'text/plain; charset=utf-8', 'see /', {
-        'set-cookie': `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`,
-        location: '/',
-      });
+    const { pathname } = new URL(req.url ?? '/', origin);
+    // No CORS, ever: a preflight is refused (and no response carries Access-Control-Allow-*).
+    if (req.method === 'OPTIONS') {
+      fail(res, new KmsError('Forbidden.NoPermission', 'cross-origin requests are not served'), 405, { allow: 'GET, HEAD, POST' });
       return;
     }
-    if (!sameSecret(cookieValue(req.headers.cookie, cookieName), token)) {
-      refuse(res, 401, 'Forbidden.NoPermission', 'this DeskKMS browser host needs its launch token: open the URL that deskkms ui printed');
-      return;
-    }
-    if (url.pathname === APP_HTTP_PATH) {
-      await api(req, res);
+    if (pathname === APP_SESSION_PATH || pathname === APP_HTTP_PATH) {
+      if (!checkPost(req, res)) return;
+      await (pathname === APP_SESSION_PATH ? trade(req, res) : api(req, res));
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, 'text/plain; charset=utf-8', 'method not allowed', { allow: 'GET, HEAD' });
       return;
     }
-    await serveFile(url.pathname, res, req.method === 'HEAD');
+    await serveFile(pathname, res, req.method === 'HEAD');
   }
 
-  async function api(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** What both POST endpoints require of the request itself: method, our page's Origin, JSON. */
+  function checkPost(req: IncomingMessage, res: ServerResponse): boolean {
     if (req.method !== 'POST') {
-      refuse(res, 405, 'InvalidParameter', `${APP_HTTP_PATH}: use POST`);
-      return;
+      fail(res, new KmsError('InvalidParameter', `${req.url ?? ''}: use POST`), 405, { allow: 'POST' });
+      return false;
     }
-    // Browsers send Origin on every POST; a request without ours is not from our page.
-    if (req.headers.origin !== origin) {
-      refuse(res, 403, 'Forbidden.NoPermission', 'Origin: API calls are accepted only from this host\'s own page');
-      return;
+    // Browsers send Origin on every POST; a request without ours is not from our page. (A plain
+    // client can forge it: the session, checked next, is what keeps those out.)
+    const fetchSite = singleHeader(req.headers['sec-fetch-site']);
+    if (req.headers.origin !== origin || (fetchSite !== undefined && fetchSite !== 'same-origin')) {
+      fail(res, new KmsError('Forbidden.NoPermission', "Origin: API calls are accepted only from this host's own page"));
+      return false;
     }
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/json') {
-      refuse(res, 415, 'InvalidParameter', 'Content-Type: must be application/json');
-      return;
+      fail(res, new KmsError('InvalidParameter', 'Content-Type: must be application/json'), 415);
+      return false;
     }
-    let request: unknown;
+    return true;
+  }
+
+  async function jsonBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<{ value: unknown } | undefined> {
     try {
-      request = JSON.parse((await readBody(req, APP_REQUEST_MAX_BYTES)).toString('utf8'));
+      return { value: JSON.parse((await readBody(req, limit)).toString('utf8')) as unknown };
     } catch (error) {
-      const e = error instanceof SyntaxError ? new KmsError('InvalidParameter', 'request body: not JSON') : toKmsError(error);
-      sendJson(res, e.httpStatus, { ok: false, error: e.toWire() });
+      fail(res, error instanceof SyntaxError ? new KmsError('InvalidParameter', 'request body: not JSON') : toKmsError(error));
+      return undefined;
+    }
+  }
+
+  /** POST /api/session {LaunchToken}: the launch token, once and in time, for the session. */
+  async function trade(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await jsonBody(req, res, SESSION_REQUEST_MAX_BYTES);
+    if (!body) return;
+    const given = (body.value as { LaunchToken?: unknown } | null)?.LaunchToken;
+    if (typeof given !== 'string' || !SECRET.test(given)) {
+      fail(res, new KmsError('InvalidParameter', 'LaunchToken: must be the token of the launch URL (43 base64url characters)'));
       return;
     }
-    sendJson(res, 200, await options.call(request));
+    // Compared against the token this launch printed, so a used or expired one gets a clear answer.
+    if (!sameSecret(given, launchUrlToken)) {
+      fail(res, new KmsError('Unauthorized.LaunchToken', 'LaunchToken: not the token of this launch; open the URL that deskkms ui printed'));
+      return;
+    }
+    if (launchToken === undefined) {
+      log('ui: refused a second use of the launch URL (a browser already opened it); if that was not you, stop deskkms ui');
+      fail(res, new KmsError('Unauthorized.LaunchToken', 'LaunchToken: this launch URL was already used by a browser; restart deskkms ui for a new one'));
+      return;
+    }
+    if (Date.now() > launchExpiresAt) {
+      fail(res, new KmsError('Unauthorized.LaunchToken', `LaunchToken: this launch URL expired (it is good for ${Math.round(launchTtlMs / 1000)} s); restart deskkms ui for a new one`));
+      return;
+    }
+    launchToken = undefined;
+    session = { secret: newSecret(), binding: newSecret() };
+    log('ui: a browser opened the app (the launch URL is now used up)');
+    sendJson(res, 200, { ok: true, value: { Session: session.secret, Header: APP_SESSION_HEADER } }, {
+      'set-cookie': `${cookieName}=${session.binding}; HttpOnly; SameSite=Strict; Path=/api`,
+    });
+  }
+
+  async function api(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const secret = singleHeader(req.headers[APP_SESSION_HEADER.toLowerCase()]);
+    const binding = cookieValue(singleHeader(req.headers.cookie), cookieName);
+    // Both, always, and both evaluated (no early exit that times which one was wrong).
+    const headerOk = sameSecret(secret, session?.secret);
+    const cookieOk = sameSecret(binding, session?.binding);
+    if (!(headerOk && cookieOk)) {
+      fail(res, new KmsError('Unauthorized.Session', NO_SESSION));
+      return;
+    }
+    const body = await jsonBody(req, res, APP_REQUEST_MAX_BYTES);
+    if (!body) return;
+    sendJson(res, 200, await options.call(body.value));
   }
 
   async function serveFile(pathname: string, res: ServerResponse, headOnly: boolean): Promise<void> {
@@ -192,6 +276,7 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
       resolve();
     });
   });
+  launchExpiresAt = Date.now() + launchTtlMs;
   const port = (server.address() as AddressInfo).port;
   cookieName = `deskkms_ui_${port}`;
   const hostPart = host.includes(':') ? `[${host}]` : host;
@@ -200,9 +285,10 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
 
   let closed: Promise<void> | undefined;
   return {
-    url: `${origin}/?token=${token}`,
+    url: `${origin}/#token=${launchUrlToken}`,
     origin,
     port,
+    cookieName,
     close: () =>
       (closed ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppSession } from '../../core/app/app-session.ts';
 import { startUiServer } from '../../core/app/ui-server.ts';
+import { APP_SESSION_HEADER, APP_SESSION_PATH } from '../../core/contract/app-api.ts';
 import { encodeBase64 } from '../../core/contract/base64.ts';
 import { createDigester } from '../../core/crypto/hash.ts';
 import { fmt, printTable } from './measure.ts';
@@ -17,9 +18,10 @@ import { fmt, printTable } from './measure.ts';
 const CHUNK = 2 * 1024 * 1024;
 const TOTAL_MIB = Number(process.env.BENCH_DIGEST_MIB ?? 256);
 
-function post(origin: string, cookie: string, body: string): Promise<string> {
+function post(origin: string, session: { cookie: string; secret: string }, body: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request(`${origin}/api/call`, { method: 'POST', headers: { cookie, origin, 'content-type': 'application/json' } }, (res) => {
+    const headers = { cookie: session.cookie, [APP_SESSION_HEADER]: session.secret, origin, 'content-type': 'application/json' };
+    const req = request(`${origin}/api/call`, { method: 'POST', headers }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (d: string) => (text += d));
       res.on('end', () => resolve(text));
@@ -29,14 +31,22 @@ function post(origin: string, cookie: string, body: string): Promise<string> {
   });
 }
 
-function login(url: string): Promise<string> {
+/** Trades the launch URL's #token= for the session, as the page does (POST /api/session). */
+function login(url: string): Promise<{ cookie: string; secret: string }> {
+  const { origin, hash } = new URL(url);
+  const LaunchToken = new URLSearchParams(hash.slice(1)).get('token');
   return new Promise((resolve, reject) => {
-    request(url, (res) => {
-      res.resume();
-      resolve(String(res.headers['set-cookie']).split(';')[0]!);
+    request(`${origin}${APP_SESSION_PATH}`, { method: 'POST', headers: { origin, 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.on('end', () => {
+        const body = JSON.parse(text) as { ok: boolean; value?: { Session: string } };
+        if (!body.ok || !body.value) reject(new Error(`the launch token was refused: ${text}`));
+        else resolve({ cookie: String(res.headers['set-cookie']).split(';')[0]!, secret: body.value.Session });
+      });
     })
       .on('error', reject)
-      .end();
+      .end(JSON.stringify({ LaunchToken }));
   });
 }
 
@@ -76,15 +86,15 @@ export async function appDigestThroughput(): Promise<void> {
       }
       await ok('Digest.Finish', { SessionId });
     });
-    const cookie = await login(server.url);
+    const ui = await login(server.url);
     const overHttp = await mibPerSecond(async () => {
-      const begun = JSON.parse(await post(server.origin, cookie, JSON.stringify({ method: 'Digest.Begin', params: { KeyId, KeyVersionId, Algorithm: 'ECDSA_SHA_256' } })));
+      const begun = JSON.parse(await post(server.origin, ui, JSON.stringify({ method: 'Digest.Begin', params: { KeyId, KeyVersionId, Algorithm: 'ECDSA_SHA_256' } })));
       const SessionId = begun.value.SessionId as string;
       for (let i = 0; i < chunks; i++) {
-        const reply = JSON.parse(await post(server.origin, cookie, JSON.stringify({ method: 'Digest.Update', params: { SessionId, Chunk: encodeBase64(chunk) } })));
+        const reply = JSON.parse(await post(server.origin, ui, JSON.stringify({ method: 'Digest.Update', params: { SessionId, Chunk: encodeBase64(chunk) } })));
         if (!reply.ok) throw new Error(`Digest.Update: ${reply.error.Code}`);
       }
-      await post(server.origin, cookie, JSON.stringify({ method: 'Digest.Finish', params: { SessionId } }));
+      await post(server.origin, ui, JSON.stringify({ method: 'Digest.Finish', params: { SessionId } }));
     });
     printTable(`Hashing ${TOTAL_MIB} MiB for signing in the app, 2 MiB chunks (SHA-256, MiB/s)`, ['path', 'MiB/s', 'ratio to direct'], [
       ['node:crypto, same chunks, in process', fmt(direct), '1.00'],

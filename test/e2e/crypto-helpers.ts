@@ -1,12 +1,13 @@
 // Helpers shared by the crypto and audit end-to-end specs: the app API reached with the page's
-// own cookie (page.request shares it), keys created through the real host, OpenSSL as the peer.
+// own session (its secret from sessionStorage; page.request shares the binding cookie), keys
+// created through the real host, OpenSSL as the peer.
 import { spawnSync } from 'node:child_process';
 import { expect, type Page } from '@playwright/test';
-import type { UiHost } from './fixtures.ts';
+import { sessionHeaders, type UiHost } from './fixtures.ts';
 
 /** One app API call through the browser host, as the renderer makes it. */
 export async function appCall(page: Page, host: UiHost, method: string, params: unknown = {}): Promise<{ ok: boolean; value?: any; error?: { Code: string; Message: string } }> {
-  const response = await page.request.post(`${host.origin}/api/call`, { headers: { Origin: host.origin }, data: { method, params } });
+  const response = await page.request.post(`${host.origin}/api/call`, { headers: await sessionHeaders(page, host.origin), data: { method, params } });
   return (await response.json()) as { ok: boolean; value?: any; error?: { Code: string; Message: string } };
 }
 

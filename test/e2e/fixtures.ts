@@ -1,11 +1,13 @@
 // Fixtures for the end-to-end tests: each test gets its own vault directory and its own
-// `deskkms ui` process (the real CLI entry point, Node 24), and a page already holding the launch
-// token. Helpers drive the UI the way a person does: by roles and labels.
+// `deskkms ui` process (the real CLI entry point, Node 24), and a page that opened the launch URL
+// and so holds the session (its secret in sessionStorage, its binding cookie in the browser).
+// Helpers drive the UI the way a person does: by roles and labels.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
+import { APP_SESSION_HEADER, APP_SESSION_STORAGE_KEY } from '../../core/contract/app-api.ts';
 import { spawnUntilFirstLine, type RunningProcess } from '../support/child-process.ts';
 
 const CLI = fileURLToPath(new URL('../../core/cli/deskkms.ts', import.meta.url));
@@ -40,15 +42,32 @@ export const test = base.extend<{ host: UiHost; app: Page }>({
       await rm(vaultDir, { recursive: true, force: true });
     }
   },
-  /** A page that opened the host's token URL (and so holds the cookie). */
+  /** A page that opened the host's launch URL and traded its token for the session. */
   app: async ({ page, host }, use) => {
     await page.goto(host.url);
+    // The page drops the #token= fragment from the address bar and history at once.
     await expect(page).toHaveURL(`${host.origin}/`);
+    await page.waitForFunction((key) => sessionStorage.getItem(key) !== null, APP_SESSION_STORAGE_KEY);
     await use(page);
   },
 });
 
 export { expect };
+
+/** The session secret the page holds (sessionStorage), as the page sends it. */
+export async function sessionSecret(page: Page): Promise<string> {
+  const secret = await page.evaluate((key) => sessionStorage.getItem(key), APP_SESSION_STORAGE_KEY);
+  if (!secret) throw new Error(`the page at ${page.url()} holds no DeskKMS session: open the host's launch URL first`);
+  return secret;
+}
+
+/**
+ * Headers for an app API call from the test with the page's session, as the page sends them:
+ * Origin and the session header (page.request adds the context's binding cookie itself).
+ */
+export async function sessionHeaders(page: Page, origin: string): Promise<Record<string, string>> {
+  return { Origin: origin, [APP_SESSION_HEADER]: await sessionSecret(page) };
+}
 
 /** Creates the vault from the first-run screen (OS keychain by default) and waits for the key list. */
 export async function createVault(page: Page, protection: 'keychain' | 'passphrase' = 'keychain', passphrase = 'correct horse battery'): Promise<void> {

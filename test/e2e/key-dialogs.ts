@@ -4,7 +4,7 @@
 // bad signature only in its text).
 import { spawnSync } from 'node:child_process';
 import type { Locator, Page, TestInfo } from '@playwright/test';
-import { expect } from './fixtures.ts';
+import { expect, sessionHeaders } from './fixtures.ts';
 
 export const detail = (page: Page): Locator => page.getByRole('region', { name: 'Key detail' });
 
@@ -61,9 +61,9 @@ export function opensslText(args: readonly string[]): { status: number; text: st
   return { status: r.status ?? -1, text: `${r.stdout}${r.stderr}`, stdout: r.stdout };
 }
 
-/** A KMS Action through the browser host with the page's own cookie, as the renderer calls it. */
+/** A KMS Action through the browser host with the page's own session, as the renderer calls it. */
 export async function kmsCall(page: Page, origin: string, Action: string, Params: Record<string, unknown>): Promise<{ ok: boolean; value?: any; error?: { Code: string; Message: string } }> {
-  const response = await page.request.post(`${origin}/api/call`, { headers: { Origin: origin }, data: { method: 'Kms.Call', params: { Action, Params } } });
+  const response = await page.request.post(`${origin}/api/call`, { headers: await sessionHeaders(page, origin), data: { method: 'Kms.Call', params: { Action, Params } } });
   return (await response.json()) as { ok: boolean; value?: any; error?: { Code: string; Message: string } };
 }
 

@@ -1,8 +1,10 @@
 // Seeding a running browser host quickly, without the UI: KMS Actions sent from the test process
-// to the host's /api/call with the page's launch cookie and the host's Origin (what the page
-// itself sends), many in flight. Chromium would hold a page's fetches to six connections; Node's
+// to the host's /api/call with the page's session (its secret header and its binding cookie) and
+// the host's Origin (what the page itself sends), many in flight. Chromium would hold a page's fetches to six connections; Node's
 // fetch is not limited that way, and the host is the same either way.
 import type { Page } from '@playwright/test';
+import { APP_SESSION_HEADER } from '../../core/contract/app-api.ts';
+import { sessionSecret } from './fixtures.ts';
 
 const IN_FLIGHT = 64;
 
@@ -23,8 +25,9 @@ export async function seedKeys(
   params: (i: number) => Record<string, unknown>,
   action = 'CreateKey',
 ): Promise<string[]> {
-  const cookie = (await page.context().cookies(origin)).map((c) => `${c.name}=${c.value}`).join('; ');
-  if (!cookie) throw new Error(`the page holds no cookie for ${origin}: open the host's token URL first`);
+  const cookie = (await page.context().cookies(`${origin}/api/call`)).map((c) => `${c.name}=${c.value}`).join('; ');
+  if (!cookie) throw new Error(`the page holds no cookie for ${origin}: open the host's launch URL first`);
+  const secret = await sessionSecret(page);
   const results = new Array<string>(count);
   let next = 0;
   async function worker(): Promise<void> {
@@ -32,7 +35,7 @@ export async function seedKeys(
       const i = next++;
       const response = await fetch(`${origin}/api/call`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', cookie, origin },
+        headers: { 'content-type': 'application/json', cookie, origin, [APP_SESSION_HEADER]: secret },
         body: JSON.stringify({ method: 'Kms.Call', params: { Action: action, Params: params(i) } }),
       });
       const body = (await response.json()) as Envelope;

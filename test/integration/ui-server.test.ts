@@ -1,39 +1,22 @@
-// The browser host over real HTTP: the launch token (URL once, then an HttpOnly cookie), Host and
-// Origin checks, the API envelope, limits, static files without traversal, the security headers,
-// and `deskkms ui` as a process that prints its URL and stops cleanly on SIGTERM.
+// The browser host over real HTTP: the single-use launch token (URL fragment, traded once and in
+// time at /api/session), the session it opens (a secret header AND a different binding cookie,
+// both required on every call), Host and Origin checks, no CORS, the API envelope, limits, static
+// files without traversal, the security headers, and `deskkms ui` as a process that prints its URL
+// and stops cleanly on SIGTERM. The attack through a real browser is test/e2e/session-theft.spec.ts.
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppSession } from '../../core/app/app-session.ts';
 import { UI_CSP, startUiServer, type RunningUiServer } from '../../core/app/ui-server.ts';
 import { spawnUntilFirstLine } from '../support/child-process.ts';
+import { launchTokenOf, openUiSession, send, tradeLaunchToken, type Reply, type UiSession } from '../support/ui-session.ts';
 import { requireSecretService, tempDir } from './vault-helpers.ts';
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** A raw request, so Host, Origin and Cookie are exactly what the test says (fetch would set some). */
-function send(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers ?? {} }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
 
 let dir: { path: string; remove(): void };
 let session: AppSession;
 let server: RunningUiServer;
-let cookie: string;
+let ui: UiSession;
 
 beforeEach(async () => {
   requireSecretService();
@@ -46,8 +29,7 @@ beforeEach(async () => {
   symlinkSync(join(dir.path, 'secret.js'), join(dist, 'assets', 'link.js'));
   session = new AppSession({ vaultDir: join(dir.path, 'vault'), caller: 'ui' });
   server = await startUiServer({ call: (r) => session.call(r), staticDir: dist });
-  const login = await send(server.url);
-  cookie = String(login.headers['set-cookie']).split(';')[0]!;
+  ui = await openUiSession(server.url);
 });
 
 afterEach(async () => {
@@ -56,34 +38,56 @@ afterEach(async () => {
   dir.remove();
 });
 
-function api(body: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  return send(`${server.origin}/api/call`, {
-    method: 'POST',
-    headers: { cookie, origin: server.origin, 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
+function api(body: unknown, headers: Record<string, string | undefined> = {}): Promise<Reply> {
+  return ui.call(body, headers);
 }
 
+function errorOf(reply: Reply): { Code: string; Message: string } {
+  return (JSON.parse(reply.body) as { ok: false; error: { Code: string; Message: string } }).error;
+}
+
+/** A host of its own, for tests that must see the launch token before it is traded. */
+async function freshHost(options: { launchTtlMs?: number; log?: (line: string) => void } = {}): Promise<RunningUiServer> {
+  return startUiServer({ call: (r) => session.call(r), staticDir: join(dir.path, 'dist'), ...options });
+}
+
+const STATUS = { method: 'Vault.Status', params: {} };
+
 describe('browser host: the launch token', () => {
-  it('binds 127.0.0.1 on a random port and trades the URL token for an HttpOnly SameSite=Strict cookie', async () => {
+  it('binds 127.0.0.1 on a random port; the URL carries the token in its fragment, traded once for a secret and a different cookie', async () => {
     expect(server.origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(server.url).toMatch(/\/\?token=[A-Za-z0-9_-]{43}$/);
-    // beforeEach made the exchange; a fresh host shows its answer.
-    const fresh = await startUiServer({ call: (r) => session.call(r), staticDir: join(dir.path, 'dist') });
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{43}$/);
+    const logged: string[] = [];
+    const fresh = await freshHost({ log: (line) => logged.push(line) });
     try {
-      const login = await send(fresh.url);
-      expect(login.status).toBe(303);
-      expect(login.headers.location).toBe('/');
-      const setCookie = String(login.headers['set-cookie']);
-      expect(setCookie).toMatch(new RegExp(`^deskkms_ui_${fresh.port}=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=/`));
-      // The launch URL works once: a second browser (or a copy of the URL) is refused.
-      const again = await send(fresh.url);
+      const token = launchTokenOf(fresh.url);
+      // What a browser requests for the launch URL: the page, without the fragment. No secret in it.
+      const page = await send(`${fresh.origin}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers['set-cookie']).toBeUndefined();
+      expect(page.body).not.toContain(token);
+      const traded = await tradeLaunchToken(fresh.origin, token);
+      expect(traded.status).toBe(200);
+      const { Session } = (JSON.parse(traded.body) as { value: { Session: string } }).value;
+      expect(Session).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      const setCookie = String(traded.headers['set-cookie']);
+      expect(setCookie).toMatch(new RegExp(`^deskkms_ui_${fresh.port}=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=/api$`));
+      expect(fresh.cookieName).toBe(`deskkms_ui_${fresh.port}`);
+      const binding = setCookie.split(';')[0]!.split('=')[1]!;
+      // Three different values: what the URL carried, what the page keeps, what the browser keeps.
+      expect(new Set([token, Session, binding]).size).toBe(3);
+      expect(traded.headers['cache-control']).toBe('no-store');
+      // The launch URL works once: a second browser (or a copy of the URL) is refused, and logged.
+      const again = await tradeLaunchToken(fresh.origin, token);
       expect(again.status).toBe(401);
-      expect(again.body).toMatch(/already used/);
+      expect(errorOf(again)).toMatchObject({ Code: 'Unauthorized.LaunchToken', Message: expect.stringMatching(/already used/) });
+      expect(logged.join('\n')).toMatch(/refused a second use of the launch URL/);
+      expect(logged.join('\n')).not.toContain(token);
+      expect(logged.join('\n')).not.toContain(Session);
     } finally {
       await fresh.close();
     }
-    const page = await send(`${server.origin}/`, { headers: { cookie } });
+    const page = await send(`${server.origin}/`);
     expect(page.status).toBe(200);
     expect(page.body).toContain('<title>DeskKMS</title>');
     expect(page.headers['content-security-policy']).toBe(UI_CSP);
@@ -92,40 +96,131 @@ describe('browser host: the launch token', () => {
     expect(page.headers['cache-control']).toBe('no-store');
   });
 
-  it('refuses every request without the token, with a wrong token, or with another launch cookie', async () => {
-    expect((await send(`${server.origin}/`)).status).toBe(401);
-    expect((await send(`${server.origin}/assets/app.js`)).status).toBe(401);
-    expect((await send(`${server.origin}/?token=${'A'.repeat(43)}`)).status).toBe(401);
-    expect((await send(`${server.origin}/`, { headers: { cookie: `deskkms_ui_${server.port}=${'B'.repeat(43)}` } })).status).toBe(401);
-    const noCookie = await api({ method: 'Vault.Status' }, { cookie: '' });
-    expect(noCookie.status).toBe(401);
-    expect(JSON.parse(noCookie.body)).toMatchObject({ ok: false, error: { Code: 'Forbidden.NoPermission' } });
+  it('expires: past its time limit the launch token opens nothing', async () => {
+    const fresh = await freshHost({ launchTtlMs: 50 });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      const late = await tradeLaunchToken(fresh.origin, launchTokenOf(fresh.url));
+      expect(late.status).toBe(401);
+      expect(errorOf(late)).toMatchObject({ Code: 'Unauthorized.LaunchToken', Message: expect.stringMatching(/expired/) });
+      expect(late.headers['set-cookie']).toBeUndefined();
+    } finally {
+      await fresh.close();
+    }
   });
 
-  it('refuses a foreign Host (DNS rebinding) even with the cookie', async () => {
-    const rebound = await send(`${server.origin}/`, { headers: { cookie, host: `attacker.example:${server.port}` } });
+  it('refuses a wrong token without using up the right one, and trades only from the page (Origin, JSON, POST)', async () => {
+    const fresh = await freshHost();
+    try {
+      const token = launchTokenOf(fresh.url);
+      const wrong = await tradeLaunchToken(fresh.origin, 'A'.repeat(43));
+      expect(wrong.status).toBe(401);
+      expect(errorOf(wrong)).toMatchObject({ Code: 'Unauthorized.LaunchToken', Message: expect.stringMatching(/not the token of this launch/) });
+      expect(errorOf(await tradeLaunchToken(fresh.origin, 'short'))).toMatchObject({ Code: 'InvalidParameter' });
+      // Another origin (a page on another port, a rebinding name), a cross-site browser fetch, a form post, a GET.
+      expect((await tradeLaunchToken(fresh.origin, token, { origin: 'http://127.0.0.1:1' })).status).toBe(403);
+      expect((await tradeLaunchToken(fresh.origin, token, { origin: '' })).status).toBe(403);
+      expect((await tradeLaunchToken(fresh.origin, token, { 'sec-fetch-site': 'same-site' })).status).toBe(403);
+      expect((await tradeLaunchToken(fresh.origin, token, { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
+      expect((await send(`${fresh.origin}/api/session`)).status).toBe(405);
+      const huge = await send(`${fresh.origin}/api/session`, {
+        method: 'POST',
+        headers: { origin: fresh.origin, 'content-type': 'application/json' },
+        body: JSON.stringify({ LaunchToken: token, Pad: 'x'.repeat(100_000) }),
+      });
+      expect(huge.status).toBe(413);
+      // None of that used the token up.
+      expect((await tradeLaunchToken(fresh.origin, token)).status).toBe(200);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
+describe('browser host: the session', () => {
+  it('needs both the secret header and the binding cookie, each the right one', async () => {
+    const secretHeader = 'x-deskkms-session';
+    const cases: [string, Record<string, string | undefined>][] = [
+      ['neither', { cookie: undefined, [secretHeader]: undefined }],
+      ['the header without the cookie', { cookie: undefined }],
+      ['the cookie without the header', { [secretHeader]: undefined }],
+      ['the cookie with a wrong header', { [secretHeader]: 'B'.repeat(43) }],
+      ['the header with a wrong cookie', { cookie: `${server.cookieName}=${'C'.repeat(43)}` }],
+      ['the two values swapped', { cookie: `${server.cookieName}=${ui.secret}`, [secretHeader]: ui.cookie.split('=')[1]! }],
+      ['the secret in both', { cookie: `${server.cookieName}=${ui.secret}` }],
+      ['the header twice', { [secretHeader]: `${ui.secret}, ${ui.secret}` }],
+    ];
+    for (const [name, headers] of cases) {
+      const reply = await api(STATUS, headers);
+      expect(reply.status, name).toBe(401);
+      expect(errorOf(reply), name).toMatchObject({ Code: 'Unauthorized.Session', Message: expect.stringMatching(/header and its cookie/) });
+    }
+    const ok = await api(STATUS);
+    expect(ok.status).toBe(200);
+  });
+
+  it('opens no session before the trade, and one per launch: another host\'s session is worth nothing here', async () => {
+    const fresh = await freshHost();
+    try {
+      // Before any trade there is no session to match, whatever is sent.
+      const guessed = await send(`${fresh.origin}/api/call`, {
+        method: 'POST',
+        headers: { origin: fresh.origin, 'content-type': 'application/json', cookie: `${fresh.cookieName}=`, 'x-deskkms-session': '' },
+        body: JSON.stringify(STATUS),
+      });
+      expect(guessed.status).toBe(401);
+      expect(errorOf(guessed).Code).toBe('Unauthorized.Session');
+      // The session of the other host, sent here (same secret and cookie value under this port's name).
+      const foreign = await send(`${fresh.origin}/api/call`, {
+        method: 'POST',
+        headers: { ...ui.headers(), origin: fresh.origin, cookie: `${fresh.cookieName}=${ui.cookie.split('=')[1]!}` },
+        body: JSON.stringify(STATUS),
+      });
+      expect(foreign.status).toBe(401);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('grants no CORS: preflights are refused and no answer carries Access-Control-Allow-*', async () => {
+    for (const path of ['/api/call', '/api/session', '/']) {
+      const preflight = await send(`${server.origin}${path}`, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://127.0.0.1:8080', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, x-deskkms-session' },
+      });
+      expect(preflight.status, path).toBe(405);
+      expect(Object.keys(preflight.headers).filter((h) => h.startsWith('access-control-')), path).toEqual([]);
+    }
+    const answered = await api(STATUS);
+    expect(Object.keys(answered.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+    expect(answered.headers['cross-origin-resource-policy']).toBe('same-origin');
+  });
+
+  it('refuses a foreign Host (DNS rebinding) even with the session', async () => {
+    const rebound = await api(STATUS, { host: `attacker.example:${server.port}` });
     expect(rebound.status).toBe(403);
     expect(rebound.body).toMatch(/Host/);
+    const page = await send(`${server.origin}/`, { headers: { host: `attacker.example:${server.port}` } });
+    expect(page.status).toBe(403);
   });
 });
 
 describe('browser host: the API', () => {
   it('answers a valid call with the AppSession envelope', async () => {
-    const reply = await api({ method: 'Vault.Status', params: {} });
+    const reply = await api(STATUS);
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.body)).toMatchObject({ ok: true, value: { Initialized: false, Locked: true } });
   });
 
-  it('refuses a missing or foreign Origin, a wrong method or content type, bad JSON and oversized bodies', async () => {
-    const noOrigin = await send(`${server.origin}/api/call`, {
-      method: 'POST',
-      headers: { cookie, 'content-type': 'application/json' },
-      body: '{"method":"Vault.Status"}',
-    });
+  it('refuses a missing or foreign Origin, a cross-site fetch, a wrong method or content type, bad JSON and oversized bodies', async () => {
+    const noOrigin = await api('{"method":"Vault.Status"}', { origin: undefined });
     expect(noOrigin.status).toBe(403);
-    expect((await api({ method: 'Vault.Status' }, { origin: 'http://evil.example' })).status).toBe(403);
-    expect((await api({ method: 'Vault.Status' }, { origin: `http://localhost:${server.port}` })).status).toBe(403);
-    expect((await send(`${server.origin}/api/call`, { headers: { cookie } })).status).toBe(405);
+    expect((await api(STATUS, { origin: 'http://evil.example' })).status).toBe(403);
+    expect((await api(STATUS, { origin: `http://localhost:${server.port}` })).status).toBe(403);
+    expect((await api(STATUS, { origin: 'http://127.0.0.1:1' })).status).toBe(403);
+    expect((await api(STATUS, { 'sec-fetch-site': 'same-site' })).status).toBe(403);
+    expect((await api(STATUS, { 'sec-fetch-site': 'same-origin' })).status).toBe(200);
+    expect((await send(`${server.origin}/api/call`, { headers: ui.headers() })).status).toBe(405);
     expect((await api('{"method":"Vault.Status"}', { 'content-type': 'text/plain' })).status).toBe(415);
     const badJson = await api('{"method":');
     expect(badJson.status).toBe(400);
@@ -140,17 +235,18 @@ describe('browser host: the API', () => {
 });
 
 describe('browser host: static files', () => {
-  it('serves the renderer and nothing outside it', async () => {
-    const js = await send(`${server.origin}/assets/app.js`, { headers: { cookie } });
+  it('serves the renderer without a session (it holds no secret) and nothing outside it', async () => {
+    const js = await send(`${server.origin}/assets/app.js`);
     expect(js.status).toBe(200);
     expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(js.headers['x-content-type-options']).toBe('nosniff');
+    expect(js.headers['set-cookie']).toBeUndefined();
     for (const path of ['/assets/link.js', '/../secret.js', '/%2e%2e/secret.js', '/assets/%2e%2e/%2e%2e/secret.js', '/assets/missing.js', '/assets/', '/package.json%00.js']) {
-      const reply = await send(`${server.origin}${path}`, { headers: { cookie } });
+      const reply = await send(`${server.origin}${path}`);
       expect([400, 404], path).toContain(reply.status);
       expect(reply.body, path).not.toContain('outside the renderer');
     }
-    expect((await send(`${server.origin}/assets/app.js`, { method: 'DELETE', headers: { cookie } })).status).toBe(405);
+    expect((await send(`${server.origin}/assets/app.js`, { method: 'DELETE' })).status).toBe(405);
   });
 });
 
@@ -162,10 +258,12 @@ describe('deskkms ui (process)', () => {
     const line = ui.firstLine;
     const { Url, Vault } = JSON.parse(line) as { Url: string; Vault: string };
     expect(Vault).toBe(join(dir.path, 'cli-vault'));
-    const login = await send(Url);
-    const launchCookie = String(login.headers['set-cookie']).split(';')[0]!;
-    const page = await send(`${new URL(Url).origin}/`, { headers: { cookie: launchCookie } });
+    expect(Url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{43}$/);
+    const page = await send(`${new URL(Url).origin}/`);
     expect(page.status).toBe(200);
+    const opened = await openUiSession(Url);
+    expect(JSON.parse((await opened.call(STATUS)).body)).toMatchObject({ ok: true, value: { Initialized: false } });
+    expect(ui.stderr()).toMatch(/opens the app once, in one browser, within 5 minutes/);
     expect(page.body).toMatch(/<script type="module"[^>]* src="\.\/assets\/[^"]+\.js"/);
     expect(page.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline scripts under script-src 'self'
     expect(await ui.stop()).toBe(0);
@@ -192,8 +290,8 @@ describe('deskkms ui (process)', () => {
     const argv = readFileSync(join(dir.path, 'argv.txt'), 'utf8');
     expect(argv).toBe(launcher);
     const target = /url=([^"]+)"/.exec(readFileSync(launcher, 'utf8'))![1]!.replaceAll('&amp;', '&');
-    expect(target).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{43}$/);
-    expect((await send(target)).status).toBe(303);
+    expect(target).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{43}$/);
+    expect((await openUiSession(target)).secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(await ui.stop()).toBe(0);
     expect(existsSync(launcher)).toBe(false);
   }, 120_000);

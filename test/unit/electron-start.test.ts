@@ -1,14 +1,18 @@
 // npm start where the Electron binary is missing (every build machine here): one line says so,
 // then the browser host runs with the same arguments. And the Electron bundles npm start would
-// launch: a preload that requires nothing but 'electron', a main process that finds its worker.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// launch: a preload that requires nothing but 'electron', a main process that finds its worker and
+// sandboxes the whole app (app.enableSandbox) before anything waits for ready.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { APP_OUT_DIR, bundleElectron } from '../../build/bundle-electron.ts';
 import { APP_CHANNEL } from '../../core/contract/app-api.ts';
 import { electronArgs } from '../../electron/start.ts';
 import { spawnUntilFirstLine } from '../support/child-process.ts';
+import { openUiSession } from '../support/ui-session.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'deskkms-start-'));
@@ -28,25 +32,19 @@ describe('npm start without an Electron binary', () => {
       const first = start.firstLine;
       const { Url, Vault } = JSON.parse(first) as { Url: string; Vault: string };
       expect(Vault).toBe(vault);
-      expect(Url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+$/);
+      expect(Url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]+$/);
       const notice = stderr().filter((line) => line.includes('Electron binary is unavailable'));
       expect(notice).toHaveLength(1);
       expect(notice[0]).toMatch(/^deskkms: the Electron binary is unavailable \(ELECTRON_OVERRIDE_DIST_PATH names .*\); starting the browser host instead$/);
 
-      // The printed URL works: the token is traded for a cookie, the page and the API answer.
-      const traded = await fetch(Url, { redirect: 'manual' });
-      expect(traded.status).toBe(303);
-      const cookie = traded.headers.get('set-cookie')!.split(';')[0]!;
+      // The printed URL works: the page loads, its token opens a session, the API answers.
       const origin = new URL(Url).origin;
-      const page = await fetch(`${origin}/`, { headers: { cookie } });
+      const page = await fetch(`${origin}/`);
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('<div id="root"></div>');
-      const status = await fetch(`${origin}/api/call`, {
-        method: 'POST',
-        headers: { cookie, origin, 'content-type': 'application/json' },
-        body: JSON.stringify({ method: 'Vault.Status', params: {} }),
-      });
-      expect(await status.json()).toMatchObject({ ok: true, value: { Initialized: false, VaultPath: vault } });
+      const ui = await openUiSession(Url);
+      const status = await ui.call({ method: 'Vault.Status', params: {} });
+      expect(JSON.parse(status.body)).toMatchObject({ ok: true, value: { Initialized: false, VaultPath: vault } });
     } finally {
       expect(await start.stop()).toBe(0);
     }
@@ -76,5 +74,45 @@ describe('the Electron bundles', () => {
     expect(specifiers).toContain('electron');
     expect(specifiers.filter((s) => s.endsWith('.ts'))).toEqual([]);
     for (const s of specifiers.filter((s) => s.startsWith('.'))) expect(existsSync(join(APP_OUT_DIR, s)), s).toBe(true);
+
+    // The bundled main process, loaded by Node with a stand-in for the electron module that
+    // records what it is asked: the whole app is sandboxed before anything waits for ready.
+    const standIn = join(tmp, 'electron-stand-in.mjs');
+    writeFileSync(
+      standIn,
+      `const calls = [];
+const rec = (name, value) => (...args) => (calls.push(name), typeof value === 'function' ? value(...args) : value);
+process.on('exit', () => process.stdout.write(JSON.stringify(calls) + '\\n'));
+export const app = {
+  isReady: rec('app.isReady', false), enableSandbox: rec('app.enableSandbox'), requestSingleInstanceLock: rec('app.requestSingleInstanceLock', true),
+  on: (event) => calls.push('app.on:' + event), whenReady: rec('app.whenReady', () => new Promise(() => {})), quit: rec('app.quit'),
+  getAppPath: () => '/nonexistent', getVersion: () => '0.0.0', isPackaged: false,
+};
+export const protocol = { registerSchemesAsPrivileged: rec('protocol.registerSchemesAsPrivileged'), handle: rec('protocol.handle') };
+export const ipcMain = { handle: rec('ipcMain.handle') };
+export const session = {};
+export const dialog = {};
+export const Menu = {};
+export class BrowserWindow { static getAllWindows() { return []; } }
+`,
+    );
+    const hooks = join(tmp, 'electron-hooks.mjs');
+    writeFileSync(
+      hooks,
+      `import { registerHooks } from 'node:module';
+registerHooks({ resolve: (specifier, context, next) => (specifier === 'electron' ? { url: ${JSON.stringify(pathToFileURL(standIn).href)}, shortCircuit: true } : next(specifier, context)) });
+`,
+    );
+    const loaded = spawnSync(process.execPath, ['--import', pathToFileURL(hooks).href, join(APP_OUT_DIR, 'main.js'), '--vault', join(tmp, 'main-vault')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(loaded.status, loaded.stderr).toBe(0);
+    const calls = JSON.parse(loaded.stdout.trim().split('\n').at(-1)!) as string[];
+    expect(calls).toContain('app.enableSandbox');
+    expect(calls).toContain('app.whenReady');
+    expect(calls.indexOf('app.enableSandbox')).toBeLessThan(calls.indexOf('app.whenReady'));
+    expect(calls.indexOf('app.enableSandbox')).toBeLessThan(calls.indexOf('app.requestSingleInstanceLock'));
+    expect(calls.slice(0, calls.indexOf('app.enableSandbox'))).toEqual(['app.isReady']);
   }, 120_000);
 });

@@ -1,5 +1,6 @@
-// deskkms ui: the desktop app's renderer in a browser, served on 127.0.0.1 with a per-launch
-// token, for stations where Electron cannot run (and for the end-to-end tests).
+// deskkms ui: the desktop app's renderer in a browser, served on 127.0.0.1 with a single-use
+// launch token (traded by the page for a per-session secret; see core/app/ui-server.ts), for
+// stations where Electron cannot run (and for the end-to-end tests).
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AppSession } from '../../app/app-session.ts';
 import { RENDERER_DIST, buildRenderer, rendererBuilt } from '../../app/renderer-build.ts';
-import { startUiServer } from '../../app/ui-server.ts';
+import { LAUNCH_TTL_MS, startUiServer } from '../../app/ui-server.ts';
 import { invalidParameter } from '../../contract/errors.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
 import { VAULT_FLAGS, vaultDirOf } from '../vault-session.ts';
@@ -66,6 +67,10 @@ export async function runUi(flags: FlagValues, io: CliIO, stopped: Promise<strin
     if (flags['no-open'] === true) {
       // The caller opens it (a script, a test): the token URL goes to stdout only.
       io.stdout.write(`${JSON.stringify({ Url: server.url, Vault: vaultDirOf(flags, io) })}\n`);
+      io.stderr.write(
+        `deskkms ui: the URL on stdout opens the app once, in one browser, within ${LAUNCH_TTL_MS / 60_000} minutes; ` +
+          'keep it to yourself until then (afterwards it is worth nothing)\n',
+      );
     } else {
       launched = await openBrowser(server.url, io);
       io.stdout.write(`${JSON.stringify({ Url: `${server.origin}/`, Launcher: pathToFileURL(launched.launcher).href, Vault: vaultDirOf(flags, io) })}\n`);
@@ -92,8 +97,9 @@ export const uiCommand: Command = {
   },
   details:
     'Opens the app in your browser through a launch page only you can read (the token never appears on a command line). ' +
-    'With --no-open it prints {"Url": ...} on stdout instead. The URL carries a random per-launch token, traded once, on ' +
-    'first load, for a cookie that every request must carry. The vault is created, unlocked and locked from the page. ' +
+    'With --no-open it prints {"Url": ...} on stdout instead. The URL carries a random launch token in its #fragment, ' +
+    `good for one trade within ${LAUNCH_TTL_MS / 60_000} minutes: the page trades it for a per-session secret that every ` +
+    'API call must carry in a header, together with a browser-binding cookie. The vault is created, unlocked and locked from the page. ' +
     'SIGINT/SIGTERM stop it.',
   run: (flags, io) => runUi(flags, io),
 };

@@ -1,14 +1,21 @@
 // The renderer's only way out: the typed app API. In Electron the preload exposes it as
-// window.deskkms (IPC); in the browser host it is a same-origin fetch to /api/call (the launch
-// token travels as an HttpOnly cookie the page never sees). Both return the same envelopes.
+// window.deskkms (IPC); in the browser host it is a same-origin fetch to /api/call carrying the
+// session secret in the X-DeskKMS-Session header (the browser adds the HttpOnly binding cookie,
+// which the page never sees; the host needs both). The secret comes from trading the launch URL's
+// #token= fragment, once, at /api/session; it is kept in memory and in sessionStorage (this
+// origin only) so that a reload keeps the session. Both hosts return the same envelopes.
 import {
   APP_HTTP_PATH,
+  APP_SESSION_HEADER,
+  APP_SESSION_PATH,
+  APP_SESSION_STORAGE_KEY,
   type AppMethod,
   type AppParams,
   type AppResult,
   type AppResults,
   type DeskKmsBridge,
 } from '../../../core/contract/app-api.ts';
+import type { WireError } from '../../../core/contract/errors.ts';
 
 declare global {
   interface Window {
@@ -37,30 +44,116 @@ function isEnvelope(value: unknown): value is AppResult<unknown> {
   return v.ok === true || (v.ok === false && typeof v.error?.Code === 'string' && typeof v.error.Message === 'string');
 }
 
-export function createHttpBridge(fetchImpl: typeof fetch = fetch.bind(globalThis)): DeskKmsBridge {
+/** What the browser host's bridge needs of the page: its URL fragment, history and sessionStorage. */
+export interface PageContext {
+  /** location.hash, e.g. "#token=...". */
+  hash(): string;
+  /** Removes the fragment from the address bar and from this history entry. */
+  dropHash(): void;
+  readonly storage: Pick<Storage, 'getItem' | 'setItem'> | undefined;
+}
+
+function browserPage(): PageContext {
+  return {
+    hash: () => (typeof location === 'undefined' ? '' : location.hash),
+    dropHash: () => history.replaceState(history.state, '', `${location.pathname}${location.search}`),
+    storage: (() => {
+      try {
+        return typeof sessionStorage === 'undefined' ? undefined : sessionStorage;
+      } catch {
+        return undefined; // storage disabled: the session lives in memory only
+      }
+    })(),
+  };
+}
+
+/** The launch token of a `#token=...` fragment, or undefined. */
+export function launchTokenOf(hash: string): string | undefined {
+  const token = new URLSearchParams(hash.replace(/^#/, '')).get('token');
+  return token === null || token === '' ? undefined : token;
+}
+
+type SessionState = { readonly secret: string } | { readonly secret?: undefined; readonly error?: WireError };
+
+const NO_ANSWER: WireError = { Code: 'InternalFailure', Message: 'the DeskKMS host did not answer (was deskkms ui stopped?)' };
+
+async function envelopeOf(response: Response): Promise<AppResult<unknown>> {
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    body = undefined;
+  }
+  if (!isEnvelope(body)) {
+    return { ok: false, error: { Code: 'InternalFailure', Message: `the DeskKMS host answered HTTP ${response.status} without a result` } };
+  }
+  return body;
+}
+
+export function createHttpBridge(fetchImpl: typeof fetch = fetch.bind(globalThis), page: PageContext = browserPage()): DeskKmsBridge {
+  // Taken from the fragment at once (and dropped from the address bar and history), traded on the
+  // first call; concurrent first calls wait for the same trade.
+  const launchToken = launchTokenOf(page.hash());
+  if (launchToken !== undefined) page.dropHash();
+  let session: Promise<SessionState> | undefined;
+
+  function stored(): string | undefined {
+    try {
+      return page.storage?.getItem(APP_SESSION_STORAGE_KEY) ?? undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async function trade(token: string): Promise<SessionState> {
+    let result: AppResult<unknown>;
+    try {
+      const response = await fetchImpl(APP_SESSION_PATH, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ LaunchToken: token }),
+        credentials: 'same-origin',
+      });
+      result = await envelopeOf(response);
+    } catch {
+      return { error: NO_ANSWER };
+    }
+    const secret = result.ok ? (result.value as { Session?: unknown } | null)?.Session : undefined;
+    if (typeof secret !== 'string') {
+      // A used launch URL opened again in a tab that already holds this launch's session: keep it.
+      const kept = stored();
+      return kept !== undefined ? { secret: kept } : { error: result.ok ? { Code: 'InternalFailure', Message: 'the DeskKMS host answered no session' } : result.error };
+    }
+    try {
+      page.storage?.setItem(APP_SESSION_STORAGE_KEY, secret);
+    } catch {
+      // Storage full or disabled: the session works until the page is reloaded.
+    }
+    return { secret };
+  }
+
+  function current(): Promise<SessionState> {
+    session ??= launchToken !== undefined ? trade(launchToken) : Promise.resolve(((s) => (s !== undefined ? { secret: s } : {}))(stored()));
+    return session;
+  }
+
   return {
     async call<M extends AppMethod>(method: M, params: AppParams<M>): Promise<AppResult<AppResults[M]>> {
+      const state = await current();
+      if (state.secret === undefined && state.error) return { ok: false, error: state.error };
       let response: Response;
       try {
         response = await fetchImpl(APP_HTTP_PATH, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          // Without a secret the host answers Unauthorized.Session, with its own explanation.
+          headers: { 'content-type': 'application/json', ...(state.secret !== undefined ? { [APP_SESSION_HEADER]: state.secret } : {}) },
           body: JSON.stringify({ method, params }),
           credentials: 'same-origin',
         });
       } catch {
-        return { ok: false, error: { Code: 'InternalFailure', Message: 'the DeskKMS host did not answer (was deskkms ui stopped?)' } };
+        return { ok: false, error: NO_ANSWER };
       }
-      let body: unknown;
-      try {
-        body = await response.json();
-      } catch {
-        body = undefined;
-      }
-      if (!isEnvelope(body)) {
-        return { ok: false, error: { Code: 'InternalFailure', Message: `the DeskKMS host answered HTTP ${response.status} without a result` } };
-      }
-      return body as AppResult<AppResults[M]>;
+      return (await envelopeOf(response)) as AppResult<AppResults[M]>;
     },
   };
 }
