@@ -2,11 +2,12 @@
 // style. Flags other than --vault and --passphrase-file become the request's parameters, as
 // strings; the handler table validates them like any transport's.
 import { ACTION_SCHEMAS, type ActionName } from '../contract/actions.ts';
-import { KmsError, toKmsError } from '../contract/errors.ts';
+import { KmsError } from '../contract/errors.ts';
 import { dispatch, type ApiOutcome } from '../api/dispatch.ts';
 import type { Vault } from '../vault/vault.ts';
 import { EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, type CliIO } from './command.ts';
 import { VAULT_FLAGS, withVault } from './vault-session.ts';
+import { writeFailure } from './report-error.ts';
 
 export const CLI_CALLER = 'cli';
 
@@ -86,7 +87,7 @@ export async function runAction(action: ActionName, argv: readonly string[], io:
     return writeOutcome(io, outcome);
   } catch (error) {
     // The vault could not be opened: nothing was called, so there is no RequestId.
-    io.stderr.write(`${JSON.stringify(toKmsError(error).toWire())}\n`);
+    writeFailure(io, error);
     return EXIT_NEGATIVE;
   }
 }

@@ -2,7 +2,7 @@
 // usage errors), prints help generated from each command's flag table, and turns every thrown
 // error into {"Code","Message"} on stderr with exit status 2.
 import { parseArgs } from 'node:util';
-import { KmsError, toKmsError } from '../contract/errors.ts';
+import { KmsError } from '../contract/errors.ts';
 import { EXIT_OK, EXIT_USAGE, type CliIO, type Command, type FlagValues } from './command.ts';
 import { digestCommand } from './commands/digest.ts';
 import { specsCommand } from './commands/specs.ts';
@@ -18,6 +18,7 @@ import { certCommand } from './commands/cert.ts';
 import { uiCommand } from './commands/ui.ts';
 import { ACTION_NAMES, isActionName } from '../contract/actions.ts';
 import { runAction } from './actions-cli.ts';
+import { writeFailure } from './report-error.ts';
 
 export const COMMANDS: readonly Command[] = [
   initCommand,
@@ -134,9 +135,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   try {
     return await command.run(values, io, positionals);
   } catch (error) {
-    const kmsError = toKmsError(error);
-    if (kmsError.code === 'InternalFailure') io.stderr.write(`deskkms: internal failure: ${(error as Error)?.stack ?? String(error)}\n`);
-    writeError(io, kmsError);
+    writeFailure(io, error);
     return EXIT_USAGE;
   }
 }

@@ -13,6 +13,19 @@ export const ERROR_CODES = {
   'Vault.Locked': 503,
   'Vault.KeychainUnavailable': 503,
   'Vault.Corrupt': 500,
+  // The vault's files on this host (not the caller) stop the call; the message names the path and
+  // what to do. 503, not 403: a caller's own permission is Forbidden.NoPermission.
+  /** vault.db, its -wal/-shm or its directory cannot be written (file mode, read-only mount, immutable flag). */
+  'Vault.ReadOnly': 503,
+  /** This user may not read the vault (another user's directory, a parent without access) or create it there. */
+  'Vault.PermissionDenied': 503,
+  /** The filesystem holding the vault is full (or the user's quota is spent); nothing was written. */
+  'Vault.DiskFull': 507,
+  /** Another process held the vault's write lock past the busy timeout (10 s). */
+  'Vault.Busy': 503,
+  /** The disk reported an I/O error on the vault's files that none of the above explains. */
+  'Vault.IOError': 503,
+  /** A bug in DeskKMS; never a condition of the vault, the host or the request. */
   InternalFailure: 500,
   // Request authentication of the KMS-compatible API (Alibaba Cloud OpenAPI codes).
   InvalidVersion: 400,
@@ -86,8 +99,10 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 /**
  * Turns anything thrown into a KmsError. A KmsError passes through; anything else is a bug,
  * reported as InternalFailure without its message (which may hold detail not meant for callers).
+ * `detailAt` says where the host put that detail (e.g. "on stderr"); without it the message
+ * points to no log.
  */
-export function toKmsError(error: unknown): KmsError {
+export function toKmsError(error: unknown, detailAt?: string): KmsError {
   if (error instanceof KmsError) return error;
-  return new KmsError('InternalFailure', 'internal failure; see the log for detail');
+  return new KmsError('InternalFailure', `internal failure (a bug in DeskKMS${detailAt ? `; detail ${detailAt}` : ''}); please report it`);
 }

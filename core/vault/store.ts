@@ -7,15 +7,22 @@
 // in one transaction (each in its own SAVEPOINT, so one job's failure rolls back only that job),
 // and all of them are acknowledged after the single COMMIT. One fsync then covers a whole batch of
 // audited calls instead of one fsync per call.
+//
+// Files: the directory is 0700, and vault.db is created 0600 by us (O_EXCL, then fchmod, whatever
+// the umask) before SQLite opens it; SQLite creates vault.db-wal and vault.db-shm with the mode of
+// vault.db (os_unix.c findCreateFileMode / unixOpenSharedMemory), so they are 0600 from creation.
 import Database from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fchmodSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { KmsError, toKmsError } from '../contract/errors.ts';
+import { KmsError } from '../contract/errors.ts';
+import { DB_FILE, vaultFileError } from './fs-errors.ts';
+import { HEADER_CHECK, checkHeader, headerChecksum, isHeaderField } from './header.ts';
 import { MIGRATIONS } from './schema.ts';
 
 export type Db = Database.Database;
 
-export const DB_FILE = 'vault.db';
+export { DB_FILE };
+const VAULT_FILES = [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`];
 
 interface Job {
   run(db: Db): unknown;
@@ -23,25 +30,48 @@ interface Job {
   reject(error: unknown): void;
 }
 
-function sqliteCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error).code) : undefined;
+/**
+ * SQLite's and the filesystem's failures as the vault's codes (Vault.ReadOnly, .PermissionDenied,
+ * .DiskFull, .Busy, .IOError, .Corrupt), naming the path and the fix. Anything else (a constraint
+ * error, a bug) is returned as it was: the host reports it as InternalFailure with its detail.
+ */
+export function storeError(error: unknown, dir: string, options: { creating?: boolean } = {}): unknown {
+  if (error instanceof KmsError) return error;
+  return vaultFileError(error, dir, options) ?? error;
 }
 
-/** Maps SQLite's failures to the vault's error codes, with what a person can do about them. */
-export function storeError(error: unknown, dir: string): KmsError {
-  if (error instanceof KmsError) return error;
-  const code = sqliteCode(error);
-  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-    return new KmsError('Vault.Corrupt', `${join(dir, DB_FILE)} is not a readable vault database (${code}); restore it from a backup`);
+function errnoCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** vault.db, created empty with mode 0600 (not umask's 0644) before SQLite opens it; false if it was there. */
+function createPrivateFile(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR, 0o600);
+  } catch (error) {
+    if (errnoCode(error) === 'EEXIST') return false;
+    throw error;
   }
-  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM' || code === 'SQLITE_IOERR') {
-    return new KmsError('Vault.Corrupt', `the vault at ${dir} cannot be opened for writing (${code}); check its permissions and disk`);
+  try {
+    fchmodSync(fd, 0o600); // a umask such as 0277 would have taken the owner's write bit
+  } finally {
+    closeSync(fd);
   }
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
-    return new KmsError('InternalFailure', `the vault at ${dir} stayed locked by another process; try again`);
+  return true;
+}
+
+/** A vault made before files were created 0600 (or a -wal left by a crash): group and others lose access. */
+function tightenModes(dir: string): void {
+  for (const name of VAULT_FILES) {
+    const path = join(dir, name);
+    try {
+      const stats = statSync(path);
+      if ((stats.mode & 0o077) !== 0 && stats.uid === process.getuid?.()) chmodSync(path, stats.mode & 0o700);
+    } catch {
+      // absent, or not ours to change: SQLite's own errors (if any) say more
+    }
   }
-  if (code === 'SQLITE_FULL') return new KmsError('Vault.Corrupt', `the disk holding ${dir} is full; nothing was written`);
-  return toKmsError(error);
 }
 
 export class Store {
@@ -56,8 +86,19 @@ export class Store {
     this.db = db;
   }
 
+  /**
+   * Whether `dir` holds a vault. A directory this user may not enter is not "no vault": that is
+   * Vault.PermissionDenied, naming the directory, its owner and mode.
+   */
   static exists(dir: string): boolean {
-    return existsSync(join(dir, DB_FILE));
+    try {
+      statSync(join(dir, DB_FILE));
+      return true;
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+      throw storeError(error, dir);
+    }
   }
 
   /** Opens (creating when `create`) the vault database and brings its schema up to date. */
@@ -66,11 +107,17 @@ export class Store {
       throw new KmsError('InvalidParameter', `--vault: ${dir} holds no vault; create one with "deskkms init --vault ${dir}"`);
     }
     let db: Db | undefined;
+    let created = false;
     try {
       if (options.create) {
-        mkdirSync(dir, { recursive: true, mode: 0o700 });
-        chmodSync(dir, 0o700);
-      }
+        try {
+          mkdirSync(dir, { recursive: true, mode: 0o700 });
+          chmodSync(dir, 0o700);
+          created = createPrivateFile(join(dir, DB_FILE));
+        } catch (error) {
+          throw storeError(error, dir, { creating: true });
+        }
+      } else tightenModes(dir);
       db = new Database(join(dir, DB_FILE), { fileMustExist: !options.create, timeout: 10_000 });
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
@@ -80,7 +127,11 @@ export class Store {
       return new Store(dir, db);
     } catch (error) {
       db?.close();
-      throw storeError(error, dir);
+      const failure = storeError(error, dir); // before the clean-up: it may report free space
+      // A database this call created but could not set up (a full disk) is no vault: a retry
+      // must not meet "already holds a vault".
+      if (created) for (const name of VAULT_FILES) rmSync(join(dir, name), { force: true });
+      throw failure;
     }
   }
 
@@ -110,14 +161,22 @@ export class Store {
           outcomes.push({ ok: true, value: job.run(this.db) });
           this.db.exec('RELEASE job');
         } catch (error) {
+          // A full disk or an I/O error can make SQLite roll the whole transaction back: then
+          // every job of the batch fails with that error.
+          if (!this.db.inTransaction) throw error;
           this.db.exec('ROLLBACK TO job');
           this.db.exec('RELEASE job');
-          outcomes.push({ ok: false, error });
+          // A job's SQLite failure (SQLITE_READONLY from its INSERT) gets the vault's code too.
+          outcomes.push({ ok: false, error: storeError(error, this.dir) });
         }
       }
       this.db.exec('COMMIT');
     } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      try {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      } catch {
+        // the error that stopped the batch says more than this one
+      }
       const failure = storeError(error, this.dir);
       for (const job of jobs) job.reject(failure);
       return;
@@ -138,13 +197,27 @@ export class Store {
   }
 
   getMeta(key: string): string | undefined {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
-    return row?.value;
+    return getMeta(this.db, key);
+  }
+
+  /** Vault.Corrupt when the header rows do not match their checksum (header.ts); run before any unlock. */
+  checkHeader(): void {
+    checkHeader((key) => this.getMeta(key), join(this.dir, DB_FILE));
   }
 }
 
+function getMeta(db: Db, key: string): string | undefined {
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+  return row?.value;
+}
+
+/** Writes a meta row; writing a header row (header.ts) refreshes the header's checksum with it. */
 export function setMeta(db: Db, key: string, value: string): void {
   db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  if (isHeaderField(key)) {
+    const check = headerChecksum((k) => getMeta(db, k));
+    db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(HEADER_CHECK, check);
+  }
 }
 
 function migrate(db: Db): void {

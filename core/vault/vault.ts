@@ -47,6 +47,8 @@ export class Vault {
   readonly vaultId: string;
   readonly protectionKind: ProtectionKind;
   private passphrase: Uint8Array | undefined;
+  /** Why the passphrase given was refused (it is gone after one try): a later unlock says so again. */
+  private passphraseRefusal: KmsError | undefined;
   private unlocked: Promise<void> | undefined;
   /** Set by lock(): ensureUnlocked() refuses until unlockWith(), so a call in flight cannot re-unlock. */
   private latched: boolean;
@@ -132,12 +134,15 @@ export class Vault {
   }
 
   private async unlock(): Promise<void> {
+    // A damaged header is Vault.Corrupt here, before a passphrase or keychain entry is blamed for it.
+    this.store.checkHeader();
     const verifier = this.store.getMeta('verifier')!;
     let protection: Protection;
     if (this.protectionKind === 'keychain') {
       protection = { kind: 'keychain', account: `vault-${this.vaultId}` };
     } else {
       if (!this.passphrase) {
+        if (this.passphraseRefusal) throw this.passphraseRefusal;
         throw new KmsError('Vault.Locked', 'this vault is protected by a passphrase: unlock it with the passphrase (CLI: --passphrase-file FILE or DESKKMS_PASSPHRASE_FILE)');
       }
       const wrappedText = this.store.getMeta('wrapped_data_key');
@@ -152,7 +157,10 @@ export class Vault {
       this.passphrase.fill(0);
       this.passphrase = undefined;
     }
-    const result = await this.worker.request({ op: 'unlock', vaultId: this.vaultId, protection, verifier });
+    const result = await this.worker.request({ op: 'unlock', vaultId: this.vaultId, protection, verifier }).catch((error: unknown) => {
+      if (protection.kind === 'passphrase' && error instanceof KmsError) this.passphraseRefusal = error;
+      throw error;
+    });
     this.backend = result.backend;
   }
 
@@ -176,6 +184,7 @@ export class Vault {
       if (!passphrase) throw new KmsError('MissingParameter', 'Passphrase is required: this vault is protected by a passphrase');
       this.passphrase?.fill(0);
       this.passphrase = passphrase;
+      this.passphraseRefusal = undefined;
     }
     this.latched = false;
     try {

@@ -172,7 +172,13 @@ export class KeyWorkerCore {
     }
     if (!checkVerifier(dataKey, vaultId, verifier)) {
       dataKey.fill(0);
-      throw new KmsError('Vault.Locked', 'the data key found does not open this vault; the vault stays locked');
+      // A passphrase that opened the wrapped key (AES-GCM checks it) is right: then the verifier is damaged.
+      throw protection.kind === 'keychain'
+        ? new KmsError(
+            'Vault.Locked',
+            `the data key in ${keychainBackendName()} (entry DeskKMS/${protection.account}) does not open this vault: the entry was overwritten or holds another vault's key; the vault stays locked`,
+          )
+        : new KmsError('Vault.Corrupt', "the vault header is damaged: the passphrase opened the wrapped data key, but the vault's verifier does not match it. To fix: restore vault.db from a backup");
     }
     this.setDataKey(dataKey);
     return { backend: protection.kind === 'keychain' ? keychainBackendName() : 'passphrase' };
