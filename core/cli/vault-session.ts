@@ -1,10 +1,12 @@
 // Opening the vault for one CLI invocation: --vault / $DESKKMS_VAULT / platform default, and the
 // passphrase from --passphrase-file / $DESKKMS_PASSPHRASE_FILE for passphrase-protected vaults.
-import { readPassphrase } from '../keychain/passphrase.ts';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { invalidParameter } from '../contract/errors.ts';
+import { readPassphrase, secretBytes } from '../keychain/passphrase.ts';
 import { resolveVaultDir } from '../vault/paths.ts';
 import { Vault } from '../vault/vault.ts';
 import type { CliIO, FlagSpec, FlagValues } from './command.ts';
-import { readSmallFile } from './inputs.ts';
 
 export const VAULT_FLAGS: Readonly<Record<string, FlagSpec>> = {
   vault: { type: 'string', value: 'DIR', description: 'vault directory (default: $DESKKMS_VAULT, else the per-user data directory)' },
@@ -19,10 +21,78 @@ export function vaultDirOf(flags: FlagValues, io: CliIO): string {
   return resolveVaultDir(typeof flags.vault === 'string' ? flags.vault : undefined, io.cwd, io.env);
 }
 
-export async function passphraseOf(flags: FlagValues, io: CliIO): Promise<Uint8Array | undefined> {
-  const path = typeof flags['passphrase-file'] === 'string' ? flags['passphrase-file'] : io.env.DESKKMS_PASSPHRASE_FILE;
-  if (!path) return undefined;
-  return readPassphrase(await readSmallFile('passphrase-file', path, io));
+const MAX_PASSPHRASE_FILE = 64 << 10;
+
+function fileProblem(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException | undefined)?.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'E2BIG':
+      return `larger than ${MAX_PASSPHRASE_FILE >> 10} KiB; a passphrase file holds one line`;
+    default:
+      return (error as NodeJS.ErrnoException | undefined)?.code ?? 'cannot be read';
+  }
+}
+
+/**
+ * The file's bytes in one buffer of our own, read straight into it (no intermediate copy; a pipe
+ * such as <(pass show vault) grows it, wiping each buffer it leaves). The caller wipes it.
+ */
+function readSecretFile(full: string): Uint8Array {
+  const fd = openSync(full, 'r');
+  let bytes = new Uint8Array(0);
+  try {
+    const stats = fstatSync(fd);
+    if (stats.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+    if (stats.size > MAX_PASSPHRASE_FILE) throw Object.assign(new Error('too large'), { code: 'E2BIG' });
+    bytes = secretBytes(stats.isFile() ? stats.size + 1 : 256); // + 1: a file that grew is seen
+    let length = 0;
+    for (;;) {
+      if (length === bytes.length) {
+        if (bytes.length >= MAX_PASSPHRASE_FILE) throw Object.assign(new Error('too large'), { code: 'E2BIG' });
+        const larger = secretBytes(Math.min(bytes.length * 2, MAX_PASSPHRASE_FILE));
+        larger.set(bytes);
+        bytes.fill(0);
+        bytes = larger;
+      }
+      const read = readSync(fd, bytes, length, bytes.length - length, null);
+      if (read === 0) return bytes.subarray(0, length);
+      length += read;
+    }
+  } catch (error) {
+    bytes.fill(0);
+    throw error;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The passphrase from --passphrase-file / $DESKKMS_PASSPHRASE_FILE: a view of a buffer that only
+ * the vault holds (it wipes it after unlocking). Never a string, never a second copy.
+ */
+export function passphraseOf(flags: FlagValues, io: CliIO): Promise<Uint8Array | undefined> {
+  return Promise.resolve().then(() => {
+    const path = typeof flags['passphrase-file'] === 'string' ? flags['passphrase-file'] : io.env.DESKKMS_PASSPHRASE_FILE;
+    if (!path) return undefined;
+    let bytes: Uint8Array;
+    try {
+      bytes = readSecretFile(resolve(io.cwd, path));
+    } catch (error) {
+      throw invalidParameter('--passphrase-file', `${path}: ${fileProblem(error)}`);
+    }
+    try {
+      return readPassphrase(bytes);
+    } catch (error) {
+      bytes.fill(0);
+      throw error;
+    }
+  });
 }
 
 /** Opens the vault, sweeps due deletions, runs `fn`, and always closes. */

@@ -191,6 +191,22 @@ export async function unwrapDataKey(wrapped: unknown, passphrase: Uint8Array): P
 }
 
 /**
+ * `length` zero bytes for a secret, outside V8's heap. V8 keeps a typed array of up to 64 bytes
+ * inside its heap, where the garbage collector moves it (leaving the old bytes behind, unwiped) and
+ * reading `.buffer` copies it out; an ArrayBuffer's own bytes stay where fill(0) finds them.
+ */
+export function secretBytes(length: number): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(new ArrayBuffer(length));
+}
+
+/** A copy of `secret` in secretBytes, e.g. to move (transfer) into the key worker. */
+export function copySecret(secret: Uint8Array): Uint8Array<ArrayBuffer> {
+  const copy = secretBytes(secret.length);
+  copy.set(secret);
+  return copy;
+}
+
+/**
  * The passphrase in a passphrase file: the file's bytes less ONE trailing '\n' or '\r\n' (what an
  * editor or `echo` adds). Returns a view of `bytes`, not a copy, so zeroing `bytes` zeroes it.
  */

@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendAuditEntries } from '../audit/audit-log.ts';
 import { KmsError } from '../contract/errors.ts';
+import { copySecret } from '../keychain/passphrase.ts';
 import { KeyWorkerClient, type KeyWorkerClientOptions } from '../worker/client.ts';
 import type { Protection } from '../worker/protocol.ts';
 import { countKeys, getAlias, getKey, getVersion, keysDueForDeletion, listVersions, deleteKey, type KeyRow, type VersionRow } from './records.ts';
@@ -90,10 +91,12 @@ export class Vault {
     const worker = new KeyWorkerClient(options.worker);
     let complete = false;
     try {
-      const protection: Protection = options.passphrase
-        ? { kind: 'passphrase', passphrase: options.passphrase, ...(options.kdfN === undefined ? {} : { kdfN: options.kdfN }) }
+      // A copy moved into the worker (which wipes it); the caller's passphrase unlocks the vault below.
+      const passphrase = options.passphrase ? copySecret(options.passphrase) : undefined;
+      const protection: Protection = passphrase
+        ? { kind: 'passphrase', passphrase, ...(options.kdfN === undefined ? {} : { kdfN: options.kdfN }) }
         : { kind: 'keychain', account: `vault-${vaultId}` };
-      const result = await worker.request({ op: 'init', vaultId, protection });
+      const result = await worker.request({ op: 'init', vaultId, protection }, passphrase ? [passphrase.buffer] : []);
       await store.write((db) => {
         setMeta(db, 'vault_id', vaultId);
         setMeta(db, 'protection', protection.kind);
@@ -138,6 +141,7 @@ export class Vault {
     this.store.checkHeader();
     const verifier = this.store.getMeta('verifier')!;
     let protection: Protection;
+    let transfer: ArrayBuffer[] = [];
     if (this.protectionKind === 'keychain') {
       protection = { kind: 'keychain', account: `vault-${this.vaultId}` };
     } else {
@@ -153,11 +157,14 @@ export class Vault {
         throw new KmsError('Vault.Corrupt', 'the wrapped data key in the vault header is not readable');
       }
       // The worker wipes its copy; ours is dropped so a restarted worker cannot reuse it silently.
-      protection = { kind: 'passphrase', passphrase: Uint8Array.from(this.passphrase), wrapped };
+      // That copy is moved into the worker (transferred, not cloned): none is left on this side.
+      const passphrase = copySecret(this.passphrase);
+      protection = { kind: 'passphrase', passphrase, wrapped };
+      transfer = [passphrase.buffer];
       this.passphrase.fill(0);
       this.passphrase = undefined;
     }
-    const result = await this.worker.request({ op: 'unlock', vaultId: this.vaultId, protection, verifier }).catch((error: unknown) => {
+    const result = await this.worker.request({ op: 'unlock', vaultId: this.vaultId, protection, verifier }, transfer).catch((error: unknown) => {
       if (protection.kind === 'passphrase' && error instanceof KmsError) this.passphraseRefusal = error;
       throw error;
     });

@@ -72,13 +72,17 @@ export class KeyWorkerClient {
     this.options.onRestart?.();
   }
 
-  request<O extends WorkerOp>(request: Extract<OutgoingRequest, { op: O }>): Promise<WorkerResults[O]> {
+  /**
+   * `transfer`: ArrayBuffers moved into the worker instead of copied (a passphrase: structured
+   * clone would leave its bytes in this thread's memory); they are detached here afterwards.
+   */
+  request<O extends WorkerOp>(request: Extract<OutgoingRequest, { op: O }>, transfer: readonly ArrayBuffer[] = []): Promise<WorkerResults[O]> {
     if (this.closing) return Promise.reject(new KmsError('Vault.Locked', 'the vault is closed'));
     const seq = ++this.seq;
     return new Promise<WorkerResults[O]>((resolve, reject) => {
       this.pending.set(seq, { op: request.op, resolve: resolve, reject });
       this.worker.ref();
-      this.worker.postMessage({ ...request, seq });
+      this.worker.postMessage({ ...request, seq }, [...transfer]);
     });
   }
 

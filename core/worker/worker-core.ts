@@ -149,8 +149,12 @@ export class KeyWorkerCore {
       this.setDataKey(dataKey);
       return { verifier: makeVerifier(dataKey, vaultId), backend: keychainBackendName() };
     }
-    const wrapped = await wrapDataKey(dataKey, protection.passphrase, protection.kdfN === undefined ? {} : { N: protection.kdfN });
-    protection.passphrase.fill(0);
+    let wrapped: Awaited<ReturnType<typeof wrapDataKey>>;
+    try {
+      wrapped = await wrapDataKey(dataKey, protection.passphrase, protection.kdfN === undefined ? {} : { N: protection.kdfN });
+    } finally {
+      protection.passphrase.fill(0);
+    }
     this.setDataKey(dataKey);
     return { verifier: makeVerifier(dataKey, vaultId), wrapped, backend: 'passphrase' };
   }
@@ -167,8 +171,11 @@ export class KeyWorkerCore {
       }
       dataKey = loaded;
     } else {
-      dataKey = await unwrapDataKey(protection.wrapped, protection.passphrase);
-      protection.passphrase.fill(0);
+      try {
+        dataKey = await unwrapDataKey(protection.wrapped, protection.passphrase);
+      } finally {
+        protection.passphrase.fill(0); // a wrong one too
+      }
     }
     if (!checkVerifier(dataKey, vaultId, verifier)) {
       dataKey.fill(0);

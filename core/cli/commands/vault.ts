@@ -17,7 +17,13 @@ export const initCommand: Command = {
   details: 'Without --passphrase-file the OS keychain must be reachable; a station without one uses a passphrase (scrypt, AES-256-GCM).',
   async run(flags, io) {
     const passphrase = await passphraseOf(flags, io);
-    const vault = await Vault.init(vaultDirOf(flags, io), passphrase ? { passphrase } : {});
+    let vault: Vault;
+    try {
+      vault = await Vault.init(vaultDirOf(flags, io), passphrase ? { passphrase } : {});
+    } catch (error) {
+      passphrase?.fill(0); // on success the vault wipes it when it unlocks
+      throw error;
+    }
     try {
       await vault.ensureUnlocked();
       io.stdout.write(`${JSON.stringify(vault.status(keychainBackendName()), null, 2)}\n`);
