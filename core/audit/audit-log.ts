@@ -24,6 +24,7 @@
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
+import { displayText, hasUnsafeText } from '../contract/escape-text.ts';
 
 export const AUDIT_SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS audit_log (
@@ -166,18 +167,17 @@ function chainHash(prevHash: Buffer, fields: ChainFields): Buffer {
   return createHash('sha256').update(prevHash).update(encodeFields(fields)).digest();
 }
 
-// Lone surrogates would be replaced on the way into SQLite, and control characters have no place
-// in these fields (and would garble the table); both mean a caller bug. (With the u flag, a
-// surrogate range matches only unpaired surrogates.)
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNPRINTABLE = /[\u0000-\u001f\u007f\uD800-\uDFFF]/u;
+// Lone surrogates would be replaced on the way into SQLite, and control, bidi and other invisible
+// characters have no place in these fields (they would garble or reorder the table): text from
+// outside reaches an entry through escapeText (core/contract/escape-text.ts), so a raw one here
+// means a caller bug.
 
 function internal(message: string): KmsError {
   return new KmsError('InternalFailure', `audit log: ${message}`);
 }
 
 function checkText(name: string, value: unknown, max: number, index: number): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > max || UNPRINTABLE.test(value)) {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max || hasUnsafeText(value)) {
     throw internal(`entry ${index}: ${name} must be a printable string of 1 to ${max} characters`);
   }
   return value;
@@ -377,15 +377,13 @@ const TABLE_COLUMNS: readonly (readonly [header: string, value: (e: AuditEntry) 
   ['REQUEST ID', (e) => e.requestId],
 ];
 
-/** Rows read from disk may have been tampered with: never let them move the terminal cursor. */
-function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex -- escaping control characters is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
-/** A human table for `deskkms audit list --format table`: a header line, then one line per entry. */
+/**
+ * A human table for `deskkms audit list --format table`: a header line, then one line per entry.
+ * Rows read from disk may have been tampered with: displayText keeps them from moving the cursor
+ * or reordering the line (controls, bidi and other invisible characters shown escaped).
+ */
 export function formatAuditTable(entries: readonly AuditEntry[]): string {
-  const cells = [TABLE_COLUMNS.map(([header]) => header), ...entries.map((e) => TABLE_COLUMNS.map(([, value]) => printable(value(e))))];
+  const cells = [TABLE_COLUMNS.map(([header]) => header), ...entries.map((e) => TABLE_COLUMNS.map(([, value]) => displayText(value(e))))];
   const widths = TABLE_COLUMNS.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
   return cells
     .map((row) => row.map((cell, i) => (i === 0 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd())

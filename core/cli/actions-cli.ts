@@ -3,6 +3,7 @@
 // strings; the handler table validates them like any transport's.
 import { ACTION_SCHEMAS, type ActionName } from '../contract/actions.ts';
 import { KmsError } from '../contract/errors.ts';
+import { escapeJsonText } from '../contract/escape-text.ts';
 import { dispatch, type ApiOutcome } from '../api/dispatch.ts';
 import type { Vault } from '../vault/vault.ts';
 import { EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, type CliIO } from './command.ts';
@@ -61,12 +62,13 @@ export async function callAction(vault: Vault, action: string, params: Record<st
   return outcome.body;
 }
 
+/** The response as JSON, bidi and other invisible characters written as \u escapes (same value). */
 export function writeOutcome(io: CliIO, outcome: ApiOutcome): number {
   if (outcome.ok) {
-    io.stdout.write(`${JSON.stringify(outcome.body, null, 2)}\n`);
+    io.stdout.write(`${escapeJsonText(JSON.stringify(outcome.body, null, 2))}\n`);
     return EXIT_OK;
   }
-  io.stderr.write(`${JSON.stringify(outcome.error)}\n`);
+  io.stderr.write(`${escapeJsonText(JSON.stringify(outcome.error))}\n`);
   return EXIT_NEGATIVE;
 }
 

@@ -172,6 +172,9 @@ describe('appendAuditEntries', () => {
       { keyVersionId: 'v'.repeat(129) },
       { action: 'Sign\nforged line' },
       { caller: 'cli\uD800' },
+      { caller: 'api:\u202Eevil' },
+      { keyId: 'zero\u200Bwidth' },
+      { action: 'C1\u0085' },
       { time: new Date(Number.NaN) },
       { time: '2025-01-01' as unknown as Date },
     ];
@@ -448,7 +451,7 @@ describe('formatAuditTable', () => {
   it('shows a header and one aligned line per entry, "-" for no key', () => {
     const entries = append([entry(0), entry(2, { caller: 'batch' }), entry(4)]);
     // The last action could only get there by tampering (validation refuses it), so write it raw.
-    db.prepare(`UPDATE audit_log SET action = 'Evil' || char(27) || '[2J' WHERE seq = 3`).run();
+    db.prepare(`UPDATE audit_log SET action = 'Evil' || char(27) || '[2J', caller = 'api:' || char(8238) || 'exe.txt' WHERE seq = 3`).run();
     const lines = formatAuditTable(listAuditEntries(db)).split('\n');
     expect(lines).toHaveLength(5); // header, 3 rows, trailing newline
     expect(lines[4]).toBe('');
@@ -466,8 +469,11 @@ describe('formatAuditTable', () => {
     expect(second!.slice(header.indexOf('KEY ID'))).toMatch(/^- +- +/);
     expect(second!.slice(header.indexOf('CALLER'))).toMatch(/^batch /);
     expect(first!.endsWith(entries[0]!.requestId)).toBe(true);
-    expect(third).toContain('Evil\\x1b[2J');
+    expect(third).toContain('Evil\\x1B[2J');
     expect(third).not.toContain('\u001b');
+    // A right-to-left override would reorder the rest of the line: shown escaped instead.
+    expect(third).toContain('api:\\u202Eexe.txt');
+    expect(third).not.toContain('\u202E');
   });
 
   it('shows only the header for no entries', () => {

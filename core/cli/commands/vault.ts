@@ -2,6 +2,7 @@
 import { createInterface } from 'node:readline';
 import { listAuditEntries, verifyAuditChain, formatAuditTable } from '../../audit/audit-log.ts';
 import { KmsError, invalidParameter, toKmsError } from '../../contract/errors.ts';
+import { escapeJsonText } from '../../contract/escape-text.ts';
 import { dispatch } from '../../api/dispatch.ts';
 import { keychainBackendName } from '../../keychain/keychain.ts';
 import { Vault } from '../../vault/vault.ts';
@@ -100,7 +101,8 @@ export const auditCommand: Command = {
         ...(until ? { until } : {}),
         ...(limit !== undefined ? { limit } : {}),
       });
-      io.stdout.write(format === 'table' ? formatAuditTable(entries) : `${JSON.stringify({ Entries: entries }, null, 2)}\n`);
+      // Both formats show bidi and other invisible characters escaped (a row may have been edited).
+      io.stdout.write(format === 'table' ? formatAuditTable(entries) : `${escapeJsonText(JSON.stringify({ Entries: entries }, null, 2))}\n`);
       return Promise.resolve(EXIT_OK);
     });
   },

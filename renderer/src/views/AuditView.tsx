@@ -4,6 +4,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useId, useMemo, useRef, type FormEvent } from 'react';
 import { ACTION_NAMES } from '../../../core/contract/actions.ts';
 import type { AuditEntryView, AuditVerdictView } from '../../../core/contract/app-api.ts';
+import { displayText } from '../../../core/contract/escape-text.ts';
 import { ErrorLine, ProgressBar } from '../components/common.tsx';
 import { useAuditStore } from '../stores/audit-store.ts';
 import { useKeysStore } from '../stores/keys-store.ts';
@@ -107,6 +108,11 @@ function ChainVerdict({ verdict }: { verdict: AuditVerdictView }) {
   );
 }
 
+function visibleEntry(e: AuditEntryView): AuditEntryView {
+  const show = (text: string | null): string | null => (text === null ? null : displayText(text));
+  return { ...e, time: displayText(e.time), action: displayText(e.action), code: displayText(e.code), caller: displayText(e.caller), keyId: show(e.keyId), keyVersionId: show(e.keyVersionId) };
+}
+
 function AuditTable({ entries, aliasOf }: { entries: readonly AuditEntryView[]; aliasOf: ReadonlyMap<string, string | undefined> }) {
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
@@ -140,7 +146,9 @@ function AuditTable({ entries, aliasOf }: { entries: readonly AuditEntryView[]; 
             </tr>
           ) : null}
           {items.map((item) => {
-            const e = entries[item.index]!;
+            // React escapes markup, not bidi overrides or invisible characters: a row edited in the
+            // file could still reorder what is shown. Entries are stored escaped; this shows an edit too.
+            const e = visibleEntry(entries[item.index]!);
             const failed = e.code !== 'OK';
             const alias = e.keyId ? aliasOf.get(e.keyId) : undefined;
             return (
