@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendAuditEntries } from '../audit/audit-log.ts';
 import { KmsError } from '../contract/errors.ts';
+import { escapeText } from '../contract/escape-text.ts';
 import { FULL_ACCESS, parsePolicy, type Policy } from '../contract/policy.ts';
 import { deleteAccessKey, getAccessKey, insertAccessKey, listAccessKeys, setAccessKeyState } from '../vault/records.ts';
 import type { Db } from '../vault/store.ts';
@@ -107,13 +108,13 @@ export class AccessKeyAuthenticator {
     const accessKeyId = params.AccessKeyId;
     if (!accessKeyId) throw new KmsError('MissingParameter', 'AccessKeyId is required');
     const row = getAccessKey(this.vault.store.db, accessKeyId);
-    if (!row) throw new KmsError('InvalidAccessKeyId.NotFound', `Specified access key is not found: ${accessKeyId}`);
+    if (!row) throw new KmsError('InvalidAccessKeyId.NotFound', `Specified access key is not found: ${escapeText(accessKeyId, 64)}`); // any text a client sent
     if (row.state !== 'Enabled') throw new KmsError('InvalidAccessKeyId.Inactive', `Specified access key ${accessKeyId} is disabled`);
 
     const timestamp = params.Timestamp;
     if (!timestamp) throw new KmsError('MissingParameter', 'Timestamp is required');
     const time = TIMESTAMP.test(timestamp) ? Date.parse(timestamp) : Number.NaN;
-    if (Number.isNaN(time)) throw new KmsError('InvalidTimeStamp.Format', `Specified timestamp "${timestamp}" is not in ISO 8601 UTC form`);
+    if (Number.isNaN(time)) throw new KmsError('InvalidTimeStamp.Format', `Specified timestamp "${escapeText(timestamp, 64)}" is not in ISO 8601 UTC form`);
     const now = this.vault.now().getTime();
     if (Math.abs(now - time) > SKEW_MS) {
       throw new KmsError('InvalidTimeStamp.Expired', `Specified time stamp ${timestamp} is more than 15 minutes from the server time ${new Date(now).toISOString()}`);

@@ -9,6 +9,7 @@ import { isActionName, parseRequest, type ActionName, type ActionRequest } from 
 import { KmsError, toKmsError, type ErrorCode } from '../contract/errors.ts';
 import type { Db } from '../vault/store.ts';
 import { allowsAction, allowsKey, restrictsKeys, type Policy } from '../contract/policy.ts';
+import { escapeField, escapeText } from '../contract/escape-text.ts';
 import { aliasesOf } from '../vault/records.ts';
 import type { Vault } from '../vault/vault.ts';
 import { KEY_HANDLERS } from './key-handlers.ts';
@@ -62,14 +63,16 @@ export type ApiOutcome =
   | { readonly ok: true; readonly body: Record<string, unknown> & { RequestId: string } }
   | { readonly ok: false; readonly error: ApiFailure; readonly httpStatus: number };
 
-function auditEntry(action: string, ctx: CallContext, code: string) {
+// The Action and the key fields may be anything a caller sent: escaped and cut to the audit
+// log's limits (core/contract/escape-text.ts), so hostile text is recorded, not refused.
+function auditEntry(action: unknown, ctx: CallContext, code: string) {
   return {
-    action: action.slice(0, 64) || '(none)',
+    action: escapeField(action, 64),
     code,
     caller: ctx.caller,
     requestId: ctx.requestId,
-    ...(ctx.keyId ? { keyId: ctx.keyId } : {}),
-    ...(ctx.keyVersionId ? { keyVersionId: ctx.keyVersionId } : {}),
+    ...(ctx.keyId ? { keyId: escapeText(ctx.keyId, 128) } : {}),
+    ...(ctx.keyVersionId ? { keyVersionId: escapeText(ctx.keyVersionId, 128) } : {}),
   };
 }
 
@@ -89,7 +92,8 @@ export async function dispatch(vault: Vault, action: unknown, params: unknown, c
   const name = typeof action === 'string' ? action : '';
   try {
     if (!isActionName(action)) {
-      throw new KmsError('InvalidParameter', `Action: ${name ? `"${name}" is not an action of this vault` : 'is required'}`);
+      const problem = name ? `"${escapeText(name, 64)}" is not an action of this vault` : action === undefined || action === '' ? 'is required' : 'must be a string';
+      throw new KmsError('InvalidParameter', `Action: ${problem}`);
     }
     if (options.policy && !allowsAction(options.policy, action)) {
       throw new KmsError('Forbidden.NoPermission', `${caller} may not call ${action} (not in its policy)`);
@@ -99,7 +103,7 @@ export async function dispatch(vault: Vault, action: unknown, params: unknown, c
     const result = (await forwardToRemote(vault, action, params as Record<string, unknown>, ctx)) ?? (await handler(vault, request, ctx));
     await vault.store.write((db) => {
       result.write?.(db);
-      appendAuditEntries(db, [auditEntry(name, ctx, 'OK')]);
+      appendAuditEntries(db, [auditEntry(action, ctx, 'OK')]);
     });
     // A worker that is locked, restarting or gone holds no live keys: nothing left to drop.
     await result.afterCommit?.().catch(() => undefined);
@@ -107,7 +111,7 @@ export async function dispatch(vault: Vault, action: unknown, params: unknown, c
   } catch (thrown) {
     const error = toKmsError(thrown);
     try {
-      await vault.store.write((db) => appendAuditEntries(db, [auditEntry(name, ctx, error.code)]));
+      await vault.store.write((db) => appendAuditEntries(db, [auditEntry(action, ctx, error.code)]));
     } catch (auditError) {
       const e = toKmsError(auditError);
       return failure(new KmsError(e.code, `the audit entry could not be written (${e.message}); the call failed`), ctx);

@@ -20,6 +20,7 @@ import {
 } from '../contract/app-api.ts';
 import { decodeBase64 } from '../contract/base64.ts';
 import { KmsError, toKmsError, type ErrorCode } from '../contract/errors.ts';
+import { escapeField, escapeText } from '../contract/escape-text.ts';
 import { parseParams } from '../contract/validate.ts';
 import { keychainBackendName, loadSecretText } from '../keychain/keychain.ts';
 import { keyInventory } from '../vault/inventory.ts';
@@ -69,8 +70,14 @@ export class AppSession {
       const envelope = appRequestSchema.safeParse(raw);
       if (!envelope.success) throw new KmsError('InvalidParameter', 'request: must be { method, params }');
       const { method } = envelope.data;
-      if (!isAppMethod(method)) throw new KmsError('InvalidParameter', `method: "${method}" is not a method of the DeskKMS app API`);
-      const params = parseParams(APP_METHOD_SCHEMAS[method], method, envelope.data.params ?? {});
+      if (!isAppMethod(method)) throw new KmsError('InvalidParameter', `method: "${escapeText(method, 64)}" is not a method of the DeskKMS app API`);
+      let params: unknown;
+      try {
+        params = parseParams(APP_METHOD_SCHEMAS[method], method, envelope.data.params ?? {});
+      } catch (error) {
+        if (method !== 'Kms.Call') throw error;
+        throw await this.refuseKmsCall(envelope.data.params, toKmsError(error));
+      }
       const handler = this.methods[method] as (p: unknown) => Promise<unknown>;
       return { ok: true, value: await handler(params) };
     } catch (error) {
@@ -222,6 +229,24 @@ export class AppSession {
     // A keychain vault whose worker restarted unlocks again from the keychain; after Lock this refuses.
     await vault.ensureUnlocked();
     return vault;
+  }
+
+  /**
+   * A Kms.Call whose Action or Params are malformed is a refused KMS call like any other: audited
+   * (its Action escaped, as dispatch does) when a vault is open, its RequestId in the answer.
+   */
+  private async refuseKmsCall(params: unknown, error: KmsError): Promise<KmsError> {
+    const vault = this.vault;
+    if (!vault) return error;
+    const requestId = randomUUID();
+    const action = typeof params === 'object' && params !== null ? (params as { Action?: unknown }).Action : undefined;
+    try {
+      await vault.store.write((db) => appendAuditEntries(db, [{ action: escapeField(action, 64), code: error.code, caller: this.options.caller, requestId }]));
+    } catch (auditError) {
+      const e = toKmsError(auditError);
+      return new KmsError(e.code, `the audit entry could not be written (${e.message}); the call failed`);
+    }
+    return new ActionRefused(error.code, error.message, requestId);
   }
 
   private async audit(action: string, code: string, vault: Vault): Promise<void> {

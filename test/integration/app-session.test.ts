@@ -149,7 +149,7 @@ describe('AppSession lifecycle', () => {
 });
 
 describe('AppSession validation', () => {
-  it('refuses malformed requests with InvalidParameter before anything reaches the vault', async () => {
+  it('refuses malformed requests with InvalidParameter before anything reaches the vault; a malformed Kms.Call is audited', async () => {
     await value('Vault.Create', { Protection: 'keychain' });
     const entries = await auditCount();
     const cases: unknown[] = [
@@ -163,13 +163,29 @@ describe('AppSession validation', () => {
       { method: 'Audit.List', params: { Limit: 'x' } },
       { method: 'Digest.Update', params: { SessionId: 'not-a-uuid', Chunk: 'AAAA' } },
       { method: 'Digest.Begin', params: { KeyId: 'k', KeyVersionId: '00000000-0000-4000-8000-000000000000', Algorithm: 'MD5' } },
+      { method: 'Kms.Call', params: { Action: 'X'.repeat(65) } },
+      { method: 'Kms.Call', params: { Action: 5 } },
     ];
+    const refusedKmsCalls: string[] = [];
     for (const request of cases) {
       const result = (await session.call(request)) as Envelope;
       expect(result.ok, JSON.stringify(request)).toBe(false);
-      expect((result as Extract<Envelope, { ok: false }>).error.Code, JSON.stringify(request)).toBe('InvalidParameter');
+      const error = (result as Extract<Envelope, { ok: false }>).error as { Code: string; RequestId?: string };
+      expect(error.Code, JSON.stringify(request)).toBe('InvalidParameter');
+      // A Kms.Call is a KMS call even when malformed: refused like any other, with an audit entry.
+      if ((request as { method?: unknown } | null)?.method === 'Kms.Call') refusedKmsCalls.push(error.RequestId!);
     }
-    expect(await auditCount()).toBe(entries);
+    expect(refusedKmsCalls).toHaveLength(5);
+    expect(await auditCount()).toBe(entries + 5);
+    const audited = (await value('Audit.List', { Limit: 5 })).Entries as { action: string; code: string; requestId: string }[];
+    expect(audited.map((e) => e.requestId).reverse()).toEqual(refusedKmsCalls);
+    expect(audited.map((e) => [e.action, e.code]).reverse()).toEqual([
+      ['(none)', 'InvalidParameter'],
+      ['CreateKey', 'InvalidParameter'],
+      ['CreateKey', 'InvalidParameter'],
+      [`${'X'.repeat(62)}\\…`, 'InvalidParameter'],
+      ['(number)', 'InvalidParameter'],
+    ]);
     expect((await value('Keys.Inventory')).Keys).toHaveLength(0);
   });
 

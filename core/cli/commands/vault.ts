@@ -1,6 +1,7 @@
 // deskkms init | status | audit list | audit verify | batch
-import { createInterface } from 'node:readline';
-import { listAuditEntries, verifyAuditChain, formatAuditTable } from '../../audit/audit-log.ts';
+import { randomUUID } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
+import { appendAuditEntries, listAuditEntries, verifyAuditChain, formatAuditTable } from '../../audit/audit-log.ts';
 import { KmsError, invalidParameter, toKmsError } from '../../contract/errors.ts';
 import { escapeJsonText } from '../../contract/escape-text.ts';
 import { dispatch } from '../../api/dispatch.ts';
@@ -124,7 +125,7 @@ export const batchCommand: Command = {
       // Responses are written in request order, each as soon as it and those before it are done,
       // so a co-process that waits for each answer before sending the next is served at once.
       let written: Promise<void> = Promise.resolve();
-      const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
+      const lines = jsonLines(io.stdin);
       let lineNumber = 0;
       for await (const line of lines) {
         lineNumber++;
@@ -146,17 +147,56 @@ export const batchCommand: Command = {
   },
 };
 
+/**
+ * The lines of JSON Lines input as they arrive: split at "\n" only, a "\r" before it dropped.
+ * (readline also splits at U+2028 and U+2029, which a JSON string may hold unescaped: a request
+ * holding one would have been cut in two.)
+ */
+async function* jsonLines(input: NodeJS.ReadableStream): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  const line = (text: string): string => (text.endsWith('\r') ? text.slice(0, -1) : text);
+  let rest = '';
+  for await (const chunk of input) {
+    rest += typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    let start = 0;
+    for (let at = rest.indexOf('\n'); at >= 0; at = rest.indexOf('\n', start)) {
+      const text = rest.slice(start, at);
+      start = at + 1;
+      yield line(text);
+    }
+    rest = rest.slice(start);
+  }
+  rest += decoder.end();
+  if (rest !== '') yield line(rest);
+}
+
+// Every non-blank line is a call, answered on its line and audited: a well-formed one by
+// dispatch, one that is not a JSON object here. Answers are JSON with bidi and other invisible
+// characters written as \u escapes, so echoed input cannot reorder a terminal's line.
 async function runLine(vault: Vault, line: string, lineNumber: number): Promise<{ text: string; ok: boolean }> {
   let request: unknown;
   try {
     request = JSON.parse(line);
   } catch {
-    return { text: JSON.stringify(new KmsError('InvalidParameter', `line ${lineNumber}: not valid JSON`).toWire()), ok: false };
+    return refuseLine(vault, '(not JSON)', `line ${lineNumber}: not valid JSON`);
   }
   if (typeof request !== 'object' || request === null || Array.isArray(request)) {
-    return { text: JSON.stringify(new KmsError('InvalidParameter', `line ${lineNumber}: must be a JSON object with "Action"`).toWire()), ok: false };
+    return refuseLine(vault, '(none)', `line ${lineNumber}: must be a JSON object with "Action"`);
   }
   const { Action, ...params } = request as Record<string, unknown>;
   const outcome = await dispatch(vault, Action, params, CLI_CALLER);
-  return outcome.ok ? { text: JSON.stringify(outcome.body), ok: true } : { text: JSON.stringify(outcome.error), ok: false };
+  return { text: escapeJsonText(JSON.stringify(outcome.ok ? outcome.body : outcome.error)), ok: outcome.ok };
+}
+
+/** `action` is a placeholder (in parentheses, which escaped text from outside never starts with). */
+async function refuseLine(vault: Vault, action: string, message: string): Promise<{ text: string; ok: false }> {
+  const requestId = randomUUID();
+  let error = new KmsError('InvalidParameter', message);
+  try {
+    await vault.store.write((db) => void appendAuditEntries(db, [{ action, code: error.code, caller: CLI_CALLER, requestId }]));
+  } catch (auditError) {
+    const e = toKmsError(auditError);
+    error = new KmsError(e.code, `the audit entry could not be written (${e.message}); the call failed`);
+  }
+  return { text: JSON.stringify({ ...error.toWire(), RequestId: requestId }), ok: false };
 }
