@@ -10,9 +10,11 @@ import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiOutcome } from '../../core/api/dispatch.ts';
+import { KmsError } from '../../core/contract/errors.ts';
 import {
   apiError,
   startServer,
+  type Refusal,
   type AuthenticatedCaller,
   type Authenticator,
   type Dispatcher,
@@ -495,6 +497,78 @@ describe('protocol checks (raw HTTP)', () => {
     expectError(r, 'InternalFailure', 500);
     expect(r.body.Message).not.toContain('secret detail');
     expect(h.lines.some((l) => l.includes('TypeError: secret detail'))).toBe(true);
+  });
+});
+
+// --- odd methods and refused requests ------------------------------------------------------------
+
+/** The JSON body of a raw HTTP answer. */
+function rawBody(reply: string): Record<string, unknown> {
+  return JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+}
+
+describe('odd methods and refusals reported to onRefused', () => {
+  it('CONNECT, unknown methods and a bad Expect get a JSON error with a Code, not an empty answer', async () => {
+    const refusals: Refusal[] = [];
+    const h = await harness({ onRefused: (r) => (refusals.push(r), Promise.resolve()) });
+    const connect = await rawExchange(h.server.port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    expect(connect).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(connect).toMatch(/\r\nAllow: GET, POST\r\n/);
+    expect(rawBody(connect)).toMatchObject({ Code: 'InvalidParameter', HttpStatus: 400, Message: 'HTTP method CONNECT: only GET and POST are supported' });
+    const requestId = rawBody(connect).RequestId;
+    expect(connect).toContain(`\r\nx-acs-request-id: ${String(requestId)}\r\n`);
+    for (const line of ['FOO / HTTP/1.1', 'get / HTTP/1.1', 'GET / HTTP/9.9', 'GET /\u0001 HTTP/1.1', 'PRI * HTTP/2.0']) {
+      const reply = await rawExchange(h.server.port, `${line}\r\nHost: x\r\n\r\n`);
+      expect(reply, line).toMatch(/^HTTP\/1\.1 400 /);
+      expect(rawBody(reply), line).toMatchObject({ Code: 'InvalidParameter', HttpStatus: 400 });
+    }
+    for (const method of ['TRACE', 'PROPFIND', 'M-SEARCH', 'SOURCE', 'QUERY']) {
+      const reply = await rawExchange(h.server.port, `${method} /?Action=Echo HTTP/1.1\r\nHost: x\r\n\r\n`);
+      expect(reply, method).toMatch(/^HTTP\/1\.1 400 /);
+      expect(reply.toLowerCase(), method).toContain('\r\nallow: get, post\r\n');
+      expect(rawBody(reply), method).toMatchObject({ Code: 'InvalidParameter', HttpStatus: 400 });
+    }
+    // Without a listener node would answer 417 with an empty body.
+    const expectation = await rawExchange(h.server.port, `GET /?${form(signed('GET', { Action: 'Echo' }))} HTTP/1.1\r\nHost: x\r\nExpect: the-unexpected\r\n\r\n`);
+    expect(expectation).toMatch(/^HTTP\/1\.1 400 /);
+    expect(rawBody(expectation)).toMatchObject({ Code: 'InvalidParameter', Message: 'Expect: only "100-continue" is supported, not "the-unexpected"' });
+    expect(h.dispatcher.calls).toEqual([]);
+    // Every one of them reported once, CONNECT with the RequestId it was answered with.
+    expect(refusals).toHaveLength(1 + 5 + 5 + 1);
+    expect(refusals[0]).toEqual({ requestId, code: 'InvalidParameter' });
+    expect((await getJson(`${h.server.url}/?${form(signed('GET', { Action: 'Echo' }))}`)).status).toBe(200);
+  });
+
+  it('reports each request refused before the Dispatcher, once, with what it sent; not the dispatched ones', async () => {
+    const refusals: Refusal[] = [];
+    const h = await harness({ maxUrlBytes: 2048, onRefused: (r) => (refusals.push(r), Promise.resolve()) });
+    const unknown = await getJson(`${h.server.url}/?${form(signed('GET', { Action: 'X\u0001', AccessKeyId: 'DKMS\u202E' }))}`);
+    expectError(unknown, 'InvalidAccessKeyId.NotFound', 404);
+    const noVersion = await getJson(`${h.server.url}/?${form(signed('GET', { Action: 'Echo', Version: undefined }))}`);
+    expectError(noVersion, 'MissingParameter', 400);
+    expectError(await getJson(`${h.server.url}/?Action=%zz`), 'InvalidParameter', 400);
+    // Header section far over the limit: node's parser refuses it, still one report for it.
+    const overflow = await rawExchange(h.server.port, `GET /?Pad=${'x'.repeat(64 * 1024)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expect((await getJson(`${h.server.url}/?${form(signed('GET', { Action: 'Echo' }))}`)).status).toBe(200);
+    expect(refusals.slice(0, 3)).toEqual([
+      { requestId: unknown.body.RequestId, action: 'X\u0001', accessKeyId: 'DKMS\u202E', code: 'InvalidAccessKeyId.NotFound' },
+      { requestId: noVersion.body.RequestId, action: 'Echo', accessKeyId: AK, code: 'MissingParameter' },
+      { requestId: expect.any(String), code: 'InvalidParameter' },
+    ]);
+    expect(refusals.slice(3)).toEqual(overflow === '' ? [] : [{ requestId: expect.any(String), code: 'RequestTooLarge' }]);
+  });
+
+  it('a refusal that cannot be recorded: its error is the answer', async () => {
+    const h = await harness({ onRefused: () => Promise.reject(new KmsError('Vault.Corrupt', 'audit log: the last entry is malformed')) });
+    const r = await getJson(`${h.server.url}/?${form(signed('GET', { Action: 'Echo', AccessKeyId: 'DKMSnobody' }))}`);
+    expectError(r, 'Vault.Corrupt', 500);
+    expect(r.body.Message).toBe('audit log: the last entry is malformed');
+    const connect = await rawExchange(h.server.port, 'CONNECT x:1 HTTP/1.1\r\n\r\n');
+    expect(rawBody(connect)).toMatchObject({ Code: 'Vault.Corrupt' });
+    const bug = await harness({ onRefused: () => Promise.reject(new TypeError('secret detail')) });
+    const failed = await getJson(`${bug.server.url}/?${form(signed('GET', { Action: 'Echo', AccessKeyId: 'DKMSnobody' }))}`);
+    expectError(failed, 'InternalFailure', 500);
+    expect(failed.body.Message).not.toContain('secret detail');
   });
 });
 

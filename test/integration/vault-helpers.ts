@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import { dispatch, type ApiOutcome } from '../../core/api/dispatch.ts';
 import type { Vault } from '../../core/vault/vault.ts';
 import type { CliIO } from '../../core/cli/command.ts';
+import type { ServeOptions } from '../../core/cli/commands/serve.ts';
 
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -34,8 +35,14 @@ export async function fails(vault: Vault, action: string, params: Record<string,
   return outcome;
 }
 
-/** Runs `deskkms serve` in this process on a free loopback port; stop() shuts it down gracefully. */
-export async function serveInProcess(vaultDir: string): Promise<{ endpoint: URL; stop(): Promise<number> }> {
+/**
+ * Runs `deskkms serve` in this process on a free loopback port; stop() shuts it down gracefully.
+ * `env` adds to the environment it sees (e.g. DESKKMS_PASSPHRASE_FILE); `options` are serve()'s.
+ */
+export async function serveInProcess(
+  vaultDir: string,
+  { env = {}, options = {} }: { env?: Record<string, string>; options?: ServeOptions } = {},
+): Promise<{ endpoint: URL; stop(): Promise<number> }> {
   const { serve } = await import('../../core/cli/commands/serve.ts');
   let out = '';
   let announce: () => void = () => undefined;
@@ -46,9 +53,9 @@ export async function serveInProcess(vaultDir: string): Promise<{ endpoint: URL;
     stderr: { write: () => true },
     stdin: process.stdin,
     cwd: process.cwd(),
-    env: { ...process.env, DESKKMS_VAULT: vaultDir },
+    env: { ...process.env, DESKKMS_VAULT: vaultDir, ...env },
   } as unknown as CliIO;
-  const served = serve({}, io, new Promise((resolve) => (signal = resolve)));
+  const served = serve({}, io, new Promise((resolve) => (signal = resolve)), options);
   await Promise.race([listening, served.then(() => Promise.reject(new Error('serve stopped before listening')))]);
   const endpoint = new URL((JSON.parse(out) as { Endpoint: string }).Endpoint);
   return {

@@ -2,11 +2,16 @@
 // node:http, so the official SDKs work against it unchanged. This file is transport only: it
 // parses and bounds the request, checks the protocol's common parameters, has the Authenticator
 // verify the signature over all of them, and hands the Action's own parameters to the
-// Dispatcher. Validation of Action parameters, policy and audit happen behind the Dispatcher.
+// Dispatcher. Validation of Action parameters, policy and audit happen behind the Dispatcher;
+// a request refused before it (the protocol or the Authenticator) is reported to onRefused, so
+// the host can record it. Whatever a client sends, the answer is Alibaba's error shape with a
+// Code: odd methods (CONNECT included), bad expectations and malformed requests too, as far as
+// node lets a server answer (bytes that are not HTTP get a 400 before the connection is closed).
 import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { KmsError, type ErrorCode } from '../../contract/errors.ts';
+import { escapeText } from '../../contract/escape-text.ts';
 import type { ApiOutcome } from '../dispatch.ts';
 
 export interface AuthenticatedCaller {
@@ -21,6 +26,17 @@ export interface Authenticator {
 }
 
 export type Dispatcher = (action: string, params: Record<string, string>, caller: AuthenticatedCaller) => Promise<ApiOutcome>;
+
+/** A request answered with an error before it reached the Dispatcher. */
+export interface Refusal {
+  /** The RequestId of the answer, so a record of the refusal can name it. */
+  readonly requestId: string;
+  /** The Action parameter as sent, if the parameters could be read (untrusted text). */
+  readonly action?: string;
+  /** The AccessKeyId parameter as sent, if the parameters could be read (untrusted text). */
+  readonly accessKeyId?: string;
+  readonly code: ErrorCode;
+}
 
 export interface ServerTimeouts {
   /** The whole header section must arrive within this (defeats slowloris). */
@@ -55,6 +71,11 @@ export interface ServerOptions {
   readonly timeouts?: Partial<ServerTimeouts>;
   /** One line per request and per internal failure; never parameters or secrets. */
   readonly log?: (line: string) => void;
+  /**
+   * Told of every request refused before the Dispatcher (method, parameters, protocol checks,
+   * authentication, CONNECT), before the answer is sent. If it throws, its error is the answer.
+   */
+  readonly onRefused?: (refusal: Refusal) => Promise<void>;
 }
 
 export interface RunningServer {
@@ -89,7 +110,7 @@ export function apiError(code: ErrorCode, message: string): KmsError {
 }
 
 interface Failure {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly httpStatus: number;
   readonly message: string;
 }
@@ -130,7 +151,7 @@ function parseUrlEncoded(text: string, where: 'query string' | 'request body', i
     const name = decodeComponent(eq < 0 ? pair : pair.slice(0, eq), where);
     const value = eq < 0 ? '' : decodeComponent(pair.slice(eq + 1), where);
     if (!PARAM_NAME.test(name)) {
-      throw apiError('InvalidParameter', `${where}: parameter names are 1-128 ASCII letters, digits, ".", "_" or "-" (got "${name.slice(0, 40)}")`);
+      throw apiError('InvalidParameter', `${where}: parameter names are 1-128 ASCII letters, digits, ".", "_" or "-" (got "${escapeText(name, 40)}")`);
     }
     if (Object.hasOwn(into, name)) throw apiError('InvalidParameter', `${name}: given more than once`);
     if (Object.keys(into).length >= MAX_PARAMS) throw apiError('InvalidParameter', `${where}: more than ${MAX_PARAMS} parameters`);
@@ -192,7 +213,7 @@ async function readParams(req: IncomingMessage, maxUrlBytes: number, maxBodyByte
   if (Buffer.byteLength(target) > maxUrlBytes) throw tooLarge('request URL', maxUrlBytes);
   const q = target.indexOf('?');
   const path = q < 0 ? target : target.slice(0, q);
-  if (path !== '/') throw apiError('InvalidParameter', `path "${path.slice(0, 64)}": the API is served at "/" only`);
+  if (path !== '/') throw apiError('InvalidParameter', `path "${escapeText(path, 64)}": the API is served at "/" only`);
 
   const params = Object.create(null) as Record<string, string>;
   parseUrlEncoded(q < 0 ? '' : target.slice(q + 1), 'query string', params);
@@ -220,16 +241,16 @@ function checkProtocol(params: Record<string, string>): string {
   const action = required(params, 'Action');
   const version = required(params, 'Version');
   if (version !== API_VERSION) {
-    throw apiError('InvalidVersion', `Specified parameter Version is not valid: this server speaks KMS ${API_VERSION}, not "${version.slice(0, 32)}"`);
+    throw apiError('InvalidVersion', `Specified parameter Version is not valid: this server speaks KMS ${API_VERSION}, not "${escapeText(version, 32)}"`);
   }
   const format = params.Format;
   if (format !== undefined && format.toLowerCase() !== 'json') {
-    throw apiError('InvalidParameter', `Format: only JSON responses are served, not "${format.slice(0, 16)}"`);
+    throw apiError('InvalidParameter', `Format: only JSON responses are served, not "${escapeText(format, 16)}"`);
   }
   if (!params.Signature) throw apiError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: Signature is missing');
   const method = params.SignatureMethod;
   if (!method) throw apiError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: SignatureMethod is missing');
-  if (method !== 'HMAC-SHA1') throw apiError('InvalidSignatureMethod', `Specified signature method is not valid: only HMAC-SHA1, not "${method.slice(0, 32)}"`);
+  if (method !== 'HMAC-SHA1') throw apiError('InvalidSignatureMethod', `Specified signature method is not valid: only HMAC-SHA1, not "${escapeText(method, 32)}"`);
   if (params.SignatureVersion !== '1.0') {
     throw apiError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: SignatureVersion must be 1.0');
   }
@@ -294,32 +315,72 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
   });
 
   // Requests node's parser rejects before they reach the handler: malformed, header section
-  // too large, or too slow. Answer the first two in the API's error shape; just drop the last.
+  // too large, or too slow. Answer (and report) the first two in the API's error shape; just drop
+  // the last.
+  // A socket being answered: node's parser, once failed, reports every further chunk the client
+  // sends as another error; those are the same refused request.
+  const refusing = new WeakSet<Socket>();
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (refusing.has(socket)) return;
     log(`api - client error ${loggable(err.code)}`);
     if (err.code === 'ECONNRESET' || err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || !socket.writable) {
       socket.destroy();
       return;
     }
-    const failure =
+    const failure: Failure =
       err.code === 'HPE_HEADER_OVERFLOW'
         ? { code: 'RequestTooLarge', httpStatus: 413, message: `request line and headers exceed ${maxUrlBytes + HEADER_ALLOWANCE_BYTES} bytes` }
-        : { code: 'InvalidParameter', httpStatus: 400, message: 'malformed HTTP request' };
-    const body = errorBody(randomUUID(), DEFAULT_HOST_ID, failure);
-    socket.end(
-      `HTTP/1.1 ${failure.httpStatus} ${STATUS_CODES[failure.httpStatus]}\r\nContent-Type: application/json;charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+        : err.code === 'HPE_INVALID_METHOD'
+          ? { code: 'InvalidParameter', httpStatus: 400, message: 'malformed HTTP request: unknown method; only GET and POST are supported' }
+          : { code: 'InvalidParameter', httpStatus: 400, message: 'malformed HTTP request' };
+    refuseRaw(socket, failure);
   });
 
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  // CONNECT (a proxy tunnel) reaches neither 'request' nor 'clientError': without this listener
+  // node closes the socket without a word. The socket is raw here (no HTTP parser any more).
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    log('api - CONNECT refused');
+    refuseRaw(socket, { code: 'InvalidParameter', httpStatus: 400, message: 'HTTP method CONNECT: only GET and POST are supported' }, 'Allow: GET, POST\r\n');
+  });
+
+  /** Reports the refusal (onRefused), then answers on the raw socket: with the failure, or with what reporting it threw. */
+  function refuseRaw(socket: Socket, failure: Failure, headers = ''): void {
+    refusing.add(socket);
+    socket.on('error', () => undefined); // a client gone before the answer: nothing to do
+    const requestId = randomUUID();
+    void (options.onRefused?.({ requestId, code: failure.code }) ?? Promise.resolve()).then(
+      () => answerRaw(socket, failure, requestId, headers),
+      (thrown: unknown) => {
+        if (!failureOf(thrown)) log(`api ${requestId} internal failure recording a refusal: ${thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown)}`);
+        answerRaw(socket, failureOf(thrown) ?? INTERNAL_FAILURE, requestId);
+      },
+    );
+  }
+
+  /** Answers on a socket node no longer parses HTTP on, then closes it. */
+  function answerRaw(socket: Socket, failure: Failure, requestId: string, headers = ''): void {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const body = errorBody(requestId, DEFAULT_HOST_ID, failure);
+    socket.end(
+      `HTTP/1.1 ${failure.httpStatus} ${STATUS_CODES[failure.httpStatus]}\r\nContent-Type: application/json;charset=utf-8\r\n${headers}` +
+        `x-acs-request-id: ${requestId}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const state = sockets.get(req.socket);
     if (state) state.requests++;
     res.once('close', () => {
       if (state) state.requests--;
     });
     void handle(req, res, state);
-  });
+  };
+  server.on('request', onRequest);
+  // An Expect other than 100-continue: without this listener node answers 417 with no body.
+  server.on('checkExpectation', onRequest);
 
   async function handle(req: IncomingMessage, res: ServerResponse, state: SocketState | undefined): Promise<void> {
     const started = performance.now();
@@ -327,6 +388,8 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     const hostId = hostHeader && HOST_ID.test(hostHeader) ? hostHeader : DEFAULT_HOST_ID;
     let requestId: string = randomUUID();
     let action: string | undefined;
+    let accessKeyId: string | undefined;
+    let dispatched = false;
     let caller: string | undefined;
     let status: number;
     let code = 'OK';
@@ -338,6 +401,11 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
         closeConnection = true;
         throw apiError('InvalidParameter', `HTTP method ${loggable(req.method)}: only GET and POST are supported`);
       }
+      const expect = req.headers.expect;
+      if (expect !== undefined && expect.toLowerCase() !== '100-continue') {
+        closeConnection = true;
+        throw apiError('InvalidParameter', `Expect: only "100-continue" is supported, not "${escapeText(expect, 32)}"`);
+      }
       let params: Record<string, string>;
       try {
         params = await readParams(req, maxUrlBytes, maxBodyBytes);
@@ -347,11 +415,13 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
         throw thrown;
       }
       action = params.Action;
+      accessKeyId = params.AccessKeyId;
       const name = checkProtocol(params);
       if (state) state.processing++;
       try {
         const authenticated = await options.authenticator.authenticate({ method: req.method, params });
         caller = authenticated.caller;
+        dispatched = true;
         const outcome = await options.dispatch(name, actionParams(params), authenticated);
         if (outcome.ok) {
           requestId = typeof outcome.body.RequestId === 'string' ? outcome.body.RequestId : requestId;
@@ -361,7 +431,7 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
           requestId = outcome.error.RequestId;
           status = outcome.httpStatus;
           code = outcome.error.Code;
-          body = errorBody(requestId, hostId, { code, httpStatus: status, message: outcome.error.Message });
+          body = errorBody(requestId, hostId, { code: outcome.error.Code, httpStatus: status, message: outcome.error.Message });
         }
       } finally {
         if (state) state.processing--;
@@ -371,6 +441,15 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
       if (!failure) {
         failure = INTERNAL_FAILURE;
         log(`api ${requestId} internal failure: ${thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown)}`);
+      }
+      if (!dispatched && options.onRefused) {
+        try {
+          await options.onRefused({ requestId, code: failure.code, ...(action !== undefined ? { action } : {}), ...(accessKeyId !== undefined ? { accessKeyId } : {}) });
+        } catch (refusalError) {
+          const recorded = failureOf(refusalError);
+          if (!recorded) log(`api ${requestId} internal failure recording a refusal: ${refusalError instanceof Error ? (refusalError.stack ?? refusalError.message) : String(refusalError)}`);
+          failure = recorded ?? INTERNAL_FAILURE;
+        }
       }
       status = failure.httpStatus;
       code = failure.code;

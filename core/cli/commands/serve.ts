@@ -1,13 +1,14 @@
 // deskkms serve: the vault's Actions over Alibaba Cloud KMS's OpenAPI (RPC style, 2016-01-20),
 // for programs using the official SDKs. Loopback by default; requests authenticated with access
-// keys the vault issued; policies per access key; every call audited with its AccessKeyId.
+// keys the vault issued; policies per access key; every call audited with its AccessKeyId, and
+// every request refused before it became a call audited too, at a bounded rate (RefusalLog).
 import { isIP } from 'node:net';
 import { dispatch } from '../../api/dispatch.ts';
 import { AccessKeyAuthenticator, type ApiCaller } from '../../api/access-keys.ts';
 import { startServer } from '../../api/server/http-server.ts';
 import { invalidParameter, toKmsError } from '../../contract/errors.ts';
 import { appendAuditEntries } from '../../audit/audit-log.ts';
-import { randomUUID } from 'node:crypto';
+import { RefusalLog, type RefusalLogOptions } from '../../audit/refusal-log.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
 import { VAULT_FLAGS, passphraseOf, vaultDirOf } from '../vault-session.ts';
 import { Vault } from '../../vault/vault.ts';
@@ -36,10 +37,23 @@ export function shutdownSignal(): Promise<string> {
   });
 }
 
-export async function serve(flags: FlagValues, io: CliIO, stopped: Promise<string> = shutdownSignal()): Promise<number> {
+/** Tests may shorten the refusal window; the defaults are RefusalLog's (60 s, 10 per Code). */
+export interface ServeOptions {
+  readonly refusals?: Pick<RefusalLogOptions, 'windowMs' | 'perWindow'>;
+}
+
+export async function serve(flags: FlagValues, io: CliIO, stopped: Promise<string> = shutdownSignal(), options: ServeOptions = {}): Promise<number> {
   const listen = parseListen(typeof flags.listen === 'string' ? flags.listen : undefined);
   const passphrase = await passphraseOf(flags, io);
   const vault = Vault.open(vaultDirOf(flags, io), passphrase ? { passphrase } : {});
+  // Refused requests are audited too: who tried, what, and why it was refused; past a few per
+  // minute and Code, only counted into one summary entry (see core/audit/refusal-log.ts).
+  const refusals = new RefusalLog({
+    ...options.refusals,
+    callerPrefix: 'api-unauthenticated',
+    append: (entries) => vault.store.write((db) => void appendAuditEntries(db, entries)),
+    onError: (error) => io.stderr.write(`deskkms serve: refused requests could not be audited yet: ${toKmsError(error).message}\n`),
+  });
   try {
     await vault.ensureUnlocked(); // fail at start, not at the first request
     await vault.purgeDueKeys();
@@ -47,26 +61,11 @@ export async function serve(flags: FlagValues, io: CliIO, stopped: Promise<strin
     if (!isLoopback(listen.host)) {
       io.stderr.write(`deskkms serve: WARNING: listening on ${listen.host}, reachable from other machines; requests are still authenticated\n`);
     }
-    const verifier = new AccessKeyAuthenticator(vault);
-    // Refused requests are audited too: who tried, what, and why it was refused.
-    const authenticator = {
-      async authenticate(request: { method: string; params: Readonly<Record<string, string>> }) {
-        try {
-          return await verifier.authenticate(request);
-        } catch (error) {
-          const code = toKmsError(error).code;
-          const who = (request.params.AccessKeyId ?? '').slice(0, 64) || '-';
-          await vault.store.write((db) =>
-            appendAuditEntries(db, [{ action: (request.params.Action ?? '').slice(0, 64) || '(none)', code, caller: `api-unauthenticated:${who}`, requestId: randomUUID() }]),
-          );
-          throw error;
-        }
-      },
-    };
     const server = await startServer({
       host: listen.host,
       port: listen.port,
-      authenticator,
+      authenticator: new AccessKeyAuthenticator(vault),
+      onRefused: (refusal) => refusals.record({ requestId: refusal.requestId, action: refusal.action, who: refusal.accessKeyId, code: refusal.code }),
       // The authenticator returns ApiCallers, which carry the access key's policy.
       dispatch: (action, params, caller) => dispatch(vault, action, params, caller.caller, { policy: (caller as ApiCaller).policy }),
       log: (line) => io.stderr.write(`${line}\n`),
@@ -77,6 +76,7 @@ export async function serve(flags: FlagValues, io: CliIO, stopped: Promise<strin
     await server.close();
     return EXIT_OK;
   } finally {
+    await refusals.close().catch((error: unknown) => io.stderr.write(`deskkms serve: the last refusal summaries could not be audited: ${toKmsError(error).message}\n`));
     await vault.close(); // flushes queued audit entries
   }
 }
