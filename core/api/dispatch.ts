@@ -8,7 +8,7 @@ import { appendAuditEntries } from '../audit/audit-log.ts';
 import { isActionName, parseRequest, type ActionName, type ActionRequest } from '../contract/actions.ts';
 import { KmsError, toKmsError, type ErrorCode } from '../contract/errors.ts';
 import type { Db } from '../vault/store.ts';
-import { allowsAction, allowsKey, restrictsKeys, type Policy } from '../contract/policy.ts';
+import { allowsAction, allowsKey, namesKey, restrictsKeys, type Policy } from '../contract/policy.ts';
 import { escapeField, escapeText } from '../contract/escape-text.ts';
 import { aliasesOf } from '../vault/records.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -25,8 +25,17 @@ export interface CallContext {
   /** Set by handlers as soon as known, so failures are audited against the key too. */
   keyId?: string;
   keyVersionId?: string;
-  /** Set when the caller's policy limits keys: throws Forbidden.NoPermission for a key outside it. */
-  readonly authorize?: (keyId: string) => void;
+  /**
+   * Set when the caller's policy limits keys: throws Forbidden.NoPermission for a key outside it,
+   * naming the key as the caller gave it (`given`), never what an alias or ARN resolved to.
+   */
+  readonly authorize?: (keyId: string, given?: string) => void;
+  /**
+   * Set when the caller's policy limits keys: for a KeyId or alias (as given) that names no key,
+   * throws the same Forbidden.NoPermission as authorize unless the policy names it, so a limited
+   * caller cannot tell a missing key from one it may not use. Its own keys may be KeyNotFound.
+   */
+  readonly authorizeMissing?: (given: string) => void;
   /** Set when the caller's policy limits keys: which keys list calls may show. */
   readonly visible?: (keyId: string) => boolean;
 }
@@ -76,13 +85,19 @@ function auditEntry(action: unknown, ctx: CallContext, code: string) {
   };
 }
 
-function policyContext(vault: Vault, policy: Policy | undefined, caller: string): Pick<CallContext, 'authorize' | 'visible'> {
+function policyContext(vault: Vault, policy: Policy | undefined, caller: string): Pick<CallContext, 'authorize' | 'authorizeMissing' | 'visible'> {
   if (!policy || !restrictsKeys(policy)) return {};
   const visible = (keyId: string): boolean => allowsKey(policy, keyId, aliasesOf(vault.store.db, keyId));
+  // One answer for a key that exists outside the policy and for one that does not exist at all.
+  const denied = (given: string): KmsError =>
+    new KmsError('Forbidden.NoPermission', `${caller} may not use key ${escapeText(given, 128)} (not in its policy)`);
   return {
     visible,
-    authorize: (keyId) => {
-      if (!visible(keyId)) throw new KmsError('Forbidden.NoPermission', `${caller} may not use key ${keyId} (not in its policy)`);
+    authorize: (keyId, given = keyId) => {
+      if (!visible(keyId)) throw denied(given);
+    },
+    authorizeMissing: (given) => {
+      if (!namesKey(policy, given)) throw denied(given);
     },
   };
 }

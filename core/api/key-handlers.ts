@@ -107,9 +107,18 @@ export function assertGeneratedOrigin(key: KeyRow, action: string): void {
 }
 
 export function resolve(vault: Vault, keyId: string, ctx: CallContext): KeyRow {
-  const key = vault.resolveKey(keyId);
+  let key: KeyRow;
+  try {
+    key = vault.resolveKey(keyId);
+  } catch (error) {
+    if (error instanceof KmsError && (error.code === 'Forbidden.KeyNotFound' || error.code === 'Forbidden.AliasNotFound')) {
+      ctx.keyId ??= keyId; // audited as given (dispatch escapes it)
+      ctx.authorizeMissing?.(keyId);
+    }
+    throw error;
+  }
   ctx.keyId = key.key_id;
-  ctx.authorize?.(key.key_id);
+  ctx.authorize?.(key.key_id, keyId);
   return key;
 }
 
@@ -294,7 +303,8 @@ export const KEY_HANDLERS: { readonly [A in KeyAction]: Handler<A> } = {
 
   UpdateAlias(vault, req, ctx) {
     const current = getAlias(vault.store.db, req.AliasName);
-    if (current) ctx.authorize?.(current.key_id);
+    if (current) ctx.authorize?.(current.key_id, req.AliasName);
+    else ctx.authorizeMissing?.(req.AliasName);
     const key = resolve(vault, req.KeyId, ctx);
     const update = (db: Db): void => {
       if (!getAlias(db, req.AliasName)) throw new KmsError('Forbidden.AliasNotFound', `alias ${req.AliasName} does not exist`);
@@ -306,9 +316,12 @@ export const KEY_HANDLERS: { readonly [A in KeyAction]: Handler<A> } = {
 
   DeleteAlias(vault, req, ctx) {
     const alias = getAlias(vault.store.db, req.AliasName);
-    if (!alias) throw new KmsError('Forbidden.AliasNotFound', `alias ${req.AliasName} does not exist`);
+    if (!alias) {
+      ctx.authorizeMissing?.(req.AliasName);
+      throw new KmsError('Forbidden.AliasNotFound', `alias ${req.AliasName} does not exist`);
+    }
     ctx.keyId = alias.key_id;
-    ctx.authorize?.(alias.key_id);
+    ctx.authorize?.(alias.key_id, req.AliasName);
     return Promise.resolve({
       response: {},
       write: (db) => {

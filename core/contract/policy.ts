@@ -43,6 +43,19 @@ export function allowsKey(policy: Policy, keyId: string, aliases: readonly strin
   return policy.Keys.some((k) => k === '*' || k === keyId || aliases.includes(k));
 }
 
+/** What a KeyId parameter names as written: alias/NAME or a KeyId (an ARN reduced to its alias/NAME or key/ID). */
+export function keyReference(keyIdParam: string): { readonly kind: 'alias' | 'key'; readonly name: string } {
+  const tail = /^acs:kms:[^:]*:[^:]*:(.+)$/.exec(keyIdParam)?.[1] ?? keyIdParam;
+  if (tail.startsWith('alias/')) return { kind: 'alias', name: tail };
+  return { kind: 'key', name: tail.startsWith('key/') ? tail.slice(4) : tail };
+}
+
+/** Whether the policy itself names this KeyId parameter (the UUID or alias written), whether or not such a key exists. */
+export function namesKey(policy: Policy, keyIdParam: string): boolean {
+  const { name } = keyReference(keyIdParam);
+  return policy.Keys.some((k) => k === '*' || k === name);
+}
+
 export function restrictsKeys(policy: Policy): boolean {
   return !policy.Keys.includes('*');
 }

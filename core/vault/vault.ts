@@ -6,6 +6,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendAuditEntries } from '../audit/audit-log.ts';
 import { KmsError } from '../contract/errors.ts';
+import { escapeText } from '../contract/escape-text.ts';
+import { keyReference } from '../contract/policy.ts';
 import { copySecret } from '../keychain/passphrase.ts';
 import { KeyWorkerClient, type KeyWorkerClientOptions } from '../worker/client.ts';
 import type { Protection } from '../worker/protocol.ts';
@@ -223,17 +225,17 @@ export class Vault {
 
   /** KeyId as the API takes it: a UUID, alias/NAME, or an ARN ending in key/ID or alias/NAME. */
   resolveKey(keyIdParam: string): KeyRow {
-    const tail = /^acs:kms:[^:]*:[^:]*:(.+)$/.exec(keyIdParam)?.[1] ?? keyIdParam;
-    if (tail.startsWith('alias/')) {
-      const alias = getAlias(this.store.db, tail);
-      if (!alias) throw new KmsError('Forbidden.AliasNotFound', `alias ${tail} does not exist`);
+    const { kind, name } = keyReference(keyIdParam);
+    // The name is the caller's text (any characters, up to 512): escaped in messages.
+    if (kind === 'alias') {
+      const alias = getAlias(this.store.db, name);
+      if (!alias) throw new KmsError('Forbidden.AliasNotFound', `alias ${escapeText(name, 256)} does not exist`);
       const key = getKey(this.store.db, alias.key_id);
-      if (!key) throw new KmsError('Forbidden.KeyNotFound', `alias ${tail} points to key ${alias.key_id}, which no longer exists`);
+      if (!key) throw new KmsError('Forbidden.KeyNotFound', `alias ${name} points to key ${alias.key_id}, which no longer exists`);
       return key;
     }
-    const id = tail.startsWith('key/') ? tail.slice(4) : tail;
-    const key = getKey(this.store.db, id);
-    if (!key) throw new KmsError('Forbidden.KeyNotFound', `key ${id} does not exist`);
+    const key = getKey(this.store.db, name);
+    if (!key) throw new KmsError('Forbidden.KeyNotFound', `key ${escapeText(name, 256)} does not exist`);
     return key;
   }
 
