@@ -13,6 +13,7 @@ import { fmt, opsPerSecond, printTable } from './measure.ts';
 import { apiLoad } from './api-load.ts';
 import { appDigestThroughput } from './app-digest.ts';
 import { vaultBatchThroughput } from './vault-batch.ts';
+import { hostileFuzz } from './hostile-fuzz.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
 const digest = sha256(randomBytes(64));
@@ -118,3 +119,4 @@ sm3Throughput();
 await vaultBatchThroughput();
 await apiLoad();
 await appDigestThroughput();
+await hostileFuzz();
