@@ -7,14 +7,11 @@
 // so no two distinct rows encode to the same bytes (plain concatenation would let "ab"+"c" and
 // "a"+"bc" collide). prev_hash is always 32 bytes, so prepending it is unambiguous too.
 //
-// What a pure (unkeyed) hash chain cannot detect, and this module does not claim to:
-// - truncation of the tail: deleting the last k rows leaves a shorter chain that verifies;
-// - a rewrite from some row onwards (or of the whole log) by someone who can write the database:
-//   the hash has no secret, so they can recompute every later hash;
-// - a forged row appended with a correctly computed hash.
-// Those need an anchor outside the database (e.g. the head hash recorded elsewhere, or a keyed
-// MAC / signature over checkpoints). verifyAuditChain reports the head so a caller can compare it
-// with such an anchor.
+// What the unkeyed chain alone cannot detect (a cut tail, an emptied log, a rewrite with
+// recomputed hashes, a forged row appended with a correct hash) the anchor does: the head's
+// (seq, hash) MACed with the vault's integrity key, moved with every unlocked append and checked
+// before each one (anchor.ts). verifyAuditChain walks the chain, checks the anchor, and runs
+// SQLite's integrity check over the file.
 //
 // Concurrency: several processes (CLI, desktop app) append to the same vault. appendAuditEntries
 // reads the head and inserts inside the caller's write transaction, which the store opens with
@@ -25,6 +22,9 @@ import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
 import { displayText, hasUnsafeText } from '../contract/escape-text.ts';
+import { acknowledgedBreaks, auditBroken, checkAnchor, recordAcknowledgedBreak, setAuditAnchor, type AnchorCheck } from './anchor.ts';
+import type { AuditVerdictView } from '../contract/app-api.ts';
+import { hasIntegrityKey } from '../vault/integrity.ts';
 
 export const AUDIT_SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS audit_log (
@@ -87,11 +87,10 @@ export interface AuditFilter {
 /**
  * ok: every row verified; `entries` rows, `head` the last hash (hex), null for an empty log.
  * not ok: `firstBroken` is the lowest seq that cannot be trusted (for a missing row, the missing
- * seq); `entries` is the number of rows before it that verified.
+ * seq); `entries` is the number of rows before it that verified. The shape is the contract's, the
+ * one the app shows.
  */
-export type ChainVerdict =
-  | { ok: true; entries: number; head: string | null }
-  | { ok: false; entries: number; firstBroken: number; reason: string };
+export type ChainVerdict = AuditVerdictView;
 
 const GENESIS: Buffer = createHash('sha256').update('deskkms-audit-v1', 'utf8').digest();
 const HASH_BYTES = 32;
@@ -121,7 +120,8 @@ type ChainFields = readonly [seq: number, time: string, action: string, keyId: s
 interface Statements {
   readonly head: Database.Statement<[], { seq: number; hash: Buffer }>;
   readonly insert: Database.Statement<unknown[]>;
-  readonly all: Database.Statement<[], AuditRow>;
+  readonly after: Database.Statement<[number], AuditRow>;
+  readonly hashAt: Database.Statement<[number], { hash: unknown }>;
   /** Runs the inserts in a SAVEPOINT, so a failure part-way leaves none of the batch behind. */
   readonly insertBatch: Database.Transaction<(rows: readonly unknown[][]) => void>;
   readonly lists: Map<string, Database.Statement<unknown[], AuditRow>>;
@@ -136,7 +136,8 @@ function statements(db: Database.Database): Statements {
     s = {
       head: db.prepare<[], { seq: number; hash: Buffer }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1'),
       insert,
-      all: db.prepare<[], AuditRow>(`SELECT ${COLUMNS} FROM audit_log ORDER BY seq`),
+      after: db.prepare<[number], AuditRow>(`SELECT ${COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq`),
+      hashAt: db.prepare<[number], { hash: unknown }>('SELECT hash FROM audit_log WHERE seq = ?'),
       insertBatch: db.transaction((rows: readonly unknown[][]) => {
         for (const row of rows) insert.run(...row);
       }),
@@ -250,6 +251,13 @@ export function appendAuditEntries(db: Database.Database, entries: readonly Audi
   if (!Number.isSafeInteger(seq) || !Buffer.isBuffer(prevHash) || prevHash.length !== HASH_BYTES) {
     throw new KmsError('Vault.Corrupt', 'audit log: the last entry is malformed');
   }
+  // Nothing is appended to a log that no longer matches its anchor (see anchor.ts).
+  const anchor = anchorCheck(db, seq);
+  if (!anchor.ok) throw auditBroken(anchor.firstBroken, anchor.reason);
+  if (anchor.anchor !== undefined && seq > anchor.anchor.seq) {
+    const tail = walkChain(db, anchor.anchor.seq, Buffer.from(anchor.anchor.hash, 'hex'));
+    if (!tail.ok) throw auditBroken(tail.firstBroken, tail.reason);
+  }
 
   const rows: unknown[][] = [];
   const appended: AuditEntry[] = [];
@@ -261,7 +269,25 @@ export function appendAuditEntries(db: Database.Database, entries: readonly Audi
     prevHash = hash;
   }
   s.insertBatch(rows);
+  if (hasIntegrityKey(db)) setAuditAnchor(db, { seq, hash: prevHash.toString('hex') });
   return appended;
+}
+
+function anchorCheck(db: Database.Database, headSeq: number): AnchorCheck {
+  const hashAt = (seq: number): string | undefined => {
+    const hash = statements(db).hashAt.get(seq)?.hash;
+    return Buffer.isBuffer(hash) ? hash.toString('hex') : undefined;
+  };
+  return checkAnchor(db, headSeq, hashAt, GENESIS.toString('hex'));
+}
+
+/**
+ * Anchors the log at its current head: for a new vault (the genesis, before its first entry) and
+ * for a vault made before anchoring, when it is first unlocked. Needs the integrity key.
+ */
+export function anchorAuditHead(db: Database.Database): void {
+  const head = statements(db).head.get();
+  setAuditAnchor(db, { seq: head?.seq ?? 0, hash: (head?.hash ?? GENESIS).toString('hex') });
 }
 
 function checkFilterText(name: string, value: unknown, max: number): string {
@@ -332,15 +358,65 @@ export function listAuditEntries(db: Database.Database, filter: AuditFilter = {}
  * breaks the chain: a seq gap (deleted row) or a seq not starting at 1, a prev_hash that is not the
  * genesis (seq 1) or the previous row's hash (reordered, replayed or re-linked row), or a hash that
  * does not match the row's contents (edited field). An edited row whose hash was recomputed shows as
- * a broken prev_hash on the next row. See the header comment for what no unkeyed chain can detect.
+ * a broken prev_hash on the next row. Then the anchor: a log shorter than its anchor (cut, emptied)
+ * or whose anchored entry lost its hash (rewritten) is broken too; and the file must pass SQLite's
+ * integrity check.
  */
 export function verifyAuditChain(db: Database.Database): ChainVerdict {
-  let expectedSeq = 1;
-  let prevHash = GENESIS;
-  let verified = 0;
-  const broken = (firstBroken: number, reason: string): ChainVerdict => ({ ok: false, entries: verified, firstBroken, reason });
+  const { breaks, authentic } = acknowledgedBreaks(db);
+  const acknowledged = breaks.length > 0 ? { acknowledged: breaks } : {};
+  if (authentic === false) {
+    return { ok: false, entries: 0, firstBroken: 1, reason: 'the record of acknowledged audit breaks was edited outside DeskKMS' };
+  }
+  const damaged = databaseDamage(db);
+  if (damaged !== undefined) return { ok: false, entries: 0, firstBroken: 1, reason: `vault.db fails SQLite's integrity check (${damaged}): the file is damaged`, ...acknowledged };
+  const chain = walkChain(db, 0, GENESIS);
+  if (!chain.ok) return { ...chain, ...acknowledged };
+  const anchor = anchorCheck(db, chain.entries);
+  if (!anchor.ok) {
+    return { ok: false, entries: Math.min(chain.entries, anchor.firstBroken - 1), firstBroken: anchor.firstBroken, reason: anchor.reason, ...acknowledged };
+  }
+  return { ok: true, entries: chain.entries, head: chain.head, anchored: anchor.checked && anchor.anchor ? anchor.anchor.seq : null, ...acknowledged };
+}
 
-  for (const row of statements(db).all.iterate()) {
+/**
+ * Accepts a broken log as it stands (see anchor.ts): records the break found, re-anchors the head
+ * and appends an AcknowledgeAuditBreak entry, all in the caller's write transaction. Needs the
+ * integrity key. Refused (InvalidParameter) when the log is intact.
+ */
+export function acknowledgeAuditBreak(db: Database.Database, entry: Pick<AuditEntryInput, 'caller' | 'requestId'>, now = new Date()): ChainVerdict {
+  const verdict = verifyAuditChain(db);
+  if (verdict.ok) throw invalidParameter('audit acknowledge-break', 'the audit log is intact: there is no break to acknowledge');
+  const head = statements(db).head.get();
+  recordAcknowledgedBreak(db, { firstBroken: verdict.firstBroken, reason: verdict.reason, headSeq: head?.seq ?? 0, time: now.toISOString() });
+  anchorAuditHead(db);
+  appendAuditEntries(db, [{ action: 'AcknowledgeAuditBreak', code: 'OK', caller: entry.caller, requestId: entry.requestId, time: now }]);
+  return verdict;
+}
+
+/** SQLite's own check of the file (pages, indexes); undefined when it is sound. */
+function databaseDamage(db: Database.Database): string | undefined {
+  let problems: { integrity_check: string }[];
+  try {
+    problems = db.pragma('integrity_check(5)') as { integrity_check: string }[];
+  } catch (error) {
+    return error instanceof Error ? error.message : 'unreadable';
+  }
+  const text = problems.map((p) => p.integrity_check).join('; ');
+  return text === 'ok' ? undefined : text.slice(0, 300);
+}
+
+/**
+ * Walks the entries after `startSeq` (whose hash is `startHash`) in seq order, streaming (constant
+ * memory), and reports the first one that breaks the chain.
+ */
+function walkChain(db: Database.Database, startSeq: number, startHash: Buffer): { ok: true; entries: number; head: string | null } | { ok: false; entries: number; firstBroken: number; reason: string } {
+  let expectedSeq = startSeq + 1;
+  let prevHash = startHash;
+  let verified = startSeq;
+  const broken = (firstBroken: number, reason: string) => ({ ok: false as const, entries: verified, firstBroken, reason });
+
+  for (const row of statements(db).after.iterate(startSeq)) {
     if (row.seq > expectedSeq) {
       const missing = row.seq === expectedSeq + 1 ? `entry ${expectedSeq} is` : `entries ${expectedSeq} to ${row.seq - 1} are`;
       return broken(expectedSeq, `${missing} missing (next stored entry is ${row.seq})`);

@@ -142,9 +142,35 @@ export interface AuditEntryView {
   readonly hash: string;
 }
 
+/** A break in the audit log that the owner accepted ("deskkms audit acknowledge-break"). */
+export interface AcknowledgedBreakView {
+  readonly firstBroken: number;
+  readonly reason: string;
+  /** The last stored entry when the break was acknowledged. */
+  readonly headSeq: number;
+  readonly time: string;
+}
+
+/**
+ * The audit chain's verdict (core/audit/audit-log.ts verifyAuditChain). `anchored`: entries
+ * covered by the MACed anchor (null: the vault is locked, the anchor unchecked). `acknowledged`:
+ * breaks accepted earlier, present when there are any; they stay reported.
+ */
 export type AuditVerdictView =
-  | { readonly ok: true; readonly entries: number; readonly head: string | null }
-  | { readonly ok: false; readonly entries: number; readonly firstBroken: number; readonly reason: string };
+  | {
+      readonly ok: true;
+      readonly entries: number;
+      readonly head: string | null;
+      readonly anchored: number | null;
+      readonly acknowledged?: readonly AcknowledgedBreakView[];
+    }
+  | {
+      readonly ok: false;
+      readonly entries: number;
+      readonly firstBroken: number;
+      readonly reason: string;
+      readonly acknowledged?: readonly AcknowledgedBreakView[];
+    };
 
 export interface AppResults {
   'Vault.Status': VaultStatusView;

@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   'Vault.Locked': 503,
   'Vault.KeychainUnavailable': 503,
   'Vault.Corrupt': 500,
+  /** The audit log no longer matches its MACed anchor (cut, emptied, rewritten): the vault refuses writes. */
+  'Vault.AuditBroken': 500,
   // The vault's files on this host (not the caller) stop the call; the message names the path and
   // what to do. 503, not 403: a caller's own permission is Forbidden.NoPermission.
   /** vault.db, its -wal/-shm or its directory cannot be written (file mode, read-only mount, immutable flag). */

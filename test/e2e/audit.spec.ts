@@ -83,6 +83,8 @@ test('lists operations with their codes, filters by key and action, verifies the
   await expect(verdict).toContainText(/^Chain OK — \d+ entries verified/);
   await expect(verdict).toHaveClass(/verdict valid/);
   await expect(verdict).toContainText(`${total.value.Entries.length} entries`);
+  // Every entry was appended while unlocked: all are under the MACed anchor.
+  await expect(verdict).toContainText(`${total.value.Entries.length} under the vault's MACed anchor`);
   await expect(verdict.locator('code')).toHaveText(total.value.Entries[0].hash);
   await screenshot(page, testInfo, 'audit-log');
 

@@ -1,8 +1,8 @@
 // The audit log on a real better-sqlite3 database file in WAL mode: appending, filtering, the hash
 // chain and each way of tampering with it, and two processes appending to one file at once.
 import { spawn } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KmsError } from '../../core/contract/errors.ts';
 import {
   AUDIT_SCHEMA_SQL,
+  anchorAuditHead,
   appendAuditEntries,
   formatAuditTable,
   listAuditEntries,
@@ -19,6 +20,7 @@ import {
   type AuditEntryInput,
   type ChainVerdict,
 } from '../../core/audit/audit-log.ts';
+import { setIntegrityKey } from '../../core/vault/integrity.ts';
 
 const AUDIT_MODULE = resolve(import.meta.dirname, '../../core/audit/audit-log.ts');
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -36,6 +38,8 @@ function openDb(file: string): Database.Database {
   handle.pragma('synchronous = FULL');
   handle.pragma('busy_timeout = 5000');
   handle.exec(AUDIT_SCHEMA_SQL);
+  // The anchor lives in the vault header (core/audit/anchor.ts).
+  handle.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
   return handle;
 }
 
@@ -263,7 +267,7 @@ describe('listAuditEntries', () => {
 
 describe('verifyAuditChain', () => {
   it('verifies an empty log', () => {
-    expect(verifyAuditChain(db)).toEqual({ ok: true, entries: 0, head: null });
+    expect(verifyAuditChain(db)).toEqual({ ok: true, entries: 0, head: null, anchored: null });
   });
 
   it('verifies 1,000 entries appended in batches of varying size', () => {
@@ -273,7 +277,7 @@ describe('verifyAuditChain', () => {
       appended.push(...append(Array.from({ length: n }, (_, i) => entry(appended.length + i))));
     }
     expect(appended.map((e) => e.seq)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
-    expect(verifyAuditChain(db)).toEqual({ ok: true, entries: 1000, head: appended[999]!.hash });
+    expect(verifyAuditChain(db)).toEqual({ ok: true, entries: 1000, head: appended[999]!.hash, anchored: null });
   });
 
   describe('detects tampering with raw SQL and reports the first broken seq', () => {
@@ -368,9 +372,122 @@ describe('verifyAuditChain', () => {
       expect(tampered('UPDATE audit_log SET prev_hash = zeroblob(32) WHERE seq = 1')).toEqual(broken(1, /genesis/));
     });
 
-    it('cannot detect truncation of the tail: the shorter chain verifies, with a different head', () => {
-      expect(tampered(`DELETE FROM audit_log WHERE seq > 15`)).toEqual({ ok: true, entries: 15, head: original[14]!.hash });
+    it('without the integrity key (no anchor), a cut tail verifies as a shorter chain and says it is unanchored', () => {
+      expect(tampered(`DELETE FROM audit_log WHERE seq > 15`)).toEqual({ ok: true, entries: 15, head: original[14]!.hash, anchored: null });
     });
+  });
+});
+
+describe('the anchored head (an unlocked vault: the integrity key is set)', () => {
+  const N = 12;
+  let original: AuditEntry[];
+  beforeEach(() => {
+    setIntegrityKey(db, randomBytes(32));
+    db.transaction(() => anchorAuditHead(db)).immediate();
+    original = append(Array.from({ length: N }, (_, i) => entry(i)));
+  });
+  afterEach(() => setIntegrityKey(db, undefined));
+
+  function anchorValue(): { seq: number; hash: string; mac: string } {
+    return JSON.parse((db.prepare("SELECT value FROM meta WHERE key = 'audit_anchor'").get() as { value: string }).value) as never;
+  }
+
+  const countRows = (): number => (db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
+
+  function refusedAppend(): KmsError {
+    try {
+      append([entry(0)]);
+    } catch (error) {
+      return error as KmsError;
+    }
+    throw new Error('the append was not refused');
+  }
+
+  it('moves with every append, and the verdict says how many entries it covers', () => {
+    expect(anchorValue()).toMatchObject({ seq: N, hash: original[N - 1]!.hash });
+    expect(verifyAuditChain(db)).toEqual({ ok: true, entries: N, head: original[N - 1]!.hash, anchored: N });
+  });
+
+  it('a cut tail is detected, by verify and before the next append', () => {
+    db.exec('DELETE FROM audit_log WHERE seq > 9');
+    expect(verifyAuditChain(db)).toEqual({ ok: false, entries: 9, firstBroken: 10, reason: expect.stringMatching(/entries 10 to 12 are missing.*cut at the tail/) });
+    const refused = refusedAppend();
+    expect(refused.code).toBe('Vault.AuditBroken');
+    expect(refused.message).toMatch(/from entry 10: .*cut at the tail/);
+    expect(countRows()).toBe(9); // nothing was appended to the broken log
+  });
+
+  it('an emptied log is detected', () => {
+    db.exec('DELETE FROM audit_log');
+    expect(verifyAuditChain(db)).toMatchObject({ ok: false, entries: 0, firstBroken: 1, reason: expect.stringMatching(/empty but its anchor records 12/) });
+    expect(refusedAppend().code).toBe('Vault.AuditBroken');
+  });
+
+  it('a log rewritten from the genesis with recomputed hashes is detected', () => {
+    // The attacker rebuilds a fully consistent chain (entry 3 says another code) in a scratch file.
+    const scratch = openDb(join(dir, 'scratch.db'));
+    scratch.transaction(() => appendAuditEntries(scratch, original.map((e, i) => ({ ...e, keyId: e.keyId ?? undefined, keyVersionId: e.keyVersionId ?? undefined, time: new Date(e.time), code: i === 2 ? 'Rewritten' : e.code })))).immediate();
+    const forged = scratch.prepare('SELECT * FROM audit_log ORDER BY seq').all() as Record<string, unknown>[];
+    scratch.close();
+    db.exec('DELETE FROM audit_log');
+    const insert = db.prepare('INSERT INTO audit_log VALUES (@seq, @time, @action, @key_id, @key_version_id, @code, @caller, @request_id, @prev_hash, @hash)');
+    for (const row of forged) insert.run(row);
+    expect(verifyAuditChain(db)).toMatchObject({ ok: false, firstBroken: 1, reason: expect.stringMatching(/entry 12 does not carry the anchored hash: the log up to it was rewritten/) });
+    expect(refusedAppend().code).toBe('Vault.AuditBroken');
+  });
+
+  it('an edited, deleted or moved-back anchor is detected', () => {
+    const value = anchorValue();
+    const setAnchor = (v: unknown): void => void db.prepare("UPDATE meta SET value = ? WHERE key = 'audit_anchor'").run(typeof v === 'string' ? v : JSON.stringify(v));
+    // Moved back to entry 9 with its real hash (to hide a cut), keeping the old MAC.
+    setAnchor({ ...value, seq: 9, hash: original[8]!.hash });
+    expect(verifyAuditChain(db)).toMatchObject({ ok: false, reason: expect.stringMatching(/not authentic/) });
+    setAnchor('not json');
+    expect(verifyAuditChain(db)).toMatchObject({ ok: false, reason: expect.stringMatching(/not authentic/) });
+    db.exec("DELETE FROM meta WHERE key = 'audit_anchor'");
+    expect(verifyAuditChain(db)).toMatchObject({ ok: false, firstBroken: 1, reason: expect.stringMatching(/anchor is missing/) });
+    expect(refusedAppend().code).toBe('Vault.AuditBroken');
+  });
+
+  it('entries appended while locked are chain-checked and anchored by the next unlocked append', () => {
+    const key = randomBytes(32);
+    setIntegrityKey(db, key);
+    db.transaction(() => anchorAuditHead(db)).immediate();
+    setIntegrityKey(db, undefined); // locked: refused calls are still recorded, past the anchor
+    append([entry(1), entry(2)]);
+    expect(verifyAuditChain(db)).toMatchObject({ ok: true, entries: N + 2, anchored: null });
+    setIntegrityKey(db, key);
+    expect(verifyAuditChain(db)).toMatchObject({ ok: true, entries: N + 2, anchored: N });
+    append([entry(3)]);
+    expect(verifyAuditChain(db)).toMatchObject({ ok: true, entries: N + 3, anchored: N + 3 });
+  });
+
+  it('a forged entry slipped in past the anchor is refused at the next append', () => {
+    db.prepare('INSERT INTO audit_log VALUES (?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?)').run(N + 1, new Date(T0).toISOString(), 'CreateKey', 'OK', 'cli', 'forged', randomBytes(32), randomBytes(32));
+    const refused = refusedAppend();
+    expect(refused.code).toBe('Vault.AuditBroken');
+    expect(refused.message).toMatch(/from entry 13: entry 13's prev_hash does not match/);
+  });
+
+  it("verify runs SQLite's integrity check: a garbage page in an index is reported", () => {
+    const file = join(dir, 'damaged.db');
+    const damaged = openDb(file);
+    damaged.transaction(() => appendAuditEntries(damaged, Array.from({ length: 300 }, (_, i) => entry(i)))).immediate();
+    expect(verifyAuditChain(damaged)).toMatchObject({ ok: true, entries: 300 });
+    const { rootpage } = damaged.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'audit_log_by_time'").get() as { rootpage: number };
+    const pageSize = damaged.pragma('page_size', { simple: true }) as number;
+    damaged.pragma('wal_checkpoint(TRUNCATE)');
+    damaged.close();
+    // Every row still reads (the table is intact); one index page is garbage.
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.alloc(pageSize - 8, 0x5a), 0, pageSize - 8, (rootpage - 1) * pageSize + 8);
+    closeSync(fd);
+    const reopened = new Database(file);
+    try {
+      expect(verifyAuditChain(reopened)).toMatchObject({ ok: false, firstBroken: 1, reason: expect.stringMatching(/fails SQLite's integrity check/) });
+    } finally {
+      reopened.close();
+    }
   });
 });
 

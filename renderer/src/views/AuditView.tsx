@@ -97,14 +97,23 @@ export function AuditView() {
 }
 
 function ChainVerdict({ verdict }: { verdict: AuditVerdictView }) {
+  const acknowledged = (verdict.acknowledged ?? []).map((b) => (
+    <li key={`${b.time}-${b.firstBroken}`}>
+      {displayText(b.time)}: broken from seq {b.firstBroken} — {displayText(b.reason)} (accepted at seq {b.headSeq})
+    </li>
+  ));
   return verdict.ok ? (
-    <p className="verdict valid panel" role="status" data-testid="chain-verdict">
-      Chain OK — {verdict.entries} {verdict.entries === 1 ? 'entry' : 'entries'} verified; head hash <code>{verdict.head ?? '(empty log)'}</code>
-    </p>
+    <div className="verdict valid panel" role="status" data-testid="chain-verdict">
+      Chain OK — {verdict.entries} {verdict.entries === 1 ? 'entry' : 'entries'} verified
+      {verdict.anchored === null ? '; anchor not checked (vault locked)' : `, ${verdict.anchored} under the vault's MACed anchor`}; head hash{' '}
+      <code>{verdict.head ?? '(empty log)'}</code>
+      {acknowledged.length > 0 ? <ul aria-label="Acknowledged breaks">{acknowledged}</ul> : null}
+    </div>
   ) : (
-    <p className="verdict invalid panel" role="status" data-testid="chain-verdict">
-      Chain BROKEN at seq {verdict.firstBroken} — {verdict.reason} ({verdict.entries} entries checked)
-    </p>
+    <div className="verdict invalid panel" role="status" data-testid="chain-verdict">
+      Chain BROKEN at seq {verdict.firstBroken} — {displayText(verdict.reason)} ({verdict.entries} entries checked)
+      {acknowledged.length > 0 ? <ul aria-label="Acknowledged breaks">{acknowledged}</ul> : null}
+    </div>
   );
 }
 

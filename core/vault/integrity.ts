@@ -1,0 +1,211 @@
+// Authenticated vault metadata. Sealed key material was always bound to its key (AEAD associated
+// data), but the fields that decide what a key may do lived in plain columns: someone who can write
+// vault.db, with no data key, could flip Exportable, re-enable a disabled key, repoint an alias,
+// widen an access key's policy or swap a version's public key. Every such row now carries a MAC:
+// HMAC-SHA256 under an integrity key that the key worker derives from the data key (and that
+// cannot be had without it) over a prefix-free, type-tagged encoding of the row's columns. A row
+// whose MAC does not match, or whose columns have the wrong SQL types, is Vault.Corrupt naming the
+// row, wherever it is read: nothing in it is obeyed.
+//
+// The integrity key lives in this (main) thread while the vault is unlocked: it authenticates
+// metadata only and opens nothing (private keys stay sealed under the data key in the worker).
+// Reads and writes of authenticated rows therefore need an unlocked vault; locked, they are
+// Vault.Locked.
+//
+// What a MAC per row does not stop (README, security section): deleting a row (a key, an alias, an
+// access key disappears: denial, never a grant), and putting back an older authentic copy of a row
+// or of the whole file (rollback) by someone who kept one. The audit head is anchored the same way
+// (core/audit/anchor.ts).
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { KmsError } from '../contract/errors.ts';
+import type { Db } from './store.ts';
+
+type ColumnType = 'text' | 'text?' | 'int' | 'blob';
+
+interface TableSpec {
+  /** The columns naming a row, for messages. */
+  readonly id: readonly string[];
+  /** Authenticated columns, in MAC order. */
+  readonly macd: Readonly<Record<string, ColumnType>>;
+  /** Columns checked for type only: sealed blobs, which their own AEAD already binds. */
+  readonly typed?: Readonly<Record<string, ColumnType>>;
+}
+
+export const AUTHENTICATED_TABLES = {
+  keys: {
+    id: ['key_id'],
+    macd: {
+      key_id: 'text',
+      key_spec: 'text',
+      key_usage: 'text',
+      origin: 'text',
+      protection_level: 'text',
+      description: 'text',
+      key_state: 'text',
+      creation_date: 'text',
+      delete_date: 'text?',
+      exportable: 'int',
+    },
+  },
+  key_versions: {
+    id: ['key_version_id'],
+    macd: { key_version_id: 'text', key_id: 'text', creation_date: 'text', public_key: 'blob', origin: 'text', material: 'text' },
+    typed: { sealed_private: 'blob' },
+  },
+  aliases: { id: ['alias_name'], macd: { alias_name: 'text', key_id: 'text', creation_date: 'text' } },
+  tags: { id: ['key_id', 'tag_key'], macd: { key_id: 'text', tag_key: 'text', tag_value: 'text' } },
+  access_keys: {
+    id: ['access_key_id'],
+    macd: { access_key_id: 'text', state: 'text', policy: 'text', description: 'text', creation_date: 'text' },
+    typed: { sealed_secret: 'blob' },
+  },
+  remote_connections: {
+    id: ['name'],
+    macd: { name: 'text', endpoint: 'text', region_id: 'text', protocol: 'text', access_key_id: 'text', creation_date: 'text' },
+  },
+  certificates: { id: ['key_version_id'], macd: { key_version_id: 'text', chain_pem: 'text', attached_date: 'text' } },
+  import_tokens: {
+    id: ['token_sha256'],
+    macd: {
+      token_sha256: 'text',
+      key_id: 'text',
+      wrapping_algorithm: 'text',
+      wrapping_key_spec: 'text',
+      public_key: 'blob',
+      creation_date: 'text',
+      expire_time: 'text',
+    },
+    typed: { sealed_private: 'blob' },
+  },
+} as const satisfies Record<string, TableSpec>;
+
+export type AuthenticatedTable = keyof typeof AUTHENTICATED_TABLES;
+
+const MAC_BYTES = 32;
+const integrityKeys = new WeakMap<Db, Buffer>();
+
+/** Set by the vault when its worker unlocks (and cleared on lock): the key that authenticates metadata. */
+export function setIntegrityKey(db: Db, key: Uint8Array | undefined): void {
+  integrityKeys.get(db)?.fill(0);
+  if (key === undefined) integrityKeys.delete(db);
+  else integrityKeys.set(db, Buffer.from(key));
+}
+
+export function hasIntegrityKey(db: Db): boolean {
+  return integrityKeys.has(db);
+}
+
+/** The integrity key, or Vault.Locked: authenticated rows are neither read nor written without it. */
+export function integrityKey(db: Db): Buffer {
+  const key = integrityKeys.get(db);
+  if (!key) throw new KmsError('Vault.Locked', 'the vault is locked: its records cannot be authenticated until it is unlocked');
+  return key;
+}
+
+/** HMAC-SHA256 under the integrity key over a domain label and prefix-free, type-tagged fields. */
+export function integrityMac(db: Db, label: string, fields: readonly (string | number | null | Uint8Array)[]): Buffer {
+  const mac = createHmac('sha256', integrityKey(db)).update(`deskkms-integrity-v1\0${label}\0`, 'utf8');
+  const header = Buffer.alloc(5);
+  for (const field of fields) {
+    if (field === null) {
+      mac.update(Buffer.of(0));
+      continue;
+    }
+    const [tag, bytes] =
+      typeof field === 'string' ? [1, Buffer.from(field, 'utf8')] : typeof field === 'number' ? [2, Buffer.from(String(field), 'utf8')] : [3, field];
+    header[0] = tag;
+    header.writeUInt32BE(bytes.length, 1);
+    mac.update(header).update(bytes);
+  }
+  return mac.digest();
+}
+
+export function macsEqual(stored: unknown, expected: Buffer): boolean {
+  return Buffer.isBuffer(stored) && stored.length === MAC_BYTES && timingSafeEqual(stored, expected);
+}
+
+function hasType(value: unknown, type: ColumnType): boolean {
+  switch (type) {
+    case 'text':
+      return typeof value === 'string';
+    case 'text?':
+      return value === null || typeof value === 'string';
+    case 'int':
+      return typeof value === 'number' && Number.isSafeInteger(value);
+    case 'blob':
+      return value instanceof Uint8Array;
+  }
+}
+
+/** How a row is named in messages; its values came from the file, so they are quoted and cut short. */
+function rowName(table: AuthenticatedTable, row: Record<string, unknown>): string {
+  const id = AUTHENTICATED_TABLES[table].id.map((column) => JSON.stringify(typeof row[column] === 'string' ? (row[column]).slice(0, 80) : String(row[column])));
+  return `${table} row ${id.join(' ')}`;
+}
+
+function corrupt(table: AuthenticatedTable, row: Record<string, unknown>, why: string): KmsError {
+  return new KmsError(
+    'Vault.Corrupt',
+    `vault.db: the ${rowName(table, row)} ${why}; it was changed outside DeskKMS and is not used (restore the vault from a backup, or remove the row with DeskKMS)`,
+  );
+}
+
+function macdFields(table: AuthenticatedTable, row: Record<string, unknown>): (string | number | null | Uint8Array)[] {
+  return Object.keys(AUTHENTICATED_TABLES[table].macd).map((column) => row[column] as string | number | null | Uint8Array);
+}
+
+/** The MAC a row of `table` must carry (its authenticated columns as given). */
+export function rowMac(db: Db, table: AuthenticatedTable, row: object): Buffer {
+  return integrityMac(db, table, macdFields(table, row as Record<string, unknown>));
+}
+
+function checkTypes(table: AuthenticatedTable, row: Record<string, unknown>): void {
+  const spec: TableSpec = AUTHENTICATED_TABLES[table];
+  for (const columns of [spec.macd, spec.typed ?? {}]) {
+    for (const [column, type] of Object.entries(columns)) {
+      if (column in row && !hasType(row[column], type)) throw corrupt(table, row, `has a ${column} that is not ${type === 'text?' ? 'text or NULL' : type}`);
+    }
+  }
+}
+
+/**
+ * Checks a row read with its `mac` column: column types, then the MAC. Returns the row without
+ * `mac`, typed as the caller's row type; throws Vault.Corrupt naming the row, or Vault.Locked.
+ */
+export function verified<T>(db: Db, table: AuthenticatedTable, row: (T & { mac?: unknown }) | undefined): T | undefined {
+  if (row === undefined) return undefined;
+  const record = row as Record<string, unknown>;
+  checkTypes(table, record);
+  for (const column of Object.keys(AUTHENTICATED_TABLES[table].macd)) {
+    if (!(column in record)) throw new KmsError('InternalFailure', `integrity: ${table} read without its column ${column}`);
+  }
+  if (!macsEqual(record.mac, rowMac(db, table, record))) throw corrupt(table, record, 'fails its integrity check');
+  const { mac: _mac, ...rest } = record;
+  return rest as T;
+}
+
+export function verifiedAll<T>(db: Db, table: AuthenticatedTable, rows: readonly (T & { mac?: unknown })[]): T[] {
+  return rows.map((row) => verified(db, table, row)!);
+}
+
+/** `SELECT` column list for a table's authenticated reads: the given columns plus `mac`. */
+export function withMac(columns: string): string {
+  return `${columns}, mac`;
+}
+
+/**
+ * Gives every row of every authenticated table its MAC: run once, when a vault made before
+ * authenticated metadata is first unlocked (what it held then is trusted from then on).
+ */
+export function authenticateAllRows(db: Db): number {
+  let count = 0;
+  for (const table of Object.keys(AUTHENTICATED_TABLES) as AuthenticatedTable[]) {
+    const update = db.prepare(`UPDATE ${table} SET mac = ? WHERE rowid = ?`);
+    for (const row of db.prepare(`SELECT rowid AS _rowid, * FROM ${table}`).all() as (Record<string, unknown> & { _rowid: number })[]) {
+      checkTypes(table, row);
+      update.run(rowMac(db, table, row), row._rowid);
+      count++;
+    }
+  }
+  return count;
+}
