@@ -53,7 +53,8 @@ export async function createAccessKey(
   return { ...info(row), AccessKeySecret: secret };
 }
 
-export function listVaultAccessKeys(vault: Vault): AccessKeyInfo[] {
+export async function listVaultAccessKeys(vault: Vault): Promise<AccessKeyInfo[]> {
+  await vault.ensureUnlocked();
   return listAccessKeys(vault.store.db).map(info);
 }
 
@@ -63,6 +64,7 @@ function requireId(accessKeyId: string): void {
 
 export async function setAccessKeyEnabled(vault: Vault, accessKeyId: string, enabled: boolean, caller = 'cli'): Promise<void> {
   requireId(accessKeyId);
+  await vault.ensureUnlocked();
   await vault.store.write((db) => {
     if (!setAccessKeyState(db, accessKeyId, enabled ? 'Enabled' : 'Disabled')) {
       throw new KmsError('InvalidAccessKeyId.NotFound', `access key ${accessKeyId} does not exist`);
@@ -73,6 +75,7 @@ export async function setAccessKeyEnabled(vault: Vault, accessKeyId: string, ena
 
 export async function removeAccessKey(vault: Vault, accessKeyId: string, caller = 'cli'): Promise<void> {
   requireId(accessKeyId);
+  await vault.ensureUnlocked();
   await vault.store.write((db) => {
     if (!deleteAccessKey(db, accessKeyId)) throw new KmsError('InvalidAccessKeyId.NotFound', `access key ${accessKeyId} does not exist`);
     audit(db, 'DeleteAccessKey', accessKeyId, caller);
@@ -107,6 +110,7 @@ export class AccessKeyAuthenticator {
     const { params } = request;
     const accessKeyId = params.AccessKeyId;
     if (!accessKeyId) throw new KmsError('MissingParameter', 'AccessKeyId is required');
+    await this.vault.ensureUnlocked(); // access key rows are authenticated: reading one needs the integrity key
     const row = getAccessKey(this.vault.store.db, accessKeyId);
     if (!row) throw new KmsError('InvalidAccessKeyId.NotFound', `Specified access key is not found: ${escapeText(accessKeyId, 64)}`); // any text a client sent
     if (row.state !== 'Enabled') throw new KmsError('InvalidAccessKeyId.Inactive', `Specified access key ${accessKeyId} is disabled`);
@@ -124,7 +128,6 @@ export class AccessKeyAuthenticator {
     const signature = params.Signature;
     if (!signature) throw new KmsError('IncompleteSignature', 'The request signature is missing');
 
-    await this.vault.ensureUnlocked();
     const stringToSign = rpcStringToSign(request.method, params);
     const { mac } = await this.vault.worker.request({ op: 'hmacSha1', accessKeyId, sealed: row.sealed_secret, data: Buffer.from(stringToSign, 'utf8') });
     if (!signaturesMatch(signature, Buffer.from(mac).toString('base64'))) {

@@ -114,6 +114,9 @@ export async function dispatch(vault: Vault, action: unknown, params: unknown, c
       throw new KmsError('Forbidden.NoPermission', `${caller} may not call ${action} (not in its policy)`);
     }
     const request = parseRequest(action, params);
+    // Every Action reads authenticated rows (keys, aliases, policies, connections), and those need
+    // the integrity key of an unlocked vault: a locked one answers Vault.Locked, never unverified data.
+    await vault.ensureUnlocked();
     const handler = HANDLERS[action] as Handler<ActionName>;
     const result = (await forwardToRemote(vault, action, params as Record<string, unknown>, ctx)) ?? (await handler(vault, request, ctx));
     await vault.store.write((db) => {

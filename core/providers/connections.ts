@@ -5,6 +5,7 @@ import { appendAuditEntries } from '../audit/audit-log.ts';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
 import { deleteSecret, loadSecretText, storeSecretText } from '../keychain/keychain.ts';
 import type { Db } from '../vault/store.ts';
+import { rowMac, verified, verifiedAll } from '../vault/integrity.ts';
 import { kmsDate, type Vault } from '../vault/vault.ts';
 import { RemoteKmsProvider, type RemoteConnection } from './remote.ts';
 
@@ -33,7 +34,7 @@ function toConnection(row: ConnectionRow): RemoteConnection & { creationDate: st
 }
 
 function getRow(db: Db, name: string): ConnectionRow | undefined {
-  return db.prepare('SELECT * FROM remote_connections WHERE name = ?').get(name) as ConnectionRow | undefined;
+  return verified(db, 'remote_connections', db.prepare('SELECT * FROM remote_connections WHERE name = ?').get(name) as ConnectionRow | undefined);
 }
 
 export async function addConnection(vault: Vault, connection: RemoteConnection, accessKeySecret: string, caller = 'cli'): Promise<void> {
@@ -41,13 +42,22 @@ export async function addConnection(vault: Vault, connection: RemoteConnection, 
   if (!ENDPOINT.test(connection.endpoint)) throw invalidParameter('--endpoint', 'must be host or host:port');
   if (connection.protocol !== 'http' && connection.protocol !== 'https') throw invalidParameter('--protocol', 'must be http or https');
   if (!connection.accessKeyId) throw invalidParameter('--access-key-id', 'is required');
+  await vault.ensureUnlocked(); // connection rows are authenticated with the vault's integrity key
   if (getRow(vault.store.db, connection.name)) throw invalidParameter('--name', `a connection named "${connection.name}" already exists`);
   await storeSecretText(account(vault, connection.name), accessKeySecret, what(connection.name));
   try {
     await vault.store.write((db) => {
+      const row: ConnectionRow = {
+        name: connection.name,
+        endpoint: connection.endpoint,
+        region_id: connection.regionId,
+        protocol: connection.protocol,
+        access_key_id: connection.accessKeyId,
+        creation_date: kmsDate(vault.now()),
+      };
       db.prepare(
-        'INSERT INTO remote_connections (name, endpoint, region_id, protocol, access_key_id, creation_date) VALUES (?, ?, ?, ?, ?, ?)',
-      ).run(connection.name, connection.endpoint, connection.regionId, connection.protocol, connection.accessKeyId, kmsDate(vault.now()));
+        'INSERT INTO remote_connections (name, endpoint, region_id, protocol, access_key_id, creation_date, mac) VALUES (@name, @endpoint, @region_id, @protocol, @access_key_id, @creation_date, @mac)',
+      ).run({ ...row, mac: rowMac(db, 'remote_connections', row) });
       appendAuditEntries(db, [{ action: 'AddRemoteConnection', code: 'OK', caller, requestId: randomUUID(), keyId: `remote/${connection.name}` }]);
     });
   } catch (error) {
@@ -56,11 +66,14 @@ export async function addConnection(vault: Vault, connection: RemoteConnection, 
   }
 }
 
-export function listConnections(vault: Vault): (RemoteConnection & { creationDate: string })[] {
-  return (vault.store.db.prepare('SELECT * FROM remote_connections ORDER BY name').all() as ConnectionRow[]).map(toConnection);
+export async function listConnections(vault: Vault): Promise<(RemoteConnection & { creationDate: string })[]> {
+  await vault.ensureUnlocked();
+  const db = vault.store.db;
+  return verifiedAll(db, 'remote_connections', db.prepare('SELECT * FROM remote_connections ORDER BY name').all() as ConnectionRow[]).map(toConnection);
 }
 
 export async function removeConnection(vault: Vault, name: string, caller = 'cli'): Promise<void> {
+  await vault.ensureUnlocked();
   await vault.store.write((db) => {
     if (db.prepare('DELETE FROM remote_connections WHERE name = ?').run(name).changes !== 1) {
       throw invalidParameter('--name', `no remote connection named "${name}"`);
@@ -79,6 +92,7 @@ export async function remoteProvider(vault: Vault, name: string): Promise<Remote
   if (!byName) providers.set(vault, (byName = new Map<string, RemoteKmsProvider>()));
   const cached = byName.get(name);
   if (cached) return cached;
+  await vault.ensureUnlocked();
   const row = getRow(vault.store.db, name);
   if (!row) throw new KmsError('Forbidden.KeyNotFound', `no remote KMS connection named "${name}"; see "deskkms remote list"`);
   const secret = await loadSecretText(account(vault, name), what(name));

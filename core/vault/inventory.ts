@@ -4,6 +4,7 @@ import type { KeySummary } from '../contract/app-api.ts';
 import type { KeySpec, KeyUsage } from '../contract/specs.ts';
 import { reportedKeyState, type KeyState } from './records.ts';
 import type { Db } from './store.ts';
+import { verifiedAll } from './integrity.ts';
 
 interface InventoryRow {
   readonly key_id: string;
@@ -30,25 +31,31 @@ function groupBy<T extends { key_id: string }, V>(rows: readonly T[], value: (ro
 /** All keys in creation order, each with its aliases, tags and version count. */
 export function keyInventory(db: Db): KeySummary[] {
   const read = db.transaction((): KeySummary[] => {
-    const keys = db
-      .prepare(
-        'SELECT key_id, key_spec, key_usage, key_state, description, creation_date, delete_date, origin, exportable FROM keys ORDER BY seq',
-      )
-      .all() as InventoryRow[];
+    // Every row is authenticated (integrity.ts), so the whole rows are read, MACs included.
+    const keys = verifiedAll(
+      db,
+      'keys',
+      db.prepare('SELECT key_id, key_spec, key_usage, origin, protection_level, key_state, description, creation_date, delete_date, exportable, mac FROM keys ORDER BY seq').all() as InventoryRow[],
+    );
     const aliases = groupBy(
-      db.prepare('SELECT key_id, alias_name FROM aliases ORDER BY alias_name').all() as { key_id: string; alias_name: string }[],
+      verifiedAll(db, 'aliases', db.prepare('SELECT alias_name, key_id, creation_date, mac FROM aliases ORDER BY alias_name').all() as { key_id: string; alias_name: string }[]),
       (r) => r.alias_name,
     );
     const tags = groupBy(
-      db.prepare('SELECT key_id, tag_key, tag_value FROM tags ORDER BY tag_key').all() as { key_id: string; tag_key: string; tag_value: string }[],
+      verifiedAll(db, 'tags', db.prepare('SELECT key_id, tag_key, tag_value, mac FROM tags ORDER BY tag_key').all() as { key_id: string; tag_key: string; tag_value: string }[]),
       (r) => ({ TagKey: r.tag_key, TagValue: r.tag_value }),
     );
-    const versionCounts = new Map(
-      (db.prepare('SELECT key_id, COUNT(*) AS n FROM key_versions GROUP BY key_id').all() as { key_id: string; n: number }[]).map(
-        (r) => [r.key_id, r.n],
-      ),
+    const versions = verifiedAll(
+      db,
+      'key_versions',
+      db.prepare('SELECT key_version_id, key_id, creation_date, public_key, origin, material, mac FROM key_versions').all() as { key_id: string; material: string }[],
     );
-    const sealed = new Set((db.prepare("SELECT DISTINCT key_id FROM key_versions WHERE material = 'Sealed'").all() as { key_id: string }[]).map((r) => r.key_id));
+    const versionCounts = new Map<string, number>();
+    const sealed = new Set<string>();
+    for (const v of versions) {
+      versionCounts.set(v.key_id, (versionCounts.get(v.key_id) ?? 0) + 1);
+      if (v.material === 'Sealed') sealed.add(v.key_id);
+    }
     return keys.map((k) => ({
       KeyId: k.key_id,
       KeySpec: k.key_spec,

@@ -4,6 +4,7 @@ import type { KeySpec, KeyUsage } from '../contract/specs.ts';
 import type { VersionMaterial, WrappingAlgorithm, WrappingKeySpec } from '../contract/key-import.ts';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './store.ts';
+import { rowMac, verified, verifiedAll, withMac } from './integrity.ts';
 
 export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
 
@@ -56,8 +57,12 @@ function stmt(db: Db, sql: string): Statement {
 
 const KEY_COLUMNS = 'key_id, key_spec, key_usage, origin, protection_level, description, key_state, creation_date, delete_date, exportable';
 
+// Reads of authenticated rows select their `mac` and pass through verified() (integrity.ts): a row
+// edited outside DeskKMS is Vault.Corrupt, never returned. Writes store the row's MAC with it;
+// updates start from the verified row, so an edited row is never re-authenticated by an update.
+
 export function getKey(db: Db, keyId: string): KeyRow | undefined {
-  return stmt(db, `SELECT ${KEY_COLUMNS} FROM keys WHERE key_id = ?`).get(keyId) as KeyRow | undefined;
+  return verified(db, 'keys', stmt(db, `SELECT ${withMac(KEY_COLUMNS)} FROM keys WHERE key_id = ?`).get(keyId) as KeyRow | undefined);
 }
 
 export function countKeys(db: Db): number {
@@ -65,7 +70,7 @@ export function countKeys(db: Db): number {
 }
 
 export function listKeys(db: Db, offset: number, limit: number): KeyRow[] {
-  return stmt(db, `SELECT ${KEY_COLUMNS} FROM keys ORDER BY seq LIMIT ? OFFSET ?`).all(limit, offset) as KeyRow[];
+  return verifiedAll(db, 'keys', stmt(db, `SELECT ${withMac(KEY_COLUMNS)} FROM keys ORDER BY seq LIMIT ? OFFSET ?`).all(limit, offset) as KeyRow[]);
 }
 
 function nextSeq(db: Db, table: 'keys' | 'key_versions'): number {
@@ -74,51 +79,78 @@ function nextSeq(db: Db, table: 'keys' | 'key_versions'): number {
 
 export function insertKey(db: Db, row: KeyRow): void {
   stmt(db, 
-    `INSERT INTO keys (${KEY_COLUMNS}, seq) VALUES (@key_id, @key_spec, @key_usage, @origin, @protection_level, @description, @key_state, @creation_date, @delete_date, @exportable, @seq)`,
-  ).run({ ...row, seq: nextSeq(db, 'keys') });
+    `INSERT INTO keys (${KEY_COLUMNS}, seq, mac) VALUES (@key_id, @key_spec, @key_usage, @origin, @protection_level, @description, @key_state, @creation_date, @delete_date, @exportable, @seq, @mac)`,
+  ).run({ ...row, seq: nextSeq(db, 'keys'), mac: rowMac(db, 'keys', row) });
+}
+
+/** Rewrites a verified key row with `changes`, and its MAC. */
+function updateKey(db: Db, keyId: string, changes: Partial<Pick<KeyRow, 'key_state' | 'delete_date' | 'description'>>): void {
+  const current = getKey(db, keyId);
+  if (!current) return;
+  const row = { ...current, ...changes };
+  stmt(db, 'UPDATE keys SET key_state = @key_state, delete_date = @delete_date, description = @description, mac = @mac WHERE key_id = @key_id').run({
+    key_id: row.key_id,
+    key_state: row.key_state,
+    delete_date: row.delete_date,
+    description: row.description,
+    mac: rowMac(db, 'keys', row),
+  });
 }
 
 export function updateKeyState(db: Db, keyId: string, state: KeyState, deleteDate: string | null): void {
-  stmt(db, 'UPDATE keys SET key_state = ?, delete_date = ? WHERE key_id = ?').run(state, deleteDate, keyId);
+  updateKey(db, keyId, { key_state: state, delete_date: deleteDate });
 }
 
 export function updateDescription(db: Db, keyId: string, description: string): void {
-  stmt(db, 'UPDATE keys SET description = ? WHERE key_id = ?').run(description, keyId);
+  updateKey(db, keyId, { description });
 }
 
 export function deleteKey(db: Db, keyId: string): void {
   stmt(db, 'DELETE FROM keys WHERE key_id = ?').run(keyId);
 }
 
-/** Keys whose deletion window has passed at `now` (ISO time). */
+/**
+ * Keys whose deletion window has passed at `now` (ISO time). Each candidate is verified before it
+ * is named: an edited state or date must not get a key destroyed.
+ */
 export function keysDueForDeletion(db: Db, now: string): string[] {
-  return (stmt(db, "SELECT key_id FROM keys WHERE key_state = 'PendingDeletion' AND delete_date <= ?").all(now) as { key_id: string }[]).map(
-    (r) => r.key_id,
-  );
+  const candidates = stmt(db, `SELECT ${withMac(KEY_COLUMNS)} FROM keys WHERE key_state = 'PendingDeletion' AND delete_date <= ?`).all(now) as KeyRow[];
+  return verifiedAll(db, 'keys', candidates).map((r) => r.key_id);
 }
 
 export function insertVersion(db: Db, row: VersionRow, origin: 'Generated' | 'Imported' = 'Generated'): void {
+  const stored = { ...row, origin, material: row.material ?? 'Sealed' };
   stmt(db, 
-    'INSERT INTO key_versions (key_version_id, key_id, creation_date, public_key, sealed_private, seq, origin, material) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-  ).run(row.key_version_id, row.key_id, row.creation_date, row.public_key, row.sealed_private, nextSeq(db, 'key_versions'), origin, row.material ?? 'Sealed');
+    'INSERT INTO key_versions (key_version_id, key_id, creation_date, public_key, sealed_private, seq, origin, material, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  ).run(row.key_version_id, row.key_id, row.creation_date, row.public_key, row.sealed_private, nextSeq(db, 'key_versions'), origin, stored.material, rowMac(db, 'key_versions', stored));
 }
 
 /** Replaces a version's private material (re-import after DeleteKeyMaterial, or its deletion). */
 export function setVersionMaterial(db: Db, keyVersionId: string, material: 'Sealed' | 'Deleted', sealed: Uint8Array): void {
-  stmt(db, 'UPDATE key_versions SET material = ?, sealed_private = ? WHERE key_version_id = ?').run(material, sealed, keyVersionId);
+  const current = verified(db, 'key_versions', stmt(db, `SELECT ${withMac(`${VERSION_COLUMNS}, origin`)} FROM key_versions WHERE key_version_id = ?`).get(keyVersionId) as VersionRow | undefined);
+  if (!current) return;
+  const mac = rowMac(db, 'key_versions', { ...current, material });
+  stmt(db, 'UPDATE key_versions SET material = ?, sealed_private = ?, mac = ? WHERE key_version_id = ?').run(material, sealed, mac, keyVersionId);
 }
 
 const VERSION_COLUMNS = 'key_version_id, key_id, creation_date, public_key, sealed_private, material';
+/** What reads select: the version's columns, the authenticated origin, and the MAC. */
+const VERSION_READ = withMac(`${VERSION_COLUMNS}, origin`);
+
+function versionRow({ origin: _origin, ...row }: VersionRow & { origin?: string }): VersionRow {
+  return row;
+}
 
 export function getVersion(db: Db, keyId: string, keyVersionId: string): VersionRow | undefined {
-  return stmt(db, `SELECT ${VERSION_COLUMNS} FROM key_versions WHERE key_id = ? AND key_version_id = ?`).get(keyId, keyVersionId) as VersionRow | undefined;
+  const row = verified(db, 'key_versions', stmt(db, `SELECT ${VERSION_READ} FROM key_versions WHERE key_id = ? AND key_version_id = ?`).get(keyId, keyVersionId) as VersionRow | undefined);
+  return row && versionRow(row);
 }
 
 export function listVersions(db: Db, keyId: string, offset = 0, limit = -1): VersionRow[] {
-  return stmt(db, `SELECT ${VERSION_COLUMNS} FROM key_versions WHERE key_id = ? ORDER BY seq LIMIT ? OFFSET ?`).all(keyId, limit, offset) as VersionRow[];
+  const rows = stmt(db, `SELECT ${VERSION_READ} FROM key_versions WHERE key_id = ? ORDER BY seq LIMIT ? OFFSET ?`).all(keyId, limit, offset) as VersionRow[];
+  return verifiedAll(db, 'key_versions', rows).map(versionRow);
 }
 
-/** Versions whose private key is sealed in the vault (usable for Sign/Decrypt). */
 /**
  * The KeyState callers see: a key of Origin EXTERNAL without sealed key material (none imported
  * yet, or deleted with DeleteKeyMaterial) is PendingImport; otherwise the stored state.
@@ -128,7 +160,7 @@ export function reportedKeyState(key: Pick<KeyRow, 'key_state' | 'origin'>, hasS
 }
 
 export function countSealedVersions(db: Db, keyId: string): number {
-  return (stmt(db, "SELECT count(*) AS n FROM key_versions WHERE key_id = ? AND material = 'Sealed'").get(keyId) as { n: number }).n;
+  return listVersions(db, keyId).filter((v) => v.material === 'Sealed').length;
 }
 
 export interface ImportTokenRow {
@@ -144,12 +176,12 @@ export interface ImportTokenRow {
 
 export function insertImportToken(db: Db, row: ImportTokenRow): void {
   stmt(db,
-    'INSERT INTO import_tokens (token_sha256, key_id, wrapping_algorithm, wrapping_key_spec, public_key, sealed_private, creation_date, expire_time) VALUES (@token_sha256, @key_id, @wrapping_algorithm, @wrapping_key_spec, @public_key, @sealed_private, @creation_date, @expire_time)',
-  ).run(row);
+    'INSERT INTO import_tokens (token_sha256, key_id, wrapping_algorithm, wrapping_key_spec, public_key, sealed_private, creation_date, expire_time, mac) VALUES (@token_sha256, @key_id, @wrapping_algorithm, @wrapping_key_spec, @public_key, @sealed_private, @creation_date, @expire_time, @mac)',
+  ).run({ ...row, mac: rowMac(db, 'import_tokens', row) });
 }
 
 export function getImportToken(db: Db, tokenSha256: string): ImportTokenRow | undefined {
-  return stmt(db, 'SELECT * FROM import_tokens WHERE token_sha256 = ?').get(tokenSha256) as ImportTokenRow | undefined;
+  return verified(db, 'import_tokens', stmt(db, 'SELECT * FROM import_tokens WHERE token_sha256 = ?').get(tokenSha256) as ImportTokenRow | undefined);
 }
 
 /** Drops tokens past their expiry (ISO time `now`); they can never be used again. */
@@ -169,23 +201,26 @@ export function countVersions(db: Db, keyId: string): number {
   return (stmt(db, 'SELECT count(*) AS n FROM key_versions WHERE key_id = ?').get(keyId) as { n: number }).n;
 }
 
+/** From the verified newest version: the date is shown to people, so it is authenticated too. */
 export function latestVersionDate(db: Db, keyId: string): string | undefined {
-  const row = stmt(db, 'SELECT creation_date FROM key_versions WHERE key_id = ? ORDER BY seq DESC LIMIT 1').get(keyId) as
-    | { creation_date: string }
-    | undefined;
-  return row?.creation_date;
+  const row = stmt(db, `SELECT ${VERSION_READ} FROM key_versions WHERE key_id = ? ORDER BY seq DESC LIMIT 1`).get(keyId) as VersionRow | undefined;
+  return verified(db, 'key_versions', row)?.creation_date;
 }
 
+const ALIAS_READ = withMac('alias_name, key_id, creation_date');
+
 export function getAlias(db: Db, aliasName: string): AliasRow | undefined {
-  return stmt(db, 'SELECT alias_name, key_id, creation_date FROM aliases WHERE alias_name = ?').get(aliasName) as AliasRow | undefined;
+  return verified(db, 'aliases', stmt(db, `SELECT ${ALIAS_READ} FROM aliases WHERE alias_name = ?`).get(aliasName) as AliasRow | undefined);
 }
 
 export function insertAlias(db: Db, row: AliasRow): void {
-  stmt(db, 'INSERT INTO aliases (alias_name, key_id, creation_date) VALUES (?, ?, ?)').run(row.alias_name, row.key_id, row.creation_date);
+  stmt(db, 'INSERT INTO aliases (alias_name, key_id, creation_date, mac) VALUES (?, ?, ?, ?)').run(row.alias_name, row.key_id, row.creation_date, rowMac(db, 'aliases', row));
 }
 
 export function repointAlias(db: Db, aliasName: string, keyId: string): void {
-  stmt(db, 'UPDATE aliases SET key_id = ? WHERE alias_name = ?').run(keyId, aliasName);
+  const current = getAlias(db, aliasName);
+  if (!current) return;
+  stmt(db, 'UPDATE aliases SET key_id = ?, mac = ? WHERE alias_name = ?').run(keyId, rowMac(db, 'aliases', { ...current, key_id: keyId }), aliasName);
 }
 
 export function deleteAlias(db: Db, aliasName: string): void {
@@ -194,21 +229,23 @@ export function deleteAlias(db: Db, aliasName: string): void {
 
 export function listAliases(db: Db, keyId: string | undefined, offset: number, limit: number): { rows: AliasRow[]; total: number } {
   const where = keyId === undefined ? '' : 'WHERE key_id = @keyId';
-  const rows = db
-    .prepare(`SELECT alias_name, key_id, creation_date FROM aliases ${where} ORDER BY alias_name LIMIT @limit OFFSET @offset`)
-    .all({ keyId, limit, offset }) as AliasRow[];
+  const rows = verifiedAll(
+    db,
+    'aliases',
+    stmt(db, `SELECT ${ALIAS_READ} FROM aliases ${where} ORDER BY alias_name LIMIT @limit OFFSET @offset`).all({ keyId, limit, offset }) as AliasRow[],
+  );
   const total = (stmt(db, `SELECT count(*) AS n FROM aliases ${where}`).get(keyId === undefined ? {} : { keyId }) as { n: number }).n;
   return { rows, total };
 }
 
 export function listTags(db: Db, keyId: string): TagRow[] {
-  return stmt(db, 'SELECT key_id, tag_key, tag_value FROM tags WHERE key_id = ? ORDER BY tag_key').all(keyId) as TagRow[];
+  return verifiedAll(db, 'tags', stmt(db, 'SELECT key_id, tag_key, tag_value, mac FROM tags WHERE key_id = ? ORDER BY tag_key').all(keyId) as TagRow[]);
 }
 
 export function upsertTag(db: Db, row: TagRow): void {
   stmt(db, 
-    'INSERT INTO tags (key_id, tag_key, tag_value) VALUES (?, ?, ?) ON CONFLICT(key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value',
-  ).run(row.key_id, row.tag_key, row.tag_value);
+    'INSERT INTO tags (key_id, tag_key, tag_value, mac) VALUES (?, ?, ?, ?) ON CONFLICT(key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value, mac = excluded.mac',
+  ).run(row.key_id, row.tag_key, row.tag_value, rowMac(db, 'tags', row));
 }
 
 export function deleteTag(db: Db, keyId: string, tagKey: string): void {
@@ -216,7 +253,7 @@ export function deleteTag(db: Db, keyId: string, tagKey: string): void {
 }
 
 export function aliasesOf(db: Db, keyId: string): string[] {
-  return (stmt(db, 'SELECT alias_name FROM aliases WHERE key_id = ?').all(keyId) as { alias_name: string }[]).map((r) => r.alias_name);
+  return verifiedAll(db, 'aliases', stmt(db, `SELECT ${ALIAS_READ} FROM aliases WHERE key_id = ?`).all(keyId) as AliasRow[]).map((r) => r.alias_name);
 }
 
 export interface AccessKeyRow {
@@ -229,21 +266,23 @@ export interface AccessKeyRow {
 }
 
 export function getAccessKey(db: Db, accessKeyId: string): AccessKeyRow | undefined {
-  return stmt(db, 'SELECT * FROM access_keys WHERE access_key_id = ?').get(accessKeyId) as AccessKeyRow | undefined;
+  return verified(db, 'access_keys', stmt(db, 'SELECT * FROM access_keys WHERE access_key_id = ?').get(accessKeyId) as AccessKeyRow | undefined);
 }
 
 export function listAccessKeys(db: Db): AccessKeyRow[] {
-  return stmt(db, 'SELECT * FROM access_keys ORDER BY creation_date, access_key_id').all() as AccessKeyRow[];
+  return verifiedAll(db, 'access_keys', stmt(db, 'SELECT * FROM access_keys ORDER BY creation_date, access_key_id').all() as AccessKeyRow[]);
 }
 
 export function insertAccessKey(db: Db, row: AccessKeyRow): void {
   stmt(db, 
-    'INSERT INTO access_keys (access_key_id, sealed_secret, state, policy, description, creation_date) VALUES (@access_key_id, @sealed_secret, @state, @policy, @description, @creation_date)',
-  ).run(row);
+    'INSERT INTO access_keys (access_key_id, sealed_secret, state, policy, description, creation_date, mac) VALUES (@access_key_id, @sealed_secret, @state, @policy, @description, @creation_date, @mac)',
+  ).run({ ...row, mac: rowMac(db, 'access_keys', row) });
 }
 
 export function setAccessKeyState(db: Db, accessKeyId: string, state: 'Enabled' | 'Disabled'): boolean {
-  return stmt(db, 'UPDATE access_keys SET state = ? WHERE access_key_id = ?').run(state, accessKeyId).changes === 1;
+  const current = getAccessKey(db, accessKeyId);
+  if (!current) return false;
+  return stmt(db, 'UPDATE access_keys SET state = ?, mac = ? WHERE access_key_id = ?').run(state, rowMac(db, 'access_keys', { ...current, state }), accessKeyId).changes === 1;
 }
 
 export function deleteAccessKey(db: Db, accessKeyId: string): boolean {
@@ -252,11 +291,15 @@ export function deleteAccessKey(db: Db, accessKeyId: string): boolean {
 
 /** Attaches (or replaces) the PEM certificate chain of a key version. */
 export function attachChain(db: Db, keyVersionId: string, chainPem: string, attachedDate: string): void {
+  const mac = rowMac(db, 'certificates', { key_version_id: keyVersionId, chain_pem: chainPem, attached_date: attachedDate });
   stmt(db, 
-    'INSERT INTO certificates (key_version_id, chain_pem, attached_date) VALUES (?, ?, ?) ON CONFLICT(key_version_id) DO UPDATE SET chain_pem = excluded.chain_pem, attached_date = excluded.attached_date',
-  ).run(keyVersionId, chainPem, attachedDate);
+    'INSERT INTO certificates (key_version_id, chain_pem, attached_date, mac) VALUES (?, ?, ?, ?) ON CONFLICT(key_version_id) DO UPDATE SET chain_pem = excluded.chain_pem, attached_date = excluded.attached_date, mac = excluded.mac',
+  ).run(keyVersionId, chainPem, attachedDate, mac);
 }
 
 export function attachedChain(db: Db, keyVersionId: string): string | undefined {
-  return (stmt(db, 'SELECT chain_pem FROM certificates WHERE key_version_id = ?').get(keyVersionId) as { chain_pem: string } | undefined)?.chain_pem;
+  const row = stmt(db, 'SELECT key_version_id, chain_pem, attached_date, mac FROM certificates WHERE key_version_id = ?').get(keyVersionId) as
+    | { key_version_id: string; chain_pem: string; attached_date: string }
+    | undefined;
+  return verified(db, 'certificates', row)?.chain_pem;
 }

@@ -87,4 +87,16 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX import_tokens_by_key ON import_tokens (key_id);
   `,
+  // Authenticated metadata (core/vault/integrity.ts): a MAC per row under a key derived from the
+  // data key. Rows of older vaults get theirs when the vault is first unlocked after the upgrade.
+  `
+  ALTER TABLE keys ADD COLUMN mac BLOB;
+  ALTER TABLE key_versions ADD COLUMN mac BLOB;
+  ALTER TABLE aliases ADD COLUMN mac BLOB;
+  ALTER TABLE tags ADD COLUMN mac BLOB;
+  ALTER TABLE access_keys ADD COLUMN mac BLOB;
+  ALTER TABLE remote_connections ADD COLUMN mac BLOB;
+  ALTER TABLE certificates ADD COLUMN mac BLOB;
+  ALTER TABLE import_tokens ADD COLUMN mac BLOB;
+  `,
 ];

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { appendAuditEntries } from '../audit/audit-log.ts';
+import { anchorAuditHead, appendAuditEntries } from '../audit/audit-log.ts';
 import { KmsError } from '../contract/errors.ts';
 import { escapeText } from '../contract/escape-text.ts';
 import { keyReference } from '../contract/policy.ts';
@@ -13,6 +13,7 @@ import { KeyWorkerClient, type KeyWorkerClientOptions } from '../worker/client.t
 import type { Protection } from '../worker/protocol.ts';
 import { countKeys, getAlias, getKey, getVersion, keysDueForDeletion, listVersions, deleteKey, type KeyRow, type VersionRow } from './records.ts';
 import { DB_FILE, Store, setMeta } from './store.ts';
+import { authenticateAllRows, hasIntegrityKey, setIntegrityKey } from './integrity.ts';
 
 export type ProtectionKind = 'keychain' | 'passphrase';
 
@@ -76,6 +77,7 @@ export class Vault {
       onRestart: () => {
         // The replacement worker starts locked; a keychain vault unlocks again on next use.
         this.unlocked = undefined;
+        setIntegrityKey(this.store.db, undefined);
         options.worker?.onRestart?.();
       },
     });
@@ -99,12 +101,15 @@ export class Vault {
         ? { kind: 'passphrase', passphrase, ...(options.kdfN === undefined ? {} : { kdfN: options.kdfN }) }
         : { kind: 'keychain', account: `vault-${vaultId}` };
       const result = await worker.request({ op: 'init', vaultId, protection }, passphrase ? [passphrase.buffer] : []);
+      setIntegrityKey(store.db, result.integrityKey);
+      result.integrityKey.fill(0);
       await store.write((db) => {
         setMeta(db, 'vault_id', vaultId);
         setMeta(db, 'protection', protection.kind);
         setMeta(db, 'verifier', result.verifier);
         if (result.wrapped !== undefined) setMeta(db, 'wrapped_data_key', JSON.stringify(result.wrapped));
         setMeta(db, 'created', kmsDate(options.now?.() ?? new Date()));
+        anchorAuditHead(db);
         appendAuditEntries(db, [{ action: 'InitVault', code: 'OK', caller: options.caller ?? 'cli', requestId: randomUUID() }]);
       });
       complete = true;
@@ -170,7 +175,32 @@ export class Vault {
       if (protection.kind === 'passphrase' && error instanceof KmsError) this.passphraseRefusal = error;
       throw error;
     });
+    setIntegrityKey(this.store.db, result.integrityKey);
+    result.integrityKey.fill(0);
+    if (result.upgradedVerifier !== undefined) {
+      const upgraded = result.upgradedVerifier;
+      try {
+        await this.store.write((db) => this.authenticateLegacyVault(db, verifier, upgraded));
+      } catch (error) {
+        setIntegrityKey(this.store.db, undefined);
+        await this.worker.request({ op: 'lock' }).catch(() => undefined);
+        throw error;
+      }
+    }
     this.backend = result.backend;
+  }
+
+  /**
+   * A vault made before authenticated metadata, unlocked for the first time since: every row gets
+   * its MAC, the audit head its anchor, and the verifier becomes v2 (seal.ts), in one transaction.
+   * What the file held at this moment is trusted from now on; afterwards a row without its MAC is
+   * corrupt. (Another process may have upgraded it meanwhile: then there is nothing to do.)
+   */
+  private authenticateLegacyVault(db: Parameters<Parameters<Store['write']>[0]>[0], oldVerifier: string, upgraded: string): void {
+    if (this.store.getMeta('verifier') !== oldVerifier) return;
+    authenticateAllRows(db);
+    anchorAuditHead(db);
+    setMeta(db, 'verifier', upgraded);
   }
 
   /**
@@ -181,6 +211,7 @@ export class Vault {
     this.latched = true;
     this.unlocked = undefined;
     this.backend = undefined;
+    setIntegrityKey(this.store.db, undefined);
     await this.worker.request({ op: 'lock' });
   }
 
@@ -256,6 +287,15 @@ export class Vault {
 
   /** Destroys every key whose deletion window has passed (with its versions, aliases, tags). */
   async purgeDueKeys(): Promise<string[]> {
+    // Which keys are due is read from authenticated rows: a locked vault that cannot unlock now
+    // (a passphrase vault opened without its passphrase) purges later, never on unverified rows.
+    if (!hasIntegrityKey(this.store.db)) {
+      try {
+        await this.ensureUnlocked();
+      } catch {
+        return [];
+      }
+    }
     const now = kmsDate(this.now());
     if (keysDueForDeletion(this.store.db, now).length === 0) return [];
     const purged = await this.store.write((db) => {
@@ -283,6 +323,7 @@ export class Vault {
     this.passphrase?.fill(0);
     await this.worker.close();
     await this.store.close();
+    setIntegrityKey(this.store.db, undefined);
   }
 }
 

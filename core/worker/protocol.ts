@@ -63,8 +63,10 @@ export type WorkerOp = WorkerRequest['op'];
 export type OutgoingRequest = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'seq'> : never) : never;
 
 export interface WorkerResults {
-  init: { verifier: string; wrapped?: unknown; backend: string };
-  unlock: { backend: string };
+  /** integrityKey: authenticates metadata (core/vault/integrity.ts); derived from the data key, it cannot give it back. */
+  init: { verifier: string; wrapped?: unknown; backend: string; integrityKey: Uint8Array };
+  /** upgradedVerifier: set when the vault's verifier predates authenticated metadata (then its rows get their MACs). */
+  unlock: { backend: string; integrityKey: Uint8Array; upgradedVerifier?: string };
   lock: Record<string, never>;
   generate: { publicKey: Uint8Array; sealed: Uint8Array };
   sign: { signature: Uint8Array };

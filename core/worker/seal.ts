@@ -1,7 +1,7 @@
 // Sealing of private key versions at rest: AES-256-GCM under the vault data key, with associated
 // data binding KeyId, KeyVersionId and KeySpec, so a sealed row moved to another key or version
 // (or relabelled with another spec) fails to open. Runs only in the key worker.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { KmsError } from '../contract/errors.ts';
 import type { KeySpec } from '../contract/specs.ts';
 
@@ -61,18 +61,38 @@ function unsealWith(dataKey: Uint8Array, associated: Buffer, sealed: Uint8Array,
   }
 }
 
-const VERIFIER_TEXT = Buffer.from('deskkms data key verifier', 'utf8');
+const VERIFIER_V1 = Buffer.from('deskkms data key verifier', 'utf8');
+/**
+ * Vaults whose verifier says v2 were born with (or upgraded to) authenticated metadata, so a row
+ * without its MAC is corrupt there. Someone who can edit the file cannot turn a v2 verifier back
+ * into v1 (it is sealed under the data key) except by restoring one from a copy made before the
+ * upgrade.
+ */
+const VERIFIER_V2 = Buffer.from('deskkms data key verifier v2: authenticated metadata', 'utf8');
+
+function verifierContext(vaultId: string): SealContext {
+  return { keyId: 'vault', keyVersionId: vaultId, spec: 'EC_P256' };
+}
 
 /** Proof (stored in the vault) that a data key is this vault's: a sealed constant. */
 export function makeVerifier(dataKey: Uint8Array, vaultId: string): string {
-  return Buffer.from(seal(dataKey, { keyId: 'vault', keyVersionId: vaultId, spec: 'EC_P256' }, VERIFIER_TEXT)).toString('base64');
+  return Buffer.from(seal(dataKey, verifierContext(vaultId), VERIFIER_V2)).toString('base64');
 }
 
-export function checkVerifier(dataKey: Uint8Array, vaultId: string, verifier: string): boolean {
+/** 2 for a current verifier, 1 for one written before authenticated metadata, undefined if it does not open. */
+export function verifierVersion(dataKey: Uint8Array, vaultId: string, verifier: string): 1 | 2 | undefined {
   try {
-    const opened = unseal(dataKey, { keyId: 'vault', keyVersionId: vaultId, spec: 'EC_P256' }, Buffer.from(verifier, 'base64'));
-    return Buffer.from(opened).equals(VERIFIER_TEXT);
+    const opened = Buffer.from(unseal(dataKey, verifierContext(vaultId), Buffer.from(verifier, 'base64')));
+    return opened.equals(VERIFIER_V2) ? 2 : opened.equals(VERIFIER_V1) ? 1 : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/**
+ * The key that authenticates vault metadata and the audit anchor (core/vault/integrity.ts), bound
+ * to this vault. It leaves the worker; the data key does not, and this key cannot give it back.
+ */
+export function deriveIntegrityKey(dataKey: Uint8Array, vaultId: string): Uint8Array {
+  return new Uint8Array(createHmac('sha256', dataKey).update(`deskkms-integrity-key-v1\0${vaultId}`, 'utf8').digest());
 }

@@ -9,7 +9,7 @@ import { keychainBackendName, loadDataKey, storeDataKey } from '../keychain/keyc
 import { unwrapDataKey, wrapDataKey } from '../keychain/passphrase.ts';
 import { randomBase62 } from '../crypto/random-text.ts';
 import { decryptPkcs8, encryptPkcs8 } from '../x509/pkcs8-export.ts';
-import { checkVerifier, makeVerifier, seal, sealSecret, unseal, unsealSecret } from './seal.ts';
+import { deriveIntegrityKey, makeVerifier, seal, sealSecret, unseal, unsealSecret, verifierVersion } from './seal.ts';
 import { workerRequest, wrappingSealContext, type Protection, type SealedKey, type WorkerResponse, type WorkerResults } from './protocol.ts';
 import { unwrapKeyMaterial } from './key-material.ts';
 
@@ -147,7 +147,7 @@ export class KeyWorkerCore {
         throw new KmsError('Vault.KeychainUnavailable', `${keychainBackendName()} did not keep the vault's data key; nothing was created`);
       }
       this.setDataKey(dataKey);
-      return { verifier: makeVerifier(dataKey, vaultId), backend: keychainBackendName() };
+      return { verifier: makeVerifier(dataKey, vaultId), backend: keychainBackendName(), integrityKey: deriveIntegrityKey(dataKey, vaultId) };
     }
     let wrapped: Awaited<ReturnType<typeof wrapDataKey>>;
     try {
@@ -156,7 +156,7 @@ export class KeyWorkerCore {
       protection.passphrase.fill(0);
     }
     this.setDataKey(dataKey);
-    return { verifier: makeVerifier(dataKey, vaultId), wrapped, backend: 'passphrase' };
+    return { verifier: makeVerifier(dataKey, vaultId), wrapped, backend: 'passphrase', integrityKey: deriveIntegrityKey(dataKey, vaultId) };
   }
 
   private async unlock(vaultId: string, protection: Protection, verifier: string): Promise<WorkerResults['unlock']> {
@@ -177,7 +177,8 @@ export class KeyWorkerCore {
         protection.passphrase.fill(0); // a wrong one too
       }
     }
-    if (!checkVerifier(dataKey, vaultId, verifier)) {
+    const version = verifierVersion(dataKey, vaultId, verifier);
+    if (version === undefined) {
       dataKey.fill(0);
       // A passphrase that opened the wrapped key (AES-GCM checks it) is right: then the verifier is damaged.
       throw protection.kind === 'keychain'
@@ -188,7 +189,11 @@ export class KeyWorkerCore {
         : new KmsError('Vault.Corrupt', "the vault header is damaged: the passphrase opened the wrapped data key, but the vault's verifier does not match it. To fix: restore vault.db from a backup");
     }
     this.setDataKey(dataKey);
-    return { backend: protection.kind === 'keychain' ? keychainBackendName() : 'passphrase' };
+    return {
+      backend: protection.kind === 'keychain' ? keychainBackendName() : 'passphrase',
+      integrityKey: deriveIntegrityKey(dataKey, vaultId),
+      ...(version === 1 ? { upgradedVerifier: makeVerifier(dataKey, vaultId) } : {}),
+    };
   }
 
   private setDataKey(dataKey: Uint8Array): void {

@@ -104,9 +104,11 @@ describe('AppSession lifecycle', () => {
     const vault = (session as unknown as { vault: Vault }).vault;
     expect(vault.isUnlocked).toBe(false);
     await expect(vault.ensureUnlocked()).rejects.toMatchObject({ code: 'Vault.Locked' });
-    const version = vault.resolveVersion(vault.resolveKey(KeyId), KeyVersionId);
+    // Locked, no row can even be authenticated; the sealed blob, read raw, opens nowhere either.
+    expect(() => vault.resolveKey(KeyId)).toThrow(expect.objectContaining({ code: 'Vault.Locked' }) as unknown);
+    const { sealed_private: sealed } = vault.store.db.prepare('SELECT sealed_private FROM key_versions WHERE key_version_id = ?').get(KeyVersionId) as { sealed_private: Uint8Array };
     await expect(
-      vault.worker.request({ op: 'sign', key: { keyId: KeyId, keyVersionId: KeyVersionId, spec: 'EC_P256', sealed: version.sealed_private }, algorithm: 'ECDSA_SHA_256', digest: new Uint8Array(32) }),
+      vault.worker.request({ op: 'sign', key: { keyId: KeyId, keyVersionId: KeyVersionId, spec: 'EC_P256', sealed }, algorithm: 'ECDSA_SHA_256', digest: new Uint8Array(32) }),
     ).rejects.toMatchObject({ code: 'Vault.Locked' });
     expect((await value('Vault.Unlock')).Locked).toBe(false);
     expect((await call('Kms.Call', sign)).ok).toBe(true);

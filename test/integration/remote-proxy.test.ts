@@ -49,7 +49,7 @@ afterAll(async () => {
 
 describe('remote KMS proxy', () => {
   it('lists the connection without its secret, and the remote keys with their connection', async () => {
-    const [conn] = listConnections(b);
+    const [conn] = await listConnections(b);
     expect(conn).toMatchObject({ name: 'vault-a', endpoint: endpoint.host, protocol: 'http' });
     expect(JSON.stringify(conn)).not.toMatch(/secret/i);
     const stored = b.store.db.prepare('SELECT * FROM remote_connections').all();

@@ -184,7 +184,9 @@ describe('a vault that cannot be unlocked', () => {
     const locked = await fails(noPass, 'AsymmetricSign', sign);
     expect(locked.error).toMatchObject({ Code: 'Vault.Locked' });
     expect(locked.error.Message).toMatch(/--passphrase-file/);
-    await call(noPass, 'DescribeKey', { KeyId: keyId }); // metadata needs no data key
+    // Metadata is authenticated with a key derived from the data key: without the passphrase, no
+    // row can be verified, so not even DescribeKey answers (it would otherwise show unverified data).
+    expect((await fails(noPass, 'DescribeKey', { KeyId: keyId })).error).toMatchObject({ Code: 'Vault.Locked' });
     await noPass.close();
 
     const wrong = Vault.open(path, { passphrase: Buffer.from('wrong horse') });
@@ -204,6 +206,7 @@ describe('a vault that cannot be unlocked', () => {
     const vault = await Vault.init(path);
     const keyId = (await call(vault, 'CreateKey', { KeySpec: 'RSA_2048', KeyUsage: 'ENCRYPT/DECRYPT' })).KeyMetadata.KeyId as string;
     const version = (await call(vault, 'ListKeyVersions', { KeyId: keyId })).KeyVersions.KeyVersion[0].KeyVersionId as string;
+    const ct = await call(vault, 'AsymmetricEncrypt', { KeyId: keyId, KeyVersionId: version, Algorithm: 'RSAES_OAEP_SHA_256', Plaintext: b64('x') });
     const account = `vault-${vault.vaultId}`;
     const saved = (await loadDataKey(account))!;
     await vault.close();
@@ -211,7 +214,9 @@ describe('a vault that cannot be unlocked', () => {
 
     const reopened = Vault.open(path);
     const before = snapshot(reopened);
-    const ct = await call(reopened, 'AsymmetricEncrypt', { KeyId: keyId, KeyVersionId: version, Algorithm: 'RSAES_OAEP_SHA_256', Plaintext: b64('x') });
+    // Encrypting reads the version's public key, an authenticated row: it too needs the data key.
+    const encrypt = await fails(reopened, 'AsymmetricEncrypt', { KeyId: keyId, KeyVersionId: version, Algorithm: 'RSAES_OAEP_SHA_256', Plaintext: b64('x') });
+    expect(encrypt.error.Code).toBe('Vault.KeychainUnavailable');
     const missing = await fails(reopened, 'AsymmetricDecrypt', { KeyId: keyId, KeyVersionId: version, Algorithm: 'RSAES_OAEP_SHA_256', CiphertextBlob: ct.CiphertextBlob });
     expect(missing.error.Code).toBe('Vault.KeychainUnavailable');
     expect(missing.error.Message).toMatch(/holds no data key for this vault/);

@@ -31,7 +31,7 @@ export const accessKeyCommand: Command = {
       if (sub === 'create') {
         out = await createAccessKey(vault, { ...(policy ? { policy } : {}), ...(typeof flags.description === 'string' ? { description: flags.description } : {}) });
       } else if (sub === 'list') {
-        out = { AccessKeys: listVaultAccessKeys(vault) };
+        out = { AccessKeys: await listVaultAccessKeys(vault) };
       } else {
         const id = flags.id;
         if (typeof id !== 'string') throw invalidParameter('--id', `is required for access-key ${sub}`);

@@ -51,9 +51,9 @@ export const remoteCommand: Command = {
           },
           secret!,
         );
-        out = { Connection: listConnections(vault).find((c) => c.name === name) };
+        out = { Connection: (await listConnections(vault)).find((c) => c.name === name) };
       } else if (sub === 'list') {
-        out = { Connections: listConnections(vault) };
+        out = { Connections: await listConnections(vault) };
       } else if (sub === 'remove') {
         await removeConnection(vault, name!);
         out = { Connection: name, Result: 'Removed' };
