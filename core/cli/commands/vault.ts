@@ -1,7 +1,7 @@
 // deskkms init | status | audit list | audit verify | batch
 import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import { appendAuditEntries, listAuditEntries, verifyAuditChain, formatAuditTable } from '../../audit/audit-log.ts';
+import { acknowledgeAuditBreak, appendAuditEntries, listAuditEntries, verifyAuditChain, formatAuditTable } from '../../audit/audit-log.ts';
 import { KmsError, invalidParameter, toKmsError } from '../../contract/errors.ts';
 import { escapeJsonText } from '../../contract/escape-text.ts';
 import { dispatch } from '../../api/dispatch.ts';
@@ -66,8 +66,8 @@ function parseDate(flag: string, value: unknown): Date | undefined {
 
 export const auditCommand: Command = {
   name: 'audit',
-  summary: 'List the audit log (audit list) or prove its hash chain intact (audit verify)',
-  usage: 'deskkms audit list|verify [--key-id ID] [--action NAME] [--since ISO] [--until ISO] [--limit N] [--format json|table]',
+  summary: 'List the audit log (audit list), prove its chain and anchor intact (audit verify), or accept a broken one (audit acknowledge-break)',
+  usage: 'deskkms audit list|verify|acknowledge-break [--key-id ID] [--action NAME] [--since ISO] [--until ISO] [--limit N] [--format json|table]',
   flags: {
     ...VAULT_FLAGS,
     'key-id': { type: 'string', value: 'ID', description: 'list: only entries for this KeyId' },
@@ -77,17 +77,27 @@ export const auditCommand: Command = {
     limit: { type: 'string', value: 'N', description: 'list: at most N entries' },
     format: { type: 'string', value: 'json|table', description: 'list: output format (default json)' },
   },
-  positionals: ['list|verify'],
-  details: 'audit verify exits 0 when the chain is intact, 1 naming the first broken entry.',
+  positionals: ['list|verify|acknowledge-break'],
+  details:
+    'audit verify exits 0 when the chain and its anchor are intact, 1 naming the first broken entry. A vault whose log is broken refuses every call (Vault.AuditBroken); ' +
+    'after keeping a copy of the vault directory for investigation, audit acknowledge-break accepts the log as it stands: the break is recorded (verify keeps reporting it) and calls work again.',
   async run(flags, io, positionals = []) {
     const sub = positionals[0];
-    if (sub !== 'list' && sub !== 'verify') throw invalidParameter('audit', 'give "list" or "verify"');
-    return withVault(flags, io, (vault) => {
+    if (sub !== 'list' && sub !== 'verify' && sub !== 'acknowledge-break') throw invalidParameter('audit', 'give "list", "verify" or "acknowledge-break"');
+    return withVault(flags, io, async (vault) => {
       const db = vault.store.db;
+      if (sub === 'acknowledge-break') {
+        await vault.ensureUnlocked(); // the record of the break and the new anchor are MACed
+        const verdict = await vault.store.write((d) => acknowledgeAuditBreak(d, { caller: CLI_CALLER, requestId: randomUUID() }));
+        io.stdout.write(`${JSON.stringify({ Acknowledged: verdict }, null, 2)}\n`);
+        return EXIT_OK;
+      }
+      // With the vault unlocked, verify checks the MACed anchor too (a locked one: the chain only).
+      if (sub === 'verify') await vault.ensureUnlocked().catch(() => undefined);
       if (sub === 'verify') {
         const verdict = verifyAuditChain(db);
         io.stdout.write(`${JSON.stringify(verdict, null, 2)}\n`);
-        return Promise.resolve(verdict.ok ? EXIT_OK : EXIT_NEGATIVE);
+        return verdict.ok ? EXIT_OK : EXIT_NEGATIVE;
       }
       const format = flags.format ?? 'json';
       if (format !== 'json' && format !== 'table') throw invalidParameter('--format', 'must be json or table');
@@ -104,7 +114,7 @@ export const auditCommand: Command = {
       });
       // Both formats show bidi and other invisible characters escaped (a row may have been edited).
       io.stdout.write(format === 'table' ? formatAuditTable(entries) : `${escapeJsonText(JSON.stringify({ Entries: entries }, null, 2))}\n`);
-      return Promise.resolve(EXIT_OK);
+      return EXIT_OK;
     });
   },
 };
