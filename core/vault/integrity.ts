@@ -180,7 +180,8 @@ export function verified<T>(db: Db, table: AuthenticatedTable, row: (T & { mac?:
     if (!(column in record)) throw new KmsError('InternalFailure', `integrity: ${table} read without its column ${column}`);
   }
   if (!macsEqual(record.mac, rowMac(db, table, record))) throw corrupt(table, record, 'fails its integrity check');
-  const { mac: _mac, ...rest } = record;
+  const rest = { ...record };
+  delete rest.mac;
   return rest as T;
 }
 

@@ -137,8 +137,11 @@ const VERSION_COLUMNS = 'key_version_id, key_id, creation_date, public_key, seal
 /** What reads select: the version's columns, the authenticated origin, and the MAC. */
 const VERSION_READ = withMac(`${VERSION_COLUMNS}, origin`);
 
-function versionRow({ origin: _origin, ...row }: VersionRow & { origin?: string }): VersionRow {
-  return row;
+/** The version as callers see it: the origin column is read only to be authenticated. */
+function versionRow(row: VersionRow & { origin?: string }): VersionRow {
+  const version = { ...row };
+  delete version.origin;
+  return version;
 }
 
 export function getVersion(db: Db, keyId: string, keyVersionId: string): VersionRow | undefined {
