@@ -157,7 +157,10 @@ describe('audit store', () => {
     // Not an envelope at all.
     expect(await session.call('Audit.List')).toMatchObject({ ok: false, error: { Code: 'InvalidParameter' } });
 
+    // Only the malformed Kms.Call is a (refused) KMS call, audited once; the chain stays intact.
     const after = await call('Audit.Verify', {});
-    expect(after).toEqual(before);
+    expect(after).toMatchObject({ ok: true, entries: before.entries + 1 });
+    const [refused] = (await call('Audit.List', { Limit: 1 })).Entries;
+    expect(refused).toMatchObject({ action: 'AsymmetricSign', code: 'InvalidParameter' });
   });
 });
