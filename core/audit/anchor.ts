@@ -14,9 +14,29 @@
 import type { AcknowledgedBreakView } from '../contract/app-api.ts';
 import { KmsError } from '../contract/errors.ts';
 import { hasIntegrityKey, integrityMac, macsEqual } from '../vault/integrity.ts';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../vault/store.ts';
 
 const ANCHOR_META = 'audit_anchor';
+const BREAKS_META = 'audit_breaks';
+
+// Prepared once per database handle: the anchor is read and written on every append.
+interface MetaStatements {
+  readonly read: Statement<[string], { value: unknown }>;
+  readonly write: Statement<[string, string]>;
+}
+const statementCache = new WeakMap<Db, MetaStatements>();
+function statements(db: Db): MetaStatements {
+  let s = statementCache.get(db);
+  if (!s) {
+    s = {
+      read: db.prepare<[string], { value: unknown }>('SELECT value FROM meta WHERE key = ?'),
+      write: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+    };
+    statementCache.set(db, s);
+  }
+  return s;
+}
 
 export interface Anchor {
   readonly seq: number;
@@ -36,12 +56,12 @@ function anchorMac(db: Db, anchor: Anchor): Buffer {
 /** Records (seq, hash) as the anchored head. Needs the integrity key (an unlocked vault). */
 export function setAuditAnchor(db: Db, anchor: Anchor): void {
   const value = JSON.stringify({ seq: anchor.seq, hash: anchor.hash, mac: anchorMac(db, anchor).toString('hex') });
-  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(ANCHOR_META, value);
+  statements(db).write.run(ANCHOR_META, value);
 }
 
 /** The stored anchor; undefined when there is none; a malformed one reads as not authentic. */
 function readAnchor(db: Db): StoredAnchor | undefined {
-  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(ANCHOR_META) as { value: unknown } | undefined;
+  const row = statements(db).read.get(ANCHOR_META);
   if (row === undefined) return undefined;
   let parsed: unknown;
   try {
@@ -108,7 +128,6 @@ export function auditBroken(firstBroken: number, reason: string): KmsError {
 // re-anchored, and an AcknowledgeAuditBreak entry appended. The break stays visible: verify reports
 // every acknowledged one, and a chain broken in the middle keeps failing verify at that entry.
 
-const BREAKS_META = 'audit_breaks';
 
 /** As the contract shows it; headSeq: the last entry when the break was acknowledged (later ones are on the new anchor). */
 export type AcknowledgedBreak = AcknowledgedBreakView;
@@ -122,7 +141,7 @@ function breaksMac(db: Db, breaks: readonly AcknowledgedBreak[]): Buffer {
  * trusted either), undefined while the vault is locked.
  */
 export function acknowledgedBreaks(db: Db): { breaks: AcknowledgedBreak[]; authentic: boolean | undefined } {
-  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(BREAKS_META) as { value: unknown } | undefined;
+  const row = statements(db).read.get(BREAKS_META);
   if (row === undefined) return { breaks: [], authentic: true };
   try {
     const parsed = JSON.parse(String(row.value)) as { breaks?: unknown; mac?: unknown };
@@ -141,5 +160,5 @@ export function recordAcknowledgedBreak(db: Db, entry: AcknowledgedBreak): void 
   if (authentic !== true) throw auditBroken(1, 'the record of acknowledged audit breaks was edited outside DeskKMS');
   const next = [...breaks, entry];
   const value = JSON.stringify({ breaks: next, mac: breaksMac(db, next).toString('hex') });
-  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(BREAKS_META, value);
+  statements(db).write.run(BREAKS_META, value);
 }
