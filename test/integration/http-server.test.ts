@@ -630,10 +630,11 @@ describe('slow, idle and in-flight connections', () => {
     }, 1000);
     try {
       await sleep(300);
-      const started = performance.now();
       const response = await sdk(h).describeKey(new kms.DescribeKeyRequest({ keyId: KEY_ID }));
       expect(response.keyMetadata.keyId).toBe(KEY_ID);
-      expect(performance.now() - started).toBeLessThan(1500); // well before headersMs frees anything
+      // Answered while every trickling socket is still held open: the request did not have to wait
+      // for the headers timeout to free a slot (a behaviour, not a stopwatch).
+      expect(sockets.filter((s) => s.destroyed || s.readyState !== 'open')).toHaveLength(0);
       const dropped = await Promise.all(sockets.map((s) => closedWithin(s, 8_000)));
       expect(dropped.every(Boolean)).toBe(true);
     } finally {
@@ -643,12 +644,11 @@ describe('slow, idle and in-flight connections', () => {
   });
 
   it('a connection that sends nothing is dropped after idleMs', async () => {
-    const h = await harness({ timeouts: { idleMs: 400, headersMs: 10_000, requestMs: 10_000 } });
+    // The other timers are far beyond the wait: a close within it can only be the idle timer's.
+    const h = await harness({ timeouts: { idleMs: 400, headersMs: 120_000, requestMs: 120_000 } });
     const socket = connect(h.server.port, '127.0.0.1');
     socket.on('error', () => undefined);
-    const started = performance.now();
-    expect(await closedWithin(socket, 5_000)).toBe(true);
-    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(await closedWithin(socket, 30_000)).toBe(true);
   });
 
   it('a request being processed longer than idleMs is not cut off', async () => {
@@ -659,7 +659,8 @@ describe('slow, idle and in-flight connections', () => {
   });
 
   it('close(): an in-flight request is still answered, new connections are refused', async () => {
-    const h = await harness();
+    // A grace period no test could wait out: close() returning at all shows it did not wait for it.
+    const h = await harness({ timeouts: { closeGraceMs: 3_600_000 } });
     const inFlight = getJson(`${h.server.url}/?${form(signed('GET', { Action: 'Echo', KeyId: 'slow-300' }))}`);
     await h.dispatcher.started;
     // A client still sending headers has no request to finish: it must not hold close() up.
@@ -667,7 +668,6 @@ describe('slow, idle and in-flight connections', () => {
     partial.on('error', () => undefined);
     partial.write('GET /?Action=Echo HTTP/1.1\r\nHost: x\r\n');
     await sleep(50);
-    const closeStarted = performance.now();
     const closing = h.server.close();
     let closedAt = Number.POSITIVE_INFINITY;
     void closing.then(() => (closedAt = performance.now()));
@@ -677,7 +677,6 @@ describe('slow, idle and in-flight connections', () => {
     expect(answer.body.Params).toEqual({ KeyId: 'slow-300' });
     expect(answer.headers.get('connection')).toBe('close');
     await closing;
-    expect(performance.now() - closeStarted).toBeLessThan(2_000); // not the 30 s grace period
     expect(await closedWithin(partial, 100)).toBe(true);
     expect(closedAt).toBeGreaterThanOrEqual(h.dispatcher.finishedAt[0] ?? Number.POSITIVE_INFINITY);
     await expect(fetch(`${h.server.url}/`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
