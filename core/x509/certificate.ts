@@ -36,6 +36,7 @@ import type { Name } from '@peculiar/asn1-x509';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import { RsaSaPssParams, id_RSASSA_PSS, id_mgf1, id_sha256, id_sha256WithRSAEncryption } from '@peculiar/asn1-rsa';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
+import { escapeDnValue } from '../contract/dn.ts';
 import type { SigningAlgorithm } from '../contract/specs.ts';
 import { assertAlgorithmFor, digestMessage, importPublicKey, verifyDigest, type PublicKey } from '../crypto/engine.ts';
 import { encodePem } from '../crypto/pem.ts';
@@ -419,19 +420,11 @@ export function certificatePem(der: Uint8Array): string {
 
 const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = Object.fromEntries(SUBJECT_ATTRIBUTES.map((a) => [a.oid, a.name]));
 
-/** RFC 4514 section 2.4 escaping. */
-function escapeValue(value: string): string {
-  let out = value.replace(/[\\,+"<>;=]/g, (c) => `\\${c}`);
-  if (out.startsWith(' ') || out.startsWith('#')) out = `\\${out}`;
-  if (out.endsWith(' ')) out = `${out.slice(0, -1)}\\ `;
-  return out;
-}
-
 /** RFC 4514 text of a Name, most specific RDN first (unknown attribute types as dotted OIDs). */
 export function formatName(name: Name): string {
   return [...name]
     .reverse()
-    .map((rdn) => rdn.map((atv) => `${ATTRIBUTE_NAMES[atv.type] ?? atv.type}=${escapeValue(atv.value.toString())}`).join('+'))
+    .map((rdn) => rdn.map((atv) => `${ATTRIBUTE_NAMES[atv.type] ?? atv.type}=${escapeDnValue(atv.value.toString())}`).join('+'))
     .join(',');
 }
 

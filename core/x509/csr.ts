@@ -34,6 +34,7 @@ import {
 import { Attributes, CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
 import { RsaSaPssParams, id_RSASSA_PSS, id_mgf1, id_sha256, id_sha256WithRSAEncryption } from '@peculiar/asn1-rsa';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
+import { DN_ATTRIBUTES, splitDn, unescapeDnValue, type DnAttribute } from '../contract/dn.ts';
 import type { KeySpec, SigningAlgorithm } from '../contract/specs.ts';
 import { assertAlgorithmFor, digestMessage, importPublicKey } from '../crypto/engine.ts';
 import { encodePem } from '../crypto/pem.ts';
@@ -69,115 +70,13 @@ export const OID_ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
 // ---------------------------------------------------------------------------------------------
 // Subject
 
-type StringKind = 'utf8' | 'printable' | 'ia5';
-
-export interface SubjectAttribute {
-  readonly name: string;
-  readonly oid: string;
-  readonly kind: StringKind;
-  /** Upper bound in characters (RFC 5280 appendix A.1). */
-  readonly max: number;
-}
-
-export const SUBJECT_ATTRIBUTES: readonly SubjectAttribute[] = [
-  { name: 'CN', oid: '2.5.4.3', kind: 'utf8', max: 64 },
-  { name: 'O', oid: '2.5.4.10', kind: 'utf8', max: 64 },
-  { name: 'OU', oid: '2.5.4.11', kind: 'utf8', max: 64 },
-  { name: 'L', oid: '2.5.4.7', kind: 'utf8', max: 128 },
-  { name: 'ST', oid: '2.5.4.8', kind: 'utf8', max: 128 },
-  { name: 'C', oid: '2.5.4.6', kind: 'printable', max: 2 },
-  { name: 'emailAddress', oid: '1.2.840.113549.1.9.1', kind: 'ia5', max: 255 },
-  // X.520 defines serialNumber as a PrintableString.
-  { name: 'serialNumber', oid: '2.5.4.5', kind: 'printable', max: 64 },
-];
+// The attributes and RFC 4514 escaping live in core/contract/dn.ts, shared with the renderer.
+export type SubjectAttribute = DnAttribute;
+export const SUBJECT_ATTRIBUTES = DN_ATTRIBUTES;
 
 const SUBJECT_NAMES = SUBJECT_ATTRIBUTES.map((a) => a.name).join(', ');
 const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]+$/;
 const ASCII = /^[\x20-\x7e]+$/;
-const SPECIAL = new Set([',', '+', '"', '\\', '<', '>', ';', '=', '#', ' ']);
-
-/** One `type=value` piece of the text, before its value is unescaped. */
-interface RawPair {
-  type: string;
-  value: string;
-  /** Whether a '+' (multi-valued RDN) follows this pair. */
-  plus: boolean;
-}
-
-/** Splits on unescaped ',' and '+' (and '=' within each pair), keeping escapes for unescapeValue. */
-function splitPairs(text: string): RawPair[] {
-  const pairs: RawPair[] = [];
-  let type: string | undefined;
-  let current = '';
-  const finish = (plus: boolean): void => {
-    if (type === undefined) throw invalidParameter('Subject', `"${current.trim()}" is not of the form type=value`);
-    pairs.push({ type, value: current, plus });
-    type = undefined;
-    current = '';
-  };
-  for (let i = 0; i < text.length; i += 1) {
-    const ch = text[i]!;
-    if (ch === '\\') {
-      if (i + 1 >= text.length) throw invalidParameter('Subject', 'ends with a lone backslash');
-      current += ch + text[i + 1]!;
-      i += 1;
-    } else if (ch === '=' && type === undefined) {
-      type = current.trim();
-      current = '';
-    } else if (ch === ',' || ch === '+') {
-      finish(ch === '+');
-    } else {
-      current += ch;
-    }
-  }
-  finish(false);
-  return pairs;
-}
-
-/** RFC 4514 section 2.4 unescaping; unescaped leading/trailing spaces are trimmed. */
-function unescapeValue(raw: string, attribute: string): string {
-  const bytes: number[] = [];
-  const encoder = new TextEncoder();
-  // Trim unescaped whitespace only: a trailing "\ " must survive.
-  let start = 0;
-  let end = raw.length;
-  while (start < end && raw[start] === ' ') start += 1;
-  while (end > start && raw[end - 1] === ' ' && !isEscapedAt(raw, end - 1)) end -= 1;
-  const text = raw.slice(start, end);
-  if (text.startsWith('#')) throw invalidParameter('Subject', `${attribute}: hex-encoded (#...) values are not supported`);
-  for (let i = 0; i < text.length; i += 1) {
-    const ch = String.fromCodePoint(text.codePointAt(i)!);
-    if (ch !== '\\') {
-      if (ch === '"' || ch === '<' || ch === '>' || ch === ';') {
-        throw invalidParameter('Subject', `${attribute}: the character ${ch} must be escaped with a backslash`);
-      }
-      bytes.push(...encoder.encode(ch));
-      i += ch.length - 1;
-      continue;
-    }
-    const next = text[i + 1]!;
-    if (SPECIAL.has(next)) {
-      bytes.push(next.charCodeAt(0));
-      i += 1;
-    } else if (/^[0-9A-Fa-f]{2}$/.test(text.slice(i + 1, i + 3))) {
-      bytes.push(Number.parseInt(text.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else {
-      throw invalidParameter('Subject', `${attribute}: invalid escape \\${next}`);
-    }
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(bytes));
-  } catch {
-    throw invalidParameter('Subject', `${attribute}: hex escapes do not form valid UTF-8`);
-  }
-}
-
-function isEscapedAt(text: string, index: number): boolean {
-  let slashes = 0;
-  for (let i = index - 1; i >= 0 && text[i] === '\\'; i -= 1) slashes += 1;
-  return slashes % 2 === 1;
-}
 
 function attributeValue(attribute: SubjectAttribute, value: string): AttributeValue {
   const length = [...value].length;
@@ -206,11 +105,11 @@ export function parseSubject(text: string): Name {
   if (typeof text !== 'string' || text.trim() === '') throw invalidParameter('Subject', 'is empty');
   const rdns: RelativeDistinguishedName[] = [];
   let rdn: AttributeTypeAndValue[] = [];
-  for (const pair of splitPairs(text)) {
+  for (const pair of splitDn(text)) {
     if (pair.type === '') throw invalidParameter('Subject', 'has an attribute with no name');
     const attribute = SUBJECT_ATTRIBUTES.find((a) => a.name.toLowerCase() === pair.type.toLowerCase());
     if (!attribute) throw invalidParameter('Subject', `unknown attribute "${pair.type}"; supported: ${SUBJECT_NAMES}`);
-    rdn.push(new AttributeTypeAndValue({ type: attribute.oid, value: attributeValue(attribute, unescapeValue(pair.value, attribute.name)) }));
+    rdn.push(new AttributeTypeAndValue({ type: attribute.oid, value: attributeValue(attribute, unescapeDnValue(pair.value, attribute.name)) }));
     if (!pair.plus) {
       rdns.push(new RelativeDistinguishedName(rdn));
       rdn = [];

@@ -9,6 +9,7 @@ import { CertificationRequest } from '@peculiar/asn1-csr';
 import { KEY_SPEC_TABLE, KEY_SPECS, SM2_DEFAULT_ID, type KeySpec, type SigningAlgorithm } from '../../core/contract/specs.ts';
 import { publicKeyPem, signDigest } from '../../core/crypto/engine.ts';
 import { buildCsr, csrPem, parseSubject, type CsrRequest } from '../../core/x509/csr.ts';
+import { escapeDnValue, splitDn, unescapeDnValue } from '../../core/contract/dn.ts';
 import { TempDir, flipByte, openssl, runOpenssl } from '../interop/openssl-peer.ts';
 import { rejection } from '../support/errors.ts';
 import { keyFor } from '../support/keys.ts';
@@ -151,6 +152,29 @@ describe('buildCsr against openssl req', () => {
   it('an IPv4-mapped IPv6 SAN is encoded as 16 bytes', async () => {
     const file = tmp.write('v6.pem', csrPem(await makeCsr('EC_P256', 'ECDSA_SHA_256', { subject: 'CN=v6', sans: ['IP:::ffff:192.0.2.1', 'IP:fe80::1'] })));
     expect(openssl(['req', '-text', '-noout', '-in', file]).toString('utf8')).toContain('IP Address:0:0:0:0:0:FFFF:C000:201, IP Address:FE80:0:0:0:0:0:0:1');
+  });
+});
+
+describe('RFC 4514 text against openssl req -subject -nameopt RFC2253', () => {
+  // Values that need escaping, each written by the one escaper (core/contract/dn.ts), encoded in a
+  // real CSR, printed by OpenSSL in RFC 2253 form, and read back by the one parser.
+  const VALUES: readonly [attribute: string, value: string][] = [
+    ['CN', ' leading and trailing '],
+    ['O', ' '],
+    ['OU', '#hash, plus+ "quote" back\\slash <angle> semi; eq='],
+    ['L', 'Zürich 中文 🔑'],
+    ['ST', 'tail '],
+  ];
+
+  it('OpenSSL reads every value as written, and its RFC 2253 text parses back to the same values', async () => {
+    const subject = VALUES.map(([a, v]) => `${a}=${escapeDnValue(v)}`).join(',');
+    const file = tmp.write('dn.pem', csrPem(await makeCsr('EC_P256', 'ECDSA_SHA_256', { subject })));
+    const printed = openssl(['req', '-subject', '-noout', '-nameopt', 'RFC2253', '-in', file]).toString('utf8').replace(/\n$/, '').replace(/^subject=/, ''); // no trim: a trailing '\ ' is part of the text
+    const read = splitDn(printed).map((pair) => [pair.type, unescapeDnValue(pair.value, pair.type)]);
+    expect(read).toEqual(VALUES.map(([a, v]) => [a, v]));
+    // And OpenSSL's own multi-line view shows the raw values (spaces kept) in order.
+    const text = openssl(['req', '-subject', '-noout', '-nameopt', 'sep_multiline,utf8,sname', '-in', file]).toString('utf8');
+    for (const [a, v] of VALUES) expect(text).toContain(`${a}=${v}\n`);
   });
 });
 

@@ -30,6 +30,24 @@ describe('composeSubject', () => {
     expect(parseSubject(`CN=${escapeDnValue(' x ')}`)[0]![0]!.value.toString()).toBe(' x ');
   });
 
+  // Values at the edges of RFC 4514 escaping, each through escape -> vault parser -> certificate
+  // formatter -> vault parser. (Before one escaping in core/contract/dn.ts, the renderer lost a
+  // trailing space of a short value and the certificate formatter turned " " into "\\".)
+  const EDGE_VALUES = [' ', '  ', ' x', 'x ', 'a ', ' a b ', '#', '#x', 'a#b', '+', ',', '"', '\\', '<', '>', ';', '=', 'a\\ ', '\\ ', ' #', 'Ünïcødé 中文 🔑', 'x\u00a0y'];
+  it.each(EDGE_VALUES.map((v) => [JSON.stringify(v), v]))('%s round-trips through escaping, the parser and the certificate formatter', (_label, value) => {
+    const text = `CN=${escapeDnValue(value)}`;
+    const name = parseSubject(text);
+    expect(name[0]![0]!.value.toString()).toBe(value);
+    expect(formatName(name)).toBe(text);
+    expect(parseSubject(formatName(name))[0]![0]!.value.toString()).toBe(value);
+  });
+
+  it('escapes each special once: one space is "\\ ", never "\\\\ "', () => {
+    expect(escapeDnValue(' ')).toBe('\\ ');
+    expect(escapeDnValue('a ')).toBe('a\\ ');
+    expect(escapeDnValue('#a#')).toBe('\\#a#');
+  });
+
   it('flags what the vault would refuse', () => {
     expect(subjectProblem({})).toMatch(/at least one/);
     expect(subjectProblem({ CN: 'x', C: 'China' })).toMatch(/two-letter/);

@@ -2,7 +2,10 @@
 // (core/x509/csr.ts: CN, O, OU, L, ST, C, emailAddress, serialNumber; backslash escapes), subject
 // alternative names as "DNS:x" / "IP:x" / "email:x" / "URI:x", and the keyUsage and
 // extendedKeyUsage names it accepts; the validity and path-length checks of the CSR and CA
-// dialogs. Pure functions, shared with the unit test.
+// dialogs. Pure functions, shared with the unit test. Escaping is the vault's own (core/contract/dn.ts).
+import { escapeDnValue } from '../../../../core/contract/dn.ts';
+
+export { escapeDnValue };
 
 export const SUBJECT_FIELDS = [
   { name: 'CN', label: 'Common name (CN)', placeholder: 'release.example.com' },
@@ -20,17 +23,6 @@ export type SubjectFields = Partial<Record<SubjectName, string>>;
 
 /** Written most specific first, as in "CN=...,O=...,C=CN" (the vault encodes them in reverse). */
 const ORDER: readonly SubjectName[] = ['CN', 'serialNumber', 'emailAddress', 'OU', 'O', 'L', 'ST', 'C'];
-
-/**
- * RFC 4514 section 2.4 escaping of one attribute value: the specials `, + " \ < > ; =` anywhere,
- * a leading `#` or space, and a trailing space.
- */
-export function escapeDnValue(value: string): string {
-  let out = value.replace(/[,+"\\<>;=]/g, (ch) => `\\${ch}`);
-  if (out.startsWith('#') || out.startsWith(' ')) out = `\\${out}`;
-  if (out.length > 2 && out.endsWith(' ')) out = `${out.slice(0, -1)}\\ `;
-  return out;
-}
 
 /** The Subject parameter from the filled-in fields (values trimmed; empty fields left out). */
 export function composeSubject(fields: SubjectFields): string {
