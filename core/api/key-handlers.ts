@@ -1,7 +1,7 @@
 // Key lifecycle, versions, aliases and tags. Checks that race with other processes (alias
 // uniqueness, state transitions) are repeated inside the write, where SQLite serialises writers.
 import { randomUUID } from 'node:crypto';
-import type { ActionName, KeyMetadata, Tag } from '../contract/actions.ts';
+import { MAX_TAGS_PER_KEY, type ActionName, type KeyMetadata, type Tag } from '../contract/actions.ts';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
 import { KEY_SPEC_TABLE, usagesOf } from '../contract/specs.ts';
 import { publicKeyPem, importPublicKey } from '../crypto/engine.ts';
@@ -133,7 +133,7 @@ async function newVersion(vault: Vault, key: Pick<KeyRow, 'key_id' | 'key_spec'>
 
 function applyTags(db: Db, keyId: string, tags: readonly Tag[]): void {
   for (const tag of tags) upsertTag(db, { key_id: keyId, tag_key: tag.TagKey, tag_value: tag.TagValue });
-  if (listTags(db, keyId).length > 20) throw invalidParameter('Tags', `key ${keyId} would have more than 20 tags`);
+  if (listTags(db, keyId).length > MAX_TAGS_PER_KEY) throw invalidParameter('Tags', `key ${keyId} would have more than ${MAX_TAGS_PER_KEY} tags`);
 }
 
 /** A state change, checked now (a prompt refusal) and again inside the write, where writers are serialised. */

@@ -6,9 +6,8 @@ import { z } from 'zod';
 import { parseParams } from './validate.ts';
 import { ALGORITHM_TABLE, KEY_SPECS, KEY_USAGES, type Algorithm } from './specs.ts';
 import { KEY_ORIGINS, WRAPPING_ALGORITHM_NAMES, WRAPPING_KEY_SPECS } from './key-import.ts';
+import { ALIAS, UUID, type KeyState } from './ids.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const ALIAS = /^alias\/[a-zA-Z0-9:/_-]{1,249}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** A whole number given as a JSON number or a decimal string (CLI and form parameters are strings). */
@@ -251,7 +250,7 @@ export interface KeyMetadata {
   readonly Arn: string;
   readonly KeySpec: string;
   readonly KeyUsage: string;
-  readonly KeyState: 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport';
+  readonly KeyState: KeyState;
   readonly Description: string;
   readonly CreationDate: string;
   readonly DeleteDate: string;

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { WireError } from './errors.ts';
 import { SIGNING_ALGORITHMS, type KeySpec, type KeyUsage, type SigningAlgorithm } from './specs.ts';
+import { UUID } from './ids.ts';
 
 /** The one IPC channel (Electron) and the one HTTP path (browser host). */
 export const APP_CHANNEL = 'deskkms:call';
@@ -28,7 +29,6 @@ export const APP_REQUEST_MAX_BYTES = 6 * 1024 * 1024;
 export const PASSPHRASE_MIN = 8;
 export const PASSPHRASE_MAX = 1024;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const passphrase = z
   .string()

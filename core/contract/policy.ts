@@ -2,11 +2,12 @@
 import { z } from 'zod';
 import { ACTION_NAMES } from './actions.ts';
 import { invalidParameter } from './errors.ts';
+import { ALIAS_SOURCE, CONNECTION_NAME_SOURCE, UUID_SOURCE } from './ids.ts';
 
 const keyPattern = z
   .string()
   .regex(
-    /^(\*|alias\/[a-zA-Z0-9:/_-]{1,249}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|remote\/[a-z0-9][a-z0-9-]{0,31}\/\S{1,300})$/,
+    new RegExp(`^(\\*|${ALIAS_SOURCE}|${UUID_SOURCE}|remote\\/${CONNECTION_NAME_SOURCE}\\/\\S{1,300})$`),
     'each key must be "*", a KeyId, alias/NAME or remote/CONNECTION/KeyId',
   );
 

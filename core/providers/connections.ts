@@ -3,13 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import { appendAuditEntries } from '../audit/audit-log.ts';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
+import { CONNECTION_NAME } from '../contract/ids.ts';
 import { deleteSecret, loadSecretText, storeSecretText } from '../keychain/keychain.ts';
 import type { Db } from '../vault/store.ts';
 import { rowMac, verified, verifiedAll } from '../vault/integrity.ts';
 import { kmsDate, type Vault } from '../vault/vault.ts';
 import { RemoteKmsProvider, type RemoteConnection } from './remote.ts';
 
-const NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const ENDPOINT = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
 
 interface ConnectionRow {
@@ -38,7 +38,7 @@ function getRow(db: Db, name: string): ConnectionRow | undefined {
 }
 
 export async function addConnection(vault: Vault, connection: RemoteConnection, accessKeySecret: string, caller = 'cli'): Promise<void> {
-  if (!NAME.test(connection.name)) throw invalidParameter('--name', 'must be 1-32 characters of a-z 0-9 -, starting with a letter or digit');
+  if (!CONNECTION_NAME.test(connection.name)) throw invalidParameter('--name', 'must be 1-32 characters of a-z 0-9 -, starting with a letter or digit');
   if (!ENDPOINT.test(connection.endpoint)) throw invalidParameter('--endpoint', 'must be host or host:port');
   if (connection.protocol !== 'http' && connection.protocol !== 'https') throw invalidParameter('--protocol', 'must be http or https');
   if (!connection.accessKeyId) throw invalidParameter('--access-key-id', 'is required');

@@ -4,6 +4,7 @@
 // validated request in the Alibaba vocabulary, with KeyIds in its own namespace, and returns the
 // response body.
 import type { ActionName } from '../contract/actions.ts';
+import { CONNECTION_NAME_SOURCE } from '../contract/ids.ts';
 
 export interface KmsProvider {
   /** Name used in KeyIds (remote/<name>/<KeyId>) and in errors. */
@@ -14,7 +15,7 @@ export interface KmsProvider {
 }
 
 /** KeyIds of remote keys: remote/<connection>/<KeyId or alias/NAME on that KMS>. */
-export const REMOTE_KEY_ID = /^remote\/([a-z0-9][a-z0-9-]{0,31})\/(.+)$/;
+export const REMOTE_KEY_ID = new RegExp(`^remote\\/(${CONNECTION_NAME_SOURCE})\\/(.+)$`);
 
 export function remoteKeyId(connection: string, keyId: string): string {
   return `remote/${connection}/${keyId}`;

@@ -4,9 +4,11 @@ import type { KeySpec, KeyUsage } from '../contract/specs.ts';
 import type { VersionMaterial, WrappingAlgorithm, WrappingKeySpec } from '../contract/key-import.ts';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './store.ts';
+import type { StoredKeyState } from '../contract/ids.ts';
 import { rowMac, verified, verifiedAll, withMac } from './integrity.ts';
 
-export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
+/** The states a key is stored in (core/contract/ids.ts). */
+export type KeyState = StoredKeyState;
 
 export interface KeyRow {
   readonly key_id: string;

@@ -1,9 +1,9 @@
 // Search and filters over the inventory (spec, usage, state, alias, tag "k" or "k=v"); the store
 // keeps them so they survive switching views.
 import { KEY_SPECS, KEY_USAGES } from '../../../../core/contract/specs.ts';
+import { KEY_STATES } from '../../../../core/contract/ids.ts';
 import { useKeysStore, type KeyFilters } from '../../stores/keys-store.ts';
 
-const STATES = ['Enabled', 'Disabled', 'PendingDeletion', 'PendingImport'] as const;
 
 function Choice({ name, label, any, options }: { name: 'spec' | 'usage' | 'state'; label: string; any: string; options: readonly string[] }) {
   const value = useKeysStore((s) => s.filters[name]);
@@ -50,7 +50,7 @@ export function KeyFilterBar() {
       <Text name="search" label="Search" placeholder="KeyId, alias, description or tag" className="key-search" />
       <Choice name="spec" label="Spec" any="Any spec" options={KEY_SPECS} />
       <Choice name="usage" label="Usage" any="Any usage" options={KEY_USAGES} />
-      <Choice name="state" label="State" any="Any state" options={STATES} />
+      <Choice name="state" label="State" any="Any state" options={KEY_STATES} />
       <Text name="alias" label="Alias" placeholder="alias/…" />
       <Text name="tag" label="Tag" placeholder="key or key=value" />
       <button type="button" onClick={clearFilters} disabled={!active}>
