@@ -10,7 +10,7 @@ import { deleteAccessKey, getAccessKey, insertAccessKey, listAccessKeys, setAcce
 import type { Db } from '../vault/store.ts';
 import { kmsDate, type Vault } from '../vault/vault.ts';
 import { randomBase62 } from '../crypto/random-text.ts';
-import { rpcStringToSign, signaturesMatch } from './server/rpc-signature.ts';
+import { rpcStringToSign, signaturesMatch, type RpcSignedRequest } from './server/rpc-signature.ts';
 
 export interface AccessKeyInfo {
   readonly AccessKeyId: string;
@@ -106,27 +106,20 @@ export class AccessKeyAuthenticator {
     this.vault = vault;
   }
 
-  async authenticate(request: { method: string; params: Readonly<Record<string, string>> }): Promise<ApiCaller> {
-    const { params } = request;
-    const accessKeyId = params.AccessKeyId;
-    if (!accessKeyId) throw new KmsError('MissingParameter', 'AccessKeyId is required');
+  /** The parameters' presence was checked by rpcSignedRequest; their values are checked here. */
+  async authenticate(request: RpcSignedRequest): Promise<ApiCaller> {
+    const { params, accessKeyId, timestamp, nonce, signature } = request;
     await this.vault.ensureUnlocked(); // access key rows are authenticated: reading one needs the integrity key
     const row = getAccessKey(this.vault.store.db, accessKeyId);
     if (!row) throw new KmsError('InvalidAccessKeyId.NotFound', `Specified access key is not found: ${escapeText(accessKeyId, 64)}`); // any text a client sent
     if (row.state !== 'Enabled') throw new KmsError('InvalidAccessKeyId.Inactive', `Specified access key ${accessKeyId} is disabled`);
 
-    const timestamp = params.Timestamp;
-    if (!timestamp) throw new KmsError('MissingParameter', 'Timestamp is required');
     const time = TIMESTAMP.test(timestamp) ? Date.parse(timestamp) : Number.NaN;
     if (Number.isNaN(time)) throw new KmsError('InvalidTimeStamp.Format', `Specified timestamp "${escapeText(timestamp, 64)}" is not in ISO 8601 UTC form`);
     const now = this.vault.now().getTime();
     if (Math.abs(now - time) > SKEW_MS) {
       throw new KmsError('InvalidTimeStamp.Expired', `Specified time stamp ${timestamp} is more than 15 minutes from the server time ${new Date(now).toISOString()}`);
     }
-    const nonce = params.SignatureNonce;
-    if (!nonce) throw new KmsError('MissingParameter', 'SignatureNonce is required');
-    const signature = params.Signature;
-    if (!signature) throw new KmsError('IncompleteSignature', 'The request signature is missing');
 
     const stringToSign = rpcStringToSign(request.method, params);
     const { mac } = await this.vault.worker.request({ op: 'hmacSha1', accessKeyId, sealed: row.sealed_secret, data: Buffer.from(stringToSign, 'utf8') });

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AccessKeyAuthenticator, createAccessKey, listVaultAccessKeys, setAccessKeyEnabled } from '../../core/api/access-keys.ts';
 import { verifyAuditChain } from '../../core/audit/audit-log.ts';
+import { rpcSignedRequest, type RpcSignedRequest } from '../../core/api/server/rpc-signature.ts';
 import { loadDataKey } from '../../core/keychain/keychain.ts';
 import { addConnection, listConnections, remoteProvider } from '../../core/providers/connections.ts';
 import { Vault } from '../../core/vault/vault.ts';
@@ -197,6 +198,11 @@ describe('edited key metadata is never obeyed', () => {
   });
 });
 
+/** A request as the server hands it on, its signature wrong: the access key row is read (and refused) before the signature is checked. */
+function unsigned(accessKeyId: string): RpcSignedRequest {
+  return rpcSignedRequest('POST', { AccessKeyId: accessKeyId, Timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), SignatureNonce: randomUUID(), Signature: 'AAAA' });
+}
+
 describe('edited access keys and remote connections are never obeyed', () => {
   it("an access key's policy raised to everything, or its state re-enabled, is refused", async () => {
     const limited = await createAccessKey(vault, { policy: { Actions: ['DescribeKey'], Keys: ['alias/none'] } });
@@ -206,7 +212,7 @@ describe('edited access keys and remote connections are never obeyed', () => {
     db.close();
     vault = Vault.open(vaultDir);
     const authenticator = new AccessKeyAuthenticator(vault);
-    await expect(authenticator.authenticate({ method: 'POST', params: { AccessKeyId: limited.AccessKeyId } })).rejects.toMatchObject({
+    await expect(authenticator.authenticate(unsigned(limited.AccessKeyId))).rejects.toMatchObject({
       code: 'Vault.Corrupt',
       message: expect.stringMatching(/access_keys row .* fails its integrity check/) as unknown,
     });
@@ -214,9 +220,9 @@ describe('edited access keys and remote connections are never obeyed', () => {
 
     const disabled = await createAccessKey(vault);
     await setAccessKeyEnabled(vault, disabled.AccessKeyId, false);
-    await expect(authenticator.authenticate({ method: 'POST', params: { AccessKeyId: disabled.AccessKeyId } })).rejects.toMatchObject({ code: 'InvalidAccessKeyId.Inactive' });
+    await expect(authenticator.authenticate(unsigned(disabled.AccessKeyId))).rejects.toMatchObject({ code: 'InvalidAccessKeyId.Inactive' });
     attack("UPDATE access_keys SET state = 'Enabled' WHERE access_key_id = ?", disabled.AccessKeyId);
-    await expect(authenticator.authenticate({ method: 'POST', params: { AccessKeyId: disabled.AccessKeyId } })).rejects.toMatchObject({ code: 'Vault.Corrupt' });
+    await expect(authenticator.authenticate(unsigned(disabled.AccessKeyId))).rejects.toMatchObject({ code: 'Vault.Corrupt' });
   });
 
   it("a remote connection's endpoint redirected elsewhere is refused before any request", async () => {

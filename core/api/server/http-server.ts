@@ -13,6 +13,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { KmsError, type ErrorCode } from '../../contract/errors.ts';
 import { escapeText } from '../../contract/escape-text.ts';
 import type { ApiOutcome } from '../dispatch.ts';
+import { rpcSignedRequest, type RpcSignedRequest } from './rpc-signature.ts';
 
 export interface AuthenticatedCaller {
   readonly accessKeyId: string;
@@ -20,12 +21,13 @@ export interface AuthenticatedCaller {
   readonly caller: string;
 }
 
-export interface Authenticator {
+/** C: what the authenticator knows of a caller (e.g. its policy), handed to the Dispatcher as it is. */
+export interface Authenticator<C extends AuthenticatedCaller = AuthenticatedCaller> {
   /** Verifies AccessKeyId, Signature (over rpcStringToSign(method, allParams)), Timestamp skew and nonce; throws KmsError with Alibaba's code. */
-  authenticate(request: { method: string; params: Readonly<Record<string, string>> }): Promise<AuthenticatedCaller>;
+  authenticate(request: RpcSignedRequest): Promise<C>;
 }
 
-export type Dispatcher = (action: string, params: Record<string, string>, caller: AuthenticatedCaller) => Promise<ApiOutcome>;
+export type Dispatcher<C extends AuthenticatedCaller = AuthenticatedCaller> = (action: string, params: Record<string, string>, caller: C) => Promise<ApiOutcome>;
 
 /** A request answered with an error before it reached the Dispatcher. */
 export interface Refusal {
@@ -59,11 +61,11 @@ export const DEFAULT_TIMEOUTS: ServerTimeouts = {
   closeGraceMs: 30_000,
 };
 
-export interface ServerOptions {
+export interface ServerOptions<C extends AuthenticatedCaller = AuthenticatedCaller> {
   readonly host: string;
   readonly port: number;
-  readonly authenticator: Authenticator;
-  readonly dispatch: Dispatcher;
+  readonly authenticator: Authenticator<C>;
+  readonly dispatch: Dispatcher<C>;
   /** Request body limit; default 64 KiB. */
   readonly maxBodyBytes?: number;
   /** Request-target limit (path and query, where the SDKs put every parameter); default 16 KiB. */
@@ -236,8 +238,8 @@ function required(params: Record<string, string>, name: string): string {
   return value;
 }
 
-/** The checks Alibaba's gateway makes before authentication; returns the Action. */
-function checkProtocol(params: Record<string, string>): string {
+/** The checks Alibaba's gateway makes before authentication; returns the Action and the signed request. */
+function checkProtocol(httpMethod: string, params: Record<string, string>): { action: string; signed: RpcSignedRequest } {
   const action = required(params, 'Action');
   const version = required(params, 'Version');
   if (version !== API_VERSION) {
@@ -247,17 +249,15 @@ function checkProtocol(params: Record<string, string>): string {
   if (format !== undefined && format.toLowerCase() !== 'json') {
     throw apiError('InvalidParameter', `Format: only JSON responses are served, not "${escapeText(format, 16)}"`);
   }
-  if (!params.Signature) throw apiError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: Signature is missing');
+  // Signature, AccessKeyId, Timestamp and SignatureNonce present (checked in one place).
+  const signed = rpcSignedRequest(httpMethod, params);
   const method = params.SignatureMethod;
   if (!method) throw apiError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: SignatureMethod is missing');
   if (method !== 'HMAC-SHA1') throw apiError('InvalidSignatureMethod', `Specified signature method is not valid: only HMAC-SHA1, not "${escapeText(method, 32)}"`);
   if (params.SignatureVersion !== '1.0') {
     throw apiError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: SignatureVersion must be 1.0');
   }
-  required(params, 'AccessKeyId');
-  required(params, 'Timestamp');
-  required(params, 'SignatureNonce');
-  return action;
+  return { action, signed };
 }
 
 function actionParams(params: Record<string, string>): Record<string, string> {
@@ -284,7 +284,7 @@ function formatUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-export function startServer(options: ServerOptions): Promise<RunningServer> {
+export function startServer<C extends AuthenticatedCaller = AuthenticatedCaller>(options: ServerOptions<C>): Promise<RunningServer> {
   const log = options.log ?? ((): void => undefined);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxUrlBytes = options.maxUrlBytes ?? DEFAULT_MAX_URL_BYTES;
@@ -416,10 +416,10 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
       }
       action = params.Action;
       accessKeyId = params.AccessKeyId;
-      const name = checkProtocol(params);
+      const { action: name, signed } = checkProtocol(req.method ?? 'GET', params);
       if (state) state.processing++;
       try {
-        const authenticated = await options.authenticator.authenticate({ method: req.method, params });
+        const authenticated = await options.authenticator.authenticate(signed);
         caller = authenticated.caller;
         dispatched = true;
         const outcome = await options.dispatch(name, actionParams(params), authenticated);

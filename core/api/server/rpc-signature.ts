@@ -5,6 +5,7 @@
 //   StringToSign = HTTPMethod + "&" + percentEncode("/") + "&" + percentEncode(CanonicalizedQueryString)
 //   Signature    = Base64(HMAC-SHA1(AccessKeySecret + "&", UTF-8(StringToSign)))
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { KmsError } from '../../contract/errors.ts';
 
 /** encodeURIComponent leaves these unescaped, but RFC 3986 (and Alibaba) treat them as reserved. */
 const SUB_DELIMS_LEFT_BY_ENCODE_URI = /[!'()*]/g;
@@ -49,4 +50,30 @@ export function signaturesMatch(presented: string, expected: string): boolean {
   const a = Buffer.from(presented, 'utf8');
   const b = Buffer.from(expected, 'utf8');
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * A request whose authenticating parameters are each present: what an Authenticator verifies.
+ * Made by rpcSignedRequest, the one place that checks their presence (the API server calls it in
+ * its protocol checks, before authentication).
+ */
+export interface RpcSignedRequest {
+  readonly method: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly accessKeyId: string;
+  readonly timestamp: string;
+  readonly nonce: string;
+  readonly signature: string;
+}
+
+function present(params: Readonly<Record<string, string>>, name: string): string {
+  const value = params[name];
+  if (value === undefined || value === '') throw new KmsError('MissingParameter', `${name} is mandatory for this action`);
+  return value;
+}
+
+export function rpcSignedRequest(method: string, params: Readonly<Record<string, string>>): RpcSignedRequest {
+  const signature = params.Signature;
+  if (!signature) throw new KmsError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: Signature is missing');
+  return { method, params, signature, accessKeyId: present(params, 'AccessKeyId'), timestamp: present(params, 'Timestamp'), nonce: present(params, 'SignatureNonce') };
 }

@@ -61,13 +61,13 @@ export async function serve(flags: FlagValues, io: CliIO, stopped: Promise<strin
     if (!isLoopback(listen.host)) {
       io.stderr.write(`deskkms serve: WARNING: listening on ${listen.host}, reachable from other machines; requests are still authenticated\n`);
     }
-    const server = await startServer({
+    const server = await startServer<ApiCaller>({
       host: listen.host,
       port: listen.port,
       authenticator: new AccessKeyAuthenticator(vault),
       onRefused: (refusal) => refusals.record({ requestId: refusal.requestId, action: refusal.action, who: refusal.accessKeyId, code: refusal.code }),
-      // The authenticator returns ApiCallers, which carry the access key's policy.
-      dispatch: (action, params, caller) => dispatch(vault, action, params, caller.caller, { policy: (caller as ApiCaller).policy }),
+      // The authenticator's ApiCaller carries the access key's policy, typed through the server.
+      dispatch: (action, params, caller) => dispatch(vault, action, params, caller.caller, { policy: caller.policy }),
       log: (line) => io.stderr.write(`${line}\n`),
     });
     io.stdout.write(`${JSON.stringify({ Endpoint: server.url, Vault: vault.store.dir })}\n`);
