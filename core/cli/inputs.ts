@@ -8,9 +8,12 @@ import type { CliIO } from './command.ts';
 const CHUNK = 1 << 20;
 const MAX_SMALL_FILE = 16 << 20;
 
-function describeFsError(error: unknown): string {
+/** Why a file the user named could not be read, in a few words; `tooLarge` for E2BIG (our own size refusal). */
+export function describeFsError(error: unknown, tooLarge = 'too large'): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
+    case 'E2BIG':
+      return tooLarge;
     case 'ENOENT':
       return 'no such file';
     case 'EACCES':
@@ -33,7 +36,7 @@ export async function readSmallFile(flag: string, path: string, io: CliIO): Prom
     if (stat.size > MAX_SMALL_FILE) throw Object.assign(new Error('too large'), { code: 'E2BIG' });
     data = await fs.readFile(full);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'E2BIG' ? 'larger than 16 MiB; expected a small file' : describeFsError(error);
+    const reason = describeFsError(error, 'larger than 16 MiB; expected a small file');
     throw invalidParameter(`--${flag}`, `${path}: ${reason}`);
   }
   return new Uint8Array(data);

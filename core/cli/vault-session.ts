@@ -7,6 +7,7 @@ import { readPassphrase, secretBytes } from '../keychain/passphrase.ts';
 import { resolveVaultDir } from '../vault/paths.ts';
 import { Vault } from '../vault/vault.ts';
 import type { CliIO, FlagSpec, FlagValues } from './command.ts';
+import { describeFsError } from './inputs.ts';
 
 export const VAULT_FLAGS: Readonly<Record<string, FlagSpec>> = {
   vault: { type: 'string', value: 'DIR', description: 'vault directory (default: $DESKKMS_VAULT, else the per-user data directory)' },
@@ -24,19 +25,7 @@ export function vaultDirOf(flags: FlagValues, io: CliIO): string {
 const MAX_PASSPHRASE_FILE = 64 << 10;
 
 function fileProblem(error: unknown): string {
-  switch ((error as NodeJS.ErrnoException | undefined)?.code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'is a directory';
-    case 'E2BIG':
-      return `larger than ${MAX_PASSPHRASE_FILE >> 10} KiB; a passphrase file holds one line`;
-    default:
-      return (error as NodeJS.ErrnoException | undefined)?.code ?? 'cannot be read';
-  }
+  return describeFsError(error, `larger than ${MAX_PASSPHRASE_FILE >> 10} KiB; a passphrase file holds one line`);
 }
 
 /**
