@@ -14,29 +14,11 @@
 import type { AcknowledgedBreakView } from '../contract/app-api.ts';
 import { KmsError } from '../contract/errors.ts';
 import { hasIntegrityKey, integrityMac, macsEqual } from '../vault/integrity.ts';
-import type { Statement } from 'better-sqlite3';
+import { readMeta, setMeta } from '../vault/meta.ts';
 import type { Db } from '../vault/store.ts';
 
 const ANCHOR_META = 'audit_anchor';
 const BREAKS_META = 'audit_breaks';
-
-// Prepared once per database handle: the anchor is read and written on every append.
-interface MetaStatements {
-  readonly read: Statement<[string], { value: unknown }>;
-  readonly write: Statement<[string, string]>;
-}
-const statementCache = new WeakMap<Db, MetaStatements>();
-function statements(db: Db): MetaStatements {
-  let s = statementCache.get(db);
-  if (!s) {
-    s = {
-      read: db.prepare<[string], { value: unknown }>('SELECT value FROM meta WHERE key = ?'),
-      write: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
-    };
-    statementCache.set(db, s);
-  }
-  return s;
-}
 
 export interface Anchor {
   readonly seq: number;
@@ -56,16 +38,16 @@ function anchorMac(db: Db, anchor: Anchor): Buffer {
 /** Records (seq, hash) as the anchored head. Needs the integrity key (an unlocked vault). */
 export function setAuditAnchor(db: Db, anchor: Anchor): void {
   const value = JSON.stringify({ seq: anchor.seq, hash: anchor.hash, mac: anchorMac(db, anchor).toString('hex') });
-  statements(db).write.run(ANCHOR_META, value);
+  setMeta(db, ANCHOR_META, value);
 }
 
 /** The stored anchor; undefined when there is none; a malformed one reads as not authentic. */
 function readAnchor(db: Db): StoredAnchor | undefined {
-  const row = statements(db).read.get(ANCHOR_META);
-  if (row === undefined) return undefined;
+  const stored = readMeta(db, ANCHOR_META);
+  if (stored === undefined) return undefined;
   let parsed: unknown;
   try {
-    parsed = typeof row.value === 'string' ? JSON.parse(row.value) : undefined;
+    parsed = typeof stored === 'string' ? JSON.parse(stored) : undefined;
   } catch {
     parsed = undefined;
   }
@@ -141,10 +123,10 @@ function breaksMac(db: Db, breaks: readonly AcknowledgedBreak[]): Buffer {
  * trusted either), undefined while the vault is locked.
  */
 export function acknowledgedBreaks(db: Db): { breaks: AcknowledgedBreak[]; authentic: boolean | undefined } {
-  const row = statements(db).read.get(BREAKS_META);
-  if (row === undefined) return { breaks: [], authentic: true };
+  const stored = readMeta(db, BREAKS_META);
+  if (stored === undefined) return { breaks: [], authentic: true };
   try {
-    const parsed = JSON.parse(String(row.value)) as { breaks?: unknown; mac?: unknown };
+    const parsed = JSON.parse(typeof stored === 'string' ? stored : '') as { breaks?: unknown; mac?: unknown };
     if (!Array.isArray(parsed.breaks) || typeof parsed.mac !== 'string') return { breaks: [], authentic: false };
     const breaks = parsed.breaks as AcknowledgedBreak[];
     const authentic = hasIntegrityKey(db) ? macsEqual(Buffer.from(parsed.mac, 'hex'), breaksMac(db, breaks)) : undefined;
@@ -160,5 +142,5 @@ export function recordAcknowledgedBreak(db: Db, entry: AcknowledgedBreak): void 
   if (authentic !== true) throw auditBroken(1, 'the record of acknowledged audit breaks was edited outside DeskKMS');
   const next = [...breaks, entry];
   const value = JSON.stringify({ breaks: next, mac: breaksMac(db, next).toString('hex') });
-  statements(db).write.run(BREAKS_META, value);
+  setMeta(db, BREAKS_META, value);
 }

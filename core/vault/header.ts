@@ -5,7 +5,7 @@
 // checksum against damage, not a MAC against tampering: whoever can write vault.db can recompute
 // it (what such a person can and cannot do is core/vault/integrity.ts's subject).
 //
-// store.ts's setMeta refreshes it whenever a header row is written, so every legitimate writer
+// meta.ts's setMeta refreshes it whenever a header row is written, so every legitimate writer
 // (init, a verifier upgrade, a future protection change) keeps it right. A vault made before it
 // has no header_check and works as before; it gets one the first time a header row is written.
 import { createHash } from 'node:crypto';

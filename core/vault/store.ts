@@ -16,7 +16,8 @@ import { chmodSync, closeSync, constants, fchmodSync, mkdirSync, openSync, rmSyn
 import { join } from 'node:path';
 import { KmsError } from '../contract/errors.ts';
 import { DB_FILE, vaultFileError } from './fs-errors.ts';
-import { HEADER_CHECK, checkHeader, headerChecksum, isHeaderField } from './header.ts';
+import { checkHeader } from './header.ts';
+import { getMeta, setMeta } from './meta.ts';
 import { MIGRATIONS } from './schema.ts';
 
 export type Db = Database.Database;
@@ -206,19 +207,7 @@ export class Store {
   }
 }
 
-function getMeta(db: Db, key: string): string | undefined {
-  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
-  return row?.value;
-}
-
-/** Writes a meta row; writing a header row (header.ts) refreshes the header's checksum with it. */
-export function setMeta(db: Db, key: string, value: string): void {
-  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
-  if (isHeaderField(key)) {
-    const check = headerChecksum((k) => getMeta(db, k));
-    db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(HEADER_CHECK, check);
-  }
-}
+export { setMeta };
 
 function migrate(db: Db): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');

@@ -12,7 +12,7 @@ import { copySecret } from '../keychain/passphrase.ts';
 import { KeyWorkerClient, type KeyWorkerClientOptions } from '../worker/client.ts';
 import type { Protection } from '../worker/protocol.ts';
 import { countKeys, getAlias, getKey, getVersion, keysDueForDeletion, listVersions, deleteKey, type KeyRow, type VersionRow } from './records.ts';
-import { DB_FILE, Store, setMeta } from './store.ts';
+import { DB_FILE, Store, setMeta, type Db } from './store.ts';
 import { authenticateAllRows, hasIntegrityKey, setIntegrityKey } from './integrity.ts';
 
 export type ProtectionKind = 'keychain' | 'passphrase';
@@ -196,7 +196,7 @@ export class Vault {
    * What the file held at this moment is trusted from now on; afterwards a row without its MAC is
    * corrupt. (Another process may have upgraded it meanwhile: then there is nothing to do.)
    */
-  private authenticateLegacyVault(db: Parameters<Parameters<Store['write']>[0]>[0], oldVerifier: string, upgraded: string): void {
+  private authenticateLegacyVault(db: Db, oldVerifier: string, upgraded: string): void {
     if (this.store.getMeta('verifier') !== oldVerifier) return;
     authenticateAllRows(db);
     anchorAuditHead(db);
