@@ -4,7 +4,7 @@
 // its audit record are committed together or not at all. If the audit entry cannot be written,
 // the call fails.
 import { randomUUID } from 'node:crypto';
-import { appendAuditEntries } from '../audit/audit-log.ts';
+import { appendAuditEntries, auditWriteFailed } from '../audit/audit-log.ts';
 import { isActionName, parseRequest, type ActionName, type ActionRequest } from '../contract/actions.ts';
 import { KmsError, toKmsError, type ErrorCode } from '../contract/errors.ts';
 import type { Db } from '../vault/store.ts';
@@ -131,8 +131,7 @@ export async function dispatch(vault: Vault, action: unknown, params: unknown, c
     try {
       await vault.store.write((db) => appendAuditEntries(db, [auditEntry(action, ctx, error.code)]));
     } catch (auditError) {
-      const e = toKmsError(auditError);
-      return failure(new KmsError(e.code, `the audit entry could not be written (${e.message}); the call failed`), ctx);
+      return failure(auditWriteFailed(auditError), ctx);
     }
     return failure(error, ctx);
   }

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { publicKeyOf } from '../api/crypto-handlers.ts';
 import { dispatch } from '../api/dispatch.ts';
-import { appendAuditEntries, listAuditEntries, verifyAuditChain } from '../audit/audit-log.ts';
+import { appendAuditEntries, auditWriteFailed, listAuditEntries, verifyAuditChain } from '../audit/audit-log.ts';
 import {
   APP_METHOD_SCHEMAS,
   appRequestSchema,
@@ -243,8 +243,7 @@ export class AppSession {
     try {
       await vault.store.write((db) => appendAuditEntries(db, [{ action: escapeField(action, 64), code: error.code, caller: this.options.caller, requestId }]));
     } catch (auditError) {
-      const e = toKmsError(auditError);
-      return new KmsError(e.code, `the audit entry could not be written (${e.message}); the call failed`);
+      return auditWriteFailed(auditError);
     }
     return new ActionRefused(error.code, error.message, requestId);
   }

@@ -20,7 +20,7 @@
 // its insert would fail (SQLITE_BUSY or a constraint error) rather than duplicate a seq.
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { KmsError, invalidParameter } from '../contract/errors.ts';
+import { KmsError, invalidParameter, toKmsError } from '../contract/errors.ts';
 import { displayText, hasUnsafeText } from '../contract/escape-text.ts';
 import { acknowledgedBreaks, auditBroken, checkAnchor, recordAcknowledgedBreak, setAuditAnchor, type AnchorCheck } from './anchor.ts';
 import type { AuditVerdictView } from '../contract/app-api.ts';
@@ -271,6 +271,15 @@ export function appendAuditEntries(db: Database.Database, entries: readonly Audi
   s.insertBatch(rows);
   if (hasIntegrityKey(db)) setAuditAnchor(db, { seq, hash: prevHash.toString('hex') });
   return appended;
+}
+
+/**
+ * What a call answers when its audit entry could not be written: it failed (DESIGN.md section 4),
+ * with the write's Code and saying so. One wording for every host that records refusals.
+ */
+export function auditWriteFailed(error: unknown): KmsError {
+  const e = toKmsError(error);
+  return new KmsError(e.code, `the audit entry could not be written (${e.message}); the call failed`);
 }
 
 function anchorCheck(db: Database.Database, headSeq: number): AnchorCheck {

@@ -1,7 +1,7 @@
 // deskkms init | status | audit list | audit verify | batch
 import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import { acknowledgeAuditBreak, appendAuditEntries, listAuditEntries, verifyAuditChain, formatAuditTable } from '../../audit/audit-log.ts';
+import { acknowledgeAuditBreak, appendAuditEntries, auditWriteFailed, listAuditEntries, verifyAuditChain, formatAuditTable } from '../../audit/audit-log.ts';
 import { KmsError, invalidParameter, toKmsError } from '../../contract/errors.ts';
 import { escapeJsonText } from '../../contract/escape-text.ts';
 import { dispatch } from '../../api/dispatch.ts';
@@ -205,8 +205,7 @@ async function refuseLine(vault: Vault, action: string, message: string): Promis
   try {
     await vault.store.write((db) => void appendAuditEntries(db, [{ action, code: error.code, caller: CLI_CALLER, requestId }]));
   } catch (auditError) {
-    const e = toKmsError(auditError);
-    error = new KmsError(e.code, `the audit entry could not be written (${e.message}); the call failed`);
+    error = auditWriteFailed(auditError);
   }
   return { text: JSON.stringify({ ...error.toWire(), RequestId: requestId }), ok: false };
 }
