@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { bundleElectron, ROOT } from '../build/bundle-electron.ts';
 import { buildRenderer, rendererBuilt } from '../core/app/renderer-build.ts';
-import { runCli } from '../core/cli/run.ts';
+import { runCli } from '../core/hosts/cli/run.ts';
 import { findElectronBinary } from './electron-binary.ts';
 
 /** Flags of `deskkms ui` that mean nothing to the Electron app. */

@@ -2,7 +2,7 @@
 // Node test: the web preferences, the CSP (one definition, shared with the browser host), and the
 // deny-everything answers to navigation, new windows, permission requests and remote requests.
 import type { WebPreferences, WindowOpenHandlerResponse } from 'electron';
-import { UI_CSP } from '../core/app/ui-server.ts';
+import { UI_CSP } from '../core/hosts/ui/ui-server.ts';
 import { isAppUrl } from './app-protocol.ts';
 
 export { UI_CSP as APP_CSP };

@@ -16,7 +16,7 @@ export const APP_HTTP_PATH = '/api/call';
  * Browser host only: where the page trades its single-use launch token (from the launch URL's
  * #token= fragment) for a per-session secret, the header that secret travels in on every API
  * call, and the sessionStorage key the page keeps it under (origin, i.e. port, scoped; a reload
- * keeps working). See core/app/ui-server.ts for the threat model.
+ * keeps working). See core/hosts/ui/ui-server.ts for the threat model.
  */
 export const APP_SESSION_PATH = '/api/session';
 export const APP_SESSION_HEADER = 'X-DeskKMS-Session';

@@ -41,7 +41,7 @@ export const ERROR_CODES = {
   InvalidSignatureMethod: 400,
   /** Body, URL or headers over the server's limits (no Alibaba gateway code exists for 413). */
   RequestTooLarge: 413,
-  // The browser host (`deskkms ui`, core/app/ui-server.ts).
+  // The browser host (`deskkms ui`, core/hosts/ui/ui-server.ts).
   /** The launch token is not this launch's, was already traded by a browser, or is past its time limit. */
   'Unauthorized.LaunchToken': 401,
   /** An app API call without this browser session's secret header and binding cookie (both are needed). */

@@ -1,5 +1,5 @@
 // A provider performs Actions on the keys it owns. The local vault's provider is the handler
-// table (core/api/*-handlers.ts); a remote provider forwards to another KMS. Adding another KMS
+// table (core/actions/*-handlers.ts); a remote provider forwards to another KMS. Adding another KMS
 // (AWS KMS, a Vault transit engine) is one module implementing this interface: it receives a
 // validated request in the Alibaba vocabulary, with KeyIds in its own namespace, and returns the
 // response body.

@@ -6,13 +6,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { dispatch } from '../../core/api/dispatch.ts';
+import { dispatch } from '../../core/actions/dispatch.ts';
 import { generateKey, signDigest } from '../../core/crypto/engine.ts';
 import { KmsClient, SdkConfig, kmsSdk } from '../../core/providers/alibaba-sdk.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { fmt, opsPerSecond, printTable } from './measure.ts';
 
-const BIN = resolve(import.meta.dirname, '../../core/cli/deskkms.ts');
+const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
 const CLIENTS = 32;
 
 function percentile(sorted: number[], p: number): number {

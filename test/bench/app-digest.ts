@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppSession } from '../../core/app/app-session.ts';
-import { startUiServer } from '../../core/app/ui-server.ts';
+import { startUiServer } from '../../core/hosts/ui/ui-server.ts';
 import { APP_SESSION_HEADER, APP_SESSION_PATH } from '../../core/contract/app-api.ts';
 import { encodeBase64 } from '../../core/contract/base64.ts';
 import { createDigester } from '../../core/crypto/hash.ts';

@@ -6,13 +6,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAccessKey } from '../../core/api/access-keys.ts';
-import { dispatch } from '../../core/api/dispatch.ts';
-import { rpcSignature, rpcStringToSign, percentEncode } from '../../core/api/server/rpc-signature.ts';
+import { createAccessKey } from '../../core/actions/access-keys.ts';
+import { dispatch } from '../../core/actions/dispatch.ts';
+import { rpcSignature, rpcStringToSign, percentEncode } from '../../core/hosts/http/rpc-signature.ts';
 import { AppSession } from '../../core/app/app-session.ts';
 import { verifyAuditChain } from '../../core/audit/audit-log.ts';
-import { serve } from '../../core/cli/commands/serve.ts';
-import type { CliIO } from '../../core/cli/command.ts';
+import { serve } from '../../core/hosts/cli/commands/serve.ts';
+import type { CliIO } from '../../core/hosts/cli/command.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { Hostile, countAudit, fuzzApi, fuzzApp, fuzzBatch, hostileBatchLine, hostileSeed, rowsOf, type AuditCount, type Tally } from '../support/hostile.ts';
 import { fmt, printTable } from './measure.ts';

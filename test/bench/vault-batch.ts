@@ -15,7 +15,7 @@ import { KEY_SPEC_TABLE, type KeySpec } from '../../core/contract/specs.ts';
 import { generateKey, importPublicKey, signDigest, verifyDigest } from '../../core/crypto/engine.ts';
 import { fmt, opsPerSecond, printTable } from './measure.ts';
 
-const BIN = resolve(import.meta.dirname, '../../core/cli/deskkms.ts');
+const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
 const SPECS: readonly KeySpec[] = ['RSA_2048', 'EC_P256', 'EC_SM2'];
 /** Target length of each measured batch run. */
 const BATCH_SECONDS = Number(process.env.BENCH_BATCH_SECONDS ?? 3);

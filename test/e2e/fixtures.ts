@@ -10,7 +10,7 @@ import { test as base, expect, type Page, type TestInfo } from '@playwright/test
 import { APP_SESSION_HEADER, APP_SESSION_STORAGE_KEY } from '../../core/contract/app-api.ts';
 import { spawnUntilFirstLine, type RunningProcess } from '../support/child-process.ts';
 
-const CLI = fileURLToPath(new URL('../../core/cli/deskkms.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../core/hosts/cli/deskkms.ts', import.meta.url));
 
 export interface UiHost {
   readonly url: string;

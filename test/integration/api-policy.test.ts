@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccessKey } from '../../core/api/access-keys.ts';
+import { createAccessKey } from '../../core/actions/access-keys.ts';
 import { listAuditEntries } from '../../core/audit/audit-log.ts';
 import { KmsClient, SdkConfig, kmsSdk } from '../../core/providers/alibaba-sdk.ts';
 import { Vault } from '../../core/vault/vault.ts';

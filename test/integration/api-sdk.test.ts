@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEntries, verifyAuditChain } from '../../core/audit/audit-log.ts';
-import { createAccessKey, setAccessKeyEnabled } from '../../core/api/access-keys.ts';
+import { createAccessKey, setAccessKeyEnabled } from '../../core/actions/access-keys.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { SdkConfig, kmsSdk } from '../../core/providers/alibaba-sdk.ts';
 import { requireSecretService, serveInProcess, tempDir } from './vault-helpers.ts';

@@ -117,7 +117,7 @@ describe('AppSession lifecycle', () => {
   it('a Create the keychain refuses leaves no half-made vault: the next Create works', async () => {
     // In a process of its own: the keychain library keeps its bus connection once made.
     const vaultDir = join(dir.path, 'vault');
-    const cli = fileURLToPath(new URL('../../core/cli/deskkms.ts', import.meta.url));
+    const cli = fileURLToPath(new URL('../../core/hosts/cli/deskkms.ts', import.meta.url));
     const refused = spawnSync(process.execPath, [cli, 'init', '--vault', vaultDir], {
       encoding: 'utf8',
       env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(dir.path, 'no-bus')}` },

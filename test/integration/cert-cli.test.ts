@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireSecretService, tempDir } from './vault-helpers.ts';
 
-const BIN = resolve(import.meta.dirname, '../../core/cli/deskkms.ts');
+const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
 let dir: ReturnType<typeof tempDir>;
 let vaultDir: string;
 

@@ -11,13 +11,13 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dispatch } from '../../core/api/dispatch.ts';
+import { dispatch } from '../../core/actions/dispatch.ts';
 import { deleteDataKey } from '../../core/keychain/keychain.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { requireSecretService, tempDir } from './vault-helpers.ts';
 import { prng } from '../support/random.ts';
 
-const BIN = resolve(import.meta.dirname, '../../core/cli/deskkms.ts');
+const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
 const ROUNDS = Number(process.env.DESKKMS_CRASH_ROUNDS ?? 200);
 const SEED = process.env.DESKKMS_CRASH_SEED === undefined ? randomInt(2 ** 31) : Number(process.env.DESKKMS_CRASH_SEED);
 const CHECK_EVERY = 50;

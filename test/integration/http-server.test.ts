@@ -2,14 +2,14 @@
 // client, plus raw HTTP for what the SDK never sends: malformed requests, oversized ones, slow
 // and idle sockets, and a graceful close. The Authenticator and Dispatcher are fakes here (the
 // real ones are tested with the vault elsewhere); the fake Authenticator verifies signatures
-// with core/api/server/rpc-signature.ts. All traffic goes to 127.0.0.1.
+// with core/hosts/http/rpc-signature.ts. All traffic goes to 127.0.0.1.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ApiOutcome } from '../../core/api/dispatch.ts';
+import type { ApiOutcome } from '../../core/actions/dispatch.ts';
 import { KmsError } from '../../core/contract/errors.ts';
 import {
   apiError,
@@ -20,8 +20,8 @@ import {
   type Dispatcher,
   type RunningServer,
   type ServerOptions,
-} from '../../core/api/server/http-server.ts';
-import { percentEncode, rpcSignature, rpcStringToSign, signaturesMatch } from '../../core/api/server/rpc-signature.ts';
+} from '../../core/hosts/http/http-server.ts';
+import { percentEncode, rpcSignature, rpcStringToSign, signaturesMatch } from '../../core/hosts/http/rpc-signature.ts';
 // Seen from ESM, a CommonJS module's default import is typed as its module.exports.
 import type KmsModule from '@alicloud/kms20160120';
 import type RpcClientModule from '@alicloud/rpc-client';

@@ -104,7 +104,7 @@ describe('encrypted export and import of key versions', () => {
   });
 
   it('works from the CLI with passphrase files', async () => {
-    const BIN = resolve(import.meta.dirname, '../../core/cli/deskkms.ts');
+    const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
     const keyA = (await call(a, 'CreateKey', { KeySpec: 'RSA_2048', KeyUsage: 'SIGN/VERIFY', Exportable: true })).KeyMetadata.KeyId as string;
     const versionA = await firstVersion(a, keyA);
     const keyB = (await call(b, 'CreateKey', { KeySpec: 'RSA_2048', KeyUsage: 'SIGN/VERIFY' })).KeyMetadata.KeyId as string;

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 import { spawnUntilFirstLine } from '../support/child-process.ts';
 import { scanProcessMemory, type MemoryScan } from '../support/memory-scan.ts';
 
-const BIN = resolve(import.meta.dirname, '../../core/cli/deskkms.ts');
+const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
 // Distinctive, and built at run time so that this file's text is not a copy in the child.
 const PASSPHRASE = ['Canary', 'Passphrase', Date.now().toString(36), 'q7Zr2Xw9Lk4Vb8'].join('-');
 

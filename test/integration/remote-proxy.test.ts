@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEntries } from '../../core/audit/audit-log.ts';
-import { createAccessKey } from '../../core/api/access-keys.ts';
+import { createAccessKey } from '../../core/actions/access-keys.ts';
 import { addConnection, listConnections, remoteProvider } from '../../core/providers/connections.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { call, fails, requireSecretService, serveInProcess, tempDir } from './vault-helpers.ts';
@@ -67,7 +67,7 @@ describe('remote KMS proxy', () => {
     const pem = (await call(b, 'GetPublicKey', { KeyId: remote, KeyVersionId: versionId })).PublicKey as string;
     writeFileSync(join(dir.path, 'a.pem'), pem);
     writeFileSync(join(dir.path, 'msg.bin'), message);
-    const digest = execFileSync(process.execPath, [join(import.meta.dirname, '../../core/cli/deskkms.ts'), 'digest', '--algorithm', 'SM2DSA', '--in', join(dir.path, 'msg.bin'), '--public-key', join(dir.path, 'a.pem')], { encoding: 'utf8' }).trim();
+    const digest = execFileSync(process.execPath, [join(import.meta.dirname, '../../core/hosts/cli/deskkms.ts'), 'digest', '--algorithm', 'SM2DSA', '--in', join(dir.path, 'msg.bin'), '--public-key', join(dir.path, 'a.pem')], { encoding: 'utf8' }).trim();
     const signed = await call(b, 'AsymmetricSign', { KeyId: remote, KeyVersionId: versionId, Algorithm: 'SM2DSA', Digest: digest });
     expect(signed).toMatchObject({ KeyId: remote, KeyVersionId: versionId });
     writeFileSync(join(dir.path, 'sig.bin'), Buffer.from(signed.Value as string, 'base64'));

@@ -10,7 +10,7 @@ import { Vault } from '../../core/vault/vault.ts';
 import { spawnUntilFirstLine } from '../support/child-process.ts';
 import { requireSecretService, tempDir } from './vault-helpers.ts';
 
-const BIN = resolve(import.meta.dirname, '../../core/cli/deskkms.ts');
+const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
 let dir: ReturnType<typeof tempDir>;
 let vaultDir: string;
 

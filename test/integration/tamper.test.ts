@@ -8,16 +8,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AccessKeyAuthenticator, createAccessKey, listVaultAccessKeys, setAccessKeyEnabled } from '../../core/api/access-keys.ts';
+import { AccessKeyAuthenticator, createAccessKey, listVaultAccessKeys, setAccessKeyEnabled } from '../../core/actions/access-keys.ts';
 import { verifyAuditChain } from '../../core/audit/audit-log.ts';
-import { rpcSignedRequest, type RpcSignedRequest } from '../../core/api/server/rpc-signature.ts';
+import { rpcSignedRequest, type RpcSignedRequest } from '../../core/hosts/http/rpc-signature.ts';
 import { loadDataKey } from '../../core/keychain/keychain.ts';
 import { addConnection, listConnections, remoteProvider } from '../../core/providers/connections.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { seal } from '../../core/worker/seal.ts';
 import { call, fails, requireSecretService, tempDir } from './vault-helpers.ts';
 
-const CLI = fileURLToPath(new URL('../../core/cli/deskkms.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../core/hosts/cli/deskkms.ts', import.meta.url));
 const b64 = (bytes: Uint8Array | string): string => Buffer.from(bytes).toString('base64');
 const DIGEST = b64(createHash('sha256').update('release.tar.gz').digest());
 

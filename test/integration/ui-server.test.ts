@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppSession } from '../../core/app/app-session.ts';
-import { UI_CSP, startUiServer, type RunningUiServer } from '../../core/app/ui-server.ts';
+import { UI_CSP, startUiServer, type RunningUiServer } from '../../core/hosts/ui/ui-server.ts';
 import { spawnUntilFirstLine } from '../support/child-process.ts';
 import { launchTokenOf, openUiSession, send, tradeLaunchToken, type Reply, type UiSession } from '../support/ui-session.ts';
 import { requireSecretService, tempDir } from './vault-helpers.ts';
@@ -253,7 +253,7 @@ describe('browser host: static files', () => {
 describe('deskkms ui (process)', () => {
   // On a fresh clone the renderer is not built yet: deskkms ui builds it first (Vite), once.
   it('prints its URL, serves the built renderer, and stops on SIGTERM', async () => {
-    const cli = fileURLToPath(new URL('../../core/cli/deskkms.ts', import.meta.url));
+    const cli = fileURLToPath(new URL('../../core/hosts/cli/deskkms.ts', import.meta.url));
     const ui = await spawnUntilFirstLine(process.execPath, [cli, 'ui', '--no-open', '--vault', join(dir.path, 'cli-vault')]);
     const line = ui.firstLine;
     const { Url, Vault } = JSON.parse(line) as { Url: string; Vault: string };
@@ -271,7 +271,7 @@ describe('deskkms ui (process)', () => {
   }, 120_000);
 
   it('opens the browser through a launch page only this user can read: the token is never on a command line', async () => {
-    const cli = fileURLToPath(new URL('../../core/cli/deskkms.ts', import.meta.url));
+    const cli = fileURLToPath(new URL('../../core/hosts/cli/deskkms.ts', import.meta.url));
     const bin = join(dir.path, 'bin');
     mkdirSync(bin);
     // Stands in for the desktop's opener, only to record the command line the host gives it.

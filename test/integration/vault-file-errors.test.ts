@@ -15,7 +15,7 @@ import { Store, setMeta } from '../../core/vault/store.ts';
 import { spawnUntilFirstLine } from '../support/child-process.ts';
 import { rejection } from '../support/errors.ts';
 
-const BIN = resolve(import.meta.dirname, '../../core/cli/deskkms.ts');
+const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
 const NOBODY = 65534;
 const IS_ROOT = process.getuid?.() === 0;
 const PASSPHRASE = 'file-errors correct horse';

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { dispatch, type ApiOutcome } from '../../core/api/dispatch.ts';
+import { dispatch, type ApiOutcome } from '../../core/actions/dispatch.ts';
 import type { Vault } from '../../core/vault/vault.ts';
-import type { CliIO } from '../../core/cli/command.ts';
-import type { ServeOptions } from '../../core/cli/commands/serve.ts';
+import type { CliIO } from '../../core/hosts/cli/command.ts';
+import type { ServeOptions } from '../../core/hosts/cli/commands/serve.ts';
 
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -43,7 +43,7 @@ export async function serveInProcess(
   vaultDir: string,
   { env = {}, options = {} }: { env?: Record<string, string>; options?: ServeOptions } = {},
 ): Promise<{ endpoint: URL; stop(): Promise<number> }> {
-  const { serve } = await import('../../core/cli/commands/serve.ts');
+  const { serve } = await import('../../core/hosts/cli/commands/serve.ts');
   let out = '';
   let announce: () => void = () => undefined;
   const listening = new Promise<void>((resolve) => (announce = resolve));

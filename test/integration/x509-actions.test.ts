@@ -10,7 +10,7 @@ import { KEY_SPECS } from '../../core/contract/specs.ts';
 import { openssl } from '../interop/openssl-peer.ts';
 import { requireSecretService, tempDir } from './vault-helpers.ts';
 
-const BIN = resolve(import.meta.dirname, '../../core/cli/deskkms.ts');
+const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
 let dir: ReturnType<typeof tempDir>;
 let vaultDir: string;
 let fileCounter = 0;

@@ -10,11 +10,11 @@ import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { ACTION_NAMES } from '../../core/contract/actions.ts';
 import { isErrorCode } from '../../core/contract/errors.ts';
-import { percentEncode, rpcSignature, rpcStringToSign } from '../../core/api/server/rpc-signature.ts';
+import { percentEncode, rpcSignature, rpcStringToSign } from '../../core/hosts/http/rpc-signature.ts';
 import type { AppSession } from '../../core/app/app-session.ts';
 import { prng } from './random.ts';
 
-export const BIN = resolve(import.meta.dirname, '../../core/cli/deskkms.ts');
+export const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
 
 /** HOSTILE_SEED, or a fresh one; printed so a failing run can be replayed. */
 export function hostileSeed(label: string): number {

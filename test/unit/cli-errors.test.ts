@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KmsError } from '../../core/contract/errors.ts';
-import type { CliIO } from '../../core/cli/command.ts';
-import { writeFailure } from '../../core/cli/report-error.ts';
-import { passphraseOf } from '../../core/cli/vault-session.ts';
+import type { CliIO } from '../../core/hosts/cli/command.ts';
+import { writeFailure } from '../../core/hosts/cli/report-error.ts';
+import { passphraseOf } from '../../core/hosts/cli/vault-session.ts';
 import { rejection } from '../support/errors.ts';
 
 let dir: string;

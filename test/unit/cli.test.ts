@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase64 } from '../../core/contract/base64.ts';
 import { KEY_SPECS, KEY_SPEC_TABLE, SIGNING_ALGORITHMS, type KeySpec } from '../../core/contract/specs.ts';
 import { digestMessage, generateKey, publicKeyPem, signDigest, type PrivateKey } from '../../core/crypto/engine.ts';
-import { COMMANDS } from '../../core/cli/run.ts';
+import { COMMANDS } from '../../core/hosts/cli/run.ts';
 
-const BIN = resolve(import.meta.dirname, '../../core/cli/deskkms.ts');
+const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
 
 function deskkms(args: string[], input?: Uint8Array): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', maxBuffer: 16 << 20 });
@@ -117,7 +117,7 @@ describe('deskkms digest', () => {
     execFileSync('truncate', ['-s', String(size), big]);
     const expected = execFileSync('openssl', ['dgst', '-sha256', '-binary', big]).toString('base64');
     const probe = `
-      const { runCli } = await import(${JSON.stringify(resolve(import.meta.dirname, '../../core/cli/run.ts'))});
+      const { runCli } = await import(${JSON.stringify(resolve(import.meta.dirname, '../../core/hosts/cli/run.ts'))});
       let out = '';
       const stdout = { write: (s) => { out += s; return true; } };
       const code = await runCli(['digest', '--algorithm', 'ECDSA_SHA_256', '--in', ${JSON.stringify(big)}], { stdout, stderr: process.stderr, stdin: process.stdin, cwd: process.cwd(), env: process.env });

@@ -2,7 +2,7 @@
 // answers to navigation, new windows, permissions and remote requests, the app:// file mapping,
 // and the application menu's development-only items.
 import { describe, expect, it } from 'vitest';
-import { UI_CSP } from '../../core/app/ui-server.ts';
+import { UI_CSP } from '../../core/hosts/ui/ui-server.ts';
 import { APP_ENTRY_URL, isAppUrl, resolveAppAsset } from '../../electron/app-protocol.ts';
 import { menuTemplate } from '../../electron/menu.ts';
 import {

@@ -19,7 +19,7 @@ describe('layering lint rule', () => {
   it.each([
     ['core/crypto/x.ts', "import { app } from 'electron';", /must not import electron/],
     ['core/crypto/x.ts', "import type { BrowserWindow } from 'electron';", /must not import electron/],
-    ['core/cli/x.ts', "import { main } from '../../electron/main.ts';", /must not import electron/],
+    ['core/hosts/cli/x.ts', "import { main } from '../../electron/main.ts';", /must not import electron/],
     ['core/store/x.ts', "import { App } from '../../renderer/src/App.tsx';", /must not import electron\/, renderer/],
     ['core/contract/x.ts', "import { createHash } from 'node:crypto';", /no node:\* imports/],
     ['core/contract/x.ts', "import { sign } from '../crypto/engine.ts';", /only other contract modules/],
@@ -38,7 +38,7 @@ describe('layering lint rule', () => {
     ['core/crypto/x.ts', "import { createHash } from 'node:crypto';"],
     ['core/contract/x.ts', "import { KmsError } from './errors.ts';"],
     ['renderer/src/x.ts', "import { KEY_SPECS } from '../../core/contract/specs.ts';"],
-    ['electron/main.ts', "import { runCli } from '../core/cli/run.ts';"],
+    ['electron/main.ts', "import { runCli } from '../core/hosts/cli/run.ts';"],
   ])('%s: %s is allowed', async (file, code) => {
     expect(await layeringErrors(file, code)).toEqual([]);
   });

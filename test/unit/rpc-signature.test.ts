@@ -9,7 +9,7 @@ import {
   rpcSignature,
   rpcStringToSign,
   signaturesMatch,
-} from '../../core/api/server/rpc-signature.ts';
+} from '../../core/hosts/http/rpc-signature.ts';
 import { prng } from '../support/random.ts';
 
 interface RpcUtil {

@@ -3,15 +3,15 @@
 // keys the vault issued; policies per access key; every call audited with its AccessKeyId, and
 // every request refused before it became a call audited too, at a bounded rate (RefusalLog).
 import { isIP } from 'node:net';
-import { dispatch } from '../../api/dispatch.ts';
-import { AccessKeyAuthenticator, type ApiCaller } from '../../api/access-keys.ts';
-import { startServer } from '../../api/server/http-server.ts';
-import { invalidParameter, toKmsError } from '../../contract/errors.ts';
-import { appendAuditEntries } from '../../audit/audit-log.ts';
-import { RefusalLog, type RefusalLogOptions } from '../../audit/refusal-log.ts';
+import { dispatch } from '../../../actions/dispatch.ts';
+import { AccessKeyAuthenticator, type ApiCaller } from '../../../actions/access-keys.ts';
+import { startServer } from '../../http/http-server.ts';
+import { invalidParameter, toKmsError } from '../../../contract/errors.ts';
+import { appendAuditEntries } from '../../../audit/audit-log.ts';
+import { RefusalLog, type RefusalLogOptions } from '../../../audit/refusal-log.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
 import { VAULT_FLAGS, passphraseOf, vaultDirOf } from '../vault-session.ts';
-import { Vault } from '../../vault/vault.ts';
+import { Vault } from '../../../vault/vault.ts';
 
 export function parseListen(value: string | undefined): { host: string; port: number } {
   if (value === undefined) return { host: '127.0.0.1', port: 0 };

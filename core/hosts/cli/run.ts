@@ -2,7 +2,7 @@
 // usage errors), prints help generated from each command's flag table, and turns every thrown
 // error into {"Code","Message"} on stderr with exit status 2.
 import { parseArgs } from 'node:util';
-import { KmsError } from '../contract/errors.ts';
+import { KmsError } from '../../contract/errors.ts';
 import { EXIT_OK, EXIT_USAGE, type CliIO, type Command, type FlagValues } from './command.ts';
 import { digestCommand } from './commands/digest.ts';
 import { specsCommand } from './commands/specs.ts';
@@ -16,7 +16,7 @@ import { pubkeyCommand } from './commands/pubkey.ts';
 import { exportCommand, importCommand } from './commands/transfer.ts';
 import { certCommand } from './commands/cert.ts';
 import { uiCommand } from './commands/ui.ts';
-import { ACTION_NAMES, isActionName } from '../contract/actions.ts';
+import { ACTION_NAMES, isActionName } from '../../contract/actions.ts';
 import { runAction } from './actions-cli.ts';
 import { writeFailure } from './report-error.ts';
 

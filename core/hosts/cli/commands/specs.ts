@@ -1,4 +1,4 @@
-import { ALGORITHM_TABLE, KEY_SPECS, KEY_SPEC_TABLE, isEncryptionAlgorithm, maxPlaintextBytes, usagesOf } from '../../contract/specs.ts';
+import { ALGORITHM_TABLE, KEY_SPECS, KEY_SPEC_TABLE, isEncryptionAlgorithm, maxPlaintextBytes, usagesOf } from '../../../contract/specs.ts';
 import { EXIT_OK, type Command } from '../command.ts';
 
 /** The specs table as JSON, for scripts that need to know what the vault supports. */

@@ -1,15 +1,15 @@
 // deskkms ui: the desktop app's renderer in a browser, served on 127.0.0.1 with a single-use
-// launch token (traded by the page for a per-session secret; see core/app/ui-server.ts), for
+// launch token (traded by the page for a per-session secret; see core/hosts/ui/ui-server.ts), for
 // stations where Electron cannot run (and for the end-to-end tests).
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AppSession } from '../../app/app-session.ts';
-import { RENDERER_DIST, buildRenderer, rendererBuilt } from '../../app/renderer-build.ts';
-import { LAUNCH_TTL_MS, startUiServer } from '../../app/ui-server.ts';
-import { invalidParameter } from '../../contract/errors.ts';
+import { AppSession } from '../../../app/app-session.ts';
+import { RENDERER_DIST, buildRenderer, rendererBuilt } from '../../../app/renderer-build.ts';
+import { LAUNCH_TTL_MS, startUiServer } from '../../ui/ui-server.ts';
+import { invalidParameter } from '../../../contract/errors.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
 import { VAULT_FLAGS, vaultDirOf } from '../vault-session.ts';
 import { shutdownSignal } from './serve.ts';

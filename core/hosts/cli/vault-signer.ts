@@ -1,5 +1,5 @@
 // What the X.509 commands (csr, cert) share. Their signing now happens in the CSR and
-// certificate Actions (core/api/x509-handlers.ts), so the CLI, batch and the app run one
+// certificate Actions (core/actions/x509-handlers.ts), so the CLI, batch and the app run one
 // implementation; this module keeps the output side.
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';

@@ -1,8 +1,8 @@
 // deskkms remote add|list|remove|list-keys: connections to remote KMSs whose keys the vault uses
 // through the same Actions (KeyId remote/<name>/<KeyId>).
-import { invalidParameter } from '../../contract/errors.ts';
-import { addConnection, listConnections, remoteProvider, removeConnection } from '../../providers/connections.ts';
-import { remoteKeyId } from '../../providers/provider.ts';
+import { invalidParameter } from '../../../contract/errors.ts';
+import { addConnection, listConnections, remoteProvider, removeConnection } from '../../../providers/connections.ts';
+import { remoteKeyId } from '../../../providers/provider.ts';
 import { EXIT_OK, type Command } from '../command.ts';
 import { readSmallFile } from '../inputs.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';

@@ -1,10 +1,10 @@
 // deskkms pubkey KEY --version V --bundle DIR: a key version's public key in every format people
 // publish (SPKI PEM/DER, JWK, OpenSSH) with fingerprints and a manifest, written atomically.
 import { resolve } from 'node:path';
-import { KmsError, missingParameter } from '../../contract/errors.ts';
-import { isKeySpec } from '../../contract/specs.ts';
-import { importPublicKey } from '../../crypto/engine.ts';
-import { publicKeyFormats, writeBundle } from '../../x509/public-bundle.ts';
+import { KmsError, missingParameter } from '../../../contract/errors.ts';
+import { isKeySpec } from '../../../contract/specs.ts';
+import { importPublicKey } from '../../../crypto/engine.ts';
+import { publicKeyFormats, writeBundle } from '../../../x509/public-bundle.ts';
 import { EXIT_OK, type Command } from '../command.ts';
 import { callAction } from '../actions-cli.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';

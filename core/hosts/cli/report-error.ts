@@ -1,7 +1,7 @@
 // How the CLI prints a failure: {"Code","Message"} on stderr, never a stack trace. A bug
 // (anything that is not a KmsError) is InternalFailure; its one-line detail goes to stderr before
 // the JSON so that a report can quote it, and its stack only with DESKKMS_DEBUG=1.
-import { KmsError, toKmsError } from '../contract/errors.ts';
+import { KmsError, toKmsError } from '../../contract/errors.ts';
 import type { CliIO } from './command.ts';
 
 const MAX_DETAIL = 2000;

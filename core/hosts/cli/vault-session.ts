@@ -2,10 +2,10 @@
 // passphrase from --passphrase-file / $DESKKMS_PASSPHRASE_FILE for passphrase-protected vaults.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { invalidParameter } from '../contract/errors.ts';
-import { readPassphrase, secretBytes } from '../keychain/passphrase.ts';
-import { resolveVaultDir } from '../vault/paths.ts';
-import { Vault } from '../vault/vault.ts';
+import { invalidParameter } from '../../contract/errors.ts';
+import { readPassphrase, secretBytes } from '../../keychain/passphrase.ts';
+import { resolveVaultDir } from '../../vault/paths.ts';
+import { Vault } from '../../vault/vault.ts';
 import type { CliIO, FlagSpec, FlagValues } from './command.ts';
 import { describeFsError } from './inputs.ts';
 

@@ -3,7 +3,7 @@
 // GetCertificates Actions (key worker, key state, audit), the same code batch and the app call.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { invalidParameter, missingParameter } from '../../contract/errors.ts';
+import { invalidParameter, missingParameter } from '../../../contract/errors.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
 import { callAction } from '../actions-cli.ts';
 import { writePublicOutput } from '../vault-signer.ts';

@@ -1,7 +1,7 @@
 // deskkms access-key create|list|disable|enable|delete: credentials for the KMS-compatible API.
-import { invalidParameter } from '../../contract/errors.ts';
-import { parsePolicy } from '../../contract/policy.ts';
-import { createAccessKey, listVaultAccessKeys, removeAccessKey, setAccessKeyEnabled } from '../../api/access-keys.ts';
+import { invalidParameter } from '../../../contract/errors.ts';
+import { parsePolicy } from '../../../contract/policy.ts';
+import { createAccessKey, listVaultAccessKeys, removeAccessKey, setAccessKeyEnabled } from '../../../actions/access-keys.ts';
 import { EXIT_OK, type Command } from '../command.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';
 

@@ -12,7 +12,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse }
 import type { AddressInfo, Socket } from 'node:net';
 import { KmsError, type ErrorCode } from '../../contract/errors.ts';
 import { escapeText } from '../../contract/escape-text.ts';
-import type { ApiOutcome } from '../dispatch.ts';
+import type { ApiOutcome } from '../../actions/dispatch.ts';
 import { rpcSignedRequest, type RpcSignedRequest } from './rpc-signature.ts';
 
 export interface AuthenticatedCaller {

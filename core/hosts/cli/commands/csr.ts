@@ -2,7 +2,7 @@
 // A PKCS#10 request for an offline CA, through the CreateCertificateSigningRequest Action (the
 // same code batch and the app call): the private key stays in the key worker, key state and usage
 // are enforced, and the signing is audited like any other.
-import { invalidParameter, missingParameter } from '../../contract/errors.ts';
+import { invalidParameter, missingParameter } from '../../../contract/errors.ts';
 import { EXIT_OK, type Command } from '../command.ts';
 import { callAction } from '../actions-cli.ts';
 import { writePublicOutput } from '../vault-signer.ts';

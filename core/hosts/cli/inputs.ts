@@ -2,7 +2,7 @@
 // flag and the file, and a progress line on a terminal while a large input streams.
 import { createReadStream, promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
-import { invalidParameter } from '../contract/errors.ts';
+import { invalidParameter } from '../../contract/errors.ts';
 import type { CliIO } from './command.ts';
 
 const CHUNK = 1 << 20;

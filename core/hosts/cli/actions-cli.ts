@@ -1,11 +1,11 @@
 // `deskkms <Action> --Param value ...`: every Action of the handler table, in the aliyun CLI's
 // style. Flags other than --vault and --passphrase-file become the request's parameters, as
 // strings; the handler table validates them like any transport's.
-import { ACTION_SCHEMAS, type ActionName } from '../contract/actions.ts';
-import { KmsError } from '../contract/errors.ts';
-import { escapeJsonText } from '../contract/escape-text.ts';
-import { dispatch, type ApiOutcome } from '../api/dispatch.ts';
-import type { Vault } from '../vault/vault.ts';
+import { ACTION_SCHEMAS, type ActionName } from '../../contract/actions.ts';
+import { KmsError } from '../../contract/errors.ts';
+import { escapeJsonText } from '../../contract/escape-text.ts';
+import { dispatch, type ApiOutcome } from '../../actions/dispatch.ts';
+import type { Vault } from '../../vault/vault.ts';
 import { EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, type CliIO } from './command.ts';
 import { VAULT_FLAGS, withVault } from './vault-session.ts';
 import { writeFailure } from './report-error.ts';

@@ -1,12 +1,12 @@
 // deskkms init | status | audit list | audit verify | batch
 import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import { acknowledgeAuditBreak, appendAuditEntries, auditWriteFailed, listAuditEntries, verifyAuditChain, formatAuditTable } from '../../audit/audit-log.ts';
-import { KmsError, invalidParameter, toKmsError } from '../../contract/errors.ts';
-import { escapeJsonText } from '../../contract/escape-text.ts';
-import { dispatch } from '../../api/dispatch.ts';
-import { keychainBackendName } from '../../keychain/keychain.ts';
-import { Vault } from '../../vault/vault.ts';
+import { acknowledgeAuditBreak, appendAuditEntries, auditWriteFailed, listAuditEntries, verifyAuditChain, formatAuditTable } from '../../../audit/audit-log.ts';
+import { KmsError, invalidParameter, toKmsError } from '../../../contract/errors.ts';
+import { escapeJsonText } from '../../../contract/escape-text.ts';
+import { dispatch } from '../../../actions/dispatch.ts';
+import { keychainBackendName } from '../../../keychain/keychain.ts';
+import { Vault } from '../../../vault/vault.ts';
 import { EXIT_NEGATIVE, EXIT_OK, type Command } from '../command.ts';
 import { CLI_CALLER } from '../actions-cli.ts';
 import { VAULT_FLAGS, passphraseOf, vaultDirOf, withVault } from '../vault-session.ts';

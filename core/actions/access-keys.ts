@@ -10,7 +10,7 @@ import { deleteAccessKey, getAccessKey, insertAccessKey, listAccessKeys, setAcce
 import type { Db } from '../vault/store.ts';
 import { kmsDate, type Vault } from '../vault/vault.ts';
 import { randomBase62 } from '../crypto/random-text.ts';
-import { rpcStringToSign, signaturesMatch, type RpcSignedRequest } from './server/rpc-signature.ts';
+import { rpcStringToSign, signaturesMatch, type RpcSignedRequest } from '../hosts/http/rpc-signature.ts';
 
 export interface AccessKeyInfo {
   readonly AccessKeyId: string;

@@ -34,10 +34,10 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { APP_HTTP_PATH, APP_REQUEST_MAX_BYTES, APP_SESSION_HEADER, APP_SESSION_PATH, type AppResult } from '../contract/app-api.ts';
-import { KmsError, toKmsError } from '../contract/errors.ts';
-import { readBody } from '../api/server/http-server.ts';
-import { readRendererAsset } from './renderer-assets.ts';
+import { APP_HTTP_PATH, APP_REQUEST_MAX_BYTES, APP_SESSION_HEADER, APP_SESSION_PATH, type AppResult } from '../../contract/app-api.ts';
+import { KmsError, toKmsError } from '../../contract/errors.ts';
+import { readBody } from '../http/http-server.ts';
+import { readRendererAsset } from '../../app/renderer-assets.ts';
 
 /** How long the launch token can be traded after the host starts (a person opening a printed URL). */
 export const LAUNCH_TTL_MS = 5 * 60_000;
