@@ -5,7 +5,7 @@ import type { ActionName } from '../contract/actions.ts';
 import { assertAlgorithmFor, encrypt, importPublicKey, verifyDigest, type PublicKey } from '../crypto/engine.ts';
 import type { KeyRow, VersionRow } from '../vault/records.ts';
 import type { Vault } from '../vault/vault.ts';
-import type { CallContext, Handler } from './dispatch.ts';
+import type { CallContext, Handler } from './operation.ts';
 import { assertPrivateMaterial, assertUsable, resolve } from './key-handlers.ts';
 import type { KeyUsage } from '../contract/specs.ts';
 

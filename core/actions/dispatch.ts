@@ -5,62 +5,20 @@
 // the call fails.
 import { randomUUID } from 'node:crypto';
 import { appendAuditEntries, auditWriteFailed } from '../audit/audit-log.ts';
-import { isActionName, parseRequest, type ActionName, type ActionRequest } from '../contract/actions.ts';
+import { isActionName, parseRequest, type ActionName } from '../contract/actions.ts';
 import { KmsError, toKmsError, type ErrorCode } from '../contract/errors.ts';
-import type { Db } from '../vault/store.ts';
 import { allowsAction, allowsKey, namesKey, restrictsKeys, type Policy } from '../contract/policy.ts';
 import { escapeField, escapeText } from '../contract/escape-text.ts';
 import { aliasesOf } from '../vault/records.ts';
 import type { Vault } from '../vault/vault.ts';
-import { KEY_HANDLERS } from './key-handlers.ts';
-import { CRYPTO_HANDLERS } from './crypto-handlers.ts';
+import type { CallContext, Handler } from './operation.ts';
+import { HANDLERS } from './table.ts';
 import { forwardToRemote } from './remote-route.ts';
-import { TRANSFER_HANDLERS } from './transfer-handlers.ts';
-import { X509_HANDLERS } from './x509-handlers.ts';
-import { IMPORT_HANDLERS } from './import-handlers.ts';
-
-export interface CallContext {
-  readonly caller: string;
-  readonly requestId: string;
-  /** Set by handlers as soon as known, so failures are audited against the key too. */
-  keyId?: string;
-  keyVersionId?: string;
-  /**
-   * Set when the caller's policy limits keys: throws Forbidden.NoPermission for a key outside it,
-   * naming the key as the caller gave it (`given`), never what an alias or ARN resolved to.
-   */
-  readonly authorize?: (keyId: string, given?: string) => void;
-  /**
-   * Set when the caller's policy limits keys: for a KeyId or alias (as given) that names no key,
-   * throws the same Forbidden.NoPermission as authorize unless the policy names it, so a limited
-   * caller cannot tell a missing key from one it may not use. Its own keys may be KeyNotFound.
-   */
-  readonly authorizeMissing?: (given: string) => void;
-  /** Set when the caller's policy limits keys: which keys list calls may show. */
-  readonly visible?: (keyId: string) => boolean;
-}
 
 export interface DispatchOptions {
   /** The caller's policy (API access keys); local callers (CLI, app) have none. */
   readonly policy?: Policy;
 }
-
-export interface HandlerResult {
-  readonly response: Record<string, unknown>;
-  /** Mutation to commit with the audit entry; may throw to refuse (then nothing is changed). */
-  readonly write?: (db: Db) => void;
-  /**
-   * Runs once the mutation and its audit entry are committed, before the answer: e.g. dropping the
-   * key worker's live copy of material the write deleted, after any call that read it before the
-   * commit has reached the worker. It only tightens: a failure here cannot undo the commit.
-   */
-  readonly afterCommit?: () => Promise<void>;
-}
-
-export type Handler<A extends ActionName> = (vault: Vault, request: ActionRequest<A>, ctx: CallContext) => Promise<HandlerResult>;
-export type HandlerTable = { readonly [A in ActionName]: Handler<A> };
-
-export const HANDLERS: HandlerTable = { ...KEY_HANDLERS, ...CRYPTO_HANDLERS, ...TRANSFER_HANDLERS, ...IMPORT_HANDLERS, ...X509_HANDLERS };
 
 export interface ApiFailure {
   readonly Code: ErrorCode;

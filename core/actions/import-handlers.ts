@@ -23,7 +23,7 @@ import {
 } from '../vault/records.ts';
 import type { Db } from '../vault/store.ts';
 import { kmsDate } from '../vault/vault.ts';
-import type { Handler } from './dispatch.ts';
+import type { Handler } from './operation.ts';
 import { assertUsable, resolve } from './key-handlers.ts';
 
 type ImportAction = Extract<ActionName, 'GetParametersForImport' | 'ImportKeyMaterial' | 'DeleteKeyMaterial' | 'ImportPublicKeyVersion'>;

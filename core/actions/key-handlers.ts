@@ -32,7 +32,7 @@ import {
 } from '../vault/records.ts';
 import type { Db } from '../vault/store.ts';
 import { kmsDate, type Vault } from '../vault/vault.ts';
-import type { CallContext, Handler, HandlerResult } from './dispatch.ts';
+import type { CallContext, Handler, HandlerResult } from './operation.ts';
 
 const ARN_PREFIX = 'acs:kms:local:deskkms';
 const MAX_ALIASES_PER_KEY = 5;

@@ -6,7 +6,7 @@ import { invalidParameter } from '../contract/errors.ts';
 import { remoteProvider } from '../providers/connections.ts';
 import { remoteKeyId, splitRemoteKeyId } from '../providers/provider.ts';
 import type { Vault } from '../vault/vault.ts';
-import type { CallContext, HandlerResult } from './dispatch.ts';
+import type { CallContext, HandlerResult } from './operation.ts';
 
 function prefixKeyIds(value: unknown, connection: string): unknown {
   if (Array.isArray(value)) return value.map((v) => prefixKeyIds(v, connection));

@@ -8,7 +8,7 @@ import { KmsError } from '../contract/errors.ts';
 import { insertVersion } from '../vault/records.ts';
 import { kmsDate } from '../vault/vault.ts';
 import { encryptedPkcs8Pem, readEncryptedPkcs8 } from '../x509/pkcs8-export.ts';
-import type { Handler } from './dispatch.ts';
+import type { Handler } from './operation.ts';
 import { assertGeneratedOrigin, assertPrivateMaterial, assertUsable, resolve } from './key-handlers.ts';
 
 type TransferAction = Extract<ActionName, 'ExportKeyVersion' | 'ImportKeyVersion'>;

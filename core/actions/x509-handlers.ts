@@ -17,7 +17,7 @@ import { kmsDate } from '../vault/vault.ts';
 import { certificatePem, issueCertificate, parseCertificate, selfSignCertificate, type DigestSigner } from '../x509/certificate.ts';
 import { buildCsr, csrPem, type CsrKey } from '../x509/csr.ts';
 import { publicKeyFormats, type BundleManifest } from '../x509/public-bundle.ts';
-import type { CallContext, Handler } from './dispatch.ts';
+import type { CallContext, Handler } from './operation.ts';
 import { publicKeyOf, sealedRef, cryptoTarget } from './crypto-handlers.ts';
 import { resolve } from './key-handlers.ts';
 

@@ -1,0 +1,43 @@
+// What an operation is: the handler of one Action, its call context and its result. Every
+// operation file in core/actions implements one Handler; core/actions/table.ts lists them and
+// core/actions/dispatch.ts runs them (validation, policy, audit, one transaction).
+import type { ActionName, ActionRequest } from '../contract/actions.ts';
+import type { Db } from '../vault/store.ts';
+import type { Vault } from '../vault/vault.ts';
+
+export interface CallContext {
+  readonly caller: string;
+  readonly requestId: string;
+  /** Set by handlers as soon as known, so failures are audited against the key too. */
+  keyId?: string;
+  keyVersionId?: string;
+  /**
+   * Set when the caller's policy limits keys: throws Forbidden.NoPermission for a key outside it,
+   * naming the key as the caller gave it (`given`), never what an alias or ARN resolved to.
+   */
+  readonly authorize?: (keyId: string, given?: string) => void;
+  /**
+   * Set when the caller's policy limits keys: for a KeyId or alias (as given) that names no key,
+   * throws the same Forbidden.NoPermission as authorize unless the policy names it, so a limited
+   * caller cannot tell a missing key from one it may not use. Its own keys may be KeyNotFound.
+   */
+  readonly authorizeMissing?: (given: string) => void;
+  /** Set when the caller's policy limits keys: which keys list calls may show. */
+  readonly visible?: (keyId: string) => boolean;
+}
+
+export interface HandlerResult {
+  readonly response: Record<string, unknown>;
+  /** Mutation to commit with the audit entry; may throw to refuse (then nothing is changed). */
+  readonly write?: (db: Db) => void;
+  /**
+   * Runs once the mutation and its audit entry are committed, before the answer: e.g. dropping the
+   * key worker's live copy of material the write deleted, after any call that read it before the
+   * commit has reached the worker. It only tightens: a failure here cannot undo the commit.
+   */
+  readonly afterCommit?: () => Promise<void>;
+}
+
+export type Handler<A extends ActionName> = (vault: Vault, request: ActionRequest<A>, ctx: CallContext) => Promise<HandlerResult>;
+export type HandlerTable = { readonly [A in ActionName]: Handler<A> };
+
