@@ -6,9 +6,10 @@ import { z } from 'zod';
 import { parseParams } from './validate.ts';
 import { ALGORITHM_TABLE, KEY_SPECS, KEY_USAGES, type Algorithm } from './specs.ts';
 import { KEY_ORIGINS, WRAPPING_ALGORITHM_NAMES, WRAPPING_KEY_SPECS } from './key-import.ts';
-import { ALIAS, UUID, type KeyState } from './ids.ts';
+import { ALIAS, UUID } from './ids.ts';
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Standard padded base64 text (the decoder checks the padding bits). */
+export const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** A whole number given as a JSON number or a decimal string (CLI and form parameters are strings). */
 const wholeNumber = (min: number, max: number) =>
@@ -232,7 +233,10 @@ export const ACTION_SCHEMAS = {
 } as const;
 
 export type ActionName = keyof typeof ACTION_SCHEMAS;
+/** A validated request, as handlers receive it (defaults filled in, JSON text parsed). */
 export type ActionRequest<A extends ActionName> = z.output<(typeof ACTION_SCHEMAS)[A]>;
+/** What a caller may send for Action A (before validation: optional fields, strings for numbers). */
+export type ActionParams<A extends ActionName> = z.input<(typeof ACTION_SCHEMAS)[A]>;
 export const ACTION_NAMES = Object.keys(ACTION_SCHEMAS) as ActionName[];
 
 export function isActionName(value: unknown): value is ActionName {
@@ -244,31 +248,5 @@ export function parseRequest<A extends ActionName>(action: A, params: unknown): 
   return parseParams(ACTION_SCHEMAS[action], action, params) as ActionRequest<A>;
 }
 
-/** Alibaba KMS KeyMetadata, as DescribeKey and CreateKey return it. */
-export interface KeyMetadata {
-  readonly KeyId: string;
-  readonly Arn: string;
-  readonly KeySpec: string;
-  readonly KeyUsage: string;
-  readonly KeyState: KeyState;
-  readonly Description: string;
-  readonly CreationDate: string;
-  readonly DeleteDate: string;
-  readonly Creator: string;
-  readonly Origin: string;
-  readonly ProtectionLevel: string;
-  readonly MaterialExpireTime: string;
-  readonly PrimaryKeyVersion: string;
-  readonly LastRotationDate: string;
-  readonly AutomaticRotation: string;
-  readonly RotationInterval: string;
-  readonly NextRotationDate: string;
-  /** DeskKMS extension: whether versions may be exported (encrypted). */
-  readonly Exportable: boolean;
-}
-
-export interface KeyVersionInfo {
-  readonly KeyId: string;
-  readonly KeyVersionId: string;
-  readonly CreationDate: string;
-}
+// KeyMetadata and KeyVersionInfo are response shapes: their schemas are in ./responses.ts.
+export type { KeyMetadata, KeyVersionInfo } from './responses.ts';
