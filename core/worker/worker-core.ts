@@ -8,7 +8,7 @@ import { decrypt, generateKey, importPrivateKey, signDigest, type PrivateKey } f
 import { keychainBackendName, loadDataKey, storeDataKey } from '../keychain/keychain.ts';
 import { unwrapDataKey, wrapDataKey } from '../keychain/passphrase.ts';
 import { randomBase62 } from '../crypto/random-text.ts';
-import { decryptPkcs8, encryptPkcs8 } from '../x509/pkcs8-export.ts';
+import { decryptPkcs8, encryptPkcs8 } from '../x509/pkcs8-pbes2.ts';
 import { deriveIntegrityKey, makeVerifier, seal, sealSecret, unseal, unsealSecret, verifierVersion } from './seal.ts';
 import { workerRequest, wrappingSealContext, type Protection, type SealedKey, type WorkerResponse, type WorkerResults } from './protocol.ts';
 import { unwrapKeyMaterial } from './key-material.ts';

@@ -1,4 +1,4 @@
-// Passphrase-encrypted PKCS#8 (core/x509/pkcs8-export.ts) against the OpenSSL 3 command line:
+// Passphrase-encrypted PKCS#8 (core/x509/pkcs8-pbes2.ts, PEM armour in pkcs8-export.ts) against the OpenSSL 3 command line:
 // our scrypt and PBKDF2 exports of every spec are read by `openssl pkey -passin`, OpenSSL's
 // `pkcs8 -topk8` exports are read by us, keys survive the round trip, and bad files are refused
 // with clear InvalidParameter messages.
@@ -10,16 +10,8 @@ import { KEY_SPECS, type KeySpec } from '../../core/contract/specs.ts';
 import { derInteger, serializeDer } from '../../core/crypto/der.ts';
 import { importPrivateKey, publicKeyPem, signDigest, verifyDigest, type PrivateKey } from '../../core/crypto/engine.ts';
 import { encodePem } from '../../core/crypto/pem.ts';
-import {
-  PKCS8_OID,
-  Pbes2Params,
-  Pbkdf2Params,
-  ScryptParams,
-  decryptPkcs8,
-  encryptPkcs8,
-  encryptedPkcs8Pem,
-  readEncryptedPkcs8,
-} from '../../core/x509/pkcs8-export.ts';
+import { encryptedPkcs8Pem, readEncryptedPkcs8 } from '../../core/x509/pkcs8-export.ts';
+import { PKCS8_OID, Pbes2Params, Pbkdf2Params, ScryptParams, decryptPkcs8, encryptPkcs8 } from '../../core/x509/pkcs8-pbes2.ts';
 import { TempDir, flipByte, openssl } from '../interop/openssl-peer.ts';
 import { rejection } from '../support/errors.ts';
 import { keyFor } from '../support/keys.ts';
