@@ -1,15 +1,13 @@
 // Public-key bundles (issue 5): one key version's public key as SPKI PEM and DER, JWK
 // (RFC 7517/7518; secp256k1 per RFC 8812), an OpenSSH public-key line (RFC 4253 ssh-rsa,
 // RFC 5656 ecdsa-sha2-nistp256), SHA-256 fingerprints and a JSON manifest naming all of them.
-// publicKeyFormats is pure; writeBundle puts a bundle on disk as one directory that appears
-// whole or not at all. Runtime: Node.
+// publicKeyFormats and bundleFiles are pure (no file system); writing a bundle to disk as one
+// directory that appears whole or not at all is core/x509/bundle-writer.ts. Runtime: Node.
 //
 // DER is parsed with @peculiar/asn1-*, never by hand; the only hand-made encoding is the SSH
 // wire format (length-prefixed strings and mpints, RFC 4251 section 5), which is not DER.
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { AsnParser } from '@peculiar/asn1-schema';
 import { RSAPublicKey } from '@peculiar/asn1-rsa';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
@@ -101,7 +99,8 @@ export const MANIFEST_FILE = 'manifest.json';
 // no whitespace, no leading dot.
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-function assertId(value: unknown, parameter: string): string {
+/** A KeyId or KeyVersionId that is safe as a file name and in the OpenSSH comment. */
+export function assertId(value: unknown, parameter: string): string {
   if (typeof value !== 'string' || !ID.test(value)) {
     throw invalidParameter(parameter, 'must be 1-128 characters of A-Z a-z 0-9 . _ - starting with a letter or digit');
   }
@@ -313,94 +312,4 @@ export function bundleFiles(bundle: PublicKeyBundle): ReadonlyArray<readonly [st
   if (bundle.certificateChain !== undefined) out.push([chainFileName(bundle.manifest.KeyVersionId), new TextEncoder().encode(bundle.certificateChain)]);
   out.push([MANIFEST_FILE, new TextEncoder().encode(`${JSON.stringify(bundle.manifest, null, 2)}\n`)]);
   return out;
-}
-
-function errnoCode(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-}
-
-async function fsyncPath(p: string): Promise<void> {
-  // Windows cannot open a directory for fsync; NTFS metadata journaling covers the rename there.
-  if (process.platform === 'win32') return;
-  const handle = await fs.open(p, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function entriesOf(dir: string): Promise<string[] | undefined> {
-  try {
-    return await fs.readdir(dir);
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined;
-    if (errnoCode(error) === 'ENOTDIR') throw invalidParameter('Directory', `${dir} exists and is not a directory`);
-    throw error;
-  }
-}
-
-function refuseExisting(dir: string, entries: readonly string[], keyVersionId: string): KmsError {
-  const mine = new Set<string>([...Object.values(bundleFileNames(keyVersionId)), chainFileName(keyVersionId), MANIFEST_FILE]);
-  const clash = entries.filter((e) => mine.has(e));
-  return clash.length > 0
-    ? invalidParameter('Directory', `${dir} already holds a bundle of key version ${keyVersionId} (${clash.join(', ')}); bundles are never overwritten`)
-    : invalidParameter('Directory', `${dir} is not empty; a bundle is written into a new or empty directory`);
-}
-
-/**
- * Writes the bundle as the directory `dir`: `<KeyVersionId>.pub.pem`, `.pub.der`, `.jwk.json`
- * and `.pub` (those the key has) and `manifest.json`. Returns the written paths.
- *
- * The directory is the unit of atomicity: the files are written and fsynced in a fresh temporary
- * directory beside `dir` (`.<name>.partial-XXXXXX`, same parent, so the same file system), which
- * is then renamed to `dir` and the parent fsynced. A reader (or a crash) sees either no bundle or
- * the whole of it. `dir` must not exist or must be empty: an existing bundle (of this version or
- * any other) is never overwritten or merged into, and is refused with InvalidParameter, also when
- * it appears concurrently (the rename fails rather than replacing a non-empty directory). The
- * parent directory is created if missing. On any failure the temporary directory is removed.
- * The bundle directory has mode 0700 (from mkdtemp); the files are public keys and 0644 & ~umask.
- */
-export async function writeBundle(dir: string, bundle: PublicKeyBundle): Promise<string[]> {
-  if (typeof dir !== 'string' || dir.length === 0) throw invalidParameter('Directory', 'is required');
-  const keyVersionId = assertId(bundle.manifest.KeyVersionId, 'KeyVersionId');
-  const files = bundleFiles(bundle);
-  const target = path.resolve(dir);
-  const parent = path.dirname(target);
-  if (parent === target) throw invalidParameter('Directory', 'cannot be a file-system root');
-
-  const existing = await entriesOf(target);
-  if (existing && existing.length > 0) throw refuseExisting(target, existing, keyVersionId);
-
-  await fs.mkdir(parent, { recursive: true });
-  const temp = await fs.mkdtemp(path.join(parent, `.${path.basename(target)}.partial-`));
-  let renamed = false;
-  try {
-    for (const [name, data] of files) {
-      const handle = await fs.open(path.join(temp, name), 'wx', 0o644);
-      try {
-        await handle.writeFile(data);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    }
-    await fsyncPath(temp);
-    if (process.platform === 'win32' && existing) await fs.rmdir(target); // Windows will not rename over a directory.
-    try {
-      await fs.rename(temp, target);
-    } catch (error) {
-      const code = errnoCode(error);
-      if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') {
-        const now = await entriesOf(target).catch(() => undefined);
-        throw now && now.length > 0 ? refuseExisting(target, now, keyVersionId) : invalidParameter('Directory', `${target} appeared while the bundle was being written`);
-      }
-      throw error;
-    }
-    renamed = true;
-    await fsyncPath(parent);
-  } finally {
-    if (!renamed) await fs.rm(temp, { recursive: true, force: true });
-  }
-  return files.map(([name]) => path.join(target, name));
 }

@@ -1,6 +1,6 @@
 // Public-key bundles (issue 5) against independent consumers: OpenSSL reads the PEM and DER,
 // ssh-keygen reads the OpenSSH line and prints our fingerprint, WebCrypto and jose import the JWKs
-// and verify signatures made by the engine (as the vault makes them). writeBundle is checked for
+// and verify signatures made by the engine (as the vault makes them). writeBundle (bundle-writer.ts) is checked for
 // its all-or-nothing directory and its refusal to overwrite.
 import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, verify as nodeVerify, type JsonWebKey } from 'node:crypto';
@@ -18,11 +18,11 @@ import {
   MANIFEST_FILE,
   bundleFileNames,
   publicKeyFormats,
-  writeBundle,
   type ManifestFile,
   type ManifestOmission,
   type PublicKeyBundle,
 } from '../../core/x509/public-bundle.ts';
+import { writeBundle } from '../../core/x509/bundle-writer.ts';
 import { openssl } from '../interop/openssl-peer.ts';
 import { KmsError } from '../../core/contract/errors.ts';
 import { rejection } from '../support/errors.ts';
