@@ -6,7 +6,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
-  AlgorithmIdentifier,
   AuthorityKeyIdentifier,
   BasicConstraints,
   Certificate,
@@ -32,25 +31,15 @@ import {
   id_kp_clientAuth,
   id_kp_serverAuth,
 } from '@peculiar/asn1-x509';
-import type { Name } from '@peculiar/asn1-x509';
 import { CertificationRequest } from '@peculiar/asn1-csr';
-import { RsaSaPssParams, id_RSASSA_PSS, id_mgf1, id_sha256, id_sha256WithRSAEncryption } from '@peculiar/asn1-rsa';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
-import { escapeDnValue } from '../contract/dn.ts';
 import type { SigningAlgorithm } from '../contract/specs.ts';
 import { assertAlgorithmFor, digestMessage, importPublicKey, verifyDigest, type PublicKey } from '../crypto/engine.ts';
 import { encodePem } from '../crypto/pem.ts';
-import {
-  OID_ECDSA_WITH_SHA256,
-  OID_EXTENSION_REQUEST,
-  OID_SM2_WITH_SM3,
-  SUBJECT_ATTRIBUTES,
-  containsAt,
-  extension,
-  parseSubject,
-  signatureAlgorithm,
-  type CsrKey,
-} from './csr.ts';
+import { OID_EXTENSION_REQUEST, type CsrKey } from './csr.ts';
+import { containsAt, extension } from './encoding.ts';
+import { formatName, parseSubject } from './name.ts';
+import { signatureAlgorithm, signingAlgorithmOf } from './signature-algorithm.ts';
 
 /** The key that signs: for a root, the root's own key; for an issued certificate, the CA's. */
 export type CertificateKey = CsrKey;
@@ -96,7 +85,6 @@ export interface ParsedCertificate {
   spki: Uint8Array;
 }
 
-const DER_NULL = new Uint8Array([0x05, 0x00]).buffer;
 const SERIAL_BYTES = 16;
 /** RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 (and before 1950). */
 const UTC_TIME_FIRST_YEAR = 1950;
@@ -104,38 +92,6 @@ const UTC_TIME_LAST_YEAR = 2049;
 
 // ---------------------------------------------------------------------------------------------
 // Pieces shared by both kinds of certificate
-
-/** The contract algorithm a signature AlgorithmIdentifier names, or undefined when it is not one we verify. */
-function algorithmOf(identifier: AlgorithmIdentifier): SigningAlgorithm | undefined {
-  const params = identifier.parameters ? new Uint8Array(identifier.parameters) : undefined;
-  switch (identifier.algorithm) {
-    case id_sha256WithRSAEncryption:
-      // RFC 4055: NULL; absent parameters are tolerated by most verifiers, so by us too.
-      return params === undefined || equalBytes(params, new Uint8Array(DER_NULL)) ? 'RSA_PKCS1_SHA_256' : undefined;
-    case id_RSASSA_PSS: {
-      if (params === undefined) return undefined;
-      try {
-        const pss = AsnConvert.parse(params, RsaSaPssParams);
-        const mgfHash = pss.maskGenAlgorithm.parameters ? AsnConvert.parse(pss.maskGenAlgorithm.parameters, AlgorithmIdentifier) : undefined;
-        const ok =
-          pss.hashAlgorithm.algorithm === id_sha256 &&
-          pss.maskGenAlgorithm.algorithm === id_mgf1 &&
-          mgfHash?.algorithm === id_sha256 &&
-          pss.saltLength === 32 &&
-          pss.trailerField === 1;
-        return ok ? 'RSA_PSS_SHA_256' : undefined;
-      } catch {
-        return undefined;
-      }
-    }
-    case OID_ECDSA_WITH_SHA256:
-      return params === undefined ? 'ECDSA_SHA_256' : undefined;
-    case OID_SM2_WITH_SM3:
-      return params === undefined ? 'SM2DSA' : undefined;
-    default:
-      return undefined;
-  }
-}
 
 /** RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING's value (no tag, length or unused-bits byte). */
 export function subjectKeyIdentifier(spki: Uint8Array): Uint8Array {
@@ -351,7 +307,7 @@ async function verifiedCsr(csrDer: Uint8Array): Promise<CertificationRequest> {
   const csr = parseStrict(csrDer, CertificationRequest, 'CertificateSigningRequest', 'PKCS#10 CertificationRequest');
   const info = csr.certificationRequestInfo;
   if (info.version !== 0) throw invalidParameter('CertificateSigningRequest', `has version ${info.version}; only v1 (0) is defined`);
-  const algorithm = algorithmOf(csr.signatureAlgorithm);
+  const algorithm = signingAlgorithmOf(csr.signatureAlgorithm);
   if (algorithm === undefined) throw invalidParameter('CertificateSigningRequest', `signature algorithm ${csr.signatureAlgorithm.algorithm} is not supported`);
   const publicKey = importPublicKey(new Uint8Array(AsnConvert.serialize(info.subjectPKInfo)), 'CertificateSigningRequest');
   assertAlgorithmFor(publicKey.spec, algorithm, 'SIGN/VERIFY', 'CertificateSigningRequest');
@@ -416,16 +372,6 @@ export async function issueCertificate(csrDer: Uint8Array, ca: IssuingCa, option
 
 export function certificatePem(der: Uint8Array): string {
   return encodePem(der, 'CERTIFICATE');
-}
-
-const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = Object.fromEntries(SUBJECT_ATTRIBUTES.map((a) => [a.oid, a.name]));
-
-/** RFC 4514 text of a Name, most specific RDN first (unknown attribute types as dotted OIDs). */
-export function formatName(name: Name): string {
-  return [...name]
-    .reverse()
-    .map((rdn) => rdn.map((atv) => `${ATTRIBUTE_NAMES[atv.type] ?? atv.type}=${escapeDnValue(atv.value.toString())}`).join('+'))
-    .join(',');
 }
 
 /** The fields of a DER X.509 v3 certificate; anything that is not strict DER is refused. */

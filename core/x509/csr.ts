@@ -1,23 +1,21 @@
-// PKCS#10 certification requests (RFC 2986) for SIGN/VERIFY keys, for handing to an offline CA.
-// Every structure is built with the @peculiar/asn1-* classes; the signature comes from a callback
-// that receives the Digest AsymmetricSign expects (in the product: the key worker), so the private
-// key never reaches this module. Runtime: Node.
+// PKCS#10 certification requests (RFC 2986) for SIGN/VERIFY keys, for handing to an offline CA:
+// the request's extensions from their text (SANs, key usages, basic constraints) and the signed
+// request. The subject Name is core/x509/name.ts and the signature AlgorithmIdentifier
+// core/x509/signature-algorithm.ts (both shared with certificate.ts). Every structure is built
+// with the @peculiar/asn1-* classes; the signature comes from a callback that receives the Digest
+// AsymmetricSign expects (in the product: the key worker), so the private key never reaches this
+// module. Runtime: Node.
 import { isIP } from 'node:net';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AsnConvert } from '@peculiar/asn1-schema';
 import {
-  AlgorithmIdentifier,
   Attribute,
-  AttributeTypeAndValue,
-  AttributeValue,
   BasicConstraints,
   ExtendedKeyUsage,
-  Extension,
+  type Extension,
   Extensions,
   GeneralName,
   KeyUsage,
   KeyUsageFlags,
-  Name,
-  RelativeDistinguishedName,
   SubjectAlternativeName,
   SubjectPublicKeyInfo,
   id_ce_basicConstraints,
@@ -32,12 +30,13 @@ import {
   id_kp_timeStamping,
 } from '@peculiar/asn1-x509';
 import { Attributes, CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
-import { RsaSaPssParams, id_RSASSA_PSS, id_mgf1, id_sha256, id_sha256WithRSAEncryption } from '@peculiar/asn1-rsa';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
-import { DN_ATTRIBUTES, splitDn, unescapeDnValue, type DnAttribute } from '../contract/dn.ts';
 import type { KeySpec, SigningAlgorithm } from '../contract/specs.ts';
 import { assertAlgorithmFor, digestMessage, importPublicKey } from '../crypto/engine.ts';
 import { encodePem } from '../crypto/pem.ts';
+import { containsAt, extension } from './encoding.ts';
+import { parseSubject } from './name.ts';
+import { signatureAlgorithm } from './signature-algorithm.ts';
 
 export interface CsrRequest {
   /**
@@ -63,61 +62,6 @@ export interface CsrKey {
 
 /** PKCS#9 extensionRequest. */
 export const OID_EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
-/** GM/T 0006 SM2-with-SM3 signature. */
-export const OID_SM2_WITH_SM3 = '1.2.156.10197.1.501';
-export const OID_ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
-
-// ---------------------------------------------------------------------------------------------
-// Subject
-
-// The attributes and RFC 4514 escaping live in core/contract/dn.ts, shared with the renderer.
-export type SubjectAttribute = DnAttribute;
-export const SUBJECT_ATTRIBUTES = DN_ATTRIBUTES;
-
-const SUBJECT_NAMES = SUBJECT_ATTRIBUTES.map((a) => a.name).join(', ');
-const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]+$/;
-const ASCII = /^[\x20-\x7e]+$/;
-
-function attributeValue(attribute: SubjectAttribute, value: string): AttributeValue {
-  const length = [...value].length;
-  if (length === 0) throw invalidParameter('Subject', `${attribute.name} is empty`);
-  if (attribute.name === 'C' && !/^[A-Za-z]{2}$/.test(value)) {
-    throw invalidParameter('Subject', `C must be a two-letter country code, got "${value}"`);
-  }
-  if (length > attribute.max) throw invalidParameter('Subject', `${attribute.name} is longer than ${attribute.max} characters`);
-  switch (attribute.kind) {
-    case 'printable':
-      if (!PRINTABLE.test(value)) throw invalidParameter('Subject', `${attribute.name} has characters a PrintableString cannot hold`);
-      return new AttributeValue({ printableString: attribute.name === 'C' ? value.toUpperCase() : value });
-    case 'ia5':
-      if (!ASCII.test(value)) throw invalidParameter('Subject', `${attribute.name} must be printable ASCII`);
-      return new AttributeValue({ ia5String: value });
-    case 'utf8':
-      return new AttributeValue({ utf8String: value });
-  }
-}
-
-/**
- * A Name from RFC 4514 text: CN, O, OU, L, ST, C, emailAddress and serialNumber (names matched
- * case-insensitively), '+' for multi-valued RDNs, backslash escapes (`\,` or `\2C`).
- */
-export function parseSubject(text: string): Name {
-  if (typeof text !== 'string' || text.trim() === '') throw invalidParameter('Subject', 'is empty');
-  const rdns: RelativeDistinguishedName[] = [];
-  let rdn: AttributeTypeAndValue[] = [];
-  for (const pair of splitDn(text)) {
-    if (pair.type === '') throw invalidParameter('Subject', 'has an attribute with no name');
-    const attribute = SUBJECT_ATTRIBUTES.find((a) => a.name.toLowerCase() === pair.type.toLowerCase());
-    if (!attribute) throw invalidParameter('Subject', `unknown attribute "${pair.type}"; supported: ${SUBJECT_NAMES}`);
-    rdn.push(new AttributeTypeAndValue({ type: attribute.oid, value: attributeValue(attribute, unescapeDnValue(pair.value, attribute.name)) }));
-    if (!pair.plus) {
-      rdns.push(new RelativeDistinguishedName(rdn));
-      rdn = [];
-    }
-  }
-  // RFC 4514 writes the RDNSequence last-first.
-  return new Name(rdns.reverse());
-}
 
 // ---------------------------------------------------------------------------------------------
 // Extensions
@@ -144,10 +88,6 @@ const EXT_KEY_USAGES: Readonly<Record<string, string>> = {
 const DOTTED_OID = /^[0-2](\.(0|[1-9][0-9]*))+$/;
 const DNS_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 const EMAIL = /^[\x21-\x3f\x41-\x7e]+@[\x21-\x3f\x41-\x7e]+$/;
-
-export function extension(extnID: string, critical: boolean, value: unknown): Extension {
-  return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
-}
 
 function isDnsName(name: string): boolean {
   if (name.length > 253) return false;
@@ -226,29 +166,7 @@ function extensionsOf(request: CsrRequest): Extension[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Signature algorithm and the request itself
-
-const DER_NULL = new Uint8Array([0x05, 0x00]).buffer;
-
-export function signatureAlgorithm(algorithm: SigningAlgorithm): AlgorithmIdentifier {
-  switch (algorithm) {
-    case 'RSA_PKCS1_SHA_256':
-      return new AlgorithmIdentifier({ algorithm: id_sha256WithRSAEncryption, parameters: DER_NULL });
-    case 'RSA_PSS_SHA_256': {
-      const sha256 = new AlgorithmIdentifier({ algorithm: id_sha256, parameters: DER_NULL });
-      const params = new RsaSaPssParams({
-        hashAlgorithm: sha256,
-        maskGenAlgorithm: new AlgorithmIdentifier({ algorithm: id_mgf1, parameters: AsnConvert.serialize(sha256) }),
-        saltLength: 32,
-      });
-      return new AlgorithmIdentifier({ algorithm: id_RSASSA_PSS, parameters: AsnConvert.serialize(params) });
-    }
-    case 'ECDSA_SHA_256':
-      return new AlgorithmIdentifier({ algorithm: OID_ECDSA_WITH_SHA256 });
-    case 'SM2DSA':
-      return new AlgorithmIdentifier({ algorithm: OID_SM2_WITH_SM3 });
-  }
-}
+// The request itself
 
 /**
  * A DER CertificationRequest for `key`, signed by `signDigest`, which receives the Digest of the
@@ -291,14 +209,6 @@ export async function buildCsr(
   // The encoder must have reproduced the signed bytes; a mismatch would give an unverifiable CSR.
   if (!containsAt(der, tbs)) throw new KmsError('InternalFailure', 'CSR encoding did not reproduce the signed request info');
   return der;
-}
-
-export function containsAt(outer: Uint8Array, inner: Uint8Array): boolean {
-  // CertificationRequest is SEQUENCE { info, ... }: the info starts right after the outer header.
-  const headerLength = outer[1]! < 0x80 ? 2 : 2 + (outer[1]! & 0x7f);
-  if (outer.length < headerLength + inner.length) return false;
-  for (let i = 0; i < inner.length; i += 1) if (outer[headerLength + i] !== inner[i]) return false;
-  return true;
 }
 
 export function csrPem(der: Uint8Array): string {

@@ -2,8 +2,7 @@
 // subject fields (commas, plus signs, quotes, backslashes, a leading #) must reach the CSR as
 // exactly that value, in the order "CN=...,O=...,C=..." the vault reads.
 import { describe, expect, it } from 'vitest';
-import { formatName } from '../../core/x509/certificate.ts';
-import { parseSubject } from '../../core/x509/csr.ts';
+import { formatName, parseSubject } from '../../core/x509/name.ts';
 import { composeSubject, escapeDnValue, pathLenParam, pathLenProblem, sanStrings, subjectProblem, validityProblem } from '../../renderer/src/components/x509/subject.ts';
 
 describe('composeSubject', () => {
