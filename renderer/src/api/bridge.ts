@@ -16,6 +16,8 @@ import {
   type DeskKmsBridge,
 } from '../../../core/contract/app-api.ts';
 import type { WireError } from '../../../core/contract/errors.ts';
+import type { ActionName, ActionParams } from '../../../core/contract/actions.ts';
+import type { ActionResponse } from '../../../core/contract/responses.ts';
 
 declare global {
   interface Window {
@@ -177,9 +179,13 @@ export async function call<M extends AppMethod>(method: M, params: AppParams<M>)
   return result.value;
 }
 
-/** Calls a KMS Action through the handler table (the same one the CLI and the API use). */
-export function kms<T extends object = Record<string, unknown>>(action: string, params: Record<string, unknown> = {}): Promise<T & { RequestId: string }> {
-  return call('Kms.Call', { Action: action, Params: params }) as Promise<T & { RequestId: string }>;
+/**
+ * Calls a KMS Action through the handler table (the same one the CLI and the API use). Params and
+ * answer are typed by the Action from the contract's schemas (core/contract/actions.ts and
+ * responses.ts), whose shapes the handlers are held to by tsc and by test/unit/responses.test.ts.
+ */
+export function kms<A extends ActionName>(action: A, params: ActionParams<A>): Promise<ActionResponse<A> & { RequestId: string }> {
+  return call('Kms.Call', { Action: action, Params: params }) as Promise<ActionResponse<A> & { RequestId: string }>;
 }
 
 /** Code and message for display; a refused Action names its RequestId, as the audit log shows it. */

@@ -5,7 +5,7 @@ import { useEffect, useId, useMemo, useState } from 'react';
 import type { KeySummary } from '../../../core/contract/app-api.ts';
 import type { Algorithm, KeyUsage } from '../../../core/contract/specs.ts';
 import { describeError, kms } from '../api/bridge.ts';
-import type { KeyVersionInfo, ListKeyVersionsResponse } from '../api/kms-types.ts';
+import type { KeyVersionInfo } from '../../../core/contract/responses.ts';
 import { algorithmOptions } from '../spec-options.ts';
 import { useKeysStore } from '../stores/keys-store.ts';
 import { ErrorLine } from './common.tsx';
@@ -31,7 +31,7 @@ export function keyLabel(key: KeySummary): string {
 export async function listAllVersions(keyId: string): Promise<KeyVersionInfo[]> {
   const all: KeyVersionInfo[] = [];
   for (let page = 1; ; page++) {
-    const r = await kms<ListKeyVersionsResponse & Record<string, unknown>>('ListKeyVersions', { KeyId: keyId, PageSize: PAGE_SIZE, PageNumber: page });
+    const r = await kms('ListKeyVersions', { KeyId: keyId, PageSize: PAGE_SIZE, PageNumber: page });
     all.push(...r.KeyVersions.KeyVersion);
     if (r.KeyVersions.KeyVersion.length < PAGE_SIZE || all.length >= r.TotalCount) break;
   }

@@ -3,7 +3,6 @@
 // anything is sent; a base64 CiphertextBlob (pasted or from a file) decrypted (AsymmetricDecrypt).
 import { useEffect, useId, useState } from 'react';
 import { AppError, kms } from '../api/bridge.ts';
-import type { DecryptResponse, EncryptResponse } from '../api/kms-types.ts';
 import { ErrorLine, useTask } from '../components/common.tsx';
 import { base64Param, compactBase64, encodeBase64, formatBytes, parseBase64, utf8, utf8OrUndefined } from '../components/crypto/bytes.ts';
 import { Base64FileZone, FileDropZone } from '../components/crypto/FileDropZone.tsx';
@@ -47,7 +46,7 @@ function EncryptPanel({ choice, onDecrypt }: { choice: KeyVersionChoice | undefi
       const bytes = mode === 'text' ? utf8(text) : new Uint8Array(await file!.arrayBuffer());
       // Checked again on the bytes actually sent (a file may have changed since it was chosen).
       if (bytes.length > limit) throw new AppError('InvalidParameter', `Plaintext is ${bytes.length} bytes; ${choice.Algorithm} on ${choice.key.KeySpec} takes at most ${limit}`);
-      const r = await kms<EncryptResponse & Record<string, unknown>>('AsymmetricEncrypt', {
+      const r = await kms('AsymmetricEncrypt', {
         KeyId: choice.KeyId,
         KeyVersionId: choice.KeyVersionId,
         Algorithm: choice.Algorithm,
@@ -128,7 +127,7 @@ function DecryptPanel({ choice, blob, setBlob }: { choice: KeyVersionChoice | un
     if (!choice) return;
     await run(async () => {
       const CiphertextBlob = base64Param(blob, 'CiphertextBlob');
-      const r = await kms<DecryptResponse & Record<string, unknown>>('AsymmetricDecrypt', {
+      const r = await kms('AsymmetricDecrypt', {
         KeyId: choice.KeyId,
         KeyVersionId: choice.KeyVersionId,
         Algorithm: choice.Algorithm,

@@ -3,7 +3,6 @@
 // signature checked against it (AsymmetricVerify) with a plain VALID / INVALID verdict.
 import { useEffect, useId, useRef, useState } from 'react';
 import { describeError, kms } from '../api/bridge.ts';
-import type { SignResponse, VerifyResponse } from '../api/kms-types.ts';
 import { ErrorLine, ProgressBar } from '../components/common.tsx';
 import { base64Param, compactBase64, parseBase64, utf8 } from '../components/crypto/bytes.ts';
 import { Base64FileZone } from '../components/crypto/FileDropZone.tsx';
@@ -96,7 +95,7 @@ export function SignVerifyView() {
 
   const sign = () =>
     run('sign', async (target, Digest) => {
-      const r = await kms<SignResponse & Record<string, unknown>>('AsymmetricSign', {
+      const r = await kms('AsymmetricSign', {
         KeyId: target.KeyId,
         KeyVersionId: target.KeyVersionId,
         Algorithm: target.Algorithm,
@@ -109,7 +108,7 @@ export function SignVerifyView() {
   const verify = () =>
     run('verify', async (target, Digest) => {
       const Value = base64Param(candidate, 'Signature');
-      const r = await kms<VerifyResponse & Record<string, unknown>>('AsymmetricVerify', {
+      const r = await kms('AsymmetricVerify', {
         KeyId: target.KeyId,
         KeyVersionId: target.KeyVersionId,
         Algorithm: target.Algorithm,

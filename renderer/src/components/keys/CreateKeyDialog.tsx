@@ -7,7 +7,6 @@ import { MAX_TAGS_PER_KEY } from '../../../../core/contract/actions.ts';
 import type { KeyOrigin } from '../../../../core/contract/key-import.ts';
 import type { KeySpec, KeyUsage } from '../../../../core/contract/specs.ts';
 import { describeError, kms } from '../../api/bridge.ts';
-import type { CreateKeyResponse } from '../../api/kms-types.ts';
 import { Dialog, ErrorLine, ProgressBar, useElapsed } from '../common.tsx';
 import { specOptions } from '../../spec-options.ts';
 import { OriginChoice } from '../transfer/OriginChoice.tsx';
@@ -60,7 +59,7 @@ function CreateKeyForm({ onDone }: { onDone: () => void }) {
     let keyId: string;
     try {
       const cleaned = cleanTags(tags);
-      const created = await kms<CreateKeyResponse>('CreateKey', {
+      const created = await kms('CreateKey', {
         KeySpec: spec,
         KeyUsage: usage,
         Description: description,

@@ -4,7 +4,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
 import { kms } from '../../api/bridge.ts';
-import type { DescribeKeyResponse, KeyMetadata } from '../../api/kms-types.ts';
+import type { KeyMetadata } from '../../../../core/contract/responses.ts';
 import { ErrorLine } from '../common.tsx';
 import { KeyTransfer } from '../transfer/KeyTransfer.tsx';
 import { daysUntil, formatUtc, keyDisplayName } from './format.ts';
@@ -21,7 +21,7 @@ export function KeyDetail({ keySummary }: { keySummary: KeySummary }) {
     let live = true;
     setMetadata(undefined);
     // The Arn and creator only; a failure here leaves the inventory's facts standing.
-    kms<DescribeKeyResponse>('DescribeKey', { KeyId: k.KeyId }).then(
+    kms('DescribeKey', { KeyId: k.KeyId }).then(
       (r) => live && setMetadata(r.KeyMetadata),
       () => undefined,
     );

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'react';
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
 import { describeError, kms } from '../../api/bridge.ts';
-import type { KeyVersionInfo, ListKeyVersionsResponse } from '../../api/kms-types.ts';
+import type { KeyVersionInfo } from '../../../../core/contract/responses.ts';
 import { ErrorLine, ProgressBar, useElapsed } from '../common.tsx';
 import { VersionTools } from '../x509/VersionTools.tsx';
 import { formatUtc } from './format.ts';
@@ -15,7 +15,7 @@ const PAGE_SIZE = 100;
 export async function listAllVersions(keyId: string): Promise<KeyVersionInfo[]> {
   const all: KeyVersionInfo[] = [];
   for (let page = 1; ; page++) {
-    const r = await kms<ListKeyVersionsResponse>('ListKeyVersions', { KeyId: keyId, PageNumber: page, PageSize: PAGE_SIZE });
+    const r = await kms('ListKeyVersions', { KeyId: keyId, PageNumber: page, PageSize: PAGE_SIZE });
     all.push(...r.KeyVersions.KeyVersion);
     if (r.KeyVersions.KeyVersion.length === 0 || all.length >= r.TotalCount) return all;
   }

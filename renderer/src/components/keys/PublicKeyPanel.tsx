@@ -5,14 +5,14 @@ import { useEffect, useState } from 'react';
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
 import { decodeBase64 } from '../../../../core/contract/base64.ts';
 import { describeError, kms } from '../../api/bridge.ts';
-import type { PublicKeyBundleResponse } from '../../api/kms-types.ts';
+import type { ActionResponse } from '../../../../core/contract/responses.ts';
 import { copyText, saveFile } from '../../lib/save.ts';
 import { useUiStore } from '../../stores/ui-store.ts';
 import { ErrorLine } from '../common.tsx';
 import { publicKeyFileStem } from './format.ts';
 
 export function PublicKeyPanel({ keySummary, keyVersionId }: { keySummary: KeySummary; keyVersionId: string }) {
-  const [bundle, setBundle] = useState<PublicKeyBundleResponse | undefined>(undefined);
+  const [bundle, setBundle] = useState<ActionResponse<'GetPublicKeyBundle'> | undefined>(undefined);
   const [error, setError] = useState<{ code: string; message: string } | undefined>(undefined);
   const keyId = keySummary.KeyId;
 
@@ -20,7 +20,7 @@ export function PublicKeyPanel({ keySummary, keyVersionId }: { keySummary: KeySu
     let live = true;
     setBundle(undefined);
     setError(undefined);
-    kms<PublicKeyBundleResponse>('GetPublicKeyBundle', { KeyId: keyId, KeyVersionId: keyVersionId }).then(
+    kms('GetPublicKeyBundle', { KeyId: keyId, KeyVersionId: keyVersionId }).then(
       (b) => live && setBundle(b),
       (err: unknown) => live && setError(describeError(err)),
     );

@@ -11,7 +11,6 @@ import { Dialog, FormEnd, SaveAndDone, useElapsed, useTask } from '../common.tsx
 import { publicKeyFileStem } from '../keys/format.ts';
 import { passphraseParam } from './pem.ts';
 
-type ExportResponse = { KeyId: string; KeyVersionId: string; KeySpec: string; EncryptedPrivateKey: string };
 
 /** The vault refuses fewer than EXPORT_PASSPHRASE_MIN_BYTES; shorter than this gets a warning. */
 const ADVISED_LENGTH = 12;
@@ -48,7 +47,7 @@ function ExportForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySumma
     if (problem || busy) return;
     const param = passphraseParam(passphrase);
     await task.run(async () => {
-      const r = await kms<ExportResponse>('ExportKeyVersion', { KeyId: keySummary.KeyId, KeyVersionId: keyVersionId, Passphrase: param, Kdf: kdf });
+      const r = await kms('ExportKeyVersion', { KeyId: keySummary.KeyId, KeyVersionId: keyVersionId, Passphrase: param, Kdf: kdf });
       setExported(r.EncryptedPrivateKey);
       useUiStore.getState().notify('ok', `Version ${keyVersionId} exported, encrypted (${kdf === 'scrypt' ? 'scrypt' : 'PBKDF2-SHA-256'}, AES-256)`);
     });

@@ -7,6 +7,7 @@ import { useState, type FormEvent } from 'react';
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
 import { decodeBase64 } from '../../../../core/contract/base64.ts';
 import { WRAPPING_ALGORITHMS, WRAPPING_ALGORITHM_NAMES, type WrappingAlgorithm } from '../../../../core/contract/key-import.ts';
+import type { ActionResponse } from '../../../../core/contract/responses.ts';
 import { kms } from '../../api/bridge.ts';
 import { copyText, saveFile } from '../../lib/save.ts';
 import { useUiStore } from '../../stores/ui-store.ts';
@@ -17,7 +18,6 @@ import { PemInput } from '../x509/PemInput.tsx';
 import { compactBase64, fileAsBase64 } from '../crypto/bytes.ts';
 import { pemFromBase64Der } from './pem.ts';
 
-type ImportParameters = { KeyId: string; ImportToken: string; PublicKey: string; TokenExpireTime: string };
 
 const DESCRIPTIONS: Record<WrappingAlgorithm, string> = {
   RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD:
@@ -28,7 +28,7 @@ const DESCRIPTIONS: Record<WrappingAlgorithm, string> = {
 
 export function ImportMaterialPanel({ keySummary }: { keySummary: KeySummary }) {
   const [algorithm, setAlgorithm] = useState<WrappingAlgorithm>('RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD');
-  const [params, setParams] = useState<ImportParameters | undefined>(undefined);
+  const [params, setParams] = useState<ActionResponse<'GetParametersForImport'> | undefined>(undefined);
   const [material, setMaterial] = useState('');
   const fetching = useKmsAction();
   const importing = useKmsAction();
@@ -40,7 +40,7 @@ export function ImportMaterialPanel({ keySummary }: { keySummary: KeySummary }) 
   async function getParameters() {
     setParams(undefined);
     await fetching.run('Get import parameters', async () => {
-      const r = await kms<ImportParameters>('GetParametersForImport', { KeyId: keySummary.KeyId, WrappingAlgorithm: algorithm, WrappingKeySpec: wrappingSpec });
+      const r = await kms('GetParametersForImport', { KeyId: keySummary.KeyId, WrappingAlgorithm: algorithm, WrappingKeySpec: wrappingSpec });
       setParams(r);
     });
   }

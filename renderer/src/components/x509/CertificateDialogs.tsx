@@ -4,6 +4,7 @@
 // first certificate is this version's). Every signature is made inside the key worker.
 import { useState, type FormEvent } from 'react';
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
+import type { ActionResponse } from '../../../../core/contract/responses.ts';
 import { kms } from '../../api/bridge.ts';
 import { useUiStore } from '../../stores/ui-store.ts';
 import { Dialog, FormEnd, useTask } from '../common.tsx';
@@ -51,7 +52,7 @@ function SelfSignForm({ keySummary, keyVersionId, onClose, onChanged }: VersionP
     event.preventDefault();
     if (problem || task.busy) return;
     await task.run(async () => {
-      const r = await kms<{ Certificate: string }>('CreateSelfSignedCertificate', {
+      const r = await kms('CreateSelfSignedCertificate', {
         KeyId: keySummary.KeyId,
         KeyVersionId: keyVersionId,
         Subject: subject,
@@ -109,7 +110,7 @@ function IssueForm({ keySummary, keyVersionId, onClose, onChanged }: VersionProp
   const [pathLen, setPathLen] = useState('');
   const [algorithm, setAlgorithm] = useState('RSA_PKCS1_SHA_256');
   const task = useTask();
-  const [issued, setIssued] = useState<{ Certificate: string; CertificateChain: string } | undefined>(undefined);
+  const [issued, setIssued] = useState<Pick<ActionResponse<'IssueCertificate'>, 'Certificate' | 'CertificateChain'> | undefined>(undefined);
   const problem =
     (!csr.includes('-----BEGIN CERTIFICATE REQUEST-----') ? 'Paste or load a PEM certificate signing request.' : '') ||
     validityProblem(days) ||
@@ -119,7 +120,7 @@ function IssueForm({ keySummary, keyVersionId, onClose, onChanged }: VersionProp
     event.preventDefault();
     if (problem || task.busy) return;
     await task.run(async () => {
-      const r = await kms<{ Certificate: string; CertificateChain: string }>('IssueCertificate', {
+      const r = await kms('IssueCertificate', {
         KeyId: keySummary.KeyId,
         KeyVersionId: keyVersionId,
         Csr: csr,
@@ -202,7 +203,7 @@ function AttachForm({ keySummary, keyVersionId, onClose, onChanged }: VersionPro
     event.preventDefault();
     if (problem || task.busy) return;
     const ok = await task.run(async () => {
-      const r = await kms<{ CertificateCount: number }>('AttachCertificate', { KeyId: keySummary.KeyId, KeyVersionId: keyVersionId, CertificateChain: chain });
+      const r = await kms('AttachCertificate', { KeyId: keySummary.KeyId, KeyVersionId: keyVersionId, CertificateChain: chain });
       useUiStore.getState().notify('ok', `Attached ${r.CertificateCount} certificate${r.CertificateCount === 1 ? '' : 's'} to the version`);
       onChanged();
     });

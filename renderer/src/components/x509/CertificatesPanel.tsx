@@ -4,22 +4,13 @@
 // private material (not public-key-only keys).
 import { useCallback, useEffect, useState } from 'react';
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
+import type { CertificateInfo } from '../../../../core/contract/responses.ts';
 import { describeError, kms } from '../../api/bridge.ts';
 import { saveFile } from '../../lib/save.ts';
 import { ErrorLine } from '../common.tsx';
 import { formatUtc, publicKeyFileStem } from '../keys/format.ts';
 import { AttachDialog, IssueDialog, SelfSignDialog } from './CertificateDialogs.tsx';
 import { CsrWizard } from './CsrWizard.tsx';
-
-export type CertificateInfo = {
-  readonly Pem: string;
-  readonly Subject: string;
-  readonly Issuer: string;
-  readonly SerialNumber: string;
-  readonly NotBefore: string;
-  readonly NotAfter: string;
-  readonly IsCa: boolean;
-};
 
 type Open = 'none' | 'csr' | 'self-sign' | 'issue' | 'attach';
 
@@ -35,7 +26,7 @@ export function CertificatesPanel({ keySummary, keyVersionId, versionLabel }: { 
   useEffect(() => {
     let live = true;
     setError(undefined);
-    kms<{ Certificates: CertificateInfo[] }>('GetCertificates', { KeyId: keyId, KeyVersionId: keyVersionId }).then(
+    kms('GetCertificates', { KeyId: keyId, KeyVersionId: keyVersionId }).then(
       (r) => live && setCertificates(r.Certificates),
       (err: unknown) => live && setError(describeError(err)),
     );

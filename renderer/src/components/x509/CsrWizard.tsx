@@ -4,6 +4,7 @@
 // (signed inside the key worker) with Copy and Save (.csr). Only metadata lives in this state.
 import { useState, type FormEvent } from 'react';
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
+import type { ActionParams } from '../../../../core/contract/actions.ts';
 import { kms } from '../../api/bridge.ts';
 import { copyText } from '../../lib/save.ts';
 import { useUiStore } from '../../stores/ui-store.ts';
@@ -24,7 +25,6 @@ import {
   type SubjectFields,
 } from './subject.ts';
 
-type CsrResponse = { KeyId: string; KeyVersionId: string; Csr: string };
 type BasicChoice = 'none' | 'end-entity' | 'ca';
 
 function signatureName(spec: string, algorithm: string): string {
@@ -66,7 +66,7 @@ function CsrForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySummary;
   const allEku = [...extKeyUsage, ...oids];
   const pathProblem = basic === 'ca' ? pathLenProblem(pathLen) : '';
 
-  const params: Record<string, unknown> = {
+  const params: ActionParams<'CreateCertificateSigningRequest'> = {
     KeyId: keySummary.KeyId,
     KeyVersionId: keyVersionId,
     Subject: subject,
@@ -90,7 +90,7 @@ function CsrForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySummary;
 
   async function create() {
     await task.run(async () => {
-      const r = await kms<CsrResponse>('CreateCertificateSigningRequest', params);
+      const r = await kms('CreateCertificateSigningRequest', params);
       setCsr(r.Csr);
       setStep('result');
       useUiStore.getState().notify('ok', `Certificate signing request for ${subject} created`);
