@@ -1,6 +1,7 @@
-// The vault data key in the OS keychain (DESIGN.md section 4): Secret Service on Linux, macOS
-// Keychain, Windows Credential Manager, through @napi-rs/keyring. Runs inside the key worker (a
-// worker_threads worker), the only place that sees the data key.
+// The OS keychain (DESIGN.md section 4): Secret Service on Linux, macOS Keychain, Windows
+// Credential Manager, through @napi-rs/keyring: its entries, its errors, the name of the backend in
+// force, and the text secrets DeskKMS keeps there besides the data key (a remote connection's
+// AccessKey secret). The vault data key's own entry is core/keychain/data-key.ts, worker-only.
 //
 // On Linux every entry is pinned to the Secret Service. The library's default there silently falls
 // back to the kernel keyutils keyring when no Secret Service answers; that keyring lives in kernel
@@ -13,14 +14,12 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import { AsyncEntry } from '@napi-rs/keyring';
-import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
 
 export const KEYCHAIN_SERVICE = 'DeskKMS';
 
-const DATA_KEY_BYTES = 32;
 const SECRET_SERVICE_NAME = 'org.freedesktop.secrets';
-const PASSPHRASE_HINT = 'a station without a keychain can use `deskkms init --passphrase-file FILE` instead';
+export const PASSPHRASE_HINT = 'a station without a keychain can use `deskkms init --passphrase-file FILE` instead';
 
 /** Cache of keychainBackendName() for Secret Service, per session bus address. */
 const backendNames = new Map<string, string>();
@@ -91,11 +90,11 @@ function programName(pid: string): string | undefined {
   }
 }
 
-function entryName(account: string): string {
+export function entryName(account: string): string {
   return `keychain entry service=${KEYCHAIN_SERVICE} account=${account}`;
 }
 
-function checkAccount(account: unknown): asserts account is string {
+export function checkAccount(account: unknown): asserts account is string {
   if (typeof account !== 'string' || account === '') throw invalidParameter('Account', 'must be a non-empty string');
 }
 
@@ -119,7 +118,7 @@ function explain(reason: string): string {
  * one); both are Vault.Corrupt, since either could yield a wrong key. Everything else (no D-Bus
  * session, no Secret Service, locked collection, access denied) is Vault.KeychainUnavailable.
  */
-function toKmsError(error: unknown, action: string, account: string, what = 'the vault data key'): KmsError {
+export function toKmsError(error: unknown, action: string, account: string, what = 'the vault data key'): KmsError {
   if (error instanceof KmsError) return error;
   const reason = reasonText(error);
   if (/not valid UTF-8|not UTF-8 encoded/i.test(reason)) {
@@ -139,78 +138,11 @@ function toKmsError(error: unknown, action: string, account: string, what = 'the
   );
 }
 
-function entry(account: string, action: string, what?: string): AsyncEntry {
+export function entry(account: string, action: string, what?: string): AsyncEntry {
   try {
     return new AsyncEntry(KEYCHAIN_SERVICE, account, { linux: { store: 'secret-service' } });
   } catch (error) {
     throw toKmsError(error, action, account, what);
-  }
-}
-
-function decodeDataKey(stored: string, account: string): Uint8Array {
-  let key: Uint8Array;
-  try {
-    key = decodeBase64(stored, 'DataKey');
-  } catch {
-    throw new KmsError('Vault.Corrupt', `the ${entryName(account)} is not base64; it is not a DeskKMS data key`);
-  }
-  if (key.length !== DATA_KEY_BYTES) {
-    const length = key.length;
-    key.fill(0);
-    throw new KmsError(
-      'Vault.Corrupt',
-      `the ${entryName(account)} holds ${length} bytes, not a ${DATA_KEY_BYTES}-byte DeskKMS data key`,
-    );
-  }
-  return key;
-}
-
-/**
- * Stores (or replaces) the data key for `account`, then reads it back: a keychain that accepts a
- * secret but does not keep it must fail here, not after the vault is sealed under that key.
- */
-export async function storeDataKey(account: string, dataKey: Uint8Array): Promise<void> {
-  checkAccount(account);
-  if (!(dataKey instanceof Uint8Array) || dataKey.length !== DATA_KEY_BYTES) {
-    throw invalidParameter('DataKey', `must be ${DATA_KEY_BYTES} bytes`);
-  }
-  const encoded = encodeBase64(dataKey);
-  const store = entry(account, 'store');
-  let readBack: string | null;
-  try {
-    await store.setPassword(encoded);
-    readBack = await store.getPassword();
-  } catch (error) {
-    throw toKmsError(error, 'store', account);
-  }
-  if (readBack !== encoded) {
-    throw new KmsError(
-      'Vault.KeychainUnavailable',
-      `the OS keychain (${keychainBackendName()}) did not keep the vault data key (${entryName(account)} reads back ` +
-        `${readBack === null ? 'missing' : 'different'}); ${PASSPHRASE_HINT}`,
-    );
-  }
-}
-
-/** undefined when no entry exists for account. */
-export async function loadDataKey(account: string): Promise<Uint8Array | undefined> {
-  checkAccount(account);
-  let stored: string | null;
-  try {
-    stored = await entry(account, 'read').getPassword();
-  } catch (error) {
-    throw toKmsError(error, 'read', account);
-  }
-  return stored === null ? undefined : decodeDataKey(stored, account);
-}
-
-/** true when an entry was deleted, false when there was none. */
-export async function deleteDataKey(account: string): Promise<boolean> {
-  checkAccount(account);
-  try {
-    return await entry(account, 'delete').deletePassword();
-  } catch (error) {
-    throw toKmsError(error, 'delete', account);
   }
 }
 

@@ -1,5 +1,7 @@
 // Stations without a keychain (DESIGN.md section 4): the vault data key wrapped under a key derived
-// from a passphrase with scrypt (memory-hard), the wrapping being AES-256-GCM.
+// from a passphrase with scrypt (memory-hard), the wrapping being AES-256-GCM. WORKER-ONLY: its
+// inputs and outputs are the data key, so only core/worker imports it (the layering lint refuses
+// any other importer). Reading a passphrase file and secret buffers are core/vault/secrets.ts.
 //
 // Cost of the default (N = 2^17, r = 8, p = 1: 128 MiB) measured on the 2-core build machine with
 // Node 24: 0.33-0.37 s per wrap or unwrap (6 runs), nearly all of it scrypt; N = 2^14 takes ~40 ms.
@@ -188,34 +190,4 @@ export async function unwrapDataKey(wrapped: unknown, passphrase: Uint8Array): P
     plain?.fill(0);
     tail?.fill(0);
   }
-}
-
-/**
- * `length` zero bytes for a secret, outside V8's heap. V8 keeps a typed array of up to 64 bytes
- * inside its heap, where the garbage collector moves it (leaving the old bytes behind, unwiped) and
- * reading `.buffer` copies it out; an ArrayBuffer's own bytes stay where fill(0) finds them.
- */
-export function secretBytes(length: number): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(new ArrayBuffer(length));
-}
-
-/** A copy of `secret` in secretBytes, e.g. to move (transfer) into the key worker. */
-export function copySecret(secret: Uint8Array): Uint8Array<ArrayBuffer> {
-  const copy = secretBytes(secret.length);
-  copy.set(secret);
-  return copy;
-}
-
-/**
- * The passphrase in a passphrase file: the file's bytes less ONE trailing '\n' or '\r\n' (what an
- * editor or `echo` adds). Returns a view of `bytes`, not a copy, so zeroing `bytes` zeroes it.
- */
-export function readPassphrase(bytes: Uint8Array): Uint8Array {
-  let end = bytes.length;
-  if (end > 0 && bytes[end - 1] === 0x0a) {
-    end--;
-    if (end > 0 && bytes[end - 1] === 0x0d) end--;
-  }
-  if (end === 0) throw invalidParameter('Passphrase', 'is empty');
-  return bytes.subarray(0, end);
 }

@@ -8,7 +8,7 @@ import { anchorAuditHead, appendAuditEntries } from '../audit/audit-log.ts';
 import { KmsError } from '../contract/errors.ts';
 import { escapeText } from '../contract/escape-text.ts';
 import { keyReference } from '../contract/policy.ts';
-import { copySecret } from '../keychain/passphrase.ts';
+import { copySecret } from './secrets.ts';
 import { KeyWorkerClient, type KeyWorkerClientOptions } from '../worker/client.ts';
 import type { Protection } from '../worker/protocol.ts';
 import { countKeys, getAlias, getKey, getVersion, keysDueForDeletion, listVersions, deleteKey, type KeyRow, type VersionRow } from './records.ts';

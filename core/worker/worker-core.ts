@@ -5,7 +5,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { KmsError, toKmsError } from '../contract/errors.ts';
 import { decrypt, generateKey, importPrivateKey, signDigest, type PrivateKey } from '../crypto/engine.ts';
-import { keychainBackendName, loadDataKey, storeDataKey } from '../keychain/keychain.ts';
+import { loadDataKey, storeDataKey } from '../keychain/data-key.ts';
+import { keychainBackendName } from '../keychain/keychain.ts';
 import { unwrapDataKey, wrapDataKey } from '../keychain/passphrase.ts';
 import { randomBase62 } from '../crypto/random-text.ts';
 import { decryptPkcs8, encryptPkcs8 } from '../x509/pkcs8-pbes2.ts';

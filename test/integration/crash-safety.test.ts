@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../core/actions/dispatch.ts';
-import { deleteDataKey } from '../../core/keychain/keychain.ts';
+import { deleteDataKey } from '../../core/keychain/data-key.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { requireSecretService, tempDir } from './vault-helpers.ts';
 import { prng } from '../support/random.ts';

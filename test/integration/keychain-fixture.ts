@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { KmsError } from '../../core/contract/errors.ts';
-import { deleteDataKey, keychainBackendName, loadDataKey, storeDataKey } from '../../core/keychain/keychain.ts';
+import { deleteDataKey, loadDataKey, storeDataKey } from '../../core/keychain/data-key.ts';
+import { keychainBackendName } from '../../core/keychain/keychain.ts';
 
 export type Step =
   | { readonly op: 'store'; readonly key: string } // key: base64

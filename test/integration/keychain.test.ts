@@ -9,13 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  KEYCHAIN_SERVICE,
-  deleteDataKey,
-  keychainBackendName,
-  loadDataKey,
-  storeDataKey,
-} from '../../core/keychain/keychain.ts';
+import { deleteDataKey, loadDataKey, storeDataKey } from '../../core/keychain/data-key.ts';
+import { KEYCHAIN_SERVICE, keychainBackendName } from '../../core/keychain/keychain.ts';
 import type { Job, Outcome } from './keychain-fixture.ts';
 import { rejection } from '../support/errors.ts';
 

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { AccessKeyAuthenticator, createAccessKey, listVaultAccessKeys, setAccessKeyEnabled } from '../../core/actions/access-keys.ts';
 import { verifyAuditChain } from '../../core/audit/audit-log.ts';
 import { rpcSignedRequest, type RpcSignedRequest } from '../../core/hosts/http/rpc-signature.ts';
-import { loadDataKey } from '../../core/keychain/keychain.ts';
+import { loadDataKey } from '../../core/keychain/data-key.ts';
 import { addConnection, listConnections, remoteProvider } from '../../core/providers/connections.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { seal } from '../../core/worker/seal.ts';

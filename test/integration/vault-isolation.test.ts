@@ -6,7 +6,7 @@ import { verifyAuditChain } from '../../core/audit/audit-log.ts';
 import { KEY_SPECS, KEY_SPEC_TABLE, usagesOf } from '../../core/contract/specs.ts';
 import { KmsError } from '../../core/contract/errors.ts';
 import { importPrivateKey } from '../../core/crypto/engine.ts';
-import { deleteDataKey, loadDataKey, storeDataKey } from '../../core/keychain/keychain.ts';
+import { deleteDataKey, loadDataKey, storeDataKey } from '../../core/keychain/data-key.ts';
 import { unseal } from '../../core/worker/seal.ts';
 import type { KeySpec } from '../../core/contract/specs.ts';
 import { Vault } from '../../core/vault/vault.ts';

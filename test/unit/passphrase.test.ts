@@ -2,7 +2,8 @@
 import { createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { KmsError } from '../../core/contract/errors.ts';
-import { readPassphrase, unwrapDataKey, wrapDataKey, type WrappedDataKey } from '../../core/keychain/passphrase.ts';
+import { unwrapDataKey, wrapDataKey, type WrappedDataKey } from '../../core/keychain/passphrase.ts';
+import { readPassphrase } from '../../core/vault/secrets.ts';
 import { rejection } from '../support/errors.ts';
 
 const N = 2 ** 14; // fast for tests; one test below uses the default

@@ -3,7 +3,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { invalidParameter } from '../../contract/errors.ts';
-import { readPassphrase, secretBytes } from '../../keychain/passphrase.ts';
+import { readPassphrase, secretBytes } from '../../vault/secrets.ts';
 import { resolveVaultDir } from '../../vault/paths.ts';
 import { Vault } from '../../vault/vault.ts';
 import type { CliIO, FlagSpec, FlagValues } from './command.ts';

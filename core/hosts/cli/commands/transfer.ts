@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { encodeBase64 } from '../../../contract/base64.ts';
 import { invalidParameter, missingParameter } from '../../../contract/errors.ts';
-import { readPassphrase } from '../../../keychain/passphrase.ts';
+import { readPassphrase } from '../../../vault/secrets.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
 import { callAction } from '../actions-cli.ts';
 import { readSmallFile } from '../inputs.ts';
