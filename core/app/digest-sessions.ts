@@ -6,8 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { encodeBase64 } from '../contract/base64.ts';
 import { KmsError } from '../contract/errors.ts';
 import { ALGORITHM_TABLE, type SigningAlgorithm } from '../contract/specs.ts';
-import { assertAlgorithmFor, type PublicKey } from '../crypto/engine.ts';
-import type { Digester } from '../crypto/hash.ts';
+import { assertAlgorithmFor, type Digester, type PublicKey } from '../crypto/public-key.ts';
 
 const MAX_SESSIONS = 8;
 const IDLE_MS = 10 * 60_000;

@@ -1,7 +1,7 @@
 import { decodeBase64 } from '../../../contract/base64.ts';
 import { invalidParameter, missingParameter } from '../../../contract/errors.ts';
 import { SIGNING_ALGORITHMS } from '../../../contract/specs.ts';
-import { digestMessage, importPublicKey, verifyDigest } from '../../../crypto/engine.ts';
+import { digestMessage, importPublicKey, verifyDigest } from '../../../crypto/public-key.ts';
 import { EXIT_NEGATIVE, EXIT_OK, type Command } from '../command.ts';
 import { openStream, progressReporter, readSmallFile } from '../inputs.ts';
 
