@@ -48,6 +48,13 @@ export const ERROR_CODES = {
   'Unauthorized.Session': 401,
   // A remote KMS connection that could not be reached.
   'Remote.Unavailable': 503,
+  /**
+   * A remote KMS answered with something that is not its Action's response (not JSON, or not the
+   * shape of core/contract/responses.ts): refused, naming the connection. 502: the gateway's peer is at fault.
+   */
+  'Remote.BadResponse': 502,
+  /** The key's provider (a remote KMS connection) cannot perform this Action; the message names both. */
+  UnsupportedOperation: 400,
   // Bring-your-own-key and public-key-only versions.
   /** The ImportToken is unknown to this vault or was issued for another key. */
   InvalidImportToken: 400,
