@@ -1,10 +1,78 @@
 // The handler table: one entry per Action of core/contract/actions.ts. tsc refuses a table that
 // misses an Action or gives one the wrong request type.
-import { KEY_HANDLERS } from './key-handlers.ts';
-import { CRYPTO_HANDLERS } from './crypto-handlers.ts';
-import { TRANSFER_HANDLERS } from './transfer-handlers.ts';
-import { X509_HANDLERS } from './x509-handlers.ts';
-import { IMPORT_HANDLERS } from './import-handlers.ts';
+import { createKey } from './create-key.ts';
+import { describeKey } from './describe-key.ts';
+import { listKeys } from './list-keys.ts';
+import { updateKeyDescription } from './update-key-description.ts';
+import { createKeyVersion } from './create-key-version.ts';
+import { describeKeyVersion } from './describe-key-version.ts';
+import { listKeyVersions } from './list-key-versions.ts';
+import { getPublicKey } from './get-public-key.ts';
+import { asymmetricSign } from './asymmetric-sign.ts';
+import { asymmetricVerify } from './asymmetric-verify.ts';
+import { asymmetricEncrypt } from './asymmetric-encrypt.ts';
+import { asymmetricDecrypt } from './asymmetric-decrypt.ts';
+import { createAlias } from './create-alias.ts';
+import { updateAlias } from './update-alias.ts';
+import { deleteAlias } from './delete-alias.ts';
+import { listAliases } from './list-aliases.ts';
+import { listAliasesByKeyId } from './list-aliases-by-key-id.ts';
+import { enableKey } from './enable-key.ts';
+import { disableKey } from './disable-key.ts';
+import { scheduleKeyDeletion } from './schedule-key-deletion.ts';
+import { cancelKeyDeletion } from './cancel-key-deletion.ts';
+import { tagResource } from './tag-resource.ts';
+import { untagResource } from './untag-resource.ts';
+import { listResourceTags } from './list-resource-tags.ts';
+import { exportKeyVersion } from './export-key-version.ts';
+import { importKeyVersion } from './import-key-version.ts';
+import { getParametersForImport } from './get-parameters-for-import.ts';
+import { importKeyMaterial } from './import-key-material.ts';
+import { deleteKeyMaterial } from './delete-key-material.ts';
+import { importPublicKeyVersion } from './import-public-key-version.ts';
+import { getPublicKeyBundle } from './get-public-key-bundle.ts';
+import { createCertificateSigningRequest } from './create-certificate-signing-request.ts';
+import { createSelfSignedCertificate } from './create-self-signed-certificate.ts';
+import { issueCertificate } from './issue-certificate.ts';
+import { attachCertificate } from './attach-certificate.ts';
+import { getCertificates } from './get-certificates.ts';
 import type { HandlerTable } from './operation.ts';
 
-export const HANDLERS: HandlerTable = { ...KEY_HANDLERS, ...CRYPTO_HANDLERS, ...TRANSFER_HANDLERS, ...IMPORT_HANDLERS, ...X509_HANDLERS };
+export const HANDLERS: HandlerTable = {
+  CreateKey: createKey,
+  DescribeKey: describeKey,
+  ListKeys: listKeys,
+  UpdateKeyDescription: updateKeyDescription,
+  CreateKeyVersion: createKeyVersion,
+  DescribeKeyVersion: describeKeyVersion,
+  ListKeyVersions: listKeyVersions,
+  GetPublicKey: getPublicKey,
+  AsymmetricSign: asymmetricSign,
+  AsymmetricVerify: asymmetricVerify,
+  AsymmetricEncrypt: asymmetricEncrypt,
+  AsymmetricDecrypt: asymmetricDecrypt,
+  CreateAlias: createAlias,
+  UpdateAlias: updateAlias,
+  DeleteAlias: deleteAlias,
+  ListAliases: listAliases,
+  ListAliasesByKeyId: listAliasesByKeyId,
+  EnableKey: enableKey,
+  DisableKey: disableKey,
+  ScheduleKeyDeletion: scheduleKeyDeletion,
+  CancelKeyDeletion: cancelKeyDeletion,
+  TagResource: tagResource,
+  UntagResource: untagResource,
+  ListResourceTags: listResourceTags,
+  ExportKeyVersion: exportKeyVersion,
+  ImportKeyVersion: importKeyVersion,
+  GetParametersForImport: getParametersForImport,
+  ImportKeyMaterial: importKeyMaterial,
+  DeleteKeyMaterial: deleteKeyMaterial,
+  ImportPublicKeyVersion: importPublicKeyVersion,
+  GetPublicKeyBundle: getPublicKeyBundle,
+  CreateCertificateSigningRequest: createCertificateSigningRequest,
+  CreateSelfSignedCertificate: createSelfSignedCertificate,
+  IssueCertificate: issueCertificate,
+  AttachCertificate: attachCertificate,
+  GetCertificates: getCertificates,
+};

@@ -5,7 +5,7 @@
 // a stack, a passphrase or key material never crosses back. KMS operations go through dispatch,
 // the handler table every other transport uses.
 import { randomUUID } from 'node:crypto';
-import { publicKeyOf } from '../actions/crypto-handlers.ts';
+import { publicKeyOf } from '../actions/targets.ts';
 import { dispatch } from '../actions/dispatch.ts';
 import { appendAuditEntries, auditWriteFailed, listAuditEntries, verifyAuditChain } from '../audit/audit-log.ts';
 import {
