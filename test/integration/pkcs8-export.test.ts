@@ -1,7 +1,7 @@
-// Passphrase-encrypted PKCS#8 (core/x509/pkcs8-pbes2.ts, PEM armour in pkcs8-export.ts) against the OpenSSL 3 command line:
-// our scrypt and PBKDF2 exports of every spec are read by `openssl pkey -passin`, OpenSSL's
-// `pkcs8 -topk8` exports are read by us, keys survive the round trip, and bad files are refused
-// with clear InvalidParameter messages.
+// Passphrase-encrypted PKCS#8 (core/x509/pkcs8-pbes2.ts; its PEM armour core/x509/pkcs8-export.ts)
+// against the OpenSSL 3 command line: our scrypt and PBKDF2 exports of every spec are read by
+// `openssl pkey -passin`, OpenSSL's `pkcs8 -topk8` exports are read by us, keys survive the round
+// trip, and bad files are refused with clear InvalidParameter messages.
 import { afterAll, describe, expect, it } from 'vitest';
 import { AsnParser } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
