@@ -1,5 +1,5 @@
 // How keys, versions and aliases are shown to callers: KeyMetadata, ARNs, KeyVersion entries.
-import type { KeyMetadata } from '../contract/actions.ts';
+import type { KeyMetadata } from '../contract/responses.ts';
 import { listVersions, reportedKeyState, type KeyRow, type VersionRow } from '../vault/records.ts';
 import type { Db } from '../vault/store.ts';
 

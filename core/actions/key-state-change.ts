@@ -6,6 +6,9 @@ import type { Vault } from '../vault/vault.ts';
 import type { CallContext, HandlerResult } from './operation.ts';
 import { currentKey, resolveKey } from './targets.ts';
 
+/** The Actions whose only effect is a key state change: they answer nothing but their RequestId. */
+type KeyStateChange = 'EnableKey' | 'DisableKey' | 'ScheduleKeyDeletion' | 'CancelKeyDeletion';
+
 export function changeKeyState(
   vault: Vault,
   keyIdParam: string,
@@ -13,7 +16,7 @@ export function changeKeyState(
   check: (k: KeyRow) => void,
   to: KeyState,
   deleteDate: string | null = null,
-): Promise<HandlerResult> {
+): Promise<HandlerResult<KeyStateChange>> {
   const key = resolveKey(vault, keyIdParam, ctx);
   check(key);
   return Promise.resolve({

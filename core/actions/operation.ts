@@ -2,6 +2,7 @@
 // operation file in core/actions implements one Handler; core/actions/table.ts lists them and
 // core/actions/dispatch.ts runs them (validation, policy, audit, one transaction).
 import type { ActionName, ActionRequest } from '../contract/actions.ts';
+import type { ActionResponse } from '../contract/responses.ts';
 import type { Db } from '../vault/store.ts';
 import type { Vault } from '../vault/vault.ts';
 
@@ -26,8 +27,8 @@ export interface CallContext {
   readonly visible?: (keyId: string) => boolean;
 }
 
-export interface HandlerResult {
-  readonly response: Record<string, unknown>;
+/** What a handler may ask dispatch to do besides answering. */
+export interface HandlerEffects {
   /** Mutation to commit with the audit entry; may throw to refuse (then nothing is changed). */
   readonly write?: (db: Db) => void;
   /**
@@ -38,6 +39,15 @@ export interface HandlerResult {
   readonly afterCommit?: () => Promise<void>;
 }
 
-export type Handler<A extends ActionName> = (vault: Vault, request: ActionRequest<A>, ctx: CallContext) => Promise<HandlerResult>;
+/**
+ * A handler's result: its response is exactly what Action A's response schema describes
+ * (core/contract/responses.ts), so a handler whose answer drifts from its schema fails tsc
+ * (test/unit/response-types.test-d.ts proves it). Without A: the result of some Action.
+ * (A type alias, not an interface: tsc compares an interface's instances by a variance shortcut
+ * that let HandlerResult<ActionName> pass as HandlerResult<'DescribeKey'>.)
+ */
+export type HandlerResult<A extends ActionName = ActionName> = HandlerEffects & { readonly response: ActionResponse<A> };
+
+export type Handler<A extends ActionName> = (vault: Vault, request: ActionRequest<A>, ctx: CallContext) => Promise<HandlerResult<A>>;
 export type HandlerTable = { readonly [A in ActionName]: Handler<A> };
 
