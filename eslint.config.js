@@ -137,7 +137,8 @@ export default tseslint.config(
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
   {
     // Tests read JSON responses of the API, untyped by nature; they assert their shape instead.
-    files: ['test/**/*.ts'],
+    // Operation tests sit beside their operation (core/actions/<operation>.test.ts).
+    files: ['test/**/*.ts', 'core/**/*.test.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

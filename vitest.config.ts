@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'core/**/*.test.ts'],
     environment: 'node',
     pool: 'forks',
     // RSA_4096 generation and OpenSSL child processes are slow on a 2-core machine.
