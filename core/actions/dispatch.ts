@@ -11,9 +11,8 @@ import { allowsAction, allowsKey, namesKey, restrictsKeys, type Policy } from '.
 import { escapeField, escapeText } from '../contract/escape-text.ts';
 import { aliasesOf } from '../vault/records.ts';
 import type { Vault } from '../vault/vault.ts';
-import type { CallContext, Handler } from './operation.ts';
-import { HANDLERS } from './table.ts';
-import { forwardToRemote } from './remote-route.ts';
+import type { CallContext } from './operation.ts';
+import { route } from './provider-route.ts';
 
 export interface DispatchOptions {
   /** The caller's policy (API access keys); local callers (CLI, app) have none. */
@@ -75,8 +74,8 @@ export async function dispatch(vault: Vault, action: unknown, params: unknown, c
     // Every Action reads authenticated rows (keys, aliases, policies, connections), and those need
     // the integrity key of an unlocked vault: a locked one answers Vault.Locked, never unverified data.
     await vault.ensureUnlocked();
-    const handler = HANDLERS[action] as Handler<ActionName>;
-    const result = (await forwardToRemote(vault, action, params as Record<string, unknown>, ctx)) ?? (await handler(vault, request, ctx));
+    // The key's provider (core/actions/provider-route.ts): this vault's operation, or a remote KMS.
+    const result = await route(vault, action, request, ctx);
     await vault.store.write((db) => {
       result.write?.(db);
       appendAuditEntries(db, [auditEntry(action, ctx, 'OK')]);

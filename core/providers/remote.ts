@@ -1,9 +1,23 @@
 // A remote KMS reached through the official Alibaba Cloud SDK (@alicloud/kms20160120, which signs
 // requests with the RPC HMAC-SHA1 scheme). Private keys of remote keys never exist locally.
+//
+// An operation receives the VALIDATED request of its Action with the KeyId in the remote's own
+// namespace (the registry strips remote/<connection>/), serialises it for the SDK, and parses the
+// answer through the Action's response schema (core/contract/responses.ts): the answer is outside
+// input. What the remote answers is normalised first, and only this:
+//   - fields the schema does not know are dropped (a newer KMS may answer more than we use);
+//   - DeskKMS extensions an Alibaba Cloud KMS does not answer get their meaning for it
+//     (KeyMetadata.Exportable: false; its keys are never exportable).
+// Anything else that does not match (a missing or mistyped field, text that is not JSON) is
+// Remote.BadResponse naming the connection and the Action, never passed on. KeyIds in the answer
+// are put back into this vault's namespace once (remote/<connection>/<KeyId>), and the remote's
+// RequestId is kept as RemoteRequestId.
 import { KmsClient, SdkConfig } from './alibaba-sdk.ts';
-import type { ActionName } from '../contract/actions.ts';
+import type { ActionName, ActionRequest } from '../contract/actions.ts';
 import { KmsError, isErrorCode } from '../contract/errors.ts';
-import type { KmsProvider } from './provider.ts';
+import { escapeText } from '../contract/escape-text.ts';
+import { RESPONSE_SCHEMAS, type ActionResponse } from '../contract/responses.ts';
+import { remoteKeyId, type KmsProvider, type Operation, type ProviderResult, type OptionalCapability, type ProviderAction } from './provider.ts';
 
 export interface RemoteConnection {
   readonly name: string;
@@ -14,31 +28,13 @@ export interface RemoteConnection {
   readonly accessKeyId: string;
 }
 
-/** Actions that name one key and can be forwarded as they are. */
-export const REMOTE_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
-  'DescribeKey',
-  'UpdateKeyDescription',
-  'CreateKeyVersion',
-  'DescribeKeyVersion',
-  'ListKeyVersions',
-  'GetPublicKey',
-  'AsymmetricSign',
-  'AsymmetricVerify',
-  'AsymmetricEncrypt',
-  'AsymmetricDecrypt',
-  'ListAliasesByKeyId',
-  'EnableKey',
-  'DisableKey',
-  'ScheduleKeyDeletion',
-  'CancelKeyDeletion',
-  'TagResource',
-  'UntagResource',
-  'ListResourceTags',
-]);
+/** The optional capabilities of a remote KMS: what Alibaba Cloud KMS and DeskKMS both answer for one key. */
+export const REMOTE_CAPABILITIES: ReadonlySet<OptionalCapability> = new Set<OptionalCapability>(['lifecycle', 'tags', 'aliases']);
 
 const NETWORK_ERROR = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|socket hang up|timeout/i;
 
 interface SdkError {
+  name?: string;
   code?: string;
   message?: string;
   data?: { Code?: unknown; Message?: unknown; RequestId?: unknown };
@@ -55,14 +51,56 @@ type DoRequest = (
   runtime: Record<string, unknown>,
 ) => Promise<Record<string, unknown>>;
 
+/** DeskKMS extension parameters at their default are not sent: an Alibaba Cloud KMS sees only its own vocabulary. */
+const EXTENSION_DEFAULTS: Partial<Record<ActionName, Readonly<Record<string, unknown>>>> = {
+  CreateKey: { Exportable: false },
+};
+
+/** The validated request as the SDK's query: strings as they are, numbers and booleans as text, lists as JSON (Alibaba's form). */
+export function serialiseRequest(action: ActionName, request: Readonly<Record<string, unknown>>): Record<string, string> {
+  const defaults = EXTENSION_DEFAULTS[action] ?? {};
+  const query: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request)) {
+    if (value === undefined || (Object.hasOwn(defaults, name) && defaults[name] === value)) continue;
+    query[name] = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+  }
+  return query;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** DeskKMS extensions of KeyMetadata an Alibaba Cloud KMS does not answer, with their meaning for its keys. */
+function addExtensionDefaults(body: Record<string, unknown>): void {
+  const metadata = body.KeyMetadata;
+  if (isRecord(metadata) && !Object.hasOwn(metadata, 'Exportable')) metadata.Exportable = false;
+}
+
+function dropAt(value: unknown, path: readonly PropertyKey[], keys: readonly string[]): void {
+  let node = value;
+  for (const step of path) node = isRecord(node) || Array.isArray(node) ? (node as Record<PropertyKey, unknown>)[step] : undefined;
+  if (isRecord(node)) for (const key of keys) delete node[key];
+}
+
+function prefixKeyIds(value: unknown, connection: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => prefixKeyIds(v, connection));
+  if (!isRecord(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, k === 'KeyId' && typeof v === 'string' ? remoteKeyId(connection, v) : prefixKeyIds(v, connection)]),
+  );
+}
+
 export class RemoteKmsProvider implements KmsProvider {
   readonly name: string;
-  readonly actions = REMOTE_ACTIONS;
+  readonly label: string;
+  readonly capabilities = REMOTE_CAPABILITIES;
   private readonly connection: RemoteConnection;
   private readonly client: KmsClient;
 
   constructor(connection: RemoteConnection, accessKeySecret: string) {
-    this.name = connection.name;
+    this.name = `remote/${connection.name}`;
+    this.label = `remote KMS "${connection.name}" (${connection.protocol}://${connection.endpoint})`;
     this.connection = connection;
     this.client = new KmsClient(
       new SdkConfig({
@@ -75,30 +113,80 @@ export class RemoteKmsProvider implements KmsProvider {
     );
   }
 
-  /** Forwards through the SDK's own request path (signing, retries off, timeouts bounded). */
-  async invoke(action: ActionName, params: Readonly<Record<string, unknown>>): Promise<Record<string, unknown>> {
+  // keys
+  readonly describeKey: Operation<'DescribeKey'> = (request) => this.forward('DescribeKey', request);
+  readonly listKeys: Operation<'ListKeys'> = (request) => this.forward('ListKeys', request);
+  readonly createKey: Operation<'CreateKey'> = (request) => this.forward('CreateKey', request);
+  readonly createKeyVersion: Operation<'CreateKeyVersion'> = (request) => this.forward('CreateKeyVersion', request);
+  readonly describeKeyVersion: Operation<'DescribeKeyVersion'> = (request) => this.forward('DescribeKeyVersion', request);
+  readonly listKeyVersions: Operation<'ListKeyVersions'> = (request) => this.forward('ListKeyVersions', request);
+  readonly getPublicKey: Operation<'GetPublicKey'> = (request) => this.forward('GetPublicKey', request);
+  readonly asymmetricSign: Operation<'AsymmetricSign'> = (request) => this.forward('AsymmetricSign', request);
+  readonly asymmetricVerify: Operation<'AsymmetricVerify'> = (request) => this.forward('AsymmetricVerify', request);
+  readonly asymmetricEncrypt: Operation<'AsymmetricEncrypt'> = (request) => this.forward('AsymmetricEncrypt', request);
+  readonly asymmetricDecrypt: Operation<'AsymmetricDecrypt'> = (request) => this.forward('AsymmetricDecrypt', request);
+  // lifecycle
+  readonly enableKey: Operation<'EnableKey'> = (request) => this.forward('EnableKey', request);
+  readonly disableKey: Operation<'DisableKey'> = (request) => this.forward('DisableKey', request);
+  readonly scheduleKeyDeletion: Operation<'ScheduleKeyDeletion'> = (request) => this.forward('ScheduleKeyDeletion', request);
+  readonly cancelKeyDeletion: Operation<'CancelKeyDeletion'> = (request) => this.forward('CancelKeyDeletion', request);
+  readonly updateKeyDescription: Operation<'UpdateKeyDescription'> = (request) => this.forward('UpdateKeyDescription', request);
+  // tags
+  readonly tagResource: Operation<'TagResource'> = (request) => this.forward('TagResource', request);
+  readonly untagResource: Operation<'UntagResource'> = (request) => this.forward('UntagResource', request);
+  readonly listResourceTags: Operation<'ListResourceTags'> = (request) => this.forward('ListResourceTags', request);
+  // aliases
+  readonly listAliasesByKeyId: Operation<'ListAliasesByKeyId'> = (request) => this.forward('ListAliasesByKeyId', request);
+
+  /** One call through the SDK's own request path (signing; retries off, timeouts bounded), its answer checked. */
+  private async forward<A extends ProviderAction>(action: A, request: ActionRequest<A>): Promise<ProviderResult<A>> {
     const doRequest = (this.client as unknown as { doRequest: DoRequest }).doRequest.bind(this.client);
-    const query = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+    let body: Record<string, unknown>;
     try {
-      return await doRequest(action, 'HTTPS', 'POST', '2016-01-20', 'AK', query, null, {
+      body = await doRequest(action, 'HTTPS', 'POST', '2016-01-20', 'AK', serialiseRequest(action, request), null, {
         readTimeout: 15_000,
         connectTimeout: 5_000,
         autoretry: false,
         maxAttempts: 1,
       });
     } catch (error) {
-      throw this.translate(error);
+      throw this.translate(action, error);
     }
+    const { RequestId: remoteRequestId, ...answer } = body;
+    const response = prefixKeyIds(this.parseAnswer(action, answer), this.connection.name) as ActionResponse<A>;
+    return { response: { ...response, ...(typeof remoteRequestId === 'string' ? { RemoteRequestId: remoteRequestId } : {}) } };
   }
 
-  private translate(error: unknown): KmsError {
+  /** The answer through the Action's response schema, after the normalisation described above. */
+  private parseAnswer<A extends ProviderAction>(action: A, answer: Record<string, unknown>): ActionResponse<A> {
+    const schema = RESPONSE_SCHEMAS[action];
+    addExtensionDefaults(answer);
+    let result = schema.safeParse(answer);
+    if (!result.success && result.error.issues.every((issue) => issue.code === 'unrecognized_keys')) {
+      for (const issue of result.error.issues) if (issue.code === 'unrecognized_keys') dropAt(answer, issue.path, issue.keys);
+      result = schema.safeParse(answer);
+    }
+    if (result.success) return result.data as ActionResponse<A>;
+    const issue = result.error.issues.find((i) => i.code !== 'unrecognized_keys') ?? result.error.issues[0]!;
+    const field = escapeText(issue.path.map(String).join('.'), 128) || 'the body';
+    throw this.badResponse(action, `${field}: ${escapeText(issue.message, 200)}`);
+  }
+
+  private badResponse(action: ActionName, problem: string): KmsError {
+    return new KmsError('Remote.BadResponse', `${this.label} answered ${action} with something that is not its response (${problem}); nothing was passed on`);
+  }
+
+  private translate(action: ActionName, error: unknown): KmsError {
     const e = (error ?? {}) as SdkError;
-    const where = `remote KMS "${this.name}" (${this.connection.protocol}://${this.connection.endpoint})`;
+    const where = this.label;
     const code = e.data?.Code;
     if (typeof code === 'string') {
       const message = `${where}: ${typeof e.data?.Message === 'string' ? e.data.Message : code}`;
       return isErrorCode(code) ? new KmsError(code, message) : new KmsError('InternalFailure', `${message} (remote code ${code})`);
     }
+    // The SDK reads every answer as a JSON object: text that is not JSON, or JSON that is not an object.
+    if (error instanceof SyntaxError) return this.badResponse(action, 'not JSON');
+    if (e.message === 'The value is not a object') return this.badResponse(action, 'not a JSON object');
     const text = `${e.code ?? ''} ${e.message ?? String(error)}`;
     if (NETWORK_ERROR.test(text)) return new KmsError('Remote.Unavailable', `${where} is unreachable: ${text.trim().slice(0, 200)}`);
     return new KmsError('Remote.Unavailable', `${where} failed: ${text.trim().slice(0, 200)}`);

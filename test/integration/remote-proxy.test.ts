@@ -55,8 +55,8 @@ describe('remote KMS proxy', () => {
     const stored = b.store.db.prepare('SELECT * FROM remote_connections').all();
     expect(JSON.stringify(stored)).not.toMatch(/Secret/);
     const provider = await remoteProvider(b, 'vault-a');
-    const keys = await provider.invoke('ListKeys', { PageSize: '100' });
-    expect(JSON.stringify(keys)).toContain(keyId);
+    const { response } = await provider.listKeys({ PageNumber: 1, PageSize: 100 }, { caller: 'test', requestId: 'test' });
+    expect(response.Keys.Key.map((k) => k.KeyId)).toContain(`remote/vault-a/${keyId}`);
   });
 
   it('signs through B with A\'s key; the signature verifies with A\'s public key and openssl', async () => {
@@ -92,12 +92,13 @@ describe('remote KMS proxy', () => {
     expect(listAuditEntries(b.store.db, { keyId: `remote/vault-a/${keyId}` }).at(-1)?.code).toBe('Rejected.Disabled');
   });
 
-  it('refuses Actions that are not per-key for remote keys, and unknown connections', async () => {
+  it('refuses Actions a remote provider does not perform (UnsupportedOperation), and unknown connections', async () => {
     const unknown = await fails(b, 'DescribeKey', { KeyId: `remote/nowhere/${keyId}` });
     expect(unknown.error).toMatchObject({ Code: 'Forbidden.KeyNotFound' });
     expect(unknown.error.Message).toMatch(/no remote KMS connection named "nowhere"/);
     const alias = await fails(b, 'CreateAlias', { KeyId: `remote/vault-a/${keyId}`, AliasName: 'alias/x' });
-    expect(alias.error.Message).toMatch(/CreateAlias is not available for remote keys/);
+    expect(alias.error.Code).toBe('UnsupportedOperation');
+    expect(alias.error.Message).toMatch(/^CreateAlias is not supported by remote KMS "vault-a"/);
   });
 
   it('an unreachable remote is Remote.Unavailable naming the connection; local keys keep working', async () => {
