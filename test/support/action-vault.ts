@@ -33,6 +33,10 @@ export interface ActionVault {
   readonly dir: string;
   /** The fixture's clock; tests may move it (deletion windows, token expiry). */
   now: Date;
+  /** A fresh path in the fixture's temp directory, for files handed to peers (openssl). */
+  file(name: string): string;
+  /** Closes the vault and opens the same file again (a restart of the process). */
+  reopen(): Promise<void>;
   /** Calls an Action and returns its body; fails the test with the error if it was refused. */
   call(action: string, params?: Record<string, unknown>): Promise<Record<string, any>>;
   /** Calls an Action that must be refused with `code`; returns the error and its audit entry (checked). */
@@ -47,6 +51,7 @@ export interface ActionVault {
 export function useActionVault(name: string): ActionVault {
   let dir: ReturnType<typeof tempDir> | undefined;
   let vault: Vault | undefined;
+  let files = 0;
   const fixture: ActionVault = {
     get vault(): Vault {
       if (!vault) throw new Error('the action vault is made in beforeAll');
@@ -56,6 +61,13 @@ export function useActionVault(name: string): ActionVault {
       return join(dir!.path, 'vault');
     },
     now: new Date('2026-11-22T12:00:00Z'),
+    file(name) {
+      return join(dir!.path, `${String(++files).padStart(4, '0')}-${name}`);
+    },
+    async reopen() {
+      await vault?.close();
+      vault = Vault.open(fixture.dir, { passphrase: Buffer.from(`${name} passphrase`), now: () => fixture.now });
+    },
     async call(action, params = {}) {
       const outcome = await dispatch(fixture.vault, action, params, 'test');
       if (!outcome.ok) throw new Error(`${action} failed: ${outcome.error.Code}: ${outcome.error.Message}`);

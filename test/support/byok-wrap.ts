@@ -1,5 +1,5 @@
 // Alibaba's bring-your-own-key wrapping done with the OpenSSL command line, shared by the vault
-// integration test (test/integration/key-import.test.ts) and the desktop end-to-end test
+// operation tests (test/support/byok-actions.ts) and the desktop end-to-end test
 // (test/e2e/transfer.spec.ts): a private key made by OpenSSL, and its EncryptedKeyMaterial
 // (an ephemeral AES-256 key under RSAES-OAEP-SHA-256 then AES-256-ECB/PKCS#7, or an ephemeral SM4
 // key under SM2PKE then SM4-ECB).
