@@ -5,7 +5,8 @@
 // the call fails.
 import { randomUUID } from 'node:crypto';
 import { appendAuditEntries, auditWriteFailed } from '../audit/audit-log.ts';
-import { isActionName, parseRequest, type ActionName } from '../contract/actions.ts';
+import { RefusalLog, type RefusalLogOptions } from '../audit/refusal-log.ts';
+import { isActionName, isLocalOnlyAction, parseRequest, type ActionName } from '../contract/actions.ts';
 import { KmsError, toKmsError, type ErrorCode } from '../contract/errors.ts';
 import { allowsAction, allowsKey, namesKey, restrictsKeys, type Policy } from '../contract/policy.ts';
 import { escapeField, escapeText } from '../contract/escape-text.ts';
@@ -67,6 +68,9 @@ export async function dispatch(vault: Vault, action: unknown, params: unknown, c
       const problem = name ? `"${escapeText(name, 64)}" is not an action of this vault` : action === undefined || action === '' ? 'is required' : 'must be a string';
       throw new KmsError('InvalidParameter', `Action: ${problem}`);
     }
+    if (options.policy && isLocalOnlyAction(action)) {
+      throw new KmsError('Forbidden.NoPermission', `${caller} may not call ${action}: it is a local-only DeskKMS Action (the vault's own CLI and app)`);
+    }
     if (options.policy && !allowsAction(options.policy, action)) {
       throw new KmsError('Forbidden.NoPermission', `${caller} may not call ${action} (not in its policy)`);
     }
@@ -76,10 +80,12 @@ export async function dispatch(vault: Vault, action: unknown, params: unknown, c
     await vault.ensureUnlocked();
     // The key's provider (core/actions/provider-route.ts): this vault's operation, or a remote KMS.
     const result = await route(vault, action, request, ctx);
-    await vault.store.write((db) => {
-      result.write?.(db);
-      appendAuditEntries(db, [auditEntry(action, ctx, 'OK')]);
-    });
+    if (result.write !== undefined || !UNRECORDED_READS.has(action)) {
+      await vault.store.write((db) => {
+        result.write?.(db);
+        appendAuditEntries(db, [auditEntry(action, ctx, 'OK')]);
+      });
+    }
     // A worker that is locked, restarting or gone holds no live keys: nothing left to drop.
     await result.afterCommit?.().catch(() => undefined);
     return { ok: true, body: { ...result.response, RequestId: ctx.requestId } };
@@ -92,6 +98,59 @@ export async function dispatch(vault: Vault, action: unknown, params: unknown, c
     }
     return failure(error, ctx);
   }
+}
+
+/**
+ * Reads of the audit log itself record nothing in it when they succeed (refused ones are audited
+ * like any call): a read that appended would change what it reads (the head and count a verdict
+ * reports, the page the app shows), and a broken log, which refuses every append, must stay
+ * readable and verifiable.
+ */
+const UNRECORDED_READS: ReadonlySet<ActionName> = new Set<ActionName>(['ListAuditEntries', 'VerifyAuditChain']);
+
+/**
+ * What a refused call named as its Action: the value a caller sent (escaped as dispatch escapes
+ * it), or a placeholder in parentheses where it sent no call at all (a batch line that is not JSON);
+ * escaped text never starts with "(", so a caller cannot forge a placeholder.
+ */
+export type RefusedAction = { readonly sent: unknown } | { readonly placeholder: `(${string})` };
+
+/**
+ * A call refused before it could reach dispatch (its envelope is malformed: a batch line that is
+ * not a JSON object, the app's Kms.Call without a proper Action or Params), audited with its Code
+ * as dispatch audits refusals. The answer carries the RequestId of the entry.
+ */
+export async function refuseCall(vault: Vault, action: RefusedAction, error: KmsError, caller: string): Promise<ApiFailure> {
+  const ctx: CallContext = { caller, requestId: randomUUID() };
+  const entry = 'placeholder' in action ? { ...auditEntry(undefined, ctx, error.code), action: action.placeholder } : auditEntry(action.sent, ctx, error.code);
+  try {
+    await vault.store.write((db) => appendAuditEntries(db, [entry]));
+  } catch (auditError) {
+    const failed = auditWriteFailed(auditError);
+    return { Code: failed.code, Message: failed.message, RequestId: ctx.requestId };
+  }
+  return { Code: error.code, Message: error.message, RequestId: ctx.requestId };
+}
+
+/**
+ * A vault event that is not an Action (the app's UnlockVault, LockVault and ListKeyDetails),
+ * audited with its outcome's Code in a transaction of its own. Throws when the entry cannot be
+ * written. Returns the entry's RequestId.
+ */
+export async function recordEvent(vault: Vault, action: string, code: ErrorCode | 'OK', caller: string): Promise<string> {
+  const ctx: CallContext = { caller, requestId: randomUUID() };
+  await vault.store.write((db) => appendAuditEntries(db, [auditEntry(action, ctx, code)]));
+  return ctx.requestId;
+}
+
+export type { RefusalLogOptions } from '../audit/refusal-log.ts';
+
+/**
+ * The API server's log of requests refused before they became calls (see core/audit/refusal-log.ts),
+ * appending to this vault's audit log.
+ */
+export function vaultRefusalLog(vault: Vault, options: Omit<RefusalLogOptions, 'append'>): RefusalLog {
+  return new RefusalLog({ ...options, append: (entries) => vault.store.write((db) => void appendAuditEntries(db, entries)) });
 }
 
 function failure(error: KmsError, ctx: CallContext): ApiOutcome {

@@ -36,6 +36,19 @@ import { createSelfSignedCertificate } from './create-self-signed-certificate.ts
 import { issueCertificate } from './issue-certificate.ts';
 import { attachCertificate } from './attach-certificate.ts';
 import { getCertificates } from './get-certificates.ts';
+// DeskKMS administration (local only).
+import { createAccessKey } from './create-access-key.ts';
+import { listAccessKeys } from './list-access-keys.ts';
+import { enableAccessKey } from './enable-access-key.ts';
+import { disableAccessKey } from './disable-access-key.ts';
+import { deleteAccessKey } from './delete-access-key.ts';
+import { addRemoteConnection } from './add-remote-connection.ts';
+import { listRemoteConnections } from './list-remote-connections.ts';
+import { removeRemoteConnection } from './remove-remote-connection.ts';
+import { listRemoteKeys } from './list-remote-keys.ts';
+import { listAuditEntries } from './list-audit-entries.ts';
+import { verifyAuditChain } from './verify-audit-chain.ts';
+import { acknowledgeAuditBreak } from './acknowledge-audit-break.ts';
 import type { HandlerTable } from './operation.ts';
 
 export const HANDLERS: HandlerTable = {
@@ -75,4 +88,17 @@ export const HANDLERS: HandlerTable = {
   IssueCertificate: issueCertificate,
   AttachCertificate: attachCertificate,
   GetCertificates: getCertificates,
+  // DeskKMS administration (local only).
+  CreateAccessKey: createAccessKey,
+  ListAccessKeys: listAccessKeys,
+  EnableAccessKey: enableAccessKey,
+  DisableAccessKey: disableAccessKey,
+  DeleteAccessKey: deleteAccessKey,
+  AddRemoteConnection: addRemoteConnection,
+  ListRemoteConnections: listRemoteConnections,
+  RemoveRemoteConnection: removeRemoteConnection,
+  ListRemoteKeys: listRemoteKeys,
+  ListAuditEntries: listAuditEntries,
+  VerifyAuditChain: verifyAuditChain,
+  AcknowledgeAuditBreak: acknowledgeAuditBreak,
 };

@@ -4,10 +4,7 @@
 // anything reaches the vault and answers `{ ok, value } | { ok: false, error: { Code, Message } }`;
 // a stack, a passphrase or key material never crosses back. KMS operations go through dispatch,
 // the handler table every other transport uses.
-import { randomUUID } from 'node:crypto';
-import { publicKeyOf } from '../actions/targets.ts';
-import { dispatch } from '../actions/dispatch.ts';
-import { appendAuditEntries, auditWriteFailed, listAuditEntries, verifyAuditChain } from '../audit/audit-log.ts';
+import { dispatch, recordEvent, refuseCall } from '../actions/dispatch.ts';
 import {
   APP_METHOD_SCHEMAS,
   appRequestSchema,
@@ -19,13 +16,16 @@ import {
   type VaultStatusView,
 } from '../contract/app-api.ts';
 import { decodeBase64 } from '../contract/base64.ts';
+import type { ActionName } from '../contract/actions.ts';
+import type { ActionResponse } from '../contract/responses.ts';
 import { KmsError, toKmsError, type ErrorCode } from '../contract/errors.ts';
-import { escapeField, escapeText } from '../contract/escape-text.ts';
+import { escapeText } from '../contract/escape-text.ts';
 import { parseParams } from '../contract/validate.ts';
-import { keychainBackendName, loadSecretText } from '../keychain/keychain.ts';
 import { keyInventory } from '../vault/inventory.ts';
+import { keychainBackend, keychainProblem } from '../vault/keychain-status.ts';
 import { Store } from '../vault/store.ts';
 import { Vault, type VaultOptions } from '../vault/vault.ts';
+import { importPublicKey } from '../crypto/public-key.ts';
 import { DigestSessions } from './digest-sessions.ts';
 
 export interface AppSessionOptions {
@@ -39,6 +39,7 @@ export interface AppSessionOptions {
 
 type MethodTable = { readonly [M in AppMethod]: (params: AppParsed<M>) => Promise<AppResults[M]> };
 
+/** Entries per Audit.List page when the renderer names no Limit. */
 const AUDIT_LIST_DEFAULT = 1000;
 
 /** A KMS Action the handler table refused: its RequestId ties the message to its audit entry. */
@@ -151,39 +152,31 @@ export class AppSession {
       await this.audit('ListKeyDetails', 'OK', vault);
       return { Keys: keys };
     },
-    'Audit.List': (p) => {
-      const vault = this.openVault();
-      const limit = p.Limit ?? AUDIT_LIST_DEFAULT;
-      const entries = listAuditEntries(vault.store.db, {
-        ...(p.KeyId ? { keyId: vault.resolveKeyIdLenient(p.KeyId) } : {}),
-        ...(p.Action ? { action: p.Action } : {}),
-        ...(p.Since ? { since: new Date(p.Since) } : {}),
-        ...(p.Until ? { until: new Date(p.Until) } : {}),
-        ...(p.BeforeSeq !== undefined ? { beforeSeq: p.BeforeSeq } : {}),
-        // One more than asked tells whether older entries remain.
-        limit: limit + 1,
-        newestFirst: true,
+    // The audit views are Actions like any other (validated, refusals audited); the vault must be
+    // unlocked, as for every Action: a locked one answers Vault.Locked (the app shows its unlock
+    // screen then, and no audit view).
+    'Audit.List': async (p) => {
+      const listed = await this.action('ListAuditEntries', {
+        ...(p.KeyId !== undefined ? { KeyId: p.KeyId } : {}),
+        ...(p.Action !== undefined ? { Action: p.Action } : {}),
+        ...(p.Since !== undefined ? { Since: p.Since } : {}),
+        ...(p.Until !== undefined ? { Until: p.Until } : {}),
+        ...(p.BeforeSeq !== undefined ? { BeforeSeq: p.BeforeSeq } : {}),
+        Limit: p.Limit ?? AUDIT_LIST_DEFAULT,
+        NewestFirst: true,
       });
-      const view = entries.slice(0, limit).map(({ seq, time, action, keyId, keyVersionId, code, caller, requestId, hash }) => ({
-        seq,
-        time,
-        action,
-        keyId,
-        keyVersionId,
-        code,
-        caller,
-        requestId,
-        hash,
-      }));
-      return Promise.resolve({ Entries: view, Truncated: entries.length > limit });
+      return { Entries: listed.Entries, Truncated: listed.Truncated };
     },
-    'Audit.Verify': () => Promise.resolve(verifyAuditChain(this.openVault().store.db)),
+    'Audit.Verify': async () => {
+      const verdict = { ...(await this.action('VerifyAuditChain', {})) };
+      delete verdict.RequestId; // a successful read records no entry: its RequestId names none
+      return verdict;
+    },
+    // The public key comes from GetPublicKey (validated, policy-checked, audited; a remote key's
+    // from its KMS), and the session hashes for that PEM.
     'Digest.Begin': async (p) => {
-      const vault = await this.unlockedVault();
-      const key = vault.resolveKey(p.KeyId);
-      const version = vault.resolveVersion(key, p.KeyVersionId);
-      // The parse-once cache AsymmetricVerify uses (for SM2 it also holds the precomputed point).
-      return this.digests.begin(publicKeyOf(version), p.Algorithm);
+      const { PublicKey } = await this.action('GetPublicKey', { KeyId: p.KeyId, KeyVersionId: p.KeyVersionId });
+      return this.digests.begin(importPublicKey(PublicKey, 'PublicKey'), p.Algorithm);
     },
     'Digest.Update': (p) => {
       this.assertUnlocked();
@@ -201,6 +194,14 @@ export class AppSession {
       return outcome.body;
     },
   };
+
+  /** Runs an Action for one of the app's own methods; a refusal keeps the RequestId of its audit entry. */
+  private async action<A extends ActionName>(action: A, params: Record<string, unknown>): Promise<ActionResponse<A> & { RequestId?: string }> {
+    const vault = await this.unlockedVault();
+    const outcome = await dispatch(vault, action, params, this.options.caller);
+    if (!outcome.ok) throw new ActionRefused(outcome.error.Code, outcome.error.Message, outcome.error.RequestId);
+    return outcome.body as unknown as ActionResponse<A> & { RequestId?: string };
+  }
 
   private serial<T>(run: () => Promise<T>): Promise<T> {
     const next = this.lifecycle.then(run, run);
@@ -233,34 +234,24 @@ export class AppSession {
 
   /**
    * A Kms.Call whose Action or Params are malformed is a refused KMS call like any other: audited
-   * (its Action escaped, as dispatch does) when a vault is open, its RequestId in the answer.
+   * by dispatch's refuseCall (its Action escaped) when a vault is open, its RequestId in the answer.
    */
   private async refuseKmsCall(params: unknown, error: KmsError): Promise<KmsError> {
     const vault = this.vault;
     if (!vault) return error;
-    const requestId = randomUUID();
     const action = typeof params === 'object' && params !== null ? (params as { Action?: unknown }).Action : undefined;
-    try {
-      await vault.store.write((db) => appendAuditEntries(db, [{ action: escapeField(action, 64), code: error.code, caller: this.options.caller, requestId }]));
-    } catch (auditError) {
-      return auditWriteFailed(auditError);
-    }
-    return new ActionRefused(error.code, error.message, requestId);
+    const refused = await refuseCall(vault, { sent: action }, error, this.options.caller);
+    return new ActionRefused(refused.Code, refused.Message, refused.RequestId);
   }
 
-  private async audit(action: string, code: string, vault: Vault): Promise<void> {
-    await vault.store.write((db) => appendAuditEntries(db, [{ action, code, caller: this.options.caller, requestId: randomUUID() }]));
+  /** The app's own vault events (UnlockVault, LockVault, ListKeyDetails), audited through dispatch's recordEvent. */
+  private async audit(action: string, code: ErrorCode | 'OK', vault: Vault): Promise<void> {
+    await recordEvent(vault, action, code, this.options.caller);
   }
 
   private async status(): Promise<VaultStatusView> {
-    const backend = keychainBackendName();
-    let keychainError: string | undefined;
-    try {
-      // A read of an entry that need not exist: it answers only when the keychain service does.
-      await loadSecretText('availability-probe', 'the keychain availability probe');
-    } catch (error) {
-      keychainError = toKmsError(error).message;
-    }
+    const backend = keychainBackend();
+    const keychainError = await keychainProblem();
     const keychain = { KeychainBackend: backend, KeychainAvailable: keychainError === undefined, ...(keychainError ? { KeychainError: keychainError } : {}) };
     if (this.creating || (!this.vault && !Store.exists(this.options.vaultDir))) {
       return { Initialized: false, VaultPath: this.options.vaultDir, Locked: true, ...keychain };

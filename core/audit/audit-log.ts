@@ -18,10 +18,10 @@
 // BEGIN IMMEDIATE, so no other writer can interleave between the read and the insert. seq is the
 // primary key, so even a caller that wrongly used a deferred transaction could not fork the chain:
 // its insert would fail (SQLITE_BUSY or a constraint error) rather than duplicate a seq.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { KmsError, invalidParameter, toKmsError } from '../contract/errors.ts';
-import { displayText, hasUnsafeText } from '../contract/escape-text.ts';
+import { hasUnsafeText } from '../contract/escape-text.ts';
 import { acknowledgedBreaks, auditBroken, checkAnchor, recordAcknowledgedBreak, setAuditAnchor, type AnchorCheck } from './anchor.ts';
 import type { AuditVerdictView } from '../contract/app-api.ts';
 import { hasIntegrityKey } from '../vault/integrity.ts';
@@ -388,19 +388,38 @@ export function verifyAuditChain(db: Database.Database): ChainVerdict {
   return { ok: true, entries: chain.entries, head: chain.head, anchored: anchor.checked && anchor.anchor ? anchor.anchor.seq : null, ...acknowledged };
 }
 
+/** The refusal of an acknowledgement on a log that verifies. */
+export function nothingToAcknowledge(): KmsError {
+  return invalidParameter('AcknowledgeAuditBreak', 'the audit log is intact: there is no break to acknowledge');
+}
+
 /**
- * Accepts a broken log as it stands (see anchor.ts): records the break found, re-anchors the head
- * and appends an AcknowledgeAuditBreak entry, all in the caller's write transaction. Needs the
- * integrity key. Refused (InvalidParameter) when the log is intact.
+ * Accepts a broken log as it stands (see anchor.ts): records the break found and re-anchors the
+ * head, in the caller's write transaction, so that the AcknowledgeAuditBreak Action's own entry
+ * (appended by dispatch in the same transaction) extends the log again. Needs the integrity key.
+ * Refused (InvalidParameter) when the log is intact.
  */
-export function acknowledgeAuditBreak(db: Database.Database, entry: Pick<AuditEntryInput, 'caller' | 'requestId'>, now = new Date()): ChainVerdict {
+export function acknowledgeAuditBreak(db: Database.Database, now = new Date()): ChainVerdict {
   const verdict = verifyAuditChain(db);
-  if (verdict.ok) throw invalidParameter('audit acknowledge-break', 'the audit log is intact: there is no break to acknowledge');
+  if (verdict.ok) throw nothingToAcknowledge();
   const head = statements(db).head.get();
   recordAcknowledgedBreak(db, { firstBroken: verdict.firstBroken, reason: verdict.reason, headSeq: head?.seq ?? 0, time: now.toISOString() });
   anchorAuditHead(db);
-  appendAuditEntries(db, [{ action: 'AcknowledgeAuditBreak', code: 'OK', caller: entry.caller, requestId: entry.requestId, time: now }]);
   return verdict;
+}
+
+/** A new vault's log, in the vault's first write transaction: anchored at the genesis, then its InitVault entry. */
+export function startAuditLog(db: Database.Database, caller: string): void {
+  anchorAuditHead(db);
+  appendAuditEntries(db, [{ action: 'InitVault', code: 'OK', caller, requestId: randomUUID() }]);
+}
+
+/** The vault's own destruction of keys whose deletion window passed, in the transaction that deletes them. */
+export function recordPurgedKeys(db: Database.Database, keyIds: readonly string[]): void {
+  appendAuditEntries(
+    db,
+    keyIds.map((keyId) => ({ action: 'DeleteKeyMaterial', keyId, code: 'OK', caller: 'vault', requestId: randomUUID() })),
+  );
 }
 
 /** SQLite's own check of the file (pages, indexes); undefined when it is sound. */
@@ -449,29 +468,4 @@ function walkChain(db: Database.Database, startSeq: number, startHash: Buffer): 
     verified += 1;
   }
   return { ok: true, entries: verified, head: verified === 0 ? null : prevHash.toString('hex') };
-}
-
-const TABLE_COLUMNS: readonly (readonly [header: string, value: (e: AuditEntry) => string])[] = [
-  ['SEQ', (e) => String(e.seq)],
-  ['TIME', (e) => e.time],
-  ['ACTION', (e) => e.action],
-  ['CODE', (e) => e.code],
-  ['CALLER', (e) => e.caller],
-  ['KEY ID', (e) => e.keyId ?? '-'],
-  ['KEY VERSION ID', (e) => e.keyVersionId ?? '-'],
-  ['REQUEST ID', (e) => e.requestId],
-];
-
-/**
- * A human table for `deskkms audit list --format table`: a header line, then one line per entry.
- * Rows read from disk may have been tampered with: displayText keeps them from moving the cursor
- * or reordering the line (controls, bidi and other invisible characters shown escaped).
- */
-export function formatAuditTable(entries: readonly AuditEntry[]): string {
-  const cells = [TABLE_COLUMNS.map(([header]) => header), ...entries.map((e) => TABLE_COLUMNS.map(([, value]) => displayText(value(e))))];
-  const widths = TABLE_COLUMNS.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
-  return cells
-    .map((row) => row.map((cell, i) => (i === 0 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd())
-    .join('\n')
-    .concat('\n');
 }

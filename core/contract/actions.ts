@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { parseParams } from './validate.ts';
 import { ALGORITHM_TABLE, KEY_SPECS, KEY_USAGES, type Algorithm } from './specs.ts';
 import { KEY_ORIGINS, WRAPPING_ALGORITHM_NAMES, WRAPPING_KEY_SPECS } from './key-import.ts';
-import { ALIAS, UUID } from './ids.ts';
+import { ALIAS, CONNECTION_NAME, UUID } from './ids.ts';
 
 /** Standard padded base64 text (the decoder checks the padding bits). */
 export const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -104,6 +104,20 @@ const basicConstraintsParam = z
   .pipe(z.strictObject({ CA: z.boolean('CA must be true or false'), PathLen: z.number().int().min(0).max(100).optional() }, 'must be {"CA": true|false, "PathLen"?: N}'));
 const subjectParam = z.string().min(1, 'is empty').max(4096, 'is too long');
 const validityDays = wholeNumber(1, 36500).optional().default(365);
+
+// Parameters of the DeskKMS administration Actions (the last block of ACTION_SCHEMAS).
+/** An access key this vault issued: "DKMS" and 20 letters or digits. */
+export const ACCESS_KEY_ID = /^DKMS[A-Za-z0-9]{20}$/;
+/** A remote KMS endpoint: host or host:port. */
+export const REMOTE_ENDPOINT = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
+/** The most entries one ListAuditEntries answers. */
+export const AUDIT_LIST_MAX = 99_999;
+const accessKeyIdParam = z.string().regex(ACCESS_KEY_ID, 'must be a DeskKMS access key id ("DKMS" and 20 letters or digits)');
+const connectionNameParam = z.string().regex(CONNECTION_NAME, 'must be 1-32 characters of a-z 0-9 -, starting with a letter or digit');
+const auditTimeParam = z
+  .string()
+  .max(64, 'is too long')
+  .refine((v) => !Number.isNaN(Date.parse(v)), 'is not a date (use ISO 8601, e.g. 2026-01-31T00:00:00Z)');
 
 const keyRef = { KeyId: keyIdParam };
 const versionRef = { KeyId: keyIdParam, KeyVersionId: keyVersionIdParam };
@@ -230,6 +244,49 @@ export const ACTION_SCHEMAS = {
     CertificateChain: z.string().min(1, 'is empty').max(262144, 'is too long'),
   }),
   GetCertificates: z.strictObject(versionRef),
+  // DeskKMS administration: the vault's API access keys, its remote KMS connections and its audit
+  // log. LOCAL ONLY (LOCAL_ONLY_ACTIONS below): dispatch refuses them to every caller with a policy
+  // (API access keys), and no policy can grant them.
+  CreateAccessKey: z.strictObject({
+    /** {"Actions":[...],"Keys":[...]} as JSON text or an object; parsed by core/contract/policy.ts. Default full access. */
+    Policy: z.union([z.string().max(16384, 'is too long'), z.record(z.string(), z.unknown())], 'must be a JSON policy').optional(),
+    Description: descriptionParam.optional().default(''),
+  }),
+  ListAccessKeys: z.strictObject({}),
+  EnableAccessKey: z.strictObject({ AccessKeyId: accessKeyIdParam }),
+  DisableAccessKey: z.strictObject({ AccessKeyId: accessKeyIdParam }),
+  DeleteAccessKey: z.strictObject({ AccessKeyId: accessKeyIdParam }),
+  AddRemoteConnection: z.strictObject({
+    /** Its keys are remote/<Name>/<KeyId>. */
+    Name: connectionNameParam,
+    /** host or host:port, e.g. kms.cn-hangzhou.aliyuncs.com */
+    Endpoint: z.string().max(260, 'is too long').regex(REMOTE_ENDPOINT, 'must be host or host:port'),
+    RegionId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 -').optional().default('cn-hangzhou'),
+    Protocol: z.enum(['https', 'http'], 'must be https or http').optional().default('https'),
+    AccessKeyId: z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 printable ASCII characters'),
+    /** Stored in the OS keychain only; never in the vault file, the audit log or a message. */
+    AccessKeySecret: z.string().min(1, 'is empty').max(1024, 'is too long'),
+  }),
+  ListRemoteConnections: z.strictObject({}),
+  RemoveRemoteConnection: z.strictObject({ Name: connectionNameParam }),
+  /** The remote KMS's ListKeys, its KeyIds answered as this vault names them (remote/<Connection>/<KeyId>). */
+  ListRemoteKeys: z.strictObject({ Connection: connectionNameParam, PageNumber: pageNumber, PageSize: pageSize }),
+  ListAuditEntries: z.strictObject({
+    /** A KeyId or alias of this vault (resolved), or any KeyId as recorded (remote/..., a deleted key's). */
+    KeyId: keyIdParam.optional(),
+    Action: z.string().min(1, 'is empty').max(64, 'is too long').optional(),
+    /** Inclusive. */
+    Since: auditTimeParam.optional(),
+    /** Inclusive. */
+    Until: auditTimeParam.optional(),
+    /** At most this many entries; Truncated says whether more matched. */
+    Limit: wholeNumber(1, AUDIT_LIST_MAX).optional(),
+    /** Only entries older than this seq: the page cursor of a newest-first listing. */
+    BeforeSeq: wholeNumber(1, 999_999_999).optional(),
+    NewestFirst: booleanParam.optional().default(false),
+  }),
+  VerifyAuditChain: z.strictObject({}),
+  AcknowledgeAuditBreak: z.strictObject({}),
 } as const;
 
 export type ActionName = keyof typeof ACTION_SCHEMAS;
@@ -241,6 +298,30 @@ export const ACTION_NAMES = Object.keys(ACTION_SCHEMAS) as ActionName[];
 
 export function isActionName(value: unknown): value is ActionName {
   return typeof value === 'string' && Object.hasOwn(ACTION_SCHEMAS, value);
+}
+
+/**
+ * DeskKMS administration Actions, for the vault's own user only (CLI, batch, the app): dispatch
+ * refuses them with Forbidden.NoPermission to a caller with a policy (an API access key), and a
+ * policy naming one is refused (core/contract/policy.ts); "*" never grants them.
+ */
+export const LOCAL_ONLY_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
+  'CreateAccessKey',
+  'ListAccessKeys',
+  'EnableAccessKey',
+  'DisableAccessKey',
+  'DeleteAccessKey',
+  'AddRemoteConnection',
+  'ListRemoteConnections',
+  'RemoveRemoteConnection',
+  'ListRemoteKeys',
+  'ListAuditEntries',
+  'VerifyAuditChain',
+  'AcknowledgeAuditBreak',
+]);
+
+export function isLocalOnlyAction(action: string): boolean {
+  return (LOCAL_ONLY_ACTIONS as ReadonlySet<string>).has(action);
 }
 
 /** Validates `params` for `action`; the first problem becomes MissingParameter or InvalidParameter naming the field. */

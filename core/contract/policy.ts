@@ -1,6 +1,6 @@
 // The policy of an API access key: which Actions it may call and on which keys. Runtime-neutral.
 import { z } from 'zod';
-import { ACTION_NAMES } from './actions.ts';
+import { isActionName, isLocalOnlyAction } from './actions.ts';
 import { invalidParameter } from './errors.ts';
 import { ALIAS_SOURCE, CONNECTION_NAME_SOURCE, UUID_SOURCE } from './ids.ts';
 
@@ -13,7 +13,13 @@ const keyPattern = z
 
 export const policySchema = z.strictObject({
   Actions: z
-    .array(z.string().refine((a) => a === '*' || (ACTION_NAMES as string[]).includes(a), 'each action must be "*" or an Action name'))
+    .array(
+      z
+        .string()
+        .refine((a) => a === '*' || isActionName(a), 'each action must be "*" or an Action name')
+        // The administration Actions are the vault owner's alone: no access key may be given them.
+        .refine((a) => !isLocalOnlyAction(a), { error: (issue) => `${String(issue.input)} is a local-only DeskKMS Action: no access key may call it` }),
+    )
     .min(1, 'Actions is empty'),
   Keys: z.array(keyPattern).min(1, 'Keys is empty'),
 });
@@ -35,8 +41,11 @@ export function parsePolicy(value: unknown, parameter = 'Policy'): Policy {
   return result.data;
 }
 
+/** Whether the policy grants the Action; "*" grants every Action except the local-only ones, which no policy grants. */
 export function allowsAction(policy: Policy, action: string): boolean {
-  return policy.Actions.includes('*') || policy.Actions.includes(action);
+  if (isLocalOnlyAction(action)) return false;
+  const granted: readonly string[] = policy.Actions;
+  return granted.includes('*') || granted.includes(action);
 }
 
 /** Whether the policy covers a key, named by its KeyId or any of its aliases. */

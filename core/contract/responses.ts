@@ -82,6 +82,64 @@ export const certificateInfoSchema = z.strictObject({
 });
 export type CertificateInfo = z.output<typeof certificateInfoSchema>;
 
+// DeskKMS administration (the local-only Actions): access keys, remote KMS connections, the audit log.
+/** An access key as the vault describes it; its secret only in CreateAccessKey's answer. */
+export const accessKeyInfoSchema = z.strictObject({
+  AccessKeyId: z.string(),
+  State: z.enum(['Enabled', 'Disabled']),
+  Policy: z.strictObject({ Actions: z.array(z.string()), Keys: z.array(z.string()) }),
+  Description: z.string(),
+  CreationDate: kmsDate,
+});
+export type AccessKeyInfo = z.output<typeof accessKeyInfoSchema>;
+
+/** A remote KMS connection, never its AccessKey secret (that is in the OS keychain only). */
+export const remoteConnectionSchema = z.strictObject({
+  Name: z.string(),
+  Endpoint: z.string(),
+  RegionId: z.string(),
+  Protocol: z.enum(['https', 'http']),
+  AccessKeyId: z.string(),
+  CreationDate: kmsDate,
+});
+export type RemoteConnectionInfo = z.output<typeof remoteConnectionSchema>;
+
+const hash = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex');
+/** One audit log entry (core/audit/audit-log.ts): hashes in hex, absent key fields null. */
+export const auditEntrySchema = z.strictObject({
+  seq: z.number().int().min(1),
+  /** ISO 8601 UTC with milliseconds. */
+  time: z.string(),
+  action: z.string(),
+  keyId: z.string().nullable(),
+  keyVersionId: z.string().nullable(),
+  code: z.string(),
+  caller: z.string(),
+  requestId: z.string(),
+  prevHash: hash,
+  hash,
+});
+export type AuditEntryInfo = z.output<typeof auditEntrySchema>;
+
+const acknowledgedBreakSchema = z.strictObject({ firstBroken: z.number().int(), reason: z.string(), headSeq: z.number().int(), time: z.string() });
+/** The audit chain's verdict: the contract's AuditVerdictView (./app-api.ts), as a schema. */
+export const auditVerdictSchema = z.union([
+  z.strictObject({
+    ok: z.literal(true),
+    entries: z.number().int().min(0),
+    head: hash.nullable(),
+    anchored: z.number().int().min(0).nullable(),
+    acknowledged: z.array(acknowledgedBreakSchema).readonly().optional(),
+  }),
+  z.strictObject({
+    ok: z.literal(false),
+    entries: z.number().int().min(0),
+    firstBroken: z.number().int().min(1),
+    reason: z.string(),
+    acknowledged: z.array(acknowledgedBreakSchema).readonly().optional(),
+  }),
+]);
+
 export const RESPONSE_SCHEMAS = {
   CreateKey: keyMetadataResponse,
   DescribeKey: keyMetadataResponse,
@@ -142,6 +200,24 @@ export const RESPONSE_SCHEMAS = {
   IssueCertificate: z.strictObject({ ...versionRef, Certificate: pem('CERTIFICATE'), CertificateChain: pem('CERTIFICATE') }),
   AttachCertificate: z.strictObject({ ...versionRef, CertificateCount: z.number().int().min(1) }),
   GetCertificates: z.strictObject({ ...versionRef, Certificates: z.array(certificateInfoSchema) }),
+  // DeskKMS administration (local only): access keys, remote KMS connections, the audit log.
+  CreateAccessKey: accessKeyInfoSchema.extend({ AccessKeySecret: z.string() }),
+  ListAccessKeys: z.strictObject({ AccessKeys: z.array(accessKeyInfoSchema) }),
+  EnableAccessKey: z.strictObject({ AccessKeyId: z.string(), State: z.literal('Enabled') }),
+  DisableAccessKey: z.strictObject({ AccessKeyId: z.string(), State: z.literal('Disabled') }),
+  DeleteAccessKey: z.strictObject({ AccessKeyId: z.string() }),
+  AddRemoteConnection: z.strictObject({ Connection: remoteConnectionSchema }),
+  ListRemoteConnections: z.strictObject({ Connections: z.array(remoteConnectionSchema) }),
+  RemoveRemoteConnection: z.strictObject({ Name: z.string() }),
+  ListRemoteKeys: z.strictObject({
+    Connection: z.string(),
+    /** KeyId as this vault names it (remote/<Connection>/<RemoteKeyId>); RemoteKeyId as the remote KMS does. */
+    Keys: z.strictObject({ Key: z.array(z.strictObject({ KeyId: keyId, RemoteKeyId: z.string(), KeyArn: z.string().optional() })) }),
+    ...page,
+  }),
+  ListAuditEntries: z.strictObject({ Entries: z.array(auditEntrySchema), Truncated: z.boolean() }),
+  VerifyAuditChain: auditVerdictSchema,
+  AcknowledgeAuditBreak: z.strictObject({ Acknowledged: auditVerdictSchema }),
 } as const satisfies { readonly [A in ActionName]: z.ZodType };
 
 /** What Action A answers (without the RequestId every answer carries). */

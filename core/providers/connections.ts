@@ -1,24 +1,22 @@
 // Remote KMS connections registered in the vault: name, endpoint, region, protocol and AccessKey
-// id in the vault; the AccessKey secret in the OS keychain only (never in the vault file).
-import { randomUUID } from 'node:crypto';
-import { appendAuditEntries } from '../audit/audit-log.ts';
+// id in the vault; the AccessKey secret in the OS keychain only (never in the vault file, the audit
+// log or a message). The Actions that manage them (core/actions/add-remote-connection.ts,
+// list-remote-connections.ts, remove-remote-connection.ts) use the records here; dispatch audits them.
 import { KmsError, invalidParameter } from '../contract/errors.ts';
-import { CONNECTION_NAME } from '../contract/ids.ts';
+import type { RemoteConnectionInfo } from '../contract/responses.ts';
 import { deleteSecret, loadSecretText, storeSecretText } from '../keychain/keychain.ts';
 import type { Db } from '../vault/store.ts';
 import { rowMac, verified, verifiedAll } from '../vault/integrity.ts';
-import { kmsDate, type Vault } from '../vault/vault.ts';
+import type { Vault } from '../vault/vault.ts';
 import { RemoteKmsProvider, type RemoteConnection } from './remote.ts';
 
-const ENDPOINT = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
-
-interface ConnectionRow {
-  name: string;
-  endpoint: string;
-  region_id: string;
-  protocol: 'http' | 'https';
-  access_key_id: string;
-  creation_date: string;
+export interface ConnectionRow {
+  readonly name: string;
+  readonly endpoint: string;
+  readonly region_id: string;
+  readonly protocol: 'http' | 'https';
+  readonly access_key_id: string;
+  readonly creation_date: string;
 }
 
 function account(vault: Vault, name: string): string {
@@ -29,57 +27,51 @@ function what(name: string): string {
   return `the AccessKey secret of remote connection "${name}"`;
 }
 
-function toConnection(row: ConnectionRow): RemoteConnection & { creationDate: string } {
-  return { name: row.name, endpoint: row.endpoint, regionId: row.region_id, protocol: row.protocol, accessKeyId: row.access_key_id, creationDate: row.creation_date };
+function toConnection(row: ConnectionRow): RemoteConnection {
+  return { name: row.name, endpoint: row.endpoint, regionId: row.region_id, protocol: row.protocol, accessKeyId: row.access_key_id };
 }
 
-function getRow(db: Db, name: string): ConnectionRow | undefined {
+/** The row as the connection Actions answer it. */
+export function connectionInfo(row: ConnectionRow): RemoteConnectionInfo {
+  return { Name: row.name, Endpoint: row.endpoint, RegionId: row.region_id, Protocol: row.protocol, AccessKeyId: row.access_key_id, CreationDate: row.creation_date };
+}
+
+export function getConnection(db: Db, name: string): ConnectionRow | undefined {
   return verified(db, 'remote_connections', db.prepare('SELECT * FROM remote_connections WHERE name = ?').get(name) as ConnectionRow | undefined);
 }
 
-export async function addConnection(vault: Vault, connection: RemoteConnection, accessKeySecret: string, caller = 'cli'): Promise<void> {
-  if (!CONNECTION_NAME.test(connection.name)) throw invalidParameter('--name', 'must be 1-32 characters of a-z 0-9 -, starting with a letter or digit');
-  if (!ENDPOINT.test(connection.endpoint)) throw invalidParameter('--endpoint', 'must be host or host:port');
-  if (connection.protocol !== 'http' && connection.protocol !== 'https') throw invalidParameter('--protocol', 'must be http or https');
-  if (!connection.accessKeyId) throw invalidParameter('--access-key-id', 'is required');
-  await vault.ensureUnlocked(); // connection rows are authenticated with the vault's integrity key
-  if (getRow(vault.store.db, connection.name)) throw invalidParameter('--name', `a connection named "${connection.name}" already exists`);
-  await storeSecretText(account(vault, connection.name), accessKeySecret, what(connection.name));
-  try {
-    await vault.store.write((db) => {
-      const row: ConnectionRow = {
-        name: connection.name,
-        endpoint: connection.endpoint,
-        region_id: connection.regionId,
-        protocol: connection.protocol,
-        access_key_id: connection.accessKeyId,
-        creation_date: kmsDate(vault.now()),
-      };
-      db.prepare(
-        'INSERT INTO remote_connections (name, endpoint, region_id, protocol, access_key_id, creation_date, mac) VALUES (@name, @endpoint, @region_id, @protocol, @access_key_id, @creation_date, @mac)',
-      ).run({ ...row, mac: rowMac(db, 'remote_connections', row) });
-      appendAuditEntries(db, [{ action: 'AddRemoteConnection', code: 'OK', caller, requestId: randomUUID(), keyId: `remote/${connection.name}` }]);
-    });
-  } catch (error) {
-    await deleteSecret(account(vault, connection.name), what(connection.name)).catch(() => undefined);
-    throw error;
-  }
+export function listConnections(db: Db): ConnectionRow[] {
+  return verifiedAll(db, 'remote_connections', db.prepare('SELECT * FROM remote_connections ORDER BY name').all() as ConnectionRow[]);
 }
 
-export async function listConnections(vault: Vault): Promise<(RemoteConnection & { creationDate: string })[]> {
-  await vault.ensureUnlocked();
-  const db = vault.store.db;
-  return verifiedAll(db, 'remote_connections', db.prepare('SELECT * FROM remote_connections ORDER BY name').all() as ConnectionRow[]).map(toConnection);
+export function connectionExists(name: string): KmsError {
+  return invalidParameter('Name', `a connection named "${name}" already exists`);
 }
 
-export async function removeConnection(vault: Vault, name: string, caller = 'cli'): Promise<void> {
-  await vault.ensureUnlocked();
-  await vault.store.write((db) => {
-    if (db.prepare('DELETE FROM remote_connections WHERE name = ?').run(name).changes !== 1) {
-      throw invalidParameter('--name', `no remote connection named "${name}"`);
-    }
-    appendAuditEntries(db, [{ action: 'RemoveRemoteConnection', code: 'OK', caller, requestId: randomUUID(), keyId: `remote/${name}` }]);
-  });
+export function noSuchConnection(name: string): KmsError {
+  return invalidParameter('Name', `no remote connection named "${name}"`);
+}
+
+/** Inserts the row (MACed); a connection of that name is refused. Inside a write transaction. */
+export function insertConnection(db: Db, row: ConnectionRow): void {
+  if (db.prepare('SELECT 1 FROM remote_connections WHERE name = ?').get(row.name) !== undefined) throw connectionExists(row.name);
+  db.prepare(
+    'INSERT INTO remote_connections (name, endpoint, region_id, protocol, access_key_id, creation_date, mac) VALUES (@name, @endpoint, @region_id, @protocol, @access_key_id, @creation_date, @mac)',
+  ).run({ ...row, mac: rowMac(db, 'remote_connections', row) });
+}
+
+/** Deletes the row; false when there is none. Inside a write transaction. */
+export function deleteConnection(db: Db, name: string): boolean {
+  return db.prepare('DELETE FROM remote_connections WHERE name = ?').run(name).changes === 1;
+}
+
+/** Puts the connection's AccessKey secret in the OS keychain (replacing any left there). */
+export async function storeConnectionSecret(vault: Vault, name: string, secret: string): Promise<void> {
+  await storeSecretText(account(vault, name), secret, what(name));
+}
+
+/** Removes the connection's AccessKey secret from the OS keychain, and the provider holding it. */
+export async function deleteConnectionSecret(vault: Vault, name: string): Promise<void> {
   providers.get(vault)?.delete(name);
   await deleteSecret(account(vault, name), what(name));
 }
@@ -93,7 +85,7 @@ export async function remoteProvider(vault: Vault, name: string): Promise<Remote
   const cached = byName.get(name);
   if (cached) return cached;
   await vault.ensureUnlocked();
-  const row = getRow(vault.store.db, name);
+  const row = getConnection(vault.store.db, name);
   if (!row) throw new KmsError('Forbidden.KeyNotFound', `no remote KMS connection named "${name}"; see "deskkms remote list"`);
   const secret = await loadSecretText(account(vault, name), what(name));
   if (!secret) throw new KmsError('Vault.KeychainUnavailable', `the OS keychain holds no secret for remote connection "${name}"; remove and add it again`);

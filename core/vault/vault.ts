@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { anchorAuditHead, appendAuditEntries } from '../audit/audit-log.ts';
+import { anchorAuditHead, recordPurgedKeys, startAuditLog } from '../audit/audit-log.ts';
 import { KmsError } from '../contract/errors.ts';
 import { escapeText } from '../contract/escape-text.ts';
 import { keyReference } from '../contract/policy.ts';
@@ -109,8 +109,7 @@ export class Vault {
         setMeta(db, 'verifier', result.verifier);
         if (result.wrapped !== undefined) setMeta(db, 'wrapped_data_key', JSON.stringify(result.wrapped));
         setMeta(db, 'created', kmsDate(options.now?.() ?? new Date()));
-        anchorAuditHead(db);
-        appendAuditEntries(db, [{ action: 'InitVault', code: 'OK', caller: options.caller ?? 'cli', requestId: randomUUID() }]);
+        startAuditLog(db, options.caller ?? 'cli');
       });
       complete = true;
     } finally {
@@ -302,10 +301,7 @@ export class Vault {
       const due = keysDueForDeletion(db, now);
       const versionIds = due.flatMap((keyId) => listVersions(db, keyId).map((v) => v.key_version_id));
       for (const keyId of due) deleteKey(db, keyId);
-      appendAuditEntries(
-        db,
-        due.map((keyId) => ({ action: 'DeleteKeyMaterial', keyId, code: 'OK', caller: 'vault', requestId: randomUUID() })),
-      );
+      recordPurgedKeys(db, due);
       return { due, versionIds };
     });
     if (purged.versionIds.length > 0 && this.isUnlocked) await this.worker.request({ op: 'forget', keyVersionIds: purged.versionIds });

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { AsnParser } from '@peculiar/asn1-schema';
 import { RSAPublicKey } from '@peculiar/asn1-rsa';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
+import { escapeText } from '../contract/escape-text.ts';
 import { KEY_SPEC_TABLE, type KeySpec } from '../contract/specs.ts';
 import { parseSpki } from '../crypto/ec-encoding.ts';
 import { importPublicKey, publicKeyPem } from '../crypto/engine.ts';
@@ -252,6 +253,51 @@ export function publicKeyFormats(spki: Uint8Array, meta: PublicKeyMeta): PublicK
     spkiSha256Base64: spkiHash.toString('base64'),
     ...(ssh ? { openssh: `SHA256:${sha256(ssh.blob).toString('base64').replace(/=+$/, '')}` as const } : {}),
   };
+  return assembleBundle({
+    keyId,
+    keyVersionId,
+    spec: key.spec,
+    pem,
+    der,
+    ...(jwk ? { jwk } : {}),
+    ...(openssh !== undefined ? { openssh } : {}),
+    fingerprints,
+    omitted,
+    ...(chain === undefined ? {} : { certificateChain: chain }),
+  });
+}
+
+/** The formats of one key version, as publicKeyFormats computes them and GetPublicKeyBundle answers them. */
+export interface BundleParts {
+  readonly keyId: string;
+  readonly keyVersionId: string;
+  readonly spec: KeySpec;
+  readonly pem: string;
+  readonly der: Uint8Array;
+  readonly jwk?: PublicJwk;
+  /** The OpenSSH line, with or without its trailing newline. */
+  readonly openssh?: string;
+  readonly fingerprints: PublicKeyFingerprints;
+  /** Why the JWK or OpenSSH format is absent. */
+  readonly omitted: Partial<Record<'jwk' | 'openssh', string>>;
+  readonly certificateChain?: string;
+}
+
+/**
+ * The bundle (its files' contents and the manifest naming them) of formats already computed: no key
+ * is parsed here, so a host can write the bundle of a GetPublicKeyBundle answer as it stands.
+ */
+export function assembleBundle(parts: BundleParts): PublicKeyBundle {
+  const keyId = assertId(parts.keyId, 'KeyId');
+  const keyVersionId = assertId(parts.keyVersionId, 'KeyVersionId');
+  const { pem, der, jwk, fingerprints } = parts;
+  const openssh = parts.openssh === undefined ? undefined : parts.openssh.endsWith('\n') ? parts.openssh : `${parts.openssh}\n`;
+  const sshKeyType = openssh?.split(' ', 1)[0];
+  if (sshKeyType !== undefined && sshKeyType !== 'ssh-rsa' && sshKeyType !== 'ecdsa-sha2-nistp256') {
+    throw new KmsError('InternalFailure', `an OpenSSH line of key type ${escapeText(sshKeyType, 64)}`);
+  }
+  const chain = parts.certificateChain === undefined || parts.certificateChain === '' ? undefined : parts.certificateChain.endsWith('\n') ? parts.certificateChain : `${parts.certificateChain}\n`;
+  const omitted: Partial<Record<BundleFormat, string>> = parts.omitted;
 
   const partial = { pem, der, ...(jwk ? { jwk } : {}), ...(openssh !== undefined ? { openssh } : {}) };
   const contents = formatContents(partial);
@@ -265,14 +311,14 @@ export function publicKeyFormats(spki: Uint8Array, meta: PublicKeyMeta): PublicK
       file: names[format],
       sha256: sha256(data).toString('hex'),
       mediaType: MEDIA_TYPES[format],
-      ...(format === 'openssh' && ssh ? { sshKeyType: ssh.type } : {}),
+      ...(format === 'openssh' && sshKeyType !== undefined ? { sshKeyType } : {}),
     };
   };
   const manifest: BundleManifest = {
     schema: 'deskkms.public-key-bundle/1',
     KeyId: keyId,
     KeyVersionId: keyVersionId,
-    KeySpec: key.spec,
+    KeySpec: parts.spec,
     formats: { 'spki-pem': entry('spki-pem'), 'spki-der': entry('spki-der'), jwk: entry('jwk'), openssh: entry('openssh') },
     fingerprints,
     ...(chain === undefined

@@ -6,7 +6,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAccessKey } from '../../core/actions/access-keys.ts';
 import { dispatch } from '../../core/actions/dispatch.ts';
 import { rpcSignature, rpcStringToSign, percentEncode } from '../../core/hosts/http/rpc-signature.ts';
 import { AppSession } from '../../core/app/app-session.ts';
@@ -45,8 +44,9 @@ export async function hostileFuzz(total = Number(process.env.HOSTILE_REQUESTS ??
       const versions = await dispatch(vault, 'ListKeyVersions', { KeyId: keyId }, 'bench');
       keyVersionId = versions.ok ? (versions.body.KeyVersions as { KeyVersion: { KeyVersionId: string }[] }).KeyVersion[0]!.KeyVersionId : '';
       await dispatch(vault, 'CreateAlias', { KeyId: keyId, AliasName: 'alias/fuzz' }, 'bench');
-      const ak = await createAccessKey(vault);
-      key = { accessKeyId: ak.AccessKeyId, secret: ak.AccessKeySecret };
+      const ak = await dispatch(vault, 'CreateAccessKey', {}, 'bench');
+      if (!ak.ok) throw new Error(`CreateAccessKey: ${ak.error.Code}`);
+      key = { accessKeyId: ak.body.AccessKeyId as string, secret: ak.body.AccessKeySecret as string };
     } finally {
       await vault.close();
     }

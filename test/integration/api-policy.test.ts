@@ -5,7 +5,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccessKey } from '../../core/actions/access-keys.ts';
 import { listAuditEntries } from '../../core/audit/audit-log.ts';
 import { KmsClient, SdkConfig, kmsSdk } from '../../core/providers/alibaba-sdk.ts';
 import { Vault } from '../../core/vault/vault.ts';
@@ -43,17 +42,17 @@ beforeAll(async () => {
   const passFile = join(dir.path, 'pass');
   writeFileSync(passFile, PASSPHRASE);
   const vault = await Vault.init(vaultDir, { passphrase: Buffer.from(PASSPHRASE), kdfN: 2 ** 14 });
-  let limitedKey: { AccessKeyId: string; AccessKeySecret: string };
-  let fullKey: { AccessKeyId: string; AccessKeySecret: string };
+  let limitedKey: Record<string, any>;
+  let fullKey: Record<string, any>;
   try {
     ownKey = (await call(vault, 'CreateKey', { KeySpec: 'EC_P256' })).KeyMetadata.KeyId as string;
     otherKey = (await call(vault, 'CreateKey', { KeySpec: 'EC_P256' })).KeyMetadata.KeyId as string;
     await call(vault, 'CreateAlias', { KeyId: ownKey, AliasName: 'alias/release' });
     await call(vault, 'CreateAlias', { KeyId: otherKey, AliasName: 'alias/secret-project' });
-    limitedKey = await createAccessKey(vault, {
-      policy: { Actions: ['DescribeKey', 'GetPublicKey', 'ListKeyVersions', 'DeleteAlias', 'UpdateAlias'], Keys: ['alias/release', 'alias/ghost', NAMED_MISSING_KEY] },
+    limitedKey = await call(vault, 'CreateAccessKey', {
+      Policy: { Actions: ['DescribeKey', 'GetPublicKey', 'ListKeyVersions', 'DeleteAlias', 'UpdateAlias'], Keys: ['alias/release', 'alias/ghost', NAMED_MISSING_KEY] },
     });
-    fullKey = await createAccessKey(vault);
+    fullKey = await call(vault, 'CreateAccessKey');
   } finally {
     await vault.close();
   }

@@ -6,10 +6,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEntries, verifyAuditChain } from '../../core/audit/audit-log.ts';
-import { createAccessKey, setAccessKeyEnabled } from '../../core/actions/access-keys.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { SdkConfig, kmsSdk } from '../../core/providers/alibaba-sdk.ts';
-import { requireSecretService, serveInProcess, tempDir } from './vault-helpers.ts';
+import { call, requireSecretService, serveInProcess, tempDir } from './vault-helpers.ts';
 
 const kms = kmsSdk;
 const Config = SdkConfig;
@@ -52,9 +51,9 @@ beforeAll(async () => {
   dir = tempDir('deskkms-api-');
   const vaultDir = join(dir.path, 'vault');
   admin = await Vault.init(vaultDir);
-  const a = await createAccessKey(admin);
+  const a = await call(admin, 'CreateAccessKey');
   full = { id: a.AccessKeyId, secret: a.AccessKeySecret };
-  const b = await createAccessKey(admin, { policy: { Actions: ['AsymmetricSign', 'DescribeKey', 'ListKeys'], Keys: ['alias/release'] } });
+  const b = await call(admin, 'CreateAccessKey', { Policy: { Actions: ['AsymmetricSign', 'DescribeKey', 'ListKeys'], Keys: ['alias/release'] } });
   signOnly = { id: b.AccessKeyId, secret: b.AccessKeySecret };
   await admin.close();
 
@@ -157,7 +156,7 @@ describe('the official SDK against deskkms serve', () => {
 
     const vault = Vault.open(join(dir.path, 'vault'));
     try {
-      await setAccessKeyEnabled(vault, signOnly.id, false);
+      await call(vault, 'DisableAccessKey', { AccessKeyId: signOnly.id });
     } finally {
       await vault.close();
     }

@@ -193,6 +193,55 @@ describe('deskkms vault commands', () => {
     expect(deskkms(['audit', 'verify']).status).toBe(0);
   });
 
+  it('access-key and remote are their Actions: refused ones (bad policy, bad endpoint, taken name) are in audit list with their Code', () => {
+    const badPolicy = deskkms(['access-key', 'create', '--policy', '{"Actions":["CreateAccessKey"],"Keys":["*"]}']);
+    expect(badPolicy.status).toBe(2);
+    expect(json(badPolicy.stderr)).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringMatching(/^CreateAccessKey: Policy: CreateAccessKey is a local-only DeskKMS Action/) as unknown });
+    const created = deskkms(['access-key', 'create', '--description', 'cli']);
+    expect(created.status, created.stderr).toBe(0);
+    const key = json(created.stdout) as { AccessKeyId: string; AccessKeySecret: string; RequestId: string };
+    const disabled = deskkms(['access-key', 'disable', '--id', key.AccessKeyId]);
+    expect(json(disabled.stdout)).toMatchObject({ AccessKeyId: key.AccessKeyId, Result: 'Disabled' });
+    expect(json(deskkms(['access-key', 'list']).stdout).AccessKeys).toEqual([expect.objectContaining({ AccessKeyId: key.AccessKeyId, State: 'Disabled' })]);
+    expect(json(deskkms(['access-key', 'delete', '--id', key.AccessKeyId]).stdout)).toMatchObject({ Result: 'Deleted' });
+    expect(deskkms(['access-key', 'delete', '--id', key.AccessKeyId]).status).toBe(2);
+
+    const secretFile = join(dir.path, 'ak-secret.txt');
+    writeFileSync(secretFile, 'cli-remote-secret\n');
+    const remote = (name: string, endpoint: string) =>
+      deskkms(['remote', 'add', '--name', name, '--endpoint', endpoint, '--access-key-id', 'LTAIexample', '--access-key-secret-file', secretFile]);
+    const badEndpoint = remote('prod', 'https://kms.example.com/');
+    expect(badEndpoint.status).toBe(2);
+    expect(json(badEndpoint.stderr)).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringMatching(/^AddRemoteConnection: Endpoint: must be host or host:port/) as unknown });
+    const added = remote('prod', 'kms.cn-hangzhou.aliyuncs.com');
+    expect(added.status, added.stderr).toBe(0);
+    expect(json(added.stdout).Connection).toMatchObject({ Name: 'prod', Endpoint: 'kms.cn-hangzhou.aliyuncs.com', Protocol: 'https', RegionId: 'cn-hangzhou' });
+    const taken = remote('prod', 'evil.example.com');
+    expect(taken.status).toBe(2);
+    expect(json(taken.stderr).Message).toMatch(/a connection named "prod" already exists/);
+    expect(json(deskkms(['remote', 'list']).stdout).Connections).toEqual([expect.objectContaining({ Name: 'prod', Endpoint: 'kms.cn-hangzhou.aliyuncs.com' })]);
+    expect(json(deskkms(['remote', 'remove', '--name', 'prod']).stdout)).toMatchObject({ Connection: 'prod', Result: 'Removed' });
+
+    const audited = (action: string) => (json(deskkms(['audit', 'list', '--action', action]).stdout).Entries as { code: string; keyId: string | null; caller: string }[]).map((e) => [e.code, e.keyId]);
+    expect(audited('CreateAccessKey')).toEqual([
+      ['InvalidParameter', null],
+      ['OK', key.AccessKeyId],
+    ]);
+    expect(audited('DeleteAccessKey')).toEqual([
+      ['OK', key.AccessKeyId],
+      ['InvalidAccessKeyId.NotFound', key.AccessKeyId],
+    ]);
+    expect(audited('AddRemoteConnection')).toEqual([
+      ['InvalidParameter', null],
+      ['OK', 'remote/prod'],
+      ['InvalidParameter', 'remote/prod'],
+    ]);
+    expect(audited('RemoveRemoteConnection')).toEqual([['OK', 'remote/prod']]);
+    const log = deskkms(['audit', 'list']).stdout;
+    expect(log).not.toContain('cli-remote-secret');
+    expect(log).not.toContain(key.AccessKeySecret);
+  });
+
   it('audit list filters and audit verify proves the chain; a tampered log fails verify with exit 1', async () => {
     const list = deskkms(['audit', 'list', '--action', 'AsymmetricSign']);
     expect(list.status).toBe(0);

@@ -10,7 +10,6 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccessKey } from '../../core/actions/access-keys.ts';
 import { dispatch } from '../../core/actions/dispatch.ts';
 import { rpcSignature, rpcStringToSign, percentEncode } from '../../core/hosts/http/rpc-signature.ts';
 import { AppSession } from '../../core/app/app-session.ts';
@@ -69,8 +68,9 @@ beforeAll(async () => {
     if (!versions.ok) throw new Error(versions.error.Message);
     known = { keyId, keyVersionId: (versions.body.KeyVersions as { KeyVersion: { KeyVersionId: string }[] }).KeyVersion[0]!.KeyVersionId };
     expect((await dispatch(vault, 'CreateAlias', { KeyId: keyId, AliasName: 'alias/fuzz' }, 'test')).ok).toBe(true);
-    const ak = await createAccessKey(vault);
-    key = { accessKeyId: ak.AccessKeyId, secret: ak.AccessKeySecret };
+    const ak = await dispatch(vault, 'CreateAccessKey', {}, 'test');
+    if (!ak.ok) throw new Error(ak.error.Message);
+    key = { accessKeyId: ak.body.AccessKeyId as string, secret: ak.body.AccessKeySecret as string };
   } finally {
     await vault.close();
   }

@@ -7,8 +7,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEntries } from '../../core/audit/audit-log.ts';
-import { createAccessKey } from '../../core/actions/access-keys.ts';
-import { addConnection, listConnections, remoteProvider } from '../../core/providers/connections.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { call, fails, requireSecretService, serveInProcess, tempDir } from './vault-helpers.ts';
 
@@ -33,12 +31,12 @@ beforeAll(async () => {
   keyId = (await call(a, 'CreateKey', { KeySpec: 'EC_SM2', KeyUsage: 'SIGN/VERIFY' })).KeyMetadata.KeyId as string;
   versionId = (await call(a, 'ListKeyVersions', { KeyId: keyId })).KeyVersions.KeyVersion[0].KeyVersionId as string;
   await call(a, 'CreateAlias', { KeyId: keyId, AliasName: 'alias/team-signing' });
-  const ak = await createAccessKey(a);
+  const ak = await call(a, 'CreateAccessKey');
   await a.close();
   await startA();
 
   b = await Vault.init(join(dir.path, 'b'));
-  await addConnection(b, { name: 'vault-a', endpoint: endpoint.host, regionId: 'cn-hangzhou', protocol: 'http', accessKeyId: ak.AccessKeyId }, ak.AccessKeySecret);
+  await call(b, 'AddRemoteConnection', { Name: 'vault-a', Endpoint: endpoint.host, Protocol: 'http', AccessKeyId: ak.AccessKeyId, AccessKeySecret: ak.AccessKeySecret });
 });
 
 afterAll(async () => {
@@ -49,14 +47,17 @@ afterAll(async () => {
 
 describe('remote KMS proxy', () => {
   it('lists the connection without its secret, and the remote keys with their connection', async () => {
-    const [conn] = await listConnections(b);
-    expect(conn).toMatchObject({ name: 'vault-a', endpoint: endpoint.host, protocol: 'http' });
+    const { Connections: [conn] } = await call(b, 'ListRemoteConnections');
+    expect(conn).toMatchObject({ Name: 'vault-a', Endpoint: endpoint.host, Protocol: 'http', RegionId: 'cn-hangzhou' });
     expect(JSON.stringify(conn)).not.toMatch(/secret/i);
     const stored = b.store.db.prepare('SELECT * FROM remote_connections').all();
     expect(JSON.stringify(stored)).not.toMatch(/Secret/);
-    const provider = await remoteProvider(b, 'vault-a');
-    const { response } = await provider.listKeys({ PageNumber: 1, PageSize: 100 }, { caller: 'test', requestId: 'test' });
-    expect(response.Keys.Key.map((k) => k.KeyId)).toContain(`remote/vault-a/${keyId}`);
+    // ListRemoteKeys: the remote's ListKeys, each KeyId once in this vault's namespace, audited here.
+    const listed = await call(b, 'ListRemoteKeys', { Connection: 'vault-a', PageSize: 100 });
+    expect(listed).toMatchObject({ Connection: 'vault-a', TotalCount: 1, PageNumber: 1, PageSize: 100 });
+    expect(listed.Keys.Key).toEqual([expect.objectContaining({ KeyId: `remote/vault-a/${keyId}`, RemoteKeyId: keyId })]);
+    const [entry] = listAuditEntries(b.store.db, { action: 'ListRemoteKeys' });
+    expect(entry).toMatchObject({ keyId: 'remote/vault-a', code: 'OK', requestId: listed.RequestId });
   });
 
   it('signs through B with A\'s key; the signature verifies with A\'s public key and openssl', async () => {

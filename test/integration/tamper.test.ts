@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AccessKeyAuthenticator, createAccessKey, listVaultAccessKeys, setAccessKeyEnabled } from '../../core/actions/access-keys.ts';
 import { verifyAuditChain } from '../../core/audit/audit-log.ts';
+import { AccessKeyAuthenticator } from '../../core/hosts/http/access-key-auth.ts';
 import { rpcSignedRequest, type RpcSignedRequest } from '../../core/hosts/http/rpc-signature.ts';
 import { loadDataKey } from '../../core/keychain/data-key.ts';
-import { addConnection, listConnections, remoteProvider } from '../../core/providers/connections.ts';
+import { remoteProvider } from '../../core/providers/connections.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { seal } from '../../core/worker/seal.ts';
 import { call, fails, requireSecretService, tempDir } from './vault-helpers.ts';
@@ -205,7 +205,7 @@ function unsigned(accessKeyId: string): RpcSignedRequest {
 
 describe('edited access keys and remote connections are never obeyed', () => {
   it("an access key's policy raised to everything, or its state re-enabled, is refused", async () => {
-    const limited = await createAccessKey(vault, { policy: { Actions: ['DescribeKey'], Keys: ['alias/none'] } });
+    const limited = await call(vault, 'CreateAccessKey', { Policy: { Actions: ['DescribeKey'], Keys: ['alias/none'] } });
     await vault.close();
     const db = new Database(join(vaultDir, 'vault.db'));
     db.prepare("UPDATE access_keys SET policy = '{\"Actions\":[\"*\"],\"Keys\":[\"*\"]}' WHERE access_key_id = ?").run(limited.AccessKeyId);
@@ -216,20 +216,21 @@ describe('edited access keys and remote connections are never obeyed', () => {
       code: 'Vault.Corrupt',
       message: expect.stringMatching(/access_keys row .* fails its integrity check/) as unknown,
     });
-    await expect(listVaultAccessKeys(vault)).rejects.toMatchObject({ code: 'Vault.Corrupt' });
+    expect((await fails(vault, 'ListAccessKeys')).error.Code).toBe('Vault.Corrupt');
 
-    const disabled = await createAccessKey(vault);
-    await setAccessKeyEnabled(vault, disabled.AccessKeyId, false);
+    const disabled = await call(vault, 'CreateAccessKey');
+    await call(vault, 'DisableAccessKey', { AccessKeyId: disabled.AccessKeyId });
     await expect(authenticator.authenticate(unsigned(disabled.AccessKeyId))).rejects.toMatchObject({ code: 'InvalidAccessKeyId.Inactive' });
     attack("UPDATE access_keys SET state = 'Enabled' WHERE access_key_id = ?", disabled.AccessKeyId);
     await expect(authenticator.authenticate(unsigned(disabled.AccessKeyId))).rejects.toMatchObject({ code: 'Vault.Corrupt' });
   });
 
   it("a remote connection's endpoint redirected elsewhere is refused before any request", async () => {
-    await addConnection(vault, { name: 'prod', endpoint: 'kms.cn-hangzhou.aliyuncs.com', regionId: 'cn-hangzhou', protocol: 'https', accessKeyId: 'LTAIexample' }, 'secret');
+    await call(vault, 'AddRemoteConnection', { Name: 'prod', Endpoint: 'kms.cn-hangzhou.aliyuncs.com', AccessKeyId: 'LTAIexample', AccessKeySecret: 'secret' });
     attack("UPDATE remote_connections SET endpoint = '127.0.0.1:8443', protocol = 'http' WHERE name = 'prod'");
     await expect(remoteProvider(vault, 'prod')).rejects.toMatchObject({ code: 'Vault.Corrupt', message: expect.stringMatching(/remote_connections row "prod"/) as unknown });
-    await expect(listConnections(vault)).rejects.toMatchObject({ code: 'Vault.Corrupt' });
+    expect((await fails(vault, 'ListRemoteConnections')).error.Code).toBe('Vault.Corrupt');
+    await call(vault, 'RemoveRemoteConnection', { Name: 'prod' }); // and its secret leaves the keychain
   });
 });
 

@@ -13,13 +13,13 @@ import {
   AUDIT_SCHEMA_SQL,
   anchorAuditHead,
   appendAuditEntries,
-  formatAuditTable,
   listAuditEntries,
   verifyAuditChain,
   type AuditEntry,
   type AuditEntryInput,
   type ChainVerdict,
 } from '../../core/audit/audit-log.ts';
+import { formatAuditTable } from '../../core/hosts/cli/audit-table.ts';
 import { setIntegrityKey } from '../../core/vault/integrity.ts';
 
 const AUDIT_MODULE = resolve(import.meta.dirname, '../../core/audit/audit-log.ts');
@@ -564,7 +564,7 @@ describe('two processes appending to one vault', () => {
   });
 });
 
-describe('formatAuditTable', () => {
+describe('formatAuditTable (deskkms audit list --format table)', () => {
   it('shows a header and one aligned line per entry, "-" for no key', () => {
     const entries = append([entry(0), entry(2, { caller: 'batch' }), entry(4)]);
     // The last action could only get there by tampering (validation refuses it), so write it raw.

@@ -1,11 +1,12 @@
 // deskkms pubkey KEY --version V --bundle DIR: a key version's public key in every format people
 // publish (SPKI PEM/DER, JWK, OpenSSH) with fingerprints and a manifest, written atomically.
 import { resolve } from 'node:path';
+import { decodeBase64 } from '../../../contract/base64.ts';
 import { KmsError, missingParameter } from '../../../contract/errors.ts';
 import { isKeySpec } from '../../../contract/specs.ts';
-import { importPublicKey } from '../../../crypto/engine.ts';
+import type { ActionResponse } from '../../../contract/responses.ts';
 import { writeBundle } from '../../../x509/bundle-writer.ts';
-import { publicKeyFormats } from '../../../x509/public-bundle.ts';
+import { assembleBundle } from '../../../x509/public-bundle.ts';
 import { EXIT_OK, type Command } from '../command.ts';
 import { callAction } from '../actions-cli.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';
@@ -30,16 +31,25 @@ export const pubkeyCommand: Command = {
     if (typeof flags.bundle !== 'string') throw missingParameter('--bundle');
     const bundleDir = resolve(io.cwd, flags.bundle);
     return withVault(flags, io, async (vault) => {
-      // One Action (audited) gives the public key and any attached certificate chain.
-      const body = await callAction(vault, 'GetPublicKeyBundle', { KeyId: keyRef, KeyVersionId: flags.version });
-      const publicKey = importPublicKey(body.PublicKeyPem as string);
-      if (!isKeySpec(publicKey.spec)) throw new KmsError('InternalFailure', 'unknown key spec');
-      const chain = typeof body.CertificateChain === 'string' ? body.CertificateChain : undefined;
-      const bundle = publicKeyFormats(publicKey.spki, {
-        keyId: body.KeyId as string,
-        keyVersionId: body.KeyVersionId as string,
-        spec: publicKey.spec,
-        ...(chain ? { certificateChain: chain } : {}),
+      // One Action (audited) answers every format, the fingerprints and any attached certificate
+      // chain; the bundle is written from that answer as it stands (no key is parsed here).
+      const body = (await callAction(vault, 'GetPublicKeyBundle', { KeyId: keyRef, KeyVersionId: flags.version })) as unknown as ActionResponse<'GetPublicKeyBundle'>;
+      if (!isKeySpec(body.KeySpec)) throw new KmsError('InternalFailure', 'GetPublicKeyBundle answered an unknown KeySpec');
+      const bundle = assembleBundle({
+        keyId: body.KeyId,
+        keyVersionId: body.KeyVersionId,
+        spec: body.KeySpec,
+        pem: body.PublicKeyPem,
+        der: decodeBase64(body.PublicKeyDer, 'PublicKeyDer'),
+        ...(body.Jwk ? { jwk: body.Jwk } : {}),
+        ...(body.OpenSsh !== undefined ? { openssh: body.OpenSsh } : {}),
+        fingerprints: {
+          spkiSha256Hex: body.Fingerprints.SpkiSha256Hex,
+          spkiSha256Base64: body.Fingerprints.SpkiSha256Base64,
+          ...(body.Fingerprints.OpenSsh !== undefined ? { openssh: body.Fingerprints.OpenSsh as `SHA256:${string}` } : {}),
+        },
+        omitted: { ...(body.Omitted.Jwk !== undefined ? { jwk: body.Omitted.Jwk } : {}), ...(body.Omitted.OpenSsh !== undefined ? { openssh: body.Omitted.OpenSsh } : {}) },
+        ...(body.CertificateChain !== undefined ? { certificateChain: body.CertificateChain } : {}),
       });
       const written = await writeBundle(bundleDir, bundle);
       io.stdout.write(`${JSON.stringify({ Bundle: bundleDir, Files: written, Manifest: bundle.manifest }, null, 2)}\n`);

@@ -1,9 +1,8 @@
 // deskkms remote add|list|remove|list-keys: connections to remote KMSs whose keys the vault uses
 // through the same Actions (KeyId remote/<name>/<KeyId>).
 import { invalidParameter } from '../../../contract/errors.ts';
-import { addConnection, listConnections, remoteProvider, removeConnection } from '../../../providers/connections.ts';
-import { remoteKeyId } from '../../../providers/provider.ts';
 import { EXIT_OK, type Command } from '../command.ts';
+import { callAction } from '../actions-cli.ts';
 import { readSmallFile } from '../inputs.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';
 
@@ -20,7 +19,8 @@ export const remoteCommand: Command = {
     protocol: { type: 'string', value: 'https|http', description: 'add: default https' },
     'access-key-id': { type: 'string', value: 'ID', description: 'add: the AccessKey id' },
     'access-key-secret-file': { type: 'string', value: 'FILE', description: 'add: file holding the AccessKey secret (stored in the OS keychain only)' },
-    'page-size': { type: 'string', value: 'N', description: 'list-keys: page size (default 100)' },
+    'page-size': { type: 'string', value: 'N', description: 'list-keys: page size, 1-100 (default 100)' },
+    page: { type: 'string', value: 'N', description: 'list-keys: page number (default 1)' },
   },
   positionals: ['add|list|remove|list-keys'],
   async run(flags, io, positionals = []) {
@@ -37,37 +37,29 @@ export const remoteCommand: Command = {
       if (!secret) throw invalidParameter('--access-key-secret-file', 'is empty');
     }
     return withVault(flags, io, async (vault) => {
+      // Each subcommand is its Action (validated, audited; refused ones too, with their Code); the
+      // answer carries the RequestId of its audit entry. The secret reaches only AddRemoteConnection.
       let out: unknown;
       if (sub === 'add') {
-        const protocol = typeof flags.protocol === 'string' ? flags.protocol : 'https';
-        await addConnection(
-          vault,
-          {
-            name: name!,
-            endpoint: typeof flags.endpoint === 'string' ? flags.endpoint : '',
-            regionId: typeof flags.region === 'string' ? flags.region : 'cn-hangzhou',
-            protocol: protocol as 'http' | 'https',
-            accessKeyId: typeof flags['access-key-id'] === 'string' ? flags['access-key-id'] : '',
-          },
-          secret!,
-        );
-        out = { Connection: (await listConnections(vault)).find((c) => c.name === name) };
+        out = await callAction(vault, 'AddRemoteConnection', {
+          Name: name,
+          ...(typeof flags.endpoint === 'string' ? { Endpoint: flags.endpoint } : {}),
+          ...(typeof flags.region === 'string' ? { RegionId: flags.region } : {}),
+          ...(typeof flags.protocol === 'string' ? { Protocol: flags.protocol } : {}),
+          ...(typeof flags['access-key-id'] === 'string' ? { AccessKeyId: flags['access-key-id'] } : {}),
+          AccessKeySecret: secret,
+        });
       } else if (sub === 'list') {
-        out = { Connections: await listConnections(vault) };
+        out = await callAction(vault, 'ListRemoteConnections', {});
       } else if (sub === 'remove') {
-        await removeConnection(vault, name!);
-        out = { Connection: name, Result: 'Removed' };
+        const { RequestId } = await callAction(vault, 'RemoveRemoteConnection', { Name: name });
+        out = { Connection: name, Result: 'Removed', RequestId };
       } else {
-        const provider = await remoteProvider(vault, name!);
-        const pageSize = typeof flags['page-size'] === 'string' ? flags['page-size'] : '100';
-        const body = await provider.invoke('ListKeys', { PageSize: pageSize, PageNumber: '1' });
-        const keys = ((body.Keys as { Key?: { KeyId: string; KeyArn?: string }[] } | undefined)?.Key ?? []).map((k) => ({
-          KeyId: remoteKeyId(name!, k.KeyId),
+        out = await callAction(vault, 'ListRemoteKeys', {
           Connection: name,
-          RemoteKeyId: k.KeyId,
-          ...(k.KeyArn ? { KeyArn: k.KeyArn } : {}),
-        }));
-        out = { Keys: { Key: keys }, TotalCount: body.TotalCount, Connection: name };
+          PageSize: typeof flags['page-size'] === 'string' ? flags['page-size'] : '100',
+          ...(typeof flags.page === 'string' ? { PageNumber: flags.page } : {}),
+        });
       }
       io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       return EXIT_OK;

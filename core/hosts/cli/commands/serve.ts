@@ -3,12 +3,10 @@
 // keys the vault issued; policies per access key; every call audited with its AccessKeyId, and
 // every request refused before it became a call audited too, at a bounded rate (RefusalLog).
 import { isIP } from 'node:net';
-import { dispatch } from '../../../actions/dispatch.ts';
-import { AccessKeyAuthenticator, type ApiCaller } from '../../../actions/access-keys.ts';
+import { dispatch, vaultRefusalLog, type RefusalLogOptions } from '../../../actions/dispatch.ts';
+import { AccessKeyAuthenticator, type ApiCaller } from '../../http/access-key-auth.ts';
 import { startServer } from '../../http/http-server.ts';
 import { invalidParameter, toKmsError } from '../../../contract/errors.ts';
-import { appendAuditEntries } from '../../../audit/audit-log.ts';
-import { RefusalLog, type RefusalLogOptions } from '../../../audit/refusal-log.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
 import { VAULT_FLAGS, passphraseOf, vaultDirOf } from '../vault-session.ts';
 import { Vault } from '../../../vault/vault.ts';
@@ -48,10 +46,9 @@ export async function serve(flags: FlagValues, io: CliIO, stopped: Promise<strin
   const vault = Vault.open(vaultDirOf(flags, io), passphrase ? { passphrase } : {});
   // Refused requests are audited too: who tried, what, and why it was refused; past a few per
   // minute and Code, only counted into one summary entry (see core/audit/refusal-log.ts).
-  const refusals = new RefusalLog({
+  const refusals = vaultRefusalLog(vault, {
     ...options.refusals,
     callerPrefix: 'api-unauthenticated',
-    append: (entries) => vault.store.write((db) => void appendAuditEntries(db, entries)),
     onError: (error) => io.stderr.write(`deskkms serve: refused requests could not be audited yet: ${toKmsError(error).message}\n`),
   });
   try {

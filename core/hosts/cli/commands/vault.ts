@@ -1,14 +1,14 @@
 // deskkms init | status | audit list | audit verify | batch
-import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import { acknowledgeAuditBreak, appendAuditEntries, auditWriteFailed, listAuditEntries, verifyAuditChain, formatAuditTable } from '../../../audit/audit-log.ts';
 import { KmsError, invalidParameter, toKmsError } from '../../../contract/errors.ts';
 import { escapeJsonText } from '../../../contract/escape-text.ts';
-import { dispatch } from '../../../actions/dispatch.ts';
-import { keychainBackendName } from '../../../keychain/keychain.ts';
+import type { AuditEntryInfo } from '../../../contract/responses.ts';
+import { dispatch, refuseCall, type RefusedAction } from '../../../actions/dispatch.ts';
+import { formatAuditTable } from '../audit-table.ts';
+import { keychainBackend } from '../../../vault/keychain-status.ts';
 import { Vault } from '../../../vault/vault.ts';
 import { EXIT_NEGATIVE, EXIT_OK, type Command } from '../command.ts';
-import { CLI_CALLER } from '../actions-cli.ts';
+import { CLI_CALLER, callAction } from '../actions-cli.ts';
 import { VAULT_FLAGS, passphraseOf, vaultDirOf, withVault } from '../vault-session.ts';
 
 export const initCommand: Command = {
@@ -28,7 +28,7 @@ export const initCommand: Command = {
     }
     try {
       await vault.ensureUnlocked();
-      io.stdout.write(`${JSON.stringify(vault.status(keychainBackendName()), null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify(vault.status(keychainBackend()), null, 2)}\n`);
     } finally {
       await vault.close();
     }
@@ -50,19 +50,12 @@ export const statusCommand: Command = {
       } catch (error) {
         unlockError = toKmsError(error).toWire();
       }
-      const status = { ...vault.status(keychainBackendName()), ...(unlockError ? { UnlockError: unlockError } : {}) };
+      const status = { ...vault.status(keychainBackend()), ...(unlockError ? { UnlockError: unlockError } : {}) };
       io.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
       return EXIT_OK;
     });
   },
 };
-
-function parseDate(flag: string, value: unknown): Date | undefined {
-  if (typeof value !== 'string') return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw invalidParameter(`--${flag}`, `"${value}" is not a date (use ISO 8601, e.g. 2026-01-31T00:00:00Z)`);
-  return date;
-}
 
 export const auditCommand: Command = {
   name: 'audit',
@@ -84,40 +77,42 @@ export const auditCommand: Command = {
   async run(flags, io, positionals = []) {
     const sub = positionals[0];
     if (sub !== 'list' && sub !== 'verify' && sub !== 'acknowledge-break') throw invalidParameter('audit', 'give "list", "verify" or "acknowledge-break"');
+    const format = flags.format ?? 'json';
+    if (format !== 'json' && format !== 'table') throw invalidParameter('--format', 'must be json or table');
+    // Each subcommand is its Action (AcknowledgeAuditBreak, VerifyAuditChain, ListAuditEntries):
+    // validated, refusals audited. Reading the log records nothing in it, so a broken log can
+    // still be listed and verified; the verdict needs the vault unlocked (its anchor is MACed).
     return withVault(flags, io, async (vault) => {
-      const db = vault.store.db;
       if (sub === 'acknowledge-break') {
-        await vault.ensureUnlocked(); // the record of the break and the new anchor are MACed
-        const verdict = await vault.store.write((d) => acknowledgeAuditBreak(d, { caller: CLI_CALLER, requestId: randomUUID() }));
-        io.stdout.write(`${JSON.stringify({ Acknowledged: verdict }, null, 2)}\n`);
+        io.stdout.write(`${JSON.stringify(await callAction(vault, 'AcknowledgeAuditBreak', {}), null, 2)}\n`);
         return EXIT_OK;
       }
-      // With the vault unlocked, verify checks the MACed anchor too (a locked one: the chain only).
-      if (sub === 'verify') await vault.ensureUnlocked().catch(() => undefined);
       if (sub === 'verify') {
-        const verdict = verifyAuditChain(db);
+        const verdict = withoutRequestId(await callAction(vault, 'VerifyAuditChain', {}));
         io.stdout.write(`${JSON.stringify(verdict, null, 2)}\n`);
-        return verdict.ok ? EXIT_OK : EXIT_NEGATIVE;
+        return verdict.ok === true ? EXIT_OK : EXIT_NEGATIVE;
       }
-      const format = flags.format ?? 'json';
-      if (format !== 'json' && format !== 'table') throw invalidParameter('--format', 'must be json or table');
-      const limit = typeof flags.limit === 'string' ? Number(flags.limit) : undefined;
-      if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw invalidParameter('--limit', 'must be a positive whole number');
-      const since = parseDate('since', flags.since);
-      const until = parseDate('until', flags.until);
-      const entries = listAuditEntries(db, {
-        ...(typeof flags['key-id'] === 'string' ? { keyId: vault.resolveKeyIdLenient(flags['key-id']) } : {}),
-        ...(typeof flags.action === 'string' ? { action: flags.action } : {}),
-        ...(since ? { since } : {}),
-        ...(until ? { until } : {}),
-        ...(limit !== undefined ? { limit } : {}),
+      const listed = await callAction(vault, 'ListAuditEntries', {
+        ...(typeof flags['key-id'] === 'string' ? { KeyId: flags['key-id'] } : {}),
+        ...(typeof flags.action === 'string' ? { Action: flags.action } : {}),
+        ...(typeof flags.since === 'string' ? { Since: flags.since } : {}),
+        ...(typeof flags.until === 'string' ? { Until: flags.until } : {}),
+        ...(typeof flags.limit === 'string' ? { Limit: flags.limit } : {}),
       });
+      const entries = listed.Entries as AuditEntryInfo[];
       // Both formats show bidi and other invisible characters escaped (a row may have been edited).
-      io.stdout.write(format === 'table' ? formatAuditTable(entries) : `${escapeJsonText(JSON.stringify({ Entries: entries }, null, 2))}\n`);
+      io.stdout.write(format === 'table' ? formatAuditTable(entries) : `${escapeJsonText(JSON.stringify({ Entries: entries, Truncated: listed.Truncated }, null, 2))}\n`);
       return EXIT_OK;
     });
   },
 };
+
+/** A read of the log answers a RequestId no entry carries (a successful read records nothing): not shown. */
+function withoutRequestId(body: Record<string, unknown>): Record<string, unknown> {
+  const rest = { ...body };
+  delete rest.RequestId;
+  return rest;
+}
 
 const MAX_IN_FLIGHT = 64;
 
@@ -188,24 +183,18 @@ async function runLine(vault: Vault, line: string, lineNumber: number): Promise<
   try {
     request = JSON.parse(line);
   } catch {
-    return refuseLine(vault, '(not JSON)', `line ${lineNumber}: not valid JSON`);
+    return refuseLine(vault, { placeholder: '(not JSON)' }, `line ${lineNumber}: not valid JSON`);
   }
   if (typeof request !== 'object' || request === null || Array.isArray(request)) {
-    return refuseLine(vault, '(none)', `line ${lineNumber}: must be a JSON object with "Action"`);
+    return refuseLine(vault, { placeholder: '(none)' }, `line ${lineNumber}: must be a JSON object with "Action"`);
   }
   const { Action, ...params } = request as Record<string, unknown>;
   const outcome = await dispatch(vault, Action, params, CLI_CALLER);
   return { text: escapeJsonText(JSON.stringify(outcome.ok ? outcome.body : outcome.error)), ok: outcome.ok };
 }
 
-/** `action` is a placeholder (in parentheses, which escaped text from outside never starts with). */
-async function refuseLine(vault: Vault, action: string, message: string): Promise<{ text: string; ok: false }> {
-  const requestId = randomUUID();
-  let error = new KmsError('InvalidParameter', message);
-  try {
-    await vault.store.write((db) => void appendAuditEntries(db, [{ action, code: error.code, caller: CLI_CALLER, requestId }]));
-  } catch (auditError) {
-    error = auditWriteFailed(auditError);
-  }
-  return { text: JSON.stringify({ ...error.toWire(), RequestId: requestId }), ok: false };
+/** A line that is no call at all, audited by dispatch's refuseCall under a placeholder Action. */
+async function refuseLine(vault: Vault, action: RefusedAction, message: string): Promise<{ text: string; ok: false }> {
+  const failure = await refuseCall(vault, action, new KmsError('InvalidParameter', message), CLI_CALLER);
+  return { text: JSON.stringify(failure), ok: false };
 }

@@ -1,0 +1,67 @@
+// AddRemoteConnection through dispatch: the row in the vault, the secret in the OS keychain only
+// (never in the vault file, the audit log or a message); a bad endpoint or a taken name is refused
+// and audited with its Code, and a taken name leaves the first connection's secret alone.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadSecretText } from '../keychain/keychain.ts';
+import { requireSecretService } from '../../test/integration/vault-helpers.ts';
+import { adminVault, EVERYTHING, type AdminVault } from '../../test/support/admin-vault.ts';
+
+const SECRET = 'remote-secret-4f1c9a';
+const connection = (over: Record<string, unknown> = {}) => ({ Name: 'prod', Endpoint: 'kms.cn-hangzhou.aliyuncs.com', AccessKeyId: 'LTAIexample', AccessKeySecret: SECRET, ...over });
+
+let v: AdminVault;
+beforeEach(async () => {
+  requireSecretService();
+  v = await adminVault({ keychain: true });
+});
+afterEach(async () => {
+  await v.ok('RemoveRemoteConnection', { Name: 'prod' }).catch(() => undefined);
+  await v.close();
+});
+
+const keychainSecret = (name: string) => loadSecretText(`remote-${v.vault.vaultId}-${name}`, 'test');
+const everything = () => JSON.stringify(v.vault.store.db.prepare('SELECT * FROM remote_connections').all()) + JSON.stringify(v.vault.store.db.prepare('SELECT * FROM audit_log').all());
+
+describe('AddRemoteConnection', () => {
+  it('registers the connection (defaults https, cn-hangzhou), its secret in the keychain only, audited as remote/<Name>', async () => {
+    const added = await v.ok('AddRemoteConnection', connection());
+    expect(added.Connection).toEqual({ Name: 'prod', Endpoint: 'kms.cn-hangzhou.aliyuncs.com', RegionId: 'cn-hangzhou', Protocol: 'https', AccessKeyId: 'LTAIexample', CreationDate: expect.stringMatching(/Z$/) as unknown });
+    expect(JSON.stringify(added)).not.toContain(SECRET);
+    expect(await keychainSecret('prod')).toBe(SECRET);
+    expect(everything()).not.toContain(SECRET);
+    expect(v.audited('AddRemoteConnection')).toEqual([expect.objectContaining({ code: 'OK', keyId: 'remote/prod', requestId: added.RequestId })]);
+  });
+
+  it.each([
+    ['an endpoint with a scheme', { Endpoint: 'https://kms.example.com' }, /^Endpoint: must be host or host:port/],
+    ['an endpoint with a path', { Endpoint: 'kms.example.com/x' }, /^Endpoint: must be host or host:port/],
+    ['a bad name', { Name: '-prod' }, /^Name: must be 1-32 characters/],
+    ['another protocol', { Protocol: 'ftp' }, /^Protocol: must be https or http/],
+  ])('refuses %s: InvalidParameter audited with its Code; nothing stored, the secret nowhere', async (_what, over, message) => {
+    const error = await v.refused('AddRemoteConnection', connection(over));
+    expect(error.Code).toBe('InvalidParameter');
+    expect(error.Message).toMatch(message);
+    expect(error.Message).not.toContain(SECRET);
+    expect(v.audited('AddRemoteConnection')).toEqual([expect.objectContaining({ code: 'InvalidParameter', requestId: error.RequestId })]);
+    expect((await v.ok('ListRemoteConnections')).Connections).toEqual([]);
+    expect(everything()).not.toContain(SECRET);
+  });
+
+  it('refuses a name already taken, audited; the first connection keeps its endpoint and secret', async () => {
+    await v.ok('AddRemoteConnection', connection());
+    const error = await v.refused('AddRemoteConnection', connection({ Endpoint: 'evil.example.com', AccessKeySecret: 'another-secret' }));
+    expect(error).toMatchObject({ Code: 'InvalidParameter', Message: 'Name: a connection named "prod" already exists' });
+    expect(v.audited('AddRemoteConnection').map((e) => [e.code, e.keyId])).toEqual([
+      ['OK', 'remote/prod'],
+      ['InvalidParameter', 'remote/prod'],
+    ]);
+    expect((await v.ok('ListRemoteConnections')).Connections).toEqual([expect.objectContaining({ Endpoint: 'kms.cn-hangzhou.aliyuncs.com' })]);
+    expect(await keychainSecret('prod')).toBe(SECRET);
+  });
+
+  it('is refused to an access key; its secret never reaches the keychain', async () => {
+    expect((await v.refused('AddRemoteConnection', connection(), EVERYTHING)).Code).toBe('Forbidden.NoPermission');
+    expect(await keychainSecret('prod')).toBeUndefined();
+    expect(v.audited('AddRemoteConnection').map((e) => e.code)).toEqual(['Forbidden.NoPermission']);
+  });
+});
