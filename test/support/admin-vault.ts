@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { dispatch, type ApiOutcome } from '../../core/actions/dispatch.ts';
 import { listAuditEntries, type AuditEntry } from '../../core/audit/audit-log.ts';
+import { isActionName } from '../../core/contract/actions.ts';
 import { FULL_ACCESS, type Policy } from '../../core/contract/policy.ts';
+import { RESPONSE_SCHEMAS } from '../../core/contract/responses.ts';
 import { toKmsError } from '../../core/contract/errors.ts';
 import { AccessKeyAuthenticator } from '../../core/hosts/http/access-key-auth.ts';
 import { rpcSignedRequest } from '../../core/hosts/http/rpc-signature.ts';
@@ -16,7 +18,7 @@ import { tempDir } from '../integration/vault-helpers.ts';
 export interface AdminVault {
   readonly vault: Vault;
   readonly dir: string;
-  /** The Action's body; fails the test when it is refused. */
+  /** The Action's body, checked against its response schema; fails the test when it is refused or answers outside its schema. */
   ok(action: string, params?: Record<string, unknown>): Promise<Record<string, any>>;
   /** The refusal; fails the test when the Action succeeds. */
   refused(action: string, params?: Record<string, unknown>, policy?: Policy): Promise<Extract<ApiOutcome, { ok: false }>['error']>;
@@ -40,6 +42,12 @@ export async function adminVault(options: { keychain?: boolean } = {}): Promise<
     async ok(action, params = {}) {
       const outcome = await dispatch(vault, action, params, 'cli');
       if (!outcome.ok) throw new Error(`${action} failed: ${outcome.error.Code}: ${outcome.error.Message}`);
+      // Every answer must be what its response schema says (strict: no field more or less).
+      const body: Record<string, unknown> = { ...outcome.body };
+      delete body.RequestId;
+      if (!isActionName(action)) throw new Error(`${action} is no Action`);
+      const parsed = RESPONSE_SCHEMAS[action].safeParse(body);
+      if (!parsed.success) throw new Error(`${action} answered outside its schema: ${JSON.stringify(parsed.error.issues)}`);
       return outcome.body;
     },
     async refused(action, params = {}, policy) {
