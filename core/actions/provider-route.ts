@@ -1,12 +1,12 @@
 // How dispatch runs a validated Action: on its key's provider, picked by the KeyId's scheme
 // (core/providers/registry.ts). A key of another provider is authorised and audited as the caller
 // named it (ctx.keyId, ctx.keyVersionId) before that provider is reached, and gets the request with
-// the KeyId in the provider's own namespace. A provider without the Action's capability is
-// UnsupportedOperation, naming it and the Action. Actions in no capability (core/providers/provider.ts)
-// are this vault's own and run its handler; one that names another provider's key
-// (VAULT_KEY_ACTIONS: CreateAlias, UpdateAlias) is UnsupportedOperation too.
-import type { ActionName, ActionRequest } from '../contract/actions.ts';
-import { VAULT_KEY_ACTIONS, isProviderAction, operationOf, unsupportedOperation, type KmsProvider } from '../providers/provider.ts';
+// the KeyId in the provider's own namespace. A provider without the Action's capability
+// (core/providers/provider.ts) is UnsupportedOperation, naming it and the Action; an Action in no
+// capability is this vault's own (CreateAlias on a remote key is refused so). The local-only
+// administration Actions are never routed: a KeyId there is a filter (ListAuditEntries), not a key to act on.
+import { isLocalOnlyAction, type ActionName, type ActionRequest } from '../contract/actions.ts';
+import { isProviderAction, operationOf, unsupportedOperation, type KmsProvider } from '../providers/provider.ts';
 import { schemeOf } from '../providers/registry.ts';
 import type { Vault } from '../vault/vault.ts';
 import { localProvider } from './local-provider.ts';
@@ -19,9 +19,9 @@ export async function providerFor(vault: Vault, keyId: string): Promise<{ readon
   return target ? { provider: await target.scheme.provider(vault, target.instance), keyId: target.keyId } : { provider: localProvider(vault), keyId };
 }
 
-/** The KeyId the Action acts on, if it is one a provider may own. */
+/** The KeyId the Action acts on: any but the administration Actions'. */
 function routedKeyId(action: ActionName, request: object): string | undefined {
-  if (!isProviderAction(action) && !VAULT_KEY_ACTIONS.has(action)) return undefined;
+  if (isLocalOnlyAction(action)) return undefined;
   const { KeyId } = request as { KeyId?: unknown };
   return typeof KeyId === 'string' ? KeyId : undefined;
 }

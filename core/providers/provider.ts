@@ -15,8 +15,9 @@ import type { ActionResponse } from '../contract/responses.ts';
 import { CONNECTION_NAME_SOURCE } from '../contract/ids.ts';
 
 /**
- * The Actions of each capability. `keys` every provider has; the others are optional. Actions
- * in no capability are this vault's own: only the local vault performs them.
+ * The Actions of each capability. `keys` every provider has; the others are optional. An Action in
+ * no capability is this vault's own: only the local vault performs it (on another provider's key
+ * it is UnsupportedOperation), so a new Action is refused for remote keys until it is listed here.
  */
 export const PROVIDER_CAPABILITIES = {
   keys: [
@@ -49,13 +50,6 @@ export const PROVIDER_CAPABILITIES = {
     'GetCertificates',
   ],
 } as const satisfies Readonly<Record<string, readonly ActionName[]>>;
-
-/**
- * Actions of this vault's own that name a key (an alias of this vault points at one of its keys):
- * on another provider's key they are UnsupportedOperation. Other Actions outside the capabilities
- * (vault-wide ones, the administration Actions, where a KeyId is at most a filter) are never routed.
- */
-export const VAULT_KEY_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>(['CreateAlias', 'UpdateAlias']);
 
 export type Capability = keyof typeof PROVIDER_CAPABILITIES;
 export type OptionalCapability = Exclude<Capability, 'keys'>;
