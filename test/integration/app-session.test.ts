@@ -75,6 +75,10 @@ describe('AppSession lifecycle', () => {
       ['Kms.Call', { Action: 'DescribeKey', Params: { KeyId: KeyMetadata.KeyId } }],
       ['Keys.Inventory', {}],
       ['Digest.Update', { SessionId, Chunk: 'AAAA' }],
+      // The audit views and Digest.Begin are Actions (ListAuditEntries, VerifyAuditChain, GetPublicKey): locked, they are refused too.
+      ['Audit.List', {}],
+      ['Audit.Verify', {}],
+      ['Digest.Begin', { KeyId: KeyMetadata.KeyId, KeyVersionId: version.KeyVersionId, Algorithm: 'ECDSA_SHA_256' }],
     ] as const) {
       expect((await refusal(method, params)).Code, method).toBe('Vault.Locked');
     }
@@ -255,6 +259,12 @@ describe('AppSession inventory, digests and audit', () => {
     const { KeyId } = (await value('Kms.Call', { Action: 'CreateKey', Params: { KeySpec: 'EC_P256' } })).KeyMetadata;
     const [{ KeyVersionId }] = (await value('Kms.Call', { Action: 'ListKeyVersions', Params: { KeyId } })).KeyVersions.KeyVersion;
     expect((await refusal('Digest.Begin', { KeyId, KeyVersionId, Algorithm: 'SM2DSA' })).Message).toMatch(/SM2DSA is not valid for EC_P256/);
+    // Digest.Begin takes the public key from GetPublicKey: audited, and refused with its Code and RequestId.
+    const missing = (await refusal('Digest.Begin', { KeyId, KeyVersionId: '00000000-0000-4000-8000-000000000000', Algorithm: 'ECDSA_SHA_256' })) as { Code: string; RequestId?: string };
+    expect(missing.Code).toBe('Forbidden.KeyNotFound');
+    const gets = (await value('Audit.List', { Action: 'GetPublicKey' })).Entries as { code: string; keyId: string; requestId: string; caller: string }[];
+    expect(gets[0]).toMatchObject({ code: 'Forbidden.KeyNotFound', keyId: KeyId, requestId: missing.RequestId, caller: 'test' });
+    expect(gets.slice(1).map((e) => e.code)).toEqual(['OK']);
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) ids.push((await value('Digest.Begin', { KeyId, KeyVersionId, Algorithm: 'ECDSA_SHA_256' })).SessionId);
     expect((await refusal('Digest.Begin', { KeyId, KeyVersionId, Algorithm: 'ECDSA_SHA_256' })).Message).toMatch(/already in progress/);
