@@ -21,6 +21,7 @@ let ownKey: string;
 let otherKey: string;
 let limited: KmsClient;
 let full: KmsClient;
+let fullKeyId: string;
 
 interface SdkError {
   readonly data: { Code: string; Message: string; HttpStatus: number };
@@ -61,7 +62,15 @@ beforeAll(async () => {
     new KmsClient(new SdkConfig({ accessKeyId: id, accessKeySecret: secret, endpoint: server!.endpoint.host, protocol: 'http', regionId: 'cn-hangzhou' }));
   limited = client(limitedKey.AccessKeyId, limitedKey.AccessKeySecret);
   full = client(fullKey.AccessKeyId, fullKey.AccessKeySecret);
+  fullKeyId = fullKey.AccessKeyId as string;
 });
+
+/** Any Action through the SDK's own signed request path (the SDK has no method for DeskKMS's own Actions). */
+function rpc(client: KmsClient, action: string, query: Record<string, string> = {}): Promise<unknown> {
+  type DoRequest = (action: string, protocol: string, method: string, version: string, authType: string, query: Record<string, string>, body: null, runtime: Record<string, unknown>) => Promise<unknown>;
+  const doRequest = (client as unknown as { doRequest: DoRequest }).doRequest.bind(client);
+  return doRequest(action, 'HTTPS', 'POST', '2016-01-20', 'AK', query, null, { autoretry: false, maxAttempts: 1 });
+}
 
 afterAll(async () => {
   await server?.stop();
@@ -127,6 +136,37 @@ describe('a restricted access key cannot tell a missing key from one it may not 
     try {
       const denied = listAuditEntries(vault.store.db).filter((e) => e.code === 'Forbidden.NoPermission' && e.action === 'DescribeKey');
       expect(denied.map((e) => e.keyId)).toEqual(expect.arrayContaining([otherKey, MISSING_KEY, 'alias/no-such-alias']));
+    } finally {
+      await vault.close();
+    }
+  });
+});
+
+describe('the administration Actions are local only', () => {
+  it('a full-access key ("*") is refused every one of them with Forbidden.NoPermission, audited against it', async () => {
+    const calls: [string, Record<string, string>][] = [
+      ['CreateAccessKey', {}],
+      ['ListAccessKeys', {}],
+      ['DisableAccessKey', { AccessKeyId: fullKeyId }],
+      ['DeleteAccessKey', { AccessKeyId: fullKeyId }],
+      ['AddRemoteConnection', { Name: 'x', Endpoint: 'kms.example.com', AccessKeyId: 'LTAIx', AccessKeySecret: 'never-stored' }],
+      ['ListRemoteConnections', {}],
+      ['ListAuditEntries', {}],
+      ['VerifyAuditChain', {}],
+      ['AcknowledgeAuditBreak', {}],
+    ];
+    for (const [action, query] of calls) {
+      const answer = await refusal(rpc(full, action, query));
+      expect(answer, action).toMatchObject({ Code: 'Forbidden.NoPermission', HttpStatus: 403 });
+      expect(answer.Message).toMatch(new RegExp(`may not call ${action}: it is a local-only DeskKMS Action`));
+    }
+    // The key was neither disabled nor deleted: it still works.
+    expect((await full.describeKey(new kmsSdk.DescribeKeyRequest({ keyId: 'alias/release' }))).keyMetadata.keyId).toBe(ownKey);
+    const vault = Vault.open(vaultDir);
+    try {
+      const refused = listAuditEntries(vault.store.db).filter((e) => e.caller === `api:${fullKeyId}` && e.code === 'Forbidden.NoPermission');
+      expect(refused.map((e) => e.action)).toEqual(calls.map(([action]) => action));
+      expect(JSON.stringify(listAuditEntries(vault.store.db))).not.toContain('never-stored');
     } finally {
       await vault.close();
     }
