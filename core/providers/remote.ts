@@ -11,7 +11,8 @@
 // Anything else that does not match (a missing or mistyped field, text that is not JSON) is
 // Remote.BadResponse naming the connection and the Action, never passed on. KeyIds in the answer
 // are put back into this vault's namespace once (remote/<connection>/<KeyId>), and the remote's
-// RequestId is kept as RemoteRequestId.
+// RequestId is kept as RemoteRequestId. Its error messages and RequestId are escaped like any text
+// from outside.
 import { KmsClient, SdkConfig } from './alibaba-sdk.ts';
 import type { ActionName, ActionRequest } from '../contract/actions.ts';
 import { KmsError, isErrorCode } from '../contract/errors.ts';
@@ -154,7 +155,7 @@ export class RemoteKmsProvider implements KmsProvider {
     }
     const { RequestId: remoteRequestId, ...answer } = body;
     const response = prefixKeyIds(this.parseAnswer(action, answer), this.connection.name) as ActionResponse<A>;
-    return { response: { ...response, ...(typeof remoteRequestId === 'string' ? { RemoteRequestId: remoteRequestId } : {}) } };
+    return { response: { ...response, ...(typeof remoteRequestId === 'string' ? { RemoteRequestId: escapeText(remoteRequestId, 128) } : {}) } };
   }
 
   /** The answer through the Action's response schema, after the normalisation described above. */
@@ -181,14 +182,15 @@ export class RemoteKmsProvider implements KmsProvider {
     const where = this.label;
     const code = e.data?.Code;
     if (typeof code === 'string') {
-      const message = `${where}: ${typeof e.data?.Message === 'string' ? e.data.Message : code}`;
-      return isErrorCode(code) ? new KmsError(code, message) : new KmsError('InternalFailure', `${message} (remote code ${code})`);
+      // The remote's text is outside input: escaped (core/contract/escape-text.ts) before it is shown.
+      const message = `${where}: ${escapeText(typeof e.data?.Message === 'string' ? e.data.Message : code, 512)}`;
+      return isErrorCode(code) ? new KmsError(code, message) : new KmsError('InternalFailure', `${message} (remote code ${escapeText(code, 64)})`);
     }
     // The SDK reads every answer as a JSON object: text that is not JSON, or JSON that is not an object.
     if (error instanceof SyntaxError) return this.badResponse(action, 'not JSON');
     if (e.message === 'The value is not a object') return this.badResponse(action, 'not a JSON object');
-    const text = `${e.code ?? ''} ${e.message ?? String(error)}`;
-    if (NETWORK_ERROR.test(text)) return new KmsError('Remote.Unavailable', `${where} is unreachable: ${text.trim().slice(0, 200)}`);
-    return new KmsError('Remote.Unavailable', `${where} failed: ${text.trim().slice(0, 200)}`);
+    const text = escapeText(`${e.code ?? ''} ${e.message ?? String(error)}`.trim(), 200);
+    if (NETWORK_ERROR.test(text)) return new KmsError('Remote.Unavailable', `${where} is unreachable: ${text}`);
+    return new KmsError('Remote.Unavailable', `${where} failed: ${text}`);
   }
 }

@@ -256,6 +256,14 @@ describe('a remote answer is outside input', () => {
     expect(refused.error.Message).toMatch(/AsymmetricVerify.*Value/);
   });
 
+  it('the remote\'s text is escaped before it is shown (error message, RequestId)', async () => {
+    answer = json({ RequestId: 'r\u001b[2J', Code: 'Rejected.Disabled', Message: 'key \u202edelbasid\u001b[31m' }, 409);
+    const refused = await fails(vault, 'DescribeKey', { KeyId: keyId });
+    expect(refused.error.Message).toMatch(/: key \\u202Edelbasid\\x1B\[31m$/);
+    answer = json({ RequestId: 'r\u001b[2J', KeyMetadata: alibabaMetadata() });
+    expect((await call(vault, 'DescribeKey', { KeyId: keyId })).RemoteRequestId).toBe('r\\x1B[2J');
+  });
+
   it('the remote\'s own error stays its error', async () => {
     answer = json({ RequestId: 'r', Code: 'Rejected.Disabled', Message: 'key is disabled' }, 409);
     const refused = await fails(vault, 'DescribeKey', { KeyId: keyId });
