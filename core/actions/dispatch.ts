@@ -6,10 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { appendAuditEntries, auditWriteFailed } from '../audit/audit-log.ts';
 import { RefusalLog, type RefusalLogOptions } from '../audit/refusal-log.ts';
-import { isActionName, isLocalOnlyAction, parseRequest, type ActionName } from '../contract/actions.ts';
+import { isActionName, isLocalOnlyAction, parseRequest, type ActionName, type ActionParams } from '../contract/actions.ts';
 import { KmsError, toKmsError, type ErrorCode } from '../contract/errors.ts';
 import { allowsAction, allowsKey, namesKey, restrictsKeys, type Policy } from '../contract/policy.ts';
 import { escapeField, escapeText } from '../contract/escape-text.ts';
+import type { ActionResponse } from '../contract/responses.ts';
 import { aliasesOf } from '../vault/records.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { CallContext } from './operation.ts';
@@ -26,8 +27,12 @@ export interface ApiFailure {
   readonly RequestId: string;
 }
 
-export type ApiOutcome =
-  | { readonly ok: true; readonly body: Record<string, unknown> & { RequestId: string } }
+/**
+ * A call's outcome. `Body` is the answer without its RequestId: ActionResponse<A> when the caller
+ * named the Action (typed dispatch), a plain record for transports that pass on what they received.
+ */
+export type ApiOutcome<Body extends object = Record<string, unknown>> =
+  | { readonly ok: true; readonly body: Body & { RequestId: string } }
   | { readonly ok: false; readonly error: ApiFailure; readonly httpStatus: number };
 
 // The Action and the key fields may be anything a caller sent: escaped and cut to the audit
@@ -60,6 +65,10 @@ function policyContext(vault: Vault, policy: Policy | undefined, caller: string)
   };
 }
 
+/** An Action named in code, with its parameters: the answer is typed by the Action's response schema. */
+export function dispatch<A extends ActionName>(vault: Vault, action: A, params: ActionParams<A>, caller: string, options?: DispatchOptions): Promise<ApiOutcome<ActionResponse<A>>>;
+/** Whatever a transport received: the Action and its parameters are validated here. */
+export function dispatch(vault: Vault, action: unknown, params: unknown, caller: string, options?: DispatchOptions): Promise<ApiOutcome>;
 export async function dispatch(vault: Vault, action: unknown, params: unknown, caller: string, options: DispatchOptions = {}): Promise<ApiOutcome> {
   const ctx: CallContext = { caller, requestId: randomUUID(), ...policyContext(vault, options.policy, caller) };
   const name = typeof action === 'string' ? action : '';

@@ -4,8 +4,10 @@
 // controls without one must compile. A field added beside the schema's fields is not a type
 // error where the literal is not checked for excess properties (an arrow's inferred return):
 // the strict schemas catch it at run time (test/unit/responses.test.ts).
+import { dispatch } from '../../core/actions/dispatch.ts';
 import type { Handler, HandlerResult } from '../../core/actions/operation.ts';
 import type { ActionName } from '../../core/contract/actions.ts';
+import type { Vault } from '../../core/vault/vault.ts';
 
 const ref = { KeyId: '7ec2b2e8-0a5c-4f49-8d3b-5b1a3b0f1c11', KeyVersionId: '0bd3e1a4-35b4-4d7a-9a43-5d8c6f5e2a10' };
 
@@ -41,3 +43,15 @@ export const wrongAction: HandlerResult<'DescribeKey'> = enabled;
 export const anyAction: HandlerResult<'DescribeKey'> = someAction;
 // Control: one Action's result is "some Action's" result.
 export const widened: HandlerResult = enabled;
+
+// dispatch answers a call named in code with its Action's response type; transports that pass on
+// what they received (an unknown Action) get a plain record.
+declare const vault: Vault;
+export async function typedDispatch(): Promise<string> {
+  const described = await dispatch(vault, 'DescribeKey', { KeyId: ref.KeyId }, 'test');
+  if (!described.ok) return described.error.Code;
+  // @ts-expect-error DescribeKey answers KeyMetadata, not Metadata
+  void described.body.Metadata;
+  const received = await dispatch(vault, 'DescribeKey' as string, {}, 'test');
+  return received.ok ? String(received.body.Anything) + described.body.KeyMetadata.KeyState : received.error.Code;
+}
