@@ -328,6 +328,3 @@ export function isLocalOnlyAction(action: string): boolean {
 export function parseRequest<A extends ActionName>(action: A, params: unknown): ActionRequest<A> {
   return parseParams(ACTION_SCHEMAS[action], action, params) as ActionRequest<A>;
 }
-
-// KeyMetadata and KeyVersionInfo are response shapes: their schemas are in ./responses.ts.
-export type { KeyMetadata, KeyVersionInfo } from './responses.ts';
