@@ -53,6 +53,8 @@ export const ERROR_CODES = {
    * shape of core/contract/responses.ts): refused, naming the connection. 502: the gateway's peer is at fault.
    */
   'Remote.BadResponse': 502,
+  /** A remote KMS refused the call with a Code this vault does not have; the message names the connection and the remote's Code. */
+  'Remote.Error': 502,
   /** The key's provider (a remote KMS connection) cannot perform this Action; the message names both. */
   UnsupportedOperation: 400,
   // Bring-your-own-key and public-key-only versions.

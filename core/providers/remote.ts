@@ -184,7 +184,8 @@ export class RemoteKmsProvider implements KmsProvider {
     if (typeof code === 'string') {
       // The remote's text is outside input: escaped (core/contract/escape-text.ts) before it is shown.
       const message = `${where}: ${escapeText(typeof e.data?.Message === 'string' ? e.data.Message : code, 512)}`;
-      return isErrorCode(code) ? new KmsError(code, message) : new KmsError('InternalFailure', `${message} (remote code ${escapeText(code, 64)})`);
+      // A Code this vault does not have is the remote's condition, not a bug here (InternalFailure).
+      return isErrorCode(code) ? new KmsError(code, message) : new KmsError('Remote.Error', `${message} (remote code ${escapeText(code, 64)})`);
     }
     // The SDK reads every answer as a JSON object: text that is not JSON, or JSON that is not an object.
     if (error instanceof SyntaxError) return this.badResponse(action, 'not JSON');

@@ -264,6 +264,14 @@ describe('a remote answer is outside input', () => {
     expect((await call(vault, 'DescribeKey', { KeyId: keyId })).RemoteRequestId).toBe('r\\x1B[2J');
   });
 
+  it('a remote Code this vault does not have is Remote.Error with the remote\'s Code, not InternalFailure', async () => {
+    answer = json({ RequestId: 'r', Code: 'Throttling.User', Message: 'Request was denied due to user flow control.' }, 400);
+    const refused = await fails(vault, 'DescribeKey', { KeyId: keyId });
+    expect(refused.error.Code).toBe('Remote.Error');
+    expect(refused.httpStatus).toBe(502);
+    expect(refused.error.Message).toMatch(/^remote KMS "fake" .*: Request was denied due to user flow control\. \(remote code Throttling\.User\)$/);
+  });
+
   it('the remote\'s own error stays its error', async () => {
     answer = json({ RequestId: 'r', Code: 'Rejected.Disabled', Message: 'key is disabled' }, 409);
     const refused = await fails(vault, 'DescribeKey', { KeyId: keyId });
