@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { WireError } from './errors.ts';
 import { SIGNING_ALGORITHMS, type KeySpec, type KeyUsage, type SigningAlgorithm } from './specs.ts';
 import { UUID } from './ids.ts';
+import type { ActionResponse } from './responses.ts';
 
 /** The one IPC channel (Electron) and the one HTTP path (browser host). */
 export const APP_CHANNEL = 'deskkms:call';
@@ -130,47 +131,19 @@ export interface KeySummary {
   readonly VersionCount: number;
 }
 
-export interface AuditEntryView {
-  readonly seq: number;
-  readonly time: string;
-  readonly action: string;
-  readonly keyId: string | null;
-  readonly keyVersionId: string | null;
-  readonly code: string;
-  readonly caller: string;
-  readonly requestId: string;
-  readonly hash: string;
-}
-
-/** A break in the audit log that the owner accepted ("deskkms audit acknowledge-break"). */
-export interface AcknowledgedBreakView {
-  readonly firstBroken: number;
-  readonly reason: string;
-  /** The last stored entry when the break was acknowledged. */
-  readonly headSeq: number;
-  readonly time: string;
-}
+/** One audit log entry as Audit.List shows it: ListAuditEntries' entry (./responses.ts). */
+export type AuditEntryView = ActionResponse<'ListAuditEntries'>['Entries'][number];
 
 /**
- * The audit chain's verdict (core/audit/audit-log.ts verifyAuditChain). `anchored`: entries
- * covered by the MACed anchor (null: the vault is locked, the anchor unchecked). `acknowledged`:
- * breaks accepted earlier, present when there are any; they stay reported.
+ * The audit chain's verdict (core/audit/audit-log.ts verifyAuditChain), as VerifyAuditChain
+ * answers it (./responses.ts). `anchored`: entries covered by the MACed anchor (null: the vault is
+ * locked, the anchor unchecked). `acknowledged`: breaks accepted earlier, present when there are
+ * any; they stay reported.
  */
-export type AuditVerdictView =
-  | {
-      readonly ok: true;
-      readonly entries: number;
-      readonly head: string | null;
-      readonly anchored: number | null;
-      readonly acknowledged?: readonly AcknowledgedBreakView[];
-    }
-  | {
-      readonly ok: false;
-      readonly entries: number;
-      readonly firstBroken: number;
-      readonly reason: string;
-      readonly acknowledged?: readonly AcknowledgedBreakView[];
-    };
+export type AuditVerdictView = ActionResponse<'VerifyAuditChain'>;
+
+/** A break in the audit log that the owner accepted ("deskkms audit acknowledge-break"). */
+export type AcknowledgedBreakView = NonNullable<AuditVerdictView['acknowledged']>[number];
 
 export interface AppResults {
   'Vault.Status': VaultStatusView;

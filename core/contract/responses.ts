@@ -122,7 +122,7 @@ export const auditEntrySchema = z.strictObject({
 export type AuditEntryInfo = z.output<typeof auditEntrySchema>;
 
 const acknowledgedBreakSchema = z.strictObject({ firstBroken: z.number().int(), reason: z.string(), headSeq: z.number().int(), time: z.string() });
-/** The audit chain's verdict: the contract's AuditVerdictView (./app-api.ts), as a schema. */
+/** The audit chain's verdict (the app's AuditVerdictView is derived from it); acknowledged: breaks accepted, headSeq the last entry then. */
 export const auditVerdictSchema = z.union([
   z.strictObject({
     ok: z.literal(true),
