@@ -1,8 +1,7 @@
 import { invalidParameter, missingParameter } from '../../../contract/errors.ts';
 import { encodeBase64 } from '../../../contract/base64.ts';
 import { SIGNING_ALGORITHMS, isSigningAlgorithm } from '../../../contract/specs.ts';
-import { digestMessage, feedDigester, importPublicKey, type PublicKey } from '../../../crypto/engine.ts';
-import { createDigester } from '../../../crypto/hash.ts';
+import { createDigester, digestMessage, feedDigester, importPublicKey, type PublicKey } from '../../../crypto/public-key.ts';
 import { EXIT_OK, type Command } from '../command.ts';
 import { openStream, progressReporter, readSmallFile } from '../inputs.ts';
 

@@ -73,7 +73,8 @@ export const auditCommand: Command = {
   positionals: ['list|verify|acknowledge-break'],
   details:
     'audit verify exits 0 when the chain and its anchor are intact, 1 naming the first broken entry. A vault whose log is broken refuses every call (Vault.AuditBroken); ' +
-    'after keeping a copy of the vault directory for investigation, audit acknowledge-break accepts the log as it stands: the break is recorded (verify keeps reporting it) and calls work again.',
+    'after keeping a copy of the vault directory for investigation, audit acknowledge-break accepts the log as it stands: the break is recorded (verify keeps reporting it) and calls work again. ' +
+    'The subcommands are the Actions ListAuditEntries, VerifyAuditChain and AcknowledgeAuditBreak: they need the vault unlocked, and a refused one is audited with its Code; a successful list or verify records nothing.',
   async run(flags, io, positionals = []) {
     const sub = positionals[0];
     if (sub !== 'list' && sub !== 'verify' && sub !== 'acknowledge-break') throw invalidParameter('audit', 'give "list", "verify" or "acknowledge-break"');
