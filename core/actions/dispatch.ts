@@ -2,7 +2,10 @@
 // response. Validation and audit happen here, once. A handler returns its response and,
 // for mutations, a write that runs in the same transaction as the audit entry, so a change and
 // its audit record are committed together or not at all. If the audit entry cannot be written,
-// the call fails.
+// the call fails. The administration Actions (LOCAL_ONLY_ACTIONS) are refused to every caller with
+// a policy. What hosts must audit that is no Action (a refused envelope, the app's lock events,
+// the API server's refusal summaries) goes through refuseCall, recordEvent and vaultRefusalLog
+// below: no host appends audit entries itself.
 import { randomUUID } from 'node:crypto';
 import { appendAuditEntries, auditWriteFailed } from '../audit/audit-log.ts';
 import { RefusalLog, type RefusalLogOptions } from '../audit/refusal-log.ts';

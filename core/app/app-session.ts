@@ -3,7 +3,10 @@
 // and the browser host both hand every request to AppSession.call, which validates it before
 // anything reaches the vault and answers `{ ok, value } | { ok: false, error: { Code, Message } }`;
 // a stack, a passphrase or key material never crosses back. KMS operations go through dispatch,
-// the handler table every other transport uses.
+// the handler table every other transport uses; so do the audit views (ListAuditEntries,
+// VerifyAuditChain), Digest.Begin's public key (GetPublicKey), a malformed Kms.Call's refusal
+// (refuseCall) and the audit entries of the app's own events (recordEvent): nothing here writes
+// the audit log itself.
 import { dispatch, recordEvent, refuseCall } from '../actions/dispatch.ts';
 import {
   APP_METHOD_SCHEMAS,
