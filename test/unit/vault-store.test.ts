@@ -81,15 +81,18 @@ describe('vault store', () => {
     expect(await store().unlock()).toBe(false);
     expect(store().error).toMatchObject({ code: 'MissingParameter' });
 
-    // The failed attempts are in the audit log with their Codes.
-    const list = await session.call({ method: 'Audit.List', params: { Action: 'UnlockVault' } });
-    expect(list.ok).toBe(true);
-    const codes = (list as any).value.Entries.map((e: any) => e.code);
-    expect(codes).toContain('Vault.Locked');
+    // The audit log is read through an Action: not while the vault is locked.
+    expect(await session.call({ method: 'Audit.List', params: { Action: 'UnlockVault' } })).toMatchObject({ ok: false, error: { Code: 'Vault.Locked' } });
 
     expect(await store().unlock(PASSPHRASE)).toBe(true);
     expect(store().error).toBeUndefined();
     expect(phase()).toBe('unlocked');
+
+    // The failed attempts are in the audit log with their Codes.
+    const list = await session.call({ method: 'Audit.List', params: { Action: 'UnlockVault' } });
+    expect(list.ok).toBe(true);
+    const codes = (list as any).value.Entries.map((e: any) => e.code);
+    expect(codes).toEqual(['OK', 'MissingParameter', 'Vault.Locked']); // newest first
     expect(snapshot()).not.toContain(PASSPHRASE);
     expect(snapshot()).not.toContain(WRONG);
   });
