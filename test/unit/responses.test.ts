@@ -2,7 +2,10 @@
 // every Action runs at least once through dispatch on a real passphrase vault, and each body,
 // without its RequestId, must parse with its Action's strict schema (an extra field, a missing
 // one or a wrong type fails). The last test fails for an Action this file never called: a new
-// Action brings its call here.
+// Action brings its call here. And the field names are Alibaba's: for every Action the official
+// SDK (@alicloud/kms20160120) models, the schema's fields (names, nesting, arrays, JSON types) are
+// the SDK response model's, but for the DeskKMS extensions listed below.
+import { createRequire } from 'node:module';
 import { constants, createCipheriv, createPublicKey, generateKeyPairSync, publicEncrypt, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -10,9 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../core/actions/dispatch.ts';
 import { ACTION_NAMES, type ActionName, type ActionParams } from '../../core/contract/actions.ts';
 import { RESPONSE_SCHEMAS, type ActionResponse } from '../../core/contract/responses.ts';
+import type { z } from 'zod';
+import type KmsModule from '@alicloud/kms20160120';
 import { Vault } from '../../core/vault/vault.ts';
 import { tempDir } from '../integration/vault-helpers.ts';
 
+const sdk = createRequire(import.meta.url)('@alicloud/kms20160120') as typeof KmsModule;
 const PASSPHRASE = 'response schema passphrase';
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 
@@ -188,5 +194,91 @@ describe('every Action answers what its response schema says', () => {
 
   it('every Action was called and checked above', () => {
     expect(ACTION_NAMES.filter((a) => !seen.has(a))).toEqual([]);
+  });
+});
+
+// A field tree: JSON type names at the leaves, arrays as [element], objects by field name.
+type Tree = string | Tree[] | { [field: string]: Tree };
+
+/** An SDK model class: its wire names and its types by property. */
+interface SdkModel {
+  names(): Record<string, string>;
+  types(): Record<string, unknown>;
+}
+
+/** The wire fields of an SDK model class (its names() and types()). */
+function sdkTree(model: SdkModel): Tree {
+  const types = model.types();
+  const tree: Record<string, Tree> = {};
+  for (const [property, wire] of Object.entries(model.names())) {
+    const type = types[property];
+    const node = (t: unknown): Tree => (typeof t === 'function' ? sdkTree(t as unknown as SdkModel) : String(t));
+    tree[wire] = typeof type === 'object' && type !== null && (type as { type?: unknown }).type === 'array' ? [node((type as { itemType: unknown }).itemType)] : node(type);
+  }
+  return tree;
+}
+
+/** The same tree of a response schema (strings, enums and string literals are "string"). */
+function schemaTree(schema: z.ZodType): Tree {
+  const def = schema.def as unknown as { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType; innerType?: z.ZodType; options?: z.ZodType[]; values?: unknown[] };
+  switch (def.type) {
+    case 'object':
+      return Object.fromEntries(Object.entries(def.shape!).map(([field, inner]) => [field, schemaTree(inner)]));
+    case 'array':
+      return [schemaTree(def.element!)];
+    case 'optional':
+    case 'nullable':
+    case 'readonly':
+      return schemaTree(def.innerType!);
+    case 'union': {
+      const options = [...new Set(def.options!.map((o) => JSON.stringify(schemaTree(o))))];
+      return options.length === 1 ? (JSON.parse(options[0]!) as Tree) : `union(${options.join('|')})`;
+    }
+    case 'enum':
+      return 'string';
+    case 'literal':
+      return typeof def.values![0];
+    default:
+      return def.type;
+  }
+}
+
+/** DeskKMS's additions to Alibaba's answers, by Action: dotted paths of the fields Alibaba has not. */
+const EXTENSIONS: Partial<Record<ActionName, readonly string[]>> = {
+  CreateKey: ['KeyMetadata.Exportable'],
+  DescribeKey: ['KeyMetadata.Exportable'],
+  ImportKeyMaterial: ['KeyId', 'KeyVersionId'],
+};
+
+function without(tree: Tree, paths: readonly string[]): Tree {
+  if (typeof tree !== 'object' || Array.isArray(tree)) return tree;
+  const copy = { ...tree };
+  for (const path of paths) {
+    const [head, ...rest] = path.split('.');
+    if (rest.length === 0) delete copy[head!];
+    else copy[head!] = without(copy[head!]!, [rest.join('.')]);
+  }
+  return copy;
+}
+
+describe("the response schemas use Alibaba Cloud KMS's field names", () => {
+  const models = sdk as unknown as Record<string, SdkModel | undefined>;
+  const modelled = ACTION_NAMES.filter((action) => models[`${action}Response`] !== undefined);
+
+  it('the SDK models the Alibaba Actions (the rest are DeskKMS extensions)', () => {
+    expect(modelled).toHaveLength(27);
+    expect(modelled).toEqual(expect.arrayContaining(['CreateKey', 'AsymmetricSign', 'GetParametersForImport', 'ListResourceTags']));
+  });
+
+  it.each(modelled)('%s: the fields, nesting and JSON types of the SDK response model', (action) => {
+    const sdkFields = without(sdkTree(models[`${action}Response`]!), ['RequestId']);
+    expect(without(schemaTree(RESPONSE_SCHEMAS[action]), EXTENSIONS[action] ?? [])).toEqual(sdkFields);
+  });
+
+  it('each extension names a field the schema has', () => {
+    for (const [action, paths] of Object.entries(EXTENSIONS) as [ActionName, readonly string[]][]) {
+      const tree = schemaTree(RESPONSE_SCHEMAS[action]);
+      for (const path of paths) expect(path.split('.').reduce<Tree | undefined>((t, k) => (t as Record<string, Tree> | undefined)?.[k], tree), `${action} ${path}`).toBeDefined();
+    }
   });
 });
