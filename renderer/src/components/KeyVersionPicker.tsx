@@ -4,7 +4,8 @@
 import { useEffect, useId, useMemo, useState } from 'react';
 import type { KeySummary } from '../../../core/contract/app-api.ts';
 import type { Algorithm, KeyUsage } from '../../../core/contract/specs.ts';
-import { describeError, kms } from '../api/bridge.ts';
+import { describeError } from '../api/bridge.ts';
+import { listAllVersions } from '../api/key-versions.ts';
 import type { KeyVersionInfo } from '../../../core/contract/responses.ts';
 import { algorithmOptions } from '../spec-options.ts';
 import { useKeysStore } from '../stores/keys-store.ts';
@@ -19,7 +20,6 @@ export interface KeyVersionChoice {
   readonly maxPlaintextBytes?: number;
 }
 
-const PAGE_SIZE = 100;
 const USAGE: Record<'sign' | 'encrypt', KeyUsage> = { sign: 'SIGN/VERIFY', encrypt: 'ENCRYPT/DECRYPT' };
 
 export function keyLabel(key: KeySummary): string {
@@ -28,13 +28,8 @@ export function keyLabel(key: KeySummary): string {
 }
 
 /** Every version of a key, newest first. */
-export async function listAllVersions(keyId: string): Promise<KeyVersionInfo[]> {
-  const all: KeyVersionInfo[] = [];
-  for (let page = 1; ; page++) {
-    const r = await kms('ListKeyVersions', { KeyId: keyId, PageSize: PAGE_SIZE, PageNumber: page });
-    all.push(...r.KeyVersions.KeyVersion);
-    if (r.KeyVersions.KeyVersion.length < PAGE_SIZE || all.length >= r.TotalCount) break;
-  }
+async function versionsNewestFirst(keyId: string): Promise<KeyVersionInfo[]> {
+  const all = await listAllVersions(keyId);
   // Listed oldest first; dates have one-second resolution, so reverse before a stable sort.
   return all.reverse().sort((a, b) => Date.parse(b.CreationDate) - Date.parse(a.CreationDate));
 }
@@ -80,7 +75,7 @@ export function KeyVersionPicker({
     if (!keyId) return;
     let live = true;
     setVersionsLoading(true);
-    listAllVersions(keyId).then(
+    versionsNewestFirst(keyId).then(
       (list) => {
         if (!live) return;
         setVersions(list);

@@ -3,23 +3,13 @@
 import { useEffect, useState } from 'react';
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
 import { describeError, kms } from '../../api/bridge.ts';
+import { listAllVersions } from '../../api/key-versions.ts';
 import type { KeyVersionInfo } from '../../../../core/contract/responses.ts';
 import { ErrorLine, ProgressBar, useElapsed } from '../common.tsx';
 import { VersionTools } from '../x509/VersionTools.tsx';
 import { formatUtc } from './format.ts';
 import { PublicKeyPanel } from './PublicKeyPanel.tsx';
 import { useKmsAction } from './use-kms-action.ts';
-
-const PAGE_SIZE = 100;
-
-export async function listAllVersions(keyId: string): Promise<KeyVersionInfo[]> {
-  const all: KeyVersionInfo[] = [];
-  for (let page = 1; ; page++) {
-    const r = await kms('ListKeyVersions', { KeyId: keyId, PageNumber: page, PageSize: PAGE_SIZE });
-    all.push(...r.KeyVersions.KeyVersion);
-    if (r.KeyVersions.KeyVersion.length === 0 || all.length >= r.TotalCount) return all;
-  }
-}
 
 export function KeyVersions({ keySummary }: { keySummary: KeySummary }) {
   const { KeyId: keyId, VersionCount: versionCount } = keySummary;
