@@ -16,6 +16,7 @@ import { decodeRsSignature } from '../../core/crypto/der.ts';
 import { generateKey, signDigest, type PrivateKey } from '../../core/crypto/engine.ts';
 import {
   MANIFEST_FILE,
+  assembleBundle,
   bundleFileNames,
   publicKeyFormats,
   type ManifestFile,
@@ -415,6 +416,40 @@ describe('writeBundle', () => {
       spy.mockRestore();
     }
     expect(await fsp.readdir(parent)).toEqual([]);
+  });
+});
+
+describe('assembleBundle (what `deskkms pubkey` writes from a GetPublicKeyBundle answer)', () => {
+  it.each(KEY_SPECS)('%s: the formats as answered (OpenSSH line without its newline) give the same bundle, manifest included, with no key parsed', (spec) => {
+    const b = bundleOf(spec);
+    const omitted = Object.fromEntries(
+      (['jwk', 'openssh'] as const).flatMap((f) => {
+        const entry = b.manifest.formats[f];
+        return 'omitted' in entry ? [[f, entry.reason]] : [];
+      }),
+    );
+    const chain = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+    const assembled = assembleBundle({
+      keyId: KEY_ID,
+      keyVersionId: versionId(spec),
+      spec,
+      pem: b.pem,
+      der: b.der,
+      ...(b.jwk ? { jwk: b.jwk } : {}),
+      ...(b.openssh !== undefined ? { openssh: b.openssh.trimEnd() } : {}),
+      fingerprints: b.fingerprints,
+      omitted,
+    });
+    expect(assembled).toEqual(b);
+    const withChain = publicKeyFormats(keyOf(spec).publicKey.spki, { keyId: KEY_ID, keyVersionId: versionId(spec), spec, certificateChain: chain });
+    expect(assembleBundle({ keyId: KEY_ID, keyVersionId: versionId(spec), spec, pem: b.pem, der: b.der, ...(b.jwk ? { jwk: b.jwk } : {}), ...(b.openssh !== undefined ? { openssh: b.openssh } : {}), fingerprints: b.fingerprints, omitted, certificateChain: chain })).toEqual(withChain);
+  });
+
+  it('refuses an OpenSSH line of a key type the bundle does not write', () => {
+    const b = bundleOf('EC_P256');
+    expect(() => assembleBundle({ keyId: KEY_ID, keyVersionId: 'v1', spec: 'EC_P256', pem: b.pem, der: b.der, openssh: 'ssh-ed25519 AAAA x', fingerprints: b.fingerprints, omitted: {} })).toThrow(
+      expect.objectContaining({ code: 'InternalFailure' }) as Error,
+    );
   });
 });
 
