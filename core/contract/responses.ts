@@ -24,6 +24,13 @@ const keyVersionId = z.string().min(1);
 const page = { TotalCount: z.number().int().min(0), PageNumber: z.number().int().min(1), PageSize: z.number().int().min(1) };
 const versionRef = { KeyId: keyId, KeyVersionId: keyVersionId };
 const empty = z.strictObject({});
+/**
+ * In the answer of an Action on a key (its request names a KeyId): a key of a remote KMS
+ * (remote/<connection>/<KeyId>) answers that KMS's RequestId too (DeskKMS; never for keys here).
+ */
+const onKey = { RemoteRequestId: z.string().optional() };
+/** The answer of an Action on a key that answers nothing but its RequestId. */
+const emptyOnKey = z.strictObject(onKey);
 
 /** Alibaba KMS KeyMetadata, as CreateKey and DescribeKey return it. */
 export const keyMetadataSchema = z.strictObject({
@@ -54,8 +61,7 @@ export type KeyMetadata = z.output<typeof keyMetadataSchema>;
 export const keyVersionInfoSchema = z.strictObject({ KeyId: keyId, KeyVersionId: keyVersionId, CreationDate: kmsDate });
 export type KeyVersionInfo = z.output<typeof keyVersionInfoSchema>;
 
-const keyMetadataResponse = z.strictObject({ KeyMetadata: keyMetadataSchema });
-const keyVersionResponse = z.strictObject({ KeyVersion: keyVersionInfoSchema });
+const keyVersionResponse = z.strictObject({ KeyVersion: keyVersionInfoSchema, ...onKey });
 
 const aliasPage = z.strictObject({
   Aliases: z.strictObject({ Alias: z.array(z.strictObject({ KeyId: keyId, AliasName: z.string(), AliasArn: z.string() })) }),
@@ -141,40 +147,41 @@ export const auditVerdictSchema = z.union([
 ]);
 
 export const RESPONSE_SCHEMAS = {
-  CreateKey: keyMetadataResponse,
-  DescribeKey: keyMetadataResponse,
+  CreateKey: z.strictObject({ KeyMetadata: keyMetadataSchema }),
+  DescribeKey: z.strictObject({ KeyMetadata: keyMetadataSchema, ...onKey }),
   ListKeys: z.strictObject({ Keys: z.strictObject({ Key: z.array(z.strictObject({ KeyId: keyId, KeyArn: z.string() })) }), ...page }),
-  UpdateKeyDescription: empty,
+  UpdateKeyDescription: emptyOnKey,
   CreateKeyVersion: keyVersionResponse,
   DescribeKeyVersion: keyVersionResponse,
-  ListKeyVersions: z.strictObject({ KeyVersions: z.strictObject({ KeyVersion: z.array(keyVersionInfoSchema) }), ...page }),
-  GetPublicKey: z.strictObject({ ...versionRef, PublicKey: pem('PUBLIC KEY') }),
-  AsymmetricSign: z.strictObject({ ...versionRef, Value: base64 }),
-  AsymmetricVerify: z.strictObject({ ...versionRef, Value: z.boolean() }),
-  AsymmetricEncrypt: z.strictObject({ ...versionRef, CiphertextBlob: base64 }),
-  AsymmetricDecrypt: z.strictObject({ ...versionRef, Plaintext: base64 }),
+  ListKeyVersions: z.strictObject({ KeyVersions: z.strictObject({ KeyVersion: z.array(keyVersionInfoSchema) }), ...page, ...onKey }),
+  GetPublicKey: z.strictObject({ ...versionRef, PublicKey: pem('PUBLIC KEY'), ...onKey }),
+  AsymmetricSign: z.strictObject({ ...versionRef, Value: base64, ...onKey }),
+  AsymmetricVerify: z.strictObject({ ...versionRef, Value: z.boolean(), ...onKey }),
+  AsymmetricEncrypt: z.strictObject({ ...versionRef, CiphertextBlob: base64, ...onKey }),
+  AsymmetricDecrypt: z.strictObject({ ...versionRef, Plaintext: base64, ...onKey }),
   CreateAlias: empty,
   UpdateAlias: empty,
   DeleteAlias: empty,
   ListAliases: aliasPage,
-  ListAliasesByKeyId: aliasPage,
-  EnableKey: empty,
-  DisableKey: empty,
-  ScheduleKeyDeletion: empty,
-  CancelKeyDeletion: empty,
-  TagResource: empty,
-  UntagResource: empty,
+  ListAliasesByKeyId: aliasPage.extend(onKey),
+  EnableKey: emptyOnKey,
+  DisableKey: emptyOnKey,
+  ScheduleKeyDeletion: emptyOnKey,
+  CancelKeyDeletion: emptyOnKey,
+  TagResource: emptyOnKey,
+  UntagResource: emptyOnKey,
   ListResourceTags: z.strictObject({
     Tags: z.strictObject({ Tag: z.array(z.strictObject({ KeyId: keyId, TagKey: z.string(), TagValue: z.string() })) }),
+    ...onKey,
   }),
   // DeskKMS extensions: encrypted PKCS#8 export and import of versions.
-  ExportKeyVersion: z.strictObject({ ...versionRef, KeySpec: z.string(), EncryptedPrivateKey: pem('ENCRYPTED PRIVATE KEY') }),
+  ExportKeyVersion: z.strictObject({ ...versionRef, KeySpec: z.string(), EncryptedPrivateKey: pem('ENCRYPTED PRIVATE KEY'), ...onKey }),
   ImportKeyVersion: keyVersionResponse,
   // Bring your own key (Alibaba Cloud KMS). Alibaba's ImportKeyMaterial answers only its RequestId;
   // DeskKMS adds the key and the version the material went into.
-  GetParametersForImport: z.strictObject({ KeyId: keyId, ImportToken: z.string(), PublicKey: base64, TokenExpireTime: kmsDate }),
-  ImportKeyMaterial: z.strictObject(versionRef),
-  DeleteKeyMaterial: empty,
+  GetParametersForImport: z.strictObject({ KeyId: keyId, ImportToken: z.string(), PublicKey: base64, TokenExpireTime: kmsDate, ...onKey }),
+  ImportKeyMaterial: z.strictObject({ ...versionRef, ...onKey }),
+  DeleteKeyMaterial: emptyOnKey,
   ImportPublicKeyVersion: keyVersionResponse,
   // DeskKMS extensions: public-key formats, CSRs and certificates of key versions.
   GetPublicKeyBundle: z.strictObject({
@@ -194,12 +201,13 @@ export const RESPONSE_SCHEMAS = {
     Omitted: z.strictObject({ Jwk: z.string().optional(), OpenSsh: z.string().optional() }),
     /** The certificate chain attached to the version, PEM, its own certificate first. */
     CertificateChain: pem('CERTIFICATE').optional(),
+    ...onKey,
   }),
-  CreateCertificateSigningRequest: z.strictObject({ ...versionRef, Csr: pem('CERTIFICATE REQUEST') }),
-  CreateSelfSignedCertificate: z.strictObject({ ...versionRef, Certificate: pem('CERTIFICATE') }),
-  IssueCertificate: z.strictObject({ ...versionRef, Certificate: pem('CERTIFICATE'), CertificateChain: pem('CERTIFICATE') }),
-  AttachCertificate: z.strictObject({ ...versionRef, CertificateCount: z.number().int().min(1) }),
-  GetCertificates: z.strictObject({ ...versionRef, Certificates: z.array(certificateInfoSchema) }),
+  CreateCertificateSigningRequest: z.strictObject({ ...versionRef, Csr: pem('CERTIFICATE REQUEST'), ...onKey }),
+  CreateSelfSignedCertificate: z.strictObject({ ...versionRef, Certificate: pem('CERTIFICATE'), ...onKey }),
+  IssueCertificate: z.strictObject({ ...versionRef, Certificate: pem('CERTIFICATE'), CertificateChain: pem('CERTIFICATE'), ...onKey }),
+  AttachCertificate: z.strictObject({ ...versionRef, CertificateCount: z.number().int().min(1), ...onKey }),
+  GetCertificates: z.strictObject({ ...versionRef, Certificates: z.array(certificateInfoSchema), ...onKey }),
   // DeskKMS administration (local only): access keys, remote KMS connections, the audit log.
   CreateAccessKey: accessKeyInfoSchema.extend({ AccessKeySecret: z.string() }),
   ListAccessKeys: z.strictObject({ AccessKeys: z.array(accessKeyInfoSchema) }),

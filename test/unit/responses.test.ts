@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../core/actions/dispatch.ts';
-import { ACTION_NAMES, type ActionName, type ActionParams } from '../../core/contract/actions.ts';
+import { ACTION_NAMES, ACTION_SCHEMAS, type ActionName, type ActionParams } from '../../core/contract/actions.ts';
 import { RESPONSE_SCHEMAS, type ActionResponse } from '../../core/contract/responses.ts';
 import type { z } from 'zod';
 import type KmsModule from '@alicloud/kms20160120';
+import { isProviderAction } from '../../core/providers/provider.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { tempDir } from '../integration/vault-helpers.ts';
 
@@ -243,7 +244,10 @@ function schemaTree(schema: z.ZodType): Tree {
   }
 }
 
-/** DeskKMS's additions to Alibaba's answers, by Action: dotted paths of the fields Alibaba has not. */
+/**
+ * DeskKMS's additions to Alibaba's answers, by Action: dotted paths of the fields Alibaba has not.
+ * Besides these, every Action on a key may answer RemoteRequestId (a remote KMS's RequestId).
+ */
 const EXTENSIONS: Partial<Record<ActionName, readonly string[]>> = {
   CreateKey: ['KeyMetadata.Exportable'],
   DescribeKey: ['KeyMetadata.Exportable'],
@@ -272,7 +276,19 @@ describe("the response schemas use Alibaba Cloud KMS's field names", () => {
 
   it.each(modelled)('%s: the fields, nesting and JSON types of the SDK response model', (action) => {
     const sdkFields = without(sdkTree(models[`${action}Response`]!), ['RequestId']);
-    expect(without(schemaTree(RESPONSE_SCHEMAS[action]), EXTENSIONS[action] ?? [])).toEqual(sdkFields);
+    expect(without(schemaTree(RESPONSE_SCHEMAS[action]), [...(EXTENSIONS[action] ?? []), 'RemoteRequestId'])).toEqual(sdkFields);
+  });
+
+  it('RemoteRequestId is in the answers of exactly the Actions a remote KMS may perform: the provider Actions naming a KeyId', () => {
+    const onKey = ACTION_NAMES.filter((action) => isProviderAction(action) && Object.hasOwn(ACTION_SCHEMAS[action].shape, 'KeyId'));
+    expect(onKey).toEqual(expect.arrayContaining(['DescribeKey', 'AsymmetricSign', 'EnableKey', 'ListResourceTags', 'GetCertificates']));
+    const answers = (action: ActionName, field: string): boolean => {
+      const tree = schemaTree(RESPONSE_SCHEMAS[action]);
+      return typeof tree === 'object' && !Array.isArray(tree) && Object.hasOwn(tree, field);
+    };
+    expect(ACTION_NAMES.filter((action) => answers(action, 'RemoteRequestId'))).toEqual(onKey);
+    expect(RESPONSE_SCHEMAS.EnableKey.safeParse({ RemoteRequestId: 'remote-1' }).success).toBe(true);
+    expect(RESPONSE_SCHEMAS.CreateAlias.safeParse({ RemoteRequestId: 'remote-1' }).success).toBe(false);
   });
 
   it('each extension names a field the schema has', () => {
