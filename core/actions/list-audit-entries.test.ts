@@ -53,6 +53,7 @@ describe('ListAuditEntries', () => {
     [{ Limit: 0 }, 'InvalidParameter', /^Limit: must be at least 1/],
     [{ Limit: 100_000 }, 'InvalidParameter', /^Limit: must be at most 99999/],
     [{ Frobnicate: 1 }, 'InvalidParameter', /^Frobnicate: is not a parameter of ListAuditEntries/],
+    [{ KeyId: `alias/${'x'.repeat(200)}` }, 'InvalidParameter', /^KeyId: names no key of this vault, and no entry keeps a KeyId longer than 128/],
   ])('refuses %j (%s), audited with its Code', async (params, code, message) => {
     const error = await v.refused('ListAuditEntries', params);
     expect(error.Code).toBe(code);

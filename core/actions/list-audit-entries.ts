@@ -3,12 +3,20 @@
 // A KeyId or alias of this vault is resolved to its KeyId; any other text is matched as recorded
 // (a remote key, a deleted key's id). A successful read records nothing in the log (dispatch).
 import { listAuditEntries as listAuditRows } from '../audit/audit-log.ts';
+import { invalidParameter } from '../contract/errors.ts';
 import type { Handler } from './operation.ts';
+
+/** The longest KeyId an entry keeps (longer text from a caller is recorded cut, see core/audit/audit-log.ts). */
+const RECORDED_KEY_ID_MAX = 128;
 
 export const listAuditEntries: Handler<'ListAuditEntries'> = (vault, req) => {
   const limit = req.Limit;
+  const keyId = req.KeyId === undefined ? undefined : vault.resolveKeyIdLenient(req.KeyId);
+  if (keyId !== undefined && keyId.length > RECORDED_KEY_ID_MAX) {
+    throw invalidParameter('KeyId', `names no key of this vault, and no entry keeps a KeyId longer than ${RECORDED_KEY_ID_MAX} characters`);
+  }
   const entries = listAuditRows(vault.store.db, {
-    ...(req.KeyId !== undefined ? { keyId: vault.resolveKeyIdLenient(req.KeyId) } : {}),
+    ...(keyId !== undefined ? { keyId } : {}),
     ...(req.Action !== undefined ? { action: req.Action } : {}),
     ...(req.Since !== undefined ? { since: new Date(req.Since) } : {}),
     ...(req.Until !== undefined ? { until: new Date(req.Until) } : {}),

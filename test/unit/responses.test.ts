@@ -181,13 +181,13 @@ describe('every Action answers what its response schema says', () => {
     expect(await ok('DeleteAccessKey', { AccessKeyId: created.AccessKeyId })).toEqual({ AccessKeyId: created.AccessKeyId });
     const listed = await ok('ListAuditEntries', { Action: 'DeleteAccessKey', Limit: 1 });
     expect(listed).toMatchObject({ Truncated: false, Entries: [{ action: 'DeleteAccessKey', keyId: created.AccessKeyId }] });
-    expect(await ok('VerifyAuditChain', {})).toMatchObject({ ok: true });
+    expect((await ok('VerifyAuditChain', {})).Verdict).toMatchObject({ ok: true });
     // A cut tail, acknowledged: the vault works again and the verdict carries the break.
     const db = new Database(join(dir.path, 'vault', 'vault.db'));
     db.prepare('DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)').run();
     db.close();
     expect((await ok('AcknowledgeAuditBreak', {})).Acknowledged).toMatchObject({ ok: false });
-    expect((await ok('VerifyAuditChain', {})).acknowledged).toHaveLength(1);
+    expect((await ok('VerifyAuditChain', {})).Verdict.acknowledged).toHaveLength(1);
     // The remote connections' Actions need the OS keychain, which test:unit runs without: their
     // operation tests (core/actions/*remote*.test.ts) check every answer against RESPONSE_SCHEMAS.
     for (const action of ['AddRemoteConnection', 'ListRemoteConnections', 'RemoveRemoteConnection', 'ListRemoteKeys'] as const) seen.add(action);
