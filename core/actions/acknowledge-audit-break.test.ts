@@ -29,7 +29,7 @@ describe('AcknowledgeAuditBreak', () => {
     expect(ack.Acknowledged).toMatchObject({ ok: false, firstBroken: 3, reason: expect.stringMatching(/cut at the tail/) as unknown });
     expect(v.audited('AcknowledgeAuditBreak')).toEqual([expect.objectContaining({ seq: 3, code: 'OK', caller: 'cli', requestId: ack.RequestId })]);
     await v.ok('ListKeys');
-    expect(await v.ok('VerifyAuditChain')).toMatchObject({ ok: true, entries: 4, anchored: 4, acknowledged: [{ firstBroken: 3, headSeq: 2 }] });
+    expect((await v.ok('VerifyAuditChain')).Verdict).toMatchObject({ ok: true, entries: 4, anchored: 4, acknowledged: [{ firstBroken: 3, headSeq: 2 }] });
     // Intact again: a second acknowledgement is refused.
     expect((await v.refused('AcknowledgeAuditBreak')).Code).toBe('InvalidParameter');
   });

@@ -25,23 +25,23 @@ function attack(sql: string): void {
 describe('VerifyAuditChain', () => {
   it('an intact log: ok, every entry under the anchor, the head the newest hash; nothing recorded', async () => {
     const { Entries } = await v.ok('ListAuditEntries', { NewestFirst: true, Limit: 1 });
-    const verdict = await v.ok('VerifyAuditChain');
+    const verdict = (await v.ok('VerifyAuditChain')).Verdict;
     expect(verdict).toMatchObject({ ok: true, entries: 4, anchored: 4, head: Entries[0].hash });
     expect(v.count()).toBe(4);
   });
 
   it('an edited entry: ok false naming it, answered though the log refuses every other call', async () => {
     attack("UPDATE audit_log SET code = 'Forbidden.NoPermission' WHERE seq = 2");
-    const verdict = await v.ok('VerifyAuditChain');
+    const verdict = (await v.ok('VerifyAuditChain')).Verdict;
     expect(verdict).toMatchObject({ ok: false, entries: 1, firstBroken: 2, reason: expect.stringMatching(/entry 2's contents do not match its hash/) as unknown });
     attack('DELETE FROM audit_log WHERE seq = 4');
-    expect(await v.ok('VerifyAuditChain')).toMatchObject({ ok: false, firstBroken: 2 });
+    expect((await v.ok('VerifyAuditChain')).Verdict).toMatchObject({ ok: false, firstBroken: 2 });
     expect((await v.refused('ListKeys')).Code).toBe('Vault.AuditBroken');
   });
 
   it('a cut tail: ok false from the first missing entry; the log is not extended', async () => {
     attack('DELETE FROM audit_log WHERE seq > 2');
-    expect(await v.ok('VerifyAuditChain')).toMatchObject({ ok: false, entries: 2, firstBroken: 3, reason: expect.stringMatching(/cut at the tail/) as unknown });
+    expect((await v.ok('VerifyAuditChain')).Verdict).toMatchObject({ ok: false, entries: 2, firstBroken: 3, reason: expect.stringMatching(/cut at the tail/) as unknown });
     expect(v.count()).toBe(2);
   });
 

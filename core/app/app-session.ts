@@ -171,9 +171,7 @@ export class AppSession {
       return { Entries: listed.Entries, Truncated: listed.Truncated };
     },
     'Audit.Verify': async () => {
-      const verdict = { ...(await this.action('VerifyAuditChain', {})) };
-      delete verdict.RequestId; // a successful read records no entry: its RequestId names none
-      return verdict;
+      return (await this.action('VerifyAuditChain', {})).Verdict;
     },
     // The public key comes from GetPublicKey (validated, policy-checked, audited; a remote key's
     // from its KMS), and the session hashes for that PEM.

@@ -136,11 +136,11 @@ export type AuditEntryView = ActionResponse<'ListAuditEntries'>['Entries'][numbe
 
 /**
  * The audit chain's verdict (core/audit/audit-log.ts verifyAuditChain), as VerifyAuditChain
- * answers it (./responses.ts). `anchored`: entries covered by the MACed anchor (null: the vault is
+ * answers it in its Verdict (./responses.ts). `anchored`: entries covered by the MACed anchor (null: the vault is
  * locked, the anchor unchecked). `acknowledged`: breaks accepted earlier, present when there are
  * any; they stay reported.
  */
-export type AuditVerdictView = ActionResponse<'VerifyAuditChain'>;
+export type AuditVerdictView = ActionResponse<'VerifyAuditChain'>['Verdict'];
 
 /** A break in the audit log that the owner accepted ("deskkms audit acknowledge-break"). */
 export type AcknowledgedBreakView = NonNullable<AuditVerdictView['acknowledged']>[number];

@@ -224,7 +224,7 @@ export const RESPONSE_SCHEMAS = {
     ...page,
   }),
   ListAuditEntries: z.strictObject({ Entries: z.array(auditEntrySchema), Truncated: z.boolean() }),
-  VerifyAuditChain: auditVerdictSchema,
+  VerifyAuditChain: z.strictObject({ Verdict: auditVerdictSchema }),
   AcknowledgeAuditBreak: z.strictObject({ Acknowledged: auditVerdictSchema }),
 } as const satisfies { readonly [A in ActionName]: z.ZodType };
 
