@@ -46,7 +46,7 @@ export async function hostileFuzz(total = Number(process.env.HOSTILE_REQUESTS ??
       await dispatch(vault, 'CreateAlias', { KeyId: keyId, AliasName: 'alias/fuzz' }, 'bench');
       const ak = await dispatch(vault, 'CreateAccessKey', {}, 'bench');
       if (!ak.ok) throw new Error(`CreateAccessKey: ${ak.error.Code}`);
-      key = { accessKeyId: ak.body.AccessKeyId as string, secret: ak.body.AccessKeySecret as string };
+      key = { accessKeyId: ak.body.AccessKeyId, secret: ak.body.AccessKeySecret };
     } finally {
       await vault.close();
     }

@@ -70,7 +70,7 @@ beforeAll(async () => {
     expect((await dispatch(vault, 'CreateAlias', { KeyId: keyId, AliasName: 'alias/fuzz' }, 'test')).ok).toBe(true);
     const ak = await dispatch(vault, 'CreateAccessKey', {}, 'test');
     if (!ak.ok) throw new Error(ak.error.Message);
-    key = { accessKeyId: ak.body.AccessKeyId as string, secret: ak.body.AccessKeySecret as string };
+    key = { accessKeyId: ak.body.AccessKeyId, secret: ak.body.AccessKeySecret };
   } finally {
     await vault.close();
   }
