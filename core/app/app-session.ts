@@ -19,7 +19,7 @@ import {
   type VaultStatusView,
 } from '../contract/app-api.ts';
 import { decodeBase64 } from '../contract/base64.ts';
-import type { ActionName } from '../contract/actions.ts';
+import type { ActionName, ActionParams } from '../contract/actions.ts';
 import type { ActionResponse } from '../contract/responses.ts';
 import { KmsError, toKmsError, type ErrorCode } from '../contract/errors.ts';
 import { escapeText } from '../contract/escape-text.ts';
@@ -197,11 +197,11 @@ export class AppSession {
   };
 
   /** Runs an Action for one of the app's own methods; a refusal keeps the RequestId of its audit entry. */
-  private async action<A extends ActionName>(action: A, params: Record<string, unknown>): Promise<ActionResponse<A> & { RequestId?: string }> {
+  private async action<A extends ActionName>(action: A, params: ActionParams<A>): Promise<ActionResponse<A>> {
     const vault = await this.unlockedVault();
     const outcome = await dispatch(vault, action, params, this.options.caller);
     if (!outcome.ok) throw new ActionRefused(outcome.error.Code, outcome.error.Message, outcome.error.RequestId);
-    return outcome.body as unknown as ActionResponse<A> & { RequestId?: string };
+    return outcome.body;
   }
 
   private serial<T>(run: () => Promise<T>): Promise<T> {
