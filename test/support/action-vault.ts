@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { dispatch } from '../../core/actions/dispatch.ts';
 import { listAuditEntries, type AuditEntry } from '../../core/audit/audit-log.ts';
+import { isActionName } from '../../core/contract/actions.ts';
+import { RESPONSE_SCHEMAS } from '../../core/contract/responses.ts';
 import type { KeySpec, KeyUsage } from '../../core/contract/specs.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { tempDir } from '../integration/vault-helpers.ts';
@@ -37,7 +39,11 @@ export interface ActionVault {
   file(name: string): string;
   /** Closes the vault and opens the same file again (a restart of the process). */
   reopen(): Promise<void>;
-  /** Calls an Action and returns its body; fails the test with the error if it was refused. */
+  /**
+   * Calls an Action and returns its body; fails the test with the error if it was refused, or if
+   * the body (without RequestId) does not parse with the Action's strict response schema: each
+   * operation's own test checks its schema (core/contract/responses.ts).
+   */
   call(action: string, params?: Record<string, unknown>): Promise<Record<string, any>>;
   /** Calls an Action that must be refused with `code`; returns the error and its audit entry (checked). */
   refused(action: string, params: Record<string, unknown>, code: string): Promise<Refusal>;
@@ -71,8 +77,12 @@ export function useActionVault(name: string): ActionVault {
     async call(action, params = {}) {
       const outcome = await dispatch(fixture.vault, action, params, 'test');
       if (!outcome.ok) throw new Error(`${action} failed: ${outcome.error.Code}: ${outcome.error.Message}`);
-      expect(outcome.body.RequestId).toMatch(/^[0-9a-f-]{36}$/);
-      expect(fixture.auditOf(outcome.body.RequestId)).toMatchObject({ action, code: 'OK' });
+      const { RequestId, ...body } = outcome.body;
+      expect(RequestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(fixture.auditOf(RequestId)).toMatchObject({ action, code: 'OK' });
+      if (!isActionName(action)) throw new Error(`${action} is not an Action`);
+      const parsed = RESPONSE_SCHEMAS[action].safeParse(body);
+      if (!parsed.success) throw new Error(`${action} answered outside its response schema: ${JSON.stringify(parsed.error.issues)}\n${JSON.stringify(body)}`);
       return outcome.body;
     },
     async refused(action, params, code) {

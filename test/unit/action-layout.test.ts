@@ -1,0 +1,39 @@
+// The shape the README's "Adding an Action" promises: every Action of the contract has a request
+// schema and a response schema, one operation file core/actions/<kebab-name>.ts exporting
+// <camelName>, which is the table's entry, and a test file beside it that drives it through
+// dispatch. A new Action missing any of them fails here (tsc already refuses a missing schema or
+// table entry; this catches the file names and the test).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { HANDLERS } from '../../core/actions/table.ts';
+import { ACTION_NAMES, ACTION_SCHEMAS } from '../../core/contract/actions.ts';
+import { RESPONSE_SCHEMAS } from '../../core/contract/responses.ts';
+
+const ACTIONS_DIR = join(import.meta.dirname, '../../core/actions');
+
+function operationFileName(action: string): string {
+  return action.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+}
+
+describe('one Action: one schema entry, one operation file, one test beside it', () => {
+  it('names files as the README says', () => {
+    expect(operationFileName('ListAliasesByKeyId')).toBe('list-aliases-by-key-id');
+    expect(operationFileName('CreateCertificateSigningRequest')).toBe('create-certificate-signing-request');
+  });
+
+  it.each(ACTION_NAMES)('%s', async (action) => {
+    expect(Object.hasOwn(ACTION_SCHEMAS, action)).toBe(true);
+    expect(Object.hasOwn(RESPONSE_SCHEMAS, action)).toBe(true);
+    const base = join(ACTIONS_DIR, operationFileName(action));
+    expect(existsSync(`${base}.ts`), `${base}.ts`).toBe(true);
+    const module = (await import(`${base}.ts`)) as Record<string, unknown>;
+    const exported = action[0]!.toLowerCase() + action.slice(1);
+    expect(module[exported], `${base}.ts exports ${exported}`).toBeTypeOf('function');
+    expect(HANDLERS[action], `table.ts maps ${action} to ${exported}`).toBe(module[exported]);
+    expect(existsSync(`${base}.test.ts`), `${base}.test.ts`).toBe(true);
+    // The test drives the operation through dispatch and names the Action it calls.
+    const test = readFileSync(`${base}.test.ts`, 'utf8');
+    expect(test).toContain(`'${action}'`);
+  });
+});
