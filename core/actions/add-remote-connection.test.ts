@@ -1,23 +1,14 @@
 // AddRemoteConnection through dispatch: the row in the vault, the secret in the OS keychain only
 // (never in the vault file, the audit log or a message); a bad endpoint or a taken name is refused
 // and audited with its Code, and a taken name leaves the first connection's secret alone.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadSecretText } from '../keychain/keychain.ts';
-import { requireSecretService } from '../../test/integration/vault-helpers.ts';
-import { adminVault, EVERYTHING, type AdminVault } from '../../test/support/admin-vault.ts';
+import { EVERYTHING, useRemoteConnectionVault } from '../../test/support/admin-vault.ts';
 
 const SECRET = 'remote-secret-4f1c9a';
 const connection = (over: Record<string, unknown> = {}) => ({ Name: 'prod', Endpoint: 'kms.cn-hangzhou.aliyuncs.com', AccessKeyId: 'LTAIexample', AccessKeySecret: SECRET, ...over });
 
-let v: AdminVault;
-beforeEach(async () => {
-  requireSecretService();
-  v = await adminVault({ keychain: true });
-});
-afterEach(async () => {
-  await v.ok('RemoveRemoteConnection', { Name: 'prod' }).catch(() => undefined);
-  await v.close();
-});
+const v = useRemoteConnectionVault('prod');
 
 const keychainSecret = (name: string) => loadSecretText(`remote-${v.vault.vaultId}-${name}`, 'test');
 const everything = () => JSON.stringify(v.vault.store.db.prepare('SELECT * FROM remote_connections').all()) + JSON.stringify(v.vault.store.db.prepare('SELECT * FROM audit_log').all());

@@ -1,17 +1,8 @@
 // ListRemoteConnections through dispatch: every connection by name, never a secret; local only.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { requireSecretService } from '../../test/integration/vault-helpers.ts';
-import { adminVault, EVERYTHING, type AdminVault } from '../../test/support/admin-vault.ts';
+import { describe, expect, it } from 'vitest';
+import { EVERYTHING, useRemoteConnectionVault } from '../../test/support/admin-vault.ts';
 
-let v: AdminVault;
-beforeEach(async () => {
-  requireSecretService();
-  v = await adminVault({ keychain: true });
-});
-afterEach(async () => {
-  for (const Name of ['alpha', 'beta']) await v.ok('RemoveRemoteConnection', { Name }).catch(() => undefined);
-  await v.close();
-});
+const v = useRemoteConnectionVault('alpha', 'beta');
 
 describe('ListRemoteConnections', () => {
   it('lists the connections by name, without their secrets', async () => {

@@ -1,19 +1,10 @@
 // RemoveRemoteConnection through dispatch: the row goes, then the secret leaves the keychain and
 // its keys are no longer reachable; an unknown name is refused and audited.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadSecretText } from '../keychain/keychain.ts';
-import { requireSecretService } from '../../test/integration/vault-helpers.ts';
-import { adminVault, EVERYTHING, type AdminVault } from '../../test/support/admin-vault.ts';
+import { EVERYTHING, useRemoteConnectionVault } from '../../test/support/admin-vault.ts';
 
-let v: AdminVault;
-beforeEach(async () => {
-  requireSecretService();
-  v = await adminVault({ keychain: true });
-});
-afterEach(async () => {
-  await v.ok('RemoveRemoteConnection', { Name: 'prod' }).catch(() => undefined);
-  await v.close();
-});
+const v = useRemoteConnectionVault('prod');
 
 const add = () => v.ok('AddRemoteConnection', { Name: 'prod', Endpoint: '127.0.0.1:1', Protocol: 'http', AccessKeyId: 'LTAIexample', AccessKeySecret: 'prod-secret' });
 

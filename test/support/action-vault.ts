@@ -53,6 +53,15 @@ export interface ActionVault {
   makeKey(spec: KeySpec, usage?: KeyUsage, extra?: Record<string, unknown>): Promise<MadeKey>;
 }
 
+/** Fails the test unless `body` (without its RequestId) parses with the Action's strict response schema. */
+export function assertResponseSchema(action: string, body: Readonly<Record<string, unknown>>): void {
+  if (!isActionName(action)) throw new Error(`${action} is not an Action`);
+  const rest: Record<string, unknown> = { ...body };
+  delete rest.RequestId;
+  const parsed = RESPONSE_SCHEMAS[action].safeParse(rest);
+  if (!parsed.success) throw new Error(`${action} answered outside its response schema: ${JSON.stringify(parsed.error.issues)}\n${JSON.stringify(rest)}`);
+}
+
 /** Registers beforeAll/afterAll making one passphrase vault for the calling test file. */
 export function useActionVault(name: string): ActionVault {
   let dir: ReturnType<typeof tempDir> | undefined;
@@ -77,12 +86,9 @@ export function useActionVault(name: string): ActionVault {
     async call(action, params = {}) {
       const outcome = await dispatch(fixture.vault, action, params, 'test');
       if (!outcome.ok) throw new Error(`${action} failed: ${outcome.error.Code}: ${outcome.error.Message}`);
-      const { RequestId, ...body } = outcome.body;
-      expect(RequestId).toMatch(/^[0-9a-f-]{36}$/);
-      expect(fixture.auditOf(RequestId)).toMatchObject({ action, code: 'OK' });
-      if (!isActionName(action)) throw new Error(`${action} is not an Action`);
-      const parsed = RESPONSE_SCHEMAS[action].safeParse(body);
-      if (!parsed.success) throw new Error(`${action} answered outside its response schema: ${JSON.stringify(parsed.error.issues)}\n${JSON.stringify(body)}`);
+      expect(outcome.body.RequestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(fixture.auditOf(outcome.body.RequestId)).toMatchObject({ action, code: 'OK' });
+      assertResponseSchema(action, outcome.body);
       return outcome.body;
     },
     async refused(action, params, code) {

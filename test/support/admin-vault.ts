@@ -3,17 +3,16 @@
 // access key (a caller with a policy), and the audit entries of the calls.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { dispatch, type ApiOutcome } from '../../core/actions/dispatch.ts';
 import { listAuditEntries, type AuditEntry } from '../../core/audit/audit-log.ts';
-import { isActionName } from '../../core/contract/actions.ts';
 import { FULL_ACCESS, type Policy } from '../../core/contract/policy.ts';
-import { RESPONSE_SCHEMAS } from '../../core/contract/responses.ts';
 import { toKmsError } from '../../core/contract/errors.ts';
 import { AccessKeyAuthenticator } from '../../core/hosts/http/access-key-auth.ts';
 import { rpcSignedRequest } from '../../core/hosts/http/rpc-signature.ts';
 import { Vault } from '../../core/vault/vault.ts';
-import { tempDir } from '../integration/vault-helpers.ts';
+import { requireSecretService, tempDir } from '../integration/vault-helpers.ts';
+import { assertResponseSchema } from './action-vault.ts';
 
 export interface AdminVault {
   readonly vault: Vault;
@@ -43,11 +42,7 @@ export async function adminVault(options: { keychain?: boolean } = {}): Promise<
       const outcome = await dispatch(vault, action, params, 'cli');
       if (!outcome.ok) throw new Error(`${action} failed: ${outcome.error.Code}: ${outcome.error.Message}`);
       // Every answer must be what its response schema says (strict: no field more or less).
-      const body: Record<string, unknown> = { ...outcome.body };
-      delete body.RequestId;
-      if (!isActionName(action)) throw new Error(`${action} is no Action`);
-      const parsed = RESPONSE_SCHEMAS[action].safeParse(body);
-      if (!parsed.success) throw new Error(`${action} answered outside its schema: ${JSON.stringify(parsed.error.issues)}`);
+      assertResponseSchema(action, outcome.body);
       return outcome.body;
     },
     async refused(action, params = {}, policy) {
@@ -76,3 +71,38 @@ export async function adminVault(options: { keychain?: boolean } = {}): Promise<
 
 /** The policy of an access key that may do everything an access key may. */
 export const EVERYTHING: Policy = FULL_ACCESS;
+
+/**
+ * For the remote-connection Actions' tests: a keychain vault per test (their secrets live in the
+ * OS keychain), the connections `names` removed again after each test so no secret is left in the
+ * keychain. Use the returned vault inside tests only.
+ */
+export function useRemoteConnectionVault(...names: string[]): AdminVault {
+  let v: AdminVault | undefined;
+  beforeEach(async () => {
+    requireSecretService();
+    v = await adminVault({ keychain: true });
+  });
+  afterEach(async () => {
+    for (const Name of names) await v?.ok('RemoveRemoteConnection', { Name }).catch(() => undefined);
+    await v?.close();
+  });
+  const current = (): AdminVault => {
+    if (!v) throw new Error('the vault is made in beforeEach');
+    return v;
+  };
+  return {
+    get vault() {
+      return current().vault;
+    },
+    get dir() {
+      return current().dir;
+    },
+    ok: (...args) => current().ok(...args),
+    refused: (...args) => current().refused(...args),
+    audited: (action) => current().audited(action),
+    count: () => current().count(),
+    apiRefusal: (id) => current().apiRefusal(id),
+    close: () => current().close(),
+  };
+}
