@@ -22,6 +22,12 @@ import { route } from './provider-route.ts';
 export interface DispatchOptions {
   /** The caller's policy (API access keys); local callers (CLI, app) have none. */
   readonly policy?: Policy;
+  /**
+   * Told the detail of a failure that is a bug (anything but a KmsError), which the caller only
+   * sees as InternalFailure: the host writes it to its own log (stderr, the app's log) under the
+   * call's RequestId, which the caller's answer and the audit entry carry too.
+   */
+  readonly onInternalError?: (action: string, requestId: string, error: unknown) => void;
 }
 
 export interface ApiFailure {
@@ -102,7 +108,8 @@ export async function dispatch(vault: Vault, action: unknown, params: unknown, c
     await result.afterCommit?.().catch(() => undefined);
     return { ok: true, body: { ...result.response, RequestId: ctx.requestId } };
   } catch (thrown) {
-    const error = toKmsError(thrown);
+    if (!(thrown instanceof KmsError)) options.onInternalError?.(escapeField(action, 64), ctx.requestId, thrown);
+    const error = toKmsError(thrown, options.onInternalError ? `in the host's log under RequestId ${ctx.requestId}` : undefined);
     try {
       await vault.store.write((db) => appendAuditEntries(db, [auditEntry(action, ctx, error.code)]));
     } catch (auditError) {

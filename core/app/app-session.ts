@@ -7,7 +7,7 @@
 // VerifyAuditChain), Digest.Begin's public key (GetPublicKey), a malformed Kms.Call's refusal
 // (refuseCall) and the audit entries of the app's own events (recordEvent): nothing here writes
 // the audit log itself.
-import { dispatch, recordEvent, refuseCall } from '../actions/dispatch.ts';
+import { dispatch, type DispatchOptions, recordEvent, refuseCall } from '../actions/dispatch.ts';
 import {
   APP_METHOD_SCHEMAS,
   appRequestSchema,
@@ -190,7 +190,7 @@ export class AppSession {
     'Digest.Abort': (p) => Promise.resolve({ Aborted: this.digests.abort(p.SessionId) }),
     'Kms.Call': async (p) => {
       const vault = await this.unlockedVault();
-      const outcome = await dispatch(vault, p.Action, p.Params, this.options.caller);
+      const outcome = await dispatch(vault, p.Action, p.Params, this.options.caller, this.dispatchOptions);
       if (!outcome.ok) throw new ActionRefused(outcome.error.Code, outcome.error.Message, outcome.error.RequestId);
       return outcome.body;
     },
@@ -199,9 +199,15 @@ export class AppSession {
   /** Runs an Action for one of the app's own methods; a refusal keeps the RequestId of its audit entry. */
   private async action<A extends ActionName>(action: A, params: ActionParams<A>): Promise<ActionResponse<A>> {
     const vault = await this.unlockedVault();
-    const outcome = await dispatch(vault, action, params, this.options.caller);
+    const outcome = await dispatch(vault, action, params, this.options.caller, this.dispatchOptions);
     if (!outcome.ok) throw new ActionRefused(outcome.error.Code, outcome.error.Message, outcome.error.RequestId);
     return outcome.body;
+  }
+
+  /** A bug inside an Action reaches the app's log with the Action and its RequestId (the renderer sees InternalFailure). */
+  private get dispatchOptions(): DispatchOptions {
+    const log = this.options.onInternalError;
+    return log ? { onInternalError: (action, requestId, error) => log(`Kms.Call ${action} (RequestId ${requestId})`, error) } : {};
   }
 
   private serial<T>(run: () => Promise<T>): Promise<T> {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KmsError } from '../../core/contract/errors.ts';
 import type { CliIO } from '../../core/hosts/cli/command.ts';
-import { writeFailure } from '../../core/hosts/cli/report-error.ts';
+import { internalErrorReporter, writeFailure } from '../../core/hosts/cli/report-error.ts';
 import { passphraseOf } from '../../core/hosts/cli/vault-session.ts';
 import { rejection } from '../support/errors.ts';
 
@@ -55,6 +55,18 @@ describe('writeFailure', () => {
     writeFailure(out, new Error('boom'));
     expect(out.err()).toMatch(/^\s+at /m);
     expect(out.err()).toContain('"Message":"internal failure (a bug in DeskKMS; detail and stack on stderr above); please report it"');
+  });
+});
+
+describe('internalErrorReporter (dispatch\'s onInternalError in the CLI, batch and serve)', () => {
+  it('writes a bug inside a call on one line under its Action and RequestId; the stack only with DESKKMS_DEBUG=1', () => {
+    const bug = new TypeError('x is undefined\n  second line');
+    const quiet = io();
+    internalErrorReporter(quiet)('AsymmetricSign', 'b6a1a0c4-1111-4222-8333-944455556666', bug);
+    expect(quiet.err()).toBe('deskkms: internal failure in AsymmetricSign (RequestId b6a1a0c4-1111-4222-8333-944455556666): TypeError: x is undefined second line\n');
+    const debug = io({ DESKKMS_DEBUG: '1' });
+    internalErrorReporter(debug)('AsymmetricSign', 'b6a1a0c4-1111-4222-8333-944455556666', bug);
+    expect(debug.err()).toContain(bug.stack!);
   });
 });
 

@@ -8,7 +8,7 @@ import { dispatch, type ApiOutcome } from '../../actions/dispatch.ts';
 import type { Vault } from '../../vault/vault.ts';
 import { EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, type CliIO } from './command.ts';
 import { VAULT_FLAGS, withVault } from './vault-session.ts';
-import { writeFailure } from './report-error.ts';
+import { internalErrorReporter, writeFailure } from './report-error.ts';
 
 export const CLI_CALLER = 'cli';
 
@@ -56,8 +56,8 @@ export function actionHelp(action: ActionName): string {
 }
 
 /** Runs an Action for a CLI command; a failure becomes a KmsError that keeps its RequestId. */
-export async function callAction(vault: Vault, action: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const outcome = await dispatch(vault, action, params, CLI_CALLER);
+export async function callAction(io: CliIO, vault: Vault, action: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const outcome = await dispatch(vault, action, params, CLI_CALLER, { onInternalError: internalErrorReporter(io) });
   if (!outcome.ok) throw new KmsError(outcome.error.Code, `${action}: ${outcome.error.Message} (RequestId ${outcome.error.RequestId})`);
   return outcome.body;
 }
@@ -85,7 +85,7 @@ export async function runAction(action: ActionName, argv: readonly string[], io:
     return EXIT_USAGE;
   }
   try {
-    const outcome = await withVault(parsed.vaultFlags, io, (vault) => dispatch(vault, action, parsed.params, CLI_CALLER));
+    const outcome = await withVault(parsed.vaultFlags, io, (vault) => dispatch(vault, action, parsed.params, CLI_CALLER, { onInternalError: internalErrorReporter(io) }));
     return writeOutcome(io, outcome);
   } catch (error) {
     // The vault could not be opened: nothing was called, so there is no RequestId.

@@ -21,6 +21,18 @@ export function reportedError(io: CliIO, error: unknown): KmsError {
   return toKmsError(error, debug ? 'and stack on stderr above' : 'on stderr above; DESKKMS_DEBUG=1 adds the stack');
 }
 
+/**
+ * For dispatch's onInternalError: a bug inside a call, its one-line detail on stderr under the
+ * call's RequestId (its answer says where to look), its stack with DESKKMS_DEBUG=1.
+ */
+export function internalErrorReporter(io: CliIO): (action: string, requestId: string, error: unknown) => void {
+  return (action, requestId, error) => {
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    io.stderr.write(`deskkms: internal failure in ${action} (RequestId ${requestId}): ${oneLine(detail)}\n`);
+    if (io.env.DESKKMS_DEBUG === '1' && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+  };
+}
+
 /** Writes {"Code","Message"} (plus `extra` fields) for `error` on stderr. */
 export function writeFailure(io: CliIO, error: unknown, extra: Readonly<Record<string, string>> = {}): void {
   io.stderr.write(`${JSON.stringify({ ...reportedError(io, error).toWire(), ...extra })}\n`);

@@ -32,15 +32,15 @@ export const accessKeyCommand: Command = {
       // answer carries the RequestId of its audit entry.
       let out: unknown;
       if (sub === 'create') {
-        out = await callAction(vault, 'CreateAccessKey', {
+        out = await callAction(io, vault, 'CreateAccessKey', {
           ...(typeof flags.policy === 'string' ? { Policy: flags.policy } : {}),
           ...(typeof flags.description === 'string' ? { Description: flags.description } : {}),
         });
       } else if (sub === 'list') {
-        out = await callAction(vault, 'ListAccessKeys', {});
+        out = await callAction(io, vault, 'ListAccessKeys', {});
       } else {
         const action = sub === 'delete' ? 'DeleteAccessKey' : sub === 'enable' ? 'EnableAccessKey' : 'DisableAccessKey';
-        const { RequestId } = await callAction(vault, action, { AccessKeyId: id });
+        const { RequestId } = await callAction(io, vault, action, { AccessKeyId: id });
         out = { AccessKeyId: id, Result: sub === 'delete' ? 'Deleted' : sub === 'enable' ? 'Enabled' : 'Disabled', RequestId };
       }
       io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

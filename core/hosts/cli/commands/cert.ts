@@ -50,10 +50,10 @@ export const certCommand: Command = {
     return withVault(flags, io, async (vault) => {
       if (sub === 'self-sign') {
         if (typeof flags.subject !== 'string') throw missingParameter('--subject');
-        const body = await callAction(vault, 'CreateSelfSignedCertificate', { ...common, Subject: flags.subject, ...(pathLen !== undefined ? { PathLen: pathLen } : {}) });
+        const body = await callAction(io, vault, 'CreateSelfSignedCertificate', { ...common, Subject: flags.subject, ...(pathLen !== undefined ? { PathLen: pathLen } : {}) });
         await writePublicOutput(flags, io, body.Certificate as string);
       } else if (sub === 'issue') {
-        const body = await callAction(vault, 'IssueCertificate', {
+        const body = await callAction(io, vault, 'IssueCertificate', {
           ...common,
           Csr: csrText,
           ...(typeof flags.policy === 'string' ? { Policy: flags.policy } : {}),
@@ -61,10 +61,10 @@ export const certCommand: Command = {
         });
         await writePublicOutput(flags, io, body.CertificateChain as string);
       } else if (sub === 'attach') {
-        const attached = await callAction(vault, 'AttachCertificate', { KeyId: keyRef, KeyVersionId: version, CertificateChain: chainText });
+        const attached = await callAction(io, vault, 'AttachCertificate', { KeyId: keyRef, KeyVersionId: version, CertificateChain: chainText });
         io.stdout.write(`${JSON.stringify({ KeyId: attached.KeyId, KeyVersionId: version, Result: 'Attached' })}\n`);
       } else {
-        const body = await callAction(vault, 'GetCertificates', { KeyId: keyRef, KeyVersionId: version });
+        const body = await callAction(io, vault, 'GetCertificates', { KeyId: keyRef, KeyVersionId: version });
         const certificates = body.Certificates as { Pem: string }[];
         if (certificates.length === 0) throw invalidParameter('--version', `key version ${version} has no certificate attached`);
         await writePublicOutput(flags, io, certificates.map((c) => c.Pem).join(''));

@@ -44,7 +44,7 @@ export const csrCommand: Command = {
     const pathLen = typeof flags['path-len'] === 'string' ? Number(flags['path-len']) : undefined;
     if (pathLen !== undefined && !(Number.isInteger(pathLen) && pathLen >= 0)) throw invalidParameter('--path-len', 'must be a whole number');
     return withVault(flags, io, async (vault) => {
-      const body = await callAction(vault, 'CreateCertificateSigningRequest', {
+      const body = await callAction(io, vault, 'CreateCertificateSigningRequest', {
         KeyId: keyRef,
         KeyVersionId: flags.version,
         Subject: flags.subject,

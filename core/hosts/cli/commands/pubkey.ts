@@ -33,7 +33,7 @@ export const pubkeyCommand: Command = {
     return withVault(flags, io, async (vault) => {
       // One Action (audited) answers every format, the fingerprints and any attached certificate
       // chain; the bundle is written from that answer as it stands (no key is parsed here).
-      const body = (await callAction(vault, 'GetPublicKeyBundle', { KeyId: keyRef, KeyVersionId: flags.version })) as unknown as ActionResponse<'GetPublicKeyBundle'>;
+      const body = (await callAction(io, vault, 'GetPublicKeyBundle', { KeyId: keyRef, KeyVersionId: flags.version })) as unknown as ActionResponse<'GetPublicKeyBundle'>;
       if (!isKeySpec(body.KeySpec)) throw new KmsError('InternalFailure', 'GetPublicKeyBundle answered an unknown KeySpec');
       const bundle = assembleBundle({
         keyId: body.KeyId,

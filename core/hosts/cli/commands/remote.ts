@@ -41,7 +41,7 @@ export const remoteCommand: Command = {
       // answer carries the RequestId of its audit entry. The secret reaches only AddRemoteConnection.
       let out: unknown;
       if (sub === 'add') {
-        out = await callAction(vault, 'AddRemoteConnection', {
+        out = await callAction(io, vault, 'AddRemoteConnection', {
           Name: name,
           ...(typeof flags.endpoint === 'string' ? { Endpoint: flags.endpoint } : {}),
           ...(typeof flags.region === 'string' ? { RegionId: flags.region } : {}),
@@ -50,12 +50,12 @@ export const remoteCommand: Command = {
           AccessKeySecret: secret,
         });
       } else if (sub === 'list') {
-        out = await callAction(vault, 'ListRemoteConnections', {});
+        out = await callAction(io, vault, 'ListRemoteConnections', {});
       } else if (sub === 'remove') {
-        const { RequestId } = await callAction(vault, 'RemoveRemoteConnection', { Name: name });
+        const { RequestId } = await callAction(io, vault, 'RemoveRemoteConnection', { Name: name });
         out = { Connection: name, Result: 'Removed', RequestId };
       } else {
-        out = await callAction(vault, 'ListRemoteKeys', {
+        out = await callAction(io, vault, 'ListRemoteKeys', {
           Connection: name,
           PageSize: typeof flags['page-size'] === 'string' ? flags['page-size'] : '100',
           ...(typeof flags.page === 'string' ? { PageNumber: flags.page } : {}),

@@ -8,6 +8,7 @@ import { AccessKeyAuthenticator, type ApiCaller } from '../../http/access-key-au
 import { startServer } from '../../http/http-server.ts';
 import { invalidParameter, toKmsError } from '../../../contract/errors.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
+import { internalErrorReporter } from '../report-error.ts';
 import { VAULT_FLAGS, passphraseOf, vaultDirOf } from '../vault-session.ts';
 import { Vault } from '../../../vault/vault.ts';
 
@@ -64,7 +65,7 @@ export async function serve(flags: FlagValues, io: CliIO, stopped: Promise<strin
       authenticator: new AccessKeyAuthenticator(vault),
       onRefused: (refusal) => refusals.record({ requestId: refusal.requestId, action: refusal.action, who: refusal.accessKeyId, code: refusal.code }),
       // The authenticator's ApiCaller carries the access key's policy, typed through the server.
-      dispatch: (action, params, caller) => dispatch(vault, action, params, caller.caller, { policy: caller.policy }),
+      dispatch: (action, params, caller) => dispatch(vault, action, params, caller.caller, { policy: caller.policy, onInternalError: internalErrorReporter(io) }),
       log: (line) => io.stderr.write(`${line}\n`),
     });
     io.stdout.write(`${JSON.stringify({ Endpoint: server.url, Vault: vault.store.dir })}\n`);

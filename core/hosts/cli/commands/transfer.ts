@@ -42,7 +42,7 @@ export const exportCommand: Command = {
     const kdf = flags.kdf ?? 'scrypt';
     if (kdf !== 'scrypt' && kdf !== 'pbkdf2') throw invalidParameter('--kdf', 'must be scrypt or pbkdf2');
     return withVault(flags, io, async (vault) => {
-      const body = await callAction(vault, 'ExportKeyVersion', { KeyId: keyRef, KeyVersionId: flags.version, Passphrase: passphrase, Kdf: kdf });
+      const body = await callAction(io, vault, 'ExportKeyVersion', { KeyId: keyRef, KeyVersionId: flags.version, Passphrase: passphrase, Kdf: kdf });
       const pem = body.EncryptedPrivateKey as string;
       if (typeof flags.out === 'string') await writeFile(resolve(io.cwd, flags.out), pem, { mode: 0o600 });
       else io.stdout.write(pem);
@@ -71,7 +71,7 @@ export const importCommand: Command = {
     const text = raw.subarray(0, 16).toString('latin1').startsWith('-----BEGIN') ? raw.toString('utf8') : raw.toString('base64');
     const passphrase = await passphraseFrom('import-passphrase-file', flags, io);
     return withVault(flags, io, async (vault) => {
-      const body = await callAction(vault, 'ImportKeyVersion', { KeyId: keyRef, EncryptedPrivateKey: text, Passphrase: passphrase });
+      const body = await callAction(io, vault, 'ImportKeyVersion', { KeyId: keyRef, EncryptedPrivateKey: text, Passphrase: passphrase });
       io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
       return EXIT_OK;
     });

@@ -7,7 +7,8 @@ import { dispatch, refuseCall, type RefusedAction } from '../../../actions/dispa
 import { formatAuditTable } from '../audit-table.ts';
 import { keychainBackend } from '../../../vault/keychain-status.ts';
 import { Vault } from '../../../vault/vault.ts';
-import { EXIT_NEGATIVE, EXIT_OK, type Command } from '../command.ts';
+import { EXIT_NEGATIVE, EXIT_OK, type CliIO, type Command } from '../command.ts';
+import { internalErrorReporter } from '../report-error.ts';
 import { CLI_CALLER, callAction } from '../actions-cli.ts';
 import { VAULT_FLAGS, passphraseOf, vaultDirOf, withVault } from '../vault-session.ts';
 
@@ -85,16 +86,16 @@ export const auditCommand: Command = {
     // still be listed and verified; the verdict needs the vault unlocked (its anchor is MACed).
     return withVault(flags, io, async (vault) => {
       if (sub === 'acknowledge-break') {
-        io.stdout.write(`${JSON.stringify(await callAction(vault, 'AcknowledgeAuditBreak', {}), null, 2)}\n`);
+        io.stdout.write(`${JSON.stringify(await callAction(io, vault, 'AcknowledgeAuditBreak', {}), null, 2)}\n`);
         return EXIT_OK;
       }
       if (sub === 'verify') {
         // The verdict as it always printed (a successful verify records no entry: no RequestId to show).
-        const { Verdict: verdict } = (await callAction(vault, 'VerifyAuditChain', {})) as { Verdict: { ok: boolean } };
+        const { Verdict: verdict } = (await callAction(io, vault, 'VerifyAuditChain', {})) as { Verdict: { ok: boolean } };
         io.stdout.write(`${JSON.stringify(verdict, null, 2)}\n`);
         return verdict.ok ? EXIT_OK : EXIT_NEGATIVE;
       }
-      const listed = await callAction(vault, 'ListAuditEntries', {
+      const listed = await callAction(io, vault, 'ListAuditEntries', {
         ...(typeof flags['key-id'] === 'string' ? { KeyId: flags['key-id'] } : {}),
         ...(typeof flags.action === 'string' ? { Action: flags.action } : {}),
         ...(typeof flags.since === 'string' ? { Since: flags.since } : {}),
@@ -130,7 +131,7 @@ export const batchCommand: Command = {
       for await (const line of lines) {
         lineNumber++;
         if (line.trim() === '') continue;
-        const result = runLine(vault, line, lineNumber);
+        const result = runLine(vault, line, lineNumber, io);
         inFlight++;
         written = written.then(async () => {
           const { text, ok } = await result;
@@ -173,7 +174,7 @@ async function* jsonLines(input: NodeJS.ReadableStream): AsyncGenerator<string> 
 // Every non-blank line is a call, answered on its line and audited: a well-formed one by
 // dispatch, one that is not a JSON object here. Answers are JSON with bidi and other invisible
 // characters written as \u escapes, so echoed input cannot reorder a terminal's line.
-async function runLine(vault: Vault, line: string, lineNumber: number): Promise<{ text: string; ok: boolean }> {
+async function runLine(vault: Vault, line: string, lineNumber: number, io: CliIO): Promise<{ text: string; ok: boolean }> {
   let request: unknown;
   try {
     request = JSON.parse(line);
@@ -184,7 +185,7 @@ async function runLine(vault: Vault, line: string, lineNumber: number): Promise<
     return refuseLine(vault, { placeholder: '(none)' }, `line ${lineNumber}: must be a JSON object with "Action"`);
   }
   const { Action, ...params } = request as Record<string, unknown>;
-  const outcome = await dispatch(vault, Action, params, CLI_CALLER);
+  const outcome = await dispatch(vault, Action, params, CLI_CALLER, { onInternalError: internalErrorReporter(io) });
   return { text: escapeJsonText(JSON.stringify(outcome.ok ? outcome.body : outcome.error)), ok: outcome.ok };
 }
 
