@@ -164,10 +164,6 @@ export function reportedKeyState(key: Pick<KeyRow, 'key_state' | 'origin'>, hasS
   return key.key_state === 'Enabled' && key.origin === 'EXTERNAL' && !hasSealedMaterial ? 'PendingImport' : key.key_state;
 }
 
-export function countSealedVersions(db: Db, keyId: string): number {
-  return listVersions(db, keyId).filter((v) => v.material === 'Sealed').length;
-}
-
 export interface ImportTokenRow {
   readonly token_sha256: string;
   readonly key_id: string;
@@ -204,12 +200,6 @@ export function pruneImportTokens(db: Db, keyId: string, keep: number): void {
 
 export function countVersions(db: Db, keyId: string): number {
   return (stmt(db, 'SELECT count(*) AS n FROM key_versions WHERE key_id = ?').get(keyId) as { n: number }).n;
-}
-
-/** From the verified newest version: the date is shown to people, so it is authenticated too. */
-export function latestVersionDate(db: Db, keyId: string): string | undefined {
-  const row = stmt(db, `SELECT ${VERSION_READ} FROM key_versions WHERE key_id = ? ORDER BY seq DESC LIMIT 1`).get(keyId) as VersionRow | undefined;
-  return verified(db, 'key_versions', row)?.creation_date;
 }
 
 const ALIAS_READ = withMac('alias_name, key_id, creation_date');

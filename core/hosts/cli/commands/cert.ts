@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { invalidParameter, missingParameter } from '../../../contract/errors.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
 import { callAction } from '../actions-cli.ts';
-import { writePublicOutput } from '../vault-signer.ts';
+import { writePublicOutput } from '../public-output.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';
 
 export const certCommand: Command = {

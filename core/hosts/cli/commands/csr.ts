@@ -5,7 +5,7 @@
 import { invalidParameter, missingParameter } from '../../../contract/errors.ts';
 import { EXIT_OK, type Command } from '../command.ts';
 import { callAction } from '../actions-cli.ts';
-import { writePublicOutput } from '../vault-signer.ts';
+import { writePublicOutput } from '../public-output.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';
 
 function list(value: unknown): string[] {

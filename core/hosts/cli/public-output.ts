@@ -1,6 +1,5 @@
-// What the X.509 commands (csr, cert) share. Their signing now happens in the CSR and
-// certificate Actions (core/actions/x509-handlers.ts), so the CLI, batch and the app run one
-// implementation; this module keeps the output side.
+// Where the X.509 commands (csr, cert) write what the CSR and certificate Actions answered; the
+// signing itself is those Actions' (core/actions/create-certificate-signing-request.ts, ...).
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CliIO, FlagValues } from './command.ts';
