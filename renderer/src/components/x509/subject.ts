@@ -1,5 +1,5 @@
 // The CSR wizard's model: subject fields composed into the RFC 4514 text the vault parses
-// (core/x509/csr.ts: CN, O, OU, L, ST, C, emailAddress, serialNumber; backslash escapes), subject
+// (core/x509/name.ts with core/contract/dn.ts: CN, O, OU, L, ST, C, emailAddress, serialNumber; backslash escapes), subject
 // alternative names as "DNS:x" / "IP:x" / "email:x" / "URI:x", and the keyUsage and
 // extendedKeyUsage names it accepts; the validity and path-length checks of the CSR and CA
 // dialogs. Pure functions, shared with the unit test. Escaping is the vault's own (core/contract/dn.ts).
