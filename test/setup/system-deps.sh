@@ -15,6 +15,8 @@ command -v gnome-keyring-daemon >/dev/null 2>&1 || need+=(gnome-keyring)
 command -v secret-tool >/dev/null 2>&1 || need+=(libsecret-tools)
 # The browser the end-to-end tests drive (Playwright with executablePath; never a download).
 [ -x /usr/bin/chromium ] || need+=(chromium fonts-liberation)
+# zbarimg reads the QR codes of recovery-share pages back (a decoder nobody here wrote).
+command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "test setup: installing ${need[*]} from Debian" >&2
 SUDO=""
