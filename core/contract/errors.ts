@@ -68,6 +68,17 @@ export const ERROR_CODES = {
   'Rejected.PendingImport': 409,
   /** The version holds only a public key: it verifies and encrypts but cannot sign, decrypt or be exported. */
   'Rejected.PublicKeyOnly': 409,
+  // Custody: backups and recovery shares (core/custody/).
+  /** The file is not a DeskKMS backup or is damaged (a flipped byte, cut short); the message names the file. */
+  'Backup.Damaged': 400,
+  /** The recovery passphrase or the shares given do not open this backup. */
+  'Backup.WrongSecret': 403,
+  /** A recovery share is not a valid SLIP-0039 mnemonic (unknown word, checksum, length); the message names the share. */
+  'Backup.ShareInvalid': 400,
+  /** Fewer shares than the backup's threshold were given. */
+  'Backup.SharesInsufficient': 400,
+  /** The shares belong to different share sets: another backup's share, or shares mixed from two splits. */
+  'Backup.ShareMismatch': 400,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
