@@ -32,6 +32,30 @@ export type SealedKey = z.infer<typeof sealedKey>;
 
 const algorithm = z.string().refine((v): v is Algorithm => Object.hasOwn(ALGORITHM_TABLE, v));
 
+/** A backup's recovery secret, moved into the worker: a passphrase (scrypt) or a SLIP-0039 master secret. */
+const recoveryInput = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('passphrase'), passphrase: bytes, kdfN: z.number().int().optional() }),
+  z.strictObject({ kind: z.literal('secret'), secret: bytes }),
+]);
+export type RecoveryInput = z.infer<typeof recoveryInput>;
+
+/** How a backup derives its recovery key (public; kept in the backup's header). */
+export const recoveryKdf = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('scrypt'), salt: z.string().max(64), N: z.number().int(), r: z.number().int(), p: z.number().int() }),
+  z.strictObject({ kind: z.literal('hkdf'), salt: z.string().max(64) }),
+]);
+export type RecoveryKdf = z.infer<typeof recoveryKdf>;
+
+/** A secret sealed under the data key: a key version's (or import token's) private key, or a labelled secret (access keys). */
+export const sealedItem = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('key'), keyId: id, keyVersionId: z.string().min(1).max(160), spec: z.enum(KEY_SPECS), sealed: bytes }),
+  z.strictObject({ kind: z.literal('secret'), label: z.string().min(1).max(300), sealed: bytes }),
+]);
+export type SealedItem = z.infer<typeof sealedItem>;
+
+/** The vault's current passphrase and wrapped data key: protection changes of a passphrase vault prove the passphrase. */
+const currentPassphrase = z.strictObject({ passphrase: bytes, wrapped: z.unknown() });
+
 export const workerRequest = z.discriminatedUnion('op', [
   z.strictObject({ seq: z.number().int(), op: z.literal('init'), vaultId: id, protection }),
   z.strictObject({ seq: z.number().int(), op: z.literal('unlock'), vaultId: id, protection, verifier: z.string() }),
@@ -56,6 +80,21 @@ export const workerRequest = z.discriminatedUnion('op', [
     wrapping: z.strictObject({ tokenId: id, spec: z.enum(WRAPPING_KEY_SPECS), algorithm: z.enum(WRAPPING_ALGORITHM_NAMES), sealed: bytes }),
     material: bytes,
   }),
+  // Custody (core/worker/custody.ts).
+  z.strictObject({ seq: z.number().int(), op: z.literal('backupSeal'), vaultId: id, backupId: id, recovery: recoveryInput }),
+  /** Opens a backup's data key into the worker's pending slot (restore, verify); the vault's own key is untouched. */
+  z.strictObject({ seq: z.number().int(), op: z.literal('backupOpen'), vaultId: id, backupId: id, recovery: recoveryInput, kdf: recoveryKdf, wrapped: bytes, verifier: z.string().max(512) }),
+  /** Opens each item under the pending data key (a backup being verified): proof the keys are whole. */
+  z.strictObject({ seq: z.number().int(), op: z.literal('checkSealed'), items: z.array(sealedItem) }),
+  /** The pending data key (a restored backup's) becomes the worker's, protected as given. */
+  z.strictObject({ seq: z.number().int(), op: z.literal('adoptPending'), vaultId: id, protection }),
+  /** The data key protected anew (another passphrase, the keychain); `current` proves a passphrase vault's passphrase. */
+  z.strictObject({ seq: z.number().int(), op: z.literal('reprotect'), protection, current: currentPassphrase.optional() }),
+  /** A new random data key in the pending slot, already protected as given; the old one stays in use until rotateFinish. */
+  z.strictObject({ seq: z.number().int(), op: z.literal('rotateBegin'), vaultId: id, protection, current: currentPassphrase.optional() }),
+  z.strictObject({ seq: z.number().int(), op: z.literal('reseal'), items: z.array(sealedItem) }),
+  z.strictObject({ seq: z.number().int(), op: z.literal('rotateFinish'), commit: z.boolean() }),
+  z.strictObject({ seq: z.number().int(), op: z.literal('deleteKeychainEntry'), account: id }),
 ]);
 export type WorkerRequest = z.infer<typeof workerRequest>;
 export type WorkerOp = WorkerRequest['op'];
@@ -80,6 +119,16 @@ export interface WorkerResults {
   importEncrypted: { publicKey: Uint8Array; sealed: Uint8Array };
   newWrappingKey: { publicKey: Uint8Array; sealed: Uint8Array };
   importMaterial: { publicKey: Uint8Array; sealed: Uint8Array };
+  /** payloadKey authenticates and encrypts the backup's snapshot (never the data key). */
+  backupSeal: { kdf: RecoveryKdf; wrapped: Uint8Array; payloadKey: Uint8Array };
+  backupOpen: { payloadKey: Uint8Array; integrityKey: Uint8Array };
+  checkSealed: { checked: number };
+  adoptPending: { wrapped?: unknown; backend: string; integrityKey: Uint8Array };
+  reprotect: { wrapped?: unknown; backend: string };
+  rotateBegin: { verifier: string; integrityKey: Uint8Array; wrapped?: unknown; backend: string };
+  reseal: { sealed: Uint8Array[] };
+  rotateFinish: Record<string, never>;
+  deleteKeychainEntry: { deleted: boolean };
 }
 
 /** The seal context of an import token's wrapping key: bound to its key and token. */

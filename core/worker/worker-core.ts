@@ -5,7 +5,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { KmsError, toKmsError } from '../contract/errors.ts';
 import { decrypt, generateKey, importPrivateKey, signDigest, type PrivateKey } from '../crypto/engine.ts';
-import { loadDataKey, storeDataKey } from '../keychain/data-key.ts';
+import { deleteDataKey, loadDataKey, storeDataKey } from '../keychain/data-key.ts';
 import { keychainBackendName } from '../keychain/keychain.ts';
 import { unwrapDataKey, wrapDataKey } from '../keychain/passphrase.ts';
 import { randomBase62 } from '../crypto/random-text.ts';
@@ -13,9 +13,11 @@ import { decryptPkcs8, encryptPkcs8 } from '../x509/pkcs8-pbes2.ts';
 import { deriveIntegrityKey, makeVerifier, seal, sealSecret, unseal, unsealSecret, verifierVersion } from './seal.ts';
 import { workerRequest, wrappingSealContext, type Protection, type SealedKey, type WorkerResponse, type WorkerResults } from './protocol.ts';
 import { unwrapKeyMaterial } from './key-material.ts';
+import { checkCurrentPassphrase, checkSealedItems, openFromBackup, resealItems, sealForBackup } from './custody.ts';
 
 export class KeyWorkerCore {
   private dataKey: Uint8Array | undefined;
+  private pending: Uint8Array | undefined;
   private readonly cache = new Map<string, PrivateKey>();
   private readonly secrets = new Map<string, Uint8Array>();
 
@@ -126,6 +128,56 @@ export class KeyWorkerCore {
           wrappingKey.wipe();
         }
       }
+      case 'backupSeal':
+        return sealForBackup(this.requireDataKey(), req.vaultId, req.backupId, req.recovery);
+      case 'backupOpen': {
+        const { dataKey, payloadKey } = await openFromBackup(req.vaultId, req.backupId, req.recovery, req.kdf, req.wrapped);
+        if (verifierVersion(dataKey, req.vaultId, req.verifier) === undefined) {
+          dataKey.fill(0);
+          payloadKey.fill(0);
+          throw new KmsError('Backup.Damaged', "the backup's data key opens but does not match its vault's verifier");
+        }
+        this.setPending(dataKey);
+        return { payloadKey, integrityKey: deriveIntegrityKey(dataKey, req.vaultId) };
+      }
+      case 'checkSealed':
+        return { checked: checkSealedItems(this.requirePending(), req.items) };
+      case 'adoptPending': {
+        const dataKey = this.requirePending();
+        const stored = await this.protect(dataKey, req.protection, 'the vault was not restored');
+        this.pending = undefined;
+        this.setDataKey(dataKey);
+        return { ...stored, integrityKey: deriveIntegrityKey(dataKey, req.vaultId) };
+      }
+      case 'reprotect': {
+        const dataKey = this.requireDataKey();
+        if (req.current) await checkCurrentPassphrase(dataKey, req.current.passphrase, req.current.wrapped);
+        return this.protect(dataKey, req.protection, 'nothing was changed');
+      }
+      case 'rotateBegin': {
+        const current = this.requireDataKey();
+        if (req.current) await checkCurrentPassphrase(current, req.current.passphrase, req.current.wrapped);
+        const next = new Uint8Array(randomBytes(32));
+        const stored = await this.protect(next, req.protection, 'the data key was not rotated');
+        this.setPending(next);
+        return { verifier: makeVerifier(next, req.vaultId), integrityKey: deriveIntegrityKey(next, req.vaultId), ...stored };
+      }
+      case 'reseal':
+        return { sealed: resealItems(this.requireDataKey(), this.requirePending(), req.items) };
+      case 'rotateFinish': {
+        const next = this.requirePending();
+        this.pending = undefined;
+        if (!req.commit) {
+          next.fill(0);
+          return {};
+        }
+        // Live keys and secrets stay valid: they are the same keys, sealed under another data key.
+        this.dataKey?.fill(0);
+        this.dataKey = next;
+        return {};
+      }
+      case 'deleteKeychainEntry':
+        return { deleted: await deleteDataKey(req.account) };
       case 'hmacSha1': {
         // RPC signature V1: HMAC-SHA1 keyed with secret + "&"; the secret stays in this worker.
         let secret = this.secrets.get(req.accessKeyId);
@@ -141,23 +193,29 @@ export class KeyWorkerCore {
 
   private async init(vaultId: string, protection: Protection): Promise<WorkerResults['init']> {
     const dataKey = new Uint8Array(randomBytes(32));
+    const stored = await this.protect(dataKey, protection, 'nothing was created');
+    this.setDataKey(dataKey);
+    return { verifier: makeVerifier(dataKey, vaultId), ...stored, integrityKey: deriveIntegrityKey(dataKey, vaultId) };
+  }
+
+  /**
+   * Puts `dataKey` under `protection`: stored in the keychain entry and read back (a keychain that
+   * accepts a secret but does not keep it fails here), or wrapped under the passphrase (wiped).
+   */
+  private async protect(dataKey: Uint8Array, protection: Protection, failure: string): Promise<{ wrapped?: unknown; backend: string }> {
     if (protection.kind === 'keychain') {
       await storeDataKey(protection.account, dataKey);
       const stored = await loadDataKey(protection.account);
-      if (!stored || Buffer.compare(Buffer.from(stored), Buffer.from(dataKey)) !== 0) {
-        throw new KmsError('Vault.KeychainUnavailable', `${keychainBackendName()} did not keep the vault's data key; nothing was created`);
-      }
-      this.setDataKey(dataKey);
-      return { verifier: makeVerifier(dataKey, vaultId), backend: keychainBackendName(), integrityKey: deriveIntegrityKey(dataKey, vaultId) };
+      const kept = stored !== undefined && Buffer.compare(Buffer.from(stored), Buffer.from(dataKey)) === 0;
+      stored?.fill(0);
+      if (!kept) throw new KmsError('Vault.KeychainUnavailable', `${keychainBackendName()} did not keep the vault's data key; ${failure}`);
+      return { backend: keychainBackendName() };
     }
-    let wrapped: Awaited<ReturnType<typeof wrapDataKey>>;
     try {
-      wrapped = await wrapDataKey(dataKey, protection.passphrase, protection.kdfN === undefined ? {} : { N: protection.kdfN });
+      return { wrapped: await wrapDataKey(dataKey, protection.passphrase, protection.kdfN === undefined ? {} : { N: protection.kdfN }), backend: 'passphrase' };
     } finally {
       protection.passphrase.fill(0);
     }
-    this.setDataKey(dataKey);
-    return { verifier: makeVerifier(dataKey, vaultId), wrapped, backend: 'passphrase', integrityKey: deriveIntegrityKey(dataKey, vaultId) };
   }
 
   private async unlock(vaultId: string, protection: Protection, verifier: string): Promise<WorkerResults['unlock']> {
@@ -197,6 +255,17 @@ export class KeyWorkerCore {
     };
   }
 
+  /** A data key not (yet) the vault's: a backup being opened, or the next key of a rotation. */
+  private setPending(dataKey: Uint8Array): void {
+    this.pending?.fill(0);
+    this.pending = dataKey;
+  }
+
+  private requirePending(): Uint8Array {
+    if (!this.pending) throw new KmsError('InternalFailure', 'no backup is open and no rotation is under way in the key worker');
+    return this.pending;
+  }
+
   private setDataKey(dataKey: Uint8Array): void {
     this.lock();
     this.dataKey = dataKey;
@@ -209,6 +278,8 @@ export class KeyWorkerCore {
     this.secrets.clear();
     this.dataKey?.fill(0);
     this.dataKey = undefined;
+    this.pending?.fill(0);
+    this.pending = undefined;
   }
 
   private requireDataKey(): Uint8Array {
