@@ -144,3 +144,9 @@ export function recordAcknowledgedBreak(db: Db, entry: AcknowledgedBreak): void 
   const value = JSON.stringify({ breaks: next, mac: breaksMac(db, next).toString('hex') });
   setMeta(db, BREAKS_META, value);
 }
+
+/** The record of acknowledged breaks written again as it is (a data-key rotation MACs it under the new integrity key). */
+export function rewriteAcknowledgedBreaks(db: Db, breaks: readonly AcknowledgedBreak[]): void {
+  if (breaks.length === 0 && readMeta(db, BREAKS_META) === undefined) return;
+  setMeta(db, BREAKS_META, JSON.stringify({ breaks, mac: breaksMac(db, breaks).toString('hex') }));
+}

@@ -11,7 +11,13 @@
 import { createHash } from 'node:crypto';
 import { KmsError } from '../contract/errors.ts';
 
-export const HEADER_FIELDS = ['vault_id', 'protection', 'verifier', 'wrapped_data_key'] as const;
+export const HEADER_FIELDS = ['vault_id', 'protection', 'verifier', 'wrapped_data_key', 'keychain_account'] as const;
+/**
+ * Fields added after the checksum was introduced: hashed only when present, so the checksum of a
+ * vault written before them is unchanged. (keychain_account: the keychain entry holding the data
+ * key, once a rotation or a move to the keychain gave it a name other than vault-<vault id>.)
+ */
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['keychain_account']);
 export const HEADER_CHECK = 'header_check';
 const PREFIX = 'sha256:';
 
@@ -22,6 +28,7 @@ export function headerChecksum(read: MetaReader): string {
   const hash = createHash('sha256').update('deskkms-header-v1\0');
   for (const name of HEADER_FIELDS) {
     const value = read(name);
+    if (value === undefined && OPTIONAL_FIELDS.has(name)) continue;
     hash.update(`${name}\0`);
     if (value === undefined) hash.update('-\0');
     else {

@@ -74,3 +74,16 @@ export function keyInventory(db: Db): KeySummary[] {
   // A read transaction: the queries see one snapshot even while the write queue commits.
   return read.deferred();
 }
+
+/** The creation date of every key version (authenticated rows): what a backup made at a date lacks. */
+export function listAllVersionDates(db: Db): string[] {
+  const rows = db.prepare('SELECT key_version_id, key_id, creation_date, public_key, origin, material, mac FROM key_versions').all() as {
+    key_version_id: string;
+    key_id: string;
+    creation_date: string;
+    public_key: Uint8Array;
+    origin: string;
+    material: string;
+  }[];
+  return verifiedAll(db, 'key_versions', rows).map((row) => row.creation_date);
+}

@@ -10,6 +10,7 @@ type Db = Database.Database;
 interface MetaStatements {
   readonly read: Database.Statement<[string], { value: unknown }>;
   readonly write: Database.Statement<[string, string]>;
+  readonly remove: Database.Statement<[string]>;
 }
 
 const statementCache = new WeakMap<Db, MetaStatements>();
@@ -20,6 +21,7 @@ function statements(db: Db): MetaStatements {
     s = {
       read: db.prepare<[string], { value: unknown }>('SELECT value FROM meta WHERE key = ?'),
       write: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      remove: db.prepare<[string]>('DELETE FROM meta WHERE key = ?'),
     };
     statementCache.set(db, s);
   }
@@ -40,5 +42,12 @@ export function getMeta(db: Db, key: string): string | undefined {
 export function setMeta(db: Db, key: string, value: string): void {
   const { write } = statements(db);
   write.run(key, value);
+  if (isHeaderField(key)) write.run(HEADER_CHECK, headerChecksum((k) => getMeta(db, k)));
+}
+
+/** Removes a meta row; removing a header row refreshes the header's checksum with it. */
+export function deleteMeta(db: Db, key: string): void {
+  const { write, remove } = statements(db);
+  remove.run(key);
   if (isHeaderField(key)) write.run(HEADER_CHECK, headerChecksum((k) => getMeta(db, k)));
 }

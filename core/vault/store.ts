@@ -79,6 +79,12 @@ export class Store {
   readonly dir: string;
   readonly db: Db;
   private queue: Job[] = [];
+  /**
+   * Runs first in every write transaction (after BEGIN IMMEDIATE, so nothing changes under it); a
+   * throw fails the whole batch. The vault refuses here to write after another process rotated
+   * its data key (core/vault/vault.ts).
+   */
+  writeGuard: ((db: Db) => void) | undefined;
   private scheduled = false;
   private closed = false;
 
@@ -156,6 +162,7 @@ export class Store {
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
       this.db.exec('BEGIN IMMEDIATE');
+      this.writeGuard?.(this.db);
       for (const job of jobs) {
         this.db.exec('SAVEPOINT job');
         try {

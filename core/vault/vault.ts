@@ -14,6 +14,9 @@ import type { Protection } from '../worker/protocol.ts';
 import { countKeys, getAlias, getKey, getVersion, keysDueForDeletion, listVersions, deleteKey, type KeyRow, type VersionRow } from './records.ts';
 import { DB_FILE, Store, setMeta, type Db } from './store.ts';
 import { authenticateAllRows, hasIntegrityKey, setIntegrityKey } from './integrity.ts';
+import { defaultKeychainAccount, keychainAccount, keychainCleanup, lastBackup, setKeychainCleanup, type LastBackup } from './custody-meta.ts';
+import { getMeta } from './meta.ts';
+import { listAllVersionDates } from './inventory.ts';
 
 export type ProtectionKind = 'keychain' | 'passphrase';
 
@@ -30,6 +33,8 @@ export interface VaultOptions {
    * The desktop app opens its vault this way; the CLI and the API server unlock on demand.
    */
   readonly startLocked?: boolean;
+  /** scrypt cost of passphrases this vault wraps its data key under from now on (tests lower it); default: the vault's current cost. */
+  readonly kdfN?: number;
 }
 
 export interface VaultStatus {
@@ -38,6 +43,12 @@ export interface VaultStatus {
   readonly KeyCount: number;
   readonly Protection: string;
   readonly Locked: boolean;
+  /** The last backup made (and verified) from this vault; absent when none, or unknown while locked. */
+  readonly LastBackup?: LastBackup;
+  /** Key versions created (or imported) after the last backup: what a restore from it would lack. */
+  readonly KeyVersionsSinceBackup?: number;
+  /** Set when the vault's keys are not all in a verified backup: what to do about it. */
+  readonly BackupAdvice?: string;
 }
 
 /** ISO 8601 without milliseconds, as Alibaba KMS writes dates. */
@@ -49,7 +60,14 @@ export class Vault {
   readonly store: Store;
   readonly worker: KeyWorkerClient;
   readonly vaultId: string;
-  readonly protectionKind: ProtectionKind;
+  private protection: ProtectionKind;
+  /** The verifier this process unlocked with: another process's data-key rotation changes it. */
+  private unlockedVerifier: string | undefined;
+  private readonly kdfN: number | undefined;
+  /** Calls in flight (dispatch counts them) and the protection change that holds the vault alone. */
+  private activeCalls = 0;
+  private exclusive: { owner: string; released: Promise<void>; release: () => void } | undefined;
+  private drained: (() => void) | undefined;
   private passphrase: Uint8Array | undefined;
   /** Why the passphrase given was refused (it is gone after one try): a later unlock says so again. */
   private passphraseRefusal: KmsError | undefined;
@@ -69,7 +87,15 @@ export class Vault {
       throw new KmsError('Vault.Corrupt', `${store.dir} has a database but no complete vault header; it was not initialised by DeskKMS or is damaged`);
     }
     this.vaultId = vaultId;
-    this.protectionKind = protection;
+    this.protection = protection;
+    this.kdfN = options.kdfN;
+    // Nothing is written under a data key another process has rotated away (see ensureUnlocked).
+    store.writeGuard = (db) => {
+      if (this.unlockedVerifier !== undefined && getMeta(db, 'verifier') !== this.unlockedVerifier) {
+        this.forgetUnlock();
+        throw rotatedElsewhere();
+      }
+    };
     this.passphrase = options.passphrase;
     this.latched = options.startLocked === true;
     this.worker = new KeyWorkerClient({
@@ -77,10 +103,27 @@ export class Vault {
       onRestart: () => {
         // The replacement worker starts locked; a keychain vault unlocks again on next use.
         this.unlocked = undefined;
+        this.unlockedVerifier = undefined;
         setIntegrityKey(this.store.db, undefined);
         options.worker?.onRestart?.();
       },
     });
+  }
+
+  /** How the data key is protected now (a protection change moves it). */
+  get protectionKind(): ProtectionKind {
+    return this.protection;
+  }
+
+  /** scrypt cost for a new passphrase wrap: the option, else the vault's current cost (undefined: the default). */
+  passphraseKdfN(): number | undefined {
+    if (this.kdfN !== undefined) return this.kdfN;
+    try {
+      const n = (JSON.parse(this.store.getMeta('wrapped_data_key') ?? '') as { N?: unknown }).N;
+      return typeof n === 'number' ? n : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   now(): Date {
@@ -99,7 +142,7 @@ export class Vault {
       const passphrase = options.passphrase ? copySecret(options.passphrase) : undefined;
       const protection: Protection = passphrase
         ? { kind: 'passphrase', passphrase, ...(options.kdfN === undefined ? {} : { kdfN: options.kdfN }) }
-        : { kind: 'keychain', account: `vault-${vaultId}` };
+        : { kind: 'keychain', account: defaultKeychainAccount(vaultId) };
       const result = await worker.request({ op: 'init', vaultId, protection }, passphrase ? [passphrase.buffer] : []);
       setIntegrityKey(store.db, result.integrityKey);
       result.integrityKey.fill(0);
@@ -135,6 +178,9 @@ export class Vault {
   /** Unlocks the worker once; concurrent callers share the attempt. Refused after lock() until unlockWith(). */
   ensureUnlocked(): Promise<void> {
     if (this.latched) return Promise.reject(new KmsError('Vault.Locked', 'the vault is locked: unlock it first'));
+    // Another process rotated the data key (or restored another header): unlock again, with the
+    // key that opens the vault now (a keychain vault does so by itself; a passphrase one is locked).
+    if (this.unlockedVerifier !== undefined && this.store.getMeta('verifier') !== this.unlockedVerifier) this.forgetUnlock();
     this.unlocked ??= this.unlock().catch((error: unknown) => {
       this.unlocked = undefined;
       throw error;
@@ -142,14 +188,26 @@ export class Vault {
     return this.unlocked;
   }
 
+  /** Drops this process's unlock (the worker keeps nothing it could use: the next unlock replaces its key). */
+  private forgetUnlock(): void {
+    this.unlocked = undefined;
+    this.backend = undefined;
+    this.unlockedVerifier = undefined;
+    setIntegrityKey(this.store.db, undefined);
+    if (this.protection === 'passphrase' && !this.passphrase) this.passphraseRefusal = rotatedElsewhere();
+  }
+
   private async unlock(): Promise<void> {
     // A damaged header is Vault.Corrupt here, before a passphrase or keychain entry is blamed for it.
     this.store.checkHeader();
     const verifier = this.store.getMeta('verifier')!;
+    // Another process may have moved the vault to or from the keychain since it was opened.
+    const kind = this.store.getMeta('protection');
+    if (kind === 'keychain' || kind === 'passphrase') this.protection = kind;
     let protection: Protection;
     let transfer: ArrayBuffer[] = [];
     if (this.protectionKind === 'keychain') {
-      protection = { kind: 'keychain', account: `vault-${this.vaultId}` };
+      protection = { kind: 'keychain', account: keychainAccount(this.store.db, this.vaultId) };
     } else {
       if (!this.passphrase) {
         if (this.passphraseRefusal) throw this.passphraseRefusal;
@@ -187,6 +245,73 @@ export class Vault {
       }
     }
     this.backend = result.backend;
+    this.unlockedVerifier = this.store.getMeta('verifier');
+    await this.cleanUpKeychain();
+  }
+
+  /**
+   * Deletes the keychain entries this vault no longer uses (custody-meta.ts): left by a protection
+   * change that stopped before or after its commit. Best effort: an entry that cannot be deleted
+   * now (no keychain here) stays listed for the next unlock.
+   */
+  async cleanUpKeychain(): Promise<void> {
+    const inUse = this.protection === 'keychain' ? keychainAccount(this.store.db, this.vaultId) : undefined;
+    const pending = keychainCleanup(this.store.db, this.vaultId, inUse);
+    if (pending.length === 0) return;
+    const left: string[] = [];
+    for (const account of pending) {
+      await this.worker.request({ op: 'deleteKeychainEntry', account }).catch(() => left.push(account));
+    }
+    if (left.length === pending.length) return;
+    await this.store
+      .write((db) => setKeychainCleanup(db, keychainCleanup(db, this.vaultId, inUse).filter((a) => left.includes(a) || !pending.includes(a))))
+      .catch(() => undefined);
+  }
+
+  /** The verifier this process unlocked with (protection changes check nothing moved under them). */
+  get currentVerifier(): string | undefined {
+    return this.unlockedVerifier;
+  }
+
+  /**
+   * A protection change's commit or rollback: the data key's protection and verifier as they are
+   * now, for this process (other processes learn them from the header at their next call).
+   */
+  adoptHeader(change: { protection?: ProtectionKind; verifier?: string }): void {
+    if (change.protection !== undefined) this.protection = change.protection;
+    if (change.verifier !== undefined) this.unlockedVerifier = change.verifier;
+  }
+
+  /** Counts a call in flight (dispatch); waits while a protection change holds the vault alone. */
+  async enterCall(): Promise<void> {
+    while (this.exclusive) await this.exclusive.released;
+    this.activeCalls++;
+  }
+
+  /** The end of a call: releases the vault if this call held it alone. */
+  leaveCall(requestId: string): void {
+    this.activeCalls--;
+    if (this.exclusive?.owner === requestId) {
+      this.exclusive.release();
+      this.exclusive = undefined;
+    }
+    if (this.activeCalls <= 1) this.drained?.();
+  }
+
+  /**
+   * Holds the vault alone for the rest of call `requestId` (a data-key rotation): new calls wait,
+   * and this waits until the calls already in flight are done, so none of them seals a key or MACs
+   * a row under the data key being replaced. Released when the call ends (leaveCall).
+   */
+  async holdAlone(requestId: string): Promise<void> {
+    if (this.exclusive) throw new KmsError('Vault.Busy', 'another change of the vault\'s protection is under way in this process; try again when it is done');
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.exclusive = { owner: requestId, released, release };
+    while (this.activeCalls > 1) {
+      await new Promise<void>((resolve) => (this.drained = resolve));
+      this.drained = undefined;
+    }
   }
 
   /**
@@ -210,6 +335,7 @@ export class Vault {
     this.latched = true;
     this.unlocked = undefined;
     this.backend = undefined;
+    this.unlockedVerifier = undefined;
     setIntegrityKey(this.store.db, undefined);
     await this.worker.request({ op: 'lock' });
   }
@@ -250,6 +376,29 @@ export class Vault {
       KeyCount: countKeys(this.store.db),
       Protection: this.protectionKind === 'keychain' ? `OS keychain: ${backendName}` : describePassphrase(this.store.getMeta('wrapped_data_key')),
       Locked: !this.isUnlocked,
+      ...(this.isUnlocked ? this.backupStatus() : {}),
+    };
+  }
+
+  /** Whether every key version is in a verified backup (read from authenticated records: unlocked only). */
+  private backupStatus(): Pick<VaultStatus, 'LastBackup' | 'KeyVersionsSinceBackup' | 'BackupAdvice'> {
+    const db = this.store.db;
+    const backup = lastBackup(db);
+    const dates = listAllVersionDates(db);
+    if (!backup) {
+      return {
+        KeyVersionsSinceBackup: dates.length,
+        BackupAdvice:
+          dates.length === 0
+            ? 'no backup has been made of this vault yet'
+            : `no backup has been made of this vault: its ${dates.length} key version${dates.length === 1 ? '' : 's'} die with this machine's ${this.protectionKind === 'keychain' ? 'keychain' : 'disk'}; make one (deskkms backup create)`,
+      };
+    }
+    const since = dates.filter((d) => d > backup.Created).length;
+    return {
+      LastBackup: backup,
+      KeyVersionsSinceBackup: since,
+      ...(since > 0 ? { BackupAdvice: `${since} key version${since === 1 ? ' was' : 's were'} created after the last backup (${backup.Created}); make a new one` } : {}),
     };
   }
 
@@ -321,6 +470,10 @@ export class Vault {
     await this.store.close();
     setIntegrityKey(this.store.db, undefined);
   }
+}
+
+function rotatedElsewhere(): KmsError {
+  return new KmsError('Vault.Locked', "another DeskKMS process changed this vault's data key since this one unlocked it: unlock it again (nothing was done)");
 }
 
 function describePassphrase(wrapped: string | undefined): string {

@@ -1,0 +1,95 @@
+// What the vault header keeps about its custody, besides how it unlocks (header.ts):
+// - keychain_account: the keychain entry that holds the data key (vault-<vault id> unless a
+//   rotation or a move to the keychain named another; a header field, checksummed);
+// - keychain_cleanup: keychain entries this vault no longer uses and still has to delete (an entry
+//   written for a protection change that did not commit, the old entry after one that did). MACed:
+//   edited, it could send the vault to delete another vault's entry; only entries of this vault's
+//   own naming are ever deleted, and never the one in use;
+// - last_backup: the last backup made and verified (status shows it, and warns when key versions
+//   were created since). MACed: a forged one would silence that warning.
+import { randomBytes } from 'node:crypto';
+import { hasIntegrityKey, integrityMac, macsEqual } from './integrity.ts';
+import { deleteMeta, getMeta, setMeta } from './meta.ts';
+import type { Db } from './store.ts';
+
+const ACCOUNT = 'keychain_account';
+const CLEANUP = 'keychain_cleanup';
+const LAST_BACKUP = 'last_backup';
+
+export function defaultKeychainAccount(vaultId: string): string {
+  return `vault-${vaultId}`;
+}
+
+/** The keychain entry a keychain vault's data key is in. */
+export function keychainAccount(db: Db, vaultId: string): string {
+  return getMeta(db, ACCOUNT) ?? defaultKeychainAccount(vaultId);
+}
+
+/** A keychain entry name not used before: vault-<vault id>-<random>. */
+export function freshKeychainAccount(vaultId: string): string {
+  return `${defaultKeychainAccount(vaultId)}-${randomBytes(6).toString('hex')}`;
+}
+
+export function setKeychainAccount(db: Db, vaultId: string, account: string | undefined): void {
+  if (account === undefined || account === defaultKeychainAccount(vaultId)) deleteMeta(db, ACCOUNT);
+  else setMeta(db, ACCOUNT, account);
+}
+
+function isOwnAccount(account: unknown, vaultId: string): account is string {
+  const own = defaultKeychainAccount(vaultId);
+  if (typeof account !== 'string') return false;
+  return account === own || (account.startsWith(`${own}-`) && /^[0-9a-f]{12}$/.test(account.slice(own.length + 1)));
+}
+
+/** Entries to delete: only this vault's own, authentic, and never `inUse`. Empty when unverifiable. */
+export function keychainCleanup(db: Db, vaultId: string, inUse: string | undefined): string[] {
+  const stored = getMeta(db, CLEANUP);
+  if (stored === undefined || !hasIntegrityKey(db)) return [];
+  try {
+    const parsed = JSON.parse(stored) as { accounts?: unknown; mac?: unknown };
+    if (!Array.isArray(parsed.accounts) || typeof parsed.mac !== 'string') return [];
+    const accounts = parsed.accounts.filter((a) => isOwnAccount(a, vaultId));
+    if (accounts.length !== parsed.accounts.length) return [];
+    if (!macsEqual(Buffer.from(parsed.mac, 'hex'), integrityMac(db, 'keychain-cleanup', accounts))) return [];
+    return accounts.filter((a) => a !== inUse);
+  } catch {
+    return [];
+  }
+}
+
+export function setKeychainCleanup(db: Db, accounts: readonly string[]): void {
+  const unique = [...new Set(accounts)];
+  if (unique.length === 0) deleteMeta(db, CLEANUP);
+  else setMeta(db, CLEANUP, JSON.stringify({ accounts: unique, mac: integrityMac(db, 'keychain-cleanup', unique).toString('hex') }));
+}
+
+export interface LastBackup {
+  readonly BackupId: string;
+  readonly Created: string;
+  readonly Path: string;
+  readonly Recovery: 'passphrase' | 'shares';
+}
+
+/** The last verified backup, if its record is authentic (undefined otherwise, so status warns). */
+export function lastBackup(db: Db): LastBackup | undefined {
+  const stored = getMeta(db, LAST_BACKUP);
+  if (stored === undefined || !hasIntegrityKey(db)) return undefined;
+  try {
+    const parsed = JSON.parse(stored) as { backup?: LastBackup; mac?: unknown };
+    const b = parsed.backup;
+    if (!b || typeof parsed.mac !== 'string') return undefined;
+    if (typeof b.BackupId !== 'string' || typeof b.Created !== 'string' || typeof b.Path !== 'string' || (b.Recovery !== 'passphrase' && b.Recovery !== 'shares')) return undefined;
+    const backup: LastBackup = { BackupId: b.BackupId, Created: b.Created, Path: b.Path, Recovery: b.Recovery };
+    return macsEqual(Buffer.from(parsed.mac, 'hex'), lastBackupMac(db, backup)) ? backup : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function lastBackupMac(db: Db, b: LastBackup): Buffer {
+  return integrityMac(db, 'last-backup', [b.BackupId, b.Created, b.Path, b.Recovery]);
+}
+
+export function setLastBackup(db: Db, backup: LastBackup): void {
+  setMeta(db, LAST_BACKUP, JSON.stringify({ backup, mac: lastBackupMac(db, backup).toString('hex') }));
+}
