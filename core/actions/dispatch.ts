@@ -80,6 +80,17 @@ export function dispatch<A extends ActionName>(vault: Vault, action: A, params: 
 export function dispatch(vault: Vault, action: unknown, params: unknown, caller: string, options?: DispatchOptions): Promise<ApiOutcome>;
 export async function dispatch(vault: Vault, action: unknown, params: unknown, caller: string, options: DispatchOptions = {}): Promise<ApiOutcome> {
   const ctx: CallContext = { caller, requestId: randomUUID(), ...policyContext(vault, options.policy, caller) };
+  // Counted while in flight: a data-key rotation waits for the calls before it and holds those after.
+  await vault.enterCall();
+  try {
+    return await dispatchCall(vault, action, params, ctx, options);
+  } finally {
+    vault.leaveCall(ctx.requestId);
+  }
+}
+
+async function dispatchCall(vault: Vault, action: unknown, params: unknown, ctx: CallContext, options: DispatchOptions): Promise<ApiOutcome> {
+  const { caller } = ctx;
   const name = typeof action === 'string' ? action : '';
   try {
     if (!isActionName(action)) {
@@ -99,10 +110,16 @@ export async function dispatch(vault: Vault, action: unknown, params: unknown, c
     // The key's provider (core/actions/provider-route.ts): this vault's operation, or a remote KMS.
     const result = await route(vault, action, request, ctx);
     if (result.write !== undefined || !UNRECORDED_READS.has(action)) {
-      await vault.store.write((db) => {
-        result.write?.(db);
-        appendAuditEntries(db, [auditEntry(action, ctx, 'OK')]);
-      });
+      try {
+        await vault.store.write((db) => {
+          result.write?.(db);
+          appendAuditEntries(db, [auditEntry(action, ctx, 'OK')]);
+        });
+      } catch (error) {
+        // Nothing was committed: the handler undoes what it prepared outside the database.
+        await result.afterRollback?.().catch(() => undefined);
+        throw error;
+      }
     }
     // A worker that is locked, restarting or gone holds no live keys: nothing left to drop.
     await result.afterCommit?.().catch(() => undefined);

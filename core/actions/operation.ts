@@ -37,6 +37,12 @@ export interface HandlerEffects {
    * commit has reached the worker. It only tightens: a failure here cannot undo the commit.
    */
   readonly afterCommit?: () => Promise<void>;
+  /**
+   * Runs when the mutation (or its audit entry) could not be committed: undoes what the handler
+   * prepared outside the database (a key worker's pending data key, a keychain entry written for
+   * the change). Best effort; its failure is not reported over the write's.
+   */
+  readonly afterRollback?: () => Promise<void>;
 }
 
 /**
