@@ -49,6 +49,10 @@ import { listRemoteKeys } from './list-remote-keys.ts';
 import { listAuditEntries } from './list-audit-entries.ts';
 import { verifyAuditChain } from './verify-audit-chain.ts';
 import { acknowledgeAuditBreak } from './acknowledge-audit-break.ts';
+import { createBackup } from './create-backup.ts';
+import { changePassphrase } from './change-passphrase.ts';
+import { changeProtection } from './change-protection.ts';
+import { rotateDataKey } from './rotate-data-key.ts';
 import type { HandlerTable } from './operation.ts';
 
 export const HANDLERS: HandlerTable = {
@@ -101,4 +105,9 @@ export const HANDLERS: HandlerTable = {
   ListAuditEntries: listAuditEntries,
   VerifyAuditChain: verifyAuditChain,
   AcknowledgeAuditBreak: acknowledgeAuditBreak,
+  // Custody (local only).
+  CreateBackup: createBackup,
+  ChangePassphrase: changePassphrase,
+  ChangeProtection: changeProtection,
+  RotateDataKey: rotateDataKey,
 };

@@ -38,6 +38,13 @@ const pageSize = wholeNumber(1, 100).optional().default(10);
 
 /** The shortest passphrase (UTF-8 bytes) an encrypted private-key export accepts. */
 export const EXPORT_PASSPHRASE_MIN_BYTES = 8;
+/** A passphrase the vault already has (any length it was given). */
+const passphraseParam = base64Param(1400).refine((v) => base64Length(v) >= 1, 'is empty');
+/** A passphrase being set: at least EXPORT_PASSPHRASE_MIN_BYTES. */
+const newPassphraseParam = base64Param(1400).refine(
+  (v) => base64Length(v) >= EXPORT_PASSPHRASE_MIN_BYTES,
+  `must be at least ${EXPORT_PASSPHRASE_MIN_BYTES} bytes: what it protects is only as strong as it`,
+);
 
 /** Decoded length of (well-formed) base64 text. */
 function base64Length(v: string): number {
@@ -287,6 +294,41 @@ export const ACTION_SCHEMAS = {
   }),
   VerifyAuditChain: z.strictObject({}),
   AcknowledgeAuditBreak: z.strictObject({}),
+  // Custody (local only): backups, and how the data key is protected. Passphrases are base64 of
+  // their bytes; audit entries record none of them (dispatch audits the Action, never parameters).
+  CreateBackup: z
+    .strictObject({
+      /** The backup file to write (replaced only with Overwrite). */
+      Path: z.string().min(1, 'is empty').max(4096, 'is too long'),
+      /** What opens the backup: a recovery passphrase, or M-of-N SLIP-0039 shares answered once. */
+      Recovery: z.enum(['passphrase', 'shares'], 'must be passphrase or shares'),
+      Passphrase: newPassphraseParam.optional(),
+      Shares: wholeNumber(2, 16).optional(),
+      Threshold: wholeNumber(2, 16).optional(),
+      Overwrite: booleanParam.optional().default(false),
+    })
+    .superRefine((req, ctx) => {
+      const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+      if (req.Recovery === 'passphrase') {
+        if (req.Passphrase === undefined) problem('Passphrase', 'is required for Recovery passphrase');
+        if (req.Shares !== undefined || req.Threshold !== undefined) problem('Shares', 'and Threshold are for Recovery shares, not passphrase');
+      } else {
+        if (req.Passphrase !== undefined) problem('Passphrase', 'is for Recovery passphrase, not shares');
+        if (req.Shares === undefined) problem('Shares', 'is required for Recovery shares');
+        else if (req.Threshold === undefined) problem('Threshold', 'is required for Recovery shares');
+        else if (req.Threshold > req.Shares) problem('Threshold', `must be at most Shares (${req.Shares})`);
+      }
+    }),
+  ChangePassphrase: z.strictObject({ Passphrase: passphraseParam, NewPassphrase: newPassphraseParam }),
+  ChangeProtection: z.strictObject({
+    Protection: z.enum(['keychain', 'passphrase'], 'must be keychain or passphrase'),
+    /** The current passphrase, when the vault is protected by one. */
+    Passphrase: passphraseParam.optional(),
+    /** The passphrase to protect the vault with, when moving to one. */
+    NewPassphrase: newPassphraseParam.optional(),
+  }),
+  /** The current passphrase is required for a passphrase vault (the new data key is wrapped under it). */
+  RotateDataKey: z.strictObject({ Passphrase: passphraseParam.optional() }),
 } as const;
 
 export type ActionName = keyof typeof ACTION_SCHEMAS;
@@ -318,6 +360,10 @@ export const LOCAL_ONLY_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
   'ListAuditEntries',
   'VerifyAuditChain',
   'AcknowledgeAuditBreak',
+  'CreateBackup',
+  'ChangePassphrase',
+  'ChangeProtection',
+  'RotateDataKey',
 ]);
 
 export function isLocalOnlyAction(action: string): boolean {

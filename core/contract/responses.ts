@@ -89,6 +89,9 @@ export const certificateInfoSchema = z.strictObject({
 export type CertificateInfo = z.output<typeof certificateInfoSchema>;
 
 // DeskKMS administration (the local-only Actions): access keys, remote KMS connections, the audit log.
+/** How the vault's data key is protected after a protection change. */
+const protectionAnswerSchema = z.strictObject({ VaultId: z.string(), Protection: z.enum(['keychain', 'passphrase']) });
+
 /** An access key as the vault describes it; its secret only in CreateAccessKey's answer. */
 export const accessKeyInfoSchema = z.strictObject({
   AccessKeyId: z.string(),
@@ -226,6 +229,25 @@ export const RESPONSE_SCHEMAS = {
   ListAuditEntries: z.strictObject({ Entries: z.array(auditEntrySchema), Truncated: z.boolean() }),
   VerifyAuditChain: z.strictObject({ Verdict: auditVerdictSchema }),
   AcknowledgeAuditBreak: z.strictObject({ Acknowledged: auditVerdictSchema }),
+  CreateBackup: z.strictObject({
+    BackupId: z.string(),
+    Path: z.string(),
+    Size: z.number().int(),
+    Created: z.string(),
+    VaultId: z.string(),
+    Recovery: z.enum(['passphrase', 'shares']),
+    KeyCount: z.number().int(),
+    KeyVersionCount: z.number().int(),
+    AuditHead: z.strictObject({ Seq: z.number().int(), Hash: z.string() }),
+    Threshold: z.number().int().optional(),
+    ShareCount: z.number().int().optional(),
+    ShareIdentifier: z.number().int().optional(),
+    /** The SLIP-0039 mnemonics, answered once: the vault keeps none of them. */
+    Shares: z.array(z.string()).optional(),
+  }),
+  ChangePassphrase: protectionAnswerSchema,
+  ChangeProtection: protectionAnswerSchema,
+  RotateDataKey: protectionAnswerSchema.extend({ ResealedSecrets: z.number().int(), RevokedImportTokens: z.number().int() }),
 } as const satisfies { readonly [A in ActionName]: z.ZodType };
 
 /** What Action A answers (without the RequestId every answer carries). */
