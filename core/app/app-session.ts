@@ -29,6 +29,9 @@ import { keychainBackend, keychainProblem } from '../vault/keychain-status.ts';
 import { Store } from '../vault/store.ts';
 import { Vault, type VaultOptions } from '../vault/vault.ts';
 import { importPublicKey } from '../crypto/public-key.ts';
+import { inspectBackup, restoreBackup, verifyBackup, type RecoverySecret } from '../custody/backup.ts';
+import { formatShareFile } from '../custody/share-file.ts';
+import { renderSharePage, shareQrSvg } from '../custody/share-page.ts';
 import { DigestSessions } from './digest-sessions.ts';
 
 export interface AppSessionOptions {
@@ -188,6 +191,61 @@ export class AppSession {
       return Promise.resolve(this.digests.finish(p.SessionId));
     },
     'Digest.Abort': (p) => Promise.resolve({ Aborted: this.digests.abort(p.SessionId) }),
+    // Custody without an open vault: a backup file is read (and opened, for Verify) on its own, and
+    // nothing of this vault is touched; Restore makes the vault on first run, as Vault.Create does.
+    // Creating a backup and changing the protection are Actions (Kms.Call) on the unlocked vault.
+    'Backup.Inspect': (p) => inspectBackup(p.Path),
+    'Backup.Verify': async (p) => {
+      const secret = recoverySecret(p);
+      try {
+        return await verifyBackup(p.Path, secret);
+      } finally {
+        wipe(secret);
+      }
+    },
+    'Vault.Restore': (p) =>
+      this.serial(async () => {
+        if (this.vault || Store.exists(this.options.vaultDir)) {
+          throw new KmsError('InvalidParameter', `Vault.Restore: ${this.options.vaultDir} already holds a vault`);
+        }
+        const secret = recoverySecret(p);
+        // restoreBackup wipes the new passphrase it is given; the vault is unlocked with a second copy.
+        const encode = () => (p.NewPassphrase === undefined ? undefined : new TextEncoder().encode(p.NewPassphrase));
+        const newPassphrase = encode();
+        const unlockPassphrase = encode();
+        this.creating = true;
+        let restored;
+        try {
+          restored = await restoreBackup({
+            path: p.Path,
+            secret,
+            vaultDir: this.options.vaultDir,
+            protection: p.Protection,
+            ...(newPassphrase ? { newPassphrase } : {}),
+            caller: this.options.caller,
+          });
+          this.vault = Vault.open(this.options.vaultDir, { ...this.options.vault, startLocked: true });
+          await this.vault.unlockWith(unlockPassphrase);
+        } finally {
+          wipe(secret);
+          newPassphrase?.fill(0);
+          unlockPassphrase?.fill(0);
+          this.creating = false;
+        }
+        this.vault.startDeletionSweeper();
+        return { ...(await this.status()), Restored: restored };
+      }),
+    'Backup.SharePages': async (p) => ({
+      Pages: await Promise.all(
+        p.Shares.map(async (share) => ({
+          Index: share.index,
+          Html: await renderSharePage(share),
+          QrSvg: await shareQrSvg(share.mnemonic),
+          Text: formatShareFile(share),
+          FileStem: `share-${share.index}-of-${share.count}`,
+        })),
+      ),
+    }),
     'Kms.Call': async (p) => {
       const vault = await this.unlockedVault();
       const outcome = await dispatch(vault, p.Action, p.Params, this.options.caller, this.dispatchOptions);
@@ -274,7 +332,20 @@ export class AppSession {
       Protection: status.Protection,
       // What the worker holds, not a flag: locked by the user, or its keys not loaded (a restart).
       Locked: !vault.isUnlocked,
+      ...(status.LastBackup ? { LastBackup: status.LastBackup } : {}),
+      ...(status.KeyVersionsSinceBackup !== undefined ? { KeyVersionsSinceBackup: status.KeyVersionsSinceBackup } : {}),
+      ...(status.BackupAdvice !== undefined ? { BackupAdvice: status.BackupAdvice } : {}),
       ...keychain,
     };
   }
+}
+
+/** The recovery secret a Backup.Verify or Vault.Restore names: its passphrase's bytes, or its shares by position. */
+function recoverySecret(p: { readonly Passphrase?: string | undefined; readonly Shares?: readonly string[] | undefined }): RecoverySecret {
+  if (p.Shares !== undefined) return { kind: 'shares', shares: p.Shares.map((text, i) => ({ text, where: `share ${i + 1}` })) };
+  return { kind: 'passphrase', passphrase: new TextEncoder().encode(p.Passphrase ?? '') };
+}
+
+function wipe(secret: RecoverySecret): void {
+  if (secret.kind === 'passphrase') secret.passphrase.fill(0);
 }

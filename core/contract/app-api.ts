@@ -38,6 +38,38 @@ const passphrase = z
 const isoDate = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'is not a date (ISO 8601)');
 const sessionId = z.string().regex(UUID, 'must be a digest session UUID');
 
+/** A backup file's path on the host that runs the vault (the app's main process or `deskkms ui`). */
+export const BACKUP_PATH_MAX = 4096;
+/** SLIP-0039 splits into at most 16 shares. */
+export const SHARES_MAX = 16;
+/** A share as pasted or read from its file (core/custody/share-file.ts reads at most 64 KiB). */
+export const SHARE_TEXT_MAX = 64 * 1024;
+const backupPath = z.string().min(1, 'is empty').max(BACKUP_PATH_MAX, 'is too long');
+const shareTexts = z
+  .array(z.string().min(1, 'is empty').max(SHARE_TEXT_MAX, 'is longer than a share file'))
+  .min(1, 'holds no share')
+  .max(SHARES_MAX, `holds more than ${SHARES_MAX} shares`);
+/** The recovery secret of a backup: its passphrase (text) or its shares (mnemonics or share-file texts), exactly one. */
+const recoverySecret = {
+  Passphrase: z.string().min(1, 'is empty').max(PASSPHRASE_MAX, 'is too long').optional(),
+  Shares: shareTexts.optional(),
+};
+function oneSecret(value: { Passphrase?: string | undefined; Shares?: readonly string[] | undefined }, ctx: z.RefinementCtx): void {
+  if ((value.Passphrase === undefined) === (value.Shares === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['Passphrase'], message: 'give the recovery passphrase or the shares (exactly one)' });
+  }
+}
+const shareInfo = z.strictObject({
+  index: z.number().int().min(1).max(SHARES_MAX),
+  count: z.number().int().min(2).max(SHARES_MAX),
+  threshold: z.number().int().min(1).max(SHARES_MAX),
+  identifier: z.number().int().min(0).max(0x7fff),
+  backupId: z.string().max(128),
+  vaultId: z.string().max(128),
+  created: z.string().max(64),
+  mnemonic: z.string().min(1).max(1024),
+});
+
 export const APP_METHOD_SCHEMAS = {
   'Vault.Status': z.strictObject({}),
   'Vault.Create': z.discriminatedUnion(
@@ -74,6 +106,26 @@ export const APP_METHOD_SCHEMAS = {
   }),
   'Digest.Finish': z.strictObject({ SessionId: sessionId }),
   'Digest.Abort': z.strictObject({ SessionId: sessionId }),
+  // Custody methods that need no open vault (a backup is read on its own; a restore makes the vault).
+  // Creating a backup and changing the protection are Actions (Kms.Call): they need the unlocked vault.
+  'Backup.Inspect': z.strictObject({ Path: backupPath }),
+  'Backup.Verify': z.strictObject({ Path: backupPath, ...recoverySecret }).superRefine(oneSecret),
+  'Vault.Restore': z
+    .strictObject({
+      Path: backupPath,
+      ...recoverySecret,
+      Protection: z.enum(['keychain', 'passphrase'], 'must be keychain or passphrase'),
+      /** The restored vault's own passphrase (Protection passphrase). */
+      NewPassphrase: passphrase.optional(),
+    })
+    .superRefine((value, ctx) => {
+      oneSecret(value, ctx);
+      if ((value.Protection === 'passphrase') !== (value.NewPassphrase !== undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['NewPassphrase'], message: 'is given exactly when Protection is passphrase' });
+      }
+    }),
+  /** The printable page (and share file text) of each share CreateBackup answered; nothing is stored. */
+  'Backup.SharePages': z.strictObject({ Shares: z.array(shareInfo).min(1).max(SHARES_MAX) }),
   'Kms.Call': z.strictObject({
     Action: z.string().min(1, 'is empty').max(64, 'is too long'),
     Params: z.record(z.string(), z.unknown()).optional().default({}),
@@ -114,7 +166,64 @@ export interface VaultStatusView {
   readonly KeychainBackend: string;
   readonly KeychainAvailable: boolean;
   readonly KeychainError?: string;
+  /** The last backup this vault made and verified (CreateBackup re-reads every backup it writes). */
+  readonly LastBackup?: LastBackupView;
+  /** Key versions created since LastBackup (all of them when there is none). */
+  readonly KeyVersionsSinceBackup?: number;
+  /** Present when there is no backup or key versions were created since: what to do. */
+  readonly BackupAdvice?: string;
 }
+
+export interface LastBackupView {
+  readonly BackupId: string;
+  readonly Created: string;
+  readonly Path: string;
+  readonly Recovery: string;
+}
+
+/** A backup file's header (core/custody/backup.ts inspectBackup): readable without its secret. */
+export interface BackupHeaderView {
+  readonly BackupId: string;
+  readonly VaultId: string;
+  readonly Created: string;
+  readonly Size: number;
+  readonly Recovery: 'passphrase' | 'shares';
+  readonly Threshold?: number;
+  readonly ShareCount?: number;
+  readonly ShareIdentifier?: number;
+}
+
+/** What a backup holds, once opened with its secret (core/custody/backup.ts verifyBackup). */
+export interface BackupContentsView extends BackupHeaderView {
+  readonly Keys: readonly {
+    readonly KeyId: string;
+    readonly KeySpec: string;
+    readonly KeyUsage: string;
+    readonly KeyState: string;
+    readonly Aliases: readonly string[];
+    readonly Versions: readonly { readonly KeyVersionId: string; readonly CreationDate: string }[];
+  }[];
+  readonly KeyCount: number;
+  readonly KeyVersionCount: number;
+  readonly AccessKeyCount: number;
+  /** Remote KMS connections: their secrets stay in the old machine's keychain, not in the backup. */
+  readonly RemoteConnectionCount?: number;
+  readonly AuditHead: { readonly Seq: number; readonly Hash: string };
+  readonly PrivateKeysChecked: number;
+}
+
+/** One share's printable page (self-contained HTML), its QR code (SVG) and its share file's text. */
+export interface SharePageView {
+  readonly Index: number;
+  readonly Html: string;
+  readonly QrSvg: string;
+  readonly Text: string;
+  /** share-K-of-N: the name the CLI gives its files. */
+  readonly FileStem: string;
+}
+
+/** A share of CreateBackup's answer, as Backup.SharePages takes it (core/custody/share-file.ts ShareInfo). */
+export type ShareInfoParam = z.input<typeof shareInfo>;
 
 export interface KeySummary {
   readonly KeyId: string;
@@ -157,6 +266,11 @@ export interface AppResults {
   'Digest.Update': { readonly BytesHashed: number };
   'Digest.Finish': { readonly Digest: string; readonly BytesHashed: number; readonly Algorithm: SigningAlgorithm };
   'Digest.Abort': { readonly Aborted: boolean };
+  'Backup.Inspect': BackupHeaderView;
+  'Backup.Verify': BackupContentsView;
+  /** The restored vault's status, and what the backup held. */
+  'Vault.Restore': VaultStatusView & { readonly Restored: BackupContentsView };
+  'Backup.SharePages': { readonly Pages: readonly SharePageView[] };
   'Kms.Call': Record<string, unknown> & { readonly RequestId: string };
 }
 

@@ -1,5 +1,6 @@
-// The app shell: the vault gate (first run / unlock) until the vault is unlocked, then the main
-// views behind a tab bar, with the protection in force always visible and a Lock button.
+// The app shell: the vault gate (first run: create or restore; unlock) until the vault is unlocked,
+// then the main views behind a tab bar, with the protection in force, the backup state (a warning
+// when keys were created since the last verified backup) and a Lock button always visible.
 import { useEffect } from 'react';
 import { Notices } from './components/Notices.tsx';
 import { ErrorLine } from './components/common.tsx';
@@ -8,6 +9,7 @@ import { useVaultStore, vaultPhase } from './stores/vault-store.ts';
 import { resetKeysStore } from './stores/keys-store.ts';
 import { resetAuditStore } from './stores/audit-store.ts';
 import { AuditView } from './views/AuditView.tsx';
+import { BackupView } from './views/BackupView.tsx';
 import { CryptoView } from './views/CryptoView.tsx';
 import { KeysView } from './views/KeysView.tsx';
 import { SignVerifyView } from './views/SignVerifyView.tsx';
@@ -18,6 +20,7 @@ const VIEWS: readonly { view: View; label: string }[] = [
   { view: 'sign', label: 'Sign & verify' },
   { view: 'crypto', label: 'Encrypt & decrypt' },
   { view: 'audit', label: 'Audit log' },
+  { view: 'backup', label: 'Backup & recovery' },
 ];
 
 export function App() {
@@ -51,6 +54,12 @@ function Workspace({ protection }: { protection: string }) {
   const view = useUiStore((s) => s.view);
   const show = useUiStore((s) => s.show);
   const lock = useVaultStore((s) => s.lock);
+  const refresh = useVaultStore((s) => s.refresh);
+
+  // The backup state changes as keys are made (here or from the CLI): read again as each view opens.
+  useEffect(() => {
+    void refresh();
+  }, [view, refresh]);
 
   async function lockVault() {
     await lock();
@@ -78,6 +87,7 @@ function Workspace({ protection }: { protection: string }) {
             </button>
           ))}
         </nav>
+        <BackupState onOpen={() => show('backup')} />
         <span className="protection" title="How the vault's data key is protected" data-testid="protection">
           {protection}
         </span>
@@ -86,8 +96,45 @@ function Workspace({ protection }: { protection: string }) {
         </button>
       </header>
       <div className="view" role="tabpanel">
-        {view === 'keys' ? <KeysView /> : view === 'sign' ? <SignVerifyView /> : view === 'crypto' ? <CryptoView /> : <AuditView />}
+        {view === 'keys' ? (
+          <KeysView />
+        ) : view === 'sign' ? (
+          <SignVerifyView />
+        ) : view === 'crypto' ? (
+          <CryptoView />
+        ) : view === 'backup' ? (
+          <BackupView />
+        ) : (
+          <AuditView />
+        )}
       </div>
     </div>
+  );
+}
+
+/** The backup state in the top bar: the last verified backup's day, or a warning that opens Backup & recovery. */
+function BackupState({ onOpen }: { onOpen: () => void }) {
+  const status = useVaultStore((s) => s.status);
+  if (!status) return null;
+  const since = status.KeyVersionsSinceBackup ?? 0;
+  const text = status.BackupAdvice
+    ? status.LastBackup
+      ? `${since} key version${since === 1 ? '' : 's'} not backed up`
+      : 'No backup yet'
+    : status.LastBackup
+      ? `Backed up ${status.LastBackup.Created.slice(0, 10)}`
+      : undefined;
+  if (text === undefined) return null;
+  return (
+    <button
+      type="button"
+      className={status.BackupAdvice ? 'backup-state advised' : 'backup-state'}
+      title={status.BackupAdvice ?? `Last verified backup: ${status.LastBackup?.Path ?? ''}`}
+      onClick={onOpen}
+      data-testid="backup-state"
+    >
+      {status.BackupAdvice ? '⚠ ' : ''}
+      {text}
+    </button>
   );
 }

@@ -1,7 +1,8 @@
-// The vault's lifecycle as the UI sees it: status (protection, keychain, locked), create, unlock,
-// lock. Holds metadata only: a passphrase passes through unlock/create and is never stored.
+// The vault's lifecycle as the UI sees it: status (protection, keychain, locked, last backup),
+// create, restore from a backup, unlock, lock. Holds metadata only: a passphrase or a share passes
+// through create/restore/unlock and is never stored.
 import { create } from 'zustand';
-import type { VaultStatusView } from '../../../core/contract/app-api.ts';
+import type { AppParams, BackupContentsView, VaultStatusView } from '../../../core/contract/app-api.ts';
 import { call, describeError } from '../api/bridge.ts';
 
 export interface VaultState {
@@ -10,6 +11,8 @@ export interface VaultState {
   readonly error: { code: string; message: string } | undefined;
   readonly refresh: () => Promise<void>;
   readonly createVault: (protection: 'keychain' | 'passphrase', passphrase?: string) => Promise<boolean>;
+  /** Restores the vault from a backup on first run; what the backup held, or undefined when refused. */
+  readonly restoreVault: (params: AppParams<'Vault.Restore'>) => Promise<BackupContentsView | undefined>;
   readonly unlock: (passphrase?: string) => Promise<boolean>;
   readonly lock: () => Promise<void>;
   readonly clearError: () => void;
@@ -33,6 +36,15 @@ export const useVaultStore = create<VaultState>()((set) => {
     refresh: async () => void (await run(() => call('Vault.Status', {}))),
     createVault: (protection, passphrase) =>
       run(() => call('Vault.Create', protection === 'passphrase' ? { Protection: 'passphrase', Passphrase: passphrase ?? '' } : { Protection: 'keychain' })),
+    restoreVault: async (params) => {
+      let restored: BackupContentsView | undefined;
+      await run(async () => {
+        const { Restored, ...status } = await call('Vault.Restore', params);
+        restored = Restored;
+        return status;
+      });
+      return restored;
+    },
     unlock: (passphrase) => run(() => call('Vault.Unlock', passphrase ? { Passphrase: passphrase } : {})),
     lock: async () => void (await run(() => call('Vault.Lock', {}))),
     clearError: () => set({ error: undefined }),

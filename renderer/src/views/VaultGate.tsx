@@ -1,11 +1,36 @@
-// First run (create a vault: OS keychain or passphrase) and unlock, with an honest statement of
-// the protection in force and whether the keychain answered.
-import { useState, type FormEvent } from 'react';
+// First run (create a vault: OS keychain or passphrase; or restore one from a backup) and unlock,
+// with an honest statement of the protection in force and whether the keychain answered.
+import { useId, useState, type FormEvent } from 'react';
 import { PASSPHRASE_MIN } from '../../../core/contract/app-api.ts';
 import { ErrorLine, ProgressBar } from '../components/common.tsx';
+import { EMPTY_SECRET, RecoverySecretFields, clearedSecret, secretParams, secretProblem, type SecretDraft } from '../components/backup/RecoverySecretFields.tsx';
+import { useUiStore } from '../stores/ui-store.ts';
 import { useVaultStore } from '../stores/vault-store.ts';
 
+/** First run: "Create a vault" or "Restore from a backup", side by side. */
 export function FirstRun() {
+  const [mode, setModeState] = useState<'create' | 'restore'>('create');
+  const clearError = useVaultStore((s) => s.clearError);
+  function setMode(next: 'create' | 'restore') {
+    clearError();
+    setModeState(next);
+  }
+  return (
+    <main className={mode === 'restore' ? 'gate gate-wide' : 'gate'} aria-labelledby="gate-title">
+      <div className="row gate-modes" role="group" aria-label="First run">
+        <button type="button" className={mode === 'create' ? 'primary' : undefined} aria-pressed={mode === 'create'} onClick={() => setMode('create')}>
+          Create a vault
+        </button>
+        <button type="button" className={mode === 'restore' ? 'primary' : undefined} aria-pressed={mode === 'restore'} onClick={() => setMode('restore')}>
+          Restore from a backup
+        </button>
+      </div>
+      {mode === 'create' ? <CreateVault /> : <RestoreVault />}
+    </main>
+  );
+}
+
+function CreateVault() {
   const status = useVaultStore((s) => s.status)!;
   const { busy, error, createVault } = useVaultStore();
   const [protection, setProtection] = useState<'keychain' | 'passphrase'>(status.KeychainAvailable ? 'keychain' : 'passphrase');
@@ -25,7 +50,7 @@ export function FirstRun() {
   }
 
   return (
-    <main className="gate" aria-labelledby="gate-title">
+    <>
       <h1 id="gate-title">Create your vault</h1>
       <p>
         A new vault will be created at <code>{status.VaultPath}</code>.
@@ -71,7 +96,98 @@ export function FirstRun() {
         {busy ? <ProgressBar label="Creating the vault" /> : null}
         <ErrorLine error={error} />
       </form>
-    </main>
+    </>
+  );
+}
+
+/**
+ * Restore from a backup (Vault.Restore): the backup file and its recovery secret, and how this
+ * machine protects the restored vault (its OS keychain, or a new passphrase). The vault opens
+ * unlocked with every key the backup held; its audit log continues from the backup's and records the restore.
+ */
+function RestoreVault() {
+  const id = useId();
+  const status = useVaultStore((s) => s.status)!;
+  const { busy, error, restoreVault } = useVaultStore();
+  const [draft, setDraft] = useState<SecretDraft>(EMPTY_SECRET);
+  const [protection, setProtection] = useState<'keychain' | 'passphrase'>(status.KeychainAvailable ? 'keychain' : 'passphrase');
+  const [passphrase, setPassphrase] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const problem =
+    secretProblem(draft) ||
+    (protection === 'passphrase' && passphrase.length < PASSPHRASE_MIN
+      ? `The vault passphrase needs at least ${PASSPHRASE_MIN} characters.`
+      : protection === 'passphrase' && confirm !== passphrase
+        ? 'The passphrases differ.'
+        : '');
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (problem) return;
+    const restored = await restoreVault({
+      ...secretParams(draft),
+      Protection: protection,
+      ...(protection === 'passphrase' ? { NewPassphrase: passphrase } : {}),
+    });
+    // The secrets go no further than this call.
+    setDraft(clearedSecret(draft));
+    setPassphrase('');
+    setConfirm('');
+    if (restored) {
+      useUiStore
+        .getState()
+        .notify('ok', `Restored ${restored.KeyCount} keys (${restored.KeyVersionCount} key versions) from backup ${restored.BackupId}; the audit log continues from entry ${restored.AuditHead.Seq}.`);
+    }
+  }
+
+  return (
+    <>
+      <h1 id="gate-title">Restore from a backup</h1>
+      <p>
+        The vault in the backup will be recreated at <code>{status.VaultPath}</code>, with every key, alias and its audit log.
+      </p>
+      <form onSubmit={(e) => void submit(e)} className="stack">
+        <RecoverySecretFields draft={draft} onChange={setDraft} disabled={busy} />
+        <fieldset>
+          <legend>How this machine protects the restored vault</legend>
+          <label className="choice">
+            <input
+              type="radio"
+              name={`${id}-protection`}
+              checked={protection === 'keychain'}
+              disabled={!status.KeychainAvailable}
+              onChange={() => setProtection('keychain')}
+            />
+            <span>
+              OS keychain — {status.KeychainBackend}
+              {status.KeychainAvailable ? ' (answering)' : ` — not available: ${status.KeychainError ?? 'no answer'}`}
+            </span>
+          </label>
+          <label className="choice">
+            <input type="radio" name={`${id}-protection`} checked={protection === 'passphrase'} onChange={() => setProtection('passphrase')} />
+            <span>A new passphrase (scrypt)</span>
+          </label>
+          {protection === 'passphrase' ? (
+            <>
+              <label>
+                Vault passphrase (at least {PASSPHRASE_MIN} characters)
+                <input type="password" autoComplete="new-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+              </label>
+              <label>
+                Repeat vault passphrase
+                <input type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
+              </label>
+            </>
+          ) : null}
+        </fieldset>
+        {problem && draft.path !== '' ? <p className="muted">{problem}</p> : null}
+        <button type="submit" className="primary" disabled={busy || problem !== ''}>
+          Restore vault
+        </button>
+        {busy ? <ProgressBar label="Restoring the vault and checking every key" /> : null}
+        <ErrorLine error={error} />
+      </form>
+    </>
   );
 }
 
