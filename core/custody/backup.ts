@@ -288,6 +288,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<BackupCont
   const staging = join(vaultDir, `.restore-${randomBytes(6).toString('hex')}.db`);
   const worker = new KeyWorkerClient();
   let contents: BackupContents;
+  // The keychain entry this restore wrote, deleted again if the vault does not appear.
+  let written: string | undefined;
   try {
     options.onProgress?.({ phase: 'opening with the recovery secret', done: 0, total: 1 });
     const { payloadKey, integrityKey: key } = await openWithSecret(worker, backup, options.secret);
@@ -310,6 +312,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<BackupCont
       protection = { kind: 'passphrase', passphrase, ...(options.kdfN === undefined ? {} : { kdfN: options.kdfN }) };
       transfer = [passphrase.buffer];
     }
+    if (protection.kind === 'keychain') written = account;
     const adopted = await worker.request({ op: 'adoptPending', vaultId: header.VaultId, protection }, transfer);
     const db = new Database(staging, { fileMustExist: true });
     try {
@@ -337,6 +340,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<BackupCont
   } catch (error) {
     rmSync(staging, { force: true });
     for (const suffix of ['-wal', '-shm', '-journal']) rmSync(staging + suffix, { force: true });
+    if (written !== undefined) await worker.request({ op: 'deleteKeychainEntry', account: written }).catch(() => undefined);
     throw error;
   } finally {
     await worker.close();
