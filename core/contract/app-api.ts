@@ -55,8 +55,11 @@ const recoverySecret = {
   Shares: shareTexts.optional(),
 };
 function oneSecret(value: { Passphrase?: string | undefined; Shares?: readonly string[] | undefined }, ctx: z.RefinementCtx): void {
-  if ((value.Passphrase === undefined) === (value.Shares === undefined)) {
-    ctx.addIssue({ code: 'custom', path: ['Passphrase'], message: 'give the recovery passphrase or the shares (exactly one)' });
+  if (value.Passphrase === undefined && value.Shares === undefined) {
+    // An absent field named in the issue's path is MissingParameter ("Passphrase or Shares is required").
+    ctx.addIssue({ code: 'custom', path: ['Passphrase or Shares'], message: 'is required' });
+  } else if (value.Passphrase !== undefined && value.Shares !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['Shares'], message: 'give the recovery passphrase or the shares, not both' });
   }
 }
 const shareInfo = z.strictObject({
@@ -120,8 +123,10 @@ export const APP_METHOD_SCHEMAS = {
     })
     .superRefine((value, ctx) => {
       oneSecret(value, ctx);
-      if ((value.Protection === 'passphrase') !== (value.NewPassphrase !== undefined)) {
-        ctx.addIssue({ code: 'custom', path: ['NewPassphrase'], message: 'is given exactly when Protection is passphrase' });
+      if (value.Protection === 'passphrase' && value.NewPassphrase === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['NewPassphrase'], message: 'is required to restore under a passphrase' });
+      } else if (value.Protection === 'keychain' && value.NewPassphrase !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['NewPassphrase'], message: 'is only for Protection passphrase' });
       }
     }),
   /** The printable page (and share file text) of each share CreateBackup answered; nothing is stored. */
