@@ -8,6 +8,7 @@ import { resetUiStore, useUiStore, type View } from './stores/ui-store.ts';
 import { useVaultStore, vaultPhase } from './stores/vault-store.ts';
 import { resetKeysStore } from './stores/keys-store.ts';
 import { resetAuditStore } from './stores/audit-store.ts';
+import { resetBackupStore } from './stores/backup-store.ts';
 import { AuditView } from './views/AuditView.tsx';
 import { BackupView } from './views/BackupView.tsx';
 import { CryptoView } from './views/CryptoView.tsx';
@@ -66,6 +67,7 @@ function Workspace({ protection }: { protection: string }) {
     // Nothing about the keys stays in memory (or on screen) once locked.
     resetKeysStore();
     resetAuditStore();
+    resetBackupStore();
     resetUiStore();
   }
 

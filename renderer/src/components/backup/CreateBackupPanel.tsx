@@ -1,25 +1,17 @@
 // Create backup (the CreateBackup Action through Kms.Call): where the file goes (on the machine that
 // runs the vault), and the recovery secret: a recovery passphrase, or M-of-N SLIP-0039 shares. The
 // vault writes the file, re-reads and verifies it before it answers. Shares come back once: their
-// pages are listed to print or save, and leaving this screen (or Done) drops them from the app.
+// pages are listed to print or save until Done (or Lock) drops them from the app (backup-store.ts).
 import { useId, useState, type FormEvent } from 'react';
-import { PASSPHRASE_MIN, SHARES_MAX, type SharePageView, type ShareInfoParam } from '../../../../core/contract/app-api.ts';
-import type { ActionResponse } from '../../../../core/contract/responses.ts';
+import { PASSPHRASE_MIN, SHARES_MAX, type ShareInfoParam } from '../../../../core/contract/app-api.ts';
 import { call, kms } from '../../api/bridge.ts';
+import { useBackupStore } from '../../stores/backup-store.ts';
 import { useUiStore } from '../../stores/ui-store.ts';
 import { useVaultStore } from '../../stores/vault-store.ts';
 import { encodeBase64 } from '../crypto/bytes.ts';
 import { ErrorLine, ProgressBar, useTask } from '../common.tsx';
 import { formatUtc } from '../keys/format.ts';
 import { SharePrintSheet } from './SharePrintSheet.tsx';
-
-type Created = ActionResponse<'CreateBackup'>;
-
-interface Result {
-  readonly created: Created;
-  readonly shares: readonly ShareInfoParam[];
-  readonly pages: readonly SharePageView[];
-}
 
 const COUNTS = Array.from({ length: SHARES_MAX - 1 }, (_, i) => i + 2);
 
@@ -34,7 +26,7 @@ export function CreateBackupPanel() {
   const [passphrase, setPassphrase] = useState('');
   const [confirm, setConfirm] = useState('');
   const [overwrite, setOverwrite] = useState(false);
-  const [result, setResult] = useState<Result | undefined>(undefined);
+  const { result, setResult, dropShares } = useBackupStore();
   const [printing, setPrinting] = useState<number | undefined>(undefined);
 
   const problem =
@@ -82,7 +74,7 @@ export function CreateBackupPanel() {
   function done() {
     setPrinting(undefined);
     // The words leave the app here: nothing keeps them.
-    setResult((r) => (r ? { ...r, shares: [], pages: [] } : r));
+    dropShares();
   }
 
   if (result) {
@@ -111,7 +103,7 @@ export function CreateBackupPanel() {
           <>
             <p className="warning" role="alert">
               <strong>The share words are shown this once.</strong> Print or save every share now and give each to a different keeper: DeskKMS keeps no
-              copy, and without {created.Threshold} of them the backup cannot be opened. Leaving this screen forgets them.
+              copy, and without {created.Threshold} of them the backup cannot be opened. Done (or Lock) forgets them.
             </p>
             <ul className="plain-list share-list">
               {shares.map((s, i) => (

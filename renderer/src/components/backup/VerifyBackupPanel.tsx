@@ -32,7 +32,7 @@ export function VerifyBackupPanel() {
           <button type="submit" className="primary" disabled={task.busy || problem !== ''}>
             Verify backup
           </button>
-          {problem && draft.path !== '' ? <span className="muted">{problem}</span> : null}
+          {problem && draft.path !== '' && !contents ? <span className="muted">{problem}</span> : null}
         </div>
         {task.busy ? <ProgressBar label="Opening the backup and checking every key" /> : null}
         <ErrorLine error={task.error} />
