@@ -11,12 +11,15 @@ beforeAll(async () => (v = await adminVault()));
 afterAll(() => v?.close());
 
 describe('local-only Actions', () => {
-  it('are the twelve administration Actions, all in the contract', () => {
+  it('are the sixteen administration and custody Actions, all in the contract', () => {
     expect([...LOCAL_ONLY_ACTIONS].sort()).toEqual(
       [
         'AcknowledgeAuditBreak',
         'AddRemoteConnection',
+        'ChangePassphrase',
+        'ChangeProtection',
         'CreateAccessKey',
+        'CreateBackup',
         'DeleteAccessKey',
         'DisableAccessKey',
         'EnableAccessKey',
@@ -25,6 +28,7 @@ describe('local-only Actions', () => {
         'ListRemoteConnections',
         'ListRemoteKeys',
         'RemoveRemoteConnection',
+        'RotateDataKey',
         'VerifyAuditChain',
       ].sort(),
     );

@@ -53,7 +53,7 @@ export function checkHeader(read: MetaReader, where: string): void {
   if (stored !== headerChecksum(read)) {
     throw new KmsError(
       'Vault.Corrupt',
-      `the vault header is damaged (${HEADER_FIELDS.join(', ')} in ${where} do not match their checksum ${HEADER_CHECK}); no passphrase or keychain entry was tried. To fix: restore vault.db from a backup`,
+      `the vault header is damaged (${HEADER_FIELDS.filter((f) => !OPTIONAL_FIELDS.has(f) || read(f) !== undefined).join(', ')} in ${where} do not match their checksum ${HEADER_CHECK}); no passphrase or keychain entry was tried. To fix: restore vault.db from a backup`,
     );
   }
 }
