@@ -16,6 +16,8 @@ import { pubkeyCommand } from './commands/pubkey.ts';
 import { exportCommand, importCommand } from './commands/transfer.ts';
 import { certCommand } from './commands/cert.ts';
 import { uiCommand } from './commands/ui.ts';
+import { backupCommand } from './commands/backup.ts';
+import { vaultCommand } from './commands/protection.ts';
 import { ACTION_NAMES, isActionName } from '../../contract/actions.ts';
 import { runAction } from './actions-cli.ts';
 import { writeFailure } from './report-error.ts';
@@ -25,6 +27,8 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   batchCommand,
   auditCommand,
+  backupCommand,
+  vaultCommand,
   serveCommand,
   uiCommand,
   accessKeyCommand,

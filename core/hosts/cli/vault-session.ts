@@ -68,20 +68,28 @@ function readSecretFile(full: string): Uint8Array {
 export function passphraseOf(flags: FlagValues, io: CliIO): Promise<Uint8Array | undefined> {
   return Promise.resolve().then(() => {
     const path = typeof flags['passphrase-file'] === 'string' ? flags['passphrase-file'] : io.env.DESKKMS_PASSPHRASE_FILE;
-    if (!path) return undefined;
-    let bytes: Uint8Array;
-    try {
-      bytes = readSecretFile(resolve(io.cwd, path));
-    } catch (error) {
-      throw invalidParameter('--passphrase-file', `${path}: ${fileProblem(error)}`);
-    }
-    try {
-      return readPassphrase(bytes);
-    } catch (error) {
-      bytes.fill(0);
-      throw error;
-    }
+    return path ? readPassphraseFile('passphrase-file', path, io) : undefined;
   });
+}
+
+/**
+ * The passphrase in the file `path` given as --`flag` (the backup and protection commands read
+ * several: the vault's, a recovery passphrase, a new one), read as passphraseOf reads its own:
+ * one buffer of our own, which the caller (or the vault it is handed to) wipes.
+ */
+export function readPassphraseFile(flag: string, path: string, io: CliIO): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = readSecretFile(resolve(io.cwd, path));
+  } catch (error) {
+    throw invalidParameter(`--${flag}`, `${path}: ${fileProblem(error)}`);
+  }
+  try {
+    return readPassphrase(bytes);
+  } catch (error) {
+    bytes.fill(0);
+    throw error;
+  }
 }
 
 /** Opens the vault, sweeps due deletions, runs `fn`, and always closes. */

@@ -39,10 +39,13 @@ export const initCommand: Command = {
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'Show the vault path, key count, the protection in force and whether it unlocks',
+  summary: 'Show the vault path, key count, the protection in force, whether it unlocks, and its last backup',
   usage: 'deskkms status [--vault DIR] [--passphrase-file FILE]',
   flags: VAULT_FLAGS,
-  details: 'Status tries to unlock (keychain, or the passphrase when given); "UnlockError" says why it could not.',
+  details:
+    'Status tries to unlock (keychain, or the passphrase when given); "UnlockError" says why it could not. ' +
+    'LastBackup is the last backup made and verified by deskkms backup create, KeyVersionsSinceBackup the key versions it does not hold; ' +
+    'BackupAdvice (also a "warning:" line on stderr) says when there is no backup or keys were created since.',
   async run(flags, io) {
     return withVault(flags, io, async (vault) => {
       let unlockError: { Code: string; Message: string } | undefined;
@@ -53,6 +56,9 @@ export const statusCommand: Command = {
       }
       const status = { ...vault.status(keychainBackend()), ...(unlockError ? { UnlockError: unlockError } : {}) };
       io.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+      // LastBackup / KeyVersionsSinceBackup are in the JSON; the advice (no verified backup, or
+      // key versions made since the last one: they would be lost with this machine) is said too.
+      if (status.BackupAdvice) io.stderr.write(`warning: ${status.BackupAdvice}\n`);
       return EXIT_OK;
     });
   },
