@@ -212,7 +212,7 @@ export interface BackupContentsView extends BackupHeaderView {
   readonly KeyVersionCount: number;
   readonly AccessKeyCount: number;
   /** Remote KMS connections: their secrets stay in the old machine's keychain, not in the backup. */
-  readonly RemoteConnectionCount?: number;
+  readonly RemoteConnectionCount: number;
   readonly AuditHead: { readonly Seq: number; readonly Hash: string };
   readonly PrivateKeysChecked: number;
 }

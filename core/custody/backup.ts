@@ -19,6 +19,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { recordEvent } from '../actions/dispatch.ts';
 import { verifyAuditChain } from '../audit/audit-log.ts';
+import type { BackupContentsView, BackupHeaderView } from '../contract/app-api.ts';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
 import { escapeText } from '../contract/escape-text.ts';
 import { copySecret, secretBytes } from '../vault/secrets.ts';
@@ -44,36 +45,9 @@ export interface Progress {
   readonly total: number;
 }
 
-export interface BackupHeaderView {
-  readonly BackupId: string;
-  readonly VaultId: string;
-  readonly Created: string;
-  readonly Size: number;
-  readonly Recovery: 'passphrase' | 'shares';
-  readonly Threshold?: number;
-  readonly ShareCount?: number;
-  readonly ShareIdentifier?: number;
-}
-
-export interface BackupKeyView {
-  readonly KeyId: string;
-  readonly KeySpec: string;
-  readonly KeyUsage: string;
-  readonly KeyState: string;
-  readonly Aliases: string[];
-  readonly Versions: { readonly KeyVersionId: string; readonly CreationDate: string }[];
-}
-
-export interface BackupContents extends BackupHeaderView {
-  readonly Keys: BackupKeyView[];
-  readonly KeyCount: number;
-  readonly KeyVersionCount: number;
-  readonly AccessKeyCount: number;
-  /** Remote KMS connections: their access key secrets are in the old machine's keychain, not in the backup. */
-  readonly RemoteConnectionCount: number;
-  readonly AuditHead: { readonly Seq: number; readonly Hash: string };
-  readonly PrivateKeysChecked: number;
-}
+/** What a backup is without its secret, and what it holds once opened: the app's views are the one definition. */
+export type { BackupHeaderView };
+export type BackupContents = BackupContentsView;
 
 /** SLIP-0039 iteration exponents DeskKMS reads: it writes 1; a share claiming more would make recovery run PBKDF2 for minutes. */
 const MAX_ITERATION_EXPONENT = 4;

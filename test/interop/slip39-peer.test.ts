@@ -8,12 +8,7 @@ import slip39 from 'slip39';
 import { describe, expect, it } from 'vitest';
 import { combineMnemonics, splitMasterSecret } from '../../core/custody/slip39.ts';
 
-interface Slip39Peer {
-  fromArray(secret: number[], options: { passphrase: string; threshold: number; groups: number[][]; extendableBackupFlag: number; iterationExponent: number }): { fromPath(path: string): { mnemonics: string[] } };
-  recoverSecret(mnemonics: string[], passphrase: string): number[];
-  validateMnemonic(mnemonic: string): boolean;
-}
-const peer = slip39 as unknown as Slip39Peer;
+const peer = slip39;
 
 const subsets = (n: number, k: number): number[][] =>
   k === 0 ? [[]] : Array.from({ length: n }, (_, i) => i).flatMap((i) => subsets(n, k - 1).filter((rest) => rest.every((r) => r > i)).map((rest) => [i, ...rest]));
