@@ -3,7 +3,7 @@
 // signatures verify, the audit chain continues with RestoreVault); every way to open one wrongly is
 // refused with its Code; the vault records its last backup and status says what came after it.
 import { createHash, createVerify } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { b64, useActionVault } from '../../test/support/action-vault.ts';
@@ -81,6 +81,10 @@ describe('CreateBackup', () => {
     } finally {
       await vault.close();
     }
+    // A refused restore leaves no directory it made.
+    const refusedDir = join(v.file('refused'), 'vault');
+    expect((await refusedWith(restoreBackup({ path, secret: passphrase('wrong recovery passphrase'), vaultDir: refusedDir, protection: 'passphrase', newPassphrase: Buffer.from('x'.repeat(10)) }))).code).toBe('Backup.WrongSecret');
+    expect(existsSync(refusedDir)).toBe(false);
     // A vault already there is never overwritten.
     expect((await refusedWith(restoreBackup({ path, secret: passphrase(RECOVERY), vaultDir: restoredDir, protection: 'passphrase', newPassphrase: Buffer.from('x'.repeat(10)) }))).code).toBe('InvalidParameter');
     expect((await refusedWith(verifyBackup(path, passphrase('not the recovery passphrase')))).code).toBe('Backup.WrongSecret');
@@ -147,7 +151,7 @@ describe('CreateBackup', () => {
     const made = await v.call('CreateBackup', { Path: path, Recovery: 'passphrase', Passphrase: b64(RECOVERY) });
     expect(v.vault.status('test')).toMatchObject({ LastBackup: { BackupId: made.BackupId, Path: path, Recovery: 'passphrase' }, KeyVersionsSinceBackup: 0 });
     expect(v.vault.status('test').BackupAdvice).toBeUndefined();
-    v.now = new Date(Date.now() + 5000);
+    // Made in the same second as the backup (the fixture's clock stands still): counted all the same.
     await v.makeKey('EC_P256');
     expect(v.vault.status('test')).toMatchObject({ KeyVersionsSinceBackup: 1, BackupAdvice: expect.stringMatching(/1 key version was created after the last backup/) as unknown });
   });

@@ -13,7 +13,7 @@
 // remain valid, and the audit chain continues from the backup's head with a RestoreVault entry.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -257,6 +257,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<BackupCont
   const reopen = options.protection === 'passphrase' ? copySecret(options.newPassphrase!) : undefined;
   const backup = openBackupFile(resolve(options.path));
   const { header } = backup;
+  // Made here, removed again if the restore is refused (a directory that was there stays).
+  const madeDir = !existsSync(vaultDir);
   mkdirSync(vaultDir, { recursive: true, mode: 0o700 });
   chmodSync(vaultDir, 0o700);
   const staging = join(vaultDir, `.restore-${randomBytes(6).toString('hex')}.db`);
@@ -299,7 +301,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<BackupCont
         // The old machine's leftover keychain entries are not this machine's to delete.
         setKeychainCleanup(db, []);
         // This vault is exactly what the backup holds: it is its last verified backup.
-        setLastBackup(db, lastBackupRecord(header, backup.path));
+        setLastBackup(db, lastBackupRecord(header, backup.path, lastVersionSeq(db)));
       }).immediate();
       db.pragma('journal_mode = WAL');
     } finally {
@@ -315,6 +317,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<BackupCont
     rmSync(staging, { force: true });
     for (const suffix of ['-wal', '-shm', '-journal']) rmSync(staging + suffix, { force: true });
     if (written !== undefined) await worker.request({ op: 'deleteKeychainEntry', account: written }).catch(() => undefined);
+    if (madeDir) rmdirQuietly(vaultDir);
     throw error;
   } finally {
     await worker.close();
@@ -329,8 +332,22 @@ export async function restoreBackup(options: RestoreOptions): Promise<BackupCont
   return { ...contents, VaultPath: vaultDir, Protection: options.protection };
 }
 
-function lastBackupRecord(header: BackupHeader, path: string): LastBackup {
-  return { BackupId: header.BackupId, Created: header.Created, Path: path, Recovery: header.Recovery.Kind };
+function lastBackupRecord(header: BackupHeader, path: string, versionSeq: number): LastBackup {
+  return { BackupId: header.BackupId, Created: header.Created, Path: path, Recovery: header.Recovery.Kind, VersionSeq: versionSeq };
+}
+
+/** Removes a directory if it is empty; leaves it (and says nothing) otherwise. */
+function rmdirQuietly(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty, or already gone
+  }
+}
+
+/** The newest key version's position: versions after it are not in a backup taken now. */
+function lastVersionSeq(db: Db): number {
+  return (db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM key_versions').get() as { seq: number }).seq;
 }
 
 function fsyncFile(path: string): void {
@@ -379,7 +396,9 @@ export async function createBackupFile(vault: Vault, options: CreateBackupOption
     // What the snapshot holds, read and checked under the vault's integrity key.
     const snapDb = new Database(snapshot, { fileMustExist: true });
     let contents: Omit<BackupContents, 'PrivateKeysChecked'>;
+    let versionSeq: number;
     try {
+      versionSeq = lastVersionSeq(snapDb);
       setIntegrityKey(snapDb, integrityKey(vault.store.db));
       contents = readContents(snapDb, { BackupId: backupId, VaultId: vault.vaultId, Created: created, Size: 0, Recovery: options.recovery.kind });
     } finally {
@@ -435,7 +454,7 @@ export async function createBackupFile(vault: Vault, options: CreateBackupOption
       Path: path,
       Size: statSync(path).size,
       ...(shares ? { Mnemonics: shares.mnemonics } : {}),
-      record: { BackupId: backupId, Created: created, Path: path, Recovery: options.recovery.kind },
+      record: { BackupId: backupId, Created: created, Path: path, Recovery: options.recovery.kind, VersionSeq: versionSeq },
     };
   } finally {
     master?.fill(0);

@@ -68,6 +68,8 @@ export interface LastBackup {
   readonly Created: string;
   readonly Path: string;
   readonly Recovery: 'passphrase' | 'shares';
+  /** The newest key version in the backup (key_versions.seq): status counts the versions after it. */
+  readonly VersionSeq: number;
 }
 
 /** The last verified backup, if its record is authentic (undefined otherwise, so status warns). */
@@ -79,7 +81,8 @@ export function lastBackup(db: Db): LastBackup | undefined {
     const b = parsed.backup;
     if (!b || typeof parsed.mac !== 'string') return undefined;
     if (typeof b.BackupId !== 'string' || typeof b.Created !== 'string' || typeof b.Path !== 'string' || (b.Recovery !== 'passphrase' && b.Recovery !== 'shares')) return undefined;
-    const backup: LastBackup = { BackupId: b.BackupId, Created: b.Created, Path: b.Path, Recovery: b.Recovery };
+    if (!Number.isSafeInteger(b.VersionSeq) || b.VersionSeq < 0) return undefined;
+    const backup: LastBackup = { BackupId: b.BackupId, Created: b.Created, Path: b.Path, Recovery: b.Recovery, VersionSeq: b.VersionSeq };
     return macsEqual(Buffer.from(parsed.mac, 'hex'), lastBackupMac(db, backup)) ? backup : undefined;
   } catch {
     return undefined;
@@ -87,7 +90,7 @@ export function lastBackup(db: Db): LastBackup | undefined {
 }
 
 function lastBackupMac(db: Db, b: LastBackup): Buffer {
-  return integrityMac(db, 'last-backup', [b.BackupId, b.Created, b.Path, b.Recovery]);
+  return integrityMac(db, 'last-backup', [b.BackupId, b.Created, b.Path, b.Recovery, b.VersionSeq]);
 }
 
 export function setLastBackup(db: Db, backup: LastBackup): void {

@@ -75,9 +75,9 @@ export function keyInventory(db: Db): KeySummary[] {
   return read.deferred();
 }
 
-/** The creation date of every key version (authenticated rows): what a backup made at a date lacks. */
-export function listAllVersionDates(db: Db): string[] {
-  const rows = db.prepare('SELECT key_version_id, key_id, creation_date, public_key, origin, material, mac FROM key_versions').all() as {
+/** Key versions (authenticated rows) after position `afterSeq` (key_versions.seq): what a backup taken at that point lacks. */
+export function countVersionsAfter(db: Db, afterSeq: number): number {
+  const rows = db.prepare('SELECT key_version_id, key_id, creation_date, public_key, origin, material, mac FROM key_versions WHERE seq > ?').all(afterSeq) as {
     key_version_id: string;
     key_id: string;
     creation_date: string;
@@ -85,5 +85,5 @@ export function listAllVersionDates(db: Db): string[] {
     origin: string;
     material: string;
   }[];
-  return verifiedAll(db, 'key_versions', rows).map((row) => row.creation_date);
+  return verifiedAll(db, 'key_versions', rows).length;
 }

@@ -16,7 +16,7 @@ import { DB_FILE, Store, setMeta, type Db } from './store.ts';
 import { authenticateAllRows, hasIntegrityKey, setIntegrityKey } from './integrity.ts';
 import { defaultKeychainAccount, keychainAccount, keychainCleanup, lastBackup, setKeychainCleanup, type LastBackup } from './custody-meta.ts';
 import { getMeta } from './meta.ts';
-import { listAllVersionDates } from './inventory.ts';
+import { countVersionsAfter } from './inventory.ts';
 
 export type ProtectionKind = 'keychain' | 'passphrase';
 
@@ -384,17 +384,17 @@ export class Vault {
   private backupStatus(): Pick<VaultStatus, 'LastBackup' | 'KeyVersionsSinceBackup' | 'BackupAdvice'> {
     const db = this.store.db;
     const backup = lastBackup(db);
-    const dates = listAllVersionDates(db);
     if (!backup) {
+      const all = countVersionsAfter(db, 0);
       return {
-        KeyVersionsSinceBackup: dates.length,
+        KeyVersionsSinceBackup: all,
         BackupAdvice:
-          dates.length === 0
+          all === 0
             ? 'no backup has been made of this vault yet'
-            : `no backup has been made of this vault: its ${dates.length} key version${dates.length === 1 ? '' : 's'} die with this machine's ${this.protectionKind === 'keychain' ? 'keychain' : 'disk'}; make one (deskkms backup create)`,
+            : `no backup has been made of this vault: its ${all} key version${all === 1 ? '' : 's'} die with this machine's ${this.protectionKind === 'keychain' ? 'keychain' : 'disk'}; make one (deskkms backup create)`,
       };
     }
-    const since = dates.filter((d) => d > backup.Created).length;
+    const since = countVersionsAfter(db, backup.VersionSeq);
     return {
       LastBackup: backup,
       KeyVersionsSinceBackup: since,
