@@ -13,7 +13,7 @@
 // remain valid, and the audit chain continues from the backup's head with a RestoreVault entry.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -27,6 +27,7 @@ import { freshKeychainAccount, lastBackup, setKeychainAccount, setKeychainCleanu
 import { AUTHENTICATED_TABLES, integrityKey, setIntegrityKey, verifiedAll, type AuthenticatedTable } from '../vault/integrity.ts';
 import { deleteMeta, getMeta, setMeta } from '../vault/meta.ts';
 import { sealedInventory } from '../vault/rotation.ts';
+import { fsyncPathSync } from '../vault/durable.ts';
 import { DB_FILE, Store, type Db } from '../vault/store.ts';
 import { Vault, kmsDate } from '../vault/vault.ts';
 import { KeyWorkerClient } from '../worker/client.ts';
@@ -309,10 +310,10 @@ export async function restoreBackup(options: RestoreOptions): Promise<BackupCont
       db.close();
       key.fill(0);
     }
-    fsyncFile(staging);
+    fsyncPathSync(staging);
     if (Store.exists(vaultDir)) throw invalidParameter('--vault', `${escapeText(vaultDir, 300)} received a vault while this one was being restored; nothing was replaced`);
     renameSync(staging, join(vaultDir, DB_FILE));
-    fsyncFile(vaultDir);
+    fsyncPathSync(vaultDir);
   } catch (error) {
     rmSync(staging, { force: true });
     for (const suffix of ['-wal', '-shm', '-journal']) rmSync(staging + suffix, { force: true });
@@ -350,14 +351,6 @@ function lastVersionSeq(db: Db): number {
   return (db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM key_versions').get() as { seq: number }).seq;
 }
 
-function fsyncFile(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 export interface CreateBackupOptions {
   readonly path: string;
@@ -448,7 +441,7 @@ export async function createBackupFile(vault: Vault, options: CreateBackupOption
     // Read back and opened with the secret by a key worker of its own, as `backup verify` does.
     const verified = await verifyBackup(partial, verifySecret);
     renameSync(partial, path);
-    fsyncFile(dir);
+    fsyncPathSync(dir);
     return {
       ...verified,
       Path: path,

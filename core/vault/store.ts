@@ -16,6 +16,7 @@ import { chmodSync, closeSync, constants, fchmodSync, mkdirSync, openSync, rmSyn
 import { join } from 'node:path';
 import { KmsError } from '../contract/errors.ts';
 import { DB_FILE, vaultFileError } from './fs-errors.ts';
+import { errnoCode } from './durable.ts';
 import { checkHeader } from './header.ts';
 import { getMeta, setMeta } from './meta.ts';
 import { MIGRATIONS } from './schema.ts';
@@ -41,9 +42,6 @@ export function storeError(error: unknown, dir: string, options: { creating?: bo
   return vaultFileError(error, dir, options) ?? error;
 }
 
-function errnoCode(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
-}
 
 /** vault.db, created empty with mode 0600 (not umask's 0644) before SQLite opens it; false if it was there. */
 function createPrivateFile(path: string): boolean {

@@ -4,22 +4,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type KmsError, invalidParameter } from '../contract/errors.ts';
+import { errnoCode, fsyncPath } from '../vault/durable.ts';
 import { MANIFEST_FILE, assertId, bundleFileNames, bundleFiles, chainFileName, type PublicKeyBundle } from './public-bundle.ts';
-
-function errnoCode(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-}
-
-async function fsyncPath(p: string): Promise<void> {
-  // Windows cannot open a directory for fsync; NTFS metadata journaling covers the rename there.
-  if (process.platform === 'win32') return;
-  const handle = await fs.open(p, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 async function entriesOf(dir: string): Promise<string[] | undefined> {
   try {

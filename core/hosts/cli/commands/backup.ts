@@ -14,6 +14,7 @@ import { renderSharePage } from '../../../custody/share-page.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
 import { CLI_CALLER, callAction } from '../actions-cli.ts';
 import { describeFsError } from '../inputs.ts';
+import { errnoCode, fsyncPath } from '../../../vault/durable.ts';
 import { readPassphraseFile, vaultDirOf, withVault } from '../vault-session.ts';
 
 const MIN_SHARES = 2;
@@ -49,20 +50,6 @@ function shareFileNames(index: number, count: number): { text: string; page: str
   return { text: `share-${index}-of-${count}.txt`, page: `share-${index}-of-${count}.html` };
 }
 
-function errnoCode(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  // Windows cannot open a directory for fsync; NTFS metadata journaling covers the rename there.
-  if (process.platform === 'win32') return;
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 /**
  * The share directory, made 0700 if it is new, checked before the backup is made: a share file
@@ -146,7 +133,7 @@ async function writeShares(dir: string, answer: CreateBackupAnswer, replace: boo
     written.push(page);
     files.push({ Index: i + 1, Text: text, Page: page });
   }
-  await fsyncDir(dir);
+  await fsyncPath(dir);
   return files;
 }
 
