@@ -1,11 +1,14 @@
 // First run (create a vault: OS keychain or passphrase; or restore one from a backup) and unlock,
 // with an honest statement of the protection in force and whether the keychain answered.
-import { useId, useState, type FormEvent } from 'react';
-import { PASSPHRASE_MIN } from '../../../core/contract/app-api.ts';
+import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { ErrorLine, ProgressBar } from '../components/common.tsx';
+import { NO_PASSPHRASE, NewPassphraseFields, newPassphraseProblem } from '../components/backup/NewPassphraseFields.tsx';
 import { EMPTY_SECRET, RecoverySecretFields, clearedSecret, secretParams, secretProblem, type SecretDraft } from '../components/backup/RecoverySecretFields.tsx';
 import { useUiStore } from '../stores/ui-store.ts';
 import { useVaultStore } from '../stores/vault-store.ts';
+
+/** Where a new or restored vault keeps its data key. */
+type Protection = 'keychain' | 'passphrase';
 
 /** First run: "Create a vault" or "Restore from a backup", side by side. */
 export function FirstRun() {
@@ -33,19 +36,18 @@ export function FirstRun() {
 function CreateVault() {
   const status = useVaultStore((s) => s.status)!;
   const { busy, error, createVault } = useVaultStore();
-  const [protection, setProtection] = useState<'keychain' | 'passphrase'>(status.KeychainAvailable ? 'keychain' : 'passphrase');
-  const [passphrase, setPassphrase] = useState('');
-  const [confirm, setConfirm] = useState('');
-  const mismatch = protection === 'passphrase' && confirm.length > 0 && confirm !== passphrase;
-  const tooShort = protection === 'passphrase' && passphrase.length < PASSPHRASE_MIN;
+  const [protection, setProtection] = useState<Protection>(status.KeychainAvailable ? 'keychain' : 'passphrase');
+  const [passphrase, setPassphrase] = useState(NO_PASSPHRASE);
+  const problem = protection === 'passphrase' ? newPassphraseProblem('vault-first-run', passphrase) : '';
+  // Only the repeat differing is said here; a passphrase too short only keeps the button disabled.
+  const mismatch = protection === 'passphrase' && passphrase.repeat.length > 0 && passphrase.repeat !== passphrase.passphrase;
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    if (protection === 'passphrase' && (mismatch || tooShort || confirm !== passphrase)) return;
-    const ok = await createVault(protection, protection === 'passphrase' ? passphrase : undefined);
+    if (problem) return;
+    const ok = await createVault(protection, protection === 'passphrase' ? passphrase.passphrase : undefined);
     // The passphrase goes no further than this call.
-    setPassphrase('');
-    setConfirm('');
+    setPassphrase(NO_PASSPHRASE);
     if (ok) setProtection(protection);
   }
 
@@ -56,41 +58,19 @@ function CreateVault() {
         A new vault will be created at <code>{status.VaultPath}</code>.
       </p>
       <form onSubmit={(e) => void submit(e)} className="stack">
-        <fieldset>
-          <legend>How the vault's data key is protected</legend>
-          <label className="choice">
-            <input
-              type="radio"
-              name="protection"
-              value="keychain"
-              checked={protection === 'keychain'}
-              disabled={!status.KeychainAvailable}
-              onChange={() => setProtection('keychain')}
-            />
-            <span>
-              OS keychain — {status.KeychainBackend}
-              {status.KeychainAvailable ? ' (answering)' : ` — not available: ${status.KeychainError ?? 'no answer'}`}
-            </span>
-          </label>
-          <label className="choice">
-            <input type="radio" name="protection" value="passphrase" checked={protection === 'passphrase'} onChange={() => setProtection('passphrase')} />
-            <span>Passphrase (scrypt, memory-hard) — for stations without a keychain. Lost passphrase = lost keys.</span>
-          </label>
-        </fieldset>
+        <ProtectionChoice
+          legend="How the vault's data key is protected"
+          passphraseChoice="Passphrase (scrypt, memory-hard) — for stations without a keychain. Lost passphrase = lost keys."
+          value={protection}
+          onChange={setProtection}
+        />
         {protection === 'passphrase' ? (
           <>
-            <label>
-              Passphrase (at least {PASSPHRASE_MIN} characters)
-              <input type="password" autoComplete="new-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
-            </label>
-            <label>
-              Repeat passphrase
-              <input type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
-            </label>
+            <NewPassphraseFields role="vault-first-run" value={passphrase} onChange={setPassphrase} />
             {mismatch ? <p className="error">The passphrases differ.</p> : null}
           </>
         ) : null}
-        <button type="submit" className="primary" disabled={busy || (protection === 'passphrase' && (tooShort || confirm !== passphrase))}>
+        <button type="submit" className="primary" disabled={busy || problem !== ''}>
           Create vault
         </button>
         {busy ? <ProgressBar label="Creating the vault" /> : null}
@@ -106,20 +86,12 @@ function CreateVault() {
  * unlocked with every key the backup held; its audit log continues from the backup's and records the restore.
  */
 function RestoreVault() {
-  const id = useId();
   const status = useVaultStore((s) => s.status)!;
   const { busy, error, restoreVault } = useVaultStore();
   const [draft, setDraft] = useState<SecretDraft>(EMPTY_SECRET);
-  const [protection, setProtection] = useState<'keychain' | 'passphrase'>(status.KeychainAvailable ? 'keychain' : 'passphrase');
-  const [passphrase, setPassphrase] = useState('');
-  const [confirm, setConfirm] = useState('');
-  const problem =
-    secretProblem(draft) ||
-    (protection === 'passphrase' && passphrase.length < PASSPHRASE_MIN
-      ? `The vault passphrase needs at least ${PASSPHRASE_MIN} characters.`
-      : protection === 'passphrase' && confirm !== passphrase
-        ? 'The passphrases differ.'
-        : '');
+  const [protection, setProtection] = useState<Protection>(status.KeychainAvailable ? 'keychain' : 'passphrase');
+  const [passphrase, setPassphrase] = useState(NO_PASSPHRASE);
+  const problem = secretProblem(draft) || (protection === 'passphrase' ? newPassphraseProblem('vault-restore', passphrase) : '');
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -127,12 +99,11 @@ function RestoreVault() {
     const restored = await restoreVault({
       ...secretParams(draft),
       Protection: protection,
-      ...(protection === 'passphrase' ? { NewPassphrase: passphrase } : {}),
+      ...(protection === 'passphrase' ? { NewPassphrase: passphrase.passphrase } : {}),
     });
     // The secrets go no further than this call.
     setDraft(clearedSecret(draft));
-    setPassphrase('');
-    setConfirm('');
+    setPassphrase(NO_PASSPHRASE);
     if (restored) {
       useUiStore
         .getState()
@@ -148,38 +119,9 @@ function RestoreVault() {
       </p>
       <form onSubmit={(e) => void submit(e)} className="stack">
         <RecoverySecretFields draft={draft} onChange={setDraft} disabled={busy} />
-        <fieldset>
-          <legend>How this machine protects the restored vault</legend>
-          <label className="choice">
-            <input
-              type="radio"
-              name={`${id}-protection`}
-              checked={protection === 'keychain'}
-              disabled={!status.KeychainAvailable}
-              onChange={() => setProtection('keychain')}
-            />
-            <span>
-              OS keychain — {status.KeychainBackend}
-              {status.KeychainAvailable ? ' (answering)' : ` — not available: ${status.KeychainError ?? 'no answer'}`}
-            </span>
-          </label>
-          <label className="choice">
-            <input type="radio" name={`${id}-protection`} checked={protection === 'passphrase'} onChange={() => setProtection('passphrase')} />
-            <span>A new passphrase (scrypt)</span>
-          </label>
-          {protection === 'passphrase' ? (
-            <>
-              <label>
-                Vault passphrase (at least {PASSPHRASE_MIN} characters)
-                <input type="password" autoComplete="new-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
-              </label>
-              <label>
-                Repeat vault passphrase
-                <input type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
-              </label>
-            </>
-          ) : null}
-        </fieldset>
+        <ProtectionChoice legend="How this machine protects the restored vault" passphraseChoice="A new passphrase (scrypt)" value={protection} onChange={setProtection}>
+          {protection === 'passphrase' ? <NewPassphraseFields role="vault-restore" value={passphrase} onChange={setPassphrase} /> : null}
+        </ProtectionChoice>
         {problem && draft.path !== '' ? <p className="muted">{problem}</p> : null}
         <button type="submit" className="primary" disabled={busy || problem !== ''}>
           Restore vault
@@ -188,6 +130,52 @@ function RestoreVault() {
         <ErrorLine error={error} />
       </form>
     </>
+  );
+}
+
+/**
+ * How a new or restored vault's data key is kept on this machine: the OS keychain (offered only
+ * while it answers, with what it said when it does not) or a passphrase. `children` (the
+ * passphrase fields, where a form keeps them in the group) come after the two choices.
+ */
+function ProtectionChoice({
+  legend,
+  passphraseChoice,
+  value,
+  onChange,
+  children,
+}: {
+  legend: string;
+  passphraseChoice: string;
+  value: Protection;
+  onChange: (next: Protection) => void;
+  children?: ReactNode;
+}) {
+  const id = useId();
+  const status = useVaultStore((s) => s.status)!;
+  return (
+    <fieldset>
+      <legend>{legend}</legend>
+      <label className="choice">
+        <input
+          type="radio"
+          name={`${id}-protection`}
+          value="keychain"
+          checked={value === 'keychain'}
+          disabled={!status.KeychainAvailable}
+          onChange={() => onChange('keychain')}
+        />
+        <span>
+          OS keychain — {status.KeychainBackend}
+          {status.KeychainAvailable ? ' (answering)' : ` — not available: ${status.KeychainError ?? 'no answer'}`}
+        </span>
+      </label>
+      <label className="choice">
+        <input type="radio" name={`${id}-protection`} value="passphrase" checked={value === 'passphrase'} onChange={() => onChange('passphrase')} />
+        <span>{passphraseChoice}</span>
+      </label>
+      {children}
+    </fieldset>
   );
 }
 

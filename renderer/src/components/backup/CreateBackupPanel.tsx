@@ -3,7 +3,7 @@
 // vault writes the file, re-reads and verifies it before it answers. Shares come back once: their
 // pages are listed to print or save until Done (or Lock) drops them from the app (backup-store.ts).
 import { useId, useState, type FormEvent } from 'react';
-import { PASSPHRASE_MIN, SHARES_MAX, type ShareInfoParam } from '../../../../core/contract/app-api.ts';
+import { SHARES_MAX, type ShareInfoParam } from '../../../../core/contract/app-api.ts';
 import { call, kms } from '../../api/bridge.ts';
 import { useBackupStore } from '../../stores/backup-store.ts';
 import { useUiStore } from '../../stores/ui-store.ts';
@@ -11,6 +11,7 @@ import { useVaultStore } from '../../stores/vault-store.ts';
 import { encodeBase64 } from '../crypto/bytes.ts';
 import { ErrorLine, ProgressBar, useTask } from '../common.tsx';
 import { formatUtc } from '../keys/format.ts';
+import { NO_PASSPHRASE, NewPassphraseFields, newPassphraseProblem } from './NewPassphraseFields.tsx';
 import { SharePrintSheet } from './SharePrintSheet.tsx';
 
 const COUNTS = Array.from({ length: SHARES_MAX - 1 }, (_, i) => i + 2);
@@ -23,8 +24,7 @@ export function CreateBackupPanel() {
   const [recovery, setRecovery] = useState<'shares' | 'passphrase'>('shares');
   const [count, setCount] = useState(5);
   const [threshold, setThreshold] = useState(3);
-  const [passphrase, setPassphrase] = useState('');
-  const [confirm, setConfirm] = useState('');
+  const [passphrase, setPassphrase] = useState(NO_PASSPHRASE);
   const [overwrite, setOverwrite] = useState(false);
   const { result, setResult, dropShares } = useBackupStore();
   const [printing, setPrinting] = useState<number | undefined>(undefined);
@@ -32,18 +32,16 @@ export function CreateBackupPanel() {
   const problem =
     path.trim() === ''
       ? 'Enter where the backup file goes.'
-      : recovery === 'passphrase' && passphrase.length < PASSPHRASE_MIN
-        ? `The recovery passphrase needs at least ${PASSPHRASE_MIN} characters.`
-        : recovery === 'passphrase' && confirm !== passphrase
-          ? 'The passphrases differ.'
-          : recovery === 'shares' && threshold > count
-            ? 'The threshold cannot exceed the number of shares.'
-            : '';
+      : recovery === 'passphrase'
+        ? newPassphraseProblem('recovery', passphrase)
+        : threshold > count
+          ? 'The threshold cannot exceed the number of shares.'
+          : '';
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (problem) return;
-    const secret = recovery === 'passphrase' ? encodeBase64(new TextEncoder().encode(passphrase)) : undefined;
+    const secret = recovery === 'passphrase' ? encodeBase64(new TextEncoder().encode(passphrase.passphrase)) : undefined;
     await task.run(async () => {
       const created = await kms('CreateBackup', {
         Path: path.trim(),
@@ -65,8 +63,7 @@ export function CreateBackupPanel() {
       setResult({ created, shares, pages });
       useUiStore.getState().notify('ok', `Backup written and verified: ${created.Path}`);
     });
-    setPassphrase('');
-    setConfirm('');
+    setPassphrase(NO_PASSPHRASE);
     // LastBackup and the advice change with every backup made.
     await refresh();
   }
@@ -195,16 +192,7 @@ export function CreateBackupPanel() {
               </span>
             </div>
           ) : (
-            <>
-              <label>
-                Recovery passphrase (at least {PASSPHRASE_MIN} characters)
-                <input type="password" autoComplete="new-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
-              </label>
-              <label>
-                Repeat recovery passphrase
-                <input type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
-              </label>
-            </>
+            <NewPassphraseFields role="recovery" value={passphrase} onChange={setPassphrase} />
           )}
         </fieldset>
         {problem && path.trim() !== '' ? <p className="muted">{problem}</p> : null}

@@ -3,22 +3,16 @@
 // move between the OS keychain and a passphrase, rotate the data key (every private key and
 // access-key secret sealed again under a new random data key, after a confirmation).
 import { useId, useState, type FormEvent } from 'react';
-import { PASSPHRASE_MIN } from '../../../../core/contract/app-api.ts';
 import { kms } from '../../api/bridge.ts';
 import { useUiStore } from '../../stores/ui-store.ts';
 import { useVaultStore } from '../../stores/vault-store.ts';
 import { encodeBase64 } from '../crypto/bytes.ts';
 import { Dialog, ErrorLine, FormEnd, ProgressBar, useTask } from '../common.tsx';
+import { NO_PASSPHRASE, NewPassphraseFields, newPassphraseProblem } from './NewPassphraseFields.tsx';
 
 /** Text as the Actions take a passphrase: base64 of its UTF-8 bytes. */
 function b64(text: string): string {
   return encodeBase64(new TextEncoder().encode(text));
-}
-
-function newPassphraseProblem(next: string, repeat: string): string {
-  if (next.length < PASSPHRASE_MIN) return `The new passphrase needs at least ${PASSPHRASE_MIN} characters.`;
-  if (repeat !== next) return 'The new passphrases differ.';
-  return '';
 }
 
 export function ProtectionPanel() {
@@ -77,17 +71,15 @@ function useProtectionChange() {
 function ChangePassphraseForm() {
   const task = useProtectionChange();
   const [current, setCurrent] = useState('');
-  const [next, setNext] = useState('');
-  const [repeat, setRepeat] = useState('');
-  const problem = current === '' ? 'Enter the current passphrase.' : newPassphraseProblem(next, repeat);
+  const [next, setNext] = useState(NO_PASSPHRASE);
+  const problem = current === '' ? 'Enter the current passphrase.' : newPassphraseProblem('new', next);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (problem) return;
-    await task.change(() => kms('ChangePassphrase', { Passphrase: b64(current), NewPassphrase: b64(next) }), 'The vault passphrase was changed.');
+    await task.change(() => kms('ChangePassphrase', { Passphrase: b64(current), NewPassphrase: b64(next.passphrase) }), 'The vault passphrase was changed.');
     setCurrent('');
-    setNext('');
-    setRepeat('');
+    setNext(NO_PASSPHRASE);
   }
 
   return (
@@ -97,15 +89,7 @@ function ChangePassphraseForm() {
         Current passphrase
         <input type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} />
       </label>
-      <label>
-        New passphrase (at least {PASSPHRASE_MIN} characters)
-        <input type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} />
-      </label>
-      <label>
-        Repeat new passphrase
-        <input type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} />
-      </label>
-      {problem && next !== '' ? <p className="muted">{problem}</p> : null}
+      <NewPassphraseFields role="new" value={next} onChange={setNext} problem={problem} />
       <div className="row">
         <button type="submit" className="primary" disabled={task.busy || problem !== ''}>
           Change passphrase
@@ -149,31 +133,21 @@ function ToKeychainForm({ keychain, available }: { keychain: string; available: 
 
 function ToPassphraseForm() {
   const task = useProtectionChange();
-  const [next, setNext] = useState('');
-  const [repeat, setRepeat] = useState('');
-  const problem = newPassphraseProblem(next, repeat);
+  const [next, setNext] = useState(NO_PASSPHRASE);
+  const problem = newPassphraseProblem('new', next);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (problem) return;
-    await task.change(() => kms('ChangeProtection', { Protection: 'passphrase', NewPassphrase: b64(next) }), 'The data key is now protected by a passphrase.');
-    setNext('');
-    setRepeat('');
+    await task.change(() => kms('ChangeProtection', { Protection: 'passphrase', NewPassphrase: b64(next.passphrase) }), 'The data key is now protected by a passphrase.');
+    setNext(NO_PASSPHRASE);
   }
 
   return (
     <form className="stack" onSubmit={(e) => void submit(e)} aria-label="Move to a passphrase">
       <h3>Move to a passphrase</h3>
       <p className="hint muted">The data key leaves the OS keychain and is sealed under a passphrase (scrypt). Lost passphrase and no backup = lost keys.</p>
-      <label>
-        New passphrase (at least {PASSPHRASE_MIN} characters)
-        <input type="password" autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} />
-      </label>
-      <label>
-        Repeat new passphrase
-        <input type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} />
-      </label>
-      {problem && next !== '' ? <p className="muted">{problem}</p> : null}
+      <NewPassphraseFields role="new" value={next} onChange={setNext} problem={problem} />
       <div className="row">
         <button type="submit" disabled={task.busy || problem !== ''}>
           Move to a passphrase
