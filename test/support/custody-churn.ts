@@ -143,10 +143,7 @@ export function metaOf(db: Vault['store']['db']): Map<string, string> {
 const describeError = (error: unknown): string =>
   error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error);
 
-/**
- * Opens the vault with the first candidate generation whose secret unlocks it. undefined (and the
- * refusals) when none does.
- */
+/** Opens the vault with the first candidate generation whose secret unlocks it; the refusals when none does. */
 export async function openWithCandidates(
   vaultDir: string,
   operation: ChurnOperation,
