@@ -96,6 +96,44 @@ describe('ChangeProtection', () => {
     expect(v.vault.store.getMeta('keychain_cleanup')).toBeUndefined();
   });
 
+  it('a second process unlocking while a rotation is in flight never leaves a vault that opens with neither key', async () => {
+    await v.call('ChangeProtection', { Protection: 'keychain', Passphrase: b64(PASSPHRASE) });
+    const key = await v.makeKey('EC_P256');
+    const { dispatch } = await import('./dispatch.ts');
+    let busy = 0;
+    for (let round = 0; round < 5; round++) {
+      // Another process, unlocked beforehand; it cleans up the moment the rotation has announced its
+      // new entry (as its unlock would), so it claims that entry before the rotation commits.
+      const other = Vault.open(v.dir);
+      try {
+        await other.ensureUnlocked();
+        const before = v.vault.store.getMeta('keychain_cleanup');
+        const rotation = dispatch(v.vault, 'RotateDataKey', {}, 'test');
+        for (let i = 0; i < 400 && v.vault.store.getMeta('keychain_cleanup') === before; i++) await new Promise((r) => setImmediate(r));
+        await other.cleanUpKeychain();
+        const outcome = await rotation;
+        if (!outcome.ok) {
+          // Claimed before the commit (Busy), or deleted under the rotation's own read-back of it
+          // (the keychain "did not keep" it): either way nothing was committed.
+          expect(['Vault.Busy', 'Vault.KeychainUnavailable']).toContain(outcome.error.Code);
+          busy++;
+        }
+      } finally {
+        await other.close();
+      }
+      const fresh = Vault.open(v.dir);
+      try {
+        expect(await signs(key, fresh)).toBe(true);
+      } finally {
+        await fresh.close();
+      }
+      expect(await signs(key)).toBe(true);
+    }
+    // The race was met (the claim came first) at least once; each time, nothing was committed.
+    expect(busy).toBeGreaterThan(0);
+    await v.call('ChangeProtection', { Protection: 'passphrase', NewPassphrase: b64(PASSPHRASE) });
+  });
+
   it('never deletes an entry that is not this vault own, even when the list is edited to name it', async () => {
     const { setMeta } = await import('../vault/meta.ts');
     const foreign = 'vault-00000000-0000-4000-8000-000000000000';

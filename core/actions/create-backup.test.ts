@@ -56,7 +56,7 @@ describe('CreateBackup', () => {
     expect(bytes.includes(Buffer.from(key.keyId))).toBe(false);
     expect(bytes.includes(Buffer.from('alias/release'))).toBe(false);
     // Nothing of the making is left beside it.
-    expect(readdirSync(dirname(path)).filter((f) => /\.(partial|snapshot)$/.test(f))).toEqual([]);
+    expect(readdirSync(dirname(path)).filter((f) => f.includes('.deskkms-'))).toEqual([]);
 
     const contents = await verifyBackup(path, passphrase(RECOVERY));
     expect(contents).toMatchObject({ BackupId: made.BackupId, KeyCount: 1, KeyVersionCount: 1, PrivateKeysChecked: 1, AuditHead: made.AuditHead });

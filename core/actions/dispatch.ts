@@ -112,8 +112,13 @@ async function dispatchCall(vault: Vault, action: unknown, params: unknown, ctx:
     if (result.write !== undefined || !UNRECORDED_READS.has(action)) {
       try {
         await vault.store.write((db) => {
-          result.write?.(db);
-          appendAuditEntries(db, [auditEntry(action, ctx, 'OK')]);
+          try {
+            result.write?.(db);
+            appendAuditEntries(db, [auditEntry(action, ctx, 'OK')]);
+          } catch (error) {
+            result.undoWrite?.();
+            throw error;
+          }
         });
       } catch (error) {
         // Nothing was committed: the handler undoes what it prepared outside the database.

@@ -43,6 +43,12 @@ export interface HandlerEffects {
    * the change). Best effort; its failure is not reported over the write's.
    */
   readonly afterRollback?: () => Promise<void>;
+  /**
+   * Runs inside the write's transaction when the write or its audit entry throws (the job is rolled
+   * back): undoes, synchronously and before the next job of the batch runs, what `write` changed in
+   * this process's memory (a data-key rotation's integrity key).
+   */
+  readonly undoWrite?: () => void;
 }
 
 /**

@@ -69,6 +69,21 @@ async function announceEntry(vault: Vault, account: string): Promise<void> {
   await vault.store.write((db) => setKeychainCleanup(db, [...keychainCleanup(db, vault.vaultId, undefined), account]));
 }
 
+/**
+ * At the commit of a change that wrote keychain entry `account`: it must still be listed. Another
+ * process's unlock may have claimed (and deleted) it meanwhile: then nothing is committed.
+ */
+function assertAnnounced(db: Db, vault: Vault, account: string): void {
+  if (!keychainCleanup(db, vault.vaultId, undefined).includes(account)) {
+    throw new KmsError('Vault.Busy', "another DeskKMS process cleaned up this vault's keychain entries while the change was being made; nothing was changed: try again");
+  }
+}
+
+/** Deletes the entry a change wrote and did not commit: the header never named it (best effort). */
+async function forgetEntry(vault: Vault, account: string): Promise<void> {
+  await vault.worker.request({ op: 'deleteKeychainEntry', account }).catch(() => undefined);
+}
+
 /** Deletes listed keychain entries now (best effort: the next unlock retries what is left). */
 function cleanUpAfter(vault: Vault): () => Promise<void> {
   return () => vault.cleanUpKeychain().catch(() => undefined);
@@ -108,6 +123,9 @@ export async function changeProtection(
       answer,
       write: (db) => {
         assertHeader(db, { protection: 'keychain' });
+        if (keychainAccount(db, vault.vaultId) !== account) {
+          throw new KmsError('Vault.Busy', "the vault's keychain entry was changed by another DeskKMS process meanwhile; nothing was changed: try again");
+        }
         setMeta(db, 'protection', 'passphrase');
         setMeta(db, 'wrapped_data_key', JSON.stringify(wrapped));
         setKeychainAccount(db, vault.vaultId, undefined);
@@ -130,6 +148,7 @@ export async function changeProtection(
     answer,
     write: (db) => {
       assertHeader(db, { protection: 'passphrase', wrapped: wrappedText });
+      assertAnnounced(db, vault, account);
       setMeta(db, 'protection', 'keychain');
       deleteMeta(db, 'wrapped_data_key');
       setKeychainAccount(db, vault.vaultId, account);
@@ -139,6 +158,7 @@ export async function changeProtection(
     afterCommit: cleanUpAfter(vault),
     afterRollback: async () => {
       vault.adoptHeader({ protection: from });
+      await forgetEntry(vault, account);
       await cleanUpAfter(vault)();
     },
   };
@@ -178,7 +198,10 @@ export async function rotateDataKey(
   }
   const abort = async (): Promise<void> => {
     await vault.worker.request({ op: 'rotateFinish', commit: false }).catch(() => undefined);
-    if (newAccount !== undefined) await cleanUpAfter(vault)();
+    if (newAccount !== undefined) {
+      await forgetEntry(vault, newAccount);
+      await cleanUpAfter(vault)();
+    }
   };
   const inventory = sealedInventory(vault.store.db);
   let begun: Awaited<ReturnType<typeof beginRotation>>;
@@ -197,15 +220,25 @@ export async function rotateDataKey(
     throw error;
   }
   let previousKey: Buffer | undefined;
+  const undoWrite = (): void => {
+    if (previousKey) setIntegrityKey(vault.store.db, previousKey);
+    previousKey?.fill(0);
+    previousKey = undefined;
+    if (verifier !== undefined) vault.adoptHeader({ verifier });
+  };
   return {
     answer: { VaultId: vault.vaultId, Protection: kind, ResealedSecrets: resealed.length, RevokedImportTokens: inventory.importTokens },
     write: (db) => {
       assertHeader(db, { protection: kind, ...(wrappedText !== undefined ? { wrapped: wrappedText } : {}), ...(verifier !== undefined ? { verifier } : {}) });
+      if (newAccount !== undefined) assertAnnounced(db, vault, newAccount);
+      // Read under the old integrity key; written again under the new one below.
       const cleanup = keychainCleanup(db, vault.vaultId, undefined);
       previousKey = applyRotation(db, inventory, resealed, begun.integrityKey);
       setMeta(db, 'verifier', begun.verifier);
-      if (kind === 'passphrase') setMeta(db, 'wrapped_data_key', JSON.stringify(begun.wrapped));
-      else {
+      if (kind === 'passphrase') {
+        setMeta(db, 'wrapped_data_key', JSON.stringify(begun.wrapped));
+        setKeychainCleanup(db, cleanup);
+      } else {
         setKeychainAccount(db, vault.vaultId, newAccount);
         setKeychainCleanup(db, [...cleanup.filter((a) => a !== newAccount), oldAccount]);
       }
@@ -217,11 +250,11 @@ export async function rotateDataKey(
       await vault.worker.request({ op: 'rotateFinish', commit: true });
       await cleanUpAfter(vault)();
     },
+    undoWrite,
     afterRollback: async () => {
-      if (previousKey) setIntegrityKey(vault.store.db, previousKey);
-      previousKey?.fill(0);
+      // (A failed COMMIT rejects the batch without undoWrite: undone here, before the next batch.)
+      undoWrite();
       begun.integrityKey.fill(0);
-      if (verifier !== undefined) vault.adoptHeader({ verifier });
       await abort();
     },
   };

@@ -261,7 +261,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<BackupCont
   // Made here, removed again if the restore is refused (a directory that was there stays).
   const madeDir = !existsSync(vaultDir);
   mkdirSync(vaultDir, { recursive: true, mode: 0o700 });
-  chmodSync(vaultDir, 0o700);
+  if (madeDir) chmodSync(vaultDir, 0o700);
   const staging = join(vaultDir, `.restore-${randomBytes(6).toString('hex')}.db`);
   const worker = new KeyWorkerClient();
   let contents: BackupContents;
@@ -319,6 +319,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<BackupCont
     for (const suffix of ['-wal', '-shm', '-journal']) rmSync(staging + suffix, { force: true });
     if (written !== undefined) await worker.request({ op: 'deleteKeychainEntry', account: written }).catch(() => undefined);
     if (madeDir) rmdirQuietly(vaultDir);
+    reopen?.fill(0);
     throw error;
   } finally {
     await worker.close();
@@ -377,15 +378,18 @@ export async function createBackupFile(vault: Vault, options: CreateBackupOption
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw invalidParameter('Path', `the directory ${escapeText(dir, 300)} does not exist`);
   if (existsSync(path) && !options.overwrite) throw invalidParameter('Path', `${escapeText(path, 300)} exists; choose another name or overwrite it`);
   const backupId = randomUUID();
-  const tag = randomBytes(6).toString('hex');
-  const snapshot = join(dir, `.${basename(path)}.${tag}.snapshot`);
-  const partial = join(dir, `.${basename(path)}.${tag}.partial`);
+  // The snapshot (the vault but its data key) and the file being written live in a private (0700)
+  // directory beside the destination, on its filesystem so the finished file is renamed into place.
+  const work = mkdtempSync(join(dir, `.${basename(path)}.deskkms-`));
+  const snapshot = join(work, 'snapshot.db');
+  const partial = join(work, 'backup.partial');
   let master: Uint8Array<ArrayBuffer> | undefined;
   let verifySecret: RecoverySecret | undefined;
   try {
     const created = kmsDate(vault.now());
+    // Created 0600 first (VACUUM INTO writes into an empty file, with the umask's mode otherwise).
+    closeSync(openSync(snapshot, 'wx', 0o600));
     vault.store.db.prepare('VACUUM INTO ?').run(snapshot);
-    chmodSync(snapshot, 0o600);
     // What the snapshot holds, read and checked under the vault's integrity key.
     const snapDb = new Database(snapshot, { fileMustExist: true });
     let contents: Omit<BackupContents, 'PrivateKeysChecked'>;
@@ -452,8 +456,7 @@ export async function createBackupFile(vault: Vault, options: CreateBackupOption
   } finally {
     master?.fill(0);
     if (verifySecret?.kind === 'passphrase') verifySecret.passphrase.fill(0);
-    rmSync(snapshot, { force: true });
-    rmSync(partial, { force: true });
+    rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -88,9 +88,16 @@ export function applyRotation(db: Db, before: SealedInventory, resealed: readonl
   db.prepare('DELETE FROM import_tokens').run();
   const previous = Buffer.from(integrityKey(db));
   setIntegrityKey(db, nextIntegrityKey);
-  authenticateAllRows(db);
-  anchorAuditHead(db);
-  rewriteAcknowledgedBreaks(db, breaks);
-  if (backup) setLastBackup(db, backup);
+  try {
+    authenticateAllRows(db);
+    anchorAuditHead(db);
+    rewriteAcknowledgedBreaks(db, breaks);
+    if (backup) setLastBackup(db, backup);
+  } catch (error) {
+    // This job is rolled back: the jobs after it in the batch, and every later call, need the old key.
+    setIntegrityKey(db, previous);
+    previous.fill(0);
+    throw error;
+  }
   return previous;
 }

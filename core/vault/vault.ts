@@ -230,8 +230,12 @@ export class Vault {
     }
     const result = await this.worker.request({ op: 'unlock', vaultId: this.vaultId, protection, verifier }, transfer).catch((error: unknown) => {
       if (protection.kind === 'passphrase' && error instanceof KmsError) this.passphraseRefusal = error;
+      // Another process's rotation committed (and deleted the old entry) between the header read
+      // above and the keychain read: unlock again from what the header says now.
+      if (protection.kind === 'keychain' && this.store.getMeta('verifier') !== verifier) return this.unlock().then(() => undefined);
       throw error;
     });
+    if (result === undefined) return;
     setIntegrityKey(this.store.db, result.integrityKey);
     result.integrityKey.fill(0);
     if (result.upgradedVerifier !== undefined) {
@@ -255,17 +259,26 @@ export class Vault {
    * now (no keychain here) stays listed for the next unlock.
    */
   async cleanUpKeychain(): Promise<void> {
-    const inUse = this.protection === 'keychain' ? keychainAccount(this.store.db, this.vaultId) : undefined;
-    const pending = keychainCleanup(this.store.db, this.vaultId, inUse);
-    if (pending.length === 0) return;
+    const inUseOf = (db: Db): string | undefined => (getMeta(db, 'protection') === 'keychain' ? keychainAccount(db, this.vaultId) : undefined);
+    if (keychainCleanup(this.store.db, this.vaultId, inUseOf(this.store.db)).length === 0) return;
+    // Claimed first, in a transaction: an entry taken off the list is this process's to delete. A
+    // change in another process that announced it and has not committed yet finds it gone at its
+    // commit and refuses (Vault.Busy), rather than commit a header naming a deleted entry.
+    const claimed = await this.store
+      .write((db) => {
+        const inUse = inUseOf(db);
+        const listed = keychainCleanup(db, this.vaultId, undefined);
+        const mine = listed.filter((a) => a !== inUse);
+        if (mine.length > 0) setKeychainCleanup(db, listed.filter((a) => a === inUse));
+        return mine;
+      })
+      .catch((): string[] => []);
     const left: string[] = [];
-    for (const account of pending) {
+    for (const account of claimed) {
       await this.worker.request({ op: 'deleteKeychainEntry', account }).catch(() => left.push(account));
     }
-    if (left.length === pending.length) return;
-    await this.store
-      .write((db) => setKeychainCleanup(db, keychainCleanup(db, this.vaultId, inUse).filter((a) => left.includes(a) || !pending.includes(a))))
-      .catch(() => undefined);
+    if (left.length === 0) return;
+    await this.store.write((db) => setKeychainCleanup(db, [...keychainCleanup(db, this.vaultId, undefined), ...left])).catch(() => undefined);
   }
 
   /** The verifier this process unlocked with (protection changes check nothing moved under them). */

@@ -29,7 +29,8 @@ const DEFAULT_BACKUP_N = 2 ** 17;
 const SCRYPT_R = 8;
 const SCRYPT_P = 1;
 const MIN_LOG2_N = 14;
-const MAX_LOG2_N = 22;
+/** scrypt N is read from the header before anything in it is authenticated: capped at 1 GiB of memory (r = 8), as the vault's own wrapped key is. */
+const MAX_LOG2_N = 20;
 
 function scryptKey(passphrase: Uint8Array, salt: Uint8Array, N: number, r: number, p: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -17,7 +17,8 @@ import { checkCurrentPassphrase, checkSealedItems, openFromBackup, resealItems, 
 
 export class KeyWorkerCore {
   private dataKey: Uint8Array | undefined;
-  private pending: Uint8Array | undefined;
+  /** A data key not (yet) the vault's, and what it is for: each custody op takes only its own kind. */
+  private pending: { key: Uint8Array; purpose: 'backup' | 'rotation' } | undefined;
   private readonly cache = new Map<string, PrivateKey>();
   private readonly secrets = new Map<string, Uint8Array>();
 
@@ -131,19 +132,22 @@ export class KeyWorkerCore {
       case 'backupSeal':
         return sealForBackup(this.requireDataKey(), req.vaultId, req.backupId, req.recovery);
       case 'backupOpen': {
+        // A backup is opened only by a worker of its own (verify, restore): never beside a vault's
+        // key, whose secrets reseal or checkSealed could otherwise be pointed at a key of the caller's.
+        if (this.dataKey) throw new KmsError('InternalFailure', 'a backup is opened in a key worker of its own, not in one that holds a vault');
         const { dataKey, payloadKey } = await openFromBackup(req.vaultId, req.backupId, req.recovery, req.kdf, req.wrapped);
         if (verifierVersion(dataKey, req.vaultId, req.verifier) === undefined) {
           dataKey.fill(0);
           payloadKey.fill(0);
           throw new KmsError('Backup.Damaged', "the backup's data key opens but does not match its vault's verifier");
         }
-        this.setPending(dataKey);
+        this.setPending(dataKey, 'backup');
         return { payloadKey, integrityKey: deriveIntegrityKey(dataKey, req.vaultId) };
       }
       case 'checkSealed':
-        return { checked: checkSealedItems(this.requirePending(), req.items) };
+        return { checked: checkSealedItems(this.requirePending('backup'), req.items) };
       case 'adoptPending': {
-        const dataKey = this.requirePending();
+        const dataKey = this.requirePending('backup');
         const stored = await this.protect(dataKey, req.protection, 'the vault was not restored');
         this.pending = undefined;
         this.setDataKey(dataKey);
@@ -159,13 +163,13 @@ export class KeyWorkerCore {
         if (req.current) await checkCurrentPassphrase(current, req.current.passphrase, req.current.wrapped);
         const next = new Uint8Array(randomBytes(32));
         const stored = await this.protect(next, req.protection, 'the data key was not rotated');
-        this.setPending(next);
+        this.setPending(next, 'rotation');
         return { verifier: makeVerifier(next, req.vaultId), integrityKey: deriveIntegrityKey(next, req.vaultId), ...stored };
       }
       case 'reseal':
-        return { sealed: resealItems(this.requireDataKey(), this.requirePending(), req.items) };
+        return { sealed: resealItems(this.requireDataKey(), this.requirePending('rotation'), req.items) };
       case 'rotateFinish': {
-        const next = this.requirePending();
+        const next = this.requirePending('rotation');
         this.pending = undefined;
         if (!req.commit) {
           next.fill(0);
@@ -256,14 +260,16 @@ export class KeyWorkerCore {
   }
 
   /** A data key not (yet) the vault's: a backup being opened, or the next key of a rotation. */
-  private setPending(dataKey: Uint8Array): void {
-    this.pending?.fill(0);
-    this.pending = dataKey;
+  private setPending(key: Uint8Array, purpose: 'backup' | 'rotation'): void {
+    this.pending?.key.fill(0);
+    this.pending = { key, purpose };
   }
 
-  private requirePending(): Uint8Array {
-    if (!this.pending) throw new KmsError('InternalFailure', 'no backup is open and no rotation is under way in the key worker');
-    return this.pending;
+  private requirePending(purpose: 'backup' | 'rotation'): Uint8Array {
+    if (this.pending?.purpose !== purpose) {
+      throw new KmsError('InternalFailure', purpose === 'backup' ? 'no backup is open in the key worker' : 'no data-key rotation is under way in the key worker');
+    }
+    return this.pending.key;
   }
 
   private setDataKey(dataKey: Uint8Array): void {
@@ -278,7 +284,7 @@ export class KeyWorkerCore {
     this.secrets.clear();
     this.dataKey?.fill(0);
     this.dataKey = undefined;
-    this.pending?.fill(0);
+    this.pending?.key.fill(0);
     this.pending = undefined;
   }
 
