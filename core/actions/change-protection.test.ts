@@ -84,7 +84,7 @@ describe('ChangeProtection', () => {
     const { setKeychainCleanup, freshKeychainAccount } = await import('../vault/custody-meta.ts');
     const orphan = freshKeychainAccount(v.vault.vaultId);
     // What a kill after the entry was written, before the header named it, leaves: listed and stored.
-    await v.vault.store.write((db) => setKeychainCleanup(db, [orphan]));
+    await v.vault.store.write((db) => setKeychainCleanup(db, v.vault.vaultId, [orphan]));
     secretToolStore(orphan, Buffer.alloc(32, 7).toString('base64'));
     const other = Vault.open(v.dir, { passphrase: Buffer.from(PASSPHRASE) });
     try {
@@ -132,6 +132,37 @@ describe('ChangeProtection', () => {
     // The race was met (the claim came first) at least once; each time, nothing was committed.
     expect(busy).toBeGreaterThan(0);
     await v.call('ChangeProtection', { Protection: 'passphrase', NewPassphrase: b64(PASSPHRASE) });
+  });
+
+  it('an entry claimed by an unlock that was killed before deleting it is taken over once the claim is a minute old', async () => {
+    const { freshKeychainAccount, setKeychainCleanup, claimKeychainCleanup, keychainCleanup } = await import('../vault/custody-meta.ts');
+    const left = freshKeychainAccount(v.vault.vaultId);
+    secretToolStore(left, Buffer.alloc(32, 5).toString('base64'));
+    // The killed unlock's claim, just made: a live claim, which another unlock leaves alone.
+    await v.vault.store.write((db) => {
+      setKeychainCleanup(db, v.vault.vaultId, [left]);
+      expect(claimKeychainCleanup(db, v.vault.vaultId, undefined, new Date())).toEqual([left]);
+    });
+    const unlockOnce = async (): Promise<void> => {
+      const other = Vault.open(v.dir, { passphrase: Buffer.from(PASSPHRASE) });
+      try {
+        await other.ensureUnlocked();
+      } finally {
+        await other.close();
+      }
+    };
+    await unlockOnce();
+    expect(entryHolds(left)).toBe(true);
+    expect(keychainCleanup(v.vault.store.db, v.vault.vaultId, undefined)).toEqual([left]);
+    // Two minutes later (the claim written as then): taken over and deleted.
+    await v.vault.store.write((db) => {
+      setKeychainCleanup(db, v.vault.vaultId, []);
+      setKeychainCleanup(db, v.vault.vaultId, [left]);
+      claimKeychainCleanup(db, v.vault.vaultId, undefined, new Date(Date.now() - 120_000));
+    });
+    await unlockOnce();
+    expect(entryHolds(left)).toBe(false);
+    expect(keychainCleanup(v.vault.store.db, v.vault.vaultId, undefined)).toEqual([]);
   });
 
   it('never deletes an entry that is not this vault own, even when the list is edited to name it', async () => {

@@ -10,7 +10,7 @@
 import { KmsError, invalidParameter } from '../contract/errors.ts';
 import { decodeBase64 } from '../contract/base64.ts';
 import { copySecret } from '../vault/secrets.ts';
-import { freshKeychainAccount, keychainAccount, keychainCleanup, setKeychainAccount, setKeychainCleanup } from '../vault/custody-meta.ts';
+import { freshKeychainAccount, isUnclaimed, keychainAccount, keychainCleanup, setKeychainAccount, setKeychainCleanup } from '../vault/custody-meta.ts';
 import { deleteMeta, getMeta, setMeta } from '../vault/meta.ts';
 import { applyRotation, sealedInventory } from '../vault/rotation.ts';
 import { setIntegrityKey } from '../vault/integrity.ts';
@@ -66,7 +66,7 @@ function assertHeader(db: Db, expected: { protection: ProtectionKind; wrapped?: 
 
 /** Lists a keychain entry for deletion before it is written (its own transaction). */
 async function announceEntry(vault: Vault, account: string): Promise<void> {
-  await vault.store.write((db) => setKeychainCleanup(db, [...keychainCleanup(db, vault.vaultId, undefined), account]));
+  await vault.store.write((db) => setKeychainCleanup(db, vault.vaultId, [...keychainCleanup(db, vault.vaultId, undefined), account]));
 }
 
 /**
@@ -74,7 +74,7 @@ async function announceEntry(vault: Vault, account: string): Promise<void> {
  * process's unlock may have claimed (and deleted) it meanwhile: then nothing is committed.
  */
 function assertAnnounced(db: Db, vault: Vault, account: string): void {
-  if (!keychainCleanup(db, vault.vaultId, undefined).includes(account)) {
+  if (!isUnclaimed(db, vault.vaultId, account)) {
     throw new KmsError('Vault.Busy', "another DeskKMS process cleaned up this vault's keychain entries while the change was being made; nothing was changed: try again");
   }
 }
@@ -130,7 +130,7 @@ export async function changeProtection(
         setMeta(db, 'wrapped_data_key', JSON.stringify(wrapped));
         setKeychainAccount(db, vault.vaultId, undefined);
         // The keychain entry is no longer the vault's: deleted after the commit (or at the next unlock).
-        setKeychainCleanup(db, [...keychainCleanup(db, vault.vaultId, undefined), account]);
+        setKeychainCleanup(db, vault.vaultId, [...keychainCleanup(db, vault.vaultId, undefined), account]);
         vault.adoptHeader({ protection: 'passphrase' });
       },
       afterCommit: cleanUpAfter(vault),
@@ -152,7 +152,7 @@ export async function changeProtection(
       setMeta(db, 'protection', 'keychain');
       deleteMeta(db, 'wrapped_data_key');
       setKeychainAccount(db, vault.vaultId, account);
-      setKeychainCleanup(db, keychainCleanup(db, vault.vaultId, account));
+      setKeychainCleanup(db, vault.vaultId, keychainCleanup(db, vault.vaultId, account));
       vault.adoptHeader({ protection: 'keychain' });
     },
     afterCommit: cleanUpAfter(vault),
@@ -237,10 +237,10 @@ export async function rotateDataKey(
       setMeta(db, 'verifier', begun.verifier);
       if (kind === 'passphrase') {
         setMeta(db, 'wrapped_data_key', JSON.stringify(begun.wrapped));
-        setKeychainCleanup(db, cleanup);
+        setKeychainCleanup(db, vault.vaultId, cleanup);
       } else {
         setKeychainAccount(db, vault.vaultId, newAccount);
-        setKeychainCleanup(db, [...cleanup.filter((a) => a !== newAccount), oldAccount]);
+        setKeychainCleanup(db, vault.vaultId, [...cleanup.filter((a) => a !== newAccount), oldAccount]);
       }
       vault.adoptHeader({ verifier: begun.verifier });
     },

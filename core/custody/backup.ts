@@ -300,7 +300,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<BackupCont
         else deleteMeta(db, 'wrapped_data_key');
         setKeychainAccount(db, header.VaultId, options.protection === 'keychain' ? account : undefined);
         // The old machine's leftover keychain entries are not this machine's to delete.
-        setKeychainCleanup(db, []);
+        setKeychainCleanup(db, header.VaultId, []);
         // This vault is exactly what the backup holds: it is its last verified backup.
         setLastBackup(db, lastBackupRecord(header, backup.path, lastVersionSeq(db)));
       }).immediate();

@@ -41,26 +41,75 @@ function isOwnAccount(account: unknown, vaultId: string): account is string {
   return account === own || (account.startsWith(`${own}-`) && /^[0-9a-f]{12}$/.test(account.slice(own.length + 1)));
 }
 
-/** Entries to delete: only this vault's own, authentic, and never `inUse`. Empty when unverifiable. */
-export function keychainCleanup(db: Db, vaultId: string, inUse: string | undefined): string[] {
+interface CleanupEntry {
+  readonly account: string;
+  /** When an unlock claimed it for deletion (ISO); a claim older than CLAIM_STALE_MS is taken over. */
+  readonly claimed?: string;
+}
+
+/** A claim this old was left by a process killed between its claim and its delete. */
+const CLAIM_STALE_MS = 60_000;
+
+/** The listed entries: only this vault's own and authentic; empty when unverifiable. */
+function cleanupEntries(db: Db, vaultId: string): CleanupEntry[] {
   const stored = getMeta(db, CLEANUP);
   if (stored === undefined || !hasIntegrityKey(db)) return [];
   try {
-    const parsed = JSON.parse(stored) as { accounts?: unknown; mac?: unknown };
-    if (!Array.isArray(parsed.accounts) || typeof parsed.mac !== 'string') return [];
-    const accounts = parsed.accounts.filter((a) => isOwnAccount(a, vaultId));
-    if (accounts.length !== parsed.accounts.length) return [];
-    if (!macsEqual(Buffer.from(parsed.mac, 'hex'), integrityMac(db, 'keychain-cleanup', accounts))) return [];
-    return accounts.filter((a) => a !== inUse);
+    const parsed = JSON.parse(stored) as { entries?: unknown; mac?: unknown };
+    if (!Array.isArray(parsed.entries) || typeof parsed.mac !== 'string') return [];
+    const entries = (parsed.entries as unknown[]).filter(
+      (e): e is CleanupEntry =>
+        typeof e === 'object' && e !== null && isOwnAccount((e as CleanupEntry).account, vaultId) && ((e as CleanupEntry).claimed === undefined || typeof (e as CleanupEntry).claimed === 'string'),
+    );
+    if (entries.length !== parsed.entries.length) return [];
+    return macsEqual(Buffer.from(parsed.mac, 'hex'), cleanupMac(db, entries)) ? entries : [];
   } catch {
     return [];
   }
 }
 
-export function setKeychainCleanup(db: Db, accounts: readonly string[]): void {
+function cleanupMac(db: Db, entries: readonly CleanupEntry[]): Buffer {
+  return integrityMac(db, 'keychain-cleanup', [JSON.stringify(entries)]);
+}
+
+function writeEntries(db: Db, entries: readonly CleanupEntry[]): void {
+  if (entries.length === 0) deleteMeta(db, CLEANUP);
+  else setMeta(db, CLEANUP, JSON.stringify({ entries, mac: cleanupMac(db, entries).toString('hex') }));
+}
+
+/** Entries to delete: only this vault's own, authentic, and never `inUse`. Empty when unverifiable. */
+export function keychainCleanup(db: Db, vaultId: string, inUse: string | undefined): string[] {
+  return cleanupEntries(db, vaultId)
+    .map((e) => e.account)
+    .filter((a) => a !== inUse);
+}
+
+/** Lists exactly `accounts` (claims of those already listed are kept). */
+export function setKeychainCleanup(db: Db, vaultId: string, accounts: readonly string[]): void {
+  const current = cleanupEntries(db, vaultId);
   const unique = [...new Set(accounts)];
-  if (unique.length === 0) deleteMeta(db, CLEANUP);
-  else setMeta(db, CLEANUP, JSON.stringify({ accounts: unique, mac: integrityMac(db, 'keychain-cleanup', unique).toString('hex') }));
+  writeEntries(
+    db,
+    unique.map((account) => current.find((e) => e.account === account) ?? { account }),
+  );
+}
+
+/** An announced entry not claimed by any unlock: a change may commit a header naming it. */
+export function isUnclaimed(db: Db, vaultId: string, account: string): boolean {
+  return cleanupEntries(db, vaultId).some((e) => e.account === account && e.claimed === undefined);
+}
+
+/**
+ * Claims the listed entries (not `inUse`) that no live claim holds, for this unlock to delete; in
+ * the caller's transaction. They stay listed until deleted, so a kill between claim and delete
+ * leaves them for a later unlock (once the claim is stale), never orphaned.
+ */
+export function claimKeychainCleanup(db: Db, vaultId: string, inUse: string | undefined, now: Date): string[] {
+  const entries = cleanupEntries(db, vaultId);
+  const claimable = (e: CleanupEntry): boolean => e.account !== inUse && (e.claimed === undefined || now.getTime() - Date.parse(e.claimed) > CLAIM_STALE_MS || Number.isNaN(Date.parse(e.claimed)));
+  const mine = entries.filter(claimable).map((e) => e.account);
+  if (mine.length > 0) writeEntries(db, entries.map((e) => (mine.includes(e.account) ? { account: e.account, claimed: now.toISOString() } : e)));
+  return mine;
 }
 
 export interface LastBackup {

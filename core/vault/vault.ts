@@ -14,7 +14,7 @@ import type { Protection } from '../worker/protocol.ts';
 import { countKeys, getAlias, getKey, getVersion, keysDueForDeletion, listVersions, deleteKey, type KeyRow, type VersionRow } from './records.ts';
 import { DB_FILE, Store, setMeta, type Db } from './store.ts';
 import { authenticateAllRows, hasIntegrityKey, setIntegrityKey } from './integrity.ts';
-import { defaultKeychainAccount, keychainAccount, keychainCleanup, lastBackup, setKeychainCleanup, type LastBackup } from './custody-meta.ts';
+import { claimKeychainCleanup, defaultKeychainAccount, keychainAccount, keychainCleanup, lastBackup, setKeychainCleanup, type LastBackup } from './custody-meta.ts';
 import { getMeta } from './meta.ts';
 import { countVersionsAfter } from './inventory.ts';
 
@@ -261,24 +261,24 @@ export class Vault {
   async cleanUpKeychain(): Promise<void> {
     const inUseOf = (db: Db): string | undefined => (getMeta(db, 'protection') === 'keychain' ? keychainAccount(db, this.vaultId) : undefined);
     if (keychainCleanup(this.store.db, this.vaultId, inUseOf(this.store.db)).length === 0) return;
-    // Claimed first, in a transaction: an entry taken off the list is this process's to delete. A
-    // change in another process that announced it and has not committed yet finds it gone at its
-    // commit and refuses (Vault.Busy), rather than commit a header naming a deleted entry.
+    // Claimed first, in a transaction: an entry this unlock claimed is its to delete. A change in
+    // another process that announced it and has not committed yet finds it claimed at its commit
+    // and refuses (Vault.Busy), rather than commit a header naming a deleted entry. Claimed entries
+    // stay listed until deleted: a kill in between leaves them to a later unlock (custody-meta.ts).
     const claimed = await this.store
-      .write((db) => {
-        const inUse = inUseOf(db);
-        const listed = keychainCleanup(db, this.vaultId, undefined);
-        const mine = listed.filter((a) => a !== inUse);
-        if (mine.length > 0) setKeychainCleanup(db, listed.filter((a) => a === inUse));
-        return mine;
-      })
+      .write((db) => claimKeychainCleanup(db, this.vaultId, inUseOf(db), new Date()))
       .catch((): string[] => []);
-    const left: string[] = [];
+    const deleted: string[] = [];
     for (const account of claimed) {
-      await this.worker.request({ op: 'deleteKeychainEntry', account }).catch(() => left.push(account));
+      await this.worker
+        .request({ op: 'deleteKeychainEntry', account })
+        .then(() => deleted.push(account))
+        .catch(() => undefined);
     }
-    if (left.length === 0) return;
-    await this.store.write((db) => setKeychainCleanup(db, [...keychainCleanup(db, this.vaultId, undefined), ...left])).catch(() => undefined);
+    if (deleted.length === 0) return;
+    await this.store
+      .write((db) => setKeychainCleanup(db, this.vaultId, keychainCleanup(db, this.vaultId, undefined).filter((a) => !deleted.includes(a))))
+      .catch(() => undefined);
   }
 
   /** The verifier this process unlocked with (protection changes check nothing moved under them). */
