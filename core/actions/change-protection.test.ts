@@ -134,7 +134,7 @@ describe('ChangeProtection', () => {
     await v.call('ChangeProtection', { Protection: 'passphrase', NewPassphrase: b64(PASSPHRASE) });
   });
 
-  it('an entry claimed by an unlock that was killed before deleting it is taken over once the claim is a minute old', async () => {
+  it('an entry claimed by an unlock that was killed before deleting it is taken over: at once when its process is gone, else once the claim is a minute old', async () => {
     const { freshKeychainAccount, setKeychainCleanup, claimKeychainCleanup, keychainCleanup } = await import('../vault/custody-meta.ts');
     const left = freshKeychainAccount(v.vault.vaultId);
     secretToolStore(left, Buffer.alloc(32, 5).toString('base64'));
@@ -163,6 +163,16 @@ describe('ChangeProtection', () => {
     await unlockOnce();
     expect(entryHolds(left)).toBe(false);
     expect(keychainCleanup(v.vault.store.db, v.vault.vaultId, undefined)).toEqual([]);
+
+    // Claimed a moment ago by a process that is gone (killed): taken over at once.
+    secretToolStore(left, Buffer.alloc(32, 5).toString('base64'));
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    await v.vault.store.write((db) => {
+      setKeychainCleanup(db, v.vault.vaultId, [left]);
+      expect(claimKeychainCleanup(db, v.vault.vaultId, undefined, new Date(), Number(gone.stdout))).toEqual([left]);
+    });
+    await unlockOnce();
+    expect(entryHolds(left)).toBe(false);
   });
 
   it('never deletes an entry that is not this vault own, even when the list is edited to name it', async () => {

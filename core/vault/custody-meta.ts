@@ -45,9 +45,11 @@ interface CleanupEntry {
   readonly account: string;
   /** When an unlock claimed it for deletion (ISO); a claim older than CLAIM_STALE_MS is taken over. */
   readonly claimed?: string;
+  /** The claiming process: a claim whose process is gone (killed between claim and delete) is taken over at once. */
+  readonly pid?: number;
 }
 
-/** A claim this old was left by a process killed between its claim and its delete. */
+/** A claim this old was left by a process killed between its claim and its delete (or whose pid was reused). */
 const CLAIM_STALE_MS = 60_000;
 
 /** The listed entries: only this vault's own and authentic; empty when unverifiable. */
@@ -59,7 +61,11 @@ function cleanupEntries(db: Db, vaultId: string): CleanupEntry[] {
     if (!Array.isArray(parsed.entries) || typeof parsed.mac !== 'string') return [];
     const entries = (parsed.entries as unknown[]).filter(
       (e): e is CleanupEntry =>
-        typeof e === 'object' && e !== null && isOwnAccount((e as CleanupEntry).account, vaultId) && ((e as CleanupEntry).claimed === undefined || typeof (e as CleanupEntry).claimed === 'string'),
+        typeof e === 'object' &&
+        e !== null &&
+        isOwnAccount((e as CleanupEntry).account, vaultId) &&
+        ((e as CleanupEntry).claimed === undefined || typeof (e as CleanupEntry).claimed === 'string') &&
+        ((e as CleanupEntry).pid === undefined || Number.isSafeInteger((e as CleanupEntry).pid)),
     );
     if (entries.length !== parsed.entries.length) return [];
     return macsEqual(Buffer.from(parsed.mac, 'hex'), cleanupMac(db, entries)) ? entries : [];
@@ -104,12 +110,26 @@ export function isUnclaimed(db: Db, vaultId: string, account: string): boolean {
  * the caller's transaction. They stay listed until deleted, so a kill between claim and delete
  * leaves them for a later unlock (once the claim is stale), never orphaned.
  */
-export function claimKeychainCleanup(db: Db, vaultId: string, inUse: string | undefined, now: Date): string[] {
+export function claimKeychainCleanup(db: Db, vaultId: string, inUse: string | undefined, now: Date, claimant: number = process.pid): string[] {
   const entries = cleanupEntries(db, vaultId);
-  const claimable = (e: CleanupEntry): boolean => e.account !== inUse && (e.claimed === undefined || now.getTime() - Date.parse(e.claimed) > CLAIM_STALE_MS || Number.isNaN(Date.parse(e.claimed)));
+  const stale = (e: CleanupEntry): boolean => {
+    const age = now.getTime() - Date.parse(e.claimed!);
+    return !(age <= CLAIM_STALE_MS) || (e.pid !== undefined && e.pid !== claimant && !isAlive(e.pid));
+  };
+  const claimable = (e: CleanupEntry): boolean => e.account !== inUse && (e.claimed === undefined || stale(e));
   const mine = entries.filter(claimable).map((e) => e.account);
-  if (mine.length > 0) writeEntries(db, entries.map((e) => (mine.includes(e.account) ? { account: e.account, claimed: now.toISOString() } : e)));
+  if (mine.length > 0) writeEntries(db, entries.map((e) => (mine.includes(e.account) ? { account: e.account, claimed: now.toISOString(), pid: claimant } : e)));
   return mine;
+}
+
+/** Whether a process of this machine is alive (EPERM: alive, another user's). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export interface LastBackup {
