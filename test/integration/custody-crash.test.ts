@@ -112,7 +112,8 @@ function lookAtDisk(vaultDir: string): DiskLook {
     );
     let keychainCleanup: string[] = [];
     try {
-      keychainCleanup = (JSON.parse(meta.get('keychain_cleanup') ?? '{}') as { accounts?: string[] }).accounts ?? [];
+      // Listed entries, claimed by an unlock or not (a claim stays listed until its entry is deleted).
+      keychainCleanup = ((JSON.parse(meta.get('keychain_cleanup') ?? '{}') as { entries?: { account: string }[] }).entries ?? []).map((e) => e.account);
     } catch {
       keychainCleanup = ['(unreadable)'];
     }
