@@ -36,14 +36,8 @@ export function passphraseBytes(base64: string, name: string): Uint8Array<ArrayB
 /** The current passphrase and the wrapped key it must open: protection changes of a passphrase vault prove it. */
 function currentPassphrase(vault: Vault, passphrase: string | undefined): { current: { passphrase: Uint8Array; wrapped: unknown }; wrappedText: string } {
   if (passphrase === undefined) throw new KmsError('MissingParameter', 'Passphrase is required: the vault is protected by a passphrase, and changing how needs the current one');
-  const wrappedText = vault.store.getMeta('wrapped_data_key');
-  let wrapped: unknown;
-  try {
-    wrapped = JSON.parse(wrappedText ?? '');
-  } catch {
-    throw new KmsError('Vault.Corrupt', 'the wrapped data key in the vault header is not readable');
-  }
-  return { current: { passphrase: passphraseBytes(passphrase, 'Passphrase'), wrapped }, wrappedText: wrappedText! };
+  const { text, wrapped } = vault.wrappedDataKey();
+  return { current: { passphrase: passphraseBytes(passphrase, 'Passphrase'), wrapped }, wrappedText: text };
 }
 
 function passphraseProtection(vault: Vault, passphrase: Uint8Array): Protection {

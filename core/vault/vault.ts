@@ -213,13 +213,7 @@ export class Vault {
         if (this.passphraseRefusal) throw this.passphraseRefusal;
         throw new KmsError('Vault.Locked', 'this vault is protected by a passphrase: unlock it with the passphrase (CLI: --passphrase-file FILE or DESKKMS_PASSPHRASE_FILE)');
       }
-      const wrappedText = this.store.getMeta('wrapped_data_key');
-      let wrapped: unknown;
-      try {
-        wrapped = JSON.parse(wrappedText ?? '');
-      } catch {
-        throw new KmsError('Vault.Corrupt', 'the wrapped data key in the vault header is not readable');
-      }
+      const { wrapped } = this.wrappedDataKey();
       // The worker wipes its copy; ours is dropped so a restarted worker cannot reuse it silently.
       // That copy is moved into the worker (transferred, not cloned): none is left on this side.
       const passphrase = copySecret(this.passphrase);
@@ -279,6 +273,16 @@ export class Vault {
     await this.store
       .write((db) => setKeychainCleanup(db, this.vaultId, keychainCleanup(db, this.vaultId, undefined).filter((a) => !deleted.includes(a))))
       .catch(() => undefined);
+  }
+
+  /** A passphrase vault's wrapped data key as the header holds it (its text, and parsed), or Vault.Corrupt. */
+  wrappedDataKey(): { text: string; wrapped: unknown } {
+    const text = this.store.getMeta('wrapped_data_key');
+    try {
+      return { text: text!, wrapped: JSON.parse(text ?? '') as unknown };
+    } catch {
+      throw new KmsError('Vault.Corrupt', 'the wrapped data key in the vault header is not readable');
+    }
   }
 
   /** The verifier this process unlocked with (protection changes check nothing moved under them). */
