@@ -24,7 +24,7 @@ import { KmsError, invalidParameter } from '../contract/errors.ts';
 import { escapeText } from '../contract/escape-text.ts';
 import { copySecret, secretBytes } from '../vault/secrets.ts';
 import { freshKeychainAccount, lastBackup, setKeychainAccount, setKeychainCleanup, setLastBackup, type LastBackup } from '../vault/custody-meta.ts';
-import { AUTHENTICATED_TABLES, integrityKey, setIntegrityKey, verifiedAll, type AuthenticatedTable } from '../vault/integrity.ts';
+import { integrityKey, setIntegrityKey, verifiedAll, verifyAllRows } from '../vault/integrity.ts';
 import { deleteMeta, getMeta, setMeta } from '../vault/meta.ts';
 import { sealedInventory } from '../vault/rotation.ts';
 import { fsyncPathSync } from '../vault/durable.ts';
@@ -126,9 +126,7 @@ async function openWithSecret(worker: KeyWorkerClient, backup: OpenedBackup, sec
 }
 
 function readContents(db: Db, header: BackupHeaderView): Omit<BackupContents, 'PrivateKeysChecked'> {
-  for (const table of Object.keys(AUTHENTICATED_TABLES) as AuthenticatedTable[]) {
-    verifiedAll(db, table, db.prepare(`SELECT * FROM ${table}`).all() as Record<string, unknown>[]);
-  }
+  verifyAllRows(db);
   const verdict = verifyAuditChain(db);
   if (!verdict.ok) throw new KmsError('Vault.AuditBroken', `the vault's audit log does not verify: ${verdict.reason}`);
   const keys = verifiedAll(db, 'keys', db.prepare('SELECT * FROM keys ORDER BY seq').all() as { key_id: string; key_spec: string; key_usage: string; key_state: string }[]);

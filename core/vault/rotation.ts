@@ -9,7 +9,7 @@ import { acknowledgedBreaks, rewriteAcknowledgedBreaks } from '../audit/anchor.t
 import { anchorAuditHead, verifyAuditChain } from '../audit/audit-log.ts';
 import type { SealedItem } from '../worker/protocol.ts';
 import { lastBackup, setLastBackup } from './custody-meta.ts';
-import { AUTHENTICATED_TABLES, authenticateAllRows, integrityKey, setIntegrityKey, verifiedAll, type AuthenticatedTable } from './integrity.ts';
+import { authenticateAllRows, integrityKey, setIntegrityKey, verifiedAll, verifyAllRows } from './integrity.ts';
 import type { KeySpec } from '../contract/specs.ts';
 import type { Db } from './store.ts';
 
@@ -52,9 +52,7 @@ export function sealedInventory(db: Db): SealedInventory {
 
 /** Every authenticated row checked under the current integrity key, and the audit log's chain and anchor. */
 function checkEverything(db: Db): void {
-  for (const table of Object.keys(AUTHENTICATED_TABLES) as AuthenticatedTable[]) {
-    verifiedAll(db, table, db.prepare(`SELECT * FROM ${table}`).all() as Record<string, unknown>[]);
-  }
+  verifyAllRows(db);
   const verdict = verifyAuditChain(db);
   if (!verdict.ok) {
     throw new KmsError('Vault.AuditBroken', `the audit log does not verify (${verdict.reason}); the data key was not rotated. Acknowledge the break first (deskkms audit verify)`);
