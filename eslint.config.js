@@ -100,6 +100,15 @@ export const layering = [
     ignores: ['core/x509/pkcs8-pbes2.ts', 'core/keychain/data-key.ts', 'core/keychain/passphrase.ts'],
     rules: restrict(ELECTRON_OR_RENDERER, NO_TABLE_OR_HOST, ...WORKER_ONLY),
   },
+  // Signature formats are pure functions of public key facts and AsymmetricSign's answer: the table
+  // (core/actions/format-signing.ts) and the hosts call them; they reach no vault, log or worker.
+  {
+    files: ['core/formats/**/*.ts'],
+    rules: restrict(ELECTRON_OR_RENDERER, ...WORKER_ONLY, {
+      regex: inDir('(actions|hosts|app|vault|audit|keychain|providers|worker|custody)'),
+      message: 'core/formats/ is pure format code over public keys and AsymmetricSign answers: it imports no table, host, vault, audit log, keychain, provider or worker.',
+    }),
+  },
   { files: ['core/actions/**/*.ts'], rules: restrict(ELECTRON_OR_RENDERER, NO_HOST, ...WORKER_ONLY) },
   { files: ['core/hosts/**/*.ts', 'core/app/**/*.ts'], rules: restrict(ELECTRON_OR_RENDERER, ...HOST_ARROWS) },
   {

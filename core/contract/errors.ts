@@ -79,6 +79,11 @@ export const ERROR_CODES = {
   'Backup.SharesInsufficient': 400,
   /** The shares belong to different share sets: another backup's share, or shares mixed from two splits. */
   'Backup.ShareMismatch': 400,
+  // Release-signing formats (core/formats/).
+  /** The key's spec cannot be carried by the signature format (SM2 in SSH or OpenPGP, secp256k1 in SSH); the message names the reason. */
+  'Format.UnsupportedKeySpec': 400,
+  /** A signature, certificate, allowed_signers file or bundle given to verify (or to a git/cosign program) does not parse; the message names it. */
+  'Format.Malformed': 400,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

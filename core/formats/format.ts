@@ -1,0 +1,95 @@
+// Release-signing formats: one non-exportable key version, many signature formats. A format is a
+// pure module over AsymmetricSign: it hashes the message as its ecosystem does, names the Digest
+// and algorithm AsymmetricSign must sign, and wraps AsymmetricSign's Value into the file its
+// verifier reads (ssh-keygen, gpg/sq, @sigstore/verify, a JWS library). It never sees a private
+// key: the signing itself is one dispatch of AsymmetricSign (core/actions/format-signing.ts),
+// audited with the format. Formats also verify their own files offline (deskkms verify).
+// Below the handler table: formats import core/contract and public-key code only.
+import type { KeySpec, SigningAlgorithm } from '../contract/specs.ts';
+
+export const SIGNATURE_FORMATS = ['raw', 'ssh', 'openpgp', 'sigstore', 'jws'] as const;
+export type SignatureFormatName = (typeof SIGNATURE_FORMATS)[number];
+
+export function isSignatureFormat(value: unknown): value is SignatureFormatName {
+  return typeof value === 'string' && (SIGNATURE_FORMATS as readonly string[]).includes(value);
+}
+
+/** The public facts of the key version that signs: all a format needs besides AsymmetricSign. */
+export interface SigningKeyInfo {
+  readonly keyId: string;
+  readonly keyVersionId: string;
+  readonly spec: KeySpec;
+  /** The version's SubjectPublicKeyInfo, DER. */
+  readonly spki: Uint8Array;
+  /**
+   * The key version's CreationDate: fixed and stored per version (OpenPGP uses it as the key
+   * packet's creation time, so the fingerprint never changes between exports).
+   */
+  readonly created: Date;
+}
+
+/** What a caller may choose; each format reads the options it knows and ignores the others. */
+export interface FormatOptions {
+  /** SSHSIG namespace (default "file"; git uses "git"). */
+  readonly namespace?: string;
+  /** JWS: leave the payload out of the compact serialization (RFC 7515 appendix F). */
+  readonly detached?: boolean;
+  /** raw and JWS over RSA keys: RSA_PKCS1_SHA_256 (default; JWS RS256) or RSA_PSS_SHA_256 (PS256). */
+  readonly algorithm?: SigningAlgorithm;
+  /** The signature's creation time (OpenPGP, the sigstore/JWS metadata); default now. */
+  readonly time?: Date;
+}
+
+/** One signature in progress: the message is fed in chunks (any size), then signed once. */
+export interface PendingSignature {
+  update(chunk: Uint8Array): void;
+  /** After the last chunk, once: the Digest and algorithm AsymmetricSign must sign. */
+  toSign(): { readonly algorithm: SigningAlgorithm; readonly digest: Uint8Array };
+  /** The signature file's bytes, made from AsymmetricSign's Value (decoded from base64). */
+  finish(value: Uint8Array): Uint8Array;
+}
+
+/**
+ * What a verifier is given besides the message and the signature file. Each format says which
+ * members it needs and refuses with MissingParameter (naming the CLI flag) when one is absent.
+ */
+export interface VerifyMaterial {
+  /** A public key file: SPKI PEM/DER, an OpenSSH public key line, or a JWK (JSON). */
+  readonly publicKey?: Uint8Array;
+  /** An OpenPGP certificate (armored or binary). */
+  readonly certificate?: Uint8Array;
+  /** An allowed_signers file's text (ssh-keygen -Y verify's -f) and the principal to check (-I). */
+  readonly allowedSigners?: string;
+  readonly principal?: string;
+  /** SSHSIG namespace expected (default "file"). */
+  readonly namespace?: string;
+  /** raw: the signing algorithm (required). */
+  readonly algorithm?: SigningAlgorithm;
+}
+
+export interface VerifyResult {
+  readonly valid: boolean;
+  /** Who signed, as the format names it (principal, OpenPGP fingerprint, SSH fingerprint, kid). */
+  readonly signer?: string;
+  /** Why it is invalid, in words (a changed message, another key, a namespace mismatch...). */
+  readonly reason?: string;
+}
+
+/** One verification in progress; a malformed signature or material throws Format.Malformed at once. */
+export interface PendingVerification {
+  update(chunk: Uint8Array): void;
+  result(): VerifyResult;
+}
+
+export interface SignatureFormat {
+  readonly name: SignatureFormatName;
+  /** The default output name's suffix, after the signed file's name (ecosystem convention). */
+  readonly extension: '.sig' | '.asc' | '.sigstore.json' | '.jws';
+  /** One line for help texts and the app. */
+  readonly description: string;
+  /** Why the format cannot carry a key of this spec, or undefined when it can. */
+  unsupported(spec: KeySpec): string | undefined;
+  /** Throws Format.UnsupportedKeySpec (with the reason) for a spec the format cannot carry. */
+  begin(key: SigningKeyInfo, options: FormatOptions): PendingSignature;
+  verify(signature: Uint8Array, material: VerifyMaterial): PendingVerification;
+}
