@@ -16,6 +16,7 @@ import { CLI_CALLER, callAction } from '../actions-cli.ts';
 import { describeFsError } from '../inputs.ts';
 import { errnoCode, fsyncPath } from '../../../vault/durable.ts';
 import { readPassphraseFile, vaultDirOf, withVault } from '../vault-session.ts';
+import { writeFileAtomically } from '../output-file.ts';
 
 const MIN_SHARES = 2;
 const MAX_SHARES = 16;
@@ -75,36 +76,13 @@ async function prepareShareDir(dir: string, count: number, force: boolean): Prom
   }
 }
 
-/**
- * Writes `text` as `dir/name`, mode 0600, atomically: a temporary file beside it, fsynced, then
- * moved into place. Without `replace` the move is link(2), which refuses a file that appeared
- * meanwhile instead of replacing it.
- */
-async function writeSecretFile(dir: string, name: string, text: string, replace: boolean): Promise<string> {
-  const target = join(dir, name);
-  const temp = join(dir, `.${name}.${process.pid}.${Date.now().toString(36)}.partial`);
-  const handle = await fs.open(temp, 'wx', 0o600);
-  try {
-    try {
-      await handle.chmod(0o600); // whatever the umask
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    if (replace) await fs.rename(temp, target);
-    else {
-      try {
-        await fs.link(temp, target);
-      } catch (error) {
-        if (errnoCode(error) === 'EEXIST') throw invalidParameter('--share-dir', `${target} appeared while the shares were being written; give --force to replace it`);
-        throw error;
-      }
-    }
-  } finally {
-    await fs.rm(temp, { force: true });
-  }
-  return target;
+/** Writes `text` as `dir/name`, mode 0600, whole or not at all (core/hosts/cli/output-file.ts). */
+function writeSecretFile(dir: string, name: string, text: string, replace: boolean): Promise<string> {
+  return writeFileAtomically(join(dir, name), text, {
+    mode: 0o600,
+    replace,
+    exists: (target) => invalidParameter('--share-dir', `${target} appeared while the shares were being written; give --force to replace it`),
+  });
 }
 
 /** The shares as files: DIR/share-K-of-N.txt (the words) and .html (the page to print). */
