@@ -15,6 +15,11 @@ command -v gnome-keyring-daemon >/dev/null 2>&1 || need+=(gnome-keyring)
 command -v secret-tool >/dev/null 2>&1 || need+=(libsecret-tools)
 # The browser the end-to-end tests drive (Playwright with executablePath; never a download).
 [ -x /usr/bin/chromium ] || need+=(chromium fonts-liberation)
+# The release-signing formats' verifiers (issue 13): gpg (GnuPG 2.2) and sq (Sequoia) check
+# OpenPGP signatures and certificates, git drives commit and tag signing end to end.
+command -v gpg >/dev/null 2>&1 || need+=(gnupg)
+command -v sq >/dev/null 2>&1 || need+=(sq)
+command -v git >/dev/null 2>&1 || need+=(git)
 # zbarimg reads the QR codes of recovery-share pages back (a decoder nobody here wrote).
 command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
