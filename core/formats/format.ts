@@ -5,14 +5,11 @@
 // key: the signing itself is one dispatch of AsymmetricSign (core/actions/format-signing.ts),
 // audited with the format. Formats also verify their own files offline (deskkms verify).
 // Below the handler table: formats import core/contract and public-key code only.
+import type { SignatureFormatName } from '../contract/signature-formats.ts';
 import type { KeySpec, SigningAlgorithm } from '../contract/specs.ts';
 
-export const SIGNATURE_FORMATS = ['raw', 'ssh', 'openpgp', 'sigstore', 'jws'] as const;
-export type SignatureFormatName = (typeof SIGNATURE_FORMATS)[number];
-
-export function isSignatureFormat(value: unknown): value is SignatureFormatName {
-  return typeof value === 'string' && (SIGNATURE_FORMATS as readonly string[]).includes(value);
-}
+// The names live in the contract, where the app's schemas and the renderer read them too.
+export { SIGNATURE_FORMATS, isSignatureFormat, type SignatureFormatName } from '../contract/signature-formats.ts';
 
 /** The public facts of the key version that signs: all a format needs besides AsymmetricSign. */
 export interface SigningKeyInfo {
