@@ -1,0 +1,476 @@
+// OpenPGP (RFC 4880, RFC 9580's v4 keys and signatures) over AsymmetricSign: a v4 public-key
+// packet made from the key version's public key and CreationDate (so its fingerprint never
+// changes), detached binary signatures (type 0x00) that gpg, sq and OpenPGP.js verify, and the
+// certificate (key packet, User ID, positive-certification self-signature signed in the vault).
+// OpenPGP.js cannot sign with an external signer, so the packets are built here by hand
+// (openpgp-packets.ts); the hash OpenPGP signs is a SHA-256 over the message and the signature's
+// hashed part, which is exactly the precomputed Digest AsymmetricSign takes (RSA_PKCS1_SHA_256 and
+// ECDSA_SHA_256 alike). RSA keys are public-key algorithm 1, P-256 and secp256k1 keys ECDSA (19)
+// with the curve OIDs GnuPG uses; SM2 has no OpenPGP algorithm and is refused.
+import { createHash, type Hash } from 'node:crypto';
+import { KmsError, missingParameter, invalidParameter } from '../contract/errors.ts';
+import type { KeySpec, SigningAlgorithm } from '../contract/specs.ts';
+import { decodeRsSignature, encodeRsSignature } from '../crypto/der.ts';
+import { importPublicKey, verifyDigest, type PublicKey } from '../crypto/public-key.ts';
+import type { FormatOptions, PendingSignature, PendingVerification, SignatureFormat, SigningKeyInfo, VerifyMaterial, VerifyResult } from './format.ts';
+import {
+  HASH_SHA256,
+  PK_ECDSA,
+  PK_RSA,
+  Reader,
+  SUBPACKET,
+  TAG,
+  armor,
+  bigintBytes,
+  concat,
+  dearmor,
+  fingerprintOf,
+  hex,
+  keyBody,
+  keyHashPrefix,
+  malformed,
+  mpi,
+  packet,
+  readKeyBody,
+  readPackets,
+  readSubpackets,
+  subpacket,
+  u16,
+  u32,
+  type PgpPublicKey,
+  type Subpacket,
+} from './openpgp-packets.ts';
+
+const SIG_BINARY = 0x00;
+const SIG_TEXT = 0x01;
+const SIG_POSITIVE_CERTIFICATION = 0x13;
+const SIG_KEY_REVOCATION = 0x20;
+const CERTIFICATIONS = new Set([0x10, 0x11, 0x12, 0x13]);
+
+/** The longest User ID accepted, in UTF-8 bytes. */
+export const MAX_USER_ID_BYTES = 1024;
+
+function unsupported(spec: KeySpec): string | undefined {
+  if (spec === 'EC_SM2') {
+    return 'OpenPGP defines no SM2 public-key algorithm (RFC 4880 and RFC 9580 sign with RSA, DSA, ECDSA on NIST, brainpool and secp256k1 curves, and EdDSA), so gpg and sq cannot verify an SM2 signature; use an RSA, EC_P256 or EC_P256K key';
+  }
+  return undefined;
+}
+
+function assertSupported(spec: KeySpec): void {
+  const reason = unsupported(spec);
+  if (reason) throw new KmsError('Format.UnsupportedKeySpec', `OpenPGP cannot carry a ${spec} key: ${reason}`);
+}
+
+function signingAlgorithm(spec: KeySpec): SigningAlgorithm {
+  return spec.startsWith('RSA_') ? 'RSA_PKCS1_SHA_256' : 'ECDSA_SHA_256';
+}
+
+/** Seconds since the epoch of a Date, checked to fit OpenPGP's 32-bit time fields. */
+function seconds(date: Date, what: string): number {
+  const t = Math.floor(date.getTime() / 1000);
+  if (!Number.isFinite(t) || t < 0 || t > 0xffffffff) throw invalidParameter(what, `${String(date)} is not a time OpenPGP can record (1970..2106)`);
+  return t;
+}
+
+interface KeyPacket {
+  readonly body: Uint8Array;
+  readonly algorithm: typeof PK_RSA | typeof PK_ECDSA;
+  readonly fingerprint: string;
+  readonly created: number;
+}
+
+/** The key version's v4 public-key packet: its creation time is the version's CreationDate, in whole seconds. */
+function keyPacketOf(key: SigningKeyInfo): KeyPacket {
+  assertSupported(key.spec);
+  const created = seconds(key.created, 'key CreationDate');
+  const { body, algorithm } = keyBody(key.spki, created);
+  return { body, algorithm, fingerprint: fingerprintOf(body), created };
+}
+
+/** The v4 fingerprint (SHA-1 of the key packet), 40 upper-case hex digits. */
+export function openpgpFingerprint(key: SigningKeyInfo): string {
+  return keyPacketOf(key).fingerprint;
+}
+
+/** The long key ID: the fingerprint's low 64 bits, 16 upper-case hex digits. */
+export function openpgpKeyId(key: SigningKeyInfo): string {
+  return openpgpFingerprint(key).slice(24);
+}
+
+/** The public-key algorithm number (1 RSA, 19 ECDSA), as gpg's status lines print it. */
+export function openpgpAlgorithm(key: SigningKeyInfo): number {
+  return keyPacketOf(key).algorithm;
+}
+
+/** The fields of a v4 signature up to its hashed subpackets: what the trailer counts. */
+function hashedPart(type: number, algorithm: number, hashed: Uint8Array): Uint8Array {
+  return concat(new Uint8Array([4, type, algorithm, HASH_SHA256]), u16(hashed.length), hashed);
+}
+
+function trailer(part: Uint8Array): Uint8Array {
+  return concat(part, new Uint8Array([4, 0xff]), u32(part.length));
+}
+
+/** One v4 signature made through AsymmetricSign: the hash is fed, the packet wrapped by `wrap`. */
+class PgpPendingSignature implements PendingSignature {
+  private readonly hash: Hash = createHash('sha256');
+  private readonly part: Uint8Array;
+  private readonly unhashed: Uint8Array;
+  private digest: Uint8Array | undefined;
+  private done = false;
+  private readonly key: SigningKeyInfo;
+  private readonly keyPacket: KeyPacket;
+  private readonly acceptsMessage: boolean;
+  private readonly wrap: (signaturePacket: Uint8Array) => Uint8Array;
+
+  constructor(
+    key: SigningKeyInfo,
+    keyPacket: KeyPacket,
+    type: number,
+    hashed: Uint8Array,
+    prefix: Uint8Array,
+    acceptsMessage: boolean,
+    wrap: (signaturePacket: Uint8Array) => Uint8Array,
+  ) {
+    this.key = key;
+    this.keyPacket = keyPacket;
+    this.acceptsMessage = acceptsMessage;
+    this.wrap = wrap;
+    this.part = hashedPart(type, keyPacket.algorithm, hashed);
+    this.unhashed = subpacket(SUBPACKET.issuer, new Uint8Array(Buffer.from(keyPacket.fingerprint.slice(24), 'hex')));
+    this.hash.update(prefix);
+  }
+
+  update(chunk: Uint8Array): void {
+    if (!this.acceptsMessage) throw new KmsError('InternalFailure', 'an OpenPGP certification signs no message');
+    if (this.digest) throw new KmsError('InternalFailure', 'OpenPGP: update after toSign');
+    this.hash.update(chunk);
+  }
+
+  toSign(): { readonly algorithm: SigningAlgorithm; readonly digest: Uint8Array } {
+    this.digest ??= new Uint8Array(this.hash.update(trailer(this.part)).digest());
+    return { algorithm: signingAlgorithm(this.key.spec), digest: this.digest };
+  }
+
+  finish(value: Uint8Array): Uint8Array {
+    const digest = this.digest;
+    if (!digest || this.done) throw new KmsError('InternalFailure', 'OpenPGP: finish before toSign, or twice');
+    this.done = true;
+    let mpis: Uint8Array;
+    if (this.keyPacket.algorithm === PK_RSA) mpis = mpi(value);
+    else {
+      const { r, s } = decodeRsSignature(value, 'Value');
+      mpis = concat(mpi(bigintBytes(r)), mpi(bigintBytes(s)));
+    }
+    // The signature must verify before it is handed out (a wrong key or digest is a bug, not a file).
+    if (!verifyDigest(importPublicKey(this.key.spki), signingAlgorithm(this.key.spec), digest, value)) {
+      throw new KmsError('InternalFailure', 'OpenPGP: AsymmetricSign returned a signature that does not verify with the key version');
+    }
+    const body = concat(this.part, u16(this.unhashed.length), this.unhashed, digest.subarray(0, 2), mpis);
+    return this.wrap(packet(TAG.signature, body));
+  }
+}
+
+function issuerSubpackets(fingerprint: string): Uint8Array {
+  return subpacket(SUBPACKET.issuerFingerprint, concat(new Uint8Array([4]), new Uint8Array(Buffer.from(fingerprint, 'hex'))));
+}
+
+function beginDetached(key: SigningKeyInfo, options: FormatOptions): PendingSignature {
+  const keyPacket = keyPacketOf(key);
+  const time = seconds(options.time ?? new Date(), 'time');
+  if (time < keyPacket.created) throw invalidParameter('time', 'the signature would be older than the key version (verifiers refuse it)');
+  const hashed = concat(subpacket(SUBPACKET.creationTime, u32(time)), issuerSubpackets(keyPacket.fingerprint));
+  return new PgpPendingSignature(key, keyPacket, SIG_BINARY, hashed, new Uint8Array(0), true, (sig) => armor('PGP SIGNATURE', sig));
+}
+
+/** Checks a User ID given on the command line: UTF-8, printable, one line, not too long. */
+export function checkUserId(userId: string, parameter = '--user-id'): Uint8Array {
+  if (typeof userId !== 'string' || userId.trim() === '') throw invalidParameter(parameter, 'is empty; give "Name <email>"');
+  if (/[\uD800-\uDFFF]/u.test(userId)) throw invalidParameter(parameter, 'is not valid Unicode (a lone surrogate)');
+  if (/[\p{Cc}\u2028\u2029]/u.test(userId)) throw invalidParameter(parameter, 'holds a control character or line break; a User ID is one line of text');
+  if (userId !== userId.trim()) throw invalidParameter(parameter, 'starts or ends with white space');
+  const bytes = new TextEncoder().encode(userId);
+  if (bytes.length > MAX_USER_ID_BYTES) throw invalidParameter(parameter, `is ${bytes.length} bytes of UTF-8; at most ${MAX_USER_ID_BYTES}`);
+  return bytes;
+}
+
+/**
+ * The certificate of a key version: toSign() is the positive certification (0x13) of the key
+ * packet and the User ID, finish(Value) the armored "PGP PUBLIC KEY BLOCK" (key, User ID,
+ * self-signature). The self-signature's time is options.time (default now), never before the key.
+ */
+export function beginCertificate(key: SigningKeyInfo, userId: string, options: { readonly time?: Date } = {}): PendingSignature {
+  const uid = checkUserId(userId);
+  const keyPacket = keyPacketOf(key);
+  const time = Math.max(seconds(options.time ?? new Date(), 'time'), keyPacket.created);
+  const hashed = concat(
+    subpacket(SUBPACKET.creationTime, u32(time)),
+    issuerSubpackets(keyPacket.fingerprint),
+    subpacket(SUBPACKET.keyFlags, new Uint8Array([0x03])), // certify and sign
+    subpacket(SUBPACKET.preferredSymmetric, new Uint8Array([9, 7])), // AES-256, AES-128
+    subpacket(SUBPACKET.preferredHash, new Uint8Array([8, 10, 9])), // SHA-256, SHA-512, SHA-384
+    subpacket(SUBPACKET.preferredCompression, new Uint8Array([0])), // uncompressed
+    subpacket(SUBPACKET.features, new Uint8Array([0x01])), // modification detection
+    subpacket(SUBPACKET.primaryUserId, new Uint8Array([1])),
+  );
+  const prefix = concat(keyHashPrefix(keyPacket.body), userIdHashPrefix(uid));
+  const keyAndUid = concat(packet(TAG.publicKey, keyPacket.body), packet(TAG.userId, uid));
+  return new PgpPendingSignature(key, keyPacket, SIG_POSITIVE_CERTIFICATION, hashed, prefix, false, (sig) =>
+    armor('PGP PUBLIC KEY BLOCK', concat(keyAndUid, sig)),
+  );
+}
+
+function userIdHashPrefix(uid: Uint8Array): Uint8Array {
+  return concat(new Uint8Array([0xb4]), u32(uid.length), uid);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading signatures and certificates
+
+interface ParsedSignature {
+  readonly type: number;
+  readonly pkAlgorithm: number;
+  readonly hashAlgorithm: number;
+  /** Version through hashed subpackets (what the trailer covers). */
+  readonly part: Uint8Array;
+  readonly hashed: readonly Subpacket[];
+  readonly unhashed: readonly Subpacket[];
+  readonly left16: Uint8Array;
+  /** The signature's MPIs, or undefined for an algorithm DeskKMS does not verify. */
+  readonly mpis?: readonly Uint8Array[];
+  readonly created: number;
+}
+
+const HASH_NAMES: Readonly<Record<number, string>> = { 1: 'MD5', 2: 'SHA-1', 3: 'RIPEMD-160', 8: 'SHA-256', 9: 'SHA-384', 10: 'SHA-512', 11: 'SHA-224', 12: 'SHA3-256', 14: 'SHA3-512' };
+const KNOWN_SUBPACKETS = new Set<number>([2, 3, 4, 5, 7, 9, 11, 12, 16, 21, 22, 23, 24, 25, 27, 28, 29, 30, 31, 32, 33, 34]);
+
+function readSignature(body: Uint8Array, what: string): ParsedSignature {
+  const r = new Reader(body, what);
+  const version = r.u8('the signature version');
+  if (version !== 4) throw malformed(what, `is a version ${version} signature; DeskKMS reads v4 signatures (gpg and sq make them for v4 keys)`);
+  const type = r.u8('the signature type');
+  const pkAlgorithm = r.u8('the public-key algorithm');
+  const hashAlgorithm = r.u8('the hash algorithm');
+  const hashedArea = r.take(r.u16('the hashed subpacket length'), 'the hashed subpackets');
+  const part = body.subarray(0, r.at);
+  const unhashedArea = r.take(r.u16('the unhashed subpacket length'), 'the unhashed subpackets');
+  const left16 = r.take(2, 'the hash prefix');
+  let mpis: Uint8Array[] | undefined;
+  if (pkAlgorithm === PK_RSA) mpis = [r.mpi('the RSA signature')];
+  else if (pkAlgorithm === PK_ECDSA) mpis = [r.mpi('the ECDSA r'), r.mpi('the ECDSA s')];
+  if (mpis) r.end();
+  const hashed = readSubpackets(hashedArea, `${what} (hashed subpackets)`);
+  const unhashed = readSubpackets(unhashedArea, `${what} (unhashed subpackets)`);
+  const creation = hashed.filter((s) => s.type === SUBPACKET.creationTime);
+  if (creation.length !== 1 || creation[0]!.data.length !== 4) throw malformed(what, 'has no single signature creation time in its hashed subpackets (RFC 4880 5.2.3.4 requires one)');
+  const created = new Reader(creation[0]!.data, what).u32('the creation time');
+  return { type, pkAlgorithm, hashAlgorithm, part, hashed, unhashed, left16, ...(mpis ? { mpis } : {}), created };
+}
+
+/** The issuer the signature names: the v4 fingerprint (hashed or not), else the key ID. */
+function issuerOf(sig: ParsedSignature): { fingerprint?: string; keyId?: string } {
+  const all = [...sig.hashed, ...sig.unhashed];
+  const fpr = all.find((s) => s.type === SUBPACKET.issuerFingerprint && s.data.length === 21 && s.data[0] === 4);
+  const id = all.find((s) => s.type === SUBPACKET.issuer && s.data.length === 8);
+  return { ...(fpr ? { fingerprint: hex(fpr.data.subarray(1)) } : {}), ...(id ? { keyId: hex(id.data) } : {}) };
+}
+
+function subpacketU32(sig: ParsedSignature, type: number): number | undefined {
+  const found = sig.hashed.find((s) => s.type === type && s.data.length === 4);
+  return found ? new Reader(found.data, 'subpacket').u32('time') : undefined;
+}
+
+/** Checks the signature's math over `digest`; the reason when it fails (undefined when it holds). */
+function checkMath(key: PgpPublicKey, publicKey: PublicKey, sig: ParsedSignature, digest: Uint8Array): string | undefined {
+  if (sig.hashAlgorithm !== HASH_SHA256) {
+    return `it uses hash algorithm ${HASH_NAMES[sig.hashAlgorithm] ?? sig.hashAlgorithm}; DeskKMS verifies SHA-256 OpenPGP signatures only`;
+  }
+  if (sig.pkAlgorithm !== key.algorithm || !sig.mpis) return `its public-key algorithm ${sig.pkAlgorithm} is not the key's (${key.algorithm})`;
+  if (sig.left16[0] !== digest[0] || sig.left16[1] !== digest[1]) return 'the hash does not match (the file or the signature was changed)';
+  let value: Uint8Array;
+  if (key.algorithm === PK_RSA) {
+    const raw = sig.mpis[0]!;
+    const k = key.modulusBytes!;
+    if (raw.length > k) return 'the RSA signature is longer than the modulus';
+    value = concat(new Uint8Array(k - raw.length), raw);
+  } else {
+    value = encodeRsSignature({ r: BigInt(`0x${hex(sig.mpis[0]!)}`), s: BigInt(`0x${hex(sig.mpis[1]!)}`) });
+  }
+  let good: boolean;
+  try {
+    good = verifyDigest(publicKey, key.algorithm === PK_RSA ? 'RSA_PKCS1_SHA_256' : 'ECDSA_SHA_256', digest, value);
+  } catch {
+    good = false;
+  }
+  return good ? undefined : 'the signature does not verify with the key (the file or the signature was changed, or another key signed)';
+}
+
+function unknownCritical(sig: ParsedSignature): number | undefined {
+  return sig.hashed.find((s) => s.critical && !KNOWN_SUBPACKETS.has(s.type))?.type;
+}
+
+interface Certificate {
+  readonly primary: PgpPublicKey;
+  readonly publicKey: PublicKey;
+  /** The User ID a valid self-certification binds (the primary one when marked), if any. */
+  readonly userId?: string;
+  /** Seconds after the key's creation at which it expires (from that self-signature), 0 or absent: never. */
+  readonly expiresAfter?: number;
+  readonly revoked?: string;
+  readonly subkeys: readonly string[];
+}
+
+function selfSignatureValid(cert: { primary: PgpPublicKey; publicKey: PublicKey }, sig: ParsedSignature, prefix: Uint8Array): boolean {
+  const issuer = issuerOf(sig);
+  if (issuer.fingerprint !== undefined && issuer.fingerprint !== cert.primary.fingerprint) return false;
+  if (issuer.keyId !== undefined && issuer.keyId !== cert.primary.keyId) return false;
+  if (unknownCritical(sig) !== undefined) return false;
+  const digest = new Uint8Array(createHash('sha256').update(prefix).update(trailer(sig.part)).digest());
+  return checkMath(cert.primary, cert.publicKey, sig, digest) === undefined;
+}
+
+/** A Transferable Public Key (RFC 4880 11.1): the primary key, its User IDs and self-signatures. */
+function readCertificate(input: Uint8Array): Certificate {
+  const what = 'certificate';
+  const packets = readPackets(dearmor(input, 'PGP PUBLIC KEY BLOCK', what), what).filter((p) => p.tag !== TAG.trust && p.tag !== TAG.marker);
+  if (packets.length === 0) throw malformed(what, 'holds no packets');
+  if (packets[0]!.tag !== TAG.publicKey) throw malformed(what, `starts with packet tag ${packets[0]!.tag}, not a public key (6)`);
+  const primary = readKeyBody(packets[0]!.body, `${what} (primary key)`);
+  if ('unsupported' in primary) {
+    throw new KmsError('Format.UnsupportedKeySpec', `certificate: its primary key is ${primary.unsupported}; DeskKMS verifies OpenPGP signatures by RSA and ECDSA (P-256, secp256k1) v4 keys`);
+  }
+  const publicKey = (() => {
+    try {
+      return importPublicKey(primary.spki, 'certificate');
+    } catch (error) {
+      throw new KmsError('Format.UnsupportedKeySpec', `certificate: its primary key cannot be used: ${(error as Error).message}`);
+    }
+  })();
+  const base = { primary, publicKey };
+  const keyPrefix = keyHashPrefix(primary.body);
+  let revoked: string | undefined;
+  let best: { uid: string; created: number; primaryFlag: boolean; expires?: number } | undefined;
+  const subkeys: string[] = [];
+  let current: { kind: 'key' } | { kind: 'uid'; uid: Uint8Array } | { kind: 'other' } = { kind: 'key' };
+  let userIds = 0;
+  for (const p of packets.slice(1)) {
+    if (p.tag === TAG.signature) {
+      const sig = readSignature(p.body, `${what} (a signature)`);
+      if (current.kind === 'key' && sig.type === SIG_KEY_REVOCATION && selfSignatureValid(base, sig, keyPrefix)) {
+        revoked = `revoked by its owner on ${new Date(sig.created * 1000).toISOString()}`;
+      } else if (current.kind === 'uid' && CERTIFICATIONS.has(sig.type)) {
+        if (!selfSignatureValid(base, sig, concat(keyPrefix, userIdHashPrefix(current.uid)))) continue;
+        const uid = new TextDecoder().decode(current.uid);
+        const primaryFlag = sig.hashed.some((s) => s.type === SUBPACKET.primaryUserId && s.data[0] === 1);
+        const expires = subpacketU32(sig, SUBPACKET.keyExpirationTime);
+        const better = !best || (primaryFlag && !best.primaryFlag) || (primaryFlag === best.primaryFlag && sig.created > best.created);
+        if (better) best = { uid, created: sig.created, primaryFlag, ...(expires !== undefined ? { expires } : {}) };
+      }
+    } else if (p.tag === TAG.userId) {
+      userIds++;
+      current = { kind: 'uid', uid: p.body };
+    } else if (p.tag === TAG.userAttribute) {
+      current = { kind: 'other' };
+    } else if (p.tag === TAG.publicSubkey) {
+      const sub = readKeyBody(p.body, `${what} (a subkey)`);
+      subkeys.push(sub.fingerprint ?? 'unknown');
+      current = { kind: 'other' };
+    } else if (p.tag === TAG.publicKey) {
+      throw malformed(what, 'holds more than one primary key (a keyring); give the signer\'s certificate alone');
+    } else {
+      throw malformed(what, `holds packet tag ${p.tag}, which a certificate does not`);
+    }
+  }
+  if (userIds === 0) throw malformed(what, 'has no User ID (a certificate needs one)');
+  return {
+    ...base,
+    ...(best ? { userId: best.uid } : {}),
+    ...(best?.expires ? { expiresAfter: best.expires } : {}),
+    ...(revoked ? { revoked } : {}),
+    subkeys,
+  };
+}
+
+/** Canonical text for type 0x01 signatures: every line ending becomes CR LF (streamed). */
+class TextCanonicalizer {
+  private lastCr = false;
+  private readonly hash: Hash;
+  constructor(hash: Hash) {
+    this.hash = hash;
+  }
+  update(chunk: Uint8Array): void {
+    let from = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      if (chunk[i] === 0x0a && !(i === 0 ? this.lastCr : chunk[i - 1] === 0x0d)) {
+        this.hash.update(chunk.subarray(from, i));
+        this.hash.update(new Uint8Array([0x0d]));
+        from = i;
+      }
+    }
+    this.hash.update(chunk.subarray(from));
+    if (chunk.length > 0) this.lastCr = chunk[chunk.length - 1] === 0x0d;
+  }
+}
+
+function beginVerify(signature: Uint8Array, material: VerifyMaterial): PendingVerification {
+  if (!material.certificate) throw missingParameter('--certificate');
+  const what = 'signature';
+  const packets = readPackets(dearmor(signature, 'PGP SIGNATURE', what), what).filter((p) => p.tag !== TAG.marker);
+  if (packets.length !== 1 || packets[0]!.tag !== TAG.signature) {
+    throw malformed(what, `holds ${packets.map((p) => `tag ${p.tag}`).join(', ') || 'no packets'}; a detached signature is one signature packet (tag 2)`);
+  }
+  const sig = readSignature(packets[0]!.body, what);
+  if (sig.type !== SIG_BINARY && sig.type !== SIG_TEXT) {
+    throw malformed(what, `is of type 0x${sig.type.toString(16).padStart(2, '0')}, not a signature of a file (0x00 binary or 0x01 text)`);
+  }
+  if (sig.hashAlgorithm !== HASH_SHA256) {
+    throw malformed(what, `uses hash algorithm ${HASH_NAMES[sig.hashAlgorithm] ?? sig.hashAlgorithm}; DeskKMS verifies SHA-256 OpenPGP signatures only (gpg --digest-algo SHA256)`);
+  }
+  const cert = readCertificate(material.certificate);
+  const hash = createHash('sha256');
+  const text = sig.type === SIG_TEXT ? new TextCanonicalizer(hash) : undefined;
+  let done = false;
+  return {
+    update(chunk) {
+      if (done) throw new KmsError('InternalFailure', 'OpenPGP: update after result');
+      if (text) text.update(chunk);
+      else hash.update(chunk);
+    },
+    result(): VerifyResult {
+      if (done) throw new KmsError('InternalFailure', 'OpenPGP: result twice');
+      done = true;
+      const digest = new Uint8Array(hash.update(trailer(sig.part)).digest());
+      const signer = cert.userId !== undefined ? `${cert.userId} (${cert.primary.fingerprint})` : cert.primary.fingerprint;
+      const invalid = (reason: string): VerifyResult => ({ valid: false, signer, reason });
+      const issuer = issuerOf(sig);
+      const named = issuer.fingerprint ?? issuer.keyId;
+      const isPrimary =
+        (issuer.fingerprint === undefined || issuer.fingerprint === cert.primary.fingerprint) && (issuer.keyId === undefined || issuer.keyId === cert.primary.keyId);
+      if (!isPrimary) {
+        const sub = cert.subkeys.find((f) => f === issuer.fingerprint || f.slice(24) === issuer.keyId);
+        if (sub) return invalid(`it was made by subkey ${sub}; DeskKMS verifies signatures by a certificate's primary key only (gpg --verify checks subkeys)`);
+        return invalid(`it was made by key ${named ?? '(unnamed)'}, not by the certificate's key ${cert.primary.fingerprint}`);
+      }
+      const critical = unknownCritical(sig);
+      if (critical !== undefined) return invalid(`it has a critical subpacket of type ${critical}, which DeskKMS does not know`);
+      const reason = checkMath(cert.primary, cert.publicKey, sig, digest);
+      if (reason) return invalid(reason);
+      if (cert.revoked) return invalid(`the certificate's key is ${cert.revoked}`);
+      if (sig.created < cert.primary.created) return invalid('the signature is dated before its key was created');
+      if (cert.expiresAfter !== undefined && sig.created > cert.primary.created + cert.expiresAfter) return invalid('the key had expired when the signature was made');
+      const sigExpiry = subpacketU32(sig, SUBPACKET.expirationTime);
+      if (sigExpiry && Date.now() / 1000 > sig.created + sigExpiry) return invalid('the signature has expired');
+      return { valid: true, signer };
+    },
+  };
+}
+
+export const openpgpFormat: SignatureFormat = {
+  name: 'openpgp',
+  extension: '.asc',
+  description: 'OpenPGP detached signature, ASCII-armored (gpg --verify, sq verify); RSA, EC_P256 and EC_P256K keys',
+  unsupported,
+  begin: beginDetached,
+  verify: beginVerify,
+};
