@@ -7,6 +7,7 @@ import { EXIT_OK, EXIT_USAGE, type CliIO, type Command, type FlagValues } from '
 import { digestCommand } from './commands/digest.ts';
 import { specsCommand } from './commands/specs.ts';
 import { verifyCommand } from './commands/verify.ts';
+import { signCommand } from './commands/sign.ts';
 import { auditCommand, batchCommand, initCommand, statusCommand } from './commands/vault.ts';
 import { accessKeyCommand } from './commands/access-key.ts';
 import { remoteCommand } from './commands/remote.ts';
@@ -38,6 +39,7 @@ export const COMMANDS: readonly Command[] = [
   exportCommand,
   importCommand,
   certCommand,
+  signCommand,
   verifyCommand,
   digestCommand,
   specsCommand,

@@ -1,52 +1,110 @@
+// deskkms verify: offline, no vault. A raw signature over a file or a Digest (the AsymmetricSign
+// Value), or a signature file of a release format (core/formats) checked with the material its
+// ecosystem publishes: a public key, an OpenPGP certificate, an allowed_signers file.
 import { decodeBase64 } from '../../../contract/base64.ts';
 import { invalidParameter, missingParameter } from '../../../contract/errors.ts';
+import { escapeText } from '../../../contract/escape-text.ts';
 import { SIGNING_ALGORITHMS } from '../../../contract/specs.ts';
-import { digestMessage, importPublicKey, verifyDigest } from '../../../crypto/public-key.ts';
-import { EXIT_NEGATIVE, EXIT_OK, type Command } from '../command.ts';
+import { importPublicKey, verifyDigest } from '../../../crypto/public-key.ts';
+import { SIGNATURE_FORMATS, type VerifyMaterial } from '../../../formats/format.ts';
+import { signatureFormat } from '../../../formats/registry.ts';
+import { EXIT_NEGATIVE, EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
 import { openStream, progressReporter, readSmallFile } from '../inputs.ts';
+import { formatOf, formatOptionsOf } from './sign.ts';
+
+const MAX_ALLOWED_SIGNERS = 16 << 20;
+
+async function materialOf(flags: FlagValues, io: CliIO): Promise<VerifyMaterial> {
+  const file = async (flag: string): Promise<Uint8Array | undefined> => (typeof flags[flag] === 'string' ? readSmallFile(flag, flags[flag], io) : undefined);
+  const publicKey = await file('public-key');
+  const certificate = await file('certificate');
+  const allowed = await file('allowed-signers');
+  if (allowed && allowed.length > MAX_ALLOWED_SIGNERS) throw invalidParameter('--allowed-signers', 'is larger than 16 MiB');
+  let allowedSigners: string | undefined;
+  if (allowed) {
+    try {
+      allowedSigners = new TextDecoder('utf-8', { fatal: true }).decode(allowed);
+    } catch {
+      throw invalidParameter('--allowed-signers', `${String(flags['allowed-signers'])}: is not UTF-8 text`);
+    }
+  }
+  const options = formatOptionsOf(flags);
+  return {
+    ...(publicKey ? { publicKey } : {}),
+    ...(certificate ? { certificate } : {}),
+    ...(allowedSigners !== undefined ? { allowedSigners } : {}),
+    ...(typeof flags.principal === 'string' ? { principal: flags.principal } : {}),
+    ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
+    ...(options.algorithm !== undefined ? { algorithm: options.algorithm } : {}),
+  };
+}
+
+function report(io: CliIO, valid: boolean, detail: string | undefined): number {
+  io.stdout.write(valid ? 'valid\n' : 'invalid\n');
+  if (detail) io.stderr.write(`${escapeText(detail, 1024)}\n`);
+  return valid ? EXIT_OK : EXIT_NEGATIVE;
+}
 
 export const verifyCommand: Command = {
   name: 'verify',
-  summary: 'Verify a signature with a public key (offline, no vault needed)',
-  usage: 'deskkms verify --public-key FILE --algorithm ALG (--in FILE | --digest BASE64) (--signature-file FILE | --signature BASE64)',
+  summary: 'Verify a signature offline (no vault needed): raw, or a release format with its public key, certificate or allowed_signers',
+  usage:
+    'deskkms verify [--format raw|ssh|openpgp|sigstore|jws] --in FILE (--signature-file FILE | --signature BASE64) ' +
+    '(--public-key FILE | --certificate FILE | --allowed-signers FILE --principal ID) [--namespace NS] [--algorithm ALG] [--digest BASE64]',
   flags: {
-    'public-key': { type: 'string', value: 'FILE', required: true, description: 'SubjectPublicKeyInfo, PEM ("PUBLIC KEY") or DER' },
-    algorithm: { type: 'string', value: 'ALG', required: true, description: `one of ${SIGNING_ALGORITHMS.join(', ')}` },
-    in: { type: 'string', value: 'FILE', description: "the signed message, streamed (any size); '-' reads stdin" },
-    digest: { type: 'string', value: 'BASE64', description: 'the precomputed Digest, as AsymmetricSign takes it' },
-    'signature-file': { type: 'string', value: 'FILE', description: 'the signature as raw bytes (DER for ECDSA/SM2DSA, raw for RSA)' },
-    signature: { type: 'string', value: 'BASE64', description: 'the signature as base64 (the Value field of AsymmetricSign)' },
+    format: { type: 'string', value: 'FORMAT', description: `one of ${SIGNATURE_FORMATS.join(', ')} (default raw)` },
+    'public-key': {
+      type: 'string',
+      value: 'FILE',
+      description: 'raw, sigstore, jws, ssh: the public key (SPKI PEM/DER; ssh also an OpenSSH .pub line; jws also a JWK)',
+    },
+    certificate: { type: 'string', value: 'FILE', description: 'openpgp: the signer\'s OpenPGP certificate (armored or binary)' },
+    'allowed-signers': { type: 'string', value: 'FILE', description: 'ssh: an allowed_signers file (ssh-keygen -Y verify -f), with --principal' },
+    principal: { type: 'string', value: 'ID', description: 'ssh: the signer identity to look up in --allowed-signers (ssh-keygen -I)' },
+    namespace: { type: 'string', value: 'NS', description: 'ssh: the namespace the signature must carry (default "file")' },
+    algorithm: { type: 'string', value: 'ALG', description: `raw: one of ${SIGNING_ALGORITHMS.join(', ')} (default: the key's usual one)` },
+    in: { type: 'string', value: 'FILE', description: "the signed file, streamed (any size); '-' reads stdin (jws with an attached payload needs none)" },
+    digest: { type: 'string', value: 'BASE64', description: 'raw: the precomputed Digest, as AsymmetricSign takes it, instead of --in' },
+    'signature-file': { type: 'string', value: 'FILE', description: 'the signature file (raw: DER for ECDSA/SM2DSA, raw bytes for RSA; a bundle for sigstore)' },
+    signature: { type: 'string', value: 'BASE64', description: 'raw: the signature as base64 (the Value field of AsymmetricSign)' },
   },
-  details: 'Prints "valid" or "invalid". Exit status: 0 valid, 1 invalid, 2 error (reason on stderr).',
+  details: 'Prints "valid" or "invalid" (who signed, or why not, on stderr). Exit status: 0 valid, 1 invalid, 2 error (reason on stderr as {"Code","Message"}).',
   async run(flags, io) {
-    const keyPath = flags['public-key'];
-    if (typeof keyPath !== 'string') throw missingParameter('--public-key');
-    const algorithm = flags.algorithm;
-    if (typeof algorithm !== 'string') throw missingParameter('--algorithm');
-    const publicKey = importPublicKey(await readSmallFile('public-key', keyPath, io), '--public-key');
-
-    const hasIn = typeof flags.in === 'string';
-    const hasDigest = typeof flags.digest === 'string';
-    if (hasIn === hasDigest) throw invalidParameter('--in/--digest', 'give exactly one of --in FILE or --digest BASE64');
+    const format = formatOf(flags, 'raw');
     const hasSigFile = typeof flags['signature-file'] === 'string';
     const hasSig = typeof flags.signature === 'string';
     if (hasSigFile === hasSig) throw invalidParameter('--signature-file/--signature', 'give exactly one of --signature-file FILE or --signature BASE64');
+    if (hasSig && format !== 'raw') throw invalidParameter('--signature', `is for raw signatures; give the ${format} signature as --signature-file`);
+    const signature = hasSigFile ? await readSmallFile('signature-file', flags['signature-file'] as string, io) : decodeBase64(flags.signature, '--signature');
+    const hasIn = typeof flags.in === 'string';
+    const hasDigest = typeof flags.digest === 'string';
+    if (hasDigest && format !== 'raw') throw invalidParameter('--digest', `is for raw signatures; ${format} signatures are checked over the file (--in)`);
+    if (hasIn && hasDigest) throw invalidParameter('--in/--digest', 'give exactly one of --in FILE or --digest BASE64');
 
-    const signature = hasSigFile
-      ? await readSmallFile('signature-file', flags['signature-file'] as string, io)
-      : decodeBase64(flags.signature, '--signature');
+    if (format === 'raw' && hasDigest) {
+      // A Digest given as is: the KMS API's AsymmetricVerify, offline.
+      if (typeof flags['public-key'] !== 'string') throw missingParameter('--public-key');
+      const publicKey = importPublicKey(await readSmallFile('public-key', flags['public-key'], io), '--public-key');
+      const algorithm = formatOptionsOf(flags).algorithm;
+      if (algorithm === undefined) throw missingParameter('--algorithm');
+      return report(io, verifyDigest(publicKey, algorithm, decodeBase64(flags.digest, '--digest'), signature), undefined);
+    }
+    if (format === 'raw' && !hasIn) throw invalidParameter('--in/--digest', 'give exactly one of --in FILE or --digest BASE64');
 
-    let digest: Uint8Array;
-    if (hasDigest) {
-      digest = decodeBase64(flags.digest, '--digest');
-    } else {
+    const pending = signatureFormat(format).verify(signature, await materialOf(flags, io));
+    if (hasIn) {
       const input = await openStream('in', flags.in as string, io);
       const progress = progressReporter(io, 'hashing', input.size);
-      digest = await digestMessage(publicKey, algorithm, input.chunks, (n) => progress.update(n));
+      let bytes = 0;
+      for await (const chunk of input.chunks) {
+        pending.update(chunk);
+        bytes += chunk.length;
+        progress.update(bytes);
+      }
       progress.done();
     }
-    const valid = verifyDigest(publicKey, algorithm, digest, signature);
-    io.stdout.write(valid ? 'valid\n' : 'invalid\n');
-    return valid ? EXIT_OK : EXIT_NEGATIVE;
+    const result = pending.result();
+    return report(io, result.valid, result.valid ? (result.signer ? `signed by ${result.signer}` : undefined) : result.reason);
   },
 };
+
