@@ -32,6 +32,11 @@ describe('layering lint rule', () => {
     ['renderer/src/x.tsx', "import { readFile } from 'node:fs';", /no node:\* imports/],
     ['renderer/src/x.ts', "import { ipcRenderer } from 'electron';", /preload API/],
     ['electron/main.ts', "import { App } from '../renderer/src/App.tsx';", /over IPC only/],
+    // Signature formats are pure: they reach no table, vault, worker or host (issue 13).
+    ['core/formats/x.ts', "import { dispatch } from '../actions/dispatch.ts';", /core\/formats\/ is pure format code/],
+    ['core/formats/x.ts', "import { Vault } from '../vault/vault.ts';", /core\/formats\/ is pure format code/],
+    ['core/formats/x.ts', "import { runCli } from '../hosts/cli/run.ts';", /core\/formats\/ is pure format code/],
+    ['core/formats/x.ts', "import { signDigest } from '../crypto/engine.ts';", /worker-only/],
   ])('%s: %s is refused', async (file, code, message) => {
     const errors = await layeringErrors(file, code);
     expect(errors.length).toBeGreaterThan(0);
@@ -44,6 +49,9 @@ describe('layering lint rule', () => {
     ['core/contract/x.ts', "import { KmsError } from './errors.ts';"],
     ['renderer/src/x.ts', "import { KEY_SPECS } from '../../core/contract/specs.ts';"],
     ['electron/main.ts', "import { runCli } from '../core/hosts/cli/run.ts';"],
+    ['core/formats/x.ts', "import { importPublicKey } from '../crypto/public-key.ts';"],
+    ['core/formats/x.ts', "import { decodeRsSignature } from '../crypto/der.ts';"],
+    ['core/actions/x.ts', "import { signatureFormat } from '../formats/registry.ts';"],
   ])('%s: %s is allowed', async (file, code) => {
     expect(await layeringErrors(file, code)).toEqual([]);
   });
