@@ -4,7 +4,8 @@
 // anything reaches the vault and answers `{ ok, value } | { ok: false, error: { Code, Message } }`;
 // a stack, a passphrase or key material never crosses back. KMS operations go through dispatch,
 // the handler table every other transport uses; so do the audit views (ListAuditEntries,
-// VerifyAuditChain), Digest.Begin's public key (GetPublicKey), a malformed Kms.Call's refusal
+// VerifyAuditChain), Digest.Begin's public key (GetPublicKey), Sign.*'s key and signature
+// (core/actions/format-signing.ts: audited as "<caller>:<format>"), a malformed Kms.Call's refusal
 // (refuseCall) and the audit entries of the app's own events (recordEvent): nothing here writes
 // the audit log itself.
 import { dispatch, type DispatchOptions, recordEvent, refuseCall } from '../actions/dispatch.ts';
@@ -32,7 +33,9 @@ import { importPublicKey } from '../crypto/public-key.ts';
 import { inspectBackup, restoreBackup, verifyBackup, type RecoverySecret } from '../custody/backup.ts';
 import { formatShareFile } from '../custody/share-file.ts';
 import { renderSharePage, shareQrSvg } from '../custody/share-page.ts';
+import type { Signer } from '../actions/format-signing.ts';
 import { DigestSessions } from './digest-sessions.ts';
+import { formatsFor, SignSessions } from './sign-sessions.ts';
 
 export interface AppSessionOptions {
   readonly vaultDir: string;
@@ -64,6 +67,7 @@ export class AppSession {
   /** Vault.Create is running: the directory holds a vault that is not complete yet. */
   private creating = false;
   private readonly digests = new DigestSessions();
+  private readonly signatures = new SignSessions();
   /** Serializes lifecycle changes (create, unlock, lock, close) against each other. */
   private lifecycle: Promise<unknown> = Promise.resolve();
 
@@ -96,7 +100,7 @@ export class AppSession {
 
   async close(): Promise<void> {
     await this.serial(async () => {
-      this.digests.clear();
+      this.clearStreams();
       await this.vault?.close();
       this.vault = undefined;
     });
@@ -145,7 +149,7 @@ export class AppSession {
         if (this.vault) {
           // Latched first: a call in flight cannot unlock it again (not even from the keychain).
           const locking = this.vault.lock();
-          this.digests.clear();
+          this.clearStreams();
           await locking;
           await this.audit('LockVault', 'OK', this.vault);
         }
@@ -191,6 +195,18 @@ export class AppSession {
       return Promise.resolve(this.digests.finish(p.SessionId));
     },
     'Digest.Abort': (p) => Promise.resolve({ Aborted: this.digests.abort(p.SessionId) }),
+    // Release-format signatures: the formats' own answer for a spec, and the streamed signature.
+    'Sign.Formats': (p) => Promise.resolve({ Formats: formatsFor(p.KeySpec) }),
+    'Sign.Begin': async (p) => this.signatures.begin(await this.signer(), p),
+    'Sign.Update': (p) => {
+      this.assertUnlocked();
+      return Promise.resolve(this.signatures.update(p.SessionId, decodeBase64(p.Chunk, 'Chunk')));
+    },
+    'Sign.Finish': async (p) => {
+      const signer = await this.signer();
+      return this.signatures.finish(signer, p.SessionId);
+    },
+    'Sign.Abort': (p) => Promise.resolve({ Aborted: this.signatures.abort(p.SessionId) }),
     // Custody without an open vault: a backup file is read (and opened, for Verify) on its own, and
     // nothing of this vault is touched; Restore makes the vault on first run, as Vault.Create does.
     // Creating a backup and changing the protection are Actions (Kms.Call) on the unlocked vault.
@@ -260,6 +276,17 @@ export class AppSession {
     const outcome = await dispatch(vault, action, params, this.options.caller, this.dispatchOptions);
     if (!outcome.ok) throw new ActionRefused(outcome.error.Code, outcome.error.Message, outcome.error.RequestId);
     return outcome.body;
+  }
+
+  /** Signs through core/actions/format-signing.ts on the unlocked vault, as this host's caller. */
+  private async signer(): Promise<Signer> {
+    return { vault: await this.unlockedVault(), caller: this.options.caller, dispatchOptions: this.dispatchOptions };
+  }
+
+  /** Streams in progress end when the vault locks or the session closes. */
+  private clearStreams(): void {
+    this.digests.clear();
+    this.signatures.clear();
   }
 
   /** A bug inside an Action reaches the app's log with the Action and its RequestId (the renderer sees InternalFailure). */

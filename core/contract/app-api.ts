@@ -2,11 +2,13 @@
 // (IPC) and the browser host (HTTP) both carry to core/app/app-session.ts, and one result shape
 // `{ ok, value } | { ok: false, error: { Code, Message } }` back. KMS operations travel as the
 // `Kms.Call` method and reach the same handler table as the CLI and the HTTP API; the other
-// methods are the app's own (vault lifecycle, key inventory, audit, streamed digests).
+// methods are the app's own (vault lifecycle, key inventory, audit, streamed digests and
+// signatures in a release format).
 // Runtime-neutral: the renderer imports the types and the schemas from here.
 import { z } from 'zod';
 import type { WireError } from './errors.ts';
-import { SIGNING_ALGORITHMS, type KeySpec, type KeyUsage, type SigningAlgorithm } from './specs.ts';
+import { SIGNATURE_FORMATS, type SignatureFormatName } from './signature-formats.ts';
+import { KEY_SPECS, SIGNING_ALGORITHMS, type KeySpec, type KeyUsage, type SigningAlgorithm } from './specs.ts';
 import { UUID } from './ids.ts';
 import type { ActionResponse } from './responses.ts';
 
@@ -36,7 +38,27 @@ const passphrase = z
   .min(PASSPHRASE_MIN, `must be at least ${PASSPHRASE_MIN} characters`)
   .max(PASSPHRASE_MAX, `must be at most ${PASSPHRASE_MAX} characters`);
 const isoDate = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'is not a date (ISO 8601)');
-const sessionId = z.string().regex(UUID, 'must be a digest session UUID');
+const sessionId = z.string().regex(UUID, 'must be a session UUID (from Digest.Begin or Sign.Begin)');
+/** One chunk of a streamed message (Digest.Update, Sign.Update), base64. */
+const chunk = z
+  .string()
+  // Strict base64 is checked as it is decoded (decodeBase64), in one pass over the 2.8 MB.
+  .max(Math.ceil(DIGEST_CHUNK_MAX / 3) * 4, `is longer than ${DIGEST_CHUNK_MAX} bytes`);
+const keyId = z.string().min(1, 'is empty').max(512, 'is too long');
+const keyVersionId = z.string().regex(UUID, 'must be a key version UUID');
+const signingAlgorithm = z.enum(SIGNING_ALGORITHMS, `must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
+
+/** The signed file's name as the user chose it (a base name: the signature is saved beside it). */
+export const SIGNED_FILE_NAME_MAX = 255;
+/** An SSHSIG namespace ("file", "git", or a domain-like name such as "release@example.com"). */
+export const SSH_NAMESPACE_MAX = 128;
+const signedFileName = z
+  .string()
+  .min(1, 'is empty')
+  .max(SIGNED_FILE_NAME_MAX, 'is too long')
+  // eslint-disable-next-line no-control-regex
+  .refine((v) => !/[/\\\u0000-\u001f\u007f]/.test(v), 'must be a file name without a folder or control characters')
+  .refine((v) => v !== '.' && v !== '..', 'must be a file name');
 
 /** A backup file's path on the host that runs the vault (the app's main process or `deskkms ui`). */
 export const BACKUP_PATH_MAX = 4096;
@@ -97,18 +119,40 @@ export const APP_METHOD_SCHEMAS = {
     BeforeSeq: z.number().int().min(1).optional(),
   }),
   'Audit.Verify': z.strictObject({}),
-  'Digest.Begin': z.strictObject({
-    KeyId: z.string().min(1, 'is empty').max(512, 'is too long'),
-    KeyVersionId: z.string().regex(UUID, 'must be a key version UUID'),
-    Algorithm: z.enum(SIGNING_ALGORITHMS, `must be one of ${SIGNING_ALGORITHMS.join(', ')}`),
-  }),
-  'Digest.Update': z.strictObject({
-    SessionId: sessionId,
-    // Strict base64 is checked as it is decoded (decodeBase64), in one pass over the 2.8 MB.
-    Chunk: z.string().max(Math.ceil(DIGEST_CHUNK_MAX / 3) * 4, `is longer than ${DIGEST_CHUNK_MAX} bytes`),
-  }),
+  'Digest.Begin': z.strictObject({ KeyId: keyId, KeyVersionId: keyVersionId, Algorithm: signingAlgorithm }),
+  'Digest.Update': z.strictObject({ SessionId: sessionId, Chunk: chunk }),
   'Digest.Finish': z.strictObject({ SessionId: sessionId }),
   'Digest.Abort': z.strictObject({ SessionId: sessionId }),
+  // Signatures in a release format (core/formats), streamed like the digests: the host hashes the
+  // message as the format's ecosystem does, and Finish makes the one audited AsymmetricSign.
+  /** The formats, and for a key spec why a format cannot carry it (from the format module). */
+  'Sign.Formats': z.strictObject({ KeySpec: z.enum(KEY_SPECS, `must be one of ${KEY_SPECS.join(', ')}`) }),
+  'Sign.Begin': z
+    .strictObject({
+      KeyId: keyId,
+      KeyVersionId: keyVersionId,
+      Format: z.enum(SIGNATURE_FORMATS, `must be one of ${SIGNATURE_FORMATS.join(', ')}`),
+      /** The signed file's name: the signature file is named after it (FILE.sig, FILE.asc...). */
+      FileName: signedFileName,
+      /** ssh: the SSHSIG namespace (default "file"). */
+      Namespace: z
+        .string()
+        .min(1, 'is empty')
+        .max(SSH_NAMESPACE_MAX, 'is too long')
+        .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+        .optional(),
+      /** jws: leave the payload out of the compact serialization. */
+      Detached: z.boolean().optional(),
+      /** raw and jws over RSA keys: RSA_PKCS1_SHA_256 (default) or RSA_PSS_SHA_256. */
+      Algorithm: signingAlgorithm.optional(),
+    })
+    .superRefine((value, ctx) => {
+      if (value.Namespace !== undefined && value.Format !== 'ssh') ctx.addIssue({ code: 'custom', path: ['Namespace'], message: 'is only for Format ssh' });
+      if (value.Detached !== undefined && value.Format !== 'jws') ctx.addIssue({ code: 'custom', path: ['Detached'], message: 'is only for Format jws' });
+    }),
+  'Sign.Update': z.strictObject({ SessionId: sessionId, Chunk: chunk }),
+  'Sign.Finish': z.strictObject({ SessionId: sessionId }),
+  'Sign.Abort': z.strictObject({ SessionId: sessionId }),
   // Custody methods that need no open vault (a backup is read on its own; a restore makes the vault).
   // Creating a backup and changing the protection are Actions (Kms.Call): they need the unlocked vault.
   'Backup.Inspect': z.strictObject({ Path: backupPath }),
@@ -230,6 +274,28 @@ export interface SharePageView {
 /** A share of CreateBackup's answer, as Backup.SharePages takes it (core/custody/share-file.ts ShareInfo). */
 export type ShareInfoParam = z.input<typeof shareInfo>;
 
+/** A signature format as the Sign view offers it, for one key spec. */
+export interface SignatureFormatView {
+  readonly Format: SignatureFormatName;
+  /** The suffix after the signed file's name (.sig, .asc, .sigstore.json, .jws). */
+  readonly Extension: string;
+  readonly Description: string;
+  /** Why the format cannot carry a key of the spec asked about; absent when it can. */
+  readonly Unsupported?: string;
+}
+
+/** A finished signature in a format: the file's bytes (base64) and the name its ecosystem gives it. */
+export interface SignatureFileView {
+  readonly Signature: string;
+  /** FILE.sig, FILE.asc, FILE.sigstore.json or FILE.jws for the FileName Sign.Begin was given. */
+  readonly FileName: string;
+  readonly Format: SignatureFormatName;
+  readonly MediaType: string;
+  readonly KeyId: string;
+  readonly KeyVersionId: string;
+  readonly BytesSigned: number;
+}
+
 export interface KeySummary {
   readonly KeyId: string;
   readonly KeySpec: KeySpec;
@@ -271,6 +337,11 @@ export interface AppResults {
   'Digest.Update': { readonly BytesHashed: number };
   'Digest.Finish': { readonly Digest: string; readonly BytesHashed: number; readonly Algorithm: SigningAlgorithm };
   'Digest.Abort': { readonly Aborted: boolean };
+  'Sign.Formats': { readonly Formats: readonly SignatureFormatView[] };
+  'Sign.Begin': { readonly SessionId: string; readonly Format: SignatureFormatName; readonly KeyId: string; readonly KeyVersionId: string; readonly FileName: string };
+  'Sign.Update': { readonly BytesHashed: number };
+  'Sign.Finish': SignatureFileView;
+  'Sign.Abort': { readonly Aborted: boolean };
   'Backup.Inspect': BackupHeaderView;
   'Backup.Verify': BackupContentsView;
   /** The restored vault's status, and what the backup held. */
