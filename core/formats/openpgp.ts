@@ -7,7 +7,7 @@
 // hashed part, which is exactly the precomputed Digest AsymmetricSign takes (RSA_PKCS1_SHA_256 and
 // ECDSA_SHA_256 alike). RSA keys are public-key algorithm 1, P-256 and secp256k1 keys ECDSA (19)
 // with the curve OIDs GnuPG uses; SM2 has no OpenPGP algorithm and is refused.
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, createVerify, type Hash, type Verify } from 'node:crypto';
 import { KmsError, missingParameter, invalidParameter } from '../contract/errors.ts';
 import type { KeySpec, SigningAlgorithm } from '../contract/specs.ts';
 import { decodeRsSignature, encodeRsSignature } from '../crypto/der.ts';
@@ -281,29 +281,61 @@ function subpacketU32(sig: ParsedSignature, type: number): number | undefined {
   return found ? new Reader(found.data, 'subpacket').u32('time') : undefined;
 }
 
-/** Checks the signature's math over `digest`; the reason when it fails (undefined when it holds). */
-function checkMath(key: PgpPublicKey, publicKey: PublicKey, sig: ParsedSignature, digest: Uint8Array): string | undefined {
-  if (sig.hashAlgorithm !== HASH_SHA256) {
-    return `it uses hash algorithm ${HASH_NAMES[sig.hashAlgorithm] ?? sig.hashAlgorithm}; DeskKMS verifies SHA-256 OpenPGP signatures only`;
+/** The hashes a signature may use here (SHA-1, MD5 and RIPEMD-160 are refused as too weak). */
+const HASHES: Readonly<Record<number, string>> = { 8: 'sha256', 9: 'sha384', 10: 'sha512', 11: 'sha224' };
+
+const hashProblem = (algorithm: number): string | undefined =>
+  HASHES[algorithm] ? undefined : `it uses hash algorithm ${HASH_NAMES[algorithm] ?? algorithm}; DeskKMS verifies OpenPGP signatures made with SHA-224, SHA-256, SHA-384 or SHA-512`;
+
+/**
+ * The hash of one signature, fed the signed data (streamed), then its trailer. SHA-256 is checked
+ * by the engine (core/crypto/public-key.ts, as AsymmetricVerify does); gpg hashes RSA
+ * self-signatures (and signatures by keys preferring it) with SHA-512, which node:crypto's
+ * verifier checks over the same bytes.
+ */
+class SignatureHash {
+  private readonly hash: Hash;
+  private readonly verifier: Verify | undefined;
+  private readonly sig: ParsedSignature;
+  constructor(sig: ParsedSignature) {
+    const name = HASHES[sig.hashAlgorithm];
+    if (!name) throw new KmsError('InternalFailure', 'OpenPGP: a hash without its check');
+    this.sig = sig;
+    this.hash = createHash(name);
+    this.verifier = sig.hashAlgorithm === HASH_SHA256 ? undefined : createVerify(name);
   }
-  if (sig.pkAlgorithm !== key.algorithm || !sig.mpis) return `its public-key algorithm ${sig.pkAlgorithm} is not the key's (${key.algorithm})`;
-  if (sig.left16[0] !== digest[0] || sig.left16[1] !== digest[1]) return 'the hash does not match (the file or the signature was changed)';
-  let value: Uint8Array;
-  if (key.algorithm === PK_RSA) {
-    const raw = sig.mpis[0]!;
-    const k = key.modulusBytes!;
-    if (raw.length > k) return 'the RSA signature is longer than the modulus';
-    value = concat(new Uint8Array(k - raw.length), raw);
-  } else {
-    value = encodeRsSignature({ r: BigInt(`0x${hex(sig.mpis[0]!)}`), s: BigInt(`0x${hex(sig.mpis[1]!)}`) });
+
+  update(chunk: Uint8Array): void {
+    this.hash.update(chunk);
+    this.verifier?.update(chunk);
   }
-  let good: boolean;
-  try {
-    good = verifyDigest(publicKey, key.algorithm === PK_RSA ? 'RSA_PKCS1_SHA_256' : 'ECDSA_SHA_256', digest, value);
-  } catch {
-    good = false;
+
+  /** Undefined when the signature holds over what was fed, else the reason it does not. */
+  check(key: PgpPublicKey, publicKey: PublicKey): string | undefined {
+    const sig = this.sig;
+    this.update(trailer(sig.part));
+    const digest = new Uint8Array(this.hash.digest());
+    if (sig.pkAlgorithm !== key.algorithm || !sig.mpis) return `its public-key algorithm ${sig.pkAlgorithm} is not the key's (${key.algorithm})`;
+    if (sig.left16[0] !== digest[0] || sig.left16[1] !== digest[1]) return 'the hash does not match (the file or the signature was changed)';
+    let value: Uint8Array;
+    if (key.algorithm === PK_RSA) {
+      const raw = sig.mpis[0]!;
+      const k = key.modulusBytes!;
+      if (raw.length > k) return 'the RSA signature is longer than the modulus';
+      value = concat(new Uint8Array(k - raw.length), raw);
+    } else {
+      value = encodeRsSignature({ r: BigInt(`0x${hex(sig.mpis[0]!)}`), s: BigInt(`0x${hex(sig.mpis[1]!)}`) });
+    }
+    let good: boolean;
+    try {
+      good = this.verifier
+        ? this.verifier.verify({ key: Buffer.from(key.spki), format: 'der', type: 'spki', dsaEncoding: 'der' }, value)
+        : verifyDigest(publicKey, key.algorithm === PK_RSA ? 'RSA_PKCS1_SHA_256' : 'ECDSA_SHA_256', digest, value);
+    } catch {
+      good = false;
+    }
+    return good ? undefined : 'the signature does not verify with the key (the file or the signature was changed, or another key signed)';
   }
-  return good ? undefined : 'the signature does not verify with the key (the file or the signature was changed, or another key signed)';
 }
 
 function unknownCritical(sig: ParsedSignature): number | undefined {
@@ -325,9 +357,10 @@ function selfSignatureValid(cert: { primary: PgpPublicKey; publicKey: PublicKey 
   const issuer = issuerOf(sig);
   if (issuer.fingerprint !== undefined && issuer.fingerprint !== cert.primary.fingerprint) return false;
   if (issuer.keyId !== undefined && issuer.keyId !== cert.primary.keyId) return false;
-  if (unknownCritical(sig) !== undefined) return false;
-  const digest = new Uint8Array(createHash('sha256').update(prefix).update(trailer(sig.part)).digest());
-  return checkMath(cert.primary, cert.publicKey, sig, digest) === undefined;
+  if (unknownCritical(sig) !== undefined || hashProblem(sig.hashAlgorithm)) return false;
+  const hash = new SignatureHash(sig);
+  hash.update(prefix);
+  return hash.check(cert.primary, cert.publicKey) === undefined;
 }
 
 /** A Transferable Public Key (RFC 4880 11.1): the primary key, its User IDs and self-signatures. */
@@ -395,8 +428,8 @@ function readCertificate(input: Uint8Array): Certificate {
 /** Canonical text for type 0x01 signatures: every line ending becomes CR LF (streamed). */
 class TextCanonicalizer {
   private lastCr = false;
-  private readonly hash: Hash;
-  constructor(hash: Hash) {
+  private readonly hash: SignatureHash;
+  constructor(hash: SignatureHash) {
     this.hash = hash;
   }
   update(chunk: Uint8Array): void {
@@ -424,11 +457,10 @@ function beginVerify(signature: Uint8Array, material: VerifyMaterial): PendingVe
   if (sig.type !== SIG_BINARY && sig.type !== SIG_TEXT) {
     throw malformed(what, `is of type 0x${sig.type.toString(16).padStart(2, '0')}, not a signature of a file (0x00 binary or 0x01 text)`);
   }
-  if (sig.hashAlgorithm !== HASH_SHA256) {
-    throw malformed(what, `uses hash algorithm ${HASH_NAMES[sig.hashAlgorithm] ?? sig.hashAlgorithm}; DeskKMS verifies SHA-256 OpenPGP signatures only (gpg --digest-algo SHA256)`);
-  }
+  const weak = hashProblem(sig.hashAlgorithm);
+  if (weak) throw malformed(what, weak);
   const cert = readCertificate(material.certificate);
-  const hash = createHash('sha256');
+  const hash = new SignatureHash(sig);
   const text = sig.type === SIG_TEXT ? new TextCanonicalizer(hash) : undefined;
   let done = false;
   return {
@@ -440,7 +472,6 @@ function beginVerify(signature: Uint8Array, material: VerifyMaterial): PendingVe
     result(): VerifyResult {
       if (done) throw new KmsError('InternalFailure', 'OpenPGP: result twice');
       done = true;
-      const digest = new Uint8Array(hash.update(trailer(sig.part)).digest());
       const signer = cert.userId !== undefined ? `${cert.userId} (${cert.primary.fingerprint})` : cert.primary.fingerprint;
       const invalid = (reason: string): VerifyResult => ({ valid: false, signer, reason });
       const issuer = issuerOf(sig);
@@ -454,7 +485,7 @@ function beginVerify(signature: Uint8Array, material: VerifyMaterial): PendingVe
       }
       const critical = unknownCritical(sig);
       if (critical !== undefined) return invalid(`it has a critical subpacket of type ${critical}, which DeskKMS does not know`);
-      const reason = checkMath(cert.primary, cert.publicKey, sig, digest);
+      const reason = hash.check(cert.primary, cert.publicKey);
       if (reason) return invalid(reason);
       if (cert.revoked) return invalid(`the certificate's key is ${cert.revoked}`);
       if (sig.created < cert.primary.created) return invalid('the signature is dated before its key was created');
