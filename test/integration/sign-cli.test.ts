@@ -87,7 +87,7 @@ describe('deskkms sign --format raw and deskkms verify', () => {
     const good = await verify(tarball);
     expect([good.status, good.stdout.toString()]).toEqual([0, 'valid\n']);
     const changed = Buffer.from(readFileSync(tarball));
-    changed[1_500_000] ^= 1;
+    changed.writeUInt8(changed.readUInt8(1_500_000) ^ 1, 1_500_000);
     const bad = await verify(write('changed.tar.gz', changed));
     expect([bad.status, bad.stdout.toString()]).toEqual([1, 'invalid\n']);
     expect(refused(await verify(tarball, '--format', 'pgp'))).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringContaining('valid: raw, ssh, openpgp, sigstore, jws') });
