@@ -1,0 +1,190 @@
+// git signs commits and tags with a vault key through bin/deskkms-ssh-keygen (gpg.format=ssh,
+// gpg.ssh.program), and git verifies them with the real ssh-keygen (which the program hands
+// -Y find-principals / -Y verify to) and an allowed_signers file: commit -S + verify-commit,
+// tag -s + verify-tag, user.signingKey as a .pub file and as a key:: literal, a tampered commit
+// refused. git runs with a PATH whose `node` is the system's older Node: the launcher starts the
+// project's own. The host's git configuration does not leak in (HOME, GIT_CONFIG_NOSYSTEM).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dispatch } from '../../core/actions/dispatch.ts';
+import { listAuditEntries } from '../../core/audit/audit-log.ts';
+import { allowedSignersLine, openSshPublicKey, sshFingerprint } from '../../core/formats/sshsig.ts';
+import { Vault } from '../../core/vault/vault.ts';
+import { tempDir } from '../integration/vault-helpers.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const PROGRAM = join(ROOT, 'bin/deskkms-ssh-keygen');
+const PRINCIPAL = 'alice@example.com';
+const PASSPHRASE = 'git-ssh test passphrase';
+// each signature starts the program (its own Node) and unlocks the vault, on a loaded 2-core machine
+const SLOW = { timeout: 120_000 };
+
+let dir: ReturnType<typeof tempDir>;
+let vaultDir: string;
+let repo: string;
+let env: Record<string, string>;
+let keys: Record<'ec' | 'rsa', { keyId: string; pem: string; pub: string }>;
+let allowed: string;
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: readonly string[], input?: string, extraEnv: Record<string, string> = {}): Run {
+  const r = spawnSync(command, args, { cwd: repo, env: { ...env, ...extraEnv }, input, encoding: 'utf8', timeout: 90_000 });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const git = (args: readonly string[], input?: string): Run => run('git', args, input);
+
+function ok(r: Run): string {
+  expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
+/** git -c options that sign with the vault key `key` (a .pub path or a key:: literal). */
+function signing(key: string): string[] {
+  return ['-c', 'gpg.format=ssh', '-c', `gpg.ssh.program=${PROGRAM}`, '-c', `user.signingKey=${key}`];
+}
+const verifying = (): string[] => ['-c', `gpg.ssh.program=${PROGRAM}`, '-c', `gpg.ssh.allowedSignersFile=${allowed}`];
+
+async function call(vault: Vault, action: string, params: Record<string, unknown>): Promise<Record<string, any>> {
+  const outcome = await dispatch(vault, action, params, 'test');
+  if (!outcome.ok) throw new Error(`${action}: ${outcome.error.Code} ${outcome.error.Message}`);
+  return outcome.body;
+}
+
+beforeAll(async () => {
+  dir = tempDir('deskkms-git-ssh-');
+  vaultDir = join(dir.path, 'vault');
+  // The vault is made here, in-process, with a light scrypt (as test/support/action-vault.ts does);
+  // the program then opens it as the CLI does, from $DESKKMS_VAULT and $DESKKMS_PASSPHRASE_FILE.
+  const vault = await Vault.init(vaultDir, { passphrase: Buffer.from(PASSPHRASE), kdfN: 2 ** 14 });
+  const made = {} as typeof keys;
+  for (const [name, spec] of [
+    ['ec', 'EC_P256'],
+    ['rsa', 'RSA_2048'],
+  ] as const) {
+    const keyId = (await call(vault, 'CreateKey', { KeySpec: spec, KeyUsage: 'SIGN/VERIFY' })).KeyMetadata.KeyId as string;
+    const versionId = (await call(vault, 'ListKeyVersions', { KeyId: keyId })).KeyVersions.KeyVersion[0].KeyVersionId as string;
+    const pem = (await call(vault, 'GetPublicKey', { KeyId: keyId, KeyVersionId: versionId })).PublicKey as string;
+    const pub = join(dir.path, `${name}.pub`);
+    writeFileSync(pub, `${openSshPublicKey(pem, `deskkms:${keyId}:${versionId}`)}\n`);
+    made[name] = { keyId, pem, pub };
+  }
+  keys = made;
+  await vault.close();
+
+  const passphraseFile = join(dir.path, 'passphrase');
+  writeFileSync(passphraseFile, PASSPHRASE, { mode: 0o600 });
+  allowed = join(dir.path, 'allowed_signers');
+  writeFileSync(allowed, `${allowedSignersLine(keys.ec.pem, PRINCIPAL, { namespaces: ['git'] })}\n${allowedSignersLine(keys.rsa.pem, PRINCIPAL, { namespaces: ['git'] })}\n`);
+
+  // PATH: the system's Node 20 first, so a launcher that used `node` from PATH would fail.
+  const oldNode = join(dir.path, 'old-node-bin');
+  mkdirSync(oldNode);
+  symlinkSync('/usr/bin/node', join(oldNode, 'node'));
+  const home = join(dir.path, 'home');
+  mkdirSync(home);
+  env = {
+    PATH: `${oldNode}:/usr/bin:/bin`,
+    HOME: home,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_AUTHOR_NAME: 'Alice',
+    GIT_AUTHOR_EMAIL: PRINCIPAL,
+    GIT_COMMITTER_NAME: 'Alice',
+    GIT_COMMITTER_EMAIL: PRINCIPAL,
+    GIT_AUTHOR_DATE: '2026-12-01T12:00:00Z',
+    GIT_COMMITTER_DATE: '2026-12-01T12:00:00Z',
+    LANG: 'C',
+    DESKKMS_VAULT: vaultDir,
+    DESKKMS_PASSPHRASE_FILE: passphraseFile,
+  };
+  repo = join(dir.path, 'repo');
+  mkdirSync(repo);
+  expect(spawnSync('node', ['--version'], { env, encoding: 'utf8' }).stdout).toMatch(/^v20\./);
+  ok(git(['init', '-q', '-b', 'main']));
+  writeFileSync(join(repo, 'README'), 'release notes\n');
+  ok(git(['add', 'README']));
+}, SLOW.timeout);
+
+afterAll(() => dir?.remove());
+
+describe('git with gpg.format=ssh and deskkms-ssh-keygen', () => {
+  it('commit -S with the vault key signs; verify-commit accepts it through the real ssh-keygen; a tampered commit is refused', SLOW, async () => {
+    ok(run('git', [...signing(keys.ec.pub), 'commit', '-q', '-S', '-m', 'Release 1.0']));
+    const raw = ok(git(['cat-file', 'commit', 'HEAD']));
+    expect(raw).toContain('gpgsig -----BEGIN SSH SIGNATURE-----');
+
+    const verified = git([...verifying(), 'verify-commit', 'HEAD']);
+    expect(verified.status, verified.stderr).toBe(0);
+    expect(verified.stderr).toContain(`Good "git" signature for ${PRINCIPAL} with ECDSA key ${sshFingerprint(keys.ec.pem)}`);
+
+    // the same commit object with another message: the signature no longer matches
+    const tampered = raw.replace('Release 1.0', 'Release 6.6');
+    expect(tampered).not.toBe(raw);
+    const id = ok(git(['hash-object', '-w', '-t', 'commit', '--stdin'], tampered)).trim();
+    const refused = git([...verifying(), 'verify-commit', id]);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).not.toContain('Good "git" signature');
+
+    // one AsymmetricSign, audited as the program's caller and the format
+    const vault = Vault.open(vaultDir, { passphrase: Buffer.from(PASSPHRASE) });
+    try {
+      const signs = listAuditEntries(vault.store.db, { action: 'AsymmetricSign' });
+      expect(signs).toHaveLength(1);
+      expect(signs[0]).toMatchObject({ caller: 'ssh-keygen:ssh', code: 'OK', keyId: keys.ec.keyId });
+    } finally {
+      await vault.close();
+    }
+  });
+
+  it('tag -s and verify-tag with an RSA key', SLOW, () => {
+    ok(run('git', [...signing(keys.rsa.pub), 'tag', '-s', '-m', 'v1.0', 'v1.0']));
+    expect(ok(git(['cat-file', 'tag', 'v1.0']))).toContain('-----BEGIN SSH SIGNATURE-----');
+    const verified = git([...verifying(), 'verify-tag', 'v1.0']);
+    expect(verified.status, verified.stderr).toBe(0);
+    expect(verified.stderr).toContain(`Good "git" signature for ${PRINCIPAL} with RSA key ${sshFingerprint(keys.rsa.pem)}`);
+  });
+
+  it('user.signingKey as a key:: literal', SLOW, () => {
+    const literal = `key::${readFileSync(keys.ec.pub, 'utf8').trim()}`;
+    writeFileSync(join(repo, 'README'), 'release notes, literal key\n');
+    ok(git(['add', 'README']));
+    ok(run('git', [...signing(literal), 'commit', '-q', '-S', '-m', 'Signed with a literal key']));
+    const verified = git([...verifying(), 'verify-commit', 'HEAD']);
+    expect(verified.status, verified.stderr).toBe(0);
+    expect(verified.stderr).toContain(`Good "git" signature for ${PRINCIPAL} with ECDSA key`);
+  });
+
+  it('a key the vault does not hold: git fails with the program\'s Forbidden.KeyNotFound and exit 255', SLOW, () => {
+    const foreign = join(dir.path, 'id_foreign');
+    expect(spawnSync('ssh-keygen', ['-q', '-t', 'ecdsa', '-b', '256', '-N', '', '-f', foreign]).status).toBe(0);
+    const direct = run(PROGRAM, ['-Y', 'sign', '-n', 'git', '-f', `${foreign}.pub`, join(repo, 'README')]);
+    expect(direct.status).toBe(255);
+    expect(direct.stderr).toContain('"Code":"Forbidden.KeyNotFound"');
+    const viaGit = git([...signing(`${foreign}.pub`), 'commit', '-q', '--allow-empty', '-S', '-m', 'not signable']);
+    expect(viaGit.status).not.toBe(0);
+    expect(viaGit.stderr).toContain('Forbidden.KeyNotFound');
+  });
+
+  it('-U and standard input: the armored signature on stdout, which ssh-keygen checks', SLOW, () => {
+    const data = 'signed from standard input\n';
+    const signed = run(PROGRAM, ['-Y', 'sign', '-n', 'file', '-f', keys.ec.pub, '-U', '-q', '-'], data);
+    expect(signed.status, signed.stderr).toBe(0);
+    expect(signed.stdout).toMatch(/^-----BEGIN SSH SIGNATURE-----\n[\s\S]+\n-----END SSH SIGNATURE-----\n$/);
+    const sig = join(dir.path, 'stdin.sig');
+    writeFileSync(sig, signed.stdout);
+    const checked = spawnSync('ssh-keygen', ['-Y', 'check-novalidate', '-n', 'file', '-s', sig], { input: data, encoding: 'utf8' });
+    expect(checked.status, checked.stderr).toBe(0);
+    expect(checked.stdout).toBe(`Good "file" signature with ECDSA key ${sshFingerprint(keys.ec.pem)}\n`);
+    const changed = spawnSync('ssh-keygen', ['-Y', 'check-novalidate', '-n', 'file', '-s', sig], { input: `${data}.`, encoding: 'utf8' });
+    expect(changed.status).toBe(255);
+  });
+});
