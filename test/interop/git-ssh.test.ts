@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../core/actions/dispatch.ts';
 import { listAuditEntries } from '../../core/audit/audit-log.ts';
 import { allowedSignersLine, openSshPublicKey, sshFingerprint } from '../../core/formats/sshsig.ts';
+import { realSshKeygen } from '../../core/hosts/programs/ssh-keygen.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { tempDir } from '../integration/vault-helpers.ts';
 
@@ -186,5 +187,27 @@ describe('git with gpg.format=ssh and deskkms-ssh-keygen', () => {
     expect(checked.stdout).toBe(`Good "file" signature with ECDSA key ${sshFingerprint(keys.ec.pem)}\n`);
     const changed = spawnSync('ssh-keygen', ['-Y', 'check-novalidate', '-n', 'file', '-s', sig], { input: `${data}.`, encoding: 'utf8' });
     expect(changed.status).toBe(255);
+  });
+
+  it('hands every other use to the real ssh-keygen, never to itself', SLOW, () => {
+    const fake = join(dir.path, 'fake-bin');
+    mkdirSync(fake);
+    symlinkSync(PROGRAM, join(fake, 'ssh-keygen')); // installed as "ssh-keygen" ahead of the real one
+    expect(realSshKeygen({ PATH: `${fake}:/usr/bin:/bin` }, repo)).toBe('/usr/bin/ssh-keygen');
+    expect(() => realSshKeygen({ PATH: fake }, repo)).toThrow(/no ssh-keygen on PATH other than deskkms-ssh-keygen/);
+    expect(() => realSshKeygen({ DESKKMS_SSH_KEYGEN: join(fake, 'ssh-keygen') }, repo)).toThrow(/deskkms-ssh-keygen itself/);
+    expect(realSshKeygen({ DESKKMS_SSH_KEYGEN: '/usr/bin/ssh-keygen', PATH: fake }, repo)).toBe('/usr/bin/ssh-keygen');
+
+    const listed = run(PROGRAM, ['-l', '-f', keys.ec.pub], undefined, { PATH: `${fake}:${env.PATH}` });
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(sshFingerprint(keys.ec.pem));
+
+    // a wrapper script (not a symlink) that calls the program back: the loop is caught, not run forever
+    const loop = join(dir.path, 'loop-bin');
+    mkdirSync(loop);
+    writeFileSync(join(loop, 'ssh-keygen'), `#!/bin/sh\nexec '${PROGRAM}' "$@"\n`, { mode: 0o755 });
+    const looped = run(PROGRAM, ['-l', '-f', keys.ec.pub], undefined, { PATH: `${loop}:${env.PATH}` });
+    expect(looped.status).toBe(255);
+    expect(looped.stderr).toContain('came back to deskkms-ssh-keygen');
   });
 });
