@@ -1,0 +1,251 @@
+// deskkms-gpg: the program git calls as gpg.program (package bin, started by bin/deskkms-gpg with
+// the project's own Node). It speaks the part of GnuPG's command line git uses to sign:
+//   deskkms-gpg --status-fd=2 -bsau <user.signingkey>        (payload on stdin)
+// answering with the armored detached signature on stdout and gpg's status lines, SIG_CREATED
+// among them, on the status fd. The key is found in the vault ($DESKKMS_VAULT,
+// $DESKKMS_PASSPHRASE_FILE) by its OpenPGP fingerprint (40 hex digits, with or without 0x and
+// spaces) or long key ID (16 hex digits): the vault stores no User IDs, so an e-mail address
+// cannot name a key. The signature is one AsymmetricSign through dispatch, audited as "gpg:openpgp".
+// Everything else (git's `--status-fd=1 --verify SIG -`, --list-keys, --version...) is handed
+// to the real gpg ($DESKKMS_GPG, else the first gpg on PATH that is not this program) with its
+// stdio, and its exit status returned.
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, createReadStream, realpathSync, writeFileSync, writeSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beginSignature, completeSignature, findSigningKeys, type Signer } from '../../actions/format-signing.ts';
+import { KmsError, invalidParameter } from '../../contract/errors.ts';
+import type { SigningKeyInfo } from '../../formats/format.ts';
+import { openpgpAlgorithm, openpgpFingerprint, openpgpFormat } from '../../formats/openpgp.ts';
+import { dearmor } from '../../formats/openpgp-packets.ts';
+import type { CliIO } from '../cli/command.ts';
+import { internalErrorReporter, writeFailure } from '../cli/report-error.ts';
+import { withVault } from '../cli/vault-session.ts';
+
+/** What git asked for when it asks to sign; undefined when the invocation is not a signing one. */
+export interface SignRequest {
+  readonly key: string;
+  readonly armor: boolean;
+  /** The status file descriptor (--status-fd), if any. */
+  readonly statusFd?: number;
+  /** The file to sign (default stdin) and where to write (default stdout, or FILE.asc/.sig for a file). */
+  readonly input?: string;
+  readonly output?: string;
+}
+
+/** Options that change nothing in a signature DeskKMS makes (git and scripts pass them). */
+const IGNORED_LONG = new Set(['--batch', '--no-tty', '--yes', '--quiet', '--no-verbose', '--no-greeting', '--no-permission-warning']);
+const IGNORED_WITH_VALUE = new Set(['--keyid-format', '--pinentry-mode', '--digest-algo', '--homedir', '--passphrase-fd']);
+
+/**
+ * Reads gpg's arguments: a detached signing request (-b/--detach-sign with -s/--sign or alone,
+ * -u/--local-user KEY, -a/--armor, --status-fd N, -o/--output FILE, one file or stdin), or
+ * undefined for anything else, which goes to the real gpg. A signing request with an option
+ * this program does not know is refused rather than half-understood.
+ */
+export function parseSignRequest(argv: readonly string[]): SignRequest | undefined {
+  let detach = false;
+  let armor = false;
+  let key: string | undefined;
+  let statusFd: number | undefined;
+  let output: string | undefined;
+  const files: string[] = [];
+  const unknown: string[] = [];
+  const fd = (value: string | undefined): number => {
+    if (value === undefined || !/^\d{1,4}$/.test(value)) throw invalidParameter('--status-fd', `${value ?? '(none)'} is not a file descriptor number`);
+    return Number(value);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string | undefined => inline ?? argv[++i];
+    if (name === '--') {
+      files.push(...argv.slice(i + 1));
+      break;
+    } else if (name === '--detach-sign') detach = true;
+    else if (name === '--sign') continue; // -s beside -b: still a detached signature
+    else if (name === '--armor') armor = true;
+    else if (name === '--local-user') key = value();
+    else if (name === '--status-fd') statusFd = fd(value());
+    else if (name === '--output') output = value();
+    else if (IGNORED_LONG.has(name)) continue;
+    else if (IGNORED_WITH_VALUE.has(name)) {
+      if (inline === undefined) i++;
+    } else if (/^-[a-zA-Z]/.test(arg)) {
+      // A cluster of short options: -bsau KEY, -b -s -a -u KEY, -uKEY, -o FILE.
+      for (let j = 1; j < arg.length; j++) {
+        const c = arg[j]!;
+        if (c === 'b') detach = true;
+        else if (c === 's') continue;
+        else if (c === 'a') armor = true;
+        else if (c === 'u' || c === 'o') {
+          const rest = arg.slice(j + 1) || argv[++i];
+          if (c === 'u') key = rest;
+          else output = rest;
+          break;
+        } else {
+          unknown.push(`-${c}`);
+        }
+      }
+    } else if (arg.startsWith('--')) unknown.push(name);
+    else files.push(arg);
+  }
+  if (!detach) return undefined; // not a detached signature: the real gpg's business
+  if (unknown.length > 0) throw invalidParameter('arguments', `deskkms-gpg signs with -b [-s] [-a] -u KEY [--status-fd N] [-o FILE] [FILE]; it does not know ${unknown.join(', ')}`);
+  if (key === undefined || key === '') throw invalidParameter('--local-user', 'name the signing key with -u KEY (its OpenPGP fingerprint or long key ID): the vault has no default key');
+  if (files.length > 1) throw invalidParameter('arguments', 'deskkms-gpg signs one file (or stdin) at a time');
+  const input = files[0] === '-' ? undefined : files[0];
+  return { key, armor, ...(statusFd !== undefined ? { statusFd } : {}), ...(input !== undefined ? { input } : {}), ...(output !== undefined ? { output } : {}) };
+}
+
+/** A fingerprint (40 hex) or long key ID (16 hex), as gpg's -u accepts them; undefined for anything else. */
+export function keySelector(key: string): { readonly fingerprint?: string; readonly keyId?: string } | undefined {
+  const hexDigits = key.replace(/\s+/g, '').replace(/!$/, '').replace(/^0x/i, '').toUpperCase();
+  if (/^[0-9A-F]{40}$/.test(hexDigits)) return { fingerprint: hexDigits };
+  if (/^[0-9A-F]{16}$/.test(hexDigits)) return { keyId: hexDigits };
+  return undefined;
+}
+
+/** The vault's key versions that sign as `key` in OpenPGP. */
+export async function findOpenpgpKeys(vault: Parameters<typeof findSigningKeys>[0], key: string): Promise<SigningKeyInfo[]> {
+  const selector = keySelector(key);
+  if (!selector) return [];
+  return findSigningKeys(vault, (k) => {
+    if (openpgpFormat.unsupported(k.spec) !== undefined) return false;
+    const fpr = openpgpFingerprint(k);
+    return selector.fingerprint !== undefined ? fpr === selector.fingerprint : fpr.slice(24) === selector.keyId;
+  });
+}
+
+export interface GpgProgramIO extends CliIO {
+  /** Writes a status line to the fd git named with --status-fd. */
+  readonly status: (fd: number, text: string) => void;
+  /** Runs the real gpg with these arguments and this process's stdio; its exit status. */
+  readonly realGpg: (argv: readonly string[]) => number;
+}
+
+async function readAll(stream: NodeJS.ReadableStream, onChunk: (chunk: Uint8Array) => void): Promise<void> {
+  for await (const chunk of stream) onChunk(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk);
+}
+
+function gpgLine(io: CliIO, text: string): void {
+  io.stderr.write(`gpg: ${text}\n`);
+}
+
+/** The whole program: exit status 0 signed, 2 refused (gpg's codes); other invocations the real gpg's. */
+export async function runGpgProgram(argv: readonly string[], io: GpgProgramIO): Promise<number> {
+  let request: SignRequest | undefined;
+  try {
+    request = parseSignRequest(argv);
+  } catch (error) {
+    gpgLine(io, `signing failed: ${(error as Error).message}`);
+    writeFailure(io, error);
+    return 2;
+  }
+  if (!request) return io.realGpg(argv);
+  const req = request;
+  try {
+    const selector = keySelector(req.key);
+    if (!selector) {
+      // Refused before the vault is opened: nothing in it could match.
+      gpgLine(io, `skipped "${req.key}": No secret key`);
+      throw new KmsError(
+        'Forbidden.KeyNotFound',
+        `"${req.key}" is neither an OpenPGP fingerprint (40 hex digits) nor a long key ID (16 hex digits); the vault keeps no User IDs, so set user.signingkey to the key's fingerprint`,
+      );
+    }
+    const written = await withVault({}, io, async (vault) => {
+      const keys = await findOpenpgpKeys(vault, req.key);
+      if (keys.length === 0) {
+        gpgLine(io, `skipped "${req.key}": No secret key`);
+        throw new KmsError('Forbidden.KeyNotFound', `no Enabled SIGN/VERIFY key version in the vault has the OpenPGP ${selector.fingerprint ? 'fingerprint' : 'key ID'} ${req.key}`);
+      }
+      if (keys.length > 1) {
+        throw invalidParameter('--local-user', `"${req.key}" matches ${keys.length} key versions; give the full 40-hex fingerprint`);
+      }
+      const key = keys[0]!;
+      const fpr = openpgpFingerprint(key);
+      const time = new Date(Math.floor(Date.now() / 1000) * 1000);
+      const pending = beginSignature(key, 'openpgp', { time });
+      if (req.statusFd !== undefined) io.status(req.statusFd, `[GNUPG:] KEY_CONSIDERED ${fpr} 0\n[GNUPG:] BEGIN_SIGNING H8\n`);
+      await readAll(req.input !== undefined ? createReadStream(resolve(io.cwd, req.input)) : io.stdin, (chunk) => pending.update(chunk));
+      const signer: Signer = { vault, caller: 'gpg', dispatchOptions: { onInternalError: internalErrorReporter(io) } };
+      const armored = await completeSignature(signer, key, 'openpgp', pending);
+      const bytes = req.armor ? armored : dearmor(armored, 'PGP SIGNATURE', 'signature');
+      if (req.statusFd !== undefined) {
+        io.status(req.statusFd, `[GNUPG:] SIG_CREATED D ${openpgpAlgorithm(key)} 8 00 ${time.getTime() / 1000} ${fpr}\n`);
+      }
+      return bytes;
+    });
+    const target = req.output ?? (req.input !== undefined ? `${req.input}${req.armor ? '.asc' : '.sig'}` : undefined);
+    if (target === undefined || target === '-') await new Promise<void>((done, fail) => io.stdout.write(written, (e) => (e ? fail(e) : done())));
+    else writeFileSync(resolve(io.cwd, target), written);
+    return 0;
+  } catch (error) {
+    gpgLine(io, `signing failed: ${error instanceof KmsError ? error.message : 'internal failure'}`);
+    writeFailure(io, error);
+    return 2;
+  }
+}
+
+/** The real gpg: $DESKKMS_GPG, else the first gpg (or gpg2) on PATH that is not this program. */
+export function findRealGpg(env: NodeJS.ProcessEnv, self: string): string | undefined {
+  if (env.DESKKMS_GPG) return env.DESKKMS_GPG;
+  const own = new Set<string>();
+  for (const p of [self, join(ROOT, 'bin/deskkms-gpg')]) {
+    try {
+      own.add(realpathSync(p));
+    } catch {
+      // not there: nothing to skip
+    }
+  }
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir || !isAbsolute(dir)) continue;
+    for (const name of ['gpg', 'gpg2']) {
+      const candidate = join(dir, name);
+      try {
+        accessSync(candidate, constants.X_OK);
+        if (!own.has(realpathSync(candidate))) return candidate;
+      } catch {
+        // not here
+      }
+    }
+  }
+  return undefined;
+}
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
+
+function main(): Promise<number> {
+  const io: GpgProgramIO = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    cwd: process.cwd(),
+    env: process.env,
+    status: (fd, text) => {
+      if (fd === 2) process.stderr.write(text);
+      else if (fd === 1) process.stdout.write(text);
+      else writeSync(fd, text);
+    },
+    realGpg: (args) => {
+      const real = findRealGpg(process.env, process.argv[1] ?? '');
+      if (!real) {
+        process.stderr.write('deskkms-gpg: no gpg found on PATH (set DESKKMS_GPG) to hand this invocation to\n');
+        return 2;
+      }
+      const r = spawnSync(real, args, { stdio: 'inherit' });
+      if (r.error) {
+        process.stderr.write(`deskkms-gpg: cannot run ${real}: ${r.error.message}\n`);
+        return 2;
+      }
+      return r.status ?? 128 + (r.signal ? (osConstants.signals[r.signal] ?? 1) : 1);
+    },
+  };
+  return runGpgProgram(process.argv.slice(2), io);
+}
+
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main();
+}

@@ -1,0 +1,163 @@
+// git signs commits and tags with a vault key through bin/deskkms-gpg (gpg.program), and the real
+// gpg 2.2 verifies them (git verify-commit / verify-tag) with the certificate `deskkms pubkey
+// --format openpgp` exported, imported into a temporary GNUPGHOME. git runs with a PATH whose
+// `node` is the system's Node 20 (which cannot run the TypeScript program), so the launcher must
+// start the project's own Node. A tampered commit object fails verification; an unknown key is
+// refused the way gpg refuses it.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Vault } from '../../core/vault/vault.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const DESKKMS = join(ROOT, 'bin/deskkms');
+const DESKKMS_GPG = join(ROOT, 'bin/deskkms-gpg');
+const SYSTEM_PATH = '/usr/bin:/bin';
+
+let work: string;
+let repo: string;
+let env: Record<string, string>;
+const keys: Record<'EC_P256' | 'RSA_2048', { keyId: string; fingerprint: string }> = {} as never;
+
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(command: string, args: readonly string[], options: SpawnSyncOptions = {}): Run {
+  const r = spawnSync(command, args, { cwd: repo ?? work, env, encoding: 'utf8', timeout: 120_000, ...options });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+function ok(r: Run): Run {
+  expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+  return r;
+}
+
+const git = (...args: string[]): Run => run('git', args);
+const signingGit = (key: string, ...args: string[]): Run => git('-c', `gpg.program=${DESKKMS_GPG}`, '-c', `user.signingkey=${key}`, ...args);
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'deskkms-git-openpgp-'));
+  const home = join(work, 'home');
+  const gnupg = join(work, 'gnupg');
+  mkdirSync(home);
+  mkdirSync(gnupg, { mode: 0o700 });
+  const passphrase = join(work, 'vault-passphrase');
+  writeFileSync(passphrase, 'git openpgp test passphrase\n', { mode: 0o600 });
+  env = {
+    PATH: SYSTEM_PATH,
+    HOME: home,
+    LC_ALL: 'C',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_AUTHOR_NAME: 'Release Bot',
+    GIT_AUTHOR_EMAIL: 'release@deskkms.example',
+    GIT_COMMITTER_NAME: 'Release Bot',
+    GIT_COMMITTER_EMAIL: 'release@deskkms.example',
+    GNUPGHOME: gnupg,
+    DESKKMS_VAULT: join(work, 'vault'),
+    DESKKMS_PASSPHRASE_FILE: passphrase,
+  };
+  // The premise: the system Node on this PATH is too old for the project's TypeScript.
+  const systemNode = run('node', ['--version']);
+  expect(systemNode.stdout).toMatch(/^v20\./);
+
+  // The vault is made here with a light scrypt cost (as test/support/action-vault.ts does): every
+  // git signature opens it anew, as `deskkms init`'s default cost would make each take seconds.
+  const vault = await Vault.init(env.DESKKMS_VAULT!, { passphrase: Buffer.from('git openpgp test passphrase'), kdfN: 2 ** 14 });
+  await vault.close();
+  for (const spec of ['EC_P256', 'RSA_2048'] as const) {
+    const created = JSON.parse(ok(run(DESKKMS, ['CreateKey', '--KeySpec', spec, '--KeyUsage', 'SIGN/VERIFY'])).stdout) as { KeyMetadata: { KeyId: string } };
+    const certFile = join(work, `${spec}.asc`);
+    const exported = JSON.parse(ok(run(DESKKMS, ['pubkey', created.KeyMetadata.KeyId, '--format', 'openpgp', '--user-id', `Release Bot (${spec}) <release@deskkms.example>`, '-o', certFile])).stdout) as {
+      Fingerprint: string;
+    };
+    keys[spec] = { keyId: created.KeyMetadata.KeyId, fingerprint: exported.Fingerprint };
+    const imported = ok(run('gpg', ['--batch', '--status-fd', '1', '--import', certFile]));
+    expect(imported.stdout).toContain(`[GNUPG:] IMPORT_OK 1 ${exported.Fingerprint}`);
+  }
+  repo = join(work, 'repo');
+  ok(run('git', ['init', '-q', '-b', 'main', repo], { cwd: work }));
+  writeFileSync(join(repo, 'README'), 'release notes\n');
+  ok(git('add', 'README'));
+}, 180_000);
+
+afterAll(() => {
+  if (env?.GNUPGHOME) spawnSync('gpgconf', ['--kill', 'all'], { env });
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('git with gpg.program = deskkms-gpg', () => {
+  it('signs a commit with the EC_P256 key (by fingerprint); real gpg verifies it; a tampered copy is BAD', () => {
+    const { fingerprint, keyId } = keys.EC_P256;
+    const committed = signingGit(fingerprint, 'commit', '-S', '-m', 'Release 1.0');
+    expect(committed.status, committed.stderr).toBe(0);
+    const object = ok(git('cat-file', 'commit', 'HEAD')).stdout;
+    expect(object).toMatch(/^gpgsig -----BEGIN PGP SIGNATURE-----\n \n /m);
+
+    // Verified by the real gpg (git's default gpg.program), and through deskkms-gpg, which hands it on.
+    for (const viaProgram of [false, true]) {
+      const verified = viaProgram ? git('-c', `gpg.program=${DESKKMS_GPG}`, 'verify-commit', '--raw', 'HEAD') : git('verify-commit', '--raw', 'HEAD');
+      expect(verified.status, verified.stderr).toBe(0);
+      expect(verified.stderr).toContain(`[GNUPG:] GOODSIG ${fingerprint.slice(24)} Release Bot (EC_P256) <release@deskkms.example>`);
+      expect(verified.stderr).toMatch(new RegExp(`\\[GNUPG:\\] VALIDSIG ${fingerprint} \\S+ \\d+ 0 4 0 19 8 00 ${fingerprint}`));
+    }
+    const human = ok(git('verify-commit', 'HEAD'));
+    expect(human.stderr).toContain('Good signature from "Release Bot (EC_P256) <release@deskkms.example>"');
+    expect(ok(git('log', '-1', '--format=%G? %GF')).stdout.trim()).toMatch(new RegExp(`^[GU] ${fingerprint}$`));
+
+    // The vault audited the signature as the gpg program's OpenPGP signature.
+    const audit = JSON.parse(ok(run(DESKKMS, ['audit', 'list', '--action', 'AsymmetricSign', '--key-id', keyId])).stdout) as unknown;
+    expect(JSON.stringify(audit)).toMatch(/"gpg:openpgp"/);
+
+    // The same signature over a changed commit object: gpg says BAD, git refuses.
+    const tampered = object.replace('Release 1.0', 'Release 1.1');
+    expect(tampered).not.toBe(object);
+    const sha = ok(run('git', ['hash-object', '-t', 'commit', '-w', '--stdin'], { input: tampered })).stdout.trim();
+    const refused = git('verify-commit', '--raw', sha);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain(`[GNUPG:] BADSIG ${fingerprint.slice(24)}`);
+    expect(refused.stderr).not.toContain('GOODSIG');
+  });
+
+  it('signs an annotated tag with the RSA_2048 key (by long key ID, 0x form); verify-tag passes; a changed tag object fails', () => {
+    const { fingerprint } = keys.RSA_2048;
+    const tagged = signingGit(`0x${fingerprint.slice(24)}`, 'tag', '-s', 'v1.0', '-m', 'Version 1.0');
+    expect(tagged.status, tagged.stderr).toBe(0);
+    const verified = git('verify-tag', '--raw', 'v1.0');
+    expect(verified.status, verified.stderr).toBe(0);
+    expect(verified.stderr).toMatch(new RegExp(`\\[GNUPG:\\] VALIDSIG ${fingerprint} \\S+ \\d+ 0 4 0 1 8 00 ${fingerprint}`));
+    const object = ok(git('cat-file', 'tag', 'v1.0')).stdout;
+    expect(object).toContain('-----BEGIN PGP SIGNATURE-----');
+    const sha = ok(run('git', ['hash-object', '-t', 'tag', '-w', '--stdin'], { input: object.replace('Version 1.0', 'Version 6.6') })).stdout.trim();
+    const refused = git('verify-tag', '--raw', sha);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('[GNUPG:] BADSIG');
+  });
+
+  it('a key the vault does not have is refused like gpg refuses it, and no commit is made', () => {
+    const before = ok(git('rev-parse', 'HEAD')).stdout;
+    const unknown = '0123456789ABCDEF0123456789ABCDEF01234567';
+    for (const key of [unknown, 'release@deskkms.example']) {
+      // git 2.39 keeps the program's stderr (its status fd) to itself and says only that signing failed.
+      const refused = signingGit(key, 'commit', '--allow-empty', '-S', '-m', 'never');
+      expect(refused.status).not.toBe(0);
+      expect(refused.stderr).toContain('error: gpg failed to sign the data');
+    }
+    expect(ok(git('rev-parse', 'HEAD')).stdout).toBe(before);
+    // What the program says, run as git runs it.
+    const direct = run(DESKKMS_GPG, ['--status-fd=2', '-bsau', unknown], { input: 'payload' });
+    expect(direct.status).toBe(2);
+    expect(direct.stdout).toBe('');
+    expect(direct.stderr).toContain(`gpg: skipped "${unknown}": No secret key`);
+    expect(direct.stderr).toContain('"Code":"Forbidden.KeyNotFound"');
+    expect(direct.stderr).not.toContain('SIG_CREATED');
+    const email = run(DESKKMS_GPG, ['--status-fd=2', '-bsau', 'release@deskkms.example'], { input: 'payload' });
+    expect(email.status).toBe(2);
+    expect(email.stderr).toMatch(/neither an OpenPGP fingerprint \(40 hex digits\) nor a long key ID/);
+  });
+});
