@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../core/actions/dispatch.ts';
 import { listAuditEntries } from '../../core/audit/audit-log.ts';
 import { allowedSignersLine, openSshPublicKey, sshFingerprint } from '../../core/formats/sshsig.ts';
-import { realSshKeygen } from '../../core/hosts/programs/ssh-keygen.ts';
+import type { CliIO } from '../../core/hosts/cli/command.ts';
+import { realSshKeygen, runSshKeygen } from '../../core/hosts/programs/ssh-keygen.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { tempDir } from '../integration/vault-helpers.ts';
 
@@ -209,5 +210,30 @@ describe('git with gpg.format=ssh and deskkms-ssh-keygen', () => {
     const looped = run(PROGRAM, ['-l', '-f', keys.ec.pub], undefined, { PATH: `${loop}:${env.PATH}` });
     expect(looped.status).toBe(255);
     expect(looped.stderr).toContain('came back to deskkms-ssh-keygen');
+  });
+
+  it('refuses sign arguments as ssh-keygen does, before opening the vault', SLOW, async () => {
+    const inProcess = async (args: readonly string[]): Promise<{ status: number; stderr: string }> => {
+      let stderr = '';
+      const io = {
+        stdout: { write: () => true },
+        stderr: { write: (text: string) => ((stderr += text), true) },
+        stdin: process.stdin,
+        cwd: repo,
+        env,
+      } as unknown as CliIO;
+      return { status: await runSshKeygen(args, io), stderr };
+    };
+    const file = join(repo, 'README');
+    expect(await inProcess(['-Y', 'sign', '-f', keys.ec.pub, file])).toEqual({ status: 1, stderr: 'Too few arguments for sign: missing namespace\n' });
+    expect(await inProcess(['-Y', 'sign', '-n', 'git', file])).toEqual({ status: 1, stderr: 'Too few arguments for sign: missing key\n' });
+    expect(await inProcess(['-Y', 'sign', '-n', 'git', '-f', keys.ec.pub, '-O', 'hashalg=sha256', file])).toMatchObject({ status: 255, stderr: expect.stringContaining('Invalid option "hashalg=sha256"') });
+    expect(await inProcess(['-Y', 'sign', '-n', 'git', '-f', keys.ec.pub, '-', file])).toEqual({ status: 255, stderr: 'Cannot sign mix of paths and standard input\n' });
+    const badNamespace = await inProcess(['-Y', 'sign', '-n', 'a b', '-f', keys.ec.pub, file]);
+    expect(badNamespace.status).toBe(255);
+    expect(JSON.parse(badNamespace.stderr)).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringContaining('-n: must be') });
+    const notAKey = await inProcess(['-Y', 'sign', '-n', 'git', '-f', file, file]);
+    expect(notAKey.status).toBe(255);
+    expect(JSON.parse(notAKey.stderr)).toMatchObject({ Code: 'Format.Malformed', Message: expect.stringContaining('names no OpenSSH public key') });
   });
 });
