@@ -60,8 +60,13 @@ export interface VerifyMaterial {
   readonly principal?: string;
   /** SSHSIG namespace expected (default "file"). */
   readonly namespace?: string;
-  /** raw: the signing algorithm (required). */
+  /** raw: the signing algorithm (default: the key's usual one). */
   readonly algorithm?: SigningAlgorithm;
+  /**
+   * The caller has no message to feed: the signature carries its own payload (an attached JWS).
+   * Formats that sign a separate file refuse it (hosts require --in for them).
+   */
+  readonly withoutMessage?: boolean;
 }
 
 export interface VerifyResult {

@@ -91,7 +91,8 @@ export const verifyCommand: Command = {
     }
     if (format === 'raw' && !hasIn) throw invalidParameter('--in/--digest', 'give exactly one of --in FILE or --digest BASE64');
 
-    const pending = signatureFormat(format).verify(signature, await materialOf(flags, io));
+    if (!hasIn && format !== 'jws') throw missingParameter('--in');
+    const pending = signatureFormat(format).verify(signature, { ...(await materialOf(flags, io)), ...(hasIn ? {} : { withoutMessage: true }) });
     if (hasIn) {
       const input = await openStream('in', flags.in as string, io);
       const progress = progressReporter(io, 'hashing', input.size);
