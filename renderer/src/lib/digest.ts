@@ -1,7 +1,9 @@
-// The Digest that AsymmetricSign / AsymmetricVerify take, for a message the user gives: a file is
-// read in chunks (never whole into memory) and streamed to the host's digest session, reporting
-// progress; text is one chunk. The host hashes (SHA-256, or SM3 over Z_A || M for SM2DSA).
-import { DIGEST_CHUNK_MAX } from '../../../core/contract/app-api.ts';
+// Messages streamed to the host: a file is read in chunks (never whole into memory) and sent to a
+// host session, reporting progress; text is one chunk. Two kinds of session: the Digest that
+// AsymmetricSign / AsymmetricVerify take (Digest.*; the host hashes with SHA-256, or SM3 over
+// Z_A || M for SM2DSA), and a signature file in a release format (Sign.*; the host hashes as the
+// format's ecosystem does and signs once, audited with the format).
+import { DIGEST_CHUNK_MAX, type AppParams, type AppResults } from '../../../core/contract/app-api.ts';
 import { encodeBase64 } from '../../../core/contract/base64.ts';
 import type { SigningAlgorithm } from '../../../core/contract/specs.ts';
 import { call } from '../api/bridge.ts';
@@ -19,6 +21,50 @@ export interface DigestProgress {
   readonly total: number;
 }
 
+/** A host session that takes a message in chunks: Digest.* or Sign.*. */
+interface StreamMethods<T> {
+  update(SessionId: string, Chunk: string): Promise<{ BytesHashed: number }>;
+  finish(SessionId: string): Promise<T>;
+  abort(SessionId: string): Promise<unknown>;
+}
+
+/** Streams `message` into the session `SessionId`; on any failure or abort the host session is aborted. */
+async function stream<T>(
+  SessionId: string,
+  methods: StreamMethods<T>,
+  message: Blob | Uint8Array,
+  onProgress?: (p: DigestProgress) => void,
+  signal?: AbortSignal,
+): Promise<T> {
+  const blob = message instanceof Blob ? message : new Blob([message as Uint8Array<ArrayBuffer>]);
+  try {
+    onProgress?.({ done: 0, total: blob.size });
+    for (let offset = 0; offset < blob.size; offset += FILE_CHUNK_BYTES) {
+      signal?.throwIfAborted();
+      const chunk = new Uint8Array(await blob.slice(offset, offset + FILE_CHUNK_BYTES).arrayBuffer());
+      const { BytesHashed } = await methods.update(SessionId, encodeBase64(chunk));
+      onProgress?.({ done: BytesHashed, total: blob.size });
+    }
+    signal?.throwIfAborted();
+    return await methods.finish(SessionId);
+  } catch (error) {
+    await methods.abort(SessionId).catch(() => undefined);
+    throw error;
+  }
+}
+
+const DIGEST: StreamMethods<AppResults['Digest.Finish']> = {
+  update: (SessionId, Chunk) => call('Digest.Update', { SessionId, Chunk }),
+  finish: (SessionId) => call('Digest.Finish', { SessionId }),
+  abort: (SessionId) => call('Digest.Abort', { SessionId }),
+};
+
+const SIGN: StreamMethods<AppResults['Sign.Finish']> = {
+  update: (SessionId, Chunk) => call('Sign.Update', { SessionId, Chunk }),
+  finish: (SessionId) => call('Sign.Finish', { SessionId }),
+  abort: (SessionId) => call('Sign.Abort', { SessionId }),
+};
+
 /** Base64 Digest of `message` for the target key version and algorithm. */
 export async function digestOf(
   target: DigestTarget,
@@ -26,20 +72,20 @@ export async function digestOf(
   onProgress?: (p: DigestProgress) => void,
   signal?: AbortSignal,
 ): Promise<string> {
-  const blob = message instanceof Blob ? message : new Blob([message as Uint8Array<ArrayBuffer>]);
   const { SessionId } = await call('Digest.Begin', target);
-  try {
-    onProgress?.({ done: 0, total: blob.size });
-    for (let offset = 0; offset < blob.size; offset += FILE_CHUNK_BYTES) {
-      signal?.throwIfAborted();
-      const chunk = new Uint8Array(await blob.slice(offset, offset + FILE_CHUNK_BYTES).arrayBuffer());
-      const { BytesHashed } = await call('Digest.Update', { SessionId, Chunk: encodeBase64(chunk) });
-      onProgress?.({ done: BytesHashed, total: blob.size });
-    }
-    signal?.throwIfAborted();
-    return (await call('Digest.Finish', { SessionId })).Digest;
-  } catch (error) {
-    await call('Digest.Abort', { SessionId }).catch(() => undefined);
-    throw error;
-  }
+  return (await stream(SessionId, DIGEST, message, onProgress, signal)).Digest;
+}
+
+/**
+ * The signature file of `message` in a release format (raw, ssh, openpgp, sigstore, jws), with
+ * the name its ecosystem gives it (request.FileName + .sig, .asc, .sigstore.json or .jws).
+ */
+export async function signatureFileOf(
+  request: AppParams<'Sign.Begin'>,
+  message: Blob | Uint8Array,
+  onProgress?: (p: DigestProgress) => void,
+  signal?: AbortSignal,
+): Promise<AppResults['Sign.Finish']> {
+  const { SessionId } = await call('Sign.Begin', request);
+  return stream(SessionId, SIGN, message, onProgress, signal);
 }

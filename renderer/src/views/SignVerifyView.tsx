@@ -1,16 +1,21 @@
 // Sign & verify: a message (text, a base64 Digest, or a file streamed to the host's digest
 // session with progress and Cancel), signed with a chosen key version (AsymmetricSign), and a
-// signature checked against it (AsymmetricVerify) with a plain VALID / INVALID verdict.
-import { useEffect, useId, useRef, useState } from 'react';
+// signature checked against it (AsymmetricVerify) with a plain VALID / INVALID verdict. Or, in a
+// release format (SSH, OpenPGP, sigstore, JWS), the message streamed to the host's signature
+// session (Sign.*) and the signature file saved under the name its ecosystem expects.
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { describeError, kms } from '../api/bridge.ts';
 import { ErrorLine, ProgressBar } from '../components/common.tsx';
 import { base64Param, compactBase64, parseBase64, utf8 } from '../components/crypto/bytes.ts';
 import { Base64FileZone } from '../components/crypto/FileDropZone.tsx';
 import { EMPTY_MESSAGE, MessageInput, messageReady, type MessageValue } from '../components/crypto/MessageInput.tsx';
 import { OutputBox } from '../components/crypto/OutputBox.tsx';
+import { DEFAULT_FORMAT, FORMAT_LABELS, FORMATS_WITH_RSA_ALGORITHM, FormatChoice, namespaceProblem, type FormatValue } from '../components/crypto/FormatChoice.tsx';
 import { KeyVersionPicker, type KeyVersionChoice } from '../components/KeyVersionPicker.tsx';
-import { digestOf, type DigestProgress } from '../lib/digest.ts';
-import type { SigningAlgorithm } from '../../../core/contract/specs.ts';
+import { digestOf, signatureFileOf, type DigestProgress } from '../lib/digest.ts';
+import type { AppParams, SignatureFileView } from '../../../core/contract/app-api.ts';
+import { encodeBase64 } from '../../../core/contract/base64.ts';
+import { KEY_SPEC_TABLE, type SigningAlgorithm } from '../../../core/contract/specs.ts';
 
 interface Signature {
   readonly value: string;
@@ -35,6 +40,19 @@ interface CachedDigest {
 
 type Busy = 'sign' | 'verify' | undefined;
 
+/** A signature file's bytes as text when they are printable (every format but raw), else base64. */
+function asText(bytes: Uint8Array): string {
+  const printable = bytes.every((b) => b === 0x0a || b === 0x0d || b === 0x09 || (b >= 0x20 && b < 0x7f));
+  return printable ? new TextDecoder().decode(bytes) : encodeBase64(bytes);
+}
+
+/** The most of a signature file the page shows (an attached JWS carries the whole file); Save keeps it all. */
+const PREVIEW_CHARS = 64 * 1024;
+
+function preview(text: string): string | undefined {
+  return text.length <= PREVIEW_CHARS ? undefined : `${text.slice(0, PREVIEW_CHARS)}\n… ${text.length - PREVIEW_CHARS} more characters: Save keeps the whole file`;
+}
+
 export function SignVerifyView() {
   const [choice, setChoice] = useState<KeyVersionChoice | undefined>();
   const [message, setMessage] = useState<MessageValue>(EMPTY_MESSAGE);
@@ -42,6 +60,8 @@ export function SignVerifyView() {
   const [progress, setProgress] = useState<(DigestProgress & { finished: boolean; name: string }) | undefined>();
   const [error, setError] = useState<{ code: string; message: string } | undefined>();
   const [signature, setSignature] = useState<Signature | undefined>();
+  const [format, setFormat] = useState<FormatValue>(DEFAULT_FORMAT);
+  const [signatureFile, setSignatureFile] = useState<(SignatureFileView & { bytes: Uint8Array; text: string }) | undefined>();
   const [candidate, setCandidate] = useState('');
   const [verdict, setVerdict] = useState<Verdict | undefined>();
   const abort = useRef<AbortController | undefined>(undefined);
@@ -50,8 +70,12 @@ export function SignVerifyView() {
 
   // A verdict belongs to the message, key and signature it was given for.
   useEffect(() => setVerdict(undefined), [choice, message, candidate]);
-  // A signature shown is the one for the current key version, algorithm and message.
-  useEffect(() => setSignature(undefined), [choice, message]);
+  // A signature shown is the one for the current key version, algorithm, message and format.
+  useEffect(() => {
+    setSignature(undefined);
+    setSignatureFile(undefined);
+  }, [choice, message, format]);
+  const onFormat = useCallback((next: FormatValue) => setFormat(next), []);
   // Leaving the view cancels a hash in progress.
   useEffect(() => () => abort.current?.abort(), []);
 
@@ -62,14 +86,20 @@ export function SignVerifyView() {
     const file = message.file!;
     const key = `${t.KeyId}/${t.KeyVersionId}/${t.Algorithm}`;
     if (cache.current && cache.current.file === file && cache.current.target === key) return cache.current.digest;
+    const digest = await streamed(file, (onProgress, signal) => digestOf(t, file, onProgress, signal));
+    cache.current = { file, target: key, digest };
+    return digest;
+  }
+
+  /** Streams a file to the host with the progress bar and Cancel shown. */
+  async function streamed<T>(file: File, send: (onProgress: (p: DigestProgress) => void, signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     abort.current = controller;
     setProgress({ done: 0, total: file.size, finished: false, name: file.name });
     try {
-      const digest = await digestOf(t, file, (p) => setProgress({ ...p, finished: false, name: file.name }), controller.signal);
+      const result = await send((p) => setProgress({ ...p, finished: false, name: file.name }), controller.signal);
       setProgress({ done: file.size, total: file.size, finished: true, name: file.name });
-      cache.current = { file, target: key, digest };
-      return digest;
+      return result;
     } catch (e) {
       setProgress(undefined);
       throw e;
@@ -79,12 +109,16 @@ export function SignVerifyView() {
   }
 
   async function run(kind: 'sign' | 'verify', step: (target: KeyVersionChoice, digest: string) => Promise<void>) {
+    await guarded(kind, async (target) => step(target, await digestFor(target)));
+  }
+
+  /** Runs one operation on the current choice with the busy state, and shows its refusal with its Code. */
+  async function guarded(kind: 'sign' | 'verify', step: (target: KeyVersionChoice) => Promise<void>) {
     if (!choice) return;
     setBusy(kind);
     setError(undefined);
     try {
-      const digest = await digestFor(choice);
-      await step(choice, digest);
+      await step(choice);
     } catch (e) {
       if (e instanceof DOMException && e.name === 'AbortError') setError({ code: 'Cancelled', message: 'Hashing was cancelled; nothing was signed or verified.' });
       else setError(describeError(e));
@@ -105,6 +139,25 @@ export function SignVerifyView() {
       setSignature({ value: r.Value, KeyId: r.KeyId, KeyVersionId: r.KeyVersionId, Algorithm: target.Algorithm, baseName });
     });
 
+  /** A release-format signature: the message streamed to Sign.*, the file named as its ecosystem names it. */
+  const signInFormat = () =>
+    guarded('sign', async (target) => {
+      const spec = target.key.KeySpec;
+      const request: AppParams<'Sign.Begin'> = {
+        KeyId: target.KeyId,
+        KeyVersionId: target.KeyVersionId,
+        Format: format.format,
+        FileName: message.mode === 'file' && message.file ? message.file.name : 'message',
+        ...(format.format === 'ssh' ? { Namespace: format.namespace } : {}),
+        ...(format.format === 'jws' ? { Detached: format.detached } : {}),
+        ...(KEY_SPEC_TABLE[spec].family === 'RSA' && FORMATS_WITH_RSA_ALGORITHM.has(format.format) ? { Algorithm: target.Algorithm as SigningAlgorithm } : {}),
+      };
+      const file = message.mode === 'file' ? message.file : undefined;
+      const done = file ? await streamed(file, (onProgress, signal) => signatureFileOf(request, file, onProgress, signal)) : await signatureFileOf(request, utf8(message.text));
+      const bytes = parseBase64(done.Signature, 'Signature');
+      setSignatureFile({ ...done, bytes, text: asText(bytes) });
+    });
+
   const verify = () =>
     run('verify', async (target, Digest) => {
       const Value = base64Param(candidate, 'Signature');
@@ -119,13 +172,34 @@ export function SignVerifyView() {
     });
 
   const ready = choice !== undefined && messageReady(message) && busy === undefined;
+  const raw = format.format === 'raw';
+  // A release format signs the message itself, hashed its own way: a Digest alone cannot be used.
+  const formatProblem = raw
+    ? undefined
+    : message.mode === 'digest'
+      ? `A ${FORMAT_LABELS[format.format]} signs the message itself: give it as Text or File, not a Digest.`
+      : format.format === 'ssh'
+        ? namespaceProblem(format.namespace)
+        : undefined;
 
   return (
     <section className="stack crypto-view" aria-labelledby="sign-title">
       <h1 id="sign-title">Sign &amp; verify</h1>
       <div className="panel stack">
         <KeyVersionPicker purpose="sign" onChange={setChoice} disabled={busy !== undefined} />
+        <FormatChoice
+          spec={choice?.key.KeySpec}
+          rsa={choice !== undefined && KEY_SPEC_TABLE[choice.key.KeySpec].family === 'RSA'}
+          value={format}
+          onChange={onFormat}
+          disabled={busy !== undefined}
+        />
         <MessageInput value={message} onChange={setMessage} disabled={busy !== undefined} />
+        {formatProblem && message.mode === 'digest' ? (
+          <p className="error" data-testid="format-problem">
+            {formatProblem}
+          </p>
+        ) : null}
         {progress ? (
           <div className="row hash-progress">
             <div className="grow">
@@ -139,7 +213,7 @@ export function SignVerifyView() {
           </div>
         ) : null}
         <div className="row">
-          <button type="button" className="primary" disabled={!ready} onClick={() => void sign()}>
+          <button type="button" className="primary" disabled={!ready || formatProblem !== undefined} onClick={() => void (raw ? sign() : signInFormat())}>
             {busy === 'sign' ? 'Signing…' : 'Sign'}
           </button>
         </div>
@@ -170,28 +244,52 @@ export function SignVerifyView() {
         </div>
       ) : null}
 
-      <div className="panel stack">
-        <h2>Verify</h2>
-        <p className="muted">Checks a signature against the message above with the chosen key version and algorithm.</p>
-        <label htmlFor={candidateId}>Signature to verify (base64)</label>
-        <textarea id={candidateId} className="mono" value={candidate} onChange={(e) => setCandidate(e.target.value)} rows={3} />
-        <Base64FileZone label="Signature file" hint="or drop a .sig file (binary or base64) here" onText={setCandidate} onError={setError} />
-        <div className="row">
-          <button type="button" className="primary" disabled={!ready || compactBase64(candidate).length === 0} onClick={() => void verify()}>
-            {busy === 'verify' ? 'Verifying…' : 'Verify'}
-          </button>
-        </div>
-        {verdict ? (
-          <p className={verdict.valid ? 'verdict valid' : 'verdict invalid'} role="status" data-testid="verdict">
-            {verdict.valid ? 'VALID' : 'INVALID'}
-            <span className="verdict-detail">
-              {verdict.valid
-                ? ` — the signature matches this message for version ${verdict.KeyVersionId} (${verdict.Algorithm}).`
-                : ` — the signature does not match this message, key version ${verdict.KeyVersionId} and ${verdict.Algorithm}.`}
-            </span>
+      {signatureFile ? (
+        <div className="panel stack" data-testid="signature-file-panel">
+          <h2>{FORMAT_LABELS[signatureFile.Format]}</h2>
+          <p className="muted">
+            <code data-testid="signature-file-name">{signatureFile.FileName}</code> · {signatureFile.BytesSigned} bytes signed · key <code>{signatureFile.KeyId}</code> · version{' '}
+            <code>{signatureFile.KeyVersionId}</code>
           </p>
-        ) : null}
-      </div>
+          <OutputBox
+            label="Signature file contents"
+            value={signatureFile.text}
+            {...(preview(signatureFile.text) !== undefined ? { shown: preview(signatureFile.text) } : {})}
+            testId="signature-file"
+            saves={[{ label: `Save ${signatureFile.FileName}`, fileName: signatureFile.FileName, content: () => signatureFile.bytes, type: signatureFile.MediaType }]}
+          />
+        </div>
+      ) : null}
+
+      {!raw ? (
+        <p className="muted panel" data-testid="format-verify-note">
+          A {FORMAT_LABELS[format.format]} is checked by its own verifier (ssh-keygen -Y verify, gpg --verify or sq verify, cosign or @sigstore/verify, a JWS
+          library), or with <code>deskkms verify --format {format.format}</code>. The Verify panel checks raw signatures.
+        </p>
+      ) : (
+        <div className="panel stack">
+          <h2>Verify</h2>
+          <p className="muted">Checks a signature against the message above with the chosen key version and algorithm.</p>
+          <label htmlFor={candidateId}>Signature to verify (base64)</label>
+          <textarea id={candidateId} className="mono" value={candidate} onChange={(e) => setCandidate(e.target.value)} rows={3} />
+          <Base64FileZone label="Signature file" hint="or drop a .sig file (binary or base64) here" onText={setCandidate} onError={setError} />
+          <div className="row">
+            <button type="button" className="primary" disabled={!ready || compactBase64(candidate).length === 0} onClick={() => void verify()}>
+              {busy === 'verify' ? 'Verifying…' : 'Verify'}
+            </button>
+          </div>
+          {verdict ? (
+            <p className={verdict.valid ? 'verdict valid' : 'verdict invalid'} role="status" data-testid="verdict">
+              {verdict.valid ? 'VALID' : 'INVALID'}
+              <span className="verdict-detail">
+                {verdict.valid
+                  ? ` — the signature matches this message for version ${verdict.KeyVersionId} (${verdict.Algorithm}).`
+                  : ` — the signature does not match this message, key version ${verdict.KeyVersionId} and ${verdict.Algorithm}.`}
+              </span>
+            </p>
+          ) : null}
+        </div>
+      )}
     </section>
   );
 }

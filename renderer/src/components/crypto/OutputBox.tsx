@@ -17,19 +17,22 @@ export function OutputBox({
   saves,
   testId,
   children,
+  shown,
 }: {
   label: string;
   value: string;
   saves: readonly SaveChoice[];
   testId?: string;
   children?: ReactNode;
+  /** What the box shows when it is not the whole value (the start of a large file); Copy copies the whole value. */
+  shown?: string;
 }) {
   const id = useId();
   const notify = useUiStore((s) => s.notify);
   return (
     <div className="stack output-box">
       <label htmlFor={id}>{label}</label>
-      <textarea id={id} className="mono" readOnly value={value} data-testid={testId} rows={4} />
+      <textarea id={id} className="mono" readOnly value={shown ?? value} data-testid={testId} rows={4} />
       {children}
       <div className="row">
         <button
