@@ -44,7 +44,12 @@ import {
 const SIG_BINARY = 0x00;
 const SIG_TEXT = 0x01;
 const SIG_POSITIVE_CERTIFICATION = 0x13;
+const SIG_SUBKEY_BINDING = 0x18;
+const SIG_PRIMARY_KEY_BINDING = 0x19;
 const SIG_KEY_REVOCATION = 0x20;
+const SIG_SUBKEY_REVOCATION = 0x28;
+const SUBPACKET_EMBEDDED_SIGNATURE = 32;
+const KEY_FLAG_SIGN = 0x02;
 const CERTIFICATIONS = new Set([0x10, 0x11, 0x12, 0x13]);
 
 /** The longest User ID accepted, in UTF-8 bytes. */
@@ -342,63 +347,117 @@ function unknownCritical(sig: ParsedSignature): number | undefined {
   return sig.hashed.find((s) => s.critical && !KNOWN_SUBPACKETS.has(s.type))?.type;
 }
 
-interface Certificate {
-  readonly primary: PgpPublicKey;
+/** A key of a certificate that DeskKMS can verify with. */
+interface UsableKey {
+  readonly pgp: PgpPublicKey;
   readonly publicKey: PublicKey;
+}
+
+/** A subkey, with what its newest valid binding says (signing subkeys need a valid back-signature). */
+interface Subkey {
+  readonly fingerprint: string;
+  readonly key?: UsableKey;
+  /** Why it cannot sign here: an algorithm DeskKMS does not read, no valid signing binding, a revocation. */
+  readonly unusable?: string;
+  readonly expiresAfter?: number;
+}
+
+interface Certificate extends UsableKey {
+  readonly primary: PgpPublicKey;
   /** The User ID a valid self-certification binds (the primary one when marked), if any. */
   readonly userId?: string;
   /** Seconds after the key's creation at which it expires (from that self-signature), 0 or absent: never. */
   readonly expiresAfter?: number;
   readonly revoked?: string;
-  readonly subkeys: readonly string[];
+  readonly subkeys: readonly Subkey[];
 }
 
-function selfSignatureValid(cert: { primary: PgpPublicKey; publicKey: PublicKey }, sig: ParsedSignature, prefix: Uint8Array): boolean {
+/** Does `sig`, issued by `by` (per its issuer subpackets), hold over `prefix`? */
+function signatureHolds(by: UsableKey, sig: ParsedSignature, prefix: Uint8Array): boolean {
   const issuer = issuerOf(sig);
-  if (issuer.fingerprint !== undefined && issuer.fingerprint !== cert.primary.fingerprint) return false;
-  if (issuer.keyId !== undefined && issuer.keyId !== cert.primary.keyId) return false;
+  if (issuer.fingerprint !== undefined && issuer.fingerprint !== by.pgp.fingerprint) return false;
+  if (issuer.keyId !== undefined && issuer.keyId !== by.pgp.keyId) return false;
   if (unknownCritical(sig) !== undefined || hashProblem(sig.hashAlgorithm)) return false;
   const hash = new SignatureHash(sig);
   hash.update(prefix);
-  return hash.check(cert.primary, cert.publicKey) === undefined;
+  return hash.check(by.pgp, by.publicKey) === undefined;
 }
 
-/** A Transferable Public Key (RFC 4880 11.1): the primary key, its User IDs and self-signatures. */
+function usable(key: PgpPublicKey): UsableKey | string {
+  try {
+    return { pgp: key, publicKey: importPublicKey(key.spki, 'certificate') };
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** The state of one subkey while its binding signatures are read. */
+interface SubkeyState {
+  readonly fingerprint: string;
+  readonly key?: UsableKey;
+  readonly unsupported?: string;
+  binding?: { created: number; signing: boolean; expires?: number };
+  revoked?: boolean;
+}
+
+/**
+ * A subkey binding (0x18) by the primary over primary and subkey; a signing subkey's binding must
+ * embed the subkey's own primary-key binding (0x19) over the same keys (RFC 4880 5.2.1, 11.1).
+ */
+function readSubkeyBinding(primary: UsableKey, sub: SubkeyState, sig: ParsedSignature, what: string): void {
+  if (!sub.key) return;
+  const prefix = concat(keyHashPrefix(primary.pgp.body), keyHashPrefix(sub.key.pgp.body));
+  if (sig.type === SIG_SUBKEY_REVOCATION) {
+    if (signatureHolds(primary, sig, prefix)) sub.revoked = true;
+    return;
+  }
+  if (sig.type !== SIG_SUBKEY_BINDING || !signatureHolds(primary, sig, prefix)) return;
+  const flags = sig.hashed.find((x) => x.type === SUBPACKET.keyFlags)?.data[0] ?? 0;
+  let signing = (flags & KEY_FLAG_SIGN) !== 0;
+  if (signing) {
+    const embedded = [...sig.hashed, ...sig.unhashed].filter((x) => x.type === SUBPACKET_EMBEDDED_SIGNATURE);
+    signing = embedded.some((x) => {
+      const back = readSignature(x.data, `${what} (an embedded back-signature)`);
+      return back.type === SIG_PRIMARY_KEY_BINDING && signatureHolds(sub.key!, back, prefix);
+    });
+  }
+  if (sub.binding && sub.binding.created > sig.created) return;
+  const expires = subpacketU32(sig, SUBPACKET.keyExpirationTime);
+  sub.binding = { created: sig.created, signing, ...(expires ? { expires } : {}) };
+}
+
+/** A Transferable Public Key (RFC 4880 11.1): the primary key, its User IDs, subkeys and their signatures. */
 function readCertificate(input: Uint8Array): Certificate {
   const what = 'certificate';
   const packets = readPackets(dearmor(input, 'PGP PUBLIC KEY BLOCK', what), what).filter((p) => p.tag !== TAG.trust && p.tag !== TAG.marker);
   if (packets.length === 0) throw malformed(what, 'holds no packets');
   if (packets[0]!.tag !== TAG.publicKey) throw malformed(what, `starts with packet tag ${packets[0]!.tag}, not a public key (6)`);
-  const primary = readKeyBody(packets[0]!.body, `${what} (primary key)`);
-  if ('unsupported' in primary) {
-    throw new KmsError('Format.UnsupportedKeySpec', `certificate: its primary key is ${primary.unsupported}; DeskKMS verifies OpenPGP signatures by RSA and ECDSA (P-256, secp256k1) v4 keys`);
+  const read = readKeyBody(packets[0]!.body, `${what} (primary key)`);
+  if ('unsupported' in read) {
+    throw new KmsError('Format.UnsupportedKeySpec', `certificate: its primary key is ${read.unsupported}; DeskKMS verifies OpenPGP signatures by RSA and ECDSA (P-256, secp256k1) v4 keys`);
   }
-  const publicKey = (() => {
-    try {
-      return importPublicKey(primary.spki, 'certificate');
-    } catch (error) {
-      throw new KmsError('Format.UnsupportedKeySpec', `certificate: its primary key cannot be used: ${(error as Error).message}`);
-    }
-  })();
-  const base = { primary, publicKey };
-  const keyPrefix = keyHashPrefix(primary.body);
+  const base = usable(read);
+  if (typeof base === 'string') throw new KmsError('Format.UnsupportedKeySpec', `certificate: its primary key cannot be used: ${base}`);
+  const keyPrefix = keyHashPrefix(read.body);
   let revoked: string | undefined;
   let best: { uid: string; created: number; primaryFlag: boolean; expires?: number } | undefined;
-  const subkeys: string[] = [];
-  let current: { kind: 'key' } | { kind: 'uid'; uid: Uint8Array } | { kind: 'other' } = { kind: 'key' };
+  const subkeys: SubkeyState[] = [];
+  let current: { kind: 'key' } | { kind: 'uid'; uid: Uint8Array } | { kind: 'subkey'; sub: SubkeyState } | { kind: 'other' } = { kind: 'key' };
   let userIds = 0;
   for (const p of packets.slice(1)) {
     if (p.tag === TAG.signature) {
       const sig = readSignature(p.body, `${what} (a signature)`);
-      if (current.kind === 'key' && sig.type === SIG_KEY_REVOCATION && selfSignatureValid(base, sig, keyPrefix)) {
+      if (current.kind === 'key' && sig.type === SIG_KEY_REVOCATION && signatureHolds(base, sig, keyPrefix)) {
         revoked = `revoked by its owner on ${new Date(sig.created * 1000).toISOString()}`;
       } else if (current.kind === 'uid' && CERTIFICATIONS.has(sig.type)) {
-        if (!selfSignatureValid(base, sig, concat(keyPrefix, userIdHashPrefix(current.uid)))) continue;
+        if (!signatureHolds(base, sig, concat(keyPrefix, userIdHashPrefix(current.uid)))) continue;
         const uid = new TextDecoder().decode(current.uid);
-        const primaryFlag = sig.hashed.some((s) => s.type === SUBPACKET.primaryUserId && s.data[0] === 1);
+        const primaryFlag = sig.hashed.some((x) => x.type === SUBPACKET.primaryUserId && x.data[0] === 1);
         const expires = subpacketU32(sig, SUBPACKET.keyExpirationTime);
         const better = !best || (primaryFlag && !best.primaryFlag) || (primaryFlag === best.primaryFlag && sig.created > best.created);
         if (better) best = { uid, created: sig.created, primaryFlag, ...(expires !== undefined ? { expires } : {}) };
+      } else if (current.kind === 'subkey') {
+        readSubkeyBinding(base, current.sub, sig, what);
       }
     } else if (p.tag === TAG.userId) {
       userIds++;
@@ -407,8 +466,14 @@ function readCertificate(input: Uint8Array): Certificate {
       current = { kind: 'other' };
     } else if (p.tag === TAG.publicSubkey) {
       const sub = readKeyBody(p.body, `${what} (a subkey)`);
-      subkeys.push(sub.fingerprint ?? 'unknown');
-      current = { kind: 'other' };
+      let state: SubkeyState;
+      if ('unsupported' in sub) state = { fingerprint: sub.fingerprint ?? 'unknown', unsupported: sub.unsupported };
+      else {
+        const key = usable(sub);
+        state = typeof key === 'string' ? { fingerprint: sub.fingerprint, unsupported: key } : { fingerprint: sub.fingerprint, key };
+      }
+      subkeys.push(state);
+      current = { kind: 'subkey', sub: state };
     } else if (p.tag === TAG.publicKey) {
       throw malformed(what, 'holds more than one primary key (a keyring); give the signer\'s certificate alone');
     } else {
@@ -418,10 +483,25 @@ function readCertificate(input: Uint8Array): Certificate {
   if (userIds === 0) throw malformed(what, 'has no User ID (a certificate needs one)');
   return {
     ...base,
+    primary: read,
     ...(best ? { userId: best.uid } : {}),
     ...(best?.expires ? { expiresAfter: best.expires } : {}),
     ...(revoked ? { revoked } : {}),
-    subkeys,
+    subkeys: subkeys.map((sub): Subkey => {
+      const unusable = sub.unsupported
+        ? `it is ${sub.unsupported}`
+        : sub.revoked
+          ? 'it was revoked'
+          : !sub.binding?.signing
+            ? 'the certificate does not bind it for signing (no valid binding signature with the sign flag and back-signature)'
+            : undefined;
+      return {
+        fingerprint: sub.fingerprint,
+        ...(sub.key ? { key: sub.key } : {}),
+        ...(unusable ? { unusable } : {}),
+        ...(sub.binding?.expires ? { expiresAfter: sub.binding.expires } : {}),
+      };
+    }),
   };
 }
 
@@ -472,24 +552,25 @@ function beginVerify(signature: Uint8Array, material: VerifyMaterial): PendingVe
     result(): VerifyResult {
       if (done) throw new KmsError('InternalFailure', 'OpenPGP: result twice');
       done = true;
-      const signer = cert.userId !== undefined ? `${cert.userId} (${cert.primary.fingerprint})` : cert.primary.fingerprint;
-      const invalid = (reason: string): VerifyResult => ({ valid: false, signer, reason });
       const issuer = issuerOf(sig);
-      const named = issuer.fingerprint ?? issuer.keyId;
-      const isPrimary =
-        (issuer.fingerprint === undefined || issuer.fingerprint === cert.primary.fingerprint) && (issuer.keyId === undefined || issuer.keyId === cert.primary.keyId);
-      if (!isPrimary) {
-        const sub = cert.subkeys.find((f) => f === issuer.fingerprint || f.slice(24) === issuer.keyId);
-        if (sub) return invalid(`it was made by subkey ${sub}; DeskKMS verifies signatures by a certificate's primary key only (gpg --verify checks subkeys)`);
-        return invalid(`it was made by key ${named ?? '(unnamed)'}, not by the certificate's key ${cert.primary.fingerprint}`);
+      const matches = (fpr: string): boolean => (issuer.fingerprint === undefined || issuer.fingerprint === fpr) && (issuer.keyId === undefined || issuer.keyId === fpr.slice(24));
+      const subkey = matches(cert.primary.fingerprint) ? undefined : cert.subkeys.find((k) => matches(k.fingerprint));
+      const keys = subkey ? `${cert.primary.fingerprint}, subkey ${subkey.fingerprint}` : cert.primary.fingerprint;
+      const signer = cert.userId !== undefined ? `${cert.userId} (${keys})` : keys;
+      const invalid = (reason: string): VerifyResult => ({ valid: false, signer, reason });
+      if (!subkey && !matches(cert.primary.fingerprint)) {
+        return { valid: false, signer, reason: `it was made by key ${issuer.fingerprint ?? issuer.keyId ?? '(unnamed)'}, not by the certificate's key ${cert.primary.fingerprint} or its subkeys` };
       }
+      if (subkey?.unusable || (subkey && !subkey.key)) return invalid(`it was made by subkey ${subkey.fingerprint}, which cannot sign here: ${subkey.unusable ?? 'unreadable'}`);
+      const by = subkey?.key ?? cert;
       const critical = unknownCritical(sig);
       if (critical !== undefined) return invalid(`it has a critical subpacket of type ${critical}, which DeskKMS does not know`);
-      const reason = hash.check(cert.primary, cert.publicKey);
+      const reason = hash.check(by.pgp, by.publicKey);
       if (reason) return invalid(reason);
       if (cert.revoked) return invalid(`the certificate's key is ${cert.revoked}`);
-      if (sig.created < cert.primary.created) return invalid('the signature is dated before its key was created');
+      if (sig.created < by.pgp.created) return invalid('the signature is dated before its key was created');
       if (cert.expiresAfter !== undefined && sig.created > cert.primary.created + cert.expiresAfter) return invalid('the key had expired when the signature was made');
+      if (subkey?.expiresAfter !== undefined && sig.created > by.pgp.created + subkey.expiresAfter) return invalid('the subkey had expired when the signature was made');
       const sigExpiry = subpacketU32(sig, SUBPACKET.expirationTime);
       if (sigExpiry && Date.now() / 1000 > sig.created + sigExpiry) return invalid('the signature has expired');
       return { valid: true, signer };

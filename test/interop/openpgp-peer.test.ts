@@ -16,6 +16,7 @@ import { chooseSigningKey, completeSignature, signMessage, type Signer } from '.
 import type { KeySpec } from '../../core/contract/specs.ts';
 import type { SigningKeyInfo } from '../../core/formats/format.ts';
 import { beginCertificate, openpgpFingerprint, openpgpFormat } from '../../core/formats/openpgp.ts';
+import { concat, fingerprintOf, packet, readPackets } from '../../core/formats/openpgp-packets.ts';
 import { useActionVault } from '../support/action-vault.ts';
 import { flipByte } from './openssl-peer.ts';
 
@@ -39,6 +40,11 @@ function run(command: string, args: readonly string[], input?: Uint8Array): Run 
   const r = spawnSync(command, args, { cwd: work, env: { ...process.env, GNUPGHOME: gnupgHome, LC_ALL: 'C' }, input, encoding: 'utf8', timeout: 60_000 });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function ok(r: Run): Run {
+  expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+  return r;
 }
 
 const gpg = (...args: string[]): Run => run('gpg', ['--batch', '--no-tty', '--status-fd', '1', ...args]);
@@ -210,6 +216,62 @@ describe('DeskKMS verifies what gpg signs', () => {
       };
       expect(checkText('line one\r\nline two\nlast\r\n')).toBe(true);
       expect(checkText('line one\nline two\nlast!\n')).toBe(false);
+
+      // Once the owner's revocation certificate is imported, the exported certificate carries it
+      // and the same good signature is refused, naming the revocation.
+      const revocation = readFileSync(join(gnupgHome, 'openpgp-revocs.d', `${fpr}.rev`), 'utf8').replace(/^:/m, '');
+      ok(run('gpg', ['--batch', '--import', write(`gpg-${algo}.rev`, revocation)]));
+      const revokedCert = run('gpg', ['--batch', '--armor', '--export', fpr!]).stdout;
+      const pending = openpgpFormat.verify(readFileSync(join(work, `gpg-${algo}-SHA256.asc`)), { certificate: new TextEncoder().encode(revokedCert) });
+      pending.update(message);
+      const revoked = pending.result();
+      expect(revoked.valid).toBe(false);
+      expect(revoked.reason).toMatch(/^the certificate's key is revoked by its owner on \d{4}-/);
     });
   }
+
+  it('a signing subkey: gpg\'s (nistp256 certify-only primary + signing subkey) and sq\'s (rsa3k; its other suite is cv25519) verify here, naming the subkey', () => {
+    const uid = 'Subkey Peer <subkey@peer.example>';
+    const made = run('gpg', ['--batch', '--no-tty', '--status-fd', '1', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-gen-key', uid, 'nistp256', 'cert', 'never']);
+    expect(made.status, made.stderr).toBe(0);
+    const primary = /\[GNUPG:\] KEY_CREATED P ([0-9A-F]{40})/.exec(made.stdout)![1]!;
+    const added = run('gpg', ['--batch', '--no-tty', '--status-fd', '1', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-add-key', primary, 'nistp256/ecdsa', 'sign', 'never']);
+    expect(added.status, added.stderr).toBe(0);
+    const subkey = /\[GNUPG:\] KEY_CREATED S ([0-9A-F]{40})/.exec(added.stdout)![1]!;
+    ok(run('gpg', ['--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-add-key', primary, 'nistp256', 'encr', 'never'])); // an ECDH subkey DeskKMS skips
+    const message = new Uint8Array(randomBytes(10_000));
+    const file = write('subkey.bin', message);
+    ok(run('gpg', ['--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', '--local-user', `${subkey}!`, '--armor', '--output', `${file}.asc`, '--detach-sign', file]));
+    const cert = new TextEncoder().encode(run('gpg', ['--batch', '--armor', '--export', primary]).stdout);
+    const check = (sig: Uint8Array, certificate: Uint8Array, bytes: Uint8Array) => {
+      const pending = openpgpFormat.verify(sig, { certificate });
+      pending.update(bytes);
+      return pending.result();
+    };
+    const sig = readFileSync(`${file}.asc`);
+    expect(check(sig, cert, message)).toEqual({ valid: true, signer: `${uid} (${primary}, subkey ${subkey})` });
+    expect(check(sig, cert, flipByte(message, 9)).valid).toBe(false);
+    // Without the subkey's binding signature the subkey is not the certificate's: refused, naming why.
+    const packets = readPackets(new Uint8Array(spawnSync('gpg', ['--batch', '--export', primary], { env: { ...process.env, GNUPGHOME: gnupgHome } }).stdout), 'test');
+    const at = packets.findIndex((p) => p.tag === 14 && fingerprintOf(p.body) === subkey);
+    expect(packets[at + 1]?.tag).toBe(2);
+    const unbound = concat(...packets.filter((_, i) => i !== at + 1).map((p) => packet(p.tag, p.body)));
+    const refused = check(sig, unbound, message);
+    expect(refused.valid).toBe(false);
+    expect(refused.reason).toContain(`subkey ${subkey}, which cannot sign here: the certificate does not bind it for signing`);
+    expect(check(sig, concat(...packets.map((p) => packet(p.tag, p.body))), message).valid).toBe(true);
+
+    // sq: a certify-only primary with signing, encryption and authentication subkeys.
+    for (const suite of ['rsa3k']) {
+      const key = join(work, `sq-${suite}.pgp`);
+      const sqCert = join(work, `sq-${suite}.cert`);
+      ok(run('sq', ['key', 'generate', '--userid', `<sq-${suite}@peer.example>`, '--cipher-suite', suite, '--export', key]));
+      ok(run('sq', ['key', 'extract-cert', '--output', sqCert, key]));
+      ok(run('sq', ['sign', '--detached', '--signer-key', key, '--output', `${file}.${suite}.sig`, file]));
+      const result = check(readFileSync(`${file}.${suite}.sig`), readFileSync(sqCert), message);
+      expect(result.valid, result.reason).toBe(true);
+      expect(result.signer).toMatch(new RegExp(`^<sq-${suite}@peer\\.example> \\([0-9A-F]{40}, subkey [0-9A-F]{40}\\)$`));
+      expect(check(readFileSync(`${file}.${suite}.sig`), readFileSync(sqCert), flipByte(message, 0)).valid).toBe(false);
+    }
+  });
 });
