@@ -6,8 +6,9 @@
 // verifier its ecosystem uses: node:crypto (raw), ssh-keygen -Y check-novalidate and -Y verify
 // with an allowed_signers file (ssh), jose (jws), @sigstore/verify (sigstore), gpg and sq
 // (openpgp, with the certificate `deskkms pubkey --format openpgp` exports). A copy of the file
-// with one byte changed is refused by the same verifier. An EC_SM2 key shows the formats it
-// cannot carry disabled with the format's reason; a refusal is shown with its Code.
+// with one byte changed is refused by the same verifier. EC_SM2 and EC_P256K keys show the formats
+// they cannot carry disabled with the format's reason (secp256k1 signs a JWS with ES256K, which
+// jose verifies); a refusal is shown with its Code.
 import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -272,7 +273,7 @@ test('signs a file in each release format, saves it under the ecosystem name, an
   for (const format of ['ssh', 'jws', 'sigstore', 'openpgp']) expect(callers, format).toContain(`ui:${format}`);
 });
 
-test('an SM2 key shows the formats it cannot carry disabled with their reasons; refusals show their Code', async ({ app: page, host }, testInfo) => {
+test('SM2 and secp256k1 keys show the formats they cannot carry disabled with their reasons; refusals show their Code', async ({ app: page, host }, testInfo) => {
   await createVault(page);
   const sm2 = await createKey(page, host, 'EC_SM2', 'SIGN/VERIFY', 'alias/e2e-sm2');
   const p256 = await createKey(page, host, 'EC_P256', 'SIGN/VERIFY', 'alias/e2e-p256');
@@ -331,9 +332,34 @@ test('an SM2 key shows the formats it cannot carry disabled with their reasons; 
   expect(sshCheck('file', saved.path, Buffer.from('signed with SM2')).status).not.toBe(0);
   expect(sshCheck('git', saved.path, Buffer.from('signed with SM3')).status).not.toBe(0);
 
+  // secp256k1: no SSH key type and no sigstore key type; OpenPGP and JWS (ES256K) carry it.
+  const k1 = await createKey(page, host, 'EC_P256K', 'SIGN/VERIFY', 'alias/e2e-k1');
+  await pick(page, k1, 'ECDSA_SHA_256');
+  await expect(page.getByRole('radio', { name: 'Raw signature' })).toBeChecked();
+  for (const [format, label] of [
+    ['ssh', 'SSH signature (ssh-keygen, git)'],
+    ['sigstore', 'Sigstore bundle (cosign)'],
+  ] as const) {
+    await expect(page.getByRole('radio', { name: label })).toBeDisabled();
+    await expect(page.getByTestId(`format-hint-${format}`)).toContainText(/Not for EC_P256K keys: .*secp256k1/);
+  }
+  await expect(page.getByRole('radio', { name: 'OpenPGP (gpg, sq)' })).toBeEnabled();
+  await page.getByRole('radio', { name: 'JWS' }).check();
+  await page.getByLabel('Message text').fill('signed with secp256k1');
+  const token = await signAndSave(page, 'message.jws', 'k1.jws');
+  expect(token.suggested).toBe('message.jws');
+  const k1Pem = await publicKeyPem(page, host, k1);
+  const jwsText = await readFile(token.path, 'utf8');
+  expect(await jwsAccepts(jwsText, k1Pem, 'ES256K')).toBe(true);
+  const [h, , s] = jwsText.split('.');
+  expect(await jwsAccepts(`${h}.${Buffer.from('signed with secp256k2').toString('base64url')}.${s}`, k1Pem, 'ES256K')).toBe(false);
+
   // A refusal from the vault is shown with its Code: the key disabled after it was chosen.
+  await pick(page, p256, 'ECDSA_SHA_256');
+  await ssh.check();
   await kmsAction(page, host, 'DisableKey', { KeyId: p256.KeyId });
   await page.getByLabel('Message text').fill('signed again');
+  await expect(page.getByTestId('picker-facts')).toContainText('Enabled');
   await page.getByRole('button', { name: 'Sign', exact: true }).click();
   const refusal = page.getByRole('alert').filter({ hasText: 'Rejected.Disabled' });
   await expect(refusal).toBeVisible();
