@@ -15,6 +15,7 @@ import { escapeText } from '../contract/escape-text.ts';
 import { KEY_SPEC_TABLE, type KeySpec } from '../contract/specs.ts';
 import { parseSpki } from '../crypto/ec-encoding.ts';
 import { importPublicKey, publicKeyPem } from '../crypto/engine.ts';
+import { sshKeyBlob, type SshKeyType } from '../formats/ssh-wire.ts';
 
 export interface PublicKeyMeta {
   readonly keyId: string;
@@ -92,7 +93,6 @@ export interface PublicKeyBundle {
   readonly manifest: BundleManifest;
 }
 
-type SshKeyType = 'ssh-rsa' | 'ecdsa-sha2-nistp256';
 
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -145,35 +145,6 @@ function stripLeadingZeros(bytes: Uint8Array): Uint8Array {
   return bytes.subarray(i);
 }
 
-// --- SSH wire encoding (RFC 4251 section 5) ---
-
-function sshString(data: Uint8Array | string): Uint8Array {
-  const body = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-  const out = new Uint8Array(4 + body.length);
-  new DataView(out.buffer).setUint32(0, body.length, false);
-  out.set(body, 4);
-  return out;
-}
-
-/** mpint of a non-negative integer given as unsigned big-endian bytes: minimal two's complement. */
-function sshMpint(unsigned: Uint8Array): Uint8Array {
-  const magnitude = stripLeadingZeros(unsigned);
-  if (magnitude.length === 1 && magnitude[0] === 0) return sshString(new Uint8Array(0));
-  if ((magnitude[0]! & 0x80) === 0) return sshString(magnitude);
-  const padded = new Uint8Array(magnitude.length + 1);
-  padded.set(magnitude, 1);
-  return sshString(padded);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
 
 // --- key material out of the SPKI ---
 
@@ -229,13 +200,12 @@ export function publicKeyFormats(spki: Uint8Array, meta: PublicKeyMeta): PublicK
   if (info.family === 'RSA') {
     const { n, e } = rsaNumbers(der);
     jwk = { kty: 'RSA', kid: keyVersionId, n: b64url(n), e: b64url(e) };
-    ssh = { type: 'ssh-rsa', blob: concat([sshString('ssh-rsa'), sshMpint(e), sshMpint(n)]) };
+    ssh = sshKeyBlob(der);
   } else if (info.curve === 'P-256' || info.curve === 'secp256k1') {
     const point = ecPoint(der);
     jwk = { kty: 'EC', kid: keyVersionId, crv: info.curve, x: b64url(point.x), y: b64url(point.y) };
     if (info.curve === 'P-256') {
-      const type = 'ecdsa-sha2-nistp256';
-      ssh = { type, blob: concat([sshString(type), sshString('nistp256'), sshString(point.uncompressed)]) };
+      ssh = sshKeyBlob(der);
     } else {
       omitted.openssh = NO_SSH_SECP256K1;
     }
