@@ -143,6 +143,46 @@ describe('deskkms sign --format raw and deskkms verify', () => {
   });
 });
 
+describe('deskkms sign in each release format', () => {
+  it("writes each ecosystem's file name, verifies it, and refuses a spec the format cannot carry with the reason", async () => {
+    const key = await makeKey('EC_P256', 'alias/formats');
+    write('formats.txt', 'one release, four formats\n');
+    write('formats-changed.txt', 'one release, four formatz\n');
+    const pem = write('formats.pem', (await cli(['pubkey', 'alias/formats', '--format', 'pem'])).stdout);
+    const cert = write('formats.asc.pub', (await cli(['pubkey', 'alias/formats', '--format', 'openpgp', '--user-id', 'Formats <formats@example.org>'])).stdout);
+    const signers = write('allowed_signers', (await cli(['pubkey', 'alias/formats', '--format', 'allowed-signers', '--principal', 'formats@example.org'])).stdout);
+    const material: Record<string, string[]> = {
+      ssh: ['--allowed-signers', signers, '--principal', 'formats@example.org'],
+      openpgp: ['--certificate', cert],
+      sigstore: ['--public-key', pem],
+      jws: ['--public-key', pem],
+    };
+    const names: Record<string, string> = { ssh: '.sig', openpgp: '.asc', sigstore: '.sigstore.json', jws: '.jws' };
+    for (const format of ['ssh', 'openpgp', 'sigstore', 'jws']) {
+      const answer = ok(await cli(['sign', '--key', 'alias/formats', '--version', key.versionId, '--format', format, '--in', 'formats.txt', '--force']));
+      expect(answer.Signature).toBe(join(dir.path, `formats.txt${names[format]!}`));
+      const check = (file: string) => cli(['verify', '--format', format, '--in', file, '--signature-file', `formats.txt${names[format]!}`, ...material[format]!]);
+      const good = await check('formats.txt');
+      expect([format, good.status, good.stdout.toString()]).toEqual([format, 0, 'valid\n']);
+      expect(good.stderr).toMatch(/^signed by /);
+      const bad = await check('formats-changed.txt');
+      expect([format, bad.status, bad.stdout.toString()]).toEqual([format, 1, 'invalid\n']);
+    }
+    // Every signature was one AsymmetricSign audited with its format.
+    const entries = (ok(await cli(['ListAuditEntries', '--Limit', '40'])) as { Entries: { action: string; caller: string; keyId: string | null }[] }).Entries;
+    const callers = entries.filter((e) => e.action === 'AsymmetricSign' && e.keyId === key.keyId).map((e) => e.caller);
+    expect(callers.sort()).toEqual(['cli:jws', 'cli:openpgp', 'cli:openpgp', 'cli:sigstore', 'cli:ssh']); // the certificate's self-signature too
+
+    const sm2 = await makeKey('EC_SM2');
+    for (const format of ['ssh', 'openpgp', 'sigstore', 'jws']) {
+      const refusal = refused(await cli(['sign', '--key', sm2.keyId, '--format', format, '--in', 'formats.txt', '-o', `sm2.${format}`]));
+      expect([format, refusal.Code]).toEqual([format, 'Format.UnsupportedKeySpec']);
+      expect(refusal.Message).toMatch(/SM2/);
+      expect(existsSync(join(dir.path, `sm2.${format}`))).toBe(false);
+    }
+  });
+});
+
 describe('deskkms pubkey --format', () => {
   it('prints the public key as PEM, OpenSSH and JWK, and refuses a form the spec has not', async () => {
     const key = await makeKey('EC_P256', 'alias/publish');

@@ -36,7 +36,10 @@ async function publicText(vault: Vault, io: CliIO, flags: FlagValues, keyRef: st
   }
   if (format === 'openpgp') {
     if (typeof flags['user-id'] !== 'string') throw missingParameter('--user-id');
-    const pending = beginCertificate(key, flags['user-id']);
+    // The self-signature is dated at the version's creation, like its key packet: a certificate
+    // exported today then binds signatures made before today too (sq refuses a signature older
+    // than the binding signature it finds).
+    const pending = beginCertificate(key, flags['user-id'], { time: key.created });
     return { text: new TextDecoder().decode(await completeSignature(signer, key, 'openpgp', pending)), fingerprint: openpgpFingerprint(key), ...ids };
   }
   const body = (await callAction(io, vault, 'GetPublicKeyBundle', { KeyId: key.keyId, KeyVersionId: key.keyVersionId })) as unknown as ActionResponse<'GetPublicKeyBundle'>;
