@@ -148,6 +148,8 @@ describe('compact JWS', () => {
       changed[12_345] = changed[12_345]! ^ 0x80;
       expect(ownVerify(token, changed, key.pem)).toMatchObject({ valid: false, reason: expect.stringMatching(/does not verify/) });
       expect(ownVerify(token, message.subarray(1), key.pem).valid).toBe(false);
+      // A detached token needs its payload.
+      expect(codeOf(() => jwsFormat.verify(output, { publicKey: Buffer.from(key.pem), withoutMessage: true }))).toMatch(/^MissingParameter: --in/);
     }
   });
 
@@ -164,6 +166,11 @@ describe('compact JWS', () => {
     const sig = Buffer.from(s, 'base64url');
     sig[40] = sig[40]! ^ 0x01;
     expect(ownVerify(`${h}.${p}.${b64url(sig)}`, message, key.pem).valid).toBe(false);
+    // Without a file (VerifyMaterial.withoutMessage), the attached token is checked over its own payload.
+    const alone = jwsFormat.verify(Buffer.from(token), { publicKey: Buffer.from(key.pem), withoutMessage: true });
+    expect(alone.result()).toEqual({ valid: true, signer: key.versionId });
+    const forged = jwsFormat.verify(Buffer.from(`${h}.${b64url(changed)}.${s}`), { publicKey: Buffer.from(key.pem), withoutMessage: true });
+    expect(forged.result().valid).toBe(false);
     // A trailing newline (an editor's) is accepted; anything else after the token is not.
     expect(ownVerify(`${token}\n`, message, key.pem).valid).toBe(true);
     expect(codeOf(() => jwsFormat.verify(Buffer.from(`${token} `), { publicKey: Buffer.from(key.pem) }))).toMatch(/^Format\.Malformed/);

@@ -15,6 +15,10 @@
 //
 // ES256/ES256K signatures are the fixed 64-byte r || s JWS requires, converted from the DER that
 // AsymmetricSign returns; PS256 is the engine's RSA_PSS_SHA_256 (MGF1-SHA-256, 32-byte salt).
+//
+// Verifying: a detached token's payload is the message fed in; an attached token is checked over
+// its own payload, and a message fed in must be that payload (so `verify --in FILE` proves FILE
+// is what was signed); with VerifyMaterial.withoutMessage the token's payload alone is checked.
 import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
 import { KmsError, missingParameter } from '../contract/errors.ts';
 import type { KeySpec, SigningAlgorithm } from '../contract/specs.ts';

@@ -172,6 +172,7 @@ describe('sigstore bundles', () => {
     expect(variant((b) => (b.verificationMaterial.certificate = { rawBytes: 'AAAA' }))).toMatch(/^InvalidParameter: .*certificate/);
     expect(variant((b) => (b.dsseEnvelope = { payload: 'AAAA' }))).toMatch(/^InvalidParameter: .*DSSE/);
     expect(codeOf(() => sigstoreFormat.verify(bundles.EC_P256!, {}))).toMatch(/^MissingParameter: --public-key/);
+    expect(codeOf(() => sigstoreFormat.verify(bundles.EC_P256!, { publicKey: pem, withoutMessage: true }))).toMatch(/^MissingParameter: --in/);
 
     // A signature that is not DER ECDSA is Format.Malformed when checked, not a crash or "valid".
     const notDer = structuredClone(good);

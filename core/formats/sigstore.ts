@@ -192,6 +192,7 @@ function verifierKey(material: VerifyMaterial): { key: PublicKey; algorithm: Sig
 }
 
 function verify(signature: Uint8Array, material: VerifyMaterial): PendingVerification {
+  if (material.withoutMessage === true) throw missingParameter('--in (the artifact: a sigstore bundle holds only its digest)');
   const bundle = parseSigstoreBundle(signature);
   const { key, algorithm } = verifierKey(material);
   const keyHint = sigstoreKeyHint(key.spki);
