@@ -9,12 +9,16 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keySelector, parseSignRequest } from '../../core/hosts/programs/gpg.ts';
+import { dispatch } from '../../core/actions/dispatch.ts';
+import { listAuditEntries } from '../../core/audit/audit-log.ts';
 import { Vault } from '../../core/vault/vault.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DESKKMS = join(ROOT, 'bin/deskkms');
 const DESKKMS_GPG = join(ROOT, 'bin/deskkms-gpg');
 const SYSTEM_PATH = '/usr/bin:/bin';
+const PASSPHRASE = 'git openpgp test passphrase';
 
 let work: string;
 let repo: string;
@@ -48,7 +52,7 @@ beforeAll(async () => {
   mkdirSync(home);
   mkdirSync(gnupg, { mode: 0o700 });
   const passphrase = join(work, 'vault-passphrase');
-  writeFileSync(passphrase, 'git openpgp test passphrase\n', { mode: 0o600 });
+  writeFileSync(passphrase, `${PASSPHRASE}\n`, { mode: 0o600 });
   env = {
     PATH: SYSTEM_PATH,
     HOME: home,
@@ -68,15 +72,24 @@ beforeAll(async () => {
 
   // The vault is made here with a light scrypt cost (as test/support/action-vault.ts does): every
   // git signature opens it anew, as `deskkms init`'s default cost would make each take seconds.
-  const vault = await Vault.init(env.DESKKMS_VAULT!, { passphrase: Buffer.from('git openpgp test passphrase'), kdfN: 2 ** 14 });
-  await vault.close();
+  const vault = await Vault.init(env.DESKKMS_VAULT!, { passphrase: Buffer.from(PASSPHRASE), kdfN: 2 ** 14 });
+  const made: Record<string, string> = {};
+  try {
+    for (const spec of ['EC_P256', 'RSA_2048'] as const) {
+      const created = await dispatch(vault, 'CreateKey', { KeySpec: spec, KeyUsage: 'SIGN/VERIFY' }, 'test');
+      if (!created.ok) throw new Error(created.error.Message);
+      made[spec] = created.body.KeyMetadata.KeyId;
+    }
+  } finally {
+    await vault.close();
+  }
   for (const spec of ['EC_P256', 'RSA_2048'] as const) {
-    const created = JSON.parse(ok(run(DESKKMS, ['CreateKey', '--KeySpec', spec, '--KeyUsage', 'SIGN/VERIFY'])).stdout) as { KeyMetadata: { KeyId: string } };
+    const keyId = made[spec]!;
     const certFile = join(work, `${spec}.asc`);
-    const exported = JSON.parse(ok(run(DESKKMS, ['pubkey', created.KeyMetadata.KeyId, '--format', 'openpgp', '--user-id', `Release Bot (${spec}) <release@deskkms.example>`, '-o', certFile])).stdout) as {
+    const exported = JSON.parse(ok(run(DESKKMS, ['pubkey', keyId, '--format', 'openpgp', '--user-id', `Release Bot (${spec}) <release@deskkms.example>`, '-o', certFile])).stdout) as {
       Fingerprint: string;
     };
-    keys[spec] = { keyId: created.KeyMetadata.KeyId, fingerprint: exported.Fingerprint };
+    keys[spec] = { keyId: keyId, fingerprint: exported.Fingerprint };
     const imported = ok(run('gpg', ['--batch', '--status-fd', '1', '--import', certFile]));
     expect(imported.stdout).toContain(`[GNUPG:] IMPORT_OK 1 ${exported.Fingerprint}`);
   }
@@ -92,7 +105,7 @@ afterAll(() => {
 });
 
 describe('git with gpg.program = deskkms-gpg', () => {
-  it('signs a commit with the EC_P256 key (by fingerprint); real gpg verifies it; a tampered copy is BAD', () => {
+  it('signs a commit with the EC_P256 key (by fingerprint); real gpg verifies it; a tampered copy is BAD', async () => {
     const { fingerprint, keyId } = keys.EC_P256;
     const committed = signingGit(fingerprint, 'commit', '-S', '-m', 'Release 1.0');
     expect(committed.status, committed.stderr).toBe(0);
@@ -111,8 +124,17 @@ describe('git with gpg.program = deskkms-gpg', () => {
     expect(ok(git('log', '-1', '--format=%G? %GF')).stdout.trim()).toMatch(new RegExp(`^[GU] ${fingerprint}$`));
 
     // The vault audited the signature as the gpg program's OpenPGP signature.
-    const audit = JSON.parse(ok(run(DESKKMS, ['audit', 'list', '--action', 'AsymmetricSign', '--key-id', keyId])).stdout) as unknown;
-    expect(JSON.stringify(audit)).toMatch(/"gpg:openpgp"/);
+    const vault = Vault.open(env.DESKKMS_VAULT!, { passphrase: Buffer.from(PASSPHRASE) });
+    try {
+      const signed = listAuditEntries(vault.store.db, { action: 'AsymmetricSign', keyId, newestFirst: true, limit: 5 });
+      // Newest first: the commit's signature by this program, then the certificate's self-signature by `deskkms pubkey`.
+      expect(signed.map((e) => [e.caller, e.code])).toEqual([
+        ['gpg:openpgp', 'OK'],
+        ['cli:openpgp', 'OK'],
+      ]);
+    } finally {
+      await vault.close();
+    }
 
     // The same signature over a changed commit object: gpg says BAD, git refuses.
     const tampered = object.replace('Release 1.0', 'Release 1.1');
@@ -142,7 +164,7 @@ describe('git with gpg.program = deskkms-gpg', () => {
   it('a key the vault does not have is refused like gpg refuses it, and no commit is made', () => {
     const before = ok(git('rev-parse', 'HEAD')).stdout;
     const unknown = '0123456789ABCDEF0123456789ABCDEF01234567';
-    for (const key of [unknown, 'release@deskkms.example']) {
+    for (const key of [unknown]) {
       // git 2.39 keeps the program's stderr (its status fd) to itself and says only that signing failed.
       const refused = signingGit(key, 'commit', '--allow-empty', '-S', '-m', 'never');
       expect(refused.status).not.toBe(0);
@@ -159,5 +181,44 @@ describe('git with gpg.program = deskkms-gpg', () => {
     const email = run(DESKKMS_GPG, ['--status-fd=2', '-bsau', 'release@deskkms.example'], { input: 'payload' });
     expect(email.status).toBe(2);
     expect(email.stderr).toMatch(/neither an OpenPGP fingerprint \(40 hex digits\) nor a long key ID/);
+  });
+});
+
+describe('deskkms-gpg outside git', () => {
+  it('reads the signing invocations gpg users and tools make, and hands every other one on', () => {
+    expect(parseSignRequest(['--status-fd=2', '-bsau', 'KEY'])).toEqual({ key: 'KEY', armor: true, statusFd: 2 });
+    expect(parseSignRequest(['-b', '-s', '-a', '-u', 'KEY'])).toEqual({ key: 'KEY', armor: true });
+    expect(parseSignRequest(['-bsauKEY'])).toEqual({ key: 'KEY', armor: true });
+    expect(parseSignRequest(['--detach-sign', '--armor', '--local-user=KEY', '--status-fd', '3', '--batch', '--yes', 'dist.tar.gz'])).toEqual({ key: 'KEY', armor: true, statusFd: 3, input: 'dist.tar.gz' });
+    expect(parseSignRequest(['-bu', 'KEY', '-o', 'out.sig', '-'])).toEqual({ key: 'KEY', armor: false, output: 'out.sig' });
+    // git's verification, key listings, anything that is not a detached signature: the real gpg's.
+    expect(parseSignRequest(['--keyid-format=long', '--status-fd=1', '--verify', 'sig', '-'])).toBeUndefined();
+    expect(parseSignRequest(['--list-keys', '--with-colons'])).toBeUndefined();
+    expect(parseSignRequest(['--clearsign', '-u', 'KEY'])).toBeUndefined();
+    // A signing request with an option it does not know, no key, or two files is refused.
+    expect(() => parseSignRequest(['-bsau', 'KEY', '--encrypt'])).toThrow(/InvalidParameter|does not know --encrypt/);
+    expect(() => parseSignRequest(['-bsax', 'KEY'])).toThrow(/does not know -x/);
+    expect(() => parseSignRequest(['--status-fd=2', '-bsa'])).toThrow(/--local-user: name the signing key/);
+    expect(() => parseSignRequest(['-bsau', 'KEY', 'a', 'b'])).toThrow(/one file/);
+    expect(() => parseSignRequest(['--status-fd=x', '-bsau', 'KEY'])).toThrow(/--status-fd: x is not a file descriptor/);
+    // Keys: a fingerprint (any case, 0x, spaces, gpg's "!"), a long key ID; nothing else.
+    const fpr = 'CDFDEF7898FD31150A3F55E4F6321EAADE750C76';
+    expect(keySelector(`0x${fpr.toLowerCase()}`)).toEqual({ fingerprint: fpr });
+    expect(keySelector('CDFD EF78 98FD 3115 0A3F  55E4 F632 1EAA DE75 0C76')).toEqual({ fingerprint: fpr });
+    expect(keySelector(`${fpr}!`)).toEqual({ fingerprint: fpr });
+    expect(keySelector('0xF6321EAADE750C76')).toEqual({ keyId: 'F6321EAADE750C76' });
+    expect(keySelector('DE750C76')).toBeUndefined();
+    expect(keySelector('Release Bot <release@deskkms.example>')).toBeUndefined();
+  });
+
+  it('writes a binary detached signature of a file with -b -u FPR -o OUT FILE, which gpg verifies', () => {
+    const { fingerprint } = keys.EC_P256;
+    const file = join(work, 'dist.tar.gz');
+    writeFileSync(file, 'release tarball bytes\n'.repeat(1000));
+    const out = join(work, 'dist.tar.gz.sig');
+    ok(run(DESKKMS_GPG, ['-b', '-u', fingerprint, '-o', out, file]));
+    const verified = ok(run('gpg', ['--batch', '--status-fd', '1', '--verify', out, file]));
+    expect(verified.stdout).toMatch(new RegExp(`\\[GNUPG:\\] VALIDSIG ${fingerprint} `));
+    expect(run('gpg', ['--batch', '--list-packets', out]).stdout).toContain(':signature packet: algo 19');
   });
 });
