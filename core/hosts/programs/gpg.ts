@@ -129,6 +129,12 @@ async function readAll(stream: NodeJS.ReadableStream, onChunk: (chunk: Uint8Arra
   for await (const chunk of stream) onChunk(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk);
 }
 
+/** A file that cannot be read or written, as an error naming it (not an internal failure). */
+function fileError(path: string, error: unknown): KmsError {
+  const code = (error as { code?: unknown }).code;
+  return invalidParameter('FILE', `${path}: ${typeof code === 'string' ? code : 'cannot be read or written'}`);
+}
+
 function gpgLine(io: CliIO, text: string): void {
   io.stderr.write(`gpg: ${text}\n`);
 }
@@ -169,18 +175,26 @@ export async function runGpgProgram(argv: readonly string[], io: GpgProgramIO): 
       const time = new Date(Math.floor(Date.now() / 1000) * 1000);
       const pending = beginSignature(key, 'openpgp', { time });
       if (req.statusFd !== undefined) io.status(req.statusFd, `[GNUPG:] KEY_CONSIDERED ${fpr} 0\n[GNUPG:] BEGIN_SIGNING H8\n`);
-      await readAll(req.input !== undefined ? createReadStream(resolve(io.cwd, req.input)) : io.stdin, (chunk) => pending.update(chunk));
+      try {
+        await readAll(req.input !== undefined ? createReadStream(resolve(io.cwd, req.input)) : io.stdin, (chunk) => pending.update(chunk));
+      } catch (error) {
+        throw fileError(req.input ?? '-', error);
+      }
       const signer: Signer = { vault, caller: 'gpg', dispatchOptions: { onInternalError: internalErrorReporter(io) } };
       const armored = await completeSignature(signer, key, 'openpgp', pending);
       const bytes = req.armor ? armored : dearmor(armored, 'PGP SIGNATURE', 'signature');
-      if (req.statusFd !== undefined) {
-        io.status(req.statusFd, `[GNUPG:] SIG_CREATED D ${openpgpAlgorithm(key)} 8 00 ${time.getTime() / 1000} ${fpr}\n`);
-      }
-      return bytes;
+      return { bytes, status: `[GNUPG:] SIG_CREATED D ${openpgpAlgorithm(key)} 8 00 ${time.getTime() / 1000} ${fpr}\n` };
     });
     const target = req.output ?? (req.input !== undefined ? `${req.input}${req.armor ? '.asc' : '.sig'}` : undefined);
-    if (target === undefined || target === '-') await new Promise<void>((done, fail) => io.stdout.write(written, (e) => (e ? fail(e) : done())));
-    else writeFileSync(resolve(io.cwd, target), written);
+    if (target === undefined || target === '-') await new Promise<void>((done, fail) => io.stdout.write(written.bytes, (e) => (e ? fail(e) : done())));
+    else {
+      try {
+        writeFileSync(resolve(io.cwd, target), written.bytes);
+      } catch (error) {
+        throw fileError(target, error);
+      }
+    }
+    if (req.statusFd !== undefined) io.status(req.statusFd, written.status);
     return 0;
   } catch (error) {
     gpgLine(io, `signing failed: ${error instanceof KmsError ? error.message : 'internal failure'}`);
