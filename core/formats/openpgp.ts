@@ -203,12 +203,14 @@ export function checkUserId(userId: string, parameter = '--user-id'): Uint8Array
 /**
  * The certificate of a key version: toSign() is the positive certification (0x13) of the key
  * packet and the User ID, finish(Value) the armored "PGP PUBLIC KEY BLOCK" (key, User ID,
- * self-signature). The self-signature's time is options.time (default now), never before the key.
+ * self-signature). The self-signature is dated options.time, by default the key version's creation
+ * like the key packet: a certificate exported today then also binds the signatures made before
+ * today (sq refuses a signature older than the binding signature it finds). Never before the key.
  */
 export function beginCertificate(key: SigningKeyInfo, userId: string, options: { readonly time?: Date } = {}): PendingSignature {
   const uid = checkUserId(userId);
   const keyPacket = keyPacketOf(key);
-  const time = Math.max(seconds(options.time ?? new Date(), 'time'), keyPacket.created);
+  const time = Math.max(options.time ? seconds(options.time, 'time') : keyPacket.created, keyPacket.created);
   const hashed = concat(
     subpacket(SUBPACKET.creationTime, u32(time)),
     issuerSubpackets(keyPacket.fingerprint),

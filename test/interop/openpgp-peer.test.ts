@@ -76,7 +76,10 @@ async function made(spec: KeySpec): Promise<{ key: SigningKeyInfo; cert: Uint8Ar
   const key = await chooseSigningKey(signer(), created.keyId, created.versionId);
   const cert = await completeSignature(signer(), key, 'openpgp', beginCertificate(key, USER_ID));
   const message = new Uint8Array(randomBytes(200_000));
-  const time = new Date(Math.floor(Date.now() / 1000) * 1000);
+  // Signed a minute after the version's creation, long before the certificate is made: the
+  // certificate's self-signature is dated at the version's creation, so sq (which wants a binding
+  // signature no newer than the signature) accepts it.
+  const time = new Date(Math.floor(key.created.getTime() / 1000) * 1000 + 60_000);
   const parts = [message.subarray(0, 70_000), message.subarray(70_000)];
   const { output } = await signMessage(
     signer(),
