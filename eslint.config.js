@@ -104,6 +104,8 @@ export const layering = [
   // (core/actions/format-signing.ts) and the hosts call them; they reach no vault, log or worker.
   {
     files: ['core/formats/**/*.ts'],
+    // A format's test beside it drives the real handler table (test/support/action-vault.ts).
+    ignores: ['core/formats/**/*.test.ts'],
     rules: restrict(ELECTRON_OR_RENDERER, ...WORKER_ONLY, {
       regex: inDir('(actions|hosts|app|vault|audit|keychain|providers|worker|custody)'),
       message: 'core/formats/ is pure format code over public keys and AsymmetricSign answers: it imports no table, host, vault, audit log, keychain, provider or worker.',

@@ -8,9 +8,7 @@ import type * as OpenPgp from 'openpgp';
 import { describe, expect, it } from 'vitest';
 // A format's test signs through the handler table, as operation tests do (core/formats' layering
 // rule is for the format modules; see the report on issue 13).
-// eslint-disable-next-line no-restricted-imports
 import { chooseSigningKey, completeSignature, signMessage, type Signer } from '../actions/format-signing.ts';
-// eslint-disable-next-line no-restricted-imports
 import { listAuditEntries } from '../audit/audit-log.ts';
 import type { KeySpec } from '../contract/specs.ts';
 import { useActionVault } from '../../test/support/action-vault.ts';

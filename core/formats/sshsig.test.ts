@@ -6,9 +6,7 @@ import { createHash, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 // The format is tested where it runs: through the handler table's signing route and its audit log.
-// eslint-disable-next-line no-restricted-imports
 import { beginSignature, chooseSigningKey, completeSignature, signMessage, type Signer } from '../actions/format-signing.ts';
-// eslint-disable-next-line no-restricted-imports
 import { listAuditEntries } from '../audit/audit-log.ts';
 import { KmsError } from '../contract/errors.ts';
 import { importPublicKey } from '../crypto/public-key.ts';
