@@ -105,6 +105,7 @@ describe("the README's Signing releases recipes, run as written", { timeout: 300
   it('signs a tarball gpg verifies, and gpg refuses a changed one', () => {
     const out = ran(blocks[0]!);
     expect(out).toMatch(/gpg: Good signature from "Example Releases <release@example\.org>"/);
+    expect(out).toMatch(/^valid$/m); // deskkms verify, offline
     const bad = sh('gpg --verify app-1.4.2.tar.gz.asc tampered.tar.gz');
     expect(bad.status).not.toBe(0);
     expect(bad.out).toMatch(/BAD signature/);
@@ -124,6 +125,8 @@ describe("the README's Signing releases recipes, run as written", { timeout: 300
     expect(out).toMatch(/gpg: Good signature from "Example Releases <release@example\.org>"/);
     // The commit object carries an OpenPGP signature, not an SSH one.
     expect(ran('git cat-file commit HEAD')).toMatch(/gpgsig -----BEGIN PGP SIGNATURE-----/);
+    expect(ran('git cat-file tag v1.4.3')).toMatch(/-----BEGIN PGP SIGNATURE-----/);
+    expect(out.match(/gpg: Good signature from/g)).toHaveLength(2); // the commit and the tag
   });
 
   it('publishes an allowed_signers line and signs a file ssh-keygen verifies', () => {
