@@ -4,10 +4,7 @@
 // malformed and unsecured ones. jose checks the same tokens in test/interop/sigstore-jws-peer.test.ts.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-// The format is tested where it runs: through the handler table's signing route and its audit log.
-// eslint-disable-next-line no-restricted-imports
 import { listAuditEntries } from '../audit/audit-log.ts';
-// eslint-disable-next-line no-restricted-imports
 import { signMessage, type Signer } from '../actions/format-signing.ts';
 import { KmsError } from '../contract/errors.ts';
 import type { KeySpec, SigningAlgorithm } from '../contract/specs.ts';

@@ -202,9 +202,11 @@ function verify(signature: Uint8Array, material: VerifyMaterial): PendingVerific
       hash.update(chunk);
     },
     result() {
-      const signer = bundle.hint || keyHint;
+      // The hint is not signed: anyone can rewrite it. The signer is the key that verified, named
+      // by its own hint; the bundle's claim is only quoted (escaped, cut) when it differs.
+      const claimed = bundle.hint === '' || bundle.hint === keyHint ? undefined : JSON.stringify(bundle.hint.slice(0, 100));
       const digest = hash.digest();
-      if (!equal(digest, bundle.digest)) return { valid: false, signer, reason: 'the message is not the one signed: its SHA-256 differs from the bundle\'s messageDigest' };
+      if (!equal(digest, bundle.digest)) return { valid: false, reason: 'the message is not the one signed: its SHA-256 differs from the bundle\'s messageDigest' };
       let valid: boolean;
       try {
         valid = verifyDigest(key, algorithm, digest, bundle.signature);
@@ -212,12 +214,12 @@ function verify(signature: Uint8Array, material: VerifyMaterial): PendingVerific
         if (error instanceof KmsError && error.code === 'InvalidParameter') throw malformed(`messageSignature.signature is not a ${algorithm} signature (${error.message})`);
         throw error;
       }
-      if (valid) return { valid: true, signer };
-      const other = bundle.hint !== '' && bundle.hint !== keyHint;
+      if (valid) return { valid: true, signer: claimed ? `${keyHint} (the bundle's unsigned hint says ${claimed})` : keyHint };
       return {
         valid: false,
-        signer,
-        reason: other ? `signed by another key (hint ${bundle.hint}; this public key's hint is ${keyHint})` : 'the signature does not verify with this public key',
+        reason: claimed
+          ? `the signature does not verify with this public key (hint ${keyHint}); the bundle's hint names another key: ${claimed}`
+          : 'the signature does not verify with this public key',
       };
     },
   };
