@@ -338,10 +338,10 @@ function verifierKey(material: VerifyMaterial): { key: PublicKey; kid?: string }
   return { key: importPublicKey(material.publicKey, '--public-key') };
 }
 
-/** The DER signature AsymmetricVerify's engine reads, from a token's signature bytes. */
-function engineSignature(alg: JwsAlg, signature: Uint8Array): Uint8Array {
+/** The DER signature AsymmetricVerify's engine reads, from a token's signature bytes; undefined when it cannot be one. */
+function engineSignature(alg: JwsAlg, signature: Uint8Array): Uint8Array | undefined {
   if (!alg.startsWith('ES')) return signature;
-  if (signature.length !== 64) throw malformed(`an ${alg} signature is 64 bytes (r || s, RFC 7518 section 3.4); this is ${signature.length}`);
+  if (signature.length !== 64) return undefined;
   return encodeRsSignature({ r: toBigint(signature.subarray(0, 32)), s: toBigint(signature.subarray(32)) });
 }
 
@@ -386,7 +386,12 @@ function verify(signatureFile: Uint8Array, material: VerifyMaterial): PendingVer
           return { valid: false, ...(signer ? { signer } : {}), reason: `the file given (${messageBytes} bytes) is not the token's payload (${embedded!.length} bytes)` };
         }
       }
-      const valid = verifyDigest(key, SIGNING_ALGORITHM[token.alg], digest, engineSignature(token.alg, token.signature));
+      const value = engineSignature(token.alg, token.signature);
+      if (!value) {
+        // RFC 7518 section 3.4: an ECDSA JWS signature is exactly 64 bytes; anything else does not verify (as in jose).
+        return { valid: false, ...(signer ? { signer } : {}), reason: `an ${token.alg} signature is 64 bytes (r || s, RFC 7518 section 3.4); this is ${token.signature.length}` };
+      }
+      const valid = verifyDigest(key, SIGNING_ALGORITHM[token.alg], digest, value);
       if (valid) return { valid: true, ...(signer ? { signer } : {}) };
       const other = token.kid !== undefined && jwkKid !== undefined && token.kid !== jwkKid;
       return {

@@ -211,7 +211,8 @@ function verify(signature: Uint8Array, material: VerifyMaterial): PendingVerific
       try {
         valid = verifyDigest(key, algorithm, digest, bundle.signature);
       } catch (error) {
-        if (error instanceof KmsError && error.code === 'InvalidParameter') throw malformed(`messageSignature.signature is not a ${algorithm} signature (${error.message})`);
+        // As openssl and @sigstore/verify answer it: a value that is no signature does not verify.
+        if (error instanceof KmsError && error.code === 'InvalidParameter') return { valid: false, reason: `messageSignature.signature is not a ${algorithm} signature (${error.message})` };
         throw error;
       }
       if (valid) return { valid: true, signer: claimed ? `${keyHint} (the bundle's unsigned hint says ${claimed})` : keyHint };
