@@ -167,7 +167,31 @@ describe('deskkms sign in each release format', () => {
       expect(good.stderr).toMatch(/^signed by /);
       const bad = await check('formats-changed.txt');
       expect([format, bad.status, bad.stdout.toString()]).toEqual([format, 1, 'invalid\n']);
+      // A changed byte in the signature file itself is never valid: invalid (1), or an error (2)
+      // with Format.Malformed when the file no longer parses (as gpg's 2 and ssh-keygen's 255).
+      const sig = readFileSync(join(dir.path, `formats.txt${names[format]!}`));
+      // (A sigstore bundle's public-key hint is not signed: its bytes are damaged inside the signature value.)
+      const from = format === 'sigstore' ? sig.indexOf('"signature"') + 16 : 0;
+      const span = format === 'sigstore' ? 40 : sig.length - 8;
+      for (const at of [from + Math.floor(span / 3), from + Math.floor(span / 2), from + span - 1]) {
+        const damaged = Buffer.from(sig);
+        damaged.writeUInt8(damaged.readUInt8(at) ^ 0x04, at);
+        write('damaged.sig', damaged);
+        const r = await cli(['verify', '--format', format, '--in', 'formats.txt', '--signature-file', 'damaged.sig', ...material[format]!]);
+        expect([format, at, r.status === 1 || r.status === 2]).toEqual([format, at, true]);
+        if (r.status === 2) expect(refused(r).Code).toBe('Format.Malformed');
+        else expect(r.stdout.toString()).toBe('invalid\n');
+      }
     }
+    // An option the format does not read is refused, never ignored.
+    expect(refused(await cli(['sign', '--key', 'alias/formats', '--format', 'openpgp', '--in', 'formats.txt', '--namespace', 'git', '-o', 'x.asc']))).toMatchObject({
+      Code: 'InvalidParameter',
+      Message: '--namespace: is for the ssh format, not openpgp',
+    });
+    expect(refused(await cli(['sign', '--key', 'alias/formats', '--format', 'ssh', '--in', 'formats.txt', '--detached', '-o', 'x.sig']))).toMatchObject({ Code: 'InvalidParameter' });
+    expect(refused(await cli(['sign', '--key', 'alias/formats', '--format', 'sigstore', '--in', 'formats.txt', '--algorithm', 'RSA_PSS_SHA_256', '-o', 'x.json']))).toMatchObject({ Code: 'InvalidParameter' });
+    expect(refused(await cli(['verify', '--format', 'ssh', '--in', 'formats.txt', '--signature-file', 'formats.txt.sig', '--certificate', cert]))).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringContaining('--certificate') });
+    expect(refused(await cli(['verify', '--format', 'ssh', '--in', 'formats.txt', '--signature-file', 'formats.txt.sig', '--public-key', pem, ...material.ssh!]))).toMatchObject({ Code: 'InvalidParameter' });
     // Every signature was one AsymmetricSign audited with its format.
     const entries = (ok(await cli(['ListAuditEntries', '--Limit', '40'])) as { Entries: { action: string; caller: string; keyId: string | null }[] }).Entries;
     const callers = entries.filter((e) => e.action === 'AsymmetricSign' && e.keyId === key.keyId).map((e) => e.caller);
@@ -202,6 +226,11 @@ describe('deskkms pubkey --format', () => {
     const written = ok(await cli(['pubkey', 'alias/publish', '--format', 'pem', '-o', 'publish.pem']));
     expect(written).toMatchObject({ Format: 'pem', KeyId: key.keyId, KeyVersionId: key.versionId });
     expect(readFileSync(join(dir.path, 'publish.pem'), 'utf8')).toBe(pem);
+    // A published file is kept unless --force.
+    expect(refused(await cli(['pubkey', 'alias/publish', '--format', 'openssh', '-o', 'publish.pem']))).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringContaining('--force') });
+    expect(readFileSync(join(dir.path, 'publish.pem'), 'utf8')).toBe(pem);
+    ok(await cli(['pubkey', 'alias/publish', '--format', 'openssh', '-o', 'publish.pem', '--force']));
+    expect(readFileSync(join(dir.path, 'publish.pem'), 'utf8')).toBe(ssh);
   });
 });
 

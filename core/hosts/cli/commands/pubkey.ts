@@ -3,6 +3,7 @@
 // deskkms pubkey KEY [--version V] --format F: one of them, or a form that names its holder: an
 // allowed_signers line (ssh-keygen, git) or an OpenPGP certificate (gpg, sq), self-signed by the
 // version through AsymmetricSign (audited as "cli:openpgp").
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { decodeBase64 } from '../../../contract/base64.ts';
 import { KmsError, invalidParameter, missingParameter } from '../../../contract/errors.ts';
@@ -90,7 +91,8 @@ export const pubkeyCommand: Command = {
     principal: { type: 'string', value: 'ID', description: 'allowed-signers: the signer identity (an e-mail address, as git\'s user.email)' },
     namespaces: { type: 'string', value: 'LIST', description: 'allowed-signers: restrict the key to these namespaces (e.g. git,file)' },
     'user-id': { type: 'string', value: 'UID', description: 'openpgp: the certificate\'s User ID, e.g. "Release Team <release@example.org>"' },
-    out: { type: 'string', value: 'FILE', short: 'o', description: 'with --format: write to FILE (whole or not at all; replaced if present) instead of stdout' },
+    out: { type: 'string', value: 'FILE', short: 'o', description: 'with --format: write to FILE (whole or not at all) instead of stdout' },
+    force: { type: 'boolean', description: 'with -o: replace an existing FILE (a published certificate or allowed_signers file is kept otherwise)' },
   },
   positionals: ['KEY'],
   details:
@@ -109,13 +111,16 @@ export const pubkeyCommand: Command = {
     }
     const format = flags.format as string;
     if (!(PUBLIC_FORMATS as readonly string[]).includes(format)) throw invalidParameter('--format', `${format} is not a public key format; valid: ${PUBLIC_FORMATS.join(', ')}`);
+    const target = typeof flags.out === 'string' ? resolve(io.cwd, flags.out) : undefined;
+    const refuseExisting = (path: string) => invalidParameter('--out', `${path} already exists; give --force to replace it, or -o another file`);
+    if (target !== undefined && flags.force !== true && existsSync(target)) throw refuseExisting(target); // before anything is signed
     return withVault(flags, io, async (vault) => {
       const { text, keyId, keyVersionId, fingerprint } = await publicText(vault, io, flags, keyRef, format as PublicFormat);
-      if (typeof flags.out !== 'string') {
+      if (target === undefined) {
         io.stdout.write(text);
         return EXIT_OK;
       }
-      const target = await writeFileAtomically(resolve(io.cwd, flags.out), text, { mode: 0o644, replace: true, exists: () => new KmsError('InternalFailure', 'unreachable') });
+      await writeFileAtomically(target, text, { mode: 0o644, replace: flags.force === true, exists: refuseExisting });
       io.stdout.write(`${JSON.stringify({ File: target, Format: format, KeyId: keyId, KeyVersionId: keyVersionId, ...(fingerprint !== undefined ? { Fingerprint: fingerprint } : {}) }, null, 2)}\n`);
       return EXIT_OK;
     });

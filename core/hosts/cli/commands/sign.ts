@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { invalidParameter, missingParameter } from '../../../contract/errors.ts';
 import { SIGNING_ALGORITHMS, isSigningAlgorithm, type SigningAlgorithm } from '../../../contract/specs.ts';
 import { signMessage } from '../../../actions/format-signing.ts';
-import { SIGNATURE_FORMATS, isSignatureFormat, type FormatOptions } from '../../../formats/format.ts';
+import { SIGNATURE_FORMATS, isSignatureFormat, type FormatOptions, type SignatureFormatName } from '../../../formats/format.ts';
 import { defaultSignatureName, signatureFormat } from '../../../formats/registry.ts';
 import { CLI_CALLER } from '../actions-cli.ts';
 import { EXIT_OK, type Command, type FlagValues } from '../command.ts';
@@ -15,8 +15,25 @@ import { writeFileAtomically } from '../output-file.ts';
 import { internalErrorReporter } from '../report-error.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';
 
+/** Which formats read each option flag: one given to another format is refused, never ignored. */
+const OPTION_FORMATS: Readonly<Record<'namespace' | 'detached' | 'algorithm', readonly SignatureFormatName[]>> = {
+  namespace: ['ssh'],
+  detached: ['jws'],
+  algorithm: ['raw', 'jws'],
+};
+
+/** Refuses a flag the format does not read (e.g. --namespace with openpgp). */
+export function assertFlagsFit(flags: FlagValues, format: SignatureFormatName, table: Readonly<Record<string, readonly SignatureFormatName[]>>): void {
+  for (const [flag, formats] of Object.entries(table)) {
+    if (flags[flag] !== undefined && !formats.includes(format)) {
+      throw invalidParameter(`--${flag}`, `is for the ${formats.join(' and ')} format${formats.length > 1 ? 's' : ''}, not ${format}`);
+    }
+  }
+}
+
 /** The format options the sign and verify commands share, read from their flags. */
-export function formatOptionsOf(flags: FlagValues): FormatOptions & { algorithm?: SigningAlgorithm } {
+export function formatOptionsOf(flags: FlagValues, format: SignatureFormatName, table: Readonly<Record<string, readonly SignatureFormatName[]>> = OPTION_FORMATS): FormatOptions & { algorithm?: SigningAlgorithm } {
+  assertFlagsFit(flags, format, table);
   const algorithm = flags.algorithm;
   if (algorithm !== undefined && !isSigningAlgorithm(algorithm)) {
     throw invalidParameter('--algorithm', `${String(algorithm)} is not a signing algorithm; valid: ${SIGNING_ALGORITHMS.join(', ')}`);
@@ -28,7 +45,7 @@ export function formatOptionsOf(flags: FlagValues): FormatOptions & { algorithm?
   };
 }
 
-export function formatOf(flags: FlagValues, fallback?: 'raw'): (typeof SIGNATURE_FORMATS)[number] {
+export function formatOf(flags: FlagValues, fallback?: 'raw'): SignatureFormatName {
   const format = flags.format ?? fallback;
   if (format === undefined) throw missingParameter('--format');
   if (!isSignatureFormat(format)) throw invalidParameter('--format', `${String(format)} is not a signature format; valid: ${SIGNATURE_FORMATS.join(', ')}`);
@@ -59,7 +76,7 @@ export const signCommand: Command = {
     if (typeof keyRef !== 'string' || keyRef === '') throw missingParameter('--key');
     if (typeof flags.in !== 'string') throw missingParameter('--in');
     const format = formatOf(flags);
-    const options = formatOptionsOf(flags);
+    const options = formatOptionsOf(flags, format);
     const version = typeof flags.version === 'string' ? flags.version : undefined;
     const toStdout = flags.out === '-' || (flags.out === undefined && flags.in === '-');
     const target = toStdout ? undefined : resolve(io.cwd, typeof flags.out === 'string' ? flags.out : defaultSignatureName(flags.in, format));

@@ -6,15 +6,30 @@ import { invalidParameter, missingParameter } from '../../../contract/errors.ts'
 import { escapeText } from '../../../contract/escape-text.ts';
 import { SIGNING_ALGORITHMS } from '../../../contract/specs.ts';
 import { importPublicKey, verifyDigest } from '../../../crypto/public-key.ts';
-import { SIGNATURE_FORMATS, type VerifyMaterial } from '../../../formats/format.ts';
+import { SIGNATURE_FORMATS, type SignatureFormatName, type VerifyMaterial } from '../../../formats/format.ts';
 import { signatureFormat } from '../../../formats/registry.ts';
 import { EXIT_NEGATIVE, EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
 import { openStream, progressReporter, readSmallFile } from '../inputs.ts';
-import { formatOf, formatOptionsOf } from './sign.ts';
+import { assertFlagsFit, formatOf, formatOptionsOf } from './sign.ts';
 
 const MAX_ALLOWED_SIGNERS = 16 << 20;
 
-async function materialOf(flags: FlagValues, io: CliIO): Promise<VerifyMaterial> {
+/** Which formats read each flag of verify (the signature's own options and its material). */
+const VERIFY_FLAG_FORMATS: Readonly<Record<string, readonly SignatureFormatName[]>> = {
+  namespace: ['ssh'],
+  algorithm: ['raw'],
+  digest: ['raw'],
+  signature: ['raw'],
+  'public-key': ['raw', 'ssh', 'sigstore', 'jws'],
+  certificate: ['openpgp'],
+  'allowed-signers': ['ssh'],
+  principal: ['ssh'],
+};
+
+async function materialOf(flags: FlagValues, io: CliIO, format: SignatureFormatName): Promise<VerifyMaterial> {
+  if (flags['public-key'] !== undefined && flags['allowed-signers'] !== undefined) {
+    throw invalidParameter('--public-key/--allowed-signers', 'give one: the signer\'s public key, or an allowed_signers file with --principal');
+  }
   const file = async (flag: string): Promise<Uint8Array | undefined> => (typeof flags[flag] === 'string' ? readSmallFile(flag, flags[flag], io) : undefined);
   const publicKey = await file('public-key');
   const certificate = await file('certificate');
@@ -28,7 +43,7 @@ async function materialOf(flags: FlagValues, io: CliIO): Promise<VerifyMaterial>
       throw invalidParameter('--allowed-signers', `${String(flags['allowed-signers'])}: is not UTF-8 text`);
     }
   }
-  const options = formatOptionsOf(flags);
+  const options = formatOptionsOf(flags, format, VERIFY_FLAG_FORMATS);
   return {
     ...(publicKey ? { publicKey } : {}),
     ...(certificate ? { certificate } : {}),
@@ -71,28 +86,27 @@ export const verifyCommand: Command = {
   details: 'Prints "valid" or "invalid" (who signed, or why not, on stderr). Exit status: 0 valid, 1 invalid, 2 error (reason on stderr as {"Code","Message"}).',
   async run(flags, io) {
     const format = formatOf(flags, 'raw');
+    assertFlagsFit(flags, format, VERIFY_FLAG_FORMATS);
     const hasSigFile = typeof flags['signature-file'] === 'string';
     const hasSig = typeof flags.signature === 'string';
     if (hasSigFile === hasSig) throw invalidParameter('--signature-file/--signature', 'give exactly one of --signature-file FILE or --signature BASE64');
-    if (hasSig && format !== 'raw') throw invalidParameter('--signature', `is for raw signatures; give the ${format} signature as --signature-file`);
     const signature = hasSigFile ? await readSmallFile('signature-file', flags['signature-file'] as string, io) : decodeBase64(flags.signature, '--signature');
     const hasIn = typeof flags.in === 'string';
     const hasDigest = typeof flags.digest === 'string';
-    if (hasDigest && format !== 'raw') throw invalidParameter('--digest', `is for raw signatures; ${format} signatures are checked over the file (--in)`);
     if (hasIn && hasDigest) throw invalidParameter('--in/--digest', 'give exactly one of --in FILE or --digest BASE64');
 
     if (format === 'raw' && hasDigest) {
       // A Digest given as is: the KMS API's AsymmetricVerify, offline.
       if (typeof flags['public-key'] !== 'string') throw missingParameter('--public-key');
       const publicKey = importPublicKey(await readSmallFile('public-key', flags['public-key'], io), '--public-key');
-      const algorithm = formatOptionsOf(flags).algorithm;
+      const algorithm = formatOptionsOf(flags, format, VERIFY_FLAG_FORMATS).algorithm;
       if (algorithm === undefined) throw missingParameter('--algorithm');
       return report(io, verifyDigest(publicKey, algorithm, decodeBase64(flags.digest, '--digest'), signature), undefined);
     }
     if (format === 'raw' && !hasIn) throw invalidParameter('--in/--digest', 'give exactly one of --in FILE or --digest BASE64');
 
     if (!hasIn && format !== 'jws') throw missingParameter('--in');
-    const pending = signatureFormat(format).verify(signature, { ...(await materialOf(flags, io)), ...(hasIn ? {} : { withoutMessage: true }) });
+    const pending = signatureFormat(format).verify(signature, { ...(await materialOf(flags, io, format)), ...(hasIn ? {} : { withoutMessage: true }) });
     if (hasIn) {
       const input = await openStream('in', flags.in as string, io);
       const progress = progressReporter(io, 'hashing', input.size);
