@@ -245,5 +245,18 @@ describe('the bins, installed with npm install -g . on a machine whose node is o
     const version = spawnSync('deskkms', ['--version'], { env: { PATH: path, HOME: dir.path }, encoding: 'utf8' });
     expect(version.status, `${version.stderr} (system node ${systemNode.stdout})`).toBe(0);
     expect(version.stdout).toBe('0.1.0\n');
+    // Every bin the package declares is a launcher that works from there (git and cosign call them by name).
+    const bins = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin;
+    expect(Object.keys(bins).sort()).toEqual(['deskkms', 'deskkms-gpg', 'deskkms-ssh-keygen', 'sigstore-kms-deskkms']);
+    for (const name of Object.keys(bins)) expect(existsSync(join(prefix, 'bin', name)), name).toBe(true);
+    const help = spawnSync('deskkms-ssh-keygen', ['-l', '-f', join(ROOT, 'test/vectors/wycheproof/README.md')], { env: { PATH: path, HOME: dir.path }, encoding: 'utf8' });
+    expect(help.stderr).not.toMatch(/node: not found|ERR_UNKNOWN_FILE_EXTENSION|SyntaxError/);
+    // A checkout without its node_modules says what to do instead of failing obscurely.
+    const bare = join(dir.path, 'bare');
+    execFileSync('mkdir', ['-p', bare]);
+    execFileSync('cp', ['-r', join(ROOT, 'bin'), bare]);
+    const missing = spawnSync(join(bare, 'bin', 'deskkms-gpg'), ['--version'], { env: { PATH: path }, encoding: 'utf8' });
+    expect(missing.status).toBe(127);
+    expect(missing.stderr).toContain('node_modules/node/bin/node is missing: run "npm ci"');
   }, 180_000);
 });
