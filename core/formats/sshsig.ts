@@ -261,10 +261,35 @@ export interface AllowedSigner {
   readonly key?: PublicKey;
 }
 
-/** ssh's match_pattern: `*` any run, `?` any one character, everything else itself. */
+/**
+ * ssh's match_pattern: `*` any run, `?` any one character (a UTF-16 code unit here), everything
+ * else itself, case-sensitive. Iterative, with one backtrack point (the last `*` seen): when a
+ * later piece fails, that star takes one more character and the rest is tried again. A star
+ * consumes everything a previous star could, so earlier stars never need revisiting; the cost is
+ * O(text × pattern) at worst, never exponential (a RegExp of `.*` runs backtracks exponentially on
+ * a hostile allowed_signers line such as `*a*a*a*a*a*a*a*a*a*a*b`).
+ */
 function matchPattern(text: string, pattern: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, 's').test(text);
+  let t = 0;
+  let p = 0;
+  let star = -1; // the pattern index just after the last `*`, or -1
+  let starText = 0; // where in the text that star's run ends now
+  while (t < text.length) {
+    if (p < pattern.length && pattern[p] === '*') {
+      star = ++p;
+      starText = t;
+    } else if (p < pattern.length && (pattern[p] === '?' || pattern[p] === text[t])) {
+      p++;
+      t++;
+    } else if (star >= 0) {
+      p = star;
+      t = ++starText;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.length && pattern[p] === '*') p++;
+  return p === pattern.length;
 }
 
 /** ssh's match_pattern_list: 1 a positive match, -1 a negated (!) match, 0 none. */
