@@ -27,8 +27,12 @@ import { encodeEcSpki, parsePoint } from '../crypto/ec-encoding.ts';
 import { createDigester, importPublicKey, verifyDigest, type Digester, type PublicKey } from '../crypto/public-key.ts';
 import type { FormatOptions, PendingSignature, PendingVerification, SignatureFormat, SigningKeyInfo, VerifyMaterial } from './format.ts';
 
-/** The largest file an attached token carries (its token is 4/3 of it); --detached has no limit. */
-export const MAX_ATTACHED_PAYLOAD = 64 << 20;
+/**
+ * The largest file an attached token carries: its token (4/3 of it) stays under the 16 MiB that
+ * `deskkms verify` reads as a signature file, and an app session holds at most that much; a JWS is
+ * a token, not a release artifact's carrier. --detached has no limit.
+ */
+export const MAX_ATTACHED_PAYLOAD = 11 << 20;
 
 type JwsAlg = 'RS256' | 'PS256' | 'ES256' | 'ES256K';
 

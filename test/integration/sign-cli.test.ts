@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { MAX_ATTACHED_PAYLOAD } from '../../core/formats/jws.ts';
 import type { CliIO } from '../../core/hosts/cli/command.ts';
 import { runCli } from '../../core/hosts/cli/run.ts';
 import { Vault } from '../../core/vault/vault.ts';
@@ -204,6 +205,20 @@ describe('deskkms sign in each release format', () => {
       expect(refusal.Message).toMatch(/SM2/);
       expect(existsSync(join(dir.path, `sm2.${format}`))).toBe(false);
     }
+  });
+});
+
+describe('an attached JWS at its size limit', () => {
+  it('signs the largest file an attached token carries, and deskkms verify reads that token back', async () => {
+    await makeKey('EC_P256', 'alias/jws-limit');
+    write('limit.bin', Buffer.alloc(MAX_ATTACHED_PAYLOAD, 0x5a));
+    ok(await cli(['sign', '--key', 'alias/jws-limit', '--format', 'jws', '--in', 'limit.bin']));
+    const jwk = write('limit.jwk', (await cli(['pubkey', 'alias/jws-limit', '--format', 'jwk'])).stdout);
+    const r = await cli(['verify', '--format', 'jws', '--signature-file', 'limit.bin.jws', '--public-key', jwk]);
+    expect([r.status, r.stdout.toString()], r.stderr).toEqual([0, 'valid\n']);
+    write('over.bin', Buffer.alloc(MAX_ATTACHED_PAYLOAD + 1, 0x5a));
+    expect(refused(await cli(['sign', '--key', 'alias/jws-limit', '--format', 'jws', '--in', 'over.bin']))).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringContaining('--detached') });
+    expect(existsSync(join(dir.path, 'over.bin.jws'))).toBe(false);
   });
 });
 
