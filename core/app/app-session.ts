@@ -183,8 +183,9 @@ export class AppSession {
     // The public key comes from GetPublicKey (validated, policy-checked, audited; a remote key's
     // from its KMS), and the session hashes for that PEM.
     'Digest.Begin': async (p) => {
+      const since = this.digests.epoch; // a Lock while GetPublicKey runs refuses the session
       const { PublicKey } = await this.action('GetPublicKey', { KeyId: p.KeyId, KeyVersionId: p.KeyVersionId });
-      return this.digests.begin(importPublicKey(PublicKey, 'PublicKey'), p.Algorithm);
+      return this.digests.begin(importPublicKey(PublicKey, 'PublicKey'), p.Algorithm, since);
     },
     'Digest.Update': (p) => {
       this.assertUnlocked();
@@ -197,7 +198,11 @@ export class AppSession {
     'Digest.Abort': (p) => Promise.resolve({ Aborted: this.digests.abort(p.SessionId) }),
     // Release-format signatures: the formats' own answer for a spec, and the streamed signature.
     'Sign.Formats': (p) => Promise.resolve({ Formats: formatsFor(p.KeySpec) }),
-    'Sign.Begin': async (p) => this.signatures.begin(await this.signer(), p),
+    'Sign.Begin': async (p) => {
+      // The epoch before any await: a Lock from here on refuses the session (see SignSessions.begin).
+      const since = this.signatures.epoch;
+      return this.signatures.begin(await this.signer(), p, since);
+    },
     'Sign.Update': (p) => {
       this.assertUnlocked();
       return Promise.resolve(this.signatures.update(p.SessionId, decodeBase64(p.Chunk, 'Chunk')));

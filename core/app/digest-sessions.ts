@@ -17,11 +17,12 @@ export class DigestSessions extends StreamSessions<DigestState> {
     super({ begin: 'Digest.Begin', noun: 'digest' }, clock);
   }
 
-  begin(key: PublicKey, algorithm: SigningAlgorithm): { SessionId: string; Hash: 'SHA-256' | 'SM3' } {
+  /** `since`: the store's epoch when the host started the call, before awaiting the public key (see StreamSessions.open). */
+  begin(key: PublicKey, algorithm: SigningAlgorithm, since: number = this.epoch): { SessionId: string; Hash: 'SHA-256' | 'SM3' } {
     this.assertRoom();
     const alg = assertAlgorithmFor(key.spec, algorithm, 'SIGN/VERIFY') as SigningAlgorithm;
     const digester = key.messageDigester(alg);
-    const id = this.open({ digester, algorithm: alg, update: (chunk) => digester.update(chunk) });
+    const id = this.open({ digester, algorithm: alg, update: (chunk) => digester.update(chunk) }, since);
     return { SessionId: id, Hash: ALGORITHM_TABLE[alg].hash === 'SM3' ? 'SM3' : 'SHA-256' };
   }
 

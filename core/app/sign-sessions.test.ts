@@ -3,17 +3,26 @@
 // signature file under its ecosystem's name, verified here by node:crypto (raw) or ssh-keygen
 // (ssh), a changed byte refused by the same verifier; the one AsymmetricSign is audited as
 // "<caller>:<format>"; and what is refused: bad parameters, a spec the format cannot carry (SM2
-// with ssh, with the format's reason), too many sessions, sessions dropped by Lock or idle time.
+// with ssh, with the format's reason), too many sessions, sessions dropped by Lock or idle time,
+// and a Begin that a Lock overtook while it chose its key.
 import { spawnSync } from 'node:child_process';
 import { constants, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import * as formatSigning from '../actions/format-signing.ts';
 import type { AppResult } from '../contract/app-api.ts';
 import { encodeBase64 } from '../contract/base64.ts';
 import { AppSession } from './app-session.ts';
 import { IDLE_MS, MAX_SESSIONS, StreamSessions } from './stream-sessions.ts';
+
+// chooseSigningKey is the real one; a test wraps one call of it to lock the vault while Sign.Begin
+// awaits it (the interleaving a slow dispatch allows).
+vi.mock(import('../actions/format-signing.ts'), async (importOriginal) => {
+  const actual = await importOriginal();
+  return { ...actual, chooseSigningKey: vi.fn(actual.chooseSigningKey) };
+});
 
 const CALLER = 'test';
 let dir: string;
@@ -204,6 +213,41 @@ describe('Sign.* (app)', () => {
     expect((await refusal('Digest.Finish', { SessionId: digest.SessionId })).Message).toMatch(/no digest in progress/);
     // All room again.
     for (let i = 0; i < MAX_SESSIONS; i++) await value('Sign.Abort', { SessionId: (await value('Sign.Begin', base)).SessionId });
+  });
+
+  it('a Lock while Sign.Begin or Digest.Begin is choosing its key refuses the session (Vault.Locked): none outlives the lock to finish after the next unlock', async () => {
+    const key = keys.EC_P256!;
+    const base = { KeyId: key.KeyId, KeyVersionId: key.KeyVersionId, Format: 'raw', FileName: 'f' };
+    const choose = vi.mocked(formatSigning.chooseSigningKey);
+    const real = choose.getMockImplementation()!;
+    let locked = false;
+    choose.mockImplementationOnce(async (...args) => {
+      const chosen = await real(...args); // every dispatch done while still unlocked
+      expect((await value('Vault.Lock')).Locked).toBe(true); // clears the sessions
+      locked = true;
+      return chosen;
+    });
+    const refused = await refusal('Sign.Begin', base);
+    expect(locked).toBe(true);
+    expect(refused).toMatchObject({ Code: 'Vault.Locked', Message: 'Sign.Begin: the vault was locked while the signature was starting; unlock and begin again' });
+
+    // Digest.Begin awaits GetPublicKey (AppSession's action) the same way.
+    await value('Vault.Unlock', { Passphrase: 'correct horse battery staple' });
+    const session = app as unknown as { action: (...args: unknown[]) => Promise<unknown> };
+    const action = session.action;
+    const spy = vi.spyOn(session, 'action').mockImplementationOnce(async (...args) => {
+      const answer = await action.apply(app, args);
+      expect((await value('Vault.Lock')).Locked).toBe(true);
+      return answer;
+    });
+    const digestRefused = await refusal('Digest.Begin', { KeyId: key.KeyId, KeyVersionId: key.KeyVersionId, Algorithm: 'ECDSA_SHA_256' });
+    spy.mockRestore();
+    expect(digestRefused).toMatchObject({ Code: 'Vault.Locked', Message: 'Digest.Begin: the vault was locked while the digest was starting; unlock and begin again' });
+
+    // After the next unlock nothing of those Begins is left, and a new one signs.
+    await value('Vault.Unlock', { Passphrase: 'correct horse battery staple' });
+    const { file } = await sign(key, 'raw', MESSAGE);
+    expect(verify('sha256', MESSAGE, createPublicKey(key.pem), file)).toBe(true);
   });
 });
 

@@ -35,7 +35,11 @@ export class SignSessions extends StreamSessions<SignState> {
     super({ begin: 'Sign.Begin', noun: 'signature' }, clock);
   }
 
-  async begin(signer: Signer, p: AppParsed<'Sign.Begin'>): Promise<AppResults['Sign.Begin']> {
+  /**
+   * `since`: the store's epoch when the host started the call (before it awaited the signer); a
+   * Lock that cleared the sessions while the key was being chosen refuses the session (Vault.Locked).
+   */
+  async begin(signer: Signer, p: AppParsed<'Sign.Begin'>, since: number = this.epoch): Promise<AppResults['Sign.Begin']> {
     this.assertRoom();
     const key = await chooseSigningKey(signer, p.KeyId, p.KeyVersionId);
     const options: FormatOptions = {
@@ -46,7 +50,7 @@ export class SignSessions extends StreamSessions<SignState> {
     // A spec the format cannot carry is refused here (Format.UnsupportedKeySpec, with the reason).
     const pending = beginSignature(key, p.Format, options);
     const fileName = defaultSignatureName(p.FileName, p.Format);
-    const id = this.open({ pending, key, format: p.Format, fileName, update: (chunk) => pending.update(chunk) });
+    const id = this.open({ pending, key, format: p.Format, fileName, update: (chunk) => pending.update(chunk) }, since);
     return { SessionId: id, Format: p.Format, KeyId: key.keyId, KeyVersionId: key.keyVersionId, FileName: fileName };
   }
 

@@ -31,6 +31,8 @@ export class StreamSessions<T extends StreamState> {
   private readonly sessions = new Map<string, Session<T>>();
   private readonly kind: StreamKind;
   private readonly clock: () => number;
+  /** Counts clear()s (locks, close): a Begin that awaited across one must not open its session. */
+  private clears = 0;
 
   constructor(kind: StreamKind, clock: () => number = Date.now) {
     this.kind = kind;
@@ -45,7 +47,20 @@ export class StreamSessions<T extends StreamState> {
     }
   }
 
-  open(state: T): string {
+  /** Take it before a Begin's first await and hand it to open(): a lock in between refuses the session. */
+  get epoch(): number {
+    return this.clears;
+  }
+
+  /**
+   * Stores a new session. `since` is the epoch read when its Begin started: if the sessions were
+   * cleared (the vault locked) while it awaited, it is refused as Vault.Locked rather than stored
+   * to outlive the lock and finish after the next unlock.
+   */
+  open(state: T, since: number = this.clears): string {
+    if (since !== this.clears) {
+      throw new KmsError('Vault.Locked', `${this.kind.begin}: the vault was locked while the ${this.kind.noun} was starting; unlock and begin again`);
+    }
     this.assertRoom();
     const id = randomUUID();
     this.sessions.set(id, { state, bytes: 0, lastUsed: this.clock() });
@@ -72,6 +87,7 @@ export class StreamSessions<T extends StreamState> {
   }
 
   clear(): void {
+    this.clears++;
     this.sessions.clear();
   }
 
