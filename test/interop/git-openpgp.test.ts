@@ -5,11 +5,13 @@
 // start the project's own Node. A tampered commit object fails verification; an unknown key is
 // refused the way gpg refuses it.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keySelector, parseSignRequest } from '../../core/hosts/programs/gpg.ts';
+import { GPG, keySelector, parseSignRequest } from '../../core/hosts/programs/gpg.ts';
+import { hasUnsafeText } from '../../core/contract/escape-text.ts';
+import { findRealProgram } from '../../core/hosts/programs/hand-over.ts';
 import { dispatch } from '../../core/actions/dispatch.ts';
 import { listAuditEntries } from '../../core/audit/audit-log.ts';
 import { Vault } from '../../core/vault/vault.ts';
@@ -189,7 +191,7 @@ describe('deskkms-gpg outside git', () => {
     expect(parseSignRequest(['--status-fd=2', '-bsau', 'KEY'])).toEqual({ key: 'KEY', armor: true, statusFd: 2 });
     expect(parseSignRequest(['-b', '-s', '-a', '-u', 'KEY'])).toEqual({ key: 'KEY', armor: true });
     expect(parseSignRequest(['-bsauKEY'])).toEqual({ key: 'KEY', armor: true });
-    expect(parseSignRequest(['--detach-sign', '--armor', '--local-user=KEY', '--status-fd', '3', '--batch', '--yes', 'dist.tar.gz'])).toEqual({ key: 'KEY', armor: true, statusFd: 3, input: 'dist.tar.gz' });
+    expect(parseSignRequest(['--detach-sign', '--armor', '--local-user=KEY', '--status-fd', '3', '--batch', '--yes', 'dist.tar.gz'])).toEqual({ key: 'KEY', armor: true, statusFd: 3, input: 'dist.tar.gz', yes: true });
     expect(parseSignRequest(['-bu', 'KEY', '-o', 'out.sig', '-'])).toEqual({ key: 'KEY', armor: false, output: 'out.sig' });
     // git's verification, key listings, anything that is not a detached signature: the real gpg's.
     expect(parseSignRequest(['--keyid-format=long', '--status-fd=1', '--verify', 'sig', '-'])).toBeUndefined();
@@ -220,5 +222,111 @@ describe('deskkms-gpg outside git', () => {
     const verified = ok(run('gpg', ['--batch', '--status-fd', '1', '--verify', out, file]));
     expect(verified.stdout).toMatch(new RegExp(`\\[GNUPG:\\] VALIDSIG ${fingerprint} `));
     expect(run('gpg', ['--batch', '--list-packets', out]).stdout).toContain(':signature packet: algo 19');
+  });
+
+  it('an existing signature file is refused unless --yes is given; a symlink there is never written through', () => {
+    const { fingerprint } = keys.EC_P256;
+    const file = join(work, 'release.tar.gz');
+    writeFileSync(file, 'release bytes\n'.repeat(100));
+    const asc = `${file}.asc`; // what -a FILE writes without -o
+    const verifies = (sig: string): void => {
+      expect(ok(run('gpg', ['--batch', '--status-fd', '1', '--verify', sig, file])).stdout).toMatch(new RegExp(`\\[GNUPG:\\] VALIDSIG ${fingerprint} `));
+    };
+
+    // An existing FILE.asc: refused as gpg --batch refuses it, before anything is signed, and left as it was.
+    writeFileSync(asc, 'an older signature\n');
+    const refused = run(DESKKMS_GPG, ['--batch', '-bau', fingerprint, file]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('File exists; give --yes to replace it');
+    expect(readFileSync(asc, 'utf8')).toBe('an older signature\n');
+    // With --yes it is replaced by the signature.
+    ok(run(DESKKMS_GPG, ['--batch', '--yes', '-bau', fingerprint, file]));
+    verifies(asc);
+
+    // A symlink planted at the target (here -o OUT) pointing at another file.
+    const victim = join(work, 'victim.txt');
+    writeFileSync(victim, 'not a signature\n');
+    const out = join(work, 'planted.sig');
+    symlinkSync(victim, out);
+    const viaLink = run(DESKKMS_GPG, ['-b', '-u', fingerprint, '-o', out, file]);
+    expect(viaLink.status).toBe(2);
+    expect(viaLink.stderr).toContain('File exists');
+    expect(readlinkSync(out)).toBe(victim);
+    // A dangling one too (it would create the file it names).
+    const nowhere = join(work, 'created-through-link.sig');
+    const dangling = join(work, 'dangling.sig');
+    symlinkSync(nowhere, dangling);
+    expect(run(DESKKMS_GPG, ['-b', '-u', fingerprint, '-o', dangling, file]).status).toBe(2);
+    expect(existsSync(nowhere)).toBe(false);
+    // --yes replaces the link itself with the signature file; the file it pointed at is untouched.
+    ok(run(DESKKMS_GPG, ['--yes', '-b', '-u', fingerprint, '-o', out, file]));
+    expect(lstatSync(out).isSymbolicLink()).toBe(false);
+    expect(readFileSync(victim, 'utf8')).toBe('not a signature\n');
+    verifies(out);
+    // No temporary file is left beside the targets.
+    expect(readdirSync(work).filter((name) => name.endsWith('.partial'))).toEqual([]);
+  });
+
+  it('outside text on stderr is escaped: the key name and file names cannot drive the terminal', () => {
+    const hostileKey = 'evil\x1b]0;owned\x07\u202e';
+    const keyRefused = run(DESKKMS_GPG, ['--status-fd=2', '-bsau', hostileKey], { input: 'payload' });
+    expect(keyRefused.status).toBe(2);
+    expect(keyRefused.stderr).toContain('gpg: skipped "evil\\x1B]0;owned\\x07\\u202E": No secret key');
+    const fileRefused = run(DESKKMS_GPG, ['-bau', keys.EC_P256.fingerprint, join(work, 'gone\x1b[2J.tar')]);
+    expect(fileRefused.status).toBe(2);
+    expect(fileRefused.stderr).toContain('gone\\x1B[2J.tar: ENOENT');
+    for (const r of [keyRefused, fileRefused]) expect(hasUnsafeText(r.stderr.replaceAll('\n', ''))).toBe(false);
+  });
+});
+
+describe('deskkms-gpg hands over to the real gpg, never to itself', () => {
+  it('finds gpg past a symlink to itself, in absolute PATH directories only, and checks $DESKKMS_GPG', () => {
+    const fake = join(work, 'fake-bin');
+    mkdirSync(fake);
+    symlinkSync(DESKKMS_GPG, join(fake, 'gpg')); // installed as "gpg" ahead of the real one
+    const realGpg = (e: NodeJS.ProcessEnv): string => findRealProgram(GPG, e);
+    expect(realGpg({ PATH: `${fake}:${SYSTEM_PATH}` })).toBe('/usr/bin/gpg');
+    expect(() => realGpg({ PATH: fake })).toThrow(/no gpg or gpg2 in an absolute PATH directory other than deskkms-gpg/);
+    expect(() => realGpg({ DESKKMS_GPG: join(fake, 'gpg'), PATH: SYSTEM_PATH })).toThrow(/deskkms-gpg itself/);
+    expect(() => realGpg({ DESKKMS_GPG: DESKKMS_GPG, PATH: SYSTEM_PATH })).toThrow(/deskkms-gpg itself/);
+    expect(() => realGpg({ DESKKMS_GPG: 'gpg', PATH: SYSTEM_PATH })).toThrow(/DESKKMS_GPG: gpg must be an absolute path/);
+    expect(() => realGpg({ DESKKMS_GPG: join(work, 'no-such-gpg'), PATH: SYSTEM_PATH })).toThrow(/is not an executable file/);
+    expect(realGpg({ DESKKMS_GPG: '/usr/bin/gpg', PATH: fake })).toBe('/usr/bin/gpg');
+
+    // Run as git runs it: a relative $DESKKMS_GPG is refused, not looked up on PATH.
+    const relative = run(DESKKMS_GPG, ['--version'], { env: { ...env, DESKKMS_GPG: 'gpg' } });
+    expect(relative.status).toBe(2);
+    expect(relative.stderr).toContain('"Code":"InvalidParameter"');
+    expect(relative.stdout).not.toContain('GnuPG');
+  });
+
+  it('a gpg wrapper that calls deskkms-gpg back ends with an error, not a chain of processes', () => {
+    const loop = join(work, 'loop-bin');
+    mkdirSync(loop);
+    // Counts its own nesting so that a missing guard fails the test instead of forking without end.
+    writeFileSync(join(loop, 'gpg'), `#!/bin/sh\nn=$((\${WRAPPER_DEPTH:-0} + 1))\nexport WRAPPER_DEPTH=$n\nif [ $n -gt 3 ]; then echo "wrapper nested $n deep" >&2; exit 99; fi\nexec '${DESKKMS_GPG}' "$@"\n`, { mode: 0o755 });
+    const looped = run(DESKKMS_GPG, ['--version'], { env: { ...env, PATH: `${loop}:${SYSTEM_PATH}` } });
+    expect(looped.stderr).not.toContain('wrapper nested');
+    expect(looped.status).toBe(2);
+    expect(looped.stderr).toContain('came back to deskkms-gpg');
+    // git's verification goes the same way.
+    const verified = run('git', ['-c', `gpg.program=${DESKKMS_GPG}`, 'verify-commit', 'HEAD'], { env: { ...env, PATH: `${loop}:${SYSTEM_PATH}` } });
+    expect(verified.status).not.toBe(0);
+    expect(verified.stderr).not.toContain('wrapper nested');
+  });
+
+  it('never runs a gpg from the working directory (a repository): empty and relative PATH entries are skipped', () => {
+    const planted = join(work, 'untrusted-repo');
+    mkdirSync(join(planted, 'tools'), { recursive: true });
+    const ran = join(work, 'planted-gpg-ran');
+    for (const where of ['gpg', 'gpg2', 'tools/gpg']) {
+      writeFileSync(join(planted, where), `#!/bin/sh\necho "$0" >> '${ran}'\nexit 0\n`, { mode: 0o755 });
+    }
+    for (const path of [`.:${SYSTEM_PATH}`, `:${SYSTEM_PATH}`, `tools:${SYSTEM_PATH}`]) {
+      const r = run(DESKKMS_GPG, ['--version'], { cwd: planted, env: { ...env, PATH: path } });
+      expect(r.status, `${path}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toContain('gpg (GnuPG)'); // the real gpg answered
+    }
+    expect(existsSync(ran)).toBe(false);
   });
 });

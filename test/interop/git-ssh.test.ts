@@ -6,16 +6,19 @@
 // the system's older Node: the launcher starts the project's own. The host's git configuration
 // does not leak in (HOME, GIT_CONFIG_NOSYSTEM, GIT_CONFIG_GLOBAL).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../core/actions/dispatch.ts';
 import { listAuditEntries } from '../../core/audit/audit-log.ts';
 import { allowedSignersLine, openSshPublicKey, parseSshPublicKey, sshFingerprint } from '../../core/formats/sshsig.ts';
 import type { CliIO } from '../../core/hosts/cli/command.ts';
-import { realSshKeygen, runSshKeygen } from '../../core/hosts/programs/ssh-keygen.ts';
+import { hasUnsafeText } from '../../core/contract/escape-text.ts';
+import { findRealProgram } from '../../core/hosts/programs/hand-over.ts';
+import { SSH_KEYGEN, runSshKeygen } from '../../core/hosts/programs/ssh-keygen.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { tempDir } from '../integration/vault-helpers.ts';
+import { opensslKey, wrapWithOpenssl } from '../support/byok-wrap.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PROGRAM = join(ROOT, 'bin/deskkms-ssh-keygen');
@@ -196,10 +199,12 @@ describe('git with gpg.format=ssh and deskkms-ssh-keygen', () => {
     const fake = join(dir.path, 'fake-bin');
     mkdirSync(fake);
     symlinkSync(PROGRAM, join(fake, 'ssh-keygen')); // installed as "ssh-keygen" ahead of the real one
-    expect(realSshKeygen({ PATH: `${fake}:/usr/bin:/bin` }, repo)).toBe('/usr/bin/ssh-keygen');
-    expect(() => realSshKeygen({ PATH: fake }, repo)).toThrow(/no ssh-keygen on PATH other than deskkms-ssh-keygen/);
-    expect(() => realSshKeygen({ DESKKMS_SSH_KEYGEN: join(fake, 'ssh-keygen') }, repo)).toThrow(/deskkms-ssh-keygen itself/);
-    expect(realSshKeygen({ DESKKMS_SSH_KEYGEN: '/usr/bin/ssh-keygen', PATH: fake }, repo)).toBe('/usr/bin/ssh-keygen');
+    const realSshKeygen = (e: NodeJS.ProcessEnv): string => findRealProgram(SSH_KEYGEN, e);
+    expect(realSshKeygen({ PATH: `${fake}:/usr/bin:/bin` })).toBe('/usr/bin/ssh-keygen');
+    expect(() => realSshKeygen({ PATH: fake })).toThrow(/no ssh-keygen in an absolute PATH directory other than deskkms-ssh-keygen/);
+    expect(() => realSshKeygen({ DESKKMS_SSH_KEYGEN: join(fake, 'ssh-keygen') })).toThrow(/deskkms-ssh-keygen itself/);
+    expect(() => realSshKeygen({ DESKKMS_SSH_KEYGEN: 'ssh-keygen', PATH: '/usr/bin' })).toThrow(/must be an absolute path/);
+    expect(realSshKeygen({ DESKKMS_SSH_KEYGEN: '/usr/bin/ssh-keygen', PATH: fake })).toBe('/usr/bin/ssh-keygen');
 
     const listed = run(PROGRAM, ['-l', '-f', keys.ec.pub], undefined, { PATH: `${fake}:${env.PATH}` });
     expect(listed.status, listed.stderr).toBe(0);
@@ -212,6 +217,21 @@ describe('git with gpg.format=ssh and deskkms-ssh-keygen', () => {
     const looped = run(PROGRAM, ['-l', '-f', keys.ec.pub], undefined, { PATH: `${loop}:${env.PATH}` });
     expect(looped.status).toBe(255);
     expect(looped.stderr).toContain('came back to deskkms-ssh-keygen');
+  });
+
+  it('never runs an ssh-keygen from the working directory (a repository): empty and relative PATH entries are skipped', SLOW, () => {
+    const planted = join(dir.path, 'untrusted-repo');
+    mkdirSync(join(planted, 'tools'), { recursive: true });
+    const ran = join(dir.path, 'planted-ssh-keygen-ran');
+    for (const where of ['ssh-keygen', 'tools/ssh-keygen']) {
+      writeFileSync(join(planted, where), `#!/bin/sh\necho "$0" >> '${ran}'\nexit 0\n`, { mode: 0o755 });
+    }
+    for (const path of [`.:${env.PATH}`, `:${env.PATH}`, `tools:${env.PATH}`]) {
+      const r = spawnSync(PROGRAM, ['-l', '-f', keys.ec.pub], { cwd: planted, env: { ...env, PATH: path }, encoding: 'utf8', timeout: 90_000 });
+      expect(r.status, `${path}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toContain(sshFingerprint(keys.ec.pem)); // the real ssh-keygen answered
+    }
+    expect(existsSync(ran)).toBe(false);
   });
 
   it('refuses sign arguments as ssh-keygen does, before opening the vault', SLOW, async () => {
@@ -237,5 +257,40 @@ describe('git with gpg.format=ssh and deskkms-ssh-keygen', () => {
     const notAKey = await inProcess(['-Y', 'sign', '-n', 'git', '-f', file, file]);
     expect(notAKey.status).toBe(255);
     expect(JSON.parse(notAKey.stderr)).toMatchObject({ Code: 'Format.Malformed', Message: expect.stringContaining('names no OpenSSH public key') });
+    // a file name from outside is escaped on stderr: no control character reaches the terminal
+    const hostile = await inProcess(['-Y', 'sign', '-n', 'git', '-f', keys.ec.pub, 'gone\x1b]0;owned\x07\u202efile']);
+    expect(hostile.status).toBe(255);
+    expect(hostile.stderr).toContain('Signing file gone\\x1B]0;owned\\x07\\u202Efile\n');
+    expect(hasUnsafeText(hostile.stderr.replaceAll('\n', ''))).toBe(false);
+  });
+
+  it('refuses to choose when several vault key versions have the public key (the same material imported twice), naming their KeyIds', SLOW, async () => {
+    let n = 0;
+    const scratch = (name: string): string => join(dir.path, `byok-${n++}-${name}`);
+    const material = opensslKey('EC_P256', scratch);
+    const vault = Vault.open(vaultDir, { passphrase: Buffer.from(PASSPHRASE) });
+    const keyIds: string[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const keyId = (await call(vault, 'CreateKey', { KeySpec: 'EC_P256', KeyUsage: 'SIGN/VERIFY', Origin: 'EXTERNAL' })).KeyMetadata.KeyId as string;
+        const params = await call(vault, 'GetParametersForImport', { KeyId: keyId, WrappingKeySpec: 'RSA_2048', WrappingAlgorithm: 'RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD' });
+        const wrapped = wrapWithOpenssl(params.PublicKey as string, 'RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD', material.pkcs8, scratch);
+        await call(vault, 'ImportKeyMaterial', { KeyId: keyId, EncryptedKeyMaterial: wrapped.toString('base64'), ImportToken: params.ImportToken });
+        keyIds.push(keyId);
+      }
+    } finally {
+      await vault.close();
+    }
+    const pub = join(dir.path, 'imported-twice.pub');
+    writeFileSync(pub, `${openSshPublicKey(material.publicPem, 'imported twice')}\n`);
+    const file = join(dir.path, 'to-sign.txt');
+    writeFileSync(file, 'release\n');
+    const refused = run(PROGRAM, ['-Y', 'sign', '-n', 'file', '-f', pub, file]);
+    expect(refused.status).toBe(255);
+    const failure = JSON.parse(refused.stderr.trim().split('\n').at(-1)!) as { Code: string; Message: string };
+    expect(failure.Code).toBe('InvalidParameter');
+    expect(failure.Message).toMatch(/belongs to 2 key versions/);
+    for (const keyId of keyIds) expect(failure.Message).toContain(keyId);
+    expect(existsSync(`${file}.sig`)).toBe(false);
   });
 });

@@ -6,22 +6,30 @@
 // $DESKKMS_PASSPHRASE_FILE) by its OpenPGP fingerprint (40 hex digits, with or without 0x and
 // spaces) or long key ID (16 hex digits): the vault stores no User IDs, so an e-mail address
 // cannot name a key. The signature is one AsymmetricSign through dispatch, audited as "gpg:openpgp".
+// A file's signature goes to -o OUT or FILE.asc/FILE.sig, written whole (a temporary file moved
+// into place, which replaces a symlink there rather than writing through it); an existing one is
+// refused unless --yes is given, as gpg --batch refuses it.
 // Everything else (git's `--status-fd=1 --verify SIG -`, --list-keys, --version...) is handed
-// to the real gpg ($DESKKMS_GPG, else the first gpg on PATH that is not this program) with its
-// stdio, and its exit status returned.
-import { spawnSync } from 'node:child_process';
-import { accessSync, constants, createReadStream, realpathSync, writeFileSync, writeSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+// to the real gpg ($DESKKMS_GPG, else the first gpg or gpg2 in an absolute PATH directory that is
+// not this program; a wrapper that loops back is detected: hand-over.ts) with its stdio, and its
+// exit status returned.
+import { createReadStream, lstatSync, realpathSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beginSignature, completeSignature, findSigningKeys, type Signer } from '../../actions/format-signing.ts';
 import { KmsError, invalidParameter } from '../../contract/errors.ts';
+import { displayText, escapeText } from '../../contract/escape-text.ts';
 import type { SigningKeyInfo } from '../../formats/format.ts';
 import { openpgpAlgorithm, openpgpFingerprint, openpgpFormat } from '../../formats/openpgp.ts';
 import { dearmor } from '../../formats/openpgp-packets.ts';
 import type { CliIO } from '../cli/command.ts';
+import { writeFileAtomically } from '../cli/output-file.ts';
 import { internalErrorReporter, writeFailure } from '../cli/report-error.ts';
 import { withVault } from '../cli/vault-session.ts';
+import { handOver, type HandOverTarget } from './hand-over.ts';
+
+/** Where everything but a detached signature goes: the real gpg (core/hosts/programs/hand-over.ts). */
+export const GPG: HandOverTarget = { program: 'deskkms-gpg', module: import.meta.filename, names: ['gpg', 'gpg2'], envVar: 'DESKKMS_GPG', failureStatus: 2 };
 
 /** What git asked for when it asks to sign; undefined when the invocation is not a signing one. */
 export interface SignRequest {
@@ -32,10 +40,12 @@ export interface SignRequest {
   /** The file to sign (default stdin) and where to write (default stdout, or FILE.asc/.sig for a file). */
   readonly input?: string;
   readonly output?: string;
+  /** --yes: an existing output file may be replaced (else it is refused, as gpg --batch refuses it). */
+  readonly yes?: boolean;
 }
 
 /** Options that change nothing in a signature DeskKMS makes (git and scripts pass them). */
-const IGNORED_LONG = new Set(['--batch', '--no-tty', '--yes', '--quiet', '--no-verbose', '--no-greeting', '--no-permission-warning']);
+const IGNORED_LONG = new Set(['--batch', '--no-tty', '--quiet', '--no-verbose', '--no-greeting', '--no-permission-warning']);
 const IGNORED_WITH_VALUE = new Set(['--keyid-format', '--pinentry-mode', '--digest-algo', '--homedir', '--passphrase-fd']);
 
 /**
@@ -47,13 +57,14 @@ const IGNORED_WITH_VALUE = new Set(['--keyid-format', '--pinentry-mode', '--dige
 export function parseSignRequest(argv: readonly string[]): SignRequest | undefined {
   let detach = false;
   let armor = false;
+  let yes = false;
   let key: string | undefined;
   let statusFd: number | undefined;
   let output: string | undefined;
   const files: string[] = [];
   const unknown: string[] = [];
   const fd = (value: string | undefined): number => {
-    if (value === undefined || !/^\d{1,4}$/.test(value)) throw invalidParameter('--status-fd', `${value ?? '(none)'} is not a file descriptor number`);
+    if (value === undefined || !/^\d{1,4}$/.test(value)) throw invalidParameter('--status-fd', `${value === undefined ? '(none)' : escapeText(value, 64)} is not a file descriptor number`);
     return Number(value);
   };
   for (let i = 0; i < argv.length; i++) {
@@ -69,6 +80,7 @@ export function parseSignRequest(argv: readonly string[]): SignRequest | undefin
     else if (name === '--local-user') key = value();
     else if (name === '--status-fd') statusFd = fd(value());
     else if (name === '--output') output = value();
+    else if (name === '--yes') yes = true;
     else if (IGNORED_LONG.has(name)) continue;
     else if (IGNORED_WITH_VALUE.has(name)) {
       if (inline === undefined) i++;
@@ -85,10 +97,10 @@ export function parseSignRequest(argv: readonly string[]): SignRequest | undefin
           else output = rest;
           break;
         } else {
-          unknown.push(`-${c}`);
+          unknown.push(escapeText(`-${c}`, 16));
         }
       }
-    } else if (arg.startsWith('--')) unknown.push(name);
+    } else if (arg.startsWith('--')) unknown.push(escapeText(name, 64));
     else files.push(arg);
   }
   if (!detach) return undefined; // not a detached signature: the real gpg's business
@@ -96,7 +108,14 @@ export function parseSignRequest(argv: readonly string[]): SignRequest | undefin
   if (key === undefined || key === '') throw invalidParameter('--local-user', 'name the signing key with -u KEY (its OpenPGP fingerprint or long key ID): the vault has no default key');
   if (files.length > 1) throw invalidParameter('arguments', 'deskkms-gpg signs one file (or stdin) at a time');
   const input = files[0] === '-' ? undefined : files[0];
-  return { key, armor, ...(statusFd !== undefined ? { statusFd } : {}), ...(input !== undefined ? { input } : {}), ...(output !== undefined ? { output } : {}) };
+  return {
+    key,
+    armor,
+    ...(statusFd !== undefined ? { statusFd } : {}),
+    ...(input !== undefined ? { input } : {}),
+    ...(output !== undefined ? { output } : {}),
+    ...(yes ? { yes } : {}),
+  };
 }
 
 /** A fingerprint (40 hex) or long key ID (16 hex), as gpg's -u accepts them; undefined for anything else. */
@@ -121,8 +140,6 @@ export async function findOpenpgpKeys(vault: Parameters<typeof findSigningKeys>[
 export interface GpgProgramIO extends CliIO {
   /** Writes a status line to the fd git named with --status-fd. */
   readonly status: (fd: number, text: string) => void;
-  /** Runs the real gpg with these arguments and this process's stdio; its exit status. */
-  readonly realGpg: (argv: readonly string[]) => number;
 }
 
 async function readAll(stream: NodeJS.ReadableStream, onChunk: (chunk: Uint8Array) => void): Promise<void> {
@@ -132,11 +149,26 @@ async function readAll(stream: NodeJS.ReadableStream, onChunk: (chunk: Uint8Arra
 /** A file that cannot be read or written, as an error naming it (not an internal failure). */
 function fileError(path: string, error: unknown): KmsError {
   const code = (error as { code?: unknown }).code;
-  return invalidParameter('FILE', `${path}: ${typeof code === 'string' ? code : 'cannot be read or written'}`);
+  return invalidParameter('FILE', `${escapeText(path, 256)}: ${typeof code === 'string' ? escapeText(code, 32) : 'cannot be read or written'}`);
 }
 
+/** An existing output file, refused (a symlink there too, even one that points nowhere). */
+function outputExists(path: string): KmsError {
+  return invalidParameter('--output', `${escapeText(path, 256)}: File exists; give --yes to replace it`);
+}
+
+function isPresent(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A line as gpg writes it on stderr; outside text in it was escaped where it was put in, and nothing in it can move the terminal. */
 function gpgLine(io: CliIO, text: string): void {
-  io.stderr.write(`gpg: ${text}\n`);
+  io.stderr.write(`gpg: ${displayText(text)}\n`);
 }
 
 /** The whole program: exit status 0 signed, 2 refused (gpg's codes); other invocations the real gpg's. */
@@ -149,26 +181,31 @@ export async function runGpgProgram(argv: readonly string[], io: GpgProgramIO): 
     writeFailure(io, error);
     return 2;
   }
-  if (!request) return io.realGpg(argv);
+  if (!request) return handOver(GPG, argv, io);
   const req = request;
+  const shownKey = escapeText(req.key, 128);
   try {
+    const named = req.output ?? (req.input !== undefined ? `${req.input}${req.armor ? '.asc' : '.sig'}` : undefined);
+    const out = named === undefined || named === '-' ? undefined : { name: named, path: resolve(io.cwd, named) };
+    // Refused before anything is signed; the write itself refuses a file that appears meanwhile.
+    if (out !== undefined && req.yes !== true && isPresent(out.path)) throw outputExists(out.name);
     const selector = keySelector(req.key);
     if (!selector) {
       // Refused before the vault is opened: nothing in it could match.
-      gpgLine(io, `skipped "${req.key}": No secret key`);
+      gpgLine(io, `skipped "${shownKey}": No secret key`);
       throw new KmsError(
         'Forbidden.KeyNotFound',
-        `"${req.key}" is neither an OpenPGP fingerprint (40 hex digits) nor a long key ID (16 hex digits); the vault keeps no User IDs, so set user.signingkey to the key's fingerprint`,
+        `"${shownKey}" is neither an OpenPGP fingerprint (40 hex digits) nor a long key ID (16 hex digits); the vault keeps no User IDs, so set user.signingkey to the key's fingerprint`,
       );
     }
     const written = await withVault({}, io, async (vault) => {
       const keys = await findOpenpgpKeys(vault, req.key);
       if (keys.length === 0) {
-        gpgLine(io, `skipped "${req.key}": No secret key`);
-        throw new KmsError('Forbidden.KeyNotFound', `no Enabled SIGN/VERIFY key version in the vault has the OpenPGP ${selector.fingerprint ? 'fingerprint' : 'key ID'} ${req.key}`);
+        gpgLine(io, `skipped "${shownKey}": No secret key`);
+        throw new KmsError('Forbidden.KeyNotFound', `no Enabled SIGN/VERIFY key version in the vault has the OpenPGP ${selector.fingerprint ? 'fingerprint' : 'key ID'} ${shownKey}`);
       }
       if (keys.length > 1) {
-        throw invalidParameter('--local-user', `"${req.key}" matches ${keys.length} key versions; give the full 40-hex fingerprint`);
+        throw invalidParameter('--local-user', `"${shownKey}" matches ${keys.length} key versions; give the full 40-hex fingerprint`);
       }
       const key = keys[0]!;
       const fpr = openpgpFingerprint(key);
@@ -185,13 +222,13 @@ export async function runGpgProgram(argv: readonly string[], io: GpgProgramIO): 
       const bytes = req.armor ? armored : dearmor(armored, 'PGP SIGNATURE', 'signature');
       return { bytes, status: `[GNUPG:] SIG_CREATED D ${openpgpAlgorithm(key)} 8 00 ${time.getTime() / 1000} ${fpr}\n` };
     });
-    const target = req.output ?? (req.input !== undefined ? `${req.input}${req.armor ? '.asc' : '.sig'}` : undefined);
-    if (target === undefined || target === '-') await new Promise<void>((done, fail) => io.stdout.write(written.bytes, (e) => (e ? fail(e) : done())));
+    if (out === undefined) await new Promise<void>((done, fail) => io.stdout.write(written.bytes, (e) => (e ? fail(e) : done())));
     else {
       try {
-        writeFileSync(resolve(io.cwd, target), written.bytes);
+        // rename (--yes) or link(2) of a temporary file: a symlink at the target is replaced or refused, never written through.
+        await writeFileAtomically(out.path, written.bytes, { mode: 0o644, replace: req.yes === true, exists: () => outputExists(out.name) });
       } catch (error) {
-        throw fileError(target, error);
+        throw error instanceof KmsError ? error : fileError(out.name, error);
       }
     }
     if (req.statusFd !== undefined) io.status(req.statusFd, written.status);
@@ -202,34 +239,6 @@ export async function runGpgProgram(argv: readonly string[], io: GpgProgramIO): 
     return 2;
   }
 }
-
-/** The real gpg: $DESKKMS_GPG, else the first gpg (or gpg2) on PATH that is not this program. */
-export function findRealGpg(env: NodeJS.ProcessEnv, self: string): string | undefined {
-  if (env.DESKKMS_GPG) return env.DESKKMS_GPG;
-  const own = new Set<string>();
-  for (const p of [self, join(ROOT, 'bin/deskkms-gpg')]) {
-    try {
-      own.add(realpathSync(p));
-    } catch {
-      // not there: nothing to skip
-    }
-  }
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir || !isAbsolute(dir)) continue;
-    for (const name of ['gpg', 'gpg2']) {
-      const candidate = join(dir, name);
-      try {
-        accessSync(candidate, constants.X_OK);
-        if (!own.has(realpathSync(candidate))) return candidate;
-      } catch {
-        // not here
-      }
-    }
-  }
-  return undefined;
-}
-
-const ROOT = resolve(fileURLToPath(import.meta.url), '../../../..');
 
 function main(): Promise<number> {
   const io: GpgProgramIO = {
@@ -242,19 +251,6 @@ function main(): Promise<number> {
       if (fd === 2) process.stderr.write(text);
       else if (fd === 1) process.stdout.write(text);
       else writeSync(fd, text);
-    },
-    realGpg: (args) => {
-      const real = findRealGpg(process.env, process.argv[1] ?? '');
-      if (!real) {
-        process.stderr.write('deskkms-gpg: no gpg found on PATH (set DESKKMS_GPG) to hand this invocation to\n');
-        return 2;
-      }
-      const r = spawnSync(real, args, { stdio: 'inherit' });
-      if (r.error) {
-        process.stderr.write(`deskkms-gpg: cannot run ${real}: ${r.error.message}\n`);
-        return 2;
-      }
-      return r.status ?? 128 + (r.signal ? (osConstants.signals[r.signal] ?? 1) : 1);
     },
   };
   return runGpgProgram(process.argv.slice(2), io);

@@ -10,23 +10,21 @@
 //       The signature is one AsymmetricSign through the handler table, audited as "ssh-keygen:ssh".
 //   anything else (-Y verify, -Y find-principals, -Y check-novalidate, -l, ...)
 //       runs the real ssh-keygen with the same arguments and stdio; its exit status is returned.
-//       The real one is $DESKKMS_SSH_KEYGEN, else the first ssh-keygen on PATH that is not this
-//       program (a symlink to it, or a wrapper that loops back, is detected).
+//       The real one is $DESKKMS_SSH_KEYGEN, else the first ssh-keygen in an absolute PATH
+//       directory that is not this program; a wrapper that loops back is detected (hand-over.ts).
 //
 // The vault is opened as the CLI opens it ($DESKKMS_VAULT, $DESKKMS_PASSPHRASE_FILE). Exit
 // status as ssh-keygen's: 0 signed, 255 failure (the error on stderr as {"Code","Message"}), 1 for
 // a missing namespace or key file.
-import { spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants, createReadStream, existsSync, readSync, realpathSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readSync, statSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
-import { constants as osConstants } from 'node:os';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import type { Signer } from '../../actions/format-signing.ts';
 import { KmsError, invalidParameter } from '../../contract/errors.ts';
 import { escapeText } from '../../contract/escape-text.ts';
 import type { CliIO } from '../cli/command.ts';
 import { internalErrorReporter, writeFailure } from '../cli/report-error.ts';
+import { handOver, type HandOverTarget } from './hand-over.ts';
 
 // Signing needs the handler table, the vault and the formats; handing over needs none of them, and
 // git hands over twice per verification: those modules are loaded only to sign.
@@ -43,10 +41,9 @@ const signingModules = async () => {
 type SigningModules = Awaited<ReturnType<typeof signingModules>>;
 
 const PROGRAM = 'deskkms-ssh-keygen';
-const ROOT = resolve(import.meta.dirname, '../../..');
-/** Set in the real ssh-keygen's environment: if it ever comes back here to hand over again, that is a loop. */
-const HANDED_OVER = 'DESKKMS_SSH_KEYGEN_HANDED_OVER';
 const EXIT_FAILURE = 255;
+/** Where everything but signing goes: the real ssh-keygen (core/hosts/programs/hand-over.ts). */
+export const SSH_KEYGEN: HandOverTarget = { program: PROGRAM, module: import.meta.filename, names: ['ssh-keygen'], envVar: 'DESKKMS_SSH_KEYGEN', failureStatus: EXIT_FAILURE };
 const MAX_KEY_FILE = 64 << 10;
 
 // ssh-keygen's getopt string (OpenSSH 9.x): flags, and options that take an argument.
@@ -105,12 +102,12 @@ async function readKeyFile(m: SigningModules, path: string): Promise<{ spki: Uin
     try {
       const stats = await fs.stat(candidate);
       if (!stats.isFile() || stats.size > MAX_KEY_FILE) {
-        tried.push(`${candidate}: not a public key file`);
+        tried.push(`${escapeText(candidate, 256)}: not a public key file`);
         continue;
       }
       bytes = await fs.readFile(candidate);
     } catch (error) {
-      tried.push(`${candidate}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+      tried.push(`${escapeText(candidate, 256)}: ${escapeText((error as NodeJS.ErrnoException).code ?? 'unreadable', 32)}`);
       continue;
     }
     const text = bytes.toString('utf8');
@@ -128,7 +125,7 @@ async function readKeyFile(m: SigningModules, path: string): Promise<{ spki: Uin
 /** ssh-keygen's confirm_overwrite: asks on stdout, reads the answer from standard input. */
 function confirmOverwrite(target: string, io: CliIO): boolean {
   if (!existsSync(target)) return true;
-  io.stdout.write(`${target} already exists.\nOverwrite (y/n)? `);
+  io.stdout.write(`${escapeText(target, 256)} already exists.\nOverwrite (y/n)? `);
   const answer = Buffer.alloc(3);
   let read: number;
   try {
@@ -167,6 +164,13 @@ async function sign(args: ParsedArgs, io: CliIO): Promise<number> {
     return await m.withVault({}, io, async (vault) => {
       const found = await m.findSigningKeys(vault, (k) => k.spki.length === spki.length && k.spki.every((b, i) => b === spki[i]));
       const key = found[0];
+      if (found.length > 1) {
+        // The same material in several keys (BYOK): which key's state, policy and audit entry sign must not be left to chance.
+        throw invalidParameter(
+          '-f',
+          `${escapeText(keyFile, 256)}: the public key ${fingerprint} belongs to ${found.length} key versions in the vault (KeyIds ${found.map((k) => `${k.keyId} version ${k.keyVersionId}`).join(', ')}); disable all but the one that should sign`,
+        );
+      }
       if (!key) {
         throw new KmsError(
           'Forbidden.KeyNotFound',
@@ -186,7 +190,7 @@ async function sign(args: ParsedArgs, io: CliIO): Promise<number> {
       }
       for (const file of args.files) {
         const path = resolve(io.cwd, file);
-        if (!args.quiet) io.stderr.write(`Signing file ${file}\n`);
+        if (!args.quiet) io.stderr.write(`Signing file ${escapeText(file, 256)}\n`);
         let signature: Uint8Array;
         try {
           if (!statSync(path).isFile()) throw invalidParameter('FILE', `${escapeText(file, 256)} is not a regular file`);
@@ -199,7 +203,7 @@ async function sign(args: ParsedArgs, io: CliIO): Promise<number> {
         const target = `${path}.sig`;
         if (!confirmOverwrite(target, io)) continue;
         await m.writeFileAtomically(target, signature, { mode: 0o644, replace: true, exists: () => new KmsError('InternalFailure', 'unreachable') });
-        if (!args.quiet) io.stderr.write(`Write signature to ${file}.sig\n`);
+        if (!args.quiet) io.stderr.write(`Write signature to ${escapeText(`${file}.sig`, 256)}\n`);
       }
       return 0;
     });
@@ -209,71 +213,10 @@ async function sign(args: ParsedArgs, io: CliIO): Promise<number> {
   }
 }
 
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function sameFile(a: string, b: string): boolean {
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return false;
-  }
-}
-
-/** This program's own files: a candidate that is one of them (or a symlink to it) is not the real ssh-keygen. */
-function isSelf(candidate: string): boolean {
-  return [join(ROOT, 'bin', PROGRAM), fileURLToPath(import.meta.url)].some((own) => sameFile(candidate, own));
-}
-
-/** The real ssh-keygen: $DESKKMS_SSH_KEYGEN, else the first ssh-keygen on PATH that is not this program. */
-export function realSshKeygen(env: NodeJS.ProcessEnv, cwd: string): string {
-  const configured = env.DESKKMS_SSH_KEYGEN;
-  if (configured !== undefined && configured !== '') {
-    if (!isAbsolute(configured)) throw invalidParameter('DESKKMS_SSH_KEYGEN', 'must be an absolute path to the real ssh-keygen');
-    if (!isExecutableFile(configured)) throw invalidParameter('DESKKMS_SSH_KEYGEN', `${escapeText(configured, 256)} is not an executable file`);
-    if (isSelf(configured)) throw invalidParameter('DESKKMS_SSH_KEYGEN', `${escapeText(configured, 256)} is ${PROGRAM} itself, not the real ssh-keygen`);
-    return configured;
-  }
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    const candidate = resolve(cwd, dir === '' ? '.' : dir, 'ssh-keygen');
-    if (isExecutableFile(candidate) && !isSelf(candidate)) return candidate;
-  }
-  throw new KmsError('InvalidParameter', `no ssh-keygen on PATH other than ${PROGRAM} itself: install OpenSSH or set DESKKMS_SSH_KEYGEN to the real one`);
-}
-
-/** Runs the real ssh-keygen with our arguments and stdio; its exit status (128 + signal if killed). */
-async function handOver(argv: readonly string[], io: CliIO): Promise<number> {
-  let program: string;
-  try {
-    if (io.env[HANDED_OVER] === '1') {
-      throw new KmsError('InvalidParameter', `the "ssh-keygen" ${PROGRAM} handed over to came back to ${PROGRAM} (a wrapper that calls it?): set DESKKMS_SSH_KEYGEN to the real ssh-keygen`);
-    }
-    program = realSshKeygen(io.env, io.cwd);
-  } catch (error) {
-    writeFailure(io, error);
-    return EXIT_FAILURE;
-  }
-  return new Promise<number>((done) => {
-    const child = spawn(program, argv, { stdio: 'inherit', cwd: io.cwd, env: { ...io.env, [HANDED_OVER]: '1' } });
-    child.on('error', (error) => {
-      writeFailure(io, new KmsError('InternalFailure', `cannot run ${program}: ${error.message}`));
-      done(EXIT_FAILURE);
-    });
-    child.on('exit', (code, signal) => done(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0)));
-  });
-}
-
 export async function runSshKeygen(argv: readonly string[], io: CliIO): Promise<number> {
   const args = parseArgs(argv);
   if (args?.op !== undefined && args.op.startsWith('sign')) return sign(args, io);
-  return handOver(argv, io);
+  return handOver(SSH_KEYGEN, argv, io);
 }
 
 if (import.meta.main) {
