@@ -2,7 +2,8 @@
 // made by completeSignature/signMessage (one audited AsymmetricSign each), read back by this
 // format's own verify() and by OpenPGP.js as an independent parser (gpg and sq are in
 // test/interop/openpgp-peer.test.ts). Fingerprints stay fixed across exports and restarts;
-// SM2 and malformed inputs are refused with their codes.
+// SM2 and malformed inputs are refused with their codes. Key usage and subkey binding time are
+// checked on certificates made by hand (DeskKMS never writes a certify-only key or a subkey).
 import { Readable } from 'node:stream';
 import type * as OpenPgp from 'openpgp';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import { useActionVault } from '../../test/support/action-vault.ts';
 import type { SigningKeyInfo } from './format.ts';
 import { MAX_USER_ID_BYTES, beginCertificate, openpgpFingerprint, openpgpFormat, openpgpKeyId } from './openpgp.ts';
 import { crc24 } from './openpgp-packets.ts';
+import { handMadeCertificate, handMadeSignature } from '../../test/support/openpgp-hand-made.ts';
 
 // OpenPGP.js's browser build (pure JS curves over WebCrypto, which Node has): its Node build needs
 // the optional eckey-utils package for secp256k1, which openpgp 6.3.2 lists only as a devDependency.
@@ -177,6 +179,63 @@ describe('OpenPGP signatures through the handler table', () => {
     expect(refuse(sig, certBytes.subarray(0, 2 + keyLength))).toMatch(/^Format\.Malformed: certificate: has no User ID/);
     // CRC-24 known answer (RFC 4880 6.1's parameters): "123456789" -> 0x21CF02.
     expect(crc24(new TextEncoder().encode('123456789'))).toBe(0x21cf02);
+  });
+});
+
+describe('what the issuing key may sign, as gpg and sq judge it (certificates made by hand: DeskKMS writes neither case)', () => {
+  const T = 1_760_000_000;
+  const check = (sig: Uint8Array, cert: Uint8Array, message = MESSAGE) => verify(sig, cert, message);
+
+  it('a primary key signs data only when its self-signature has the sign flag, or no key flags at all (gpg 2.2 reads the algorithm then)', () => {
+    const certifyOnly = handMadeCertificate({ userId: 'Certify Only <c@example.org>', created: T, primaryFlags: 0x01 });
+    const sig = handMadeSignature(certifyOnly.primary, T + 60, MESSAGE);
+    expect(check(sig, certifyOnly.certificate)).toEqual({
+      valid: false,
+      signer: `Certify Only <c@example.org> (${certifyOnly.primary.fingerprint})`,
+      reason: `it was made by the certificate's primary key ${certifyOnly.primary.fingerprint}, whose self-signature does not allow it to sign (key flags 0x01: certify)`,
+    });
+    // A changed message is still named as such first.
+    expect(check(sig, certifyOnly.certificate, MESSAGE.subarray(1)).reason).toMatch(/changed/);
+    for (const [flags, valid] of [
+      [0x03, true],
+      [0x02, true],
+      [undefined, true],
+      [0x0c, false],
+      [0x00, false],
+    ] as const) {
+      const made = handMadeCertificate({ userId: 'U <u@example.org>', created: T, primaryFlags: flags });
+      const result = check(handMadeSignature(made.primary, T + 60, MESSAGE), made.certificate);
+      expect(result.valid, `flags ${flags} ${result.reason}`).toBe(valid);
+      if (!valid) expect(result.reason).toMatch(/does not allow it to sign \(key flags 0x0[c0]: (encrypt|no usage)\)$/);
+    }
+    // A direct-key signature's flags come before the User ID's (gpg 2.2's order).
+    for (const [uidFlags, directFlags, valid] of [
+      [0x03, 0x01, false],
+      [0x01, 0x03, true],
+    ] as const) {
+      const made = handMadeCertificate({ userId: 'D <d@example.org>', created: T, primaryFlags: uidFlags, directFlags });
+      expect(check(handMadeSignature(made.primary, T + 60, MESSAGE), made.certificate).valid, `direct ${directFlags}`).toBe(valid);
+    }
+  });
+
+  it('a subkey signature dated before the subkey\'s binding signature is invalid; the binding in force at the signature\'s time decides', () => {
+    const made = handMadeCertificate({ userId: 'Sub <s@example.org>', created: T, primaryFlags: 0x01, subkey: { created: T + 10, boundAt: [T + 1000], flags: 0x02 } });
+    const subkey = made.subkey!.fingerprint;
+    const early = check(handMadeSignature(made.subkey!, T + 500, MESSAGE), made.certificate);
+    expect(early).toEqual({
+      valid: false,
+      signer: `Sub <s@example.org> (${made.primary.fingerprint}, subkey ${subkey})`,
+      reason: `it is dated ${new Date((T + 500) * 1000).toISOString()}, before the certificate bound subkey ${subkey} (its binding signature is dated ${new Date((T + 1000) * 1000).toISOString()})`,
+    });
+    expect(check(handMadeSignature(made.subkey!, T + 1000, MESSAGE), made.certificate).valid).toBe(true);
+    expect(check(handMadeSignature(made.subkey!, T + 2000, MESSAGE), made.certificate).valid).toBe(true);
+    // Re-bound later (a renewed binding): a signature between the two is covered by the first.
+    const rebound = handMadeCertificate({ userId: 'Sub <s@example.org>', created: T, primaryFlags: 0x01, subkey: { created: T + 10, boundAt: [T + 1000, T + 5000], flags: 0x02 } });
+    expect(check(handMadeSignature(rebound.subkey!, T + 3000, MESSAGE), rebound.certificate).valid).toBe(true);
+    expect(check(handMadeSignature(rebound.subkey!, T + 999, MESSAGE), rebound.certificate).reason).toMatch(/before the certificate bound subkey/);
+    // A subkey bound for encryption only does not sign.
+    const encrypting = handMadeCertificate({ userId: 'Sub <s@example.org>', created: T, primaryFlags: 0x03, subkey: { created: T + 10, boundAt: [T + 1000], flags: 0x0c } });
+    expect(check(handMadeSignature(encrypting.subkey!, T + 2000, MESSAGE), encrypting.certificate).reason).toMatch(/cannot sign here: the certificate does not bind it for signing/);
   });
 });
 

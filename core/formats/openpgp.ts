@@ -46,6 +46,7 @@ const SIG_TEXT = 0x01;
 const SIG_POSITIVE_CERTIFICATION = 0x13;
 const SIG_SUBKEY_BINDING = 0x18;
 const SIG_PRIMARY_KEY_BINDING = 0x19;
+const SIG_DIRECT_KEY = 0x1f;
 const SIG_KEY_REVOCATION = 0x20;
 const SIG_SUBKEY_REVOCATION = 0x28;
 const SUBPACKET_EMBEDDED_SIGNATURE = 32;
@@ -355,13 +356,20 @@ interface UsableKey {
   readonly publicKey: PublicKey;
 }
 
-/** A subkey, with what its newest valid binding says (signing subkeys need a valid back-signature). */
+/** One valid subkey binding signature (0x18): signing only with the sign flag and a valid back-signature. */
+interface Binding {
+  readonly created: number;
+  readonly signing: boolean;
+  readonly expires?: number;
+}
+
+/** A subkey, with its valid bindings (the one in force at a signature's time decides). */
 interface Subkey {
   readonly fingerprint: string;
   readonly key?: UsableKey;
   /** Why it cannot sign here: an algorithm DeskKMS does not read, no valid signing binding, a revocation. */
   readonly unusable?: string;
-  readonly expiresAfter?: number;
+  readonly bindings: readonly Binding[];
 }
 
 interface Certificate extends UsableKey {
@@ -371,8 +379,33 @@ interface Certificate extends UsableKey {
   /** Seconds after the key's creation at which it expires (from that self-signature), 0 or absent: never. */
   readonly expiresAfter?: number;
   readonly revoked?: string;
+  /**
+   * The primary key's key flags (RFC 4880 5.2.3.21) as gpg 2.2 reads them: from the newest valid
+   * direct-key signature when it has them, else from the User ID whose newest valid
+   * self-certification is the newest of those that have them; undefined when no self-signature
+   * has a key-flags subpacket.
+   */
+  readonly keyFlags?: number;
   readonly subkeys: readonly Subkey[];
 }
+
+const keyFlagsOf = (sig: ParsedSignature): number | undefined => {
+  const found = sig.hashed.find((x) => x.type === SUBPACKET.keyFlags);
+  return found ? (found.data[0] ?? 0) : undefined; // an empty subpacket: no usage at all (gpg's PUBKEY_USAGE_NONE)
+};
+
+function describeKeyFlags(flags: number): string {
+  const names = [
+    [0x01, 'certify'],
+    [0x02, 'sign'],
+    [0x0c, 'encrypt'],
+    [0x20, 'authenticate'],
+  ] as const;
+  const allowed = names.filter(([bit]) => (flags & bit) !== 0).map(([, name]) => name);
+  return `key flags 0x${flags.toString(16).padStart(2, '0')}: ${allowed.length ? allowed.join(', ') : 'no usage'}`;
+}
+
+const isoTime = (t: number): string => new Date(t * 1000).toISOString();
 
 /** Does `sig`, issued by `by` (per its issuer subpackets), hold over `prefix`? */
 function signatureHolds(by: UsableKey, sig: ParsedSignature, prefix: Uint8Array): boolean {
@@ -384,6 +417,8 @@ function signatureHolds(by: UsableKey, sig: ParsedSignature, prefix: Uint8Array)
   hash.update(prefix);
   return hash.check(by.pgp, by.publicKey) === undefined;
 }
+
+const optionalFlags = (flags: number | undefined): { flags?: number } => (flags !== undefined ? { flags } : {});
 
 function usable(key: PgpPublicKey): UsableKey | string {
   try {
@@ -398,7 +433,7 @@ interface SubkeyState {
   readonly fingerprint: string;
   readonly key?: UsableKey;
   readonly unsupported?: string;
-  binding?: { created: number; signing: boolean; expires?: number };
+  readonly bindings: Binding[];
   revoked?: boolean;
 }
 
@@ -423,9 +458,15 @@ function readSubkeyBinding(primary: UsableKey, sub: SubkeyState, sig: ParsedSign
       return back.type === SIG_PRIMARY_KEY_BINDING && signatureHolds(sub.key!, back, prefix);
     });
   }
-  if (sub.binding && sub.binding.created > sig.created) return;
   const expires = subpacketU32(sig, SUBPACKET.keyExpirationTime);
-  sub.binding = { created: sig.created, signing, ...(expires ? { expires } : {}) };
+  sub.bindings.push({ created: sig.created, signing, ...(expires ? { expires } : {}) });
+}
+
+/** The binding in force at `time`: the newest one made no later (sq's rule; none: the subkey was not yet bound). */
+function bindingAt(bindings: readonly Binding[], time: number): Binding | undefined {
+  let live: Binding | undefined;
+  for (const b of bindings) if (b.created <= time && (!live || b.created >= live.created)) live = b;
+  return live;
 }
 
 /** A Transferable Public Key (RFC 4880 11.1): the primary key, its User IDs, subkeys and their signatures. */
@@ -443,16 +484,22 @@ function readCertificate(input: Uint8Array): Certificate {
   const keyPrefix = keyHashPrefix(read.body);
   let revoked: string | undefined;
   let best: { uid: string; created: number; primaryFlag: boolean; expires?: number } | undefined;
+  let direct: { created: number; flags?: number } | undefined;
+  /** Per User ID, its newest valid self-certification's time and key flags. */
+  const uidSelfSigs: { newest?: { created: number; flags?: number } }[] = [];
   const subkeys: SubkeyState[] = [];
-  let current: { kind: 'key' } | { kind: 'uid'; uid: Uint8Array } | { kind: 'subkey'; sub: SubkeyState } | { kind: 'other' } = { kind: 'key' };
+  let current: { kind: 'key' } | { kind: 'uid'; uid: Uint8Array; self: (typeof uidSelfSigs)[number] } | { kind: 'subkey'; sub: SubkeyState } | { kind: 'other' } = { kind: 'key' };
   let userIds = 0;
   for (const p of packets.slice(1)) {
     if (p.tag === TAG.signature) {
       const sig = readSignature(p.body, `${what} (a signature)`);
       if (current.kind === 'key' && sig.type === SIG_KEY_REVOCATION && signatureHolds(base, sig, keyPrefix)) {
         revoked = `revoked by its owner on ${new Date(sig.created * 1000).toISOString()}`;
+      } else if (current.kind === 'key' && sig.type === SIG_DIRECT_KEY && signatureHolds(base, sig, keyPrefix)) {
+        if (!direct || sig.created >= direct.created) direct = { created: sig.created, ...optionalFlags(keyFlagsOf(sig)) };
       } else if (current.kind === 'uid' && CERTIFICATIONS.has(sig.type)) {
         if (!signatureHolds(base, sig, concat(keyPrefix, userIdHashPrefix(current.uid)))) continue;
+        if (!current.self.newest || sig.created >= current.self.newest.created) current.self.newest = { created: sig.created, ...optionalFlags(keyFlagsOf(sig)) };
         const uid = new TextDecoder().decode(current.uid);
         const primaryFlag = sig.hashed.some((x) => x.type === SUBPACKET.primaryUserId && x.data[0] === 1);
         const expires = subpacketU32(sig, SUBPACKET.keyExpirationTime);
@@ -463,16 +510,18 @@ function readCertificate(input: Uint8Array): Certificate {
       }
     } else if (p.tag === TAG.userId) {
       userIds++;
-      current = { kind: 'uid', uid: p.body };
+      const self = {};
+      uidSelfSigs.push(self);
+      current = { kind: 'uid', uid: p.body, self };
     } else if (p.tag === TAG.userAttribute) {
       current = { kind: 'other' };
     } else if (p.tag === TAG.publicSubkey) {
       const sub = readKeyBody(p.body, `${what} (a subkey)`);
       let state: SubkeyState;
-      if ('unsupported' in sub) state = { fingerprint: sub.fingerprint ?? 'unknown', unsupported: sub.unsupported };
+      if ('unsupported' in sub) state = { fingerprint: sub.fingerprint ?? 'unknown', unsupported: sub.unsupported, bindings: [] };
       else {
         const key = usable(sub);
-        state = typeof key === 'string' ? { fingerprint: sub.fingerprint, unsupported: key } : { fingerprint: sub.fingerprint, key };
+        state = typeof key === 'string' ? { fingerprint: sub.fingerprint, unsupported: key, bindings: [] } : { fingerprint: sub.fingerprint, key, bindings: [] };
       }
       subkeys.push(state);
       current = { kind: 'subkey', sub: state };
@@ -483,26 +532,30 @@ function readCertificate(input: Uint8Array): Certificate {
     }
   }
   if (userIds === 0) throw malformed(what, 'has no User ID (a certificate needs one)');
+  // gpg 2.2's merge_selfsigs_main: the direct-key signature's flags, else the latest User ID's
+  // that has flags; none at all leaves the usage to the algorithm (see the check in beginVerify).
+  let keyFlags = direct?.flags;
+  if (keyFlags === undefined) {
+    let latest: { created: number; flags?: number } | undefined;
+    for (const { newest } of uidSelfSigs) if (newest?.flags !== undefined && (!latest || newest.created > latest.created)) latest = newest;
+    keyFlags = latest?.flags;
+  }
   return {
     ...base,
     primary: read,
     ...(best ? { userId: best.uid } : {}),
     ...(best?.expires ? { expiresAfter: best.expires } : {}),
     ...(revoked ? { revoked } : {}),
+    ...(keyFlags !== undefined ? { keyFlags } : {}),
     subkeys: subkeys.map((sub): Subkey => {
       const unusable = sub.unsupported
         ? `it is ${sub.unsupported}`
         : sub.revoked
           ? 'it was revoked'
-          : !sub.binding?.signing
+          : !sub.bindings.some((b) => b.signing)
             ? 'the certificate does not bind it for signing (no valid binding signature with the sign flag and back-signature)'
             : undefined;
-      return {
-        fingerprint: sub.fingerprint,
-        ...(sub.key ? { key: sub.key } : {}),
-        ...(unusable ? { unusable } : {}),
-        ...(sub.binding?.expires ? { expiresAfter: sub.binding.expires } : {}),
-      };
+      return { fingerprint: sub.fingerprint, ...(sub.key ? { key: sub.key } : {}), ...(unusable ? { unusable } : {}), bindings: sub.bindings };
     }),
   };
 }
@@ -569,10 +622,30 @@ function beginVerify(signature: Uint8Array, material: VerifyMaterial): PendingVe
       if (critical !== undefined) return invalid(`it has a critical subpacket of type ${critical}, which DeskKMS does not know`);
       const reason = hash.check(by.pgp, by.publicKey);
       if (reason) return invalid(reason);
+      // The issuing key must be allowed to sign (gpg: "Wrong key usage", sq: "key is not signing
+      // capable"). A subkey: by the binding in force when the signature was made, the newest one
+      // no later than it (sq's rule; gpg 2.2 takes the newest binding whatever the signature's
+      // date). A signature older than every binding is refused as sq refuses it; DeskKMS's own
+      // certificates have no subkeys, and their self-signature is dated at the key version's
+      // creation, so nothing DeskKMS signs is older than its certificate's binding.
+      let binding: Binding | undefined;
+      if (subkey) {
+        binding = bindingAt(subkey.bindings, sig.created);
+        if (!binding) {
+          const first = Math.min(...subkey.bindings.map((b) => b.created));
+          return invalid(`it is dated ${isoTime(sig.created)}, before the certificate bound subkey ${subkey.fingerprint} (its binding signature is dated ${isoTime(first)})`);
+        }
+        if (!binding.signing) return invalid(`it was made by subkey ${subkey.fingerprint}, which the binding in force at ${isoTime(sig.created)} (dated ${isoTime(binding.created)}) does not allow to sign`);
+      } else if (cert.keyFlags !== undefined && (cert.keyFlags & KEY_FLAG_SIGN) === 0) {
+        // A primary key without any key-flags subpacket is accepted: RFC 4880 does not require the
+        // subpacket, and gpg 2.2 then takes the usage from the algorithm (RSA and ECDSA sign), as
+        // checked against gpg 2.2.40 (sq 0.27 refuses such a key; gpg is followed here).
+        return invalid(`it was made by the certificate's primary key ${cert.primary.fingerprint}, whose self-signature does not allow it to sign (${describeKeyFlags(cert.keyFlags)})`);
+      }
       if (cert.revoked) return invalid(`the certificate's key is ${cert.revoked}`);
       if (sig.created < by.pgp.created) return invalid('the signature is dated before its key was created');
       if (cert.expiresAfter !== undefined && sig.created > cert.primary.created + cert.expiresAfter) return invalid('the key had expired when the signature was made');
-      if (subkey?.expiresAfter !== undefined && sig.created > by.pgp.created + subkey.expiresAfter) return invalid('the subkey had expired when the signature was made');
+      if (binding?.expires !== undefined && sig.created > by.pgp.created + binding.expires) return invalid('the subkey had expired when the signature was made');
       const sigExpiry = subpacketU32(sig, SUBPACKET.expirationTime);
       if (sigExpiry && Date.now() / 1000 > sig.created + sigExpiry) return invalid('the signature has expired');
       return { valid: true, signer };

@@ -3,6 +3,8 @@
 // RSA_2048, RSA_4096, EC_P256 and EC_P256K, and each refuses the file once one byte changed. The
 // other way round, certificates and signatures gpg made (nistp256 and rsa2048 keys, armored and
 // binary) are verified by DeskKMS's own reader, so it is proven against a peer's output too.
+// Key usage and binding time are judged as the peers judge them, on certificates made by hand
+// (test/support/openpgp-hand-made.ts): where gpg and sq disagree, the choice is asserted here.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +20,7 @@ import type { SigningKeyInfo } from '../../core/formats/format.ts';
 import { beginCertificate, openpgpFingerprint, openpgpFormat } from '../../core/formats/openpgp.ts';
 import { concat, fingerprintOf, packet, readPackets } from '../../core/formats/openpgp-packets.ts';
 import { useActionVault } from '../support/action-vault.ts';
+import { handMadeCertificate, handMadeSignature } from '../support/openpgp-hand-made.ts';
 import { flipByte } from './openssl-peer.ts';
 
 // OpenPGP.js's browser build runs in Node on WebCrypto and pure-JS curves; the Node build needs the
@@ -276,5 +279,57 @@ describe('DeskKMS verifies what gpg signs', () => {
       expect(result.signer).toMatch(new RegExp(`^<sq-${suite}@peer\\.example> \\([0-9A-F]{40}, subkey [0-9A-F]{40}\\)$`));
       expect(check(readFileSync(`${file}.${suite}.sig`), readFileSync(sqCert), flipByte(message, 0)).valid).toBe(false);
     }
+  });
+});
+
+describe('key usage and binding time: DeskKMS judges as the peers do', () => {
+  it('a certify-only primary signing data is refused by gpg, sq and here (and by direct-key flags, as gpg reads them); a primary without key flags is good in gpg (followed here, sq refuses); a subkey signature older than its binding is refused by sq and here (gpg 2.2 does not look)', () => {
+    const now = Math.floor(Date.now() / 1000);
+    const message = new Uint8Array(randomBytes(3000));
+    const file = write('usage.bin', message);
+    const judge = (name: string, cert: Uint8Array, sig: Uint8Array) => {
+      const certFile = write(`${name}.cert.asc`, cert);
+      const sigFile = write(`${name}.sig.asc`, sig);
+      ok(gpg('--import', certFile));
+      const g = gpg('--trust-model', 'always', '--verify', sigFile, file);
+      const q = run('sq', ['verify', '--signer-cert', certFile, '--detached', sigFile, file]);
+      const pending = openpgpFormat.verify(sig, { certificate: cert });
+      pending.update(message);
+      return { gpg: g, sq: q, here: pending.result() };
+    };
+
+    const certifyOnly = handMadeCertificate({ userId: 'Certify Only <c@peer.example>', created: now - 10_000, primaryFlags: 0x01 });
+    const refused = judge('certify-only', certifyOnly.certificate, handMadeSignature(certifyOnly.primary, now - 100, message));
+    expect(refused.gpg.stdout).toContain('[GNUPG:] ERRSIG');
+    expect(refused.gpg.stdout).not.toContain('GOODSIG');
+    expect(refused.gpg.stderr).toMatch(/Wrong key usage/);
+    expect(refused.sq.status).not.toBe(0);
+    expect(refused.sq.stderr).toMatch(/not signing capable/);
+    expect(refused.here).toMatchObject({ valid: false, reason: expect.stringContaining('does not allow it to sign (key flags 0x01: certify)') });
+
+    const noFlags = handMadeCertificate({ userId: 'No Flags <n@peer.example>', created: now - 10_000, primaryFlags: undefined });
+    const lenient = judge('no-flags', noFlags.certificate, handMadeSignature(noFlags.primary, now - 100, message));
+    expect(lenient.gpg.status, lenient.gpg.stderr).toBe(0);
+    expect(lenient.gpg.stdout).toContain(`[GNUPG:] GOODSIG ${noFlags.primary.fingerprint.slice(24)}`);
+    expect(lenient.sq.status).not.toBe(0);
+    expect(lenient.here).toMatchObject({ valid: true });
+
+    // A direct-key signature's flags (certify only) come before the User ID's (sign) in gpg, and here.
+    const direct = handMadeCertificate({ userId: 'Direct <d@peer.example>', created: now - 10_000, primaryFlags: 0x03, directFlags: 0x01 });
+    const directJudged = judge('direct', direct.certificate, handMadeSignature(direct.primary, now - 100, message));
+    expect(directJudged.gpg.stderr).toMatch(/Wrong key usage/);
+    expect(directJudged.gpg.stdout).not.toContain('GOODSIG');
+    expect(directJudged.here).toMatchObject({ valid: false, reason: expect.stringContaining('(key flags 0x01: certify)') });
+
+    const sub = handMadeCertificate({ userId: 'Old Sub <o@peer.example>', created: now - 10_000, primaryFlags: 0x01, subkey: { created: now - 9000, boundAt: [now - 5000], flags: 0x02 } });
+    const early = judge('old-sub', sub.certificate, handMadeSignature(sub.subkey!, now - 6000, message));
+    expect(early.gpg.stdout).toContain('GOODSIG');
+    expect(early.sq.status).not.toBe(0);
+    expect(early.sq.stderr).toMatch(/No binding signature at time/);
+    expect(early.here).toMatchObject({ valid: false, reason: expect.stringContaining(`before the certificate bound subkey ${sub.subkey!.fingerprint}`) });
+    const later = judge('later-sub', sub.certificate, handMadeSignature(sub.subkey!, now - 4000, message));
+    expect(later.gpg.stdout).toContain('GOODSIG');
+    expect(later.sq.status, later.sq.stderr).toBe(0);
+    expect(later.here).toMatchObject({ valid: true });
   });
 });
