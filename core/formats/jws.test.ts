@@ -6,11 +6,11 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { listAuditEntries } from '../audit/audit-log.ts';
 import { signMessage, type Signer } from '../actions/format-signing.ts';
-import { KmsError } from '../contract/errors.ts';
 import type { KeySpec, SigningAlgorithm } from '../contract/specs.ts';
 import { importPublicKey, verifyDigest } from '../crypto/public-key.ts';
 import { encodeRsSignature } from '../crypto/der.ts';
 import { useActionVault, type MadeKey } from '../../test/support/action-vault.ts';
+import { codeOf, verifyInChunks } from '../../test/support/formats.ts';
 import { MAX_ATTACHED_PAYLOAD, jwsFormat } from './jws.ts';
 
 const v = useActionVault('jws-format');
@@ -22,22 +22,7 @@ async function* chunks(message: Uint8Array, size: number): AsyncIterable<Uint8Ar
 
 const b64url = (bytes: Uint8Array | string) => Buffer.from(bytes).toString('base64url');
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
-
-function ownVerify(token: Uint8Array | string, message: Uint8Array, publicKey: Uint8Array | string) {
-  const pending = jwsFormat.verify(Buffer.from(token), { publicKey: Buffer.from(publicKey) });
-  for (let at = 0; at < message.length; at += 777) pending.update(message.subarray(at, at + 777));
-  return pending.result();
-}
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof KmsError) return `${error.code}: ${error.message}`;
-    throw error;
-  }
-  return 'no error';
-}
+const ownVerify = (token: Uint8Array | string, message: Uint8Array, publicKey: Uint8Array | string) => verifyInChunks(jwsFormat, token, message, { publicKey: Buffer.from(publicKey) }, 777);
 
 /** An independent check of a token's signature with the engine's public-key verifier. */
 function signatureChecks(token: string, pem: string, payload: Uint8Array): boolean {

@@ -8,9 +8,9 @@ import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { describe, expect, it } from 'vitest';
 import { listAuditEntries } from '../audit/audit-log.ts';
 import { signMessage, type Signer } from '../actions/format-signing.ts';
-import { KmsError } from '../contract/errors.ts';
 import { importPublicKey } from '../crypto/public-key.ts';
 import { useActionVault, type MadeKey } from '../../test/support/action-vault.ts';
+import { codeOf, verifyInChunks } from '../../test/support/formats.ts';
 import { SIGSTORE_BUNDLE_MEDIA_TYPE, sigstoreFormat } from './sigstore.ts';
 
 const v = useActionVault('sigstore-format');
@@ -39,21 +39,7 @@ function sigstoreAccepts(bundle: Uint8Array, artifact: Uint8Array, pem: string):
   }
 }
 
-function ownVerify(bundle: Uint8Array, message: Uint8Array, publicKey: string) {
-  const pending = sigstoreFormat.verify(bundle, { publicKey: Buffer.from(publicKey) });
-  for (let at = 0; at < message.length; at += 1000) pending.update(message.subarray(at, at + 1000));
-  return pending.result();
-}
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof KmsError) return `${error.code}: ${error.message}`;
-    throw error;
-  }
-  return 'no error';
-}
+const ownVerify = (bundle: Uint8Array, message: Uint8Array, publicKey: string) => verifyInChunks(sigstoreFormat, bundle, message, { publicKey: Buffer.from(publicKey) }, 1000);
 
 const message = new Uint8Array(70_001).map((_, i) => (i * 7 + 3) & 0xff);
 const keys: Partial<Record<'EC_P256' | 'RSA_2048', MadeKey>> = {};

@@ -12,6 +12,7 @@ import { KmsError } from '../contract/errors.ts';
 import { importPublicKey } from '../crypto/public-key.ts';
 import { publicKeyFormats } from '../x509/public-bundle.ts';
 import { useActionVault, type MadeKey } from '../../test/support/action-vault.ts';
+import { codeOf, verifyInChunks } from '../../test/support/formats.ts';
 import type { VerifyMaterial } from './format.ts';
 import { SshWriter, blobFingerprint } from './ssh-wire.ts';
 import {
@@ -50,25 +51,9 @@ async function sign(key: MadeKey, message: string, namespace?: string): Promise<
   return output;
 }
 
-function verify(signature: Uint8Array, message: string | Uint8Array, material: VerifyMaterial) {
-  const pending = sshFormat.verify(signature, material);
-  const bytes = typeof message === 'string' ? new TextEncoder().encode(message) : message;
-  // fed in uneven chunks: the hash is streamed
-  for (let i = 0; i < bytes.length; i += 7) pending.update(bytes.subarray(i, i + 7));
-  return pending.result();
-}
+const verify = (signature: Uint8Array, message: string | Uint8Array, material: VerifyMaterial) => verifyInChunks(sshFormat, signature, message, material, 7);
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof KmsError) return `${error.code}: ${error.message}`;
-    throw error;
-  }
-  return 'no error';
-}
 
 /** The blob inside an armored signature. */
 function blobOf(armored: Uint8Array): Uint8Array {
