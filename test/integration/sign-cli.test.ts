@@ -101,7 +101,8 @@ describe('deskkms sign --format raw and deskkms verify', () => {
     const file = write('keep.txt', 'first');
     ok(await cli(['sign', '--key', 'alias/keep', '--format', 'raw', '--in', 'keep.txt']));
     const first = readFileSync(`${file}.sig`);
-    const audit = async () => ok(await cli(['ListAuditEntries', '--Limit', '500'])) as { Entries: { action: string; caller: string }[] };
+    const keep = ok(await cli(['DescribeKey', '--KeyId', 'alias/keep'])).KeyMetadata.KeyId as string;
+    const audit = async () => ok(await cli(['ListAuditEntries', '--KeyId', keep, '--Action', 'AsymmetricSign'])) as { Entries: { action: string; caller: string }[] };
     const signsBefore = (await audit()).Entries.filter((e) => e.action === 'AsymmetricSign' && e.caller === 'cli:raw').length;
     expect(signsBefore).toBeGreaterThan(0);
     const again = refused(await cli(['sign', '--key', 'alias/keep', '--format', 'raw', '--in', 'keep.txt']));
@@ -194,7 +195,7 @@ describe('deskkms sign in each release format', () => {
     expect(refused(await cli(['verify', '--format', 'ssh', '--in', 'formats.txt', '--signature-file', 'formats.txt.sig', '--certificate', cert]))).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringContaining('--certificate') });
     expect(refused(await cli(['verify', '--format', 'ssh', '--in', 'formats.txt', '--signature-file', 'formats.txt.sig', '--public-key', pem, ...material.ssh!]))).toMatchObject({ Code: 'InvalidParameter' });
     // Every signature was one AsymmetricSign audited with its format.
-    const entries = (ok(await cli(['ListAuditEntries', '--Limit', '40'])) as { Entries: { action: string; caller: string; keyId: string | null }[] }).Entries;
+    const entries = (ok(await cli(['ListAuditEntries', '--KeyId', key.keyId, '--Action', 'AsymmetricSign'])) as { Entries: { action: string; caller: string; keyId: string | null }[] }).Entries;
     const callers = entries.filter((e) => e.action === 'AsymmetricSign' && e.keyId === key.keyId).map((e) => e.caller);
     expect(callers.sort()).toEqual(['cli:jws', 'cli:openpgp', 'cli:openpgp', 'cli:sigstore', 'cli:ssh']); // the certificate's self-signature too
 

@@ -87,6 +87,7 @@ export const verifyCommand: Command = {
   async run(flags, io) {
     const format = formatOf(flags, 'raw');
     assertFlagsFit(flags, format, VERIFY_FLAG_FORMATS);
+    if (format === 'raw' && typeof flags['public-key'] !== 'string') throw missingParameter('--public-key');
     const hasSigFile = typeof flags['signature-file'] === 'string';
     const hasSig = typeof flags.signature === 'string';
     if (hasSigFile === hasSig) throw invalidParameter('--signature-file/--signature', 'give exactly one of --signature-file FILE or --signature BASE64');
