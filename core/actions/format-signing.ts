@@ -6,7 +6,7 @@
 import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
 import { KmsError } from '../contract/errors.ts';
 import type { ActionName, ActionParams } from '../contract/actions.ts';
-import type { ActionResponse } from '../contract/responses.ts';
+import type { ActionResponse, KeyVersionInfo } from '../contract/responses.ts';
 import { importPublicKey } from '../crypto/public-key.ts';
 import type { FormatOptions, PendingSignature, SignatureFormatName, SigningKeyInfo } from '../formats/format.ts';
 import { signatureFormat } from '../formats/registry.ts';
@@ -22,10 +22,26 @@ export interface Signer {
   readonly dispatchOptions?: DispatchOptions;
 }
 
-async function call<A extends ActionName>(signer: Signer, action: A, params: ActionParams<A>, via?: string): Promise<ActionResponse<A>> {
+/** An Action through dispatch as the signer's caller (or "<caller>:<via>"); a refusal throws its KmsError with the RequestId. */
+export async function call<A extends ActionName>(signer: Signer, action: A, params: ActionParams<A>, via?: string): Promise<ActionResponse<A>> {
   const outcome = await dispatch(signer.vault, action, params, via ? `${signer.caller}:${via}` : signer.caller, signer.dispatchOptions);
   if (!outcome.ok) throw new KmsError(outcome.error.Code, `${action}: ${outcome.error.Message} (RequestId ${outcome.error.RequestId})`);
   return outcome.body;
+}
+
+/**
+ * The key's newest version (latest CreationDate; of versions made in the same second, the one
+ * listed last), read page by page through ListKeyVersions.
+ */
+export async function newestKeyVersion(signer: Signer, keyRef: string): Promise<KeyVersionInfo> {
+  let newest: KeyVersionInfo | undefined;
+  for (let page = 1; ; page++) {
+    const listed = await call(signer, 'ListKeyVersions', { KeyId: keyRef, PageSize: 100, PageNumber: page });
+    for (const v of listed.KeyVersions.KeyVersion) if (!newest || v.CreationDate >= newest.CreationDate) newest = v;
+    if (listed.KeyVersions.KeyVersion.length === 0 || page * 100 >= listed.TotalCount) break;
+  }
+  if (!newest) throw new KmsError('Forbidden.KeyNotFound', `key ${keyRef} has no key version`);
+  return newest;
 }
 
 export interface ChosenKey extends SigningKeyInfo {
@@ -39,25 +55,9 @@ export interface ChosenKey extends SigningKeyInfo {
  * caller only publishes its public key (`forSigning: false`).
  */
 export async function chooseSigningKey(signer: Signer, keyRef: string, keyVersionId?: string, { forSigning = true }: { readonly forSigning?: boolean } = {}): Promise<ChosenKey> {
-  let keyId: string;
-  let version: { KeyVersionId: string; CreationDate: string };
-  if (keyVersionId !== undefined) {
-    const described = await call(signer, 'DescribeKeyVersion', { KeyId: keyRef, KeyVersionId: keyVersionId });
-    ({ KeyId: keyId } = described.KeyVersion);
-    version = described.KeyVersion;
-  } else {
-    const listed = await call(signer, 'ListKeyVersions', { KeyId: keyRef, PageSize: 100 });
-    let versions = listed.KeyVersions.KeyVersion;
-    for (let page = 2; versions.length < listed.TotalCount; page++) {
-      const more = await call(signer, 'ListKeyVersions', { KeyId: keyRef, PageSize: 100, PageNumber: page });
-      if (more.KeyVersions.KeyVersion.length === 0) break;
-      versions = [...versions, ...more.KeyVersions.KeyVersion];
-    }
-    const newest = versions.reduce<(typeof versions)[number] | undefined>((best, v) => (!best || v.CreationDate >= best.CreationDate ? v : best), undefined);
-    if (!newest) throw new KmsError('Forbidden.KeyNotFound', `key ${keyRef} has no key version`);
-    keyId = newest.KeyId;
-    version = newest;
-  }
+  const version =
+    keyVersionId !== undefined ? (await call(signer, 'DescribeKeyVersion', { KeyId: keyRef, KeyVersionId: keyVersionId })).KeyVersion : await newestKeyVersion(signer, keyRef);
+  const keyId = version.KeyId;
   const described = await call(signer, 'DescribeKey', { KeyId: keyId });
   const state = described.KeyMetadata.KeyState;
   if (forSigning && state !== 'Enabled') throw new KmsError(state === 'PendingDeletion' ? 'Rejected.PendingDeletion' : 'Rejected.Disabled', `key ${keyRef} is ${state}: it cannot sign`);

@@ -230,10 +230,8 @@ class Methods {
     this.io = io;
   }
 
-  private async call<A extends ActionName>(action: A, params: ActionParams<A>): Promise<ActionResponse<A>> {
-    const outcome = await this.side.dispatch(this.signer.vault, action, params, this.signer.caller, this.signer.dispatchOptions);
-    if (!outcome.ok) throw new KmsError(outcome.error.Code, `${action}: ${outcome.error.Message} (RequestId ${outcome.error.RequestId})`);
-    return outcome.body;
+  private call<A extends ActionName>(action: A, params: ActionParams<A>): Promise<ActionResponse<A>> {
+    return this.side.call(this.signer, action, params);
   }
 
   /** The sigstore algorithm of a key spec; secp256k1 and SM2 are refused with the format's reason. */
@@ -249,13 +247,8 @@ class Methods {
     let keyId = call.keyRef;
     let versionId = call.keyVersionId;
     if (versionId === undefined) {
-      let newest: { KeyId: string; KeyVersionId: string; CreationDate: string } | undefined;
-      for (let page = 1; ; page++) {
-        const listed = await this.call('ListKeyVersions', { KeyId: call.keyRef, PageSize: 100, PageNumber: page });
-        for (const v of listed.KeyVersions.KeyVersion) if (!newest || v.CreationDate >= newest.CreationDate) newest = v;
-        if (listed.KeyVersions.KeyVersion.length === 0 || page * 100 >= listed.TotalCount) break;
-      }
-      if (!newest) throw new KmsError('Forbidden.KeyNotFound', `key ${call.keyRef} has no key version`);
+      // The same version chooseSigningKey takes, so publicKey and signMessage agree.
+      const newest = await this.side.newestKeyVersion(this.signer, call.keyRef);
       keyId = newest.KeyId;
       versionId = newest.KeyVersionId;
     }
