@@ -12,8 +12,6 @@ import { EXIT_NEGATIVE, EXIT_OK, type CliIO, type Command, type FlagValues } fro
 import { openStream, progressReporter, readSmallFile } from '../inputs.ts';
 import { assertFlagsFit, formatOf, formatOptionsOf } from './sign.ts';
 
-const MAX_ALLOWED_SIGNERS = 16 << 20;
-
 /** Which formats read each flag of verify (the signature's own options and its material). */
 const VERIFY_FLAG_FORMATS: Readonly<Record<string, readonly SignatureFormatName[]>> = {
   namespace: ['ssh'],
@@ -34,7 +32,6 @@ async function materialOf(flags: FlagValues, io: CliIO, format: SignatureFormatN
   const publicKey = await file('public-key');
   const certificate = await file('certificate');
   const allowed = await file('allowed-signers');
-  if (allowed && allowed.length > MAX_ALLOWED_SIGNERS) throw invalidParameter('--allowed-signers', 'is larger than 16 MiB');
   let allowedSigners: string | undefined;
   if (allowed) {
     try {
