@@ -46,6 +46,9 @@ import { addRemoteConnection } from './add-remote-connection.ts';
 import { listRemoteConnections } from './list-remote-connections.ts';
 import { removeRemoteConnection } from './remove-remote-connection.ts';
 import { listRemoteKeys } from './list-remote-keys.ts';
+import { addAgentIdentity } from './add-agent-identity.ts';
+import { removeAgentIdentity } from './remove-agent-identity.ts';
+import { listAgentIdentities } from './list-agent-identities.ts';
 import { listAuditEntries } from './list-audit-entries.ts';
 import { verifyAuditChain } from './verify-audit-chain.ts';
 import { acknowledgeAuditBreak } from './acknowledge-audit-break.ts';
@@ -102,6 +105,9 @@ export const HANDLERS: HandlerTable = {
   ListRemoteConnections: listRemoteConnections,
   RemoveRemoteConnection: removeRemoteConnection,
   ListRemoteKeys: listRemoteKeys,
+  AddAgentIdentity: addAgentIdentity,
+  RemoveAgentIdentity: removeAgentIdentity,
+  ListAgentIdentities: listAgentIdentities,
   ListAuditEntries: listAuditEntries,
   VerifyAuditChain: verifyAuditChain,
   AcknowledgeAuditBreak: acknowledgeAuditBreak,

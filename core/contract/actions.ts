@@ -329,6 +329,13 @@ export const ACTION_SCHEMAS = {
   }),
   /** The current passphrase is required for a passphrase vault (the new data key is wrapped under it). */
   RotateDataKey: z.strictObject({ Passphrase: passphraseParam.optional() }),
+  // The agent (local only): which key versions it serves (ssh-agent identities and the local signing
+  // endpoint), each with its confirm-on-use setting. Keys are managed here, never through the agent.
+  /** Adds a signing key version to the agent, or changes its Confirm setting when it is there already. */
+  AddAgentIdentity: z.strictObject({ ...versionRef, Confirm: booleanParam.optional().default(false) }),
+  /** Takes one version (KeyVersionId given) or every version of the key out of the agent. */
+  RemoveAgentIdentity: z.strictObject({ KeyId: keyIdParam, KeyVersionId: keyVersionIdParam.optional() }),
+  ListAgentIdentities: z.strictObject({}),
 } as const;
 
 export type ActionName = keyof typeof ACTION_SCHEMAS;
@@ -364,6 +371,9 @@ export const LOCAL_ONLY_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
   'ChangePassphrase',
   'ChangeProtection',
   'RotateDataKey',
+  'AddAgentIdentity',
+  'RemoveAgentIdentity',
+  'ListAgentIdentities',
 ]);
 
 export function isLocalOnlyAction(action: string): boolean {

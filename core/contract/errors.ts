@@ -84,6 +84,21 @@ export const ERROR_CODES = {
   'Format.UnsupportedKeySpec': 400,
   /** A signature, certificate, allowed_signers file or bundle given to verify (or to a git/cosign program) does not parse; the message names it. */
   'Format.Malformed': 400,
+  // The agent (issue 14: the ssh-agent protocol and the local signing endpoint).
+  /** The key version is not one the user added to the agent (deskkms agent add): the agent will not use it. */
+  'Agent.KeyNotAdded': 403,
+  /** The key needs confirmation on use and the user refused it. */
+  'Agent.Denied': 403,
+  /** The key needs confirmation on use and nobody answered in time (refused). */
+  'Agent.ConfirmTimeout': 408,
+  /** The key needs confirmation on use and this agent has no way to ask (no app, no SSH_ASKPASS). */
+  'Agent.NoConfirmation': 403,
+  /** No DeskKMS agent answers on the socket (not running, or another program's agent). */
+  'Agent.Unavailable': 503,
+  /** The socket path is held by a running agent, or its directory is not this user's alone. */
+  'Agent.SocketUnsafe': 409,
+  /** This platform cannot tell the agent who connects (peer credentials): it does not start. */
+  'Agent.Unsupported': 501,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

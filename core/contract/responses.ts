@@ -149,6 +149,23 @@ export const auditVerdictSchema = z.union([
   }),
 ]);
 
+/** A key version the agent serves (ListAgentIdentities, AddAgentIdentity). */
+export const agentIdentitySchema = z.strictObject({
+  KeyId: keyId,
+  KeyVersionId: keyVersionId,
+  KeySpec: z.string(),
+  KeyState: z.string(),
+  Aliases: z.array(z.string()),
+  /** Every use needs the user's approval. */
+  Confirm: z.boolean(),
+  AddedDate: kmsDate,
+  /** The OpenSSH public-key line ssh-add -L shows, for RSA and EC_P256 keys (others are served only to DeskKMS's own commands). */
+  SshPublicKey: z.string().optional(),
+  /** "SHA256:..." of the SSH key blob, as ssh-add -l and ssh-keygen -l print it. */
+  SshFingerprint: z.string().optional(),
+});
+export type AgentIdentity = z.infer<typeof agentIdentitySchema>;
+
 export const RESPONSE_SCHEMAS = {
   CreateKey: z.strictObject({ KeyMetadata: keyMetadataSchema }),
   DescribeKey: z.strictObject({ KeyMetadata: keyMetadataSchema, ...onKey }),
@@ -248,6 +265,9 @@ export const RESPONSE_SCHEMAS = {
   ChangePassphrase: protectionAnswerSchema,
   ChangeProtection: protectionAnswerSchema,
   RotateDataKey: protectionAnswerSchema.extend({ ResealedSecrets: z.number().int(), RevokedImportTokens: z.number().int() }),
+  AddAgentIdentity: z.strictObject({ Identity: agentIdentitySchema }),
+  RemoveAgentIdentity: z.strictObject({ Removed: z.number().int() }),
+  ListAgentIdentities: z.strictObject({ Identities: z.array(agentIdentitySchema) }),
 } as const satisfies { readonly [A in ActionName]: z.ZodType };
 
 /** What Action A answers (without the RequestId every answer carries). */

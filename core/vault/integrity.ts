@@ -77,6 +77,7 @@ export const AUTHENTICATED_TABLES = {
     },
     typed: { sealed_private: 'blob' },
   },
+  agent_identities: { id: ['key_version_id'], macd: { key_version_id: 'text', key_id: 'text', confirm: 'int', added_date: 'text' } },
 } as const satisfies Record<string, TableSpec>;
 
 export type AuthenticatedTable = keyof typeof AUTHENTICATED_TABLES;

@@ -99,4 +99,16 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE certificates ADD COLUMN mac BLOB;
   ALTER TABLE import_tokens ADD COLUMN mac BLOB;
   `,
+  // The key versions the user chose for the agent (issue 14: deskkms agent add), each with its
+  // confirm-on-use setting. Authenticated like every row that decides what a key may do.
+  `
+  CREATE TABLE agent_identities (
+    key_version_id TEXT PRIMARY KEY REFERENCES key_versions (key_version_id) ON DELETE CASCADE,
+    key_id         TEXT NOT NULL REFERENCES keys (key_id) ON DELETE CASCADE,
+    confirm        INTEGER NOT NULL CHECK (confirm IN (0, 1)),
+    added_date     TEXT NOT NULL,
+    mac            BLOB
+  );
+  CREATE INDEX agent_identities_by_key ON agent_identities (key_id);
+  `,
 ];
