@@ -20,6 +20,10 @@ command -v secret-tool >/dev/null 2>&1 || need+=(libsecret-tools)
 command -v gpg >/dev/null 2>&1 || need+=(gnupg)
 command -v sq >/dev/null 2>&1 || need+=(sq)
 command -v git >/dev/null 2>&1 || need+=(git)
+# The agent's peers (issue 14): ssh-add and ssh log in through it, sshd (openssh-server, started by
+# the test on 127.0.0.1 with its own config) accepts the login.
+command -v ssh-add >/dev/null 2>&1 || need+=(openssh-client)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
 # zbarimg reads the QR codes of recovery-share pages back (a decoder nobody here wrote).
 command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
