@@ -129,6 +129,20 @@ export type EndpointRequest =
   /** One Action, on a key the agent serves, audited as agentCaller(peer, Command[:Format]). */
   | { readonly Op: 'Call'; readonly Action: EndpointAction; readonly Params: Record<string, unknown>; readonly Command: string; readonly Format?: string };
 
+/** What the server hands endpoint.ts for one extension request (agent-server.ts builds it). */
+export interface EndpointContext {
+  /** The agent's vault, unlocked (the server answers Vault.Locked itself when it is not). */
+  readonly vault: Vault;
+  readonly peer: AgentPeer;
+  /**
+   * Before an AsymmetricSign: resolves when the version is an agent identity that may sign now
+   * (asked the user first when its Confirm is on); throws KmsError Agent.KeyNotAdded,
+   * Agent.Denied, Agent.ConfirmTimeout or Agent.NoConfirmation otherwise.
+   */
+  readonly confirmUse: (keyVersionId: string, what: SignedData) => Promise<void>;
+  readonly log?: (line: string) => void;
+}
+
 export interface EndpointHello {
   readonly VaultId: string;
   /** The vault directory's real path. */
