@@ -12,7 +12,7 @@ import { RSAPublicKey } from '@peculiar/asn1-rsa';
 import { KmsError } from '../contract/errors.ts';
 import { escapeText } from '../contract/escape-text.ts';
 import { KEY_SPEC_TABLE, type KeySpec } from '../contract/specs.ts';
-import { serializeDer } from '../crypto/der.ts';
+import { decodeRsSignature, serializeDer } from '../crypto/der.ts';
 import { encodeEcSpki, parsePoint, parseSpki } from '../crypto/ec-encoding.ts';
 import { OID } from '../crypto/oids.ts';
 import { importPublicKey, type PublicKey } from '../crypto/public-key.ts';
@@ -262,6 +262,17 @@ function importKey(spki: Uint8Array, what: string): PublicKey {
 /** "SHA256:" + unpadded base64 of SHA-256 of the key blob: what ssh-keygen -l prints. */
 export function blobFingerprint(blob: Uint8Array): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
+/**
+ * The SSH signature (RFC 4253 section 6.6 / RFC 5656 section 3.1.2 body) of an AsymmetricSign
+ * Value made with the key's SSH algorithm: ecdsa-sha2-nistp256 is string(mpint r, mpint s) from the
+ * DER ECDSA-Sig-Value, rsa-sha2-256 the RSASSA-PKCS1-v1_5 signature itself (the agent, agent-server.ts).
+ */
+export function sshSignatureBody(type: SshKeyType, value: Uint8Array): { readonly algorithm: 'ecdsa-sha2-nistp256' | 'rsa-sha2-256'; readonly blob: Uint8Array } {
+  if (type === 'ssh-rsa') return { algorithm: 'rsa-sha2-256', blob: value };
+  const { r, s } = decodeRsSignature(value, 'Value');
+  return { algorithm: 'ecdsa-sha2-nistp256', blob: new SshWriter().mpint(r).mpint(s).bytes() };
 }
 
 /** The name ssh-keygen gives the key family in "Good signature ... with ECDSA key". */
