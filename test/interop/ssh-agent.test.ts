@@ -11,7 +11,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../core/actions/dispatch.ts';
 import { askpassConfirm } from '../../core/hosts/agent/askpass-confirm.ts';
@@ -150,3 +150,322 @@ describe('ssh-keygen -Y sign through the agent', () => {
     expect(logLines.join('\n')).toMatch(new RegExp(`refused SIGN_REQUEST from ssh-keygen\\[\\d+\\]: key ${rsa.keyId}:${rsa.versionId} was asked for an rsa-sha2-512 signature`));
   });
 });
+
+describe('git commit -S with gpg.format=ssh and the stock ssh-keygen', () => {
+  it('signs through the agent, and git verify-commit passes', async () => {
+    const repo = join(dir, 'repo');
+    mkdirSync(repo);
+    const gitEnv = {
+      ...env,
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_AUTHOR_NAME: 'Alice',
+      GIT_AUTHOR_EMAIL: PRINCIPAL,
+      GIT_COMMITTER_NAME: 'Alice',
+      GIT_COMMITTER_EMAIL: PRINCIPAL,
+    };
+    const git = (args: readonly string[]): Promise<Run> => run('git', args, { env: gitEnv, cwd: repo });
+    ok(await git(['init', '-q']));
+    const before = (await auditOf(ec.keyId)).length;
+    ok(await git(['-c', 'gpg.format=ssh', '-c', `user.signingKey=${ec.pub}`, 'commit', '-q', '--allow-empty', '-S', '-m', 'signed through the agent']));
+    const verified = await git(['-c', `gpg.ssh.allowedSignersFile=${allowedSigners}`, 'verify-commit', 'HEAD']);
+    ok(verified);
+    expect(verified.stderr).toContain(`Good "git" signature for ${PRINCIPAL} with ECDSA key ${ec.fingerprint}`);
+    const audit = await auditOf(ec.keyId);
+    expect(audit.length).toBe(before + 1);
+    expect(audit[0]).toMatchObject({ code: 'OK' });
+    expect(audit[0]!.caller).toMatch(/^ssh-agent\[ssh-keygen \d+\]$/);
+  });
+});
+
+describe('ssh logs in to an sshd on 127.0.0.1 with the vault keys', () => {
+  let sshd: ReturnType<typeof spawn> | undefined;
+  let sshdLog = '';
+  let port = 0;
+  let hostFingerprint = '';
+  const user = IS_ROOT ? 'root' : (process.env.USER ?? 'root');
+
+  const ssh = (algorithms: string, extraEnv: Record<string, string> = {}, socket = socketPath): Promise<Run> =>
+    run(
+      'ssh',
+      [
+        '-F', '/dev/null',
+        '-p', String(port),
+        '-o', `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
+        '-o', 'GlobalKnownHostsFile=/dev/null',
+        '-o', 'StrictHostKeyChecking=accept-new',
+        '-o', 'IdentitiesOnly=no',
+        '-o', 'BatchMode=yes',
+        '-o', `PubkeyAcceptedAlgorithms=${algorithms}`,
+        '-l', user,
+        '127.0.0.1',
+        'true',
+      ],
+      { env: { ...env, ...extraEnv, SSH_AUTH_SOCK: socket } },
+    );
+
+  beforeAll(async () => {
+    const sshdDir = join(dir, 'sshd');
+    mkdirSync(sshdDir, { mode: 0o700 });
+    // Debian's sshd refuses to start without its privilege separation directory (the package's
+    // service makes it at boot; a container that never ran the service has none).
+    if (IS_ROOT && !existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
+    const hostKey = join(sshdDir, 'ssh_host_ed25519_key');
+    ok(await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]));
+    hostFingerprint = ok(await run('ssh-keygen', ['-l', '-f', `${hostKey}.pub`])).split(' ')[1]!;
+    writeFileSync(join(sshdDir, 'authorized_keys'), `${ec.line}\n${rsa.line}\n`);
+    port = await freePort();
+    const config = join(sshdDir, 'sshd_config');
+    writeFileSync(
+      config,
+      [
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${hostKey}`,
+        `PidFile ${join(sshdDir, 'sshd.pid')}`,
+        `AuthorizedKeysFile ${join(sshdDir, 'authorized_keys')}`,
+        'StrictModes no',
+        'UsePAM no',
+        'PermitRootLogin prohibit-password',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'PubkeyAuthentication yes',
+        'LogLevel VERBOSE',
+        // OpenSSH 8.8+ accepts no SHA-1 RSA signature by default; this one does, so that the agent is asked for one.
+        'PubkeyAcceptedAlgorithms +ssh-rsa',
+        '',
+      ].join('\n'),
+    );
+    const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    sshd = child;
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        sshdLog += d;
+        if (sshdLog.includes(`Server listening on 127.0.0.1 port ${port}`)) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`sshd exited ${code}:\n${sshdLog}`)));
+    });
+  });
+
+  afterAll(() => {
+    sshd?.kill('SIGTERM');
+  });
+
+  it('with the EC_P256 key (ecdsa-sha2-nistp256), audited as AsymmetricSign by ssh-agent[ssh PID]', async () => {
+    const before = (await auditOf(ec.keyId)).filter((e) => e.caller.startsWith('ssh-agent[ssh ')).length;
+    ok(await ssh('ecdsa-sha2-nistp256'));
+    expect(sshdLog).toContain(`Accepted publickey for ${user} from 127.0.0.1`);
+    expect(sshdLog).toContain(`ECDSA ${ec.fingerprint}`);
+    const after = (await auditOf(ec.keyId)).filter((e) => e.caller.startsWith('ssh-agent[ssh ') && e.code === 'OK');
+    expect(after.length).toBeGreaterThan(before);
+    expect(after[0]!.caller).toMatch(/^ssh-agent\[ssh \d+\]$/);
+  });
+
+  it('with the RSA key when ssh asks rsa-sha2-256', async () => {
+    ok(await ssh('rsa-sha2-256'));
+    expect(sshdLog).toContain(`RSA ${rsa.fingerprint}`);
+    const audit = await auditOf(rsa.keyId);
+    expect(audit.some((e) => e.code === 'OK' && /^ssh-agent\[ssh \d+\]$/.test(e.caller))).toBe(true);
+  });
+
+  it('not with RSA over SHA-1 (ssh-rsa, which this sshd accepts): the agent refuses it and says why', async () => {
+    logLines = [];
+    const r = await ssh('ssh-rsa');
+    expect(r.status).not.toBe(0);
+    expect(logLines.join('\n')).toMatch(new RegExp(`refused SIGN_REQUEST from ssh\\[\\d+\\]: key ${rsa.keyId}:${rsa.versionId} was asked for an ssh-rsa signature \\(SHA-1\\), which the agent refuses`));
+  });
+
+  describe('confirm on use through SSH_ASKPASS', () => {
+    let confirming: RunningAgent;
+    let hurried: RunningAgent;
+    const askpass = (): string => join(dir, 'askpass');
+    const mode = (m: 'approve' | 'deny' | 'hang'): void => writeFileSync(join(dir, 'askpass-mode'), m);
+    const prompt = (): string => readFileSync(join(dir, 'askpass-prompt'), 'utf8');
+
+    beforeAll(async () => {
+      writeFileSync(
+        askpass(),
+        [
+          '#!/bin/sh',
+          `printf '%s\\n%s\\n' "$SSH_ASKPASS_PROMPT" "$1" > '${join(dir, 'askpass-prompt')}'`,
+          `echo $$ > '${join(dir, 'askpass-pid')}'`,
+          `case "$(cat '${join(dir, 'askpass-mode')}')" in`,
+          '  approve) exit 0 ;;',
+          '  hang) exec sleep 60 ;;',
+          '  *) exit 1 ;;',
+          'esac',
+          '',
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+      const confirm = askpassConfirm({ ...env, SSH_ASKPASS: askpass() });
+      expect(confirm).toBeDefined();
+      const common = { vault: () => current, log: (line: string) => logLines.push(line), confirm: confirm! };
+      confirming = await startAgentServer({ ...common, socketPath: join(dir, 'confirm', 'agent.sock') });
+      hurried = await startAgentServer({ ...common, socketPath: join(dir, 'hurried', 'agent.sock'), confirmTimeoutMs: 1500 });
+      await fx.call('AddAgentIdentity', { KeyId: ec.keyId, KeyVersionId: ec.versionId, Confirm: true });
+    });
+
+    afterAll(async () => {
+      await fx.call('AddAgentIdentity', { KeyId: ec.keyId, KeyVersionId: ec.versionId, Confirm: false });
+      await confirming?.close();
+      await hurried?.close();
+    });
+
+    it('an agent without a way to ask refuses a confirm key (Agent.NoConfirmation)', async () => {
+      logLines = [];
+      expect((await signFile(ec.pub, 'no-confirm')).status).not.toBe(0);
+      expect(logLines.join('\n')).toMatch(/refused SIGN_REQUEST from ssh-keygen\[\d+\]: key version \S+ needs confirmation on each use, and this agent has no way to ask/);
+    });
+
+    it('approved: ssh-keygen -Y sign signs, and the prompt named the program, the key and the namespace', async () => {
+      mode('approve');
+      ok(await signFile(ec.pub, 'approved', { SSH_AUTH_SOCK: confirming.socketPath }));
+      ok(await verifyFile('approved'));
+      const [kind, question] = prompt().split('\n');
+      expect(kind).toBe('confirm');
+      expect(question).toMatch(new RegExp(`^Allow ssh-keygen \\(pid \\d+\\) to use the DeskKMS key ${ec.keyId}, fingerprint ${ec.fingerprint.replace(/[+/]/g, '\\$&')}, for an SSH signature \\(ssh-keygen -Y sign\\) in namespace "file"\\?$`));
+    });
+
+    it('approved: an ssh login, the prompt naming the user and the host key the session is bound to', async () => {
+      mode('approve');
+      ok(await ssh('ecdsa-sha2-nistp256', {}, confirming.socketPath));
+      expect(prompt()).toContain(`for an SSH login as ${user} to the host with key ${hostFingerprint}?`);
+    });
+
+    it('denied: nothing is signed, the refusal is logged', async () => {
+      mode('deny');
+      logLines = [];
+      const before = (await auditOf(ec.keyId)).length;
+      expect((await signFile(ec.pub, 'denied', { SSH_AUTH_SOCK: confirming.socketPath })).status).not.toBe(0);
+      expect(logLines.join('\n')).toMatch(/refused SIGN_REQUEST from ssh-keygen\[\d+\]: the confirmation for .* was denied/);
+      expect((await auditOf(ec.keyId)).length).toBe(before);
+    });
+
+    it('unanswered: refused at the timeout, the askpass program stopped', async () => {
+      mode('hang');
+      logLines = [];
+      expect((await signFile(ec.pub, 'timeout', { SSH_AUTH_SOCK: hurried.socketPath })).status).not.toBe(0);
+      expect(logLines.join('\n')).toMatch(/refused SIGN_REQUEST from ssh-keygen\[\d+\]: no one answered the confirmation for .* within 1500 ms: refused/);
+      expect(prompt()).toContain('confirm\n');
+      // The program was stopped with its request (it would sleep a minute otherwise).
+      const pid = Number(readFileSync(join(dir, 'askpass-pid'), 'utf8'));
+      expect(await gone(pid)).toBe(true);
+    });
+  });
+});
+
+describe('what the agent refuses', () => {
+  it('a disabled key is not listed, and ssh-keygen cannot sign with it', async () => {
+    await fx.call('DisableKey', { KeyId: ec.keyId });
+    try {
+      expect(ok(await run('ssh-add', ['-L'])).trim().split('\n')).toEqual([rsa.line]);
+      logLines = [];
+      expect((await signFile(ec.pub, 'disabled')).status).not.toBe(0);
+    } finally {
+      await fx.call('EnableKey', { KeyId: ec.keyId });
+    }
+    expect(ok(await run('ssh-add', ['-L'])).trim().split('\n')).toEqual([ec.line, rsa.line]);
+  });
+
+  it('no vault: no identities, nothing signed', async () => {
+    current = undefined;
+    try {
+      const r = await run('ssh-add', ['-L']);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toContain('The agent has no identities.');
+      expect((await signFile(ec.pub, 'no-vault')).status).not.toBe(0);
+    } finally {
+      current = fx.vault;
+    }
+  });
+
+  it('ssh-add of a file key and ssh-add -D are refused: keys are managed in the vault', async () => {
+    const key = join(dir, 'file-key');
+    ok(await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]));
+    logLines = [];
+    const added = await run('ssh-add', [key]);
+    expect(added.status).not.toBe(0);
+    expect(logLines.join('\n')).toMatch(/refused ADD_IDENTITY from ssh-add\[\d+\]: keys are managed in the vault, not through the agent \(deskkms agent add KEY/);
+    const removed = await run('ssh-add', ['-D']);
+    expect(removed.status).not.toBe(0);
+    expect(logLines.join('\n')).toMatch(/refused REMOVE_ALL_IDENTITIES from ssh-add\[\d+\]/);
+    expect(ok(await run('ssh-add', ['-L'])).trim().split('\n')).toEqual([ec.line, rsa.line]);
+  });
+
+  it('ssh-add -x locks the vault (no identities, nothing signed) and ssh-add -X unlocks it with its passphrase', async () => {
+    const askpass = join(dir, 'askpass-password');
+    writeFileSync(askpass, `#!/bin/sh\ncat '${join(dir, 'password')}'\n`, { mode: 0o755 });
+    const withPassword = (password: string): Record<string, string> => {
+      writeFileSync(join(dir, 'password'), `${password}\n`);
+      return { ...env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force' };
+    };
+    try {
+      ok(await run('ssh-add', ['-x'], { env: withPassword('any lock password') }));
+      expect(fx.vault.isLocked).toBe(true);
+      const listed = await run('ssh-add', ['-L']);
+      expect(listed.status).toBe(1);
+      expect(listed.stdout).toContain('The agent has no identities.');
+      logLines = [];
+      expect((await signFile(ec.pub, 'locked')).status).not.toBe(0);
+      expect((await run('ssh-add', ['-X'], { env: withPassword('not the passphrase') })).status).not.toBe(0);
+      expect(fx.vault.isLocked).toBe(true);
+      expect(logLines.join('\n')).toMatch(/refused UNLOCK from ssh-add\[\d+\]/);
+      ok(await run('ssh-add', ['-X'], { env: withPassword('ssh-agent passphrase') }));
+      expect(fx.vault.isLocked).toBe(false);
+      expect(ok(await run('ssh-add', ['-L'])).trim().split('\n')).toEqual([ec.line, rsa.line]);
+    } finally {
+      if (fx.vault.isLocked) await fx.vault.unlockWith(Buffer.from('ssh-agent passphrase'));
+    }
+  });
+
+  it.skipIf(!IS_ROOT)('another local user cannot use the socket, even where file modes would let it (a user made with useradd)', async () => {
+    if (spawnSync('id', ['-u', OTHER_USER]).status !== 0) {
+      const made = spawnSync('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', OTHER_USER], { encoding: 'utf8' });
+      expect(made.status, made.stderr).toBe(0);
+    }
+    const uid = Number(spawnSync('id', ['-u', OTHER_USER], { encoding: 'utf8' }).stdout);
+    const gid = Number(spawnSync('id', ['-g', OTHER_USER], { encoding: 'utf8' }).stdout);
+    expect(uid).toBeGreaterThan(0);
+    // Loosened so that only the peer check stands between the other user and the agent.
+    const opened = [dirname(dir), dir, dirname(socketPath)];
+    for (const d of opened) chmodSync(d, 0o711);
+    chmodSync(socketPath, 0o666);
+    logLines = [];
+    try {
+      const r = await run('ssh-add', ['-L'], { uid, gid, cwd: '/', env: { PATH: '/usr/bin:/bin', LANG: 'C', SSH_AUTH_SOCK: socketPath } });
+      expect(r.status).not.toBe(0);
+      expect(r.stdout).not.toContain('deskkms:');
+      expect(r.stderr).toMatch(/communication with agent failed|error fetching identities/);
+      expect(logLines.join('\n')).toMatch(new RegExp(`refused a connection from uid ${uid} \\(ssh-add\\[\\d+\\]\\): only uid 0, the agent's own user, may use it`));
+    } finally {
+      for (const d of opened) chmodSync(d, 0o700);
+      chmodSync(socketPath, 0o600);
+      spawnSync('userdel', [OTHER_USER]);
+    }
+  });
+});
+
+/** Waits (up to 20 s) until the process is gone; false if it is still there. */
+async function gone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
