@@ -19,6 +19,7 @@ import { certCommand } from './commands/cert.ts';
 import { uiCommand } from './commands/ui.ts';
 import { backupCommand } from './commands/backup.ts';
 import { vaultCommand } from './commands/protection.ts';
+import { agentCommand } from './commands/agent.ts';
 import { ACTION_NAMES, isActionName } from '../../contract/actions.ts';
 import { runAction } from './actions-cli.ts';
 import { writeFailure } from './report-error.ts';
@@ -31,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
   backupCommand,
   vaultCommand,
   serveCommand,
+  agentCommand,
   uiCommand,
   accessKeyCommand,
   remoteCommand,
