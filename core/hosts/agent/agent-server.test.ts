@@ -1,0 +1,410 @@
+// The agent server at the protocol level, with a client speaking raw frames (what OpenSSH clients
+// never send: SHA-1 and rsa-sha2-512 RSA requests, unknown keys and messages, oversized frames,
+// session binds, the DeskKMS extension on a forwarded connection), the peer check with an injected
+// peerOf (another uid, a failing check), confirmations handed to an in-process ConfirmPrompt
+// (its request, the hang-up and close aborts), a locked vault, a disabled key audited by dispatch.
+// The real OpenSSH peers are in test/interop/ssh-agent.test.ts.
+import { createHash, createPublicKey, verify } from 'node:crypto';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dispatch } from '../../actions/dispatch.ts';
+import { SshReader, SshWriter, bytesToBigint } from '../../formats/ssh-wire.ts';
+import { useActionVault, type MadeKey } from '../../../test/support/action-vault.ts';
+import { startAgentServer } from './agent-server.ts';
+import { DESKKMS_EXTENSION, type AgentServerOptions, type ConfirmAnswer, type ConfirmRequest, type RunningAgent } from './agent-types.ts';
+import {
+  FrameReader,
+  MAX_FRAME,
+  MSG,
+  SESSION_BIND_EXTENSION,
+  extensionRequest,
+  frame,
+  parseIdentitiesAnswer,
+  parseSignResponse,
+  signRequest,
+} from './ssh-agent-wire.ts';
+
+const fx = useActionVault('agent-server');
+
+interface Identity extends MadeKey {
+  readonly blob: Uint8Array;
+}
+
+let ec: Identity;
+let rsa: Identity;
+let agents: RunningAgent[] = [];
+let logLines: string[] = [];
+let sockets = 0;
+
+/** A client on the agent's socket: send frames, read answer frames, see the close. */
+class Client {
+  private readonly reader = new FrameReader();
+  private readonly frames: Uint8Array[] = [];
+  private waiting: (() => void) | undefined;
+  closed = false;
+  readonly socket: Socket;
+
+  constructor(path: string) {
+    this.socket = connect(path);
+    this.socket.on('data', (chunk) => {
+      this.frames.push(...this.reader.push(chunk));
+      this.waiting?.();
+    });
+    this.socket.on('error', () => undefined);
+    this.socket.on('close', () => {
+      this.closed = true;
+      this.waiting?.();
+    });
+  }
+
+  send(bytes: Uint8Array): void {
+    this.socket.write(bytes);
+  }
+
+  /** The next answer, or undefined when the agent closed the connection first. */
+  async next(): Promise<Uint8Array | undefined> {
+    while (this.frames.length === 0 && !this.closed) await new Promise<void>((resolve) => (this.waiting = resolve));
+    return this.frames.shift();
+  }
+
+  async ask(bytes: Uint8Array): Promise<Uint8Array | undefined> {
+    this.send(bytes);
+    return this.next();
+  }
+
+  end(): void {
+    this.socket.destroy();
+  }
+}
+
+async function agent(options: Partial<AgentServerOptions> = {}): Promise<{ path: string; running: RunningAgent }> {
+  const dir = fx.file(`agent-${++sockets}`);
+  mkdirSync(dir, { mode: 0o700 });
+  const path = join(dir, 'agent.sock');
+  const running = await startAgentServer({ socketPath: path, vault: () => fx.vault, log: (line) => logLines.push(line), ...options });
+  agents.push(running);
+  return { path, running };
+}
+
+async function identity(made: MadeKey, confirm = false): Promise<Identity> {
+  const added = await fx.call('AddAgentIdentity', { KeyId: made.keyId, KeyVersionId: made.versionId, Confirm: confirm });
+  const line = (added.Identity as { SshPublicKey: string }).SshPublicKey;
+  return { ...made, blob: new Uint8Array(Buffer.from(line.split(' ')[1]!, 'base64')) };
+}
+
+const sign = (key: Identity, data: Uint8Array | string, flags: number): Uint8Array =>
+  signRequest({ keyBlob: key.blob, data: typeof data === 'string' ? Buffer.from(data) : data, flags });
+
+const type = (answer: Uint8Array | undefined): number | undefined => answer?.[0];
+
+beforeAll(async () => {
+  ec = await identity(await fx.makeKey('EC_P256', 'SIGN/VERIFY'));
+  rsa = await identity(await fx.makeKey('RSA_2048', 'SIGN/VERIFY'));
+});
+
+afterAll(async () => {
+  for (const a of agents) await a.close();
+  agents = [];
+});
+
+describe('identities and signatures', () => {
+  it('lists RSA and EC_P256 identities, oldest first, with their deskkms comments', async () => {
+    const { path } = await agent();
+    const client = new Client(path);
+    const listed = parseIdentitiesAnswer((await client.ask(frame(MSG.REQUEST_IDENTITIES)))!);
+    expect(listed.map((i) => i.comment)).toEqual([`deskkms:${ec.keyId}:${ec.versionId}`, `deskkms:${rsa.keyId}:${rsa.versionId}`]);
+    expect(Buffer.from(listed[0]!.keyBlob).equals(ec.blob)).toBe(true);
+    client.end();
+  });
+
+  it('signs rsa-sha2-256 (flag 2) with the vault key: RSASSA-PKCS1-v1_5 over SHA-256 of the data', async () => {
+    const { path } = await agent();
+    const client = new Client(path);
+    const answer = parseSignResponse((await client.ask(sign(rsa, 'data to sign', 2)))!);
+    expect(answer.algorithm).toBe('rsa-sha2-256');
+    expect(verify('sha256', Buffer.from('data to sign'), createPublicKey(rsa.pem), answer.blob)).toBe(true);
+    client.end();
+  });
+
+  it('signs ecdsa-sha2-nistp256 as string(mpint r, mpint s)', async () => {
+    const { path } = await agent();
+    const client = new Client(path);
+    const answer = parseSignResponse((await client.ask(sign(ec, 'ec data', 0)))!);
+    expect(answer.algorithm).toBe('ecdsa-sha2-nistp256');
+    const reader = new SshReader(answer.blob, 'the signature');
+    const [r, s] = [reader.mpint('r', 32), reader.mpint('s', 32)];
+    reader.end();
+    const ieee = Buffer.concat([r, s].map((n) => Buffer.from(Buffer.from(n).toString('hex').padStart(64, '0'), 'hex')));
+    expect(verify('sha256', Buffer.from('ec data'), { key: createPublicKey(ec.pem), dsaEncoding: 'ieee-p1363' }, ieee)).toBe(true);
+    expect(bytesToBigint(r)).toBeGreaterThan(0n);
+    client.end();
+  });
+
+  it('the signature is audited as AsymmetricSign by ssh-agent[PROGRAM PID]', async () => {
+    const outcome = await dispatch(fx.vault, 'ListAuditEntries', { KeyId: ec.keyId, Action: 'AsymmetricSign', Limit: 5 }, 'test');
+    if (!outcome.ok) throw new Error(outcome.error.Message);
+    expect(outcome.body.Entries[0]).toMatchObject({ code: 'OK', keyVersionId: ec.versionId });
+    expect(outcome.body.Entries[0]!.caller).toMatch(new RegExp(`^ssh-agent\\[\\S+ ${process.pid}\\]$`));
+  });
+
+  it('refuses SHA-1 ssh-rsa (no flag), rsa-sha2-512 (flag 4), both flags, and any flag on an EC key: one log line each', async () => {
+    const { path } = await agent();
+    const client = new Client(path);
+    logLines = [];
+    expect(type(await client.ask(sign(rsa, 'x', 0)))).toBe(MSG.FAILURE);
+    expect(type(await client.ask(sign(rsa, 'x', 4)))).toBe(MSG.FAILURE);
+    expect(type(await client.ask(sign(rsa, 'x', 6)))).toBe(MSG.FAILURE);
+    expect(type(await client.ask(sign(ec, 'x', 2)))).toBe(MSG.FAILURE);
+    expect(logLines).toHaveLength(4);
+    expect(logLines[0]).toContain('an ssh-rsa signature (SHA-1), which the agent refuses');
+    expect(logLines[1]).toContain('an rsa-sha2-512 signature, which the vault key cannot make');
+    expect(logLines[2]).toContain('flags 6, which the agent does not know');
+    expect(logLines[3]).toContain('was asked with flags 2, which apply to RSA keys only');
+    client.end();
+  });
+
+  it('refuses a key it does not serve, naming its fingerprint', async () => {
+    const { path } = await agent();
+    const client = new Client(path);
+    logLines = [];
+    const other = new SshWriter().string('ecdsa-sha2-nistp256').string('nistp256').string(new Uint8Array(65).fill(4)).bytes();
+    expect(type(await client.ask(signRequest({ keyBlob: other, data: Buffer.from('x'), flags: 0 })))).toBe(MSG.FAILURE);
+    expect(logLines[0]).toMatch(/key SHA256:\S+ is not one of the agent's identities/);
+    client.end();
+  });
+
+  it('a disabled key is not listed, and its sign request is refused by dispatch (audited Rejected.Disabled)', async () => {
+    const { path } = await agent();
+    const client = new Client(path);
+    await fx.call('DisableKey', { KeyId: ec.keyId });
+    try {
+      const listed = parseIdentitiesAnswer((await client.ask(frame(MSG.REQUEST_IDENTITIES)))!);
+      expect(listed.map((i) => i.comment)).toEqual([`deskkms:${rsa.keyId}:${rsa.versionId}`]);
+      logLines = [];
+      expect(type(await client.ask(sign(ec, 'x', 0)))).toBe(MSG.FAILURE);
+      expect(logLines[0]).toMatch(/refused SIGN_REQUEST from \S+: Rejected\.Disabled: .*\(RequestId [0-9a-f-]{36}\)/);
+      const requestId = /RequestId ([0-9a-f-]{36})/.exec(logLines[0]!)![1]!;
+      expect(fx.auditOf(requestId)).toMatchObject({ action: 'AsymmetricSign', code: 'Rejected.Disabled', keyId: ec.keyId });
+    } finally {
+      await fx.call('EnableKey', { KeyId: ec.keyId });
+    }
+    client.end();
+  });
+
+  it('a locked vault lists nothing and signs nothing; an absent one too', async () => {
+    let present = true;
+    const { path } = await agent({ vault: () => (present ? fx.vault : undefined) });
+    const client = new Client(path);
+    await fx.vault.lock();
+    try {
+      expect(parseIdentitiesAnswer((await client.ask(frame(MSG.REQUEST_IDENTITIES)))!)).toEqual([]);
+      logLines = [];
+      expect(type(await client.ask(sign(ec, 'x', 0)))).toBe(MSG.FAILURE);
+      expect(logLines[0]).toContain('the vault is locked or not open');
+    } finally {
+      await fx.vault.unlockWith(Buffer.from('agent-server passphrase'));
+    }
+    present = false;
+    expect(parseIdentitiesAnswer((await client.ask(frame(MSG.REQUEST_IDENTITIES)))!)).toEqual([]);
+    expect(type(await client.ask(sign(ec, 'x', 0)))).toBe(MSG.FAILURE);
+    present = true;
+    expect(parseIdentitiesAnswer((await client.ask(frame(MSG.REQUEST_IDENTITIES)))!)).toHaveLength(2);
+    client.end();
+  });
+});
+
+describe('messages it refuses', () => {
+  it('identity management, LOCK/UNLOCK without the host allowing them, unknown messages and extensions: FAILURE, and the connection goes on', async () => {
+    const { path } = await agent();
+    const client = new Client(path);
+    logLines = [];
+    for (const t of [MSG.ADD_IDENTITY, MSG.ADD_ID_CONSTRAINED, MSG.REMOVE_IDENTITY, MSG.REMOVE_ALL_IDENTITIES, MSG.ADD_SMARTCARD_KEY, MSG.REMOVE_SMARTCARD_KEY]) {
+      expect(type(await client.ask(frame(t, new Uint8Array(8))))).toBe(MSG.FAILURE);
+    }
+    expect(type(await client.ask(frame(MSG.LOCK, new SshWriter().string('pw').bytes())))).toBe(MSG.FAILURE);
+    expect(type(await client.ask(frame(MSG.UNLOCK, new SshWriter().string('pw').bytes())))).toBe(MSG.FAILURE);
+    expect(type(await client.ask(frame(99)))).toBe(MSG.FAILURE);
+    expect(type(await client.ask(extensionRequest('query', '')))).toBe(MSG.FAILURE);
+    // malformed: trailing bytes after REQUEST_IDENTITIES, a truncated SIGN_REQUEST
+    expect(type(await client.ask(frame(MSG.REQUEST_IDENTITIES, Uint8Array.of(0))))).toBe(MSG.FAILURE);
+    expect(type(await client.ask(frame(MSG.SIGN_REQUEST, new SshWriter().uint32(10).bytes())))).toBe(MSG.FAILURE);
+    expect(logLines).toHaveLength(12);
+    expect(logLines[0]).toMatch(/^refused ADD_IDENTITY from \S+: keys are managed in the vault/);
+    expect(logLines[6]).toContain('refused LOCK');
+    expect(logLines[8]).toContain('refused message type 99');
+    expect(logLines[9]).toContain('refused extension query');
+    expect(logLines[10]).toContain('has 1 trailing bytes');
+    expect(parseIdentitiesAnswer((await client.ask(frame(MSG.REQUEST_IDENTITIES)))!)).toHaveLength(2);
+    client.end();
+  });
+
+  it('answers pipelined requests in order', async () => {
+    const { path } = await agent();
+    const client = new Client(path);
+    const many = Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? frame(MSG.REQUEST_IDENTITIES) : i % 3 === 1 ? frame(99) : sign(ec, `m${i}`, 0)));
+    client.send(Buffer.concat(many));
+    const types: (number | undefined)[] = [];
+    for (let i = 0; i < many.length; i++) types.push(type(await client.next()));
+    expect(types).toEqual(Array.from({ length: 12 }, (_, i) => [MSG.IDENTITIES_ANSWER, MSG.FAILURE, MSG.SIGN_RESPONSE][i % 3]));
+    client.end();
+  });
+
+  it('closes the connection on a frame over 256 KiB, unanswered', async () => {
+    const { path } = await agent();
+    const client = new Client(path);
+    logLines = [];
+    client.send(new SshWriter().uint32(MAX_FRAME + 1).raw(new Uint8Array(16)).bytes());
+    expect(await client.next()).toBeUndefined();
+    expect(logLines[0]).toMatch(/closed the connection of \S+: an ssh-agent message of 262145 bytes \(more than 262144\)/);
+  });
+
+  it('remembers session-bind@openssh.com (SUCCESS), refuses a malformed one, and refuses the DeskKMS extension on a forwarded connection', async () => {
+    const { path } = await agent();
+    const client = new Client(path);
+    const hostKey = new SshWriter().string('ssh-ed25519').string(new Uint8Array(32).fill(7)).bytes();
+    const bind = (forwarding: number): Uint8Array =>
+      frame(MSG.EXTENSION, new SshWriter().string(SESSION_BIND_EXTENSION).string(hostKey).string(new Uint8Array(32).fill(1)).string(new Uint8Array(83)).raw(Uint8Array.of(forwarding)).bytes());
+    logLines = [];
+    expect(type(await client.ask(bind(2)))).toBe(MSG.FAILURE);
+    expect(logLines[0]).toContain('its is_forwarding is 2, not a boolean');
+    expect(type(await client.ask(bind(1)))).toBe(MSG.SUCCESS);
+    expect(type(await client.ask(extensionRequest(DESKKMS_EXTENSION, JSON.stringify({ Op: 'Hello' }))))).toBe(MSG.FAILURE);
+    expect(logLines[1]).toContain('forwarded agent');
+    client.end();
+  });
+});
+
+describe('the peer check', () => {
+  it('closes a connection from another uid unanswered, and logs it', async () => {
+    const other = (process.getuid?.() ?? 0) + 1;
+    const { path } = await agent({ peerOf: () => Promise.resolve({ uid: other, pid: 4242, program: 'intruder' }) });
+    const client = new Client(path);
+    logLines = [];
+    expect(await client.ask(frame(MSG.REQUEST_IDENTITIES))).toBeUndefined();
+    expect(logLines).toEqual([`refused a connection from uid ${other} (intruder[4242]): only uid ${process.getuid?.()}, the agent's own user, may use it`]);
+  });
+
+  it('closes a connection whose peer cannot be told, and logs it', async () => {
+    const { path } = await agent({ peerOf: () => Promise.reject(new Error('no credentials')) });
+    const client = new Client(path);
+    logLines = [];
+    expect(await client.ask(frame(MSG.REQUEST_IDENTITIES))).toBeUndefined();
+    expect(logLines).toHaveLength(1);
+    expect(logLines[0]).toMatch(/^refused a connection: /);
+  });
+
+  it('the real check (SO_PEERCRED) lets this user in, naming this process', async () => {
+    const { path } = await agent();
+    const client = new Client(path);
+    expect(type(await client.ask(frame(MSG.REQUEST_IDENTITIES)))).toBe(MSG.IDENTITIES_ANSWER);
+    client.end();
+  });
+});
+
+describe('confirm on use', () => {
+  let confirmKey: Identity;
+
+  beforeAll(async () => {
+    confirmKey = await identity(await fx.makeKey('EC_P256', 'SIGN/VERIFY'), true);
+  });
+
+  it('asks with the key, the peer, what is signed and when it expires; approved signs', async () => {
+    const asked: ConfirmRequest[] = [];
+    const { path } = await agent({
+      confirm: (request) => {
+        asked.push(request);
+        return Promise.resolve('approved');
+      },
+      confirmTimeoutMs: 60_000,
+    });
+    const client = new Client(path);
+    const data = new SshWriter().raw('SSHSIG').string('git').string('').string('sha512').string(createHash('sha512').update('commit').digest()).bytes();
+    expect(type(await client.ask(sign(confirmKey, data, 0)))).toBe(MSG.SIGN_RESPONSE);
+    expect(asked).toHaveLength(1);
+    const request = asked[0]!;
+    expect(request).toMatchObject({ keyId: confirmKey.keyId, keyVersionId: confirmKey.versionId, keySpec: 'EC_P256', aliases: [], what: { kind: 'sshsig', namespace: 'git', hashAlgorithm: 'sha512' } });
+    expect(request.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(request.peer.pid).toBe(process.pid);
+    expect(request.sshFingerprint).toMatch(/^SHA256:/);
+    expect(Number.isNaN(Date.parse(request.expiresAt))).toBe(false);
+    // a key without Confirm is not asked about
+    expect(type(await client.ask(sign(ec, 'x', 0)))).toBe(MSG.SIGN_RESPONSE);
+    expect(asked).toHaveLength(1);
+    client.end();
+  });
+
+  it('denied and timed-out answers refuse the signature', async () => {
+    for (const answer of ['denied', 'timeout'] as ConfirmAnswer[]) {
+      const { path } = await agent({ confirm: () => Promise.resolve(answer) });
+      const client = new Client(path);
+      logLines = [];
+      expect(type(await client.ask(sign(confirmKey, 'x', 0)))).toBe(MSG.FAILURE);
+      expect(logLines[0]).toContain(answer === 'denied' ? 'was denied' : 'no one answered the confirmation');
+      client.end();
+    }
+  });
+
+  it('a prompt that never answers is refused at confirmTimeoutMs, and its signal aborts', async () => {
+    let signal: AbortSignal | undefined;
+    const { path } = await agent({
+      confirm: (_request, s) => {
+        signal = s;
+        return new Promise<ConfirmAnswer>(() => undefined);
+      },
+      confirmTimeoutMs: 200,
+    });
+    const client = new Client(path);
+    logLines = [];
+    expect(type(await client.ask(sign(confirmKey, 'x', 0)))).toBe(MSG.FAILURE);
+    expect(logLines[0]).toContain('within 200 ms: refused');
+    expect(signal?.aborted).toBe(true);
+    client.end();
+  });
+
+  it('the client hanging up aborts the prompt (denied)', async () => {
+    let client: Client | undefined;
+    const aborted = new Promise<void>((resolve, reject) => {
+      void agent({
+        confirm: (_request, signal) => {
+          client!.end();
+          return new Promise<ConfirmAnswer>((answer) => {
+            signal.addEventListener('abort', () => {
+              answer('denied');
+              resolve();
+            });
+          });
+        },
+      })
+        .then(({ path }) => {
+          client = new Client(path);
+          client.send(sign(confirmKey, 'x', 0));
+        })
+        .catch(reject);
+    });
+    await aborted;
+    expect(client!.closed || client!.socket.destroyed).toBe(true);
+  });
+
+  it('closing the agent aborts a pending prompt and removes the socket', async () => {
+    let signal: AbortSignal | undefined;
+    let asked: () => void = () => undefined;
+    const prompted = new Promise<void>((resolve) => (asked = resolve));
+    const { path, running } = await agent({
+      confirm: (_request, s) => {
+        signal = s;
+        asked();
+        return new Promise<ConfirmAnswer>((answer) => s.addEventListener('abort', () => answer('denied')));
+      },
+    });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const client = new Client(path);
+    client.send(sign(confirmKey, 'x', 0));
+    await prompted;
+    await running.close();
+    expect(signal?.aborted).toBe(true);
+    expect(await client.next()).toBeUndefined();
+    expect(existsSync(path)).toBe(false);
+  });
+});
