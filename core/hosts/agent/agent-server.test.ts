@@ -276,6 +276,56 @@ describe('messages it refuses', () => {
   });
 });
 
+describe('the DeskKMS extension (endpoint.ts)', () => {
+  const ask = async (client: Client, request: unknown): Promise<{ ok: boolean; body?: any; error?: { Code: string } }> => {
+    const answer = (await client.ask(extensionRequest(DESKKMS_EXTENSION, JSON.stringify(request))))!;
+    expect(answer[0]).toBe(MSG.SUCCESS);
+    const reader = new SshReader(answer.subarray(1), 'the answer');
+    const json = reader.text('JSON');
+    reader.end();
+    return JSON.parse(json) as { ok: boolean };
+  };
+
+  it('answers SUCCESS + string(JSON): Hello names the vault; locked, Vault.Locked', async () => {
+    const { path } = await agent();
+    const client = new Client(path);
+    expect(await ask(client, { Op: 'Hello' })).toMatchObject({ ok: true, body: { VaultId: fx.vault.vaultId, Locked: false } });
+    await fx.vault.lock();
+    try {
+      expect(await ask(client, { Op: 'Hello' })).toMatchObject({ ok: false, error: { Code: 'Vault.Locked' } });
+    } finally {
+      await fx.vault.unlockWith(Buffer.from('agent-server passphrase'));
+    }
+    client.end();
+  });
+
+  it("an AsymmetricSign goes through confirmUse: the prompt sees what the command makes, a version that is no identity is Agent.KeyNotAdded", async () => {
+    const made = await fx.makeKey('EC_P256', 'SIGN/VERIFY');
+    await identity(made, true);
+    const asked: ConfirmRequest[] = [];
+    const { path } = await agent({
+      confirm: (request) => {
+        asked.push(request);
+        return Promise.resolve('denied');
+      },
+    });
+    const client = new Client(path);
+    const call = (versionId: string): Promise<{ ok: boolean; error?: { Code: string } }> =>
+      ask(client, {
+        Op: 'Call',
+        Action: 'AsymmetricSign',
+        Command: 'cli',
+        Format: 'ssh',
+        Params: { KeyId: made.keyId, KeyVersionId: versionId, Algorithm: 'ECDSA_SHA_256', Digest: Buffer.alloc(32).toString('base64') },
+      });
+    expect(await call(made.versionId)).toMatchObject({ ok: false, error: { Code: 'Agent.Denied' } });
+    expect(asked[0]).toMatchObject({ keyVersionId: made.versionId, what: { kind: 'deskkms', command: 'cli', format: 'ssh' } });
+    expect(await call(ec.versionId)).toMatchObject({ ok: false, error: { Code: 'Agent.KeyNotAdded' } });
+    await fx.call('RemoveAgentIdentity', { KeyId: made.keyId });
+    client.end();
+  });
+});
+
 describe('the peer check', () => {
   it('closes a connection from another uid unanswered, and logs it', async () => {
     const other = (process.getuid?.() ?? 0) + 1;

@@ -44,6 +44,7 @@ import {
   type SignedData,
 } from './agent-types.ts';
 import { listenOnSocket, unlinkOwnSocket } from './agent-socket.ts';
+import { handleEndpoint } from './endpoint.ts';
 import { peerCredentials } from './peer-credentials.ts';
 import { classifySignedData, describeSignedData } from './signed-data.ts';
 import {
@@ -76,10 +77,6 @@ const REFUSED_MANAGEMENT: Readonly<Record<number, string>> = {
   [MSG.ADD_SMARTCARD_KEY_CONSTRAINED]: 'ADD_SMARTCARD_KEY_CONSTRAINED',
   [MSG.REMOVE_SMARTCARD_KEY]: 'REMOVE_SMARTCARD_KEY',
 };
-
-/** The DeskKMS extension's handler (endpoint.ts), once it is wired in; until then the extension answers FAILURE. */
-type EndpointHandler = (json: string, ctx: EndpointContext) => Promise<EndpointAnswer>;
-const endpointHandler: EndpointHandler | undefined = undefined;
 
 /** An identity the agent serves to SSH clients: its row, its view and its OpenSSH key blob. */
 interface Served {
@@ -472,7 +469,6 @@ class Connection {
 
   private async endpoint(contents: Uint8Array): Promise<Uint8Array> {
     if (this.forwarded) return this.refuse(DESKKMS_EXTENSION, 'the connection comes through a forwarded agent: the DeskKMS endpoint serves local commands only');
-    if (!endpointHandler) return this.refuse(DESKKMS_EXTENSION, 'the DeskKMS endpoint is not available in this build');
     let json: string;
     try {
       json = parseJsonExtension(contents, DESKKMS_EXTENSION);
@@ -488,15 +484,11 @@ class Connection {
         vault,
         peer: this.peer,
         confirmUse: (keyVersionId, what) => this.confirmUse(vault, keyVersionId, what),
-        ...(this.agentLog ? { log: this.agentLog } : {}),
+        log: (line) => this.agent.log(line),
       };
-      answer = await endpointHandler(json, ctx);
+      answer = await handleEndpoint(json, ctx);
     }
     return success(new SshWriter().string(JSON.stringify(answer)).bytes());
-  }
-
-  private get agentLog(): ((line: string) => void) | undefined {
-    return (line) => this.agent.log(line);
   }
 
   /** The endpoint's check before an AsymmetricSign: the version is an identity, confirmed when it must be. */
