@@ -53,6 +53,8 @@ export class FrameReader {
       if (length > MAX_FRAME) throw malformed(`an ssh-agent message of ${length} bytes (more than ${MAX_FRAME})`);
       if (this.pending.length < 4 + length) break;
       frames.push(new Uint8Array(this.pending.subarray(4, 4 + length)));
+      // The copy is the frame's only one: what was read is overwritten (an UNLOCK carries a password).
+      this.pending.fill(0, 0, 4 + length);
       this.pending = this.pending.subarray(4 + length);
     }
     return frames;
