@@ -113,7 +113,11 @@ class Agent {
   }
 
   log(line: string): void {
-    this.options.log?.(line);
+    try {
+      this.options.log?.(line);
+    } catch {
+      // a host's log that fails must not stop the agent answering
+    }
   }
 
   async listen(): Promise<void> {
