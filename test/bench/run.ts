@@ -14,6 +14,7 @@ import { apiLoad } from './api-load.ts';
 import { appDigestThroughput } from './app-digest.ts';
 import { vaultBatchThroughput } from './vault-batch.ts';
 import { hostileFuzz } from './hostile-fuzz.ts';
+import { agentBench } from './agent.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
 const digest = sha256(randomBytes(64));
@@ -119,4 +120,5 @@ sm3Throughput();
 await vaultBatchThroughput();
 await apiLoad();
 await appDigestThroughput();
+await agentBench();
 await hostileFuzz();
