@@ -68,7 +68,7 @@ async function newestAuditEntry(): Promise<string | undefined> {
 beforeAll(async () => {
   added = await fx.makeKey('EC_P256', 'SIGN/VERIFY');
   await fx.call('CreateAlias', { KeyId: added.keyId, AliasName: 'alias/endpoint-added' });
-  second = (await fx.call('CreateKeyVersion', { KeyId: added.keyId })).KeyVersionId as string;
+  second = (await fx.call('CreateKeyVersion', { KeyId: added.keyId })).KeyVersion.KeyVersionId as string;
   confirmed = await fx.makeKey('EC_P256', 'SIGN/VERIFY');
   outside = await fx.makeKey('EC_P256', 'SIGN/VERIFY');
   await fx.call('AddAgentIdentity', { KeyId: added.keyId, KeyVersionId: added.versionId });

@@ -5,7 +5,9 @@
 // among them, on the status fd. The key is found in the vault ($DESKKMS_VAULT,
 // $DESKKMS_PASSPHRASE_FILE) by its OpenPGP fingerprint (40 hex digits, with or without 0x and
 // spaces) or long key ID (16 hex digits): the vault stores no User IDs, so an e-mail address
-// cannot name a key. The signature is one AsymmetricSign through dispatch, audited as "gpg:openpgp".
+// cannot name a key. The signature is one AsymmetricSign through dispatch, audited as "gpg:openpgp";
+// when a running DeskKMS agent serves the vault and that key version, through the agent (audited
+// "ssh-agent[PROGRAM PID]:gpg:openpgp"), else the vault is opened (core/hosts/cli/signer-session.ts).
 // A file's signature goes to -o OUT or FILE.asc/FILE.sig, written whole (a temporary file moved
 // into place, which replaces a symlink there rather than writing through it); an existing one is
 // refused unless --yes is given, as gpg --batch refuses it.
@@ -16,7 +18,7 @@
 import { createReadStream, lstatSync, realpathSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beginSignature, completeSignature, findSigningKeys, type Signer } from '../../actions/format-signing.ts';
+import { beginSignature, completeSignature, findSigningKeys, keyNotAdded } from '../../actions/format-signing.ts';
 import { KmsError, invalidParameter } from '../../contract/errors.ts';
 import { displayText, escapeText } from '../../contract/escape-text.ts';
 import type { SigningKeyInfo } from '../../formats/format.ts';
@@ -24,8 +26,8 @@ import { openpgpAlgorithm, openpgpFingerprint, openpgpFormat } from '../../forma
 import { dearmor } from '../../formats/openpgp-packets.ts';
 import type { CliIO } from '../cli/command.ts';
 import { writeFileAtomically } from '../cli/output-file.ts';
-import { internalErrorReporter, writeFailure } from '../cli/report-error.ts';
-import { withVault } from '../cli/vault-session.ts';
+import { writeFailure } from '../cli/report-error.ts';
+import { withSigner } from '../cli/signer-session.ts';
 import { handOver, type HandOverTarget } from './hand-over.ts';
 
 /** Where everything but a detached signature goes: the real gpg (core/hosts/programs/hand-over.ts). */
@@ -126,11 +128,11 @@ export function keySelector(key: string): { readonly fingerprint?: string; reado
   return undefined;
 }
 
-/** The vault's key versions that sign as `key` in OpenPGP. */
-export async function findOpenpgpKeys(vault: Parameters<typeof findSigningKeys>[0], key: string): Promise<SigningKeyInfo[]> {
+/** The key versions that sign as `key` in OpenPGP: the vault's, or those a DeskKMS agent serves. */
+export async function findOpenpgpKeys(from: Parameters<typeof findSigningKeys>[0], key: string): Promise<SigningKeyInfo[]> {
   const selector = keySelector(key);
   if (!selector) return [];
-  return findSigningKeys(vault, (k) => {
+  return findSigningKeys(from, (k) => {
     if (openpgpFormat.unsupported(k.spec) !== undefined) return false;
     const fpr = openpgpFingerprint(k);
     return selector.fingerprint !== undefined ? fpr === selector.fingerprint : fpr.slice(24) === selector.keyId;
@@ -198,8 +200,10 @@ export async function runGpgProgram(argv: readonly string[], io: GpgProgramIO): 
         `"${shownKey}" is neither an OpenPGP fingerprint (40 hex digits) nor a long key ID (16 hex digits); the vault keeps no User IDs, so set user.signingkey to the key's fingerprint`,
       );
     }
-    const written = await withVault({}, io, async (vault) => {
-      const keys = await findOpenpgpKeys(vault, req.key);
+    const written = await withSigner({}, io, 'gpg', async (signer) => {
+      const keys = await findOpenpgpKeys(signer, req.key);
+      // Not among the agent's keys: the vault is opened and searched instead (nothing was read yet).
+      if (keys.length === 0 && signer.agent) throw keyNotAdded(`the OpenPGP key ${shownKey}`);
       if (keys.length === 0) {
         gpgLine(io, `skipped "${shownKey}": No secret key`);
         throw new KmsError('Forbidden.KeyNotFound', `no Enabled SIGN/VERIFY key version in the vault has the OpenPGP ${selector.fingerprint ? 'fingerprint' : 'key ID'} ${shownKey}`);
@@ -217,7 +221,6 @@ export async function runGpgProgram(argv: readonly string[], io: GpgProgramIO): 
       } catch (error) {
         throw fileError(req.input ?? '-', error);
       }
-      const signer: Signer = { vault, caller: 'gpg', dispatchOptions: { onInternalError: internalErrorReporter(io) } };
       const armored = await completeSignature(signer, key, 'openpgp', pending);
       const bytes = req.armor ? armored : dearmor(armored, 'PGP SIGNATURE', 'signature');
       return { bytes, status: `[GNUPG:] SIG_CREATED D ${openpgpAlgorithm(key)} 8 00 ${time.getTime() / 1000} ${fpr}\n` };

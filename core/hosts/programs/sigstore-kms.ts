@@ -23,7 +23,10 @@
 // the algorithm named, with the alias).
 //
 // Every signature is one AsymmetricSign through the handler table, audited with caller
-// "cosign:sigstore" (a signature for sigstore, which cosign wraps). Exit status as sigstore's
+// "cosign:sigstore" (a signature for sigstore, which cosign wraps). publicKey and signMessage go
+// through a running DeskKMS agent that serves the vault and the key version
+// (core/hosts/cli/signer-session.ts; audited "ssh-agent[PROGRAM PID]:cosign:sigstore"), else open
+// the vault; createKey and verifySignature always open the vault. Exit status as sigstore's
 // reference plugin (test/cliplugin/localkms): 0 when a method ran, whether it answered a result
 // or an errorMessage (sigstore ignores the status and reads errorMessage), 2 when the call itself
 // could not be read (another protocol version, arguments that are not PluginArgs JSON).
@@ -33,7 +36,7 @@
 // once per call, and defaultAlgorithm, supportedAlgorithms and refusals answer without it.
 import { realpathSync } from 'node:fs';
 import { z } from 'zod';
-import type { Signer } from '../../actions/format-signing.ts';
+import type { Signer, VaultSigner } from '../../actions/format-signing.ts';
 import type { ActionName, ActionParams } from '../../contract/actions.ts';
 import { decodeBase64, encodeBase64 } from '../../contract/base64.ts';
 import { KmsError } from '../../contract/errors.ts';
@@ -206,14 +209,15 @@ function callOf(args: PluginArgs): Call {
 
 // --- The vault side, loaded on demand.
 async function vaultSide() {
-  const [signing, dispatching, publicKeys, registry, session] = await Promise.all([
+  const [signing, dispatching, publicKeys, registry, session, signerSession] = await Promise.all([
     import('../../actions/format-signing.ts'),
     import('../../actions/dispatch.ts'),
     import('../../crypto/public-key.ts'),
     import('../../formats/registry.ts'),
     import('../cli/vault-session.ts'),
+    import('../cli/signer-session.ts'),
   ]);
-  return { ...signing, ...dispatching, ...publicKeys, ...registry, ...session };
+  return { ...signing, ...dispatching, ...publicKeys, ...registry, ...session, ...signerSession };
 }
 type VaultSide = Awaited<ReturnType<typeof vaultSide>>;
 
@@ -252,6 +256,8 @@ class Methods {
       keyId = newest.KeyId;
       versionId = newest.KeyVersionId;
     }
+    // Through the agent: a version it does not serve is refused here, and the vault answers instead.
+    await this.side.assertServed(this.signer, keyId, versionId);
     const got = await this.call('GetPublicKey', { KeyId: keyId, KeyVersionId: versionId });
     this.algorithmFor(this.side.importPublicKey(got.PublicKey, 'PublicKey').spec);
     return { pem: got.PublicKey, keyId: got.KeyId, keyVersionId: got.KeyVersionId };
@@ -300,8 +306,15 @@ class Methods {
     return { verifySignature: {} };
   }
 
+  /** The signer of the methods that always open the vault (createKey). */
+  private get vaultSigner(): VaultSigner {
+    if (!this.signer.vault) throw new KmsError('InternalFailure', 'createKey runs on the vault, not through the agent');
+    return this.signer;
+  }
+
   async createKey(call: KeyCall & { readonly keySpec: KeySpec }): Promise<Result> {
-    const existing = await this.side.dispatch(this.signer.vault, 'DescribeKey', { KeyId: call.keyRef }, this.signer.caller, this.signer.dispatchOptions);
+    const signer = this.vaultSigner;
+    const existing = await this.side.dispatch(signer.vault, 'DescribeKey', { KeyId: call.keyRef }, signer.caller, signer.dispatchOptions);
     if (!existing.ok && existing.error.Code !== 'Forbidden.AliasNotFound') {
       throw new KmsError(existing.error.Code, `DescribeKey: ${existing.error.Message} (RequestId ${existing.error.RequestId})`);
     }
@@ -316,7 +329,7 @@ class Methods {
       } catch (error) {
         // Another createKey took the alias meanwhile: leave no key that nothing names.
         const params = { KeyId: created.KeyMetadata.KeyId, PendingWindowInDays: 7 };
-        await this.side.dispatch(this.signer.vault, 'ScheduleKeyDeletion', params, this.signer.caller, this.signer.dispatchOptions);
+        await this.side.dispatch(signer.vault, 'ScheduleKeyDeletion', params, signer.caller, signer.dispatchOptions);
         throw error;
       }
     }
@@ -332,15 +345,18 @@ async function runCall(call: Call, io: CliIO): Promise<Result> {
   if (call.method === 'defaultAlgorithm') return { defaultAlgorithm: { defaultAlgorithm: DEFAULT_ALGORITHM } };
   if (call.method === 'supportedAlgorithms') return { supportedAlgorithms: { supportedAlgorithms: [...SUPPORTED_ALGORITHMS] } };
   const side = await vaultSide();
+  if (call.method === 'publicKey' || call.method === 'signMessage') {
+    // What cosign asks on every signature: through a running agent when it serves the key.
+    return side.withSigner({}, io, CALLER, (signer) => {
+      const methods = new Methods(side, signer, io);
+      return call.method === 'publicKey' ? methods.publicKey(call) : methods.signMessage(call);
+    });
+  }
   return side.withVault({}, io, (vault) => {
     const methods = new Methods(side, { vault, caller: CALLER, dispatchOptions: { onInternalError: internalErrorReporter(io) } }, io);
     switch (call.method) {
-      case 'publicKey':
-        return methods.publicKey(call);
       case 'createKey':
         return methods.createKey(call);
-      case 'signMessage':
-        return methods.signMessage(call);
       case 'verifySignature':
         return methods.verifySignature(call);
       default:

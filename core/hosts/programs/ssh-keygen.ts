@@ -7,7 +7,9 @@
 //       key version with that public key signs FILE into FILE.sig (armored SSHSIG, as ssh-keygen
 //       writes it), or standard input to standard output when FILE is "-" or absent. -U (git
 //       passes it for a literal key: "the key is in the agent") is accepted: the vault is the agent.
-//       The signature is one AsymmetricSign through the handler table, audited as "ssh-keygen:ssh".
+//       The signature is one AsymmetricSign through the handler table, audited as "ssh-keygen:ssh";
+//       when a running DeskKMS agent serves the vault and that key version, through the agent
+//       (audited "ssh-agent[PROGRAM PID]:ssh-keygen:ssh"), else the vault is opened.
 //   anything else (-Y verify, -Y find-principals, -Y check-novalidate, -l, ...)
 //       runs the real ssh-keygen with the same arguments and stdio; its exit status is returned.
 //       The real one is $DESKKMS_SSH_KEYGEN, else the first ssh-keygen in an absolute PATH
@@ -19,24 +21,24 @@
 import { createReadStream, existsSync, readSync, statSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Signer } from '../../actions/format-signing.ts';
 import { KmsError, invalidParameter } from '../../contract/errors.ts';
 import { escapeText } from '../../contract/escape-text.ts';
 import type { CliIO } from '../cli/command.ts';
-import { internalErrorReporter, writeFailure } from '../cli/report-error.ts';
+import { writeFailure } from '../cli/report-error.ts';
 import { handOver, type HandOverTarget } from './hand-over.ts';
 
 // Signing needs the handler table, the vault and the formats; handing over needs none of them, and
 // git hands over twice per verification: those modules are loaded only to sign.
 const signingModules = async () => {
-  const [signing, sshsig, publicKey, session, output] = await Promise.all([
+  const [signing, sshsig, publicKey, session, output, signerSession] = await Promise.all([
     import('../../actions/format-signing.ts'),
     import('../../formats/sshsig.ts'),
     import('../../crypto/public-key.ts'),
     import('../cli/vault-session.ts'),
     import('../cli/output-file.ts'),
+    import('../cli/signer-session.ts'),
   ]);
-  return { ...signing, ...sshsig, ...publicKey, ...session, ...output };
+  return { ...signing, ...sshsig, ...publicKey, ...session, ...output, ...signerSession };
 };
 type SigningModules = Awaited<ReturnType<typeof signingModules>>;
 
@@ -161,8 +163,8 @@ async function sign(args: ParsedArgs, io: CliIO): Promise<number> {
     const m = await signingModules();
     const namespaceOk = m.assertNamespace(namespace, '-n');
     const { spki, fingerprint } = await readKeyFile(m, resolve(io.cwd, keyFile));
-    return await m.withVault({}, io, async (vault) => {
-      const found = await m.findSigningKeys(vault, (k) => k.spki.length === spki.length && k.spki.every((b, i) => b === spki[i]));
+    return await m.withSigner({}, io, 'ssh-keygen', async (signer) => {
+      const found = await m.findSigningKeys(signer, (k) => k.spki.length === spki.length && k.spki.every((b, i) => b === spki[i]));
       const key = found[0];
       if (found.length > 1) {
         // The same material in several keys (BYOK): which key's state, policy and audit entry sign must not be left to chance.
@@ -171,13 +173,14 @@ async function sign(args: ParsedArgs, io: CliIO): Promise<number> {
           `${escapeText(keyFile, 256)}: the public key ${fingerprint} belongs to ${found.length} key versions in the vault (KeyIds ${found.map((k) => `${k.keyId} version ${k.keyVersionId}`).join(', ')}); disable all but the one that should sign`,
         );
       }
+      // Not among the agent's keys: the vault is opened and searched instead (nothing was read yet).
+      if (!key && signer.agent) throw m.keyNotAdded(`the public key ${fingerprint}`);
       if (!key) {
         throw new KmsError(
           'Forbidden.KeyNotFound',
           `no Enabled SIGN/VERIFY key version with sealed key material in the vault ${m.vaultDirOf({}, io)} has the public key ${fingerprint} (-f ${escapeText(keyFile, 256)})`,
         );
       }
-      const signer: Signer = { vault, caller: 'ssh-keygen', dispatchOptions: { onInternalError: internalErrorReporter(io) } };
       const signOne = async (input: AsyncIterable<Uint8Array>): Promise<Uint8Array> => {
         const pending = m.beginSignature(key, 'ssh', { namespace: namespaceOk });
         for await (const chunk of input) pending.update(chunk);

@@ -1,6 +1,8 @@
 // deskkms sign: a file (streamed, any size) signed by a vault key version in the format its
 // verifiers read (core/formats): the one AsymmetricSign goes through the handler table
-// (core/actions/format-signing.ts), audited as "cli:<format>".
+// (core/actions/format-signing.ts), audited as "cli:<format>", or through a running DeskKMS agent
+// serving the vault when it serves the key version (signer-session.ts), audited there as
+// "ssh-agent[PROGRAM PID]:cli:<format>".
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { invalidParameter, missingParameter } from '../../../contract/errors.ts';
@@ -12,8 +14,8 @@ import { CLI_CALLER } from '../actions-cli.ts';
 import { EXIT_OK, type Command, type FlagValues } from '../command.ts';
 import { openStream, progressReporter } from '../inputs.ts';
 import { writeFileAtomically } from '../output-file.ts';
-import { internalErrorReporter } from '../report-error.ts';
-import { VAULT_FLAGS, withVault } from '../vault-session.ts';
+import { withSigner } from '../signer-session.ts';
+import { VAULT_FLAGS } from '../vault-session.ts';
 
 /** Which formats read each option flag: one given to another format is refused, never ignored. */
 const OPTION_FORMATS: Readonly<Record<'namespace' | 'detached' | 'algorithm', readonly SignatureFormatName[]>> = {
@@ -70,7 +72,8 @@ export const signCommand: Command = {
   },
   details:
     'The key version must be Enabled and hold its private key; formats refuse specs they cannot carry (Format.UnsupportedKeySpec: SM2 has no SSH, OpenPGP, sigstore or JWS form; secp256k1 no SSH or sigstore form). ' +
-    'The signature file is written whole or not at all; an existing one is kept unless --force. Prints {"Signature","Format","KeyId","KeyVersionId"} when it writes a file.',
+    'The signature file is written whole or not at all; an existing one is kept unless --force. Prints {"Signature","Format","KeyId","KeyVersionId"} when it writes a file. ' +
+    'When a DeskKMS agent serving this vault runs ($DESKKMS_AGENT_SOCK, else $SSH_AUTH_SOCK or the default socket) and serves the key version, it signs (no passphrase needed here); otherwise the vault is opened. DESKKMS_NO_AGENT=1 always opens the vault.',
   async run(flags, io) {
     const keyRef = flags.key;
     if (typeof keyRef !== 'string' || keyRef === '') throw missingParameter('--key');
@@ -83,12 +86,12 @@ export const signCommand: Command = {
     const refuseExisting = (path: string) => invalidParameter('--out', `${path} already exists; give --force to replace it, or -o another file`);
     if (target !== undefined && flags.force !== true && existsSync(target)) throw refuseExisting(target); // before anything is signed
     const input = await openStream('in', flags.in, io);
-    return withVault(flags, io, async (vault) => {
+    return withSigner(flags, io, CLI_CALLER, async (signer) => {
       const progress = progressReporter(io, 'signing', input.size);
-      const signer = { vault, caller: CLI_CALLER, dispatchOptions: { onInternalError: internalErrorReporter(io) } };
       const { output, key } = await signMessage(signer, { key: keyRef, ...(version !== undefined ? { version } : {}), format, options }, input.chunks, (n) => progress.update(n));
       progress.done();
-      if (key.newest) io.stderr.write(`deskkms: signed with key ${key.keyId} version ${key.keyVersionId} (its newest; give --version to choose)\n`);
+      const through = signer.agent ? ', through the DeskKMS agent' : '';
+      if (key.newest) io.stderr.write(`deskkms: signed with key ${key.keyId} version ${key.keyVersionId} (its newest; give --version to choose)${through}\n`);
       if (target === undefined) {
         io.stdout.write(output);
         return EXIT_OK;

@@ -1,0 +1,216 @@
+// The endpoint's client side: the sockets a command tries, a DeskKMS agent told from other agents
+// and other vaults, and format-signing.ts's route through the endpoint (an AgentSigner), which
+// refuses a key version the agent does not serve before anything is read or signed.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chooseSigningKey, findSigningKeys, newestKeyVersion, signMessage, type AgentSigner, type SigningEndpoint, type VaultSigner } from '../../actions/format-signing.ts';
+import { dispatch } from '../../actions/dispatch.ts';
+import type { ActionName } from '../../contract/actions.ts';
+import type { SigningKeyInfo } from '../../formats/format.ts';
+import { KmsError } from '../../contract/errors.ts';
+import { openpgpFingerprint } from '../../formats/openpgp.ts';
+import { Vault } from '../../vault/vault.ts';
+import { useActionVault, type MadeKey } from '../../../test/support/action-vault.ts';
+import { AgentEndpointClient, agentCandidates, findAgent } from './agent-client.ts';
+import { startAgentServer } from './agent-server.ts';
+import { defaultAgentSocket } from './agent-socket.ts';
+import type { AgentPeer, EndpointContext, RunningAgent } from './agent-types.ts';
+import { handleEndpoint } from './endpoint.ts';
+
+const fx = useActionVault('agent-client');
+const peer: AgentPeer = { uid: 1000, pid: 4242, program: 'node' };
+
+const chunks = (...parts: string[]): AsyncIterable<Uint8Array> => Readable.from(parts.map((part) => Buffer.from(part)));
+
+/** The endpoint in this process (handleEndpoint itself), counting what a signer asks of it. */
+function inProcessEndpoint(): { endpoint: SigningEndpoint; asked: string[] } {
+  const asked: string[] = [];
+  const ctx: EndpointContext = { vault: fx.vault, peer, confirmUse: () => Promise.resolve() };
+  const request = async (json: unknown): Promise<unknown> => {
+    const answer = await handleEndpoint(JSON.stringify(json), ctx);
+    if (!answer.ok) throw new KmsError(answer.error.Code as 'InternalFailure', answer.error.Message);
+    return answer.body;
+  };
+  const endpoint: SigningEndpoint = {
+    async call(action: ActionName, params, command, format) {
+      asked.push(action);
+      return (await request({ Op: 'Call', Action: action, Params: params, Command: command, ...(format ? { Format: format } : {}) })) as Record<string, unknown>;
+    },
+    async identities() {
+      asked.push('Identities');
+      return ((await request({ Op: 'Identities' })) as { Identities: [] }).Identities;
+    },
+  };
+  return { endpoint, asked };
+}
+
+let served: MadeKey; // EC_P256, its first version added
+let rotated: MadeKey; // its first version added, then a newer version that is not
+let rotatedNewest: string;
+let other: MadeKey; // not in the agent
+
+beforeAll(async () => {
+  served = await fx.makeKey('EC_P256', 'SIGN/VERIFY');
+  await fx.call('CreateAlias', { KeyId: served.keyId, AliasName: 'alias/client-served' });
+  rotated = await fx.makeKey('EC_P256', 'SIGN/VERIFY');
+  other = await fx.makeKey('EC_P256', 'SIGN/VERIFY');
+  await fx.call('AddAgentIdentity', { KeyId: served.keyId, KeyVersionId: served.versionId });
+  await fx.call('AddAgentIdentity', { KeyId: rotated.keyId, KeyVersionId: rotated.versionId });
+  fx.now = new Date(fx.now.getTime() + 60_000);
+  rotatedNewest = (await fx.call('CreateKeyVersion', { KeyId: rotated.keyId })).KeyVersion.KeyVersionId as string;
+});
+
+describe('a signer through the endpoint (format-signing.ts)', () => {
+  it('signs by alias with the newest version, audited as the agent caller with command and format', async () => {
+    const { endpoint, asked } = inProcessEndpoint();
+    const signer: AgentSigner = { agent: endpoint, caller: 'cli' };
+    const { output, key } = await signMessage(signer, { key: 'alias/client-served', format: 'raw' }, chunks('release ', 'bytes'));
+    expect(key).toMatchObject({ keyId: served.keyId, keyVersionId: served.versionId, newest: true });
+    expect(asked.filter((a) => a === 'AsymmetricSign')).toHaveLength(1);
+    const pem = fx.file('served.pem');
+    const msg = fx.file('msg.bin');
+    const sig = fx.file('msg.sig');
+    writeFileSync(pem, served.pem);
+    writeFileSync(msg, 'release bytes');
+    writeFileSync(sig, output);
+    expect(execFileSync('openssl', ['dgst', '-sha256', '-verify', pem, '-signature', sig, msg], { encoding: 'utf8' })).toMatch(/Verified OK/);
+    const entries = await dispatch(fx.vault, 'ListAuditEntries', { KeyId: served.keyId, Action: 'AsymmetricSign', NewestFirst: true, Limit: 1 }, 'test');
+    expect(entries.ok && entries.body.Entries[0]?.caller).toBe('ssh-agent[node 4242]:cli:raw');
+  });
+
+  it('refuses a key the agent does not serve before asking it anything but its identities', async () => {
+    const { endpoint, asked } = inProcessEndpoint();
+    const signer: AgentSigner = { agent: endpoint, caller: 'cli' };
+    for (const ref of [other.keyId, 'alias/no-such-alias', '00000000-0000-4000-8000-000000000000']) {
+      await expect(chooseSigningKey(signer, ref)).rejects.toMatchObject({ code: 'Agent.KeyNotAdded' });
+      await expect(newestKeyVersion(signer, ref)).rejects.toMatchObject({ code: 'Agent.KeyNotAdded' });
+    }
+    await expect(chooseSigningKey(signer, served.keyId, other.versionId)).rejects.toMatchObject({ code: 'Agent.KeyNotAdded' });
+    expect(new Set(asked)).toEqual(new Set(['Identities']));
+  });
+
+  it("refuses the key's newest version when the agent serves only an older one: the vault signs with the newest", async () => {
+    const { endpoint, asked } = inProcessEndpoint();
+    const signer: AgentSigner = { agent: endpoint, caller: 'cli' };
+    const message = chunks('never read');
+    let read = false;
+    const watched = (async function* () {
+      read = true;
+      yield* message;
+    })();
+    await expect(signMessage(signer, { key: rotated.keyId, format: 'ssh' }, watched)).rejects.toMatchObject({ code: 'Agent.KeyNotAdded' });
+    expect(read).toBe(false);
+    expect(asked).not.toContain('AsymmetricSign');
+    // Named, the served version signs; the vault's own signer takes the newest.
+    await expect(chooseSigningKey(signer, rotated.keyId, rotated.versionId)).resolves.toMatchObject({ keyVersionId: rotated.versionId, newest: false });
+    const vaultSigner: VaultSigner = { vault: fx.vault, caller: 'cli' };
+    await expect(chooseSigningKey(vaultSigner, rotated.keyId)).resolves.toMatchObject({ keyVersionId: rotatedNewest });
+  });
+
+  it("finds signing keys among the agent's identities with the vault's public facts", async () => {
+    const { endpoint } = inProcessEndpoint();
+    const signer: AgentSigner = { agent: endpoint, caller: 'gpg' };
+    const throughAgent = await findSigningKeys(signer, (k) => k.keyId === served.keyId || k.keyId === other.keyId);
+    const inVault = await findSigningKeys(fx.vault, (k) => k.keyId === served.keyId);
+    expect(throughAgent.map((k) => k.keyVersionId)).toEqual([served.versionId]);
+    const facts = (k: SigningKeyInfo) => ({ ...k, spki: Buffer.from(k.spki).toString('base64'), created: k.created.toISOString() });
+    expect(facts(throughAgent[0]!)).toEqual(facts(inVault[0]!));
+    // The OpenPGP fingerprint hangs on the creation time: the same through both.
+    expect(openpgpFingerprint(throughAgent[0]!)).toBe(openpgpFingerprint(inVault[0]!));
+  });
+});
+
+describe('finding the agent', () => {
+  const env = (extra: Record<string, string>): Record<string, string> => ({ XDG_RUNTIME_DIR: '/nonexistent-runtime', ...extra });
+
+  it('tries $DESKKMS_AGENT_SOCK alone, else SSH_AUTH_SOCK and the default socket; none with DESKKMS_NO_AGENT', () => {
+    expect(agentCandidates(env({ DESKKMS_AGENT_SOCK: '/a/sock', SSH_AUTH_SOCK: '/b/sock' }))).toEqual(['/a/sock']);
+    expect(agentCandidates(env({ SSH_AUTH_SOCK: '/b/sock' }))).toEqual(['/b/sock', '/nonexistent-runtime/deskkms/agent.sock']);
+    expect(agentCandidates(env({ SSH_AUTH_SOCK: '/nonexistent-runtime/deskkms/agent.sock' }))).toEqual(['/nonexistent-runtime/deskkms/agent.sock']);
+    expect(agentCandidates(env({}))).toEqual([defaultAgentSocket(env({}))]);
+    expect(agentCandidates(env({ DESKKMS_NO_AGENT: '1', DESKKMS_AGENT_SOCK: '/a/sock' }))).toEqual([]);
+    expect(agentCandidates(env({ DESKKMS_NO_AGENT: '0', DESKKMS_AGENT_SOCK: '/a/sock' }))).toEqual(['/a/sock']);
+  });
+
+  describe('on real sockets', () => {
+    let dir: string;
+    let agent: RunningAgent | undefined;
+    let stock: ChildProcess | undefined;
+    let silent: Server | undefined;
+    const silentConnections: Socket[] = [];
+
+    beforeAll(async () => {
+      dir = fx.file('sockets');
+      mkdirSync(dir, { mode: 0o700 });
+      dir = realpathSync(dir);
+      agent = await startAgentServer({ socketPath: join(dir, 'deskkms', 'agent.sock'), vault: () => fx.vault });
+      // A stock OpenSSH agent, which answers FAILURE to an extension it does not know.
+      stock = spawn('ssh-agent', ['-D', '-a', join(dir, 'stock.sock')], { stdio: 'ignore' });
+      for (let i = 0; i < 100 && !existsSync(join(dir, 'stock.sock')); i++) await new Promise((r) => setTimeout(r, 50));
+      // Something that accepts and never answers.
+      silent = createServer((socket) => silentConnections.push(socket));
+      await new Promise<void>((resolve) => silent!.listen(join(dir, 'silent.sock'), resolve));
+    });
+    afterAll(async () => {
+      await agent?.close();
+      stock?.kill();
+      for (const socket of silentConnections) socket.destroy();
+      await new Promise((resolve) => silent?.close(resolve));
+    });
+
+    it('uses the DeskKMS agent that serves this vault (by real path) and speaks to it on one connection', async () => {
+      const link = join(dir, 'vault-link');
+      symlinkSync(fx.dir, link);
+      const client = await findAgent(link, { DESKKMS_AGENT_SOCK: agent!.socketPath });
+      expect(client).toBeInstanceOf(AgentEndpointClient);
+      try {
+        const identities = await client!.identities();
+        expect(identities.map((i) => i.KeyVersionId)).toContain(served.versionId);
+        const signer: AgentSigner = { agent: client!, caller: 'cli' };
+        const { key } = await signMessage(signer, { key: served.keyId, version: served.versionId, format: 'ssh', options: { namespace: 'file' } }, chunks('x'));
+        expect(key.keyVersionId).toBe(served.versionId);
+        expect(client!.signAttempted).toBe(true);
+        await expect(client!.call('CreateKey', {}, 'cli')).rejects.toMatchObject({ code: 'Agent.Unsupported' });
+        // An Action the endpoint runs but the agent's policy refuses: the agent's answer, with its RequestId.
+        await expect(client!.call('DescribeKey', { KeyId: other.keyId }, 'cli')).rejects.toMatchObject({ code: 'Forbidden.NoPermission', message: expect.stringMatching(/through the DeskKMS agent.*RequestId [0-9a-f-]{36}/) });
+      } finally {
+        client?.close();
+      }
+    });
+
+    it('skips a socket that serves another vault, a stock ssh-agent, nothing, or something that never answers', async () => {
+      const otherVault = join(fx.file('other'), 'vault');
+      const made = await Vault.init(otherVault, { passphrase: Buffer.from('other'), kdfN: 2 ** 14 });
+      await made.close();
+      expect(await findAgent(otherVault, { DESKKMS_AGENT_SOCK: agent!.socketPath })).toBeUndefined();
+      expect(await findAgent(fx.dir, { DESKKMS_AGENT_SOCK: join(dir, 'stock.sock') })).toBeUndefined();
+      expect(await findAgent(fx.dir, { DESKKMS_AGENT_SOCK: join(dir, 'nothing.sock') })).toBeUndefined();
+      expect(await findAgent(join(dir, 'no-such-vault'), { DESKKMS_AGENT_SOCK: agent!.socketPath })).toBeUndefined();
+      expect(await findAgent(fx.dir, { DESKKMS_AGENT_SOCK: join(dir, 'silent.sock') })).toBeUndefined();
+      expect(silentConnections).toHaveLength(1);
+      // The stock agent on SSH_AUTH_SOCK is passed over for the DeskKMS agent on the default socket.
+      const found = await findAgent(fx.dir, { SSH_AUTH_SOCK: join(dir, 'stock.sock'), XDG_RUNTIME_DIR: dir });
+      expect(found?.socketPath).toBe(agent!.socketPath);
+      found?.close();
+      // DESKKMS_NO_AGENT: not even a connection.
+      expect(await findAgent(fx.dir, { DESKKMS_NO_AGENT: '1', DESKKMS_AGENT_SOCK: join(dir, 'silent.sock') })).toBeUndefined();
+      expect(silentConnections).toHaveLength(1);
+    });
+
+    it('skips an agent whose vault is locked', async () => {
+      await fx.vault.lock();
+      try {
+        expect(await findAgent(fx.dir, { DESKKMS_AGENT_SOCK: agent!.socketPath })).toBeUndefined();
+      } finally {
+        await fx.vault.unlockWith(Buffer.from('agent-client passphrase'));
+      }
+      const again = await findAgent(fx.dir, { DESKKMS_AGENT_SOCK: agent!.socketPath });
+      expect(again).toBeDefined();
+      again?.close();
+    });
+  });
+});

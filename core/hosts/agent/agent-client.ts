@@ -1,0 +1,243 @@
+// The local signing endpoint's client side: DeskKMS's own commands find a running DeskKMS agent
+// that serves the vault they would open, and sign through it (format-signing.ts's AgentSigner)
+// instead of opening the vault and unlocking it themselves.
+//
+// The wire is one ssh-agent message (draft-miller-ssh-agent): SSH_AGENTC_EXTENSION (27) with
+// string DESKKMS_EXTENSION, string JSON (an EndpointRequest); the answer is SSH_AGENT_SUCCESS (6)
+// with string JSON (an EndpointAnswer). SSH_AGENT_FAILURE (5) or SSH_AGENT_EXTENSION_FAILURE (28)
+// means the socket is not a DeskKMS agent (a stock ssh-agent) or refuses this connection the
+// endpoint (a forwarded one): it is skipped.
+//
+// Discovery: DESKKMS_NO_AGENT=1 never looks. Otherwise the candidates are $DESKKMS_AGENT_SOCK alone
+// when it is set, else $SSH_AUTH_SOCK and defaultAgentSocket() (deduplicated); the first whose Hello
+// answers within 2 s with VaultPath equal to the vault directory's real path and Locked false is
+// used, on one connection for every request of the command. A Call waits as long as a confirmation
+// can take (the user is asked in the app or through SSH_ASKPASS), up to 10 minutes.
+import { realpathSync } from 'node:fs';
+import { createConnection, type Socket } from 'node:net';
+import { z } from 'zod';
+import type { SigningEndpoint } from '../../actions/format-signing.ts';
+import type { ActionName } from '../../contract/actions.ts';
+import { KmsError, isErrorCode } from '../../contract/errors.ts';
+import { escapeText } from '../../contract/escape-text.ts';
+import { defaultAgentSocket } from './agent-socket.ts';
+import { DESKKMS_EXTENSION, ENDPOINT_ACTIONS, type EndpointHello, type EndpointIdentity, type EndpointRequest } from './agent-types.ts';
+import { FrameReader, MSG, extensionRequest, parseJsonExtension } from './ssh-agent-wire.ts';
+
+/** Connecting and the Hello, together. */
+export const HELLO_TIMEOUT_MS = 2_000;
+/** Identities and the reads of a Call. */
+export const REQUEST_TIMEOUT_MS = 60_000;
+/** An AsymmetricSign, which may wait for the user's confirmation (the app's or SSH_ASKPASS's timeout is shorter). */
+export const SIGN_TIMEOUT_MS = 10 * 60_000;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const answerSchema = z.union([
+  z.strictObject({ ok: z.literal(true), body: z.unknown() }),
+  z.strictObject({ ok: z.literal(false), error: z.strictObject({ Code: z.string(), Message: z.string(), RequestId: z.string().optional() }) }),
+]);
+
+const helloSchema = z.strictObject({ VaultId: z.string(), VaultPath: z.string(), Locked: z.boolean() });
+const identitiesSchema = z.strictObject({
+  Identities: z.array(
+    z.strictObject({
+      KeyId: z.string(),
+      KeyVersionId: z.string(),
+      KeySpec: z.string(),
+      PublicKey: z.string(),
+      CreationDate: z.string(),
+      Aliases: z.array(z.string()),
+      Confirm: z.boolean(),
+    }),
+  ),
+});
+
+const unavailable = (socketPath: string, why: string): KmsError => new KmsError('Agent.Unavailable', `the agent socket ${escapeText(socketPath, 256)}: ${why}`);
+
+/** Whether DESKKMS_NO_AGENT tells the commands to open the vault themselves. */
+export function agentDisabled(env: Env): boolean {
+  const value = env.DESKKMS_NO_AGENT;
+  return value !== undefined && value !== '' && value !== '0';
+}
+
+/** The sockets a command tries, in order: $DESKKMS_AGENT_SOCK alone, else $SSH_AUTH_SOCK and the default socket. */
+export function agentCandidates(env: Env): string[] {
+  if (agentDisabled(env)) return [];
+  if (env.DESKKMS_AGENT_SOCK) return [env.DESKKMS_AGENT_SOCK];
+  const candidates = [env.SSH_AUTH_SOCK, defaultAgentSocket(env)].filter((path): path is string => path !== undefined && path !== '');
+  return [...new Set(candidates)];
+}
+
+/** One connection to a DeskKMS agent's endpoint: requests are sent one at a time, in order. */
+export class AgentEndpointClient implements SigningEndpoint {
+  readonly socketPath: string;
+  private readonly socket: Socket;
+  private readonly reader = new FrameReader();
+  private waiting: { resolve: (frame: Uint8Array) => void; reject: (error: KmsError) => void } | undefined;
+  private closedBy: KmsError | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private served: Promise<readonly EndpointIdentity[]> | undefined;
+  private signing = false;
+
+  private constructor(socketPath: string, socket: Socket) {
+    this.socketPath = socketPath;
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      let frames: Uint8Array[];
+      try {
+        frames = this.reader.push(chunk);
+      } catch {
+        this.fail(unavailable(socketPath, 'answered something that is not an ssh-agent message'));
+        return;
+      }
+      for (const frame of frames) {
+        const waiting = this.waiting;
+        this.waiting = undefined;
+        if (!waiting) {
+          this.fail(unavailable(socketPath, 'answered a request it was not asked'));
+          return;
+        }
+        waiting.resolve(frame);
+      }
+    });
+    socket.on('error', () => this.fail(unavailable(socketPath, 'the connection failed')));
+    socket.on('close', () => this.fail(unavailable(socketPath, 'the agent closed the connection')));
+  }
+
+  /** Connects; throws Agent.Unavailable when nothing listens there within `timeoutMs`. */
+  static connect(socketPath: string, timeoutMs: number = HELLO_TIMEOUT_MS): Promise<AgentEndpointClient> {
+    return new Promise((resolve, reject) => {
+      const socket = createConnection({ path: socketPath });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(unavailable(socketPath, `no answer in ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(new AgentEndpointClient(socketPath, socket));
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(unavailable(socketPath, escapeText(error.code ?? 'cannot connect', 32)));
+      });
+    });
+  }
+
+  /** Whether an AsymmetricSign was sent (then a refusal is no reason to sign again elsewhere). */
+  get signAttempted(): boolean {
+    return this.signing;
+  }
+
+  private fail(error: KmsError): void {
+    this.closedBy ??= error;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.reject(error);
+    this.socket.destroy();
+  }
+
+  close(): void {
+    this.fail(unavailable(this.socketPath, 'closed'));
+  }
+
+  /** One request and its answer's body; a refusal throws its KmsError (the message names the RequestId). */
+  request(request: EndpointRequest, timeoutMs: number): Promise<unknown> {
+    const run = this.queue.then(() => this.exchange(request, timeoutMs));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async exchange(request: EndpointRequest, timeoutMs: number): Promise<unknown> {
+    if (this.closedBy) throw this.closedBy;
+    const frame = await new Promise<Uint8Array>((resolve, reject) => {
+      const timer = setTimeout(() => this.fail(unavailable(this.socketPath, `no answer in ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+      this.waiting = {
+        resolve: (answer) => {
+          clearTimeout(timer);
+          resolve(answer);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.socket.write(extensionRequest(DESKKMS_EXTENSION, JSON.stringify(request)));
+    });
+    const type = frame[0];
+    if (type === MSG.FAILURE || type === MSG.EXTENSION_FAILURE) throw unavailable(this.socketPath, 'is not a DeskKMS agent (it refused the DeskKMS extension)');
+    if (type !== MSG.SUCCESS) throw unavailable(this.socketPath, `answered message ${type} to the DeskKMS extension`);
+    let answer: z.output<typeof answerSchema>;
+    try {
+      const parsed = answerSchema.safeParse(JSON.parse(parseJsonExtension(frame.subarray(1), DESKKMS_EXTENSION)));
+      if (!parsed.success) throw new Error('not an EndpointAnswer');
+      answer = parsed.data;
+    } catch {
+      throw unavailable(this.socketPath, 'answered the DeskKMS extension with something that is not an endpoint answer');
+    }
+    if (answer.ok) return answer.body;
+    const { Code, Message, RequestId } = answer.error;
+    const what = request.Op === 'Call' ? request.Action : request.Op;
+    const message = `${what} through the DeskKMS agent: ${Message}${RequestId !== undefined ? ` (RequestId ${escapeText(RequestId, 64)})` : ''}`;
+    throw new KmsError(isErrorCode(Code) ? Code : 'Agent.Unavailable', isErrorCode(Code) ? message : `${message} (code ${escapeText(Code, 64)})`);
+  }
+
+  async hello(timeoutMs: number = HELLO_TIMEOUT_MS): Promise<EndpointHello> {
+    const parsed = helloSchema.safeParse(await this.request({ Op: 'Hello' }, timeoutMs));
+    if (!parsed.success) throw unavailable(this.socketPath, 'answered Hello with something else');
+    return parsed.data;
+  }
+
+  /** The key versions the agent serves, read once. */
+  identities(): Promise<readonly EndpointIdentity[]> {
+    this.served ??= this.request({ Op: 'Identities' }, REQUEST_TIMEOUT_MS).then((body) => {
+      const parsed = identitiesSchema.safeParse(body);
+      if (!parsed.success) throw unavailable(this.socketPath, 'answered Identities with something else');
+      return parsed.data.Identities;
+    });
+    return this.served;
+  }
+
+  async call(action: ActionName, params: Record<string, unknown>, command: string, format?: string): Promise<Record<string, unknown>> {
+    const endpointAction = ENDPOINT_ACTIONS.find((a) => a === action);
+    if (endpointAction === undefined) throw new KmsError('Agent.Unsupported', `${action} is not run through the DeskKMS agent; the vault must be opened for it`);
+    const signs = endpointAction === 'AsymmetricSign';
+    if (signs) this.signing = true;
+    const body = await this.request(
+      { Op: 'Call', Action: endpointAction, Params: params, Command: command, ...(format !== undefined ? { Format: format } : {}) },
+      signs ? SIGN_TIMEOUT_MS : REQUEST_TIMEOUT_MS,
+    );
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw unavailable(this.socketPath, `answered ${action} with something that is not an object`);
+    return body as Record<string, unknown>;
+  }
+}
+
+/**
+ * A running DeskKMS agent serving the vault in `vaultDir`, unlocked, connected; undefined when none
+ * fits (no socket, another program's agent, another vault, a locked one, DESKKMS_NO_AGENT).
+ */
+export async function findAgent(vaultDir: string, env: Env): Promise<AgentEndpointClient | undefined> {
+  const candidates = agentCandidates(env);
+  if (candidates.length === 0) return undefined;
+  let vaultPath: string;
+  try {
+    vaultPath = realpathSync(vaultDir);
+  } catch {
+    return undefined; // no such vault: opening it says why
+  }
+  for (const socketPath of candidates) {
+    const deadline = Date.now() + HELLO_TIMEOUT_MS;
+    let client: AgentEndpointClient | undefined;
+    try {
+      client = await AgentEndpointClient.connect(socketPath, HELLO_TIMEOUT_MS);
+      const hello = await client.hello(Math.max(1, deadline - Date.now()));
+      if (hello.VaultPath === vaultPath && !hello.Locked) return client;
+    } catch (error) {
+      if (!(error instanceof KmsError)) throw error;
+    }
+    client?.close();
+  }
+  return undefined;
+}
