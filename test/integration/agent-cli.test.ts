@@ -189,6 +189,11 @@ describe('deskkms agent serving OpenSSH (a passphrase vault)', () => {
     expect(statSync(join(dir.path, 'run')).mode & 0o777).toBe(0o700);
   });
 
+  it('a second agent on the same socket is refused (Agent.SocketUnsafe, exit 2) and the first keeps serving', () => {
+    expect(refused(deskkms(['agent', '--socket', socket]), 'Agent.SocketUnsafe')).toMatch(/already listens/);
+    expect(ok(run('ssh-add', ['-l'], sshEnv)).trim().split('\n')).toHaveLength(3);
+  });
+
   it('ssh-add -L lists the SSH identities (as deskkms agent list --ssh)', async () => {
     const listed = ok(run('ssh-add', ['-L'], sshEnv)).trim().split('\n');
     expect(listed).toEqual(ok(await cli(['agent', 'list', '--ssh'])).trim().split('\n'));
