@@ -16,7 +16,7 @@ import type { CliIO } from '../../core/hosts/cli/command.ts';
 import { runCli } from '../../core/hosts/cli/run.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { spawnUntilFirstLine, type RunningProcess } from '../support/child-process.ts';
-import { tempDir } from './vault-helpers.ts';
+import { requireSecretService, tempDir } from './vault-helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DESKKMS = join(ROOT, 'bin', 'deskkms');
@@ -302,5 +302,38 @@ describe('deskkms agent --sh on a passphrase vault opened without its passphrase
       expect(await agent.stop()).toBe(0);
     }
     expect(existsSync(socket)).toBe(false);
+  });
+});
+
+describe('deskkms agent on a keychain vault', () => {
+  it('unlocks from the keychain at start; ssh-add -x locks it and ssh-add -X unlocks it from the keychain, whatever it is given', async () => {
+    requireSecretService();
+    const vaultDir = join(dir.path, 'keychain-vault');
+    const vault = await Vault.init(vaultDir);
+    try {
+      const created = await dispatch(vault, 'CreateKey', { KeySpec: 'EC_P256', KeyUsage: 'SIGN/VERIFY' }, 'test');
+      if (!created.ok) throw new Error(created.error.Message);
+      const versions = await dispatch(vault, 'ListKeyVersions', { KeyId: created.body.KeyMetadata.KeyId }, 'test');
+      if (!versions.ok) throw new Error(versions.error.Message);
+      const added = await dispatch(vault, 'AddAgentIdentity', { KeyId: created.body.KeyMetadata.KeyId, KeyVersionId: versions.body.KeyVersions.KeyVersion[0]!.KeyVersionId }, 'test');
+      if (!added.ok) throw new Error(added.error.Message);
+    } finally {
+      await vault.close();
+    }
+    const socket = join(dir.path, 'run3', 'agent.sock');
+    const keychainEnv = { ...env, DESKKMS_VAULT: vaultDir, DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS ?? '' };
+    delete (keychainEnv as Record<string, string | undefined>).DESKKMS_PASSPHRASE_FILE;
+    const agent = await spawnUntilFirstLine(DESKKMS, ['agent', '--socket', socket], { env: keychainEnv, cwd: dir.path, timeoutMs: 30_000 });
+    try {
+      const sshEnv = { SSH_AUTH_SOCK: socket };
+      expect(ok(run('ssh-add', ['-L'], sshEnv)).trim().split('\n')).toHaveLength(1);
+      const force = { ...sshEnv, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0', SSH_ASKPASS: askpassPrinting('anything.sh', 'anything at all') };
+      ok(run('ssh-add', ['-x'], force));
+      expect(run('ssh-add', ['-L'], sshEnv).status).toBe(1);
+      ok(run('ssh-add', ['-X'], force));
+      expect(ok(run('ssh-add', ['-L'], sshEnv)).trim().split('\n')).toHaveLength(1);
+    } finally {
+      expect(await agent.stop()).toBe(0);
+    }
   });
 });
