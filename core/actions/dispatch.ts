@@ -174,12 +174,19 @@ export async function refuseCall(vault: Vault, action: RefusedAction, error: Kms
 }
 
 /**
- * A vault event that is not an Action (the app's UnlockVault, LockVault and ListKeyDetails),
- * audited with its outcome's Code in a transaction of its own. Throws when the entry cannot be
+ * A vault event that is not an Action (the app's UnlockVault, LockVault and ListKeyDetails), or an
+ * Action refused before it could be dispatched (the agent's AsymmetricSign the user denied or left
+ * unanswered, with its key), audited with its outcome's Code in a transaction of its own. Throws when the entry cannot be
  * written. Returns the entry's RequestId.
  */
-export async function recordEvent(vault: Vault, action: string, code: ErrorCode | 'OK', caller: string): Promise<string> {
-  const ctx: CallContext = { caller, requestId: randomUUID() };
+export async function recordEvent(
+  vault: Vault,
+  action: string,
+  code: ErrorCode | 'OK',
+  caller: string,
+  key?: { readonly keyId: string; readonly keyVersionId?: string },
+): Promise<string> {
+  const ctx: CallContext = { caller, requestId: randomUUID(), ...(key ? { keyId: key.keyId, ...(key.keyVersionId ? { keyVersionId: key.keyVersionId } : {}) } : {}) };
   await vault.store.write((db) => appendAuditEntries(db, [auditEntry(action, ctx, code)]));
   return ctx.requestId;
 }

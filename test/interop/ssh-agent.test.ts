@@ -333,13 +333,16 @@ describe('ssh logs in to an sshd on 127.0.0.1 with the vault keys', () => {
       expect(prompt()).toContain(`for an SSH login as ${user} to the host with key ${hostFingerprint}?`);
     });
 
-    it('denied: nothing is signed, the refusal is logged', async () => {
+    it('denied: nothing is signed, the refusal is logged and audited as a refused AsymmetricSign', async () => {
       mode('deny');
       logLines = [];
-      const before = (await auditOf(ec.keyId)).length;
+      const before = await auditOf(ec.keyId);
       expect((await signFile(ec.pub, 'denied', { SSH_AUTH_SOCK: confirming.socketPath })).status).not.toBe(0);
       expect(logLines.join('\n')).toMatch(/refused SIGN_REQUEST from ssh-keygen\[\d+\]: the confirmation for .* was denied/);
-      expect((await auditOf(ec.keyId)).length).toBe(before);
+      const after = await auditOf(ec.keyId);
+      expect(after).toHaveLength(before.length + 1);
+      expect(after.at(-1)!.code).toBe('Agent.Denied');
+      expect(after.at(-1)!.caller).toMatch(/^ssh-agent\[ssh-keygen \d+\]$/);
     });
 
     it('unanswered: refused at the timeout, the askpass program stopped', async () => {
@@ -347,6 +350,7 @@ describe('ssh logs in to an sshd on 127.0.0.1 with the vault keys', () => {
       logLines = [];
       expect((await signFile(ec.pub, 'timeout', { SSH_AUTH_SOCK: hurried.socketPath })).status).not.toBe(0);
       expect(logLines.join('\n')).toMatch(/refused SIGN_REQUEST from ssh-keygen\[\d+\]: no one answered the confirmation for .* within 1500 ms: refused/);
+      expect((await auditOf(ec.keyId)).at(-1)!.code).toBe('Agent.ConfirmTimeout');
       expect(prompt()).toContain('confirm\n');
       // The program was stopped with its request (it would sleep a minute otherwise).
       const pid = Number(readFileSync(join(dir, 'askpass-pid'), 'utf8'));

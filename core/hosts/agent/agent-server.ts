@@ -20,7 +20,7 @@
 // from dispatch, which reaches the key worker.
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { dispatch } from '../../actions/dispatch.ts';
+import { dispatch, recordEvent } from '../../actions/dispatch.ts';
 import { agentIdentityView, sshComment } from '../../actions/agent-identities.ts';
 import { decodeBase64 } from '../../contract/base64.ts';
 import { KmsError, toKmsError } from '../../contract/errors.ts';
@@ -205,7 +205,7 @@ class Agent {
    * Resolves when the identity may sign now: at once unless its Confirm is on, else after the
    * user approved. Throws Agent.NoConfirmation, Agent.Denied or Agent.ConfirmTimeout.
    */
-  async confirm(connection: Connection, view: AgentIdentity, confirmOn: boolean, what: SignedData): Promise<void> {
+  async confirm(vault: Vault, connection: Connection, view: AgentIdentity, confirmOn: boolean, what: SignedData): Promise<void> {
     if (!confirmOn) return;
     const prompt = this.options.confirm;
     const key = `${view.KeyId}:${view.KeyVersionId}`;
@@ -251,8 +251,17 @@ class Agent {
       this.log(`approved ${asked}`);
       return;
     }
-    if (answer === 'timeout') throw new KmsError('Agent.ConfirmTimeout', `no one answered the confirmation for ${asked} within ${timeoutMs} ms: refused`);
-    throw new KmsError('Agent.Denied', `the confirmation for ${asked} was denied`);
+    const refusal =
+      answer === 'timeout'
+        ? new KmsError('Agent.ConfirmTimeout', `no one answered the confirmation for ${asked} within ${timeoutMs} ms: refused`)
+        : new KmsError('Agent.Denied', `the confirmation for ${asked} was denied`);
+    // The refused use is in the audit log as the AsymmetricSign it would have been, with its key and
+    // the user's answer as its Code (dispatch was never reached, so nothing else records it).
+    const via = what.kind === 'deskkms' ? `${what.command}:${what.format}` : undefined;
+    await recordEvent(vault, 'AsymmetricSign', refusal.code, agentCaller(connection.peer, via), { keyId: view.KeyId, keyVersionId: view.KeyVersionId }).catch((error: unknown) =>
+      this.log(`could not audit the refused confirmation for ${asked}: ${toKmsError(error).message}`),
+    );
+    throw refusal;
   }
 
   async lock(connection: Connection): Promise<Uint8Array> {
@@ -435,7 +444,7 @@ class Connection {
     }
     const signed = classifySignedData(request.data, request.keyBlob, this.binds);
     try {
-      await this.agent.confirm(this, served.view, served.row.confirm === 1, signed);
+      await this.agent.confirm(vault, this, served.view, served.row.confirm === 1, signed);
     } catch (error) {
       return this.refuse(what, toKmsError(error).message);
     }
@@ -500,6 +509,6 @@ class Connection {
     const db = vault.store.db;
     const row = getAgentIdentity(db, keyVersionId);
     if (!row) throw new KmsError('Agent.KeyNotAdded', `key version ${escapeText(keyVersionId, 128)} is not one of the agent's identities (deskkms agent add KEY --version VERSION)`);
-    await this.agent.confirm(this, agentIdentityView(db, row), row.confirm === 1, what);
+    await this.agent.confirm(vault, this, agentIdentityView(db, row), row.confirm === 1, what);
   }
 }

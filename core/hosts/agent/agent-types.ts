@@ -11,6 +11,7 @@
 //   agent-client.ts       the extension's client side, and the Signer over it
 //   askpass-confirm.ts    confirm on use for the CLI agent, through $SSH_ASKPASS
 // The desktop app answers confirmations with its own ConfirmPrompt (core/app/agent-confirm.ts).
+import type { Socket } from 'node:net';
 import type { Vault } from '../../vault/vault.ts';
 
 /** Who is on the other end of a connection, from the OS (never from what the peer says). */
@@ -81,7 +82,7 @@ export interface AgentServerOptions {
   /** SSH_AGENTC_LOCK: lock the vault. Absent: LOCK is refused. */
   readonly lock?: () => Promise<void>;
   /** Test seam: the peer check (default: SO_PEERCRED through peer-credentials.ts). */
-  readonly peerOf?: (socket: import('node:net').Socket) => Promise<AgentPeer>;
+  readonly peerOf?: (socket: Socket) => Promise<AgentPeer>;
 }
 
 export interface RunningAgent {
