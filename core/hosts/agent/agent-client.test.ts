@@ -201,6 +201,30 @@ describe('finding the agent', () => {
       expect(silentConnections).toHaveLength(1);
     });
 
+    it('skips a socket that answers the extension with something that is not an endpoint answer', async () => {
+      const answers: Record<string, Uint8Array> = {
+        // SUCCESS with a JSON string that is no EndpointAnswer
+        notAnswer: Buffer.concat([Buffer.from([0, 0, 0, 12, 6, 0, 0, 0, 7]), Buffer.from('{"a":1}')]),
+        // SUCCESS whose string is not JSON
+        notJson: Buffer.concat([Buffer.from([0, 0, 0, 8, 6, 0, 0, 0, 3]), Buffer.from('{{{')]),
+        // a frame longer than any agent message may be
+        oversized: Buffer.from([0x7f, 0, 0, 0, 6]),
+        // IDENTITIES_ANSWER to an extension request
+        wrongType: Buffer.from([0, 0, 0, 5, 12, 0, 0, 0, 0]),
+      };
+      for (const [name, answer] of Object.entries(answers)) {
+        const path = join(dir, `${name}.sock`);
+        const server = createServer((socket) => socket.once('data', () => socket.write(answer)));
+        await new Promise<void>((resolve) => server.listen(path, resolve));
+        try {
+          await expect(AgentEndpointClient.connect(path).then((c) => c.hello().finally(() => c.close()))).rejects.toMatchObject({ code: 'Agent.Unavailable' });
+          expect(await findAgent(fx.dir, { DESKKMS_AGENT_SOCK: path }), name).toBeUndefined();
+        } finally {
+          await new Promise((resolve) => server.close(resolve));
+        }
+      }
+    });
+
     it('skips an agent whose vault is locked', async () => {
       await fx.vault.lock();
       try {
