@@ -209,8 +209,17 @@ class Agent {
     if (!confirmOn) return;
     const prompt = this.options.confirm;
     const key = `${view.KeyId}:${view.KeyVersionId}`;
+    const via = what.kind === 'deskkms' ? `${what.command}:${what.format}` : undefined;
+    // A refused use is in the audit log as the AsymmetricSign it would have been, with its key and
+    // why as its Code (dispatch is never reached, so nothing else records it).
+    const refuse = async (refusal: KmsError): Promise<never> => {
+      await recordEvent(vault, 'AsymmetricSign', refusal.code, agentCaller(connection.peer, via), { keyId: view.KeyId, keyVersionId: view.KeyVersionId }).catch((error: unknown) =>
+        this.log(`could not audit a refused use of ${key}: ${toKmsError(error).message}`),
+      );
+      throw refusal;
+    };
     if (!prompt) {
-      throw new KmsError('Agent.NoConfirmation', `key version ${key} needs confirmation on each use, and this agent has no way to ask (the CLI agent asks through SSH_ASKPASS)`);
+      return refuse(new KmsError('Agent.NoConfirmation', `key version ${key} needs confirmation on each use, and this agent has no way to ask (the CLI agent asks through SSH_ASKPASS)`));
     }
     const timeoutMs = this.options.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS;
     const controller = new AbortController();
@@ -251,17 +260,11 @@ class Agent {
       this.log(`approved ${asked}`);
       return;
     }
-    const refusal =
+    return refuse(
       answer === 'timeout'
         ? new KmsError('Agent.ConfirmTimeout', `no one answered the confirmation for ${asked} within ${timeoutMs} ms: refused`)
-        : new KmsError('Agent.Denied', `the confirmation for ${asked} was denied`);
-    // The refused use is in the audit log as the AsymmetricSign it would have been, with its key and
-    // the user's answer as its Code (dispatch was never reached, so nothing else records it).
-    const via = what.kind === 'deskkms' ? `${what.command}:${what.format}` : undefined;
-    await recordEvent(vault, 'AsymmetricSign', refusal.code, agentCaller(connection.peer, via), { keyId: view.KeyId, keyVersionId: view.KeyVersionId }).catch((error: unknown) =>
-      this.log(`could not audit the refused confirmation for ${asked}: ${toKmsError(error).message}`),
+        : new KmsError('Agent.Denied', `the confirmation for ${asked} was denied`),
     );
-    throw refusal;
   }
 
   async lock(connection: Connection): Promise<Uint8Array> {
