@@ -7,9 +7,12 @@
 // VerifyAuditChain), Digest.Begin's public key (GetPublicKey), Sign.*'s key and signature
 // (core/actions/format-signing.ts: audited as "<caller>:<format>"), a malformed Kms.Call's refusal
 // (refuseCall) and the audit entries of the app's own events (recordEvent): nothing here writes
-// the audit log itself.
+// the audit log itself. The agent (Agent.*) runs in this process while the app does, if the user
+// turns it on: it serves this session's vault as it stands (nothing while it is locked) and asks
+// for confirmations through a ConfirmQueue the renderer polls (Agent.Pending) and answers.
 import { dispatch, type DispatchOptions, recordEvent, refuseCall } from '../actions/dispatch.ts';
 import {
+  AGENT_CONFIRM_SECONDS_DEFAULT,
   APP_METHOD_SCHEMAS,
   appRequestSchema,
   isAppMethod,
@@ -17,12 +20,13 @@ import {
   type AppParsed,
   type AppResult,
   type AppResults,
+  type AgentStatusView,
   type VaultStatusView,
 } from '../contract/app-api.ts';
 import { decodeBase64 } from '../contract/base64.ts';
 import type { ActionName, ActionParams } from '../contract/actions.ts';
 import type { ActionResponse } from '../contract/responses.ts';
-import { KmsError, toKmsError, type ErrorCode } from '../contract/errors.ts';
+import { KmsError, toKmsError, type ErrorCode, type WireError } from '../contract/errors.ts';
 import { escapeText } from '../contract/escape-text.ts';
 import { parseParams } from '../contract/validate.ts';
 import { keyInventory } from '../vault/inventory.ts';
@@ -34,6 +38,10 @@ import { inspectBackup, restoreBackup, verifyBackup, type RecoverySecret } from 
 import { formatShareFile } from '../custody/share-file.ts';
 import { renderSharePage, shareQrSvg } from '../custody/share-page.ts';
 import type { Signer } from '../actions/format-signing.ts';
+import { startAgentServer } from '../hosts/agent/agent-server.ts';
+import { defaultAgentSocket } from '../hosts/agent/agent-socket.ts';
+import type { RunningAgent } from '../hosts/agent/agent-types.ts';
+import { ConfirmQueue } from './agent-confirm.ts';
 import { DigestSessions } from './digest-sessions.ts';
 import { formatsFor, SignSessions } from './sign-sessions.ts';
 
@@ -44,6 +52,10 @@ export interface AppSessionOptions {
   readonly vault?: Pick<VaultOptions, 'now' | 'worker'>;
   /** Logs internal failures (their detail never goes to the renderer). */
   readonly onInternalError?: (method: string, error: unknown) => void;
+  /** The app's log: the agent's lines (a refused peer, a refused request). Default: stderr. */
+  readonly log?: (line: string) => void;
+  /** Where the agent's default socket is looked up ($DESKKMS_AGENT_SOCK, $XDG_RUNTIME_DIR). Default: process.env. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 type MethodTable = { readonly [M in AppMethod]: (params: AppParsed<M>) => Promise<AppResults[M]> };
@@ -70,9 +82,17 @@ export class AppSession {
   private readonly signatures = new SignSessions();
   /** Serializes lifecycle changes (create, unlock, lock, close) against each other. */
   private lifecycle: Promise<unknown> = Promise.resolve();
+  /** The agent while it runs, and the confirmations it waits for. */
+  private agent: RunningAgent | undefined;
+  private agentError: WireError | undefined;
+  private confirmSeconds = AGENT_CONFIRM_SECONDS_DEFAULT;
+  private readonly confirms: ConfirmQueue;
+  /** Serializes Agent.Start, Agent.Stop and close against each other. */
+  private agentChanges: Promise<unknown> = Promise.resolve();
 
   constructor(options: AppSessionOptions) {
     this.options = options;
+    this.confirms = new ConfirmQueue({ log: (line) => this.log(line) });
   }
 
   /** Validates and runs one request from the renderer; never throws. */
@@ -99,6 +119,7 @@ export class AppSession {
   }
 
   async close(): Promise<void> {
+    await this.agentSerial(() => this.stopAgent());
     await this.serial(async () => {
       this.clearStreams();
       await this.vault?.close();
@@ -150,6 +171,8 @@ export class AppSession {
           // Latched first: a call in flight cannot unlock it again (not even from the keychain).
           const locking = this.vault.lock();
           this.clearStreams();
+          // The agent keeps running (it serves nothing while the vault is locked); what it waits for is refused.
+          this.confirms.clear();
           await locking;
           await this.audit('LockVault', 'OK', this.vault);
         }
@@ -273,7 +296,74 @@ export class AppSession {
       if (!outcome.ok) throw new ActionRefused(outcome.error.Code, outcome.error.Message, outcome.error.RequestId);
       return outcome.body;
     },
+    // The agent: its identities are Actions (AddAgentIdentity, RemoveAgentIdentity,
+    // ListAgentIdentities through Kms.Call); these run it and answer its confirmations.
+    'Agent.Status': () => Promise.resolve(this.agentStatus()),
+    'Agent.Start': (p) =>
+      this.agentSerial(async () => {
+        // Turned on from the unlocked window (the renderer starts it again after an unlock).
+        this.assertUnlocked();
+        const socketPath = p.Socket ?? defaultAgentSocket(this.options.env ?? process.env);
+        const seconds = p.ConfirmTimeoutSeconds ?? AGENT_CONFIRM_SECONDS_DEFAULT;
+        if (this.agent?.socketPath === socketPath && this.confirmSeconds === seconds) return this.agentStatus();
+        await this.stopAgent();
+        try {
+          this.agent = await startAgentServer({
+            socketPath,
+            vault: () => this.vault,
+            confirm: this.confirms.prompt,
+            confirmTimeoutMs: seconds * 1000,
+            log: (line) => this.log(line),
+          });
+        } catch (error) {
+          this.agentError = toKmsError(error).toWire();
+          throw error;
+        }
+        this.confirmSeconds = seconds;
+        this.agentError = undefined;
+        return this.agentStatus();
+      }),
+    'Agent.Stop': () =>
+      this.agentSerial(async () => {
+        await this.stopAgent();
+        return this.agentStatus();
+      }),
+    'Agent.Pending': () => Promise.resolve({ Requests: this.confirms.pending() }),
+    'Agent.Answer': (p) => {
+      // Only the unlocked window approves; a denial is always taken.
+      if (p.Approve) this.assertUnlocked();
+      this.confirms.answer(p.Id, p.Approve);
+      return Promise.resolve({ Answered: true });
+    },
   };
+
+  private agentStatus(): AgentStatusView {
+    return {
+      Running: this.agent !== undefined,
+      ...(this.agent ? { Socket: this.agent.socketPath } : {}),
+      ConfirmTimeoutSeconds: this.confirmSeconds,
+      ...(this.agentError ? { Error: this.agentError } : {}),
+    };
+  }
+
+  /** Stops the agent if it runs: its connections end, the confirmations it waits for are denied, its socket goes. */
+  private async stopAgent(): Promise<void> {
+    const agent = this.agent;
+    this.agent = undefined;
+    this.confirms.clear();
+    await agent?.close();
+  }
+
+  private agentSerial<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.agentChanges.then(run, run);
+    this.agentChanges = next.catch(() => undefined);
+    return next;
+  }
+
+  private log(line: string): void {
+    if (this.options.log) this.options.log(line);
+    else process.stderr.write(`deskkms agent: ${line}\n`);
+  }
 
   /** Runs an Action for one of the app's own methods; a refusal keeps the RequestId of its audit entry. */
   private async action<A extends ActionName>(action: A, params: ActionParams<A>): Promise<ActionResponse<A>> {

@@ -3,7 +3,7 @@
 // `{ ok, value } | { ok: false, error: { Code, Message } }` back. KMS operations travel as the
 // `Kms.Call` method and reach the same handler table as the CLI and the HTTP API; the other
 // methods are the app's own (vault lifecycle, key inventory, audit, streamed digests and
-// signatures in a release format).
+// signatures in a release format, the agent and its confirmations).
 // Runtime-neutral: the renderer imports the types and the schemas from here.
 import { z } from 'zod';
 import type { WireError } from './errors.ts';
@@ -95,6 +95,20 @@ const shareInfo = z.strictObject({
   mnemonic: z.string().min(1).max(1024),
 });
 
+/** The agent's confirmation timeout the app offers (Agent.Start), in seconds. */
+export const AGENT_CONFIRM_SECONDS_MIN = 5;
+export const AGENT_CONFIRM_SECONDS_MAX = 600;
+export const AGENT_CONFIRM_SECONDS_DEFAULT = 30;
+/** A Unix socket's path fits sun_path (108 bytes on Linux, its NUL included). */
+export const AGENT_SOCKET_MAX_BYTES = 107;
+const agentSocket = z
+  .string()
+  .min(1, 'is empty')
+  .refine((v) => v.startsWith('/'), 'must be an absolute path')
+  // eslint-disable-next-line no-control-regex
+  .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not hold control characters')
+  .refine((v) => new TextEncoder().encode(v).length <= AGENT_SOCKET_MAX_BYTES, `is longer than a Unix socket path can be (${AGENT_SOCKET_MAX_BYTES} bytes)`);
+
 export const APP_METHOD_SCHEMAS = {
   'Vault.Status': z.strictObject({}),
   'Vault.Create': z.discriminatedUnion(
@@ -179,6 +193,23 @@ export const APP_METHOD_SCHEMAS = {
     Action: z.string().min(1, 'is empty').max(64, 'is too long'),
     Params: z.record(z.string(), z.unknown()).optional().default({}),
   }),
+  // The agent (issue 14): the ssh-agent protocol and DeskKMS's signing endpoint on a Unix socket,
+  // serving the key versions added with the AddAgentIdentity Action; confirm on use in the window.
+  'Agent.Status': z.strictObject({}),
+  'Agent.Start': z.strictObject({
+    /** Default: $DESKKMS_AGENT_SOCK, else $XDG_RUNTIME_DIR/deskkms/agent.sock, else a per-user folder in the temp dir. */
+    Socket: agentSocket.optional(),
+    ConfirmTimeoutSeconds: z
+      .number()
+      .int('must be a whole number of seconds')
+      .min(AGENT_CONFIRM_SECONDS_MIN, `must be at least ${AGENT_CONFIRM_SECONDS_MIN} seconds`)
+      .max(AGENT_CONFIRM_SECONDS_MAX, `must be at most ${AGENT_CONFIRM_SECONDS_MAX} seconds`)
+      .optional(),
+  }),
+  'Agent.Stop': z.strictObject({}),
+  /** The confirmations waiting for the user, oldest first. */
+  'Agent.Pending': z.strictObject({}),
+  'Agent.Answer': z.strictObject({ Id: z.string().regex(UUID, 'must be a confirmation id (from Agent.Pending)'), Approve: z.boolean() }),
 } as const;
 
 export type AppMethod = keyof typeof APP_METHOD_SCHEMAS;
@@ -274,6 +305,36 @@ export interface SharePageView {
 /** A share of CreateBackup's answer, as Backup.SharePages takes it (core/custody/share-file.ts ShareInfo). */
 export type ShareInfoParam = z.input<typeof shareInfo>;
 
+/** The app's agent: running or not, where, and the last failure to start it. */
+export interface AgentStatusView {
+  readonly Running: boolean;
+  readonly Socket?: string;
+  readonly ConfirmTimeoutSeconds: number;
+  /** Why the last Agent.Start failed (cleared by the next start). */
+  readonly Error?: WireError;
+}
+
+/** One confirmation the agent waits for (core/app/agent-confirm.ts); texts from outside are escaped. */
+export interface AgentConfirmView {
+  /** What Agent.Answer names. */
+  readonly Id: string;
+  readonly KeyId: string;
+  readonly KeyVersionId: string;
+  readonly KeySpec: string;
+  readonly Aliases: readonly string[];
+  /** SHA256:... of the SSH key, for RSA and EC_P256 keys. */
+  readonly SshFingerprint?: string;
+  /** The requesting program (/proc/PID/comm) and its process id, from the OS. */
+  readonly Program: string;
+  readonly Pid: number;
+  readonly Kind: 'ssh-login' | 'sshsig' | 'deskkms' | 'unknown';
+  /** What is signed, in plain words ("a git signature (namespace git)"). */
+  readonly What: string;
+  readonly ExpiresAt: string;
+  /** Seconds until it is refused unanswered, when the list was read. */
+  readonly SecondsLeft: number;
+}
+
 /** A signature format as the Sign view offers it, for one key spec. */
 export interface SignatureFormatView {
   readonly Format: SignatureFormatName;
@@ -348,6 +409,11 @@ export interface AppResults {
   'Vault.Restore': VaultStatusView & { readonly Restored: BackupContentsView };
   'Backup.SharePages': { readonly Pages: readonly SharePageView[] };
   'Kms.Call': Record<string, unknown> & { readonly RequestId: string };
+  'Agent.Status': AgentStatusView;
+  'Agent.Start': AgentStatusView;
+  'Agent.Stop': AgentStatusView;
+  'Agent.Pending': { readonly Requests: readonly AgentConfirmView[] };
+  'Agent.Answer': { readonly Answered: boolean };
 }
 
 /** The one typed object the preload exposes (and the browser host's fetch bridge implements). */

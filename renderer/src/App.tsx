@@ -1,14 +1,18 @@
 // The app shell: the vault gate (first run: create or restore; unlock) until the vault is unlocked,
 // then the main views behind a tab bar, with the protection in force, the backup state (a warning
-// when keys were created since the last verified backup) and a Lock button always visible.
+// when keys were created since the last verified backup) and a Lock button always visible. While
+// the agent runs, its confirmations show over every view (AgentConfirmDialog).
 import { useEffect } from 'react';
 import { Notices } from './components/Notices.tsx';
+import { AgentConfirmDialog } from './components/agent/AgentConfirmDialog.tsx';
 import { ErrorLine } from './components/common.tsx';
 import { resetUiStore, useUiStore, type View } from './stores/ui-store.ts';
 import { useVaultStore, vaultPhase } from './stores/vault-store.ts';
 import { resetKeysStore } from './stores/keys-store.ts';
 import { resetAuditStore } from './stores/audit-store.ts';
 import { resetBackupStore } from './stores/backup-store.ts';
+import { resetAgentPending, useAgentStore } from './stores/agent-store.ts';
+import { AgentView } from './views/AgentView.tsx';
 import { AuditView } from './views/AuditView.tsx';
 import { BackupView } from './views/BackupView.tsx';
 import { CryptoView } from './views/CryptoView.tsx';
@@ -22,6 +26,7 @@ const VIEWS: readonly { view: View; label: string }[] = [
   { view: 'crypto', label: 'Encrypt & decrypt' },
   { view: 'audit', label: 'Audit log' },
   { view: 'backup', label: 'Backup & recovery' },
+  { view: 'agent', label: 'SSH agent' },
 ];
 
 export function App() {
@@ -56,6 +61,12 @@ function Workspace({ protection }: { protection: string }) {
   const show = useUiStore((s) => s.show);
   const lock = useVaultStore((s) => s.lock);
   const refresh = useVaultStore((s) => s.refresh);
+  const resumeAgent = useAgentStore((s) => s.resume);
+
+  // Unlocked: the agent runs again if the user left it on (its choice is kept in this window's storage).
+  useEffect(() => {
+    void resumeAgent();
+  }, [resumeAgent]);
 
   // The backup state changes as keys are made (here or from the CLI): read again as each view opens.
   useEffect(() => {
@@ -68,6 +79,7 @@ function Workspace({ protection }: { protection: string }) {
     resetKeysStore();
     resetAuditStore();
     resetBackupStore();
+    resetAgentPending();
     resetUiStore();
   }
 
@@ -106,10 +118,13 @@ function Workspace({ protection }: { protection: string }) {
           <CryptoView />
         ) : view === 'backup' ? (
           <BackupView />
+        ) : view === 'agent' ? (
+          <AgentView />
         ) : (
           <AuditView />
         )}
       </div>
+      <AgentConfirmDialog />
     </div>
   );
 }
