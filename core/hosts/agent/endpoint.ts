@@ -12,7 +12,7 @@
 // answer {ok:false, error:{Code, Message, RequestId?}}, never a throw.
 import { realpathSync } from 'node:fs';
 import { z } from 'zod';
-import { dispatch, refuseCall } from '../../actions/dispatch.ts';
+import { dispatch, recordEvent } from '../../actions/dispatch.ts';
 import { KmsError, toKmsError } from '../../contract/errors.ts';
 import { escapeText } from '../../contract/escape-text.ts';
 import { UUID } from '../../contract/ids.ts';
@@ -43,7 +43,7 @@ const requestSchema = z.discriminatedUnion('Op', [
 type Request = z.output<typeof requestSchema>;
 type CallRequest = Extract<Request, { Op: 'Call' }>;
 
-function refusal(error: unknown, requestId?: string): EndpointAnswer {
+function refusalAnswer(error: unknown, requestId?: string): EndpointAnswer {
   const kms = toKmsError(error);
   return { ok: false, error: { Code: kms.code, Message: kms.message, ...(requestId !== undefined ? { RequestId: requestId } : {}) } };
 }
@@ -99,6 +99,23 @@ export async function endpointIdentities(ctx: Pick<EndpointContext, 'vault'>): P
   return identities;
 }
 
+/**
+ * The identity an AsymmetricSign asks for: the KeyId must be a key UUID and (KeyId, KeyVersionId) a
+ * version the user added (Agent.KeyNotAdded otherwise), and the request must name its format.
+ */
+function signingIdentity(request: CallRequest, vault: EndpointContext['vault']): { readonly keyVersionId: string; readonly format: string } {
+  if (request.Format === undefined) throw new KmsError('InvalidParameter', 'the endpoint request: Format: an AsymmetricSign names the signature format it makes');
+  const { KeyId, KeyVersionId } = request.Params;
+  const identity = typeof KeyId === 'string' && UUID.test(KeyId) && typeof KeyVersionId === 'string' ? getAgentIdentity(vault.store.db, KeyVersionId) : undefined;
+  if (!identity || identity.key_id !== KeyId) {
+    throw new KmsError(
+      'Agent.KeyNotAdded',
+      `the agent signs only with the key versions added to it (deskkms agent add): KeyId ${escapeText(String(KeyId), 128)} version ${escapeText(String(KeyVersionId), 128)} is not one of them (the KeyId must be a key UUID)`,
+    );
+  }
+  return { keyVersionId: identity.key_version_id, format: request.Format };
+}
+
 async function endpointCall(request: CallRequest, ctx: EndpointContext): Promise<EndpointAnswer> {
   const via = request.Format !== undefined ? `${request.Command}:${request.Format}` : request.Command;
   const caller = agentCaller(ctx.peer, via);
@@ -107,25 +124,23 @@ async function endpointCall(request: CallRequest, ctx: EndpointContext): Promise
   const keys = [...new Set(listAgentIdentities(vault.store.db).map((row) => row.key_id))];
   const policy: Policy = { Actions: [...ENDPOINT_ACTIONS], Keys: keys };
   if (request.Action === 'AsymmetricSign') {
-    // Only a version the user added signs, and only once confirmed (when its identity asks for it).
-    const keyId = request.Params.KeyId;
-    const versionId = request.Params.KeyVersionId;
+    let allowed: { readonly keyVersionId: string; readonly format: string };
     try {
-      if (request.Format === undefined) throw new KmsError('InvalidParameter', 'the endpoint request: Format: an AsymmetricSign names the signature format it makes');
-      const identity = typeof keyId === 'string' && UUID.test(keyId) && typeof versionId === 'string' ? getAgentIdentity(vault.store.db, versionId) : undefined;
-      if (!identity || identity.key_id !== keyId) {
-        throw new KmsError(
-          'Agent.KeyNotAdded',
-          `the agent signs only with the key versions added to it (deskkms agent add): KeyId ${escapeText(String(keyId), 128)} version ${escapeText(String(versionId), 128)} is not one of them (the KeyId must be a key UUID)`,
-        );
-      }
-      await ctx.confirmUse(identity.key_version_id, { kind: 'deskkms', command: request.Command, format: request.Format });
+      allowed = signingIdentity(request, vault);
     } catch (error) {
-      const kms = toKmsError(error);
-      // Audited as dispatch audits a refusal: the refused signature is in the log with its caller.
-      const refused = await refuseCall(vault, { sent: request.Action }, kms, caller);
-      ctx.log?.(`endpoint: ${caller} AsymmetricSign refused: ${refused.Code} (RequestId ${refused.RequestId})`);
-      return { ok: false, error: refused };
+      // Audited as dispatch audits a refusal, with the key the caller named (escaped); nothing dispatched.
+      const code = toKmsError(error).code;
+      const { KeyId, KeyVersionId } = request.Params;
+      const key = typeof KeyId === 'string' ? { keyId: KeyId, ...(typeof KeyVersionId === 'string' ? { keyVersionId: KeyVersionId } : {}) } : undefined;
+      const requestId = await recordEvent(vault, 'AsymmetricSign', code, caller, key);
+      ctx.log?.(`endpoint: ${caller} AsymmetricSign refused: ${code} (RequestId ${requestId})`);
+      return refusalAnswer(error, requestId);
+    }
+    // A denial or a timeout is audited by the server's confirmation (as the AsymmetricSign it would have been) and passed on.
+    try {
+      await ctx.confirmUse(allowed.keyVersionId, { kind: 'deskkms', command: request.Command, format: allowed.format });
+    } catch (error) {
+      return refusalAnswer(error);
     }
   }
   const outcome = await dispatch(vault, request.Action, request.Params, caller, {
@@ -142,7 +157,7 @@ export async function handleEndpoint(json: string, ctx: EndpointContext): Promis
     request = parseEndpointRequest(json);
   } catch (error) {
     ctx.log?.(`endpoint: ${agentCaller(ctx.peer)} sent a malformed request: ${error instanceof Error ? escapeText(error.message, 256) : 'malformed'}`);
-    return refusal(error);
+    return refusalAnswer(error);
   }
   try {
     switch (request.Op) {
@@ -155,6 +170,6 @@ export async function handleEndpoint(json: string, ctx: EndpointContext): Promis
     }
   } catch (error) {
     if (!(error instanceof KmsError)) ctx.log?.(`endpoint: ${agentCaller(ctx.peer)} ${request.Op} failed internally: ${escapeText(error instanceof Error ? error.message : String(error), 256)}`);
-    return refusal(error);
+    return refusalAnswer(error);
   }
 }
