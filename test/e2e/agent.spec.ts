@@ -7,7 +7,9 @@
 //   approve -> ssh-keygen writes the signature and `ssh-keygen -Y check-novalidate` accepts it;
 //   deny    -> ssh-keygen fails and writes nothing;
 //   timeout -> with the agent restarted at a 5 s confirmation timeout, nobody answers: refused.
-// The audit log shows the one signature, made for ssh-keygen through the agent.
+// With Confirm turned off in the view the key signs unasked; while the vault is locked the agent
+// lists nothing, and after the unlock it runs and serves again. The audit log shows the two
+// signatures, made for ssh-keygen through the agent.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +20,9 @@ import { createKey, kmsAction } from './crypto-helpers.ts';
 import { createVault, expect, screenshot, test } from './fixtures.ts';
 
 const ALIAS = 'alias/e2e-agent-git';
+
+// Tall enough that the notices (bottom right) never cover the keys table.
+test.use({ viewport: { width: 1280, height: 1100 } });
 
 let work: string;
 test.beforeEach(async () => {
@@ -151,10 +156,31 @@ test('confirm on use in the app: approve signs for ssh-keygen, deny and timeout 
     await expect(dialog).toBeHidden();
   });
 
-  await test.step('the audit log holds one signature, made for ssh-keygen through the agent', async () => {
+  await test.step('Confirm off: signs without asking; locked, the agent lists nothing; unlocked, it serves again', async () => {
+    const confirm = page.getByRole('checkbox', { name: `Confirm each use of ${ALIAS}` });
+    await confirm.uncheck();
+    await expect(confirm).not.toBeChecked();
+    // Nobody answers here: with Confirm still on, the 5 s timeout would refuse it.
+    const signing = await gitSign(pub, socket, 'unconfirmed.txt');
+    const signed = await signing.done;
+    expect(signed.status, signed.stderr).toBe(0);
+    expect(existsSync(`${signing.file}.sig`)).toBe(true);
+
+    await page.getByRole('button', { name: 'Lock', exact: true }).click();
+    await expect(page.getByRole('heading', { name: 'Vault locked' })).toBeVisible();
+    const locked = await run('ssh-add', ['-L'], socket);
+    expect(locked.stdout).not.toContain(key.KeyId);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByRole('tab', { name: 'SSH agent' }).click();
+    await expect(page.getByRole('switch', { name: 'SSH agent' })).toHaveAttribute('aria-checked', 'true');
+    const unlocked = await run('ssh-add', ['-L'], socket);
+    expect(unlocked.stdout).toContain(`deskkms:${key.KeyId}:${key.KeyVersionId}`);
+  });
+
+  await test.step('the audit log holds the two signatures made, for ssh-keygen through the agent', async () => {
     const { Entries } = await kmsAction(page, host, 'ListAuditEntries', { KeyId: key.KeyId, Action: 'AsymmetricSign' });
     const signed = (Entries as { code: string; caller: string }[]).filter((e) => e.code === 'OK');
-    expect(signed).toHaveLength(1);
-    expect(signed[0]!.caller).toMatch(/^ssh-agent\[ssh-keygen \d+\]$/);
+    expect(signed).toHaveLength(2);
+    for (const entry of signed) expect(entry.caller).toMatch(/^ssh-agent\[ssh-keygen \d+\]$/);
   });
 });

@@ -179,6 +179,8 @@ function AgentKeysPanel() {
   }, [load]);
 
   async function setConfirm(identity: AgentIdentity, confirm: boolean): Promise<void> {
+    // Shown at once; the list read afterwards says what the vault holds.
+    setIdentities((list) => list?.map((i) => (i.KeyVersionId === identity.KeyVersionId ? { ...i, Confirm: confirm } : i)));
     const ok = await change.run(async () => {
       await kms('AddAgentIdentity', { KeyId: identity.KeyId, KeyVersionId: identity.KeyVersionId, Confirm: confirm });
     });
