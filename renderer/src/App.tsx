@@ -65,7 +65,9 @@ function Workspace({ protection }: { protection: string }) {
 
   // Unlocked: the agent runs again if the user left it on (its choice is kept in this window's storage).
   useEffect(() => {
-    void resumeAgent();
+    void resumeAgent().then((failed) => {
+      if (failed) useUiStore.getState().notify('error', `The SSH agent you left on did not start again: ${failed.message}`, failed.code);
+    });
   }, [resumeAgent]);
 
   // The backup state changes as keys are made (here or from the CLI): read again as each view opens.

@@ -31,8 +31,8 @@ export interface AgentState {
   readonly poll: () => Promise<void>;
   /** Answers one; the error (e.g. it timed out meanwhile) when refused. */
   readonly answer: (id: string, approve: boolean) => Promise<Failure>;
-  /** After an unlock: starts the agent again when the user left it on. */
-  readonly resume: () => Promise<void>;
+  /** After an unlock: starts the agent again when the user left it on; why it could not, when it could not. */
+  readonly resume: () => Promise<Failure>;
 }
 
 function storage(): Storage | undefined {
@@ -139,8 +139,8 @@ export const useAgentStore = create<AgentState>()((set, get) => {
     resume: async () => {
       await get().refresh();
       const prefs = readAgentPrefs();
-      if (!prefs.On || get().status?.Running !== false) return;
-      await change(() => call('Agent.Start', startParams(prefs)));
+      if (!prefs.On || get().status?.Running !== false) return undefined;
+      return (await change(() => call('Agent.Start', startParams(prefs)))) ? undefined : get().error;
     },
   };
 });
