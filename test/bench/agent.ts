@@ -123,6 +123,12 @@ export async function agentBench(runs = Number(process.env.AGENT_BENCH_RUNS ?? 9
       git.file.push(commit('file', i));
       git.stock.push(commit('stock', i));
     }
+    // Where the difference is: one connection that only lists (the peer check, the identities).
+    const list = { agent: [] as number[], stock: [] as number[] };
+    for (let i = 0; i < runs; i++) {
+      list.agent.push(timed('ssh-add', ['-l'], { cwd: dir, env: agentEnv }));
+      list.stock.push(timed('ssh-add', ['-l'], { cwd: dir, env: stockEnv }));
+    }
     stock.kill('SIGTERM');
     stockAgent = undefined;
     // Each agent commit carries an SSH signature (the audit count below says the vault key made it).
@@ -170,6 +176,7 @@ export async function agentBench(runs = Number(process.env.AGENT_BENCH_RUNS ?? 9
     printTable(`The agent (median of ${runs} runs each, interleaved, same run)`, ['operation', 'agent ms', 'baseline', 'baseline ms', 'ratio'], [
       ['git commit -S (gpg.format=ssh, stock ssh-keygen)', median(git.agent).toFixed(0), 'ssh-keygen, file key (ecdsa 256)', median(git.file).toFixed(0), gitRatio.toFixed(2)],
       ['  for scale: the file key in OpenSSH ssh-agent', median(git.stock).toFixed(0), 'ssh-keygen, file key (ecdsa 256)', median(git.file).toFixed(0), (median(git.stock) / median(git.file)).toFixed(2)],
+      ['ssh-add -l (one connection: peer check, identities)', median(list.agent).toFixed(0), 'OpenSSH ssh-agent, file key', median(list.stock).toFixed(0), (median(list.agent) / median(list.stock)).toFixed(2)],
       ['deskkms sign --format ssh (small file)', median(cli.agent).toFixed(0), 'DESKKMS_NO_AGENT=1 (opens the vault)', median(cli.direct).toFixed(0), cliRatio.toFixed(2)],
     ]);
     console.log(
