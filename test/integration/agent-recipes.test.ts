@@ -57,12 +57,19 @@ const agentLog = (): string => (existsSync(join(work, 'agent.log')) ? readFileSy
 const prompts = (): string[] => (existsSync(join(dir.path, 'prompts.log')) ? readFileSync(join(dir.path, 'prompts.log'), 'utf8').trim().split('\n').filter(Boolean) : []);
 const answer = (yesOrNo: 'yes' | 'no'): void => writeFileSync(join(dir.path, 'answer'), yesOrNo);
 
-/** The callers of the login key's AsymmetricSign entries, read through the CLI (the agent keeps the vault open meanwhile). */
-function signCallers(): string[] {
+/** The login key's AsymmetricSign entries as "CODE CALLER", read through the CLI (the agent keeps the vault open meanwhile). */
+function signEntries(): string[] {
   const r = sh(`npx deskkms audit list --key-id ${loginKeyId} --action AsymmetricSign`);
   expect(r.status, r.out).toBe(0);
   const json = r.out.slice(r.out.indexOf('{'), r.out.lastIndexOf('}') + 1);
-  return (JSON.parse(json) as { Entries: { Caller?: string; caller?: string; Code?: string; code?: string }[] }).Entries.filter((e) => (e.Code ?? e.code) === 'OK').map((e) => e.Caller ?? e.caller ?? '');
+  return (JSON.parse(json) as { Entries: { Caller?: string; caller?: string; Code?: string; code?: string }[] }).Entries.map((e) => `${e.Code ?? e.code} ${e.Caller ?? e.caller}`);
+}
+
+/** The callers of the login key's signatures. */
+function signCallers(): string[] {
+  return signEntries()
+    .filter((e) => e.startsWith('OK '))
+    .map((e) => e.slice(3));
 }
 
 function freePort(): Promise<number> {
@@ -249,6 +256,8 @@ describe("the README's SSH and git with the agent recipes, run as written", { ti
       expect(denied.status).not.toBe(0);
       expect(ran('git log -1 --format=%s')).toMatch(/^Approved in the confirm prompt$/m);
       expect(prompts()).toHaveLength(before + 2);
+      // The refusal is audited as the signature it would have been, with why.
+      expect(signEntries().some((e) => /^Agent\.Denied ssh-agent\[ssh-keygen \d+\]$/.test(e))).toBe(true);
     } finally {
       answer('yes');
     }
