@@ -202,6 +202,11 @@ describe('Agent.* through AppSession.call', () => {
 
     await value('Agent.Start', { Socket: socket });
     expect(await value('Agent.Status')).toEqual({ Running: true, Socket: socket, ConfirmTimeoutSeconds: 30 });
+    // When the agent served the vault is in its audit log: two starts (the same settings twice
+    // started it once), one stop; a failed start records nothing.
+    const events = async (action: string) => (await value('Audit.List', { Action: action })).Entries.map((e: { code: string; caller: string }) => `${e.code} ${e.caller}`);
+    expect(await events('StartAgent')).toEqual(['OK test', 'OK test']);
+    expect(await events('StopAgent')).toEqual(['OK test']);
     await app.close();
     expect(existsSync(socket)).toBe(false);
   });

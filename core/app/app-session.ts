@@ -321,6 +321,8 @@ export class AppSession {
         }
         this.confirmSeconds = seconds;
         this.agentError = undefined;
+        // When the agent served this vault is part of its record, as its unlocks and locks are.
+        if (this.vault) await this.audit('StartAgent', 'OK', this.vault);
         return this.agentStatus();
       }),
     'Agent.Stop': () =>
@@ -352,6 +354,7 @@ export class AppSession {
     this.agent = undefined;
     this.confirms.clear();
     await agent?.close();
+    if (agent && this.vault) await this.audit('StopAgent', 'OK', this.vault).catch((error: unknown) => this.log(`could not audit StopAgent: ${toKmsError(error).message}`));
   }
 
   private agentSerial<T>(run: () => Promise<T>): Promise<T> {
