@@ -4,7 +4,7 @@
 // audits each signature with the requesting program; keys added with --confirm ask $SSH_ASKPASS
 // (approve, deny, no answer in time); ssh-add -x locks the vault and ssh-add -X unlocks it with
 // the passphrase (both reading it from SSH_ASKPASS, as ssh-add does without a terminal); a
-// passphrase vault opened without its passphrase starts locked; SIGINT and SIGTERM close and
+// passphrase vault opened without its passphrase starts locked; SIGINT and SIGHUP close and
 // remove the socket.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -284,7 +284,7 @@ describe('deskkms agent serving OpenSSH (a passphrase vault)', () => {
 });
 
 describe('deskkms agent --sh on a passphrase vault opened without its passphrase', () => {
-  it('prints the shell assignments, starts locked, ssh-add -X unlocks it, SIGTERM stops it', async () => {
+  it('prints the shell assignments, starts locked, ssh-add -X unlocks it, SIGHUP (a closing terminal) stops it', async () => {
     const socket = join(dir.path, 'run2', "it's here.sock");
     const noPassphrase = { ...env };
     delete noPassphrase.DESKKMS_PASSPHRASE_FILE;
@@ -298,8 +298,12 @@ describe('deskkms agent --sh on a passphrase vault opened without its passphrase
       const force = { SSH_AUTH_SOCK: socket, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0', SSH_ASKPASS: askpassPrinting('right-pw-2.sh', PASSPHRASE) };
       ok(run('ssh-add', ['-X'], force));
       expect(ok(run('ssh-add', ['-L'], { SSH_AUTH_SOCK: socket })).trim().split('\n')).toHaveLength(3);
+      const exited = new Promise<number | null>((done) => agent.child.once('exit', (code) => done(code)));
+      agent.child.kill('SIGHUP');
+      expect(await exited).toBe(0);
+      expect(await stderrOf(agent, /SIGHUP: closing the socket/)).toMatch(/SIGHUP: closing the socket/);
     } finally {
-      expect(await agent.stop()).toBe(0);
+      await agent.stop();
     }
     expect(existsSync(socket)).toBe(false);
   });

@@ -18,7 +18,6 @@ import { CLI_CALLER, callAction } from '../actions-cli.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
 import { internalErrorReporter } from '../report-error.ts';
 import { VAULT_FLAGS, passphraseOf, vaultDirOf, withVault } from '../vault-session.ts';
-import { shutdownSignal } from './serve.ts';
 
 const SUBCOMMANDS = ['add', 'remove', 'list'] as const;
 const MAX_CONFIRM_SECONDS = 3600;
@@ -69,11 +68,23 @@ function printJson(io: CliIO, value: unknown): void {
   io.stdout.write(`${escapeJsonText(JSON.stringify(value, null, 2))}\n`);
 }
 
+/** Resolves with the first of SIGINT, SIGTERM and SIGHUP (a closing terminal), as ssh-agent cleans up on each. */
+function agentStopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    const stop = (signal: string): void => {
+      for (const name of signals) process.removeListener(name, stop);
+      resolve(signal);
+    };
+    for (const name of signals) process.once(name, stop);
+  });
+}
+
 /**
- * Serves the vault until `stopped` resolves (SIGINT or SIGTERM). A passphrase vault opened
+ * Serves the vault until `stopped` resolves (SIGINT, SIGTERM or SIGHUP). A passphrase vault opened
  * without its passphrase starts locked: `ssh-add -X` unlocks it with the passphrase.
  */
-export async function runAgent(flags: FlagValues, io: CliIO, stopped: Promise<string> = shutdownSignal()): Promise<number> {
+export async function runAgent(flags: FlagValues, io: CliIO, stopped: Promise<string> = agentStopSignal()): Promise<number> {
   const given = stringFlag(flags, 'socket');
   if (given === '') throw invalidParameter('--socket', 'is empty');
   const socketPath = given !== undefined ? resolve(io.cwd, given) : defaultAgentSocket(io.env);
@@ -117,7 +128,7 @@ export async function runAgent(flags: FlagValues, io: CliIO, stopped: Promise<st
       } else {
         io.stdout.write(`${escapeJsonText(JSON.stringify({ Socket: agent.socketPath, Pid: process.pid }))}\n`);
       }
-      logLine(io, `listening on ${escapeText(agent.socketPath, 1000)} for vault ${escapeText(vault.store.dir, 1000)}; SIGINT or SIGTERM stops it`);
+      logLine(io, `listening on ${escapeText(agent.socketPath, 1000)} for vault ${escapeText(vault.store.dir, 1000)}; SIGINT, SIGTERM or SIGHUP stops it`);
       const signal = await stopped;
       logLine(io, `${signal}: closing the socket`);
     } finally {
@@ -191,7 +202,7 @@ export const agentCommand: Command = {
   positionals: ['[add KEY | remove KEY | list]'],
   details:
     'deskkms agent stays in the foreground: once it listens it prints {"Socket","Pid"} on stdout (--sh: shell assignments), logs to stderr, ' +
-    'and SIGINT or SIGTERM closes and removes the socket. Point SSH_AUTH_SOCK at the socket: ssh-add -L lists the RSA and EC_P256 keys added to it, ' +
+    'and SIGINT, SIGTERM or SIGHUP closes and removes the socket. Point SSH_AUTH_SOCK at the socket: ssh-add -L lists the RSA and EC_P256 keys added to it, ' +
     'ssh logs in with them and ssh-keygen -Y sign (so git with gpg.format=ssh) signs with them; every signature is an AsymmetricSign in the audit log ' +
     'with the caller ssh-agent[PROGRAM PID]. RSA keys answer rsa-sha2-256 requests only. ssh-add cannot add or remove keys (they are managed here); ' +
     'ssh-add -x locks the vault and ssh-add -X unlocks it (a passphrase vault with its passphrase; one opened without --passphrase-file starts locked). ' +
