@@ -12,6 +12,7 @@
 //   askpass-confirm.ts    confirm on use for the CLI agent, through $SSH_ASKPASS
 // The desktop app answers confirmations with its own ConfirmPrompt (core/app/agent-confirm.ts).
 import type { Socket } from 'node:net';
+import type { ServedKeyVersion } from '../../actions/format-signing.ts';
 import type { Vault } from '../../vault/vault.ts';
 
 /** Who is on the other end of a connection, from the OS (never from what the peer says). */
@@ -151,14 +152,8 @@ export interface EndpointHello {
   readonly Locked: boolean;
 }
 
-export interface EndpointIdentity {
-  readonly KeyId: string;
-  readonly KeyVersionId: string;
-  readonly KeySpec: string;
-  /** base64 of the SPKI DER. */
-  readonly PublicKey: string;
-  readonly CreationDate: string;
-  readonly Aliases: readonly string[];
+/** An identity as the endpoint lists it: the public facts a signer reads (format-signing's ServedKeyVersion), and its Confirm. */
+export interface EndpointIdentity extends ServedKeyVersion {
   readonly Confirm: boolean;
 }
 
