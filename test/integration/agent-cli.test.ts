@@ -124,7 +124,7 @@ describe('deskkms agent add / list / remove', () => {
     const added = deskkms(['agent', 'add', 'alias/login']);
     const identity = JSON.parse(ok(added)).Identity;
     expect(identity).toMatchObject({ KeyId: keys.login.keyId, KeyVersionId: keys.login.versionId, Confirm: false, Aliases: ['alias/login'] });
-    expect(added.stderr).toContain(`adding key ${keys.login.keyId} version ${keys.login.versionId} (its newest; give --version to choose)`);
+    expect(added.stderr).toContain(`added key ${keys.login.keyId} version ${keys.login.versionId} (its newest; give --version to choose)`);
     const rsa = await cli(['agent', 'add', 'alias/deploy', '--version', keys.rsa.versionId]);
     expect(JSON.parse(ok(rsa)).Identity).toMatchObject({ KeyId: keys.rsa.keyId, KeySpec: 'RSA_2048' });
     expect(rsa.stderr).not.toContain('newest');
@@ -175,7 +175,7 @@ describe('deskkms agent serving OpenSSH (a passphrase vault)', () => {
         `case "$(cat '${answerFile()}')" in yes) exit 0 ;; wait) sleep 30 ;; esac\nexit 1\n`,
       0o755,
     );
-    agent = await spawnUntilFirstLine(DESKKMS, ['agent', '--socket', socket, '--confirm-timeout', '2'], { env: { ...env, SSH_ASKPASS: confirmer }, cwd: dir.path, timeoutMs: 30_000 });
+    agent = await spawnUntilFirstLine(DESKKMS, ['agent', '--socket', socket, '--confirm-timeout', '3'], { env: { ...env, SSH_ASKPASS: confirmer }, cwd: dir.path, timeoutMs: 30_000 });
     sshEnv = { SSH_AUTH_SOCK: socket };
   }, 40_000);
 
@@ -222,7 +222,7 @@ describe('deskkms agent serving OpenSSH (a passphrase vault)', () => {
     expect(await stderrOf(agent, /rsa-sha2-512|flags/i)).toMatch(/rsa-sha2-512|flags/i);
   });
 
-  it('a --confirm key asks SSH_ASKPASS: approved signs, denied and unanswered (--confirm-timeout 2) are refused', () => {
+  it('a --confirm key asks SSH_ASKPASS: approved signs, denied and unanswered (--confirm-timeout 3) are refused', () => {
     const guardedLine = ok(run('ssh-add', ['-L'], sshEnv)).split('\n')[2]!;
     const pub = file('guarded.pub', `${guardedLine}\n`);
     const allowed = file('guarded_signers', `ops@example.org ${guardedLine}\n`);

@@ -224,7 +224,7 @@ describe("the README's SSH and git with the agent recipes, run as written", { ti
     const env_ = readFileSync(join(work, 'agent.env'), 'utf8');
     expect(env_).toMatch(/^SSH_AUTH_SOCK=\S+; export SSH_AUTH_SOCK;\nSSH_AGENT_PID=\d+; export SSH_AGENT_PID;\n$/);
     expect(out).toMatch(new RegExp(`^ecdsa-sha2-nistp256 \\S+ deskkms:${loginKeyId}:[0-9a-f-]{36}$`, 'm'));
-    expect(out).toContain(`adding key ${loginKeyId} version`);
+    expect(out).toContain(`added key ${loginKeyId} version`);
   });
 
   it('logs in to build-server with the vault key, audited as ssh-agent[ssh PID]', async () => {

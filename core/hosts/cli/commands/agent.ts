@@ -146,11 +146,13 @@ async function add(flags: FlagValues, io: CliIO, keyRef: string): Promise<number
     let versionId = versionGiven;
     if (versionId === undefined) {
       const signer = { vault, caller: CLI_CALLER, dispatchOptions: { onInternalError: internalErrorReporter(io) } };
-      const newest = await newestKeyVersion(signer, keyRef);
-      versionId = newest.KeyVersionId;
-      io.stderr.write(`deskkms: adding key ${escapeText(newest.KeyId, 200)} version ${escapeText(versionId, 200)} (its newest; give --version to choose)\n`);
+      versionId = (await newestKeyVersion(signer, keyRef)).KeyVersionId;
     }
     const answer = await callAction(io, vault, 'AddAgentIdentity', { KeyId: keyRef, KeyVersionId: versionId, Confirm: flags.confirm === true });
+    if (versionGiven === undefined) {
+      const { KeyId } = answer.Identity as { KeyId: string };
+      io.stderr.write(`deskkms: added key ${escapeText(KeyId, 200)} version ${escapeText(versionId, 200)} (its newest; give --version to choose)\n`);
+    }
     printJson(io, answer);
     return EXIT_OK;
   });
