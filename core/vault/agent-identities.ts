@@ -1,7 +1,10 @@
 // The key versions the user chose for the agent (deskkms agent add, the app's agent panel), with
 // their confirm-on-use setting. Authenticated rows (core/vault/integrity.ts): the agent obeys a
 // row only when its MAC holds, so whoever can edit vault.db cannot add a key to the agent or turn
-// its confirmation off; deleting a row only takes a key out of the agent (a denial, never a grant).
+// its confirmation off by editing a row; deleting a row only takes a key out of the agent (a
+// denial, never a grant). Not stopped, as for every authenticated row: writing back an older
+// authentic copy of the row (rollback: a copy of vault.db taken while the version was in the
+// agent without confirmation brings that back). The audit log still shows every AddAgentIdentity.
 import type { Db } from './store.ts';
 import { rowMac, verified, verifiedAll } from './integrity.ts';
 
