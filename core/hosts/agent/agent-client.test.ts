@@ -2,8 +2,9 @@
 // and other vaults, and format-signing.ts's route through the endpoint (an AgentSigner), which
 // refuses a key version the agent does not serve before anything is read or signed.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,11 +16,14 @@ import { KmsError } from '../../contract/errors.ts';
 import { openpgpFingerprint } from '../../formats/openpgp.ts';
 import { Vault } from '../../vault/vault.ts';
 import { useActionVault, type MadeKey } from '../../../test/support/action-vault.ts';
-import { AgentEndpointClient, agentCandidates, findAgent } from './agent-client.ts';
+import { AgentEndpointClient, agentCandidates, findAgent, unsafeAgentSocket } from './agent-client.ts';
 import { startAgentServer } from './agent-server.ts';
 import { defaultAgentSocket } from './agent-socket.ts';
 import type { AgentPeer, EndpointContext, RunningAgent } from './agent-types.ts';
 import { handleEndpoint } from './endpoint.ts';
+import { PERL } from './peer-credentials.ts';
+import { success } from './ssh-agent-wire.ts';
+import { SshWriter } from '../../formats/ssh-wire.ts';
 
 const fx = useActionVault('agent-client');
 const peer: AgentPeer = { uid: 1000, pid: 4242, program: 'node' };
@@ -236,5 +240,123 @@ describe('finding the agent', () => {
       expect(again).toBeDefined();
       again?.close();
     });
+  });
+});
+
+// F1 (review 14): another local user must not be able to stand in for the agent. A fake agent
+// here is a perl program that answers every request with a Hello naming this test's vault,
+// unlocked: were it trusted, findAgent would return it (the control). It prints "conn" per
+// connection and "req" per request, so a skip before connecting (or before sending) is seen.
+describe('an agent socket that is not this user\'s alone is skipped', () => {
+  const root = process.getuid?.() === 0;
+  const FAKE =
+    'use strict; use Socket; $| = 1; my ($path, $hex) = @ARGV; my $answer = pack("H*", $hex); ' +
+    'socket(my $s, PF_UNIX, SOCK_STREAM, 0) or die "socket: $!"; bind($s, pack_sockaddr_un($path)) or die "bind: $!"; listen($s, 8) or die "listen: $!"; ' +
+    'print "ready\\n"; while (accept(my $c, $s)) { print "conn\\n"; while (sysread($c, my $buf, 65536)) { print "req\\n"; syswrite($c, $answer); } close($c); }';
+  let base: string;
+  let answerHex: string;
+  const fakes: { child: ChildProcess; out: () => string }[] = [];
+
+  /** A fake agent listening at `path` (as uid 65534 with `asNobody`); resolves once it listens. */
+  async function fake(path: string, asNobody = false): Promise<() => string> {
+    const argv = ['-e', FAKE, path, answerHex];
+    const child = asNobody ? spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', PERL, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(PERL, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    for (let i = 0; i < 200 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(out).toContain('ready');
+    const read = (): string => out.replace('ready\n', '');
+    fakes.push({ child, out: read });
+    return read;
+  }
+
+  const skipped = async (vaultDir: string, env: Record<string, string>): Promise<string[]> => {
+    const reasons: string[] = [];
+    const found = await findAgent(vaultDir, env, (path, why) => reasons.push(`${path}: ${why}`));
+    found?.close();
+    expect(found, 'the fake agent was trusted').toBeUndefined();
+    return reasons;
+  };
+
+  beforeAll(() => {
+    base = realpathSync(mkdtempSync(join(tmpdir(), 'deskkms-client-trust-')));
+    chmodSync(base, 0o711); // uid 65534 reaches its own directory below
+    const hello = { ok: true, body: { VaultId: 'fake', VaultPath: realpathSync(fx.dir), Locked: false } };
+    answerHex = Buffer.from(success(new SshWriter().string(JSON.stringify(hello)).bytes())).toString('hex');
+  });
+  afterAll(() => {
+    for (const f of fakes) f.child.kill();
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it('the control: a fake agent of this user, in its 0700 directory, is trusted (so the skips below are the checks)', async () => {
+    const ours = join(base, 'ours');
+    mkdirSync(ours, { mode: 0o700 });
+    const out = await fake(join(ours, 'agent.sock'));
+    const found = await findAgent(fx.dir, { DESKKMS_AGENT_SOCK: join(ours, 'agent.sock') });
+    expect(found).toBeInstanceOf(AgentEndpointClient);
+    found?.close();
+    expect(out()).toBe('conn\nreq\n');
+  });
+
+  it('a symbolic link as the socket or as its directory, a directory others can write to, the default directory not 700', async () => {
+    const real = join(base, 'real');
+    mkdirSync(real, { mode: 0o700 });
+    const out = await fake(join(real, 'agent.sock'));
+    symlinkSync(join(real, 'agent.sock'), join(real, 'link.sock'));
+    expect(await skipped(fx.dir, { DESKKMS_AGENT_SOCK: join(real, 'link.sock') })).toEqual([`${join(real, 'link.sock')}: is not a socket (a symbolic link or a file)`]);
+    symlinkSync(real, join(base, 'linked'));
+    expect(await skipped(fx.dir, { DESKKMS_AGENT_SOCK: join(base, 'linked', 'agent.sock') })).toEqual([
+      `${join(base, 'linked', 'agent.sock')}: its directory ${join(base, 'linked')} is not a directory (a symbolic link or a file)`,
+    ]);
+    // The same through SSH_AUTH_SOCK (the default socket missing: nothing to say about it).
+    expect(await skipped(fx.dir, { SSH_AUTH_SOCK: join(real, 'link.sock'), XDG_RUNTIME_DIR: join(base, 'no-runtime') })).toHaveLength(1);
+    chmodSync(real, 0o777);
+    expect((await skipped(fx.dir, { DESKKMS_AGENT_SOCK: join(real, 'agent.sock') }))[0]).toMatch(/has mode 777: others can write to it$/);
+    chmodSync(real, 0o720);
+    expect((await skipped(fx.dir, { SSH_AUTH_SOCK: join(real, 'agent.sock') }))[0]).toMatch(/has mode 720: others can write to it$/);
+    expect(out()).toBe(''); // never connected
+    // The default socket's directory must be 700 exactly; a named one 750 is fine.
+    const runtime = join(base, 'runtime');
+    mkdirSync(join(runtime, 'deskkms'), { recursive: true, mode: 0o700 });
+    const outDefault = await fake(join(runtime, 'deskkms', 'agent.sock'));
+    chmodSync(join(runtime, 'deskkms'), 0o750);
+    expect((await skipped(fx.dir, { XDG_RUNTIME_DIR: runtime }))[0]).toMatch(/deskkms has mode 750, not 700 as the agent makes it$/);
+    expect(outDefault()).toBe('');
+    const named = await findAgent(fx.dir, { DESKKMS_AGENT_SOCK: join(runtime, 'deskkms', 'agent.sock') });
+    expect(named).toBeInstanceOf(AgentEndpointClient);
+    named?.close();
+    expect(unsafeAgentSocket('relative/agent.sock', false)).toBe('is not an absolute path');
+    expect(unsafeAgentSocket(join(base, 'nothing', 'agent.sock'), true)).toBe('missing');
+  });
+
+  it.skipIf(!root)('a socket or a directory owned by another user (uid 65534)', async () => {
+    const ours = join(base, 'ours-2');
+    mkdirSync(ours, { mode: 0o700 });
+    const out = await fake(join(ours, 'agent.sock'));
+    chownSync(join(ours, 'agent.sock'), 65534, 65534);
+    expect(await skipped(fx.dir, { DESKKMS_AGENT_SOCK: join(ours, 'agent.sock') })).toEqual([`${join(ours, 'agent.sock')}: belongs to uid 65534, not to this user (uid 0)`]);
+    chownSync(join(ours, 'agent.sock'), 0, 0);
+    chownSync(ours, 65534, 65534);
+    expect(await skipped(fx.dir, { DESKKMS_AGENT_SOCK: join(ours, 'agent.sock') })).toEqual([`${join(ours, 'agent.sock')}: its directory ${ours} belongs to uid 65534, not to this user (uid 0)`]);
+    expect(out()).toBe('');
+  });
+
+  it.skipIf(!root)("a socket and directory that pass lstat, served by another user's process: SO_PEERCRED refuses it before anything is sent", async () => {
+    const theirs = join(base, 'theirs');
+    mkdirSync(theirs, { mode: 0o700 });
+    chownSync(theirs, 65534, 65534);
+    const out = await fake(join(theirs, 'agent.sock'), true);
+    // Moved into a directory of ours and made ours: only the server's credentials tell.
+    const ours = join(base, 'ours-3');
+    mkdirSync(ours, { mode: 0o700 });
+    renameSync(join(theirs, 'agent.sock'), join(ours, 'agent.sock'));
+    chownSync(join(ours, 'agent.sock'), 0, 0);
+    expect(unsafeAgentSocket(join(ours, 'agent.sock'), false)).toBeUndefined();
+    expect(await skipped(fx.dir, { DESKKMS_AGENT_SOCK: join(ours, 'agent.sock') })).toEqual([
+      `${join(ours, 'agent.sock')}: the agent socket ${join(ours, 'agent.sock')} is served by uid 65534, not by this user (uid 0)`,
+    ]);
+    await expect(AgentEndpointClient.connect(join(ours, 'agent.sock'))).rejects.toMatchObject({ code: 'Agent.SocketUnsafe' });
+    expect(out()).toBe('conn\nconn\n'); // connected, never asked
   });
 });

@@ -13,8 +13,18 @@
 // answers within 2 s with VaultPath equal to the vault directory's real path and Locked false is
 // used, on one connection for every request of the command. A Call waits as long as a confirmation
 // can take (the user is asked in the app or through SSH_ASKPASS), up to 10 minutes.
-import { realpathSync } from 'node:fs';
+//
+// Whom the commands trust (another local user must not be able to stand in for the agent: it
+// would sign with its own keys and see every digest): before connecting, the candidate's directory
+// must be a real directory (lstat: no symbolic link) owned by this user that no one else can write
+// to (for the default socket: mode exactly 700, as the agent makes it), and the socket a socket
+// (no link) owned by this user (unsafeAgentSocket). Once connected, and before anything is sent,
+// the server's SO_PEERCRED uid (peer-credentials.ts, the agent's own check of its peers) must be
+// this user's. A candidate failing either is skipped like one that is not an agent: the command
+// opens the vault itself. Linux only, as the agent is.
+import { lstatSync, realpathSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
+import { dirname, isAbsolute } from 'node:path';
 import { z } from 'zod';
 import type { SigningEndpoint } from '../../actions/format-signing.ts';
 import type { ActionName } from '../../contract/actions.ts';
@@ -22,6 +32,7 @@ import { KmsError, isErrorCode } from '../../contract/errors.ts';
 import { escapeText } from '../../contract/escape-text.ts';
 import { defaultAgentSocket } from './agent-socket.ts';
 import { DESKKMS_EXTENSION, ENDPOINT_ACTIONS, type EndpointHello, type EndpointIdentity, type EndpointRequest } from './agent-types.ts';
+import { peerCredentials } from './peer-credentials.ts';
 import { FrameReader, MSG, extensionRequest, parseJsonExtension } from './ssh-agent-wire.ts';
 
 /** Connecting and the Hello, together. */
@@ -69,6 +80,48 @@ export function agentCandidates(env: Env): string[] {
   return [...new Set(candidates)];
 }
 
+/**
+ * Why the commands must not connect to `socketPath` (another user could have made it, or could
+ * swap it), or undefined when the directory and the socket are this user's alone. `missing` when
+ * there is nothing there (no agent: not a warning). `isDefault`: the default socket, whose
+ * directory the agent makes 0700, must have exactly that mode; any other only no group/other write bit.
+ */
+export function unsafeAgentSocket(socketPath: string, isDefault: boolean): string | undefined {
+  const uid = process.getuid?.();
+  if (uid === undefined || process.platform !== 'linux') return `the DeskKMS agent runs on Linux only (${process.platform})`;
+  if (!isAbsolute(socketPath)) return 'is not an absolute path';
+  const dir = dirname(socketPath);
+  const shownDir = escapeText(dir, 256);
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `its directory ${shownDir}: ${escapeText((error as NodeJS.ErrnoException).code ?? 'cannot be read', 32)}`;
+  }
+  if (!st.isDirectory()) return `its directory ${shownDir} is not a directory (a symbolic link or a file)`;
+  if (st.uid !== uid) return `its directory ${shownDir} belongs to uid ${st.uid}, not to this user (uid ${uid})`;
+  const mode = st.mode & 0o777;
+  if (isDefault && mode !== 0o700) return `its directory ${shownDir} has mode ${mode.toString(8)}, not 700 as the agent makes it`;
+  if ((mode & 0o022) !== 0) return `its directory ${shownDir} has mode ${mode.toString(8)}: others can write to it`;
+  try {
+    st = lstatSync(socketPath);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : escapeText((error as NodeJS.ErrnoException).code ?? 'cannot be read', 32);
+  }
+  if (!st.isSocket()) return 'is not a socket (a symbolic link or a file)';
+  if (st.uid !== uid) return `belongs to uid ${st.uid}, not to this user (uid ${uid})`;
+  return undefined;
+}
+
+/** Refuses a server whose SO_PEERCRED uid (as it was when it listened) is not this user's. */
+async function requireOwnServer(socketPath: string, socket: Socket): Promise<void> {
+  const uid = process.getuid?.();
+  const credentials = await peerCredentials(socket);
+  if (credentials.uid !== uid) {
+    throw new KmsError('Agent.SocketUnsafe', `the agent socket ${escapeText(socketPath, 256)} is served by uid ${credentials.uid}, not by this user (uid ${uid ?? '?'})`);
+  }
+}
+
 /** One connection to a DeskKMS agent's endpoint: requests are sent one at a time, in order. */
 export class AgentEndpointClient implements SigningEndpoint {
   readonly socketPath: string;
@@ -105,23 +158,40 @@ export class AgentEndpointClient implements SigningEndpoint {
     socket.on('close', () => this.fail(unavailable(socketPath, 'the agent closed the connection')));
   }
 
-  /** Connects; throws Agent.Unavailable when nothing listens there within `timeoutMs`. */
+  /**
+   * Connects; throws Agent.Unavailable when nothing listens there within `timeoutMs`, and
+   * Agent.SocketUnsafe (before anything is sent) when the server is not this user's process (SO_PEERCRED).
+   */
   static connect(socketPath: string, timeoutMs: number = HELLO_TIMEOUT_MS): Promise<AgentEndpointClient> {
     return new Promise((resolve, reject) => {
       const socket = createConnection({ path: socketPath });
-      const timer = setTimeout(() => {
+      let settled = false;
+      const fail = (error: KmsError): void => {
+        clearTimeout(timer);
         socket.destroy();
-        reject(unavailable(socketPath, `no answer in ${timeoutMs} ms`));
-      }, timeoutMs);
+        if (settled) return;
+        settled = true;
+        reject(error);
+      };
+      const timer = setTimeout(() => fail(unavailable(socketPath, `no answer in ${timeoutMs} ms`)), timeoutMs);
+      socket.once('error', (error: NodeJS.ErrnoException) => fail(unavailable(socketPath, escapeText(error.code ?? 'cannot connect', 32))));
+      socket.once('close', () => fail(unavailable(socketPath, 'the agent closed the connection')));
       socket.once('connect', () => {
+        // The check has its own bound (peer-credentials.ts); a loaded machine must not make it skip the agent.
         clearTimeout(timer);
-        socket.removeAllListeners('error');
-        resolve(new AgentEndpointClient(socketPath, socket));
-      });
-      socket.once('error', (error: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        socket.destroy();
-        reject(unavailable(socketPath, escapeText(error.code ?? 'cannot connect', 32)));
+        requireOwnServer(socketPath, socket).then(
+          () => {
+            if (settled) return;
+            settled = true;
+            socket.removeAllListeners('error');
+            socket.removeAllListeners('close');
+            const client = new AgentEndpointClient(socketPath, socket);
+            // Handing the socket to the check's child paused it (child_process stops reading a stdio stream it passes on).
+            socket.resume();
+            resolve(client);
+          },
+          (error: unknown) => fail(error instanceof KmsError ? error : unavailable(socketPath, "its server's owner could not be checked")),
+        );
       });
     });
   }
@@ -216,9 +286,11 @@ export class AgentEndpointClient implements SigningEndpoint {
 
 /**
  * A running DeskKMS agent serving the vault in `vaultDir`, unlocked, connected; undefined when none
- * fits (no socket, another program's agent, another vault, a locked one, DESKKMS_NO_AGENT).
+ * fits (no socket, another program's agent, another vault, a locked one, DESKKMS_NO_AGENT, a socket
+ * or a server that is not this user's alone). `onUnsafe` hears each candidate skipped as unsafe
+ * (path and why, escaped), for a warning.
  */
-export async function findAgent(vaultDir: string, env: Env): Promise<AgentEndpointClient | undefined> {
+export async function findAgent(vaultDir: string, env: Env, onUnsafe?: (socketPath: string, why: string) => void): Promise<AgentEndpointClient | undefined> {
   const candidates = agentCandidates(env);
   if (candidates.length === 0) return undefined;
   let vaultPath: string;
@@ -227,15 +299,21 @@ export async function findAgent(vaultDir: string, env: Env): Promise<AgentEndpoi
   } catch {
     return undefined; // no such vault: opening it says why
   }
+  const defaultSocket = env.DESKKMS_AGENT_SOCK ? undefined : defaultAgentSocket(env);
   for (const socketPath of candidates) {
-    const deadline = Date.now() + HELLO_TIMEOUT_MS;
+    const why = unsafeAgentSocket(socketPath, socketPath === defaultSocket);
+    if (why !== undefined) {
+      if (why !== 'missing') onUnsafe?.(escapeText(socketPath, 256), why);
+      continue;
+    }
     let client: AgentEndpointClient | undefined;
     try {
       client = await AgentEndpointClient.connect(socketPath, HELLO_TIMEOUT_MS);
-      const hello = await client.hello(Math.max(1, deadline - Date.now()));
+      const hello = await client.hello(HELLO_TIMEOUT_MS);
       if (hello.VaultPath === vaultPath && !hello.Locked) return client;
     } catch (error) {
       if (!(error instanceof KmsError)) throw error;
+      if (error.code === 'Agent.SocketUnsafe') onUnsafe?.(escapeText(socketPath, 256), error.message);
     }
     client?.close();
   }

@@ -1,11 +1,13 @@
 // Where the agent's socket lives and how it is made safe: $DESKKMS_AGENT_SOCK, else
 // $XDG_RUNTIME_DIR/deskkms/agent.sock, else TMPDIR/deskkms-UID/agent.sock. Its directory is made
-// 0700 and must be a real directory owned by this user with no group or other bits (else
-// Agent.SocketUnsafe: someone else could swap the socket); the socket is chmod 0600 right after
+// 0700 (a plain mkdir of the last component; parents only below a directory of this user's that
+// no one else can write to) and must be a real directory owned by this user with no group or
+// other bits, checked through an O_NOFOLLOW descriptor (else Agent.SocketUnsafe: someone else
+// could swap the socket, or a planted link would be followed); the socket is chmod 0600 right after
 // listen. A socket left at the path by an agent that died is removed (connect refused); one that
 // answers is another agent's and is left alone (Agent.SocketUnsafe). The file modes are only the
 // first fence: agent-server.ts checks every peer's uid (peer-credentials.ts).
-import { lstatSync, mkdirSync, unlinkSync, chmodSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
 import { createConnection, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -22,25 +24,86 @@ export function defaultAgentSocket(env: Readonly<Record<string, string | undefin
 const unsafe = (message: string): KmsError => new KmsError('Agent.SocketUnsafe', message);
 const shown = (path: string): string => escapeText(path, 512);
 
-/** Creates the socket's directory 0700 if needed and refuses one that others could write to or that is not ours. */
+const uidOf = (): number | undefined => process.getuid?.();
+const codeOf = (error: unknown): string => escapeText((error as NodeJS.ErrnoException).code ?? (error as Error).message, 64);
+
+/**
+ * Creates the directories above the socket's directory that are missing, one by one (mkdir 0700,
+ * never recursive), and only below an existing directory of this user's that no one else can
+ * write to (a real directory: not a symbolic link): there no one else can plant a link or swap a
+ * directory. Below any other directory (a shared /tmp, another user's, a missing
+ * $XDG_RUNTIME_DIR's parent) a missing parent is refused: make it first, or name another socket.
+ */
+function makeMissingParents(parent: string, socketPath: string): void {
+  const missing: string[] = [];
+  let at = parent;
+  let st;
+  for (;;) {
+    try {
+      st = lstatSync(at);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw unsafe(`the agent socket's directory ${shown(at)}: ${codeOf(error)}`);
+      missing.unshift(at);
+      const up = dirname(at);
+      if (up === at) throw unsafe(`the agent socket ${shown(socketPath)}: no directory above it exists`);
+      at = up;
+    }
+  }
+  if (missing.length === 0) return;
+  const uid = uidOf();
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0) {
+    throw unsafe(
+      `the agent socket's directory ${shown(dirname(socketPath))} cannot be made: ${shown(missing[0]!)} is missing and ${shown(at)} is not a directory of this user that only it can write to; create the directories first (0700) or name a socket in an existing one`,
+    );
+  }
+  for (const path of missing) {
+    try {
+      mkdirSync(path, { mode: 0o700 });
+    } catch (error) {
+      // EEXIST: made meanwhile, and in a directory only this user can write to, by this user.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw unsafe(`cannot make ${shown(path)}: ${codeOf(error)}`);
+    }
+  }
+}
+
+/**
+ * Creates the socket's directory 0700 if needed and refuses one that others could write to or that is not ours.
+ * The last component is made with a plain mkdir (no recursion, which would accept a planted link);
+ * the directory is then opened O_DIRECTORY|O_NOFOLLOW and checked (and, when this call made it,
+ * fchmod 0700 against the umask) through that descriptor, never through a path a link could redirect.
+ * Missing parents: see makeMissingParents.
+ */
 export function secureSocketDirectory(socketPath: string): void {
   if (!isAbsolute(socketPath)) throw unsafe(`the agent socket ${shown(socketPath)} is not an absolute path`);
   const dir = dirname(socketPath);
+  makeMissingParents(dirname(dir), socketPath);
   let created = false;
   try {
-    lstatSync(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw unsafe(`the agent socket's directory ${shown(dir)}: ${(error as Error).message}`);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    mkdirSync(dir, { mode: 0o700 });
     created = true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw unsafe(`cannot make the agent socket's directory ${shown(dir)}: ${codeOf(error)}`);
   }
-  if (created) chmodSync(dir, 0o700);
-  const st = lstatSync(dir);
-  if (!st.isDirectory()) throw unsafe(`the agent socket's directory ${shown(dir)} is not a directory (a symbolic link or a file)`);
-  const uid = process.getuid?.();
-  if (uid !== undefined && st.uid !== uid) throw unsafe(`the agent socket's directory ${shown(dir)} belongs to uid ${st.uid}, not to this user (uid ${uid})`);
-  if ((st.mode & 0o077) !== 0) {
-    throw unsafe(`the agent socket's directory ${shown(dir)} has mode ${(st.mode & 0o777).toString(8)}: it must be 700 (no group or other access), so that no one else can replace the socket`);
+  let fd: number;
+  try {
+    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'ENOTDIR') throw unsafe(`the agent socket's directory ${shown(dir)} is not a directory (a symbolic link or a file)`);
+    throw unsafe(`the agent socket's directory ${shown(dir)}: ${codeOf(error)}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isDirectory()) throw unsafe(`the agent socket's directory ${shown(dir)} is not a directory (a symbolic link or a file)`);
+    const uid = uidOf();
+    if (uid !== undefined && st.uid !== uid) throw unsafe(`the agent socket's directory ${shown(dir)} belongs to uid ${st.uid}, not to this user (uid ${uid})`);
+    if (created && (st.mode & 0o777) !== 0o700) fchmodSync(fd, 0o700);
+    else if ((st.mode & 0o077) !== 0) {
+      throw unsafe(`the agent socket's directory ${shown(dir)} has mode ${(st.mode & 0o777).toString(8)}: it must be 700 (no group or other access), so that no one else can replace the socket`);
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 
