@@ -86,6 +86,25 @@ describe('AddAgentIdentity', () => {
     expect((await v.call('ListAgentIdentities')).Identities.map((i: { KeyId: string }) => i.KeyId)).not.toContain(key.keyId);
   });
 
+  it('refuses a version whose public key another identity has (the same private key imported into a second key), naming that version (review F5)', async () => {
+    const a = await v.makeKey('EC_P256', 'SIGN/VERIFY', { Exportable: true });
+    await v.call('AddAgentIdentity', { KeyId: a.keyId, KeyVersionId: a.versionId, Confirm: true });
+    const pass = Buffer.from('a long export passphrase 1234567890').toString('base64');
+    const exported = await v.call('ExportKeyVersion', { KeyId: a.keyId, KeyVersionId: a.versionId, Passphrase: pass });
+    const b = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    const imported = await v.call('ImportKeyVersion', { KeyId: b.keyId, EncryptedPrivateKey: exported.EncryptedPrivateKey, Passphrase: pass });
+    const twin = imported.KeyVersion.KeyVersionId as string;
+    const refusal = await v.refused('AddAgentIdentity', { KeyId: b.keyId, KeyVersionId: twin }, 'InvalidParameter');
+    expect(refusal.Message).toContain(`key version ${twin} has the same public key as agent identity ${a.keyId} version ${a.versionId}`);
+    expect(refusal.audit).toMatchObject({ keyId: b.keyId, keyVersionId: twin });
+    // the first identity re-added (its Confirm changed) is no twin of itself; b's own first version is another key
+    await v.call('AddAgentIdentity', { KeyId: a.keyId, KeyVersionId: a.versionId, Confirm: false });
+    await v.call('AddAgentIdentity', { KeyId: b.keyId, KeyVersionId: b.versionId });
+    // once a is removed, its twin may be added
+    await v.call('RemoveAgentIdentity', { KeyId: a.keyId });
+    await v.call('AddAgentIdentity', { KeyId: b.keyId, KeyVersionId: twin });
+  });
+
   it('refuses a public-key-only version: the agent could never sign with it', async () => {
     const source = await v.makeKey('EC_P256', 'SIGN/VERIFY');
     const made = await v.call('CreateKey', { KeySpec: 'EC_P256', KeyUsage: 'SIGN/VERIFY', Origin: 'EXTERNAL_PUBLIC_KEY' });
