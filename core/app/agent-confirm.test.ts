@@ -128,10 +128,18 @@ describe('describeSigned', () => {
     [{ kind: 'sshsig', namespace: 'git', hashAlgorithm: 'sha512' }, 'a git signature (namespace git)'],
     [{ kind: 'sshsig', namespace: 'file', hashAlgorithm: 'sha512' }, 'a file signature (namespace file)'],
     [{ kind: 'sshsig', namespace: 'release@example.org', hashAlgorithm: 'sha256' }, 'an SSH signature (namespace release@example.org)'],
-    [{ kind: 'deskkms', command: 'sign', format: 'ssh' }, 'deskkms sign, format ssh'],
+    [{ kind: 'deskkms', command: 'sign', format: 'ssh' }, 'a digest from a program, which says it is a `deskkms sign` signature in format ssh; the agent cannot see what it signs'],
     [{ kind: 'unknown', bytes: 77 }, '77 bytes of data the agent cannot read as an SSH login or signature'],
   ];
   it.each(cases)('%j', (what, words) => {
     expect(describeSigned(what)).toBe(words);
+  });
+
+  it('an endpoint request names the program that sent the digest, escaped, and says the agent cannot see what is signed (review F8)', () => {
+    const what: SignedData = { kind: 'deskkms', command: 'cli', format: 'ssh' };
+    expect(describeSigned(what, { uid: 1000, pid: 4242, program: 'ssh-keygen' })).toBe(
+      'a digest from ssh-keygen (pid 4242), which says it is a `deskkms cli` signature in format ssh; the agent cannot see what it signs',
+    );
+    expect(describeSigned(what, { uid: 1000, pid: 7, program: 'x\u202Ey' })).toContain('a digest from x\\u202Ey (pid 7)');
   });
 });

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { AgentConfirmView } from '../contract/app-api.ts';
 import { KmsError } from '../contract/errors.ts';
 import { escapeText } from '../contract/escape-text.ts';
-import type { ConfirmAnswer, ConfirmPrompt, ConfirmRequest, SignedData } from '../hosts/agent/agent-types.ts';
+import type { AgentPeer, ConfirmAnswer, ConfirmPrompt, ConfirmRequest, SignedData } from '../hosts/agent/agent-types.ts';
 
 /** More requests than this waiting at once are denied unasked (a client looping on a confirm key). */
 export const CONFIRM_PENDING_MAX = 16;
@@ -105,14 +105,17 @@ export function confirmView(id: string, request: ConfirmRequest, expires: number
     Program: escapeText(request.peer.program, SHOWN_MAX),
     Pid: request.peer.pid,
     Kind: request.what.kind,
-    What: describeSigned(request.what),
+    What: describeSigned(request.what, request.peer),
     ExpiresAt: new Date(expires).toISOString(),
     SecondsLeft: Math.max(0, Math.ceil((expires - now) / 1000)),
   };
 }
 
-/** What is signed, in plain words. */
-export function describeSigned(what: SignedData): string {
+/**
+ * What is signed, in plain words. A DeskKMS command's request (through the endpoint) is a digest
+ * the agent cannot read: its command and format are what the program says, and it is shown so.
+ */
+export function describeSigned(what: SignedData, peer?: AgentPeer): string {
   switch (what.kind) {
     case 'ssh-login': {
       const host = what.hostKeyFingerprint !== undefined ? `the host with key ${escapeText(what.hostKeyFingerprint, SHOWN_MAX)}` : 'a host (its key is not shown)';
@@ -124,7 +127,10 @@ export function describeSigned(what: SignedData): string {
       return `${thing} (namespace ${namespace})`;
     }
     case 'deskkms':
-      return `deskkms ${escapeText(what.command, SHOWN_MAX)}, format ${escapeText(what.format, SHOWN_MAX)}`;
+      return (
+        `a digest from ${peer ? `${escapeText(peer.program, SHOWN_MAX)} (pid ${peer.pid})` : 'a program'}, which says it is a ` +
+        `\`deskkms ${escapeText(what.command, SHOWN_MAX)}\` signature in format ${escapeText(what.format, SHOWN_MAX)}; the agent cannot see what it signs`
+      );
     case 'unknown':
       return `${what.bytes} bytes of data the agent cannot read as an SSH login or signature`;
   }
