@@ -329,8 +329,11 @@ describe('ssh logs in to an sshd on 127.0.0.1 with the vault keys', () => {
 
     it('approved: an ssh login, the prompt naming the user and the host key the session is bound to', async () => {
       mode('approve');
+      logLines = [];
       ok(await ssh('ecdsa-sha2-nistp256', {}, confirming.socketPath));
+      // the host key is shown because sshd's session bind verified (its ed25519 signature over the session id)
       expect(prompt()).toContain(`for an SSH login as ${user} to the host with key ${hostFingerprint}?`);
+      expect(logLines.join('\n')).not.toContain('refused session-bind');
     });
 
     it('denied: nothing is signed, the refusal is logged and audited as a refused AsymmetricSign', async () => {

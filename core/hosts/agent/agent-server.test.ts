@@ -4,16 +4,17 @@
 // peerOf (another uid, a failing check), confirmations handed to an in-process ConfirmPrompt
 // (its request, the hang-up and close aborts), a locked vault, a disabled key audited by dispatch.
 // The real OpenSSH peers are in test/interop/ssh-agent.test.ts.
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, sign as cryptoSign, verify, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../actions/dispatch.ts';
+import { putAgentIdentity } from '../../vault/agent-identities.ts';
 import { SshReader, SshWriter, bytesToBigint } from '../../formats/ssh-wire.ts';
 import { useActionVault, type MadeKey } from '../../../test/support/action-vault.ts';
 import { startAgentServer } from './agent-server.ts';
-import { DESKKMS_EXTENSION, type AgentServerOptions, type ConfirmAnswer, type ConfirmRequest, type RunningAgent } from './agent-types.ts';
+import { DESKKMS_EXTENSION, type AgentPeer, type AgentServerOptions, type ConfirmAnswer, type ConfirmRequest, type RunningAgent } from './agent-types.ts';
 import {
   FrameReader,
   MAX_FRAME,
@@ -98,6 +99,24 @@ const sign = (key: Identity, data: Uint8Array | string, flags: number): Uint8Arr
   signRequest({ keyBlob: key.blob, data: typeof data === 'string' ? Buffer.from(data) : data, flags });
 
 const type = (answer: Uint8Array | undefined): number | undefined => answer?.[0];
+
+/** A host's ed25519 key: its SSH blob, and session binds it signs (or a forgery it does not). */
+const host = (() => {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
+  return { privateKey, blob: new SshWriter().string('ssh-ed25519').string(raw).bytes() };
+})();
+
+function sessionBind(sessionId: Uint8Array, forwarding: boolean, signer: KeyObject = host.privateKey, hostKey: Uint8Array = host.blob): Uint8Array {
+  const signature = new SshWriter().string('ssh-ed25519').string(cryptoSign(null, sessionId, signer)).bytes();
+  return frame(MSG.EXTENSION, new SshWriter().string(SESSION_BIND_EXTENSION).string(hostKey).string(sessionId).string(signature).raw(Uint8Array.of(forwarding ? 1 : 0)).bytes());
+}
+
+/** An SSH publickey login request's signed data for `key` over `sessionId`. */
+const loginData = (key: Identity, sessionId: Uint8Array, user = 'git'): Uint8Array =>
+  new SshWriter().string(sessionId).raw(Uint8Array.of(50)).string(user).string('ssh-connection').string('publickey').raw(Uint8Array.of(1)).string('ecdsa-sha2-nistp256').string(key.blob).bytes();
+
+const fingerprint = (blob: Uint8Array): string => `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 
 beforeAll(async () => {
   ec = await identity(await fx.makeKey('EC_P256', 'SIGN/VERIFY'));
@@ -260,18 +279,52 @@ describe('messages it refuses', () => {
     expect(logLines[0]).toMatch(/closed the connection of \S+: an ssh-agent message of 262145 bytes \(more than 262144\)/);
   });
 
-  it('remembers session-bind@openssh.com (SUCCESS), refuses a malformed one, and refuses the DeskKMS extension on a forwarded connection', async () => {
+  it('remembers a session bind whose host key signed its session id (SUCCESS), refuses a malformed or forged one, and refuses the DeskKMS extension on a forwarded connection', async () => {
     const { path } = await agent();
     const client = new Client(path);
-    const hostKey = new SshWriter().string('ssh-ed25519').string(new Uint8Array(32).fill(7)).bytes();
-    const bind = (forwarding: number): Uint8Array =>
-      frame(MSG.EXTENSION, new SshWriter().string(SESSION_BIND_EXTENSION).string(hostKey).string(new Uint8Array(32).fill(1)).string(new Uint8Array(83)).raw(Uint8Array.of(forwarding)).bytes());
+    const sessionId = new Uint8Array(32).fill(1);
     logLines = [];
-    expect(type(await client.ask(bind(2)))).toBe(MSG.FAILURE);
+    const malformed = sessionBind(sessionId, true);
+    malformed[malformed.length - 1] = 2;
+    expect(type(await client.ask(malformed))).toBe(MSG.FAILURE);
     expect(logLines[0]).toContain('its is_forwarding is 2, not a boolean');
-    expect(type(await client.ask(bind(1)))).toBe(MSG.SUCCESS);
+    // signed by another key than the host key it names: refused, and not remembered (not forwarded)
+    expect(type(await client.ask(sessionBind(sessionId, true, generateKeyPairSync('ed25519').privateKey)))).toBe(MSG.FAILURE);
+    expect(logLines[1]).toMatch(/^refused session-bind@openssh\.com from \S+: its signature does not verify with the host key it names \(SHA256:/);
+    expect(type(await client.ask(extensionRequest(DESKKMS_EXTENSION, JSON.stringify({ Op: 'Hello' }))))).toBe(MSG.SUCCESS);
+    expect(type(await client.ask(sessionBind(sessionId, true)))).toBe(MSG.SUCCESS);
     expect(type(await client.ask(extensionRequest(DESKKMS_EXTENSION, JSON.stringify({ Op: 'Hello' }))))).toBe(MSG.FAILURE);
-    expect(logLines[1]).toContain('forwarded agent');
+    expect(logLines[2]).toContain('forwarded agent');
+    client.end();
+  });
+});
+
+describe('session binds label the login (review F3)', () => {
+  let confirmKey: Identity;
+  beforeAll(async () => {
+    confirmKey = await identity(await fx.makeKey('EC_P256', 'SIGN/VERIFY'), true);
+  });
+
+  it('a verified bind names its host; a forged one (another host key claimed) is refused and labels nothing; an all-zero session id matches nothing', async () => {
+    const asked: ConfirmRequest[] = [];
+    const { path } = await agent({ confirm: (request) => (asked.push(request), Promise.resolve('approved')) });
+    const client = new Client(path);
+    const bound = new Uint8Array(32).fill(7);
+    const forgedId = new Uint8Array(32).fill(9);
+    const otherHost = generateKeyPairSync('ed25519');
+    const otherBlob = new SshWriter().string('ssh-ed25519').string(Buffer.from(otherHost.publicKey.export({ format: 'jwk' }).x!, 'base64url')).bytes();
+    expect(type(await client.ask(sessionBind(bound, false)))).toBe(MSG.SUCCESS);
+    // claims the host key `host.blob` but is signed by another key
+    expect(type(await client.ask(sessionBind(forgedId, false, otherHost.privateKey, host.blob)))).toBe(MSG.FAILURE);
+    expect(type(await client.ask(sign(confirmKey, loginData(confirmKey, bound), 0)))).toBe(MSG.SIGN_RESPONSE);
+    expect(type(await client.ask(sign(confirmKey, loginData(confirmKey, forgedId), 0)))).toBe(MSG.SIGN_RESPONSE);
+    expect(type(await client.ask(sign(confirmKey, loginData(confirmKey, new Uint8Array(32)), 0)))).toBe(MSG.SIGN_RESPONSE);
+    expect(asked.map((r) => r.what)).toEqual([
+      { kind: 'ssh-login', user: 'git', hostKeyFingerprint: fingerprint(host.blob), forwarded: false },
+      { kind: 'ssh-login', user: 'git', forwarded: false },
+      { kind: 'ssh-login', user: 'git', forwarded: false },
+    ]);
+    expect(fingerprint(otherBlob)).not.toBe(fingerprint(host.blob));
     client.end();
   });
 });
@@ -456,5 +509,210 @@ describe('confirm on use', () => {
     expect(signal?.aborted).toBe(true);
     expect(await client.next()).toBeUndefined();
     expect(existsSync(path)).toBe(false);
+  });
+});
+
+describe('LOCK and UNLOCK (review F2)', () => {
+  const pw = (text: string): Uint8Array => new SshWriter().string(text).bytes();
+
+  it('are refused on a forwarded connection, before the host is asked', async () => {
+    const calls: string[] = [];
+    const { path } = await agent({ lock: () => (calls.push('lock'), Promise.resolve()), unlock: () => (calls.push('unlock'), Promise.resolve(true)) });
+    const client = new Client(path);
+    expect(type(await client.ask(sessionBind(new Uint8Array(32).fill(3), true)))).toBe(MSG.SUCCESS);
+    logLines = [];
+    expect(type(await client.ask(frame(MSG.LOCK, pw('x'))))).toBe(MSG.FAILURE);
+    expect(type(await client.ask(frame(MSG.UNLOCK, pw('x'))))).toBe(MSG.FAILURE);
+    expect(calls).toEqual([]);
+    expect(logLines).toEqual([expect.stringMatching(/^refused LOCK from \S+: the connection comes through a forwarded agent$/), expect.stringMatching(/^refused UNLOCK .*forwarded agent$/)]);
+    client.end();
+  });
+
+  it('each failed UNLOCK waits longer (0.5 s x failures, at most 10 s), one UNLOCK at a time across connections; a success starts over', async () => {
+    const events: string[] = [];
+    let release: (() => void)[] = [];
+    const { path } = await agent({
+      unlock: (password) => {
+        const text = Buffer.from(password).toString();
+        events.push(`try ${text}`);
+        return Promise.resolve(text === 'right');
+      },
+      sleep: (ms) => {
+        events.push(`sleep ${ms}`);
+        return new Promise<void>((resolve) => release.push(resolve));
+      },
+    });
+    const clients = [new Client(path), new Client(path), new Client(path)];
+    const answers = clients.map((c, i) => c.ask(frame(MSG.UNLOCK, pw(`wrong${i}`))));
+    // the first guess is tried, then its delay holds every other guess back
+    for (let i = 0; i < 3; i++) {
+      while (release.length === 0) await new Promise((r) => setTimeout(r, 5));
+      expect(events.filter((e) => e.startsWith('try'))).toHaveLength(i + 1);
+      release.shift()!();
+    }
+    expect((await Promise.all(answers)).map(type)).toEqual([MSG.FAILURE, MSG.FAILURE, MSG.FAILURE]);
+    expect(events).toEqual(['try wrong0', 'sleep 500', 'try wrong1', 'sleep 1000', 'try wrong2', 'sleep 1500']);
+    events.length = 0;
+    expect(type(await clients[0]!.ask(frame(MSG.UNLOCK, pw('right'))))).toBe(MSG.SUCCESS);
+    const next = clients[1]!.ask(frame(MSG.UNLOCK, pw('wrong')));
+    while (release.length === 0) await new Promise((r) => setTimeout(r, 5));
+    release.shift()!();
+    expect(type(await next)).toBe(MSG.FAILURE);
+    expect(events).toEqual(['try right', 'try wrong', 'sleep 500']);
+    // capped at 10 s
+    release = [];
+    events.length = 0;
+    for (let i = 0; i < 22; i++) {
+      const answer = clients[2]!.ask(frame(MSG.UNLOCK, pw('wrong')));
+      while (release.length === 0) await new Promise((r) => setTimeout(r, 1));
+      release.shift()!();
+      await answer;
+    }
+    expect(events.filter((e) => e.startsWith('sleep')).slice(-3)).toEqual(['sleep 10000', 'sleep 10000', 'sleep 10000']);
+    for (const c of clients) c.end();
+  });
+
+  it('a vault without a passphrase (keychain) unlocks only with the password of the LOCK that locked it', async () => {
+    // The same vault seen as a keychain vault: the server reads protectionKind.
+    const keychainVault = new Proxy(fx.vault, {
+      get: (target, name) => {
+        if (name === 'protectionKind') return 'keychain';
+        const value = Reflect.get(target, name, target) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const unlocked: string[] = [];
+    const sleeps: number[] = [];
+    const { path } = await agent({
+      vault: () => keychainVault,
+      lock: () => Promise.resolve(),
+      unlock: (password) => (unlocked.push(Buffer.from(password).toString()), Promise.resolve(true)),
+      sleep: (ms) => (sleeps.push(ms), Promise.resolve()),
+    });
+    const client = new Client(path);
+    // never locked through the agent: no password unlocks it
+    expect(type(await client.ask(frame(MSG.UNLOCK, pw('anything'))))).toBe(MSG.FAILURE);
+    expect(type(await client.ask(frame(MSG.LOCK, pw('lock pw'))))).toBe(MSG.SUCCESS);
+    logLines = [];
+    expect(type(await client.ask(frame(MSG.UNLOCK, pw('anything'))))).toBe(MSG.FAILURE);
+    expect(type(await client.ask(frame(MSG.UNLOCK, pw('lock pw!'))))).toBe(MSG.FAILURE);
+    expect(logLines[0]).toContain('the password is not the one the vault was locked with');
+    expect(unlocked).toEqual([]);
+    expect(sleeps).toEqual([500, 1000, 1500]);
+    expect(type(await client.ask(frame(MSG.UNLOCK, pw('lock pw'))))).toBe(MSG.SUCCESS);
+    expect(unlocked).toEqual(['lock pw']);
+    // the lock password is forgotten once used: the next UNLOCK has nothing to match
+    expect(type(await client.ask(frame(MSG.UNLOCK, pw('lock pw'))))).toBe(MSG.FAILURE);
+    client.end();
+  });
+});
+
+describe('backpressure (review F4)', () => {
+  it('a client that floods requests and never reads does not grow the queue past its bound; its hang-up drops the queue', async () => {
+    const { path, running } = await agent();
+    const client = new Client(path);
+    client.socket.pause(); // never reads
+    const count = 40_000;
+    client.send(Buffer.concat(Array.from({ length: count }, () => frame(MSG.REQUEST_IDENTITIES))));
+    // wait until the agent stops making progress (it waits for the client to read)
+    let last = -1;
+    for (let still = 0; still < 10; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      const { handled } = running.stats!();
+      still = handled === last ? still + 1 : 0;
+      last = handled;
+    }
+    const stats = running.stats!();
+    expect(stats.maxQueued).toBeLessThanOrEqual(8);
+    expect(stats.handled).toBeLessThan(count);
+    // one answer over the limit at most
+    expect(stats.maxWritable).toBeLessThan(64 * 1024 + 4096);
+    client.end();
+    while (running.stats!().connections > 0) await new Promise((r) => setTimeout(r, 10));
+    expect(running.stats!().queued).toBe(0);
+    const handledAtHangUp = running.stats!().handled;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(running.stats!().handled).toBe(handledAtHangUp);
+  });
+});
+
+describe('one key blob in several identities (review F5)', () => {
+  /** A second key holding the same private key as `of` (exported, imported), added to the agent as an older vault could (the Action refuses it now). */
+  async function twin(of: MadeKey, confirm: boolean): Promise<MadeKey> {
+    const pass = Buffer.from('a long export passphrase 1234567890').toString('base64');
+    const exported = await fx.call('ExportKeyVersion', { KeyId: of.keyId, KeyVersionId: of.versionId, Passphrase: pass });
+    const other = await fx.makeKey('EC_P256', 'SIGN/VERIFY');
+    const imported = await fx.call('ImportKeyVersion', { KeyId: other.keyId, EncryptedPrivateKey: exported.EncryptedPrivateKey, Passphrase: pass });
+    const versionId = (imported.KeyVersion as { KeyVersionId: string }).KeyVersionId;
+    const refused = await dispatch(fx.vault, 'AddAgentIdentity', { KeyId: other.keyId, KeyVersionId: versionId }, 'test');
+    expect(refused.ok ? undefined : refused.error.Message).toContain(`the same public key as agent identity ${of.keyId} version ${of.versionId}`);
+    putAgentIdentity(fx.vault.store.db, { key_version_id: versionId, key_id: other.keyId, confirm: confirm ? 1 : 0, added_date: '2026-11-22T12:00:00Z' });
+    return { ...other, versionId };
+  }
+
+  it('signs with an Enabled one and asks when any of them has Confirm on', async () => {
+    const a = await identity(await fx.makeKey('EC_P256', 'SIGN/VERIFY', { Exportable: true }));
+    const b = await twin(a, true);
+    const asked: ConfirmRequest[] = [];
+    const { path } = await agent({ confirm: (request) => (asked.push(request), Promise.resolve('approved')) });
+    const client = new Client(path);
+    // a (no confirm) is listed first, b (confirm) shares its blob: asked
+    expect(type(await client.ask(sign(a, 'x', 0)))).toBe(MSG.SIGN_RESPONSE);
+    expect(asked).toHaveLength(1);
+    // a disabled: b (enabled) signs, still asked
+    await fx.call('DisableKey', { KeyId: a.keyId });
+    try {
+      expect(type(await client.ask(sign(a, 'y', 0)))).toBe(MSG.SIGN_RESPONSE);
+      expect(asked).toHaveLength(2);
+      expect(asked[1]!.keyVersionId).toBe(b.versionId);
+    } finally {
+      await fx.call('EnableKey', { KeyId: a.keyId });
+      await fx.call('RemoveAgentIdentity', { KeyId: a.keyId });
+      await fx.call('RemoveAgentIdentity', { KeyId: b.keyId });
+    }
+    client.end();
+  });
+});
+
+describe('pending confirmations are capped (review F9)', () => {
+  it('at most 2 per peer pid and 16 in all; more are refused at once with Agent.Denied, audited', async () => {
+    const confirmKey = await identity(await fx.makeKey('EC_P256', 'SIGN/VERIFY'), true);
+    const waiting: ((answer: ConfirmAnswer) => void)[] = [];
+    let connections = 0;
+    let base = 1000;
+    const { path } = await agent({
+      peerOf: () => Promise.resolve<AgentPeer>({ uid: process.getuid!(), pid: base + Math.floor(connections++ / 3), program: 'flood' }),
+      confirm: (_request, signal) =>
+        new Promise<ConfirmAnswer>((resolve) => {
+          waiting.push(resolve);
+          signal.addEventListener('abort', () => resolve('denied'));
+        }),
+    });
+    // 3 connections per pid (pid = floor(n / 3)); 24 connections: 8 pids
+    const clients = Array.from({ length: 24 }, () => new Client(path));
+    logLines = [];
+    const answers = clients.map((c) => c.ask(sign(confirmKey, 'x', 0)));
+    // 8 refused at once (the third of each pid), then 16 wait
+    const refusedAtOnce = (): string[] => logLines.filter((l) => l.includes('refused unasked'));
+    while (waiting.length < 16 || refusedAtOnce().length < 8) await new Promise<void>((resolve) => setTimeout(resolve, 10));
+    expect(refusedAtOnce()).toHaveLength(8);
+    // the third of a pid (or, when 16 wait, any): refused without a prompt
+    for (const line of refusedAtOnce()) expect(line).toMatch(/(2 confirmations from pid \d+|16 confirmations) are waiting already/);
+    expect(refusedAtOnce().some((line) => /2 confirmations from pid \d+ are waiting already/.test(line))).toBe(true);
+    // one more from a new pid: 16 waiting in all
+    base = 3000;
+    const extra = new Client(path);
+    expect(type(await extra.ask(sign(confirmKey, 'x', 0)))).toBe(MSG.FAILURE);
+    expect(logLines.at(-1)).toMatch(/refused unasked: 16 confirmations are waiting already/);
+    expect(waiting).toHaveLength(16);
+    for (const answer of waiting) answer('approved');
+    const types = (await Promise.all(answers)).map(type);
+    expect(types.filter((t) => t === MSG.SIGN_RESPONSE)).toHaveLength(16);
+    expect(types.filter((t) => t === MSG.FAILURE)).toHaveLength(8);
+    const audit = await dispatch(fx.vault, 'ListAuditEntries', { KeyId: confirmKey.keyId, Action: 'AsymmetricSign', Limit: 100 }, 'test');
+    if (!audit.ok) throw new Error(audit.error.Message);
+    const codes = audit.body.Entries.map((e) => e.code);
+    expect(codes.filter((c) => c === 'Agent.Denied')).toHaveLength(9);
+    for (const c of [...clients, extra]) c.end();
   });
 });

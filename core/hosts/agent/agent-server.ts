@@ -10,15 +10,28 @@
 //      RSA_PKCS1_SHA_256, audited with caller agentCaller(peer)), after the user's approval when
 //      the identity's Confirm is on; RSA signs only rsa-sha2-256 (flag 2): SHA-1 ssh-rsa (no flag),
 //      rsa-sha2-512 (flag 4) and unknown flags are refused;
+//      several identities with one key blob (refused by AddAgentIdentity, but older vaults may
+//      hold them): an Enabled one signs, and the user is asked when ANY of them has Confirm on;
 //   5. ADD/REMOVE identity and smartcard messages are refused (keys are managed in the vault);
-//      LOCK and UNLOCK lock and unlock the vault when the host allows it;
-//   6. EXTENSION session-bind@openssh.com is parsed and remembered for the connection (the host
-//      key it names and whether the agent was forwarded); its signature is NOT verified: it only
-//      labels what the confirm dialog shows, and the connecting process is already known to be
-//      this user's own. The DeskKMS extension goes to endpoint.ts, never on a forwarded connection.
+//      LOCK and UNLOCK lock and unlock the vault when the host allows it, never on a forwarded
+//      connection (ssh-add -x before ssh -A must keep the remote host out). The UNLOCK rule: for a
+//      passphrase vault the password is the vault's passphrase (options.unlock checks it); for any
+//      other vault (keychain) it must be the password of the LOCK that locked it, kept in memory
+//      as a salted scrypt hash and compared in constant time before options.unlock runs (no LOCK
+//      remembered: refused). Each failed UNLOCK is answered after a delay growing with the failures
+//      (0.5 s x failures, at most 10 s), one UNLOCK at a time across connections, as OpenSSH does;
+//   6. EXTENSION session-bind@openssh.com is remembered for the connection (the host key it names
+//      and whether the agent was forwarded) only when its signature over the session id verifies
+//      with that host key (signed-data.ts verifySessionBind); an unverified bind is refused
+//      (FAILURE, as OpenSSH's agent does) and logged. The DeskKMS extension goes to endpoint.ts,
+//      never on a forwarded connection;
+//   7. backpressure: a connection is not read while MAX_QUEUED frames wait or its answers are not
+//      being read (socket.writableLength over WRITE_LIMIT); what arrived stays in its FrameReader;
+//   8. at most CONFIRM_MAX confirmations wait at once, CONFIRM_PER_PID per peer process: more are
+//      refused at once (Agent.Denied, audited) so a looping client cannot stack dialogs.
 // Every refusal is one escaped log line. The agent holds no private material: signatures come
 // from dispatch, which reaches the key worker.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, scrypt, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dispatch, recordEvent } from '../../actions/dispatch.ts';
 import { agentIdentityView, sshComment } from '../../actions/agent-identities.ts';
@@ -36,6 +49,7 @@ import {
   agentCaller,
   type AgentPeer,
   type AgentServerOptions,
+  type AgentStats,
   type ConfirmAnswer,
   type ConfirmRequest,
   type EndpointAnswer,
@@ -46,7 +60,7 @@ import {
 import { listenOnSocket, unlinkOwnSocket } from './agent-socket.ts';
 import { handleEndpoint } from './endpoint.ts';
 import { peerCredentials } from './peer-credentials.ts';
-import { classifySignedData, describeSignedData } from './signed-data.ts';
+import { classifySignedData, describeSignedData, verifySessionBind } from './signed-data.ts';
 import {
   FrameReader,
   MSG,
@@ -67,6 +81,18 @@ import {
 const MAX_BINDS = 16;
 /** Frames a client may send ahead of the answers before the agent stops reading from it. */
 const MAX_QUEUED = 8;
+/** Answer bytes waiting for a client to read them before the agent stops reading from it. */
+const WRITE_LIMIT = 64 * 1024;
+/** Confirmations waiting at once, in all and per peer process (the app's ConfirmQueue also caps at 16). */
+const CONFIRM_MAX = 16;
+const CONFIRM_PER_PID = 2;
+/** The delay after each failed UNLOCK: this times the failures so far, at most UNLOCK_DELAY_MAX_MS. */
+const UNLOCK_DELAY_MS = 500;
+const UNLOCK_DELAY_MAX_MS = 10_000;
+
+/** scrypt of a LOCK password (N = 2^14), for the UNLOCK of a vault without a passphrase. */
+const lockHash = (password: Uint8Array, salt: Uint8Array): Promise<Buffer> =>
+  new Promise((resolve, reject) => scrypt(password, salt, 32, { N: 1 << 14, r: 8, p: 1 }, (error, key) => (error ? reject(error) : resolve(key))));
 
 const REFUSED_MANAGEMENT: Readonly<Record<number, string>> = {
   [MSG.ADD_IDENTITY]: 'ADD_IDENTITY',
@@ -95,7 +121,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Run
   }
   const agent = new Agent(options);
   await agent.listen();
-  return { socketPath: options.socketPath, close: () => agent.close() };
+  return { socketPath: options.socketPath, close: () => agent.close(), stats: () => agent.stats() };
 }
 
 class Agent {
@@ -104,12 +130,29 @@ class Agent {
   private readonly connections = new Set<Connection>();
   /** Every confirmation waiting for the user: aborted (denied) on close and on LOCK. */
   readonly pendingConfirms = new Set<AbortController>();
+  /** Waiting confirmations per peer pid. */
+  private readonly confirmsByPid = new Map<number, number>();
+  /** The salted hash of the password of the LOCK that locked a vault without a passphrase. */
+  private lockSecret: { readonly salt: Uint8Array; readonly hash: Buffer } | undefined;
+  private unlockFailures = 0;
+  /** UNLOCKs run one at a time, each failure's delay included, across all connections. */
+  private unlockChain: Promise<unknown> = Promise.resolve();
+  /** Counters for AgentStats. */
+  maxQueued = 0;
+  maxWritable = 0;
+  handled = 0;
   private ino = -1;
   private closing: Promise<void> | undefined;
 
   constructor(options: AgentServerOptions) {
     this.options = options;
     this.server = createServer({ pauseOnConnect: true }, (socket) => void this.accept(socket));
+  }
+
+  stats(): AgentStats {
+    let queued = 0;
+    for (const c of this.connections) queued += c.queued;
+    return { queued, maxQueued: this.maxQueued, maxWritable: this.maxWritable, handled: this.handled, connections: this.connections.size };
   }
 
   log(line: string): void {
@@ -221,6 +264,13 @@ class Agent {
     if (!prompt) {
       return refuse(new KmsError('Agent.NoConfirmation', `key version ${key} needs confirmation on each use, and this agent has no way to ask (the CLI agent asks through SSH_ASKPASS)`));
     }
+    const asked = `${peerName(connection.peer)} to use ${key} for ${describeSignedData(what, connection.peer)}`;
+    const pid = connection.peer.pid;
+    const ofPid = this.confirmsByPid.get(pid) ?? 0;
+    if (this.pendingConfirms.size >= CONFIRM_MAX || ofPid >= CONFIRM_PER_PID) {
+      const why = ofPid >= CONFIRM_PER_PID ? `${ofPid} confirmations from pid ${pid} are waiting already` : `${this.pendingConfirms.size} confirmations are waiting already`;
+      return refuse(new KmsError('Agent.Denied', `the confirmation for ${asked} was refused unasked: ${why}`));
+    }
     const timeoutMs = this.options.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS;
     const controller = new AbortController();
     const request: ConfirmRequest = {
@@ -237,6 +287,7 @@ class Agent {
     const onHangUp = (): void => controller.abort();
     connection.signal.addEventListener('abort', onHangUp, { once: true });
     this.pendingConfirms.add(controller);
+    this.confirmsByPid.set(pid, ofPid + 1);
     let timer: NodeJS.Timeout | undefined;
     let answer: ConfirmAnswer;
     try {
@@ -253,9 +304,11 @@ class Agent {
       clearTimeout(timer);
       controller.abort();
       this.pendingConfirms.delete(controller);
+      const left = (this.confirmsByPid.get(pid) ?? 1) - 1;
+      if (left > 0) this.confirmsByPid.set(pid, left);
+      else this.confirmsByPid.delete(pid);
       connection.signal.removeEventListener('abort', onHangUp);
     }
-    const asked = `${peerName(connection.peer)} to use ${key} for ${describeSignedData(what)}`;
     if (answer === 'approved' && !connection.signal.aborted && !this.closing) {
       this.log(`approved ${asked}`);
       return;
@@ -267,38 +320,96 @@ class Agent {
     );
   }
 
-  async lock(connection: Connection): Promise<Uint8Array> {
-    if (!this.options.lock) {
-      this.log(`refused LOCK from ${peerName(connection.peer)}: this agent follows its vault (lock it where it was unlocked)`);
-      return failure();
-    }
-    for (const c of this.pendingConfirms) c.abort();
+  /** Whether UNLOCK's password is the vault's passphrase (else it must be the LOCK's password). */
+  private passphraseVault(): boolean {
+    return this.options.vault()?.protectionKind === 'passphrase';
+  }
+
+  async lock(connection: Connection, password: Uint8Array): Promise<Uint8Array> {
     try {
-      await this.options.lock();
-      this.log(`locked the vault at the request of ${peerName(connection.peer)}`);
-      return success();
-    } catch (error) {
-      this.log(`LOCK from ${peerName(connection.peer)} failed: ${toKmsError(error).message}`);
-      return failure();
+      if (connection.forwarded) {
+        this.log(`refused LOCK from ${peerName(connection.peer)}: the connection comes through a forwarded agent`);
+        return failure();
+      }
+      if (!this.options.lock) {
+        this.log(`refused LOCK from ${peerName(connection.peer)}: this agent follows its vault (lock it where it was unlocked)`);
+        return failure();
+      }
+      for (const c of this.pendingConfirms) c.abort();
+      try {
+        const salt = randomBytes(16);
+        const secret = this.passphraseVault() ? undefined : { salt, hash: await lockHash(password, salt) };
+        await this.options.lock();
+        this.lockSecret = secret;
+        this.log(`locked the vault at the request of ${peerName(connection.peer)}`);
+        return success();
+      } catch (error) {
+        this.log(`LOCK from ${peerName(connection.peer)} failed: ${toKmsError(error).message}`);
+        return failure();
+      }
+    } finally {
+      password.fill(0);
     }
   }
 
-  async unlock(connection: Connection, password: Uint8Array): Promise<Uint8Array> {
+  /** UNLOCK, one at a time across connections; a failure is answered after the growing delay. */
+  unlock(connection: Connection, password: Uint8Array): Promise<Uint8Array> {
+    if (connection.forwarded) {
+      password.fill(0);
+      this.log(`refused UNLOCK from ${peerName(connection.peer)}: the connection comes through a forwarded agent`);
+      return Promise.resolve(failure());
+    }
     if (!this.options.unlock) {
       password.fill(0);
       this.log(`refused UNLOCK from ${peerName(connection.peer)}: this agent does not unlock its vault through the protocol`);
-      return failure();
+      return Promise.resolve(failure());
     }
-    try {
-      if (await this.options.unlock(password)) {
-        this.log(`unlocked the vault at the request of ${peerName(connection.peer)}`);
+    const unlock = this.options.unlock;
+    const attempt = async (): Promise<Uint8Array> => {
+      if (await this.tryUnlock(connection, unlock, password)) {
+        this.unlockFailures = 0;
         return success();
+      }
+      this.unlockFailures++;
+      const delay = Math.min(UNLOCK_DELAY_MS * this.unlockFailures, UNLOCK_DELAY_MAX_MS);
+      await (this.options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(delay);
+      return failure();
+    };
+    const answer = this.unlockChain.then(attempt, attempt);
+    this.unlockChain = answer.catch(() => undefined);
+    return answer;
+  }
+
+  private async tryUnlock(connection: Connection, unlock: (password: Uint8Array) => Promise<boolean>, password: Uint8Array): Promise<boolean> {
+    try {
+      if (connection.signal.aborted) {
+        this.log(`dropped an UNLOCK from ${peerName(connection.peer)}: it hung up`);
+        return false;
+      }
+      if (!this.passphraseVault()) {
+        const secret = this.lockSecret;
+        if (!secret) {
+          this.log(`refused UNLOCK from ${peerName(connection.peer)}: the vault has no passphrase and was not locked with ssh-add -x here, so no password can unlock it through the agent`);
+          return false;
+        }
+        const hash = await lockHash(password, secret.salt);
+        if (!timingSafeEqual(hash, secret.hash)) {
+          this.log(`refused UNLOCK from ${peerName(connection.peer)}: the password is not the one the vault was locked with`);
+          return false;
+        }
+      }
+      if (await unlock(password)) {
+        this.lockSecret = undefined;
+        this.log(`unlocked the vault at the request of ${peerName(connection.peer)}`);
+        return true;
       }
       this.log(`refused UNLOCK from ${peerName(connection.peer)}: the passphrase did not unlock the vault`);
     } catch (error) {
       this.log(`refused UNLOCK from ${peerName(connection.peer)}: ${toKmsError(error).message}`);
+    } finally {
+      password.fill(0);
     }
-    return failure();
+    return false;
   }
 }
 
@@ -317,12 +428,23 @@ class Connection {
     this.socket = socket;
     this.peer = peer;
     socket.on('data', (chunk: Buffer) => this.received(chunk));
-    socket.once('close', () => {
-      this.hangUp.abort();
-      this.reader.wipe();
-      for (const f of this.queue) f.fill(0);
-      this.queue.length = 0;
-    });
+    // The peer gone (its end, or the socket closed): nothing it sent is worth answering.
+    socket.once('end', () => this.gone());
+    socket.once('close', () => this.gone());
+    socket.on('drain', () => this.flow());
+  }
+
+  /** Frames waiting to be handled. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  private gone(): void {
+    this.hangUp.abort();
+    this.reader.wipe();
+    for (const f of this.queue) f.fill(0);
+    this.queue.length = 0;
+    if (!this.socket.destroyed) this.socket.destroy();
   }
 
   /** Aborts when the client hangs up or the agent stops. */
@@ -339,19 +461,30 @@ class Connection {
   }
 
   private received(chunk: Buffer): void {
-    let frames: Uint8Array[];
+    this.reader.append(chunk);
+    chunk.fill(0);
+    this.flow();
+  }
+
+  /** Moves whole frames from the reader to the queue while there is room, reads only while there is, and runs the queue. */
+  private flow(): void {
+    if (this.hangUp.signal.aborted) return;
     try {
-      frames = this.reader.push(chunk);
+      while (this.queue.length < MAX_QUEUED) {
+        const f = this.reader.shift();
+        if (f === undefined) break;
+        this.queue.push(f);
+      }
     } catch (error) {
       this.agent.log(`closed the connection of ${peerName(this.peer)}: ${toKmsError(error).message}`);
       this.reader.wipe();
       this.socket.destroy();
       return;
-    } finally {
-      chunk.fill(0);
     }
-    this.queue.push(...frames);
-    if (this.queue.length >= MAX_QUEUED) this.socket.pause();
+    this.agent.maxQueued = Math.max(this.agent.maxQueued, this.queue.length);
+    const full = this.queue.length >= MAX_QUEUED || this.socket.writableLength > WRITE_LIMIT;
+    if (full && !this.socket.isPaused()) this.socket.pause();
+    else if (!full && this.socket.isPaused()) this.socket.resume();
     void this.run();
   }
 
@@ -359,7 +492,10 @@ class Connection {
     if (this.running) return;
     this.running = true;
     try {
-      for (let f = this.queue.shift(); f !== undefined; f = this.queue.shift()) {
+      // An answer the client does not read stops the loop; 'drain' runs it again (flow).
+      while (this.socket.writableLength <= WRITE_LIMIT) {
+        const f = this.queue.shift();
+        if (f === undefined) break;
         let answer: Uint8Array;
         try {
           answer = await this.handle(f);
@@ -369,12 +505,17 @@ class Connection {
         } finally {
           f.fill(0);
         }
-        if (this.socket.destroyed) return;
+        this.agent.handled++;
+        if (this.socket.destroyed || this.hangUp.signal.aborted) return;
         this.socket.write(answer);
-        if (this.queue.length < MAX_QUEUED && this.socket.isPaused()) this.socket.resume();
+        this.agent.maxWritable = Math.max(this.agent.maxWritable, this.socket.writableLength);
       }
     } finally {
       this.running = false;
+    }
+    if (!this.hangUp.signal.aborted && this.socket.writableLength <= WRITE_LIMIT && (this.queue.length > 0 || this.socket.isPaused())) {
+      // Room again: take what the reader kept, and read again.
+      this.flow();
     }
   }
 
@@ -401,8 +542,7 @@ class Connection {
       case MSG.SIGN_REQUEST:
         return this.sign(request.sign);
       case MSG.LOCK:
-        request.password.fill(0);
-        return this.agent.lock(this);
+        return this.agent.lock(this, Uint8Array.from(request.password));
       case MSG.UNLOCK:
         // A copy: the frame is wiped after this, and unlock() owns (and wipes) what it is given.
         return this.agent.unlock(this, Uint8Array.from(request.password));
@@ -425,9 +565,12 @@ class Connection {
     const what = 'SIGN_REQUEST';
     const vault = await this.agent.unlockedVault();
     if (!vault) return this.refuse(what, 'the vault is locked or not open');
-    // Every served identity, Enabled or not: dispatch refuses (and audits) a key that may not sign.
-    const served = this.agent.served(vault).find((s) => Buffer.from(s.blob).equals(request.keyBlob));
+    // Every served identity with this blob, Enabled or not: an Enabled one signs (else the first,
+    // and dispatch refuses and audits a key that may not sign), confirmed when any of them asks for it.
+    const twins = this.agent.served(vault).filter((s) => Buffer.from(s.blob).equals(request.keyBlob));
+    const served = twins.find((s) => s.view.KeyState === 'Enabled') ?? twins[0];
     if (!served) return this.refuse(what, `key ${blobFingerprint(request.keyBlob)} is not one of the agent's identities`);
+    const confirmOn = twins.some((s) => s.row.confirm === 1);
     const keyName = `${served.row.key_id}:${served.row.key_version_id}`;
     let algorithm: 'ECDSA_SHA_256' | 'RSA_PKCS1_SHA_256';
     if (served.type === 'ssh-rsa') {
@@ -447,7 +590,7 @@ class Connection {
     }
     const signed = classifySignedData(request.data, request.keyBlob, this.binds);
     try {
-      await this.agent.confirm(vault, this, served.view, served.row.confirm === 1, signed);
+      await this.agent.confirm(vault, this, served.view, confirmOn, signed);
     } catch (error) {
       return this.refuse(what, toKmsError(error).message);
     }
@@ -476,6 +619,9 @@ class Connection {
         return this.refuse(SESSION_BIND_EXTENSION, toKmsError(error).message);
       }
       if (this.binds.length >= MAX_BINDS) return this.refuse(SESSION_BIND_EXTENSION, `more than ${MAX_BINDS} session binds on one connection`);
+      if (!verifySessionBind(bind)) {
+        return this.refuse(SESSION_BIND_EXTENSION, `its signature does not verify with the host key it names (${blobFingerprint(bind.hostKey)}), or the key type is not one the agent checks`);
+      }
       this.binds.push(bind);
       return success();
     }
@@ -512,6 +658,9 @@ class Connection {
     const db = vault.store.db;
     const row = getAgentIdentity(db, keyVersionId);
     if (!row) throw new KmsError('Agent.KeyNotAdded', `key version ${escapeText(keyVersionId, 128)} is not one of the agent's identities (deskkms agent add KEY --version VERSION)`);
-    await this.agent.confirm(vault, this, agentIdentityView(db, row), row.confirm === 1, what);
+    // Confirmed when any identity with the same key asks for it (as a SIGN_REQUEST would be).
+    const blob = this.agent.served(vault).find((s) => s.row.key_version_id === row.key_version_id)?.blob;
+    const twinConfirms = blob !== undefined && this.agent.served(vault).some((s) => s.row.confirm === 1 && Buffer.from(s.blob).equals(blob));
+    await this.agent.confirm(vault, this, agentIdentityView(db, row), row.confirm === 1 || twinConfirms, what);
   }
 }

@@ -84,12 +84,30 @@ export interface AgentServerOptions {
   readonly lock?: () => Promise<void>;
   /** Test seam: the peer check (default: SO_PEERCRED through peer-credentials.ts). */
   readonly peerOf?: (socket: Socket) => Promise<AgentPeer>;
+  /** Test seam: how the agent waits after a failed UNLOCK (default: a timer of that many ms). */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Test seam: what the agent's connections hold (for the backpressure tests). */
+export interface AgentStats {
+  /** Frames waiting to be handled now, over all connections. */
+  readonly queued: number;
+  /** The most frames one connection ever had waiting. */
+  readonly maxQueued: number;
+  /** The most answer bytes one connection ever had waiting in its socket's userland buffer. */
+  readonly maxWritable: number;
+  /** Frames handled since the agent started. */
+  readonly handled: number;
+  /** Connections open now. */
+  readonly connections: number;
 }
 
 export interface RunningAgent {
   readonly socketPath: string;
   /** Stops listening, ends every connection (pending confirmations are denied) and removes the socket. */
   close(): Promise<void>;
+  /** Test seam: counters of the agent's connections. */
+  readonly stats?: () => AgentStats;
 }
 
 /** A confirmation is refused after this long unanswered, unless the agent is told otherwise. */

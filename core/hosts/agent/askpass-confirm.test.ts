@@ -61,6 +61,13 @@ describe('askpassConfirm', () => {
     );
   });
 
+  it('a DeskKMS command through the endpoint: the question says it is a digest from that program, which the agent cannot read (review F8)', () => {
+    const fromEndpoint: ConfirmRequest = { ...request(), what: { kind: 'deskkms', command: 'cli', format: 'ssh' } };
+    expect(confirmQuestion(fromEndpoint)).toBe(
+      'Allow ssh-keygen (pid 77) to use the DeskKMS key alias/git (key-1), fingerprint SHA256:abc, for a digest from ssh-keygen (pid 77), which says it is a `deskkms cli` signature in format ssh; the agent cannot see what it signs?',
+    );
+  });
+
   it('another status denies, and so does a program that cannot start', async () => {
     expect(await askpassConfirm({ SSH_ASKPASS: script('no', 'exit 1') })!(request(), new AbortController().signal)).toBe('denied');
     expect(await askpassConfirm({ SSH_ASKPASS: join(dir.path, 'missing') })!(request(), new AbortController().signal)).toBe('denied');

@@ -14,7 +14,7 @@ export function confirmQuestion(request: ConfirmRequest): string {
   const key = request.aliases.length > 0 ? `${request.aliases.join(', ')} (${request.keyId})` : request.keyId;
   return (
     `Allow ${request.peer.program} (pid ${request.peer.pid}) to use the DeskKMS key ${key}` +
-    `${request.sshFingerprint ? `, fingerprint ${request.sshFingerprint}` : ''}, for ${describeSignedData(request.what)}?`
+    `${request.sshFingerprint ? `, fingerprint ${request.sshFingerprint}` : ''}, for ${describeSignedData(request.what, request.peer)}?`
   );
 }
 

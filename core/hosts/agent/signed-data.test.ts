@@ -4,14 +4,14 @@
 // publickey-hostbound-v00 layout (the interop test sees a real ssh login classified through the
 // confirm prompt). Almost-matching data is "unknown"; text from the data is escaped.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SshWriter, blobFingerprint } from '../../formats/ssh-wire.ts';
 import { tempDir } from '../../../test/integration/vault-helpers.ts';
-import { classifySignedData, describeSignedData } from './signed-data.ts';
+import { classifySignedData, describeSignedData, verifySessionBind } from './signed-data.ts';
 import { FrameReader, MSG, parseRequest, type SessionBind, type SignRequest } from './ssh-agent-wire.ts';
 
 const KEY = new SshWriter().string('ecdsa-sha2-nistp256').string('nistp256').string(new Uint8Array(65).fill(4)).bytes();
@@ -41,9 +41,12 @@ describe('SSH logins', () => {
     expect(classifySignedData(userauth(), KEY, [bind(false, new Uint8Array(32))])).toEqual({ kind: 'ssh-login', user: 'alice', forwarded: false });
   });
 
-  it('publickey-hostbound-v00@openssh.com: the host key from the request itself; a forwarded connection says so', () => {
+  it('publickey-hostbound-v00@openssh.com: the host key only when its session is bound to that key; a forwarded connection says so', () => {
     const data = userauth({ method: 'publickey-hostbound-v00@openssh.com', hostKey: HOST_KEY });
-    expect(classifySignedData(data, KEY, [bind(true, new Uint8Array(32))])).toEqual({ kind: 'ssh-login', user: 'alice', hostKeyFingerprint: blobFingerprint(HOST_KEY), forwarded: true });
+    expect(classifySignedData(data, KEY, [bind(true, new Uint8Array(32))])).toEqual({ kind: 'ssh-login', user: 'alice', forwarded: true });
+    expect(classifySignedData(data, KEY, [bind(false)])).toEqual({ kind: 'ssh-login', user: 'alice', hostKeyFingerprint: blobFingerprint(HOST_KEY), forwarded: false });
+    const otherHost = userauth({ method: 'publickey-hostbound-v00@openssh.com', hostKey: KEY });
+    expect(classifySignedData(otherHost, KEY, [bind(false)])).toEqual({ kind: 'ssh-login', user: 'alice', forwarded: false });
     expect(describeSignedData(classifySignedData(data, KEY, [bind(true)]))).toBe(`an SSH login as alice to the host with key ${blobFingerprint(HOST_KEY)} through a forwarded agent`);
   });
 
@@ -140,3 +143,59 @@ function run(command: string, args: readonly string[], env: Record<string, strin
     child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited ${code}: ${stderr}`))));
   });
 }
+
+describe('verifySessionBind (review F3)', () => {
+  const session = new Uint8Array(32).fill(0x42);
+  const mpint = (bytes: Uint8Array): Uint8Array => new SshWriter().mpint(bytes).bytes();
+
+  /** A host key of each type OpenSSH sends, its SSH blob and its signature over `data` in SSH form. */
+  function hostKey(kind: 'ed25519' | 'p256' | 'p384' | 'p521' | 'rsa'): { blob: Uint8Array; sign: (data: Uint8Array, algorithm?: string) => Uint8Array } {
+    if (kind === 'ed25519') {
+      const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+      const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
+      return { blob: new SshWriter().string('ssh-ed25519').string(raw).bytes(), sign: (data) => new SshWriter().string('ssh-ed25519').string(sign(null, data, privateKey)).bytes() };
+    }
+    if (kind === 'rsa') {
+      const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const jwk = publicKey.export({ format: 'jwk' });
+      const blob = new SshWriter().string('ssh-rsa').mpint(Buffer.from(jwk.e!, 'base64url')).mpint(Buffer.from(jwk.n!, 'base64url')).bytes();
+      return {
+        blob,
+        sign: (data, algorithm = 'rsa-sha2-256') =>
+          new SshWriter().string(algorithm).string(sign(algorithm === 'rsa-sha2-512' ? 'sha512' : algorithm === 'ssh-rsa' ? 'sha1' : 'sha256', data, privateKey)).bytes(),
+      };
+    }
+    const curve = { p256: ['prime256v1', 'nistp256', 'sha256', 32], p384: ['secp384r1', 'nistp384', 'sha384', 48], p521: ['secp521r1', 'nistp521', 'sha512', 66] } as const;
+    const [named, ssh, hash, size] = curve[kind];
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: named });
+    const jwk = publicKey.export({ format: 'jwk' });
+    const point = Buffer.concat([Buffer.of(4), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+    return {
+      blob: new SshWriter().string(`ecdsa-sha2-${ssh}`).string(ssh).string(point).bytes(),
+      sign: (data) => {
+        const rs = sign(hash, data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+        return new SshWriter().string(`ecdsa-sha2-${ssh}`).string(Buffer.concat([mpint(rs.subarray(0, size)), mpint(rs.subarray(size))])).bytes();
+      },
+    };
+  }
+
+  it.each(['ed25519', 'p256', 'p384', 'p521', 'rsa'] as const)('%s: a signature over the session id verifies; another session id, another key or a flipped bit does not', (kind) => {
+    const host = hostKey(kind);
+    const other = hostKey(kind);
+    const signature = host.sign(session);
+    expect(verifySessionBind({ hostKey: host.blob, sessionId: session, signature, forwarding: false })).toBe(true);
+    expect(verifySessionBind({ hostKey: host.blob, sessionId: new Uint8Array(32), signature, forwarding: false })).toBe(false);
+    expect(verifySessionBind({ hostKey: host.blob, sessionId: session, signature: other.sign(session), forwarding: false })).toBe(false);
+    const flipped = Uint8Array.from(signature);
+    flipped[flipped.length - 5]! ^= 1;
+    expect(verifySessionBind({ hostKey: host.blob, sessionId: session, signature: flipped, forwarding: false })).toBe(false);
+  });
+
+  it('rsa-sha2-512 verifies; SHA-1 ssh-rsa host signatures, unknown key types and garbage are refused', () => {
+    const host = hostKey('rsa');
+    expect(verifySessionBind({ hostKey: host.blob, sessionId: session, signature: host.sign(session, 'rsa-sha2-512'), forwarding: false })).toBe(true);
+    expect(verifySessionBind({ hostKey: host.blob, sessionId: session, signature: host.sign(session, 'ssh-rsa'), forwarding: false })).toBe(false);
+    expect(verifySessionBind({ hostKey: HOST_KEY, sessionId: session, signature: new Uint8Array(8), forwarding: false })).toBe(false);
+    expect(verifySessionBind({ hostKey: new SshWriter().string('ssh-dss').bytes(), sessionId: session, signature: new Uint8Array(0), forwarding: false })).toBe(false);
+  });
+});

@@ -39,25 +39,43 @@ export const SESSION_BIND_EXTENSION = 'session-bind@openssh.com';
 /**
  * Collects frames from a byte stream. push() answers the complete frames (type byte and contents,
  * without the length); a length of 0 or over MAX_FRAME throws Format.Malformed (close the connection).
+ * A reader that must bound what it holds (the agent) uses append() and shift() instead: one frame
+ * at a time, the rest stays buffered.
  */
 export class FrameReader {
   private pending: Buffer = Buffer.alloc(0);
 
   push(chunk: Uint8Array): Uint8Array[] {
-    this.pending = this.pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.pending, chunk]);
+    this.append(chunk);
     const frames: Uint8Array[] = [];
-    for (;;) {
-      if (this.pending.length < 4) break;
-      const length = this.pending.readUInt32BE(0);
-      if (length === 0) throw malformed('an ssh-agent message of length 0');
-      if (length > MAX_FRAME) throw malformed(`an ssh-agent message of ${length} bytes (more than ${MAX_FRAME})`);
-      if (this.pending.length < 4 + length) break;
-      frames.push(new Uint8Array(this.pending.subarray(4, 4 + length)));
-      // The copy is the frame's only one: what was read is overwritten (an UNLOCK carries a password).
-      this.pending.fill(0, 0, 4 + length);
-      this.pending = this.pending.subarray(4 + length);
-    }
+    for (let f = this.shift(); f !== undefined; f = this.shift()) frames.push(f);
     return frames;
+  }
+
+  /** Adds received bytes (copied: the caller may wipe its chunk). */
+  append(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    if (this.pending.length === 0) {
+      this.pending = Buffer.from(chunk);
+      return;
+    }
+    const joined = Buffer.concat([this.pending, chunk]);
+    this.pending.fill(0);
+    this.pending = joined;
+  }
+
+  /** The next complete frame, or undefined when none is whole yet. */
+  shift(): Uint8Array | undefined {
+    if (this.pending.length < 4) return undefined;
+    const length = this.pending.readUInt32BE(0);
+    if (length === 0) throw malformed('an ssh-agent message of length 0');
+    if (length > MAX_FRAME) throw malformed(`an ssh-agent message of ${length} bytes (more than ${MAX_FRAME})`);
+    if (this.pending.length < 4 + length) return undefined;
+    const f = new Uint8Array(this.pending.subarray(4, 4 + length));
+    // The copy is the frame's only one: what was read is overwritten (an UNLOCK carries a password).
+    this.pending.fill(0, 0, 4 + length);
+    this.pending = this.pending.subarray(4 + length);
+    return f;
   }
 
   /** Bytes received and not yet a whole frame. */
@@ -151,7 +169,8 @@ export function parseSessionBind(contents: Uint8Array): SessionBind {
   reader.end();
   if (forwarding > 1) throw malformed(`the ${SESSION_BIND_EXTENSION} extension: its is_forwarding is ${forwarding}, not a boolean`);
   if (hostKey.length === 0 || sessionId.length === 0) throw malformed(`the ${SESSION_BIND_EXTENSION} extension has an empty host key or session id`);
-  return { hostKey, sessionId, signature, forwarding: forwarding === 1 };
+  // Copies: the fields are views into the frame, which is wiped once it is handled.
+  return { hostKey: Uint8Array.from(hostKey), sessionId: Uint8Array.from(sessionId), signature: Uint8Array.from(signature), forwarding: forwarding === 1 };
 }
 
 /** The DeskKMS extension's contents: string JSON (UTF-8). */
