@@ -50,6 +50,19 @@ describe('FrameReader', () => {
     malformed(() => new FrameReader().push(new SshWriter().uint32(0).bytes()));
   });
 
+  it('append/shift hand out one frame at a time and keep the rest buffered (review F4)', () => {
+    const reader = new FrameReader();
+    const one = frame(MSG.REQUEST_IDENTITIES);
+    reader.append(Buffer.concat([one, one, one.subarray(0, 3)]));
+    expect(reader.shift()).toEqual(Uint8Array.of(MSG.REQUEST_IDENTITIES));
+    expect(reader.buffered).toBe(one.length + 3);
+    expect(reader.shift()).toEqual(Uint8Array.of(MSG.REQUEST_IDENTITIES));
+    expect(reader.shift()).toBeUndefined();
+    reader.append(one.subarray(3));
+    expect(reader.shift()).toEqual(Uint8Array.of(MSG.REQUEST_IDENTITIES));
+    expect(reader.buffered).toBe(0);
+  });
+
   it('refuses to write an answer over the cap', () => {
     expect(() => frame(MSG.SUCCESS, new Uint8Array(MAX_FRAME))).toThrow(KmsError);
   });
@@ -94,6 +107,13 @@ describe('requests', () => {
     malformed(() => parseSessionBind(contents(0, Uint8Array.of(0))));
     malformed(() => parseSessionBind(new SshWriter().string(new Uint8Array(0)).string(Uint8Array.of(2)).string(Uint8Array.of(3)).raw(Uint8Array.of(0)).bytes()));
     expect(SESSION_BIND_EXTENSION).toBe('session-bind@openssh.com');
+  });
+
+  it('session-bind fields are copies: wiping the frame leaves them whole (review F3)', () => {
+    const contents = new SshWriter().string(Uint8Array.of(1)).string(Uint8Array.of(2, 2)).string(Uint8Array.of(3)).raw(Uint8Array.of(0)).bytes();
+    const bind = parseSessionBind(contents);
+    contents.fill(0);
+    expect(bind).toMatchObject({ hostKey: Uint8Array.of(1), sessionId: Uint8Array.of(2, 2), signature: Uint8Array.of(3) });
   });
 });
 
