@@ -5,11 +5,11 @@
 // Vault.Locked, so a signature proves the agent made it, and the audit names the agent's caller.
 // The peers check the outputs: ssh-keygen -Y verify, gpg --verify, openssl. A key the agent does
 // not serve falls back to the vault (given the passphrase); a stock ssh-agent on SSH_AUTH_SOCK is
-// passed over; DESKKMS_NO_AGENT=1 never asks the agent; a refused confirmation is the answer,
-// never retried on the vault.
+// passed over; so is an agent socket in a directory others can write to; DESKKMS_NO_AGENT=1 never
+// asks the agent; a refused confirmation is the answer, never retried on the vault.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../core/actions/dispatch.ts';
@@ -244,6 +244,33 @@ describe('falling back to the vault', () => {
     expect(signed.status, signed.stderr).toBe(0);
     expect(signed.stderr).not.toContain('DeskKMS agent');
     expect(await lastSigner(served)).toBe('cli:ssh OK');
+  });
+
+  it("an agent socket in a directory others can write to is not trusted (review 14 F1): the vault is opened instead", SLOW, async () => {
+    // The default socket's directory, made by someone else 0777; the socket in it is the real
+    // agent's (a hard link): trusted, it would sign without the passphrase.
+    const runtime = join(dir.path, 'runtime-shared');
+    mkdirSync(join(runtime, 'deskkms'), { recursive: true, mode: 0o700 });
+    linkSync(agent.socketPath, join(runtime, 'deskkms', 'agent.sock'));
+    const file = join(dir.path, 'shared.txt');
+    writeFileSync(file, 'shared\n');
+    const viaDefault = { DESKKMS_AGENT_SOCK: undefined, XDG_RUNTIME_DIR: runtime };
+    try {
+      chmodSync(join(runtime, 'deskkms'), 0o777);
+      const skipped = await run(BIN('deskkms'), ['sign', '--key', 'alias/served', '--format', 'ssh', '--in', file], viaDefault);
+      expect(refusal(skipped).Code).toBe('Vault.Locked');
+      const signed = await run(BIN('deskkms'), ['sign', '--key', 'alias/served', '--format', 'ssh', '--in', file], { ...viaDefault, ...withPassphrase });
+      expect(signed.status, signed.stderr).toBe(0);
+      expect(signed.stderr).not.toContain('DeskKMS agent');
+      expect(await lastSigner(served)).toBe('cli:ssh OK');
+      // The control: the same directory closed to others (700, as the agent makes it) is used.
+      chmodSync(join(runtime, 'deskkms'), 0o700);
+      const through = await run(BIN('deskkms'), ['sign', '--key', 'alias/served', '--format', 'ssh', '--in', file, '-o', `${file}.2.sig`], viaDefault);
+      expect(through.status, through.stderr).toBe(0);
+      expect(await lastSigner(served)).toMatch(/^ssh-agent\[\S+ \d+\]:cli:ssh OK$/);
+    } finally {
+      rmSync(runtime, { recursive: true, force: true });
+    }
   });
 
   it('a refused confirmation is the answer: reported, never signed by the vault instead', SLOW, async () => {
