@@ -12,9 +12,17 @@ import { escapeText } from '../../contract/escape-text.ts';
 import type { AgentPeer } from './agent-types.ts';
 
 export const PERL = '/usr/bin/perl';
+/**
+ * SOL_SOCKET and SO_PEERCRED as numbers where Linux's asm-generic values hold (1 and 17): loading
+ * perl's Socket module is half the check's time (measured here: 24.5 ms with it, 12.2 ms without,
+ * median of 20 checks spawned from Node). Other architectures (powerpc, mips, sparc...) number them
+ * differently and take them from the module.
+ */
+const GENERIC_SOCKET_NUMBERS: ReadonlySet<string> = new Set(['x64', 'ia32', 'arm', 'arm64', 'riscv64', 's390x', 'loong64']);
+const SOCKOPT = GENERIC_SOCKET_NUMBERS.has(process.arch) ? { use: '', args: '1, 17' } : { use: 'use Socket qw(SOL_SOCKET SO_PEERCRED); ', args: 'SOL_SOCKET, SO_PEERCRED' };
 const SCRIPT =
-  'use strict; use Socket qw(SOL_SOCKET SO_PEERCRED); open(my $s, "+<&=", 3) or die "fd 3: $!\\n"; ' +
-  'my $c = getsockopt($s, SOL_SOCKET, SO_PEERCRED) or die "SO_PEERCRED: $!\\n"; ' +
+  `use strict; ${SOCKOPT.use}open(my $s, "+<&=", 3) or die "fd 3: $!\\n"; ` +
+  `my $c = getsockopt($s, ${SOCKOPT.args}) or die "SO_PEERCRED: $!\\n"; ` +
   'my ($pid, $uid, $gid) = unpack("iII", $c); print "$pid $uid $gid\\n";';
 const TIMEOUT_MS = 10_000;
 
