@@ -310,7 +310,7 @@ describe('deskkms agent --sh on a passphrase vault opened without its passphrase
 });
 
 describe('deskkms agent on a keychain vault', () => {
-  it('unlocks from the keychain at start; ssh-add -x locks it and ssh-add -X unlocks it from the keychain, whatever it is given', async () => {
+  it('unlocks from the keychain at start; ssh-add -x locks it and ssh-add -X unlocks it from the keychain with the lock\'s password', async () => {
     requireSecretService();
     const vaultDir = join(dir.path, 'keychain-vault');
     const vault = await Vault.init(vaultDir);
@@ -333,6 +333,9 @@ describe('deskkms agent on a keychain vault', () => {
       expect(ok(run('ssh-add', ['-L'], sshEnv)).trim().split('\n')).toHaveLength(1);
       const force = { ...sshEnv, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0', SSH_ASKPASS: askpassPrinting('anything.sh', 'anything at all') };
       ok(run('ssh-add', ['-x'], force));
+      expect(run('ssh-add', ['-L'], sshEnv).status).toBe(1);
+      // Not with another password: the keychain would open, but the lock is the lock's password.
+      expect(run('ssh-add', ['-X'], { ...force, SSH_ASKPASS: askpassPrinting('wrong.sh', 'another password') }).status).not.toBe(0);
       expect(run('ssh-add', ['-L'], sshEnv).status).toBe(1);
       ok(run('ssh-add', ['-X'], force));
       expect(ok(run('ssh-add', ['-L'], sshEnv)).trim().split('\n')).toHaveLength(1);
