@@ -109,7 +109,7 @@ export async function runAgent(flags: FlagValues, io: CliIO, stopped: Promise<st
       confirmTimeoutMs: timeoutMs,
       log: (line) => logLine(io, line),
       // ssh-add -X: a passphrase vault's passphrase unlocks it; a keychain vault unlocks from the
-      // keychain (any process of this user can read that entry, so a password would guard nothing).
+      // keychain once the server has matched the password against the one ssh-add -x locked with.
       unlock: async (password) => {
         if (vault.protectionKind === 'passphrase') {
           await vault.unlockWith(password); // owns and wipes it
@@ -207,7 +207,7 @@ export const agentCommand: Command = {
     'and SIGINT, SIGTERM or SIGHUP closes and removes the socket. Point SSH_AUTH_SOCK at the socket: ssh-add -L lists the RSA and EC_P256 keys added to it, ' +
     'ssh logs in with them and ssh-keygen -Y sign (so git with gpg.format=ssh) signs with them; every signature is an AsymmetricSign in the audit log ' +
     'with the caller ssh-agent[PROGRAM PID]. RSA keys answer rsa-sha2-256 requests only. ssh-add cannot add or remove keys (they are managed here); ' +
-    'ssh-add -x locks the vault and ssh-add -X unlocks it (a passphrase vault with its passphrase; one opened without --passphrase-file starts locked). ' +
+    'ssh-add -x locks the vault and ssh-add -X unlocks it (a passphrase vault with its passphrase, one opened without --passphrase-file starts locked; a keychain vault with the lock\'s password). ' +
     'Keys added with --confirm ask $SSH_ASKPASS (SSH_ASKPASS_PROMPT=confirm; exit 0 approves) before each use. ' +
     'Only this user can connect: the socket is 0600 in a 0700 directory and every peer\'s uid is checked (SO_PEERCRED; Linux only). ' +
     'deskkms sign and the git and cosign programs use a running agent that serves their vault (DESKKMS_NO_AGENT=1: never). ' +
