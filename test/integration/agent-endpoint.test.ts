@@ -259,6 +259,8 @@ describe('falling back to the vault', () => {
       chmodSync(join(runtime, 'deskkms'), 0o777);
       const skipped = await run(BIN('deskkms'), ['sign', '--key', 'alias/served', '--format', 'ssh', '--in', file], viaDefault);
       expect(refusal(skipped).Code).toBe('Vault.Locked');
+      // Said, since it may be someone's attempt to pose as this user's agent.
+      expect(skipped.stderr).toContain(`deskkms: not using the agent socket ${join(runtime, 'deskkms', 'agent.sock')}`);
       const signed = await run(BIN('deskkms'), ['sign', '--key', 'alias/served', '--format', 'ssh', '--in', file], { ...viaDefault, ...withPassphrase });
       expect(signed.status, signed.stderr).toBe(0);
       expect(signed.stderr).not.toContain('DeskKMS agent');

@@ -19,7 +19,8 @@ import { vaultDirOf, withVault } from './vault-session.ts';
  * "ssh-agent[PROGRAM PID]:cli:<format>" through the agent.
  */
 export async function withSigner<T>(flags: FlagValues, io: CliIO, caller: string, fn: (signer: Signer) => Promise<T>): Promise<T> {
-  const agent = await findAgent(vaultDirOf(flags, io), io.env);
+  // A socket someone else could have put there is not used, and said (it may be an attack on this user).
+  const agent = await findAgent(vaultDirOf(flags, io), io.env, (path, why) => io.stderr.write(`deskkms: not using the agent socket ${path}: ${why}\n`));
   if (agent) {
     try {
       return await fn({ agent, caller });
