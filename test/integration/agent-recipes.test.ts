@@ -5,14 +5,14 @@
 // bins on PATH, the stock git and ssh-keygen, and a real sshd on 127.0.0.1 as `build-server`.
 // The test plays the user: its SSH_ASKPASS answers the confirm prompts (yes or no, as told) and
 // gives ssh-add the vault's passphrase. It checks what the peers say and what the audit log holds.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../core/actions/dispatch.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { tempDir } from './vault-helpers.ts';
+import { startTestSshd, type TestSshd } from '../support/sshd.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PASSPHRASE = 'agent recipes passphrase';
@@ -24,8 +24,7 @@ let home: string;
 let env: NodeJS.ProcessEnv;
 let blocks: string[];
 let loginKeyId: string;
-let sshd: ChildProcess | undefined;
-let sshdLog = '';
+let sshd: TestSshd | undefined;
 
 interface Run {
   readonly status: number | null;
@@ -70,17 +69,6 @@ function signCallers(): string[] {
   return signEntries()
     .filter((e) => e.startsWith('OK '))
     .map((e) => e.slice(3));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
 }
 
 beforeAll(async () => {
@@ -130,31 +118,9 @@ beforeAll(async () => {
 
   // build-server: an sshd on 127.0.0.1 with its own host key and config, reading the user's
   // ~/.ssh/authorized_keys (the recipe appends to it).
-  const sshdDir = join(dir.path, 'sshd');
-  mkdirSync(sshdDir, { mode: 0o700 });
-  if (IS_ROOT && !existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
-  const hostKey = join(sshdDir, 'ssh_host_ed25519_key');
-  expect(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]).status).toBe(0);
-  const port = await freePort();
+  sshd = await startTestSshd({ dir: join(dir.path, 'sshd'), authorizedKeysFile: join(home, '.ssh', 'authorized_keys') });
+  const port = sshd.port;
   const user = IS_ROOT ? 'root' : (process.env.USER ?? 'root');
-  writeFileSync(
-    join(sshdDir, 'sshd_config'),
-    [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${hostKey}`,
-      `PidFile ${join(sshdDir, 'sshd.pid')}`,
-      `AuthorizedKeysFile ${join(home, '.ssh', 'authorized_keys')}`,
-      'StrictModes no',
-      'UsePAM no',
-      'PermitRootLogin prohibit-password',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'PubkeyAuthentication yes',
-      'LogLevel VERBOSE',
-      '',
-    ].join('\n'),
-  );
   writeFileSync(
     join(home, '.ssh', 'config'),
     [
@@ -169,15 +135,6 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(sshdDir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  sshd = child;
-  await new Promise<void>((done, fail) => {
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      sshdLog += d;
-      if (sshdLog.includes(`Server listening on 127.0.0.1 port ${port}`)) done();
-    });
-    child.once('exit', (code) => fail(new Error(`sshd exited ${code}:\n${sshdLog}`)));
-  });
 
   env = {
     // The bins on PATH as `npm link` puts them, before a system whose node is older (Node 20 here).
@@ -210,7 +167,7 @@ afterAll(() => {
       // already stopped
     }
   }
-  sshd?.kill('SIGTERM');
+  sshd?.stop();
   dir?.remove();
 });
 
@@ -231,8 +188,8 @@ describe("the README's SSH and git with the agent recipes, run as written", { ti
     const out = ran(blocks[1]!);
     expect(out).toMatch(/^logged in as \S+$/m);
     // sshd's log arrives on this process's event loop, which the synchronous run held.
-    for (let waited = 0; !/Accepted publickey/.test(sshdLog) && waited < 10_000; waited += 50) await new Promise((done) => setTimeout(done, 50));
-    expect(sshdLog).toMatch(/Accepted publickey for \S+ from 127\.0\.0\.1 .* ECDSA SHA256:/);
+    for (let waited = 0; !/Accepted publickey/.test(sshd!.log()) && waited < 10_000; waited += 50) await new Promise((done) => setTimeout(done, 50));
+    expect(sshd!.log()).toMatch(/Accepted publickey for \S+ from 127\.0\.0\.1 .* ECDSA SHA256:/);
     expect(signCallers().some((c) => /^ssh-agent\[ssh \d+\]$/.test(c))).toBe(true);
   });
 

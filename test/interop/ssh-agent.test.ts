@@ -10,7 +10,6 @@
 // asynchronously (a synchronous one would block the agent it talks to).
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../core/actions/dispatch.ts';
@@ -20,6 +19,7 @@ import type { RunningAgent } from '../../core/hosts/agent/agent-types.ts';
 import { allowedSignersLine } from '../../core/formats/sshsig.ts';
 import type { Vault } from '../../core/vault/vault.ts';
 import { useActionVault, type MadeKey } from '../support/action-vault.ts';
+import { startTestSshd, type TestSshd } from '../support/sshd.ts';
 
 const fx = useActionVault('ssh-agent');
 const PRINCIPAL = 'alice@example.com';
@@ -179,8 +179,7 @@ describe('git commit -S with gpg.format=ssh and the stock ssh-keygen', () => {
 });
 
 describe('ssh logs in to an sshd on 127.0.0.1 with the vault keys', () => {
-  let sshd: ReturnType<typeof spawn> | undefined;
-  let sshdLog = '';
+  let sshd: TestSshd | undefined;
   let port = 0;
   let hostFingerprint = '';
   const user = IS_ROOT ? 'root' : (process.env.USER ?? 'root');
@@ -207,55 +206,26 @@ describe('ssh logs in to an sshd on 127.0.0.1 with the vault keys', () => {
   beforeAll(async () => {
     const sshdDir = join(dir, 'sshd');
     mkdirSync(sshdDir, { mode: 0o700 });
-    // Debian's sshd refuses to start without its privilege separation directory (the package's
-    // service makes it at boot; a container that never ran the service has none).
-    if (IS_ROOT && !existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755 });
-    const hostKey = join(sshdDir, 'ssh_host_ed25519_key');
-    ok(await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]));
-    hostFingerprint = ok(await run('ssh-keygen', ['-l', '-f', `${hostKey}.pub`])).split(' ')[1]!;
     writeFileSync(join(sshdDir, 'authorized_keys'), `${ec.line}\n${rsa.line}\n`);
-    port = await freePort();
-    const config = join(sshdDir, 'sshd_config');
-    writeFileSync(
-      config,
-      [
-        `Port ${port}`,
-        'ListenAddress 127.0.0.1',
-        `HostKey ${hostKey}`,
-        `PidFile ${join(sshdDir, 'sshd.pid')}`,
-        `AuthorizedKeysFile ${join(sshdDir, 'authorized_keys')}`,
-        'StrictModes no',
-        'UsePAM no',
-        'PermitRootLogin prohibit-password',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'PubkeyAuthentication yes',
-        'LogLevel VERBOSE',
-        // OpenSSH 8.8+ accepts no SHA-1 RSA signature by default; this one does, so that the agent is asked for one.
-        'PubkeyAcceptedAlgorithms +ssh-rsa',
-        '',
-      ].join('\n'),
-    );
-    const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    sshd = child;
-    await new Promise<void>((resolve, reject) => {
-      child.stderr.setEncoding('utf8').on('data', (d: string) => {
-        sshdLog += d;
-        if (sshdLog.includes(`Server listening on 127.0.0.1 port ${port}`)) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`sshd exited ${code}:\n${sshdLog}`)));
+    sshd = await startTestSshd({
+      dir: sshdDir,
+      authorizedKeysFile: join(sshdDir, 'authorized_keys'),
+      // OpenSSH 8.8+ accepts no SHA-1 RSA signature by default; this one does, so that the agent is asked for one.
+      extraConfig: ['PubkeyAcceptedAlgorithms +ssh-rsa'],
     });
+    port = sshd.port;
+    hostFingerprint = sshd.hostFingerprint;
   });
 
   afterAll(() => {
-    sshd?.kill('SIGTERM');
+    sshd?.stop();
   });
 
   it('with the EC_P256 key (ecdsa-sha2-nistp256), audited as AsymmetricSign by ssh-agent[ssh PID]', async () => {
     const before = (await auditOf(ec.keyId)).filter((e) => e.caller.startsWith('ssh-agent[ssh ')).length;
     ok(await ssh('ecdsa-sha2-nistp256'));
-    expect(sshdLog).toContain(`Accepted publickey for ${user} from 127.0.0.1`);
-    expect(sshdLog).toContain(`ECDSA ${ec.fingerprint}`);
+    expect(sshd!.log()).toContain(`Accepted publickey for ${user} from 127.0.0.1`);
+    expect(sshd!.log()).toContain(`ECDSA ${ec.fingerprint}`);
     const after = (await auditOf(ec.keyId)).filter((e) => e.caller.startsWith('ssh-agent[ssh ') && e.code === 'OK');
     expect(after.length).toBeGreaterThan(before);
     expect(after[0]!.caller).toMatch(/^ssh-agent\[ssh \d+\]$/);
@@ -263,7 +233,7 @@ describe('ssh logs in to an sshd on 127.0.0.1 with the vault keys', () => {
 
   it('with the RSA key when ssh asks rsa-sha2-256', async () => {
     ok(await ssh('rsa-sha2-256'));
-    expect(sshdLog).toContain(`RSA ${rsa.fingerprint}`);
+    expect(sshd!.log()).toContain(`RSA ${rsa.fingerprint}`);
     const audit = await auditOf(rsa.keyId);
     expect(audit.some((e) => e.code === 'OK' && /^ssh-agent\[ssh \d+\]$/.test(e.caller))).toBe(true);
   });
@@ -466,13 +436,3 @@ async function gone(pid: number): Promise<boolean> {
   return false;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
