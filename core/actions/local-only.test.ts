@@ -11,10 +11,13 @@ beforeAll(async () => (v = await adminVault()));
 afterAll(() => v?.close());
 
 describe('local-only Actions', () => {
-  it('are the sixteen administration and custody Actions, all in the contract', () => {
+  it('are the nineteen administration, custody and agent Actions, all in the contract', () => {
     expect([...LOCAL_ONLY_ACTIONS].sort()).toEqual(
       [
         'AcknowledgeAuditBreak',
+        'AddAgentIdentity',
+        'ListAgentIdentities',
+        'RemoveAgentIdentity',
         'AddRemoteConnection',
         'ChangePassphrase',
         'ChangeProtection',
