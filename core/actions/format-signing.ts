@@ -194,12 +194,16 @@ export async function signMessage(
  * or OpenPGP fingerprint git names): this vault's own, or, through an agent, those it serves. A
  * search of public rows only, not audited itself: the signature that follows is. Keys that are
  * not Enabled are skipped in the vault; the agent's identities are taken as listed (a key the user
- * disabled is refused when it signs).
+ * disabled is refused when it signs). Through an agent, finding none is Agent.KeyNotAdded (`what`
+ * names what was looked for), as chooseSigningKey refuses a key the agent does not serve.
  */
-export async function findSigningKeys(from: Vault | Signer, matches: (key: SigningKeyInfo) => boolean): Promise<SigningKeyInfo[]> {
+export async function findSigningKeys(from: Vault | Signer, matches: (key: SigningKeyInfo) => boolean, what = 'a key with those public facts'): Promise<SigningKeyInfo[]> {
   if ('caller' in from) {
-    if (from.agent) return (await from.agent.identities()).map(identityKey).filter(matches);
-    return findSigningKeys(from.vault, matches);
+    if (!from.agent) return findSigningKeys(from.vault, matches);
+    const served = (await from.agent.identities()).map(identityKey).filter(matches);
+    // None among the agent's keys: Agent.KeyNotAdded, so the host searches the vault instead (nothing was read yet).
+    if (served.length === 0) throw keyNotAdded(what);
+    return served;
   }
   const vault = from;
   await vault.ensureUnlocked();

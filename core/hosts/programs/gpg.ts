@@ -18,7 +18,7 @@
 import { createReadStream, lstatSync, realpathSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beginSignature, completeSignature, findSigningKeys, keyNotAdded } from '../../actions/format-signing.ts';
+import { beginSignature, completeSignature, findSigningKeys } from '../../actions/format-signing.ts';
 import { KmsError, invalidParameter } from '../../contract/errors.ts';
 import { displayText, escapeText } from '../../contract/escape-text.ts';
 import type { SigningKeyInfo } from '../../formats/format.ts';
@@ -129,14 +129,18 @@ export function keySelector(key: string): { readonly fingerprint?: string; reado
 }
 
 /** The key versions that sign as `key` in OpenPGP: the vault's, or those a DeskKMS agent serves. */
-export async function findOpenpgpKeys(from: Parameters<typeof findSigningKeys>[0], key: string): Promise<SigningKeyInfo[]> {
+export async function findOpenpgpKeys(from: Parameters<typeof findSigningKeys>[0], key: string, what?: string): Promise<SigningKeyInfo[]> {
   const selector = keySelector(key);
   if (!selector) return [];
-  return findSigningKeys(from, (k) => {
-    if (openpgpFormat.unsupported(k.spec) !== undefined) return false;
-    const fpr = openpgpFingerprint(k);
-    return selector.fingerprint !== undefined ? fpr === selector.fingerprint : fpr.slice(24) === selector.keyId;
-  });
+  return findSigningKeys(
+    from,
+    (k) => {
+      if (openpgpFormat.unsupported(k.spec) !== undefined) return false;
+      const fpr = openpgpFingerprint(k);
+      return selector.fingerprint !== undefined ? fpr === selector.fingerprint : fpr.slice(24) === selector.keyId;
+    },
+    what,
+  );
 }
 
 export interface GpgProgramIO extends CliIO {
@@ -201,9 +205,8 @@ export async function runGpgProgram(argv: readonly string[], io: GpgProgramIO): 
       );
     }
     const written = await withSigner({}, io, 'gpg', async (signer) => {
-      const keys = await findOpenpgpKeys(signer, req.key);
-      // Not among the agent's keys: the vault is opened and searched instead (nothing was read yet).
-      if (keys.length === 0 && signer.agent) throw keyNotAdded(`the OpenPGP key ${shownKey}`);
+      // Not among the agent's keys: Agent.KeyNotAdded, and the vault is opened and searched instead.
+      const keys = await findOpenpgpKeys(signer, req.key, `the OpenPGP key ${shownKey}`);
       if (keys.length === 0) {
         gpgLine(io, `skipped "${shownKey}": No secret key`);
         throw new KmsError('Forbidden.KeyNotFound', `no Enabled SIGN/VERIFY key version in the vault has the OpenPGP ${selector.fingerprint ? 'fingerprint' : 'key ID'} ${shownKey}`);

@@ -164,7 +164,8 @@ async function sign(args: ParsedArgs, io: CliIO): Promise<number> {
     const namespaceOk = m.assertNamespace(namespace, '-n');
     const { spki, fingerprint } = await readKeyFile(m, resolve(io.cwd, keyFile));
     return await m.withSigner({}, io, 'ssh-keygen', async (signer) => {
-      const found = await m.findSigningKeys(signer, (k) => k.spki.length === spki.length && k.spki.every((b, i) => b === spki[i]));
+      // Not among the agent's keys: Agent.KeyNotAdded, and the vault is opened and searched instead.
+      const found = await m.findSigningKeys(signer, (k) => k.spki.length === spki.length && k.spki.every((b, i) => b === spki[i]), `the public key ${fingerprint}`);
       const key = found[0];
       if (found.length > 1) {
         // The same material in several keys (BYOK): which key's state, policy and audit entry sign must not be left to chance.
@@ -173,8 +174,6 @@ async function sign(args: ParsedArgs, io: CliIO): Promise<number> {
           `${escapeText(keyFile, 256)}: the public key ${fingerprint} belongs to ${found.length} key versions in the vault (KeyIds ${found.map((k) => `${k.keyId} version ${k.keyVersionId}`).join(', ')}); disable all but the one that should sign`,
         );
       }
-      // Not among the agent's keys: the vault is opened and searched instead (nothing was read yet).
-      if (!key && signer.agent) throw m.keyNotAdded(`the public key ${fingerprint}`);
       if (!key) {
         throw new KmsError(
           'Forbidden.KeyNotFound',
