@@ -99,6 +99,17 @@ export const ERROR_CODES = {
   'Agent.SocketUnsafe': 409,
   /** This platform cannot tell the agent who connects (peer credentials): it does not start. */
   'Agent.Unsupported': 501,
+  // Across the air gap (issue 15: signing requests and responses, core/airgap/).
+  /** Not a DeskKMS signing request or response, or damaged (a bad field, cut short, QR frames incomplete); the message names what. */
+  'Request.Malformed': 400,
+  /** The request is older than the station's window (request approve --max-age), or dated in the future. */
+  'Request.Expired': 400,
+  /** A response that does not answer this request: another request's id or digest, a changed file, a signature that does not verify, another key than the one pinned. */
+  'Request.Mismatch': 400,
+  /** The operator rejected the request: nothing was signed. */
+  'Request.Rejected': 403,
+  /** The request lacks a public fact of the key that its format hashes (JWS: the key version and public key; raw over SM2: the public key): create it with --public-key and --version. */
+  'Request.NeedsPublicKey': 400,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

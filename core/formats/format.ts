@@ -47,6 +47,31 @@ export interface PendingSignature {
 }
 
 /**
+ * A message's hashes as a format needs them before the key signs it: what a signing request
+ * carries across the air gap (core/airgap) instead of the file. JSON-safe: base64 strings, numbers,
+ * booleans; each format documents its members (ssh: the SHA-512 of the file; sigstore and raw:
+ * the SHA-256; openpgp: the signature time and the SHA-256 over the file and each possible hashed
+ * part; jws: the SHA-256 of the signing input). Never the file itself.
+ */
+export type PreparedMessage = Readonly<Record<string, string | number | boolean>>;
+
+/**
+ * What is known of the signing key when the message is hashed: everything when the vault signs at
+ * once (SigningKeyInfo), or what a signing request was given on a machine without the vault (the
+ * key version and its public key when the user passed them, else nothing).
+ */
+export type KnownKey = Partial<SigningKeyInfo>;
+
+/** The hashing half of a signature: fed the message in chunks, then prepared() once. */
+export interface PendingPreparation {
+  update(chunk: Uint8Array): void;
+  prepared(): PreparedMessage;
+}
+
+/** The signing half: the Digest AsymmetricSign must sign, and the file made of its Value. */
+export type PreparedSignature = Omit<PendingSignature, 'update'>;
+
+/**
  * What a verifier is given besides the message and the signature file. Each format says which
  * members it needs and refuses with MissingParameter (naming the CLI flag) when one is absent.
  */
@@ -91,7 +116,24 @@ export interface SignatureFormat {
   readonly description: string;
   /** Why the format cannot carry a key of this spec, or undefined when it can. */
   unsupported(spec: KeySpec): string | undefined;
-  /** Throws Format.UnsupportedKeySpec (with the reason) for a spec the format cannot carry. */
+  /**
+   * Throws Format.UnsupportedKeySpec (with the reason) for a spec the format cannot carry. The same
+   * route as prepare() then complete(): one code path whether the file is here or across the gap.
+   */
   begin(key: SigningKeyInfo, options: FormatOptions): PendingSignature;
+  /**
+   * Hashing with what is known of the key (a signing request on a machine without the vault).
+   * Throws Request.NeedsPublicKey when the format hashes a fact that is not known (jws: the
+   * key version and its public key; raw: the public key, if it is an SM2 key... only known when
+   * given), Format.UnsupportedKeySpec when a known spec cannot be carried.
+   */
+  prepare?(key: KnownKey, options: FormatOptions): PendingPreparation;
+  /**
+   * The signature of a prepared message by the key (the station): refuses with Request.Malformed a
+   * preparation this format did not make, Request.NeedsPublicKey one made without a fact this
+   * key needs (an SM2 key for a raw request made without --public-key), Request.Mismatch one made
+   * for another key than this one (its public key or version differ).
+   */
+  complete?(key: SigningKeyInfo, options: FormatOptions, prepared: PreparedMessage): PreparedSignature;
   verify(signature: Uint8Array, material: VerifyMaterial): PendingVerification;
 }
