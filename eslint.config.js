@@ -42,16 +42,16 @@ const WORKER_ONLY = [
 
 /** The engine below the table (vault, audit, crypto, worker, keychain, providers, x509) knows no caller. */
 const NO_TABLE_OR_HOST = {
-  regex: inDir('(actions|hosts|app)'),
+  regex: inDir('(actions|hosts|app|airgap)'),
   message:
     'core/{vault,audit,crypto,worker,keychain,providers,x509} sit below the handler table: they import neither ' +
-    'core/actions (the table) nor a host (core/hosts, core/app); the table calls them, never the reverse.',
+    'core/actions (the table) nor a host (core/hosts, core/app, core/airgap); the table calls them, never the reverse.',
 };
 
 /** The table serves every host alike. */
 const NO_HOST = {
-  regex: inDir('(hosts|app)'),
-  message: 'core/actions (the handler table) imports no host (core/hosts, core/app): hosts call the table, never the reverse.',
+  regex: inDir('(hosts|app|airgap)'),
+  message: 'core/actions (the handler table) imports no host (core/hosts, core/app, core/airgap): hosts call the table, never the reverse.',
 };
 
 /** Hosts parse their wire format and render output; everything else goes through the table (dispatch) or the vault. */
@@ -107,12 +107,13 @@ export const layering = [
     // A format's test beside it drives the real handler table (test/support/action-vault.ts).
     ignores: ['core/formats/**/*.test.ts'],
     rules: restrict(ELECTRON_OR_RENDERER, ...WORKER_ONLY, {
-      regex: inDir('(actions|hosts|app|vault|audit|keychain|providers|worker|custody)'),
+      regex: inDir('(actions|hosts|app|airgap|vault|audit|keychain|providers|worker|custody)'),
       message: 'core/formats/ is pure format code over public keys and AsymmetricSign answers: it imports no table, host, vault, audit log, keychain, provider or worker.',
     }),
   },
   { files: ['core/actions/**/*.ts'], rules: restrict(ELECTRON_OR_RENDERER, NO_HOST, ...WORKER_ONLY) },
-  { files: ['core/hosts/**/*.ts', 'core/app/**/*.ts'], rules: restrict(ELECTRON_OR_RENDERER, ...HOST_ARROWS) },
+  // core/airgap (signing requests across an air gap) is host-side: it signs through the table's format route.
+  { files: ['core/hosts/**/*.ts', 'core/app/**/*.ts', 'core/airgap/**/*.ts'], rules: restrict(ELECTRON_OR_RENDERER, ...HOST_ARROWS) },
   {
     files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
     rules: restrict(

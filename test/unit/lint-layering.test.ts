@@ -37,6 +37,10 @@ describe('layering lint rule', () => {
     ['core/formats/x.ts', "import { Vault } from '../vault/vault.ts';", /core\/formats\/ is pure format code/],
     ['core/formats/x.ts', "import { runCli } from '../hosts/cli/run.ts';", /core\/formats\/ is pure format code/],
     ['core/formats/x.ts', "import { signDigest } from '../crypto/engine.ts';", /worker-only/],
+    // Signing requests across the air gap are host-side (issue 15): the table never imports them, they import no engine crypto.
+    ['core/actions/x.ts', "import { approveRequest } from '../airgap/station.ts';", /imports no host/],
+    ['core/airgap/x.ts', "import { signDigest } from '../crypto/engine.ts';", /worker-only|hosts .* only transport/],
+    ['core/airgap/x.ts', "import { appendAuditEntries } from '../audit/audit-log.ts';", /import no core\/audit/],
   ])('%s: %s is refused', async (file, code, message) => {
     const errors = await layeringErrors(file, code);
     expect(errors.length).toBeGreaterThan(0);
@@ -52,6 +56,8 @@ describe('layering lint rule', () => {
     ['core/formats/x.ts', "import { importPublicKey } from '../crypto/public-key.ts';"],
     ['core/formats/x.ts', "import { decodeRsSignature } from '../crypto/der.ts';"],
     ['core/actions/x.ts', "import { signatureFormat } from '../formats/registry.ts';"],
+    ['core/airgap/x.ts', "import { call } from '../actions/format-signing.ts';"],
+    ['core/hosts/cli/x.ts', "import { createRequest } from '../../airgap/online.ts';"],
   ])('%s: %s is allowed', async (file, code) => {
     expect(await layeringErrors(file, code)).toEqual([]);
   });
