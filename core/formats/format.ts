@@ -5,6 +5,9 @@
 // key: the signing itself is one dispatch of AsymmetricSign (core/actions/format-signing.ts),
 // audited with the format. Formats also verify their own files offline (deskkms verify).
 // Below the handler table: formats import core/contract and public-key code only.
+import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
+import { KmsError } from '../contract/errors.ts';
+import { escapeText } from '../contract/escape-text.ts';
 import type { SignatureFormatName } from '../contract/signature-formats.ts';
 import type { KeySpec, SigningAlgorithm } from '../contract/specs.ts';
 
@@ -136,4 +139,101 @@ export interface SignatureFormat {
    */
   complete?(key: SigningKeyInfo, options: FormatOptions, prepared: PreparedMessage): PreparedSignature;
   verify(signature: Uint8Array, material: VerifyMaterial): PendingVerification;
+}
+
+/**
+ * A format's begin(): its prepare() with everything known of the key, then its complete() over
+ * that preparation once the last chunk is in. Signing here and signing across the air gap are
+ * then the same code: only where the two halves run differs.
+ */
+export function beginFromHalves(format: SignatureFormat, key: SigningKeyInfo, options: FormatOptions): PendingSignature {
+  if (!format.prepare || !format.complete) throw new KmsError('InternalFailure', `${format.name}: no prepare/complete`);
+  const pending = format.prepare(key, options);
+  let signature: PreparedSignature | undefined;
+  return {
+    update(chunk) {
+      if (signature) throw new KmsError('InternalFailure', `${format.name}: message fed after toSign()`);
+      pending.update(chunk);
+    },
+    toSign() {
+      signature ??= format.complete!(key, options, pending.prepared());
+      return signature.toSign();
+    },
+    finish(value) {
+      if (!signature) throw new KmsError('InternalFailure', `${format.name}: finish() before toSign()`);
+      return signature.finish(value);
+    },
+  };
+}
+
+/** A hash fed chunks until prepared() is called once; more chunks after that are a bug. */
+export function hashingPreparation(name: string, update: (chunk: Uint8Array) => void, prepared: () => PreparedMessage): PendingPreparation {
+  let done: PreparedMessage | undefined;
+  return {
+    update(chunk) {
+      if (done) throw new KmsError('InternalFailure', `${name}: message fed after prepared()`);
+      update(chunk);
+    },
+    prepared: () => (done ??= prepared()),
+  };
+}
+
+/** What a member of a PreparedMessage must be: base64 of bytes (of a fixed length, when given), text, a whole number. */
+export type PreparedMember =
+  | { readonly kind: 'bytes'; readonly length?: number; readonly optional?: boolean }
+  | { readonly kind: 'text'; readonly pattern: RegExp; readonly optional?: boolean }
+  | { readonly kind: 'integer'; readonly min: number; readonly max: number; readonly optional?: boolean };
+
+type ReadMember<M extends PreparedMember> = M extends { kind: 'bytes' } ? Uint8Array : M extends { kind: 'text' } ? string : number;
+export type ReadPrepared<S extends Readonly<Record<string, PreparedMember>>> = {
+  readonly [K in keyof S]: S[K] extends { optional: true } ? ReadMember<S[K]> | undefined : ReadMember<S[K]>;
+};
+
+/**
+ * The members of a PreparedMessage as `schema` says (complete()'s first step): Request.Malformed
+ * naming the member for a missing one (unless optional), a value of the wrong kind or length, or a
+ * member this format does not write.
+ */
+export function readPrepared<S extends Readonly<Record<string, PreparedMember>>>(format: SignatureFormatName, prepared: PreparedMessage, schema: S): ReadPrepared<S> {
+  const malformed = (why: string) => new KmsError('Request.Malformed', `Prepared (${format}): ${why}`);
+  if (typeof prepared !== 'object' || prepared === null || Array.isArray(prepared)) throw malformed('is not an object');
+  for (const name of Object.keys(prepared)) {
+    if (!Object.hasOwn(schema, name)) throw malformed(`${escapeText(name, 64)} is not a member a ${format} preparation has (known: ${Object.keys(schema).join(', ')})`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [name, member] of Object.entries(schema)) {
+    const value: unknown = Object.hasOwn(prepared, name) ? prepared[name] : undefined;
+    if (value === undefined) {
+      if (member.optional === true) continue;
+      throw malformed(`${name} is missing (this preparation was not made by the ${format} format)`);
+    }
+    if (member.kind === 'bytes') {
+      let bytes: Uint8Array;
+      try {
+        bytes = decodeBase64(value, name);
+      } catch {
+        throw malformed(`${name} is not base64`);
+      }
+      if (member.length !== undefined && bytes.length !== member.length) throw malformed(`${name} is ${bytes.length} bytes, not ${member.length}`);
+      out[name] = bytes;
+    } else if (member.kind === 'text') {
+      if (typeof value !== 'string' || !member.pattern.test(value)) throw malformed(`${name} is not what the ${format} format writes there`);
+      out[name] = value;
+    } else {
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < member.min || value > member.max) throw malformed(`${name} is not a whole number from ${member.min} to ${member.max}`);
+      out[name] = value;
+    }
+  }
+  return out as ReadPrepared<S>;
+}
+
+/** Base64 of bytes, as PreparedMessage members carry them. */
+export const preparedBytes = (bytes: Uint8Array): string => encodeBase64(bytes);
+
+/** Constant-time equality of two byte strings (digests of public facts). */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
 }

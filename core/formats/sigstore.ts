@@ -8,7 +8,8 @@
 // (DER, what Go's ecdsa.SignASN1 and Node's crypto.verify produce and read) and RSASSA-PKCS1-v1_5
 // with SHA-256 for RSA keys (Node's crypto.verify default for RSA keys, which @sigstore/verify
 // uses; sigstore's registry calls it rsa-sign-pkcs1-<bits>-sha256). The digest AsymmetricSign
-// signs is SHA-256 of the artifact, the same bytes the bundle's messageDigest carries.
+// signs is SHA-256 of the artifact, the same bytes the bundle's messageDigest carries. Prepared
+// (a signing request): {Sha256} of the artifact.
 //
 // The hint is sigstore-go's default for a key pair: base64 (standard, padded) of SHA-256 over the
 // SubjectPublicKeyInfo DER, i.e. GetPublicKeyBundle's Fingerprints.SpkiSha256Base64. It names the
@@ -18,7 +19,21 @@ import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
 import { KmsError, missingParameter } from '../contract/errors.ts';
 import type { KeySpec, SigningAlgorithm } from '../contract/specs.ts';
 import { createDigester, importPublicKey, verifyDigest, type PublicKey } from '../crypto/public-key.ts';
-import type { FormatOptions, PendingSignature, PendingVerification, SignatureFormat, SigningKeyInfo, VerifyMaterial } from './format.ts';
+import {
+  beginFromHalves,
+  hashingPreparation,
+  preparedBytes,
+  readPrepared,
+  type FormatOptions,
+  type KnownKey,
+  type PendingPreparation,
+  type PendingVerification,
+  type PreparedMessage,
+  type PreparedSignature,
+  type SignatureFormat,
+  type SigningKeyInfo,
+  type VerifyMaterial,
+} from './format.ts';
 
 export const SIGSTORE_BUNDLE_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 
@@ -62,28 +77,35 @@ export function sigstoreKeyHint(spki: Uint8Array): string {
   return encodeBase64(hash.digest());
 }
 
-function begin(key: SigningKeyInfo, options: FormatOptions): PendingSignature {
-  const algorithm = algorithmFor(key.spec);
+function algorithmWith(spec: KeySpec, options: FormatOptions): SigningAlgorithm {
+  const algorithm = algorithmFor(spec);
   if (options.algorithm !== undefined && options.algorithm !== algorithm) {
     throw new KmsError(
       'InvalidParameter',
-      `Algorithm: sigstore bundles of ${key.spec} keys are signed with ${algorithm} (what @sigstore/verify and cosign verify), not ${options.algorithm}`,
+      `Algorithm: sigstore bundles of ${spec} keys are signed with ${algorithm} (what @sigstore/verify and cosign verify), not ${options.algorithm}`,
     );
   }
-  const hint = sigstoreKeyHint(key.spki);
+  return algorithm;
+}
+
+/** Hashing for a bundle: the artifact's SHA-256 (what the bundle's messageDigest carries and the key signs). */
+function prepare(key: KnownKey, options: FormatOptions): PendingPreparation {
+  if (key.spec !== undefined) algorithmWith(key.spec, options);
+  if (key.spki !== undefined) algorithmWith(importPublicKey(key.spki, '--public-key').spec, options);
   const hash = createDigester('SHA-256');
-  let digest: Uint8Array | undefined;
+  return hashingPreparation('sigstore', (chunk) => hash.update(chunk), () => ({ Sha256: preparedBytes(hash.digest()) }));
+}
+
+const PREPARED = { Sha256: { kind: 'bytes', length: 32 } } as const;
+
+/** The bundle of a prepared artifact by this key. */
+function complete(key: SigningKeyInfo, options: FormatOptions, prepared: PreparedMessage): PreparedSignature {
+  const algorithm = algorithmWith(key.spec, options);
+  const hint = sigstoreKeyHint(key.spki);
+  const digest = readPrepared('sigstore', prepared, PREPARED).Sha256;
   return {
-    update(chunk) {
-      if (digest) throw new KmsError('InternalFailure', 'sigstore: message fed after toSign()');
-      hash.update(chunk);
-    },
-    toSign() {
-      digest ??= hash.digest();
-      return { algorithm, digest };
-    },
+    toSign: () => ({ algorithm, digest }),
     finish(value) {
-      if (!digest) throw new KmsError('InternalFailure', 'sigstore: finish() before toSign()');
       if (value.length === 0) throw new KmsError('InternalFailure', 'sigstore: AsymmetricSign returned an empty signature');
       // Field order and names as protobuf-specs' Bundle.toJSON writes them.
       const bundle = {
@@ -238,6 +260,8 @@ export const sigstoreFormat: SignatureFormat = {
   extension: '.sigstore.json',
   description: 'sigstore bundle (messageSignature, public-key hint, no transparency log): cosign verify-blob, @sigstore/verify',
   unsupported,
-  begin,
+  begin: (key, options) => beginFromHalves(sigstoreFormat, key, options),
+  prepare,
+  complete,
   verify,
 };

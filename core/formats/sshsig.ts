@@ -23,7 +23,22 @@ import { escapeText } from '../contract/escape-text.ts';
 import { KEY_SPEC_TABLE, type KeySpec, type SigningAlgorithm } from '../contract/specs.ts';
 import { decodeRsSignature, encodeRsSignature } from '../crypto/der.ts';
 import { importPublicKey, verifyDigest, type PublicKey } from '../crypto/public-key.ts';
-import type { FormatOptions, PendingSignature, PendingVerification, SignatureFormat, SigningKeyInfo, VerifyMaterial, VerifyResult } from './format.ts';
+import {
+  beginFromHalves,
+  hashingPreparation,
+  preparedBytes,
+  readPrepared,
+  type FormatOptions,
+  type KnownKey,
+  type PendingPreparation,
+  type PendingVerification,
+  type PreparedMessage,
+  type PreparedSignature,
+  type SignatureFormat,
+  type SigningKeyInfo,
+  type VerifyMaterial,
+  type VerifyResult,
+} from './format.ts';
 import {
   SshReader,
   SshWriter,
@@ -495,45 +510,65 @@ function signingAlgorithmFor(spec: KeySpec, chosen: SigningAlgorithm | undefined
   return algorithm;
 }
 
+function assertSshSpec(spec: KeySpec): void {
+  const reason = sshUnsupported(spec);
+  if (reason !== undefined) throw new KmsError('Format.UnsupportedKeySpec', `SSH signatures cannot be made with a ${spec} key: ${reason}`);
+}
+
+/** Hashing for an SSH signature: the SHA-512 of the file, whatever the key (the namespace comes in at complete). */
+function prepare(key: KnownKey, options: FormatOptions): PendingPreparation {
+  if (key.spec !== undefined) assertSshSpec(key.spec);
+  assertNamespace(options.namespace ?? SSHSIG_DEFAULT_NAMESPACE);
+  if (key.spec !== undefined) signingAlgorithmFor(key.spec, options.algorithm);
+  if (key.spki !== undefined) {
+    const spec = sshKeyBlob(key.spki).key.spec;
+    if (key.spec !== undefined && spec !== key.spec) throw new KmsError('InvalidParameter', `--public-key: is a ${spec} key, not ${key.spec}`);
+    signingAlgorithmFor(spec, options.algorithm);
+  }
+  const hash = createHash(HASH_ALGORITHM);
+  return hashingPreparation('ssh', (chunk) => hash.update(chunk), () => ({ Sha512: preparedBytes(new Uint8Array(hash.digest())) }));
+}
+
+const PREPARED = { Sha512: { kind: 'bytes', length: 64 } } as const;
+
+/** The SSHSIG of a prepared file by this key: the signed data in options.namespace (default "file"). */
+function complete(key: SigningKeyInfo, options: FormatOptions, prepared: PreparedMessage): PreparedSignature {
+  assertSshSpec(key.spec);
+  const namespace = assertNamespace(options.namespace ?? SSHSIG_DEFAULT_NAMESPACE);
+  const algorithm = signingAlgorithmFor(key.spec, options.algorithm);
+  const { type, blob: keyBlob, key: publicKey } = sshKeyBlob(key.spki);
+  if (publicKey.spec !== key.spec) throw new KmsError('InternalFailure', `the key version's public key is ${publicKey.spec}, not ${key.spec}`);
+  const { Sha512 } = readPrepared('ssh', prepared, PREPARED);
+  const digest = sha256(signedData(namespace, HASH_ALGORITHM, Sha512));
+  let done = false;
+  return {
+    toSign: () => ({ algorithm, digest }),
+    finish: (value) => {
+      if (done) throw new KmsError('InternalFailure', 'the SSH signature was already finished');
+      // The Value is checked before it is published: a faulty signature never leaves.
+      if (!verifyDigest(publicKey, algorithm, digest, value)) throw new KmsError('InternalFailure', 'AsymmetricSign returned a signature that does not verify');
+      done = true;
+      let signature: Uint8Array;
+      if (type === 'ecdsa-sha2-nistp256') {
+        const { r, s } = decodeRsSignature(value, 'Value');
+        signature = new SshWriter().string(type).string(new SshWriter().mpint(r).mpint(s).bytes()).bytes();
+      } else {
+        signature = new SshWriter().string('rsa-sha2-256').string(value).bytes();
+      }
+      const blob = new SshWriter().raw(MAGIC).uint32(VERSION).string(keyBlob).string(namespace).string('').string(HASH_ALGORITHM).string(signature).bytes();
+      return armor(blob);
+    },
+  };
+}
+
 export const sshFormat: SignatureFormat = {
   name: 'ssh',
   extension: '.sig',
   description: 'SSH signature (OpenSSH SSHSIG, ssh-keygen -Y sign/verify, git gpg.format=ssh): EC_P256 and RSA keys',
   unsupported: sshUnsupported,
-  begin(key: SigningKeyInfo, options: FormatOptions): PendingSignature {
-    const reason = sshUnsupported(key.spec);
-    if (reason !== undefined) throw new KmsError('Format.UnsupportedKeySpec', `SSH signatures cannot be made with a ${key.spec} key: ${reason}`);
-    const namespace = assertNamespace(options.namespace ?? SSHSIG_DEFAULT_NAMESPACE);
-    const algorithm = signingAlgorithmFor(key.spec, options.algorithm);
-    const { type, blob: keyBlob, key: publicKey } = sshKeyBlob(key.spki);
-    if (publicKey.spec !== key.spec) throw new KmsError('InternalFailure', `the key version's public key is ${publicKey.spec}, not ${key.spec}`);
-    const hash = createHash(HASH_ALGORITHM);
-    let digest: Uint8Array | undefined;
-    return {
-      update: (chunk) => {
-        if (digest) throw new KmsError('InternalFailure', 'the SSH signature was already computed');
-        hash.update(chunk);
-      },
-      toSign: () => {
-        digest ??= sha256(signedData(namespace, HASH_ALGORITHM, new Uint8Array(hash.digest())));
-        return { algorithm, digest };
-      },
-      finish: (value) => {
-        if (!digest) throw new KmsError('InternalFailure', 'finish before toSign');
-        // The Value is checked before it is published: a faulty signature never leaves.
-        if (!verifyDigest(publicKey, algorithm, digest, value)) throw new KmsError('InternalFailure', 'AsymmetricSign returned a signature that does not verify');
-        let signature: Uint8Array;
-        if (type === 'ecdsa-sha2-nistp256') {
-          const { r, s } = decodeRsSignature(value, 'Value');
-          signature = new SshWriter().string(type).string(new SshWriter().mpint(r).mpint(s).bytes()).bytes();
-        } else {
-          signature = new SshWriter().string('rsa-sha2-256').string(value).bytes();
-        }
-        const blob = new SshWriter().raw(MAGIC).uint32(VERSION).string(keyBlob).string(namespace).string('').string(HASH_ALGORITHM).string(signature).bytes();
-        return armor(blob);
-      },
-    };
-  },
+  begin: (key, options) => beginFromHalves(sshFormat, key, options),
+  prepare,
+  complete,
   verify(signatureFile: Uint8Array, material: VerifyMaterial): PendingVerification {
     const parsed = parseSignatureBlob(dearmor(signatureFile));
     const expected = assertNamespace(material.namespace ?? SSHSIG_DEFAULT_NAMESPACE);
