@@ -13,6 +13,10 @@
 // payload is never kept; attached tokens keep the encoded payload and are limited to
 // MAX_ATTACHED_PAYLOAD bytes of file (use --detached beyond that).
 //
+// Prepared (a signing request): {Sha256 of the signing input, Alg, Kid}; the header comes first in
+// the signing input, so a request needs the key version and its spec (Request.NeedsPublicKey
+// otherwise). The station always makes a detached token; attachJwsPayload puts the payload back.
+//
 // ES256/ES256K signatures are the fixed 64-byte r || s JWS requires, converted from the DER that
 // AsymmetricSign returns; PS256 is the engine's RSA_PSS_SHA_256 (MGF1-SHA-256, 32-byte salt).
 //
@@ -25,7 +29,22 @@ import type { KeySpec, SigningAlgorithm } from '../contract/specs.ts';
 import { decodeRsSignature, derInteger, encodeRsSignature } from '../crypto/der.ts';
 import { encodeEcSpki, parsePoint } from '../crypto/ec-encoding.ts';
 import { createDigester, importPublicKey, verifyDigest, type Digester, type PublicKey } from '../crypto/public-key.ts';
-import type { FormatOptions, PendingSignature, PendingVerification, SignatureFormat, SigningKeyInfo, VerifyMaterial } from './format.ts';
+import { escapeText } from '../contract/escape-text.ts';
+import {
+  beginFromHalves,
+  hashingPreparation,
+  preparedBytes,
+  readPrepared,
+  type FormatOptions,
+  type KnownKey,
+  type PendingPreparation,
+  type PendingVerification,
+  type PreparedMessage,
+  type PreparedSignature,
+  type SignatureFormat,
+  type SigningKeyInfo,
+  type VerifyMaterial,
+} from './format.ts';
 
 /**
  * The largest file an attached token carries: its token (4/3 of it) stays under the 16 MiB that
@@ -136,44 +155,92 @@ class StreamingBase64url {
   }
 }
 
-function begin(key: SigningKeyInfo, options: FormatOptions): PendingSignature {
-  const alg = algFor(key.spec, options.algorithm);
-  const algorithm = SIGNING_ALGORITHM[alg];
+const needsKeyFacts = () =>
+  new KmsError(
+    'Request.NeedsPublicKey',
+    'jws: the protected header {"alg","kid"} is signed before the payload, so it needs the key version and its public key: give --public-key and --version, or the version\'s JWK with its kid',
+  );
+
+const headerOf = (alg: JwsAlg, kid: string): string => base64url(ascii.encode(JSON.stringify({ alg, kid })));
+
+/**
+ * Hashing for a JWS: the SHA-256 of the signing input, which starts with the header naming the
+ * alg (from the key's spec) and the kid (the KeyVersionId). Prepared: {Sha256, Alg, Kid}, and the
+ * encoded Payload when the token is attached (signing at once; a request is always detached).
+ */
+function prepare(key: KnownKey, options: FormatOptions): PendingPreparation {
+  const fromSpki = key.spki ? importPublicKey(key.spki, '--public-key').spec : undefined;
+  if (fromSpki !== undefined && key.spec !== undefined && fromSpki !== key.spec) throw new KmsError('InvalidParameter', `--public-key: is a ${fromSpki} key, not ${key.spec}`);
+  const spec = fromSpki ?? key.spec;
+  if (spec === undefined || key.keyVersionId === undefined) throw needsKeyFacts();
+  const alg = algFor(spec, options.algorithm);
+  const kid = key.keyVersionId;
   const detached = options.detached === true;
-  const header = base64url(ascii.encode(JSON.stringify({ alg, kid: key.keyVersionId })));
   const hash = createDigester('SHA-256');
-  hash.update(ascii.encode(`${header}.`));
+  hash.update(ascii.encode(`${headerOf(alg, kid)}.`));
   const encoder = new StreamingBase64url(hash);
   const payload: string[] = [];
   let size = 0;
-  let digest: Uint8Array | undefined;
-  return {
-    update(chunk) {
-      if (digest) throw new KmsError('InternalFailure', 'jws: message fed after toSign()');
+  return hashingPreparation(
+    'jws',
+    (chunk) => {
       size += chunk.length;
-      if (!detached && size > MAX_ATTACHED_PAYLOAD) {
-        throw new KmsError(
-          'InvalidParameter',
-          `jws: the file is over ${MAX_ATTACHED_PAYLOAD >> 20} MiB, the most an attached JWS carries; use --detached (the token then holds no payload and the verifier reads the file)`,
-        );
-      }
+      if (!detached && size > MAX_ATTACHED_PAYLOAD) throw tooLarge();
       const text = encoder.push(chunk);
       if (!detached && text) payload.push(text);
     },
-    toSign() {
-      if (!digest) {
-        const text = encoder.end();
-        if (!detached && text) payload.push(text);
-        digest = hash.digest();
-      }
-      return { algorithm, digest };
+    () => {
+      const text = encoder.end();
+      if (!detached && text) payload.push(text);
+      return { Sha256: preparedBytes(hash.digest()), Alg: alg, Kid: kid, ...(detached ? {} : { Payload: payload.join('') }) };
     },
+  );
+}
+
+const tooLarge = () =>
+  new KmsError(
+    'InvalidParameter',
+    `jws: the file is over ${MAX_ATTACHED_PAYLOAD >> 20} MiB, the most an attached JWS carries; use --detached (the token then holds no payload and the verifier reads the file)`,
+  );
+
+const PREPARED = {
+  Sha256: { kind: 'bytes', length: 32 },
+  Alg: { kind: 'text', pattern: /^(RS256|PS256|ES256|ES256K)$/ },
+  Kid: { kind: 'text', pattern: /^[\x21-\x7e]{1,256}$/ },
+  Payload: { kind: 'text', pattern: BASE64URL, optional: true },
+} as const;
+
+/** The token of a prepared signing input: `header..signature` (detached) or with the Payload prepared here. */
+function complete(key: SigningKeyInfo, options: FormatOptions, prepared: PreparedMessage): PreparedSignature {
+  const alg = algFor(key.spec, options.algorithm);
+  const read = readPrepared('jws', prepared, PREPARED);
+  if (read.Kid !== key.keyVersionId) {
+    throw new KmsError('Request.Mismatch', `jws: the signing input names kid ${escapeText(read.Kid, 64)}, not this key version ${key.keyVersionId}`);
+  }
+  if (read.Alg !== alg) throw new KmsError('Request.Mismatch', `jws: the signing input names alg ${read.Alg}, but this ${key.spec} key signs ${alg} here`);
+  if (read.Payload !== undefined && options.detached === true) throw new KmsError('Request.Malformed', 'Prepared (jws): carries a Payload for a detached token');
+  const header = headerOf(alg, key.keyVersionId);
+  const digest = read.Sha256;
+  const algorithm = SIGNING_ALGORITHM[alg];
+  return {
+    toSign: () => ({ algorithm, digest }),
     finish(value) {
-      if (!digest) throw new KmsError('InternalFailure', 'jws: finish() before toSign()');
       const signature = alg.startsWith('ES') ? rawRs(value) : value;
-      return ascii.encode(`${header}.${detached ? '' : payload.join('')}.${base64url(signature)}`);
+      return ascii.encode(`${header}.${read.Payload ?? ''}.${base64url(signature)}`);
     },
   };
+}
+
+/**
+ * A detached token (`header..signature`) with its payload put back (RFC 7515 appendix F): the
+ * attached token of the same signature. InvalidParameter for a payload over MAX_ATTACHED_PAYLOAD,
+ * Format.Malformed for a token that is not a detached compact JWS.
+ */
+export function attachJwsPayload(detachedToken: Uint8Array, payload: Uint8Array): Uint8Array {
+  const token = parseCompactJws(detachedToken);
+  if (token.payloadText !== '') throw malformed('the token already carries a payload (it is not detached)');
+  if (payload.length > MAX_ATTACHED_PAYLOAD) throw tooLarge();
+  return ascii.encode(`${token.headerText}.${base64url(payload)}.${base64url(token.signature)}`);
 }
 
 /** DER SEQUENCE { r, s } (AsymmetricSign's ECDSA Value) to JWS's 64-byte r || s. */
@@ -419,6 +486,8 @@ export const jwsFormat: SignatureFormat = {
   extension: '.jws',
   description: 'JSON Web Signature, compact (RS256, PS256, ES256, ES256K; --detached leaves the payload out): jose and other JOSE libraries',
   unsupported,
-  begin,
+  begin: (key, options) => beginFromHalves(jwsFormat, key, options),
+  prepare,
+  complete,
   verify,
 };
