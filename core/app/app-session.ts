@@ -10,6 +10,9 @@
 // the audit log itself. The agent (Agent.*) runs in this process while the app does, if the user
 // turns it on: it serves this session's vault as it stands (nothing while it is locked) and asks
 // for confirmations through a ConfirmQueue the renderer polls (Agent.Pending) and answers.
+// Across the air gap (Request.*), the unlocked vault is the station: core/airgap/station.ts reviews,
+// approves (signing through core/actions/format-signing.ts) and rejects a signing request the
+// renderer pasted, read from a file or scanned (Request.Frames reassembles the QR codes' parts).
 import { dispatch, type DispatchOptions, recordEvent, refuseCall } from '../actions/dispatch.ts';
 import {
   AGENT_CONFIRM_SECONDS_DEFAULT,
@@ -23,7 +26,7 @@ import {
   type AgentStatusView,
   type VaultStatusView,
 } from '../contract/app-api.ts';
-import { decodeBase64 } from '../contract/base64.ts';
+import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
 import type { ActionName, ActionParams } from '../contract/actions.ts';
 import type { ActionResponse } from '../contract/responses.ts';
 import { KmsError, toKmsError, type ErrorCode, type WireError } from '../contract/errors.ts';
@@ -41,6 +44,10 @@ import type { Signer } from '../actions/format-signing.ts';
 import { startAgentServer } from '../hosts/agent/agent-server.ts';
 import { defaultAgentSocket } from '../hosts/agent/agent-socket.ts';
 import type { RunningAgent } from '../hosts/agent/agent-types.ts';
+import { FrameAssembler, qrPng, urFrames } from '../airgap/qr.ts';
+import { encodeRequest, parseRequest } from '../airgap/request-file.ts';
+import { MAX_REQUEST_BYTES } from '../airgap/request-types.ts';
+import { approveRequest, rejectRequest, reviewRequest, type StationOptions } from '../airgap/station.ts';
 import { ConfirmQueue } from './agent-confirm.ts';
 import { DigestSessions } from './digest-sessions.ts';
 import { formatsFor, SignSessions } from './sign-sessions.ts';
@@ -337,7 +344,41 @@ export class AppSession {
       this.confirms.answer(p.Id, p.Approve);
       return Promise.resolve({ Answered: true });
     },
+    // Across the air gap (issue 15): this vault is the station. A request is reviewed (nothing
+    // signed: its Problems listed), approved (only with none, and only the bytes that review
+    // showed: RequestSha256), or rejected; core/airgap/station.ts signs through the one signing
+    // route and audits as "<caller>:request:<RequestId>".
+    'Request.Review': async (p) => reviewRequest(await this.unlockedVault(), carriedRequest(p.Text), this.stationOptions(p.MaxAgeHours)),
+    'Request.Approve': async (p) => {
+      const vault = await this.unlockedVault();
+      const approved = await approveRequest(vault, carriedRequest(p.Text), { ...this.stationOptions(p.MaxAgeHours), reviewedSha256: p.RequestSha256 });
+      const frames = urFrames(approved.bytes);
+      const pngs = await Promise.all(frames.map((frame) => qrPng(frame)));
+      return {
+        RequestId: approved.response.RequestId,
+        // The station's own encoding: JSON, ASCII-safe UTF-8.
+        Response: new TextDecoder().decode(approved.bytes),
+        FileName: `${approved.response.RequestId}.response.json`,
+        Frames: frames,
+        FramePngs: pngs.map((png) => encodeBase64(png)),
+        Review: approved.review,
+      };
+    },
+    'Request.Reject': async (p) => ({
+      Rejected: true as const,
+      Review: await rejectRequest(await this.unlockedVault(), carriedRequest(p.Text), this.stationOptions(p.MaxAgeHours)),
+    }),
+    // Stateless: the renderer sends every distinct part its camera read, until they make the request.
+    'Request.Frames': (p) => Promise.resolve(assembleParts(p.Parts, 'Parts')),
   };
+
+  private stationOptions(maxAgeHours: number | undefined): StationOptions {
+    return {
+      host: this.options.caller,
+      ...(maxAgeHours !== undefined ? { maxAgeMs: Math.round(maxAgeHours * 3600 * 1000) } : {}),
+      dispatchOptions: this.dispatchOptions,
+    };
+  }
 
   private agentStatus(): AgentStatusView {
     return {
@@ -473,4 +514,65 @@ function recoverySecret(p: { readonly Passphrase?: string | undefined; readonly 
 
 function wipe(secret: RecoverySecret): void {
   if (secret.kind === 'passphrase') secret.passphrase.fill(0);
+}
+
+/**
+ * A signing request's bytes from the text the renderer sent (Request.Review, Approve, Reject): its
+ * JSON text, or its QR codes' text (BC-UR parts, one per line, in any order). Pasted JSON may
+ * have lost or gained whitespace around it: when the text is the request file's (encodeRequest)
+ * but for that, the file's bytes are taken, so RequestSha256 is the one the online machine's file
+ * has. Anything else is taken as it is, and station.ts parses (and refuses) it.
+ */
+function carriedRequest(text: string): Uint8Array {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    const exact = new TextEncoder().encode(text);
+    if (exact.length > MAX_REQUEST_BYTES) throw new KmsError('Request.Malformed', `Text: the request is larger than ${MAX_REQUEST_BYTES} bytes`);
+    let canonical: Uint8Array;
+    try {
+      canonical = encodeRequest(parseRequest(exact));
+    } catch {
+      return exact;
+    }
+    return new TextDecoder().decode(canonical).trim() === trimmed ? canonical : exact;
+  }
+  const parts = trimmed.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+  if (!/^ur:/i.test(parts[0] ?? '')) {
+    throw new KmsError('Request.Malformed', 'Text: must be a signing request: its JSON text ({"Type":"deskkms-signing-request",...}) or its QR codes\' text (lines "UR:BYTES/...")');
+  }
+  const assembled = assembleParts(parts, 'Text');
+  if (!assembled.Complete) {
+    throw new KmsError(
+      'Request.Malformed',
+      `Text: the QR codes' text is incomplete (${assembled.Frames} part${assembled.Frames === 1 ? '' : 's'}${assembled.Expected !== undefined ? ` of ${assembled.Expected}` : ''}): scan or paste the others`,
+    );
+  }
+  return new TextEncoder().encode(assembled.Text);
+}
+
+/** BC-UR parts reassembled (core/airgap/qr.ts); a part that is not a request's names its place. */
+function assembleParts(parts: readonly string[], field: string): AppResults['Request.Frames'] {
+  const assembler = new FrameAssembler(MAX_REQUEST_BYTES);
+  let state: ReturnType<FrameAssembler['receive']> | undefined;
+  for (const [i, part] of parts.entries()) {
+    try {
+      state = assembler.receive(part.trim());
+    } catch (error) {
+      const refused = toKmsError(error);
+      throw new KmsError(refused.code === 'InternalFailure' ? 'Request.Malformed' : refused.code, `${field}[${i}]: ${refused.message}`);
+    }
+    if (state.complete) break;
+  }
+  const seen = { Frames: state?.frames ?? 0, ...(state?.expected !== undefined ? { Expected: state.expected } : {}) };
+  if (!state?.complete) return { Complete: false, Progress: state?.progress ?? 0, ...seen };
+  const bytes = assembler.result();
+  if (bytes.length > MAX_REQUEST_BYTES) throw new KmsError('Request.Malformed', `${field}: the request is larger than ${MAX_REQUEST_BYTES} bytes`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new KmsError('Request.Malformed', `${field}: the QR codes carry bytes that are not a request's JSON text (not UTF-8)`);
+  }
+  // The text round-trips to the same bytes (valid UTF-8, BOM kept): RequestSha256 is the file's.
+  return { Complete: true, Progress: 1, ...seen, Text: text };
 }

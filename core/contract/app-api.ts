@@ -3,7 +3,8 @@
 // `{ ok, value } | { ok: false, error: { Code, Message } }` back. KMS operations travel as the
 // `Kms.Call` method and reach the same handler table as the CLI and the HTTP API; the other
 // methods are the app's own (vault lifecycle, key inventory, audit, streamed digests and
-// signatures in a release format, the agent and its confirmations).
+// signatures in a release format, the agent and its confirmations, the air-gap station's
+// signing requests).
 // Runtime-neutral: the renderer imports the types and the schemas from here.
 import { z } from 'zod';
 import type { WireError } from './errors.ts';
@@ -109,6 +110,29 @@ const agentSocket = z
   .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not hold control characters')
   .refine((v) => new TextEncoder().encode(v).length <= AGENT_SOCKET_MAX_BYTES, `is longer than a Unix socket path can be (${AGENT_SOCKET_MAX_BYTES} bytes)`);
 
+/**
+ * A signing request as the station takes it (issue 15): its JSON text, or its BC-UR parts one per
+ * line. At most three characters per byte of core/airgap's MAX_REQUEST_BYTES (256 KiB): UR's
+ * bytewords take two per byte, with the parts' headers and line ends on top.
+ */
+export const REQUEST_TEXT_MAX = 3 * 256 * 1024;
+/** One QR code's text: a version 40 code holds 4296 alphanumeric characters. */
+export const REQUEST_PART_MAX = 4296;
+/** Parts a camera may have read (fountain codes send more than the message's fragments). */
+export const REQUEST_PARTS_MAX = 20_000;
+export const REQUEST_PARTS_TEXT_MAX = 2 * REQUEST_TEXT_MAX;
+/** The station's window (core/airgap DEFAULT_MAX_AGE_MS: 24 h by default), in hours: a minute to a year. */
+export const REQUEST_MAX_AGE_HOURS_MAX = 24 * 365;
+const requestText = z
+  .string()
+  .min(1, 'is empty')
+  .max(REQUEST_TEXT_MAX, `is longer than a signing request can be (${REQUEST_TEXT_MAX} characters)`)
+  .refine((v) => v.trim() !== '', 'holds only spaces');
+const requestMaxAgeHours = z
+  .number()
+  .min(1 / 60, 'must be at least a minute (1/60 h)')
+  .max(REQUEST_MAX_AGE_HOURS_MAX, `must be at most ${REQUEST_MAX_AGE_HOURS_MAX} hours`);
+
 export const APP_METHOD_SCHEMAS = {
   'Vault.Status': z.strictObject({}),
   'Vault.Create': z.discriminatedUnion(
@@ -210,6 +234,25 @@ export const APP_METHOD_SCHEMAS = {
   /** The confirmations waiting for the user, oldest first. */
   'Agent.Pending': z.strictObject({}),
   'Agent.Answer': z.strictObject({ Id: z.string().regex(UUID, 'must be a confirmation id (from Agent.Pending)'), Approve: z.boolean() }),
+  // Across the air gap (issue 15): this vault as the station that reviews, approves or rejects a
+  // signing request made online (core/airgap/station.ts). The request travels as its JSON text or
+  // as the text of its QR codes (BC-UR parts, one per line, as a USB scanner types them).
+  'Request.Review': z.strictObject({ Text: requestText, MaxAgeHours: requestMaxAgeHours.optional() }),
+  /** Signs only what Request.Review showed: the request's SHA-256 from that review must match. */
+  'Request.Approve': z.strictObject({
+    Text: requestText,
+    RequestSha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the RequestSha256 of the review (64 lower-case hex digits)'),
+    MaxAgeHours: requestMaxAgeHours.optional(),
+  }),
+  'Request.Reject': z.strictObject({ Text: requestText, MaxAgeHours: requestMaxAgeHours.optional() }),
+  /** A camera's QR codes so far (the renderer decodes the images): reassembled, nothing kept between calls. */
+  'Request.Frames': z.strictObject({
+    Parts: z
+      .array(z.string().min(1, 'is empty').max(REQUEST_PART_MAX, `is longer than a QR code holds (${REQUEST_PART_MAX} characters)`))
+      .min(1, 'holds no part')
+      .max(REQUEST_PARTS_MAX, `holds more than ${REQUEST_PARTS_MAX} parts`)
+      .refine((parts) => parts.reduce((n, p) => n + p.length, 0) <= REQUEST_PARTS_TEXT_MAX, `hold more than ${REQUEST_PARTS_TEXT_MAX} characters in all`),
+  }),
 } as const;
 
 export type AppMethod = keyof typeof APP_METHOD_SCHEMAS;
@@ -335,6 +378,90 @@ export interface AgentConfirmView {
   readonly SecondsLeft: number;
 }
 
+/** The formats a signing request may name: the release formats, and csr (an offline CA issues a certificate). */
+export type RequestFormatName = SignatureFormatName | 'csr';
+
+/**
+ * What the station's approval screen shows before anything is signed: core/airgap/request-types.ts
+ * RequestReview as it crosses to the renderer (the contract imports no other module; the session
+ * returns a RequestReview where this type is expected, so tsc holds the two together).
+ */
+export interface RequestReviewView {
+  readonly RequestId: string;
+  /** SHA-256 (hex) of the request's bytes: Request.Approve names it. */
+  readonly RequestSha256: string;
+  readonly Created: string;
+  /** Seconds since Created by the station's clock (negative: dated in the future). */
+  readonly AgeSeconds: number;
+  readonly MaxAgeSeconds: number;
+  readonly Format: RequestFormatName;
+  readonly Options: {
+    readonly Namespace?: string;
+    readonly Detached?: boolean;
+    readonly Algorithm?: string;
+    readonly UserId?: string;
+    readonly ValidityDays?: number;
+    readonly IsCa?: boolean;
+    readonly PathLen?: number;
+    readonly Policy?: 'copy-requested-extensions' | 'leaf-defaults';
+  };
+  readonly Note?: string;
+  readonly Key: {
+    readonly Reference: string;
+    readonly KeyId?: string;
+    readonly KeyVersionId?: string;
+    readonly Newest?: boolean;
+    readonly Aliases?: readonly string[];
+    readonly KeySpec?: string;
+    readonly KeyState?: string;
+    readonly Description?: string;
+    readonly SpkiSha256?: string;
+    readonly FormatFingerprint?: string;
+    readonly Pinned?: boolean;
+  };
+  readonly Files: readonly { readonly Name: string; readonly Size: number; readonly Sha256: string }[];
+  readonly TotalSize: number;
+  readonly Csr?: {
+    readonly Subject: string;
+    readonly SubjectAltNames: readonly string[];
+    readonly KeyUsages: readonly string[];
+    readonly ExtendedKeyUsages: readonly string[];
+    readonly PublicKeySpec: string;
+    readonly ValidityDays: number;
+    readonly IsCa: boolean;
+  };
+  /** Why it cannot be approved, each with its Code (empty: it can). */
+  readonly Problems: readonly { readonly Code: string; readonly Message: string }[];
+}
+
+/** An approved request: the response to carry back, as a file and as QR codes. */
+export interface RequestApprovedView {
+  readonly RequestId: string;
+  /** The response file's text (JSON). */
+  readonly Response: string;
+  /** The name to save it under (REQUESTID.response.json). */
+  readonly FileName: string;
+  /** The response's BC-UR parts, in order (one QR code each). */
+  readonly Frames: readonly string[];
+  /** Each part's QR code, a PNG, base64. */
+  readonly FramePngs: readonly string[];
+  /** The review the approval checked (its RequestSha256 is the one named). */
+  readonly Review: RequestReviewView;
+}
+
+/** A camera's parts reassembled so far. */
+export interface RequestFramesView {
+  readonly Complete: boolean;
+  /** 0 to 1. */
+  readonly Progress: number;
+  /** Distinct parts received. */
+  readonly Frames: number;
+  /** Parts the message was cut into (known once a part was read). */
+  readonly Expected?: number;
+  /** The request's JSON text, once complete: what Request.Review takes. */
+  readonly Text?: string;
+}
+
 /** A signature format as the Sign view offers it, for one key spec. */
 export interface SignatureFormatView {
   readonly Format: SignatureFormatName;
@@ -414,6 +541,10 @@ export interface AppResults {
   'Agent.Stop': AgentStatusView;
   'Agent.Pending': { readonly Requests: readonly AgentConfirmView[] };
   'Agent.Answer': { readonly Answered: boolean };
+  'Request.Review': RequestReviewView;
+  'Request.Approve': RequestApprovedView;
+  'Request.Reject': { readonly Rejected: true; readonly Review: RequestReviewView };
+  'Request.Frames': RequestFramesView;
 }
 
 /** The one typed object the preload exposes (and the browser host's fetch bridge implements). */

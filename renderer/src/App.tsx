@@ -12,7 +12,9 @@ import { resetKeysStore } from './stores/keys-store.ts';
 import { resetAuditStore } from './stores/audit-store.ts';
 import { resetBackupStore } from './stores/backup-store.ts';
 import { resetAgentPending, useAgentStore } from './stores/agent-store.ts';
+import { resetAirGapStore } from './stores/airgap-store.ts';
 import { AgentView } from './views/AgentView.tsx';
+import { AirGapView } from './views/AirGapView.tsx';
 import { AuditView } from './views/AuditView.tsx';
 import { BackupView } from './views/BackupView.tsx';
 import { CryptoView } from './views/CryptoView.tsx';
@@ -27,6 +29,7 @@ const VIEWS: readonly { view: View; label: string }[] = [
   { view: 'audit', label: 'Audit log' },
   { view: 'backup', label: 'Backup & recovery' },
   { view: 'agent', label: 'SSH agent' },
+  { view: 'airgap', label: 'Air gap' },
 ];
 
 export function App() {
@@ -82,6 +85,7 @@ function Workspace({ protection }: { protection: string }) {
     resetAuditStore();
     resetBackupStore();
     resetAgentPending();
+    resetAirGapStore();
     resetUiStore();
   }
 
@@ -122,6 +126,8 @@ function Workspace({ protection }: { protection: string }) {
           <BackupView />
         ) : view === 'agent' ? (
           <AgentView />
+        ) : view === 'airgap' ? (
+          <AirGapView />
         ) : (
           <AuditView />
         )}

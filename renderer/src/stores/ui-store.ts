@@ -1,7 +1,7 @@
 // Which view is shown, and the notices (success and error messages with their Code).
 import { create } from 'zustand';
 
-export type View = 'keys' | 'sign' | 'crypto' | 'audit' | 'backup' | 'agent';
+export type View = 'keys' | 'sign' | 'crypto' | 'audit' | 'backup' | 'agent' | 'airgap';
 
 export interface Notice {
   readonly id: number;
