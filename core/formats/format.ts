@@ -130,14 +130,14 @@ export interface SignatureFormat {
    * key version and its public key; raw: the public key, if it is an SM2 key... only known when
    * given), Format.UnsupportedKeySpec when a known spec cannot be carried.
    */
-  prepare?(key: KnownKey, options: FormatOptions): PendingPreparation;
+  prepare(key: KnownKey, options: FormatOptions): PendingPreparation;
   /**
    * The signature of a prepared message by the key (the station): refuses with Request.Malformed a
    * preparation this format did not make, Request.NeedsPublicKey one made without a fact this
    * key needs (an SM2 key for a raw request made without --public-key), Request.Mismatch one made
    * for another key than this one (its public key or version differ).
    */
-  complete?(key: SigningKeyInfo, options: FormatOptions, prepared: PreparedMessage): PreparedSignature;
+  complete(key: SigningKeyInfo, options: FormatOptions, prepared: PreparedMessage): PreparedSignature;
   verify(signature: Uint8Array, material: VerifyMaterial): PendingVerification;
 }
 
@@ -147,7 +147,6 @@ export interface SignatureFormat {
  * then the same code: only where the two halves run differs.
  */
 export function beginFromHalves(format: SignatureFormat, key: SigningKeyInfo, options: FormatOptions): PendingSignature {
-  if (!format.prepare || !format.complete) throw new KmsError('InternalFailure', `${format.name}: no prepare/complete`);
   const pending = format.prepare(key, options);
   let signature: PreparedSignature | undefined;
   return {
@@ -156,7 +155,7 @@ export function beginFromHalves(format: SignatureFormat, key: SigningKeyInfo, op
       pending.update(chunk);
     },
     toSign() {
-      signature ??= format.complete!(key, options, pending.prepared());
+      signature ??= format.complete(key, options, pending.prepared());
       return signature.toSign();
     },
     finish(value) {

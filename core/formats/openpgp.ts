@@ -12,7 +12,23 @@ import { KmsError, missingParameter, invalidParameter } from '../contract/errors
 import type { KeySpec, SigningAlgorithm } from '../contract/specs.ts';
 import { decodeRsSignature, encodeRsSignature } from '../crypto/der.ts';
 import { importPublicKey, verifyDigest, type PublicKey } from '../crypto/public-key.ts';
-import type { FormatOptions, PendingSignature, PendingVerification, SignatureFormat, SigningKeyInfo, VerifyMaterial, VerifyResult } from './format.ts';
+import {
+  beginFromHalves,
+  hashingPreparation,
+  preparedBytes,
+  readPrepared,
+  type FormatOptions,
+  type KnownKey,
+  type PendingPreparation,
+  type PendingSignature,
+  type PendingVerification,
+  type PreparedMessage,
+  type PreparedSignature,
+  type SignatureFormat,
+  type SigningKeyInfo,
+  type VerifyMaterial,
+  type VerifyResult,
+} from './format.ts';
 import {
   HASH_SHA256,
   PK_ECDSA,
@@ -144,7 +160,7 @@ class PgpPendingSignature implements PendingSignature {
     this.acceptsMessage = acceptsMessage;
     this.wrap = wrap;
     this.part = hashedPart(type, keyPacket.algorithm, hashed);
-    this.unhashed = subpacket(SUBPACKET.issuer, new Uint8Array(Buffer.from(keyPacket.fingerprint.slice(24), 'hex')));
+    this.unhashed = issuerKeyIdSubpacket(keyPacket.fingerprint);
     this.hash.update(prefix);
   }
 
@@ -163,31 +179,136 @@ class PgpPendingSignature implements PendingSignature {
     const digest = this.digest;
     if (!digest || this.done) throw new KmsError('InternalFailure', 'OpenPGP: finish before toSign, or twice');
     this.done = true;
-    let mpis: Uint8Array;
-    if (this.keyPacket.algorithm === PK_RSA) mpis = mpi(value);
-    else {
-      const { r, s } = decodeRsSignature(value, 'Value');
-      mpis = concat(mpi(bigintBytes(r)), mpi(bigintBytes(s)));
-    }
-    // The signature must verify before it is handed out (a wrong key or digest is a bug, not a file).
-    if (!verifyDigest(importPublicKey(this.key.spki), signingAlgorithm(this.key.spec), digest, value)) {
-      throw new KmsError('InternalFailure', 'OpenPGP: AsymmetricSign returned a signature that does not verify with the key version');
-    }
-    const body = concat(this.part, u16(this.unhashed.length), this.unhashed, digest.subarray(0, 2), mpis);
-    return this.wrap(packet(TAG.signature, body));
+    return this.wrap(signaturePacket(this.key, this.keyPacket, this.part, this.unhashed, digest, value));
   }
+}
+
+/** The v4 signature packet of AsymmetricSign's Value over `digest`, checked against the key first. */
+function signaturePacket(key: SigningKeyInfo, keyPacket: KeyPacket, part: Uint8Array, unhashed: Uint8Array, digest: Uint8Array, value: Uint8Array): Uint8Array {
+  let mpis: Uint8Array;
+  if (keyPacket.algorithm === PK_RSA) mpis = mpi(value);
+  else {
+    const { r, s } = decodeRsSignature(value, 'Value');
+    mpis = concat(mpi(bigintBytes(r)), mpi(bigintBytes(s)));
+  }
+  // The signature must verify before it is handed out (a wrong key or digest is a bug, not a file).
+  if (!verifyDigest(importPublicKey(key.spki), signingAlgorithm(key.spec), digest, value)) {
+    throw new KmsError('InternalFailure', 'OpenPGP: AsymmetricSign returned a signature that does not verify with the key version');
+  }
+  return packet(TAG.signature, concat(part, u16(unhashed.length), unhashed, digest.subarray(0, 2), mpis));
 }
 
 function issuerSubpackets(fingerprint: string): Uint8Array {
   return subpacket(SUBPACKET.issuerFingerprint, concat(new Uint8Array([4]), new Uint8Array(Buffer.from(fingerprint, 'hex'))));
 }
 
-function beginDetached(key: SigningKeyInfo, options: FormatOptions): PendingSignature {
-  const keyPacket = keyPacketOf(key);
+function issuerKeyIdSubpacket(fingerprint: string): Uint8Array {
+  return subpacket(SUBPACKET.issuer, new Uint8Array(Buffer.from(fingerprint.slice(24), 'hex')));
+}
+
+// Detached signatures in two halves (signing at once, or a signing request across the air gap).
+// The signature time is options.time (a request's Created). When the key is known (its public key
+// and CreationDate: signing at once) the hashed area names the issuer's fingerprint, as before:
+//   Prepared {Layout: "issuer-hashed", Time, Fingerprint, Sha256}.
+// When it is not (a request made without the vault), the issuer cannot be hashed: the hashed area
+// holds the creation time only, the issuer's fingerprint and key ID go in the unhashed area (where
+// gpg, sq and OpenPGP.js find them too), and the final SHA-256 is taken for each public-key
+// algorithm the key may have, since the hashed part names it (Hash.copy() after the last chunk):
+//   Prepared {Layout: "issuer-unhashed", Time, Sha256Pk1 (RSA), Sha256Pk19 (ECDSA)}.
+const HASHED_ISSUER = 'issuer-hashed';
+const UNHASHED_ISSUER = 'issuer-unhashed';
+
+const pkAlgorithmOf = (spec: KeySpec): typeof PK_RSA | typeof PK_ECDSA => (spec.startsWith('RSA_') ? PK_RSA : PK_ECDSA);
+
+function prepareDetached(key: KnownKey, options: FormatOptions): PendingPreparation {
+  if (key.spec !== undefined) assertSupported(key.spec);
+  const spec = key.spki ? importPublicKey(key.spki, '--public-key').spec : key.spec;
+  if (spec !== undefined) assertSupported(spec);
+  if (spec !== undefined && key.spec !== undefined && spec !== key.spec) throw new KmsError('InvalidParameter', `--public-key: is a ${spec} key, not ${key.spec}`);
   const time = seconds(options.time ?? new Date(), 'time');
-  if (time < keyPacket.created) throw invalidParameter('time', 'the signature would be older than the key version (verifiers refuse it)');
-  const hashed = concat(subpacket(SUBPACKET.creationTime, u32(time)), issuerSubpackets(keyPacket.fingerprint));
-  return new PgpPendingSignature(key, keyPacket, SIG_BINARY, hashed, new Uint8Array(0), true, (sig) => armor('PGP SIGNATURE', sig));
+  const hash = createHash('sha256');
+  const update = (chunk: Uint8Array): void => void hash.update(chunk);
+  if (key.spki !== undefined && key.created !== undefined) {
+    const created = seconds(key.created, 'key CreationDate');
+    const { body, algorithm } = keyBody(key.spki, created);
+    if (time < created) throw invalidParameter('time', 'the signature would be older than the key version (verifiers refuse it)');
+    const fingerprint = fingerprintOf(body);
+    const part = hashedPart(SIG_BINARY, algorithm, hashedIssuer(time, fingerprint));
+    return hashingPreparation('openpgp', update, () => ({
+      Layout: HASHED_ISSUER,
+      Time: time,
+      Fingerprint: fingerprint,
+      Sha256: preparedBytes(new Uint8Array(hash.update(trailer(part)).digest())),
+    }));
+  }
+  const algorithms = spec !== undefined ? [pkAlgorithmOf(spec)] : [PK_RSA, PK_ECDSA];
+  return hashingPreparation('openpgp', update, () => {
+    const prepared: Record<string, string | number> = { Layout: UNHASHED_ISSUER, Time: time };
+    for (const algorithm of algorithms) {
+      const part = hashedPart(SIG_BINARY, algorithm, subpacket(SUBPACKET.creationTime, u32(time)));
+      prepared[`Sha256Pk${algorithm}`] = preparedBytes(new Uint8Array(hash.copy().update(trailer(part)).digest()));
+    }
+    return prepared;
+  });
+}
+
+function hashedIssuer(time: number, fingerprint: string): Uint8Array {
+  return concat(subpacket(SUBPACKET.creationTime, u32(time)), issuerSubpackets(fingerprint));
+}
+
+const PREPARED = {
+  Layout: { kind: 'text', pattern: /^(issuer-hashed|issuer-unhashed)$/ },
+  Time: { kind: 'integer', min: 0, max: 0xffffffff },
+  Fingerprint: { kind: 'text', pattern: /^[0-9A-F]{40}$/, optional: true },
+  Sha256: { kind: 'bytes', length: 32, optional: true },
+  Sha256Pk1: { kind: 'bytes', length: 32, optional: true },
+  Sha256Pk19: { kind: 'bytes', length: 32, optional: true },
+} as const;
+
+function completeDetached(key: SigningKeyInfo, options: FormatOptions, prepared: PreparedMessage): PreparedSignature {
+  const keyPacket = keyPacketOf(key);
+  const read = readPrepared('openpgp', prepared, PREPARED);
+  const malformedPrepared = (why: string) => new KmsError('Request.Malformed', `Prepared (openpgp): ${why}`);
+  const time = read.Time;
+  if (options.time !== undefined && seconds(options.time, 'time') !== time) {
+    throw new KmsError('Request.Mismatch', `openpgp: the file was hashed for a signature dated ${new Date(time * 1000).toISOString()}, not ${options.time.toISOString()}`);
+  }
+  if (time < keyPacket.created) {
+    throw new KmsError('Request.Mismatch', `openpgp: the signature would be dated ${new Date(time * 1000).toISOString()}, before this key version was created (verifiers refuse it)`);
+  }
+  let hashed: Uint8Array;
+  let unhashed: Uint8Array;
+  let digest: Uint8Array;
+  if (read.Layout === HASHED_ISSUER) {
+    if (read.Fingerprint === undefined || read.Sha256 === undefined) throw malformedPrepared(`${HASHED_ISSUER} needs Fingerprint and Sha256`);
+    if (read.Sha256Pk1 !== undefined || read.Sha256Pk19 !== undefined) throw malformedPrepared(`${HASHED_ISSUER} has no Sha256Pk1 or Sha256Pk19`);
+    if (read.Fingerprint !== keyPacket.fingerprint) throw new KmsError('Request.Mismatch', `openpgp: the file was hashed for key ${read.Fingerprint}, not this key version ${keyPacket.fingerprint}`);
+    hashed = hashedIssuer(time, keyPacket.fingerprint);
+    unhashed = issuerKeyIdSubpacket(keyPacket.fingerprint);
+    digest = read.Sha256;
+  } else {
+    if (read.Fingerprint !== undefined || read.Sha256 !== undefined) throw malformedPrepared(`${UNHASHED_ISSUER} has no Fingerprint or Sha256`);
+    if (read.Sha256Pk1 === undefined && read.Sha256Pk19 === undefined) throw malformedPrepared(`${UNHASHED_ISSUER} needs Sha256Pk1 or Sha256Pk19`);
+    const forKey = keyPacket.algorithm === PK_RSA ? read.Sha256Pk1 : read.Sha256Pk19;
+    if (forKey === undefined) {
+      throw new KmsError('Request.Mismatch', `openpgp: the file was hashed for ${keyPacket.algorithm === PK_RSA ? 'ECDSA' : 'RSA'} keys only, not for this ${key.spec} key`);
+    }
+    hashed = subpacket(SUBPACKET.creationTime, u32(time));
+    unhashed = concat(issuerSubpackets(keyPacket.fingerprint), issuerKeyIdSubpacket(keyPacket.fingerprint));
+    digest = forKey;
+  }
+  const part = hashedPart(SIG_BINARY, keyPacket.algorithm, hashed);
+  const algorithm = signingAlgorithm(key.spec);
+  let done = false;
+  return {
+    toSign: () => ({ algorithm, digest }),
+    finish(value) {
+      if (done) throw new KmsError('InternalFailure', 'OpenPGP: finish twice');
+      const sig = signaturePacket(key, keyPacket, part, unhashed, digest, value);
+      done = true;
+      return armor('PGP SIGNATURE', sig);
+    },
+  };
 }
 
 /** Checks a User ID given on the command line: UTF-8, printable, one line, not too long. */
@@ -658,6 +779,8 @@ export const openpgpFormat: SignatureFormat = {
   extension: '.asc',
   description: 'OpenPGP detached signature, ASCII-armored (gpg --verify, sq verify); RSA, EC_P256 and EC_P256K keys',
   unsupported,
-  begin: beginDetached,
+  begin: (key, options) => beginFromHalves(openpgpFormat, key, options),
+  prepare: prepareDetached,
+  complete: completeDetached,
   verify: beginVerify,
 };
