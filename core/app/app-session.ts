@@ -18,6 +18,7 @@ import {
   AGENT_CONFIRM_SECONDS_DEFAULT,
   APP_METHOD_SCHEMAS,
   appRequestSchema,
+  RESPONSE_QR_FRAMES_MAX,
   isAppMethod,
   type AppMethod,
   type AppParsed,
@@ -353,7 +354,7 @@ export class AppSession {
       const vault = await this.unlockedVault();
       const approved = await approveRequest(vault, carriedRequest(p.Text), { ...this.stationOptions(p.MaxAgeHours), reviewedSha256: p.RequestSha256 });
       const frames = urFrames(approved.bytes);
-      const pngs = await Promise.all(frames.map((frame) => qrPng(frame)));
+      const pngs = frames.length <= RESPONSE_QR_FRAMES_MAX ? await Promise.all(frames.map((frame) => qrPng(frame))) : [];
       return {
         RequestId: approved.response.RequestId,
         // The station's own encoding: JSON, ASCII-safe UTF-8.

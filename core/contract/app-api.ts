@@ -121,6 +121,8 @@ export const REQUEST_PART_MAX = 4296;
 /** Parts a camera may have read (fountain codes send more than the message's fragments). */
 export const REQUEST_PARTS_MAX = 20_000;
 export const REQUEST_PARTS_TEXT_MAX = 2 * REQUEST_TEXT_MAX;
+/** Request.Approve draws QR codes (FramePngs) for a response of at most this many frames (~70 ms each); a larger one travels as a file. */
+export const RESPONSE_QR_FRAMES_MAX = 240;
 /** The station's window (core/airgap DEFAULT_MAX_AGE_MS: 24 h by default), in hours: a minute to a year. */
 export const REQUEST_MAX_AGE_HOURS_MAX = 24 * 365;
 const requestText = z
@@ -443,7 +445,7 @@ export interface RequestApprovedView {
   readonly FileName: string;
   /** The response's BC-UR parts, in order (one QR code each). */
   readonly Frames: readonly string[];
-  /** Each part's QR code, a PNG, base64. */
+  /** Each part's QR code, a PNG, base64; none when there are more than RESPONSE_QR_FRAMES_MAX parts (save the file instead). */
   readonly FramePngs: readonly string[];
   /** The review the approval checked (its RequestSha256 is the one named). */
   readonly Review: RequestReviewView;

@@ -83,7 +83,13 @@ export function ResponsePanel({ approved, onDone }: { approved: RequestApprovedV
         {approved.FileName}, {humanSize(new TextEncoder().encode(approved.Response).length)}; as QR codes: {approved.Frames.length} frame{approved.Frames.length === 1 ? '' : 's'}
         {approved.Frames.length > 1 ? ', shown in turn: let the camera watch until the online machine has them all' : ''}.
       </p>
-      {approved.FramePngs.length > 0 ? <AnimatedQr pngs={approved.FramePngs} label="The response" /> : null}
+      {approved.FramePngs.length > 0 ? (
+        <AnimatedQr pngs={approved.FramePngs} label="The response" />
+      ) : (
+        <p className="muted" data-testid="airgap-no-qr">
+          Too many frames for a camera to read in reasonable time: save the response file and carry it on a USB stick.
+        </p>
+      )}
     </section>
   );
 }
