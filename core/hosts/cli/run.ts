@@ -20,6 +20,7 @@ import { uiCommand } from './commands/ui.ts';
 import { backupCommand } from './commands/backup.ts';
 import { vaultCommand } from './commands/protection.ts';
 import { agentCommand } from './commands/agent.ts';
+import { requestCommand } from './commands/request.ts';
 import { ACTION_NAMES, isActionName } from '../../contract/actions.ts';
 import { runAction } from './actions-cli.ts';
 import { writeFailure } from './report-error.ts';
@@ -43,6 +44,7 @@ export const COMMANDS: readonly Command[] = [
   certCommand,
   signCommand,
   verifyCommand,
+  requestCommand,
   digestCommand,
   specsCommand,
 ];

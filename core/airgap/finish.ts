@@ -1,0 +1,242 @@
+// The online machine again: a response is checked against the request it answers and the files
+// it names before anything is written. It must carry this request's id and the SHA-256 of these
+// request bytes, the request's files in order with their SHA-256s, each file (re-hashed from disk)
+// must still be the one hashed at creation, each signature must verify by the format's own
+// verifier with the response's public key, and that key must be the one the request pinned, or
+// that finish was given. Every refusal is Request.Mismatch naming what differs; the result is the
+// ecosystem files' bytes, which the host writes (atomically, all checked first).
+import { createHash } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CertificationRequest } from '@peculiar/asn1-csr';
+import { Certificate } from '@peculiar/asn1-x509';
+import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
+import { KmsError } from '../contract/errors.ts';
+import { escapeText } from '../contract/escape-text.ts';
+import { UUID } from '../contract/ids.ts';
+import { keyReference } from '../contract/policy.ts';
+import { digestMessage, importPublicKey, verifyDigest, type PublicKey } from '../crypto/public-key.ts';
+import type { VerifyMaterial } from '../formats/format.ts';
+import { MAX_ATTACHED_PAYLOAD, attachJwsPayload } from '../formats/jws.ts';
+import { defaultSignatureName, signatureFormat } from '../formats/registry.ts';
+import { openSshPublicKey } from '../formats/sshsig.ts';
+import { formatName } from '../x509/name.ts';
+import { signingAlgorithmOf } from '../x509/signature-algorithm.ts';
+import { publicKeyFile } from './online.ts';
+import { parseRequest, parseResponse, sha256Hex } from './request-file.ts';
+import type { SigningRequest, SigningResponse } from './request-types.ts';
+
+export interface FinishInput {
+  readonly request: Uint8Array;
+  readonly response: Uint8Array;
+  /** The file the request names (its base name), streamed from where the user keeps it. */
+  readonly openFile: (name: string) => Promise<AsyncIterable<Uint8Array>>;
+  /** A public key file (SPKI PEM/DER, an OpenSSH line, a JWK) the signer must be. */
+  readonly publicKey?: Uint8Array;
+  /** Bytes re-hashed so far, of the request's total. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface FinishResult {
+  /** Per request file, in its order: the ecosystem file (FILE.sig, .asc, .sigstore.json, .jws; csr: NAME.crt). */
+  readonly outputs: { readonly Name: string; readonly FileName: string; readonly Bytes: Uint8Array }[];
+  /** The public material the format's users need (release.pub, .asc, .jwk, .pem). */
+  readonly publicMaterial: { readonly FileName: string; readonly Bytes: Uint8Array }[];
+  readonly KeyId: string;
+  readonly KeyVersionId: string;
+  /** SHA-256 (hex) of the signer's SubjectPublicKeyInfo. */
+  readonly SpkiSha256: string;
+  /** Who signed, as the format's verifier names it (an SSH fingerprint, the OpenPGP certificate, the CA). */
+  readonly Signer: string;
+}
+
+function mismatch(message: string): KmsError {
+  return new KmsError('Request.Mismatch', message);
+}
+
+/** Every binding between the request and the response, before any file is read. */
+function checkBindings(request: SigningRequest, requestBytes: Uint8Array, response: SigningResponse, pinnedByFinish: Uint8Array | undefined): PublicKey {
+  if (response.RequestId !== request.RequestId) {
+    throw mismatch(`the response answers request ${response.RequestId}, not this request ${request.RequestId}: give the response to this request`);
+  }
+  const requestSha256 = sha256Hex(requestBytes);
+  if (response.RequestSha256 !== requestSha256) {
+    throw mismatch(`the response answers a request with SHA-256 ${response.RequestSha256}, not these request bytes (SHA-256 ${requestSha256}): the request file was changed`);
+  }
+  if (response.Format !== request.Format) throw mismatch(`the response is in format ${response.Format}, the request asked for ${request.Format}`);
+  if (request.KeyVersionId !== undefined && response.KeyVersionId !== request.KeyVersionId) {
+    throw mismatch(`the response was signed by key version ${response.KeyVersionId}, the request named version ${request.KeyVersionId}`);
+  }
+  const { kind, name } = keyReference(request.Key);
+  if (kind === 'key' && UUID.test(name) && response.KeyId !== name) throw mismatch(`the response was signed by key ${response.KeyId}, the request named key ${name}`);
+  if (response.Files.length !== request.Files.length) {
+    throw mismatch(`the response has ${response.Files.length} file(s); the request has ${request.Files.length}`);
+  }
+  response.Files.forEach((file, i) => {
+    const asked = request.Files[i]!;
+    if (file.Name !== asked.Name) throw mismatch(`Files[${i}]: the response names ${escapeText(file.Name, 255)} where the request has ${escapeText(asked.Name, 255)} (not the request's files in its order)`);
+    if (file.Sha256 !== asked.Sha256) throw mismatch(`Files[${i}] ${escapeText(file.Name, 255)}: the response's SHA-256 ${file.Sha256} is not the request's ${asked.Sha256}`);
+  });
+  let key: PublicKey;
+  try {
+    key = importPublicKey(decodeBase64(response.PublicKey, 'PublicKey'), 'PublicKey');
+  } catch (error) {
+    throw mismatch(`the response's PublicKey cannot be read (${error instanceof KmsError ? error.message : 'unreadable'})`);
+  }
+  if (key.spec !== response.KeySpec) throw mismatch(`the response's PublicKey is a ${key.spec} key, not the ${escapeText(response.KeySpec, 32)} it names`);
+  const spkiSha256 = sha256Hex(key.spki);
+  if (request.PublicKey !== undefined && request.PublicKey !== response.PublicKey) {
+    throw mismatch(`the response was signed by key ${spkiSha256} (SHA-256 of its public key), not by the key the request pinned (${sha256Hex(decodeBase64(request.PublicKey, 'PublicKey'))})`);
+  }
+  if (pinnedByFinish !== undefined && encodeBase64(pinnedByFinish) !== response.PublicKey) {
+    throw mismatch(`the response was signed by key ${spkiSha256} (SHA-256 of its public key), not by the --public-key given (${sha256Hex(pinnedByFinish)})`);
+  }
+  // The public material published beside the signatures must be this key's.
+  const m = response.PublicMaterial;
+  const notThisKey = (what: string) => mismatch(`the response's ${what} is not the public key that signed (${spkiSha256})`);
+  if (m.SshPublicKey !== undefined && m.SshPublicKey.split(' ').slice(0, 2).join(' ') !== openSshPublicKey(key.spki)) throw notThisKey('SshPublicKey');
+  if (m.PublicKeyPem !== undefined && encodeBase64(publicKeyFile(new TextEncoder().encode(m.PublicKeyPem), 'PublicKeyPem').key.spki) !== response.PublicKey) throw notThisKey('PublicKeyPem');
+  if (m.Jwk !== undefined && encodeBase64(publicKeyFile(new TextEncoder().encode(m.Jwk), 'Jwk').key.spki) !== response.PublicKey) throw notThisKey('Jwk');
+  return key;
+}
+
+/** The verifier's material: the signer's public key (and the format's own options, certificate). */
+function materialOf(request: SigningRequest, response: SigningResponse): VerifyMaterial {
+  return {
+    publicKey: decodeBase64(response.PublicKey, 'PublicKey'),
+    ...(response.PublicMaterial.OpenPgpCertificate !== undefined ? { certificate: new TextEncoder().encode(response.PublicMaterial.OpenPgpCertificate) } : {}),
+    ...(request.Options.Namespace !== undefined ? { namespace: request.Options.Namespace } : {}),
+    ...(request.Options.Algorithm !== undefined ? { algorithm: request.Options.Algorithm as VerifyMaterial['algorithm'] } : {}),
+  };
+}
+
+/** The base name without its extension (host.csr -> host) for the certificate's file name. */
+function certificateName(csrName: string): string {
+  const stem = csrName.replace(/\.(csr|req|pem|p10)$/i, '');
+  return `${stem === '' ? csrName : stem}.crt`;
+}
+
+/** A short file-name-safe stem for the public material: the alias name or the KeyId. */
+function materialStem(request: SigningRequest, response: SigningResponse): string {
+  const { kind, name } = keyReference(request.Key);
+  const raw = kind === 'alias' ? name.slice('alias/'.length) : response.KeyId;
+  const safe = raw.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '');
+  return safe === '' ? response.KeyId : safe.slice(0, 128);
+}
+
+function pemBlocks(text: string, label: string): Uint8Array[] {
+  const blocks: Uint8Array[] = [];
+  const re = new RegExp(`-----BEGIN ${label}-----([A-Za-z0-9+/=\\s]+)-----END ${label}-----`, 'g');
+  for (const m of text.matchAll(re)) blocks.push(decodeBase64(m[1]!.replace(/\s+/g, ''), label));
+  return blocks;
+}
+
+/** csr: the issued certificate is for the CSR's key and signed by the response's key (the CA). */
+async function checkCertificate(request: SigningRequest, response: SigningResponse, ca: PublicKey): Promise<string> {
+  const chainText = response.PublicMaterial.CertificateChain;
+  if (chainText === undefined) throw mismatch('the response to a csr request carries no CertificateChain');
+  let chain: Uint8Array[];
+  let leaf: Certificate;
+  let csrSpki: Uint8Array;
+  try {
+    chain = pemBlocks(chainText, 'CERTIFICATE');
+    leaf = AsnConvert.parse(chain[0] ?? new Uint8Array(), Certificate);
+    const csrDer = pemBlocks(request.Csr ?? '', '(?:NEW )?CERTIFICATE REQUEST')[0];
+    csrSpki = new Uint8Array(AsnConvert.serialize(AsnConvert.parse(csrDer ?? new Uint8Array(), CertificationRequest).certificationRequestInfo.subjectPKInfo));
+  } catch {
+    throw mismatch('the response\'s CertificateChain (or the request\'s CSR) is not readable PEM DER');
+  }
+  const issued = response.Files[0]!;
+  if (encodeBase64(chain[0]!) !== issued.Signature) throw mismatch(`Files[0] ${escapeText(issued.Name, 255)}: the certificate is not the first of the CertificateChain`);
+  const tbs = leaf.tbsCertificate;
+  const subjectSpki = new Uint8Array(AsnConvert.serialize(tbs.subjectPublicKeyInfo));
+  if (encodeBase64(subjectSpki) !== encodeBase64(csrSpki)) throw mismatch('the certificate is not for the CSR\'s public key');
+  const algorithm = signingAlgorithmOf(leaf.signatureAlgorithm);
+  let valid = false;
+  if (algorithm !== undefined) {
+    try {
+      valid = verifyDigest(ca, algorithm, await digestMessage(ca, algorithm, new Uint8Array(AsnConvert.serialize(tbs))), new Uint8Array(leaf.signatureValue));
+    } catch {
+      valid = false;
+    }
+  }
+  if (!valid) throw mismatch(`the certificate is not signed by the response's CA key (${sha256Hex(ca.spki)})`);
+  return `CA ${escapeText(formatName(tbs.issuer), 512)} (key ${response.KeyId} version ${response.KeyVersionId})`;
+}
+
+/** Checks the response against the request and the files, then gives the files to write. */
+export async function finishRequest(input: FinishInput): Promise<FinishResult> {
+  const request = parseRequest(input.request);
+  const response = parseResponse(input.response);
+  const pinned = input.publicKey !== undefined ? publicKeyFile(input.publicKey).key.spki : undefined;
+  const key = checkBindings(request, input.request, response, pinned);
+  const total = request.Files.reduce((sum, f) => sum + f.Size, 0);
+  let done = 0;
+  const outputs: { Name: string; FileName: string; Bytes: Uint8Array }[] = [];
+  const signers = new Set<string>();
+  const format = request.Format === 'csr' ? undefined : signatureFormat(request.Format);
+  const material = materialOf(request, response);
+  const attach = request.Format === 'jws' && request.Options.Detached !== true;
+  for (const [i, file] of request.Files.entries()) {
+    const signature = decodeBase64(response.Files[i]!.Signature, `Files[${i}].Signature`);
+    let pending: ReturnType<NonNullable<typeof format>['verify']> | undefined;
+    if (format) {
+      try {
+        pending = format.verify(signature, material);
+      } catch (error) {
+        if (error instanceof KmsError && error.code === 'MissingParameter') throw error;
+        throw mismatch(`Files[${i}] ${escapeText(file.Name, 255)}: the signature cannot be read (${error instanceof KmsError ? error.message : 'unreadable'})`);
+      }
+    }
+    const hash = createHash('sha256');
+    const payload: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of await input.openFile(file.Name)) {
+      hash.update(chunk);
+      pending?.update(chunk);
+      size += chunk.length;
+      if (attach) {
+        if (size > MAX_ATTACHED_PAYLOAD) throw mismatch(`${escapeText(file.Name, 255)}: over ${MAX_ATTACHED_PAYLOAD} bytes, too large to attach to a JWS (make the request --detached)`);
+        payload.push(chunk);
+      }
+      done += chunk.length;
+      input.onProgress?.(done, total);
+    }
+    const sha256 = hash.digest('hex');
+    if (sha256 !== file.Sha256) {
+      throw mismatch(`${escapeText(file.Name, 255)} is not the file the request was made for: its SHA-256 is ${sha256} (${size} bytes), the request's ${file.Sha256} (${file.Size} bytes)`);
+    }
+    if (request.Format === 'csr') {
+      signers.add(await checkCertificate(request, response, key));
+      outputs.push({ Name: file.Name, FileName: certificateName(file.Name), Bytes: new TextEncoder().encode(response.PublicMaterial.CertificateChain) });
+      continue;
+    }
+    let result;
+    try {
+      result = pending!.result();
+    } catch (error) {
+      throw mismatch(`Files[${i}] ${escapeText(file.Name, 255)}: the signature cannot be checked (${error instanceof KmsError ? error.message : 'unreadable'})`);
+    }
+    if (!result.valid) throw mismatch(`${escapeText(file.Name, 255)}: the signature does not verify: ${result.reason ?? 'invalid'}`);
+    if (result.signer !== undefined) signers.add(result.signer);
+    const bytes = attach ? attachJwsPayload(signature, Buffer.concat(payload)) : signature;
+    outputs.push({ Name: file.Name, FileName: defaultSignatureName(file.Name, request.Format), Bytes: bytes });
+  }
+  const stem = materialStem(request, response);
+  const taken = new Set(outputs.map((o) => o.FileName));
+  const named = (extension: string): string => (taken.has(`${stem}${extension}`) ? `${stem}.public${extension}` : `${stem}${extension}`);
+  const m = response.PublicMaterial;
+  const publicMaterial: { FileName: string; Bytes: Uint8Array }[] = [];
+  const text = (t: string) => new TextEncoder().encode(t.endsWith('\n') ? t : `${t}\n`);
+  if (m.SshPublicKey !== undefined) publicMaterial.push({ FileName: named('.pub'), Bytes: text(m.SshPublicKey) });
+  if (m.OpenPgpCertificate !== undefined) publicMaterial.push({ FileName: named('.asc'), Bytes: text(m.OpenPgpCertificate) });
+  if (m.Jwk !== undefined) publicMaterial.push({ FileName: named('.jwk'), Bytes: text(m.Jwk) });
+  if (m.PublicKeyPem !== undefined) publicMaterial.push({ FileName: named('.pem'), Bytes: text(m.PublicKeyPem) });
+  return {
+    outputs,
+    publicMaterial,
+    KeyId: response.KeyId,
+    KeyVersionId: response.KeyVersionId,
+    SpkiSha256: sha256Hex(key.spki),
+    Signer: [...signers].join('; ') || `${key.spec} key ${sha256Hex(key.spki)}`,
+  };
+}
