@@ -17,6 +17,7 @@ import { keyReference } from '../contract/policy.ts';
 import { digestMessage, importPublicKey, verifyDigest, type PublicKey } from '../crypto/public-key.ts';
 import type { VerifyMaterial } from '../formats/format.ts';
 import { MAX_ATTACHED_PAYLOAD, attachJwsPayload } from '../formats/jws.ts';
+import { TAG, dearmor, readKeyBody, readPackets } from '../formats/openpgp-packets.ts';
 import { defaultSignatureName, signatureFormat } from '../formats/registry.ts';
 import { openSshPublicKey } from '../formats/sshsig.ts';
 import { formatName } from '../x509/name.ts';
@@ -32,6 +33,8 @@ export interface FinishInput {
   readonly openFile: (name: string) => Promise<AsyncIterable<Uint8Array>>;
   /** A public key file (SPKI PEM/DER, an OpenSSH line, a JWK) the signer must be. */
   readonly publicKey?: Uint8Array;
+  /** openpgp: the signer's certificate, when the response carries none (a request made without a UserId). */
+  readonly certificate?: Uint8Array;
   /** Bytes re-hashed so far, of the request's total. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -99,11 +102,38 @@ function checkBindings(request: SigningRequest, requestBytes: Uint8Array, respon
   return key;
 }
 
+/**
+ * openpgp: the certificate to verify with (the response's, else the one given to finish), whose
+ * primary key must be the response's key: its fingerprint is what the signatures must name.
+ */
+function openpgpCertificate(response: SigningResponse, given: Uint8Array | undefined): { bytes: Uint8Array; fingerprint: string } {
+  const carried = response.PublicMaterial.OpenPgpCertificate;
+  const bytes = carried !== undefined ? new TextEncoder().encode(carried) : given;
+  if (bytes === undefined) {
+    throw new KmsError('MissingParameter', "--certificate is required: the response carries no OpenPGP certificate (the request had no --user-id); give the signer's certificate");
+  }
+  const what = carried !== undefined ? "the response's OpenPgpCertificate" : 'the --certificate file';
+  let primary: ReturnType<typeof readKeyBody> | undefined;
+  try {
+    const packet = readPackets(dearmor(bytes, 'PGP PUBLIC KEY BLOCK', what), what).find((p) => p.tag === TAG.publicKey);
+    primary = packet ? readKeyBody(packet.body, what) : undefined;
+  } catch (error) {
+    if (carried === undefined && error instanceof KmsError) throw new KmsError('InvalidParameter', `--certificate: ${error.message}`);
+    throw mismatch(`${what} cannot be read (${error instanceof KmsError ? error.message : 'unreadable'})`);
+  }
+  if (primary === undefined || 'unsupported' in primary) {
+    const why = `${what} holds no primary key DeskKMS can read`;
+    throw carried === undefined ? new KmsError('InvalidParameter', `--certificate: ${why}`) : mismatch(why);
+  }
+  if (encodeBase64(primary.spki) !== response.PublicKey) throw mismatch(`${what} is the certificate of key ${primary.fingerprint}, not of the key that signed (${sha256Hex(decodeBase64(response.PublicKey, 'PublicKey'))})`);
+  return { bytes, fingerprint: primary.fingerprint };
+}
+
 /** The verifier's material: the signer's public key (and the format's own options, certificate). */
-function materialOf(request: SigningRequest, response: SigningResponse): VerifyMaterial {
+function materialOf(request: SigningRequest, response: SigningResponse, certificate: Uint8Array | undefined): VerifyMaterial {
   return {
     publicKey: decodeBase64(response.PublicKey, 'PublicKey'),
-    ...(response.PublicMaterial.OpenPgpCertificate !== undefined ? { certificate: new TextEncoder().encode(response.PublicMaterial.OpenPgpCertificate) } : {}),
+    ...(certificate !== undefined ? { certificate } : {}),
     ...(request.Options.Namespace !== undefined ? { namespace: request.Options.Namespace } : {}),
     ...(request.Options.Algorithm !== undefined ? { algorithm: request.Options.Algorithm as VerifyMaterial['algorithm'] } : {}),
   };
@@ -174,7 +204,8 @@ export async function finishRequest(input: FinishInput): Promise<FinishResult> {
   const outputs: { Name: string; FileName: string; Bytes: Uint8Array }[] = [];
   const signers = new Set<string>();
   const format = request.Format === 'csr' ? undefined : signatureFormat(request.Format);
-  const material = materialOf(request, response);
+  const certificate = request.Format === 'openpgp' ? openpgpCertificate(response, input.certificate) : undefined;
+  const material = materialOf(request, response, certificate?.bytes);
   const attach = request.Format === 'jws' && request.Options.Detached !== true;
   for (const [i, file] of request.Files.entries()) {
     const signature = decodeBase64(response.Files[i]!.Signature, `Files[${i}].Signature`);
@@ -217,6 +248,10 @@ export async function finishRequest(input: FinishInput): Promise<FinishResult> {
       throw mismatch(`Files[${i}] ${escapeText(file.Name, 255)}: the signature cannot be checked (${error instanceof KmsError ? error.message : 'unreadable'})`);
     }
     if (!result.valid) throw mismatch(`${escapeText(file.Name, 255)}: the signature does not verify: ${result.reason ?? 'invalid'}`);
+    // openpgp: by the certificate's primary key itself (the response's key), not a subkey of it.
+    if (certificate && (result.signer === undefined || !result.signer.includes(certificate.fingerprint) || result.signer.includes('subkey'))) {
+      throw mismatch(`${escapeText(file.Name, 255)}: the signature is not by the certificate's primary key ${certificate.fingerprint} (${escapeText(result.signer ?? 'no signer', 256)})`);
+    }
     if (result.signer !== undefined) signers.add(result.signer);
     const bytes = attach ? attachJwsPayload(signature, Buffer.concat(payload)) : signature;
     outputs.push({ Name: file.Name, FileName: defaultSignatureName(file.Name, request.Format), Bytes: bytes });

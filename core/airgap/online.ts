@@ -75,15 +75,19 @@ export function publicKeyFile(bytes: Uint8Array, parameter = '--public-key'): { 
   }
 }
 
-/** The FormatOptions a request's options mean at either end (the signature time is the request's Created). */
-export function formatOptionsOf(request: Pick<SigningRequest, 'Options' | 'Created'>): FormatOptions {
+/**
+ * The FormatOptions a request's options mean at either end: the signature time is the request's
+ * Created, and a JWS is always prepared and signed detached (the payload never crosses; finish
+ * attaches it again unless Options.Detached).
+ */
+export function formatOptionsOf(request: Pick<SigningRequest, 'Options' | 'Created' | 'Format'>): FormatOptions {
   const o = request.Options;
   if (o.Algorithm !== undefined && !isSigningAlgorithm(o.Algorithm)) {
     throw new KmsError('Request.Malformed', `Options.Algorithm: ${escapeText(o.Algorithm, 64)} is not a signing algorithm; valid: ${SIGNING_ALGORITHMS.join(', ')}`);
   }
   return {
     ...(o.Namespace !== undefined ? { namespace: o.Namespace } : {}),
-    ...(o.Detached !== undefined ? { detached: o.Detached } : {}),
+    ...(request.Format === 'jws' ? { detached: true } : {}),
     ...(o.Algorithm !== undefined && isSigningAlgorithm(o.Algorithm) ? { algorithm: o.Algorithm } : {}),
     time: new Date(request.Created),
   };
@@ -165,7 +169,7 @@ export async function createRequest(input: CreateRequestInput, onProgress?: (don
       keyVersionId ??= given.kid;
     }
   }
-  const base = { Created: created, Options: input.options };
+  const base = { Created: created, Options: input.options, Format: input.format };
   const options = formatOptionsOf(base);
   const files: RequestFile[] = [];
   let csr: string | undefined;

@@ -80,9 +80,9 @@ const problemOf = (error: unknown): Problem => {
   throw error;
 };
 
-/** What the station signs with: the request's options, and always a detached JWS (the payload is not here). */
+/** What the station signs with: the request's options (a JWS always detached: the payload is not here). */
 function stationFormatOptions(request: SigningRequest): FormatOptions {
-  return { ...formatOptionsOf(request), ...(request.Format === 'jws' ? { detached: true } : {}) };
+  return formatOptionsOf(request);
 }
 
 function hours(ms: number): string {
@@ -289,15 +289,20 @@ async function inspect(vault: Vault, requestBytes: Uint8Array, o: StationOptions
         if (request.Format === 'openpgp') formatFingerprint = openpgpFingerprint(key);
         if (request.Format === 'sigstore') formatFingerprint = sigstoreKeyHint(key.spki);
         // complete() without AsymmetricSign: a preparation this key cannot sign shows here, before anything is signed.
+        // One Problem per Code, naming the first file and how many others share it.
         const options = stationFormatOptions(request);
+        const byCode = new Map<string, { first: Problem; others: number }>();
         for (const file of request.Files) {
           try {
             format.complete(key, options, file.Prepared ?? {}).toSign();
           } catch (error) {
             const p = problemOf(error);
-            add({ Code: p.Code, Message: `${escapeText(file.Name, 255)}: ${p.Message}` });
+            const seen = byCode.get(p.Code);
+            if (seen) seen.others++;
+            else byCode.set(p.Code, { first: { Code: p.Code, Message: `${escapeText(file.Name, 255)}: ${p.Message}` }, others: 0 });
           }
         }
+        for (const { first, others } of byCode.values()) add(others === 0 ? first : { Code: first.Code, Message: `${first.Message} (and ${others} other file${others > 1 ? 's' : ''})` });
         if (request.Format === 'openpgp' && request.Options.UserId !== undefined) {
           try {
             checkUserId(request.Options.UserId, 'Options.UserId');

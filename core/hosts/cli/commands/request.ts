@@ -49,6 +49,7 @@ const FLAGS: Readonly<Record<string, FlagSpec>> = {
   force: { type: 'boolean', description: 'create, approve, finish: replace existing output files' },
   'max-age': { type: 'string', value: 'D', description: 'show, approve: the oldest request accepted, e.g. 90m, 12h, 7d (default 24h)' },
   yes: { type: 'boolean', description: 'approve: sign without asking (the review is still printed on stderr)' },
+  certificate: { type: 'string', value: 'FILE', description: "finish, openpgp: the signer's certificate, when the request had no --user-id (the response then carries none)" },
   request: { type: 'string', value: 'REQ', description: 'finish: the request (its JSON file, a text file of UR parts, or a directory of QR PNG frames)' },
   response: { type: 'string', value: 'RESP', description: 'finish: the response (the same three forms)' },
   dir: { type: 'string', value: 'SRC', description: 'finish: where the signed files are (default: the current directory)' },
@@ -77,6 +78,7 @@ const FLAG_SUBCOMMANDS: Readonly<Record<string, readonly Subcommand[]>> = {
   force: ['create', 'approve', 'finish'],
   'max-age': ['show', 'approve', 'reject'],
   yes: ['approve'],
+  certificate: ['finish'],
   request: ['finish'],
   response: ['finish'],
   dir: ['finish'],
@@ -342,11 +344,13 @@ async function finish(flags: FlagValues, io: CliIO): Promise<number> {
   const request = await readCarried(resolve(io.cwd, flags.request), 'request');
   const response = await readCarried(resolve(io.cwd, flags.response), 'response');
   const publicKey = typeof flags['public-key'] === 'string' ? await readSmallFile('public-key', flags['public-key'], io) : undefined;
+  const certificate = typeof flags.certificate === 'string' ? await readSmallFile('certificate', flags.certificate, io) : undefined;
   let progress: ReturnType<typeof progressReporter> | undefined;
   const result = await finishRequest({
     request,
     response,
     ...(publicKey ? { publicKey } : {}),
+    ...(certificate ? { certificate } : {}),
     openFile: async (name) => (await openStream('dir', join(source, name), io)).chunks,
     onProgress: (done, total) => {
       progress ??= progressReporter(io, 'checking', total);
@@ -396,7 +400,7 @@ export const requestCommand: Command = {
     '       deskkms request show REQ [--max-age D]\n' +
     '       deskkms request approve REQ -o RESP [--yes] [--qr DIR] [--max-age D] [--force]\n' +
     '       deskkms request reject REQ\n' +
-    '       deskkms request finish --request REQ --response RESP [--dir SRC] [-o DIR] [--public-key FILE] [--force]',
+    '       deskkms request finish --request REQ --response RESP [--dir SRC] [-o DIR] [--public-key FILE] [--certificate FILE] [--force]',
   flags: FLAGS,
   positionals: ['create|show|approve|reject|finish', 'REQ'],
   details:

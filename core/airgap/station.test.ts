@@ -1,0 +1,254 @@
+// The station: review lists every reason a request cannot be signed, and signs nothing; approve
+// signs each file through the one signing route (AsymmetricSign audited as
+// "<host>:request:<id>:<format>") only without a Problem and records ApproveSigningRequest;
+// a refused approval and a rejection are recorded with their Code and sign nothing. A csr
+// request shows what the certificate will say and is issued by IssueCertificate; openssl
+// verifies the chain.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { dispatch } from '../actions/dispatch.ts';
+import { KmsError } from '../contract/errors.ts';
+import { useActionVault } from '../../test/support/action-vault.ts';
+import { createRequest } from './online.ts';
+import { finishRequest } from './finish.ts';
+import { approveRequest, rejectRequest, reviewRequest } from './station.ts';
+import { APPROVE_EVENT, REJECT_EVENT, type RequestFormat, type RequestOptions } from './request-types.ts';
+
+const v = useActionVault('airgap-station');
+const HOST = 'test';
+
+const chunks = (data: string) => Readable.from([Buffer.from(data)]);
+
+async function request(
+  key: string,
+  format: RequestFormat,
+  options: RequestOptions = {},
+  extra: { files?: Record<string, string>; created?: Date; publicKey?: Uint8Array; keyVersionId?: string } = {},
+): Promise<{ id: string; bytes: Uint8Array; files: Record<string, string> }> {
+  const files = extra.files ?? { 'app.tgz': 'the release\n', 'notes.txt': 'what changed\n' };
+  const made = await createRequest({
+    key,
+    format,
+    options,
+    ...(extra.publicKey ? { publicKey: extra.publicKey } : {}),
+    ...(extra.keyVersionId ? { keyVersionId: extra.keyVersionId } : {}),
+    files: Object.entries(files).map(([name, data]) => ({ name, size: Buffer.byteLength(data), chunks: chunks(data) })),
+    now: extra.created ?? v.now,
+  });
+  return { id: made.request.RequestId, bytes: made.bytes, files };
+}
+
+type Entry = { action: string; caller: string; code: string; keyId: string | null; keyVersionId: string | null };
+
+/** The audit entries made for request `id`, oldest first (through ListAuditEntries, as any host reads them). */
+async function listAudit(params: Record<string, unknown> = {}): Promise<Entry[]> {
+  const outcome = await dispatch(v.vault, 'ListAuditEntries', { Limit: 99_999, ...params }, 'test');
+  if (!outcome.ok) throw new Error(outcome.error.Message);
+  return outcome.body.Entries;
+}
+
+async function auditOf(id: string): Promise<Entry[]> {
+  return (await listAudit()).filter((e) => e.caller.includes(id));
+}
+
+async function refusal(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof KmsError) return error.code;
+    throw error;
+  }
+  return 'no error';
+}
+
+describe('reviewRequest', () => {
+  it('shows the key, the files and the age, and signs nothing', async () => {
+    const key = await v.makeKey('EC_P256', 'SIGN/VERIFY', { Description: 'release key' });
+    await v.call('CreateAlias', { KeyId: key.keyId, AliasName: 'alias/station-review' });
+    const r = await request('alias/station-review', 'ssh', {}, { created: new Date(v.now.getTime() - 90 * 60_000) });
+    const review = await reviewRequest(v.vault, r.bytes, { host: HOST });
+    expect(review).toMatchObject({
+      RequestId: r.id,
+      AgeSeconds: 5400,
+      MaxAgeSeconds: 86400,
+      Format: 'ssh',
+      Key: { Reference: 'alias/station-review', KeyId: key.keyId, KeyVersionId: key.versionId, Newest: true, Aliases: ['alias/station-review'], KeySpec: 'EC_P256', KeyState: 'Enabled', Description: 'release key' },
+      Files: [
+        { Name: 'app.tgz', Size: 12 },
+        { Name: 'notes.txt', Size: 13 },
+      ],
+      TotalSize: 25,
+      Problems: [],
+    });
+    // The fingerprint ssh-keygen prints for the key.
+    const pem = v.file('review.pem');
+    writeFileSync(pem, key.pem);
+    const pub = execFileSync('ssh-keygen', ['-i', '-m', 'PKCS8', '-f', pem], { encoding: 'utf8' });
+    writeFileSync(`${pem}.pub`, pub);
+    expect(execFileSync('ssh-keygen', ['-l', '-f', `${pem}.pub`], { encoding: 'utf8' })).toContain(review.Key.FormatFingerprint);
+    expect((await auditOf(r.id)).filter((e) => e.action === 'AsymmetricSign')).toEqual([]);
+  });
+
+  it('lists each Problem with its Code', async () => {
+    const enabled = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    const disabled = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    await v.call('DisableKey', { KeyId: disabled.keyId });
+    const deleting = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    await v.call('ScheduleKeyDeletion', { KeyId: deleting.keyId, PendingWindowInDays: 7 });
+    const encrypting = await v.makeKey('RSA_2048', 'ENCRYPT/DECRYPT');
+    const publicOnly = await v.makeKey('EC_P256', 'SIGN/VERIFY', { Origin: 'EXTERNAL_PUBLIC_KEY' });
+    await v.call('ImportPublicKeyVersion', { KeyId: publicOnly.keyId, PublicKey: enabled.pem });
+    const k1 = await v.makeKey('EC_P256K', 'SIGN/VERIFY');
+    const sm2 = await v.makeKey('EC_SM2', 'SIGN/VERIFY');
+    const other = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    const codes = async (bytes: Uint8Array, maxAgeMs?: number) => (await reviewRequest(v.vault, bytes, { host: HOST, ...(maxAgeMs ? { maxAgeMs } : {}) })).Problems.map((p) => p.Code);
+    const hour = 3_600_000;
+    expect(await codes((await request(enabled.keyId, 'ssh', {}, { created: new Date(v.now.getTime() - 25 * hour) })).bytes)).toEqual(['Request.Expired']);
+    expect(await codes((await request(enabled.keyId, 'ssh', {}, { created: new Date(v.now.getTime() - 2 * hour) })).bytes, hour)).toEqual(['Request.Expired']);
+    expect(await codes((await request(enabled.keyId, 'ssh', {}, { created: new Date(v.now.getTime() + 6 * 60_000) })).bytes)).toEqual(['Request.Expired']);
+    expect(await codes((await request(enabled.keyId, 'ssh', {}, { created: new Date(v.now.getTime() + 4 * 60_000) })).bytes)).toEqual([]);
+    expect(await codes((await request('alias/no-such-key', 'ssh')).bytes)).toEqual(['Forbidden.AliasNotFound']);
+    expect(await codes((await request('00000000-0000-4000-8000-000000000000', 'ssh')).bytes)).toEqual(['Forbidden.KeyNotFound']);
+    expect(await codes((await request(disabled.keyId, 'ssh')).bytes)).toEqual(['Rejected.Disabled']);
+    expect(await codes((await request(deleting.keyId, 'ssh')).bytes)).toEqual(['Rejected.PendingDeletion']);
+    expect(await codes((await request(encrypting.keyId, 'raw')).bytes)).toEqual(['InvalidParameter']);
+    expect(await codes((await request(publicOnly.keyId, 'ssh')).bytes)).toEqual(['Rejected.PublicKeyOnly']);
+    expect(await codes((await request(k1.keyId, 'ssh')).bytes)).toEqual(['Format.UnsupportedKeySpec']);
+    // raw over SM2 hashes Z_A, which needs the public key: a request made without it cannot be signed by an SM2 key.
+    expect(await codes((await request(sm2.keyId, 'raw')).bytes)).toEqual(['Request.NeedsPublicKey']);
+    const pinnedOther = await request(enabled.keyId, 'raw', {}, { publicKey: new TextEncoder().encode(other.pem) });
+    const pinned = await reviewRequest(v.vault, pinnedOther.bytes, { host: HOST });
+    expect([pinned.Problems.map((p) => p.Code), pinned.Key.Pinned]).toEqual([['Request.Mismatch'], false]);
+    const right = await reviewRequest(v.vault, (await request(enabled.keyId, 'raw', {}, { publicKey: new TextEncoder().encode(enabled.pem) })).bytes, { host: HOST });
+    expect([right.Problems, right.Key.Pinned]).toEqual([[], true]);
+    // Nothing was signed for any of them.
+    const signs = (await listAudit({ Action: 'AsymmetricSign' })).filter((e) => e.caller.startsWith(`${HOST}:request:`));
+    expect(signs).toEqual([]);
+  });
+
+  it('a pinned public key picks its version when the request names none', async () => {
+    const key = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    v.now = new Date(v.now.getTime() + 60_000);
+    await v.call('CreateKeyVersion', { KeyId: key.keyId });
+    const review = await reviewRequest(v.vault, (await request(key.keyId, 'ssh', {}, { publicKey: new TextEncoder().encode(key.pem) })).bytes, { host: HOST });
+    expect(review.Key).toMatchObject({ KeyVersionId: key.versionId, Pinned: true });
+    expect(review.Key.Newest).toBeUndefined();
+  });
+});
+
+describe('approveRequest and rejectRequest', () => {
+  it('signs each file as <host>:request:<id>:<format>, records the approval, and finish accepts the response', async () => {
+    const key = await v.makeKey('RSA_2048', 'SIGN/VERIFY');
+    for (const format of ['ssh', 'raw', 'sigstore'] as const) {
+      const r = await request(key.keyId, format);
+      const review = await reviewRequest(v.vault, r.bytes, { host: HOST });
+      const { response, bytes } = await approveRequest(v.vault, r.bytes, { host: HOST, reviewedSha256: review.RequestSha256 });
+      expect(response).toMatchObject({ RequestId: r.id, RequestSha256: review.RequestSha256, KeyId: key.keyId, KeyVersionId: key.versionId, KeySpec: 'RSA_2048' });
+      // Everything done for the request names it; the reads that chose the key aside, two signatures then the approval.
+      const entries = await auditOf(r.id);
+      expect(entries.every((e) => e.caller === `${HOST}:request:${r.id}` || e.caller === `${HOST}:request:${r.id}:${format}`)).toBe(true);
+      const reads = ['ListKeyVersions', 'DescribeKey', 'GetPublicKey', 'GetPublicKeyBundle'];
+      expect(entries.filter((e) => !reads.includes(e.action)).map((e) => [e.action, e.caller, e.code, e.keyVersionId])).toEqual([
+        ['AsymmetricSign', `${HOST}:request:${r.id}:${format}`, 'OK', key.versionId],
+        ['AsymmetricSign', `${HOST}:request:${r.id}:${format}`, 'OK', key.versionId],
+        [APPROVE_EVENT, `${HOST}:request:${r.id}`, 'OK', key.versionId],
+      ]);
+      const finished = await finishRequest({ request: r.bytes, response: bytes, openFile: (name) => Promise.resolve(chunks(r.files[name]!)) });
+      expect(finished.outputs.map((o) => o.FileName)).toEqual(format === 'sigstore' ? ['app.tgz.sigstore.json', 'notes.txt.sigstore.json'] : ['app.tgz.sig', 'notes.txt.sig']);
+      if (format === 'raw') {
+        // openssl, a verifier nobody here wrote, checks the raw signature with the published PEM.
+        const pem = v.file('raw.pem');
+        writeFileSync(pem, finished.publicMaterial[0]!.Bytes);
+        writeFileSync(v.file('app.tgz'), r.files['app.tgz']!);
+        const data = v.file('app.tgz');
+        writeFileSync(data, r.files['app.tgz']!);
+        writeFileSync(`${data}.sig`, finished.outputs[0]!.Bytes);
+        expect(execFileSync('openssl', ['dgst', '-sha256', '-verify', pem, '-signature', `${data}.sig`, data], { encoding: 'utf8' })).toMatch(/Verified OK/);
+      }
+    }
+  });
+
+  it('a Problem refuses the approval: recorded with its Code, nothing signed', async () => {
+    const key = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    await v.call('DisableKey', { KeyId: key.keyId });
+    const r = await request(key.keyId, 'ssh');
+    expect(await refusal(approveRequest(v.vault, r.bytes, { host: HOST }))).toBe('Rejected.Disabled');
+    const expired = await request(key.keyId, 'ssh', {}, { created: new Date(v.now.getTime() - 48 * 3_600_000) });
+    expect(await refusal(approveRequest(v.vault, expired.bytes, { host: HOST }))).toBe('Request.Expired');
+    for (const id of [r.id, expired.id]) {
+      const entries = await auditOf(id);
+      expect(entries.filter((e) => e.action === 'AsymmetricSign')).toEqual([]);
+      expect(entries.filter((e) => e.action === APPROVE_EVENT).map((e) => [e.code, e.keyId])).toEqual([[id === r.id ? 'Rejected.Disabled' : 'Request.Expired', key.keyId]]);
+    }
+  });
+
+  it('signs only what was reviewed: another RequestSha256 is Request.Mismatch', async () => {
+    const key = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    const r = await request(key.keyId, 'ssh');
+    expect(await refusal(approveRequest(v.vault, r.bytes, { host: HOST, reviewedSha256: 'f'.repeat(64) }))).toBe('Request.Mismatch');
+    expect((await auditOf(r.id)).filter((e) => e.action === 'AsymmetricSign')).toEqual([]);
+  });
+
+  it('reject records RejectSigningRequest (Request.Rejected) and signs nothing', async () => {
+    const key = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    const r = await request(key.keyId, 'ssh');
+    const review = await rejectRequest(v.vault, r.bytes, { host: HOST });
+    expect(review.RequestId).toBe(r.id);
+    expect((await auditOf(r.id)).filter((e) => e.action === REJECT_EVENT || e.action === 'AsymmetricSign').map((e) => [e.action, e.code, e.keyId, e.keyVersionId])).toEqual([
+      [REJECT_EVENT, 'Request.Rejected', key.keyId, key.versionId],
+    ]);
+  });
+});
+
+describe('csr requests: the station as an offline CA', () => {
+  it('shows what the certificate will say; approval issues it; openssl verifies the chain', async () => {
+    const ca = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    await v.call('CreateSelfSignedCertificate', { KeyId: ca.keyId, KeyVersionId: ca.versionId, Subject: 'CN=Offline Root,O=Example' });
+    const leafKey = v.file('host.key');
+    const csrPath = v.file('host.csr');
+    execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', leafKey]);
+    execFileSync('openssl', [
+      'req', '-new', '-key', leafKey, '-subj', '/CN=host.example.org/O=Example', '-out', csrPath,
+      '-addext', 'subjectAltName=DNS:host.example.org,IP:192.0.2.7',
+      '-addext', 'keyUsage=digitalSignature,keyCertSign',
+      '-addext', 'extendedKeyUsage=serverAuth',
+    ]);
+    const csr = readFileSync(csrPath, 'utf8');
+    const r = await request(ca.keyId, 'csr', { ValidityDays: 30 }, { files: { 'host.csr': csr } });
+    const review = await reviewRequest(v.vault, r.bytes, { host: HOST });
+    expect(review.Problems).toEqual([]);
+    expect(review.Csr).toEqual({
+      // As openssl prints it in RFC 2253 (4514) order.
+      Subject: execFileSync('openssl', ['req', '-in', csrPath, '-noout', '-subject', '-nameopt', 'RFC2253'], { encoding: 'utf8' }).replace(/^subject=/, '').trim(),
+      SubjectAltNames: ['DNS:host.example.org', 'IP:192.0.2.7'],
+      KeyUsages: ['digitalSignature'], // keyCertSign is dropped from a leaf, as IssueCertificate does
+      ExtendedKeyUsages: ['serverAuth'],
+      PublicKeySpec: 'EC_P256',
+      ValidityDays: 30,
+      IsCa: false,
+    });
+    const { bytes } = await approveRequest(v.vault, r.bytes, { host: HOST });
+    expect((await auditOf(r.id)).filter((e) => e.action === 'IssueCertificate').map((e) => [e.caller, e.code])).toEqual([[`${HOST}:request:${r.id}:csr`, 'OK']]);
+    const finished = await finishRequest({ request: r.bytes, response: bytes, openFile: () => Promise.resolve(chunks(csr)) });
+    expect(finished.outputs.map((o) => o.FileName)).toEqual(['host.crt']);
+    const crt = v.file('host.crt');
+    writeFileSync(crt, finished.outputs[0]!.Bytes);
+    const root = v.file('root.pem');
+    writeFileSync(root, (await v.call('GetCertificates', { KeyId: ca.keyId, KeyVersionId: ca.versionId })).Certificates[0].Pem as string);
+    expect(execFileSync('openssl', ['verify', '-CAfile', root, crt], { encoding: 'utf8' })).toContain(': OK');
+    const text = execFileSync('openssl', ['x509', '-in', crt, '-noout', '-text'], { encoding: 'utf8' });
+    expect(text).toMatch(/DNS:host\.example\.org, IP Address:192\.0\.2\.7/);
+    expect(text).toMatch(/TLS Web Server Authentication/);
+    // A CA key without its certificate cannot issue: a Problem, before anything is signed.
+    const bare = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    const noCert = await request(bare.keyId, 'csr', {}, { files: { 'host.csr': csr } });
+    expect((await reviewRequest(v.vault, noCert.bytes, { host: HOST })).Problems.map((p) => p.Code)).toEqual(['InvalidParameter']);
+    // A CSR whose signature no longer verifies is shown as malformed.
+    const body = csr.split('\n');
+    body[3] = body[3]!.replace(/[A-Z]/, (c) => (c === 'A' ? 'B' : 'A'));
+    const damaged = await request(ca.keyId, 'csr', {}, { files: { 'host.csr': body.join('\n') } });
+    expect((await reviewRequest(v.vault, damaged.bytes, { host: HOST })).Problems.map((p) => p.Code)).toContain('Request.Malformed');
+  });
+});
