@@ -211,10 +211,15 @@ export function ApprovalScreen({
 
       <section aria-labelledby={`${id}-files`}>
         <h2 id={`${id}-files`}>
-          {review.Files.length} file{review.Files.length === 1 ? '' : 's'}, {humanSize(review.TotalSize)} in all{' '}
-          <span className="muted" data-testid="airgap-total">
-            ({exactSize(review.TotalSize)})
-          </span>
+          {review.Files.length} file{review.Files.length === 1 ? '' : 's'}, {humanSize(review.TotalSize)} in all
+          {review.TotalSize >= 1024 ? (
+            <>
+              {' '}
+              <span className="muted" data-testid="airgap-total">
+                ({exactSize(review.TotalSize)})
+              </span>
+            </>
+          ) : null}
         </h2>
         <table className="airgap-files" data-testid="airgap-files">
           <thead>
@@ -230,8 +235,12 @@ export function ApprovalScreen({
                 <td className="airgap-file-name">{displayText(f.Name)}</td>
                 <td className="airgap-file-size">
                   {humanSize(f.Size)}
-                  <br />
-                  <span className="muted">{exactSize(f.Size)}</span>
+                  {f.Size >= 1024 ? (
+                    <>
+                      <br />
+                      <span className="muted">{exactSize(f.Size)}</span>
+                    </>
+                  ) : null}
                 </td>
                 <td>
                   <code className="digest">{f.Sha256}</code>

@@ -14,13 +14,22 @@ const jsQR = jsQRModule.default;
 /** How often a video frame is decoded. */
 const SCAN_MS = 120;
 
+/**
+ * Whether the page's Permissions-Policy lets it ask for a camera at all (Chromium's
+ * document.featurePolicy; a host that forbids it, camera=(), gets no Scan button).
+ */
+function cameraAllowed(): boolean {
+  const policy = (document as Document & { featurePolicy?: { allowsFeature(feature: string): boolean } }).featurePolicy;
+  return policy === undefined || policy.allowsFeature('camera');
+}
+
 /** True when the browser offers a camera (the labels stay hidden until permission; the kinds do not). */
 export function useHasCamera(): boolean {
   const [has, setHas] = useState(false);
   useEffect(() => {
     let live = true;
     const devices = typeof navigator !== 'undefined' ? navigator.mediaDevices : undefined;
-    if (!devices?.enumerateDevices || !devices.getUserMedia) return;
+    if (!devices?.enumerateDevices || !devices.getUserMedia || !cameraAllowed()) return;
     devices.enumerateDevices().then(
       (list) => live && setHas(list.some((d) => d.kind === 'videoinput')),
       () => undefined,
@@ -130,7 +139,7 @@ export function CameraScan({ onText, onClose }: { onText: (text: string) => void
       (err: unknown) => {
         if (!live) return;
         setStarting(false);
-        setError({ code: 'Camera.Unavailable', message: `the camera could not be opened: ${err instanceof Error ? err.message : String(err)}` });
+        setError({ code: err instanceof Error ? err.name : 'Camera', message: `the camera could not be opened: ${err instanceof Error ? err.message : String(err)}` });
       },
     );
     return () => {

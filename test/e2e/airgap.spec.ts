@@ -1,0 +1,295 @@
+// The app as the air-gap station (issue 15), end to end: the real renderer through the browser
+// host (`deskkms ui`), requests made by core/airgap/online.ts as the online machine makes them (no
+// vault, real files), pasted into the Air gap view. The approval screen shows every fact the
+// operator checks (key reference, alias, KeyId, version, spec, state, fingerprints, format and
+// namespace, each file's name, size and SHA-256, the total, the note, the age and window, the
+// RequestId), kept as screenshots at 1280x800 and 1024x700 in the light and the dark theme; Enter
+// in a field does not approve, Approve is not focused by default, and the keyboard alone approves.
+// The response is saved as a file, finished on the "online" side (core/airgap/finish.ts) and
+// verified by `ssh-keygen -Y verify`; the animated QR codes, stepped through, are read by zbarimg
+// and carry the same bytes. A second request is rejected: nothing is signed for it (no
+// AsymmetricSign with its caller in the audit log). A request for an unknown key shows its Problem
+// with its Code and Approve stays disabled. With Chromium's fake camera playing a Y4M video of a
+// request's QR codes, "Scan with camera" reads them (jsqr) and opens the same approval screen.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Page, type TestInfo } from '@playwright/test';
+import { FrameAssembler, urFrames } from '../../core/airgap/qr.ts';
+import { sha256Hex } from '../../core/airgap/request-file.ts';
+import { APPROVE_EVENT, REJECT_EVENT, requestCaller } from '../../core/airgap/request-types.ts';
+import { APP_SESSION_STORAGE_KEY } from '../../core/contract/app-api.ts';
+import { CHROMIUM } from '../../playwright.config.ts';
+import { finishAndVerify, makeSshRequest, qrVideo, zbarRead, type MadeRequest } from './airgap-helpers.ts';
+import { createKey, kmsAction } from './crypto-helpers.ts';
+import { createVault, expect, test } from './fixtures.ts';
+
+const ALIAS = 'alias/e2e-airgap-release';
+const NOTE = 'Release 1.0 <b>not bold</b> & co\nsecond line \u202Egnp.exe';
+const SIZES: [string, number][] = [
+  ['deskkms-1.0.0.tar.gz', 1_572_864],
+  ['deskkms-1.0.0.zip', 4096],
+  ['checksums.txt', 1],
+];
+
+let work: string;
+test.beforeEach(async () => {
+  work = await mkdtemp(join(tmpdir(), 'deskkms-e2e-airgap-'));
+});
+test.afterEach(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+/** The approval screen (and the rest) at a size, in the light and the dark theme, kept as artifacts. */
+async function shoot(page: Page, testInfo: TestInfo, name: string, size = { width: 1280, height: 800 }): Promise<void> {
+  const dismiss = page.getByTestId('notice').getByRole('button', { name: 'Dismiss' });
+  while ((await dismiss.count()) > 0) await dismiss.first().click();
+  await page.setViewportSize(size);
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const path = testInfo.outputPath(`${name}-${size.width}x${size.height}-${colorScheme}.png`);
+    await page.screenshot({ path });
+    await testInfo.attach(`${name}-${size.width}x${size.height}-${colorScheme}`, { path, contentType: 'image/png' });
+
+  }
+  // And the whole screen as the operator scrolls through it, at that width (a window tall enough to hold it).
+  const tall = await page.evaluate(() => (document.querySelector('.view')?.scrollHeight ?? 0) + 80);
+  if (tall > size.height) {
+    await page.setViewportSize({ width: size.width, height: tall });
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme });
+      const path = testInfo.outputPath(`${name}-${size.width}-whole-${colorScheme}.png`);
+      await page.screenshot({ path });
+      await testInfo.attach(`${name}-${size.width}-whole-${colorScheme}`, { path, contentType: 'image/png' });
+    }
+    await page.setViewportSize(size);
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  // Nothing runs off the side: the view scrolls down only.
+  const overflow = await page.evaluate(() => ({ page: document.documentElement.scrollWidth - window.innerWidth, view: (() => {
+    const view = document.querySelector('.view');
+    return view ? view.scrollWidth - view.clientWidth : 0;
+  })() }));
+  expect(overflow, `${name} at ${size.width}x${size.height} runs off the side`).toEqual({ page: 0, view: 0 });
+}
+
+async function paste(page: Page, request: MadeRequest | string): Promise<void> {
+  await page.getByRole('tab', { name: 'Air gap' }).click();
+  await page.getByLabel(/^Or paste the request/).fill(typeof request === 'string' ? request : request.text);
+  await page.getByRole('button', { name: 'Review request' }).click();
+  await expect(page.getByRole('heading', { name: 'Signing request', level: 1 })).toBeVisible();
+}
+
+async function auditFor(page: Page, host: Parameters<typeof kmsAction>[1], action: string, caller: string): Promise<{ code: string; caller: string }[]> {
+  const { Entries } = await kmsAction(page, host, 'ListAuditEntries', { Action: action, Limit: 1000 });
+  return (Entries as { code: string; caller: string }[]).filter((e) => e.caller === caller || e.caller.startsWith(`${caller}:`));
+}
+
+test('the approval screen shows what is signed; keyboard approval; the response finishes and verifies; a rejected request signs nothing', async ({ app: page, host }, testInfo) => {
+  await createVault(page);
+  const key = await createKey(page, host, 'EC_P256', 'SIGN/VERIFY', ALIAS);
+  const request = await makeSshRequest(join(work, 'release'), ALIAS, SIZES, { note: NOTE, created: new Date(Date.now() - 3 * 3600 * 1000) });
+
+  await test.step('paste the request: the approval screen shows every fact', async () => {
+    await paste(page, request);
+    const screen = page.getByTestId('airgap-approval');
+    await expect(screen.getByTestId('airgap-request-id')).toHaveText(request.id);
+    await expect(screen.getByTestId('airgap-request-sha256')).toHaveText(sha256Hex(request.bytes));
+    await expect(screen.getByTestId('airgap-age')).toContainText('created 3 h ago, window 24 h');
+    const keyFacts = screen.getByTestId('airgap-key');
+    await expect(keyFacts).toContainText(`Named in the request${ALIAS}`);
+    await expect(screen.getByTestId('airgap-aliases')).toHaveText(ALIAS);
+    await expect(screen.getByTestId('airgap-key-id')).toHaveText(key.KeyId);
+    await expect(screen.getByTestId('airgap-key-version')).toHaveText(key.KeyVersionId);
+    await expect(keyFacts).toContainText('(the newest: the request named no version)');
+    await expect(screen.getByTestId('airgap-key-spec')).toHaveText('EC_P256');
+    await expect(keyFacts.locator('.badge')).toHaveText('Enabled');
+    await expect(screen.getByTestId('airgap-fingerprint')).toHaveText(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    await expect(screen.getByTestId('airgap-spki')).toHaveText(/^[0-9a-f]{64}$/);
+    const format = screen.getByTestId('airgap-format');
+    await expect(format).toContainText('ssh');
+    await expect(format).toContainText('Namespacerelease@example.com');
+    // The note is text: its markup shows as typed, its bidi override escaped.
+    const note = screen.getByTestId('airgap-note');
+    await expect(note).toContainText('Release 1.0 <b>not bold</b> & co');
+    await expect(note).toContainText('second line \\u202Egnp.exe');
+    await expect(note.locator('b')).toHaveCount(0);
+    const rows = screen.getByTestId('airgap-file');
+    await expect(rows).toHaveCount(SIZES.length);
+    const human = ['1.5 MiB', '4.0 KiB', '1 byte'];
+    const exact = ['1,572,864 bytes', '4,096 bytes', '1 byte'];
+    for (const [i, file] of request.files.entries()) {
+      const row = rows.nth(i);
+      await expect(row).toContainText(file.name);
+      await expect(row).toContainText(human[i]!);
+      await expect(row).toContainText(exact[i]!);
+      await expect(row.locator('code.digest')).toHaveText(sha256Hex(file.bytes));
+      await expect(row).toBeVisible();
+    }
+    await expect(screen.getByRole('heading', { name: /^3 files, 1\.5 MiB in all/ })).toBeVisible();
+    await expect(screen.getByTestId('airgap-total')).toHaveText('(1,576,961 bytes)');
+    await expect(screen.getByTestId('airgap-problems')).toHaveCount(0);
+    const approve = screen.getByRole('button', { name: 'Approve and sign' });
+    await expect(approve).toBeEnabled();
+    await expect(approve).not.toBeFocused();
+    for (const size of [
+      { width: 1280, height: 800 },
+      { width: 1024, height: 700 },
+    ]) {
+      await shoot(page, testInfo, 'airgap-approval', size);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  await test.step('Enter in a field does not approve; the keyboard alone does', async () => {
+    const screen = page.getByTestId('airgap-approval');
+    await screen.getByLabel('Window (oldest request accepted)').focus();
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Escape');
+    await expect(screen.getByTestId('airgap-request-id')).toHaveText(request.id);
+    await expect(page.getByTestId('airgap-response')).toHaveCount(0);
+    expect(await auditFor(page, host, 'AsymmetricSign', requestCaller('ui', request.id))).toEqual([]);
+
+    // From the top of the screen, Tab until Approve has the focus, then Enter.
+    await screen.getByRole('heading', { name: 'Signing request', level: 1 }).focus();
+    const approve = screen.getByRole('button', { name: 'Approve and sign' });
+    let tabs = 0;
+    while (!(await approve.evaluate((el) => el === document.activeElement)) && tabs < 30) {
+      await page.keyboard.press('Tab');
+      tabs++;
+    }
+    await expect(approve).toBeFocused();
+    await page.keyboard.press('Enter');
+    await expect(page.getByRole('heading', { name: 'Approved: the response is ready' })).toBeVisible();
+  });
+
+  let responseBytes: Buffer;
+  await test.step('the response: saved as a file, finished online, verified by ssh-keygen', async () => {
+    const downloading = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Save response file' }).click();
+    const download = await downloading;
+    expect(download.suggestedFilename()).toBe(`${request.id}.response.json`);
+    const saved = join(work, download.suggestedFilename());
+    await download.saveAs(saved);
+    responseBytes = await readFile(saved);
+    const finished = await finishAndVerify(request, responseBytes, work);
+    expect(finished.KeyId).toBe(key.KeyId);
+    expect(finished.KeyVersionId).toBe(key.KeyVersionId);
+    expect(finished.verified).toHaveLength(SIZES.length);
+    for (const line of finished.verified) expect(line).toContain('Good "release@example.com" signature');
+    const signed = await auditFor(page, host, 'AsymmetricSign', requestCaller('ui', request.id));
+    expect(signed.map((e) => [e.code, e.caller])).toEqual(SIZES.map(() => ['OK', `${requestCaller('ui', request.id)}:ssh`]));
+    expect((await auditFor(page, host, APPROVE_EVENT, requestCaller('ui', request.id))).map((e) => e.code)).toEqual(['OK']);
+  });
+
+  await test.step('the animated QR codes carry the response: they move, Pause holds one, zbarimg reads each', async () => {
+    const counter = page.getByTestId('airgap-frame-counter');
+    const first = (await counter.textContent()) ?? '';
+    const total = Number(/of (\d+)$/.exec(first)?.[1]);
+    expect(total).toBeGreaterThan(1);
+    await expect(counter).not.toHaveText(first);
+    await shoot(page, testInfo, 'airgap-response');
+    await page.getByRole('button', { name: 'Pause' }).click();
+    const held = (await counter.textContent()) ?? '';
+    await page.waitForTimeout(1000);
+    await expect(counter).toHaveText(held);
+    const image = page.getByTestId('airgap-qr').getByRole('img');
+    const assembler = new FrameAssembler();
+    for (let i = 0; i < total; i++) {
+      const src = (await image.getAttribute('src')) ?? '';
+      const text = await zbarRead(Buffer.from(src.replace(/^data:image\/png;base64,/, ''), 'base64'), join(work, `frame-${i}.png`));
+      assembler.receive(text);
+      await page.getByRole('button', { name: 'Next frame' }).click();
+    }
+    expect(Buffer.from(assembler.result()).equals(responseBytes)).toBe(true);
+  });
+
+  await test.step('a second request, rejected: nothing signed, the rejection audited', async () => {
+    await page.getByRole('button', { name: 'Review another request' }).click();
+    const second = await makeSshRequest(join(work, 'second'), ALIAS, [['other.bin', 100]], { note: 'reject me' });
+    await paste(page, second);
+    await page.getByRole('button', { name: 'Reject', exact: true }).click();
+    const dialog = page.getByTestId('airgap-reject-dialog');
+    await expect(dialog).toBeVisible();
+    await dialog.getByRole('button', { name: 'Reject request' }).click();
+    await expect(page.getByRole('heading', { name: 'Rejected: nothing was signed' })).toBeVisible();
+    await expect(page.getByTestId('airgap-rejected')).toContainText(second.id);
+    await shoot(page, testInfo, 'airgap-rejected');
+    const caller = requestCaller('ui', second.id);
+    expect(await auditFor(page, host, 'AsymmetricSign', caller)).toEqual([]);
+    expect((await auditFor(page, host, REJECT_EVENT, caller)).map((e) => e.code)).toEqual(['Request.Rejected']);
+  });
+
+  await test.step('a request for a key this vault lacks: its Problem with its Code, Approve disabled', async () => {
+    await page.getByRole('button', { name: 'Review another request' }).click();
+    const unknown = await makeSshRequest(join(work, 'unknown'), 'alias/e2e-no-such-key', [['x.bin', 10]]);
+    await paste(page, unknown);
+    const problems = page.getByTestId('airgap-problems');
+    await expect(problems).toBeVisible();
+    await expect(problems).toHaveAttribute('role', 'alert');
+    await expect(problems).toContainText('Forbidden.AliasNotFound');
+    await expect(page.getByRole('button', { name: 'Approve and sign' })).toBeDisabled();
+    await shoot(page, testInfo, 'airgap-problems');
+    expect(await auditFor(page, host, 'AsymmetricSign', requestCaller('ui', unknown.id))).toEqual([]);
+  });
+});
+
+test('Scan with camera: Chromium\u2019s fake camera plays a request\u2019s QR codes; they open the approval screen', async ({ host }, testInfo) => {
+  // The request first (it names the key by alias: the vault is made afterwards), then a video of its codes.
+  const request = await makeSshRequest(join(work, 'scanned'), ALIAS, [
+    ['a.tar.gz', 5000],
+    ['b.tar.gz', 6000],
+    ['c.tar.gz', 7000],
+    ['d.tar.gz', 8000],
+  ]);
+  const frames = urFrames(request.bytes);
+  expect(frames.length).toBeGreaterThan(2);
+  const video = join(work, 'request-qr.y4m');
+  await qrVideo(video, frames);
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${video}`],
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.grantPermissions(['camera'], { origin: host.origin });
+    const page = await context.newPage();
+    // The hosts forbid the camera today (ui-server.ts: Permissions-Policy camera=(); Electron denies
+    // 'media'): the page then offers no Scan button, which is checked first. This test then lets
+    // the page's own origin use it (camera=(self)), as the hosts would once they allow scanning.
+    await page.goto(host.url);
+    await page.waitForFunction((k) => sessionStorage.getItem(k) !== null, APP_SESSION_STORAGE_KEY);
+    await createVault(page);
+    const key = await createKey(page, host, 'EC_P256', 'SIGN/VERIFY', ALIAS);
+    await page.getByRole('tab', { name: 'Air gap' }).click();
+    await expect(page.getByRole('button', { name: 'Review request' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Scan with camera' })).toHaveCount(0);
+    await context.route(`${host.origin}/**`, async (route) => {
+      if (route.request().resourceType() !== 'document') return route.continue();
+      const response = await route.fetch();
+      const policy = (response.headers()['permissions-policy'] ?? '').replace(/(^|,\s*)camera=\(\)/, '$1camera=(self)');
+      return route.fulfill({ response, headers: { ...response.headers(), 'permissions-policy': policy } });
+    });
+    await page.reload();
+    // The host's vault stays as it was (unlocked); a reload of the page shows it so, or asks to unlock.
+    const unlock = page.getByRole('button', { name: 'Unlock' });
+    const tab = page.getByRole('tab', { name: 'Air gap' });
+    await expect(unlock.or(tab)).toBeVisible();
+    if (await unlock.isVisible()) await unlock.click();
+    await tab.click();
+    await page.getByRole('button', { name: 'Scan with camera' }).click();
+    const progress = page.getByTestId('airgap-scan-progress');
+    await expect(progress).toHaveText(/\d+ (of \d+ )?frames/);
+    await expect(page.getByRole('heading', { name: 'Signing request', level: 1 })).toBeVisible({ timeout: 60_000 });
+    await shoot(page, testInfo, 'airgap-scanned');
+    await expect(page.getByTestId('airgap-request-id')).toHaveText(request.id);
+    await expect(page.getByTestId('airgap-request-sha256')).toHaveText(sha256Hex(request.bytes));
+    await expect(page.getByTestId('airgap-key-id')).toHaveText(key.KeyId);
+    await expect(page.getByTestId('airgap-file')).toHaveCount(4);
+    await expect(page.getByTestId('airgap-camera')).toHaveCount(0);
+    await context.close();
+  } finally {
+    await browser.close();
+  }
+});
