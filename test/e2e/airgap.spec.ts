@@ -7,11 +7,12 @@
 // in a field does not approve, Approve is not focused by default, and the keyboard alone approves.
 // The response is saved as a file, finished on the "online" side (core/airgap/finish.ts) and
 // verified by `ssh-keygen -Y verify`; the animated QR codes, stepped through, are read by zbarimg
-// and carry the same bytes. A second request is rejected: nothing is signed for it (no
-// AsymmetricSign with its caller in the audit log). A request for an unknown key shows its Problem
-// with its Code and Approve stays disabled. With Chromium's fake camera playing a Y4M video of a
+// and carry the same bytes, as does the copied UR text. A second request, read from its file, is
+// rejected: nothing is signed for it (no AsymmetricSign with its caller in the audit log). A
+// request for an unknown key, pasted as its QR codes' text, shows its Problem with its Code and
+// Approve stays disabled. With Chromium's fake camera playing a Y4M video of a
 // request's QR codes, "Scan with camera" reads them (jsqr) and opens the same approval screen.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page, type TestInfo } from '@playwright/test';
@@ -189,6 +190,13 @@ test('the approval screen shows what is signed; keyboard approval; the response 
     expect(total).toBeGreaterThan(1);
     await expect(counter).not.toHaveText(first);
     await shoot(page, testInfo, 'airgap-response');
+    // Copy UR text: the response's parts, one per line, that reassemble to the saved file.
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: host.origin });
+    await page.getByRole('button', { name: 'Copy UR text' }).click();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    const fromText = new FrameAssembler();
+    for (const line of copied.split('\n')) fromText.receive(line);
+    expect(Buffer.from(fromText.result()).equals(responseBytes)).toBe(true);
     await page.getByRole('button', { name: 'Pause' }).click();
     const held = (await counter.textContent()) ?? '';
     await page.waitForTimeout(1000);
@@ -207,7 +215,12 @@ test('the approval screen shows what is signed; keyboard approval; the response 
   await test.step('a second request, rejected: nothing signed, the rejection audited', async () => {
     await page.getByRole('button', { name: 'Review another request' }).click();
     const second = await makeSshRequest(join(work, 'second'), ALIAS, [['other.bin', 100]], { note: 'reject me' });
-    await paste(page, second);
+    // This one comes as a file (the request file on a USB stick).
+    const file = join(work, 'second.request.json');
+    await writeFile(file, second.bytes);
+    await page.getByLabel('Request file').setInputFiles(file);
+    await expect(page.getByTestId('airgap-request-id')).toHaveText(second.id);
+    await expect(page.getByTestId('airgap-request-sha256')).toHaveText(sha256Hex(second.bytes));
     await page.getByRole('button', { name: 'Reject', exact: true }).click();
     const dialog = page.getByTestId('airgap-reject-dialog');
     await expect(dialog).toBeVisible();
@@ -223,7 +236,11 @@ test('the approval screen shows what is signed; keyboard approval; the response 
   await test.step('a request for a key this vault lacks: its Problem with its Code, Approve disabled', async () => {
     await page.getByRole('button', { name: 'Review another request' }).click();
     const unknown = await makeSshRequest(join(work, 'unknown'), 'alias/e2e-no-such-key', [['x.bin', 10]]);
-    await paste(page, unknown);
+    // This one as its QR codes' text (what a USB QR scanner types), the parts out of order.
+    const parts = urFrames(unknown.bytes, { fragment: 100 });
+    expect(parts.length).toBeGreaterThan(2);
+    await paste(page, [...parts].reverse().join('\n'));
+    await expect(page.getByTestId('airgap-request-sha256')).toHaveText(sha256Hex(unknown.bytes));
     const problems = page.getByTestId('airgap-problems');
     await expect(problems).toBeVisible();
     await expect(problems).toHaveAttribute('role', 'alert');
