@@ -168,3 +168,157 @@ describe('deskkms request: ssh across the gap', () => {
     expect(readdirSync(online).filter((n) => n.endsWith('.partial'))).toEqual([]);
   });
 });
+
+/** The request file with its Created replaced (a request made by a machine with another clock). */
+function redate(name: string, created: Date): void {
+  const path = join(online, name);
+  const text = readFileSync(path, 'utf8');
+  const iso = created.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const changed = text.replace(/"Created":"[^"]+"/, `"Created":"${iso}"`);
+  expect(changed).not.toBe(text);
+  writeFileSync(path, changed);
+}
+
+describe('deskkms request: refusals, each with its Code, and the audit', () => {
+  let key: { keyId: string; versionId: string };
+
+  beforeAll(async () => {
+    key = await makeKey('EC_P256', 'alias/refusals');
+    write(online, 'r1.tgz', 'refusal test artifact one\n');
+    write(online, 'r2.tgz', 'refusal test artifact two\n');
+  });
+
+  it('finish refuses a tampered response, another request\'s response and a changed file (Request.Mismatch), writing nothing', async () => {
+    await create(['--key', 'alias/refusals', '--format', 'ssh', '--in', 'r1.tgz'], 'mine.json');
+    await create(['--key', 'alias/refusals', '--format', 'ssh', '--in', 'r1.tgz'], 'theirs.json');
+    carry('mine.json');
+    carry('theirs.json');
+    ok(await atStation(['request', 'approve', 'mine.json', '-o', 'mine-resp.json', '--yes']));
+    ok(await atStation(['request', 'approve', 'theirs.json', '-o', 'theirs-resp.json', '--yes']));
+    carry('mine-resp.json', station, online);
+    carry('theirs-resp.json', station, online);
+    const finish = (response: string, extra: string[] = []) => cli(['request', 'finish', '--request', 'mine.json', '--response', response, ...extra]);
+
+    // A flipped byte in the signature the response carries.
+    const response = JSON.parse(readFileSync(join(online, 'mine-resp.json'), 'utf8')) as { Files: { Signature: string }[] };
+    const sig = Buffer.from(response.Files[0]!.Signature, 'base64');
+    const lines = sig.toString('utf8').split('\n');
+    lines[4] = lines[4]!.replace(/[A-Za-z]/, (c) => (c === 'A' ? 'B' : 'A'));
+    response.Files[0]!.Signature = Buffer.from(lines.join('\n')).toString('base64');
+    write(online, 'tampered-resp.json', `${JSON.stringify(response)}\n`);
+    expect(refused(await finish('tampered-resp.json'))).toMatchObject({ Code: 'Request.Mismatch', Message: expect.stringContaining('r1.tgz: the signature') });
+    expect(existsSync(join(online, 'r1.tgz.sig'))).toBe(false);
+
+    expect(refused(await finish('theirs-resp.json'))).toMatchObject({ Code: 'Request.Mismatch', Message: expect.stringMatching(/answers request .*, not this request/) });
+
+    const original = readFileSync(join(online, 'r1.tgz'));
+    write(online, 'r1.tgz', 'refusal test artifact ONE\n');
+    expect(refused(await finish('mine-resp.json'))).toMatchObject({ Code: 'Request.Mismatch', Message: expect.stringContaining('r1.tgz is not the file the request was made for') });
+    write(online, 'r1.tgz', original);
+    expect(existsSync(join(online, 'r1.tgz.sig'))).toBe(false);
+
+    // A key pinned at finish that is not the signer's.
+    const stranger = await makeKey('EC_P256');
+    write(online, 'stranger.pem', ok(await atStation(['GetPublicKey', '--KeyId', stranger.keyId, '--KeyVersionId', stranger.versionId])).PublicKey as string);
+    expect(refused(await finish('mine-resp.json', ['--public-key', 'stranger.pem']))).toMatchObject({ Code: 'Request.Mismatch', Message: expect.stringContaining('not by the --public-key given') });
+    // And the real one is accepted.
+    const finished = ok(await finish('mine-resp.json'));
+    expect(finished.KeyId).toBe(key.keyId);
+  });
+
+  it('the station refuses, signing nothing: expired, future-dated, unknown key, disabled key; each approval refusal is audited with its Code', async () => {
+    const hour = 3_600_000;
+    const cases: [string, string[], (name: string) => void, string, string[]][] = [
+      ['expired', ['--key', 'alias/refusals'], (n) => redate(n, new Date(Date.now() - 2 * 60_000)), 'Request.Expired', ['--max-age', '1m']],
+      ['expired-default', ['--key', 'alias/refusals'], (n) => redate(n, new Date(Date.now() - 25 * hour)), 'Request.Expired', []],
+      ['future', ['--key', 'alias/refusals'], (n) => redate(n, new Date(Date.now() + hour)), 'Request.Expired', []],
+      ['unknown-alias', ['--key', 'alias/no-such-key'], () => undefined, 'Forbidden.AliasNotFound', []],
+      ['unknown-key', ['--key', '00000000-0000-4000-8000-000000000000'], () => undefined, 'Forbidden.KeyNotFound', []],
+    ];
+    const disabled = await makeKey('EC_P256', 'alias/disabled');
+    ok(await atStation(['DisableKey', '--KeyId', disabled.keyId]));
+    cases.push(['disabled', ['--key', 'alias/disabled'], () => undefined, 'Rejected.Disabled', []]);
+    for (const [name, args, change, code, flags] of cases) {
+      const id = await create([...args, '--format', 'ssh', '--in', 'r2.tgz'], `${name}.json`);
+      change(`${name}.json`);
+      carry(`${name}.json`);
+      const shown = await atStation(['request', 'show', `${name}.json`, ...flags]);
+      expect([name, refused(shown).Code]).toEqual([name, code]);
+      expect((JSON.parse(shown.stdout) as { Problems: { Code: string }[] }).Problems.map((p) => p.Code)).toEqual([code]);
+      expect(shown.stderr).toContain('cannot be approved:');
+      const approved = await atStation(['request', 'approve', `${name}.json`, '-o', `${name}-resp.json`, '--yes', ...flags]);
+      expect([name, refused(approved).Code]).toEqual([name, code]);
+      expect(existsSync(join(station, `${name}-resp.json`))).toBe(false);
+      const entries = (ok(await atStation(['ListAuditEntries'])) as { Entries: Entry[] }).Entries.filter((e) => e.caller.includes(id));
+      expect([name, entries.filter((e) => e.action === 'AsymmetricSign')]).toEqual([name, []]);
+      expect([name, entries.filter((e) => e.action === 'ApproveSigningRequest').map((e) => [e.caller, e.code])]).toEqual([name, [[`cli:request:${id}`, code]]]);
+    }
+    expect(refused(await atStation(['request', 'show', 'expired.json', '--max-age', '12 hours']))).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringContaining('--max-age') });
+  });
+
+  it('the operator decides: no --yes without a terminal signs nothing; "no" on a terminal rejects; "yes" signs; reject is audited', async () => {
+    const noTty = await create(['--key', 'alias/refusals', '--format', 'raw', '--in', 'r2.tgz'], 'notty.json');
+    carry('notty.json');
+    expect(refused(await atStation(['request', 'approve', 'notty.json', '-o', 'notty-resp.json']))).toMatchObject({ Code: 'MissingParameter', Message: expect.stringContaining('--yes') });
+    expect(existsSync(join(station, 'notty-resp.json'))).toBe(false);
+
+    const said = await create(['--key', 'alias/refusals', '--format', 'raw', '--in', 'r2.tgz'], 'said-no.json');
+    carry('said-no.json');
+    const no = await atStation(['request', 'approve', 'said-no.json', '-o', 'said-no-resp.json'], { tty: true, answer: 'no' });
+    expect(no.stderr).toContain('Type "yes" to sign');
+    expect(refused(no)).toMatchObject({ Code: 'Request.Rejected' });
+    expect(existsSync(join(station, 'said-no-resp.json'))).toBe(false);
+
+    const rejected = await create(['--key', 'alias/refusals', '--format', 'raw', '--in', 'r2.tgz'], 'rejected.json');
+    carry('rejected.json');
+    expect(ok(await atStation(['request', 'reject', 'rejected.json']))).toEqual({ RequestId: rejected, Result: 'Rejected' });
+
+    const yes = await create(['--key', 'alias/refusals', '--format', 'raw', '--in', 'r2.tgz'], 'said-yes.json');
+    carry('said-yes.json');
+    ok(await atStation(['request', 'approve', 'said-yes.json', '-o', 'said-yes-resp.json'], { tty: true, answer: 'yes' }));
+
+    const entries = await audit(key.keyId);
+    const of = (id: string) => entries.filter((e) => e.caller.includes(id)).filter((e) => ['AsymmetricSign', 'ApproveSigningRequest', 'RejectSigningRequest'].includes(e.action));
+    expect(of(noTty)).toEqual([]);
+    expect(of(said).map((e) => [e.action, e.caller, e.code])).toEqual([['RejectSigningRequest', `cli:request:${said}`, 'Request.Rejected']]);
+    expect(of(rejected).map((e) => [e.action, e.caller, e.code])).toEqual([['RejectSigningRequest', `cli:request:${rejected}`, 'Request.Rejected']]);
+    expect(of(yes).map((e) => [e.action, e.caller, e.code])).toEqual([
+      ['AsymmetricSign', `cli:request:${yes}:raw`, 'OK'],
+      ['ApproveSigningRequest', `cli:request:${yes}`, 'OK'],
+    ]);
+    // ListAuditEntries filtered by Action finds the decisions, each naming its request.
+    const approvals = (ok(await atStation(['ListAuditEntries', '--KeyId', key.keyId, '--Action', 'RejectSigningRequest'])) as { Entries: Entry[] }).Entries;
+    expect(approvals.map((e) => e.caller)).toEqual(expect.arrayContaining([`cli:request:${said}`, `cli:request:${rejected}`]));
+  });
+
+  it('create needs no vault and refuses what cannot cross: flags of another subcommand or format, stdin, a name twice, an existing output', async () => {
+    const base = ['request', 'create', '--key', 'alias/refusals', '--format', 'ssh'];
+    expect(refused(await cli([...base, '--in', 'r1.tgz', '--yes', '-o', 'x.json']))).toMatchObject({ Code: 'InvalidParameter', Message: '--yes: is for request approve, not request create' });
+    expect(refused(await cli([...base, '--in', 'r1.tgz', '--user-id', 'x', '-o', 'x.json']))).toMatchObject({ Code: 'InvalidParameter', Message: '--user-id: is for the openpgp format, not ssh' });
+    expect(refused(await cli([...base, '--in', '-', '-o', 'x.json']))).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringContaining('stdin') });
+    mkdirSync(join(online, 'sub'), { recursive: true });
+    write(join(online, 'sub'), 'r1.tgz', 'another r1\n');
+    expect(refused(await cli([...base, '--in', 'r1.tgz', '--in', 'sub/r1.tgz', '-o', 'x.json']))).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringContaining('two files are named r1.tgz') });
+    expect(refused(await cli([...base, '--in', 'r1.tgz', '-o', 'mine.json']))).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringContaining('already exists; give --force') });
+    expect(refused(await cli([...base, '--in', 'missing.tgz', '-o', 'x.json']))).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringContaining('no such file') });
+    expect(existsSync(join(online, 'x.json'))).toBe(false);
+    expect(refused(await cli(['request', 'sign']))).toMatchObject({ Code: 'InvalidParameter' });
+  });
+
+  it('--qr writes the request and the response as PNG frames, and finish reads the response from them', async () => {
+    const id = await create(['--key', 'alias/refusals', '--format', 'sigstore', '--in', 'r1.tgz', '--in', 'r2.tgz', '--qr', 'req-frames'], 'qr.json');
+    const frames = readdirSync(join(online, 'req-frames'));
+    expect(frames.length).toBeGreaterThan(0);
+    expect(frames.every((f) => /^qr-\d{2,}\.png$/.test(f))).toBe(true);
+    // The station reads the request from its frames (a camera's pictures), not the file.
+    mkdirSync(join(station, 'req-frames'));
+    for (const f of frames) carry(join('req-frames', f));
+    ok(await atStation(['request', 'approve', 'req-frames', '-o', 'qr-resp.json', '--yes', '--qr', 'resp-frames']));
+    const respFrames = readdirSync(join(station, 'resp-frames'));
+    mkdirSync(join(online, 'resp-frames'));
+    for (const f of respFrames) carry(join('resp-frames', f), station, online);
+    const finished = ok(await cli(['request', 'finish', '--request', 'qr.json', '--response', 'resp-frames', '-o', 'qr-out', '--force'].filter((a) => a !== '-o' && a !== 'qr-out')));
+    expect(finished.Files.map((f: { Output: string }) => f.Output)).toEqual([join(online, 'r1.tgz.sigstore.json'), join(online, 'r2.tgz.sigstore.json')]);
+    expect((await audit(key.keyId)).filter((e) => e.action === 'AsymmetricSign' && e.caller === `cli:request:${id}:sigstore`)).toHaveLength(2);
+  });
+});

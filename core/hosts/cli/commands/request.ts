@@ -319,7 +319,7 @@ async function approve(flags: FlagValues, io: CliIO, positionals: readonly strin
       if ((io.stdin as { isTTY?: boolean }).isTTY !== true) {
         throw new KmsError('MissingParameter', '--yes is required: stdin is not a terminal to confirm on, and nothing is signed without a confirmation');
       }
-      const answer = await askLine(io, `Sign ${review.Files.length} file(s) with key ${review.Key.KeyId ?? '?'} version ${review.Key.KeyVersionId ?? '?'}? Type "yes" to sign: `);
+      const answer = await askLine(io, `Sign ${review.Files.length} file(s) with key ${review.Key.KeyId ?? '?'} version ${review.Key.KeyVersionId ?? '?'}? Type "yes" to sign (anything else rejects the request):\n`);
       if (answer !== 'yes') {
         await rejectRequest(vault, requestBytes, o);
         throw new KmsError('Request.Rejected', `the operator answered ${JSON.stringify(escapeText(answer, 32))}, not "yes": the request was rejected and nothing was signed`);
