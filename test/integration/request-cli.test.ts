@@ -257,9 +257,16 @@ describe('deskkms request: refusals, each with its Code, and the audit', () => {
   });
 
   it('the operator decides: no --yes without a terminal signs nothing; "no" on a terminal rejects; "yes" signs; reject is audited', async () => {
-    const noTty = await create(['--key', 'alias/refusals', '--format', 'raw', '--in', 'r2.tgz'], 'notty.json');
+    // The note is outside text: a right-to-left override in it is shown escaped, never as itself.
+    const noTty = await create(['--key', 'alias/refusals', '--format', 'raw', '--in', 'r2.tgz', '--note', 'fix \u202egpj.exe'], 'notty.json');
     carry('notty.json');
-    expect(refused(await atStation(['request', 'approve', 'notty.json', '-o', 'notty-resp.json']))).toMatchObject({ Code: 'MissingParameter', Message: expect.stringContaining('--yes') });
+    const unconfirmed = await atStation(['request', 'approve', 'notty.json', '-o', 'notty-resp.json']);
+    expect(refused(unconfirmed)).toMatchObject({ Code: 'MissingParameter', Message: expect.stringContaining('--yes') });
+    expect(unconfirmed.stderr).toContain('note             fix \\u202Egpj.exe');
+    expect(unconfirmed.stderr).not.toContain('\u202e');
+    const shown = await atStation(['request', 'show', 'notty.json']);
+    expect(ok(shown).Note).toBe('fix \u202egpj.exe');
+    expect(shown.stdout).toContain('\\u202e');
     expect(existsSync(join(station, 'notty-resp.json'))).toBe(false);
 
     const said = await create(['--key', 'alias/refusals', '--format', 'raw', '--in', 'r2.tgz'], 'said-no.json');
@@ -317,8 +324,10 @@ describe('deskkms request: refusals, each with its Code, and the audit', () => {
     const respFrames = readdirSync(join(station, 'resp-frames'));
     mkdirSync(join(online, 'resp-frames'));
     for (const f of respFrames) carry(join('resp-frames', f), station, online);
-    const finished = ok(await cli(['request', 'finish', '--request', 'qr.json', '--response', 'resp-frames', '-o', 'qr-out', '--force'].filter((a) => a !== '-o' && a !== 'qr-out')));
-    expect(finished.Files.map((f: { Output: string }) => f.Output)).toEqual([join(online, 'r1.tgz.sigstore.json'), join(online, 'r2.tgz.sigstore.json')]);
+    // -o names a directory of its own for the outputs (made when missing).
+    const finished = ok(await cli(['request', 'finish', '--request', 'qr.json', '--response', 'resp-frames', '-o', 'qr-out']));
+    expect(finished.Files.map((f: { Output: string }) => f.Output)).toEqual([join(online, 'qr-out', 'r1.tgz.sigstore.json'), join(online, 'qr-out', 'r2.tgz.sigstore.json')]);
+    expect(readdirSync(join(online, 'qr-out')).sort()).toEqual(['r1.tgz.sigstore.json', 'r2.tgz.sigstore.json', 'refusals.pem']);
     expect((await audit(key.keyId)).filter((e) => e.action === 'AsymmetricSign' && e.caller === `cli:request:${id}:sigstore`)).toHaveLength(2);
   });
 });

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { KmsError, invalidParameter, isErrorCode, missingParameter } from '../../../contract/errors.ts';
-import { escapeText } from '../../../contract/escape-text.ts';
+import { escapeJsonText, escapeText } from '../../../contract/escape-text.ts';
 import { SIGNING_ALGORITHMS, isSigningAlgorithm } from '../../../contract/specs.ts';
 import { readCarried } from '../../../airgap/carried.ts';
 import { finishRequest } from '../../../airgap/finish.ts';
@@ -149,6 +149,16 @@ function optionsOf(flags: FlagValues, format: RequestFormat): RequestOptions {
 }
 
 const refuseExisting = (flag: string) => (path: string) => invalidParameter(flag, `${path} already exists; give --force to replace it, or another name`);
+
+/** Writes an output whole or not at all; a directory that is missing or not writable is named with the flag. */
+async function writeOutput(target: string, bytes: Uint8Array, force: boolean, flag = '--out'): Promise<void> {
+  try {
+    await writeFileAtomically(target, bytes, { mode: 0o644, replace: force, exists: refuseExisting(flag) });
+  } catch (error) {
+    if (error instanceof KmsError) throw error;
+    throw invalidParameter(flag, `${target}: cannot be written (${describeFsError(error)})`);
+  }
+}
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -294,14 +304,14 @@ async function create(flags: FlagValues, io: CliIO): Promise<number> {
     (done) => progress.update(done),
   );
   progress.done();
-  await writeFileAtomically(target, bytes, { mode: 0o644, replace: flags.force === true, exists: refuseExisting('--out') });
+  await writeOutput(target, bytes, flags.force === true);
   const frames = await showFrames(flags, io, bytes, target);
   io.stdout.write(
-    `${JSON.stringify(
+    `${escapeJsonText(JSON.stringify(
       { Request: target, RequestId: request.RequestId, RequestSha256: sha256Hex(bytes), Format: format, Key: request.Key, Files: request.Files.length, Bytes: bytes.length, ...frames },
       null,
       2,
-    )}\n`,
+    ))}\n`,
   );
   return EXIT_OK;
 }
@@ -327,10 +337,10 @@ async function approve(flags: FlagValues, io: CliIO, positionals: readonly strin
     }
     // With Problems, approveRequest records the refusal (its Code) and throws: nothing is signed.
     const { response, bytes } = await approveRequest(vault, requestBytes, { ...o, reviewedSha256: review.RequestSha256 });
-    await writeFileAtomically(target, bytes, { mode: 0o644, replace: flags.force === true, exists: refuseExisting('--out') });
+    await writeOutput(target, bytes, flags.force === true);
     const frames = await showFrames(flags, io, bytes, target);
     io.stdout.write(
-      `${JSON.stringify({ Response: target, RequestId: response.RequestId, Format: response.Format, KeyId: response.KeyId, KeyVersionId: response.KeyVersionId, Files: response.Files.length, Bytes: bytes.length, ...frames }, null, 2)}\n`,
+      `${escapeJsonText(JSON.stringify({ Response: target, RequestId: response.RequestId, Format: response.Format, KeyId: response.KeyId, KeyVersionId: response.KeyVersionId, Files: response.Files.length, Bytes: bytes.length, ...frames }, null, 2))}\n`,
     );
     return EXIT_OK;
   });
@@ -373,10 +383,17 @@ async function finish(flags: FlagValues, io: CliIO): Promise<number> {
     if (existing !== undefined && flags.force !== true) throw refuseExisting('--out')(t.path);
     toWrite.push(t);
   }
-  for (const t of toWrite) await writeFileAtomically(t.path, t.bytes, { mode: 0o644, replace: flags.force === true, exists: refuseExisting('--out') });
+  if (toWrite.length > 0 && typeof flags.out === 'string') {
+    try {
+      await fs.mkdir(outDir, { recursive: true });
+    } catch (error) {
+      throw invalidParameter('--out', `${outDir}: cannot be created (${describeFsError(error)})`);
+    }
+  }
+  for (const t of toWrite) await writeOutput(t.path, t.bytes, flags.force === true);
   io.stderr.write(`deskkms: signed by ${escapeText(result.Signer, 512)}; key ${result.KeyId} version ${result.KeyVersionId}, public key SHA-256 ${result.SpkiSha256}\n`);
   io.stdout.write(
-    `${JSON.stringify(
+    `${escapeJsonText(JSON.stringify(
       {
         Signer: result.Signer,
         SpkiSha256: result.SpkiSha256,
@@ -387,7 +404,7 @@ async function finish(flags: FlagValues, io: CliIO): Promise<number> {
       },
       null,
       2,
-    )}\n`,
+    ))}\n`,
   );
   return EXIT_OK;
 }
@@ -425,7 +442,7 @@ export const requestCommand: Command = {
         const o = stationOptions(flags, io);
         return withVault(flags, io, async (vault) => {
           const review = await reviewRequest(vault, requestBytes, o);
-          io.stdout.write(`${JSON.stringify(review, null, 2)}\n`);
+          io.stdout.write(`${escapeJsonText(JSON.stringify(review, null, 2))}\n`);
           io.stderr.write(reviewSummary(review));
           const first = review.Problems[0];
           if (first) throw new KmsError(isErrorCode(first.Code) ? first.Code : 'InternalFailure', first.Message);
