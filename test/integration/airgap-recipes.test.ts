@@ -75,9 +75,10 @@ function auditOfRelease(): { action: string; caller: string; code: string }[] {
   return (JSON.parse(r.stdout) as { Entries: { action: string; caller: string; code: string }[] }).Entries;
 }
 
-/** The JSON object a command printed on stdout (show's review). */
+/** The first JSON object a block printed on stdout (show's review; approve's summary follows it). */
 function jsonIn(text: string): Record<string, any> {
-  return JSON.parse(text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1)) as Record<string, any>;
+  const start = text.indexOf('{\n');
+  return JSON.parse(text.slice(start, text.indexOf('\n}\n', start) + 2)) as Record<string, any>;
 }
 
 beforeAll(async () => {
