@@ -131,12 +131,13 @@ const EKU_NAMES: Readonly<Record<string, string>> = {
   '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
 };
 
+/** A subjectAltName as openssl names it (DNS:, IP:...); the text as the CSR has it (hosts escape what they show). */
 function generalName(name: GeneralName): string {
-  if (name.dNSName !== undefined) return `DNS:${escapeText(name.dNSName, 255)}`;
-  if (name.iPAddress !== undefined) return `IP:${escapeText(name.iPAddress, 64)}`;
-  if (name.rfc822Name !== undefined) return `email:${escapeText(name.rfc822Name, 255)}`;
-  if (name.uniformResourceIdentifier !== undefined) return `URI:${escapeText(name.uniformResourceIdentifier, 255)}`;
-  if (name.directoryName !== undefined) return `DirName:${escapeText(formatName(name.directoryName), 255)}`;
+  if (name.dNSName !== undefined) return `DNS:${name.dNSName}`;
+  if (name.iPAddress !== undefined) return `IP:${name.iPAddress}`;
+  if (name.rfc822Name !== undefined) return `email:${name.rfc822Name}`;
+  if (name.uniformResourceIdentifier !== undefined) return `URI:${name.uniformResourceIdentifier}`;
+  if (name.directoryName !== undefined) return `DirName:${formatName(name.directoryName)}`;
   if (name.registeredID !== undefined) return `RID:${name.registeredID}`;
   return 'othername';
 }
@@ -211,7 +212,7 @@ async function csrReview(request: SigningRequest): Promise<NonNullable<RequestRe
   }
   const sans = [...(parse(id_ce_subjectAltName, SubjectAlternativeName, 'subjectAltName') ?? [])].map(generalName);
   return {
-    Subject: escapeText(formatName(info.subject), 1024),
+    Subject: formatName(info.subject),
     SubjectAltNames: sans,
     KeyUsages: usageNames(usage),
     ExtendedKeyUsages: ekus,
