@@ -262,7 +262,8 @@ test('Scan with camera: Chromium\u2019s fake camera plays a request\u2019s QR co
   const frames = urFrames(request.bytes);
   expect(frames.length).toBeGreaterThan(2);
   const video = join(work, 'request-qr.y4m');
-  await qrVideo(video, frames);
+  // Two codes a second: the progress ("N of M frames") stays on screen long enough to be seen.
+  await qrVideo(video, frames, { fps: 2 });
 
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

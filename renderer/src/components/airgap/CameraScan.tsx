@@ -23,15 +23,20 @@ function cameraAllowed(): boolean {
   return policy === undefined || policy.allowsFeature('camera');
 }
 
-/** True when the browser offers a camera (the labels stay hidden until permission; the kinds do not). */
+/** True when the browser offers a camera the page may ask for (the labels stay hidden until permission; the kinds do not). */
 export function useHasCamera(): boolean {
   const [has, setHas] = useState(false);
   useEffect(() => {
     let live = true;
     const devices = typeof navigator !== 'undefined' ? navigator.mediaDevices : undefined;
     if (!devices?.enumerateDevices || !devices.getUserMedia || !cameraAllowed()) return;
-    devices.enumerateDevices().then(
-      (list) => live && setHas(list.some((d) => d.kind === 'videoinput')),
+    // A host that refuses the camera (Electron's permission handler) answers "denied" without asking.
+    const permission = navigator.permissions?.query({ name: 'camera' }).then(
+      (status) => status.state !== 'denied',
+      () => true,
+    ) ?? Promise.resolve(true);
+    void Promise.all([devices.enumerateDevices(), permission]).then(
+      ([list, allowed]) => live && setHas(allowed && list.some((d) => d.kind === 'videoinput')),
       () => undefined,
     );
     return () => {
