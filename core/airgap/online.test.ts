@@ -6,6 +6,7 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { KmsError } from '../contract/errors.ts';
+import { MAX_ATTACHED_PAYLOAD } from '../formats/jws.ts';
 import { openSshPublicKey } from '../formats/sshsig.ts';
 import { createRequest, publicKeyFile, type RequestInputFile } from './online.ts';
 import { parseRequest } from './request-file.ts';
@@ -85,6 +86,9 @@ describe('createRequest', () => {
     const text = new TextDecoder().decode(bytes);
     expect(text).not.toContain(Buffer.from(payload).toString('base64url').slice(0, 24));
     expect(text).not.toContain(Buffer.from(payload).toString('base64').slice(0, 24));
+    // A payload too large to attach is refused before anything is read (finish could not attach it).
+    const big = { name: 'big.bin', size: MAX_ATTACHED_PAYLOAD + 1, chunks: Readable.from([]) };
+    expect(await code(createRequest({ key: 'k', keyVersionId: '2b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d', publicKey: spki, format: 'jws', options: {}, files: [big] }))).toMatch(/^InvalidParameter: --in: big\.bin: .* give --detached/);
   });
 
   it('a spec the format cannot carry is refused when the pinned key shows it', async () => {

@@ -10,7 +10,7 @@ import { UUID } from '../contract/ids.ts';
 import { SIGNING_ALGORITHMS, isSigningAlgorithm } from '../contract/specs.ts';
 import { importPublicKey, type PublicKey } from '../crypto/public-key.ts';
 import type { FormatOptions, KnownKey } from '../formats/format.ts';
-import { jwkToSpki } from '../formats/jws.ts';
+import { MAX_ATTACHED_PAYLOAD, jwkToSpki } from '../formats/jws.ts';
 import { signatureFormat } from '../formats/registry.ts';
 import { isSshKeyTypeName } from '../formats/ssh-wire.ts';
 import { readSshPublicKey } from '../formats/sshsig.ts';
@@ -125,6 +125,10 @@ function checkInput(input: CreateRequestInput): void {
     if (names.has(file.name)) throw invalidParameter('--in', `two files are named ${escapeText(file.name, 255)}; finish finds each file by its name, so each must be different`);
     names.add(file.name);
     if (!Number.isSafeInteger(file.size) || file.size < 0) throw invalidParameter('--in', `${escapeText(file.name, 255)}: size ${String(file.size)} is not a byte count`);
+    // finish puts a JWS payload back into the token, which holds at most MAX_ATTACHED_PAYLOAD bytes: say so now, not after the station signed.
+    if (input.format === 'jws' && input.options.Detached !== true && file.size > MAX_ATTACHED_PAYLOAD) {
+      throw invalidParameter('--in', `${escapeText(file.name, 255)}: ${file.size} bytes is over the ${MAX_ATTACHED_PAYLOAD} a JWS carries attached; give --detached`);
+    }
   }
 }
 
