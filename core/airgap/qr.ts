@@ -3,9 +3,11 @@
 //
 // Frames. A message whose CBOR fits one fragment is ONE part, "UR:BYTES/<bytewords>"; a longer one
 // is fountain-coded: "UR:BYTES/<seq>-<n>/<bytewords>". urFrames gives the n pure fragments
-// (seq 1..n: each alone carries its slice) then ceil(n/2) mixed (fountain) parts (seq n+1..),
-// so a reader that misses a few frames of the loop still completes, usually without waiting for
-// the loop to come round; a reader that sees every pure frame needs no mixed one.
+// (seq 1..n: each alone carries its slice) then ceil(n/2) mixed (fountain) parts, plus one or two
+// chosen so that every fragment is in one of them: whichever ONE frame a reader misses
+// (a station camera skipping a frame of the loop, a lost PNG), the set still completes, and
+// more misses usually do too, without waiting for the loop to come round. A reader that sees
+// every pure frame needs no mixed one.
 //
 // Sizes (measured by core/airgap/qr.test.ts, figures in .scratch/done-15-Q.md): FRAGMENT_BYTES =
 // 250 bytes of CBOR per frame. Bytewords spell each byte as two letters, so a part is about 2 x 250
@@ -24,6 +26,9 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { UR, UREncoder, URDecoder } from '@ngraveio/bc-ur';
+// The fountain's choice of fragments for a part (what the decoder computes too), and its CRC-32.
+import { chooseFragments } from '@ngraveio/bc-ur/dist/fountainUtils.js';
+import { getCRC } from '@ngraveio/bc-ur/dist/utils.js';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import QRCode from 'qrcode';
@@ -68,13 +73,16 @@ function maxCbor(max: number): number {
 export interface UrFrameOptions {
   /** CBOR bytes a frame carries (default FRAGMENT_BYTES). */
   readonly fragment?: number;
-  /** Mixed (fountain) parts after the pure ones when there is more than one (default ceil(n/2)). */
+  /**
+   * Mixed (fountain) parts after the pure ones when there is more than one: at least this many
+   * (default ceil(n/2)), then more until every fragment is in one; 0: none.
+   */
   readonly extra?: number;
 }
 
 /**
  * The UR parts of `bytes`, upper case: one "UR:BYTES/..." when it fits a fragment, else the n pure
- * fragments "UR:BYTES/1-n/..." .. "n-n" then `extra` fountain parts (default ceil(n/2)).
+ * fragments "UR:BYTES/1-n/..." .. "n-n" then the fountain parts (see UrFrameOptions.extra).
  */
 export function urFrames(bytes: Uint8Array, options: UrFrameOptions = {}): string[] {
   const fragment = options.fragment ?? FRAGMENT_BYTES;
@@ -92,7 +100,37 @@ export function urFrames(bytes: Uint8Array, options: UrFrameOptions = {}): strin
     throw invalidParameter('extra', `must be an integer from 0 to ${4 * n} (fountain parts after the ${n} pure ones)`);
   }
   const parts: string[] = [];
-  for (let i = 0; i < n + extra; i++) parts.push(encoder.nextPart().toUpperCase());
+  for (let i = 0; i < n; i++) parts.push(encoder.nextPart().toUpperCase());
+  if (extra === 0) return parts;
+  // The first `extra` mixed parts (seq n+1..n+extra); then, while some fragment is in none of
+  // them, the part of the next few hundred that mixes the most such fragments (the fewest
+  // fragments on a tie). Every fragment then is in a mixed part: whichever single pure frame a
+  // reader misses, the mixed part holding it gives it back (XOR with the others it has).
+  const checksum = getCRC(encoder.cbor);
+  const uncovered = new Set<number>(Array.from({ length: n }, (_, i) => i));
+  for (let seq = n + 1; seq <= n + extra; seq++) {
+    parts.push(encoder.nextPart().toUpperCase());
+    for (const i of chooseFragments(seq, n, checksum)) uncovered.delete(i);
+  }
+  const window = Math.min(Math.max(4 * n, 64), 512);
+  const candidates: { seq: number; text: string; indexes: number[] }[] = [];
+  for (let seq = n + extra + 1; seq <= n + extra + window; seq++) {
+    candidates.push({ seq, text: encoder.nextPart().toUpperCase(), indexes: chooseFragments(seq, n, checksum) });
+  }
+  while (uncovered.size > 0) {
+    let best: (typeof candidates)[number] | undefined;
+    let bestGain = 0;
+    for (const candidate of candidates) {
+      const gain = candidate.indexes.filter((i) => uncovered.has(i)).length;
+      if (gain > bestGain || (gain === bestGain && gain > 0 && best !== undefined && candidate.indexes.length < best.indexes.length)) {
+        best = candidate;
+        bestGain = gain;
+      }
+    }
+    if (best === undefined) break; // not seen: in a window this long every fragment is in some part
+    parts.push(best.text);
+    for (const i of best.indexes) uncovered.delete(i);
+  }
   return parts;
 }
 
@@ -166,6 +204,9 @@ export class FrameAssembler {
     if (components.length > 2 || !/^[a-z]{2,}$/.test(body) || body.length % 2 !== 0) {
       throw malformed(`the QR frame is not a well-formed UR "bytes" part: got ${quote(input.trim())}`);
     }
+    const seq = components.length === 2 ? components[0]! : undefined;
+    const match = seq === undefined ? null : /^([1-9][0-9]{0,9})-([1-9][0-9]{0,9})$/.exec(seq);
+    if (seq !== undefined && !match) throw malformed(`the QR frame's sequence ${quote(seq)} is not "<number>-<count>"`);
     let decoded: unknown;
     try {
       // Bytewords (minimal) to bytes, checking the part's own CRC-32; then its CBOR.
@@ -173,14 +214,11 @@ export class FrameAssembler {
     } catch {
       throw malformed(`the QR frame's UR body is damaged (not bytewords, or its checksum fails): got ${quote(input.trim())}`);
     }
-    if (components.length === 1) {
+    if (seq === undefined || !match) {
       if (!Buffer.isBuffer(decoded)) throw malformed('the single-part UR does not hold a byte string (not a DeskKMS request or response)');
       if (decoded.length > this.maxBytes) throw malformed(`the QR message is ${decoded.length} bytes, over the ${this.maxBytes} allowed`);
       return { text, id: { single: body } };
     }
-    const seq = components[0]!;
-    const match = /^([1-9][0-9]{0,9})-([1-9][0-9]{0,9})$/.exec(seq);
-    if (!match) throw malformed(`the QR frame's sequence ${quote(seq)} is not "<number>-<count>"`);
     const seqNum = Number(match[1]);
     const seqLength = Number(match[2]);
     if (
