@@ -297,7 +297,7 @@ describe('across the air gap, verified by each format\'s own peer', { timeout: 1
     // The online machine pins the key it expects (the station published its OpenSSH line once).
     const published = publish(keys.p256, 'openssh', 'pinned-p256.pub');
     carry(station, m, 'pinned-p256.pub');
-    const { review, response, request } = await roundTrip(m, 'ssh3', [
+    const { review, response, request, finished } = await roundTrip(m, 'ssh3', [
       '--key', keys.p256.alias, '--public-key', 'pinned-p256.pub', '--format', 'ssh',
       ...files.flatMap((f) => ['--in', f]), '--note', 'Release 1.4.2',
     ]);
@@ -308,6 +308,10 @@ describe('across the air gap, verified by each format\'s own peer', { timeout: 1
     expect(review.Key).toMatchObject({ KeyId: keys.p256.keyId, KeyVersionId: keys.p256.versionId, Pinned: true });
     expect(response.PublicMaterial.SshPublicKey!.split(' ').slice(0, 2)).toEqual(published.trim().split(' ').slice(0, 2));
 
+    // finish names the signer: the key ssh-keygen fingerprints, and its SPKI's SHA-256.
+    const fingerprint = /SHA256:[A-Za-z0-9+/]{43}/.exec(peer('ssh-keygen', ['-l', '-f', 'pinned-p256.pub'], { cwd: m.work }).stdout)![0];
+    expect(finished.stderr).toContain(fingerprint);
+    expect(finished.stderr).toContain(createHash('sha256').update(Buffer.from(response.PublicKey, 'base64')).digest('hex'));
     // allowed_signers from the response's own SSH public key.
     const [type, blob] = response.PublicMaterial.SshPublicKey!.split(' ');
     writeFileSync(join(m.work, 'allowed_signers'), `release@example.org namespaces="file" ${type} ${blob}\n`);
@@ -343,7 +347,7 @@ describe('across the air gap, verified by each format\'s own peer', { timeout: 1
     const m = onlineB;
     const files = ['tool-2.0.tar.xz', 'tool-2.0.tar.xz.sha256', 'NOTES.md'];
     for (const [i, f] of files.entries()) artifact(m, f, [300_000, 80, 2000][i]!);
-    const { response, request } = await roundTrip(m, 'pgp3', ['--key', keys.p256.alias, '--format', 'openpgp', '--user-id', USER_ID, ...files.flatMap((f) => ['--in', f])]);
+    const { response, request, finished } = await roundTrip(m, 'pgp3', ['--key', keys.p256.alias, '--format', 'openpgp', '--user-id', USER_ID, ...files.flatMap((f) => ['--in', f])]);
     const certificate = response.PublicMaterial.OpenPgpCertificate!;
     expect(certificate).toMatch(/^-----BEGIN PGP PUBLIC KEY BLOCK-----/);
     writeFileSync(join(m.work, 'release-key.asc'), certificate);
@@ -360,6 +364,8 @@ describe('across the air gap, verified by each format\'s own peer', { timeout: 1
       expect(good.stdout).toContain(USER_ID);
       // The signature time is the request's Created (made online, signed at the station).
       expect(good.stdout).toMatch(new RegExp(`VALIDSIG [0-9A-F]{40} \\d{4}-\\d\\d-\\d\\d ${created} `));
+      // finish named the same OpenPGP fingerprint gpg found.
+      expect(finished.stderr.toUpperCase().replace(/ /g, '')).toContain(/VALIDSIG ([0-9A-F]{40})/.exec(good.stdout)![1]);
       if (HAS_SQ) {
         const sq = peer('sq', ['verify', '--signer-cert', 'release-key.asc', '--detached', `${f}.asc`, f], { cwd: m.work });
         expect(sq.status, sq.stderr).toBe(0);
