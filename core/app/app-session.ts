@@ -559,8 +559,9 @@ function assembleParts(parts: readonly string[], field: string): AppResults['Req
     try {
       state = assembler.receive(part.trim());
     } catch (error) {
-      const refused = toKmsError(error);
-      throw new KmsError(refused.code === 'InternalFailure' ? 'Request.Malformed' : refused.code, `${field}[${i}]: ${refused.message}`);
+      // A refused part (Request.Malformed) names its place; anything else is a bug, logged as one.
+      if (!(error instanceof KmsError)) throw error;
+      throw new KmsError(error.code, `${field}[${i}]: ${error.message}`);
     }
     if (state.complete) break;
   }
