@@ -54,8 +54,12 @@ async function shoot(page: Page, testInfo: TestInfo, name: string, size = { widt
 
   }
   // And the whole screen as the operator scrolls through it, at that width (a window tall enough to hold it).
-  const tall = await page.evaluate(() => (document.querySelector('.view')?.scrollHeight ?? 0) + 80);
-  if (tall > size.height) {
+  const view = await page.evaluate(() => {
+    const el = document.querySelector('.view');
+    return { scroll: el?.scrollHeight ?? 0, client: el?.clientHeight ?? 0 };
+  });
+  const tall = size.height + view.scroll - view.client;
+  if (view.scroll > view.client) {
     await page.setViewportSize({ width: size.width, height: tall });
     for (const colorScheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme });
