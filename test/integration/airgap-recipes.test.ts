@@ -9,8 +9,11 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../core/actions/dispatch.ts';
+import type { CliIO } from '../../core/hosts/cli/command.ts';
+import { runCli } from '../../core/hosts/cli/run.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { tempDir } from './vault-helpers.ts';
 
@@ -68,11 +71,18 @@ function ran(i: number): Run {
 
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
-/** The station's audit entries for the release key, read through the CLI. */
-function auditOfRelease(): { action: string; caller: string; code: string }[] {
-  const r = spawnSync(join(ROOT, 'bin', 'deskkms'), ['ListAuditEntries', '--KeyId', releaseKeyId], { cwd: machines.station.work, env: machines.station.env, encoding: 'utf8' });
-  expect(r.status, r.stderr).toBe(0);
-  return (JSON.parse(r.stdout) as { Entries: { action: string; caller: string; code: string }[] }).Entries;
+/** The station's audit entries for the release key, through the CLI in this process (no Node start-up). */
+async function auditOfRelease(): Promise<{ action: string; caller: string; code: string }[]> {
+  let stdout = '';
+  const io = {
+    stdout: { write: (text: string) => ((stdout += text), true) },
+    stderr: { write: () => true },
+    stdin: Readable.from([]),
+    cwd: machines.station.work,
+    env: machines.station.env,
+  } as unknown as CliIO;
+  expect(await runCli(['ListAuditEntries', '--KeyId', releaseKeyId], io)).toBe(0);
+  return (JSON.parse(stdout) as { Entries: { action: string; caller: string; code: string }[] }).Entries;
 }
 
 /** The first JSON object a block printed on stdout (show's review; approve's summary follows it). */
@@ -166,7 +176,7 @@ describe("the README's Air-gapped signing recipes, run as written", { timeout: 2
     expect(blocks.map(machineOf)).toEqual(['station', 'online', 'station', 'online', 'online', 'station', 'online', 'online', 'station', 'online']);
   });
 
-  it('signs a release across the gap: only digests cross, and ssh-keygen verifies what finish writes', () => {
+  it('signs a release across the gap: only digests cross, and ssh-keygen verifies what finish writes', async () => {
     ran(0);
     expect(readFileSync(join(machines.online.work, 'usb', 'release.pem'), 'utf8')).toMatch(/^-----BEGIN PUBLIC KEY-----/);
 
@@ -196,7 +206,7 @@ describe("the README's Air-gapped signing recipes, run as written", { timeout: 2
 
     // Each signature is an AsymmetricSign for the request, then the approval, in the station's audit.
     const requestId = (JSON.parse(request.toString('utf8')) as { RequestId: string }).RequestId;
-    const entries = auditOfRelease().filter((e) => e.caller.includes(requestId));
+    const entries = (await auditOfRelease()).filter((e) => e.caller.includes(requestId));
     expect(entries.filter((e) => e.action === 'AsymmetricSign').map((e) => e.caller)).toEqual([`cli:request:${requestId}:ssh`, `cli:request:${requestId}:ssh`]);
     expect(entries.some((e) => e.action === 'ApproveSigningRequest')).toBe(true);
   });
