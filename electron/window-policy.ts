@@ -42,12 +42,18 @@ export function denyWindowOpen(): WindowOpenHandlerResponse {
 }
 
 /**
- * The one permission the app uses: writing text to the clipboard (the Copy buttons,
- * navigator.clipboard.writeText), and only for our own app:// page. Everything else (camera,
- * notifications, clipboard-read, ...) is refused.
+ * The permissions the app uses, for our own app:// page only: writing text to the clipboard (the
+ * Copy buttons, navigator.clipboard.writeText) and the camera, video only, for the Air gap view's
+ * "Scan with camera" (a signing request's QR codes; issue 15). Everything else (the microphone,
+ * notifications, clipboard-read, ...) is refused, and so is any media request that asks for audio.
  */
-export function permissionAllowed(permission: string, requestingUrl: string | undefined): boolean {
-  return permission === 'clipboard-sanitized-write' && requestingUrl !== undefined && isAppUrl(requestingUrl);
+export function permissionAllowed(permission: string, requestingUrl: string | undefined, media?: { readonly mediaTypes?: readonly string[]; readonly mediaType?: string }): boolean {
+  if (requestingUrl === undefined || !isAppUrl(requestingUrl)) return false;
+  if (permission === 'clipboard-sanitized-write') return true;
+  if (permission !== 'media') return false;
+  // A request names every type it wants (all must be video); a check names the one it asks about.
+  const types = media?.mediaTypes ?? (media?.mediaType !== undefined ? [media.mediaType] : []);
+  return types.length > 0 && types.every((type) => type === 'video');
 }
 
 /** session.setPermissionRequestHandler. */
@@ -55,14 +61,14 @@ export function permissionRequestHandler(
   _webContents: unknown,
   permission: string,
   callback: (granted: boolean) => void,
-  details?: { readonly requestingUrl?: string },
+  details?: { readonly requestingUrl?: string; readonly mediaTypes?: readonly string[] },
 ): void {
-  callback(permissionAllowed(permission, details?.requestingUrl));
+  callback(permissionAllowed(permission, details?.requestingUrl, details));
 }
 
 /** session.setPermissionCheckHandler. */
-export function permissionCheckHandler(_webContents?: unknown, permission = '', requestingOrigin?: string): boolean {
-  return permissionAllowed(permission, requestingOrigin);
+export function permissionCheckHandler(_webContents?: unknown, permission = '', requestingOrigin?: string, details?: { readonly mediaType?: string }): boolean {
+  return permissionAllowed(permission, requestingOrigin, details);
 }
 
 /**

@@ -83,7 +83,7 @@ describe('navigation and new windows', () => {
 
 describe('permissions', () => {
   it('refuses every permission request and check but clipboard writes from our own page', () => {
-    for (const permission of ['media', 'notifications', 'clipboard-read', 'geolocation', 'openExternal', 'fullscreen', 'hid', 'unknown']) {
+    for (const permission of ['notifications', 'clipboard-read', 'geolocation', 'openExternal', 'fullscreen', 'hid', 'unknown']) {
       const answers: boolean[] = [];
       permissionRequestHandler({}, permission, (granted) => answers.push(granted), { requestingUrl: 'app://deskkms/index.html' });
       expect(answers, permission).toEqual([false]);
@@ -98,6 +98,24 @@ describe('permissions', () => {
     expect(granted).toEqual([true, false, false]);
     expect(permissionCheckHandler({}, 'clipboard-sanitized-write', 'app://deskkms')).toBe(true);
     expect(permissionCheckHandler({}, 'clipboard-sanitized-write', 'file://')).toBe(false);
+  });
+
+  it('lets our own page use the camera, video only (the Air gap view scans QR codes); never the microphone', () => {
+    const answers: boolean[] = [];
+    const ask = (url: string | undefined, mediaTypes?: string[]) =>
+      permissionRequestHandler({}, 'media', (g) => answers.push(g), { ...(url ? { requestingUrl: url } : {}), ...(mediaTypes ? { mediaTypes } : {}) });
+    ask('app://deskkms/index.html', ['video']);
+    ask('app://deskkms/index.html', ['video', 'audio']);
+    ask('app://deskkms/index.html', ['audio']);
+    ask('app://deskkms/index.html', []);
+    ask('app://deskkms/index.html');
+    ask('https://evil.example/', ['video']);
+    ask(undefined, ['video']);
+    expect(answers).toEqual([true, false, false, false, false, false, false]);
+    expect(permissionCheckHandler({}, 'media', 'app://deskkms', { mediaType: 'video' })).toBe(true);
+    expect(permissionCheckHandler({}, 'media', 'app://deskkms', { mediaType: 'audio' })).toBe(false);
+    expect(permissionCheckHandler({}, 'media', 'app://deskkms')).toBe(false);
+    expect(permissionCheckHandler({}, 'media', 'file://', { mediaType: 'video' })).toBe(false);
   });
 });
 

@@ -16,7 +16,8 @@ const SCAN_MS = 120;
 
 /**
  * Whether the page's Permissions-Policy lets it ask for a camera at all (Chromium's
- * document.featurePolicy; a host that forbids it, camera=(), gets no Scan button).
+ * document.featurePolicy; the hosts allow it for their own page only, camera=(self); a host that
+ * forbids it gets no Scan button).
  */
 function cameraAllowed(): boolean {
   const policy = (document as Document & { featurePolicy?: { allowsFeature(feature: string): boolean } }).featurePolicy;
