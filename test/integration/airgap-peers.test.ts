@@ -10,7 +10,7 @@
 // @sigstore/verify, jose (attached and detached tokens), openssl dgst -verify (RSA, P-256, SM2 with
 // its distinguishing ID) and openssl verify -CAfile of an issued certificate. One round trip is
 // carried by QR codes only: zbarimg (Debian's zbar) reads the PNG frames, and its lines are what
-// the other side reads back.
+// the other side reads back. The README's claims about pinning (--public-key) are checked too.
 import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -442,7 +442,8 @@ describe('across the air gap, verified by each format\'s own peer', { timeout: 1
     writeFileSync(join(b.work, 'manifest.json'), manifest);
     const jwkText = publish(keys.rsa, 'jwk', 'pinned-rsa.jwk');
     carry(station, b, 'pinned-rsa.jwk');
-    await roundTrip(b, 'jws', ['--key', keys.rsa.alias, '--version', keys.rsa.versionId, '--public-key', 'pinned-rsa.jwk', '--format', 'jws', '--in', 'manifest.json']);
+    // No --version: the JWK's kid names it.
+    await roundTrip(b, 'jws', ['--key', keys.rsa.alias, '--public-key', 'pinned-rsa.jwk', '--format', 'jws', '--in', 'manifest.json']);
     const jwk = JSON.parse(jwkText) as JWK;
     const token = readFileSync(join(b.work, 'manifest.json.jws'), 'utf8').trim();
     const { payload, protectedHeader } = await compactVerify(token, await importJWK(jwk, 'RS256'), { algorithms: ['RS256'] });
@@ -594,6 +595,26 @@ describe('across the air gap, verified by each format\'s own peer', { timeout: 1
     // A bound that keeps an animated QR short: at most a few frames per KiB.
     expect(frames.length).toBeLessThanOrEqual(Math.ceil(requestBytes.length / 100));
     expect(responseFrames.length).toBeLessThanOrEqual(Math.ceil(statSync(join(station.work, 'qr10.resp.json')).size / 100));
+  });
+
+  it('the pin holds: the station refuses a request pinned to another key, finish a response from a key other than --public-key', async () => {
+    const m = onlineB;
+    artifact(m, 'pinned.bin', 5000);
+    publish(keys.p256, 'pem', 'pin-p256.pem');
+    carry(station, m, 'pin-p256.pem');
+    // alias/rsa named, the P-256 key pinned: nothing is signed.
+    ok(await online(m, ['request', 'create', '--key', keys.rsa.alias, '--public-key', 'pin-p256.pem', '--format', 'raw', '--in', 'pinned.bin', '-o', 'pin-other.req.json']), 'create pinned to another key');
+    carry(m, station, 'pin-other.req.json');
+    expect(refused(await atStation(['request', 'approve', 'pin-other.req.json', '--yes', '-o', 'pin-other.resp.json'])).Code).toBe('Request.Mismatch');
+    expect(existsSync(join(station.work, 'pin-other.resp.json'))).toBe(false);
+    // A good response, but finish pinned to the P-256 key while the RSA key signed: nothing is written.
+    ok(await online(m, ['request', 'create', '--key', keys.rsa.alias, '--format', 'raw', '--in', 'pinned.bin', '-o', 'pin-late.req.json']), 'create unpinned');
+    carry(m, station, 'pin-late.req.json');
+    ok(await atStation(['request', 'approve', 'pin-late.req.json', '--yes', '-o', 'pin-late.resp.json']), 'approve unpinned');
+    carry(station, m, 'pin-late.resp.json');
+    const late = refused(await online(m, ['request', 'finish', '--request', 'pin-late.req.json', '--response', 'pin-late.resp.json', '--public-key', 'pin-p256.pem']));
+    expect(late.Code).toBe('Request.Mismatch');
+    expect(existsSync(join(m.work, 'pinned.bin.sig'))).toBe(false);
   });
 
   it('the online machines never had a vault: none was opened, none was created', () => {
