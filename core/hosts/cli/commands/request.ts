@@ -11,19 +11,22 @@ import { createInterface } from 'node:readline';
 import { KmsError, invalidParameter, isErrorCode, missingParameter } from '../../../contract/errors.ts';
 import { escapeJsonText, escapeText } from '../../../contract/escape-text.ts';
 import { SIGNING_ALGORITHMS, isSigningAlgorithm } from '../../../contract/specs.ts';
-import { readCarried } from '../../../airgap/carried.ts';
-import { finishRequest } from '../../../airgap/finish.ts';
-import { createRequest, type RequestInputFile } from '../../../airgap/online.ts';
-import { terminalQr, urFrames, writeQrPngs } from '../../../airgap/qr.ts';
+import type { RequestInputFile } from '../../../airgap/online.ts';
 import { OPTIONS_OF_FORMAT, sha256Hex } from '../../../airgap/request-file.ts';
 import { REQUEST_FORMATS, type RequestFormat, type RequestOptions, type RequestReview } from '../../../airgap/request-types.ts';
-import { approveRequest, rejectRequest, reviewRequest, type StationOptions } from '../../../airgap/station.ts';
+import type { StationOptions } from '../../../airgap/station.ts';
 import { CLI_CALLER } from '../actions-cli.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagSpec, type FlagValues } from '../command.ts';
 import { describeFsError, openStream, progressReporter, readSmallFile } from '../inputs.ts';
 import { writeFileAtomically } from '../output-file.ts';
 import { internalErrorReporter } from '../report-error.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';
+
+// The air-gap modules (QR codes, PNG, CBOR, X.509 parsing) load only when a request command runs:
+// every other deskkms command starts without them.
+const carried = () => import('../../../airgap/carried.ts');
+const qr = () => import('../../../airgap/qr.ts');
+const station = () => import('../../../airgap/station.ts');
 
 const SUBCOMMANDS = ['create', 'show', 'approve', 'reject', 'finish'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
@@ -194,6 +197,7 @@ function stemOf(path: string): string {
 
 /** QR frames of `bytes`: PNGs in --qr DIR, and one terminal code on stderr when it is a terminal and one frame fits. */
 async function showFrames(flags: FlagValues, io: CliIO, bytes: Uint8Array, target: string): Promise<{ Frames: number; QrPngs?: string[] }> {
+  const { terminalQr, urFrames, writeQrPngs } = await qr();
   const frames = urFrames(bytes);
   let pngs: string[] | undefined;
   if (typeof flags.qr === 'string') pngs = await writeQrPngs(frames, resolve(io.cwd, flags.qr), stemOf(target));
@@ -274,7 +278,7 @@ function stationOptions(flags: FlagValues, io: CliIO): StationOptions {
 async function readRequestArg(positionals: readonly string[], io: CliIO): Promise<Uint8Array> {
   const path = positionals[1];
   if (path === undefined || positionals.length > 2) throw missingParameter('REQ (the request file, its UR parts text file, or its QR frames directory)');
-  return readCarried(resolve(io.cwd, path), 'request');
+  return (await carried()).readCarried(resolve(io.cwd, path), 'request');
 }
 
 async function create(flags: FlagValues, io: CliIO): Promise<number> {
@@ -291,6 +295,7 @@ async function create(flags: FlagValues, io: CliIO): Promise<number> {
   for (const path of paths) files.push(await inputFile(path, io));
   const total = files.reduce((sum, f) => sum + f.size, 0);
   const progress = progressReporter(io, 'hashing', total);
+  const { createRequest } = await import('../../../airgap/online.ts');
   const { request, bytes } = await createRequest(
     {
       key: flags.key,
@@ -322,6 +327,7 @@ async function approve(flags: FlagValues, io: CliIO, positionals: readonly strin
   if (flags.force !== true && (await exists(target))) throw refuseExisting('--out')(target);
   const requestBytes = await readRequestArg(positionals, io);
   const o = stationOptions(flags, io);
+  const { approveRequest, rejectRequest, reviewRequest } = await station();
   return withVault(flags, io, async (vault) => {
     const review = await reviewRequest(vault, requestBytes, o);
     io.stderr.write(reviewSummary(review));
@@ -351,6 +357,8 @@ async function finish(flags: FlagValues, io: CliIO): Promise<number> {
   if (typeof flags.response !== 'string') throw missingParameter('--response');
   const source = resolve(io.cwd, typeof flags.dir === 'string' ? flags.dir : '.');
   const outDir = typeof flags.out === 'string' ? resolve(io.cwd, flags.out) : source;
+  const { readCarried } = await carried();
+  const { finishRequest } = await import('../../../airgap/finish.ts');
   const request = await readCarried(resolve(io.cwd, flags.request), 'request');
   const response = await readCarried(resolve(io.cwd, flags.response), 'response');
   const publicKey = typeof flags['public-key'] === 'string' ? await readSmallFile('public-key', flags['public-key'], io) : undefined;
@@ -440,6 +448,7 @@ export const requestCommand: Command = {
       case 'show': {
         const requestBytes = await readRequestArg(positionals, io);
         const o = stationOptions(flags, io);
+        const { reviewRequest } = await station();
         return withVault(flags, io, async (vault) => {
           const review = await reviewRequest(vault, requestBytes, o);
           io.stdout.write(`${escapeJsonText(JSON.stringify(review, null, 2))}\n`);
@@ -454,6 +463,7 @@ export const requestCommand: Command = {
       case 'reject': {
         const requestBytes = await readRequestArg(positionals, io);
         const o = stationOptions(flags, io);
+        const { rejectRequest } = await station();
         return withVault(flags, io, async (vault) => {
           const review = await rejectRequest(vault, requestBytes, o);
           io.stderr.write(reviewSummary(review));
