@@ -382,11 +382,17 @@ describe('across the air gap, verified by each format\'s own peer', { timeout: 1
     expect(bad.stdout).toContain('BADSIG');
   });
 
-  it('openpgp over RSA: gpg and sq accept it', async () => {
+  it('openpgp over RSA without --user-id: finish takes the certificate the station published; gpg and sq accept it', async () => {
     const m = onlineB;
     artifact(m, 'rsa-release.tar.gz', 200_000);
-    const { response } = await roundTrip(m, 'pgp-rsa', ['--key', keys.rsa.alias, '--format', 'openpgp', '--user-id', 'RSA Releases <rsa@example.org>', '--in', 'rsa-release.tar.gz']);
-    writeFileSync(join(m.work, 'rsa-key.asc'), response.PublicMaterial.OpenPgpCertificate!);
+    // Published once by the station, as the Signing releases recipe does.
+    ok(await atStation(['pubkey', keys.rsa.alias, '--format', 'openpgp', '--user-id', 'RSA Releases <rsa@example.org>', '-o', 'rsa-key.asc']), 'pubkey openpgp');
+    carry(station, m, 'rsa-key.asc');
+    const { response } = await roundTrip(m, 'pgp-rsa', ['--key', keys.rsa.alias, '--format', 'openpgp', '--in', 'rsa-release.tar.gz'], { finishArgs: ['--certificate', 'rsa-key.asc'] });
+    expect(response.PublicMaterial.OpenPgpCertificate).toBeUndefined();
+    // Without a certificate, finish cannot name the OpenPGP key it checks against.
+    const bare = refused(await online(m, ['request', 'finish', '--request', 'pgp-rsa.req.json', '--response', 'pgp-rsa.resp.json', '--force']));
+    expect(bare).toMatchObject({ Code: 'MissingParameter', Message: expect.stringContaining('--certificate') });
     const env = { ...process.env, GNUPGHOME: gnupg, LC_ALL: 'C' };
     expect(peer('gpg', ['--batch', '--import', 'rsa-key.asc'], { cwd: m.work, env }).status).toBe(0);
     const good = peer('gpg', ['--batch', '--status-fd', '1', '--trust-model', 'always', '--verify', 'rsa-release.tar.gz.asc', 'rsa-release.tar.gz'], { cwd: m.work, env });
