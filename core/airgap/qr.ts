@@ -258,9 +258,9 @@ export class FrameAssembler {
       try {
         accepted = this.decoder.receivePart(part.text);
       } catch {
-        throw malformed(`the QR frame ${part.seq ?? ''} cannot be decoded as a UR part`);
+        throw malformed(`the QR frame${part.seq ? ` ${part.seq}` : ''} cannot be decoded as a UR part`);
       }
-      if (!accepted) throw malformed(`the QR frame ${part.seq ?? ''} does not fit the frames before it`);
+      if (!accepted) throw malformed(`the QR frame${part.seq ? ` ${part.seq}` : ''} does not fit the frames before it (another fragment size)`);
       if (this.decoder.isError()) {
         // Every fragment is known but the whole fails its CRC-32: some frame was forged or damaged.
         this.decoder = new URDecoder();
