@@ -167,7 +167,7 @@ test('backup with 3-of-5 shares, print a share, verify, change the protection, r
         await expect(page.getByRole('tab', { name: 'Keys' })).toBeHidden();
         await expect(sheet.getByRole('button', { name: 'Print' })).toBeHidden();
         await page.emulateMedia({ media: 'screen' });
-        const { stdout } = await run('zbarimg', ['--raw', '-q', printed]);
+        const { stdout } = await run('zbarimg', ['--raw', '-q', '-Sdisable', '-Sqrcode.enable', printed]);
         expect(stdout.trim()).toBe(words[1]);
         // Print asks the browser to print (stubbed: headless Chromium has no print dialog).
         await page.evaluate(() => {
