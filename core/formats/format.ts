@@ -52,9 +52,10 @@ export interface PendingSignature {
 /**
  * A message's hashes as a format needs them before the key signs it: what a signing request
  * carries across the air gap (core/airgap) instead of the file. JSON-safe: base64 strings, numbers,
- * booleans; each format documents its members (ssh: the SHA-512 of the file; sigstore and raw:
- * the SHA-256; openpgp: the signature time and the SHA-256 over the file and each possible hashed
- * part; jws: the SHA-256 of the signing input). Never the file itself.
+ * booleans; each format documents its members (ssh: the SHA-256 of the file in a request, the
+ * SHA-512 when signing at once; sigstore and raw: the SHA-256; openpgp: the signature time and, in
+ * a request, the SHA-256 state after the file; jws: the SHA-256 of the signing input). Never the
+ * file itself.
  */
 export type PreparedMessage = Readonly<Record<string, string | number | boolean>>;
 
@@ -138,6 +139,15 @@ export interface SignatureFormat {
    * for another key than this one (its public key or version differ).
    */
   complete(key: SigningKeyInfo, options: FormatOptions, prepared: PreparedMessage): PreparedSignature;
+  /**
+   * The SHA-256 of the file a preparation commits to, when it can be derived from the preparation
+   * itself (raw and sigstore: their Sha256; ssh: a request's sha256 SSHSIG hash; openpgp: a
+   * request's SHA-256 midstate finished), so a station can refuse a preparation that is not of
+   * the file whose SHA-256 it shows. Undefined when the signed hash does not start with the file
+   * (jws: the header comes first; raw over SM2: Z_A does) or the layout carries no SHA-256 (ssh's
+   * direct sha512). Request.Malformed for a preparation this format did not make.
+   */
+  fileSha256(prepared: PreparedMessage): Uint8Array | undefined;
   verify(signature: Uint8Array, material: VerifyMaterial): PendingVerification;
 }
 

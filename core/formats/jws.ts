@@ -489,5 +489,10 @@ export const jwsFormat: SignatureFormat = {
   begin: (key, options) => beginFromHalves(jwsFormat, key, options),
   prepare,
   complete,
+  /** The signing input starts with the header: no SHA-256 of the file can be derived from it. */
+  fileSha256: (prepared) => {
+    readPrepared('jws', prepared, PREPARED);
+    return undefined;
+  },
   verify,
 };

@@ -24,6 +24,7 @@ import {
   type PendingVerification,
   type PreparedMessage,
   type PreparedSignature,
+  type ReadPrepared,
   type SignatureFormat,
   type SigningKeyInfo,
   type VerifyMaterial,
@@ -56,6 +57,7 @@ import {
   type PgpPublicKey,
   type Subpacket,
 } from './openpgp-packets.ts';
+import { Sha256Midstate } from './sha256-midstate.ts';
 
 const SIG_BINARY = 0x00;
 const SIG_TEXT = 0x01;
@@ -212,13 +214,14 @@ function issuerKeyIdSubpacket(fingerprint: string): Uint8Array {
 //   Prepared {Layout: "issuer-hashed", Time, Fingerprint, Sha256}.
 // When it is not (a request made without the vault), the issuer cannot be hashed: the hashed area
 // holds the creation time only, the issuer's fingerprint and key ID go in the unhashed area (where
-// gpg, sq and OpenPGP.js find them too), and the final SHA-256 is taken for each public-key
-// algorithm the key may have, since the hashed part names it (Hash.copy() after the last chunk):
-//   Prepared {Layout: "issuer-unhashed", Time, Sha256Pk1 (RSA), Sha256Pk19 (ECDSA)}.
+// gpg, sq and OpenPGP.js find them too), and the request carries the SHA-256 STATE after the
+// file (sha256-midstate.ts): the station continues it with the hashed part for its key's
+// public-key algorithm (the Digest it signs) and finishes it with padding alone (the file's
+// SHA-256, which it shows and checks: fileSha256), so both come from the one state:
+//   Prepared {Layout: "issuer-unhashed-midstate", Time, Midstate (H, 32 bytes), Tail (the bytes
+//   after the last whole 64-byte block), Length (the file's size)}.
 const HASHED_ISSUER = 'issuer-hashed';
-const UNHASHED_ISSUER = 'issuer-unhashed';
-
-const pkAlgorithmOf = (spec: KeySpec): typeof PK_RSA | typeof PK_ECDSA => (spec.startsWith('RSA_') ? PK_RSA : PK_ECDSA);
+const UNHASHED_ISSUER = 'issuer-unhashed-midstate';
 
 function prepareDetached(key: KnownKey, options: FormatOptions): PendingPreparation {
   if (key.spec !== undefined) assertSupported(key.spec);
@@ -226,9 +229,9 @@ function prepareDetached(key: KnownKey, options: FormatOptions): PendingPreparat
   if (spec !== undefined) assertSupported(spec);
   if (spec !== undefined && key.spec !== undefined && spec !== key.spec) throw new KmsError('InvalidParameter', `--public-key: is a ${spec} key, not ${key.spec}`);
   const time = seconds(options.time ?? new Date(), 'time');
-  const hash = createHash('sha256');
-  const update = (chunk: Uint8Array): void => void hash.update(chunk);
   if (key.spki !== undefined && key.created !== undefined) {
+    const hash = createHash('sha256');
+    const update = (chunk: Uint8Array): void => void hash.update(chunk);
     const created = seconds(key.created, 'key CreationDate');
     const { body, algorithm } = keyBody(key.spki, created);
     if (time < created) throw invalidParameter('time', 'the signature would be older than the key version (verifiers refuse it)');
@@ -241,15 +244,31 @@ function prepareDetached(key: KnownKey, options: FormatOptions): PendingPreparat
       Sha256: preparedBytes(new Uint8Array(hash.update(trailer(part)).digest())),
     }));
   }
-  const algorithms = spec !== undefined ? [pkAlgorithmOf(spec)] : [PK_RSA, PK_ECDSA];
-  return hashingPreparation('openpgp', update, () => {
-    const prepared: Record<string, string | number> = { Layout: UNHASHED_ISSUER, Time: time };
-    for (const algorithm of algorithms) {
-      const part = hashedPart(SIG_BINARY, algorithm, subpacket(SUBPACKET.creationTime, u32(time)));
-      prepared[`Sha256Pk${algorithm}`] = preparedBytes(new Uint8Array(hash.copy().update(trailer(part)).digest()));
-    }
-    return prepared;
-  });
+  const midstate = new Sha256Midstate();
+  return hashingPreparation(
+    'openpgp',
+    (chunk) => void midstate.update(chunk),
+    () => {
+      const state = midstate.state();
+      return { Layout: UNHASHED_ISSUER, Time: time, Midstate: preparedBytes(state.H), Tail: preparedBytes(state.Tail), Length: state.Length };
+    },
+  );
+}
+
+/** The SHA-256 state a midstate preparation carries (Request.Malformed when its members do not fit together). */
+function midstateOf(read: ReadPrepared<typeof PREPARED>): Sha256Midstate {
+  if (read.Midstate === undefined || read.Tail === undefined || read.Length === undefined) throw malformedPrepared(`${UNHASHED_ISSUER} needs Midstate, Tail and Length`);
+  if (read.Tail.length !== read.Length % 64) throw malformedPrepared(`Tail is ${read.Tail.length} bytes; after ${read.Length} bytes it is ${read.Length % 64}`);
+  return Sha256Midstate.resume({ H: read.Midstate, Tail: read.Tail, Length: read.Length });
+}
+
+const malformedPrepared = (why: string) => new KmsError('Request.Malformed', `Prepared (openpgp): ${why}`);
+
+/** A request's file SHA-256: its midstate finished; signing at once carries none (undefined). */
+function fileSha256(prepared: PreparedMessage): Uint8Array | undefined {
+  const read = readPrepared('openpgp', prepared, PREPARED);
+  if (read.Layout !== UNHASHED_ISSUER) return undefined;
+  return midstateOf(read).digest();
 }
 
 function hashedIssuer(time: number, fingerprint: string): Uint8Array {
@@ -257,18 +276,18 @@ function hashedIssuer(time: number, fingerprint: string): Uint8Array {
 }
 
 const PREPARED = {
-  Layout: { kind: 'text', pattern: /^(issuer-hashed|issuer-unhashed)$/ },
+  Layout: { kind: 'text', pattern: /^(issuer-hashed|issuer-unhashed-midstate)$/ },
   Time: { kind: 'integer', min: 0, max: 0xffffffff },
   Fingerprint: { kind: 'text', pattern: /^[0-9A-F]{40}$/, optional: true },
   Sha256: { kind: 'bytes', length: 32, optional: true },
-  Sha256Pk1: { kind: 'bytes', length: 32, optional: true },
-  Sha256Pk19: { kind: 'bytes', length: 32, optional: true },
+  Midstate: { kind: 'bytes', length: 32, optional: true },
+  Tail: { kind: 'bytes', optional: true },
+  Length: { kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, optional: true },
 } as const;
 
 function completeDetached(key: SigningKeyInfo, options: FormatOptions, prepared: PreparedMessage): PreparedSignature {
   const keyPacket = keyPacketOf(key);
   const read = readPrepared('openpgp', prepared, PREPARED);
-  const malformedPrepared = (why: string) => new KmsError('Request.Malformed', `Prepared (openpgp): ${why}`);
   const time = read.Time;
   if (options.time !== undefined && seconds(options.time, 'time') !== time) {
     throw new KmsError('Request.Mismatch', `openpgp: the file was hashed for a signature dated ${new Date(time * 1000).toISOString()}, not ${options.time.toISOString()}`);
@@ -281,21 +300,17 @@ function completeDetached(key: SigningKeyInfo, options: FormatOptions, prepared:
   let digest: Uint8Array;
   if (read.Layout === HASHED_ISSUER) {
     if (read.Fingerprint === undefined || read.Sha256 === undefined) throw malformedPrepared(`${HASHED_ISSUER} needs Fingerprint and Sha256`);
-    if (read.Sha256Pk1 !== undefined || read.Sha256Pk19 !== undefined) throw malformedPrepared(`${HASHED_ISSUER} has no Sha256Pk1 or Sha256Pk19`);
+    if (read.Midstate !== undefined || read.Tail !== undefined || read.Length !== undefined) throw malformedPrepared(`${HASHED_ISSUER} has no Midstate, Tail or Length`);
     if (read.Fingerprint !== keyPacket.fingerprint) throw new KmsError('Request.Mismatch', `openpgp: the file was hashed for key ${read.Fingerprint}, not this key version ${keyPacket.fingerprint}`);
     hashed = hashedIssuer(time, keyPacket.fingerprint);
     unhashed = issuerKeyIdSubpacket(keyPacket.fingerprint);
     digest = read.Sha256;
   } else {
     if (read.Fingerprint !== undefined || read.Sha256 !== undefined) throw malformedPrepared(`${UNHASHED_ISSUER} has no Fingerprint or Sha256`);
-    if (read.Sha256Pk1 === undefined && read.Sha256Pk19 === undefined) throw malformedPrepared(`${UNHASHED_ISSUER} needs Sha256Pk1 or Sha256Pk19`);
-    const forKey = keyPacket.algorithm === PK_RSA ? read.Sha256Pk1 : read.Sha256Pk19;
-    if (forKey === undefined) {
-      throw new KmsError('Request.Mismatch', `openpgp: the file was hashed for ${keyPacket.algorithm === PK_RSA ? 'ECDSA' : 'RSA'} keys only, not for this ${key.spec} key`);
-    }
+    const state = midstateOf(read);
     hashed = subpacket(SUBPACKET.creationTime, u32(time));
     unhashed = concat(issuerSubpackets(keyPacket.fingerprint), issuerKeyIdSubpacket(keyPacket.fingerprint));
-    digest = forKey;
+    digest = state.update(trailer(hashedPart(SIG_BINARY, keyPacket.algorithm, hashed))).digest();
   }
   const part = hashedPart(SIG_BINARY, keyPacket.algorithm, hashed);
   const algorithm = signingAlgorithm(key.spec);
@@ -782,5 +797,6 @@ export const openpgpFormat: SignatureFormat = {
   begin: (key, options) => beginFromHalves(openpgpFormat, key, options),
   prepare: prepareDetached,
   complete: completeDetached,
+  fileSha256,
   verify: beginVerify,
 };

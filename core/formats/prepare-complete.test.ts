@@ -19,6 +19,7 @@ import { listAuditEntries } from '../audit/audit-log.ts';
 import type { KeySpec, SigningAlgorithm } from '../contract/specs.ts';
 import { importPublicKey, publicKeyPem } from '../crypto/public-key.ts';
 import { useActionVault } from '../../test/support/action-vault.ts';
+import { createHash } from 'node:crypto';
 import { codeOf, verifyInChunks } from '../../test/support/formats.ts';
 import { flipByte } from '../../test/interop/openssl-peer.ts';
 import type { FormatOptions, KnownKey, PreparedMessage, SignatureFormatName, SigningKeyInfo, VerifyMaterial } from './format.ts';
@@ -107,14 +108,19 @@ function directDigest(format: SignatureFormatName, key: SigningKeyInfo, options:
 const completeCode = (format: SignatureFormatName, key: SigningKeyInfo, options: FormatOptions, prepared: PreparedMessage) =>
   codeOf(() => signatureFormat(format).complete(key, options, prepared));
 
+const messageSha256 = (message = MESSAGE): Uint8Array => new Uint8Array(createHash('sha256').update(message).digest());
+const fileSha256Of = (format: SignatureFormatName, prepared: PreparedMessage) => signatureFormat(format).fileSha256(prepared);
+
 const ownVerify = (format: SignatureFormatName, signature: Uint8Array, message: Uint8Array, material: VerifyMaterial) => verifyInChunks(signatureFormat(format), signature, message, material, 999);
 
-describe('ssh: {Sha512} prepared without the key, completed in a namespace', () => {
+describe('ssh: {Sha256} prepared for a request (sha256 SSHSIG), {Sha512} when signing at once', () => {
   for (const spec of ['RSA_2048', 'EC_P256'] as const) {
     it(`${spec}: ssh-keygen -Y verify and verify() accept it in namespace "git", refuse a changed byte; direct signing signs the same Digest`, async () => {
       const key = await keyOf(spec);
       const prepared = prepareOver('ssh', {}, { namespace: 'git' });
-      expect(Object.keys(prepared)).toEqual(['Sha512']);
+      expect(Object.keys(prepared)).toEqual(['Sha256']);
+      // The request's hash is the file's SHA-256 itself: what the station shows, it checks.
+      expect(fileSha256Of('ssh', prepared)).toEqual(messageSha256());
       const sig = await station('ssh', key, { namespace: 'git' }, prepared);
       const material = { publicKey: new TextEncoder().encode(pemOf(key)), namespace: 'git' };
       expect(ownVerify('ssh', sig, MESSAGE, material)).toMatchObject({ valid: true });
@@ -129,9 +135,17 @@ describe('ssh: {Sha512} prepared without the key, completed in a namespace', () 
       const bad = run('ssh-keygen', ['-Y', 'verify', '-f', allowed, '-I', 'release@deskkms.example', '-n', 'git', '-s', sigFile], CHANGED);
       expect(bad.status).not.toBe(0);
 
+      // A request made with the public key (no CreationDate online) is still sha256.
+      expect(prepareOver('ssh', { spec, spki: key.spki }, { namespace: 'git' })).toEqual(prepared);
+      // Signing at once keeps sha512 ({Sha512}, no file SHA-256 derivable): the same Digest as begin, and ssh-keygen accepts it.
       const prepareWithKey = prepareOver('ssh', key, { namespace: 'git' });
-      expect(prepareWithKey).toEqual(prepared);
-      expect(signatureFormat('ssh').complete(key, { namespace: 'git' }, prepared).toSign().digest).toEqual(directDigest('ssh', key, { namespace: 'git' }));
+      expect(Object.keys(prepareWithKey)).toEqual(['Sha512']);
+      expect(fileSha256Of('ssh', prepareWithKey)).toBeUndefined();
+      expect(signatureFormat('ssh').complete(key, { namespace: 'git' }, prepareWithKey).toSign().digest).toEqual(directDigest('ssh', key, { namespace: 'git' }));
+      const direct = write('direct.sig', await station('ssh', key, { namespace: 'git' }, prepareWithKey));
+      const goodDirect = run('ssh-keygen', ['-Y', 'verify', '-f', allowed, '-I', 'release@deskkms.example', '-n', 'git', '-s', direct], MESSAGE);
+      expect(goodDirect.status, goodDirect.stderr).toBe(0);
+      expect(run('ssh-keygen', ['-Y', 'verify', '-f', allowed, '-I', 'release@deskkms.example', '-n', 'git', '-s', direct], CHANGED).status).not.toBe(0);
     });
   }
 
@@ -141,7 +155,10 @@ describe('ssh: {Sha512} prepared without the key, completed in a namespace', () 
     const p256 = await keyOf('EC_P256');
     expect(completeCode('ssh', k1, {}, prepared)).toMatch(/^Format\.UnsupportedKeySpec: /);
     expect(codeOf(() => signatureFormat('ssh').prepare({ spec: 'EC_SM2' }, {}))).toMatch(/^Format\.UnsupportedKeySpec: /);
-    expect(completeCode('ssh', p256, {}, {})).toMatch(/^Request\.Malformed: .*Sha512 is missing/);
+    expect(completeCode('ssh', p256, {}, {})).toMatch(/^Request\.Malformed: .*Sha512 or Sha256 is missing/);
+    expect(completeCode('ssh', p256, {}, { ...prepared, Sha512: Buffer.alloc(64).toString('base64') })).toMatch(/^Request\.Malformed: .*both/);
+    expect(completeCode('ssh', p256, {}, { Sha256: Buffer.alloc(64).toString('base64') })).toMatch(/^Request\.Malformed: .*Sha256 is 64 bytes, not 32/);
+    expect(codeOf(() => signatureFormat('ssh').fileSha256({ Other: 'x' }))).toMatch(/^Request\.Malformed: /);
     expect(completeCode('ssh', p256, {}, { Sha512: 'not base64!' })).toMatch(/^Request\.Malformed: .*Sha512 is not base64/);
     expect(completeCode('ssh', p256, {}, { Sha512: Buffer.alloc(32).toString('base64') })).toMatch(/^Request\.Malformed: .*Sha512 is 32 bytes, not 64/);
     expect(completeCode('ssh', p256, {}, { Sha512: 7 })).toMatch(/^Request\.Malformed: .*Sha512/);
@@ -156,6 +173,7 @@ describe('sigstore: {Sha256}', () => {
       const key = await keyOf(spec);
       const prepared = prepareOver('sigstore', {}, {});
       expect(Object.keys(prepared)).toEqual(['Sha256']);
+      expect(fileSha256Of('sigstore', prepared)).toEqual(messageSha256());
       const bundle = await station('sigstore', key, {}, prepared);
       const material = { publicKey: new TextEncoder().encode(pemOf(key)) };
       expect(ownVerify('sigstore', bundle, MESSAGE, material)).toMatchObject({ valid: true });
@@ -186,6 +204,7 @@ describe('raw: {Sha256}, or {Sm3Za, SpkiSha256} for a known SM2 key', () => {
       const options = algorithm ? { algorithm } : {};
       const prepared = prepareOver('raw', {}, options);
       expect(Object.keys(prepared)).toEqual(['Sha256']);
+      expect(fileSha256Of('raw', prepared)).toEqual(messageSha256());
       const sig = await station('raw', key, options, prepared);
       const material = { publicKey: new TextEncoder().encode(pemOf(key)), ...options };
       expect(ownVerify('raw', sig, MESSAGE, material)).toMatchObject({ valid: true });
@@ -205,6 +224,8 @@ describe('raw: {Sha256}, or {Sm3Za, SpkiSha256} for a known SM2 key', () => {
     const key = await keyOf('EC_SM2');
     const prepared = prepareOver('raw', { spki: key.spki }, {});
     expect(Object.keys(prepared).sort()).toEqual(['Sm3Za', 'SpkiSha256']);
+    // SM3 over Z_A then the file: no SHA-256 of the file in it.
+    expect(fileSha256Of('raw', prepared)).toBeUndefined();
     const sig = await station('raw', key, {}, prepared);
     const material = { publicKey: new TextEncoder().encode(pemOf(key)) };
     expect(ownVerify('raw', sig, MESSAGE, material)).toMatchObject({ valid: true });
@@ -244,7 +265,7 @@ function subpacketTypes(armored: Uint8Array): { hashed: number[]; unhashed: numb
   return { hashed, unhashed };
 }
 
-describe('openpgp: issuer unhashed when the key is not known, one SHA-256 per public-key algorithm', () => {
+describe('openpgp: issuer unhashed when the key is not known, the SHA-256 state after the file', () => {
   for (const spec of ['RSA_2048', 'EC_P256', 'EC_P256K'] as const) {
     it(`${spec}: gpg${spec === 'EC_P256K' ? '' : ', sq'}, OpenPGP.js and verify() accept it; a changed byte is refused by each`, async () => {
       const key = await keyOf(spec);
@@ -252,8 +273,11 @@ describe('openpgp: issuer unhashed when the key is not known, one SHA-256 per pu
       const cert = await completeSignature(signer(), key, 'openpgp', beginCertificate(key, USER_ID));
       const time = new Date(Math.floor(key.created.getTime() / 1000) * 1000 + 60_000);
       const prepared = prepareOver('openpgp', {}, { time });
-      expect(Object.keys(prepared).sort()).toEqual(['Layout', 'Sha256Pk1', 'Sha256Pk19', 'Time']);
-      expect(prepared).toMatchObject({ Layout: 'issuer-unhashed', Time: time.getTime() / 1000 });
+      expect(Object.keys(prepared).sort()).toEqual(['Layout', 'Length', 'Midstate', 'Tail', 'Time']);
+      expect(prepared).toMatchObject({ Layout: 'issuer-unhashed-midstate', Time: time.getTime() / 1000, Length: MESSAGE.length });
+      expect(Buffer.from(prepared.Tail as string, 'base64')).toEqual(Buffer.from(MESSAGE.subarray(MESSAGE.length - (MESSAGE.length % 64))));
+      // The state finished with padding alone is the file's SHA-256 (what the station shows and checks).
+      expect(fileSha256Of('openpgp', prepared)).toEqual(messageSha256());
       const sig = await station('openpgp', key, { time }, prepared);
       expect(subpacketTypes(sig)).toEqual({ hashed: [SUBPACKET.creationTime], unhashed: [SUBPACKET.issuerFingerprint, SUBPACKET.issuer] });
 
@@ -300,6 +324,7 @@ describe('openpgp: issuer unhashed when the key is not known, one SHA-256 per pu
     const prepared = prepareOver('openpgp', key, { time });
     expect(prepared).toMatchObject({ Layout: 'issuer-hashed', Time: time.getTime() / 1000, Fingerprint: openpgpFingerprint(key) });
     expect(Object.keys(prepared).sort()).toEqual(['Fingerprint', 'Layout', 'Sha256', 'Time']);
+    expect(fileSha256Of('openpgp', prepared)).toBeUndefined();
     expect(signatureFormat('openpgp').complete(key, { time }, prepared).toSign().digest).toEqual(directDigest('openpgp', key, { time }));
     const sig = await station('openpgp', key, { time }, prepared);
     expect(subpacketTypes(sig)).toEqual({ hashed: [SUBPACKET.creationTime, SUBPACKET.issuerFingerprint], unhashed: [SUBPACKET.issuer] });
@@ -313,8 +338,8 @@ describe('openpgp: issuer unhashed when the key is not known, one SHA-256 per pu
     const other = await keyOf('EC_P256', true);
     const time = new Date(Math.floor(Math.max(rsa.created.getTime(), other.created.getTime()) / 1000) * 1000 + 60_000);
     const rsaOnly = prepareOver('openpgp', { spec: 'RSA_2048' }, { time });
-    expect(Object.keys(rsaOnly).sort()).toEqual(['Layout', 'Sha256Pk1', 'Time']);
-    expect(completeCode('openpgp', p256, { time }, rsaOnly)).toMatch(/^Request\.Mismatch: .*RSA keys only/);
+    // The spec known online changes nothing: the station adds the hashed part for its key's algorithm.
+    expect(rsaOnly).toEqual(prepareOver('openpgp', {}, { time }));
     const known = prepareOver('openpgp', p256, { time });
     expect(completeCode('openpgp', other, { time }, known)).toMatch(/^Request\.Mismatch: .*hashed for key [0-9A-F]{40}/);
     expect(completeCode('openpgp', p256, { time: new Date(time.getTime() + 1000) }, known)).toMatch(/^Request\.Mismatch: .*dated/);
@@ -323,10 +348,16 @@ describe('openpgp: issuer unhashed when the key is not known, one SHA-256 per pu
     expect(completeCode('openpgp', await keyOf('EC_SM2'), {}, rsaOnly)).toMatch(/^Format\.UnsupportedKeySpec: /);
     expect(codeOf(() => signatureFormat('openpgp').prepare({ spec: 'EC_SM2' }, {}))).toMatch(/^Format\.UnsupportedKeySpec: /);
     expect(completeCode('openpgp', p256, {}, { ...known, Layout: 'other' })).toMatch(/^Request\.Malformed: .*Layout/);
-    expect(completeCode('openpgp', p256, {}, { Layout: 'issuer-unhashed', Sha256Pk19: known.Sha256! })).toMatch(/^Request\.Malformed: .*Time is missing/);
+    expect(completeCode('openpgp', p256, {}, { Layout: 'issuer-unhashed-midstate', Midstate: known.Sha256! })).toMatch(/^Request\.Malformed: .*Time is missing/);
     expect(completeCode('openpgp', p256, {}, { ...known, Time: -5 })).toMatch(/^Request\.Malformed: .*Time is not a whole number/);
-    expect(completeCode('openpgp', p256, {}, { Layout: 'issuer-unhashed', Time: time.getTime() / 1000 })).toMatch(/^Request\.Malformed: .*needs Sha256Pk1 or Sha256Pk19/);
-    expect(completeCode('openpgp', p256, {}, { ...known, Sha256Pk19: known.Sha256! })).toMatch(/^Request\.Malformed: /);
+    expect(completeCode('openpgp', p256, {}, { Layout: 'issuer-unhashed-midstate', Time: time.getTime() / 1000 })).toMatch(/^Request\.Malformed: .*needs Midstate, Tail and Length/);
+    expect(completeCode('openpgp', p256, {}, { ...known, Midstate: known.Sha256! })).toMatch(/^Request\.Malformed: .*has no Midstate/);
+    const request = prepareOver('openpgp', {}, { time });
+    expect(completeCode('openpgp', p256, { time }, { ...request, Length: (request.Length as number) + 1 })).toMatch(/^Request\.Malformed: .*Tail is \d+ bytes; after/);
+    expect(codeOf(() => signatureFormat('openpgp').fileSha256({ ...request, Length: (request.Length as number) + 1 }))).toMatch(/^Request\.Malformed: .*Tail/);
+    expect(completeCode('openpgp', p256, { time }, { ...request, Midstate: Buffer.alloc(31).toString('base64') })).toMatch(/^Request\.Malformed: .*Midstate is 31 bytes/);
+    expect(completeCode('openpgp', p256, { time }, { ...request, Sha256: known.Sha256! })).toMatch(/^Request\.Malformed: .*has no Fingerprint or Sha256/);
+    expect(completeCode('openpgp', p256, {}, { ...request, Layout: 'issuer-unhashed' })).toMatch(/^Request\.Malformed: .*Layout/);
   });
 });
 
@@ -344,6 +375,8 @@ describe('jws: {Sha256, Alg, Kid} of a signing input whose header names the key 
       const prepared = prepareOver('jws', { spec, keyVersionId: key.keyVersionId }, options);
       expect(prepared).toMatchObject({ Alg: alg, Kid: key.keyVersionId });
       expect(Object.keys(prepared).sort()).toEqual(['Alg', 'Kid', 'Sha256']);
+      // The header comes first in the signing input: no SHA-256 of the file can be derived.
+      expect(fileSha256Of('jws', prepared)).toBeUndefined();
       // The public key instead of the spec prepares the same.
       expect(prepareOver('jws', { spki: key.spki, keyVersionId: key.keyVersionId }, options)).toEqual(prepared);
       const token = await station('jws', key, options, prepared);

@@ -94,6 +94,8 @@ export const rawFormat: SignatureFormat = {
   begin: (key, options) => beginFromHalves(rawFormat, key, options),
   prepare,
   complete,
+  /** {Sha256}: the file's SHA-256 itself; {Sm3Za}: undefined (SM3 over Z_A then the file carries no SHA-256). */
+  fileSha256: (prepared) => readPrepared('raw', prepared, PREPARED).Sha256,
   verify(signature: Uint8Array, material: VerifyMaterial): PendingVerification {
     if (!material.publicKey) throw missingParameter('--public-key');
     const publicKey = importPublicKey(material.publicKey, '--public-key');

@@ -263,5 +263,7 @@ export const sigstoreFormat: SignatureFormat = {
   begin: (key, options) => beginFromHalves(sigstoreFormat, key, options),
   prepare,
   complete,
+  /** The artifact's SHA-256 is what the bundle signs: the Sha256 itself. */
+  fileSha256: (prepared) => readPrepared('sigstore', prepared, PREPARED).Sha256,
   verify,
 };

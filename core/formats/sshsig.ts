@@ -5,7 +5,10 @@
 //            string(hash_algorithm) string(signature)
 //   signed = "SSHSIG" string(namespace) string(reserved = "") string(hash_algorithm) string(H(message))
 //
-// H is sha512 (ssh-keygen's default); the SSH signature over `signed` is ecdsa-sha2-nistp256
+// H is sha512 (ssh-keygen's default) when signing at once. A signing request (the key is not
+// all known: no CreationDate) hashes with sha256, which PROTOCOL.sshsig allows as well and
+// ssh-keygen -Y verify accepts: its Prepared {Sha256} is then the file's SHA-256 itself, the one
+// the station shows and checks (fileSha256). Prepared: {Sha512} at once, {Sha256} in a request. The SSH signature over `signed` is ecdsa-sha2-nistp256
 // (ECDSA over SHA-256(signed), signature string(mpint r, mpint s)) for EC_P256 and rsa-sha2-256
 // (RSASSA-PKCS1-v1_5 over SHA-256(signed)) for RSA keys, so the Digest AsymmetricSign signs is
 // SHA-256(signed) with ECDSA_SHA_256 or RSA_PKCS1_SHA_256. The armor is ssh-keygen's: the
@@ -58,6 +61,7 @@ export const SSHSIG_DEFAULT_NAMESPACE = 'file';
 const MAGIC = 'SSHSIG';
 const VERSION = 1;
 const HASH_ALGORITHM = 'sha512';
+const REQUEST_HASH_ALGORITHM = 'sha256';
 const BEGIN = '-----BEGIN SSH SIGNATURE-----';
 const END = '-----END SSH SIGNATURE-----';
 /** An armored SSHSIG of a 16384-bit RSA key is under 5 KiB: anything this large is not one. */
@@ -515,7 +519,10 @@ function assertSshSpec(spec: KeySpec): void {
   if (reason !== undefined) throw new KmsError('Format.UnsupportedKeySpec', `SSH signatures cannot be made with a ${spec} key: ${reason}`);
 }
 
-/** Hashing for an SSH signature: the SHA-512 of the file, whatever the key (the namespace comes in at complete). */
+/**
+ * Hashing for an SSH signature (the namespace comes in at complete): the SHA-512 of the file when
+ * the key is all known (signing at once), the SHA-256 in a signing request (fileSha256 binds it).
+ */
 function prepare(key: KnownKey, options: FormatOptions): PendingPreparation {
   if (key.spec !== undefined) assertSshSpec(key.spec);
   assertNamespace(options.namespace ?? SSHSIG_DEFAULT_NAMESPACE);
@@ -525,11 +532,22 @@ function prepare(key: KnownKey, options: FormatOptions): PendingPreparation {
     if (key.spec !== undefined && spec !== key.spec) throw new KmsError('InvalidParameter', `--public-key: is a ${spec} key, not ${key.spec}`);
     signingAlgorithmFor(spec, options.algorithm);
   }
-  const hash = createHash(HASH_ALGORITHM);
-  return hashingPreparation('ssh', (chunk) => hash.update(chunk), () => ({ Sha512: preparedBytes(new Uint8Array(hash.digest())) }));
+  const direct = key.spki !== undefined && key.created !== undefined;
+  const hash = createHash(direct ? HASH_ALGORITHM : REQUEST_HASH_ALGORITHM);
+  const member = direct ? 'Sha512' : 'Sha256';
+  return hashingPreparation('ssh', (chunk) => hash.update(chunk), () => ({ [member]: preparedBytes(new Uint8Array(hash.digest())) }));
 }
 
-const PREPARED = { Sha512: { kind: 'bytes', length: 64 } } as const;
+const PREPARED = { Sha512: { kind: 'bytes', length: 64, optional: true }, Sha256: { kind: 'bytes', length: 32, optional: true } } as const;
+
+/** The SSHSIG hash algorithm and H(message) of a preparation: exactly one of Sha512, Sha256. */
+function readSshPrepared(prepared: PreparedMessage): { hashAlgorithm: 'sha256' | 'sha512'; messageHash: Uint8Array } {
+  const { Sha512, Sha256 } = readPrepared('ssh', prepared, PREPARED);
+  if (Sha512 !== undefined && Sha256 !== undefined) throw new KmsError('Request.Malformed', 'Prepared (ssh): has both Sha512 and Sha256');
+  if (Sha512 !== undefined) return { hashAlgorithm: 'sha512', messageHash: Sha512 };
+  if (Sha256 !== undefined) return { hashAlgorithm: 'sha256', messageHash: Sha256 };
+  throw new KmsError('Request.Malformed', 'Prepared (ssh): Sha512 or Sha256 is missing (this preparation was not made by the ssh format)');
+}
 
 /** The SSHSIG of a prepared file by this key: the signed data in options.namespace (default "file"). */
 function complete(key: SigningKeyInfo, options: FormatOptions, prepared: PreparedMessage): PreparedSignature {
@@ -538,8 +556,8 @@ function complete(key: SigningKeyInfo, options: FormatOptions, prepared: Prepare
   const algorithm = signingAlgorithmFor(key.spec, options.algorithm);
   const { type, blob: keyBlob, key: publicKey } = sshKeyBlob(key.spki);
   if (publicKey.spec !== key.spec) throw new KmsError('InternalFailure', `the key version's public key is ${publicKey.spec}, not ${key.spec}`);
-  const { Sha512 } = readPrepared('ssh', prepared, PREPARED);
-  const digest = sha256(signedData(namespace, HASH_ALGORITHM, Sha512));
+  const { hashAlgorithm, messageHash } = readSshPrepared(prepared);
+  const digest = sha256(signedData(namespace, hashAlgorithm, messageHash));
   let done = false;
   return {
     toSign: () => ({ algorithm, digest }),
@@ -555,7 +573,7 @@ function complete(key: SigningKeyInfo, options: FormatOptions, prepared: Prepare
       } else {
         signature = new SshWriter().string('rsa-sha2-256').string(value).bytes();
       }
-      const blob = new SshWriter().raw(MAGIC).uint32(VERSION).string(keyBlob).string(namespace).string('').string(HASH_ALGORITHM).string(signature).bytes();
+      const blob = new SshWriter().raw(MAGIC).uint32(VERSION).string(keyBlob).string(namespace).string('').string(hashAlgorithm).string(signature).bytes();
       return armor(blob);
     },
   };
@@ -569,6 +587,10 @@ export const sshFormat: SignatureFormat = {
   begin: (key, options) => beginFromHalves(sshFormat, key, options),
   prepare,
   complete,
+  fileSha256: (prepared) => {
+    const { hashAlgorithm, messageHash } = readSshPrepared(prepared);
+    return hashAlgorithm === 'sha256' ? messageHash : undefined;
+  },
   verify(signatureFile: Uint8Array, material: VerifyMaterial): PendingVerification {
     const parsed = parseSignatureBlob(dearmor(signatureFile));
     const expected = assertNamespace(material.namespace ?? SSHSIG_DEFAULT_NAMESPACE);
