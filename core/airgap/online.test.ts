@@ -48,8 +48,8 @@ describe('createRequest', () => {
       ['a.tgz', a.length, createHash('sha256').update(a).digest('hex')],
       ['b.txt', 1, createHash('sha256').update('b').digest('hex')],
     ]);
-    // SSHSIG signs the SHA-512 of the file: that is what crosses, not the file.
-    expect(request.Files[0]!.Prepared).toEqual({ Sha512: createHash('sha512').update(a).digest('base64') });
+    // A request's SSHSIG hashes with sha256: the file's SHA-256 crosses (the one shown), not the file.
+    expect(request.Files[0]!.Prepared).toEqual({ Sha256: createHash('sha256').update(a).digest('base64') });
     expect(seen.slice(-2)).toEqual([a.length + 1, a.length + 1]);
     expect(new TextDecoder().decode(bytes)).not.toContain('the first release artifact');
   });

@@ -168,7 +168,13 @@ export interface RequestReview {
     /** True when the request pinned a public key and it is this version's. */
     readonly Pinned?: boolean;
   };
-  readonly Files: readonly { readonly Name: string; readonly Size: number; readonly Sha256: string }[];
+  /**
+   * Bound: true when the station checked that what it signs is over the SHA-256 shown (the
+   * format's fileSha256 of the preparation equals Sha256: raw, sigstore, ssh and openpgp requests;
+   * csr: the CSR itself travels and is shown). False for jws and raw over SM2, whose signed hash
+   * starts with the header / Z_A: the station cannot check them and trusts the online machine.
+   */
+  readonly Files: readonly { readonly Name: string; readonly Size: number; readonly Sha256: string; readonly Bound: boolean }[];
   readonly TotalSize: number;
   /** csr: what the certificate will say. */
   readonly Csr?: {

@@ -5,6 +5,7 @@
 // request shows what the certificate will say and is issued by IssueCertificate; openssl
 // verifies the chain.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import { KmsError } from '../contract/errors.ts';
 import { useActionVault } from '../../test/support/action-vault.ts';
 import { createRequest } from './online.ts';
 import { finishRequest } from './finish.ts';
+import { encodeRequest, parseRequest } from './request-file.ts';
 import { approveRequest, rejectRequest, reviewRequest } from './station.ts';
 import { APPROVE_EVENT, REJECT_EVENT, type RequestFormat, type RequestOptions } from './request-types.ts';
 
@@ -199,6 +201,77 @@ describe('approveRequest and rejectRequest', () => {
     expect((await auditOf(r.id)).filter((e) => e.action === REJECT_EVENT || e.action === 'AsymmetricSign').map((e) => [e.action, e.code, e.keyId, e.keyVersionId])).toEqual([
       [REJECT_EVENT, 'Request.Rejected', key.keyId, key.versionId],
     ]);
+  });
+});
+
+describe('the preparation is bound to the SHA-256 shown', () => {
+  const BENIGN = { 'notes.txt': 'what changed\n', 'release.tgz': 'benign release\n' };
+  const EVIL = { 'notes.txt': 'what changed\n', 'release.tgz': 'EVIL payload\n' };
+
+  /** The benign request with release.tgz's Prepared taken from a request for another file (Name, Size, Sha256 kept), re-encoded. */
+  async function swapped(key: string, format: RequestFormat, extra: { publicKey?: Uint8Array; keyVersionId?: string } = {}) {
+    const options: RequestOptions = format === 'openpgp' ? { UserId: 'Release <release@deskkms.example>' } : {};
+    const benign = await request(key, format, options, { ...extra, files: BENIGN });
+    const evil = await request(key, format, options, { ...extra, files: EVIL });
+    const parsed = parseRequest(benign.bytes);
+    const evilFile = parseRequest(evil.bytes).Files[1]!;
+    expect(evilFile.Prepared).not.toEqual(parsed.Files[1]!.Prepared);
+    const bytes = encodeRequest({ ...parsed, Files: [parsed.Files[0]!, { ...parsed.Files[1]!, Prepared: evilFile.Prepared! }] });
+    return { benign, bytes, id: parsed.RequestId, shown: parsed.Files[1]!.Sha256 };
+  }
+
+  for (const format of ['raw', 'sigstore', 'ssh', 'openpgp'] as const) {
+    it(`${format}: a Prepared swapped from another file is Request.Mismatch naming the file; nothing signed; the honest request is Bound and finishes`, async () => {
+      const key = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+      const { benign, bytes, id, shown } = await swapped(key.keyId, format);
+      expect(shown).toBe(createHash('sha256').update(BENIGN['release.tgz']).digest('hex'));
+      const review = await reviewRequest(v.vault, bytes, { host: HOST });
+      expect(review.Files.map((f) => [f.Name, f.Sha256, f.Bound])).toEqual([
+        ['notes.txt', createHash('sha256').update(BENIGN['notes.txt']).digest('hex'), true],
+        ['release.tgz', shown, false],
+      ]);
+      expect(review.Problems).toHaveLength(1);
+      expect(review.Problems[0]!.Code).toBe('Request.Mismatch');
+      expect(review.Problems[0]!.Message).toContain('the digest the station would sign is not the SHA-256 shown for release.tgz');
+      expect(await refusal(approveRequest(v.vault, bytes, { host: HOST, reviewedSha256: review.RequestSha256 }))).toBe('Request.Mismatch');
+      const entries = await auditOf(id);
+      expect(entries.filter((e) => e.action === 'AsymmetricSign')).toEqual([]);
+      expect(entries.filter((e) => e.action === APPROVE_EVENT).map((e) => e.code)).toEqual(['Request.Mismatch']);
+
+      // The request as made: every file Bound, no Problem; signed, and finish verifies each signature over the files.
+      const honest = await reviewRequest(v.vault, benign.bytes, { host: HOST });
+      expect(honest.Problems).toEqual([]);
+      expect(honest.Files.map((f) => f.Bound)).toEqual([true, true]);
+      const { bytes: response } = await approveRequest(v.vault, benign.bytes, { host: HOST, reviewedSha256: honest.RequestSha256 });
+      const finished = await finishRequest({ request: benign.bytes, response, openFile: (name) => Promise.resolve(chunks(benign.files[name]!)) });
+      expect(finished.outputs.map((o) => o.Name)).toEqual(['notes.txt', 'release.tgz']);
+    });
+  }
+
+  it('jws: the station cannot bind it (the header comes first): every file is reported Bound false', async () => {
+    const key = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    const { benign, bytes } = await swapped(key.keyId, 'jws', { publicKey: new TextEncoder().encode(key.pem), keyVersionId: key.versionId });
+    const honest = await reviewRequest(v.vault, benign.bytes, { host: HOST });
+    expect(honest.Problems).toEqual([]);
+    expect(honest.Files.map((f) => f.Bound)).toEqual([false, false]);
+    // A swapped jws preparation is not detectable here: that is what Bound false tells the operator.
+    const review = await reviewRequest(v.vault, bytes, { host: HOST });
+    expect(review.Files.map((f) => f.Bound)).toEqual([false, false]);
+    expect(review.Problems).toEqual([]);
+  });
+
+  it('raw over SM2 (SM3 with Z_A) is Bound false; a malformed preparation is not Bound and is a Problem', async () => {
+    const sm2 = await v.makeKey('EC_SM2', 'SIGN/VERIFY');
+    const r = await request(sm2.keyId, 'raw', {}, { publicKey: new TextEncoder().encode(sm2.pem) });
+    const review = await reviewRequest(v.vault, r.bytes, { host: HOST });
+    expect(review.Problems).toEqual([]);
+    expect(review.Files.map((f) => f.Bound)).toEqual([false, false]);
+    const p256 = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    const parsed = parseRequest((await request(p256.keyId, 'openpgp')).bytes);
+    const broken = encodeRequest({ ...parsed, Files: parsed.Files.map((f) => ({ ...f, Prepared: { ...f.Prepared!, Length: (f.Prepared!.Length as number) + 1 } })) });
+    const bad = await reviewRequest(v.vault, broken, { host: HOST });
+    expect(bad.Files.map((f) => f.Bound)).toEqual([false, false]);
+    expect(bad.Problems.map((p) => p.Code)).toEqual(['Request.Malformed']);
   });
 });
 

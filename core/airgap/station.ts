@@ -4,6 +4,9 @@
 // AsymmetricSign through the one signing route (core/actions/format-signing.ts's call), audited as
 // "<host>:request:<RequestId>:<format>", then records ApproveSigningRequest; reject records
 // RejectSigningRequest. A refused approval is recorded too, with the Problem's Code.
+// Each file's preparation must be of the file whose SHA-256 is shown: where the format can derive
+// that SHA-256 from it (fileSha256: raw, sigstore, ssh, openpgp requests) a difference is a
+// Request.Mismatch Problem; where it cannot (jws, raw over SM2) the review says so (Bound false).
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import {
@@ -334,6 +337,26 @@ async function inspect(vault: Vault, requestBytes: Uint8Array, o: StationOptions
       add(problemOf(error));
     }
   }
+  // What is signed is over the SHA-256 shown: checked for every file whose format can derive it
+  // (whatever the key: a mismatch is the request's own). A preparation the format cannot read is
+  // left to complete() above (its Problem names it); it is not Bound.
+  const bound = request.Files.map((file) => {
+    if (request.Format === 'csr') return true;
+    let derived: Uint8Array | undefined;
+    try {
+      derived = signatureFormat(request.Format).fileSha256(file.Prepared ?? {});
+    } catch (error) {
+      if (error instanceof KmsError) return false;
+      throw error;
+    }
+    if (derived === undefined) return false;
+    if (Buffer.from(derived).toString('hex') === file.Sha256) return true;
+    add({
+      Code: 'Request.Mismatch',
+      Message: `${escapeText(file.Name, 255)}: the digest the station would sign is not the SHA-256 shown for ${escapeText(file.Name, 255)} (its ${request.Format} preparation is of a file with SHA-256 ${Buffer.from(derived).toString('hex')}): the request was changed; nothing is signed`,
+    });
+    return false;
+  });
   const review: RequestReview = {
     RequestId: request.RequestId,
     RequestSha256: requestSha256,
@@ -344,7 +367,7 @@ async function inspect(vault: Vault, requestBytes: Uint8Array, o: StationOptions
     Options: request.Options,
     ...(request.Note !== undefined ? { Note: request.Note } : {}),
     Key: { Reference: request.Key, ...keyFacts },
-    Files: request.Files.map((f) => ({ Name: f.Name, Size: f.Size, Sha256: f.Sha256 })),
+    Files: request.Files.map((f, i) => ({ Name: f.Name, Size: f.Size, Sha256: f.Sha256, Bound: bound[i]! })),
     TotalSize: request.Files.reduce((sum, f) => sum + f.Size, 0),
     ...(csr ? { Csr: csr } : {}),
     Problems: problems,
