@@ -5,7 +5,7 @@
 // rejected request signs nothing (no AsymmetricSign for it), and every decision is recorded with
 // the request id in its caller. Every format against its own peer is test/integration/airgap-peers.test.ts.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,8 @@ let dir: ReturnType<typeof tempDir>;
 let online: string;
 let station: string;
 let env: Record<string, string>;
+/** The online machine's own HOME and XDG directories: a vault opened by mistake would land there, where the test looks. */
+let onlineEnv: Record<string, string>;
 
 interface Run {
   readonly status: number;
@@ -36,7 +38,7 @@ async function cli(args: readonly string[], options: { cwd?: string; env?: Recor
     stderr: { write: (text: string) => ((stderr += text), true) },
     stdin,
     cwd: options.cwd ?? online,
-    env: { PATH: process.env.PATH, ...(options.env ?? {}) },
+    env: { PATH: process.env.PATH, ...(options.env ?? onlineEnv) },
   } as unknown as CliIO;
   const status = await runCli(args, io);
   return { status, stdout, stderr };
@@ -99,6 +101,9 @@ beforeAll(async () => {
   station = join(dir.path, 'station');
   mkdirSync(online);
   mkdirSync(station);
+  const home = join(dir.path, 'online-home');
+  mkdirSync(home);
+  onlineEnv = { HOME: home, XDG_DATA_HOME: join(home, 'xdg-data'), XDG_CONFIG_HOME: join(home, 'xdg-config'), XDG_STATE_HOME: join(home, 'xdg-state'), XDG_CACHE_HOME: join(home, 'xdg-cache') };
   env = { DESKKMS_VAULT: join(station, 'vault'), DESKKMS_PASSPHRASE_FILE: write(dir.path, 'pass.txt', 'request cli passphrase\n') };
   await (await Vault.init(env.DESKKMS_VAULT!, { passphrase: Buffer.from('request cli passphrase'), kdfN: 2 ** 14 })).close();
 }, 120_000);
@@ -111,6 +116,10 @@ describe('deskkms request: ssh across the gap', () => {
     // Online: no vault at all in the environment (and none opened).
     const id = await create(['--key', 'alias/release', '--format', 'ssh', '--namespace', 'file', '--in', 'app-1.0.tar.gz', '--in', 'app-1.0.sha256', '--note', 'release 1.0'], 'req.json');
     expect(existsSync(join(online, 'vault'))).toBe(false);
+    // Nor at the default location of the online machine's HOME (where an accidental default open would put it).
+    expect(existsSync(join(onlineEnv.XDG_DATA_HOME!, 'deskkms'))).toBe(false);
+    expect(existsSync(join(onlineEnv.HOME!, '.local', 'share', 'deskkms'))).toBe(false);
+    expect(readdirSync(onlineEnv.HOME!)).toEqual([]);
     const request = JSON.parse(readFileSync(join(online, 'req.json'), 'utf8')) as Record<string, any>;
     expect(request).toMatchObject({ Type: 'deskkms-signing-request', RequestId: id, Key: 'alias/release', Format: 'ssh', Options: { Namespace: 'file' }, Note: 'release 1.0' });
     expect(request.Files.map((f: { Name: string; Size: number }) => [f.Name, f.Size])).toEqual([
@@ -166,6 +175,30 @@ describe('deskkms request: ssh across the gap', () => {
     ok(await cli(['request', 'finish', '--request', 'req.json', '--response', 'resp.json', '--force']));
     expect(readFileSync(join(online, 'app-1.0.sha256.sig'), 'utf8')).toMatch(/^-----BEGIN SSH SIGNATURE-----/);
     expect(readdirSync(online).filter((n) => n.endsWith('.partial'))).toEqual([]);
+  });
+
+  it('finish writes all or nothing: a name taken between the check and the write (a dangling symlink) leaves no signature written', async () => {
+    await makeKey('EC_P256', 'alias/partial');
+    const where = join(online, 'partial');
+    mkdirSync(where);
+    write(where, 'a.tgz', 'AAA\n');
+    write(where, 'b.tgz', 'BBB\n');
+    const id = await create(['--key', 'alias/partial', '--format', 'ssh', '--in', 'partial/a.tgz', '--in', 'partial/b.tgz'], 'partial.json');
+    carry('partial.json');
+    ok(await atStation(['request', 'approve', 'partial.json', '-o', 'partial-resp.json', '--yes']));
+    carry('partial-resp.json', station, online);
+    // The last target, the public key file, is a dangling symlink: reading it says ENOENT (so the
+    // check before writing passes), link(2) says EEXIST, after both signatures were moved into place.
+    symlinkSync('/nonexistent/deskkms-partial', join(where, 'partial.pub'));
+    const r = refused(await cli(['request', 'finish', '--request', 'partial.json', '--response', 'partial-resp.json', '--dir', 'partial']));
+    expect(r).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringContaining('partial.pub already exists') });
+    expect(readdirSync(where).sort()).toEqual(['a.tgz', 'b.tgz', 'partial.pub']);
+    // Once the name is free, the same finish writes all three.
+    rmSync(join(where, 'partial.pub'));
+    const done = ok(await cli(['request', 'finish', '--request', 'partial.json', '--response', 'partial-resp.json', '--dir', 'partial']));
+    expect(done.Files.length).toBe(2);
+    expect(readdirSync(where).sort()).toEqual(['a.tgz', 'a.tgz.sig', 'b.tgz', 'b.tgz.sig', 'partial.pub']);
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
 

@@ -18,7 +18,7 @@ import type { StationOptions } from '../../../airgap/station.ts';
 import { CLI_CALLER } from '../actions-cli.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagSpec, type FlagValues } from '../command.ts';
 import { describeFsError, openStream, progressReporter, readSmallFile } from '../inputs.ts';
-import { writeFileAtomically } from '../output-file.ts';
+import { writeFilesAtomically } from '../output-file.ts';
 import { internalErrorReporter } from '../report-error.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';
 
@@ -153,15 +153,17 @@ function optionsOf(flags: FlagValues, format: RequestFormat): RequestOptions {
 
 const refuseExisting = (flag: string) => (path: string) => invalidParameter(flag, `${path} already exists; give --force to replace it, or another name`);
 
-/** Writes an output whole or not at all; a directory that is missing or not writable is named with the flag. */
-async function writeOutput(target: string, bytes: Uint8Array, force: boolean, flag = '--out'): Promise<void> {
+/** Writes outputs all or none, each whole; a directory that is missing or not writable is named with the flag. */
+async function writeOutputs(files: readonly { target: string; data: Uint8Array }[], force: boolean, flag = '--out'): Promise<void> {
   try {
-    await writeFileAtomically(target, bytes, { mode: 0o644, replace: force, exists: refuseExisting(flag) });
+    await writeFilesAtomically(files, { mode: 0o644, replace: force, exists: refuseExisting(flag) });
   } catch (error) {
     if (error instanceof KmsError) throw error;
-    throw invalidParameter(flag, `${target}: cannot be written (${describeFsError(error)})`);
+    throw invalidParameter(flag, `${files.map((f) => f.target).join(', ')}: cannot be written (${describeFsError(error)})`);
   }
 }
+
+const writeOutput = (target: string, bytes: Uint8Array, force: boolean, flag = '--out') => writeOutputs([{ target, data: bytes }], force, flag);
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -398,7 +400,8 @@ async function finish(flags: FlagValues, io: CliIO): Promise<number> {
       throw invalidParameter('--out', `${outDir}: cannot be created (${describeFsError(error)})`);
     }
   }
-  for (const t of toWrite) await writeOutput(t.path, t.bytes, flags.force === true);
+  // All or none: a failure on any file (a name that appeared meanwhile, a full disk) removes the ones already written.
+  await writeOutputs(toWrite.map((t) => ({ target: t.path, data: t.bytes })), flags.force === true);
   io.stderr.write(`deskkms: signed by ${escapeText(result.Signer, 512)}; key ${result.KeyId} version ${result.KeyVersionId}, public key SHA-256 ${result.SpkiSha256}\n`);
   io.stdout.write(
     `${escapeJsonText(JSON.stringify(
