@@ -331,6 +331,16 @@ describe('deskkms request: refusals, each with its Code, and the audit', () => {
     expect(approvals.map((e) => e.caller)).toEqual(expect.arrayContaining([`cli:request:${said}`, `cli:request:${rejected}`]));
   });
 
+  it('approve prepares its response file before signing: a directory that is not there is refused and nothing is signed', async () => {
+    const id = await create(['--key', 'alias/refusals', '--format', 'raw', '--in', 'r2.tgz'], 'nodir.json');
+    carry('nodir.json');
+    const r = refused(await atStation(['request', 'approve', 'nodir.json', '-o', join('no-such-dir', 'resp.json'), '--yes']));
+    expect(r).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringMatching(/^--out: .*no-such-dir.*nothing was signed/) });
+    const entries = (ok(await atStation(['ListAuditEntries'])) as { Entries: Entry[] }).Entries.filter((e) => e.caller.includes(id));
+    expect(entries).toEqual([]);
+    expect(readdirSync(station).filter((n) => n.includes('.partial'))).toEqual([]);
+  });
+
   it('create needs no vault and refuses what cannot cross: flags of another subcommand or format, stdin, a name twice, an existing output', async () => {
     const base = ['request', 'create', '--key', 'alias/refusals', '--format', 'ssh'];
     expect(refused(await cli([...base, '--in', 'r1.tgz', '--yes', '-o', 'x.json']))).toMatchObject({ Code: 'InvalidParameter', Message: '--yes: is for request approve, not request create' });

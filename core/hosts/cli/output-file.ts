@@ -29,6 +29,75 @@ function sideName(target: string, kind: string): string {
   return join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now().toString(36)}.${serial}.${kind}`);
 }
 
+interface Staged {
+  readonly target: string;
+  readonly temp: string;
+  backup?: string;
+  moved: boolean;
+}
+
+/** The temp's bytes under the target's name: link(2) (refusing a taken name) or, with `replace`, rename keeping the replaced file as `backup`. */
+async function moveIntoPlace(entry: Staged, options: OutputFileOptions): Promise<void> {
+  if (options.replace) {
+    // The file this one replaces is kept (a second link) until every file is in place.
+    const backup = sideName(entry.target, 'old');
+    try {
+      await fs.link(entry.target, backup);
+      entry.backup = backup;
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT') throw error;
+    }
+    await fs.rename(entry.temp, entry.target);
+  } else {
+    try {
+      await fs.link(entry.temp, entry.target);
+    } catch (error) {
+      if (errnoCode(error) === 'EEXIST') throw options.exists(entry.target);
+      throw error;
+    }
+  }
+  entry.moved = true;
+}
+
+/**
+ * An output prepared before the work that produces its bytes: the temp file beside the target is
+ * created now (a missing or read-only directory fails here, before anything is done), and
+ * `commit` writes, fsyncs and moves it into place as writeFileAtomically does. `discard` (always
+ * safe, also after commit) removes the temp.
+ */
+export async function prepareOutputFile(target: string, options: OutputFileOptions): Promise<{ commit(data: Uint8Array | string): Promise<string>; discard(): Promise<void> }> {
+  const entry: Staged = { target, temp: sideName(target, 'partial'), moved: false };
+  const handle = await fs.open(entry.temp, 'wx', options.mode);
+  let open = true;
+  const close = async () => {
+    if (open) {
+      open = false;
+      await handle.close();
+    }
+  };
+  return {
+    async commit(data) {
+      try {
+        await handle.chmod(options.mode);
+        await handle.writeFile(data);
+        await handle.sync();
+        await close();
+        await moveIntoPlace(entry, options);
+        await fsyncPath(dirname(target));
+        return target;
+      } finally {
+        await close().catch(() => undefined);
+        await fs.rm(entry.temp, { force: true }).catch(() => undefined);
+        if (entry.backup !== undefined) await fs.rm(entry.backup, { force: true }).catch(() => undefined);
+      }
+    },
+    async discard() {
+      await close().catch(() => undefined);
+      await fs.rm(entry.temp, { force: true }).catch(() => undefined);
+    },
+  };
+}
+
 export async function writeFileAtomically(target: string, data: Uint8Array | string, options: OutputFileOptions): Promise<string> {
   await writeFilesAtomically([{ target, data }], options);
   return target;
@@ -40,11 +109,11 @@ export async function writeFileAtomically(target: string, data: Uint8Array | str
  * back) and the temps are deleted, so the targets are as they were before the call.
  */
 export async function writeFilesAtomically(files: readonly OutputFile[], options: OutputFileOptions): Promise<string[]> {
-  const staged: { target: string; temp: string; backup?: string; moved: boolean }[] = [];
+  const staged: Staged[] = [];
   try {
     try {
       for (const file of files) {
-        const entry = { target: file.target, temp: sideName(file.target, 'partial'), moved: false };
+        const entry: Staged = { target: file.target, temp: sideName(file.target, 'partial'), moved: false };
         const handle = await fs.open(entry.temp, 'wx', options.mode);
         staged.push(entry);
         try {
@@ -55,27 +124,7 @@ export async function writeFilesAtomically(files: readonly OutputFile[], options
           await handle.close();
         }
       }
-      for (const entry of staged) {
-        if (options.replace) {
-          // The file this one replaces is kept (a second link) until every file is in place.
-          const backup = sideName(entry.target, 'old');
-          try {
-            await fs.link(entry.target, backup);
-            entry.backup = backup;
-          } catch (error) {
-            if (errnoCode(error) !== 'ENOENT') throw error;
-          }
-          await fs.rename(entry.temp, entry.target);
-        } else {
-          try {
-            await fs.link(entry.temp, entry.target);
-          } catch (error) {
-            if (errnoCode(error) === 'EEXIST') throw options.exists(entry.target);
-            throw error;
-          }
-        }
-        entry.moved = true;
-      }
+      for (const entry of staged) await moveIntoPlace(entry, options);
       for (const dir of new Set(staged.map((e) => dirname(e.target)))) await fsyncPath(dir);
     } catch (error) {
       for (const entry of [...staged].reverse()) {

@@ -18,7 +18,7 @@ import type { StationOptions } from '../../../airgap/station.ts';
 import { CLI_CALLER } from '../actions-cli.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagSpec, type FlagValues } from '../command.ts';
 import { describeFsError, openStream, progressReporter, readSmallFile } from '../inputs.ts';
-import { writeFilesAtomically } from '../output-file.ts';
+import { prepareOutputFile, writeFilesAtomically } from '../output-file.ts';
 import { internalErrorReporter } from '../report-error.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';
 
@@ -330,28 +330,48 @@ async function approve(flags: FlagValues, io: CliIO, positionals: readonly strin
   const requestBytes = await readRequestArg(positionals, io);
   const o = stationOptions(flags, io);
   const { approveRequest, rejectRequest, reviewRequest } = await station();
-  return withVault(flags, io, async (vault) => {
-    const review = await reviewRequest(vault, requestBytes, o);
-    io.stderr.write(reviewSummary(review));
-    if (review.Problems.length === 0 && flags.yes !== true) {
-      if ((io.stdin as { isTTY?: boolean }).isTTY !== true) {
-        throw new KmsError('MissingParameter', '--yes is required: stdin is not a terminal to confirm on, and nothing is signed without a confirmation');
+  // The response's temp file is made before anything is signed: a missing or read-only directory
+  // is refused here, not after the signatures exist.
+  let output: Awaited<ReturnType<typeof prepareOutputFile>>;
+  try {
+    output = await prepareOutputFile(target, { mode: 0o644, replace: flags.force === true, exists: refuseExisting('--out') });
+  } catch (error) {
+    throw invalidParameter('--out', `${target}: cannot be written (${describeFsError(error)}); nothing was signed`);
+  }
+  try {
+    return await withVault(flags, io, async (vault) => {
+      const review = await reviewRequest(vault, requestBytes, o);
+      io.stderr.write(reviewSummary(review));
+      if (review.Problems.length === 0 && flags.yes !== true) {
+        if ((io.stdin as { isTTY?: boolean }).isTTY !== true) {
+          throw new KmsError('MissingParameter', '--yes is required: stdin is not a terminal to confirm on, and nothing is signed without a confirmation');
+        }
+        const answer = await askLine(io, `Sign ${review.Files.length} file(s) with key ${review.Key.KeyId ?? '?'} version ${review.Key.KeyVersionId ?? '?'}? Type "yes" to sign (anything else rejects the request):\n`);
+        if (answer !== 'yes') {
+          await rejectRequest(vault, requestBytes, o);
+          throw new KmsError('Request.Rejected', `the operator answered ${JSON.stringify(escapeText(answer, 32))}, not "yes": the request was rejected and nothing was signed`);
+        }
       }
-      const answer = await askLine(io, `Sign ${review.Files.length} file(s) with key ${review.Key.KeyId ?? '?'} version ${review.Key.KeyVersionId ?? '?'}? Type "yes" to sign (anything else rejects the request):\n`);
-      if (answer !== 'yes') {
-        await rejectRequest(vault, requestBytes, o);
-        throw new KmsError('Request.Rejected', `the operator answered ${JSON.stringify(escapeText(answer, 32))}, not "yes": the request was rejected and nothing was signed`);
+      // With Problems, approveRequest records the refusal (its Code) and throws: nothing is signed.
+      const { response, bytes } = await approveRequest(vault, requestBytes, { ...o, reviewedSha256: review.RequestSha256 });
+      try {
+        await output.commit(bytes);
+      } catch (error) {
+        const why = error instanceof KmsError ? error.message : describeFsError(error);
+        throw new KmsError(
+          error instanceof KmsError ? error.code : 'InvalidParameter',
+          `--out: the files were signed and the approval audited, but the response could not be written to ${target} (${why}): nothing reaches finish; free the name or the space and approve the request again`,
+        );
       }
-    }
-    // With Problems, approveRequest records the refusal (its Code) and throws: nothing is signed.
-    const { response, bytes } = await approveRequest(vault, requestBytes, { ...o, reviewedSha256: review.RequestSha256 });
-    await writeOutput(target, bytes, flags.force === true);
-    const frames = await showFrames(flags, io, bytes, target);
-    io.stdout.write(
-      `${escapeJsonText(JSON.stringify({ Response: target, RequestId: response.RequestId, Format: response.Format, KeyId: response.KeyId, KeyVersionId: response.KeyVersionId, Files: response.Files.length, Bytes: bytes.length, ...frames }, null, 2))}\n`,
-    );
-    return EXIT_OK;
-  });
+      const frames = await showFrames(flags, io, bytes, target);
+      io.stdout.write(
+        `${escapeJsonText(JSON.stringify({ Response: target, RequestId: response.RequestId, Format: response.Format, KeyId: response.KeyId, KeyVersionId: response.KeyVersionId, Files: response.Files.length, Bytes: bytes.length, ...frames }, null, 2))}\n`,
+      );
+      return EXIT_OK;
+    });
+  } finally {
+    await output.discard();
+  }
 }
 
 async function finish(flags: FlagValues, io: CliIO): Promise<number> {
