@@ -3,20 +3,18 @@
 //   - a text file of UR parts, one per line (what a USB QR scanner types, or a user pastes); blank
 //     lines are ignored, the parts may come in any order and case;
 //   - a directory of PNG frames (writeQrPngs' STEM-01.png...): every *.png, decoded with jsQR.
-// Both QR forms reassemble through FrameAssembler (qr.ts). Each form is size-limited before it
+// Both QR forms reassemble through assembleParts (qr.ts), the app's camera too. Each form is size-limited before it
 // is read whole.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
 import { escapeText } from '../contract/escape-text.ts';
 import { describeFsError } from '../hosts/cli/inputs.ts';
-import { FrameAssembler, decodeQrPng } from './qr.ts';
+import { MAX_PNG_PIXELS, assembleParts, decodeQrPng, maxParts } from './qr.ts';
 import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES } from './request-types.ts';
 
 /** A PNG frame is a few kilobytes; anything past this is not one of ours. */
 const MAX_PNG_BYTES = 8 << 20;
-/** More frames than the largest response needs at the smallest fragment is not a message of ours. */
-const MAX_PNG_FRAMES = 20_000;
 
 function malformed(message: string): KmsError {
   return new KmsError('Request.Malformed', message);
@@ -53,23 +51,20 @@ async function readLimited(path: string, shown: string, limit: number, what: str
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 
-/** Feeds a part to the assembler, the refusal naming where it came from. */
-function feed(assembler: FrameAssembler, text: string, where: string): void {
-  try {
-    assembler.receive(text);
-  } catch (error) {
-    if (error instanceof KmsError) throw new KmsError(error.code, `${where}: ${error.message}`);
-    throw error;
-  }
-}
-
-function finish(assembler: FrameAssembler, where: string): Uint8Array {
-  try {
-    return assembler.result();
-  } catch (error) {
-    if (error instanceof KmsError) throw new KmsError(error.code, `${where}: ${error.message}`);
-    throw error;
-  }
+/** The message from its parts, or Request.Malformed naming `shown` when they are incomplete. */
+async function assembled(
+  parts: Iterable<readonly [string, string]> | AsyncIterable<readonly [string, string]>,
+  max: number,
+  shown: string,
+): Promise<Uint8Array> {
+  const result = await assembleParts(parts, max);
+  if (result.bytes !== undefined) return result.bytes;
+  throw malformed(
+    result.expected === undefined
+      ? `${shown}: no QR frame of a request or response was read`
+      : `${shown}: the QR frames are incomplete: ${result.frames} distinct frame${result.frames === 1 ? '' : 's'} read, ` +
+          `${Math.round(result.progress * 100)}% of the ${result.expected} fragments known; scan the missing ones`,
+  );
 }
 
 /**
@@ -98,18 +93,19 @@ export async function readCarried(path: string, what: 'request' | 'response'): P
     }
     const pngs = entries.filter((name) => /\.png$/i.test(name)).sort(names.compare);
     if (pngs.length === 0) throw malformed(`${what} ${shown}: a directory without *.png QR frames`);
-    if (pngs.length > MAX_PNG_FRAMES) throw malformed(`${what} ${shown}: ${pngs.length} PNG files, more than any ${what} has frames`);
-    const assembler = new FrameAssembler(max);
-    for (const name of pngs) {
-      const file = join(path, name);
-      const where = `${what} ${escapeText(file, 200)}`;
-      const bytes = await readLimited(file, escapeText(file, 200), MAX_PNG_BYTES, 'QR frame');
-      const text = decodeQrPng(bytes);
-      if (text === undefined) throw malformed(`${where}: no QR code could be read (not a PNG, or no code found in it)`);
-      // Every frame, even past completion: frames of another message in the directory are refused.
-      feed(assembler, text, where);
+    if (pngs.length > maxParts(max)) throw malformed(`${what} ${shown}: ${pngs.length} PNG files, more than any ${what} has QR frames (${maxParts(max)})`);
+    // Decoded one at a time as the assembler asks for them; every frame, even past completion.
+    async function* frames(): AsyncGenerator<readonly [string, string]> {
+      for (const name of pngs) {
+        const file = join(path, name);
+        const where = `${what} ${escapeText(file, 200)}`;
+        const bytes = await readLimited(file, escapeText(file, 200), MAX_PNG_BYTES, 'QR frame');
+        const text = decodeQrPng(bytes);
+        if (text === undefined) throw malformed(`${where}: no QR code could be read (not a PNG, more than ${MAX_PNG_PIXELS} pixels, or no code found in it)`);
+        yield [where, text];
+      }
     }
-    return finish(assembler, `${what} ${shown}`);
+    return assembled(frames(), max, `${what} ${shown}`);
   }
 
   if (!stat.isFile()) throw invalidParameter(`${what} ${shown}`, 'not a regular file or a directory');
@@ -131,10 +127,6 @@ export async function readCarried(path: string, what: 'request' | 'response'): P
   if (!/^ur:/i.test(first)) {
     throw malformed(`${what} ${shown}: neither a ${what} (JSON) nor its QR parts (UR:BYTES/... lines): begins ${begins(first)}`);
   }
-  const assembler = new FrameAssembler(max);
-  for (const [i, line] of lines.entries()) {
-    if (line === '') continue;
-    feed(assembler, line, `${what} ${shown} line ${i + 1}`);
-  }
-  return finish(assembler, `${what} ${shown}`);
+  const parts = [...lines.entries()].filter(([, line]) => line !== '').map(([i, line]) => [`${what} ${shown} line ${i + 1}`, line] as const);
+  return assembled(parts, max, `${what} ${shown}`);
 }

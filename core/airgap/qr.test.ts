@@ -14,9 +14,10 @@ import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KmsError } from '../contract/errors.ts';
 import { readCarried } from './carried.ts';
-import { FRAGMENT_BYTES, FrameAssembler, decodeQrPng, qrPng, qrVersion, terminalQr, urFrames, writeQrPngs } from './qr.ts';
+import { FRAGMENT_BYTES, FrameAssembler, MAX_PNG_PIXELS, assembleParts, decodeQrPng, maxParts, qrPng, qrVersion, terminalQr, urFrames, writeQrPngs } from './qr.ts';
 import {
   MAX_REQUEST_BYTES,
+  MAX_RESPONSE_BYTES,
   REQUEST_TYPE,
   REQUEST_VERSION,
   RESPONSE_TYPE,
@@ -467,6 +468,70 @@ describe('PNG frames', () => {
     huge.writeUInt32BE(100_000, 16);
     huge.writeUInt32BE(100_000, 20);
     expect(decodeQrPng(huge)).toBeUndefined();
+    // A real, blank picture just over the cap (2001 x 2000: 52 KB that jsQR would take a second
+    // and ~100 MB over) is refused at once; one at the cap is decoded (no code in it).
+    expect(MAX_PNG_PIXELS).toBe(4_000_000);
+    const over = new PNG({ width: 2001, height: 2000 });
+    over.data.fill(255);
+    const overBytes = PNG.sync.write(over);
+    const started = performance.now();
+    expect(decodeQrPng(overBytes)).toBeUndefined();
+    expect(performance.now() - started).toBeLessThan(50);
+    // The same code drawn on a 2000 x 2000 canvas (at the cap) still reads.
+    const small = PNG.sync.read(Buffer.from(png));
+    const canvas = new PNG({ width: 2000, height: 2000 });
+    canvas.data.fill(255);
+    PNG.bitblt(small, canvas, 0, 0, small.width, small.height, 100, 100);
+    expect(decodeQrPng(PNG.sync.write(canvas))).toBe('UR:BYTES/HDCXLKAHSSQZWFVSLOFZOXWKRSHP');
+    const wider = new PNG({ width: 2001, height: 2000 });
+    wider.data.fill(255);
+    PNG.bitblt(small, wider, 0, 0, small.width, small.height, 100, 100);
+    expect(decodeQrPng(PNG.sync.write(wider))).toBeUndefined();
+  });
+});
+
+describe('assembleParts', () => {
+  it('bounds the parts of a message: twice its fragments at FRAGMENT_BYTES, and 16 more', () => {
+    expect(maxParts(MAX_REQUEST_BYTES)).toBe(Math.ceil((MAX_REQUEST_BYTES + 9) / FRAGMENT_BYTES) * 2 + 16);
+    expect(maxParts(MAX_REQUEST_BYTES)).toBe(2114);
+    expect(maxParts(MAX_RESPONSE_BYTES)).toBe(8406);
+    // urFrames' own set fits with room (n pure + about n/2 mixed).
+    const frames = urFrames(randomBytes(30_000));
+    expect(frames.length).toBeGreaterThan(121);
+    expect(frames.length).toBeLessThanOrEqual(maxParts(30_000) * 0.8);
+  });
+
+  it('takes every part, also after completion: the same message is fine, another is refused, naming its place', async () => {
+    const bytes = randomBytes(1500);
+    const frames = urFrames(bytes);
+    const named = (list: readonly string[]) => list.map((text, i) => [`Parts[${i}]`, text] as const);
+    const whole = await assembleParts(named([...frames, ...frames]), 4096);
+    expect(whole.complete).toBe(true);
+    expect(Buffer.from(whole.bytes!).equals(bytes)).toBe(true);
+    const partial = await assembleParts(named(frames.slice(0, 2)), 4096);
+    expect(partial.complete).toBe(false);
+    expect(partial.bytes).toBeUndefined();
+    expect(partial.frames).toBe(2);
+    const other = urFrames(randomBytes(1500));
+    const mixed = [...frames, other[0]!];
+    const error = await asyncRefusal(assembleParts(named(mixed), 4096));
+    expect(error.code).toBe('Request.Malformed');
+    expect(error.message).toMatch(new RegExp(`^Parts\\[${frames.length}\\]: QR frames of two different messages are mixed`));
+  });
+
+  it('refuses more parts than maxParts before reading the next (a lazy source is not drained)', async () => {
+    const frame = urFrames(randomBytes(100))[0]!;
+    let read = 0;
+    function* endless(): Generator<readonly [string, string]> {
+      for (;;) {
+        read++;
+        yield [`frame ${read}`, frame];
+      }
+    }
+    const error = await asyncRefusal(assembleParts(endless(), 1000));
+    expect(error.code).toBe('Request.Malformed');
+    expect(error.message).toBe(`frame ${maxParts(1000) + 1}: more than ${maxParts(1000)} QR parts, more than a message of at most 1000 bytes has`);
+    expect(read).toBe(maxParts(1000) + 1);
   });
 });
 
@@ -521,6 +586,14 @@ describe('readCarried', () => {
     const empty = join(place, 'empty');
     await mkdir(empty);
     expect((await asyncRefusal(readCarried(empty, 'response'))).message).toMatch(/without \*\.png/);
+    // More PNG files than a request has frames: refused before one is decoded.
+    const many = join(place, 'many');
+    await mkdir(many);
+    const tiny = PNG.sync.write(blank);
+    for (let i = 0; i <= maxParts(MAX_REQUEST_BYTES); i++) await writeFile(join(many, `f${i}.png`), tiny);
+    const tooMany = await asyncRefusal(readCarried(many, 'request'));
+    expect(tooMany.code).toBe('Request.Malformed');
+    expect(tooMany.message).toMatch(/2115 PNG files, more than any request has QR frames \(2114\)/);
   });
 
   it('refuses what it cannot read or is none of the three forms, naming the path', async () => {

@@ -134,6 +134,16 @@ export function urFrames(bytes: Uint8Array, options: UrFrameOptions = {}): strin
   return parts;
 }
 
+/**
+ * The most parts a message of at most `maxBytes` bytes may arrive in: its pure fragments at
+ * FRAGMENT_BYTES, twice (urFrames sends n pure and about n/2 mixed parts), and a few more. A
+ * request (MAX_REQUEST_BYTES) is 2114 parts, a response (MAX_RESPONSE_BYTES) 8406: more parts than
+ * that (a directory of 20 000 PNGs, each decoded) is not a message of ours.
+ */
+export function maxParts(maxBytes: number): number {
+  return Math.ceil(maxCbor(maxBytes) / FRAGMENT_BYTES) * 2 + 16;
+}
+
 export interface FrameProgress {
   /** The message is whole: result() gives it. */
   readonly complete: boolean;
@@ -310,6 +320,39 @@ export class FrameAssembler {
   }
 }
 
+/** Where reassembly stood after the parts given, and the message once complete. */
+export interface AssembledParts extends FrameProgress {
+  readonly bytes?: Uint8Array;
+}
+
+/**
+ * Reassembles a message of at most `maxBytes` bytes from its parts, each `[where, text]` (where:
+ * what a refusal names, e.g. "Parts[3]" or a file). The one rule for every reader (a pasted text,
+ * a camera's parts, a text file, a directory of PNGs): every part is taken, also after the message
+ * is complete; a part of the same message is fine, a part of ANOTHER message is refused
+ * (Request.Malformed), so one input holds one message. More than maxParts(maxBytes) parts are
+ * refused before the next is read. An incomplete set is not an error here: see `complete`.
+ */
+export async function assembleParts(
+  parts: Iterable<readonly [string, string]> | AsyncIterable<readonly [string, string]>,
+  maxBytes: number,
+): Promise<AssembledParts> {
+  const assembler = new FrameAssembler(maxBytes);
+  const most = maxParts(maxBytes);
+  let count = 0;
+  for await (const [where, text] of parts) {
+    if (++count > most) throw malformed(`${where}: more than ${most} QR parts, more than a message of at most ${maxBytes} bytes has`);
+    try {
+      assembler.receive(text);
+    } catch (error) {
+      if (error instanceof KmsError) throw new KmsError(error.code, `${where}: ${error.message}`);
+      throw error;
+    }
+  }
+  const state = assembler.progress();
+  return state.complete ? { ...state, bytes: assembler.result() } : state;
+}
+
 /** One frame's QR code as a PNG (error correction M, 8 px a module, 4-module quiet zone). */
 export async function qrPng(text: string): Promise<Uint8Array> {
   const png = await QRCode.toBuffer(text, { ...QR_OPTIONS, type: 'png', scale: PNG_SCALE });
@@ -332,8 +375,11 @@ export async function terminalQr(text: string, columns: number): Promise<string 
   return QRCode.toString(text, { ...QR_OPTIONS, type: 'terminal', small: true });
 }
 
-/** Largest picture decodeQrPng decodes (pixels), so a hostile PNG cannot make it allocate gigabytes. */
-const MAX_PNG_PIXELS = 40_000_000;
+/**
+ * Largest picture decodeQrPng decodes (pixels): 4 M (2000 x 2000). Our frames are ~650 px square; a
+ * phone photo is to be downscaled. jsQR takes ~350 MB and seconds on a blank 40 M-pixel picture.
+ */
+export const MAX_PNG_PIXELS = 4_000_000;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** The text of the QR code in a PNG (pngjs + jsQR), or undefined when it is not a PNG or holds no readable code. */

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finishRequest } from '../airgap/finish.ts';
 import { createRequest } from '../airgap/online.ts';
-import { FrameAssembler, urFrames } from '../airgap/qr.ts';
+import { FrameAssembler, maxParts, urFrames } from '../airgap/qr.ts';
 import { sha256Hex } from '../airgap/request-file.ts';
 import { APPROVE_EVENT, MAX_REQUEST_BYTES, REJECT_EVENT, requestCaller, type RequestFormat } from '../airgap/request-types.ts';
 import { REQUEST_PARTS_MAX, REQUEST_TEXT_MAX, type AppResult, type RequestApprovedView, type RequestFramesView, type RequestReviewView } from '../contract/app-api.ts';
@@ -301,7 +301,13 @@ describe('Request.Frames', () => {
     expect(foreign.Message).toMatch(/^Parts\[1\]: /);
     const other = urFrames((await makeRequest(ALIAS, { only: 1 })).bytes, { fragment: 60 });
     expect((await refusal('Request.Frames', { Parts: [frames[0], other[0]] })).Code).toBe('Request.Malformed');
+    // After completion too (one rule with the CLI's readCarried, qr.ts assembleParts): another message's part is refused.
+    const late = await refusal('Request.Frames', { Parts: [...frames, frames[0], other[0]] });
+    expect(late.Code).toBe('Request.Malformed');
+    expect(late.Message).toMatch(new RegExp(`^Parts\\[${frames.length + 1}\\]: QR frames of two different messages are mixed`));
     expect((await refusal('Request.Frames', { Parts: [] })).Code).toBe('InvalidParameter');
+    // The contract's bound is qr.ts's for a request (the contract imports nothing, so it is written out).
+    expect(REQUEST_PARTS_MAX).toBe(maxParts(MAX_REQUEST_BYTES));
     const many = await refusal('Request.Frames', { Parts: Array.from({ length: REQUEST_PARTS_MAX + 1 }, () => 'UR:BYTES/X') });
     expect(many.Code).toBe('InvalidParameter');
     expect(many.Message).toMatch(/^Parts: /);

@@ -45,7 +45,7 @@ import type { Signer } from '../actions/format-signing.ts';
 import { startAgentServer } from '../hosts/agent/agent-server.ts';
 import { defaultAgentSocket } from '../hosts/agent/agent-socket.ts';
 import type { RunningAgent } from '../hosts/agent/agent-types.ts';
-import { FrameAssembler, qrPng, urFrames } from '../airgap/qr.ts';
+import { assembleParts, qrPng, urFrames } from '../airgap/qr.ts';
 import { encodeRequest, parseRequest } from '../airgap/request-file.ts';
 import { MAX_REQUEST_BYTES } from '../airgap/request-types.ts';
 import { approveRequest, rejectRequest, reviewRequest, type StationOptions } from '../airgap/station.ts';
@@ -349,10 +349,10 @@ export class AppSession {
     // signed: its Problems listed), approved (only with none, and only the bytes that review
     // showed: RequestSha256), or rejected; core/airgap/station.ts signs through the one signing
     // route and audits as "<caller>:request:<RequestId>".
-    'Request.Review': async (p) => reviewRequest(await this.unlockedVault(), carriedRequest(p.Text), this.stationOptions(p.MaxAgeHours)),
+    'Request.Review': async (p) => reviewRequest(await this.unlockedVault(), await carriedRequest(p.Text), this.stationOptions(p.MaxAgeHours)),
     'Request.Approve': async (p) => {
       const vault = await this.unlockedVault();
-      const approved = await approveRequest(vault, carriedRequest(p.Text), { ...this.stationOptions(p.MaxAgeHours), reviewedSha256: p.RequestSha256 });
+      const approved = await approveRequest(vault, await carriedRequest(p.Text), { ...this.stationOptions(p.MaxAgeHours), reviewedSha256: p.RequestSha256 });
       const frames = urFrames(approved.bytes);
       const pngs = frames.length <= RESPONSE_QR_FRAMES_MAX ? await Promise.all(frames.map((frame) => qrPng(frame))) : [];
       return {
@@ -367,10 +367,10 @@ export class AppSession {
     },
     'Request.Reject': async (p) => ({
       Rejected: true as const,
-      Review: await rejectRequest(await this.unlockedVault(), carriedRequest(p.Text), this.stationOptions(p.MaxAgeHours)),
+      Review: await rejectRequest(await this.unlockedVault(), await carriedRequest(p.Text), this.stationOptions(p.MaxAgeHours)),
     }),
     // Stateless: the renderer sends every distinct part its camera read, until they make the request.
-    'Request.Frames': (p) => Promise.resolve(assembleParts(p.Parts, 'Parts')),
+    'Request.Frames': (p) => assembleRequestParts(p.Parts, 'Parts'),
   };
 
   private stationOptions(maxAgeHours: number | undefined): StationOptions {
@@ -524,7 +524,7 @@ function wipe(secret: RecoverySecret): void {
  * but for that, the file's bytes are taken, so RequestSha256 is the one the online machine's file
  * has. Anything else is taken as it is, and station.ts parses (and refuses) it.
  */
-function carriedRequest(text: string): Uint8Array {
+async function carriedRequest(text: string): Promise<Uint8Array> {
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
     const exact = new TextEncoder().encode(text);
@@ -541,7 +541,7 @@ function carriedRequest(text: string): Uint8Array {
   if (!/^ur:/i.test(parts[0] ?? '')) {
     throw new KmsError('Request.Malformed', 'Text: must be a signing request: its JSON text ({"Type":"deskkms-signing-request",...}) or its QR codes\' text (lines "UR:BYTES/...")');
   }
-  const assembled = assembleParts(parts, 'Text');
+  const assembled = await assembleRequestParts(parts, 'Text');
   if (!assembled.Complete) {
     throw new KmsError(
       'Request.Malformed',
@@ -551,24 +551,15 @@ function carriedRequest(text: string): Uint8Array {
   return new TextEncoder().encode(assembled.Text);
 }
 
-/** BC-UR parts reassembled (core/airgap/qr.ts); a part that is not a request's names its place. */
-function assembleParts(parts: readonly string[], field: string): AppResults['Request.Frames'] {
-  const assembler = new FrameAssembler(MAX_REQUEST_BYTES);
-  let state: ReturnType<FrameAssembler['receive']> | undefined;
-  for (const [i, part] of parts.entries()) {
-    try {
-      state = assembler.receive(part.trim());
-    } catch (error) {
-      // A refused part (Request.Malformed) names its place; anything else is a bug, logged as one.
-      if (!(error instanceof KmsError)) throw error;
-      throw new KmsError(error.code, `${field}[${i}]: ${error.message}`);
-    }
-    if (state.complete) break;
-  }
-  const seen = { Frames: state?.frames ?? 0, ...(state?.expected !== undefined ? { Expected: state.expected } : {}) };
-  if (!state?.complete) return { Complete: false, Progress: state?.progress ?? 0, ...seen };
-  const bytes = assembler.result();
-  if (bytes.length > MAX_REQUEST_BYTES) throw new KmsError('Request.Malformed', `${field}: the request is larger than ${MAX_REQUEST_BYTES} bytes`);
+/** BC-UR parts reassembled (core/airgap/qr.ts assembleParts); a part that is not a request's names its place. */
+async function assembleRequestParts(parts: readonly string[], field: string): Promise<AppResults['Request.Frames']> {
+  const state = await assembleParts(
+    parts.map((part, i) => [`${field}[${i}]`, part.trim()] as const),
+    MAX_REQUEST_BYTES,
+  );
+  const seen = { Frames: state.frames, ...(state.expected !== undefined ? { Expected: state.expected } : {}) };
+  if (state.bytes === undefined) return { Complete: false, Progress: state.progress, ...seen };
+  const bytes = state.bytes;
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);

@@ -118,8 +118,11 @@ const agentSocket = z
 export const REQUEST_TEXT_MAX = 3 * 256 * 1024;
 /** One QR code's text: a version 40 code holds 4296 alphanumeric characters. */
 export const REQUEST_PART_MAX = 4296;
-/** Parts a camera may have read (fountain codes send more than the message's fragments). */
-export const REQUEST_PARTS_MAX = 20_000;
+/**
+ * Distinct parts a camera may have read: core/airgap/qr.ts maxParts(MAX_REQUEST_BYTES), twice the
+ * fragments of the largest request at FRAGMENT_BYTES, and 16 more (app-session-airgap.test checks).
+ */
+export const REQUEST_PARTS_MAX = 2114;
 export const REQUEST_PARTS_TEXT_MAX = 2 * REQUEST_TEXT_MAX;
 /** Request.Approve draws QR codes (FramePngs) for a response of at most this many frames (~70 ms each); a larger one travels as a file. */
 export const RESPONSE_QR_FRAMES_MAX = 240;
