@@ -10,6 +10,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { dispatch } from '../actions/dispatch.ts';
+import { chooseSigningKey } from '../actions/format-signing.ts';
+import { signatureFormat } from '../formats/registry.ts';
 import { KmsError } from '../contract/errors.ts';
 import { useActionVault } from '../../test/support/action-vault.ts';
 import { createRequest } from './online.ts';
@@ -247,6 +249,25 @@ describe('the preparation is bound to the SHA-256 shown', () => {
       expect(finished.outputs.map((o) => o.Name)).toEqual(['notes.txt', 'release.tgz']);
     });
   }
+
+  it('an unbound layout only signing at once makes (ssh {Sha512}, openpgp issuer-hashed) is refused in a request', async () => {
+    const key = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    const info = await chooseSigningKey({ vault: v.vault, caller: 'test' }, key.keyId, key.versionId);
+    for (const format of ['ssh', 'openpgp'] as const) {
+      const benign = await request(key.keyId, format, {}, { files: BENIGN });
+      const parsed = parseRequest(benign.bytes);
+      const direct = signatureFormat(format).prepare(info, { time: new Date(parsed.Created) });
+      direct.update(new TextEncoder().encode(EVIL['release.tgz']));
+      const prepared = direct.prepared();
+      expect(Object.keys(prepared)).toContain(format === 'ssh' ? 'Sha512' : 'Fingerprint');
+      const bytes = encodeRequest({ ...parsed, Files: [parsed.Files[0]!, { ...parsed.Files[1]!, Prepared: prepared }] });
+      const review = await reviewRequest(v.vault, bytes, { host: HOST });
+      expect(review.Files.map((f) => f.Bound)).toEqual([true, false]);
+      expect(review.Problems.map((p) => [p.Code, p.Message.includes('does not let the station check it is of the SHA-256 shown for release.tgz')])).toEqual([['Request.Mismatch', true]]);
+      expect(await refusal(approveRequest(v.vault, bytes, { host: HOST }))).toBe('Request.Mismatch');
+      expect((await auditOf(parsed.RequestId)).filter((e) => e.action === 'AsymmetricSign')).toEqual([]);
+    }
+  });
 
   it('jws: the station cannot bind it (the header comes first): every file is reported Bound false', async () => {
     const key = await v.makeKey('EC_P256', 'SIGN/VERIFY');

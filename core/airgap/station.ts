@@ -349,7 +349,18 @@ async function inspect(vault: Vault, requestBytes: Uint8Array, o: StationOptions
       if (error instanceof KmsError) return false;
       throw error;
     }
-    if (derived === undefined) return false;
+    if (derived === undefined) {
+      // Only jws and raw over SM2 cannot be bound; any other unbound preparation is a layout only
+      // signing at once makes (ssh {Sha512}, openpgp issuer-hashed): a request never carries one.
+      const unbindable = request.Format === 'jws' || (request.Format === 'raw' && file.Prepared?.Sm3Za !== undefined);
+      if (!unbindable) {
+        add({
+          Code: 'Request.Mismatch',
+          Message: `${escapeText(file.Name, 255)}: its ${request.Format} preparation does not let the station check it is of the SHA-256 shown for ${escapeText(file.Name, 255)} (a layout signing requests do not use): the request was changed; nothing is signed`,
+        });
+      }
+      return false;
+    }
     if (Buffer.from(derived).toString('hex') === file.Sha256) return true;
     add({
       Code: 'Request.Mismatch',

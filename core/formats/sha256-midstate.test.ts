@@ -67,6 +67,7 @@ describe('Sha256Midstate', () => {
     const nodeSeconds = (performance.now() - nodeStarted) / 1000;
     expect(digest).toEqual(expected);
     console.log(`Sha256Midstate: ${(64 / seconds).toFixed(0)} MB/s on 64 MiB (node:crypto ${(64 / nodeSeconds).toFixed(0)} MB/s)`);
-    expect(64 / seconds).toBeGreaterThan(30);
+    // A floor far below the ~175 MB/s measured on a quiet machine (44 MB/s under five helpers' test load): it catches a slow path, not noise.
+    expect(64 / seconds).toBeGreaterThan(10);
   }, 60_000);
 });
