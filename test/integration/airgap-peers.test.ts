@@ -311,6 +311,8 @@ describe('across the air gap, verified by each format\'s own peer', { timeout: 1
     expect(readFileSync(join(m.work, 'ssh3.req.json')).length).toBeLessThan(4096);
     expect(review).toMatchObject({ Format: 'ssh', Note: 'Release 1.4.2', TotalSize: bytes.reduce((n, b) => n + b.length, 0) });
     expect(review.Key).toMatchObject({ KeyId: keys.p256.keyId, KeyVersionId: keys.p256.versionId, Pinned: true });
+    // The station checked that what it signs is over each SHA-256 it shows.
+    expect(review.Files.map((f: { Bound: boolean }) => f.Bound)).toEqual([true, true, true]);
     expect(response.PublicMaterial.SshPublicKey!.split(' ').slice(0, 2)).toEqual(published.trim().split(' ').slice(0, 2));
 
     // finish names the signer: the key ssh-keygen fingerprints, and its SPKI's SHA-256.
@@ -448,8 +450,10 @@ describe('across the air gap, verified by each format\'s own peer', { timeout: 1
     writeFileSync(join(b.work, 'manifest.json'), manifest);
     const jwkText = publish(keys.rsa, 'jwk', 'pinned-rsa.jwk');
     carry(station, b, 'pinned-rsa.jwk');
-    // No --version: the JWK's kid names it.
-    await roundTrip(b, 'jws', ['--key', keys.rsa.alias, '--public-key', 'pinned-rsa.jwk', '--format', 'jws', '--in', 'manifest.json']);
+    // No --version: the JWK's kid names it. The header comes first in what is signed, so the
+    // station cannot check the digest against the file's SHA-256, and its review says so.
+    const { review } = await roundTrip(b, 'jws', ['--key', keys.rsa.alias, '--public-key', 'pinned-rsa.jwk', '--format', 'jws', '--in', 'manifest.json'], { show: true });
+    expect(review.Files).toEqual([{ Name: 'manifest.json', Size: manifest.length, Sha256: sha256(manifest), Bound: false }]);
     const jwk = JSON.parse(jwkText) as JWK;
     const token = readFileSync(join(b.work, 'manifest.json.jws'), 'utf8').trim();
     const { payload, protectedHeader } = await compactVerify(token, await importJWK(jwk, 'RS256'), { algorithms: ['RS256'] });
@@ -501,7 +505,9 @@ describe('across the air gap, verified by each format\'s own peer', { timeout: 1
     copyFileSync(join(a.work, 'sm2.bin'), join(m.work, 'sm2.bin'));
     publish(keys.sm2, 'pem', 'sm2.pem');
     carry(station, m, 'sm2.pem');
-    const { response } = await roundTrip(m, 'raw-sm2', ['--key', keys.sm2.alias, '--public-key', 'sm2.pem', '--format', 'raw', '--in', 'sm2.bin']);
+    const { response, review } = await roundTrip(m, 'raw-sm2', ['--key', keys.sm2.alias, '--public-key', 'sm2.pem', '--format', 'raw', '--in', 'sm2.bin'], { show: true });
+    // SM3(Z_A || M) does not start with the file: the station cannot check it against the SHA-256 shown.
+    expect(review.Files[0].Bound).toBe(false);
     expect(response.KeySpec).toBe('EC_SM2');
     const verify = (file: string, id: string) =>
       peer('openssl', ['dgst', '-sm3', '-verify', 'sm2.pem', '-signature', 'sm2.bin.sig', '-sigopt', `distid:${id}`, file], { cwd: m.work });

@@ -190,6 +190,7 @@ describe("the README's Air-gapped signing recipes, run as written", { timeout: 2
     const review = jsonIn(station.stdout);
     expect(review.Problems).toEqual([]);
     expect(review.Files.map((f: { Sha256: string }) => f.Sha256)).toEqual(digests);
+    expect(review.Files.map((f: { Bound: boolean }) => f.Bound)).toEqual([true, true]); // what is signed is over them
     expect(review.Note).toBe('Release 1.4.2, tag v1.4.2');
     expect(review.Key).toMatchObject({ KeyId: releaseKeyId, Pinned: true });
     expect(existsSync(join(machines.station.work, 'app-1.4.2.tar.gz'))).toBe(false);
