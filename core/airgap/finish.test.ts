@@ -4,6 +4,8 @@
 // key is the pinned one. Each refusal is Request.Mismatch naming what differs, and nothing is
 // returned to write. jws gets its payload back (unless Detached); openpgp checks the certificate
 // is the signing key's.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { KmsError } from '../contract/errors.ts';
@@ -146,5 +148,59 @@ describe('finishRequest', () => {
     const { request, response } = await roundTrip(key, 'raw');
     expect(await mismatch({ request, response: response.subarray(0, response.length - 10), openFile: open(FILES) })).toMatch(/^Request\.Malformed: the signing response: is not JSON/);
     expect(await mismatch({ request: response, response, openFile: open(FILES) })).toMatch(/^Request\.Malformed: the signing request: /);
+  });
+});
+
+describe('finishRequest: csr', () => {
+  it('checks the whole chain: the certificate is for the CSR\'s key and signed by the response\'s key, each next one the issuer of the one before', async () => {
+    const csrFile = (name: string): string => {
+      const out = v.file(`${name}.csr`);
+      execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', v.file(`${name}.key`), '-subj', `/CN=${name}.example.org`, '-out', out], { stdio: 'ignore' });
+      return readFileSync(out, 'utf8');
+    };
+    const csrA = csrFile('a');
+    const csrB = csrFile('b');
+    const ca1 = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    const ca2 = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    for (const ca of [ca1, ca2]) await v.call('CreateSelfSignedCertificate', { KeyId: ca.keyId, KeyVersionId: ca.versionId, Subject: `CN=Root ${ca.keyId}` });
+    const trip = async (ca: { keyId: string }, csr: string) => {
+      const made = await createRequest({ key: ca.keyId, format: 'csr', options: { ValidityDays: 30 }, files: [{ name: 'host.csr', size: csr.length, chunks: Readable.from([Buffer.from(csr)]) }], now: v.now });
+      const approved = await approveRequest(v.vault, made.bytes, { host: 'test' });
+      return { request: made.bytes, response: approved.bytes, parsed: approved.response };
+    };
+    const a1 = await trip(ca1, csrA);
+    const a2 = await trip(ca2, csrA);
+    const b1 = await trip(ca1, csrB);
+    const ok = { request: a1.request, response: a1.response, openFile: open({ 'host.csr': csrA }) };
+    const blocks = (text: string | undefined) => text!.match(/-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n/g)!;
+    const chain1 = blocks(a1.parsed.PublicMaterial.CertificateChain);
+    const chain2 = blocks(a2.parsed.PublicMaterial.CertificateChain);
+    expect(chain1.length).toBe(2);
+
+    const good = await finishRequest(ok);
+    expect(good.outputs.map((o) => o.FileName)).toEqual(['host.crt']);
+    expect(new TextDecoder().decode(good.outputs[0]!.Bytes)).toBe(chain1.join(''));
+    // openssl, a peer, agrees: the written leaf verifies against the CA certificate written after it.
+    const crt = v.file('host.crt');
+    writeFileSync(crt, good.outputs[0]!.Bytes);
+    const root = v.file('root.pem');
+    writeFileSync(root, chain1[1]!);
+    expect(execFileSync('openssl', ['verify', '-CAfile', root, crt], { encoding: 'utf8' })).toContain(': OK');
+    // The CSR on disk in another armour (the NEW label, CRLF) is the same CSR.
+    expect((await finishRequest({ ...ok, openFile: open({ 'host.csr': csrA.replace(/CERTIFICATE REQUEST/g, 'NEW CERTIFICATE REQUEST').replace(/\n/g, '\r\n') }) })).outputs.length).toBe(1);
+
+    const withChain = (chain: string, leaf = a1.parsed.Files[0]!.Signature) =>
+      edit(a1.response, (r) => ({ ...r, Files: [{ ...r.Files[0]!, Signature: leaf }], PublicMaterial: { ...r.PublicMaterial, CertificateChain: chain } }));
+    // A certificate for another key (another CSR's, from the same CA).
+    expect(await mismatch({ ...ok, response: withChain(b1.parsed.PublicMaterial.CertificateChain!, b1.parsed.Files[0]!.Signature) })).toMatch(/^Request\.Mismatch: the certificate is not for the CSR's public key/);
+    // The right key's certificate, issued by another CA than the response's key.
+    expect(await mismatch({ ...ok, response: withChain(a2.parsed.PublicMaterial.CertificateChain!, a2.parsed.Files[0]!.Signature) })).toMatch(/^Request\.Mismatch: the certificate is not signed by the response's CA key/);
+    // The chain's tail swapped: another CA's certificate after the leaf; a certificate appended that did not issue the one before.
+    expect(await mismatch({ ...ok, response: withChain(chain1[0] + chain2[1]!) })).toMatch(/^Request\.Mismatch: CertificateChain\[1\] is not the certificate of the response's CA key/);
+    expect(await mismatch({ ...ok, response: withChain(chain1.join('') + chain2[1]!) })).toMatch(/^Request\.Mismatch: CertificateChain\[1\] is not signed by the key of CertificateChain\[2\]/);
+    // Text around the blocks.
+    expect(await mismatch({ ...ok, response: withChain(`${chain1.join('')}trailing words\n`) })).toMatch(/^Request\.Mismatch: the response's CertificateChain .*is not readable/);
+    // Another CSR on disk.
+    expect(await mismatch({ ...ok, openFile: open({ 'host.csr': csrB }) })).toMatch(/^Request\.Mismatch: host\.csr is not the file the request was made for/);
   });
 });

@@ -20,10 +20,11 @@ import { MAX_ATTACHED_PAYLOAD, attachJwsPayload } from '../formats/jws.ts';
 import { TAG, dearmor, readKeyBody, readPackets } from '../formats/openpgp-packets.ts';
 import { defaultSignatureName, signatureFormat } from '../formats/registry.ts';
 import { openSshPublicKey } from '../formats/sshsig.ts';
+import { certificatePem } from '../x509/certificate.ts';
 import { formatName } from '../x509/name.ts';
 import { signingAlgorithmOf } from '../x509/signature-algorithm.ts';
-import { publicKeyFile } from './online.ts';
-import { parseRequest, parseResponse, sha256Hex } from './request-file.ts';
+import { MAX_CSR_BYTES, normaliseCsr, publicKeyFile } from './online.ts';
+import { canonicalCsrDer, parseRequest, parseResponse, sha256Hex } from './request-file.ts';
 import type { SigningRequest, SigningResponse } from './request-types.ts';
 
 export interface FinishInput {
@@ -153,44 +154,76 @@ function materialStem(request: SigningRequest, response: SigningResponse): strin
   return safe === '' ? response.KeyId : safe.slice(0, 128);
 }
 
-function pemBlocks(text: string, label: string): Uint8Array[] {
+/** The certificates of a PEM chain: "CERTIFICATE" blocks and nothing but white space between and around them. */
+function certificateBlocks(text: string): Uint8Array[] | undefined {
   const blocks: Uint8Array[] = [];
-  const re = new RegExp(`-----BEGIN ${label}-----([A-Za-z0-9+/=\\s]+)-----END ${label}-----`, 'g');
-  for (const m of text.matchAll(re)) blocks.push(decodeBase64(m[1]!.replace(/\s+/g, ''), label));
-  return blocks;
+  const re = /\s*-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n?-----END CERTIFICATE-----/y;
+  let at = 0;
+  for (;;) {
+    re.lastIndex = at;
+    const m = re.exec(text);
+    if (!m) break;
+    blocks.push(decodeBase64(m[1]!.replace(/\r?\n/g, ''), 'CertificateChain'));
+    at = re.lastIndex;
+  }
+  return blocks.length > 0 && text.slice(at).trim() === '' ? blocks : undefined;
 }
 
-/** csr: the issued certificate is for the CSR's key and signed by the response's key (the CA). */
-async function checkCertificate(request: SigningRequest, response: SigningResponse, ca: PublicKey): Promise<string> {
+/** Whether `cert`'s signature verifies with `issuer`'s key. */
+async function signedBy(cert: Certificate, issuer: PublicKey): Promise<boolean> {
+  const algorithm = signingAlgorithmOf(cert.signatureAlgorithm);
+  if (algorithm === undefined) return false;
+  try {
+    return verifyDigest(issuer, algorithm, await digestMessage(issuer, algorithm, new Uint8Array(AsnConvert.serialize(cert.tbsCertificate))), new Uint8Array(cert.signatureValue));
+  } catch {
+    return false;
+  }
+}
+
+const spkiOf = (cert: Certificate): Uint8Array => new Uint8Array(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo));
+
+/**
+ * csr: the whole CertificateChain is checked: the first certificate is for the CSR's key and
+ * signed by the response's key (the CA), each next one is the certificate of the key that signed
+ * the one before (the first of them for the response's key). Gives the checked chain, re-armoured.
+ */
+async function checkCertificate(request: SigningRequest, response: SigningResponse, ca: PublicKey): Promise<{ signer: string; chain: string }> {
   const chainText = response.PublicMaterial.CertificateChain;
   if (chainText === undefined) throw mismatch('the response to a csr request carries no CertificateChain');
   let chain: Uint8Array[];
-  let leaf: Certificate;
+  let certs: Certificate[];
   let csrSpki: Uint8Array;
   try {
-    chain = pemBlocks(chainText, 'CERTIFICATE');
-    leaf = AsnConvert.parse(chain[0] ?? new Uint8Array(), Certificate);
-    const csrDer = pemBlocks(request.Csr ?? '', '(?:NEW )?CERTIFICATE REQUEST')[0];
+    const blocks = certificateBlocks(chainText);
+    if (blocks === undefined) throw new Error('not PEM');
+    chain = blocks;
+    certs = chain.map((der) => AsnConvert.parse(der, Certificate));
+    const csrDer = canonicalCsrDer(request.Csr ?? '');
     csrSpki = new Uint8Array(AsnConvert.serialize(AsnConvert.parse(csrDer ?? new Uint8Array(), CertificationRequest).certificationRequestInfo.subjectPKInfo));
   } catch {
-    throw mismatch('the response\'s CertificateChain (or the request\'s CSR) is not readable PEM DER');
+    throw mismatch('the response\'s CertificateChain (or the request\'s CSR) is not readable PEM DER (CERTIFICATE blocks and nothing else)');
   }
   const issued = response.Files[0]!;
   if (encodeBase64(chain[0]!) !== issued.Signature) throw mismatch(`Files[0] ${escapeText(issued.Name, 255)}: the certificate is not the first of the CertificateChain`);
-  const tbs = leaf.tbsCertificate;
-  const subjectSpki = new Uint8Array(AsnConvert.serialize(tbs.subjectPublicKeyInfo));
-  if (encodeBase64(subjectSpki) !== encodeBase64(csrSpki)) throw mismatch('the certificate is not for the CSR\'s public key');
-  const algorithm = signingAlgorithmOf(leaf.signatureAlgorithm);
-  let valid = false;
-  if (algorithm !== undefined) {
-    try {
-      valid = verifyDigest(ca, algorithm, await digestMessage(ca, algorithm, new Uint8Array(AsnConvert.serialize(tbs))), new Uint8Array(leaf.signatureValue));
-    } catch {
-      valid = false;
-    }
+  const leaf = certs[0]!;
+  if (encodeBase64(spkiOf(leaf)) !== encodeBase64(csrSpki)) throw mismatch('the certificate is not for the CSR\'s public key');
+  if (!(await signedBy(leaf, ca))) throw mismatch(`the certificate is not signed by the response's CA key (${sha256Hex(ca.spki)})`);
+  if (certs.length > 1 && encodeBase64(spkiOf(certs[1]!)) !== encodeBase64(ca.spki)) {
+    throw mismatch(`CertificateChain[1] is not the certificate of the response's CA key (${sha256Hex(ca.spki)})`);
   }
-  if (!valid) throw mismatch(`the certificate is not signed by the response's CA key (${sha256Hex(ca.spki)})`);
-  return `CA ${escapeText(formatName(tbs.issuer), 512)} (key ${response.KeyId} version ${response.KeyVersionId})`;
+  for (let i = 1; i + 1 < certs.length; i += 1) {
+    let issuer: PublicKey;
+    try {
+      issuer = importPublicKey(spkiOf(certs[i + 1]!), `CertificateChain[${i + 1}]`);
+    } catch {
+      throw mismatch(`CertificateChain[${i + 1}]: its public key cannot be read`);
+    }
+    if (!(await signedBy(certs[i]!, issuer))) throw mismatch(`CertificateChain[${i}] is not signed by the key of CertificateChain[${i + 1}]`);
+  }
+  return {
+    signer: `CA ${escapeText(formatName(leaf.tbsCertificate.issuer), 512)} (key ${response.KeyId} version ${response.KeyVersionId})`,
+    chain: chain.map((der) => certificatePem(der)).join(''),
+  };
 }
 
 /** Checks the response against the request and the files, then gives the files to write. */
@@ -225,6 +258,10 @@ export async function finishRequest(input: FinishInput): Promise<FinishResult> {
       hash.update(chunk);
       pending?.update(chunk);
       size += chunk.length;
+      if (request.Format === 'csr') {
+        if (size > MAX_CSR_BYTES) throw mismatch(`${escapeText(file.Name, 255)} is not the CSR the request was made for: over ${MAX_CSR_BYTES} bytes`);
+        payload.push(chunk);
+      }
       if (attach) {
         if (size > MAX_ATTACHED_PAYLOAD) throw mismatch(`${escapeText(file.Name, 255)}: over ${MAX_ATTACHED_PAYLOAD} bytes, too large to attach to a JWS (make the request --detached)`);
         payload.push(chunk);
@@ -232,13 +269,22 @@ export async function finishRequest(input: FinishInput): Promise<FinishResult> {
       done += chunk.length;
       input.onProgress?.(done, total);
     }
-    const sha256 = hash.digest('hex');
+    // csr: the request carries the CSR in its one canonical PEM form (create normalised it); the file is read the same way.
+    let sha256 = hash.digest('hex');
+    if (request.Format === 'csr') {
+      try {
+        sha256 = sha256Hex(normaliseCsr(Buffer.concat(payload), file.Name, '--dir').pem);
+      } catch {
+        throw mismatch(`${escapeText(file.Name, 255)} is not the CSR the request was made for: it is not a CSR`);
+      }
+    }
     if (sha256 !== file.Sha256) {
       throw mismatch(`${escapeText(file.Name, 255)} is not the file the request was made for: its SHA-256 is ${sha256} (${size} bytes), the request's ${file.Sha256} (${file.Size} bytes)`);
     }
     if (request.Format === 'csr') {
-      signers.add(await checkCertificate(request, response, key));
-      outputs.push({ Name: file.Name, FileName: certificateName(file.Name), Bytes: new TextEncoder().encode(response.PublicMaterial.CertificateChain) });
+      const checked = await checkCertificate(request, response, key);
+      signers.add(checked.signer);
+      outputs.push({ Name: file.Name, FileName: certificateName(file.Name), Bytes: new TextEncoder().encode(checked.chain) });
       continue;
     }
     let result;

@@ -2,7 +2,11 @@
 // what the user gave is checked before anything is read (names, options of the format, a public
 // key in any of its file forms), and a format that needs a public fact of the key refuses
 // without it (Request.NeedsPublicKey).
+import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { KmsError } from '../contract/errors.ts';
@@ -97,12 +101,32 @@ describe('createRequest', () => {
     expect(await code(createRequest({ key: 'k', publicKey: der, format: 'ssh', options: {}, files: [file('a', 'a')], now: NOW }))).toMatch(/^Format\.UnsupportedKeySpec/);
   });
 
-  it('csr: carries the PEM CSR itself, refuses anything else', async () => {
-    const csr = '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n';
-    const { request } = await createRequest({ key: 'alias/ca', format: 'csr', options: { ValidityDays: 30 }, files: [file('host.csr', csr)], now: NOW });
-    expect(request).toMatchObject({ Csr: csr, Files: [{ Name: 'host.csr', Size: csr.length, Sha256: createHash('sha256').update(csr).digest('hex') }] });
-    expect(request.Files[0]!.Prepared).toBeUndefined();
-    expect(await code(createRequest({ key: 'alias/ca', format: 'csr', options: {}, files: [file('host.der', new Uint8Array([0x30, 0x82, 0xff]))] }))).toMatch(/not a PEM CSR/);
-    expect(await code(createRequest({ key: 'alias/ca', format: 'csr', options: {}, files: [file('a.csr', csr), file('b.csr', csr)] }))).toMatch(/one CSR file/);
+  it('csr: carries the CSR in one canonical PEM form (PEM, NEW label or DER in), refuses anything else', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deskkms-online-csr-'));
+    try {
+      execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'k.pem'), '-subj', '/CN=host.example.org', '-out', join(dir, 'host.csr')], { stdio: 'ignore' });
+      execFileSync('openssl', ['req', '-in', join(dir, 'host.csr'), '-outform', 'DER', '-out', join(dir, 'host.der')]);
+      const csr = readFileSync(join(dir, 'host.csr'), 'utf8');
+      const der = readFileSync(join(dir, 'host.der'));
+      const { request } = await createRequest({ key: 'alias/ca', format: 'csr', options: { ValidityDays: 30 }, files: [file('host.csr', csr)], now: NOW });
+      expect(request).toMatchObject({ Csr: csr, Files: [{ Name: 'host.csr', Size: csr.length, Sha256: createHash('sha256').update(csr).digest('hex') }] });
+      expect(request.Files[0]!.Prepared).toBeUndefined();
+      // The old "NEW CERTIFICATE REQUEST" label, CRLF lines, white space around, and DER: the same canonical block.
+      const relabelled = `\n${csr.replace(/CERTIFICATE REQUEST/g, 'NEW CERTIFICATE REQUEST').replace(/\n/g, '\r\n')}\n`;
+      for (const input of [relabelled, der]) {
+        const made = await createRequest({ key: 'alias/ca', format: 'csr', options: {}, files: [file('host.csr', input)], now: NOW });
+        expect(made.request.Csr).toBe(csr);
+        expect(made.request.Files[0]!.Sha256).toBe(createHash('sha256').update(csr).digest('hex'));
+      }
+      const refused = async (name: string, data: string | Uint8Array) => code(createRequest({ key: 'alias/ca', format: 'csr', options: {}, files: [file(name, data)] }));
+      expect(await refused('host.der', new Uint8Array([0x30, 0x82, 0xff]))).toMatch(/^InvalidParameter: --in: host\.der: is not one DER CertificationRequest/);
+      expect(await refused('fake.csr', '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n')).toMatch(/^InvalidParameter: --in: fake\.csr: is not one DER CertificationRequest/);
+      expect(await refused('text.csr', `Certificate Request:\n    Data: ...\n${csr}`)).toMatch(/^InvalidParameter: --in: text\.csr: is not one PEM "CERTIFICATE REQUEST" block/);
+      expect(await refused('mixed.csr', csr.replace('END CERTIFICATE REQUEST', 'END NEW CERTIFICATE REQUEST'))).toMatch(/is not one PEM "CERTIFICATE REQUEST" block/);
+      expect(await refused('trailing.der', Buffer.concat([der, Buffer.from([0])]))).toMatch(/is not one DER CertificationRequest/);
+      expect(await code(createRequest({ key: 'alias/ca', format: 'csr', options: {}, files: [file('a.csr', csr), file('b.csr', csr)] }))).toMatch(/one CSR file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

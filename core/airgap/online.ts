@@ -3,7 +3,9 @@
 // is known of the key, and through SHA-256 (what the operator compares at the station and what
 // finish checks again). The request carries those hashes, never the files.
 import { createHash, randomUUID } from 'node:crypto';
-import { encodeBase64 } from '../contract/base64.ts';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CertificationRequest } from '@peculiar/asn1-csr';
+import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
 import { escapeText } from '../contract/escape-text.ts';
 import { UUID } from '../contract/ids.ts';
@@ -14,7 +16,7 @@ import { MAX_ATTACHED_PAYLOAD, jwkToSpki } from '../formats/jws.ts';
 import { signatureFormat } from '../formats/registry.ts';
 import { isSshKeyTypeName } from '../formats/ssh-wire.ts';
 import { readSshPublicKey } from '../formats/sshsig.ts';
-import { OPTIONS_OF_FORMAT, encodeRequest, sha256Hex } from './request-file.ts';
+import { OPTIONS_OF_FORMAT, canonicalCsrPem, encodeRequest, sha256Hex } from './request-file.ts';
 import {
   MAX_FILES,
   MAX_NOTE,
@@ -132,7 +134,52 @@ function checkInput(input: CreateRequestInput): void {
   }
 }
 
-/** The CSR file's text: PEM "CERTIFICATE REQUEST", read whole (it travels in the request). */
+/** The length a DER SEQUENCE says it has (header included), or undefined when it is not one. */
+function derSequenceLength(der: Uint8Array): number | undefined {
+  if (der.length < 2 || der[0] !== 0x30) return undefined;
+  const first = der[1]!;
+  if (first < 0x80) return 2 + first;
+  const n = first & 0x7f;
+  if (n < 1 || n > 4 || der.length < 2 + n) return undefined;
+  let length = 0;
+  for (let i = 0; i < n; i += 1) length = length * 256 + der[2 + i]!;
+  return 2 + n + length;
+}
+
+/**
+ * A CSR file as the one form it travels in (canonicalCsrPem): PEM labelled "CERTIFICATE REQUEST"
+ * or "NEW CERTIFICATE REQUEST" (one block, nothing but white space around it), or DER. Its DER must
+ * be one PKCS#10 CertificationRequest and nothing after it. InvalidParameter naming `parameter`.
+ */
+export function normaliseCsr(bytes: Uint8Array, name: string, parameter = '--in'): { pem: string; der: Uint8Array } {
+  const refuse = (why: string) => invalidParameter(parameter, `${escapeText(name, 255)}: ${why}`);
+  let der: Uint8Array;
+  if (bytes[0] === 0x30) der = bytes;
+  else {
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw refuse('is not a CSR (neither PEM text nor DER)');
+    }
+    const m = /^-----BEGIN (NEW )?CERTIFICATE REQUEST-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n?-----END (NEW )?CERTIFICATE REQUEST-----$/.exec(text.trim());
+    if (!m || m[1] !== m[3]) throw refuse('is not one PEM "CERTIFICATE REQUEST" block (nothing but white space may come before or after it)');
+    try {
+      der = decodeBase64(m[2]!.replace(/\r?\n/g, ''), parameter);
+    } catch {
+      throw refuse('its PEM body is not base64');
+    }
+  }
+  if (derSequenceLength(der) !== der.length) throw refuse('is not one DER CertificationRequest (its length is not what its header says)');
+  try {
+    AsnConvert.parse(der, CertificationRequest);
+  } catch {
+    throw refuse('is not a PKCS#10 CertificationRequest');
+  }
+  return { pem: canonicalCsrPem(der), der: new Uint8Array(der) };
+}
+
+/** The CSR file, read whole (it travels in the request), in its one canonical PEM form. */
 async function readCsr(file: RequestInputFile): Promise<{ text: string; sha256: string; size: number }> {
   const parts: Uint8Array[] = [];
   let size = 0;
@@ -141,17 +188,8 @@ async function readCsr(file: RequestInputFile): Promise<{ text: string; sha256: 
     if (size > MAX_CSR_BYTES) throw invalidParameter('--in', `${escapeText(file.name, 255)}: larger than ${MAX_CSR_BYTES} bytes; a CSR is a small PEM file`);
     parts.push(chunk);
   }
-  const bytes = Buffer.concat(parts);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw invalidParameter('--in', `${escapeText(file.name, 255)}: is not a PEM CSR (not text; DER? convert it with openssl req -inform DER -out FILE.csr)`);
-  }
-  if (!/^\s*-----BEGIN (NEW )?CERTIFICATE REQUEST-----\r?\n[A-Za-z0-9+/=\r\n]+-----END (NEW )?CERTIFICATE REQUEST-----\s*$/.test(text)) {
-    throw invalidParameter('--in', `${escapeText(file.name, 255)}: is not one PEM "CERTIFICATE REQUEST" block`);
-  }
-  return { text, sha256: sha256Hex(bytes), size };
+  const { pem } = normaliseCsr(Buffer.concat(parts), file.name);
+  return { text: pem, sha256: sha256Hex(pem), size: Buffer.byteLength(pem) };
 }
 
 /**

@@ -4,10 +4,12 @@
 // a file named twice, an option of another format, a csr request without its CSR.
 import { describe, expect, it } from 'vitest';
 import { KmsError } from '../contract/errors.ts';
-import { encodeRequest, encodeResponse, parseRequest, parseResponse, sha256Hex } from './request-file.ts';
+import { canonicalCsrPem, encodeRequest, encodeResponse, parseRequest, parseResponse, sha256Hex } from './request-file.ts';
 import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, REQUEST_TYPE, RESPONSE_TYPE, type SigningRequest, type SigningResponse } from './request-types.ts';
 
 const HEX = 'a'.repeat(64);
+/** A Csr in its canonical armour (parseRequest checks the form; the station reads the CSR inside). */
+const CSR = canonicalCsrPem(new Uint8Array(200).map((_, i) => i));
 const request: SigningRequest = {
   Type: REQUEST_TYPE,
   Version: 1,
@@ -87,8 +89,11 @@ describe('parseRequest refuses, naming the field', () => {
     ['an option of another format', { ...request, Options: { UserId: 'x' } }, /Options\.UserId: is not an option of the ssh format/],
     ['a file without its hashes', { ...request, Files: [{ Name: 'a', Size: 1, Sha256: HEX }] }, /Files\[0\]\.Prepared: is missing/],
     ['a csr request without its CSR', { ...request, Format: 'csr', Options: {}, Files: [{ Name: 'h.csr', Size: 1, Sha256: HEX }] }, /Csr: a csr request carries the CSR/],
-    ['a CSR that is not the file hashed', { ...request, Format: 'csr', Options: {}, Csr: '-----BEGIN CERTIFICATE REQUEST-----', Files: [{ Name: 'h.csr', Size: 1, Sha256: HEX }] }, /Files\[0\]\.Sha256: is not the SHA-256 of Csr/],
-    ['PathLen without IsCa', { ...request, Format: 'csr', Options: { PathLen: 1 }, Csr: 'x', Files: [{ Name: 'h.csr', Size: 1, Sha256: sha256Hex('x') }] }, /Options\.PathLen: applies only with Options\.IsCa/],
+    ['a CSR that is not the file hashed', { ...request, Format: 'csr', Options: {}, Csr: CSR, Files: [{ Name: 'h.csr', Size: 1, Sha256: HEX }] }, /Files\[0\]\.Sha256: is not the SHA-256 of Csr/],
+    ['a CSR with text before its block', { ...request, Format: 'csr', Options: {}, Csr: `Certificate Request:\n${CSR}`, Files: [{ Name: 'h.csr', Size: 1, Sha256: HEX }] }, /Csr: is not one PEM "CERTIFICATE REQUEST" block/],
+    ['a CSR labelled NEW CERTIFICATE REQUEST', { ...request, Format: 'csr', Options: {}, Csr: CSR.replace(/CERTIFICATE REQUEST/g, 'NEW CERTIFICATE REQUEST'), Files: [{ Name: 'h.csr', Size: 1, Sha256: HEX }] }, /Csr: is not one PEM "CERTIFICATE REQUEST" block/],
+    ['a CSR in CRLF lines', { ...request, Format: 'csr', Options: {}, Csr: CSR.replace(/\n/g, '\r\n'), Files: [{ Name: 'h.csr', Size: 1, Sha256: HEX }] }, /Csr: is not one PEM "CERTIFICATE REQUEST" block/],
+    ['PathLen without IsCa', { ...request, Format: 'csr', Options: { PathLen: 1 }, Csr: CSR, Files: [{ Name: 'h.csr', Size: 1, Sha256: sha256Hex(CSR) }] }, /Options\.PathLen: applies only with Options\.IsCa/],
   ])('%s', (_what, value, message) => {
     expect(malformed(() => parseRequest(text(value)))).toMatch(message);
   });

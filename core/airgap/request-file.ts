@@ -6,6 +6,7 @@
 // Every refusal is Request.Malformed naming the field ("Files[2].Sha256: ...").
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
+import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
 import { KmsError } from '../contract/errors.ts';
 import { escapeText } from '../contract/escape-text.ts';
 import {
@@ -22,6 +23,27 @@ import {
 /** SHA-256 of `bytes`, lower-case hex. */
 export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+const CSR_LABEL = 'CERTIFICATE REQUEST';
+
+/** The one form a CSR travels in: a single PEM "CERTIFICATE REQUEST" block, base64 in 64-column lines, LF, nothing around (what IssueCertificate reads). */
+export function canonicalCsrPem(der: Uint8Array): string {
+  const lines = encodeBase64(der).match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${CSR_LABEL}-----\n${lines.join('\n')}\n-----END ${CSR_LABEL}-----\n`;
+}
+
+/** The DER of a request's Csr when it is in its one canonical form (canonicalCsrPem), else undefined. */
+export function canonicalCsrDer(pem: string): Uint8Array | undefined {
+  const m = /^-----BEGIN CERTIFICATE REQUEST-----\n([A-Za-z0-9+/=\n]+)\n-----END CERTIFICATE REQUEST-----\n$/.exec(pem);
+  if (!m) return undefined;
+  let der: Uint8Array;
+  try {
+    der = decodeBase64(m[1]!.replace(/\n/g, ''), 'Csr');
+  } catch {
+    return undefined;
+  }
+  return der.length > 0 && canonicalCsrPem(der) === pem ? der : undefined;
 }
 
 function malformed(what: string, message: string): KmsError {
@@ -137,6 +159,7 @@ function checkRequest(r: SigningRequest, what: string): SigningRequest {
   if (r.Options.PathLen !== undefined && r.Options.IsCa !== true) throw malformed(what, 'Options.PathLen: applies only with Options.IsCa true');
   if (r.Format === 'csr') {
     if (r.Csr === undefined) throw malformed(what, 'Csr: a csr request carries the CSR (PEM)');
+    if (canonicalCsrDer(r.Csr) === undefined) throw malformed(what, 'Csr: is not one PEM "CERTIFICATE REQUEST" block (64-column base64, LF line ends, nothing before or after): create writes it so');
     if (r.Files.length !== 1) throw malformed(what, `Files: a csr request names one file (its CSR), not ${r.Files.length}`);
     if (r.Files[0]!.Prepared !== undefined) throw malformed(what, 'Files[0].Prepared: a csr request carries its CSR in Csr, nothing prepared');
     if (sha256Hex(r.Csr) !== r.Files[0]!.Sha256) throw malformed(what, 'Files[0].Sha256: is not the SHA-256 of Csr');
