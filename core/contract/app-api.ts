@@ -388,8 +388,8 @@ export type RequestFormatName = SignatureFormatName | 'csr';
 
 /**
  * What the station's approval screen shows before anything is signed: core/airgap/request-types.ts
- * RequestReview as it crosses to the renderer (the contract imports no other module; the session
- * returns a RequestReview where this type is expected, so tsc holds the two together).
+ * RequestReview as it crosses to the renderer (the contract imports no other module; a type-level
+ * test in core/app/app-session-airgap.test.ts holds the two equal, both ways).
  */
 export interface RequestReviewView {
   readonly RequestId: string;
@@ -424,7 +424,11 @@ export interface RequestReviewView {
     readonly FormatFingerprint?: string;
     readonly Pinned?: boolean;
   };
-  readonly Files: readonly { readonly Name: string; readonly Size: number; readonly Sha256: string }[];
+  /**
+   * Bound: the station checked that what it signs is over the SHA-256 shown (raw, sigstore, ssh,
+   * openpgp requests; csr). False (jws, raw over SM2): it cannot, and trusts the online machine.
+   */
+  readonly Files: readonly { readonly Name: string; readonly Size: number; readonly Sha256: string; readonly Bound: boolean }[];
   readonly TotalSize: number;
   readonly Csr?: {
     readonly Subject: string;

@@ -1,7 +1,8 @@
 // The approval screen: everything the vault will sign for a request, before it signs anything. The
 // key as the request names it and as this vault resolves it (aliases, KeyId, the version and
 // whether it is the newest, spec, state, fingerprints), the format and its options, each file's
-// name, size and SHA-256 (the operator compares them with the online machine's), the note (text,
+// name, size and SHA-256 (the operator compares them with the online machine's; a warning where
+// the station cannot check the signed digest is over it: jws, SM2 raw), the note (text,
 // its unsafe characters shown escaped), the request's age against the window, the RequestId and
 // the request's SHA-256, a CSR's details, and the Problems with their Codes. Approve is disabled
 // while there is a Problem; Approve and Reject are plain buttons outside any form (Enter in a
@@ -20,6 +21,10 @@ const FORMAT_NAMES: Readonly<Record<RequestReviewView['Format'], string>> = {
   raw: 'Raw signature (openssl dgst -verify)',
   csr: 'Certificate: this key as the CA issues the CSR',
 };
+
+/** Beside a file whose signed digest the station cannot relate to its SHA-256 (RequestReview Files[].Bound false). */
+export const UNBOUND_WARNING =
+  'The station cannot check that this file\u2019s signature is over the SHA-256 shown (jws, SM2 raw): it trusts the online machine.';
 
 /** The format's options as label/value pairs, "(default)" named where the request left one out. */
 function optionFacts(review: RequestReviewView): [string, string][] {
@@ -116,7 +121,7 @@ export function ApprovalScreen({
           <ul>
             {review.Problems.map((p, i) => (
               <li key={i}>
-                <code className="error-code">{p.Code}</code> {p.Message}
+                <code className="error-code">{displayText(p.Code)}</code> {displayText(p.Message)}
               </li>
             ))}
           </ul>
@@ -244,6 +249,11 @@ export function ApprovalScreen({
                 </td>
                 <td>
                   <code className="digest">{f.Sha256}</code>
+                  {f.Bound ? null : (
+                    <p className="warning airgap-unbound" data-testid="airgap-unbound">
+                      {UNBOUND_WARNING}
+                    </p>
+                  )}
                 </td>
               </tr>
             ))}
