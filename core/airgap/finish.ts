@@ -51,6 +51,8 @@ export interface FinishResult {
   readonly SpkiSha256: string;
   /** Who signed, as the format's verifier names it (an SSH fingerprint, the OpenPGP certificate, the CA). */
   readonly Signer: string;
+  /** Whether the signer's key was pinned (the request's PublicKey or finish's publicKey); false: the response's own key was trusted. */
+  readonly Pinned: boolean;
 }
 
 function mismatch(message: string): KmsError {
@@ -70,6 +72,7 @@ function checkBindings(request: SigningRequest, requestBytes: Uint8Array, respon
   if (request.KeyVersionId !== undefined && response.KeyVersionId !== request.KeyVersionId) {
     throw mismatch(`the response was signed by key version ${response.KeyVersionId}, the request named version ${request.KeyVersionId}`);
   }
+  // The response's KeyId is a UUID (its schema); a request that named a KeyId (or the ARN of one) must get that key.
   const { kind, name } = keyReference(request.Key);
   if (kind === 'key' && UUID.test(name) && response.KeyId !== name) throw mismatch(`the response was signed by key ${response.KeyId}, the request named key ${name}`);
   if (response.Files.length !== request.Files.length) {
@@ -319,5 +322,6 @@ export async function finishRequest(input: FinishInput): Promise<FinishResult> {
     KeyVersionId: response.KeyVersionId,
     SpkiSha256: sha256Hex(key.spki),
     Signer: [...signers].join('; ') || `${key.spec} key ${sha256Hex(key.spki)}`,
+    Pinned: request.PublicKey !== undefined || pinned !== undefined,
   };
 }

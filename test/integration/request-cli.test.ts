@@ -150,6 +150,9 @@ describe('deskkms request: ssh across the gap', () => {
     expect(answer.PublicMaterial).toEqual([join(online, 'release.pub')]);
     expect(finished.stderr).toMatch(/signed by ECDSA key SHA256:/);
     expect(finished.stderr).toContain(review.Key.FormatFingerprint);
+    // Nothing pinned the key (create had no --public-key, nor finish): finish says whose key it trusted.
+    expect(answer.Pinned).toBe(false);
+    expect(finished.stderr).toContain(`unpinned: the response's key SHA256:${review.Key.SpkiSha256 as string} was trusted`);
 
     // ssh-keygen, a peer nobody here wrote, verifies both against the published key.
     const pub = readFileSync(join(online, 'release.pub'), 'utf8').trim();
@@ -254,9 +257,17 @@ describe('deskkms request: refusals, each with its Code, and the audit', () => {
     const stranger = await makeKey('EC_P256');
     write(online, 'stranger.pem', ok(await atStation(['GetPublicKey', '--KeyId', stranger.keyId, '--KeyVersionId', stranger.versionId])).PublicKey as string);
     expect(refused(await finish('mine-resp.json', ['--public-key', 'stranger.pem']))).toMatchObject({ Code: 'Request.Mismatch', Message: expect.stringContaining('not by the --public-key given') });
-    // And the real one is accepted.
-    const finished = ok(await finish('mine-resp.json'));
-    expect(finished.KeyId).toBe(key.keyId);
+    // And the real one is accepted, pinned: no "unpinned" line.
+    write(online, 'refusals.pem', ok(await atStation(['GetPublicKey', '--KeyId', key.keyId, '--KeyVersionId', key.versionId])).PublicKey as string);
+    const pinned = await finish('mine-resp.json', ['--public-key', 'refusals.pem']);
+    expect(ok(pinned)).toMatchObject({ KeyId: key.keyId, Pinned: true });
+    expect(pinned.stderr).not.toContain('unpinned');
+    // create warns when nothing pins the key, and not when --public-key does.
+    const unpinnedCreate = await cli(['request', 'create', '--key', 'alias/refusals', '--format', 'ssh', '--in', 'r1.tgz', '-o', 'unpinned.json']);
+    expect(unpinnedCreate.stderr).toContain("no --public-key pins the station's key: finish will trust the key the response carries");
+    const pinnedCreate = await cli(['request', 'create', '--key', 'alias/refusals', '--public-key', 'refusals.pem', '--format', 'ssh', '--in', 'r1.tgz', '-o', 'pinned.json']);
+    expect(ok(pinnedCreate).RequestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(pinnedCreate.stderr).not.toContain('no --public-key');
   });
 
   it('the station refuses, signing nothing: expired, future-dated, unknown key, disabled key; each approval refusal is audited with its Code', async () => {

@@ -293,6 +293,9 @@ async function create(flags: FlagValues, io: CliIO): Promise<number> {
   const target = resolve(io.cwd, flags.out);
   if (flags.force !== true && (await exists(target))) throw refuseExisting('--out')(target);
   const publicKey = typeof flags['public-key'] === 'string' ? await readSmallFile('public-key', flags['public-key'], io) : undefined;
+  if (publicKey === undefined) {
+    io.stderr.write("deskkms: warning: no --public-key pins the station's key: finish will trust the key the response carries; pin it with --public-key (the key's published public key file)\n");
+  }
   const files: RequestInputFile[] = [];
   for (const path of paths) files.push(await inputFile(path, io));
   const total = files.reduce((sum, f) => sum + f.size, 0);
@@ -423,11 +426,15 @@ async function finish(flags: FlagValues, io: CliIO): Promise<number> {
   // All or none: a failure on any file (a name that appeared meanwhile, a full disk) removes the ones already written.
   await writeOutputs(toWrite.map((t) => ({ target: t.path, data: t.bytes })), flags.force === true);
   io.stderr.write(`deskkms: signed by ${escapeText(result.Signer, 512)}; key ${result.KeyId} version ${result.KeyVersionId}, public key SHA-256 ${result.SpkiSha256}\n`);
+  if (!result.Pinned) {
+    io.stderr.write(`deskkms: unpinned: the response's key SHA256:${result.SpkiSha256} was trusted (anyone who can write the response could have put their own key in it): compare it with the key you published, and pin it with --public-key\n`);
+  }
   io.stdout.write(
     `${escapeJsonText(JSON.stringify(
       {
         Signer: result.Signer,
         SpkiSha256: result.SpkiSha256,
+        Pinned: result.Pinned,
         KeyId: result.KeyId,
         KeyVersionId: result.KeyVersionId,
         Files: result.outputs.map((o) => ({ Name: o.Name, Output: join(outDir, o.FileName) })),
@@ -444,10 +451,10 @@ export const requestCommand: Command = {
   name: 'request',
   summary: 'Sign across an air gap: create a signing request online (no vault), approve it at the station, finish it online',
   usage:
-    'deskkms request create --key KEY [--version V] [--public-key FILE] --format ssh|openpgp|sigstore|jws|raw|csr --in FILE [--in FILE ...] [--note TEXT] [--namespace NS] [--user-id UID] [--detached] [--algorithm ALG] [--validity-days N] [--ca] [--qr DIR] -o REQ [--force]\n' +
+    'deskkms request create --key KEY [--version V] [--public-key FILE] --format ssh|openpgp|sigstore|jws|raw|csr --in FILE [--in FILE ...] [--note TEXT] [--namespace NS] [--user-id UID] [--detached] [--algorithm ALG] [--validity-days N] [--ca [--path-len N]] [--policy P] [--qr DIR] -o REQ [--force]\n' +
     '       deskkms request show REQ [--max-age D]\n' +
     '       deskkms request approve REQ -o RESP [--yes] [--qr DIR] [--max-age D] [--force]\n' +
-    '       deskkms request reject REQ\n' +
+    '       deskkms request reject REQ [--max-age D]\n' +
     '       deskkms request finish --request REQ --response RESP [--dir SRC] [-o DIR] [--public-key FILE] [--certificate FILE] [--force]',
   flags: FLAGS,
   positionals: ['create|show|approve|reject|finish', 'REQ'],
