@@ -42,13 +42,20 @@ const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64').max(
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits (SHA-256)');
 const isoTime = z.iso.datetime({ offset: false, message: 'must be an ISO-8601 UTC time (…Z)' });
 
-/** A file's name as carried: a base name only (no directory, no control character, not . or ..). */
+/**
+ * A file's name as carried: a base name only (no directory, no control character, not . or ..),
+ * that Windows can also write (finish may run there): no ':' (an NTFS stream), no reserved device
+ * name (CON, PRN, AUX, NUL, COM1-9, LPT1-9, with any extension), no trailing dot or space.
+ */
 export const fileName = z
   .string()
   .min(1, 'is empty')
   .max(255, 'is longer than 255 characters')
   // eslint-disable-next-line no-control-regex
-  .refine((name) => !/[/\\\u0000-\u001f\u007f]/.test(name) && name !== '.' && name !== '..', 'must be a file name without a directory or control characters');
+  .refine((name) => !/[/\\\u0000-\u001f\u007f]/.test(name) && name !== '.' && name !== '..', 'must be a file name without a directory or control characters')
+  .refine((name) => !name.includes(':'), "must not contain ':' (on Windows it names a stream inside another file)")
+  .refine((name) => !/^(CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(\..*)?$/i.test(name), 'is a name Windows reserves for a device (CON, PRN, AUX, NUL, COM1-9, LPT1-9)')
+  .refine((name) => !/[. ]$/.test(name), 'must not end with a dot or a space (Windows drops them)');
 
 /** The format options a request carries (each format reads its own; the others are refused at creation). */
 export const requestOptionsSchema = z.strictObject({
