@@ -195,6 +195,28 @@ describe('approveRequest and rejectRequest', () => {
     expect((await auditOf(r.id)).filter((e) => e.action === 'AsymmetricSign')).toEqual([]);
   });
 
+  it('signs only with the key version reviewed: a version created since is Request.Mismatch, nothing signed', async () => {
+    const key = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    const r = await request(key.keyId, 'ssh');
+    const review = await reviewRequest(v.vault, r.bytes, { host: HOST });
+    const shown = review.Key.KeyVersionId!;
+    expect(shown).toMatch(/^[0-9a-f-]{36}$/);
+    await v.call('CreateKeyVersion', { KeyId: key.keyId });
+    const reviewed = { host: HOST, reviewedSha256: review.RequestSha256 };
+    const error = await approveRequest(v.vault, r.bytes, { ...reviewed, reviewedKeyVersionId: review.Key.KeyVersionId! }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KmsError);
+    expect((error as KmsError).code).toBe('Request.Mismatch');
+    expect((error as KmsError).message).toMatch(new RegExp(`is not the one reviewed \\(${shown}\\)`));
+    const entries = await auditOf(r.id);
+    expect(entries.filter((e) => e.action === 'AsymmetricSign')).toEqual([]);
+    expect(entries.filter((e) => e.action === APPROVE_EVENT).map((e) => e.code)).toEqual(['Request.Mismatch']);
+    // Reviewed again, the new version is shown, and approving with it signs with it.
+    const again = await reviewRequest(v.vault, r.bytes, { host: HOST });
+    expect(again.Key.KeyVersionId).not.toBe(shown);
+    const { response } = await approveRequest(v.vault, r.bytes, { ...reviewed, reviewedKeyVersionId: again.Key.KeyVersionId! });
+    expect(response.KeyVersionId).toBe(again.Key.KeyVersionId);
+  });
+
   it('reject records RejectSigningRequest (Request.Rejected) and signs nothing', async () => {
     const key = await v.makeKey('EC_P256', 'SIGN/VERIFY');
     const r = await request(key.keyId, 'ssh');

@@ -463,13 +463,15 @@ async function issueFromCsr(signer: VaultSigner, key: ChosenKey, request: Signin
 
 /**
  * Signs the request when it has no Problem (and, given `reviewedSha256`, when it is exactly the
- * request the operator reviewed): the response and its bytes. A Problem is recorded as a refused
+ * request the operator reviewed; given `reviewedKeyVersionId`, only with the key version the review
+ * showed, null when it showed none: Request.Mismatch, nothing signed, when it would now be another):
+ * the response and its bytes. A Problem is recorded as a refused
  * ApproveSigningRequest (its Code) and thrown; nothing is signed then.
  */
 export async function approveRequest(
   vault: Vault,
   requestBytes: Uint8Array,
-  o: StationOptions & { readonly reviewedSha256?: string },
+  o: StationOptions & { readonly reviewedSha256?: string; readonly reviewedKeyVersionId?: string | null },
 ): Promise<{ response: SigningResponse; bytes: Uint8Array; review: RequestReview }> {
   const { request, review, signer, key } = await inspect(vault, requestBytes, o);
   const refuse = async (problem: Problem): Promise<never> => {
@@ -479,6 +481,15 @@ export async function approveRequest(
   };
   if (o.reviewedSha256 !== undefined && o.reviewedSha256 !== review.RequestSha256) {
     await refuse({ Code: 'Request.Mismatch', Message: `the request (SHA-256 ${review.RequestSha256}) is not the one reviewed (SHA-256 ${escapeText(o.reviewedSha256, 64)}): review it again` });
+  }
+  // The version the operator saw: a request naming no version takes the newest at each inspect, so a
+  // version created (or a pin matched otherwise) between the review and now would sign unseen.
+  // null: the review showed no version (the key did not resolve then).
+  if (o.reviewedKeyVersionId !== undefined && (o.reviewedKeyVersionId ?? undefined) !== key?.keyVersionId) {
+    await refuse({
+      Code: 'Request.Mismatch',
+      Message: `the key version that would sign (${key?.keyVersionId ?? 'none'}) is not the one reviewed (${o.reviewedKeyVersionId === null ? 'none' : escapeText(o.reviewedKeyVersionId, 64)}): the key changed since the review; review it again`,
+    });
   }
   if (review.Problems.length > 0) await refuse(review.Problems[0]!);
   if (!key) throw new KmsError('InternalFailure', 'a request without Problems has its key');

@@ -208,11 +208,12 @@ describe('Request.Approve and Request.Reject', () => {
     expect(stale.Message).toContain(RequestSha256);
 
     const expired = await makeRequest(ALIAS, { created: new Date(Date.now() - 30 * HOUR), only: 1 });
-    const tooOld = await refusal('Request.Approve', { Text: expired.text, RequestSha256: sha256Hex(expired.bytes) });
+    const tooOld = await refusal('Request.Approve', { Text: expired.text, RequestSha256: sha256Hex(expired.bytes), KeyVersionId: key.KeyVersionId });
     expect(tooOld.Code).toBe('Request.Expired');
 
     const off = await makeRequest(DISABLED_ALIAS, { only: 1 });
-    expect((await refusal('Request.Approve', { Text: off.text, RequestSha256: sha256Hex(off.bytes) })).Code).toBe('Rejected.Disabled');
+    const offReview = await value<RequestReviewView>('Request.Review', { Text: off.text });
+    expect((await refusal('Request.Approve', { Text: off.text, RequestSha256: offReview.RequestSha256, KeyVersionId: offReview.Key.KeyVersionId })).Code).toBe('Rejected.Disabled');
 
     for (const [request, code] of [
       [swapped, 'Request.Mismatch'],
@@ -229,7 +230,13 @@ describe('Request.Approve and Request.Reject', () => {
   it('approves what was reviewed: a response that finishRequest accepts and ssh-keygen -Y verify verifies, its QR frames read back by zbarimg', async () => {
     const request = await makeRequest(ALIAS, { note: 'release 1.0' });
     const review = await value<RequestReviewView>('Request.Review', { Text: request.text });
-    const approved = await value<RequestApprovedView>('Request.Approve', { Text: request.text, RequestSha256: review.RequestSha256 });
+    // Without the reviewed key version (the review showed one): Request.Mismatch, nothing signed.
+    const unnamed = await refusal('Request.Approve', { Text: request.text, RequestSha256: review.RequestSha256 });
+    expect(unnamed.Code).toBe('Request.Mismatch');
+    expect(unnamed.Message).toMatch(/is not the one reviewed \(none\)/);
+    expect((await refusal('Request.Approve', { Text: request.text, RequestSha256: review.RequestSha256, KeyVersionId: 'not a version\u202e' })).Message).toMatch(/^KeyVersionId: /);
+    expect((await audit({ Action: 'AsymmetricSign' })).filter((e) => e.caller.includes(request.id))).toEqual([]);
+    const approved = await value<RequestApprovedView>('Request.Approve', { Text: request.text, RequestSha256: review.RequestSha256, KeyVersionId: review.Key.KeyVersionId });
     expect(approved.RequestId).toBe(request.id);
     expect(approved.FileName).toBe(`${request.id}.response.json`);
     expect(approved.Review.RequestSha256).toBe(review.RequestSha256);
@@ -274,7 +281,7 @@ describe('Request.Approve and Request.Reject', () => {
     const caller = requestCaller('app', request.id);
     const signed = (await audit({ Action: 'AsymmetricSign', KeyId: key.KeyId })).filter((e) => e.caller.startsWith(caller));
     expect(signed.map((e) => [e.code, e.caller])).toEqual(files.map(() => ['OK', `${caller}:ssh`]));
-    expect((await audit({ Action: APPROVE_EVENT })).filter((e) => e.caller === caller).map((e) => e.code)).toEqual(['OK']);
+    expect((await audit({ Action: APPROVE_EVENT })).filter((e) => e.caller === caller).map((e) => e.code)).toEqual(['Request.Mismatch', 'OK']); // the approve without KeyVersionId, refused
   });
 
   it('rejects: audited as RejectSigningRequest with Request.Rejected, nothing signed', async () => {

@@ -352,7 +352,12 @@ export class AppSession {
     'Request.Review': async (p) => reviewRequest(await this.unlockedVault(), await carriedRequest(p.Text), this.stationOptions(p.MaxAgeHours)),
     'Request.Approve': async (p) => {
       const vault = await this.unlockedVault();
-      const approved = await approveRequest(vault, await carriedRequest(p.Text), { ...this.stationOptions(p.MaxAgeHours), reviewedSha256: p.RequestSha256 });
+      const approved = await approveRequest(vault, await carriedRequest(p.Text), {
+        ...this.stationOptions(p.MaxAgeHours),
+        reviewedSha256: p.RequestSha256,
+        // Absent: the review showed no version (so a version that resolves now was not shown).
+        reviewedKeyVersionId: p.KeyVersionId ?? null,
+      });
       const frames = urFrames(approved.bytes);
       const pngs = frames.length <= RESPONSE_QR_FRAMES_MAX ? await Promise.all(frames.map((frame) => qrPng(frame))) : [];
       return {

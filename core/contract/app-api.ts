@@ -243,10 +243,12 @@ export const APP_METHOD_SCHEMAS = {
   // signing request made online (core/airgap/station.ts). The request travels as its JSON text or
   // as the text of its QR codes (BC-UR parts, one per line, as a USB scanner types them).
   'Request.Review': z.strictObject({ Text: requestText, MaxAgeHours: requestMaxAgeHours.optional() }),
-  /** Signs only what Request.Review showed: the request's SHA-256 from that review must match. */
+  /** Signs only what Request.Review showed: the request's SHA-256 and the key version from that review must match. */
   'Request.Approve': z.strictObject({
     Text: requestText,
     RequestSha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the RequestSha256 of the review (64 lower-case hex digits)'),
+    /** The review's Key.KeyVersionId, required when it showed one: a version that would now sign instead (a key version created since) is Request.Mismatch. */
+    KeyVersionId: z.string().regex(/^[0-9A-Za-z-]{1,128}$/, 'must be the Key.KeyVersionId of the review').optional(),
     MaxAgeHours: requestMaxAgeHours.optional(),
   }),
   'Request.Reject': z.strictObject({ Text: requestText, MaxAgeHours: requestMaxAgeHours.optional() }),

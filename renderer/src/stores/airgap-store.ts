@@ -62,7 +62,12 @@ export const useAirGapStore = create<AirGapState>()((set, get) => {
       if (!review || review.Problems.length > 0) return false;
       set({ busy: true, error: undefined });
       try {
-        const approved = await call('Request.Approve', { Text: text, RequestSha256: review.RequestSha256, MaxAgeHours: windowHours });
+        const approved = await call('Request.Approve', {
+          Text: text,
+          RequestSha256: review.RequestSha256,
+          ...(review.Key.KeyVersionId !== undefined ? { KeyVersionId: review.Key.KeyVersionId } : {}),
+          MaxAgeHours: windowHours,
+        });
         set({ phase: 'approved', approved, review: approved.Review, busy: false });
         return true;
       } catch (error) {
