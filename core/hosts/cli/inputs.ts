@@ -48,7 +48,7 @@ export interface StreamedInput {
   readonly size: number | undefined;
 }
 
-/** A possibly huge input streamed in 1 MiB chunks; '-' is stdin. */
+/** A possibly huge input streamed in 1 MiB chunks; '-' is stdin. Checked now (a readable regular file), opened when first read. */
 export async function openStream(flag: string, path: string, io: CliIO): Promise<StreamedInput> {
   if (path === '-') return { chunks: io.stdin as AsyncIterable<Uint8Array>, size: undefined };
   const full = resolve(io.cwd, path);
@@ -61,10 +61,9 @@ export async function openStream(flag: string, path: string, io: CliIO): Promise
   } catch (error) {
     throw invalidParameter(`--${flag}`, `${path}: ${describeFsError(error)}`);
   }
-  const stream = createReadStream(full, { highWaterMark: CHUNK });
   async function* chunks(): AsyncGenerator<Uint8Array> {
     try {
-      for await (const chunk of stream) yield chunk as Buffer;
+      for await (const chunk of createReadStream(full, { highWaterMark: CHUNK })) yield chunk as Buffer;
     } catch (error) {
       throw invalidParameter(`--${flag}`, `${path}: read failed (${describeFsError(error)})`);
     }

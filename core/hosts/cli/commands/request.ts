@@ -174,22 +174,11 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** A file to hash, opened only when its turn comes (a request may name a thousand files). */
+/** A file to hash, checked now and opened only when its turn comes (a request may name a thousand files). */
 async function inputFile(path: string, io: CliIO): Promise<RequestInputFile> {
   if (path === '-') throw invalidParameter('--in', "'-' (stdin) cannot be signed across the gap: finish re-reads each file by its name");
-  const full = resolve(io.cwd, path);
-  let size: number;
-  try {
-    const stat = await fs.stat(full);
-    if (!stat.isFile()) throw Object.assign(new Error(), { code: stat.isDirectory() ? 'EISDIR' : 'ENOTREG' });
-    size = stat.size;
-  } catch (error) {
-    throw invalidParameter('--in', `${path}: ${describeFsError(error)}`);
-  }
-  async function* chunks(): AsyncGenerator<Uint8Array> {
-    yield* (await openStream('in', path, io)).chunks;
-  }
-  return { name: basename(full), size, chunks: chunks() };
+  const { chunks, size } = await openStream('in', path, io);
+  return { name: basename(resolve(io.cwd, path)), size: size ?? 0, chunks };
 }
 
 /** The file's name without a .json extension: the QR frames' stem. */
