@@ -13,7 +13,7 @@ import { signatureFormat } from '../formats/registry.ts';
 import { useActionVault } from '../../test/support/action-vault.ts';
 import { finishRequest, type FinishInput } from './finish.ts';
 import { createRequest } from './online.ts';
-import { encodeResponse, parseResponse } from './request-file.ts';
+import { encodeResponse, parseRequest, parseResponse, sha256Hex } from './request-file.ts';
 import { approveRequest } from './station.ts';
 import type { RequestFormat, RequestOptions, SigningResponse } from './request-types.ts';
 
@@ -141,6 +141,24 @@ describe('finishRequest', () => {
     expect(await mismatch({ ...ok, response: edit(response, (r) => ({ ...r, PublicMaterial: { SshPublicKey: 'ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTY=' } })) })).toMatch(
       /^Request\.Mismatch: the response's SshPublicKey is not the public key that signed/,
     );
+  });
+
+  it('unpinned, it trusts the key the response carries (and says so: Pinned false, the forger\'s SpkiSha256); a pin refuses the forgery', async () => {
+    const owner = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    const forger = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    const real = await roundTrip(owner, 'raw');
+    const theirs = await roundTrip(forger, 'raw');
+    const spkiOf = (pem: string) => Buffer.from(pem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
+    // Whoever holds the stick answers the request with their own key and signatures, under the owner's KeyId.
+    const forged = edit(theirs.response, (r) => ({ ...r, RequestId: parseRequest(real.request).RequestId, RequestSha256: sha256Hex(real.request), KeyId: owner.keyId, KeyVersionId: owner.versionId }));
+    const accepted = await finishRequest({ request: real.request, response: forged, openFile: open(FILES) });
+    expect(accepted).toMatchObject({ Pinned: false, KeyId: owner.keyId, SpkiSha256: sha256Hex(spkiOf(forger.pem)) });
+    expect((await finishRequest({ request: real.request, response: real.response, openFile: open(FILES), publicKey: new TextEncoder().encode(owner.pem) })).Pinned).toBe(true);
+    expect(await mismatch({ request: real.request, response: forged, openFile: open(FILES), publicKey: new TextEncoder().encode(owner.pem) })).toMatch(/^Request\.Mismatch: .*not by the --public-key given/);
+    // A request that named the key by its ARN gets that key: another KeyId is refused.
+    const arn = await createRequest({ key: `acs:kms:cn-hangzhou:123456789012:key/${owner.keyId}`, format: 'raw', options: {}, files: Object.entries(FILES).map(([name, data]) => ({ name, size: data.length, chunks: Readable.from([Buffer.from(data)]) })), now: v.now });
+    const byArn = edit(theirs.response, (r) => ({ ...r, RequestId: parseRequest(arn.bytes).RequestId, RequestSha256: sha256Hex(arn.bytes), KeyId: forger.keyId }));
+    expect(await mismatch({ request: arn.bytes, response: byArn, openFile: open(FILES) })).toMatch(new RegExp(`^Request\\.Mismatch: the response was signed by key ${forger.keyId}, the request named key ${owner.keyId}`));
   });
 
   it('refuses a damaged response or request as Request.Malformed', async () => {
