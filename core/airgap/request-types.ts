@@ -193,6 +193,12 @@ export interface RequestReview {
     readonly ValidityDays: number;
     readonly IsCa: boolean;
   };
+  /**
+   * Earlier decisions on this RequestId in this vault's audit log, oldest first: approvals
+   * (ApproveSigningRequest OK; the request may be approved again: its response may have been lost)
+   * and rejections (RejectSigningRequest: then a Problem Request.Rejected, it cannot be approved).
+   */
+  readonly Decisions: readonly { readonly Event: string; readonly Time: string; readonly Caller: string }[];
   /** Why it cannot be approved (empty: it can). Each with its Code: Request.Expired, Forbidden.KeyNotFound, Rejected.Disabled... */
   readonly Problems: readonly { readonly Code: string; readonly Message: string }[];
 }

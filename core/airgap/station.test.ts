@@ -226,6 +226,36 @@ describe('approveRequest and rejectRequest', () => {
       [REJECT_EVENT, 'Request.Rejected', key.keyId, key.versionId],
     ]);
   });
+
+  it('lists earlier decisions on the RequestId from any host: approved before may be approved again, rejected before is Request.Rejected', async () => {
+    const key = await v.makeKey('EC_P256', 'SIGN/VERIFY');
+    const r = await request(key.keyId, 'ssh');
+    const first = await reviewRequest(v.vault, r.bytes, { host: HOST });
+    expect(first.Decisions).toEqual([]);
+    // A refused approval is no decision.
+    await approveRequest(v.vault, r.bytes, { host: HOST, reviewedSha256: 'f'.repeat(64) }).catch(() => undefined);
+    expect((await reviewRequest(v.vault, r.bytes, { host: HOST })).Decisions).toEqual([]);
+    await approveRequest(v.vault, r.bytes, { host: 'cli' });
+    const second = await reviewRequest(v.vault, r.bytes, { host: HOST });
+    expect(second.Decisions).toEqual([{ Event: APPROVE_EVENT, Time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), Caller: `cli:request:${r.id}` }]);
+    expect(second.Problems).toEqual([]);
+    // Its response may have been lost: approved again, signed again.
+    await approveRequest(v.vault, r.bytes, { host: HOST, reviewedSha256: second.RequestSha256 });
+    expect((await auditOf(r.id)).filter((e) => e.action === 'AsymmetricSign')).toHaveLength(4);
+    expect((await reviewRequest(v.vault, r.bytes, { host: HOST })).Decisions.map((d) => d.Caller)).toEqual([`cli:request:${r.id}`, `${HOST}:request:${r.id}`]);
+
+    // Rejected (by the app), then approved by the CLI: refused, nothing signed.
+    const other = await request(key.keyId, 'ssh');
+    await rejectRequest(v.vault, other.bytes, { host: 'app' });
+    const after = await reviewRequest(v.vault, other.bytes, { host: 'cli' });
+    expect(after.Decisions.map((d) => [d.Event, d.Caller])).toEqual([[REJECT_EVENT, `app:request:${other.id}`]]);
+    expect(after.Problems.map((p) => p.Code)).toEqual(['Request.Rejected']);
+    expect(after.Problems[0]!.Message).toMatch(/^this request was rejected at \d{4}-.*\(app:request:/);
+    expect(await refusal(approveRequest(v.vault, other.bytes, { host: 'cli' }))).toBe('Request.Rejected');
+    expect((await auditOf(other.id)).filter((e) => e.action === 'AsymmetricSign')).toEqual([]);
+    // Another request's decisions are not this one's.
+    expect((await reviewRequest(v.vault, (await request(key.keyId, 'ssh')).bytes, { host: HOST })).Decisions).toEqual([]);
+  });
 });
 
 describe('the preparation is bound to the SHA-256 shown', () => {

@@ -21,7 +21,7 @@ import {
   type GeneralName,
 } from '@peculiar/asn1-x509';
 import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
-import { ACTION_SCHEMAS } from '../contract/actions.ts';
+import { ACTION_SCHEMAS, AUDIT_LIST_MAX } from '../contract/actions.ts';
 import { KmsError, isErrorCode, type ErrorCode } from '../contract/errors.ts';
 import { escapeText } from '../contract/escape-text.ts';
 import { call, chooseSigningKey, completeSignature, type ChosenKey, type VaultSigner } from '../actions/format-signing.ts';
@@ -239,6 +239,30 @@ async function resolveKey(vault: Vault, signer: VaultSigner, request: SigningReq
   return { ...(await chooseSigningKey(signer, chosen.keyId, match.key_version_id, { forSigning: false })), newest: false };
 }
 
+/**
+ * The decisions already taken on this RequestId by any host of this vault (its audit log, callers
+ * "<host>:request:<id>"): approvals (ApproveSigningRequest OK) and rejections, oldest first.
+ */
+async function earlierDecisions(signer: VaultSigner, requestId: string): Promise<RequestReview['Decisions']> {
+  const found: { seq: number; decision: RequestReview['Decisions'][number] }[] = [];
+  const suffix = `:request:${requestId}`;
+  for (const action of [APPROVE_EVENT, REJECT_EVENT]) {
+    let before: number | undefined;
+    for (;;) {
+      const page = await call(signer, 'ListAuditEntries', { Action: action, Limit: AUDIT_LIST_MAX, NewestFirst: true, ...(before !== undefined ? { BeforeSeq: before } : {}) });
+      for (const entry of page.Entries) {
+        if (!entry.caller.endsWith(suffix) || entry.caller === suffix) continue;
+        if (action === APPROVE_EVENT && entry.code !== 'OK') continue;
+        found.push({ seq: entry.seq, decision: { Event: action, Time: entry.time, Caller: entry.caller } });
+      }
+      const last = page.Entries.at(-1);
+      if (!page.Truncated || last === undefined) break;
+      before = last.seq;
+    }
+  }
+  return found.sort((a, b) => a.seq - b.seq).map((f) => f.decision);
+}
+
 async function inspect(vault: Vault, requestBytes: Uint8Array, o: StationOptions): Promise<Inspection> {
   const request = parseRequest(requestBytes);
   const requestSha256 = sha256Hex(requestBytes);
@@ -251,6 +275,14 @@ async function inspect(vault: Vault, requestBytes: Uint8Array, o: StationOptions
     if (p && !problems.some((q) => q.Code === p.Code && q.Message === p.Message)) problems.push(p);
   };
   add(windowProblem(request, now, maxAgeMs));
+  const decisions = await earlierDecisions(signer, request.RequestId);
+  const rejected = decisions.find((d) => d.Event === REJECT_EVENT);
+  if (rejected) {
+    add({
+      Code: 'Request.Rejected',
+      Message: `this request was rejected at ${rejected.Time} (${escapeText(rejected.Caller, 200)}): a rejected request is not approved later; ask for a new request`,
+    });
+  }
 
   let key: ChosenKey | undefined;
   let keyFacts: Partial<RequestReview['Key']> = {};
@@ -381,6 +413,7 @@ async function inspect(vault: Vault, requestBytes: Uint8Array, o: StationOptions
     Files: request.Files.map((f, i) => ({ Name: f.Name, Size: f.Size, Sha256: f.Sha256, Bound: bound[i]! })),
     TotalSize: request.Files.reduce((sum, f) => sum + f.Size, 0),
     ...(csr ? { Csr: csr } : {}),
+    Decisions: decisions,
     Problems: problems,
   };
   return { request, review, signer, ...(key ? { key } : {}) };

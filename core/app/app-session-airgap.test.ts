@@ -282,6 +282,10 @@ describe('Request.Approve and Request.Reject', () => {
     const signed = (await audit({ Action: 'AsymmetricSign', KeyId: key.KeyId })).filter((e) => e.caller.startsWith(caller));
     expect(signed.map((e) => [e.code, e.caller])).toEqual(files.map(() => ['OK', `${caller}:ssh`]));
     expect((await audit({ Action: APPROVE_EVENT })).filter((e) => e.caller === caller).map((e) => e.code)).toEqual(['Request.Mismatch', 'OK']); // the approve without KeyVersionId, refused
+    // Reviewed again, the approval is listed (and it may be approved again).
+    const again = await value<RequestReviewView>('Request.Review', { Text: request.text });
+    expect(again.Decisions.map((d) => [d.Event, d.Caller])).toEqual([[APPROVE_EVENT, caller]]);
+    expect(again.Problems).toEqual([]);
   });
 
   it('rejects: audited as RejectSigningRequest with Request.Rejected, nothing signed', async () => {
@@ -291,6 +295,12 @@ describe('Request.Approve and Request.Reject', () => {
     expect(rejected.Review.RequestId).toBe(request.id);
     const caller = requestCaller('app', request.id);
     expect((await audit({ Action: REJECT_EVENT })).filter((e) => e.caller === caller).map((e) => e.code)).toEqual(['Request.Rejected']);
+    // Once rejected, it is a Problem: it cannot be approved later.
+    const review = await value<RequestReviewView>('Request.Review', { Text: request.text });
+    expect(review.Decisions.map((d) => [d.Event, d.Caller])).toEqual([[REJECT_EVENT, caller]]);
+    expect(review.Problems.map((p) => p.Code)).toEqual(['Request.Rejected']);
+    const late = await refusal('Request.Approve', { Text: request.text, RequestSha256: review.RequestSha256, KeyVersionId: review.Key.KeyVersionId });
+    expect(late.Code).toBe('Request.Rejected');
     expect((await audit({ Action: 'AsymmetricSign' })).filter((e) => e.caller.startsWith(caller))).toEqual([]);
   });
 });

@@ -441,6 +441,8 @@ export interface RequestReviewView {
     readonly ValidityDays: number;
     readonly IsCa: boolean;
   };
+  /** Earlier decisions on this RequestId (audit log), oldest first: approved before (may be again), rejected (a Problem). */
+  readonly Decisions: readonly { readonly Event: string; readonly Time: string; readonly Caller: string }[];
   /** Why it cannot be approved, each with its Code (empty: it can). */
   readonly Problems: readonly { readonly Code: string; readonly Message: string }[];
 }

@@ -4,7 +4,8 @@
 // name, size and SHA-256 (the operator compares them with the online machine's; a warning where
 // the station cannot check the signed digest is over it: jws, SM2 raw), the note (text,
 // its unsafe characters shown escaped), the request's age against the window, the RequestId and
-// the request's SHA-256, a CSR's details, and the Problems with their Codes. Approve is disabled
+// the request's SHA-256, a CSR's details, the decisions taken on it before (approved: it may be
+// again; rejected: a Problem), and the Problems with their Codes. Approve is disabled
 // while there is a Problem; Approve and Reject are plain buttons outside any form (Enter in a
 // field never approves; nothing is focused on Approve). Reject asks first.
 import { useEffect, useId, useRef, useState } from 'react';
@@ -114,6 +115,20 @@ export function ApprovalScreen({
           {requestAge(review.AgeSeconds, review.MaxAgeSeconds)} <span className="muted">({review.Created})</span>
         </dd>
       </dl>
+
+      {review.Decisions.length > 0 ? (
+        <div className="warning airgap-decisions" role="note" data-testid="airgap-decisions">
+          <strong>Decided before in this vault:</strong>
+          <ul>
+            {review.Decisions.map((d, i) => (
+              <li key={i}>
+                {d.Event === 'RejectSigningRequest' ? 'rejected' : 'approved (it may be approved again: its response may have been lost)'} at {displayText(d.Time)}{' '}
+                <span className="muted">({displayText(d.Caller)})</span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
 
       {blocked ? (
         <div className="airgap-problems" role="alert" data-testid="airgap-problems">
