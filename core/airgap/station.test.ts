@@ -114,6 +114,10 @@ describe('reviewRequest', () => {
     expect(await codes((await request(enabled.keyId, 'ssh', {}, { created: new Date(v.now.getTime() + 6 * 60_000) })).bytes)).toEqual(['Request.Expired']);
     expect(await codes((await request(enabled.keyId, 'ssh', {}, { created: new Date(v.now.getTime() + 4 * 60_000) })).bytes)).toEqual([]);
     expect(await codes((await request('alias/no-such-key', 'ssh')).bytes)).toEqual(['Forbidden.AliasNotFound']);
+    // Said for the operator: no internal Action name, no dispatch RequestId.
+    const missing = (await reviewRequest(v.vault, (await request('alias/no-such-key', 'ssh')).bytes, { host: HOST })).Problems[0]!.Message;
+    expect(missing).toMatch(/^the key the request names \(alias\/no-such-key\) cannot sign here: .*alias\/no-such-key/);
+    expect(missing).not.toMatch(/ListKeyVersions|DescribeKey|RequestId|[A-Z][a-z]+[A-Z][a-zA-Z]+: /);
     expect(await codes((await request('00000000-0000-4000-8000-000000000000', 'ssh')).bytes)).toEqual(['Forbidden.KeyNotFound']);
     expect(await codes((await request(disabled.keyId, 'ssh')).bytes)).toEqual(['Rejected.Disabled']);
     expect(await codes((await request(deleting.keyId, 'ssh')).bytes)).toEqual(['Rejected.PendingDeletion']);
@@ -375,6 +379,20 @@ describe('csr requests: the station as an offline CA', () => {
       ValidityDays: 30,
       IsCa: false,
     });
+    // What review reads is what IssueCertificate reads: the CSR relabelled NEW, or with text around
+    // it (the Sha256 made to match), is refused at review, not first at approve.
+    const parsed = parseRequest(r.bytes);
+    for (const changed of [parsed.Csr!.replace(/CERTIFICATE REQUEST/g, 'NEW CERTIFICATE REQUEST'), `Subject: CN=host\n${parsed.Csr!}`]) {
+      // (encodeRequest refuses such a Csr: the JSON is edited as a hostile online machine would.)
+      const json = JSON.parse(new TextDecoder().decode(r.bytes)) as { Csr: string; Files: { Sha256: string }[] };
+      json.Csr = changed;
+      json.Files[0]!.Sha256 = createHash('sha256').update(changed).digest('hex');
+      const bytes = new TextEncoder().encode(`${JSON.stringify(json, null, 2)}\n`);
+      const error = await reviewRequest(v.vault, bytes, { host: HOST }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(KmsError);
+      expect((error as KmsError).code).toBe('Request.Malformed');
+      expect((error as KmsError).message).toMatch(/Csr: /);
+    }
     const { bytes } = await approveRequest(v.vault, r.bytes, { host: HOST });
     expect((await auditOf(r.id)).filter((e) => e.action === 'IssueCertificate').map((e) => [e.caller, e.code])).toEqual([[`${HOST}:request:${r.id}:csr`, 'OK']]);
     const finished = await finishRequest({ request: r.bytes, response: bytes, openFile: () => Promise.resolve(chunks(csr)) });

@@ -38,7 +38,7 @@ import { OID_EXTENSION_REQUEST } from '../x509/csr.ts';
 import { formatName } from '../x509/name.ts';
 import { signingAlgorithmOf } from '../x509/signature-algorithm.ts';
 import { formatOptionsOf, isoSeconds } from './online.ts';
-import { encodeResponse, parseRequest, sha256Hex } from './request-file.ts';
+import { canonicalCsrDer, encodeResponse, parseRequest, sha256Hex } from './request-file.ts';
 import {
   APPROVE_EVENT,
   DEFAULT_MAX_AGE_MS,
@@ -149,10 +149,16 @@ function usageNames(flags: number): string[] {
   return KEY_USAGE_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, name]) => name);
 }
 
+/**
+ * The CSR's DER when Csr is its one canonical PEM block (request-file.ts canonicalCsrDer, what
+ * parseRequest accepts): a single CERTIFICATE REQUEST block, nothing around it, which
+ * IssueCertificate's strict reader (core/crypto/pem.ts decodePem) reads too, so what is reviewed
+ * clean is issuable. A NEW label, text around the block: Request.Malformed.
+ */
 function decodeCsrPem(pem: string): Uint8Array {
-  const body = /-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----([A-Za-z0-9+/=\s]+)-----END (?:NEW )?CERTIFICATE REQUEST-----/.exec(pem)?.[1];
-  if (body === undefined) throw new KmsError('Request.Malformed', 'Csr: is not a PEM "CERTIFICATE REQUEST"');
-  return decodeBase64(body.replace(/\s+/g, ''), 'Csr');
+  const der = canonicalCsrDer(pem);
+  if (der === undefined) throw new KmsError('Request.Malformed', 'Csr: is not one PEM "CERTIFICATE REQUEST" block with nothing around it (as IssueCertificate reads it)');
+  return der;
 }
 
 /** The CSR as the certificate IssueCertificate would make of it will say it (its own signature checked). */
@@ -289,7 +295,10 @@ async function inspect(vault: Vault, requestBytes: Uint8Array, o: StationOptions
   try {
     key = await resolveKey(vault, signer, request);
   } catch (error) {
-    add(problemOf(error));
+    // Said for the operator: without the Action that failed and dispatch's RequestId.
+    const p = problemOf(error);
+    const why = p.Message.replace(/^[A-Za-z]+: /, '').replace(/ \(RequestId [^)]*\)$/, '');
+    add({ Code: p.Code, Message: `the key the request names (${escapeText(request.Key, 200)}) cannot sign here: ${why}` });
   }
   if (key) {
     const described = (await call(signer, 'DescribeKey', { KeyId: key.keyId })).KeyMetadata;
