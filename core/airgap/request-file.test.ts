@@ -77,6 +77,13 @@ describe('encodeRequest / encodeResponse', () => {
   });
 });
 
+/** Names Windows cannot write as they are: a stream (':'), a device, a trailing dot or space. */
+const WINDOWS_NAMES: [string, RegExp][] = [
+  ...['a:b.tgz', 'a.tgz:stream'].map((name): [string, RegExp] => [name, /Files\[0\]\.Name: must not contain ':'/]),
+  ...['CON', 'nul.tgz', 'Com1.tar.gz', 'LPT9', 'aux.'].map((name): [string, RegExp] => [name, /Files\[0\]\.Name: is a name Windows reserves/]),
+  ...['a.tgz.', 'a.tgz ', 'release '].map((name): [string, RegExp] => [name, /Files\[0\]\.Name: must not end with a dot or a space/]),
+];
+
 describe('parseRequest refuses, naming the field', () => {
   it.each([
     ['not JSON', 'release notes', /is not JSON/],
@@ -84,9 +91,7 @@ describe('parseRequest refuses, naming the field', () => {
     ['another type', { ...request, Type: 'something-else' }, /Type: /],
     ['a bad digest', { ...request, Files: [{ ...request.Files[0], Sha256: 'ABC' }] }, /Files\[0\]\.Sha256: must be 64 lower-case hex/],
     ['a path in a name', { ...request, Files: [{ ...request.Files[0], Name: '../etc/passwd' }] }, /Files\[0\]\.Name: must be a file name/],
-    ...(['a:b.tgz', 'a.tgz:stream'] as const).map((name) => [`${name}, an NTFS stream`, { ...request, Files: [{ ...request.Files[0], Name: name }] }, /Files\[0\]\.Name: must not contain ':'/] as const),
-    ...(['CON', 'nul.tgz', 'Com1.tar.gz', 'LPT9', 'aux.'] as const).map((name) => [`${name}, a Windows device`, { ...request, Files: [{ ...request.Files[0], Name: name }] }, /Files\[0\]\.Name: is a name Windows reserves/] as const),
-    ...(['a.tgz.', 'a.tgz ', 'release '] as const).map((name) => [`"${name}", a trailing dot or space`, { ...request, Files: [{ ...request.Files[0], Name: name }] }, /Files\[0\]\.Name: must not end with a dot or a space/] as const),
+    ...WINDOWS_NAMES.map(([name, message]): [string, unknown, RegExp] => [`the name ${JSON.stringify(name)} (Windows)`, { ...request, Files: [{ ...request.Files[0], Name: name }] }, message]),
     ['an unknown member', { ...request, Extra: 1 }, /Extra|Unrecognized key/],
     ['no files', { ...request, Files: [] }, /Files: /],
     ['an option of another format', { ...request, Options: { UserId: 'x' } }, /Options\.UserId: is not an option of the ssh format/],
