@@ -146,12 +146,22 @@ test('the approval screen shows what is signed; keyboard approval; the response 
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
-  await test.step('Enter in a field does not approve; the keyboard alone does', async () => {
+  await test.step('Enter on another control does not approve; the keyboard alone does', async () => {
     const screen = page.getByTestId('airgap-approval');
     await screen.getByLabel('Window (oldest request accepted)').focus();
     await page.keyboard.press('Enter');
     await page.keyboard.press('Escape');
+    // Enter on Reject does what Reject does (its confirmation opens), not Approve: were Approve the
+    // form's default or Enter caught screen-wide, the response would show and nothing would ask.
+    await screen.getByRole('button', { name: 'Reject' }).focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByTestId('airgap-reject-dialog');
+    await expect(dialog).toBeVisible();
+    await expect(page.getByTestId('airgap-response')).toHaveCount(0);
+    await dialog.getByRole('button', { name: 'Keep reviewing' }).click();
+    await expect(dialog).toBeHidden();
     await expect(screen.getByTestId('airgap-request-id')).toHaveText(request.id);
+    expect(await auditFor(page, host, REJECT_EVENT, requestCaller('ui', request.id))).toEqual([]);
     await expect(page.getByTestId('airgap-response')).toHaveCount(0);
     expect(await auditFor(page, host, 'AsymmetricSign', requestCaller('ui', request.id))).toEqual([]);
 
@@ -201,9 +211,15 @@ test('the approval screen shows what is signed; keyboard approval; the response 
     const fromText = new FrameAssembler();
     for (const line of copied.split('\n')) fromText.receive(line);
     expect(Buffer.from(fromText.result()).equals(responseBytes)).toBe(true);
+    // The frame interval as the component has it: before Pause the frame changes within 3 intervals, after it not in 3.
+    const frameMs = Number(await page.getByTestId('airgap-qr').getAttribute('data-frame-ms'));
+    expect(frameMs).toBeGreaterThan(0);
+    const moving = (await counter.textContent()) ?? '';
+    await expect(counter).not.toHaveText(moving, { timeout: 3 * frameMs + 500 });
     await page.getByRole('button', { name: 'Pause' }).click();
+    await expect(page.getByRole('button', { name: 'Play' })).toHaveAttribute('aria-pressed', 'true');
     const held = (await counter.textContent()) ?? '';
-    await page.waitForTimeout(1000);
+    await page.waitForTimeout(3 * frameMs);
     await expect(counter).toHaveText(held);
     const image = page.getByTestId('airgap-qr').getByRole('img');
     const assembler = new FrameAssembler();

@@ -27,7 +27,7 @@ export function AnimatedQr({ pngs, label }: { pngs: readonly string[]; label: st
 
   const shown = Math.min(index, pngs.length - 1);
   return (
-    <figure className="airgap-qr" data-testid="airgap-qr">
+    <figure className="airgap-qr" data-testid="airgap-qr" data-frame-ms={FRAME_MS}>
       <img src={`data:image/png;base64,${pngs[shown] ?? ''}`} alt={`${label}: QR code ${shown + 1} of ${pngs.length}`} data-frame={shown + 1} />
       <figcaption className="row">
         <span data-testid="airgap-frame-counter" aria-live="off">
