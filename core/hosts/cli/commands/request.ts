@@ -238,7 +238,11 @@ export function reviewSummary(review: RequestReview): string {
     lines.push(`                   ${c.PublicKeySpec} key, ${c.ValidityDays} days, ${c.IsCa ? 'a CA certificate' : 'not a CA'}`);
   }
   lines.push(`  files            ${review.Files.length}, ${size(review.TotalSize)} in all:`);
-  for (const f of review.Files) lines.push(`    ${f.Sha256}  ${String(f.Size).padStart(12)}  ${e(f.Name)}`);
+  for (const f of review.Files) lines.push(`    ${f.Sha256}  ${String(f.Size).padStart(12)}  ${e(f.Name)}${f.Bound ? '' : '  (unchecked *)'}`);
+  if (review.Files.some((f) => !f.Bound)) {
+    lines.push('    * the station cannot check that what it signs for this file is over the SHA-256 shown (jws, raw over SM2): it trusts the online machine');
+  }
+  for (const d of review.Decisions) lines.push(`  earlier          ${d.Event} at ${d.Time} by ${e(d.Caller)}`);
   if (review.Problems.length > 0) {
     lines.push('  cannot be approved:');
     for (const p of review.Problems) lines.push(`    ${p.Code}: ${e(p.Message, 1024)}`);
@@ -345,7 +349,7 @@ async function approve(flags: FlagValues, io: CliIO, positionals: readonly strin
         }
       }
       // With Problems, approveRequest records the refusal (its Code) and throws: nothing is signed.
-      const { response, bytes } = await approveRequest(vault, requestBytes, { ...o, reviewedSha256: review.RequestSha256 });
+      const { response, bytes } = await approveRequest(vault, requestBytes, { ...o, reviewedSha256: review.RequestSha256, reviewedKeyVersionId: review.Key.KeyVersionId ?? null });
       try {
         await output.commit(bytes);
       } catch (error) {
