@@ -251,10 +251,21 @@ test('the approval screen shows what is signed; keyboard approval; the response 
     const caller = requestCaller('ui', second.id);
     expect(await auditFor(page, host, 'AsymmetricSign', caller)).toEqual([]);
     expect((await auditFor(page, host, REJECT_EVENT, caller)).map((e) => e.code)).toEqual(['Request.Rejected']);
+
+    // Loaded again: the rejection is listed and is a Problem; it cannot be approved later.
+    await page.getByRole('button', { name: 'Review another request' }).click();
+    await page.getByLabel('Request file').setInputFiles(file);
+    await expect(page.getByTestId('airgap-request-id')).toHaveText(second.id);
+    await expect(page.getByTestId('airgap-decisions')).toContainText(`rejected at`);
+    await expect(page.getByTestId('airgap-decisions')).toContainText(caller);
+    await expect(page.getByTestId('airgap-problems')).toContainText('Request.Rejected');
+    await expect(page.getByRole('button', { name: 'Approve and sign' })).toBeDisabled();
+    // The ssh files are bound to their SHA-256s: no warning.
+    await expect(page.getByTestId('airgap-unbound')).toHaveCount(0);
   });
 
   await test.step('a request for a key this vault lacks: its Problem with its Code, Approve disabled', async () => {
-    await page.getByRole('button', { name: 'Review another request' }).click();
+    await page.getByRole('button', { name: 'Load another request' }).click();
     const unknown = await makeSshRequest(join(work, 'unknown'), 'alias/e2e-no-such-key', [['x.bin', 10]]);
     // This one as its QR codes' text (what a USB QR scanner types), the parts out of order.
     const parts = urFrames(unknown.bytes, { fragment: 100 });
