@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../core/actions/dispatch.ts';
+import { createAliasedKey } from '../support/aliased-key.ts';
 import type { CliIO } from '../../core/hosts/cli/command.ts';
 import { runCli } from '../../core/hosts/cli/run.ts';
 import { Vault } from '../../core/vault/vault.ts';
@@ -103,14 +104,7 @@ beforeAll(async () => {
       ['confirm', 'EC_P256', 'alias/guarded'],
       ['sm2', 'EC_SM2', 'alias/sm2'],
     ] as const) {
-      const created = await dispatch(vault, 'CreateKey', { KeySpec: spec, KeyUsage: 'SIGN/VERIFY' }, 'test');
-      if (!created.ok) throw new Error(created.error.Message);
-      const keyId = created.body.KeyMetadata.KeyId;
-      const aliased = await dispatch(vault, 'CreateAlias', { KeyId: keyId, AliasName: alias }, 'test');
-      if (!aliased.ok) throw new Error(aliased.error.Message);
-      const versions = await dispatch(vault, 'ListKeyVersions', { KeyId: keyId }, 'test');
-      if (!versions.ok) throw new Error(versions.error.Message);
-      keys[name] = { keyId, versionId: versions.body.KeyVersions.KeyVersion[0]!.KeyVersionId };
+      keys[name] = await createAliasedKey(vault, spec, alias);
     }
   } finally {
     await vault.close();

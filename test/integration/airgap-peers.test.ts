@@ -21,6 +21,7 @@ import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { compactVerify, flattenedVerify, importJWK, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../core/actions/dispatch.ts';
+import { createAliasedKey } from '../support/aliased-key.ts';
 import { SM2_DEFAULT_ID } from '../../core/contract/specs.ts';
 import type { CliIO } from '../../core/hosts/cli/command.ts';
 import { runCli } from '../../core/hosts/cli/run.ts';
@@ -265,15 +266,8 @@ beforeAll(async () => {
   try {
     const specs = { rsa: 'RSA_2048', p256: 'EC_P256', sm2: 'EC_SM2', ca: 'EC_P256' } as const;
     for (const [name, spec] of Object.entries(specs) as [keyof typeof specs, (typeof specs)[keyof typeof specs]][]) {
-      const created = await dispatch(vault, 'CreateKey', { KeySpec: spec, KeyUsage: 'SIGN/VERIFY' }, 'test');
-      if (!created.ok) throw new Error(created.error.Message);
-      const keyId = created.body.KeyMetadata.KeyId;
       const alias = `alias/${name}`;
-      const aliased = await dispatch(vault, 'CreateAlias', { KeyId: keyId, AliasName: alias }, 'test');
-      if (!aliased.ok) throw new Error(aliased.error.Message);
-      const versions = await dispatch(vault, 'ListKeyVersions', { KeyId: keyId }, 'test');
-      if (!versions.ok) throw new Error(versions.error.Message);
-      const versionId = versions.body.KeyVersions.KeyVersion[0]!.KeyVersionId;
+      const { keyId, versionId } = await createAliasedKey(vault, spec, alias);
       const bundle = await dispatch(vault, 'GetPublicKeyBundle', { KeyId: keyId, KeyVersionId: versionId }, 'test');
       if (!bundle.ok) throw new Error(bundle.error.Message);
       keys[name] = { keyId, versionId, alias, pem: bundle.body.PublicKeyPem, openssh: bundle.body.OpenSsh, jwk: bundle.body.Jwk };

@@ -12,6 +12,7 @@ import { join, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../core/actions/dispatch.ts';
+import { createAliasedKey } from '../support/aliased-key.ts';
 import type { CliIO } from '../../core/hosts/cli/command.ts';
 import { runCli } from '../../core/hosts/cli/run.ts';
 import { Vault } from '../../core/vault/vault.ts';
@@ -139,14 +140,7 @@ beforeAll(async () => {
   try {
     const ids: Record<string, { keyId: string; versionId: string }> = {};
     for (const alias of ['alias/release', 'alias/offline-ca']) {
-      const created = await dispatch(vault, 'CreateKey', { KeySpec: 'EC_P256', KeyUsage: 'SIGN/VERIFY' }, 'test');
-      if (!created.ok) throw new Error(created.error.Message);
-      const keyId = created.body.KeyMetadata.KeyId;
-      const aliased = await dispatch(vault, 'CreateAlias', { KeyId: keyId, AliasName: alias }, 'test');
-      if (!aliased.ok) throw new Error(aliased.error.Message);
-      const versions = await dispatch(vault, 'ListKeyVersions', { KeyId: keyId }, 'test');
-      if (!versions.ok) throw new Error(versions.error.Message);
-      ids[alias] = { keyId, versionId: versions.body.KeyVersions.KeyVersion[0]!.KeyVersionId };
+      ids[alias] = await createAliasedKey(vault, 'EC_P256', alias);
     }
     releaseKeyId = ids['alias/release']!.keyId;
     const ca = ids['alias/offline-ca']!;
