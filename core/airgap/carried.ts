@@ -11,7 +11,7 @@ import { KmsError, invalidParameter } from '../contract/errors.ts';
 import { escapeText } from '../contract/escape-text.ts';
 import { describeFsError } from '../hosts/cli/inputs.ts';
 import { MAX_PNG_PIXELS, assembleParts, decodeQrPng, maxParts } from './qr.ts';
-import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES } from './request-types.ts';
+import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES } from '../contract/signing-requests.ts';
 
 /** A PNG frame is a few kilobytes; anything past this is not one of ours. */
 const MAX_PNG_BYTES = 8 << 20;

@@ -15,7 +15,7 @@ import { finishRequest, type FinishInput } from './finish.ts';
 import { createRequest } from './online.ts';
 import { encodeResponse, parseRequest, parseResponse, sha256Hex } from './request-file.ts';
 import { approveRequest } from './station.ts';
-import type { RequestFormat, RequestOptions, SigningResponse } from './request-types.ts';
+import type { RequestFormat, RequestOptions, SigningResponse } from '../contract/signing-requests.ts';
 
 const v = useActionVault('airgap-finish');
 const FILES: Record<string, string> = { 'app.tgz': 'the release tarball\n'.repeat(50), 'SHA256SUMS': 'sums\n' };

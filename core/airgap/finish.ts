@@ -25,7 +25,7 @@ import { formatName } from '../x509/name.ts';
 import { signingAlgorithmOf } from '../x509/signature-algorithm.ts';
 import { MAX_CSR_BYTES, normaliseCsr, publicKeyFile } from './online.ts';
 import { canonicalCsrDer, parseRequest, parseResponse, sha256Hex } from './request-file.ts';
-import type { SigningRequest, SigningResponse } from './request-types.ts';
+import type { SigningRequest, SigningResponse } from '../contract/signing-requests.ts';
 
 export interface FinishInput {
   readonly request: Uint8Array;

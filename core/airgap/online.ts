@@ -30,7 +30,7 @@ import {
   type RequestFormat,
   type RequestOptions,
   type SigningRequest,
-} from './request-types.ts';
+} from '../contract/signing-requests.ts';
 
 /** A CSR travels whole in the request (PEM); larger than this is not a CSR. */
 export const MAX_CSR_BYTES = 65536;

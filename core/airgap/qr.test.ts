@@ -23,7 +23,7 @@ import {
   RESPONSE_TYPE,
   signingRequestSchema,
   signingResponseSchema,
-} from './request-types.ts';
+} from '../contract/signing-requests.ts';
 
 const run = promisify(execFile);
 

@@ -36,7 +36,7 @@ import { KmsError, invalidParameter } from '../contract/errors.ts';
 import { escapeText } from '../contract/escape-text.ts';
 import { writeFileAtomically } from '../hosts/cli/output-file.ts';
 import { describeFsError } from '../hosts/cli/inputs.ts';
-import { MAX_RESPONSE_BYTES } from './request-types.ts';
+import { MAX_RESPONSE_BYTES } from '../contract/signing-requests.ts';
 
 /** CBOR bytes carried by one frame (see the header). */
 export const FRAGMENT_BYTES = 250;

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { KmsError } from '../contract/errors.ts';
 import { canonicalCsrPem, encodeRequest, encodeResponse, parseRequest, parseResponse, sha256Hex } from './request-file.ts';
-import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, REQUEST_TYPE, RESPONSE_TYPE, type SigningRequest, type SigningResponse } from './request-types.ts';
+import { MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, REQUEST_TYPE, RESPONSE_TYPE, type SigningRequest, type SigningResponse } from '../contract/signing-requests.ts';
 
 const HEX = 'a'.repeat(64);
 /** A Csr in its canonical armour (parseRequest checks the form; the station reads the CSR inside). */

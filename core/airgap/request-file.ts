@@ -1,4 +1,4 @@
-// The bytes of a signing request and of its response (core/airgap/request-types.ts is the
+// The bytes of a signing request and of its response (core/contract/signing-requests.ts is the
 // contract): JSON with a fixed member order and a final "\n", so that the same request always
 // gives the same bytes (its SHA-256 is what the station shows and what the response binds), and
 // a strict reading: a size limit before anything is parsed, then the schema, then the rules the
@@ -18,7 +18,7 @@ import {
   type RequestOptions,
   type SigningRequest,
   type SigningResponse,
-} from './request-types.ts';
+} from '../contract/signing-requests.ts';
 
 /** SHA-256 of `bytes`, lower-case hex. */
 export function sha256Hex(bytes: Uint8Array | string): string {

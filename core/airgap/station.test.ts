@@ -18,7 +18,7 @@ import { createRequest } from './online.ts';
 import { finishRequest } from './finish.ts';
 import { encodeRequest, parseRequest } from './request-file.ts';
 import { approveRequest, rejectRequest, reviewRequest } from './station.ts';
-import { APPROVE_EVENT, REJECT_EVENT, type RequestFormat, type RequestOptions } from './request-types.ts';
+import { APPROVE_EVENT, REJECT_EVENT, type RequestFormat, type RequestOptions } from '../contract/signing-requests.ts';
 
 const v = useActionVault('airgap-station');
 const HOST = 'test';

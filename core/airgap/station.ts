@@ -50,7 +50,7 @@ import {
   type RequestReview,
   type SigningRequest,
   type SigningResponse,
-} from './request-types.ts';
+} from '../contract/signing-requests.ts';
 
 export interface StationOptions {
   /** The host's caller name ("cli", "app"): the audit reads "<host>:request:<RequestId>". */

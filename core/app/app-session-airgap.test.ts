@@ -11,12 +11,12 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finishRequest } from '../airgap/finish.ts';
 import { createRequest } from '../airgap/online.ts';
 import { FrameAssembler, maxParts, urFrames } from '../airgap/qr.ts';
 import { sha256Hex } from '../airgap/request-file.ts';
-import { APPROVE_EVENT, MAX_REQUEST_BYTES, REJECT_EVENT, requestCaller, type RequestFormat, type RequestReview } from '../airgap/request-types.ts';
+import { APPROVE_EVENT, MAX_REQUEST_BYTES, REJECT_EVENT, requestCaller, type RequestFormat } from '../contract/signing-requests.ts';
 import { REQUEST_PARTS_MAX, REQUEST_TEXT_MAX, type AppResult, type RequestApprovedView, type RequestFramesView, type RequestReviewView } from '../contract/app-api.ts';
 import type { AuditEntryInfo } from '../contract/responses.ts';
 import { AppSession } from './app-session.ts';
@@ -95,22 +95,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await app.close();
   rmSync(dir, { recursive: true, force: true });
-});
-
-describe('RequestReviewView', () => {
-  it('is RequestReview, field for field, both ways (a security fact added to one only fails tsc here)', () => {
-    // RequestReview's Options is zod's inferred RequestOptions (members not readonly): the View's readonly copy.
-    expectTypeOf<RequestReviewView['Options']>().toEqualTypeOf<Readonly<RequestReview['Options']>>();
-    expectTypeOf<RequestReviewView>().branded.toEqualTypeOf<Omit<RequestReview, 'Options'> & { readonly Options: Readonly<RequestReview['Options']> }>();
-    expectTypeOf<RequestReviewView['Files'][number]>().toEqualTypeOf<RequestReview['Files'][number]>();
-    expectTypeOf<RequestReviewView['Key']>().toEqualTypeOf<RequestReview['Key']>();
-    expectTypeOf<RequestReviewView['Csr']>().toEqualTypeOf<RequestReview['Csr']>();
-    expectTypeOf<RequestReviewView['Problems']>().toEqualTypeOf<RequestReview['Problems']>();
-    expectTypeOf<RequestReviewView['Format']>().toEqualTypeOf<RequestReview['Format']>();
-    expectTypeOf<RequestReviewView['Files']>().toEqualTypeOf<RequestReview['Files']>();
-    expectTypeOf<keyof RequestReviewView>().toEqualTypeOf<keyof RequestReview>();
-    expectTypeOf<RequestReviewView['Note']>().toEqualTypeOf<RequestReview['Note']>();
-  });
 });
 
 describe('Request.Review', () => {

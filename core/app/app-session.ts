@@ -47,7 +47,7 @@ import { defaultAgentSocket } from '../hosts/agent/agent-socket.ts';
 import type { RunningAgent } from '../hosts/agent/agent-types.ts';
 import { assembleParts, qrPng, urFrames } from '../airgap/qr.ts';
 import { encodeRequest, parseRequest } from '../airgap/request-file.ts';
-import { MAX_REQUEST_BYTES } from '../airgap/request-types.ts';
+import { MAX_REQUEST_BYTES } from '../contract/signing-requests.ts';
 import { approveRequest, rejectRequest, reviewRequest, type StationOptions } from '../airgap/station.ts';
 import { ConfirmQueue } from './agent-confirm.ts';
 import { DigestSessions } from './digest-sessions.ts';

@@ -12,6 +12,7 @@ import { SIGNATURE_FORMATS, type SignatureFormatName } from './signature-formats
 import { KEY_SPECS, SIGNING_ALGORITHMS, type KeySpec, type KeyUsage, type SigningAlgorithm } from './specs.ts';
 import { UUID } from './ids.ts';
 import type { ActionResponse } from './responses.ts';
+import type { RequestFormat, RequestReview } from './signing-requests.ts';
 
 /** The one IPC channel (Electron) and the one HTTP path (browser host). */
 export const APP_CHANNEL = 'deskkms:call';
@@ -386,66 +387,10 @@ export interface AgentConfirmView {
 }
 
 /** The formats a signing request may name: the release formats, and csr (an offline CA issues a certificate). */
-export type RequestFormatName = SignatureFormatName | 'csr';
+export type RequestFormatName = RequestFormat;
 
-/**
- * What the station's approval screen shows before anything is signed: core/airgap/request-types.ts
- * RequestReview as it crosses to the renderer (the contract imports no other module; a type-level
- * test in core/app/app-session-airgap.test.ts holds the two equal, both ways).
- */
-export interface RequestReviewView {
-  readonly RequestId: string;
-  /** SHA-256 (hex) of the request's bytes: Request.Approve names it. */
-  readonly RequestSha256: string;
-  readonly Created: string;
-  /** Seconds since Created by the station's clock (negative: dated in the future). */
-  readonly AgeSeconds: number;
-  readonly MaxAgeSeconds: number;
-  readonly Format: RequestFormatName;
-  readonly Options: {
-    readonly Namespace?: string;
-    readonly Detached?: boolean;
-    readonly Algorithm?: string;
-    readonly UserId?: string;
-    readonly ValidityDays?: number;
-    readonly IsCa?: boolean;
-    readonly PathLen?: number;
-    readonly Policy?: 'copy-requested-extensions' | 'leaf-defaults';
-  };
-  readonly Note?: string;
-  readonly Key: {
-    readonly Reference: string;
-    readonly KeyId?: string;
-    readonly KeyVersionId?: string;
-    readonly Newest?: boolean;
-    readonly Aliases?: readonly string[];
-    readonly KeySpec?: string;
-    readonly KeyState?: string;
-    readonly Description?: string;
-    readonly SpkiSha256?: string;
-    readonly FormatFingerprint?: string;
-    readonly Pinned?: boolean;
-  };
-  /**
-   * Bound: the station checked that what it signs is over the SHA-256 shown (raw, sigstore, ssh,
-   * openpgp requests; csr). False (jws, raw over SM2): it cannot, and trusts the online machine.
-   */
-  readonly Files: readonly { readonly Name: string; readonly Size: number; readonly Sha256: string; readonly Bound: boolean }[];
-  readonly TotalSize: number;
-  readonly Csr?: {
-    readonly Subject: string;
-    readonly SubjectAltNames: readonly string[];
-    readonly KeyUsages: readonly string[];
-    readonly ExtendedKeyUsages: readonly string[];
-    readonly PublicKeySpec: string;
-    readonly ValidityDays: number;
-    readonly IsCa: boolean;
-  };
-  /** Earlier decisions on this RequestId (audit log), oldest first: approved before (may be again), rejected (a Problem). */
-  readonly Decisions: readonly { readonly Event: string; readonly Time: string; readonly Caller: string }[];
-  /** Why it cannot be approved, each with its Code (empty: it can). */
-  readonly Problems: readonly { readonly Code: string; readonly Message: string }[];
-}
+/** What the station's approval screen shows before anything is signed (core/contract/signing-requests.ts). */
+export type RequestReviewView = RequestReview;
 
 /** An approved request: the response to carry back, as a file and as QR codes. */
 export interface RequestApprovedView {

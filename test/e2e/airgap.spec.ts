@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { chromium, type Page, type TestInfo } from '@playwright/test';
 import { FrameAssembler, urFrames } from '../../core/airgap/qr.ts';
 import { sha256Hex } from '../../core/airgap/request-file.ts';
-import { APPROVE_EVENT, REJECT_EVENT, requestCaller } from '../../core/airgap/request-types.ts';
+import { APPROVE_EVENT, REJECT_EVENT, requestCaller } from '../../core/contract/signing-requests.ts';
 import { APP_SESSION_STORAGE_KEY } from '../../core/contract/app-api.ts';
 import { CHROMIUM } from '../../playwright.config.ts';
 import { finishAndVerify, makeSshRequest, qrVideo, zbarRead, type MadeRequest } from './airgap-helpers.ts';

@@ -13,7 +13,7 @@ import { escapeJsonText, escapeText } from '../../../contract/escape-text.ts';
 import { SIGNING_ALGORITHMS, isSigningAlgorithm } from '../../../contract/specs.ts';
 import type { RequestInputFile } from '../../../airgap/online.ts';
 import { OPTIONS_OF_FORMAT, sha256Hex } from '../../../airgap/request-file.ts';
-import { REQUEST_FORMATS, type RequestFormat, type RequestOptions, type RequestReview } from '../../../airgap/request-types.ts';
+import { REQUEST_FORMATS, type RequestFormat, type RequestOptions, type RequestReview } from '../../../contract/signing-requests.ts';
 import type { StationOptions } from '../../../airgap/station.ts';
 import { CLI_CALLER } from '../actions-cli.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagSpec, type FlagValues } from '../command.ts';

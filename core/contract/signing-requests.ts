@@ -17,8 +17,8 @@
 // Both files travel as bytes (a USB stick) or as QR frames (qr.ts: BC-UR "bytes" parts, animated
 // when one code is not enough); readCarried() accepts any of the three forms.
 import { z } from 'zod';
-import { SIGNATURE_FORMATS } from '../contract/signature-formats.ts';
-import { UUID } from '../contract/ids.ts';
+import { SIGNATURE_FORMATS } from './signature-formats.ts';
+import { UUID } from './ids.ts';
 
 export const REQUEST_TYPE = 'deskkms-signing-request';
 export const RESPONSE_TYPE = 'deskkms-signing-response';
