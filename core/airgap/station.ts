@@ -27,7 +27,7 @@ import { escapeText } from '../contract/escape-text.ts';
 import { call, chooseSigningKey, completeSignature, type ChosenKey, type VaultSigner } from '../actions/format-signing.ts';
 import { recordEvent, type DispatchOptions } from '../actions/dispatch.ts';
 import { digestMessage, importPublicKey, verifyDigest } from '../crypto/public-key.ts';
-import type { FormatOptions, SignatureFormatName } from '../formats/format.ts';
+import type { SignatureFormatName } from '../formats/format.ts';
 import { beginCertificate, checkUserId, openpgpFingerprint } from '../formats/openpgp.ts';
 import { signatureFormat } from '../formats/registry.ts';
 import { sigstoreKeyHint } from '../formats/sigstore.ts';
@@ -82,11 +82,6 @@ const problemOf = (error: unknown): Problem => {
   if (error instanceof KmsError) return { Code: error.code, Message: error.message };
   throw error;
 };
-
-/** What the station signs with: the request's options (a JWS always detached: the payload is not here). */
-function stationFormatOptions(request: SigningRequest): FormatOptions {
-  return formatOptionsOf(request);
-}
 
 function hours(ms: number): string {
   const h = ms / 3_600_000;
@@ -335,7 +330,7 @@ async function inspect(vault: Vault, requestBytes: Uint8Array, o: StationOptions
         if (request.Format === 'sigstore') formatFingerprint = sigstoreKeyHint(key.spki);
         // complete() without AsymmetricSign: a preparation this key cannot sign shows here, before anything is signed.
         // One Problem per Code, naming the first file and how many others share it.
-        const options = stationFormatOptions(request);
+        const options = formatOptionsOf(request);
         const byCode = new Map<string, { first: Problem; others: number }>();
         for (const file of request.Files) {
           try {
@@ -468,7 +463,7 @@ async function publicMaterial(signer: VaultSigner, key: ChosenKey, request: Sign
 async function signFiles(signer: VaultSigner, key: ChosenKey, request: SigningRequest): Promise<SigningResponse['Files']> {
   const name = request.Format as SignatureFormatName;
   const format = signatureFormat(name);
-  const options = stationFormatOptions(request);
+  const options = formatOptionsOf(request);
   const files: SigningResponse['Files'][number][] = [];
   for (const file of request.Files) {
     const pending = format.complete(key, options, file.Prepared ?? {});
