@@ -80,7 +80,14 @@ export async function createVault(page: Page, protection: 'keychain' | 'passphra
     await page.getByRole('radio', { name: /OS keychain/ }).check();
   }
   await page.getByRole('button', { name: 'Create vault' }).click();
-  await expect(page.getByRole('tab', { name: 'Keys' })).toBeVisible();
+  // A keychain under load (two test workers, gnome-keyring creating its first collection) can take
+  // longer than one expect timeout; if the screen shows an error instead, the failure quotes it.
+  const keys = page.getByRole('tab', { name: 'Keys' });
+  const refused = page.getByRole('alert');
+  await expect(keys.or(refused).first()).toBeVisible({ timeout: 60_000 });
+  if (!(await keys.isVisible())) {
+    throw new Error(`creating the vault (${protection}) failed on screen: ${(await refused.allInnerTexts()).join(' | ')}`);
+  }
 }
 
 /** A full-page screenshot kept as a test artifact (and attached to the report). */
