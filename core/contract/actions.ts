@@ -7,6 +7,7 @@ import { parseParams } from './validate.ts';
 import { ALGORITHM_TABLE, KEY_SPECS, KEY_USAGES, type Algorithm } from './specs.ts';
 import { KEY_ORIGINS, WRAPPING_ALGORITHM_NAMES, WRAPPING_KEY_SPECS } from './key-import.ts';
 import { ALIAS, CONNECTION_NAME, UUID } from './ids.ts';
+import { DEFAULT_SIGNATURE_ALGORITHM, SIGNATURE_ALGORITHMS } from './api-signatures.ts';
 
 /** Standard padded base64 text (the decoder checks the padding bits). */
 export const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -273,6 +274,8 @@ export const ACTION_SCHEMAS = {
     AccessKeyId: z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 printable ASCII characters'),
     /** Stored in the OS keychain only; never in the vault file, the audit log or a message. */
     AccessKeySecret: z.string().min(1, 'is empty').max(1024, 'is too long'),
+    /** How requests to it are signed: V3 (ACS3-HMAC-SHA256, ACS3-HMAC-SM3), or HMAC-SHA1 (RPC V1) for a server that takes only V1. */
+    SignatureAlgorithm: z.enum(SIGNATURE_ALGORITHMS, `must be one of ${SIGNATURE_ALGORITHMS.join(', ')}`).optional().default(DEFAULT_SIGNATURE_ALGORITHM),
   }),
   ListRemoteConnections: z.strictObject({}),
   RemoveRemoteConnection: z.strictObject({ Name: connectionNameParam }),

@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   /** A bug in DeskKMS; never a condition of the vault, the host or the request. */
   InternalFailure: 500,
   // Request authentication of the KMS-compatible API (Alibaba Cloud OpenAPI codes).
+  /** The API has no Action of that name (Alibaba's gateway answers this, 404, for an unknown Action). */
+  'InvalidAction.NotFound': 404,
   InvalidVersion: 400,
   IncompleteSignature: 400,
   SignatureDoesNotMatch: 400,
