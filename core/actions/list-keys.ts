@@ -1,17 +1,52 @@
 // ListKeys: a page of the vault's keys; a key-limited access key sees (and counts) only its keys.
-import { countKeys, listKeys as listKeyRows } from '../vault/records.ts';
+// Filters (Alibaba's ListKeys reference, 2016-01-20; validated in core/contract/actions.ts): the
+// Values of one Key are ORed, distinct Keys ANDed; TotalCount counts the keys that match.
+import type { ListKeysFilterKey, ListKeysFilters } from '../contract/actions.ts';
+import { countKeys, listKeys as listKeyRows, listVersions, reportedKeyState, type KeyRow } from '../vault/records.ts';
+import type { Db } from '../vault/store.ts';
 import { keyArn } from './key-metadata.ts';
 import type { Handler } from './operation.ts';
 import { pageOf, pageOffset } from './paging.ts';
 
+/** What a key reads as for each filter Key. */
+const FILTER_FIELDS: Readonly<Record<ListKeysFilterKey, (db: Db, key: KeyRow) => string | undefined>> = {
+  // The state callers see (PendingImport for an EXTERNAL key without key material), as DescribeKey answers.
+  KeyState: (db, key) =>
+    key.origin === 'EXTERNAL' && key.key_state === 'Enabled'
+      ? reportedKeyState(key, listVersions(db, key.key_id).some((v) => v.material === 'Sealed'))
+      : key.key_state,
+  KeySpec: (_db, key) => key.key_spec,
+  KeyUsage: (_db, key) => key.key_usage,
+  ProtectionLevel: (_db, key) => key.protection_level,
+  // Every key of this vault was created by its user (no cloud service creates keys here).
+  CreatorType: () => 'User',
+  // Refused with a value by the schema; a pair without Values never narrows.
+  DKMSInstanceId: () => undefined,
+};
+
+function matcher(db: Db, filters: ListKeysFilters): ((key: KeyRow) => boolean) | undefined {
+  const conditions = (Object.entries(filters) as [ListKeysFilterKey, readonly string[]][]).filter(([, values]) => values.length > 0);
+  if (conditions.length === 0) return undefined;
+  return (key) =>
+    conditions.every(([name, values]) => {
+      const field = FILTER_FIELDS[name](db, key);
+      return field !== undefined && values.includes(field);
+    });
+}
+
 export const listKeys: Handler<'ListKeys'> = (vault, req, ctx) => {
   const { visible } = ctx;
-  const all = visible ? listKeyRows(vault.store.db, 0, -1).filter((k) => visible(k.key_id)) : undefined;
-  const rows = all ? pageOf(all, req) : listKeyRows(vault.store.db, pageOffset(req), req.PageSize);
+  const db = vault.store.db;
+  const matches = req.Filters ? matcher(db, req.Filters) : undefined;
+  const all =
+    visible || matches
+      ? listKeyRows(db, 0, -1).filter((k) => (!visible || visible(k.key_id)) && (!matches || matches(k)))
+      : undefined;
+  const rows = all ? pageOf(all, req) : listKeyRows(db, pageOffset(req), req.PageSize);
   return Promise.resolve({
     response: {
       Keys: { Key: rows.map((k) => ({ KeyId: k.key_id, KeyArn: keyArn(k.key_id) })) },
-      TotalCount: all ? all.length : countKeys(vault.store.db),
+      TotalCount: all ? all.length : countKeys(db),
       PageNumber: req.PageNumber,
       PageSize: req.PageSize,
     },

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { parseParams } from './validate.ts';
 import { ALGORITHM_TABLE, KEY_SPECS, KEY_USAGES, type Algorithm } from './specs.ts';
 import { KEY_ORIGINS, WRAPPING_ALGORITHM_NAMES, WRAPPING_KEY_SPECS } from './key-import.ts';
-import { ALIAS, CONNECTION_NAME, UUID } from './ids.ts';
+import { ALIAS, CONNECTION_NAME, KEY_STATES, UUID } from './ids.ts';
+import { escapeText } from './escape-text.ts';
 import { DEFAULT_SIGNATURE_ALGORITHM, SIGNATURE_ALGORITHMS } from './api-signatures.ts';
 
 /** Standard padded base64 text (the decoder checks the padding bits). */
@@ -127,6 +128,75 @@ const auditTimeParam = z
   .max(64, 'is too long')
   .refine((v) => !Number.isNaN(Date.parse(v)), 'is not a date (use ISO 8601, e.g. 2026-01-31T00:00:00Z)');
 
+// ListKeys Filters (Alibaba's API reference, ListKeys, 2016-01-20:
+// https://www.alibabacloud.com/help/en/kms/key-management-service/developer-reference/api-kms-2016-01-20-listkeys):
+// a JSON array of at most 10 {"Key","Values"} pairs, 0-10 Values each. Pairs with the same Key are
+// one condition (their Values pooled); Values are ORed, distinct Keys ANDed. A pair with no Values
+// does not narrow the list.
+/** Key specs Alibaba documents that this vault never holds (symmetric): a filter on them matches no key here. */
+export const ALIBABA_ONLY_KEY_SPECS = ['Aliyun_AES_256', 'Aliyun_AES_128', 'Aliyun_AES_192', 'Aliyun_SM4'] as const;
+/** Each Filters Key and the Values it takes (Alibaba's lists; values this vault cannot hold match no key). */
+export const LIST_KEYS_FILTER_VALUES = {
+  KeyState: KEY_STATES,
+  KeySpec: [...ALIBABA_ONLY_KEY_SPECS, ...KEY_SPECS],
+  KeyUsage: KEY_USAGES,
+  /** Every key here is SOFTWARE: HSM matches none. */
+  ProtectionLevel: ['SOFTWARE', 'HSM'],
+  /** User: keys a user created (every key here); Service: keys a cloud service created (none here). */
+  CreatorType: ['User', 'Service'],
+  /** A KMS instance (kst-...): this vault has none, so a value is refused rather than answered with no keys. */
+  DKMSInstanceId: [],
+} as const satisfies Record<string, readonly string[]>;
+export type ListKeysFilterKey = keyof typeof LIST_KEYS_FILTER_VALUES;
+export const LIST_KEYS_FILTER_KEYS = Object.keys(LIST_KEYS_FILTER_VALUES) as ListKeysFilterKey[];
+export const LIST_KEYS_MAX_FILTERS = 10;
+export const LIST_KEYS_MAX_FILTER_VALUES = 10;
+/** Validated Filters: each Key given, with the Values pooled from its pairs. */
+export type ListKeysFilters = Partial<Record<ListKeysFilterKey, readonly string[]>>;
+
+const filtersParam = z
+  .union([z.string().max(16384, 'is too long'), z.array(z.unknown())])
+  .transform((value, ctx): ListKeysFilters => {
+    const fail = (message: string) => {
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    };
+    let parsed: unknown = value;
+    if (typeof value === 'string') {
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        return fail('is not valid JSON (a JSON array of {"Key": "...", "Values": ["..."]})');
+      }
+    }
+    if (!Array.isArray(parsed)) return fail('must be a JSON array of {"Key": "...", "Values": ["..."]}');
+    if (parsed.length > LIST_KEYS_MAX_FILTERS) return fail(`has ${parsed.length} Key-Values pairs; at most ${LIST_KEYS_MAX_FILTERS}`);
+    const out: Record<string, string[]> = {};
+    for (const [i, pair] of parsed.entries()) {
+      const at = `pair ${i + 1}`;
+      if (typeof pair !== 'object' || pair === null || Array.isArray(pair)) return fail(`${at} is not an object {"Key": "...", "Values": ["..."]}`);
+      const extra = Object.keys(pair).filter((k) => k !== 'Key' && k !== 'Values');
+      if (extra.length > 0) return fail(`${at} has ${escapeText(extra[0]!, 64)}, which is not Key or Values`);
+      const { Key: key, Values: values } = pair as { Key?: unknown; Values?: unknown };
+      if (typeof key !== 'string') return fail(`${at} has no Key (one of ${LIST_KEYS_FILTER_KEYS.join(', ')})`);
+      if (!Object.hasOwn(LIST_KEYS_FILTER_VALUES, key)) {
+        return fail(`${at}: Key ${escapeText(key, 64)} is not one of ${LIST_KEYS_FILTER_KEYS.join(', ')}`);
+      }
+      if (values === undefined) return fail(`${at} (${key}) has no Values (an array of 0-${LIST_KEYS_MAX_FILTER_VALUES} strings)`);
+      if (!Array.isArray(values) || values.some((v) => typeof v !== 'string')) return fail(`${at} (${key}): Values must be an array of strings`);
+      if (values.length > LIST_KEYS_MAX_FILTER_VALUES) return fail(`${at} (${key}) has ${values.length} Values; at most ${LIST_KEYS_MAX_FILTER_VALUES}`);
+      const allowed: readonly string[] = LIST_KEYS_FILTER_VALUES[key as ListKeysFilterKey];
+      for (const v of values as string[]) {
+        if (key === 'DKMSInstanceId') {
+          return fail(`${at}: DKMSInstanceId ${escapeText(v, 64)}: this vault has no KMS instance; its keys belong to none (omit this filter)`);
+        }
+        if (!allowed.includes(v)) return fail(`${at}: ${key} value ${escapeText(v, 64)} is not one of ${allowed.join(', ')}`);
+      }
+      (out[key] ??= []).push(...(values as string[]));
+    }
+    return out as ListKeysFilters;
+  });
+
 const keyRef = { KeyId: keyIdParam };
 const versionRef = { KeyId: keyIdParam, KeyVersionId: keyVersionIdParam };
 
@@ -147,7 +217,7 @@ export const ACTION_SCHEMAS = {
     Exportable: booleanParam.optional().default(false),
   }),
   DescribeKey: z.strictObject(keyRef),
-  ListKeys: z.strictObject({ PageNumber: pageNumber, PageSize: pageSize }),
+  ListKeys: z.strictObject({ PageNumber: pageNumber, PageSize: pageSize, Filters: filtersParam.optional() }),
   UpdateKeyDescription: z.strictObject({ ...keyRef, Description: descriptionParam }),
   CreateKeyVersion: z.strictObject(keyRef),
   DescribeKeyVersion: z.strictObject(versionRef),
