@@ -59,6 +59,13 @@ export const ERROR_CODES = {
   'Remote.Error': 502,
   /** The key's provider (a remote KMS connection) cannot perform this Action; the message names both. */
   UnsupportedOperation: 400,
+  /**
+   * A call with DryRun=true that passed every check (parameters, key, state, permission) and so
+   * was not performed. Alibaba documents the code (e.g. AsymmetricSign's DryRun:
+   * https://www.alibabacloud.com/help/en/kms/key-management-service/developer-reference/api-kms-2016-01-20-asymmetricsign)
+   * but not its HTTP status; 412 is AWS KMS's for its DryRunOperationException, which Alibaba's mirrors.
+   */
+  DryRunOperationError: 412,
   // Bring-your-own-key and public-key-only versions.
   /** The ImportToken is unknown to this vault or was issued for another key. */
   InvalidImportToken: 400,
