@@ -4,6 +4,8 @@ import { listVersions, reportedKeyState, type KeyRow, type VersionRow } from '..
 import type { Db } from '../vault/store.ts';
 
 const ARN_PREFIX = 'acs:kms:local:deskkms';
+/** Every key's Creator (DescribeKey; the Creator filter of ListKeys): keys are created by this vault's user. */
+export const KEY_CREATOR = 'deskkms';
 
 export function keyArn(keyId: string): string {
   return `${ARN_PREFIX}:key/${keyId}`;
@@ -23,7 +25,7 @@ export function keyMetadata(key: KeyRow, lastRotationDate: string, state: KeyMet
     Description: key.description,
     CreationDate: key.creation_date,
     DeleteDate: key.delete_date ?? '',
-    Creator: 'deskkms',
+    Creator: KEY_CREATOR,
     Origin: key.origin,
     ProtectionLevel: key.protection_level,
     MaterialExpireTime: '',

@@ -85,6 +85,22 @@ describe('ListKeys Filters (Alibaba: AND across Keys, OR within and across pairs
     expect(ids(await f.call('ListKeys', { PageSize: 100, Filters: [{ Key: 'KeySpec', Values: ['EC_SM2'] }] }))).toEqual([made.sm2]);
   });
 
+  it('narrows by KeyId (also spelled keyId), AliasName, Creator, TagKey and TagValue', async () => {
+    await f.call('CreateAlias', { KeyId: made.ec, AliasName: 'alias/filter-ec' });
+    await f.call('TagResource', { KeyId: made.ec, Tags: '[{"TagKey":"team","TagValue":"blue"}]' });
+    await f.call('TagResource', { KeyId: made.sm2, Tags: '[{"TagKey":"owner","TagValue":"team"}]' });
+    expect(ids(await list([{ Key: 'KeyId', Values: [made.ec, made.sm2] }]))).toEqual([made.ec, made.sm2].sort());
+    expect(ids(await list([{ Key: 'keyId', Values: [made.rsaSign] }]))).toEqual([made.rsaSign]);
+    expect(ids(await list([{ Key: 'AliasName', Values: ['alias/filter-ec', 'alias/none'] }]))).toEqual([made.ec]);
+    const creator = (await f.call('DescribeKey', { KeyId: made.ec })).KeyMetadata.Creator as string;
+    expect(ids(await list([{ Key: 'Creator', Values: [creator] }]))).toEqual(Object.values(made).sort());
+    expect(ids(await list([{ Key: 'Creator', Values: ['someone-else'] }]))).toEqual([]);
+    expect(ids(await list([{ Key: 'TagKey', Values: ['team'] }]))).toEqual([made.ec]);
+    // TagValue looks at values only: "team" is sm2's value, ec's key.
+    expect(ids(await list([{ Key: 'TagValue', Values: ['team'] }]))).toEqual([made.sm2]);
+    expect(ids(await list([{ Key: 'TagKey', Values: ['team', 'owner'] }, { Key: 'KeySpec', Values: ['EC_SM2'] }]))).toEqual([made.sm2]);
+  });
+
   it('applies a key-limited caller\'s policy before the filters', async () => {
     const outcome = await dispatch(f.vault, 'ListKeys', { Filters: '[{"Key":"KeySpec","Values":["EC_P256","RSA_2048"]}]' }, 'api:test', {
       policy: { Actions: ['ListKeys'], Keys: [made.ec!, made.sm2!] },
@@ -106,6 +122,7 @@ describe('ListKeys Filters (Alibaba: AND across Keys, OR within and across pairs
     ['no Key', '[{"Values":["Enabled"]}]', /has no Key/],
     ['another member', '[{"Key":"KeyState","Values":["Enabled"],"Op":"not"}]', /has Op, which is not Key or Values/],
     ['a DKMSInstanceId', '[{"Key":"DKMSInstanceId","Values":["kst-hzz62ee817bvyyr5x****"]}]', /DKMSInstanceId kst-.*no KMS instance/],
+    ['an empty free-form value', '[{"Key":"AliasName","Values":[""]}]', /each AliasName value must be 1-512 characters/],
     ['a control character', '[{"Key":"Key\\u001bState","Values":["x"]}]', /Key Key\\x1BState is not one of/],
   ])('refuses %s, naming Filters', async (_what, filters, message) => {
     const refusal = await f.refused('ListKeys', { Filters: filters }, 'InvalidParameter');

@@ -2,36 +2,38 @@
 // Filters (Alibaba's ListKeys reference, 2016-01-20; validated in core/contract/actions.ts): the
 // Values of one Key are ORed, distinct Keys ANDed; TotalCount counts the keys that match.
 import type { ListKeysFilterKey, ListKeysFilters } from '../contract/actions.ts';
-import { countKeys, listKeys as listKeyRows, listVersions, reportedKeyState, type KeyRow } from '../vault/records.ts';
+import { aliasesOf, countKeys, listKeys as listKeyRows, listTags, listVersions, reportedKeyState, type KeyRow } from '../vault/records.ts';
 import type { Db } from '../vault/store.ts';
-import { keyArn } from './key-metadata.ts';
+import { KEY_CREATOR, keyArn } from './key-metadata.ts';
 import type { Handler } from './operation.ts';
 import { pageOf, pageOffset } from './paging.ts';
 
-/** What a key reads as for each filter Key. */
-const FILTER_FIELDS: Readonly<Record<ListKeysFilterKey, (db: Db, key: KeyRow) => string | undefined>> = {
+/** What a key reads as for each filter Key (a key matches when one of these is among the Values). */
+const FILTER_FIELDS: Readonly<Record<ListKeysFilterKey, (db: Db, key: KeyRow) => readonly string[]>> = {
   // The state callers see (PendingImport for an EXTERNAL key without key material), as DescribeKey answers.
-  KeyState: (db, key) =>
+  KeyState: (db, key) => [
     key.origin === 'EXTERNAL' && key.key_state === 'Enabled'
       ? reportedKeyState(key, listVersions(db, key.key_id).some((v) => v.material === 'Sealed'))
       : key.key_state,
-  KeySpec: (_db, key) => key.key_spec,
-  KeyUsage: (_db, key) => key.key_usage,
-  ProtectionLevel: (_db, key) => key.protection_level,
+  ],
+  KeySpec: (_db, key) => [key.key_spec],
+  KeyUsage: (_db, key) => [key.key_usage],
+  ProtectionLevel: (_db, key) => [key.protection_level],
   // Every key of this vault was created by its user (no cloud service creates keys here).
-  CreatorType: () => 'User',
-  // Refused with a value by the schema; a pair without Values never narrows.
-  DKMSInstanceId: () => undefined,
+  CreatorType: () => ['User'],
+  Creator: () => [KEY_CREATOR],
+  // Refused with a value by the schema: no key belongs to a KMS instance.
+  DKMSInstanceId: () => [],
+  KeyId: (_db, key) => [key.key_id],
+  AliasName: (db, key) => aliasesOf(db, key.key_id),
+  TagKey: (db, key) => listTags(db, key.key_id).map((t) => t.tag_key),
+  TagValue: (db, key) => listTags(db, key.key_id).map((t) => t.tag_value),
 };
 
 function matcher(db: Db, filters: ListKeysFilters): ((key: KeyRow) => boolean) | undefined {
   const conditions = (Object.entries(filters) as [ListKeysFilterKey, readonly string[]][]).filter(([, values]) => values.length > 0);
   if (conditions.length === 0) return undefined;
-  return (key) =>
-    conditions.every(([name, values]) => {
-      const field = FILTER_FIELDS[name](db, key);
-      return field !== undefined && values.includes(field);
-    });
+  return (key) => conditions.every(([name, values]) => FILTER_FIELDS[name](db, key).some((field) => values.includes(field)));
 }
 
 export const listKeys: Handler<'ListKeys'> = (vault, req, ctx) => {

@@ -129,12 +129,14 @@ const auditTimeParam = z
   .refine((v) => !Number.isNaN(Date.parse(v)), 'is not a date (use ISO 8601, e.g. 2026-01-31T00:00:00Z)');
 
 // ListKeys Filters (Alibaba's API reference, ListKeys, 2016-01-20:
-// https://www.alibabacloud.com/help/en/kms/key-management-service/developer-reference/api-kms-2016-01-20-listkeys):
-// a JSON array of at most 10 {"Key","Values"} pairs, 0-10 Values each. Pairs with the same Key are
-// one condition (their Values pooled); Values are ORed, distinct Keys ANDed. A pair with no Values
-// does not narrow the list.
+// https://www.alibabacloud.com/help/en/kms/key-management-service/developer-reference/api-kms-2016-01-20-listkeys
+// and the SDK model ListKeysRequest.filters): a JSON array of at most 10 {"Key","Values"} pairs,
+// 0-10 Values each. Pairs with the same Key are one condition (their Values pooled); Values are
+// ORed, distinct Keys ANDed. A pair with no Values does not narrow the list.
 /** Key specs Alibaba documents that this vault never holds (symmetric): a filter on them matches no key here. */
 export const ALIBABA_ONLY_KEY_SPECS = ['Aliyun_AES_256', 'Aliyun_AES_128', 'Aliyun_AES_192', 'Aliyun_SM4'] as const;
+/** What a free-form filter Key takes: any 1-512 characters. */
+const ANY_VALUE = 'any';
 /** Each Filters Key and the Values it takes (Alibaba's lists; values this vault cannot hold match no key). */
 export const LIST_KEYS_FILTER_VALUES = {
   KeyState: KEY_STATES,
@@ -146,16 +148,28 @@ export const LIST_KEYS_FILTER_VALUES = {
   CreatorType: ['User', 'Service'],
   /** A KMS instance (kst-...): this vault has none, so a value is refused rather than answered with no keys. */
   DKMSInstanceId: [],
-} as const satisfies Record<string, readonly string[]>;
+  /** A key's id (the reference spells this Key `keyId`; both spellings are taken). */
+  KeyId: ANY_VALUE,
+  /** An alias (alias/...) bound to the key. */
+  AliasName: ANY_VALUE,
+  /** The key's Creator as DescribeKey answers it (here always "deskkms"). */
+  Creator: ANY_VALUE,
+  /** A TagKey of one of the key's tags. */
+  TagKey: ANY_VALUE,
+  /** A TagValue of one of the key's tags. */
+  TagValue: ANY_VALUE,
+} as const satisfies Record<string, readonly string[] | typeof ANY_VALUE>;
 export type ListKeysFilterKey = keyof typeof LIST_KEYS_FILTER_VALUES;
 export const LIST_KEYS_FILTER_KEYS = Object.keys(LIST_KEYS_FILTER_VALUES) as ListKeysFilterKey[];
+/** Spellings of a filter Key other than its own that Alibaba's reference uses. */
+const FILTER_KEY_SPELLINGS: Readonly<Record<string, ListKeysFilterKey>> = { keyId: 'KeyId' };
 export const LIST_KEYS_MAX_FILTERS = 10;
 export const LIST_KEYS_MAX_FILTER_VALUES = 10;
 /** Validated Filters: each Key given, with the Values pooled from its pairs. */
 export type ListKeysFilters = Partial<Record<ListKeysFilterKey, readonly string[]>>;
 
 const filtersParam = z
-  .union([z.string().max(16384, 'is too long'), z.array(z.unknown())])
+  .union([z.string().max(65536, 'is too long'), z.array(z.unknown())])
   .transform((value, ctx): ListKeysFilters => {
     const fail = (message: string) => {
       ctx.addIssue({ code: 'custom', message });
@@ -172,29 +186,39 @@ const filtersParam = z
     if (!Array.isArray(parsed)) return fail('must be a JSON array of {"Key": "...", "Values": ["..."]}');
     if (parsed.length > LIST_KEYS_MAX_FILTERS) return fail(`has ${parsed.length} Key-Values pairs; at most ${LIST_KEYS_MAX_FILTERS}`);
     const out: Record<string, string[]> = {};
-    for (const [i, pair] of parsed.entries()) {
+    for (const [i, pair] of (parsed as unknown[]).entries()) {
       const at = `pair ${i + 1}`;
       if (typeof pair !== 'object' || pair === null || Array.isArray(pair)) return fail(`${at} is not an object {"Key": "...", "Values": ["..."]}`);
       const extra = Object.keys(pair).filter((k) => k !== 'Key' && k !== 'Values');
       if (extra.length > 0) return fail(`${at} has ${escapeText(extra[0]!, 64)}, which is not Key or Values`);
-      const { Key: key, Values: values } = pair as { Key?: unknown; Values?: unknown };
-      if (typeof key !== 'string') return fail(`${at} has no Key (one of ${LIST_KEYS_FILTER_KEYS.join(', ')})`);
-      if (!Object.hasOwn(LIST_KEYS_FILTER_VALUES, key)) {
-        return fail(`${at}: Key ${escapeText(key, 64)} is not one of ${LIST_KEYS_FILTER_KEYS.join(', ')}`);
+      const { Key: given, Values: values } = pair as { Key?: unknown; Values?: unknown };
+      if (typeof given !== 'string') return fail(`${at} has no Key (one of ${LIST_KEYS_FILTER_KEYS.join(', ')})`);
+      const key: ListKeysFilterKey | undefined = Object.hasOwn(LIST_KEYS_FILTER_VALUES, given)
+        ? (given as ListKeysFilterKey)
+        : Object.hasOwn(FILTER_KEY_SPELLINGS, given)
+          ? FILTER_KEY_SPELLINGS[given]
+          : undefined;
+      if (key === undefined) {
+        return fail(`${at}: Key ${escapeText(given, 64)} is not one of ${LIST_KEYS_FILTER_KEYS.join(', ')}`);
       }
       if (values === undefined) return fail(`${at} (${key}) has no Values (an array of 0-${LIST_KEYS_MAX_FILTER_VALUES} strings)`);
       if (!Array.isArray(values) || values.some((v) => typeof v !== 'string')) return fail(`${at} (${key}): Values must be an array of strings`);
       if (values.length > LIST_KEYS_MAX_FILTER_VALUES) return fail(`${at} (${key}) has ${values.length} Values; at most ${LIST_KEYS_MAX_FILTER_VALUES}`);
-      const allowed: readonly string[] = LIST_KEYS_FILTER_VALUES[key as ListKeysFilterKey];
-      for (const v of values as string[]) {
+      const allowed: readonly string[] | typeof ANY_VALUE = LIST_KEYS_FILTER_VALUES[key];
+      const strings = values as string[];
+      for (const v of strings) {
         if (key === 'DKMSInstanceId') {
           return fail(`${at}: DKMSInstanceId ${escapeText(v, 64)}: this vault has no KMS instance; its keys belong to none (omit this filter)`);
         }
-        if (!allowed.includes(v)) return fail(`${at}: ${key} value ${escapeText(v, 64)} is not one of ${allowed.join(', ')}`);
+        if (allowed === ANY_VALUE) {
+          if (v.length === 0 || v.length > 512) return fail(`${at}: each ${key} value must be 1-512 characters`);
+        } else if (!allowed.includes(v)) {
+          return fail(`${at}: ${key} value ${escapeText(v, 64)} is not one of ${allowed.join(', ')}`);
+        }
       }
-      (out[key] ??= []).push(...(values as string[]));
+      (out[key] ??= []).push(...strings);
     }
-    return out as ListKeysFilters;
+    return out;
   });
 
 const keyRef = { KeyId: keyIdParam };
