@@ -1,7 +1,8 @@
 // AddRemoteConnection (DeskKMS, local only): registers a remote KMS (Alibaba Cloud KMS, or another
-// vault's "deskkms serve") whose keys this vault then uses as remote/<Name>/<KeyId>. The row goes
-// in the vault (MACed); the AccessKey secret in the OS keychain only, never in the vault file, the
-// audit entry (which names remote/<Name>) or a message.
+// vault's "deskkms serve") whose keys this vault then uses as remote/<Name>/<KeyId>, signing its
+// requests with SignatureAlgorithm (default ACS3-HMAC-SHA256, V3). The row goes in the vault
+// (MACed, the scheme too); the AccessKey secret in the OS keychain only, never in the vault file,
+// the audit entry (which names remote/<Name>) or a message.
 import { kmsDate } from '../vault/vault.ts';
 import { connectionExists, connectionInfo, deleteConnectionSecret, getConnection, insertConnection, storeConnectionSecret, type ConnectionRow } from '../providers/connections.ts';
 import type { Handler } from './operation.ts';
@@ -17,6 +18,7 @@ export const addRemoteConnection: Handler<'AddRemoteConnection'> = async (vault,
     protocol: req.Protocol,
     access_key_id: req.AccessKeyId,
     creation_date: kmsDate(vault.now()),
+    signature_algorithm: req.SignatureAlgorithm,
   };
   await storeConnectionSecret(vault, req.Name, req.AccessKeySecret);
   return {

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { BASE64, type ActionName } from './actions.ts';
 import { KEY_STATES } from './ids.ts';
+import { SIGNATURE_ALGORITHMS } from './api-signatures.ts';
 
 /** A date as KMS writes it: ISO 8601 in UTC to the second ("2026-01-02T03:04:05Z"). */
 const kmsDate = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/, 'must be a KMS date (YYYY-MM-DDThh:mm:ssZ)');
@@ -109,6 +110,8 @@ export const remoteConnectionSchema = z.strictObject({
   RegionId: z.string(),
   Protocol: z.enum(['https', 'http']),
   AccessKeyId: z.string(),
+  /** How requests to it are signed: ACS3-HMAC-SHA256, ACS3-HMAC-SM3 (V3) or HMAC-SHA1 (V1; also every connection made before the choice existed). */
+  SignatureAlgorithm: z.enum(SIGNATURE_ALGORITHMS),
   CreationDate: kmsDate,
 });
 export type RemoteConnectionInfo = z.output<typeof remoteConnectionSchema>;

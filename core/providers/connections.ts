@@ -1,7 +1,9 @@
-// Remote KMS connections registered in the vault: name, endpoint, region, protocol and AccessKey
-// id in the vault; the AccessKey secret in the OS keychain only (never in the vault file, the audit
-// log or a message). The Actions that manage them (core/actions/add-remote-connection.ts,
+// Remote KMS connections registered in the vault: name, endpoint, region, protocol, AccessKey id
+// and signature scheme in the vault (authenticated, core/vault/integrity.ts: how a connection
+// authenticates is not editable in the file); the AccessKey secret in the OS keychain only (never
+// in the vault file, the audit log or a message). The Actions that manage them (core/actions/add-remote-connection.ts,
 // list-remote-connections.ts, remove-remote-connection.ts) use the records here; dispatch audits them.
+import { isSignatureAlgorithm, type SignatureAlgorithm } from '../contract/api-signatures.ts';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
 import type { RemoteConnectionInfo } from '../contract/responses.ts';
 import { deleteSecret, loadSecretText, storeSecretText } from '../keychain/keychain.ts';
@@ -17,7 +19,16 @@ export interface ConnectionRow {
   readonly protocol: 'http' | 'https';
   readonly access_key_id: string;
   readonly creation_date: string;
+  /** NULL in a row made before the column (schema migration 8): LEGACY_SIGNATURE_ALGORITHM. */
+  readonly signature_algorithm: SignatureAlgorithm | null;
 }
+
+/**
+ * What a connection made before it had a SignatureAlgorithm signs with: HMAC-SHA1 (V1), the only
+ * scheme DeskKMS spoke then, so the server it was made for (an older deskkms serve takes V1 only;
+ * Alibaba Cloud KMS takes both) keeps answering it. Remove and add the connection to change it.
+ */
+export const LEGACY_SIGNATURE_ALGORITHM: SignatureAlgorithm = 'HMAC-SHA1';
 
 function account(vault: Vault, name: string): string {
   return `remote-${vault.vaultId}-${name}`;
@@ -27,21 +38,56 @@ function what(name: string): string {
   return `the AccessKey secret of remote connection "${name}"`;
 }
 
+/** The scheme the connection signs with. */
+export function signatureAlgorithmOf(row: ConnectionRow): SignatureAlgorithm {
+  return row.signature_algorithm ?? LEGACY_SIGNATURE_ALGORITHM;
+}
+
 function toConnection(row: ConnectionRow): RemoteConnection {
-  return { name: row.name, endpoint: row.endpoint, regionId: row.region_id, protocol: row.protocol, accessKeyId: row.access_key_id };
+  return {
+    name: row.name,
+    endpoint: row.endpoint,
+    regionId: row.region_id,
+    protocol: row.protocol,
+    accessKeyId: row.access_key_id,
+    signatureAlgorithm: signatureAlgorithmOf(row),
+  };
 }
 
 /** The row as the connection Actions answer it. */
 export function connectionInfo(row: ConnectionRow): RemoteConnectionInfo {
-  return { Name: row.name, Endpoint: row.endpoint, RegionId: row.region_id, Protocol: row.protocol, AccessKeyId: row.access_key_id, CreationDate: row.creation_date };
+  return {
+    Name: row.name,
+    Endpoint: row.endpoint,
+    RegionId: row.region_id,
+    Protocol: row.protocol,
+    AccessKeyId: row.access_key_id,
+    SignatureAlgorithm: signatureAlgorithmOf(row),
+    CreationDate: row.creation_date,
+  };
+}
+
+/**
+ * An authentic row (its MAC checked) whose scheme this DeskKMS does not know was written by a newer
+ * one: refused rather than guessed, since the scheme decides how the connection authenticates.
+ */
+function knownScheme(row: ConnectionRow): ConnectionRow {
+  if (row.signature_algorithm !== null && !isSignatureAlgorithm(row.signature_algorithm)) {
+    throw new KmsError(
+      'Vault.Corrupt',
+      `vault.db: remote connection ${JSON.stringify(row.name.slice(0, 80))} signs with ${JSON.stringify(String(row.signature_algorithm).slice(0, 40))}, a scheme this DeskKMS does not know; upgrade DeskKMS`,
+    );
+  }
+  return row;
 }
 
 export function getConnection(db: Db, name: string): ConnectionRow | undefined {
-  return verified(db, 'remote_connections', db.prepare('SELECT * FROM remote_connections WHERE name = ?').get(name) as ConnectionRow | undefined);
+  const row = verified(db, 'remote_connections', db.prepare('SELECT * FROM remote_connections WHERE name = ?').get(name) as ConnectionRow | undefined);
+  return row && knownScheme(row);
 }
 
 export function listConnections(db: Db): ConnectionRow[] {
-  return verifiedAll(db, 'remote_connections', db.prepare('SELECT * FROM remote_connections ORDER BY name').all() as ConnectionRow[]);
+  return verifiedAll(db, 'remote_connections', db.prepare('SELECT * FROM remote_connections ORDER BY name').all() as ConnectionRow[]).map(knownScheme);
 }
 
 export function connectionExists(name: string): KmsError {
@@ -56,7 +102,7 @@ export function noSuchConnection(name: string): KmsError {
 export function insertConnection(db: Db, row: ConnectionRow): void {
   if (db.prepare('SELECT 1 FROM remote_connections WHERE name = ?').get(row.name) !== undefined) throw connectionExists(row.name);
   db.prepare(
-    'INSERT INTO remote_connections (name, endpoint, region_id, protocol, access_key_id, creation_date, mac) VALUES (@name, @endpoint, @region_id, @protocol, @access_key_id, @creation_date, @mac)',
+    'INSERT INTO remote_connections (name, endpoint, region_id, protocol, access_key_id, creation_date, signature_algorithm, mac) VALUES (@name, @endpoint, @region_id, @protocol, @access_key_id, @creation_date, @signature_algorithm, @mac)',
   ).run({ ...row, mac: rowMac(db, 'remote_connections', row) });
 }
 

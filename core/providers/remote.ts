@@ -1,8 +1,18 @@
-// A remote KMS reached through the official Alibaba Cloud SDK (@alicloud/kms20160120, which signs
-// requests with the RPC HMAC-SHA1 scheme). Private keys of remote keys never exist locally.
+// A remote KMS (Alibaba Cloud KMS, or another vault's "deskkms serve") reached through Alibaba's
+// generic OpenAPI client, @alicloud/openapi-client (core/providers/openapi-sdk.ts), which signs each
+// request with the connection's SignatureAlgorithm:
+//   - ACS3-HMAC-SHA256 (the default) or ACS3-HMAC-SM3: signature method V3, an Authorization header
+//     over a canonical request, what Alibaba asks of new clients ("Request syntax and signature
+//     method V3", https://www.alibabacloud.com/help/en/sdk/product-overview/v3-request-structure-and-signature);
+//   - HMAC-SHA1: the RPC signature V1 (the client's 'v2' RPC path), for a server that takes only V1
+//     (a DeskKMS older than V3 support, and every connection made before the choice existed).
+// Every call is RPC style, POST with the parameters in a form body (application/x-www-form-urlencoded:
+// Plaintext, Digest and the like stay out of URLs and proxy logs), one attempt (retries off: a
+// retried AsymmetricSign or CreateKey is a second operation on the remote), bounded timeouts.
+// Private keys of remote keys never exist locally.
 //
 // An operation receives the VALIDATED request of its Action with the KeyId in the remote's own
-// namespace (the registry strips remote/<connection>/), serialises it for the SDK, and parses the
+// namespace (the registry strips remote/<connection>/), serialises it for the client, and parses the
 // answer through the Action's response schema (core/contract/responses.ts): the answer is outside
 // input. What the remote answers is normalised first, and only this:
 //   - fields the schema does not know are dropped (a newer KMS may answer more than we use);
@@ -13,8 +23,9 @@
 // are put back into this vault's namespace once (remote/<connection>/<KeyId>), and the remote's
 // RequestId is kept as RemoteRequestId. Its error messages and RequestId are escaped like any text
 // from outside.
-import { KmsClient, SdkConfig } from './alibaba-sdk.ts';
+import { OpenApiClient, OpenApiConfig, OpenApiParams, OpenApiRequest, type OpenApiRuntime } from './openapi-sdk.ts';
 import type { ActionName, ActionRequest } from '../contract/actions.ts';
+import type { SignatureAlgorithm } from '../contract/api-signatures.ts';
 import { KmsError, isErrorCode } from '../contract/errors.ts';
 import { escapeText } from '../contract/escape-text.ts';
 import { RESPONSE_SCHEMAS, type ActionResponse } from '../contract/responses.ts';
@@ -27,6 +38,8 @@ export interface RemoteConnection {
   readonly regionId: string;
   readonly protocol: 'http' | 'https';
   readonly accessKeyId: string;
+  /** How its requests are signed (core/contract/api-signatures.ts). */
+  readonly signatureAlgorithm: SignatureAlgorithm;
 }
 
 /** The optional capabilities of a remote KMS: what Alibaba Cloud KMS and DeskKMS both answer for one key. */
@@ -34,30 +47,31 @@ export const REMOTE_CAPABILITIES: ReadonlySet<OptionalCapability> = new Set<Opti
 
 const NETWORK_ERROR = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|socket hang up|timeout/i;
 
-interface SdkError {
-  name?: string;
-  code?: string;
-  message?: string;
-  data?: { Code?: unknown; Message?: unknown; RequestId?: unknown };
+/** What @alicloud/openapi-client throws: its ResponseError for an HTTP error answer (`data` the answer's JSON and its statusCode), or the transport's error. */
+interface ClientError {
+  code?: unknown;
+  message?: unknown;
+  statusCode?: unknown;
+  data?: { Code?: unknown; Message?: unknown; RequestId?: unknown; statusCode?: unknown };
 }
 
-type DoRequest = (
-  action: string,
-  protocol: string,
-  method: string,
-  version: string,
-  authType: string,
-  query: Record<string, unknown>,
-  body: null,
-  runtime: Record<string, unknown>,
-) => Promise<Record<string, unknown>>;
+/** The client's signatureAlgorithm for each scheme: V1 is its 'v2' RPC path (doRPCRequest), V3 its default path (doRequest). */
+const CLIENT_ALGORITHM: Readonly<Record<SignatureAlgorithm, string>> = {
+  'ACS3-HMAC-SHA256': 'ACS3-HMAC-SHA256',
+  'ACS3-HMAC-SM3': 'ACS3-HMAC-SM3',
+  'HMAC-SHA1': 'v2',
+};
+
+const API_VERSION = '2016-01-20';
+/** One attempt: a retried AsymmetricSign or CreateKey would be a second operation on the remote. */
+const RUNTIME = { readTimeout: 15_000, connectTimeout: 5_000, autoretry: false, maxAttempts: 1 } as OpenApiRuntime;
 
 /** DeskKMS extension parameters at their default are not sent: an Alibaba Cloud KMS sees only its own vocabulary. */
 const EXTENSION_DEFAULTS: Partial<Record<ActionName, Readonly<Record<string, unknown>>>> = {
   CreateKey: { Exportable: false },
 };
 
-/** The validated request as the SDK's query: strings as they are, numbers and booleans as text, lists as JSON (Alibaba's form). */
+/** The validated request as the client's form parameters: strings as they are, numbers and booleans as text, lists as JSON (Alibaba's form). */
 export function serialiseRequest(action: ActionName, request: Readonly<Record<string, unknown>>): Record<string, string> {
   const defaults = EXTENSION_DEFAULTS[action] ?? {};
   const query: Record<string, string> = {};
@@ -97,19 +111,22 @@ export class RemoteKmsProvider implements KmsProvider {
   readonly label: string;
   readonly capabilities = REMOTE_CAPABILITIES;
   private readonly connection: RemoteConnection;
-  private readonly client: KmsClient;
+  private readonly client: OpenApiClient;
 
   constructor(connection: RemoteConnection, accessKeySecret: string) {
     this.name = `remote/${connection.name}`;
     this.label = `remote KMS "${connection.name}" (${connection.protocol}://${connection.endpoint})`;
     this.connection = connection;
-    this.client = new KmsClient(
-      new SdkConfig({
+    this.client = new OpenApiClient(
+      new OpenApiConfig({
         accessKeyId: connection.accessKeyId,
         accessKeySecret,
         endpoint: connection.endpoint,
         protocol: connection.protocol,
         regionId: connection.regionId,
+        signatureAlgorithm: CLIENT_ALGORITHM[connection.signatureAlgorithm],
+        readTimeout: RUNTIME.readTimeout,
+        connectTimeout: RUNTIME.connectTimeout,
       }),
     );
   }
@@ -139,21 +156,28 @@ export class RemoteKmsProvider implements KmsProvider {
   // aliases
   readonly listAliasesByKeyId: Operation<'ListAliasesByKeyId'> = (request) => this.forward('ListAliasesByKeyId', request);
 
-  /** One call through the SDK's own request path (signing; retries off, timeouts bounded), its answer checked. */
+  /** One call through the client's own request path (signing with the connection's scheme), its answer checked. */
   private async forward<A extends ProviderAction>(action: A, request: ActionRequest<A>): Promise<ProviderResult<A>> {
-    const doRequest = (this.client as unknown as { doRequest: DoRequest }).doRequest.bind(this.client);
-    let body: Record<string, unknown>;
+    const params = new OpenApiParams({
+      action,
+      version: API_VERSION,
+      protocol: this.connection.protocol.toUpperCase(),
+      pathname: '/',
+      method: 'POST',
+      authType: 'AK',
+      style: 'RPC',
+      reqBodyType: 'formData',
+      bodyType: 'json',
+    });
+    let answered: unknown;
     try {
-      body = await doRequest(action, 'HTTPS', 'POST', '2016-01-20', 'AK', serialiseRequest(action, request), null, {
-        readTimeout: 15_000,
-        connectTimeout: 5_000,
-        autoretry: false,
-        maxAttempts: 1,
-      });
+      answered = (await this.client.callApi(params, new OpenApiRequest({ body: serialiseRequest(action, request) }), RUNTIME)).body;
     } catch (error) {
       throw this.translate(action, error);
     }
-    const { RequestId: remoteRequestId, ...answer } = body;
+    // bodyType json: the client has checked it is a JSON object; checked again, it is outside input.
+    if (!isRecord(answered)) throw this.badResponse(action, 'not a JSON object');
+    const { RequestId: remoteRequestId, ...answer } = answered;
     const response = prefixKeyIds(this.parseAnswer(action, answer), this.connection.name) as ActionResponse<A>;
     return { response: { ...response, ...(typeof remoteRequestId === 'string' ? { RemoteRequestId: escapeText(remoteRequestId, 128) } : {}) } };
   }
@@ -178,7 +202,7 @@ export class RemoteKmsProvider implements KmsProvider {
   }
 
   private translate(action: ActionName, error: unknown): KmsError {
-    const e = (error ?? {}) as SdkError;
+    const e = (error ?? {}) as ClientError;
     const where = this.label;
     const code = e.data?.Code;
     if (typeof code === 'string') {
@@ -187,10 +211,12 @@ export class RemoteKmsProvider implements KmsProvider {
       // A Code this vault does not have is the remote's condition, not a bug here (InternalFailure).
       return isErrorCode(code) ? new KmsError(code, message) : new KmsError('Remote.Error', `${message} (remote code ${escapeText(code, 64)})`);
     }
-    // The SDK reads every answer as a JSON object: text that is not JSON, or JSON that is not an object.
+    // An HTTP error answer that is a JSON object without a Code (the client puts the status in data).
+    if (typeof e.data?.statusCode === 'number') return this.badResponse(action, `HTTP ${e.data.statusCode} without an error Code`);
+    // The client reads every answer as a JSON object: text that is not JSON, or JSON that is not an object.
     if (error instanceof SyntaxError) return this.badResponse(action, 'not JSON');
     if (e.message === 'The value is not a object') return this.badResponse(action, 'not a JSON object');
-    const text = escapeText(`${e.code ?? ''} ${e.message ?? String(error)}`.trim(), 200);
+    const text = escapeText(`${typeof e.code === 'string' ? e.code : ''} ${typeof e.message === 'string' ? e.message : String(error)}`.trim(), 200);
     if (NETWORK_ERROR.test(text)) return new KmsError('Remote.Unavailable', `${where} is unreachable: ${text}`);
     return new KmsError('Remote.Unavailable', `${where} failed: ${text}`);
   }

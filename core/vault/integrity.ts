@@ -29,6 +29,13 @@ interface TableSpec {
   readonly macd: Readonly<Record<string, ColumnType>>;
   /** Columns checked for type only: sealed blobs, which their own AEAD already binds. */
   readonly typed?: Readonly<Record<string, ColumnType>>;
+  /**
+   * Authenticated columns added after the table's rows were first MACed, in MAC order after `macd`;
+   * NULL in a row made before the column existed. A NULL here is left out of the MAC, so such a row
+   * keeps verifying under the MAC it was given; a value is MACed like `macd`. Setting one in an old
+   * row, or changing or clearing one in a newer row, therefore fails the check like any other edit.
+   */
+  readonly added?: Readonly<Record<string, ColumnType>>;
 }
 
 export const AUTHENTICATED_TABLES = {
@@ -62,6 +69,7 @@ export const AUTHENTICATED_TABLES = {
   remote_connections: {
     id: ['name'],
     macd: { name: 'text', endpoint: 'text', region_id: 'text', protocol: 'text', access_key_id: 'text', creation_date: 'text' },
+    added: { signature_algorithm: 'text?' },
   },
   certificates: { id: ['key_version_id'], macd: { key_version_id: 'text', chain_pem: 'text', attached_date: 'text' } },
   import_tokens: {
@@ -152,7 +160,19 @@ function corrupt(table: AuthenticatedTable, row: Record<string, unknown>, why: s
 }
 
 function macdFields(table: AuthenticatedTable, row: Record<string, unknown>): (string | number | null | Uint8Array)[] {
-  return Object.keys(AUTHENTICATED_TABLES[table].macd).map((column) => row[column] as string | number | null | Uint8Array);
+  const spec: TableSpec = AUTHENTICATED_TABLES[table];
+  const fields = Object.keys(spec.macd).map((column) => row[column] as string | number | null | Uint8Array);
+  for (const column of Object.keys(spec.added ?? {})) {
+    const value = row[column] as string | number | null | Uint8Array | undefined;
+    if (value !== null && value !== undefined) fields.push(value);
+  }
+  return fields;
+}
+
+/** Every authenticated column of a table: `macd`, then `added`. */
+function authenticatedColumns(table: AuthenticatedTable): string[] {
+  const spec: TableSpec = AUTHENTICATED_TABLES[table];
+  return [...Object.keys(spec.macd), ...Object.keys(spec.added ?? {})];
 }
 
 /** The MAC a row of `table` must carry (its authenticated columns as given). */
@@ -162,7 +182,7 @@ export function rowMac(db: Db, table: AuthenticatedTable, row: object): Buffer {
 
 function checkTypes(table: AuthenticatedTable, row: Record<string, unknown>): void {
   const spec: TableSpec = AUTHENTICATED_TABLES[table];
-  for (const columns of [spec.macd, spec.typed ?? {}]) {
+  for (const columns of [spec.macd, spec.added ?? {}, spec.typed ?? {}]) {
     for (const [column, type] of Object.entries(columns)) {
       if (column in row && !hasType(row[column], type)) throw corrupt(table, row, `has a ${column} that is not ${type === 'text?' ? 'text or NULL' : type}`);
     }
@@ -177,7 +197,7 @@ export function verified<T>(db: Db, table: AuthenticatedTable, row: (T & { mac?:
   if (row === undefined) return undefined;
   const record = row as Record<string, unknown>;
   checkTypes(table, record);
-  for (const column of Object.keys(AUTHENTICATED_TABLES[table].macd)) {
+  for (const column of authenticatedColumns(table)) {
     if (!(column in record)) throw new KmsError('InternalFailure', `integrity: ${table} read without its column ${column}`);
   }
   if (!macsEqual(record.mac, rowMac(db, table, record))) throw corrupt(table, record, 'fails its integrity check');

@@ -111,4 +111,12 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX agent_identities_by_key ON agent_identities (key_id);
   `,
+  // How requests to a remote KMS connection are signed (issue 16): ACS3-HMAC-SHA256, ACS3-HMAC-SM3
+  // or HMAC-SHA1 (core/contract/api-signatures.ts; the value is checked where it is read, so a scheme
+  // added later needs no migration). NULL in a row made before this column: that connection keeps
+  // HMAC-SHA1, what DeskKMS signed with then, which the server it was made for answers (an older
+  // deskkms serve speaks V1 only). Authenticated (core/vault/integrity.ts, an added column).
+  `
+  ALTER TABLE remote_connections ADD COLUMN signature_algorithm TEXT;
+  `,
 ];

@@ -62,7 +62,7 @@ let vault: Vault;
 let server: Server;
 /** What the fake remote answers next: a status and a raw body. */
 let answer: { status: number; body: string };
-/** The queries the fake remote received. */
+/** The parameters the fake remote received: the Action (x-acs-action header, V3) and the form body. */
 let received: Record<string, string>[] = [];
 
 const json = (body: unknown, status = 200) => ({ status, body: JSON.stringify(body) });
@@ -71,9 +71,14 @@ beforeAll(async () => {
   requireSecretService();
   dir = tempDir('deskkms-providers-');
   server = createServer((req, res) => {
-    received.push(Object.fromEntries(new URL(req.url ?? '/', 'http://fake').searchParams));
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      received.push({
+        Action: String(req.headers['x-acs-action']),
+        ...Object.fromEntries(new URL(req.url ?? '/', 'http://fake').searchParams),
+        ...Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('latin1'))),
+      });
       res.writeHead(answer.status, { 'content-type': 'application/json' });
       res.end(answer.body);
     });
@@ -112,7 +117,7 @@ describe('capabilities as data', () => {
   });
 
   it('a remote KMS implements exactly keys and the capabilities it lists', () => {
-    const remote = new RemoteKmsProvider({ name: 'x', endpoint: '127.0.0.1:1', regionId: 'cn-hangzhou', protocol: 'http', accessKeyId: 'a' }, 's');
+    const remote = new RemoteKmsProvider({ name: 'x', endpoint: '127.0.0.1:1', regionId: 'cn-hangzhou', protocol: 'http', accessKeyId: 'a', signatureAlgorithm: 'ACS3-HMAC-SHA256' }, 's');
     expect([...remote.capabilities].sort()).toEqual(['aliases', 'lifecycle', 'tags']);
     for (const capability of ['keys', ...OPTIONAL_CAPABILITIES] as const) {
       const has = capability === 'keys' || REMOTE_CAPABILITIES.has(capability);
@@ -233,6 +238,8 @@ describe('a remote answer is outside input', () => {
     ['no KeyMetadata at all', json({ RequestId: 'r' }), /KeyMetadata/],
     ['text that is not JSON', { status: 200, body: '<html>gateway</html>' }, /not JSON/],
     ['JSON that is not an object', json([1, 2, 3]), /not a JSON object/],
+    ['an HTTP error answer without a Code', json({ RequestId: 'r', Message: 'gateway trouble' }, 500), /HTTP 500 without an error Code/],
+    ['an HTTP error answer that is not JSON', { status: 502, body: '<html>bad gateway</html>' }, /not JSON/],
   ])('%s is Remote.BadResponse naming the connection and the Action', async (_what, reply, field) => {
     answer = reply;
     const refused = await fails(vault, 'DescribeKey', { KeyId: keyId });
@@ -270,6 +277,8 @@ describe('a remote answer is outside input', () => {
     expect(refused.error.Code).toBe('Remote.Error');
     expect(refused.httpStatus).toBe(502);
     expect(refused.error.Message).toMatch(/^remote KMS "fake" .*: Request was denied due to user flow control\. \(remote code Throttling\.User\)$/);
+    // One attempt: the client's retries are off (a retried call would be a second operation on the remote).
+    expect(received).toHaveLength(1);
   });
 
   it('the remote\'s own error stays its error', async () => {

@@ -1,5 +1,8 @@
 // deskkms remote add|list|remove|list-keys: connections to remote KMSs whose keys the vault uses
-// through the same Actions (KeyId remote/<name>/<KeyId>).
+// through the same Actions (KeyId remote/<name>/<KeyId>), each signing its requests with its own
+// scheme (--signature-algorithm: V3 ACS3-HMAC-SHA256 by default, ACS3-HMAC-SM3, or V1 HMAC-SHA1 for
+// a server that takes only V1).
+import { DEFAULT_SIGNATURE_ALGORITHM, SIGNATURE_ALGORITHMS } from '../../../contract/api-signatures.ts';
 import { invalidParameter } from '../../../contract/errors.ts';
 import { EXIT_OK, type Command } from '../command.ts';
 import { callAction } from '../actions-cli.ts';
@@ -10,13 +13,18 @@ export const remoteCommand: Command = {
   name: 'remote',
   summary: 'Register remote KMS connections (Alibaba Cloud KMS or another deskkms serve) and list their keys',
   usage:
-    'deskkms remote add --name NAME --endpoint HOST[:PORT] --access-key-id ID --access-key-secret-file FILE [--region ID] [--protocol https|http] | list | remove --name NAME | list-keys --name NAME',
+    'deskkms remote add --name NAME --endpoint HOST[:PORT] --access-key-id ID --access-key-secret-file FILE [--region ID] [--protocol https|http] [--signature-algorithm ALG] | list | remove --name NAME | list-keys --name NAME',
   flags: {
     ...VAULT_FLAGS,
     name: { type: 'string', value: 'NAME', description: 'connection name (a-z 0-9 -); its keys are remote/NAME/<KeyId>' },
     endpoint: { type: 'string', value: 'HOST[:PORT]', description: 'add: the KMS endpoint, e.g. kms.cn-hangzhou.aliyuncs.com' },
     region: { type: 'string', value: 'ID', description: 'add: region id (default cn-hangzhou)' },
     protocol: { type: 'string', value: 'https|http', description: 'add: default https' },
+    'signature-algorithm': {
+      type: 'string',
+      value: 'ALG',
+      description: `add: how requests are signed, ${SIGNATURE_ALGORITHMS.join(', ')} (default ${DEFAULT_SIGNATURE_ALGORITHM}; HMAC-SHA1 for a server that takes only V1)`,
+    },
     'access-key-id': { type: 'string', value: 'ID', description: 'add: the AccessKey id' },
     'access-key-secret-file': { type: 'string', value: 'FILE', description: 'add: file holding the AccessKey secret (stored in the OS keychain only)' },
     'page-size': { type: 'string', value: 'N', description: 'list-keys: page size, 1-100 (default 100)' },
@@ -47,6 +55,7 @@ export const remoteCommand: Command = {
           ...(typeof flags.region === 'string' ? { RegionId: flags.region } : {}),
           ...(typeof flags.protocol === 'string' ? { Protocol: flags.protocol } : {}),
           ...(typeof flags['access-key-id'] === 'string' ? { AccessKeyId: flags['access-key-id'] } : {}),
+          ...(typeof flags['signature-algorithm'] === 'string' ? { SignatureAlgorithm: flags['signature-algorithm'] } : {}),
           AccessKeySecret: secret,
         });
       } else if (sub === 'list') {
