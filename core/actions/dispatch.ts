@@ -94,8 +94,11 @@ async function dispatchCall(vault: Vault, action: unknown, params: unknown, ctx:
   const name = typeof action === 'string' ? action : '';
   try {
     if (!isActionName(action)) {
-      const problem = name ? `"${escapeText(name, 64)}" is not an action of this vault` : action === undefined || action === '' ? 'is required' : 'must be a string';
-      throw new KmsError('InvalidParameter', `Action: ${problem}`);
+      // An Action the vault does not have is what Alibaba's gateway answers with
+      // InvalidAction.NotFound (404, "Specified api is not found, please check your url and
+      // method"); a missing or non-string one stays a bad parameter.
+      if (name) throw new KmsError('InvalidAction.NotFound', `Specified api is not found, please check your url and method: "${escapeText(name, 64)}" is not an Action of this vault`);
+      throw new KmsError('InvalidParameter', `Action: ${action === undefined || action === '' ? 'is required' : 'must be a string'}`);
     }
     if (options.policy && isLocalOnlyAction(action)) {
       throw new KmsError('Forbidden.NoPermission', `${caller} may not call ${action}: it is a local-only DeskKMS Action (the vault's own CLI and app)`);

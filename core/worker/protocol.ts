@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { isErrorCode, type ErrorCode } from '../contract/errors.ts';
 import { ALGORITHM_TABLE, KEY_SPECS, type Algorithm, type KeySpec } from '../contract/specs.ts';
 import { WRAPPING_ALGORITHM_NAMES, WRAPPING_KEY_SPECS } from '../contract/key-import.ts';
+import { SIGNATURE_ALGORITHMS } from '../contract/api-signatures.ts';
 
 const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'must be bytes');
 const id = z.string().min(1).max(128);
@@ -67,7 +68,11 @@ export const workerRequest = z.discriminatedUnion('op', [
   z.strictObject({ seq: z.number().int(), op: z.literal('newAccessKey'), accessKeyId: id }),
   z.strictObject({ seq: z.number().int(), op: z.literal('exportEncrypted'), key: sealedKey, passphrase: bytes, kdf: z.enum(['scrypt', 'pbkdf2']) }),
   z.strictObject({ seq: z.number().int(), op: z.literal('importEncrypted'), keyId: id, keyVersionId: id, spec: z.enum(KEY_SPECS), encrypted: bytes, passphrase: bytes }),
-  z.strictObject({ seq: z.number().int(), op: z.literal('hmacSha1'), accessKeyId: id, sealed: bytes, data: bytes }),
+  /**
+   * The MAC of an API request signature under an access key's secret, which stays in the worker:
+   * HMAC-SHA1 keyed with secret + "&" (RPC V1), HMAC-SHA256 or HMAC-SM3 keyed with the secret (ACS3 V3).
+   */
+  z.strictObject({ seq: z.number().int(), op: z.literal('accessKeyMac'), accessKeyId: id, sealed: bytes, algorithm: z.enum(SIGNATURE_ALGORITHMS), data: bytes }),
   /** A wrapping key pair for GetParametersForImport; the private half comes back sealed only. */
   z.strictObject({ seq: z.number().int(), op: z.literal('newWrappingKey'), keyId: id, tokenId: id, spec: z.enum(WRAPPING_KEY_SPECS) }),
   /** ImportKeyMaterial: unwrap under the token's wrapping key, check, and seal as the version's key. */
@@ -113,7 +118,7 @@ export interface WorkerResults {
   forget: Record<string, never>;
   /** The secret leaves the worker once, to be shown to the person creating the access key. */
   newAccessKey: { secret: string; sealed: Uint8Array };
-  hmacSha1: { mac: Uint8Array };
+  accessKeyMac: { mac: Uint8Array };
   /** EncryptedPrivateKeyInfo DER: private key bytes leave the worker only encrypted. */
   exportEncrypted: { encrypted: Uint8Array };
   importEncrypted: { publicKey: Uint8Array; sealed: Uint8Array };

@@ -182,14 +182,19 @@ export class KeyWorkerCore {
       }
       case 'deleteKeychainEntry':
         return { deleted: await deleteDataKey(req.account) };
-      case 'hmacSha1': {
-        // RPC signature V1: HMAC-SHA1 keyed with secret + "&"; the secret stays in this worker.
+      case 'accessKeyMac': {
+        // The secret stays in this worker. RPC signature V1 keys HMAC-SHA1 with secret + "&"; the
+        // ACS3 (V3) schemes key HMAC-SHA256 / HMAC-SM3 with the secret itself (Alibaba Cloud's
+        // "V3 request structure and signature", and @alicloud/openapi-util's signatureMethod).
         let secret = this.secrets.get(req.accessKeyId);
         if (!secret) {
           secret = unsealSecret(this.requireDataKey(), `access-key\0${req.accessKeyId}`, req.sealed);
           this.secrets.set(req.accessKeyId, secret);
         }
-        const mac = createHmac('sha1', Buffer.concat([secret, Buffer.from('&')])).update(req.data).digest();
+        const mac =
+          req.algorithm === 'HMAC-SHA1'
+            ? createHmac('sha1', Buffer.concat([secret, Buffer.from('&')])).update(req.data).digest()
+            : createHmac(req.algorithm === 'ACS3-HMAC-SM3' ? 'sm3' : 'sha256', secret).update(req.data).digest();
         return { mac: new Uint8Array(mac) };
       }
     }

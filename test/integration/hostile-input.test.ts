@@ -88,8 +88,8 @@ describe('hostile input is answered with a Code and audited, escaped', () => {
     expect(await unknownKey.json()).toMatchObject({ Code: 'InvalidAccessKeyId.NotFound', Message: 'Specified access key is not found: \\x01\\u202E' });
     const signed = { ...common, SignatureNonce: 'n2', Action: 'X\u0001', AccessKeyId: key.accessKeyId };
     const hostileAction = await fetch(`${server.endpoint.origin}/?${query({ ...signed, Signature: rpcSignature(rpcStringToSign('GET', signed), key.secret) })}`);
-    expect(hostileAction.status).toBe(400);
-    expect(await hostileAction.json()).toMatchObject({ Code: 'InvalidParameter', Message: 'Action: "X\\x01" is not an action of this vault' });
+    expect(hostileAction.status).toBe(404);
+    expect(await hostileAction.json()).toMatchObject({ Code: 'InvalidAction.NotFound', Message: 'Specified api is not found, please check your url and method: "X\\x01" is not an Action of this vault' });
     await server.stop();
 
     const batch = await fuzzBatch(['{"Action":"\\u0001"}', '{"Action":"\\ud800\\u202e"}', 'not json'], env);
@@ -101,9 +101,9 @@ describe('hostile input is answered with a Code and audited, escaped', () => {
       const entries = listAuditEntries(vault.store.db, { newestFirst: true, limit: 5 }).reverse();
       expect(entries.map((e) => [e.action, e.code, e.caller])).toEqual([
         ['ListKeys', 'InvalidAccessKeyId.NotFound', 'api-unauthenticated:\\x01\\u202E'],
-        ['X\\x01', 'InvalidParameter', `api:${key.accessKeyId}`],
-        ['\\x01', 'InvalidParameter', 'cli'],
-        ['\\uD800\\u202E', 'InvalidParameter', 'cli'],
+        ['X\\x01', 'InvalidAction.NotFound', `api:${key.accessKeyId}`],
+        ['\\x01', 'InvalidAction.NotFound', 'cli'],
+        ['\\uD800\\u202E', 'InvalidAction.NotFound', 'cli'],
         ['(not JSON)', 'InvalidParameter', 'cli'],
       ]);
     } finally {

@@ -54,7 +54,9 @@ function fakeAuthenticator(): Authenticator & { nonces: Set<string> } {
   const nonces = new Set<string>();
   return {
     nonces,
-    authenticate({ method, params }) {
+    authenticate(request) {
+      if (request.scheme !== 'HMAC-SHA1') return Promise.reject(apiError('InvalidSignatureMethod', 'this fake speaks V1 only'));
+      const { method, params } = request;
       const id = params.AccessKeyId ?? '';
       if (id === 'DKMSdisabledAccessKey0') return Promise.reject(apiError('InvalidAccessKeyId.Inactive', 'Specified access key is disabled.'));
       if (id !== AK) return Promise.reject(apiError('InvalidAccessKeyId.NotFound', 'Specified access key is not found.'));

@@ -40,7 +40,7 @@ describe('audit', () => {
       ['ListKeyVersions', 'OK'],
       ['GetPublicKey', 'OK'],
       ['DescribeKey', 'Forbidden.AliasNotFound'],
-      ['NoSuchAction', 'InvalidParameter'],
+      ['NoSuchAction', 'InvalidAction.NotFound'],
     ]);
     expect(entries[0]).toMatchObject({ keyId: key.keyId, keyVersionId: key.versionId, caller: 'test' });
     expect(entries[2]).toMatchObject({ keyId: key.keyId, keyVersionId: key.versionId });

@@ -204,7 +204,7 @@ export async function probeVault(vault: Vault, generation: number, probe: ProbeR
     try {
       const row = getAccessKey(vault.store.db, probe.accessKeyId);
       if (!row) problems.push(`access key ${probe.accessKeyId} is gone`);
-      else mac = b64((await vault.worker.request({ op: 'hmacSha1', accessKeyId: row.access_key_id, sealed: row.sealed_secret, data: Buffer.from(probe.macData, 'base64') })).mac);
+      else mac = b64((await vault.worker.request({ op: 'accessKeyMac', accessKeyId: row.access_key_id, sealed: row.sealed_secret, algorithm: 'HMAC-SHA1', data: Buffer.from(probe.macData, 'base64') })).mac);
     } catch (error) {
       problems.push(`access key ${probe.accessKeyId}: ${describeError(error)}`);
     }

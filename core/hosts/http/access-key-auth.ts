@@ -1,13 +1,15 @@
 // Authenticating requests to "deskkms serve": the access key (known, enabled), the timestamp, the
-// RPC HMAC-SHA1 signature (computed in the key worker, which alone opens the sealed secret) and
-// the nonce. It only reads: the call is audited by dispatch, and a request refused here by the
+// signature (RPC V1 HMAC-SHA1, or V3 ACS3-HMAC-SHA256 / ACS3-HMAC-SM3; the MAC is computed in the
+// key worker, which alone opens the sealed secret) and the nonce (one store for both schemes). It only reads: the call is audited by dispatch, and a request refused here by the
 // server's refusal log. The caller it answers carries the access key's policy, for dispatch.
 import { KmsError } from '../../contract/errors.ts';
 import { escapeText } from '../../contract/escape-text.ts';
 import { parsePolicy, type Policy } from '../../contract/policy.ts';
 import { getAccessKey } from '../../vault/records.ts';
 import type { Vault } from '../../vault/vault.ts';
-import { rpcStringToSign, signaturesMatch, type RpcSignedRequest } from './rpc-signature.ts';
+import { rpcStringToSign, signaturesMatch } from './rpc-signature.ts';
+import { acs3StringToSign } from './acs3-signature.ts';
+import type { SignedRequest } from './http-server.ts';
 
 export interface ApiCaller {
   readonly accessKeyId: string;
@@ -32,31 +34,49 @@ export class AccessKeyAuthenticator {
     this.vault = vault;
   }
 
-  /** The parameters' presence was checked by rpcSignedRequest; their values are checked here. */
-  async authenticate(request: RpcSignedRequest): Promise<ApiCaller> {
-    const { params, accessKeyId, timestamp, nonce, signature } = request;
+  /**
+   * The authenticating parameters' (V3: headers') presence was checked by rpcSignedRequest or
+   * acs3SignedRequest; their values are checked here. V3's x-acs-date is checked as V1's
+   * Timestamp, with the same codes (Alibaba's gateway answers both with InvalidTimeStamp.*).
+   */
+  async authenticate(request: SignedRequest): Promise<ApiCaller> {
+    const { accessKeyId, timestamp, nonce, signature } = request;
+    const timeName = request.scheme === 'ACS3' ? 'x-acs-date' : 'timestamp';
     await this.vault.ensureUnlocked(); // access key rows are authenticated: reading one needs the integrity key
     const row = getAccessKey(this.vault.store.db, accessKeyId);
     if (!row) throw new KmsError('InvalidAccessKeyId.NotFound', `Specified access key is not found: ${escapeText(accessKeyId, 64)}`); // any text a client sent
     if (row.state !== 'Enabled') throw new KmsError('InvalidAccessKeyId.Inactive', `Specified access key ${accessKeyId} is disabled`);
 
     const time = TIMESTAMP.test(timestamp) ? Date.parse(timestamp) : Number.NaN;
-    if (Number.isNaN(time)) throw new KmsError('InvalidTimeStamp.Format', `Specified timestamp "${escapeText(timestamp, 64)}" is not in ISO 8601 UTC form`);
+    if (Number.isNaN(time)) throw new KmsError('InvalidTimeStamp.Format', `Specified ${timeName} "${escapeText(timestamp, 64)}" is not in ISO 8601 UTC form (yyyy-MM-ddTHH:mm:ssZ)`);
     const now = this.vault.now().getTime();
     if (Math.abs(now - time) > SKEW_MS) {
-      throw new KmsError('InvalidTimeStamp.Expired', `Specified time stamp ${timestamp} is more than 15 minutes from the server time ${new Date(now).toISOString()}`);
+      throw new KmsError('InvalidTimeStamp.Expired', `Specified ${timeName} ${timestamp} is more than 15 minutes from the server time ${new Date(now).toISOString()}`);
     }
 
-    const stringToSign = rpcStringToSign(request.method, params);
-    const { mac } = await this.vault.worker.request({ op: 'hmacSha1', accessKeyId, sealed: row.sealed_secret, data: Buffer.from(stringToSign, 'utf8') });
-    if (!signaturesMatch(signature, Buffer.from(mac).toString('base64'))) {
-      // As Alibaba's gateway does: the string to sign (public request data) helps fix a client.
-      throw new KmsError('SignatureDoesNotMatch', `Specified signature does not match our calculation. server string to sign is: ${stringToSign.slice(0, 1024)}`);
+    if (request.scheme === 'ACS3') {
+      const stringToSign = acs3StringToSign(request.algorithm, request.canonicalRequest);
+      const { mac } = await this.vault.worker.request({ op: 'accessKeyMac', accessKeyId, sealed: row.sealed_secret, algorithm: request.algorithm, data: Buffer.from(stringToSign, 'utf8') });
+      if (!signaturesMatch(signature, Buffer.from(mac).toString('hex'))) {
+        // The canonical request (public request data: method, query, signed headers, body hash)
+        // lets a client find where its signer differs; escaped, since header values are anyone's text.
+        throw new KmsError(
+          'SignatureDoesNotMatch',
+          `Specified signature does not match our calculation. server string to sign is: ${escapeText(stringToSign, 256)}; canonical request: ${escapeText(request.canonicalRequest, 2048)}`,
+        );
+      }
+    } else {
+      const stringToSign = rpcStringToSign(request.method, request.params);
+      const { mac } = await this.vault.worker.request({ op: 'accessKeyMac', accessKeyId, sealed: row.sealed_secret, algorithm: 'HMAC-SHA1', data: Buffer.from(stringToSign, 'utf8') });
+      if (!signaturesMatch(signature, Buffer.from(mac).toString('base64'))) {
+        // As Alibaba's gateway does: the string to sign (public request data) helps fix a client.
+        throw new KmsError('SignatureDoesNotMatch', `Specified signature does not match our calculation. server string to sign is: ${stringToSign.slice(0, 1024)}`);
+      }
     }
     // Recorded only after the signature checks out, so a forger cannot burn others' nonces.
     this.prune(now);
     const nonceKey = `${accessKeyId}\0${nonce}`;
-    if (this.nonces.has(nonceKey)) throw new KmsError('SignatureNonceUsed', `Specified signature nonce was used already: ${nonce}`);
+    if (this.nonces.has(nonceKey)) throw new KmsError('SignatureNonceUsed', `Specified signature nonce was used already: ${escapeText(nonce, 128)}`);
     this.nonces.set(nonceKey, now + 2 * SKEW_MS);
     return { accessKeyId, caller: `api:${accessKeyId}`, policy: parsePolicy(row.policy) };
   }

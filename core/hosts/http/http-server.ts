@@ -1,8 +1,10 @@
 // The vault's Actions over Alibaba Cloud KMS's OpenAPI, RPC style (Version 2016-01-20), on
-// node:http, so the official SDKs work against it unchanged. This file is transport only: it
-// parses and bounds the request, checks the protocol's common parameters, has the Authenticator
-// verify the signature over all of them, and hands the Action's own parameters to the
-// Dispatcher. Validation of Action parameters, policy and audit happen behind the Dispatcher;
+// node:http, so the official SDKs work against it unchanged. Two signature schemes: the RPC
+// signature V1 (HMAC-SHA1, parameters Signature, AccessKeyId...: rpc-signature.ts) and V3
+// (an `Authorization: ACS3-HMAC-SHA256|ACS3-HMAC-SM3 ...` header over x-acs-* headers:
+// acs3-signature.ts). This file is transport only: it parses and bounds the request, checks the
+// protocol's common parameters or headers, has the Authenticator verify the signature, and hands
+// the Action's own parameters to the Dispatcher. Validation of Action parameters, policy and audit happen behind the Dispatcher;
 // a request refused before it (the protocol or the Authenticator) is reported to onRefused, so
 // the host can record it. Whatever a client sends, the answer is Alibaba's error shape with a
 // Code: odd methods (CONNECT included), bad expectations and malformed requests too, as far as
@@ -14,6 +16,10 @@ import { KmsError, type ErrorCode } from '../../contract/errors.ts';
 import { escapeText } from '../../contract/escape-text.ts';
 import type { ApiOutcome } from '../../actions/dispatch.ts';
 import { rpcSignedRequest, type RpcSignedRequest } from './rpc-signature.ts';
+import { acs3SignedRequest, type Acs3SignedRequest } from './acs3-signature.ts';
+
+/** What an Authenticator verifies, by scheme: the RPC signature V1, or V3 (ACS3-*). */
+export type SignedRequest = RpcSignedRequest | Acs3SignedRequest;
 
 export interface AuthenticatedCaller {
   readonly accessKeyId: string;
@@ -23,8 +29,12 @@ export interface AuthenticatedCaller {
 
 /** C: what the authenticator knows of a caller (e.g. its policy), handed to the Dispatcher as it is. */
 export interface Authenticator<C extends AuthenticatedCaller = AuthenticatedCaller> {
-  /** Verifies AccessKeyId, Signature (over rpcStringToSign(method, allParams)), Timestamp skew and nonce; throws KmsError with Alibaba's code. */
-  authenticate(request: RpcSignedRequest): Promise<C>;
+  /**
+   * Verifies the access key, the signature (V1: over rpcStringToSign(method, allParams); V3: over
+   * acs3StringToSign(algorithm, canonicalRequest)), the timestamp's skew and the nonce; throws
+   * KmsError with Alibaba's code.
+   */
+  authenticate(request: SignedRequest): Promise<C>;
 }
 
 export type Dispatcher<C extends AuthenticatedCaller = AuthenticatedCaller> = (action: string, params: Record<string, string>, caller: C) => Promise<ApiOutcome>;
@@ -33,9 +43,9 @@ export type Dispatcher<C extends AuthenticatedCaller = AuthenticatedCaller> = (a
 export interface Refusal {
   /** The RequestId of the answer, so a record of the refusal can name it. */
   readonly requestId: string;
-  /** The Action parameter as sent, if the parameters could be read (untrusted text). */
+  /** The Action parameter (V3: the x-acs-action header) as sent, if the request could be read (untrusted text). */
   readonly action?: string;
-  /** The AccessKeyId parameter as sent, if the parameters could be read (untrusted text). */
+  /** The AccessKeyId parameter (V3: the Authorization header's Credential) as sent, if the request could be read (untrusted text). */
   readonly accessKeyId?: string;
   readonly code: ErrorCode;
 }
@@ -210,7 +220,15 @@ function formContentType(header: string | undefined): boolean {
   return parameters.every((p) => !p.startsWith('charset=') || p === 'charset=utf-8' || p === 'charset="utf-8"');
 }
 
-async function readParams(req: IncomingMessage, maxUrlBytes: number, maxBodyBytes: number): Promise<Record<string, string>> {
+interface ReadRequest {
+  /** The query's and the body's parameters (a name in both is refused). */
+  readonly params: Record<string, string>;
+  /** The query's parameters only (V3 signs them; the body is signed by its hash). */
+  readonly query: Record<string, string>;
+  readonly body: Buffer;
+}
+
+async function readRequest(req: IncomingMessage, maxUrlBytes: number, maxBodyBytes: number): Promise<ReadRequest> {
   const target = req.url ?? '';
   if (Buffer.byteLength(target) > maxUrlBytes) throw tooLarge('request URL', maxUrlBytes);
   const q = target.indexOf('?');
@@ -219,6 +237,7 @@ async function readParams(req: IncomingMessage, maxUrlBytes: number, maxBodyByte
 
   const params = Object.create(null) as Record<string, string>;
   parseUrlEncoded(q < 0 ? '' : target.slice(q + 1), 'query string', params);
+  const query = Object.assign(Object.create(null) as Record<string, string>, params);
   const body = await readBody(req, maxBodyBytes);
   if (body.length > 0) {
     const type = req.headers['content-type'];
@@ -227,7 +246,7 @@ async function readParams(req: IncomingMessage, maxUrlBytes: number, maxBodyByte
     }
     parseUrlEncoded(body.toString('latin1'), 'request body', params);
   }
-  return params;
+  return { params, query, body };
 }
 
 // --- protocol ----------------------------------------------------------------------------------
@@ -238,10 +257,7 @@ function required(params: Record<string, string>, name: string): string {
   return value;
 }
 
-/** The checks Alibaba's gateway makes before authentication; returns the Action and the signed request. */
-function checkProtocol(httpMethod: string, params: Record<string, string>): { action: string; signed: RpcSignedRequest } {
-  const action = required(params, 'Action');
-  const version = required(params, 'Version');
+function checkVersionAndFormat(version: string, params: Record<string, string>): void {
   if (version !== API_VERSION) {
     throw apiError('InvalidVersion', `Specified parameter Version is not valid: this server speaks KMS ${API_VERSION}, not "${escapeText(version, 32)}"`);
   }
@@ -249,6 +265,31 @@ function checkProtocol(httpMethod: string, params: Record<string, string>): { ac
   if (format !== undefined && format.toLowerCase() !== 'json') {
     throw apiError('InvalidParameter', `Format: only JSON responses are served, not "${escapeText(format, 16)}"`);
   }
+}
+
+/** A request signed with V3: its Authorization header (present, whatever it says) decides. */
+function isV3(req: IncomingMessage): boolean {
+  return req.headers.authorization !== undefined;
+}
+
+/** The V3 checks Alibaba's gateway makes before authentication; returns the Action and the signed request. */
+function checkV3Protocol(req: IncomingMessage, read: ReadRequest): { action: string; signed: Acs3SignedRequest } {
+  const signed = acs3SignedRequest({ method: req.method ?? 'GET', query: read.query, params: read.params, headers: req.headersDistinct, body: read.body });
+  checkVersionAndFormat(signed.version, read.params);
+  // The Action and Version are the headers'; the same names as parameters must not say otherwise.
+  for (const [name, value] of [['Action', signed.action], ['Version', signed.version]] as const) {
+    const given = read.params[name];
+    if (given !== undefined && given !== value) {
+      throw apiError('InvalidParameter', `${name}: the parameter ("${escapeText(given, 64)}") contradicts the header x-acs-${name.toLowerCase()} ("${escapeText(value, 64)}")`);
+    }
+  }
+  return { action: signed.action, signed };
+}
+
+/** The checks Alibaba's gateway makes before authentication; returns the Action and the signed request. */
+function checkProtocol(httpMethod: string, params: Record<string, string>): { action: string; signed: RpcSignedRequest } {
+  const action = required(params, 'Action');
+  checkVersionAndFormat(required(params, 'Version'), params);
   // Signature, AccessKeyId, Timestamp and SignatureNonce present (checked in one place).
   const signed = rpcSignedRequest(httpMethod, params);
   const method = params.SignatureMethod;
@@ -264,6 +305,16 @@ function actionParams(params: Record<string, string>): Record<string, string> {
   const own: Record<string, string> = {};
   for (const [name, value] of Object.entries(params)) if (!COMMON_PARAMS.has(name)) own[name] = value;
   return own;
+}
+
+/** A header's first value as sent (for the refusal record only: untrusted text). */
+function firstHeader(req: IncomingMessage, name: string): string | undefined {
+  return req.headersDistinct[name]?.[0];
+}
+
+/** The Credential of an Authorization header as sent, well-formed or not (for the refusal record only). */
+function credentialOf(authorization: string | undefined): string | undefined {
+  return /(?:^|[\s,])Credential=([^,\s]*)/.exec(authorization ?? '')?.[1];
 }
 
 /** For log lines only: client-supplied text, so bounded and stripped to a safe alphabet. */
@@ -406,17 +457,19 @@ export function startServer<C extends AuthenticatedCaller = AuthenticatedCaller>
         closeConnection = true;
         throw apiError('InvalidParameter', `Expect: only "100-continue" is supported, not "${escapeText(expect, 32)}"`);
       }
-      let params: Record<string, string>;
+      let read: ReadRequest;
       try {
-        params = await readParams(req, maxUrlBytes, maxBodyBytes);
+        read = await readRequest(req, maxUrlBytes, maxBodyBytes);
       } catch (thrown) {
         // Whether or not the body was read, do not reuse a connection that sent a bad request.
         closeConnection = true;
         throw thrown;
       }
-      action = params.Action;
-      accessKeyId = params.AccessKeyId;
-      const { action: name, signed } = checkProtocol(req.method ?? 'GET', params);
+      const { params } = read;
+      const v3 = isV3(req);
+      action = v3 ? firstHeader(req, 'x-acs-action') : params.Action;
+      accessKeyId = v3 ? credentialOf(req.headers.authorization) : params.AccessKeyId;
+      const { action: name, signed } = v3 ? checkV3Protocol(req, read) : checkProtocol(req.method ?? 'GET', params);
       if (state) state.processing++;
       try {
         const authenticated = await options.authenticator.authenticate(signed);

@@ -58,6 +58,7 @@ export function signaturesMatch(presented: string, expected: string): boolean {
  * its protocol checks, before authentication).
  */
 export interface RpcSignedRequest {
+  readonly scheme: 'HMAC-SHA1';
   readonly method: string;
   readonly params: Readonly<Record<string, string>>;
   readonly accessKeyId: string;
@@ -75,5 +76,5 @@ function present(params: Readonly<Record<string, string>>, name: string): string
 export function rpcSignedRequest(method: string, params: Readonly<Record<string, string>>): RpcSignedRequest {
   const signature = params.Signature;
   if (!signature) throw new KmsError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: Signature is missing');
-  return { method, params, signature, accessKeyId: present(params, 'AccessKeyId'), timestamp: present(params, 'Timestamp'), nonce: present(params, 'SignatureNonce') };
+  return { scheme: 'HMAC-SHA1', method, params, signature, accessKeyId: present(params, 'AccessKeyId'), timestamp: present(params, 'Timestamp'), nonce: present(params, 'SignatureNonce') };
 }
