@@ -30,3 +30,21 @@ describe('AsymmetricVerify', () => {
     expect((await v.refused('AsymmetricVerify', { ...ref, Algorithm: 'ECDSA_SHA_256' }, 'Rejected.Disabled')).audit.keyVersionId).toBe(key.versionId);
   });
 });
+
+describe('AsymmetricVerify messages name the wire parameter', () => {
+  it('calls a malformed ECDSA or SM2 signature Value (the parameter it came in), never Signature', async () => {
+    for (const [spec, alg] of [
+      ['EC_P256', 'ECDSA_SHA_256'],
+      ['EC_SM2', 'SM2DSA'],
+    ] as const) {
+      const key = await v.makeKey(spec, 'SIGN/VERIFY');
+      const ref = { KeyId: key.keyId, KeyVersionId: key.versionId, Algorithm: alg, Digest: b64(Buffer.alloc(32, 1)) };
+      // Not DER; DER with a trailing byte (not canonical).
+      for (const value of [Buffer.from('sig'), Buffer.from('3006020101020101' + '00', 'hex')]) {
+        const { Message } = await v.refused('AsymmetricVerify', { ...ref, Value: b64(value) }, 'InvalidParameter');
+        expect(Message).toMatch(/^Value: /);
+        expect(Message).not.toMatch(/Signature/);
+      }
+    }
+  });
+});

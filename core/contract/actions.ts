@@ -221,6 +221,23 @@ const filtersParam = z
     return out;
   });
 
+// Documented Alibaba parameters a local vault cannot honour: accepted as parameters (never "is not
+// a parameter of"), a value refused naming them. An empty value is the parameter's absence.
+const refusedParam = (reason: string) => z.string().max(65536, 'is too long').refine((v) => v.length === 0, reason);
+const NO_SECRETS = 'this vault holds no secrets (Secrets Manager); tag a key with KeyId';
+const NO_KMS_CERTIFICATES = 'this vault holds no KMS certificates (certificates of key versions are DeskKMS\'s AttachCertificate); tag a key with KeyId';
+const NO_KMS_INSTANCE = 'this vault has no KMS instance (it is one vault on one desktop); omit it';
+/** DryRun (Alibaba's crypto Actions): "true" checks the call as it would run and answers DryRunOperationError instead of acting. */
+const dryRunParam = booleanParam.optional().default(false);
+/** RotationInterval: integer[unit], d h m s (7d = 604800s); Alibaba's range for software keys is 7d-365d. */
+const rotationIntervalParam = z
+  .string()
+  .regex(/^\d{1,9}[dhms]$/, 'must be a whole number and a unit d, h, m or s (e.g. 365d)')
+  .refine((v) => {
+    const seconds = Number(v.slice(0, -1)) * { d: 86400, h: 3600, m: 60, s: 1 }[v.at(-1) as 'd' | 'h' | 'm' | 's'];
+    return seconds >= 7 * 86400 && seconds <= 365 * 86400;
+  }, 'must be from 7d to 365d');
+
 const keyRef = { KeyId: keyIdParam };
 const versionRef = { KeyId: keyIdParam, KeyVersionId: keyVersionIdParam };
 
@@ -236,7 +253,15 @@ export const ACTION_SCHEMAS = {
     EnableAutomaticRotation: booleanParam
       .refine((v) => !v, 'asymmetric keys have no automatic rotation; create versions with CreateKeyVersion')
       .optional(),
+    /** No effect: asymmetric keys have no automatic rotation (and EnableAutomaticRotation true is refused). */
+    RotationInterval: rotationIntervalParam.optional(),
     Tags: tagsParam.optional(),
+    DKMSInstanceId: refusedParam(NO_KMS_INSTANCE).optional(),
+    /** No effect: Alibaba applies it only with DKMSInstanceId of a hardware instance, which this vault has not. */
+    KeyStorageMechanism: z.enum(['HsmInternal', 'HsmEncryptedDatabase'], 'must be HsmInternal or HsmEncryptedDatabase').optional(),
+    Policy: refusedParam(
+      'key policies are not supported (this vault has no RAM principals to grant); limit a caller with its access key\'s policy (deskkms access-key create --policy)',
+    ).optional(),
     /** DeskKMS extension: the key's versions may be exported, encrypted (immutable after creation). */
     Exportable: booleanParam.optional().default(false),
   }),
@@ -246,11 +271,24 @@ export const ACTION_SCHEMAS = {
   CreateKeyVersion: z.strictObject(keyRef),
   DescribeKeyVersion: z.strictObject(versionRef),
   ListKeyVersions: z.strictObject({ ...keyRef, PageNumber: pageNumber, PageSize: pageSize }),
-  GetPublicKey: z.strictObject(versionRef),
-  AsymmetricSign: z.strictObject({ ...versionRef, Algorithm: algorithmParam, Digest: base64Param(1024) }),
-  AsymmetricVerify: z.strictObject({ ...versionRef, Algorithm: algorithmParam, Digest: base64Param(1024), Value: base64Param(4096) }),
-  AsymmetricEncrypt: z.strictObject({ ...versionRef, Algorithm: algorithmParam, Plaintext: base64Param(16384) }),
-  AsymmetricDecrypt: z.strictObject({ ...versionRef, Algorithm: algorithmParam, CiphertextBlob: base64Param(16384) }),
+  GetPublicKey: z.strictObject({ ...versionRef, DryRun: dryRunParam }),
+  AsymmetricSign: z.strictObject({ ...versionRef, Algorithm: algorithmParam, Digest: base64Param(1024), DryRun: dryRunParam }),
+  AsymmetricVerify: z.strictObject({
+    ...versionRef,
+    Algorithm: algorithmParam,
+    Digest: base64Param(1024),
+    Value: base64Param(4096),
+    DryRun: dryRunParam,
+  }),
+  AsymmetricEncrypt: z.strictObject({ ...versionRef, Algorithm: algorithmParam, Plaintext: base64Param(16384), DryRun: dryRunParam }),
+  AsymmetricDecrypt: z.strictObject({
+    ...versionRef,
+    Algorithm: algorithmParam,
+    CiphertextBlob: base64Param(16384),
+    DryRun: dryRunParam,
+    /** An enclave's attestation document (the plaintext answered encrypted to it). */
+    Recipient: refusedParam('this vault cannot verify an enclave attestation document; omit Recipient to get the plaintext').optional(),
+  }),
   CreateAlias: z.strictObject({ KeyId: keyIdParam, AliasName: aliasNameParam }),
   UpdateAlias: z.strictObject({ KeyId: keyIdParam, AliasName: aliasNameParam }),
   DeleteAlias: z.strictObject({ AliasName: aliasNameParam }),
@@ -260,8 +298,16 @@ export const ACTION_SCHEMAS = {
   DisableKey: z.strictObject(keyRef),
   ScheduleKeyDeletion: z.strictObject({ ...keyRef, PendingWindowInDays: wholeNumber(7, 366) }),
   CancelKeyDeletion: z.strictObject(keyRef),
-  TagResource: z.strictObject({ ...keyRef, Tags: tagsParam }),
-  UntagResource: z.strictObject({ ...keyRef, TagKeys: tagKeysParam }),
+  // Alibaba tags keys, secrets or certificates (one of KeyId, SecretName, CertificateId); this vault
+  // holds keys only. SecretName and CertificateId come first so that a call naming one of them
+  // without KeyId is refused naming it.
+  TagResource: z.strictObject({ SecretName: refusedParam(NO_SECRETS).optional(), CertificateId: refusedParam(NO_KMS_CERTIFICATES).optional(), ...keyRef, Tags: tagsParam }),
+  UntagResource: z.strictObject({
+    SecretName: refusedParam(NO_SECRETS).optional(),
+    CertificateId: refusedParam(NO_KMS_CERTIFICATES).optional(),
+    ...keyRef,
+    TagKeys: tagKeysParam,
+  }),
   ListResourceTags: z.strictObject(keyRef),
   // DeskKMS extensions (not in Alibaba Cloud KMS): encrypted PKCS#8 export and import of versions.
   ExportKeyVersion: z.strictObject({

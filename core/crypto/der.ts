@@ -65,8 +65,12 @@ export interface RsPair {
   readonly s: bigint;
 }
 
-/** DER SEQUENCE { r INTEGER, s INTEGER } (ECDSA and SM2DSA). Range checks belong to the caller. */
-export function decodeRsSignature(der: Uint8Array, parameter = 'Signature'): RsPair {
+/**
+ * DER SEQUENCE { r INTEGER, s INTEGER } (ECDSA and SM2DSA). Range checks belong to the caller.
+ * Refusals name `parameter`, the wire parameter the signature came in: by default `Value`, which
+ * carries it in AsymmetricVerify (the only caller-supplied signature the engine's verify sees).
+ */
+export function decodeRsSignature(der: Uint8Array, parameter = 'Value'): RsPair {
   const sig = parseStrictDer(der, ECDSASigValue, 'signature SEQUENCE { r INTEGER, s INTEGER }', parameter);
   return { r: derUnsigned(sig.r, 'r', parameter), s: derUnsigned(sig.s, 's', parameter) };
 }

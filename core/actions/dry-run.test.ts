@@ -1,0 +1,75 @@
+// DryRun on Alibaba's crypto Actions and GetPublicKey: every check the call makes, then
+// DryRunOperationError (412) instead of the answer; a failing check answers what the call would.
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '../contract/errors.ts';
+import { dispatch } from './dispatch.ts';
+import { b64, useActionVault } from '../../test/support/action-vault.ts';
+
+const v = useActionVault('dry-run');
+const digest = createHash('sha256').update('release').digest();
+
+describe('DryRun', () => {
+  it('answers DryRunOperationError (412) for each Action that would succeed, audited as such, and acts on "false"', async () => {
+    expect(ERROR_CODES.DryRunOperationError).toBe(412);
+    const sign = await v.makeKey('EC_P256');
+    const enc = await v.makeKey('RSA_2048', 'ENCRYPT/DECRYPT');
+    const s = { KeyId: sign.keyId, KeyVersionId: sign.versionId };
+    const e = { KeyId: enc.keyId, KeyVersionId: enc.versionId, Algorithm: 'RSAES_OAEP_SHA_256' };
+    const signed = await v.call('AsymmetricSign', { ...s, Algorithm: 'ECDSA_SHA_256', Digest: b64(digest), DryRun: 'false' });
+    const blob = (await v.call('AsymmetricEncrypt', { ...e, Plaintext: b64('data key'), DryRun: false })).CiphertextBlob as string;
+    const calls: [string, Record<string, unknown>][] = [
+      ['GetPublicKey', s],
+      ['AsymmetricSign', { ...s, Algorithm: 'ECDSA_SHA_256', Digest: b64(digest) }],
+      ['AsymmetricVerify', { ...s, Algorithm: 'ECDSA_SHA_256', Digest: b64(digest), Value: signed.Value }],
+      ['AsymmetricEncrypt', { ...e, Plaintext: b64('data key') }],
+      ['AsymmetricDecrypt', { ...e, CiphertextBlob: blob }],
+    ];
+    for (const [action, params] of calls) {
+      for (const dry of ['true', true]) {
+        const refusal = await v.refused(action, { ...params, DryRun: dry }, 'DryRunOperationError');
+        expect(refusal.httpStatus).toBe(412);
+        expect(refusal.Message).toMatch(new RegExp(`^${action}: the request would have succeeded`));
+        expect(refusal.audit.keyId).toBe(params.KeyId);
+      }
+    }
+    // The same calls without DryRun act (the decrypt round trip proves the blob was a good one).
+    expect((await v.call('AsymmetricDecrypt', { ...e, CiphertextBlob: blob, DryRun: 'false' })).Plaintext).toBe(b64('data key'));
+  });
+
+  it('makes the checks the call makes: parameters, state, private material, digest, plaintext, permission', async () => {
+    const key = await v.makeKey('EC_P256');
+    const ref = { KeyId: key.keyId, KeyVersionId: key.versionId, Algorithm: 'ECDSA_SHA_256', DryRun: 'true' };
+    expect((await v.refused('AsymmetricSign', { ...ref, Digest: b64(digest.subarray(1)) }, 'InvalidParameter')).Message).toBe(
+      'Digest: must be the 32-byte SHA-256 digest for ECDSA_SHA_256, got 31 bytes',
+    );
+    // The same message as the real call gives (made in the key worker).
+    expect((await v.refused('AsymmetricSign', { ...ref, Digest: b64(digest.subarray(1)), DryRun: 'false' }, 'InvalidParameter')).Message).toBe(
+      'Digest: must be the 32-byte SHA-256 digest for ECDSA_SHA_256, got 31 bytes',
+    );
+    expect((await v.refused('AsymmetricSign', { ...ref, Digest: b64(digest), DryRun: 'yes' }, 'InvalidParameter')).Message).toMatch(/^DryRun: /);
+    await v.refused('AsymmetricSign', { ...ref, Algorithm: 'SM2DSA', Digest: b64(digest) }, 'InvalidParameter');
+    expect((await v.refused('AsymmetricVerify', { ...ref, Digest: b64(digest), Value: b64('not DER') }, 'InvalidParameter')).Message).toMatch(/^Value: /);
+
+    const enc = await v.makeKey('RSA_2048', 'ENCRYPT/DECRYPT');
+    const e = { KeyId: enc.keyId, KeyVersionId: enc.versionId, Algorithm: 'RSAES_OAEP_SHA_256', DryRun: 'true' };
+    expect((await v.refused('AsymmetricEncrypt', { ...e, Plaintext: b64(Buffer.alloc(191)) }, 'InvalidParameter')).Message).toMatch(/^Plaintext: is 191 bytes/);
+    expect((await v.refused('AsymmetricDecrypt', { ...e, CiphertextBlob: '' }, 'InvalidParameter')).Message).toBe('CiphertextBlob: is empty');
+
+    // A public-key-only version cannot sign: DryRun says so too.
+    const publicOnly = (await v.call('CreateKey', { KeySpec: 'EC_P256', Origin: 'EXTERNAL_PUBLIC_KEY' })).KeyMetadata.KeyId as string;
+    const version = (await v.call('ImportPublicKeyVersion', { KeyId: publicOnly, PublicKey: key.pem })).KeyVersion.KeyVersionId as string;
+    await v.refused('AsymmetricSign', { ...ref, KeyId: publicOnly, KeyVersionId: version, Digest: b64(digest) }, 'Rejected.PublicKeyOnly');
+
+    // A caller whose policy does not reach the key is refused as without DryRun.
+    const outcome = await dispatch(v.vault, 'GetPublicKey', { KeyId: key.keyId, KeyVersionId: key.versionId, DryRun: 'true' }, 'api:test', {
+      policy: { Actions: ['GetPublicKey'], Keys: [enc.keyId] },
+    });
+    expect(outcome.ok ? 'answered' : outcome.error.Code).toBe('Forbidden.NoPermission');
+
+    await v.call('DisableKey', { KeyId: key.keyId });
+    await v.refused('AsymmetricSign', { ...ref, Digest: b64(digest) }, 'Rejected.Disabled');
+    // GetPublicKey answers for a disabled key, so its DryRun passes.
+    await v.refused('GetPublicKey', { KeyId: key.keyId, KeyVersionId: key.versionId, DryRun: 'true' }, 'DryRunOperationError');
+  });
+});
