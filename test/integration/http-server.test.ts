@@ -463,6 +463,9 @@ describe('protocol checks (raw HTTP)', () => {
       [{ SignatureNonce: undefined }, 'MissingParameter', 400],
       [{ Timestamp: '2026/11/22 18:00' }, 'InvalidTimeStamp.Format', 400],
       [{ Timestamp: isoSeconds(new Date(Date.now() - 16 * 60_000)) }, 'InvalidTimeStamp.Expired', 400],
+      // Credentials this vault never issues are refused, not ignored.
+      [{ SecurityToken: 'CAIS-sts-token' }, 'InvalidParameter', 400],
+      [{ SignatureType: 'BEARERTOKEN' }, 'InvalidParameter', 400],
     ];
     for (const [override, code, status] of cases) {
       const r = await getJson(`${h.server.url}/?${form(signed('GET', { Action: 'Echo', ...override }))}`);

@@ -292,6 +292,14 @@ function checkProtocol(httpMethod: string, params: Record<string, string>): { ac
   checkVersionAndFormat(required(params, 'Version'), params);
   // Signature, AccessKeyId, Timestamp and SignatureNonce present (checked in one place).
   const signed = rpcSignedRequest(httpMethod, params);
+  // Credentials this vault never issues: refused, not ignored (an STS token's restrictions would
+  // otherwise be silently dropped). Alibaba's gateway has no code for "this service takes none".
+  if (params.SecurityToken !== undefined) {
+    throw apiError('InvalidParameter', "SecurityToken: STS security tokens are not accepted here; sign with one of this vault's access keys (deskkms access-key create)");
+  }
+  if (params.SignatureType !== undefined) {
+    throw apiError('InvalidParameter', `SignatureType: only the access key signature is accepted here, not "${escapeText(params.SignatureType, 32)}"`);
+  }
   const method = params.SignatureMethod;
   if (!method) throw apiError('IncompleteSignature', 'The request signature does not conform to Aliyun standards: SignatureMethod is missing');
   if (method !== 'HMAC-SHA1') throw apiError('InvalidSignatureMethod', `Specified signature method is not valid: only HMAC-SHA1, not "${escapeText(method, 32)}"`);
