@@ -5,11 +5,13 @@
 // Each row creates its keys, lists them (ListKeys with Filters), reads versions and public keys,
 // signs (openssl verifies every signature over the message), encrypts and decrypts (and decrypts
 // what openssl encrypted), and is refused a wrong secret and an unknown Action with Alibaba's codes.
+// Last, the README's V3 signing script and its sh block, run as written.
 // The official @alicloud/kms20160120 SDK has its own file (api-sdk.test.ts); the refusals of
 // malformed, replayed or stale V3 requests are api-v3-auth.test.ts's.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EncryptionAlgorithm, KeySpec, KeyUsage, SigningAlgorithm } from '../../core/contract/specs.ts';
 import { digestMessage, importPublicKey } from '../../core/crypto/public-key.ts';
@@ -17,7 +19,8 @@ import { CLIENT_MATRIX, apiCaller, describeSpec, type ApiCaller, type ClientSpec
 import { spawnUntilFirstLine, type RunningProcess } from '../support/child-process.ts';
 import { requireSecretService, tempDir } from './vault-helpers.ts';
 
-const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
+const ROOT = resolve(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'core/hosts/cli/deskkms.ts');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let dir: ReturnType<typeof tempDir>;
@@ -113,9 +116,12 @@ describe.each(CLIENT_MATRIX.map((spec) => [describeSpec(spec), spec] as const))(
     mkdirSync(work);
   });
 
-  it('CreateKey: RSA_2048, EC_P256 and EC_SM2 signing keys, RSA_2048 and EC_SM2 encryption keys', async () => {
+  it('CreateKey: RSA_2048, EC_P256 and EC_SM2 signing keys, RSA_2048 and EC_SM2 encryption keys; a Description needing every kind of encoding', async () => {
     for (const [role, [keySpec, keyUsage]] of Object.entries(ROLES) as [Role, (typeof ROLES)[Role]][]) {
-      const description = `${name} ${role}`;
+      // Characters each scheme encodes differently in its canonical string (RFC 3986 unreserved
+      // -_.~ kept, '*' and ' ' as %2A and %20 not '+', '+' itself, sub-delims, '%', UTF-8 of 2, 3
+      // and 4 bytes): a server canonicalising any of them otherwise than the client refuses the call.
+      const description = `${name} ${role} -_.~*+!'()&=;,/?:@[]%25 é 中文 🔑`;
       const created = await api.call('CreateKey', { KeySpec: keySpec, KeyUsage: keyUsage, Description: description });
       expect(created.status).toBe(200);
       expect(created.body.RequestId).toMatch(UUID);
@@ -236,5 +242,54 @@ describe.each(CLIENT_MATRIX.map((spec) => [describeSpec(spec), spec] as const))(
     const unknown = await api.refusal('FrobnicateKey', {});
     expect(unknown).toMatchObject({ status: 404, code: 'InvalidAction.NotFound' });
     expect(unknown.body.Message).toEqual(expect.stringContaining('FrobnicateKey'));
+  });
+});
+
+describe("the README's signing script (Signature schemes and clients), run as written", () => {
+  it('signs with ACS3-HMAC-SHA256 and ACS3-HMAC-SM3 through the access key the recipe creates; openssl verifies both signatures', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const start = readme.indexOf('\n### Signature schemes and clients\n');
+    expect(start).toBeGreaterThan(0);
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    const scripts = [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect([scripts.length, blocks.length]).toEqual([1, 1]);
+
+    // The user's side: alias/release an EC_P256 key (made through the API: a CLI start is seconds),
+    // app.tar.gz, the script saved as the text says.
+    const admin = apiCaller(CLIENT_MATRIX[0]!, endpoint, full);
+    const keyId = (await admin.call('CreateKey', { KeySpec: 'EC_P256', KeyUsage: 'SIGN/VERIFY' })).body.KeyMetadata.KeyId as string;
+    await admin.call('CreateAlias', { KeyId: keyId, AliasName: 'alias/release' });
+    const work = join(dir.path, 'recipe');
+    mkdirSync(work);
+    writeFileSync(join(work, 'kms-sign.cjs'), scripts[0]!);
+    writeFileSync(join(work, 'app.tar.gz'), randomBytes(300_000));
+
+    // `npx deskkms` is this checkout's CLI; the script's packages resolve from this checkout's
+    // node_modules (NODE_PATH: the user's project has them installed); the README's port is the
+    // test server's.
+    const prelude =
+      'set -euo pipefail\n' +
+      `npx() { if [ "$1" != deskkms ]; then echo "npx $1: not in the recipe" >&2; return 127; fi; shift; "${ROOT}/bin/deskkms" "$@"; }\n`;
+    const block = blocks[0]!.replaceAll('127.0.0.1:9443', endpoint.host);
+    const env = {
+      ...process.env,
+      DESKKMS_VAULT: vaultDir,
+      NODE_PATH: join(ROOT, 'node_modules'),
+      PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+      ALIBABA_CLOUD_ACCESS_KEY_ID: '',
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: '',
+    };
+    const r = spawnSync('bash', ['-c', prelude + block], { cwd: work, env, encoding: 'utf8', timeout: 120_000 });
+    const out = `${r.stdout}\n${r.stderr}`;
+    expect(r.status, `${block}\n--- output\n${out}`).toBe(0);
+    expect(out.match(/^Verified OK$/gm), out).toHaveLength(2);
+
+    // Both signatures were made through the API by the recipe's access key, and are distinct
+    // (ECDSA is randomised): the script really called the server twice.
+    const accessKeyId = (JSON.parse(readFileSync(join(work, 'release-ak.json'), 'utf8')) as { AccessKeyId: string }).AccessKeyId;
+    const audit = JSON.parse(deskkms(['audit', 'list', '--key-id', keyId, '--action', 'AsymmetricSign'])) as { Entries: { caller: string; code: string }[] };
+    expect(audit.Entries.map((e) => `${e.code} ${e.caller}`)).toEqual([`OK api:${accessKeyId}`, `OK api:${accessKeyId}`]);
+    expect(readFileSync(join(work, 'app.tar.gz.sig')).equals(readFileSync(join(work, 'app.tar.gz.sm3.sig')))).toBe(false);
   });
 });
