@@ -3,7 +3,7 @@
 // and idle sockets, and a graceful close. The Authenticator and Dispatcher are fakes here (the
 // real ones are tested with the vault elsewhere); the fake Authenticator verifies signatures
 // with core/hosts/http/rpc-signature.ts. All traffic goes to 127.0.0.1.
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
@@ -22,6 +22,7 @@ import {
   type ServerOptions,
 } from '../../core/hosts/http/http-server.ts';
 import { percentEncode, rpcSignature, rpcStringToSign, signaturesMatch } from '../../core/hosts/http/rpc-signature.ts';
+import { acs3StringToSign } from '../../core/hosts/http/acs3-signature.ts';
 // Seen from ESM, a CommonJS module's default import is typed as its module.exports.
 import type KmsModule from '@alicloud/kms20160120';
 import type RpcClientModule from '@alicloud/rpc-client';
@@ -37,6 +38,11 @@ const VERSION_ID = '2ab1a983-7072-4bbc-a582-584b5bd8e7a4';
 const require = createRequire(import.meta.url);
 const kms = require('@alicloud/kms20160120') as typeof KmsModule;
 const rpcClient = createRequire(require.resolve('@alicloud/kms20160120'))('@alicloud/rpc-client') as typeof RpcClientModule;
+/* eslint-disable @typescript-eslint/consistent-type-imports -- CommonJS modules through require, as above */
+const openapi = require('@alicloud/openapi-client') as typeof import('@alicloud/openapi-client');
+const OpenApiUtil = (require('@alicloud/openapi-util') as typeof import('@alicloud/openapi-util')).default;
+const { RuntimeOptions } = require('@alicloud/tea-util') as typeof import('@alicloud/tea-util');
+/* eslint-enable @typescript-eslint/consistent-type-imports */
 type SdkClient = InstanceType<typeof KmsModule.default>;
 
 function sdkClient(endpoint: string, accessKeyId = AK, accessKeySecret = SECRET): SdkClient {
@@ -55,7 +61,15 @@ function fakeAuthenticator(): Authenticator & { nonces: Set<string> } {
   return {
     nonces,
     authenticate(request) {
-      if (request.scheme !== 'HMAC-SHA1') return Promise.reject(apiError('InvalidSignatureMethod', 'this fake speaks V1 only'));
+      if (request.scheme === 'ACS3') {
+        // V3: the signature over the canonical request the server built (acs3-signature.ts), keyed with the secret itself.
+        if (request.accessKeyId !== AK) return Promise.reject(apiError('InvalidAccessKeyId.NotFound', 'Specified access key is not found.'));
+        const mac = createHmac(request.algorithm === 'ACS3-HMAC-SM3' ? 'sm3' : 'sha256', SECRET).update(acs3StringToSign(request.algorithm, request.canonicalRequest)).digest('hex');
+        if (!signaturesMatch(request.signature, mac)) return Promise.reject(apiError('SignatureDoesNotMatch', 'Specified signature is not matched with our calculation.'));
+        if (nonces.has(request.nonce)) return Promise.reject(apiError('SignatureNonceUsed', 'Specified signature nonce was used already.'));
+        nonces.add(request.nonce);
+        return Promise.resolve({ accessKeyId: AK, caller: `api:${AK}` });
+      }
       const { method, params } = request;
       const id = params.AccessKeyId ?? '';
       if (id === 'DKMSdisabledAccessKey0') return Promise.reject(apiError('InvalidAccessKeyId.Inactive', 'Specified access key is disabled.'));
@@ -692,5 +706,43 @@ describe('slow, idle and in-flight connections', () => {
     expect(h.server.url).toBe(`http://127.0.0.1:${h.server.port}`);
     expect(h.server.port).toBeGreaterThan(0);
     await expect(startServer({ host: '127.0.0.1', port: h.server.port, authenticator: fakeAuthenticator(), dispatch: fakeDispatcher() })).rejects.toThrow(/EADDRINUSE/);
+  });
+});
+
+describe('signature V3 (an Authorization: ACS3-* header) at the transport', () => {
+  function v3Client(h: Harness, signatureAlgorithm?: string): InstanceType<typeof openapi.default> {
+    return new openapi.default(new openapi.Config({ accessKeyId: AK, accessKeySecret: SECRET, endpoint: h.host, protocol: 'http', readTimeout: 5_000, connectTimeout: 5_000, ...(signatureAlgorithm ? { signatureAlgorithm } : {}) }));
+  }
+  function v3Call(c: InstanceType<typeof openapi.default>, method: 'GET' | 'POST', action: string, params: Record<string, string>): Promise<unknown> {
+    const request = new openapi.OpenApiRequest(method === 'GET' ? { query: OpenApiUtil.query(params) } : { body: params });
+    const api = new openapi.Params({ action, version: '2016-01-20', protocol: 'HTTP', pathname: '/', method, authType: 'AK', style: 'RPC', reqBodyType: 'formData', bodyType: 'json' });
+    return c.callApi(api, request, new RuntimeOptions({ autoretry: false }));
+  }
+
+  it("openapi-client's request reaches the dispatcher with the Action of x-acs-action and only the Action's parameters, by GET and POST, SHA-256 and SM3", async () => {
+    const h = await harness();
+    for (const algorithm of [undefined, 'ACS3-HMAC-SM3']) {
+      for (const method of ['GET', 'POST'] as const) {
+        const answer = (await v3Call(v3Client(h, algorithm), method, 'Echo', { KeyId: 'a b', Note: '中文 *~' })) as { statusCode: number; body: Record<string, unknown> };
+        expect(answer.statusCode).toBe(200);
+        expect(answer.body).toMatchObject({ Action: 'Echo', Params: { KeyId: 'a b', Note: '中文 *~' }, Caller: `api:${AK}` });
+      }
+    }
+    expect(h.dispatcher.calls.map((c) => Object.keys(c.params).sort())).toEqual(Array(4).fill(['KeyId', 'Note']));
+  });
+
+  it('a V3 refusal before the dispatcher is reported with the Action of x-acs-action and the AccessKeyId of Credential', async () => {
+    const refusals: Refusal[] = [];
+    const h = await harness({ onRefused: (r) => (refusals.push(r), Promise.resolve()) });
+    const wrongVersion = new openapi.Params({ action: 'Echo', version: '2014-05-26', protocol: 'HTTP', pathname: '/', method: 'GET', authType: 'AK', style: 'RPC', reqBodyType: 'formData', bodyType: 'json' });
+    const refused = await sdkError(v3Client(h).callApi(wrongVersion, new openapi.OpenApiRequest({ query: {} }), new RuntimeOptions({ autoretry: false })));
+    expect(refused.code).toBe('InvalidVersion');
+    const wrongSecret = await sdkError(v3Call(new openapi.default(new openapi.Config({ accessKeyId: AK, accessKeySecret: 'other', endpoint: h.host, protocol: 'http' })), 'POST', 'ListKeys', {}));
+    expect(wrongSecret.code).toBe('SignatureDoesNotMatch');
+    expect(refusals).toEqual([
+      expect.objectContaining({ code: 'InvalidVersion', action: 'Echo', accessKeyId: AK }),
+      expect.objectContaining({ code: 'SignatureDoesNotMatch', action: 'ListKeys', accessKeyId: AK }),
+    ]);
+    expect(h.dispatcher.calls).toHaveLength(0);
   });
 });

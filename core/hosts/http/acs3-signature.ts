@@ -20,6 +20,16 @@
 // x-acs-action, x-acs-version, x-acs-date, x-acs-signature-nonce, x-acs-content-sha256, and the
 // content-type of a body; @alicloud/openapi-util's getAuthorization signs host, content-type and
 // every x-acs-* header, and so must a request we accept.
+//
+// Error codes: the gateway answers V3 requests with the codes it documents for every signed
+// request (e.g. https://help.aliyun.com/document_detail/48054.html): Missing<Parameter> ("... is
+// mandatory for this action"; here MissingParameter naming the header), InvalidTimeStamp.Format and
+// .Expired (x-acs-date, 15 minutes), SignatureNonceUsed, SignatureDoesNotMatch, and
+// IncompleteSignature / InvalidSignatureMethod for a malformed Authorization or another
+// algorithm. Alibaba publishes no code for a header left out of SignedHeaders (IncompleteSignature
+// here), for an x-acs-content-sha256 that is not the body's hash (SignatureDoesNotMatch: the body
+// is not what was signed), or for STS/bearer credentials sent to a service that takes none
+// (InvalidParameter naming the header).
 import { createHash } from 'node:crypto';
 import { KmsError } from '../../contract/errors.ts';
 import { escapeText } from '../../contract/escape-text.ts';
