@@ -15,7 +15,17 @@ import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EncryptionAlgorithm, KeySpec, KeyUsage, SigningAlgorithm } from '../../core/contract/specs.ts';
 import { digestMessage, importPublicKey } from '../../core/crypto/public-key.ts';
-import { CLIENT_MATRIX, apiCaller, describeSpec, type ApiCaller, type ClientSpec, type Credentials } from '../support/api-clients.ts';
+import {
+  CLIENT_MATRIX,
+  apiCaller,
+  describeSpec,
+  startRecordingProxy,
+  wireScheme,
+  wireTransport,
+  type ApiCaller,
+  type ClientSpec,
+  type Credentials,
+} from '../support/api-clients.ts';
 import { spawnUntilFirstLine, type RunningProcess } from '../support/child-process.ts';
 import { requireSecretService, tempDir } from './vault-helpers.ts';
 
@@ -107,14 +117,19 @@ const ENCRYPTIONS: readonly { role: Role; algorithm: EncryptionAlgorithm; pkeyop
 
 describe.each(CLIENT_MATRIX.map((spec) => [describeSpec(spec), spec] as const))('%s against deskkms serve', (name, spec: ClientSpec) => {
   let api: ApiCaller;
+  let proxy: Awaited<ReturnType<typeof startRecordingProxy>> | undefined;
   let work: string;
   const keys = {} as Record<Role, { keyId: string; versionId: string; pem: string; pemFile: string }>;
 
-  beforeAll(() => {
-    api = apiCaller(spec, endpoint, full);
+  beforeAll(async () => {
+    // The row's client talks to the server through a recording pass-through proxy: the last test
+    // checks that the library really signed with the row's scheme and sent the row's transport.
+    proxy = await startRecordingProxy(endpoint);
+    api = apiCaller(spec, proxy.endpoint, full);
     work = join(dir.path, name.replaceAll(/[^A-Za-z0-9]+/g, '-'));
     mkdirSync(work);
   });
+  afterAll(() => proxy?.close());
 
   it('CreateKey: RSA_2048, EC_P256 and EC_SM2 signing keys, RSA_2048 and EC_SM2 encryption keys; a Description needing every kind of encoding', async () => {
     for (const [role, [keySpec, keyUsage]] of Object.entries(ROLES) as [Role, (typeof ROLES)[Role]][]) {
@@ -234,7 +249,7 @@ describe.each(CLIENT_MATRIX.map((spec) => [describeSpec(spec), spec] as const))(
   });
 
   it("refuses a wrong secret (SignatureDoesNotMatch) and an unknown Action (InvalidAction.NotFound, 404), with Alibaba's error body", async () => {
-    const wrong = apiCaller(spec, endpoint, { accessKeyId: full.accessKeyId, accessKeySecret: `${full.accessKeySecret}x` });
+    const wrong = apiCaller(spec, proxy!.endpoint, { accessKeyId: full.accessKeyId, accessKeySecret: `${full.accessKeySecret}x` });
     const bad = await wrong.refusal('ListKeys', {});
     expect(bad).toMatchObject({ status: 400, code: 'SignatureDoesNotMatch' });
     expect(bad.body).toMatchObject({ Code: 'SignatureDoesNotMatch', RequestId: expect.stringMatching(UUID), HostId: expect.any(String) });
@@ -242,6 +257,22 @@ describe.each(CLIENT_MATRIX.map((spec) => [describeSpec(spec), spec] as const))(
     const unknown = await api.refusal('FrobnicateKey', {});
     expect(unknown).toMatchObject({ status: 404, code: 'InvalidAction.NotFound' });
     expect(unknown.body.Message).toEqual(expect.stringContaining('FrobnicateKey'));
+  });
+
+  it(`on the wire: every request was signed with ${spec.scheme} and carried its parameters as ${spec.transport}`, () => {
+    const sent = proxy!.requests;
+    expect(sent.length).toBeGreaterThan(40);
+    expect(new Set(sent.map(wireScheme))).toEqual(new Set([spec.scheme]));
+    // Requests with parameters of their own (all but the bare ListKeys and FrobnicateKey) carry them as the row says.
+    const transports = new Set(sent.map(wireTransport));
+    transports.delete(`${spec.transport.split(' ')[0]} none`);
+    expect(transports).toEqual(new Set([spec.transport]));
+    if (spec.scheme !== 'HMAC-SHA1') {
+      for (const request of sent) {
+        expect(request.headers['x-acs-content-sha256']).toMatch(/^[0-9a-f]{64}$/);
+        expect(request.headers.authorization).toMatch(/^ACS3-HMAC-(SHA256|SM3) Credential=DKMS\w+,SignedHeaders=[a-z0-9;-]+,Signature=[0-9a-f]{64}$/);
+      }
+    }
   });
 });
 

@@ -10,7 +10,9 @@
 //     a form body (POST, reqBodyType formData).
 //   - @alicloud/pop-core RPCClient.request: V1 (HMAC-SHA1), parameters in the query (GET) or in a
 //     form body (opts.method POST), the signature computed by pop-core's own code.
+import { createServer, request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 
 const require = createRequire(import.meta.url);
 /* eslint-disable @typescript-eslint/consistent-type-imports -- require() yields module.exports (CommonJS) */
@@ -160,4 +162,68 @@ function popCoreCall(spec: ClientSpec, endpoint: URL, credentials: Credentials):
       return { ok: false, refusal: refusalOf(error, () => entry?.response?.statusCode) };
     }
   };
+}
+
+/** One HTTP request as a client library put it on the wire. */
+export interface WireRequest {
+  readonly method: string;
+  /** Path and query, as sent. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: string;
+}
+
+/**
+ * A pass-through HTTP proxy in front of `target` that records every request: a client pointed at
+ * it reaches the server unchanged (method, path, headers, Host included, and body are forwarded
+ * as received), and the test can see which scheme and transport the library really used.
+ */
+export async function startRecordingProxy(target: URL): Promise<{ endpoint: URL; requests: WireRequest[]; close(): Promise<void> }> {
+  const requests: WireRequest[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: { ...req.headers }, body: body.toString('utf8') });
+      const forward = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      forward.on('error', (error) => res.destroy(error));
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: new URL(`http://127.0.0.1:${port}`),
+    requests,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+/** The scheme a recorded request is signed with: V3's Authorization header, or V1's SignatureMethod parameter. */
+export function wireScheme(request: WireRequest): string {
+  const authorization = request.headers.authorization;
+  if (typeof authorization === 'string') return authorization.split(' ', 1)[0]!;
+  const query = new URL(request.url, 'http://wire').searchParams;
+  const form = new URLSearchParams(request.body);
+  return query.get('SignatureMethod') ?? form.get('SignatureMethod') ?? '(unsigned)';
+}
+
+/** V1's protocol parameters (pop-core sends them in a POST body too; openapi-client's V1 path in the query). */
+const V1_PROTOCOL_PARAMETERS = new Set(['Action', 'Version', 'Format', 'Timestamp', 'AccessKeyId', 'Signature', 'SignatureMethod', 'SignatureVersion', 'SignatureNonce']);
+
+/**
+ * Where a recorded request carries the Action's own parameters: "METHOD query", "METHOD form",
+ * "METHOD none" (it has none) or "METHOD query+form" (split between both).
+ */
+export function wireTransport(request: WireRequest): string {
+  const own = (params: URLSearchParams): boolean => [...params.keys()].some((name) => !V1_PROTOCOL_PARAMETERS.has(name));
+  const inQuery = own(new URL(request.url, 'http://wire').searchParams);
+  const form = request.body !== '' && String(request.headers['content-type']).startsWith('application/x-www-form-urlencoded');
+  const inForm = form && own(new URLSearchParams(request.body));
+  const where = inQuery && inForm ? 'query+form' : inQuery ? 'query' : inForm ? 'form' : 'none';
+  return `${request.method} ${where}`;
 }
