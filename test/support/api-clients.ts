@@ -75,6 +75,7 @@ export const CLIENT_MATRIX: readonly ClientSpec[] = [
   { library: 'openapi-client', scheme: 'ACS3-HMAC-SM3', transport: 'POST query' },
   { library: 'openapi-client', scheme: 'ACS3-HMAC-SM3', transport: 'POST form' },
   { library: 'openapi-client', scheme: 'HMAC-SHA1', transport: 'GET query' },
+  { library: 'openapi-client', scheme: 'HMAC-SHA1', transport: 'POST query' },
   { library: 'openapi-client', scheme: 'HMAC-SHA1', transport: 'POST form' },
   { library: 'pop-core', scheme: 'HMAC-SHA1', transport: 'GET query' },
   { library: 'pop-core', scheme: 'HMAC-SHA1', transport: 'POST form' },
