@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseRequest } from '../contract/actions.ts';
 import { dispatch } from './dispatch.ts';
 import { useActionVault } from '../../test/support/action-vault.ts';
 
@@ -107,6 +108,11 @@ describe('ListKeys Filters (Alibaba: AND across Keys, OR within and across pairs
     });
     if (!outcome.ok) throw new Error(outcome.error.Message);
     expect(outcome.body).toMatchObject({ TotalCount: 1, Keys: { Key: [{ KeyId: made.ec }] } });
+  });
+
+  it('keeps validated Filters in Alibaba\'s wire form, so a request forwarded to a remote KMS says the same', () => {
+    const wire = '[{"Key":"keyId","Values":["k1"]},{"Key":"KeyState","Values":[]},{"Key":"KeyState","Values":["Enabled"]}]';
+    expect(JSON.stringify(parseRequest('ListKeys', { Filters: wire }).Filters)).toBe(wire);
   });
 
   it.each([

@@ -1,7 +1,7 @@
 // ListKeys: a page of the vault's keys; a key-limited access key sees (and counts) only its keys.
 // Filters (Alibaba's ListKeys reference, 2016-01-20; validated in core/contract/actions.ts): the
 // Values of one Key are ORed, distinct Keys ANDed; TotalCount counts the keys that match.
-import type { ListKeysFilterKey, ListKeysFilters } from '../contract/actions.ts';
+import { listKeysFilterKey, type ListKeysFilter, type ListKeysFilterKey } from '../contract/actions.ts';
 import { aliasesOf, countKeys, listKeys as listKeyRows, listTags, listVersions, reportedKeyState, type KeyRow } from '../vault/records.ts';
 import type { Db } from '../vault/store.ts';
 import { KEY_CREATOR, keyArn } from './key-metadata.ts';
@@ -30,8 +30,14 @@ const FILTER_FIELDS: Readonly<Record<ListKeysFilterKey, (db: Db, key: KeyRow) =>
   TagValue: (db, key) => listTags(db, key.key_id).map((t) => t.tag_value),
 };
 
-function matcher(db: Db, filters: ListKeysFilters): ((key: KeyRow) => boolean) | undefined {
-  const conditions = (Object.entries(filters) as [ListKeysFilterKey, readonly string[]][]).filter(([, values]) => values.length > 0);
+/** The keys Filters keep, or undefined when they keep every key. Pairs of one Key are pooled. */
+function matcher(db: Db, filters: readonly ListKeysFilter[]): ((key: KeyRow) => boolean) | undefined {
+  const pooled = new Map<ListKeysFilterKey, string[]>();
+  for (const { Key, Values } of filters) {
+    const name = listKeysFilterKey(Key);
+    pooled.set(name, [...(pooled.get(name) ?? []), ...Values]);
+  }
+  const conditions = [...pooled].filter(([, values]) => values.length > 0);
   if (conditions.length === 0) return undefined;
   return (key) => conditions.every(([name, values]) => FILTER_FIELDS[name](db, key).some((field) => values.includes(field)));
 }

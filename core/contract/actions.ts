@@ -162,15 +162,26 @@ export const LIST_KEYS_FILTER_VALUES = {
 export type ListKeysFilterKey = keyof typeof LIST_KEYS_FILTER_VALUES;
 export const LIST_KEYS_FILTER_KEYS = Object.keys(LIST_KEYS_FILTER_VALUES) as ListKeysFilterKey[];
 /** Spellings of a filter Key other than its own that Alibaba's reference uses. */
-const FILTER_KEY_SPELLINGS: Readonly<Record<string, ListKeysFilterKey>> = { keyId: 'KeyId' };
+export const LIST_KEYS_FILTER_SPELLINGS = { keyId: 'KeyId' } as const satisfies Record<string, ListKeysFilterKey>;
 export const LIST_KEYS_MAX_FILTERS = 10;
 export const LIST_KEYS_MAX_FILTER_VALUES = 10;
-/** Validated Filters: each Key given, with the Values pooled from its pairs. */
-export type ListKeysFilters = Partial<Record<ListKeysFilterKey, readonly string[]>>;
+/**
+ * One validated pair, as sent (Key in the caller's spelling), so the request re-serialises to
+ * Alibaba's wire form (JSON.stringify) when it is forwarded to a remote KMS.
+ */
+export interface ListKeysFilter {
+  readonly Key: ListKeysFilterKey | keyof typeof LIST_KEYS_FILTER_SPELLINGS;
+  readonly Values: readonly string[];
+}
+
+/** The filter Key a pair names, in this vault's spelling. */
+export function listKeysFilterKey(key: ListKeysFilter['Key']): ListKeysFilterKey {
+  return Object.hasOwn(LIST_KEYS_FILTER_SPELLINGS, key) ? LIST_KEYS_FILTER_SPELLINGS[key as keyof typeof LIST_KEYS_FILTER_SPELLINGS] : (key as ListKeysFilterKey);
+}
 
 const filtersParam = z
   .union([z.string().max(65536, 'is too long'), z.array(z.unknown())])
-  .transform((value, ctx): ListKeysFilters => {
+  .transform((value, ctx): ListKeysFilter[] => {
     const fail = (message: string) => {
       ctx.addIssue({ code: 'custom', message });
       return z.NEVER;
@@ -185,7 +196,7 @@ const filtersParam = z
     }
     if (!Array.isArray(parsed)) return fail('must be a JSON array of {"Key": "...", "Values": ["..."]}');
     if (parsed.length > LIST_KEYS_MAX_FILTERS) return fail(`has ${parsed.length} Key-Values pairs; at most ${LIST_KEYS_MAX_FILTERS}`);
-    const out: Record<string, string[]> = {};
+    const out: ListKeysFilter[] = [];
     for (const [i, pair] of (parsed as unknown[]).entries()) {
       const at = `pair ${i + 1}`;
       if (typeof pair !== 'object' || pair === null || Array.isArray(pair)) return fail(`${at} is not an object {"Key": "...", "Values": ["..."]}`);
@@ -193,14 +204,10 @@ const filtersParam = z
       if (extra.length > 0) return fail(`${at} has ${escapeText(extra[0]!, 64)}, which is not Key or Values`);
       const { Key: given, Values: values } = pair as { Key?: unknown; Values?: unknown };
       if (typeof given !== 'string') return fail(`${at} has no Key (one of ${LIST_KEYS_FILTER_KEYS.join(', ')})`);
-      const key: ListKeysFilterKey | undefined = Object.hasOwn(LIST_KEYS_FILTER_VALUES, given)
-        ? (given as ListKeysFilterKey)
-        : Object.hasOwn(FILTER_KEY_SPELLINGS, given)
-          ? FILTER_KEY_SPELLINGS[given]
-          : undefined;
-      if (key === undefined) {
+      if (!Object.hasOwn(LIST_KEYS_FILTER_VALUES, given) && !Object.hasOwn(LIST_KEYS_FILTER_SPELLINGS, given)) {
         return fail(`${at}: Key ${escapeText(given, 64)} is not one of ${LIST_KEYS_FILTER_KEYS.join(', ')}`);
       }
+      const key = listKeysFilterKey(given as ListKeysFilter['Key']);
       if (values === undefined) return fail(`${at} (${key}) has no Values (an array of 0-${LIST_KEYS_MAX_FILTER_VALUES} strings)`);
       if (!Array.isArray(values) || values.some((v) => typeof v !== 'string')) return fail(`${at} (${key}): Values must be an array of strings`);
       if (values.length > LIST_KEYS_MAX_FILTER_VALUES) return fail(`${at} (${key}) has ${values.length} Values; at most ${LIST_KEYS_MAX_FILTER_VALUES}`);
@@ -216,7 +223,7 @@ const filtersParam = z
           return fail(`${at}: ${key} value ${escapeText(v, 64)} is not one of ${allowed.join(', ')}`);
         }
       }
-      (out[key] ??= []).push(...strings);
+      out.push({ Key: given as ListKeysFilter['Key'], Values: strings });
     }
     return out;
   });
