@@ -38,6 +38,8 @@ let vaultDir: string;
 let serve: RunningProcess | undefined;
 let endpoint: URL;
 let full: Credentials;
+/** An access key whose policy allows ListKeys only: each scheme must authenticate it as itself. */
+let listOnly: Credentials;
 
 function deskkms(args: readonly string[]): string {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, DESKKMS_VAULT: vaultDir } });
@@ -61,6 +63,8 @@ beforeAll(async () => {
     AccessKeySecret: string;
   };
   full = { accessKeyId: key.AccessKeyId, accessKeySecret: key.AccessKeySecret };
+  const lister = JSON.parse(deskkms(['access-key', 'create', '--policy', '{"Actions":["ListKeys"],"Keys":["*"]}', '--description', 'list only'])) as typeof key;
+  listOnly = { accessKeyId: lister.AccessKeyId, accessKeySecret: lister.AccessKeySecret };
   serve = await spawnUntilFirstLine(process.execPath, [BIN, 'serve'], { env: { ...process.env, DESKKMS_VAULT: vaultDir } });
   endpoint = new URL((JSON.parse(serve.firstLine) as { Endpoint: string }).Endpoint);
   expect(endpoint.hostname).toBe('127.0.0.1');
@@ -248,11 +252,17 @@ describe.each(CLIENT_MATRIX.map((spec) => [describeSpec(spec), spec] as const))(
     made.find((k) => k.keyId === keys.ecSign.keyId)!.state = 'Enabled';
   });
 
-  it("refuses a wrong secret (SignatureDoesNotMatch) and an unknown Action (InvalidAction.NotFound, 404), with Alibaba's error body", async () => {
+  it("refuses a wrong secret (SignatureDoesNotMatch), an Action outside the access key's policy (Forbidden.NoPermission) and an unknown Action (InvalidAction.NotFound, 404), with Alibaba's error body", async () => {
     const wrong = apiCaller(spec, proxy!.endpoint, { accessKeyId: full.accessKeyId, accessKeySecret: `${full.accessKeySecret}x` });
     const bad = await wrong.refusal('ListKeys', {});
     expect(bad).toMatchObject({ status: 400, code: 'SignatureDoesNotMatch' });
     expect(bad.body).toMatchObject({ Code: 'SignatureDoesNotMatch', RequestId: expect.stringMatching(UUID), HostId: expect.any(String) });
+
+    // The policy of the access key the signature names applies, whatever the scheme.
+    const limited = apiCaller(spec, proxy!.endpoint, listOnly);
+    expect((await limited.call('ListKeys', { PageSize: '1' })).body.TotalCount).toBe(made.length);
+    const denied = await limited.refusal('DescribeKey', { KeyId: keys.ecSign.keyId });
+    expect(denied).toMatchObject({ status: 403, code: 'Forbidden.NoPermission' });
 
     const unknown = await api.refusal('FrobnicateKey', {});
     expect(unknown).toMatchObject({ status: 404, code: 'InvalidAction.NotFound' });
