@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../core/actions/dispatch.ts';
 import { listAuditEntries } from '../../core/audit/audit-log.ts';
-import { ACTION_NAMES } from '../../core/contract/actions.ts';
+import { ACTION_NAMES, ACTION_SCHEMAS } from '../../core/contract/actions.ts';
 import { ERROR_CODES } from '../../core/contract/errors.ts';
 import type { Policy } from '../../core/contract/policy.ts';
 import { localProvider } from '../../core/actions/local-provider.ts';
@@ -22,6 +22,7 @@ import {
   operationName,
   type ProviderAction,
 } from '../../core/providers/provider.ts';
+import { remoteProvider } from '../../core/providers/connections.ts';
 import { schemeOf } from '../../core/providers/registry.ts';
 import { REMOTE_CAPABILITIES, RemoteKmsProvider, serialiseRequest } from '../../core/providers/remote.ts';
 import { Vault } from '../../core/vault/vault.ts';
@@ -229,6 +230,13 @@ describe('a remote answer is outside input', () => {
     await call(vault, 'TagResource', { KeyId: keyId, Tags: [{ TagKey: 'team', TagValue: 'release' }] });
     expect(JSON.parse(received[1]!.Tags!)).toEqual([{ TagKey: 'team', TagValue: 'release' }]);
     expect(serialiseRequest('CreateKey', { KeySpec: 'EC_P256', Exportable: false, Description: '' })).toEqual({ KeySpec: 'EC_P256', Description: '' });
+    // ListKeys Filters leave as Alibaba's wire form: JSON text of the validated pairs.
+    const filters = [{ Key: 'KeyState', Values: ['Enabled'] }, { Key: 'KeySpec', Values: ['EC_P256', 'EC_SM2'] }];
+    const provider = await remoteProvider(vault, 'fake');
+    answer = json({ RequestId: 'r', Keys: { Key: [] }, TotalCount: 0, PageNumber: 1, PageSize: 10 });
+    await provider.listKeys(ACTION_SCHEMAS.ListKeys.parse({ Filters: JSON.stringify(filters) }), { caller: 'test', requestId: 'r' });
+    expect(received.at(-1)).toMatchObject({ Action: 'ListKeys', PageNumber: '1', PageSize: '10' });
+    expect(JSON.parse(received.at(-1)!.Filters!)).toEqual(filters);
   });
 
   it.each([

@@ -206,6 +206,16 @@ describe.each(SCHEMES)('remote KMS proxy signing with %s', (algorithm, name) => 
     expect(listAuditEntries(b.store.db, { keyId: remote(), action: 'AsymmetricSign' })).toHaveLength(1);
   });
 
+  it('text every encoder treats differently arrives unchanged (signed over what was sent, decoded by A as sent)', async () => {
+    // Reserved and unreserved characters (RFC 3986), the ones encodeURIComponent leaves alone, '+' and
+    // a space (form encoding), non-ASCII in two and four UTF-8 bytes.
+    const description = `${algorithm}: a b+c*d~e!f'g(h)i&j=k/l?m%20n#o;p,q:r@s$t ü 中文 😀`;
+    await call(b, 'UpdateKeyDescription', { KeyId: remote(), Description: description });
+    expect(seen.map((s) => s.status)).toEqual([200]);
+    expect(seen[0]!.body.get('Description')).toBe(description);
+    expect((await call(b, 'DescribeKey', { KeyId: remote() })).KeyMetadata.Description).toBe(description);
+  });
+
   it("A's refusal reaches B as A's Code: a wrong secret is refused by A's verifier", async () => {
     // The same AccessKey id with another secret: A computes another signature and refuses.
     const wrong = `${name}-wrong`;
