@@ -1,10 +1,13 @@
 // DryRun on Alibaba's crypto Actions and GetPublicKey: every check the call makes, then
 // DryRunOperationError (412) instead of the answer; a failing check answers what the call would.
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../contract/errors.ts';
 import { dispatch } from './dispatch.ts';
 import { b64, useActionVault } from '../../test/support/action-vault.ts';
+import { CLIENT_MATRIX, apiCaller, describeSpec } from '../../test/support/api-clients.ts';
+import { serveInProcess } from '../../test/integration/vault-helpers.ts';
 
 const v = useActionVault('dry-run');
 const digest = createHash('sha256').update('release').digest();
@@ -71,5 +74,42 @@ describe('DryRun', () => {
     await v.refused('AsymmetricSign', { ...ref, Digest: b64(digest) }, 'Rejected.Disabled');
     // GetPublicKey answers for a disabled key, so its DryRun passes.
     await v.refused('GetPublicKey', { KeyId: key.keyId, KeyVersionId: key.versionId, DryRun: 'true' }, 'DryRunOperationError');
+  });
+});
+
+// The same through `deskkms serve` with the real clients (openapi-client V3 SHA-256 / SM3 and V1,
+// pop-core V1): the 412 and its Code reach each library as Alibaba's error, and the documented
+// parameters of this issue (DryRun, Filters, Value's name) travel in every scheme and transport.
+describe('DryRun, Filters and Value through deskkms serve with the real clients', () => {
+  let server: Awaited<ReturnType<typeof serveInProcess>> | undefined;
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it.each(CLIENT_MATRIX.map((spec) => [describeSpec(spec), spec] as const))('%s', async (_name, spec) => {
+    if (!server) {
+      const passphrase = v.file('passphrase');
+      writeFileSync(passphrase, 'dry-run passphrase');
+      server = await serveInProcess(v.dir, { env: { DESKKMS_PASSPHRASE_FILE: passphrase } });
+    }
+    const access = await v.call('CreateAccessKey', {});
+    const client = apiCaller(spec, server.endpoint, { accessKeyId: access.AccessKeyId as string, accessKeySecret: access.AccessKeySecret as string });
+    const key = await v.makeKey('EC_SM2', 'SIGN/VERIFY');
+    const ref = { KeyId: key.keyId, KeyVersionId: key.versionId, Algorithm: 'SM2DSA', Digest: b64(digest) };
+
+    const dry = await client.refusal('AsymmetricSign', { ...ref, DryRun: 'true' });
+    expect(dry).toMatchObject({ status: 412, code: 'DryRunOperationError' });
+    expect(dry.body.Message).toMatch(/^AsymmetricSign: the request would have succeeded/);
+    const signed = await client.call('AsymmetricSign', { ...ref, DryRun: 'false' });
+    expect((await client.call('AsymmetricVerify', { ...ref, Value: signed.body.Value as string })).body.Value).toBe(true);
+    const malformed = await client.refusal('AsymmetricVerify', { ...ref, Value: b64('not DER') });
+    expect(malformed).toMatchObject({ status: 400, code: 'InvalidParameter' });
+    expect(malformed.body.Message).toMatch(/^Value: /);
+
+    const filters = JSON.stringify([{ Key: 'KeyId', Values: [key.keyId] }, { Key: 'KeySpec', Values: ['EC_SM2'] }]);
+    const listed = await client.call('ListKeys', { Filters: filters });
+    expect(listed.body).toMatchObject({ TotalCount: 1, Keys: { Key: [{ KeyId: key.keyId }] } });
+    const other = await client.call('ListKeys', { Filters: JSON.stringify([{ Key: 'KeyId', Values: [key.keyId] }, { Key: 'KeySpec', Values: ['RSA_2048'] }]) });
+    expect(other.body.TotalCount).toBe(0);
   });
 });
