@@ -76,7 +76,12 @@ export const API_PARAMETERS = {
         accepts: 'EC_P256',
         refuses: 'Aliyun_AES_256',
       },
-      KeyUsage: { treatment: 'implemented', accepts: 'SIGN/VERIFY', refuses: 'SIGN' },
+      KeyUsage: {
+        treatment: 'implemented',
+        note: 'omitted: ENCRYPT/DECRYPT for RSA specs, SIGN/VERIFY for EC specs (the current reference says SIGN/VERIFY whenever the key can sign; send KeyUsage for an RSA key to be sure of either)',
+        accepts: 'SIGN/VERIFY',
+        refuses: 'SIGN',
+      },
       Origin: { treatment: 'implemented', note: 'Aliyun_KMS, EXTERNAL; also DeskKMS\'s EXTERNAL_PUBLIC_KEY', accepts: 'Aliyun_KMS', refuses: 'AWS_KMS' },
       ProtectionLevel: { treatment: 'limited', note: 'SOFTWARE; HSM refused: no HSM here', accepts: 'SOFTWARE', refuses: 'HSM' },
       Description: { treatment: 'implemented', accepts: 'release key', refuses: 'x'.repeat(8193) },
