@@ -78,7 +78,7 @@ export const API_PARAMETERS = {
       },
       KeyUsage: {
         treatment: 'implemented',
-        note: 'omitted: ENCRYPT/DECRYPT for RSA specs, SIGN/VERIFY for EC specs (the current reference says SIGN/VERIFY whenever the key can sign; send KeyUsage for an RSA key to be sure of either)',
+        note: 'omitted: ENCRYPT/DECRYPT for RSA and EC_SM2, SIGN/VERIFY for EC_P256 and EC_P256K (the current reference says SIGN/VERIFY whenever the key can sign; send KeyUsage for RSA and EC_SM2 keys to be sure of either)',
         accepts: 'SIGN/VERIFY',
         refuses: 'SIGN',
       },
