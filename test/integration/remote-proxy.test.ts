@@ -5,7 +5,7 @@
 // in a form body). The signature verifies with A's public key and openssl; A disabling the key makes
 // B's call fail with Rejected.Disabled; A going away is a clear error naming the connection, and B's
 // own keys keep working.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -272,6 +272,38 @@ describe('a connection made before connections had a SignatureAlgorithm', () => 
     } finally {
       await c.close();
     }
+  });
+});
+
+describe('deskkms remote add --signature-algorithm', () => {
+  /** The CLI in a child process, asynchronously: A's server and the relay run in this one. */
+  const cli = (vaultDir: string, args: string[]) =>
+    new Promise<{ status: number | null; out: Record<string, any> }>((resolve) => {
+      execFile(process.execPath, [join(import.meta.dirname, '../../core/hosts/cli/deskkms.ts'), ...args], { encoding: 'utf8', env: { ...process.env, DESKKMS_VAULT: vaultDir } }, (error, stdout, stderr) => {
+        const status = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ status, out: JSON.parse(status === 0 ? stdout : stderr) as Record<string, any> });
+      });
+    });
+
+  it('registers the scheme given, refuses one DeskKMS does not speak naming SignatureAlgorithm, and list-keys signs with it', async () => {
+    const dDir = join(dir.path, 'd');
+    expect((await cli(dDir, ['init'])).status).toBe(0);
+    const secretFile = join(dir.path, 'd-secret.txt');
+    writeFileSync(secretFile, `${accessKey.AccessKeySecret}\n`);
+    const add = (name: string, algorithm: string) =>
+      cli(dDir, ['remote', 'add', '--name', name, '--endpoint', relayHost, '--protocol', 'http', '--access-key-id', accessKey.AccessKeyId, '--access-key-secret-file', secretFile, '--signature-algorithm', algorithm]);
+    const refused = await add('d-md5', 'HMAC-MD5');
+    expect(refused.status).toBe(2);
+    expect(refused.out).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringMatching(/^AddRemoteConnection: SignatureAlgorithm: must be one of ACS3-HMAC-SHA256, ACS3-HMAC-SM3, HMAC-SHA1/) as unknown });
+    const added = await add('d-sm3', 'ACS3-HMAC-SM3');
+    expect(added.status, JSON.stringify(added.out)).toBe(0);
+    expect(added.out.Connection).toMatchObject({ Name: 'd-sm3', SignatureAlgorithm: 'ACS3-HMAC-SM3' });
+    seen = [];
+    const listed = await cli(dDir, ['remote', 'list-keys', '--name', 'd-sm3']);
+    expect(listed.status, JSON.stringify(listed.out)).toBe(0);
+    expect(listed.out.Keys.Key).toEqual([expect.objectContaining({ KeyId: `remote/d-sm3/${keyId}`, RemoteKeyId: keyId })]);
+    expectScheme('ACS3-HMAC-SM3', 'ListKeys', accessKey.AccessKeyId);
+    expect((await cli(dDir, ['remote', 'remove', '--name', 'd-sm3'])).status).toBe(0); // and its secret leaves the keychain
   });
 });
 
