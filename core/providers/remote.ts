@@ -6,9 +6,11 @@
 //     method V3", https://www.alibabacloud.com/help/en/sdk/product-overview/v3-request-structure-and-signature);
 //   - HMAC-SHA1: the RPC signature V1 (the client's 'v2' RPC path), for a server that takes only V1
 //     (a DeskKMS older than V3 support, and every connection made before the choice existed).
-// Every call is RPC style, POST with the parameters in a form body (application/x-www-form-urlencoded:
-// Plaintext, Digest and the like stay out of URLs and proxy logs), one attempt (retries off: a
-// retried AsymmetricSign or CreateKey is a second operation on the remote), bounded timeouts.
+// Every call is RPC style, sent as Alibaba's generated KMS SDK (@alicloud/kms20160120 2.x and later,
+// built on the same client) sends it: POST with the parameters in the query string, where KMS's API
+// metadata places them, so an Alibaba Cloud KMS reads them as from its own SDK (the parameters travel
+// inside TLS on https connections). One attempt (retries off: a retried AsymmetricSign or CreateKey
+// is a second operation on the remote), bounded timeouts.
 // Private keys of remote keys never exist locally.
 //
 // An operation receives the VALIDATED request of its Action with the KeyId in the remote's own
@@ -71,7 +73,7 @@ const EXTENSION_DEFAULTS: Partial<Record<ActionName, Readonly<Record<string, unk
   CreateKey: { Exportable: false },
 };
 
-/** The validated request as the client's form parameters: strings as they are, numbers and booleans as text, lists as JSON (Alibaba's form). */
+/** The validated request as the client's query parameters: strings as they are, numbers and booleans as text, lists as JSON (Alibaba's form). */
 export function serialiseRequest(action: ActionName, request: Readonly<Record<string, unknown>>): Record<string, string> {
   const defaults = EXTENSION_DEFAULTS[action] ?? {};
   const query: Record<string, string> = {};
@@ -171,7 +173,7 @@ export class RemoteKmsProvider implements KmsProvider {
     });
     let answered: unknown;
     try {
-      answered = (await this.client.callApi(params, new OpenApiRequest({ body: serialiseRequest(action, request) }), RUNTIME)).body;
+      answered = (await this.client.callApi(params, new OpenApiRequest({ query: serialiseRequest(action, request) }), RUNTIME)).body;
     } catch (error) {
       throw this.translate(action, error);
     }
