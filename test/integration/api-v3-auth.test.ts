@@ -297,6 +297,85 @@ describe('V3 refusals (requests signed by openapi-util, then altered)', () => {
   });
 });
 
+describe("the real client's own bytes, captured by a relay and sent again", () => {
+  interface Captured {
+    method: string;
+    url: string;
+    headers: Record<string, string>;
+    body: Buffer;
+  }
+
+  /** A relay in front of the server that records each request openapi-client sends, exactly as sent. */
+  async function relay(): Promise<{ endpoint: string; captured: Captured[]; close(): Promise<void> }> {
+    const captured: Captured[] = [];
+    const { createServer } = await import('node:http');
+    const proxy = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const headers: Record<string, string> = {};
+        for (let i = 0; i < req.rawHeaders.length; i += 2) headers[(req.rawHeaders[i] ?? '').toLowerCase()] = req.rawHeaders[i + 1] ?? '';
+        const body = Buffer.concat(chunks);
+        captured.push({ method: req.method ?? '', url: req.url ?? '', headers, body });
+        // Forwarded unchanged, Host included (it is signed).
+        const forward = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.url, headers }, (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+        forward.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const address = proxy.address() as { port: number };
+    return { endpoint: `127.0.0.1:${address.port}`, captured, close: () => new Promise((resolve) => proxy.close(() => resolve())) };
+  }
+
+  function resend(c: Captured, change: Partial<Captured> = {}): Promise<Answer> {
+    const r = { ...c, ...change };
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, method: r.method, path: r.url, headers: r.headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (b: Buffer) => chunks.push(b));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Answer['body'] }));
+      });
+      req.on('error', reject);
+      req.end(r.body);
+    });
+  }
+
+  it.each([
+    ['ACS3-HMAC-SHA256', 'GET'],
+    ['ACS3-HMAC-SM3', 'POST'],
+  ] as const)('%s %s: accepted once through the relay; sent again it is a replay, altered it is refused', async (algorithm, method) => {
+    const r = await relay();
+    try {
+      const c = new openapi.default(new openapi.Config({ accessKeyId: key.id, accessKeySecret: key.secret, endpoint: r.endpoint, protocol: 'http', signatureAlgorithm: algorithm }));
+      const params = { PageSize: '7', Filters: '[{"Key":"KeyState","Values":["Enabled"]}]' };
+      const request = new openapi.OpenApiRequest(method === 'GET' ? { query: OpenApiUtil.query(params) } : { body: params });
+      const api = new openapi.Params({ action: 'ListKeys', version: VERSION, protocol: 'HTTP', pathname: '/', method, authType: 'AK', style: 'RPC', reqBodyType: 'formData', bodyType: 'json' });
+      const answer = (await c.callApi(api, request, new RuntimeOptions({ autoretry: false }))) as { statusCode: number; body: { PageSize: number } };
+      expect(answer).toMatchObject({ statusCode: 200, body: { PageSize: 7 } });
+      const sent = r.captured[0];
+      if (!sent) throw new Error('the relay saw no request');
+      expect(sent.headers.authorization).toMatch(new RegExp(`^${algorithm} Credential=${key.id},SignedHeaders=`));
+      expect(sent.headers['x-acs-action']).toBe('ListKeys');
+      expect(sent.body.length > 0).toBe(method === 'POST');
+
+      refused(await resend(sent), 'SignatureNonceUsed', 400);
+      const freshNonce = { ...sent.headers, 'x-acs-signature-nonce': randomUUID() };
+      refused(await resend(sent, { headers: freshNonce }), 'SignatureDoesNotMatch', 400);
+      if (method === 'POST') {
+        refused(await resend(sent, { body: Buffer.from(sent.body.toString().replace('PageSize=7', 'PageSize=8')) }), 'SignatureDoesNotMatch', 400, /x-acs-content-sha256/);
+      } else {
+        refused(await resend(sent, { url: sent.url.replace('PageSize=7', 'PageSize=8') }), 'SignatureDoesNotMatch', 400);
+      }
+      refused(await resend(sent, { headers: { ...sent.headers, 'x-acs-action': 'DescribeKey' } }), 'SignatureDoesNotMatch', 400);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
 describe('V3 refusals are audited as V1 ones are', () => {
   it('each refusal above has its audit entry: its RequestId, Code, the Action and AccessKeyId sent', async () => {
     expect(refusals.length).toBeGreaterThan(20);
