@@ -96,7 +96,7 @@ const MATRIX = [
 ] as const;
 
 describe.each(MATRIX)('openapi-client, $name, $method', ({ algorithm, method }) => {
-  it('creates a key, lists and describes it, signs (verified by OpenSSL through node:crypto) and encrypts/decrypts', async () => {
+  it('creates keys, lists them and their versions, signs (the signature verified with the public key by node:crypto, i.e. OpenSSL) and encrypts/decrypts', async () => {
     const c = client(algorithm);
     const created = await callApi(c, method, 'CreateKey', { KeySpec: 'EC_P256', KeyUsage: 'SIGN/VERIFY', Description: `v3 ${method} key: spaces, * and ~ and 中文` });
     const keyId = created.KeyMetadata.KeyId as string;

@@ -216,8 +216,7 @@ export function acs3SignedRequest(input: Acs3RequestInput): Acs3SignedRequest {
     }
   }
 
-  const required = body(input) ? [...REQUIRED_SIGNED_HEADERS, 'content-type'] : REQUIRED_SIGNED_HEADERS;
-  const values = new Map<string, string>();
+  const required = input.body.length > 0 ? [...REQUIRED_SIGNED_HEADERS, 'content-type'] : REQUIRED_SIGNED_HEADERS;
   for (const name of required) {
     const value = single(input.headers, name);
     if (value === undefined || value.trim() === '') throw new KmsError('MissingParameter', `header ${name} is mandatory for this action`);
@@ -228,6 +227,7 @@ export function acs3SignedRequest(input: Acs3RequestInput): Acs3SignedRequest {
       throw incomplete(`Authorization: SignedHeaders must include ${escapeText(name, 64)} (every x-acs-* header is signed)`);
     }
   }
+  const values = new Map<string, string>();
   for (const name of signedHeaders) {
     const value = single(input.headers, name);
     if (value === undefined) throw incomplete(`Authorization: SignedHeaders names ${name}, which the request does not carry`);
@@ -258,8 +258,4 @@ export function acs3SignedRequest(input: Acs3RequestInput): Acs3SignedRequest {
     version: (values.get('x-acs-version') ?? '').trim(),
     canonicalRequest: acs3CanonicalRequest({ method: input.method, query: input.query, headers: values, signedHeaders, hashedPayload }),
   };
-}
-
-function body(input: Acs3RequestInput): boolean {
-  return input.body.length > 0;
 }
