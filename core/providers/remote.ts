@@ -25,6 +25,7 @@
 // are put back into this vault's namespace once (remote/<connection>/<KeyId>), and the remote's
 // RequestId is kept as RemoteRequestId. Its error messages and RequestId are escaped like any text
 // from outside.
+import { getHashes } from 'node:crypto';
 import { OpenApiClient, OpenApiConfig, OpenApiParams, OpenApiRequest, type OpenApiRuntime } from './openapi-sdk.ts';
 import type { ActionName, ActionRequest } from '../contract/actions.ts';
 import type { SignatureAlgorithm } from '../contract/api-signatures.ts';
@@ -63,6 +64,15 @@ const CLIENT_ALGORITHM: Readonly<Record<SignatureAlgorithm, string>> = {
   'ACS3-HMAC-SM3': 'ACS3-HMAC-SM3',
   'HMAC-SHA1': 'v2',
 };
+
+/**
+ * The client hashes and MACs through node:crypto, whose SM3 exists only where its OpenSSL has it:
+ * not in Electron (BoringSSL). Read when a call is made, so an ACS3-HMAC-SM3 connection used there
+ * is refused clearly instead of failing inside the client.
+ */
+function runtimeHasSm3(): boolean {
+  return getHashes().includes('sm3');
+}
 
 const API_VERSION = '2016-01-20';
 /** One attempt: a retried AsymmetricSign or CreateKey would be a second operation on the remote. */
@@ -160,6 +170,12 @@ export class RemoteKmsProvider implements KmsProvider {
 
   /** One call through the client's own request path (signing with the connection's scheme), its answer checked. */
   private async forward<A extends ProviderAction>(action: A, request: ActionRequest<A>): Promise<ProviderResult<A>> {
+    if (this.connection.signatureAlgorithm === 'ACS3-HMAC-SM3' && !runtimeHasSm3()) {
+      throw new KmsError(
+        'UnsupportedOperation',
+        `${action} is not supported by ${this.label} here: the connection signs with ACS3-HMAC-SM3, and this runtime's crypto library (Electron's BoringSSL) has no SM3; use the deskkms CLI, or remove the connection and add it with ACS3-HMAC-SHA256`,
+      );
+    }
     const params = new OpenApiParams({
       action,
       version: API_VERSION,
