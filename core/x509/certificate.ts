@@ -85,6 +85,9 @@ export interface ParsedCertificate {
   spki: Uint8Array;
 }
 
+/** IssueCertificate's wire parameter for the request: errors about the CSR name it. */
+const CSR_PARAMETER = 'Csr';
+
 const SERIAL_BYTES = 16;
 /** RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 (and before 1950). */
 const UTC_TIME_FIRST_YEAR = 1950;
@@ -222,23 +225,23 @@ function requestedExtensions(csr: CertificationRequest): Map<string, Extension> 
   const found = new Map<string, Extension>();
   const attributes = csr.certificationRequestInfo.attributes.filter((a) => a.type === OID_EXTENSION_REQUEST);
   if (attributes.length > 1 || (attributes.length === 1 && attributes[0]!.values.length !== 1)) {
-    throw invalidParameter('CertificateSigningRequest', 'has more than one extensionRequest');
+    throw invalidParameter(CSR_PARAMETER, 'has more than one extensionRequest');
   }
   if (attributes.length === 0) return found;
   let extensions: Extensions;
   try {
     extensions = AsnConvert.parse(attributes[0]!.values[0]!, Extensions);
   } catch {
-    throw invalidParameter('CertificateSigningRequest', 'has a malformed extensionRequest');
+    throw invalidParameter(CSR_PARAMETER, 'has a malformed extensionRequest');
   }
   for (const ext of extensions) {
-    if (found.has(ext.extnID)) throw invalidParameter('CertificateSigningRequest', `requests extension ${ext.extnID} twice`);
+    if (found.has(ext.extnID)) throw invalidParameter(CSR_PARAMETER, `requests extension ${ext.extnID} twice`);
     found.set(ext.extnID, ext);
   }
   return found;
 }
 
-function parseExtensionValue<T>(ext: Extension, type: new () => T, what: string, parameter = 'CertificateSigningRequest'): T {
+function parseExtensionValue<T>(ext: Extension, type: new () => T, what: string, parameter = CSR_PARAMETER): T {
   try {
     return AsnConvert.parse(ext.extnValue.buffer, type);
   } catch {
@@ -290,11 +293,11 @@ function issuedExtensions(
   const san = requested.get(id_ce_subjectAltName);
   if (san) {
     const names = parseExtensionValue(san, SubjectAlternativeName, 'subjectAltName');
-    if (names.length === 0) throw invalidParameter('CertificateSigningRequest', 'has an empty subjectAltName');
+    if (names.length === 0) throw invalidParameter(CSR_PARAMETER, 'has an empty subjectAltName');
     // RFC 5280 4.2.1.6: with an empty subject the SAN extension must be critical.
     extensions.push(extension(id_ce_subjectAltName, san.critical || subjectIsEmpty, names));
   } else if (subjectIsEmpty) {
-    throw invalidParameter('CertificateSigningRequest', 'has neither a subject nor a subjectAltName');
+    throw invalidParameter(CSR_PARAMETER, 'has neither a subject nor a subjectAltName');
   }
   extensions.push(extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(subjectKeyIdentifier(subjectSpki))));
   extensions.push(extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(caSki) })));
@@ -303,14 +306,14 @@ function issuedExtensions(
 
 /** The CSR, parsed strictly, after its own signature has been checked. */
 async function verifiedCsr(csrDer: Uint8Array): Promise<CertificationRequest> {
-  if (!(csrDer instanceof Uint8Array)) throw invalidParameter('CertificateSigningRequest', 'must be DER bytes');
-  const csr = parseStrict(csrDer, CertificationRequest, 'CertificateSigningRequest', 'PKCS#10 CertificationRequest');
+  if (!(csrDer instanceof Uint8Array)) throw invalidParameter(CSR_PARAMETER, 'must be DER bytes');
+  const csr = parseStrict(csrDer, CertificationRequest, CSR_PARAMETER, 'PKCS#10 CertificationRequest');
   const info = csr.certificationRequestInfo;
-  if (info.version !== 0) throw invalidParameter('CertificateSigningRequest', `has version ${info.version}; only v1 (0) is defined`);
+  if (info.version !== 0) throw invalidParameter(CSR_PARAMETER, `has version ${info.version}; only v1 (0) is defined`);
   const algorithm = signingAlgorithmOf(csr.signatureAlgorithm);
-  if (algorithm === undefined) throw invalidParameter('CertificateSigningRequest', `signature algorithm ${csr.signatureAlgorithm.algorithm} is not supported`);
-  const publicKey = importPublicKey(new Uint8Array(AsnConvert.serialize(info.subjectPKInfo)), 'CertificateSigningRequest');
-  assertAlgorithmFor(publicKey.spec, algorithm, 'SIGN/VERIFY', 'CertificateSigningRequest');
+  if (algorithm === undefined) throw invalidParameter(CSR_PARAMETER, `signature algorithm ${csr.signatureAlgorithm.algorithm} is not supported`);
+  const publicKey = importPublicKey(new Uint8Array(AsnConvert.serialize(info.subjectPKInfo)), CSR_PARAMETER);
+  assertAlgorithmFor(publicKey.spec, algorithm, 'SIGN/VERIFY', CSR_PARAMETER);
   const digest = await digestMessage(publicKey, algorithm, new Uint8Array(AsnConvert.serialize(info)));
   let valid: boolean;
   try {
@@ -318,7 +321,7 @@ async function verifiedCsr(csrDer: Uint8Array): Promise<CertificationRequest> {
   } catch {
     valid = false;
   }
-  if (!valid) throw invalidParameter('CertificateSigningRequest', 'signature does not verify with the requested public key');
+  if (!valid) throw invalidParameter(CSR_PARAMETER, 'signature does not verify with the requested public key');
   return csr;
 }
 

@@ -261,13 +261,13 @@ describe('issueCertificate policies', () => {
     const csr = await makeCsr(ec);
     let error = await rejection(issueCertificate(flipByte(csr, -1), root, LEAF_OPTIONS, root.sign));
     expect(error.code).toBe('InvalidParameter');
-    expect(error.message).toBe('CertificateSigningRequest: signature does not verify with the requested public key');
+    expect(error.message).toBe('Csr: signature does not verify with the requested public key');
     // Flip a byte of the subject's CN text ("leaf.example.com").
     const at = Buffer.from(csr).indexOf('leaf.example.com');
     error = await rejection(issueCertificate(flipByte(csr, at), root, LEAF_OPTIONS, root.sign));
-    expect(error.message).toBe('CertificateSigningRequest: signature does not verify with the requested public key');
+    expect(error.message).toBe('Csr: signature does not verify with the requested public key');
     error = await rejection(issueCertificate(Uint8Array.of(...csr, 0), root, LEAF_OPTIONS, root.sign));
-    expect(error.message).toBe('CertificateSigningRequest: is not a DER-encoded PKCS#10 CertificationRequest');
+    expect(error.message).toBe('Csr: is not a DER-encoded PKCS#10 CertificationRequest');
   });
 
   it('refuses a CA whose key does not match its certificate, a non-CA certificate, a wrong signer, a bad policy or validity', async () => {
