@@ -78,14 +78,20 @@ const API_VERSION = '2016-01-20';
 /** One attempt: a retried AsymmetricSign or CreateKey would be a second operation on the remote. */
 const RUNTIME = { readTimeout: 15_000, connectTimeout: 5_000, autoretry: false, maxAttempts: 1 } as OpenApiRuntime;
 
-/** DeskKMS extension parameters at their default are not sent: an Alibaba Cloud KMS sees only its own vocabulary. */
-const EXTENSION_DEFAULTS: Partial<Record<ActionName, Readonly<Record<string, unknown>>>> = {
+/** Parameters the remote would default the same way are not sent: DeskKMS extensions at their default (an Alibaba Cloud KMS sees only its own vocabulary), and DryRun false. */
+const NO_DRY_RUN = { DryRun: false } as const;
+const UNSENT_DEFAULTS: Partial<Record<ActionName, Readonly<Record<string, unknown>>>> = {
   CreateKey: { Exportable: false },
+  GetPublicKey: NO_DRY_RUN,
+  AsymmetricSign: NO_DRY_RUN,
+  AsymmetricVerify: NO_DRY_RUN,
+  AsymmetricEncrypt: NO_DRY_RUN,
+  AsymmetricDecrypt: NO_DRY_RUN,
 };
 
 /** The validated request as the client's query parameters: strings as they are, numbers and booleans as text, lists as JSON (Alibaba's form). */
 export function serialiseRequest(action: ActionName, request: Readonly<Record<string, unknown>>): Record<string, string> {
-  const defaults = EXTENSION_DEFAULTS[action] ?? {};
+  const defaults = UNSENT_DEFAULTS[action] ?? {};
   const query: Record<string, string> = {};
   for (const [name, value] of Object.entries(request)) {
     if (value === undefined || (Object.hasOwn(defaults, name) && defaults[name] === value)) continue;

@@ -230,6 +230,10 @@ describe('a remote answer is outside input', () => {
     await call(vault, 'TagResource', { KeyId: keyId, Tags: [{ TagKey: 'team', TagValue: 'release' }] });
     expect(JSON.parse(received[1]!.Tags!)).toEqual([{ TagKey: 'team', TagValue: 'release' }]);
     expect(serialiseRequest('CreateKey', { KeySpec: 'EC_P256', Exportable: false, Description: '' })).toEqual({ KeySpec: 'EC_P256', Description: '' });
+    // DryRun is sent only when asked for: false is every KMS's default.
+    const sign = { KeyId: REMOTE_KEY, KeyVersionId: REMOTE_VERSION, Algorithm: 'ECDSA_SHA_256', Digest: 'AAAA' };
+    expect(serialiseRequest('AsymmetricSign', { ...sign, DryRun: false })).toEqual(sign);
+    expect(serialiseRequest('AsymmetricSign', { ...sign, DryRun: true })).toEqual({ ...sign, DryRun: 'true' });
     // ListKeys Filters leave as Alibaba's wire form: JSON text of the validated pairs.
     const filters = [{ Key: 'KeyState', Values: ['Enabled'] }, { Key: 'KeySpec', Values: ['EC_P256', 'EC_SM2'] }];
     const provider = await remoteProvider(vault, 'fake');
