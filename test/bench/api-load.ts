@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { dispatch } from '../../core/actions/dispatch.ts';
 import { generateKey, signDigest } from '../../core/crypto/engine.ts';
-import { KmsClient, SdkConfig, kmsSdk } from '../../core/providers/alibaba-sdk.ts';
+import { KmsClient, SdkConfig, kmsSdk } from '../support/alibaba-sdk.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { fmt, opsPerSecond, printTable } from './measure.ts';
 

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEntries } from '../../core/audit/audit-log.ts';
-import { KmsClient, SdkConfig, kmsSdk } from '../../core/providers/alibaba-sdk.ts';
+import { KmsClient, SdkConfig, kmsSdk } from '../support/alibaba-sdk.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { call, serveInProcess, tempDir } from './vault-helpers.ts';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEntries, verifyAuditChain } from '../../core/audit/audit-log.ts';
 import { Vault } from '../../core/vault/vault.ts';
-import { SdkConfig, kmsSdk } from '../../core/providers/alibaba-sdk.ts';
+import { SdkConfig, kmsSdk } from '../support/alibaba-sdk.ts';
 import { call, requireSecretService, serveInProcess, tempDir } from './vault-helpers.ts';
 
 const kms = kmsSdk;

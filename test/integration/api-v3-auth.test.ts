@@ -14,7 +14,7 @@ import { rpcSignature, rpcStringToSign } from '../../core/hosts/http/rpc-signatu
 import { call, requireSecretService, serveInProcess, tempDir } from './vault-helpers.ts';
 
 const require = createRequire(import.meta.url);
-/* eslint-disable @typescript-eslint/consistent-type-imports -- CommonJS modules through require (as core/providers/alibaba-sdk.ts) */
+/* eslint-disable @typescript-eslint/consistent-type-imports -- CommonJS modules through require (as test/support/alibaba-sdk.ts) */
 const openapi = require('@alicloud/openapi-client') as typeof import('@alicloud/openapi-client');
 const OpenApiUtil = (require('@alicloud/openapi-util') as typeof import('@alicloud/openapi-util')).default;
 const { RuntimeOptions } = require('@alicloud/tea-util') as typeof import('@alicloud/tea-util');

@@ -5,7 +5,7 @@ import { spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_proce
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEntries, verifyAuditChain } from '../../core/audit/audit-log.ts';
-import { KmsClient, SdkConfig, kmsSdk } from '../../core/providers/alibaba-sdk.ts';
+import { KmsClient, SdkConfig, kmsSdk } from '../support/alibaba-sdk.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { spawnUntilFirstLine } from '../support/child-process.ts';
 import { requireSecretService, tempDir } from './vault-helpers.ts';

@@ -9,7 +9,7 @@ import { KmsError } from '../../contract/errors.ts';
 import { acs3Hash, acs3SignedRequest, acs3StringToSign, parseAcs3Authorization, type Acs3Algorithm, type Acs3RequestInput } from './acs3-signature.ts';
 
 const require = createRequire(import.meta.url);
-/* eslint-disable-next-line @typescript-eslint/consistent-type-imports -- CommonJS through require (as core/providers/alibaba-sdk.ts) */
+/* eslint-disable-next-line @typescript-eslint/consistent-type-imports -- CommonJS through require (as test/support/alibaba-sdk.ts) */
 const OpenApiUtil = (require('@alicloud/openapi-util') as typeof import('@alicloud/openapi-util')).default;
 
 const SECRET = 'testSecret/with+odd=chars&';

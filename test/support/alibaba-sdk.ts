@@ -1,9 +1,9 @@
 // The official Alibaba Cloud KMS SDK 1.x (CommonJS; it signs with V1, HMAC-SHA1), loaded through
 // require so that Node and test runners resolve it the same way (their ESM interop of its default
-// export differs). No DeskKMS code uses it any more: remote connections speak through
-// @alicloud/openapi-client (./openapi-sdk.ts). It stays for the tests and the bench that drive
-// "deskkms serve" with the official SDK as a client (test/integration/{api-sdk,api-policy,serve-cli}.test.ts,
-// test/bench/api-load.ts); moving it under test/ would let the package become a devDependency.
+// export differs). A test dependency only: remote connections speak through
+// @alicloud/openapi-client (core/providers/openapi-sdk.ts). The tests and the bench drive
+// "deskkms serve" with it as a client (test/integration/{api-sdk,api-policy,serve-cli}.test.ts,
+// test/bench/api-load.ts).
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
