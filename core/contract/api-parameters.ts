@@ -64,6 +64,11 @@ const dryRun: ApiParameter = {
 const aliasName: ApiParameter = { treatment: 'implemented', accepts: 'alias/release', refuses: 'release' };
 const NOT_HERE_SECRETS = 'no secrets in this vault: tag a key';
 const NOT_HERE_CERTS = 'no KMS certificates in this vault: tag a key';
+/** The resources other than keys that Alibaba's TagResource and UntagResource also take. */
+const OTHER_TAGGED_RESOURCES = {
+  SecretName: { treatment: 'refused', note: NOT_HERE_SECRETS, accepts: '', refuses: 'MyDbCredentials' },
+  CertificateId: { treatment: 'refused', note: NOT_HERE_CERTS, accepts: '', refuses: '770dbe42-e146-43d1-a55a-1355db86c0de' },
+} as const;
 
 /** Alibaba's KMS Actions this vault serves, each with every documented request parameter. */
 export const API_PARAMETERS = {
@@ -197,8 +202,7 @@ export const API_PARAMETERS = {
     parameters: {
       KeyId: keyId,
       Tags: { treatment: 'implemented', accepts: '[{"TagKey":"team","TagValue":"release"}]', refuses: '[{"TagKey":"","TagValue":"x"}]' },
-      SecretName: { treatment: 'refused', note: NOT_HERE_SECRETS, accepts: '', refuses: 'MyDbCredentials' },
-      CertificateId: { treatment: 'refused', note: NOT_HERE_CERTS, accepts: '', refuses: '770dbe42-e146-43d1-a55a-1355db86c0de' },
+      ...OTHER_TAGGED_RESOURCES,
     },
   },
   UntagResource: {
@@ -206,8 +210,7 @@ export const API_PARAMETERS = {
     parameters: {
       KeyId: keyId,
       TagKeys: { treatment: 'implemented', accepts: '["team"]', refuses: '[]' },
-      SecretName: { treatment: 'refused', note: NOT_HERE_SECRETS, accepts: '', refuses: 'MyDbCredentials' },
-      CertificateId: { treatment: 'refused', note: NOT_HERE_CERTS, accepts: '', refuses: '770dbe42-e146-43d1-a55a-1355db86c0de' },
+      ...OTHER_TAGGED_RESOURCES,
     },
   },
   ListResourceTags: { reference: ref('ListResourceTags'), parameters: { KeyId: keyId } },
