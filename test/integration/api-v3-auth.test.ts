@@ -270,6 +270,14 @@ describe('V3 refusals (requests signed by openapi-util, then altered)', () => {
     refused(await send({ method: 'GET', query: v1, headers: {}, body: '' }), 'SignatureNonceUsed', 400);
   });
 
+  it("a forged request does not use up a genuine request's nonce: the nonce is recorded only once a signature verifies", async () => {
+    const genuine = craft();
+    const forged = withAuthorization(genuine, (a) => a.replace(/Signature=([0-9a-f])/, (_m, d: string) => `Signature=${d === '0' ? '1' : '0'}`));
+    refused(await send(forged), 'SignatureDoesNotMatch', 400);
+    expect((await send(genuine)).status).toBe(200);
+    refused(await send(genuine), 'SignatureNonceUsed', 400);
+  });
+
   it('a stale or future x-acs-date: InvalidTimeStamp.Expired; a malformed one InvalidTimeStamp.Format', async () => {
     const at = (offsetMs: number): string => new Date(Date.now() + offsetMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
     refused(await send(craft({ date: at(-20 * 60_000) })), 'InvalidTimeStamp.Expired', 400, /x-acs-date/);

@@ -33,7 +33,7 @@
 import { createHash } from 'node:crypto';
 import { KmsError } from '../../contract/errors.ts';
 import { escapeText } from '../../contract/escape-text.ts';
-import { percentEncode } from './rpc-signature.ts';
+import { canonicalQuery } from './rpc-signature.ts';
 
 export const ACS3_ALGORITHMS = ['ACS3-HMAC-SHA256', 'ACS3-HMAC-SM3'] as const;
 export type Acs3Algorithm = (typeof ACS3_ALGORITHMS)[number];
@@ -126,14 +126,6 @@ export function parseAcs3Authorization(header: string): Acs3Authorization {
   return { algorithm, accessKeyId, signedHeaders, signature: signature.toLowerCase() };
 }
 
-/** CanonicalQueryString: names sorted by UTF-16 code unit (the SDKs' sort), names and values RFC 3986-encoded. */
-export function acs3CanonicalQuery(query: Readonly<Record<string, string>>): string {
-  return Object.keys(query)
-    .sort()
-    .map((name) => `${percentEncode(name)}=${percentEncode(query[name] ?? '')}`)
-    .join('&');
-}
-
 export interface CanonicalRequestParts {
   readonly method: string;
   readonly query: Readonly<Record<string, string>>;
@@ -144,10 +136,14 @@ export interface CanonicalRequestParts {
   readonly hashedPayload: string;
 }
 
-/** The canonical request of an RPC-style API (CanonicalURI "/"). */
+/**
+ * The canonical request of an RPC-style API (CanonicalURI "/"). Its CanonicalQueryString is the
+ * V1 one (names sorted by UTF-16 code unit, names and values RFC 3986-encoded): V1 leaves out a
+ * `Signature` parameter, which a V3 request never carries (acs3SignedRequest refuses it).
+ */
 export function acs3CanonicalRequest(parts: CanonicalRequestParts): string {
   const canonicalHeaders = parts.signedHeaders.map((name) => `${name}:${(parts.headers.get(name) ?? '').trim()}\n`).join('');
-  return [parts.method, '/', acs3CanonicalQuery(parts.query), canonicalHeaders, parts.signedHeaders.join(';'), parts.hashedPayload].join('\n');
+  return [parts.method, '/', canonicalQuery(parts.query), canonicalHeaders, parts.signedHeaders.join(';'), parts.hashedPayload].join('\n');
 }
 
 export function acs3StringToSign(algorithm: Acs3Algorithm, canonicalRequest: string): string {
