@@ -15,7 +15,7 @@ const key = { KeyId: KEY };
 const version = { KeyId: KEY, KeyVersionId: VERSION };
 
 /** Each Action the remote provider forwards, with only the parameters it requires. */
-const MINIMAL: Record<ProviderAction, Record<string, unknown>> = {
+const MINIMAL: Partial<Record<ProviderAction, Record<string, unknown>>> = {
   DescribeKey: key,
   ListKeys: {},
   CreateKey: { KeySpec: 'EC_P256', KeyUsage: 'SIGN/VERIFY' },
@@ -36,7 +36,7 @@ const MINIMAL: Record<ProviderAction, Record<string, unknown>> = {
   UntagResource: { ...key, TagKeys: '["team"]' },
   ListResourceTags: key,
   ListAliasesByKeyId: key,
-} as Record<ProviderAction, Record<string, unknown>>;
+};
 
 /** The wire names of the official SDK 1.2.0's request model for an Action. */
 function sdkVocabulary(action: string): Set<string> {
@@ -48,12 +48,13 @@ function sdkVocabulary(action: string): Set<string> {
 describe('a remote receives only its own vocabulary', () => {
   it.each(Object.keys(MINIMAL))('%s: every parameter sent is one of the official SDK 1.2.0 request model', (action) => {
     const name = action as ProviderAction;
-    const request = ACTION_SCHEMAS[name].parse(MINIMAL[name]) as Record<string, unknown>;
+    const minimal = MINIMAL[name] ?? {};
+    const request = ACTION_SCHEMAS[name].parse(minimal) as Record<string, unknown>;
     const sent = Object.keys(serialiseRequest(name, request));
     const known = sdkVocabulary(name);
     expect(sent.filter((parameter) => !known.has(parameter))).toEqual([]);
     // What the caller set is sent.
-    for (const parameter of Object.keys(MINIMAL[name])) expect(sent).toContain(parameter);
+    for (const parameter of Object.keys(minimal)) expect(sent).toContain(parameter);
   });
 
   it('a parameter asked for is sent even where the older vocabulary lacks it (DryRun true)', () => {
