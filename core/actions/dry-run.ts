@@ -6,8 +6,9 @@
 // check answers what the real call would (InvalidParameter, Forbidden.*, Rejected.*), which names
 // the reason, rather than Alibaba's generic ValidationError / AccessDeniedError.
 import type { ActionName } from '../contract/actions.ts';
-import { KmsError, invalidParameter } from '../contract/errors.ts';
-import { ALGORITHM_TABLE, DIGEST_LENGTH, type Algorithm } from '../contract/specs.ts';
+import { KmsError } from '../contract/errors.ts';
+import type { Algorithm } from '../contract/specs.ts';
+import { assertDigest } from '../crypto/engine.ts';
 
 /** The answer to a DryRun call that passed every check. */
 export function dryRunPassed(action: ActionName): never {
@@ -15,11 +16,9 @@ export function dryRunPassed(action: ActionName): never {
 }
 
 /**
- * The Digest check AsymmetricSign makes in the key worker (crypto/engine.ts signDigest), made here
- * for a DryRun, which never reaches the worker. Same rule and wording as the engine's.
+ * The Digest check AsymmetricSign makes in the key worker (crypto/engine.ts signDigest), made for a
+ * DryRun, which never reaches the worker: the engine's own function, so rule and wording are one.
  */
 export function assertSignableDigest(algorithm: Algorithm, digest: Uint8Array): void {
-  if (digest.length !== DIGEST_LENGTH) {
-    throw invalidParameter('Digest', `must be the ${DIGEST_LENGTH}-byte ${ALGORITHM_TABLE[algorithm].hash} digest for ${algorithm}, got ${digest.length} bytes`);
-  }
+  assertDigest(digest, algorithm);
 }

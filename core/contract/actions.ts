@@ -233,6 +233,11 @@ const filtersParam = z
 const refusedParam = (reason: string) => z.string().max(65536, 'is too long').refine((v) => v.length === 0, reason);
 const NO_SECRETS = 'this vault holds no secrets (Secrets Manager); tag a key with KeyId';
 const NO_KMS_CERTIFICATES = 'this vault holds no KMS certificates (certificates of key versions are DeskKMS\'s AttachCertificate); tag a key with KeyId';
+/** The resources TagResource and UntagResource name besides keys, which this vault does not hold (refused, empty allowed). */
+const nonKeyResources = {
+  SecretName: refusedParam(NO_SECRETS).optional(),
+  CertificateId: refusedParam(NO_KMS_CERTIFICATES).optional(),
+};
 const NO_KMS_INSTANCE = 'this vault has no KMS instance (it is one vault on one desktop); omit it';
 /** DryRun (Alibaba's crypto Actions): "true" checks the call as it would run and answers DryRunOperationError instead of acting. */
 const dryRunParam = booleanParam.optional().default(false);
@@ -306,15 +311,10 @@ export const ACTION_SCHEMAS = {
   ScheduleKeyDeletion: z.strictObject({ ...keyRef, PendingWindowInDays: wholeNumber(7, 366) }),
   CancelKeyDeletion: z.strictObject(keyRef),
   // Alibaba tags keys, secrets or certificates (one of KeyId, SecretName, CertificateId); this vault
-  // holds keys only. SecretName and CertificateId come first so that a call naming one of them
-  // without KeyId is refused naming it.
-  TagResource: z.strictObject({ SecretName: refusedParam(NO_SECRETS).optional(), CertificateId: refusedParam(NO_KMS_CERTIFICATES).optional(), ...keyRef, Tags: tagsParam }),
-  UntagResource: z.strictObject({
-    SecretName: refusedParam(NO_SECRETS).optional(),
-    CertificateId: refusedParam(NO_KMS_CERTIFICATES).optional(),
-    ...keyRef,
-    TagKeys: tagKeysParam,
-  }),
+  // holds keys only. nonKeyResources comes first so that a call naming one of them without KeyId is
+  // refused naming it.
+  TagResource: z.strictObject({ ...nonKeyResources, ...keyRef, Tags: tagsParam }),
+  UntagResource: z.strictObject({ ...nonKeyResources, ...keyRef, TagKeys: tagKeysParam }),
   ListResourceTags: z.strictObject(keyRef),
   // DeskKMS extensions (not in Alibaba Cloud KMS): encrypted PKCS#8 export and import of versions.
   ExportKeyVersion: z.strictObject({

@@ -176,7 +176,7 @@ export const API_PARAMETERS = {
       KeyVersionId: keyVersionId,
       Algorithm: { treatment: 'implemented', accepts: 'SM2PKE', refuses: 'SM4' },
       CiphertextBlob: { treatment: 'implemented', accepts: 'ZGF0YSBrZXk=', refuses: 'not base64!' },
-      DryRun: { ...dryRun, note: `${dryRun.note}; whether CiphertextBlob decrypts is known only by decrypting` },
+      DryRun: { ...dryRun, note: `${dryRun.note}, CiphertextBlob's shape included (RSA: the modulus length; SM2: the DER SEQUENCE, C1 on the curve); only the decryption itself is not tried` },
       Recipient: {
         treatment: 'refused',
         note: 'no enclave attestation can be verified here',

@@ -22,8 +22,8 @@ import type { PrivateKey, PublicKey } from './keys.ts';
 import type { Digester } from './hash.ts';
 import { OID } from './oids.ts';
 import { decodePem, encodePem, isPem } from './pem.ts';
-import { RsaPrivateKey, RsaPublicKey } from './rsa.ts';
-import { Sm2PrivateKey, Sm2PublicKey } from './sm2.ts';
+import { RsaPrivateKey, RsaPublicKey, assertRsaCiphertextLength } from './rsa.ts';
+import { Sm2PrivateKey, Sm2PublicKey, parseSm2Ciphertext } from './sm2.ts';
 import { AsnParser } from '@peculiar/asn1-schema';
 import { PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 
@@ -53,7 +53,11 @@ function encryptionAlgorithm(spec: KeySpec, algorithm: unknown): EncryptionAlgor
   return alg;
 }
 
-function assertDigest(digest: Uint8Array, algorithm: SigningAlgorithm): void {
+/**
+ * The Digest check of AsymmetricSign and AsymmetricVerify: signDigest makes it in the key worker,
+ * and a DryRun AsymmetricSign (which never reaches the worker) calls this same function.
+ */
+export function assertDigest(digest: Uint8Array, algorithm: Algorithm): void {
   if (digest.length !== DIGEST_LENGTH) {
     const hash = ALGORITHM_TABLE[algorithm].hash;
     throw invalidParameter('Digest', `must be the ${DIGEST_LENGTH}-byte ${hash} digest for ${algorithm}, got ${digest.length} bytes`);
@@ -93,9 +97,24 @@ export function encrypt(key: PublicKey, algorithm: unknown, plaintext: Uint8Arra
   return key.encrypt(alg, plaintext);
 }
 
-export function decrypt(key: PrivateKey, algorithm: unknown, ciphertext: Uint8Array): Uint8Array {
+/**
+ * Every check decryption makes that needs no private key: the algorithm for the spec, CiphertextBlob
+ * not empty, then the family's shape (RSA: exactly the modulus length; SM2: the DER SEQUENCE
+ * { x, y, C3, C2 } with C1 on the curve). decrypt (in the key worker) and a DryRun AsymmetricDecrypt
+ * (with the stored public key) both call it, so the two cannot answer differently; only whether the
+ * ciphertext decrypts is left, which takes the private key.
+ */
+export function assertDecryptable(key: PublicKey, algorithm: unknown, ciphertext: Uint8Array): EncryptionAlgorithm {
   const alg = encryptionAlgorithm(key.spec, algorithm);
   if (ciphertext.length === 0) throw invalidParameter('CiphertextBlob', 'is empty');
+  if (key instanceof RsaPublicKey) assertRsaCiphertextLength(key.key, ciphertext);
+  else if (key instanceof Sm2PublicKey) parseSm2Ciphertext(ciphertext);
+  else throw new KmsError('InternalFailure', `no decryption for ${key.spec}`);
+  return alg;
+}
+
+export function decrypt(key: PrivateKey, algorithm: unknown, ciphertext: Uint8Array): Uint8Array {
+  const alg = assertDecryptable(key.publicKey, algorithm, ciphertext);
   return key.decrypt(alg, ciphertext);
 }
 

@@ -117,10 +117,7 @@ function oaepHash(algorithm: EncryptionAlgorithm): 'sha256' | 'sha1' {
 
 /** RSAES-OAEP decryption with an optional label (the KMS API never sets one; Wycheproof does). */
 export function rsaOaepDecrypt(key: KeyObject, algorithm: EncryptionAlgorithm, ciphertext: Uint8Array, label?: Uint8Array): Uint8Array {
-  const k = Math.ceil(modulusBits(key) / 8);
-  if (ciphertext.length !== k) {
-    throw invalidParameter('CiphertextBlob', `must be exactly ${k} bytes for this RSA key, got ${ciphertext.length}`);
-  }
+  assertRsaCiphertextLength(key, ciphertext);
   try {
     return new Uint8Array(
       privateDecrypt(
@@ -131,6 +128,18 @@ export function rsaOaepDecrypt(key: KeyObject, algorithm: EncryptionAlgorithm, c
   } catch {
     // One message for every failure: telling padding errors apart is an oracle (Manger's attack).
     throw invalidParameter('CiphertextBlob', `cannot be decrypted with this key and ${algorithm} (wrong key, wrong algorithm or corrupted ciphertext)`);
+  }
+}
+
+/**
+ * The check RSAES-OAEP decryption makes before the private key is used: a ciphertext is exactly
+ * k = ceil(modulus bits / 8) bytes (RFC 8017 section 7.1.2 step 1b). Public data only, so `key` may
+ * be the public or the private KeyObject: the engine's assertDecryptable makes it with the public one.
+ */
+export function assertRsaCiphertextLength(key: KeyObject, ciphertext: Uint8Array): void {
+  const k = Math.ceil(modulusBits(key) / 8);
+  if (ciphertext.length !== k) {
+    throw invalidParameter('CiphertextBlob', `must be exactly ${k} bytes for this RSA key, got ${ciphertext.length}`);
   }
 }
 

@@ -11,7 +11,7 @@ import { bytesToHex, bytesToNumberBE, hexToBytes, numberToBytesBE } from '@noble
 import { KmsError, invalidParameter } from '../contract/errors.ts';
 import { SM2_DEFAULT_ID, type EncryptionAlgorithm, type SigningAlgorithm } from '../contract/specs.ts';
 import { Sm2Point, curveOrder, curvePrime, type CurvePoint } from './curves.ts';
-import { decodeRsSignature, decodeSm2Ciphertext, encodeRsSignature, encodeSm2Ciphertext } from './der.ts';
+import { decodeRsSignature, decodeSm2Ciphertext, encodeRsSignature, encodeSm2Ciphertext, type Sm2Ciphertext } from './der.ts';
 import { encodeEcPkcs8, encodeEcSpki, maxScalar, parsePoint, type EcPrivateMaterial } from './ec-encoding.ts';
 import { createDigester, hashBytes, type Digester } from './hash.ts';
 import type { PrivateKey, PublicKey } from './keys.ts';
@@ -113,6 +113,26 @@ function isAllZeroMask(c2: Uint8Array, message: Uint8Array): boolean {
   return diff === 0;
 }
 
+/**
+ * The checks SM2 decryption makes on a ciphertext before the private scalar is used, all on public
+ * data: the strict DER SEQUENCE { x, y, C3, C2 }, C1 = (x, y) a point of the curve (refused before
+ * the scalar touches it: invalid-curve attacks), C3 an SM3 hash, C2 not empty. The engine's
+ * assertDecryptable makes them for a DryRun too. Returns the parts and C1 uncompressed (04 || x || y).
+ */
+export function parseSm2Ciphertext(ciphertext: Uint8Array): { c: Sm2Ciphertext; c1: Uint8Array } {
+  const c = decodeSm2Ciphertext(ciphertext);
+  const p = curvePrime('SM2');
+  if (c.x >= p || c.y >= p) throw invalidParameter('CiphertextBlob', 'C1 coordinates exceed the field size');
+  const c1 = new Uint8Array(65);
+  c1[0] = 0x04;
+  c1.set(numberToBytesBE(c.x, 32), 1);
+  c1.set(numberToBytesBE(c.y, 32), 33);
+  parsePoint('SM2', c1, 'CiphertextBlob C1');
+  if (c.c3.length !== 32) throw invalidParameter('CiphertextBlob', `C3 must be 32 bytes (SM3), got ${c.c3.length}`);
+  if (c.c2.length === 0) throw invalidParameter('CiphertextBlob', 'C2 is empty');
+  return { c, c1 };
+}
+
 export class Sm2PrivateKey implements PrivateKey {
   readonly spec = 'EC_SM2' as const;
   readonly publicKey: Sm2PublicKey;
@@ -147,17 +167,7 @@ export class Sm2PrivateKey implements PrivateKey {
 
   decrypt(algorithm: EncryptionAlgorithm, ciphertext: Uint8Array): Uint8Array {
     if (algorithm !== 'SM2PKE') throw new KmsError('InternalFailure', `${algorithm} reached the SM2 engine`);
-    const c = decodeSm2Ciphertext(ciphertext);
-    const p = curvePrime('SM2');
-    if (c.x >= p || c.y >= p) throw invalidParameter('CiphertextBlob', 'C1 coordinates exceed the field size');
-    const c1 = new Uint8Array(65);
-    c1[0] = 0x04;
-    c1.set(numberToBytesBE(c.x, 32), 1);
-    c1.set(numberToBytesBE(c.y, 32), 33);
-    // Refuses off-curve C1 before the private scalar touches it (invalid-curve attacks).
-    parsePoint('SM2', c1, 'CiphertextBlob C1');
-    if (c.c3.length !== 32) throw invalidParameter('CiphertextBlob', `C3 must be 32 bytes (SM3), got ${c.c3.length}`);
-    if (c.c2.length === 0) throw invalidParameter('CiphertextBlob', 'C2 is empty');
+    const { c, c1 } = parseSm2Ciphertext(ciphertext);
     const raw = bytesToHex(c1.subarray(1)) + bytesToHex(c.c3) + bytesToHex(c.c2);
     const plaintext = sm2.doDecrypt(raw, this.liveHex, C1C3C2, { output: 'array' });
     if (plaintext.length === 0) {
