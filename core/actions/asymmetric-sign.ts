@@ -1,6 +1,7 @@
 // AsymmetricSign: the key worker signs a digest with the version's sealed private key.
 import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
-import { assertSignableDigest, dryRunPassed } from './dry-run.ts';
+import { assertDigest } from '../crypto/engine.ts';
+import { dryRunPassed } from './dry-run.ts';
 import type { Handler } from './operation.ts';
 import { cryptoTarget, sealedRef } from './targets.ts';
 
@@ -9,7 +10,8 @@ export const asymmetricSign: Handler<'AsymmetricSign'> = async (vault, req, ctx)
   const digest = decodeBase64(req.Digest, 'Digest');
   const key = sealedRef(t);
   if (req.DryRun) {
-    assertSignableDigest(req.Algorithm, digest);
+    // The Digest check the key worker's signDigest makes (the engine's own function, one rule and wording).
+    assertDigest(digest, req.Algorithm);
     dryRunPassed('AsymmetricSign');
   }
   const { signature } = await vault.worker.request({ op: 'sign', key, algorithm: req.Algorithm, digest });

@@ -7,18 +7,8 @@
 // the reason, rather than Alibaba's generic ValidationError / AccessDeniedError.
 import type { ActionName } from '../contract/actions.ts';
 import { KmsError } from '../contract/errors.ts';
-import type { Algorithm } from '../contract/specs.ts';
-import { assertDigest } from '../crypto/engine.ts';
 
 /** The answer to a DryRun call that passed every check. */
 export function dryRunPassed(action: ActionName): never {
   throw new KmsError('DryRunOperationError', `${action}: the request would have succeeded; nothing was done because DryRun is true`);
-}
-
-/**
- * The Digest check AsymmetricSign makes in the key worker (crypto/engine.ts signDigest), made for a
- * DryRun, which never reaches the worker: the engine's own function, so rule and wording are one.
- */
-export function assertSignableDigest(algorithm: Algorithm, digest: Uint8Array): void {
-  assertDigest(digest, algorithm);
 }
