@@ -54,24 +54,22 @@ export class AccessKeyAuthenticator {
       throw new KmsError('InvalidTimeStamp.Expired', `Specified ${timeName} ${timestamp} is more than 15 minutes from the server time ${new Date(now).toISOString()}`);
     }
 
-    if (request.scheme === 'ACS3') {
-      const stringToSign = acs3StringToSign(request.algorithm, request.canonicalRequest);
-      const { mac } = await this.vault.worker.request({ op: 'accessKeyMac', accessKeyId, sealed: row.sealed_secret, algorithm: request.algorithm, data: Buffer.from(stringToSign, 'utf8') });
-      if (!signaturesMatch(signature, Buffer.from(mac).toString('hex'))) {
-        // The canonical request (public request data: method, query, signed headers, body hash)
-        // lets a client find where its signer differs; escaped, since header values are anyone's text.
-        throw new KmsError(
-          'SignatureDoesNotMatch',
-          `Specified signature does not match our calculation. server string to sign is: ${escapeText(stringToSign, 256)}; canonical request: ${escapeText(request.canonicalRequest, 2048)}`,
-        );
-      }
-    } else {
-      const stringToSign = rpcStringToSign(request.method, request.params);
-      const { mac } = await this.vault.worker.request({ op: 'accessKeyMac', accessKeyId, sealed: row.sealed_secret, algorithm: 'HMAC-SHA1', data: Buffer.from(stringToSign, 'utf8') });
-      if (!signaturesMatch(signature, Buffer.from(mac).toString('base64'))) {
-        // As Alibaba's gateway does: the string to sign (public request data) helps fix a client.
-        throw new KmsError('SignatureDoesNotMatch', `Specified signature does not match our calculation. server string to sign is: ${stringToSign.slice(0, 1024)}`);
-      }
+    // The string to sign, and how the MAC is written in the request: V3 hex over its canonical
+    // request, V1 base64 over its sorted parameters.
+    const v3 = request.scheme === 'ACS3';
+    const stringToSign = v3 ? acs3StringToSign(request.algorithm, request.canonicalRequest) : rpcStringToSign(request.method, request.params);
+    const algorithm = v3 ? request.algorithm : 'HMAC-SHA1';
+    const { mac } = await this.vault.worker.request({ op: 'accessKeyMac', accessKeyId, sealed: row.sealed_secret, algorithm, data: Buffer.from(stringToSign, 'utf8') });
+    if (!signaturesMatch(signature, Buffer.from(mac).toString(v3 ? 'hex' : 'base64'))) {
+      // As Alibaba's gateway does: the string to sign (public request data) helps fix a client. For
+      // V3 the canonical request too (method, query, signed headers, body hash), escaped, since header
+      // values are anyone's text; V1's string to sign is percent-encoded ASCII.
+      throw new KmsError(
+        'SignatureDoesNotMatch',
+        v3
+          ? `Specified signature does not match our calculation. server string to sign is: ${escapeText(stringToSign, 256)}; canonical request: ${escapeText(request.canonicalRequest, 2048)}`
+          : `Specified signature does not match our calculation. server string to sign is: ${stringToSign.slice(0, 1024)}`,
+      );
     }
     // Recorded only after the signature checks out, so a forger cannot burn others' nonces.
     this.prune(now);
