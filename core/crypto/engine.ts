@@ -97,25 +97,32 @@ export function encrypt(key: PublicKey, algorithm: unknown, plaintext: Uint8Arra
   return key.encrypt(alg, plaintext);
 }
 
+/** The checks of every decryption before its family's: the algorithm for the spec, CiphertextBlob not empty. */
+function decryptionAlgorithm(spec: KeySpec, algorithm: unknown, ciphertext: Uint8Array): EncryptionAlgorithm {
+  const alg = encryptionAlgorithm(spec, algorithm);
+  if (ciphertext.length === 0) throw invalidParameter('CiphertextBlob', 'is empty');
+  return alg;
+}
+
 /**
  * Every check decryption makes that needs no private key: the algorithm for the spec, CiphertextBlob
  * not empty, then the family's shape (RSA: exactly the modulus length; SM2: the DER SEQUENCE
- * { x, y, C3, C2 } with C1 on the curve). decrypt (in the key worker) and a DryRun AsymmetricDecrypt
- * (with the stored public key) both call it, so the two cannot answer differently; only whether the
- * ciphertext decrypts is left, which takes the private key.
+ * { x, y, C3, C2 } with C1 on the curve), through the same functions the keys' decrypt calls
+ * (assertRsaCiphertextLength, parseSm2Ciphertext). A DryRun AsymmetricDecrypt makes them with the
+ * stored public key, so it cannot answer otherwise than decrypt; only whether the ciphertext
+ * decrypts is left, which takes the private key.
  */
 export function assertDecryptable(key: PublicKey, algorithm: unknown, ciphertext: Uint8Array): EncryptionAlgorithm {
-  const alg = encryptionAlgorithm(key.spec, algorithm);
-  if (ciphertext.length === 0) throw invalidParameter('CiphertextBlob', 'is empty');
+  const alg = decryptionAlgorithm(key.spec, algorithm, ciphertext);
   if (key instanceof RsaPublicKey) assertRsaCiphertextLength(key.key, ciphertext);
   else if (key instanceof Sm2PublicKey) parseSm2Ciphertext(ciphertext);
   else throw new KmsError('InternalFailure', `no decryption for ${key.spec}`);
   return alg;
 }
 
+/** Decrypts in the key worker: the common checks here, the family's in the key's own decrypt (the functions assertDecryptable calls). */
 export function decrypt(key: PrivateKey, algorithm: unknown, ciphertext: Uint8Array): Uint8Array {
-  const alg = assertDecryptable(key.publicKey, algorithm, ciphertext);
-  return key.decrypt(alg, ciphertext);
+  return key.decrypt(decryptionAlgorithm(key.spec, algorithm, ciphertext), ciphertext);
 }
 
 /** Digest of a whole message (streamed), as AsymmetricSign expects it for this key and algorithm. */
