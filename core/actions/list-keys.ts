@@ -11,11 +11,7 @@ import { pageOf, pageOffset } from './paging.ts';
 /** What a key reads as for each filter Key (a key matches when one of these is among the Values). */
 const FILTER_FIELDS: Readonly<Record<ListKeysFilterKey, (db: Db, key: KeyRow) => readonly string[]>> = {
   // The state callers see (PendingImport for an EXTERNAL key without key material), as DescribeKey answers.
-  KeyState: (db, key) => [
-    key.origin === 'EXTERNAL' && key.key_state === 'Enabled'
-      ? reportedKeyState(key, listVersions(db, key.key_id).some((v) => v.material === 'Sealed'))
-      : key.key_state,
-  ],
+  KeyState: (db, key) => [reportedKeyState(key, () => listVersions(db, key.key_id).some((v) => v.material === 'Sealed'))],
   KeySpec: (_db, key) => [key.key_spec],
   KeyUsage: (_db, key) => [key.key_usage],
   ProtectionLevel: (_db, key) => [key.protection_level],

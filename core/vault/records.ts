@@ -159,9 +159,13 @@ export function listVersions(db: Db, keyId: string, offset = 0, limit = -1): Ver
 /**
  * The KeyState callers see: a key of Origin EXTERNAL without sealed key material (none imported
  * yet, or deleted with DeleteKeyMaterial) is PendingImport; otherwise the stored state.
+ * `hasSealedMaterial` may be a function, asked only for an Enabled EXTERNAL key (a read of its
+ * versions that other keys need not pay).
  */
-export function reportedKeyState(key: Pick<KeyRow, 'key_state' | 'origin'>, hasSealedMaterial: boolean): KeyState | 'PendingImport' {
-  return key.key_state === 'Enabled' && key.origin === 'EXTERNAL' && !hasSealedMaterial ? 'PendingImport' : key.key_state;
+export function reportedKeyState(key: Pick<KeyRow, 'key_state' | 'origin'>, hasSealedMaterial: boolean | (() => boolean)): KeyState | 'PendingImport' {
+  if (key.key_state !== 'Enabled' || key.origin !== 'EXTERNAL') return key.key_state;
+  const sealed = typeof hasSealedMaterial === 'function' ? hasSealedMaterial() : hasSealedMaterial;
+  return sealed ? key.key_state : 'PendingImport';
 }
 
 export interface ImportTokenRow {
