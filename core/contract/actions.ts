@@ -21,7 +21,7 @@ const wholeNumber = (min: number, max: number) =>
     .pipe(z.number().int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 
 const booleanParam = z
-  .union([z.boolean(), z.enum(['true', 'false'])])
+  .union([z.boolean(), z.enum(['true', 'false'])], 'must be true or false')
   .transform((v) => v === true || v === 'true');
 
 /** KeyId: a key's UUID, `alias/NAME`, or an ARN ending in `key/UUID` or `alias/NAME`. */
