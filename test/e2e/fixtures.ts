@@ -96,3 +96,21 @@ export async function screenshot(page: Page, testInfo: TestInfo, name: string): 
   await page.screenshot({ path, fullPage: true });
   await testInfo.attach(name, { path, contentType: 'image/png' });
 }
+
+/**
+ * A `deskkms ui` host the test starts itself, on `vaultDir`, with `env` as its whole environment
+ * (e.g. without DBUS_SESSION_BUS_ADDRESS, to see the app with no keychain answering). The caller
+ * stops it (`process.stop()`) and removes the directory; open it with `openHost`.
+ */
+export async function startHostWithEnv(vaultDir: string, env: NodeJS.ProcessEnv): Promise<{ host: UiHost; process: RunningProcess }> {
+  const ui = await spawnUntilFirstLine(process.execPath, [CLI, 'ui', '--no-open', '--vault', vaultDir], { env, timeoutMs: 60_000 });
+  const { Url } = JSON.parse(ui.firstLine) as { Url: string };
+  return { host: { url: Url, origin: new URL(Url).origin, vaultDir, stderr: ui.stderr }, process: ui };
+}
+
+/** Opens `host`'s launch URL in `page` and waits until the page holds the session (as the `app` fixture does). */
+export async function openHost(page: Page, host: UiHost): Promise<void> {
+  await page.goto(host.url);
+  await expect(page).toHaveURL(`${host.origin}/`);
+  await page.waitForFunction((key) => sessionStorage.getItem(key) !== null, APP_SESSION_STORAGE_KEY);
+}
