@@ -114,3 +114,40 @@ export async function openHost(page: Page, host: UiHost): Promise<void> {
   await expect(page).toHaveURL(`${host.origin}/`);
   await page.waitForFunction((key) => sessionStorage.getItem(key) !== null, APP_SESSION_STORAGE_KEY);
 }
+
+/** The two window sizes every main screen is checked and photographed at (issue 17). */
+export const SCREEN_SIZES: readonly { readonly width: number; readonly height: number }[] = [
+  { width: 1280, height: 800 },
+  { width: 1024, height: 700 },
+];
+
+/**
+ * What the page shows at `size`, checked and photographed: nothing runs off the side (neither the
+ * page nor the workspace's scrolling view is wider than the window), then one screenshot in the
+ * light and one in the dark theme, `<name>-<w>x<h>-<theme>.png` under the test's output directory
+ * (attached to the report) and, when DESKKMS_UPDATE_SCREENSHOTS=1, copied to docs/screenshots/.
+ * Leaves the page in the light theme at `size`.
+ */
+export async function shootScreen(page: Page, testInfo: TestInfo, name: string, size: { width: number; height: number }): Promise<void> {
+  await page.setViewportSize(size);
+  await page.emulateMedia({ colorScheme: 'light' });
+  const overflow = await page.evaluate(() => {
+    const view = document.querySelector('.view');
+    return { page: document.documentElement.scrollWidth - window.innerWidth, view: view ? view.scrollWidth - view.clientWidth : 0 };
+  });
+  expect(overflow, `${name} at ${size.width}x${size.height} runs off the side`).toEqual({ page: 0, view: 0 });
+  const docs = process.env.DESKKMS_UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : undefined;
+  const { copyFile, mkdir } = await import('node:fs/promises');
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const file = `${name}-${size.width}x${size.height}-${colorScheme}.png`;
+    const path = testInfo.outputPath(file);
+    await page.screenshot({ path, animations: 'disabled' });
+    await testInfo.attach(file, { path, contentType: 'image/png' });
+    if (docs) {
+      await mkdir(docs, { recursive: true });
+      await copyFile(path, join(docs, file));
+    }
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}
