@@ -3,6 +3,8 @@
 // log, a refused one is audited with its Code; local only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminVault, EVERYTHING, type AdminVault } from '../../test/support/admin-vault.ts';
+import { auditKind, AUDIT_KINDS } from '../contract/audit-kinds.ts';
+import { recordEvent } from './dispatch.ts';
 
 let v: AdminVault;
 let keyId: string;
@@ -53,6 +55,8 @@ describe('ListAuditEntries', () => {
     [{ Limit: 0 }, 'InvalidParameter', /^Limit: must be at least 1/],
     [{ Limit: 100_000 }, 'InvalidParameter', /^Limit: must be at most 99999/],
     [{ Frobnicate: 1 }, 'InvalidParameter', /^Frobnicate: is not a parameter of ListAuditEntries/],
+    [{ Kind: 'writes' }, 'InvalidParameter', /^Kind: must be one of change, private-key, read, refused/],
+    [{ Search: '' }, 'InvalidParameter', /^Search: is empty/],
     [{ KeyId: `alias/${'x'.repeat(200)}` }, 'InvalidParameter', /^KeyId: names no key of this vault, and no entry keeps a KeyId longer than 128/],
   ])('refuses %j (%s), audited with its Code', async (params, code, message) => {
     const error = await v.refused('ListAuditEntries', params);
@@ -64,5 +68,59 @@ describe('ListAuditEntries', () => {
   it('is refused to an access key, audited', async () => {
     expect((await v.refused('ListAuditEntries', {}, EVERYTHING)).Code).toBe('Forbidden.NoPermission');
     expect(v.audited('ListAuditEntries').at(-1)).toMatchObject({ code: 'Forbidden.NoPermission', caller: 'api:DKMStesttesttesttesttest' });
+  });
+});
+
+describe('ListAuditEntries Kind, Caller and Search', () => {
+  type Entry = { seq: number; action: string; code: string; caller: string; requestId: string };
+  const seqs = (entries: Entry[]) => entries.map((e) => e.seq);
+
+  it('filters by kind in the query: each kind is exactly the entries auditKind gives it, paged with Limit and BeforeSeq', async () => {
+    const versionId = (await v.ok('ListKeyVersions', { KeyId: keyId })).KeyVersions.KeyVersion[0].KeyVersionId as string;
+    await v.ok('AsymmetricSign', { KeyId: keyId, KeyVersionId: versionId, Algorithm: 'ECDSA_SHA_256', Digest: Buffer.alloc(32, 1).toString('base64') });
+    await recordEvent(v.vault, 'UnlockVault', 'OK', 'app');
+    const all = (await v.ok('ListAuditEntries')).Entries as Entry[];
+    for (const kind of AUDIT_KINDS) {
+      const listed = (await v.ok('ListAuditEntries', { Kind: kind })).Entries as Entry[];
+      expect(seqs(listed), kind).toEqual(seqs(all.filter((e) => auditKind(e.action, e.code) === kind)));
+      expect(listed.length, kind).toBeGreaterThan(0);
+    }
+    expect(((await v.ok('ListAuditEntries', { Kind: 'private-key' })).Entries as Entry[]).map((e) => e.action)).toEqual(['AsymmetricSign']);
+    expect(((await v.ok('ListAuditEntries', { Kind: 'refused' })).Entries as Entry[]).every((e) => e.code !== 'OK')).toBe(true);
+    expect(((await v.ok('ListAuditEntries', { Kind: 'change' })).Entries as Entry[]).map((e) => e.action)).toEqual(['InitVault', 'CreateKey', 'CreateKey', 'CreateAlias', 'UnlockVault']);
+    // Limit and Truncated count the filtered entries, not the log's.
+    const reads = (await v.ok('ListAuditEntries', { Kind: 'read', NewestFirst: true })).Entries as Entry[];
+    const first = await v.ok('ListAuditEntries', { Kind: 'read', NewestFirst: true, Limit: 1 });
+    expect(first.Truncated).toBe(true);
+    expect(seqs(first.Entries as Entry[])).toEqual([reads[0]!.seq]);
+    const rest = await v.ok('ListAuditEntries', { Kind: 'read', NewestFirst: true, Limit: reads.length - 1, BeforeSeq: reads[0]!.seq });
+    expect(rest.Truncated).toBe(false);
+    expect(seqs(rest.Entries as Entry[])).toEqual(seqs(reads.slice(1)));
+  });
+
+  it('filters by caller, exactly', async () => {
+    await recordEvent(v.vault, 'LockVault', 'OK', 'ui');
+    expect(((await v.ok('ListAuditEntries', { Caller: 'ui' })).Entries as Entry[]).map((e) => e.action)).toEqual(['LockVault']);
+    expect((await v.ok('ListAuditEntries', { Caller: 'u' })).Entries).toEqual([]);
+    const cli = (await v.ok('ListAuditEntries', { Caller: 'cli' })).Entries as Entry[];
+    expect(cli.length).toBeGreaterThan(3);
+    expect(cli.every((e) => e.caller === 'cli')).toBe(true);
+  });
+
+  it('searches RequestId, Action, KeyId, KeyVersionId, Caller and Code as substrings, ASCII case ignored', async () => {
+    const all = (await v.ok('ListAuditEntries')).Entries as (Entry & { keyId: string | null })[];
+    const refused = all.find((e) => e.action === 'DisableKey')!;
+    // Part of a RequestId, in upper case: an error message quotes it, the user pastes it.
+    const part = refused.requestId.slice(4, 20).toUpperCase();
+    expect(seqs((await v.ok('ListAuditEntries', { Search: part })).Entries as Entry[])).toEqual([refused.seq]);
+    expect(((await v.ok('ListAuditEntries', { Search: 'disablekey' })).Entries as Entry[]).map((e) => e.action)).toEqual(['DisableKey']);
+    expect(((await v.ok('ListAuditEntries', { Search: 'aliasnotfound' })).Entries as Entry[]).map((e) => e.seq)).toEqual([refused.seq]);
+    expect(((await v.ok('ListAuditEntries', { Search: 'alias/NOWHERE' })).Entries as Entry[]).map((e) => e.seq)).toEqual([refused.seq]);
+    const byKey = (await v.ok('ListAuditEntries', { Search: otherId.slice(0, 13) })).Entries as Entry[];
+    expect(byKey.map((e) => e.action)).toEqual(['CreateKey']);
+    expect(((await v.ok('ListAuditEntries', { Search: 'UI' })).Entries as Entry[]).some((e) => e.caller === 'ui')).toBe(true);
+    // Combined with the other filters (AND); a LIKE wildcard is plain text.
+    expect((await v.ok('ListAuditEntries', { Search: 'disablekey', Kind: 'change' })).Entries).toEqual([]);
+    expect((await v.ok('ListAuditEntries', { Search: '%' })).Entries).toEqual([]);
   });
 });

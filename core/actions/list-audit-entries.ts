@@ -1,5 +1,7 @@
-// ListAuditEntries (DeskKMS, local only): the audit log filtered by key, Action and time, oldest or
-// newest first, at most Limit entries (Truncated: more matched; BeforeSeq pages further back).
+// ListAuditEntries (DeskKMS, local only): the audit log filtered by key, Action, time, kind
+// (core/contract/audit-kinds.ts), caller and a search over its ids and names (all in the query, so
+// Limit, Truncated and BeforeSeq page the filtered log), oldest or newest first, at most Limit
+// entries (Truncated: more matched; BeforeSeq pages further back).
 // A KeyId or alias of this vault is resolved to its KeyId; any other text is matched as recorded
 // (a remote key, a deleted key's id). A successful read records nothing in the log (dispatch).
 import { listAuditEntries as listAuditRows } from '../audit/audit-log.ts';
@@ -21,6 +23,9 @@ export const listAuditEntries: Handler<'ListAuditEntries'> = (vault, req) => {
     ...(req.Since !== undefined ? { since: new Date(req.Since) } : {}),
     ...(req.Until !== undefined ? { until: new Date(req.Until) } : {}),
     ...(req.BeforeSeq !== undefined ? { beforeSeq: req.BeforeSeq } : {}),
+    ...(req.Kind !== undefined ? { kind: req.Kind } : {}),
+    ...(req.Caller !== undefined ? { caller: req.Caller } : {}),
+    ...(req.Search !== undefined ? { search: req.Search } : {}),
     // One more than asked tells whether more entries match.
     ...(limit !== undefined ? { limit: limit + 1 } : {}),
     newestFirst: req.NewestFirst,

@@ -203,6 +203,9 @@ export class AppSession {
         ...(p.Since !== undefined ? { Since: p.Since } : {}),
         ...(p.Until !== undefined ? { Until: p.Until } : {}),
         ...(p.BeforeSeq !== undefined ? { BeforeSeq: p.BeforeSeq } : {}),
+        ...(p.Kind !== undefined ? { Kind: p.Kind } : {}),
+        ...(p.Caller !== undefined ? { Caller: p.Caller } : {}),
+        ...(p.Search !== undefined ? { Search: p.Search } : {}),
         Limit: p.Limit ?? AUDIT_LIST_DEFAULT,
         NewestFirst: true,
       });

@@ -24,6 +24,7 @@ import { KmsError, invalidParameter, toKmsError } from '../contract/errors.ts';
 import { hasUnsafeText } from '../contract/escape-text.ts';
 import { acknowledgedBreaks, auditBroken, checkAnchor, recordAcknowledgedBreak, setAuditAnchor, type AnchorCheck } from './anchor.ts';
 import type { AuditVerdictView } from '../contract/app-api.ts';
+import { actionsOfKind, AUDIT_KINDS, isAuditKind, type AuditKind } from '../contract/audit-kinds.ts';
 import { hasIntegrityKey } from '../vault/integrity.ts';
 
 export const AUDIT_SCHEMA_SQL = `
@@ -82,6 +83,12 @@ export interface AuditFilter {
   newestFirst?: boolean;
   /** Only entries with a seq below this (a page cursor for newest-first listing). */
   beforeSeq?: number;
+  /** Only entries of this kind (core/contract/audit-kinds.ts auditKind). */
+  kind?: AuditKind;
+  /** Only entries of this caller, exactly. */
+  caller?: string;
+  /** Only entries whose requestId, action, keyId, keyVersionId, caller or code holds this text (ASCII case ignored). */
+  search?: string;
 }
 
 /**
@@ -100,6 +107,8 @@ const MAX_CALLER = 128;
 const MAX_ID = 128;
 const MAX_LIMIT = 100_000;
 const COLUMNS = 'seq, time, action, key_id, key_version_id, code, caller, request_id, prev_hash, hash';
+/** The columns a search looks in (a NULL key column matches nothing). */
+const SEARCHED_COLUMNS = ['request_id', 'action', 'key_id', 'key_version_id', 'caller', 'code'] as const;
 
 interface AuditRow {
   seq: number;
@@ -337,6 +346,26 @@ export function listAuditEntries(db: Database.Database, filter: AuditFilter = {}
   if (until !== undefined) {
     where.push('time <= ?');
     params.push(until);
+  }
+  if (filter.kind !== undefined) {
+    if (!isAuditKind(filter.kind)) throw invalidParameter('kind', `must be one of ${AUDIT_KINDS.join(', ')}`);
+    if (filter.kind === 'refused') {
+      where.push("code <> 'OK'");
+    } else {
+      // auditKind in SQL: a successful entry is a read unless its Action is a change or a private-key use.
+      const named = filter.kind === 'read' ? [...actionsOfKind('change'), ...actionsOfKind('private-key')] : actionsOfKind(filter.kind);
+      where.push(`code = 'OK' AND action ${filter.kind === 'read' ? 'NOT IN' : 'IN'} (${named.map(() => '?').join(', ')})`);
+      params.push(...named);
+    }
+  }
+  if (filter.caller !== undefined) {
+    where.push('caller = ?');
+    params.push(checkFilterText('caller', filter.caller, MAX_CALLER));
+  }
+  if (filter.search !== undefined) {
+    const text = checkFilterText('search', filter.search, MAX_ID).toLowerCase();
+    where.push(`(${SEARCHED_COLUMNS.map((c) => `instr(lower(${c}), ?) > 0`).join(' OR ')})`);
+    params.push(...SEARCHED_COLUMNS.map(() => text));
   }
   if (filter.beforeSeq !== undefined) {
     if (!Number.isSafeInteger(filter.beforeSeq) || filter.beforeSeq < 1) throw invalidParameter('beforeSeq', 'must be a positive integer');

@@ -9,6 +9,7 @@ import { KEY_ORIGINS, WRAPPING_ALGORITHM_NAMES, WRAPPING_KEY_SPECS } from './key
 import { ALIAS, CONNECTION_NAME, KEY_STATES, UUID } from './ids.ts';
 import { escapeText } from './escape-text.ts';
 import { DEFAULT_SIGNATURE_ALGORITHM, SIGNATURE_ALGORITHMS } from './api-signatures.ts';
+import { AUDIT_KINDS } from './audit-kinds.ts';
 
 /** Standard padded base64 text (the decoder checks the padding bits). */
 export const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -441,6 +442,12 @@ export const ACTION_SCHEMAS = {
     /** Only entries older than this seq: the page cursor of a newest-first listing. */
     BeforeSeq: wholeNumber(1, 999_999_999).optional(),
     NewestFirst: booleanParam.optional().default(false),
+    /** Only entries of this kind (core/contract/audit-kinds.ts): change, private-key, read or refused. */
+    Kind: z.enum(AUDIT_KINDS, `must be one of ${AUDIT_KINDS.join(', ')}`).optional(),
+    /** Only entries of this caller, exactly as recorded (cli, app, ui, api:<AccessKeyId>, ...). */
+    Caller: z.string().min(1, 'is empty').max(128, 'is too long').optional(),
+    /** Only entries whose RequestId, Action, KeyId, KeyVersionId, Caller or Code holds this text (ASCII case ignored). */
+    Search: z.string().min(1, 'is empty').max(128, 'is too long').optional(),
   }),
   VerifyAuditChain: z.strictObject({}),
   AcknowledgeAuditBreak: z.strictObject({}),

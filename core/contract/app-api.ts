@@ -11,6 +11,7 @@ import type { WireError } from './errors.ts';
 import { SIGNATURE_FORMATS, type SignatureFormatName } from './signature-formats.ts';
 import { KEY_SPECS, SIGNING_ALGORITHMS, type KeySpec, type KeyUsage, type SigningAlgorithm } from './specs.ts';
 import { UUID } from './ids.ts';
+import { AUDIT_KINDS } from './audit-kinds.ts';
 import type { ActionResponse } from './responses.ts';
 import type { RequestFormat, RequestReview } from './signing-requests.ts';
 
@@ -161,6 +162,10 @@ export const APP_METHOD_SCHEMAS = {
     Limit: z.number().int().min(1).max(10_000).optional(),
     /** Page cursor: only entries older than this seq (the oldest seq of the page shown). */
     BeforeSeq: z.number().int().min(1).optional(),
+    /** As ListAuditEntries takes them: the entry's kind, its caller (exact), a search over its ids and names. */
+    Kind: z.enum(AUDIT_KINDS, `must be one of ${AUDIT_KINDS.join(', ')}`).optional(),
+    Caller: z.string().min(1).max(128).optional(),
+    Search: z.string().min(1).max(128).optional(),
   }),
   'Audit.Verify': z.strictObject({}),
   'Digest.Begin': z.strictObject({ KeyId: keyId, KeyVersionId: keyVersionId, Algorithm: signingAlgorithm }),
