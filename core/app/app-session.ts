@@ -50,6 +50,7 @@ import { encodeRequest, parseRequest } from '../airgap/request-file.ts';
 import { MAX_REQUEST_BYTES } from '../contract/signing-requests.ts';
 import { approveRequest, rejectRequest, reviewRequest, type StationOptions } from '../airgap/station.ts';
 import { ConfirmQueue } from './agent-confirm.ts';
+import { keyDetail } from './key-detail.ts';
 import { DigestSessions } from './digest-sessions.ts';
 import { formatsFor, SignSessions } from './sign-sessions.ts';
 
@@ -192,6 +193,13 @@ export class AppSession {
       const keys = keyInventory(vault.store.db);
       await this.audit('ListKeyDetails', 'OK', vault);
       return { Keys: keys };
+    },
+    // The key detail pane in one call: the Actions' handlers, audited as one DescribeKeyDetail read.
+    'Keys.Detail': async (p) => {
+      const vault = await this.unlockedVault();
+      const outcome = await keyDetail(vault, p.KeyId, this.options.caller, this.dispatchOptions);
+      if (!outcome.ok) throw new ActionRefused(outcome.error.Code, outcome.error.Message, outcome.error.RequestId);
+      return outcome.body;
     },
     // The audit views are Actions like any other (validated, refusals audited); the vault must be
     // unlocked, as for every Action: a locked one answers Vault.Locked (the app shows its unlock
@@ -484,7 +492,7 @@ export class AppSession {
     return new ActionRefused(refused.Code, refused.Message, refused.RequestId);
   }
 
-  /** The app's own vault events (UnlockVault, LockVault, ListKeyDetails), audited through dispatch's recordEvent. */
+  /** The app's own vault events (UnlockVault, LockVault, ListKeyDetails; DescribeKeyDetail in key-detail.ts), audited through dispatch's recordEvent. */
   private async audit(action: string, code: ErrorCode | 'OK', vault: Vault): Promise<void> {
     await recordEvent(vault, action, code, this.options.caller);
   }

@@ -153,6 +153,8 @@ export const APP_METHOD_SCHEMAS = {
   'Vault.Unlock': z.strictObject({ Passphrase: z.string().max(PASSPHRASE_MAX, 'is too long').optional() }),
   'Vault.Lock': z.strictObject({}),
   'Keys.Inventory': z.strictObject({}),
+  /** Everything the key detail pane shows, in one call audited as one read (DescribeKeyDetail). */
+  'Keys.Detail': z.strictObject({ KeyId: keyId }),
   'Audit.List': z.strictObject({
     KeyId: z.string().min(1).max(512).optional(),
     Action: z.string().min(1).max(64).optional(),
@@ -462,6 +464,27 @@ export interface KeySummary {
   readonly VersionCount: number;
 }
 
+/** One version of a key as the detail pane shows it: its public key and its certificates, or why not. */
+export interface KeyVersionDetailView {
+  readonly KeyVersionId: string;
+  readonly CreationDate: string;
+  /** GetPublicKeyBundle's answer for the version, or PublicKeyError. */
+  readonly PublicKeyBundle?: ActionResponse<'GetPublicKeyBundle'>;
+  readonly PublicKeyError?: WireError;
+  /** GetCertificates' chain for the version (the version's own first), or CertificatesError. */
+  readonly Certificates?: ActionResponse<'GetCertificates'>['Certificates'];
+  readonly CertificatesError?: WireError;
+}
+
+/** Keys.Detail: a key as DescribeKey, ListAliasesByKeyId, ListResourceTags and ListKeyVersions answer it, each version detailed. */
+export interface KeyDetailView {
+  readonly KeyMetadata: ActionResponse<'DescribeKey'>['KeyMetadata'];
+  readonly Aliases: readonly string[];
+  readonly Tags: readonly { readonly TagKey: string; readonly TagValue: string }[];
+  /** Oldest first, as ListKeyVersions lists them. */
+  readonly Versions: readonly KeyVersionDetailView[];
+}
+
 /** One audit log entry as Audit.List shows it: ListAuditEntries' entry (./responses.ts). */
 export type AuditEntryView = ActionResponse<'ListAuditEntries'>['Entries'][number];
 
@@ -482,6 +505,8 @@ export interface AppResults {
   'Vault.Unlock': VaultStatusView;
   'Vault.Lock': VaultStatusView;
   'Keys.Inventory': { readonly Keys: readonly KeySummary[] };
+  /** RequestId: the DescribeKeyDetail audit entry. */
+  'Keys.Detail': KeyDetailView & { readonly RequestId: string };
   'Audit.List': { readonly Entries: readonly AuditEntryView[]; readonly Truncated: boolean };
   'Audit.Verify': AuditVerdictView;
   'Digest.Begin': { readonly SessionId: string; readonly Hash: 'SHA-256' | 'SM3' };
