@@ -8,7 +8,8 @@ import { encodeBase64 } from '../../core/contract/base64.ts';
 import { KEY_SPECS, KEY_SPEC_TABLE, SIGNING_ALGORITHMS, type KeySpec } from '../../core/contract/specs.ts';
 import { digestMessage, generateKey, publicKeyPem, signDigest, type PrivateKey } from '../../core/crypto/engine.ts';
 import type { CliIO } from '../../core/hosts/cli/command.ts';
-import { COMMANDS, runCli } from '../../core/hosts/cli/run.ts';
+import { runCli } from '../../core/hosts/cli/run.ts';
+import { COMMAND_INDEX } from '../../core/hosts/cli/command-index.ts';
 
 const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
 
@@ -140,8 +141,10 @@ describe('deskkms help', () => {
     expect(deskkms([]).status).toBe(2);
     // ...and every command's help through the same runCli in this process (a process per command
     // took a minute on a loaded 2-core machine, and grows with each command).
-    for (const command of COMMANDS) {
-      expect(main.stdout).toContain(command.name);
+    for (const entry of COMMAND_INDEX) {
+      const command = await entry.load();
+      expect(command.name).toBe(entry.name);
+      expect(main.stdout).toContain(`${entry.name}  `);
       let out = '';
       const io = {
         stdout: { write: (text: string) => ((out += text), true) },

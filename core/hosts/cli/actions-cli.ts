@@ -1,7 +1,7 @@
 // `deskkms <Action> --Param value ...`: every Action of the handler table, in the aliyun CLI's
 // style. Flags other than --vault and --passphrase-file become the request's parameters, as
 // strings; the handler table validates them like any transport's.
-import { ACTION_SCHEMAS, type ActionName } from '../../contract/actions.ts';
+import type { ActionName } from '../../contract/actions.ts';
 import { KmsError } from '../../contract/errors.ts';
 import { escapeJsonText } from '../../contract/escape-text.ts';
 import { dispatch, type ApiOutcome } from '../../actions/dispatch.ts';
@@ -35,26 +35,6 @@ export function parseActionArgs(argv: readonly string[]): { params: Record<strin
   return { params, vaultFlags };
 }
 
-export function actionHelp(action: ActionName): string {
-  const shape = ACTION_SCHEMAS[action].shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
-  const params = Object.keys(shape).map((name) => {
-    const optional = shape[name]!.safeParse(undefined).success;
-    return `  --${name} VALUE${optional ? '' : ' (required)'}`;
-  });
-  return [
-    `Calls ${action} on the vault (Alibaba Cloud KMS semantics) and prints the response JSON.`,
-    '',
-    `Usage: deskkms ${action} ${Object.keys(shape).map((n) => `--${n} VALUE`).join(' ')}`,
-    '',
-    'Parameters:',
-    ...params,
-    ...Object.entries(VAULT_FLAGS).map(([n, f]) => `  --${n} ${f.value ?? ''}  ${f.description}`),
-    '',
-    'Exit status: 0 success, 1 the call failed ({"Code","Message","RequestId"} on stderr), 2 usage error.',
-    '',
-  ].join('\n');
-}
-
 /** Runs an Action for a CLI command; a failure becomes a KmsError that keeps its RequestId. */
 export async function callAction(io: CliIO, vault: Vault, action: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
   const outcome = await dispatch(vault, action, params, CLI_CALLER, { onInternalError: internalErrorReporter(io) });
@@ -73,10 +53,6 @@ export function writeOutcome(io: CliIO, outcome: ApiOutcome): number {
 }
 
 export async function runAction(action: ActionName, argv: readonly string[], io: CliIO): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    io.stdout.write(actionHelp(action));
-    return EXIT_OK;
-  }
   let parsed: ReturnType<typeof parseActionArgs>;
   try {
     parsed = parseActionArgs(argv);

@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-// Entry point of the deskkms command (Node >= 24, runs TypeScript directly).
-import { runCli } from './run.ts';
+// Entry point of the deskkms command (Node >= 24, runs TypeScript directly). The compile cache
+// (Node's default directory under the OS temp dir) keeps the compiled and type-stripped modules
+// between runs: a cold start then costs little more than Node itself.
+import { enableCompileCache } from 'node:module';
+
+enableCompileCache();
+const { runCli } = await import('./run.ts');
 
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: process.stdout,

@@ -1,57 +1,19 @@
 // The deskkms command line: parses flags with node:util parseArgs (strict: unknown flags are
-// usage errors), prints help generated from each command's flag table, and turns every thrown
-// error into {"Code","Message"} on stderr with exit status 2.
+// usage errors, with the nearest flag suggested), prints help generated from each command's flag
+// table, and turns every thrown error into {"Code","Message"} on stderr with the exit status
+// command.ts defines (2 usage, 1 vault or call failure). Only light modules are imported here:
+// a command's module is loaded when it runs or prints its help, and the vault and the request
+// schemas only for a command or an Action that needs them.
 import { parseArgs } from 'node:util';
 import { KmsError } from '../../contract/errors.ts';
-import { EXIT_OK, EXIT_USAGE, type CliIO, type Command, type FlagValues } from './command.ts';
-import { digestCommand } from './commands/digest.ts';
-import { specsCommand } from './commands/specs.ts';
-import { verifyCommand } from './commands/verify.ts';
-import { signCommand } from './commands/sign.ts';
-import { auditCommand, batchCommand, initCommand, statusCommand } from './commands/vault.ts';
-import { accessKeyCommand } from './commands/access-key.ts';
-import { remoteCommand } from './commands/remote.ts';
-import { serveCommand } from './commands/serve.ts';
-import { csrCommand } from './commands/csr.ts';
-import { pubkeyCommand } from './commands/pubkey.ts';
-import { exportCommand, importCommand } from './commands/transfer.ts';
-import { certCommand } from './commands/cert.ts';
-import { uiCommand } from './commands/ui.ts';
-import { backupCommand } from './commands/backup.ts';
-import { vaultCommand } from './commands/protection.ts';
-import { agentCommand } from './commands/agent.ts';
-import { requestCommand } from './commands/request.ts';
-import { ACTION_NAMES, isActionName } from '../../contract/actions.ts';
-import { runAction } from './actions-cli.ts';
-import { writeFailure } from './report-error.ts';
-
-export const COMMANDS: readonly Command[] = [
-  initCommand,
-  statusCommand,
-  batchCommand,
-  auditCommand,
-  backupCommand,
-  vaultCommand,
-  serveCommand,
-  agentCommand,
-  uiCommand,
-  accessKeyCommand,
-  remoteCommand,
-  csrCommand,
-  pubkeyCommand,
-  exportCommand,
-  importCommand,
-  certCommand,
-  signCommand,
-  verifyCommand,
-  requestCommand,
-  digestCommand,
-  specsCommand,
-];
+import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, exitStatusOf, type CliIO, type Command, type FlagValues } from './command.ts';
+import { COMMAND_INDEX, findCommand, type CommandEntry } from './command-index.ts';
+import { CLI_ACTION_NAMES, isCliActionName } from './action-examples.ts';
+import { closestName, didYouMean } from './suggest.ts';
 
 export const VERSION = '0.1.0';
 
-export function commandHelp(command: Command): string {
+export function commandHelp(entry: CommandEntry, command: Command): string {
   const names = Object.keys(command.flags);
   const width = Math.max(0, ...names.map((n) => n.length + (command.flags[n]!.value?.length ?? 0) + 1));
   const lines = names.map((name) => {
@@ -60,7 +22,7 @@ export function commandHelp(command: Command): string {
     return `  ${left.padEnd(width + 3)}  ${flag.description}${flag.required ? ' (required)' : ''}`;
   });
   return [
-    `${command.summary}.`,
+    `${entry.summary}.`,
     '',
     `Usage: ${command.usage}`,
     '',
@@ -70,19 +32,21 @@ export function commandHelp(command: Command): string {
 }
 
 export function mainHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const width = Math.max(...COMMAND_INDEX.map((c) => c.name.length));
   return [
     'deskkms — offline-first desktop key vault (Alibaba Cloud KMS vocabulary)',
     '',
     'Usage: deskkms <command> [options]',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...COMMAND_INDEX.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Vault actions (Alibaba Cloud KMS API names; deskkms <Action> --Param value ...):',
-    ...wrap(ACTION_NAMES.join(', '), 76).map((line) => `  ${line}`),
+    ...wrap(CLI_ACTION_NAMES.join(', '), 76).map((line) => `  ${line}`),
     '',
-    'Run "deskkms <command> --help" or "deskkms <Action> --help" for options and parameters.',
+    'Run "deskkms <command> --help" or "deskkms <Action> --help" for options, parameters and an example.',
+    '',
+    ...wrap(EXIT_CODES_HELP, 96),
     '',
   ].join('\n');
 }
@@ -104,23 +68,41 @@ function writeError(io: CliIO, error: KmsError): void {
   io.stderr.write(`${JSON.stringify(error.toWire())}\n`);
 }
 
+/** parseArgs's message with the flag it names, and the nearest known flag. */
+function flagProblem(error: unknown, known: readonly string[]): string {
+  const reason = error instanceof Error ? error.message : String(error);
+  const unknown = /^Unknown option '--?([^']+)'/.exec(reason);
+  return unknown ? `${reason}${didYouMean(unknown[1]!, known)}` : reason;
+}
+
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
-    io.stdout.write(topic ? commandHelp(topic) : mainHelp());
+    const topic = name === 'help' && rest[0] !== undefined ? findCommand(rest[0]) : undefined;
+    io.stdout.write(topic ? commandHelp(topic, await topic.load()) : mainHelp());
     return name === undefined ? EXIT_USAGE : EXIT_OK;
   }
   if (name === '--version') {
     io.stdout.write(`${VERSION}\n`);
     return EXIT_OK;
   }
-  if (isActionName(name)) return runAction(name, rest, io);
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
-    writeError(io, new KmsError('InvalidParameter', `unknown command "${name}"; run "deskkms --help" for the list`));
+  if (isCliActionName(name)) {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      const { actionHelp } = await import('./action-help.ts');
+      io.stdout.write(actionHelp(name));
+      return EXIT_OK;
+    }
+    const { runAction } = await import('./actions-cli.ts');
+    return runAction(name, rest, io);
+  }
+  const entry = findCommand(name);
+  if (!entry) {
+    const near = closestName(name, [...COMMAND_INDEX.map((c) => c.name), ...CLI_ACTION_NAMES]);
+    const hint = near === undefined ? '' : ` (did you mean "${near}"?)`;
+    writeError(io, new KmsError('InvalidParameter', `unknown command "${name}"${hint}; run "deskkms --help" for the list`));
     return EXIT_USAGE;
   }
+  const command = await entry.load();
   let values: FlagValues;
   let positionals: string[];
   try {
@@ -134,18 +116,18 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       allowPositionals: command.positionals !== undefined,
     }));
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    writeError(io, new KmsError('InvalidParameter', `${reason}; run "deskkms ${command.name} --help"`));
+    writeError(io, new KmsError('InvalidParameter', `${flagProblem(error, Object.keys(command.flags))}; run "deskkms ${command.name} --help"`));
     return EXIT_USAGE;
   }
   if (values.help === true) {
-    io.stdout.write(commandHelp(command));
+    io.stdout.write(commandHelp(entry, command));
     return EXIT_OK;
   }
   try {
     return await command.run(values, io, positionals);
   } catch (error) {
+    const { writeFailure } = await import('./report-error.ts');
     writeFailure(io, error);
-    return EXIT_USAGE;
+    return exitStatusOf(error);
   }
 }

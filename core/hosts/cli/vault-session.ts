@@ -6,17 +6,10 @@ import { invalidParameter } from '../../contract/errors.ts';
 import { readPassphrase, secretBytes } from '../../vault/secrets.ts';
 import { resolveVaultDir } from '../../vault/paths.ts';
 import { Vault } from '../../vault/vault.ts';
-import type { CliIO, FlagSpec, FlagValues } from './command.ts';
+import { raisedByVault, type CliIO, type FlagValues } from './command.ts';
 import { describeFsError } from './inputs.ts';
 
-export const VAULT_FLAGS: Readonly<Record<string, FlagSpec>> = {
-  vault: { type: 'string', value: 'DIR', description: 'vault directory (default: $DESKKMS_VAULT, else the per-user data directory)' },
-  'passphrase-file': {
-    type: 'string',
-    value: 'FILE',
-    description: 'passphrase of a passphrase-protected vault (default: $DESKKMS_PASSPHRASE_FILE); one trailing newline is ignored',
-  },
-};
+export { VAULT_FLAGS } from './vault-flags.ts';
 
 export function vaultDirOf(flags: FlagValues, io: CliIO): string {
   return resolveVaultDir(typeof flags.vault === 'string' ? flags.vault : undefined, io.cwd, io.env);
@@ -95,10 +88,18 @@ export function readPassphraseFile(flag: string, path: string, io: CliIO): Uint8
 /** Opens the vault, sweeps due deletions, runs `fn`, and always closes. */
 export async function withVault<T>(flags: FlagValues, io: CliIO, fn: (vault: Vault) => Promise<T>): Promise<T> {
   const passphrase = await passphraseOf(flags, io);
-  const vault = Vault.open(vaultDirOf(flags, io), passphrase ? { passphrase } : {});
+  let vault: Vault;
+  try {
+    vault = Vault.open(vaultDirOf(flags, io), passphrase ? { passphrase } : {});
+  } catch (error) {
+    throw raisedByVault(error);
+  }
   try {
     await vault.purgeDueKeys();
     return await fn(vault);
+  } catch (error) {
+    // A failure of the vault or of a call on it exits 1 whatever its Code (command.ts).
+    throw raisedByVault(error);
   } finally {
     await vault.close();
   }

@@ -5,7 +5,6 @@ import { callAction } from '../actions-cli.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';
 export const accessKeyCommand: Command = {
   name: 'access-key',
-  summary: 'Issue and manage access keys for "deskkms serve" (create prints the secret once)',
   usage: 'deskkms access-key create [--policy JSON] [--description TEXT] | list | disable --id ID | enable --id ID | delete --id ID',
   flags: {
     ...VAULT_FLAGS,

@@ -182,7 +182,6 @@ async function list(flags: FlagValues, io: CliIO): Promise<number> {
 
 export const agentCommand: Command = {
   name: 'agent',
-  summary: 'Serve vault keys to ssh, git and DeskKMS commands as an ssh-agent (SSH_AUTH_SOCK); add, remove and list the keys it serves',
   usage:
     'deskkms agent [--socket PATH] [--confirm-timeout SECONDS] [--sh] [--vault DIR] [--passphrase-file FILE]\n' +
     '       deskkms agent add KEY [--version V] [--confirm]\n' +

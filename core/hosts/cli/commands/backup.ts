@@ -328,7 +328,6 @@ async function restore(flags: FlagValues, io: CliIO): Promise<number> {
 
 export const backupCommand: Command = {
   name: 'backup',
-  summary: 'Back up the vault to one file under a recovery passphrase or M-of-N recovery shares (create), prove a backup opens (verify), recreate a vault from one (restore)',
   usage:
     'deskkms backup create --out FILE (--passphrase-file F | --shares N --threshold M --share-dir DIR) [--force] [--vault DIR] [--vault-passphrase-file F]\n' +
     '       deskkms backup verify --in FILE [--share F ... | --passphrase-file F]\n' +

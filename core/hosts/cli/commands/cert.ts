@@ -11,7 +11,6 @@ import { VAULT_FLAGS, withVault } from '../vault-session.ts';
 
 export const certCommand: Command = {
   name: 'cert',
-  summary: 'Offline CA: self-sign a root, issue from a CSR, attach a chain to a key version, export it',
   usage:
     'deskkms cert self-sign KEY --version V --subject DN [--days N] [--path-len N] [-o FILE] | issue KEY --version V --csr FILE [--days N] [--policy P] [--ca [--path-len N]] [-o FILE] | attach KEY --version V --in FILE | export KEY --version V [-o FILE]',
   flags: {

@@ -16,7 +16,6 @@ function list(value: unknown): string[] {
 
 export const csrCommand: Command = {
   name: 'csr',
-  summary: 'Create a PKCS#10 certificate signing request for a key version (for an offline CA)',
   usage: 'deskkms csr KEY --version V --subject "CN=...,O=..." [--san DNS:name]... [--key-usage U,...] [--ext-key-usage U,...] [--ca [--path-len N]] [--algorithm ALG] [-o FILE]',
   flags: {
     ...VAULT_FLAGS,

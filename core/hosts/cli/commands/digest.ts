@@ -7,7 +7,6 @@ import { openStream, progressReporter, readSmallFile } from '../inputs.ts';
 
 export const digestCommand: Command = {
   name: 'digest',
-  summary: 'Print the base64 Digest that AsymmetricSign expects for a file',
   usage: 'deskkms digest --algorithm ALG --in FILE [--public-key FILE]',
   flags: {
     algorithm: { type: 'string', value: 'ALG', required: true, description: `one of ${SIGNING_ALGORITHMS.join(', ')}` },

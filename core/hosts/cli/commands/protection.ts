@@ -44,7 +44,6 @@ const BACKUPS_STAY =
 
 export const vaultCommand: Command = {
   name: 'vault',
-  summary: 'Change how the vault is protected: its passphrase (change-passphrase), keychain or passphrase (protect), a new data key (rotate-data-key)',
   usage:
     'deskkms vault change-passphrase --passphrase-file CUR --new-passphrase-file NEW\n' +
     '       deskkms vault protect --with keychain [--passphrase-file CUR]\n' +

@@ -81,7 +81,6 @@ async function writeBundleOf(vault: Vault, io: CliIO, keyRef: string, version: s
 
 export const pubkeyCommand: Command = {
   name: 'pubkey',
-  summary: 'Publish a key version\'s public key: a bundle of every format (PEM, DER, JWK, OpenSSH, fingerprints, chain), or one format: an allowed_signers line, an OpenPGP certificate',
   usage: 'deskkms pubkey KEY --version V --bundle DIR | deskkms pubkey KEY [--version V] --format pem|openssh|jwk|allowed-signers|openpgp [--principal ID] [--user-id UID] [-o FILE]',
   flags: {
     ...VAULT_FLAGS,

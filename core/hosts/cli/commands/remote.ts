@@ -11,7 +11,6 @@ import { VAULT_FLAGS, withVault } from '../vault-session.ts';
 
 export const remoteCommand: Command = {
   name: 'remote',
-  summary: 'Register remote KMS connections (Alibaba Cloud KMS or another deskkms serve) and list their keys',
   usage:
     'deskkms remote add --name NAME --endpoint HOST[:PORT] --access-key-id ID --access-key-secret-file FILE [--region ID] [--protocol https|http] [--signature-algorithm ALG] | list | remove --name NAME | list-keys --name NAME',
   flags: {

@@ -442,7 +442,6 @@ async function finish(flags: FlagValues, io: CliIO): Promise<number> {
 
 export const requestCommand: Command = {
   name: 'request',
-  summary: 'Sign across an air gap: create a signing request online (no vault), approve it at the station, finish it online',
   usage:
     'deskkms request create --key KEY [--version V] [--public-key FILE] --format ssh|openpgp|sigstore|jws|raw|csr --in FILE [--in FILE ...] [--note TEXT] [--namespace NS] [--user-id UID] [--detached] [--algorithm ALG] [--validity-days N] [--ca [--path-len N]] [--policy P] [--qr DIR] -o REQ [--force]\n' +
     '       deskkms request show REQ [--max-age D]\n' +

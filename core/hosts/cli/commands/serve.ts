@@ -81,7 +81,6 @@ export async function serve(flags: FlagValues, io: CliIO, stopped: Promise<strin
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: "Serve the vault's Actions over Alibaba Cloud KMS's OpenAPI (for the official SDKs)",
   usage: 'deskkms serve [--listen 127.0.0.1:PORT] [--vault DIR] [--passphrase-file FILE]',
   flags: {
     ...VAULT_FLAGS,

@@ -56,7 +56,6 @@ export function formatOf(flags: FlagValues, fallback?: 'raw'): SignatureFormatNa
 
 export const signCommand: Command = {
   name: 'sign',
-  summary: 'Sign a file with a vault key in the format its verifiers read: raw, ssh (ssh-keygen, git), openpgp (gpg, sq), sigstore (cosign), jws',
   usage: 'deskkms sign --key KEY [--version V] --format raw|ssh|openpgp|sigstore|jws --in FILE [-o OUT] [--namespace NS] [--detached] [--algorithm ALG] [--force]',
   flags: {
     ...VAULT_FLAGS,

@@ -4,7 +4,6 @@ import { EXIT_OK, type Command } from '../command.ts';
 /** The specs table as JSON, for scripts that need to know what the vault supports. */
 export const specsCommand: Command = {
   name: 'specs',
-  summary: 'List key specs, their usages and algorithms (with plaintext limits) as JSON',
   usage: 'deskkms specs',
   flags: {},
   run(_flags, io) {

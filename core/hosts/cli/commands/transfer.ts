@@ -24,7 +24,6 @@ function keyArg(positionals: readonly string[]): string {
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'Export a version of an Exportable key as an encrypted PKCS#8 file (openssl pkey -passin reads it)',
   usage: 'deskkms export KEY --version V --export-passphrase-file FILE [--kdf scrypt|pbkdf2] [-o FILE]',
   flags: {
     ...VAULT_FLAGS,
@@ -53,7 +52,6 @@ export const exportCommand: Command = {
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'Import an encrypted PKCS#8 file as a new version of a key of the same spec',
   usage: 'deskkms import KEY --in FILE --import-passphrase-file FILE',
   flags: {
     ...VAULT_FLAGS,

@@ -88,7 +88,6 @@ export async function runUi(flags: FlagValues, io: CliIO, stopped: Promise<strin
 
 export const uiCommand: Command = {
   name: 'ui',
-  summary: 'Serve the desktop app in a browser on 127.0.0.1 (where Electron cannot run)',
   usage: 'deskkms ui [--vault DIR] [--port N] [--no-open]',
   flags: {
     vault: VAULT_FLAGS.vault!,

@@ -14,7 +14,6 @@ import { VAULT_FLAGS, passphraseOf, vaultDirOf, withVault } from '../vault-sessi
 
 export const initCommand: Command = {
   name: 'init',
-  summary: 'Create a vault whose data key is held in the OS keychain (or, with --passphrase-file, wrapped under a passphrase)',
   usage: 'deskkms init [--vault DIR] [--passphrase-file FILE]',
   flags: VAULT_FLAGS,
   details: 'Without --passphrase-file the OS keychain must be reachable; a station without one uses a passphrase (scrypt, AES-256-GCM).',
@@ -39,7 +38,6 @@ export const initCommand: Command = {
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'Show the vault path, key count, the protection in force, whether it unlocks, and its last backup',
   usage: 'deskkms status [--vault DIR] [--passphrase-file FILE]',
   flags: VAULT_FLAGS,
   details:
@@ -66,7 +64,6 @@ export const statusCommand: Command = {
 
 export const auditCommand: Command = {
   name: 'audit',
-  summary: 'List the audit log (audit list), prove its chain and anchor intact (audit verify), or accept a broken one (audit acknowledge-break)',
   usage: 'deskkms audit list|verify|acknowledge-break [--key-id ID] [--action NAME] [--since ISO] [--until ISO] [--limit N] [--format json|table]',
   flags: {
     ...VAULT_FLAGS,
@@ -120,7 +117,6 @@ const MAX_IN_FLIGHT = 64;
 
 export const batchCommand: Command = {
   name: 'batch',
-  summary: 'Run JSON Lines requests from stdin ({"Action": ..., params}); one response line each, in order',
   usage: 'deskkms batch [--vault DIR] [--passphrase-file FILE] < requests.jsonl',
   flags: VAULT_FLAGS,
   details: `Requests are pipelined (up to ${MAX_IN_FLIGHT} in flight) with one unlock for the whole batch. A failed request prints {"Code","Message","RequestId"} on its line. Exit status: 0 all succeeded, 1 some failed.`,

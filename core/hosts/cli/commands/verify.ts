@@ -59,7 +59,6 @@ function report(io: CliIO, valid: boolean, detail: string | undefined): number {
 
 export const verifyCommand: Command = {
   name: 'verify',
-  summary: 'Verify a signature offline (no vault needed): raw, or a release format with its public key, certificate or allowed_signers',
   usage:
     'deskkms verify [--format raw|ssh|openpgp|sigstore|jws] --in FILE (--signature-file FILE | --signature BASE64) ' +
     '(--public-key FILE | --certificate FILE | --allowed-signers FILE --principal ID) [--namespace NS] [--algorithm ALG] [--digest BASE64]',
