@@ -4,7 +4,7 @@
 // npm to errors; package.json's postinstall prints the one line. A full `npm ci` is too slow for
 // the suite: npm's own engine check is run on a one-package project that wants a Node nobody has.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -98,4 +98,39 @@ describe('the postinstall line', () => {
     expect(missing.line).toMatch(/node_modules\/node\/bin\/node\) is not installed.*run "npm ci" again/);
     expect(installNote({ pinned: '24.21.0', binary: true, npmNode: undefined }).line).toMatch(/^DeskKMS runs on its own Node v24\.21\.0 .*the system Node only runs npm/);
   });
+});
+
+describe('bin/run-with-node', () => {
+  // The launcher's own part of a fast `deskkms --help`: Node's compile cache, in a per-user directory.
+  const launch = (env: NodeJS.ProcessEnv): void => {
+    const run = spawnSync(join(ROOT, 'bin/deskkms'), ['--help'], { env, encoding: 'utf8', timeout: 120_000 });
+    expect(run.status, run.stderr).toBe(0);
+  };
+  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(NODE_COMPILE_CACHE|NODE_DISABLE_COMPILE_CACHE|XDG_CACHE_HOME)$/.test(name)));
+
+  it('keeps Node\'s compile cache in a directory only the user can open', () => {
+    const home = join(tmp, 'home-cache');
+    launch({ ...base, HOME: home });
+    const cache = join(home, '.cache/deskkms/node-compile-cache');
+    expect(statSync(cache).mode & 0o777).toBe(0o700);
+    expect(readdirSync(cache).length).toBeGreaterThan(0); // Node wrote its cache there
+
+    // XDG_CACHE_HOME wins over HOME; a directory others may write into is closed first.
+    const xdg = join(tmp, 'xdg');
+    mkdirSync(join(xdg, 'deskkms/node-compile-cache'), { recursive: true });
+    chmodSync(join(xdg, 'deskkms/node-compile-cache'), 0o777);
+    launch({ ...base, HOME: join(tmp, 'home-unused'), XDG_CACHE_HOME: xdg });
+    expect(statSync(join(xdg, 'deskkms/node-compile-cache')).mode & 0o777).toBe(0o700);
+    expect(readdirSync(join(xdg, 'deskkms/node-compile-cache')).length).toBeGreaterThan(0);
+    expect(existsSync(join(tmp, 'home-unused'))).toBe(false);
+  }, 240_000);
+
+  it('leaves a cache the user chose, or turned off, alone', () => {
+    const own = join(tmp, 'own-cache');
+    launch({ ...base, HOME: join(tmp, 'home-own'), NODE_COMPILE_CACHE: own });
+    expect(readdirSync(own).length).toBeGreaterThan(0);
+    expect(existsSync(join(tmp, 'home-own'))).toBe(false);
+    launch({ ...base, HOME: join(tmp, 'home-off'), NODE_DISABLE_COMPILE_CACHE: '1' });
+    expect(existsSync(join(tmp, 'home-off'))).toBe(false);
+  }, 240_000);
 });
