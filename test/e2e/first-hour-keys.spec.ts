@@ -75,6 +75,10 @@ test('notifications: successes go away, errors stay, nothing covers the key deta
     await detail(page).getByRole('button', { name: 'Disable key' }).click();
     await expect(detail(page).getByRole('button', { name: 'Enable key' })).toBeVisible();
     await detail(page).getByRole('button', { name: 'Schedule deletion…' }).click();
+    const schedule = page.getByRole('dialog', { name: 'Schedule key deletion' });
+    await expect(schedule).toBeVisible();
+    await page.keyboard.press('Escape');
+    await expect(schedule).toBeHidden();
   });
 
   await test.step('successes are announced politely and go away on their own; errors are alerts and stay', async () => {
