@@ -1,5 +1,5 @@
-// The key list: every key's metadata (Keys.Inventory), the filters, and the selection. Selectors
-// are plain functions so the list and the tests share them.
+// The key list: every key's metadata (Keys.Inventory), the filters, the sort order and the
+// selection. Selectors are plain functions so the list and the tests share them.
 import { create } from 'zustand';
 import type { KeySummary } from '../../../core/contract/app-api.ts';
 import { call, describeError } from '../api/bridge.ts';
@@ -17,6 +17,16 @@ export interface KeyFilters {
 
 export const NO_FILTERS: KeyFilters = { search: '', spec: '', usage: '', state: '', alias: '', tag: '' };
 
+/** The key list's columns, in order; each can sort the list. */
+export const KEY_COLUMNS = ['name', 'spec', 'usage', 'state', 'created'] as const;
+export type KeyColumn = (typeof KEY_COLUMNS)[number];
+
+/** A column and a direction; no sort (undefined) is the inventory's order (creation). */
+export interface KeySort {
+  readonly column: KeyColumn;
+  readonly direction: 'ascending' | 'descending';
+}
+
 export interface KeysState {
   readonly keys: readonly KeySummary[];
   readonly loaded: boolean;
@@ -24,13 +34,16 @@ export interface KeysState {
   readonly error: { code: string; message: string } | undefined;
   readonly filters: KeyFilters;
   readonly selectedKeyId: string | undefined;
+  readonly sort: KeySort | undefined;
   readonly load: () => Promise<void>;
   readonly setFilter: <K extends keyof KeyFilters>(name: K, value: KeyFilters[K]) => void;
   readonly clearFilters: () => void;
   readonly select: (keyId: string | undefined) => void;
+  /** A header clicked: ascending, then descending, then back to the inventory's order. */
+  readonly sortBy: (column: KeyColumn) => void;
 }
 
-const initial = { keys: [], loaded: false, loading: false, error: undefined, filters: NO_FILTERS, selectedKeyId: undefined };
+const initial = { keys: [], loaded: false, loading: false, error: undefined, filters: NO_FILTERS, selectedKeyId: undefined, sort: undefined };
 
 export const useKeysStore = create<KeysState>()((set) => ({
   ...initial,
@@ -46,7 +59,14 @@ export const useKeysStore = create<KeysState>()((set) => ({
   setFilter: (name, value) => set((s) => ({ filters: { ...s.filters, [name]: value } })),
   clearFilters: () => set({ filters: NO_FILTERS }),
   select: (keyId) => set({ selectedKeyId: keyId }),
+  sortBy: (column) => set((s) => ({ sort: nextSort(s.sort, column) })),
 }));
+
+/** The sort after a click on `column`'s header: ascending, descending, none (inventory order). */
+export function nextSort(current: KeySort | undefined, column: KeyColumn): KeySort | undefined {
+  if (current?.column !== column) return { column, direction: 'ascending' };
+  return current.direction === 'ascending' ? { column, direction: 'descending' } : undefined;
+}
 
 export function resetKeysStore(): void {
   useKeysStore.setState(initial);
@@ -80,4 +100,33 @@ export function filterKeys(keys: readonly KeySummary[], f: KeyFilters): KeySumma
 
 export function selectedKey(state: Pick<KeysState, 'keys' | 'selectedKeyId'>): KeySummary | undefined {
   return state.selectedKeyId === undefined ? undefined : state.keys.find((k) => k.KeyId === state.selectedKeyId);
+}
+
+const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+
+function sortValue(key: KeySummary, column: KeyColumn): string {
+  switch (column) {
+    case 'name':
+      return key.Aliases.length > 0 ? key.Aliases.join(', ') : key.KeyId;
+    case 'spec':
+      return key.KeySpec;
+    case 'usage':
+      return key.KeyUsage;
+    case 'state':
+      return key.KeyState;
+    case 'created':
+      return key.CreationDate;
+  }
+}
+
+/**
+ * The keys in `sort`'s order (names compared as people read them: case-insensitive, numbers by
+ * value), ties kept in the order given; without a sort, the keys as given (a new array).
+ */
+export function sortKeys(keys: readonly KeySummary[], sort: KeySort | undefined): KeySummary[] {
+  if (!sort) return [...keys];
+  const sign = sort.direction === 'ascending' ? 1 : -1;
+  const values = new Map(keys.map((k) => [k, sortValue(k, sort.column)]));
+  const order = new Map(keys.map((k, i) => [k, i]));
+  return [...keys].sort((a, b) => sign * collator.compare(values.get(a)!, values.get(b)!) || order.get(a)! - order.get(b)!);
 }

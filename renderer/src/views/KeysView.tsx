@@ -1,5 +1,5 @@
-// Keys: the filtered, virtualized key list on the left (search, filters, "N of M keys", Create
-// key) and the selected key's detail on the right. Every change goes through kms() and reloads the
+// Keys: the filtered, sortable, virtualized key list on the left (search, filters, "N of M keys",
+// Create key) and the selected key's detail on the right. Every change goes through kms() and reloads the
 // inventory (Keys.Inventory) afterwards.
 import { useEffect, useMemo, useState } from 'react';
 import { ErrorLine } from '../components/common.tsx';
@@ -7,7 +7,7 @@ import { CreateKeyDialog } from '../components/keys/CreateKeyDialog.tsx';
 import { KeyDetail } from '../components/keys/KeyDetail.tsx';
 import { KeyFilterBar } from '../components/keys/KeyFilterBar.tsx';
 import { KeyList } from '../components/keys/KeyList.tsx';
-import { filterKeys, selectedKey, useKeysStore } from '../stores/keys-store.ts';
+import { filterKeys, selectedKey, sortKeys, useKeysStore } from '../stores/keys-store.ts';
 
 export function KeysView() {
   const keys = useKeysStore((s) => s.keys);
@@ -19,8 +19,11 @@ export function KeysView() {
   const select = useKeysStore((s) => s.select);
   const selectedKeyId = useKeysStore((s) => s.selectedKeyId);
   const current = useKeysStore(selectedKey);
+  const sort = useKeysStore((s) => s.sort);
+  const sortBy = useKeysStore((s) => s.sortBy);
+  const clearFilters = useKeysStore((s) => s.clearFilters);
   const [creating, setCreating] = useState(false);
-  const visible = useMemo(() => filterKeys(keys, filters), [keys, filters]);
+  const visible = useMemo(() => sortKeys(filterKeys(keys, filters), sort), [keys, filters, sort]);
 
   useEffect(() => {
     if (!loaded) void load();
@@ -43,7 +46,18 @@ export function KeysView() {
           {loaded ? `${visible.length.toLocaleString('en-US')} of ${keys.length.toLocaleString('en-US')} keys` : 'Loading keys…'}
         </p>
         <ErrorLine error={error} />
-        <KeyList keys={visible} selectedKeyId={selectedKeyId} onOpen={select} />
+        {loaded ? (
+          <KeyList
+            keys={visible}
+            total={keys.length}
+            selectedKeyId={selectedKeyId}
+            sort={sort}
+            onOpen={select}
+            onSort={sortBy}
+            onCreate={() => setCreating(true)}
+            onClearFilters={clearFilters}
+          />
+        ) : null}
       </section>
       <section className="panel keys-detail-pane" aria-label="Key detail">
         {current ? (
