@@ -1,12 +1,13 @@
 // `deskkms <Action> --Param value ...`: every Action of the handler table, in the aliyun CLI's
 // style. Flags other than --vault and --passphrase-file become the request's parameters, as
 // strings; the handler table validates them like any transport's.
-import type { ActionName } from '../../contract/actions.ts';
+import { ACTION_SCHEMAS, type ActionName } from '../../contract/actions.ts';
 import { KmsError } from '../../contract/errors.ts';
 import { escapeJsonText } from '../../contract/escape-text.ts';
 import { dispatch, type ApiOutcome } from '../../actions/dispatch.ts';
 import type { Vault } from '../../vault/vault.ts';
-import { EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, type CliIO } from './command.ts';
+import { EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, exitStatusOf, type CliIO } from './command.ts';
+import { didYouMean } from './suggest.ts';
 import { VAULT_FLAGS, withVault } from './vault-session.ts';
 import { internalErrorReporter, writeFailure } from './report-error.ts';
 
@@ -52,10 +53,32 @@ export function writeOutcome(io: CliIO, outcome: ApiOutcome): number {
   return EXIT_NEGATIVE;
 }
 
+/**
+ * The command line's parameter names against the Action's: an unknown one (a typo, a wrong case)
+ * or a missing required one is a usage error, raised before the vault is opened. Values are
+ * checked by dispatch, like any transport's (a refused call is audited and has a RequestId).
+ */
+export function checkActionParams(action: ActionName, params: Readonly<Record<string, string>>): void {
+  const shape = ACTION_SCHEMAS[action].shape as Record<string, { safeParse(v: unknown): { success: boolean } }>;
+  const known = Object.keys(shape);
+  for (const name of Object.keys(params)) {
+    if (!Object.hasOwn(shape, name)) {
+      const hint = didYouMean(name, [...known, ...Object.keys(VAULT_FLAGS)]);
+      throw new KmsError('InvalidParameter', `--${name} is not a parameter of ${action}${hint}; run "deskkms ${action} --help"`);
+    }
+  }
+  for (const name of known) {
+    if (!Object.hasOwn(params, name) && !shape[name]!.safeParse(undefined).success) {
+      throw new KmsError('MissingParameter', `--${name} is required; run "deskkms ${action} --help"`);
+    }
+  }
+}
+
 export async function runAction(action: ActionName, argv: readonly string[], io: CliIO): Promise<number> {
   let parsed: ReturnType<typeof parseActionArgs>;
   try {
     parsed = parseActionArgs(argv);
+    checkActionParams(action, parsed.params);
   } catch (error) {
     io.stderr.write(`${JSON.stringify((error as KmsError).toWire())}\n`);
     return EXIT_USAGE;
@@ -64,8 +87,9 @@ export async function runAction(action: ActionName, argv: readonly string[], io:
     const outcome = await withVault(parsed.vaultFlags, io, (vault) => dispatch(vault, action, parsed.params, CLI_CALLER, { onInternalError: internalErrorReporter(io) }));
     return writeOutcome(io, outcome);
   } catch (error) {
-    // The vault could not be opened: nothing was called, so there is no RequestId.
+    // The vault could not be opened (or its passphrase file read): nothing was called, so there
+    // is no RequestId.
     writeFailure(io, error);
-    return EXIT_NEGATIVE;
+    return exitStatusOf(error);
   }
 }

@@ -26,8 +26,43 @@ export function describeFsError(error: unknown, tooLarge = 'too large'): string 
   }
 }
 
-/** A small file (key, signature) read whole; refuses anything over 16 MiB. */
+/** Which flag of this call reads stdin ('-'): one at most, since stdin can be read only once. */
+const stdinReader = new WeakMap<CliIO, string>();
+
+/**
+ * Records that `reader` (a flag, "--in") reads stdin in this call; a second reader is a usage error naming both. Every
+ * input that takes '-' (files, passphrase files, batch's requests) claims it before reading.
+ */
+export function claimStdin(io: CliIO, reader: string): void {
+  const first = stdinReader.get(io);
+  if (first !== undefined && first !== reader) {
+    throw invalidParameter(reader, `'-' reads stdin, which ${first} already reads; only one input can come from stdin (give the other as a file)`);
+  }
+  stdinReader.set(io, reader);
+}
+
+async function readStdin(io: CliIO, flag: string, max: number): Promise<Uint8Array> {
+  claimStdin(io, `--${flag}`);
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of io.stdin) {
+    const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : (chunk as Uint8Array);
+    length += bytes.length;
+    if (length > max) throw invalidParameter(`--${flag}`, `stdin: larger than ${max >> 20} MiB; expected a small file`);
+    chunks.push(bytes);
+  }
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+/** A small file (key, signature) read whole, or stdin for '-'; refuses anything over 16 MiB. */
 export async function readSmallFile(flag: string, path: string, io: CliIO): Promise<Uint8Array> {
+  if (path === '-') return readStdin(io, flag, MAX_SMALL_FILE);
   const full = resolve(io.cwd, path);
   let data: Buffer;
   try {
@@ -50,7 +85,10 @@ export interface StreamedInput {
 
 /** A possibly huge input streamed in 1 MiB chunks; '-' is stdin. Checked now (a readable regular file), opened when first read. */
 export async function openStream(flag: string, path: string, io: CliIO): Promise<StreamedInput> {
-  if (path === '-') return { chunks: io.stdin as AsyncIterable<Uint8Array>, size: undefined };
+  if (path === '-') {
+    claimStdin(io, `--${flag}`);
+    return { chunks: io.stdin as AsyncIterable<Uint8Array>, size: undefined };
+  }
   const full = resolve(io.cwd, path);
   let size: number;
   try {

@@ -7,7 +7,7 @@ import { readPassphrase, secretBytes } from '../../vault/secrets.ts';
 import { resolveVaultDir } from '../../vault/paths.ts';
 import { Vault } from '../../vault/vault.ts';
 import { raisedByVault, type CliIO, type FlagValues } from './command.ts';
-import { describeFsError } from './inputs.ts';
+import { claimStdin, describeFsError } from './inputs.ts';
 
 export { VAULT_FLAGS } from './vault-flags.ts';
 
@@ -23,10 +23,10 @@ function fileProblem(error: unknown): string {
 
 /**
  * The file's bytes in one buffer of our own, read straight into it (no intermediate copy; a pipe
- * such as <(pass show vault) grows it, wiping each buffer it leaves). The caller wipes it.
+ * such as <(pass show vault) grows it, wiping each buffer it leaves). null reads stdin (fd 0). The caller wipes it.
  */
-function readSecretFile(full: string): Uint8Array {
-  const fd = openSync(full, 'r');
+function readSecretFile(full: string | null): Uint8Array {
+  const fd = full === null ? 0 : openSync(full, 'r');
   let bytes = new Uint8Array(0);
   try {
     const stats = fstatSync(fd);
@@ -42,7 +42,7 @@ function readSecretFile(full: string): Uint8Array {
         bytes.fill(0);
         bytes = larger;
       }
-      const read = readSync(fd, bytes, length, bytes.length - length, null);
+      const read = readStdinAware(fd, bytes, length);
       if (read === 0) return bytes.subarray(0, length);
       length += read;
     }
@@ -50,7 +50,19 @@ function readSecretFile(full: string): Uint8Array {
     bytes.fill(0);
     throw error;
   } finally {
-    closeSync(fd);
+    if (fd !== 0) closeSync(fd);
+  }
+}
+
+/** readSync into `bytes` at `at`; stdin may be a non-blocking pipe (Node's own stream set it so): wait and retry on EAGAIN. */
+function readStdinAware(fd: number, bytes: Uint8Array, at: number): number {
+  for (;;) {
+    try {
+      return readSync(fd, bytes, at, bytes.length - at, null);
+    } catch (error) {
+      if (fd !== 0 || (error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
   }
 }
 
@@ -71,9 +83,10 @@ export function passphraseOf(flags: FlagValues, io: CliIO): Promise<Uint8Array |
  * one buffer of our own, which the caller (or the vault it is handed to) wipes.
  */
 export function readPassphraseFile(flag: string, path: string, io: CliIO): Uint8Array {
+  if (path === '-') claimStdin(io, `--${flag}`);
   let bytes: Uint8Array;
   try {
-    bytes = readSecretFile(resolve(io.cwd, path));
+    bytes = readSecretFile(path === '-' ? null : resolve(io.cwd, path));
   } catch (error) {
     throw invalidParameter(`--${flag}`, `${path}: ${fileProblem(error)}`);
   }

@@ -1,12 +1,11 @@
 // deskkms cert self-sign | issue | attach | export: an air-gapped station as an offline CA.
 // A thin host over the CreateSelfSignedCertificate, IssueCertificate, AttachCertificate and
 // GetCertificates Actions (key worker, key state, audit), the same code batch and the app call.
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { invalidParameter, missingParameter } from '../../../contract/errors.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
 import { callAction } from '../actions-cli.ts';
 import { writePublicOutput } from '../public-output.ts';
+import { readSmallFile } from '../inputs.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';
 
 export const certCommand: Command = {
@@ -76,9 +75,5 @@ export const certCommand: Command = {
 async function readInput(flags: FlagValues, flag: string, io: CliIO): Promise<string> {
   const path = flags[flag];
   if (typeof path !== 'string') throw missingParameter(`--${flag}`);
-  try {
-    return await readFile(resolve(io.cwd, path), 'utf8');
-  } catch {
-    throw invalidParameter(`--${flag}`, `${path} cannot be read`);
-  }
+  return new TextDecoder().decode(await readSmallFile(flag, path, io));
 }

@@ -1,6 +1,6 @@
 // deskkms export / deskkms import: encrypted PKCS#8 copies of key versions. Passphrases come from
 // files (never the command line, where other users could read them in the process list).
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { encodeBase64 } from '../../../contract/base64.ts';
 import { invalidParameter, missingParameter } from '../../../contract/errors.ts';
@@ -63,9 +63,7 @@ export const importCommand: Command = {
   async run(flags, io, positionals = []) {
     const keyRef = keyArg(positionals);
     if (typeof flags.in !== 'string') throw missingParameter('--in');
-    const raw = await readFile(resolve(io.cwd, flags.in)).catch(() => {
-      throw invalidParameter('--in', `${String(flags.in)} cannot be read`);
-    });
+    const raw = Buffer.from(await readSmallFile('in', flags.in, io));
     const text = raw.subarray(0, 16).toString('latin1').startsWith('-----BEGIN') ? raw.toString('utf8') : raw.toString('base64');
     const passphrase = await passphraseFrom('import-passphrase-file', flags, io);
     return withVault(flags, io, async (vault) => {

@@ -11,6 +11,7 @@ import { EXIT_NEGATIVE, EXIT_OK, type CliIO, type Command } from '../command.ts'
 import { internalErrorReporter } from '../report-error.ts';
 import { CLI_CALLER, callAction } from '../actions-cli.ts';
 import { VAULT_FLAGS, passphraseOf, vaultDirOf, withVault } from '../vault-session.ts';
+import { claimStdin } from '../inputs.ts';
 
 export const initCommand: Command = {
   name: 'init',
@@ -121,6 +122,8 @@ export const batchCommand: Command = {
   flags: VAULT_FLAGS,
   details: `Requests are pipelined (up to ${MAX_IN_FLIGHT} in flight) with one unlock for the whole batch. A failed request prints {"Code","Message","RequestId"} on its line. Exit status: 0 all succeeded, 1 some failed.`,
   async run(flags, io) {
+    // The requests come on stdin: a passphrase file '-' would have to share it.
+    claimStdin(io, 'batch (its requests on stdin)');
     return withVault(flags, io, async (vault) => {
       let failures = 0;
       let inFlight = 0;
