@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { browserOpener, onPath } from '../../core/hosts/ui/browser-opener.ts';
+import { browserOpener, onPath, runOpener } from '../../core/hosts/ui/browser-opener.ts';
 import { browserHostPlan } from '../../electron/start.ts';
 import { openUiSession } from '../support/ui-session.ts';
 
@@ -142,5 +142,22 @@ describe('browserOpener and the plan', () => {
     expect(browserHostPlan(['--browser', '--vault', '/v'], none).args).toEqual(['--vault', '/v', '--no-open']);
     expect(browserHostPlan(['--no-open', '--vault', '/v'], none)).toEqual({ args: ['--no-open', '--vault', '/v'] });
     expect(browserHostPlan(['--vault', '/v'], browserOpener('darwin', {}))).toEqual({ args: ['--vault', '/v'] });
+  });
+});
+
+describe('runOpener (for deskkms ui)', () => {
+  it('reports an opener that exits non-zero or cannot start, and nothing when it succeeds', async () => {
+    const bin = join(tmp, 'opener-bin-3');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'fails'), '#!/bin/sh\nexit 3\n', { mode: 0o755 });
+    writeFileSync(join(bin, 'works'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const outcome = (command: string): Promise<string> =>
+      new Promise((resolve) => {
+        runOpener({ ok: true, command: join(bin, command), args: (launcher) => [launcher] }, '/tmp/launch.html', resolve);
+        if (command === 'works') setTimeout(() => resolve('no failure reported'), 2000);
+      });
+    expect(await outcome('fails')).toBe(`${join(bin, 'fails')} exited with status 3`);
+    expect(await outcome('missing')).toMatch(/^could not start .*missing \(spawn .*ENOENT\)$/);
+    expect(await outcome('works')).toBe('no failure reported');
   });
 });

@@ -5,6 +5,7 @@
 // macOS and Windows always have a desktop for the user's own session and their openers (`open`,
 // `start`) are part of the system. Elsewhere a window needs an X11 or Wayland display, named by
 // DISPLAY or WAYLAND_DISPLAY, and the freedesktop opener, xdg-open.
+import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { LAUNCH_TTL_MS } from './ui-server.ts';
@@ -54,4 +55,23 @@ export function openByHandNotice(reason: string, noOpen = 'npm start -- --no-ope
     `into a browser on this machine (it works once, within ${LAUNCH_TTL_MS / 60_000} minutes; from another computer, ` +
     `forward the port first: ssh -L PORT:127.0.0.1:PORT). \`${noOpen}\` skips this attempt.`
   );
+}
+
+/**
+ * Starts the opener on `launcher` (detached: a browser it starts outlives us) and reports its
+ * failure, when it cannot start or exits non-zero (xdg-open exits 3 when it finds no browser),
+ * through `failed` with a reason in words. For `deskkms ui`'s openBrowser, which today notices only
+ * an opener that cannot start.
+ */
+export function runOpener(opener: Extract<BrowserOpener, { ok: true }>, launcher: string, failed: (reason: string) => void): void {
+  try {
+    const child = spawn(opener.command, opener.args(launcher), { stdio: 'ignore', detached: true });
+    child.once('error', (error) => failed(`could not start ${opener.command} (${error.message})`));
+    child.once('exit', (code, signal) => {
+      if (code !== 0) failed(`${opener.command} ${signal ? `was stopped by ${signal}` : `exited with status ${code}`}`);
+    });
+    child.unref();
+  } catch (error) {
+    failed(`could not start ${opener.command} (${error instanceof Error ? error.message : String(error)})`);
+  }
 }
