@@ -1,5 +1,5 @@
 // The audit store against a real AppSession (passphrase vault in a temp dir, through setBridge):
-// newest-first listing, the key / action / time filters, paging, chain verification, and
+// newest-first listing, the key / action / kind / caller / search / UTC time filters, paging, the export, chain verification, and
 // malformed requests refused with InvalidParameter before they reach the vault (the log is
 // unchanged afterwards).
 import { createHash } from 'node:crypto';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppSession } from '../../core/app/app-session.ts';
 import { AppError, call, kms, setBridge } from '../../renderer/src/api/bridge.ts';
-import { AUDIT_PAGE, resetAuditStore, useAuditStore } from '../../renderer/src/stores/audit-store.ts';
+import { AUDIT_PAGE, resetAuditStore, useAuditStore, utcBound } from '../../renderer/src/stores/audit-store.ts';
 import { tempDir } from '../integration/vault-helpers.ts';
 
 let dir: { path: string; remove(): void };
@@ -82,19 +82,100 @@ describe('audit store', () => {
     await audit().load();
     expect(audit().entries.map((e) => e.keyId)).toEqual([signer.KeyId]);
 
-    // datetime-local values (no zone: local time), as the view's inputs give them.
-    const local = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
+    // UTC times as the table shows them ("YYYY-MM-DD HH:MM:SS"), never the browser's zone.
+    const utc = (d: Date) => d.toISOString().slice(0, 19).replace('T', ' ');
     audit().clearFilters();
-    audit().setFilter('since', local(new Date(Date.now() + 3_600_000)));
+    audit().setFilter('since', utc(new Date(Date.now() + 3_600_000)));
     await audit().load();
     expect(audit().entries).toHaveLength(0);
-    audit().setFilter('since', local(new Date(Date.now() - 3_600_000)));
-    audit().setFilter('until', local(new Date(Date.now() + 3_600_000)));
+    audit().setFilter('since', utc(new Date(Date.now() - 3_600_000)));
+    audit().setFilter('until', utc(new Date(Date.now() + 3_600_000)));
     await audit().load();
     expect(audit().entries.length).toBeGreaterThan(5);
-    audit().setFilter('until', local(new Date(Date.now() - 3_600_000)));
+    audit().setFilter('until', utc(new Date(Date.now() - 3_600_000)));
     await audit().load();
     expect(audit().entries).toHaveLength(0);
+  });
+
+  it('takes Since and Until in UTC: an entry at a known time is inside a range that names its second, minute or day and outside one that ends before it', async () => {
+    await audit().load();
+    const entry = audit().entries.find((e) => e.action === 'DisableKey')!;
+    // The table shows "2026-01-31 12:34:56 UTC": the same text is what the fields take.
+    const [day, clock] = entry.time.slice(0, 19).split('T') as [string, string];
+    const inRange = async (since: string, until: string) => {
+      audit().clearFilters();
+      audit().setFilter('action', 'DisableKey');
+      audit().setFilter('since', since);
+      audit().setFilter('until', until);
+      await audit().load();
+      expect(audit().error).toBeUndefined();
+      return audit().entries.some((e) => e.seq === entry.seq);
+    };
+    expect(await inRange(`${day} ${clock}`, `${day} ${clock}`)).toBe(true);
+    expect(await inRange(`${day} ${clock.slice(0, 5)}`, `${day} ${clock.slice(0, 5)}`)).toBe(true);
+    expect(await inRange(day, day)).toBe(true);
+    expect(await inRange(`${day}T${clock}Z`, `${day} ${clock} UTC`)).toBe(true);
+    const before = new Date(Date.parse(entry.time) - 1000).toISOString().slice(0, 19).replace('T', ' ');
+    const after = new Date(Date.parse(entry.time) + 1000).toISOString().slice(0, 19).replace('T', ' ');
+    expect(await inRange('', before)).toBe(false);
+    expect(await inRange(after, '')).toBe(false);
+  });
+
+  it('utcBound: a field names the start (Since) or the end (Until) of its second, minute or day in UTC; anything else is refused with what to write', () => {
+    expect(utcBound('2026-01-31', false)).toBe('2026-01-31T00:00:00.000Z');
+    expect(utcBound('2026-01-31', true)).toBe('2026-01-31T23:59:59.999Z');
+    expect(utcBound('2026-01-31 12:05', true)).toBe('2026-01-31T12:05:59.999Z');
+    expect(utcBound(' 2026-01-31T12:05:09Z ', false)).toBe('2026-01-31T12:05:09.000Z');
+    expect(utcBound('', true)).toBeUndefined();
+    for (const bad of ['01/31/2026', '2026-02-30', '2026-01-31 24:00', 'yesterday']) {
+      expect(utcBound(bad, false)).toBeInstanceOf(Error);
+    }
+    expect(String(utcBound('01/31/2026', false))).toMatch(/YYYY-MM-DD HH:MM:SS \(UTC/);
+  });
+
+  it('filters by kind, caller and a search (a RequestId pasted from an error finds its entry)', async () => {
+    audit().setFilter('kind', 'private-key');
+    await audit().load();
+    expect(audit().entries.map((e) => e.action)).toEqual(['AsymmetricSign', 'AsymmetricSign']);
+    audit().setFilter('kind', 'refused');
+    await audit().load();
+    const refused = audit().entries.find((e) => e.action === 'AsymmetricSign')!;
+    expect(refused.code).toBe('Rejected.Disabled');
+    audit().clearFilters();
+    audit().setFilter('search', ` ${refused.requestId} `);
+    await audit().load();
+    expect(audit().entries.map((e) => e.seq)).toEqual([refused.seq]);
+    audit().clearFilters();
+    audit().setFilter('caller', 'test');
+    await audit().load();
+    expect(audit().entries.length).toBeGreaterThan(5);
+    audit().setFilter('caller', 'cli');
+    await audit().load();
+    expect(audit().entries).toEqual([]);
+    // A malformed time is refused before any call, naming the field.
+    audit().clearFilters();
+    audit().setFilter('until', '01/31/2026');
+    await audit().load();
+    expect(audit().error?.message).toMatch(/^Until: "01\/31\/2026" is not a UTC time/);
+  });
+
+  it('exports every entry the applied filters match, across pages, oldest first, as CSV or JSON Lines', async () => {
+    await audit().load();
+    const all = [...audit().entries].reverse();
+    // Not only the page shown: every page, read 2 entries per Audit.List call here.
+    useAuditStore.setState({ limit: 2 });
+    await audit().load();
+    expect(audit().truncated).toBe(true);
+    const jsonl = (await audit().exportText('jsonl', 2))!;
+    expect(jsonl.trimEnd().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq)).toEqual(all.map((e) => e.seq));
+    const csv = (await audit().exportText('csv'))!;
+    expect(csv.split('\r\n')[0]).toBe('seq,time,action,keyId,keyVersionId,code,caller,requestId,prevHash,hash');
+    expect(csv.split('\r\n')).toHaveLength(all.length + 2);
+    audit().setFilter('kind', 'private-key');
+    await audit().load();
+    const signs = (await audit().exportText('jsonl'))!.trimEnd().split('\n');
+    expect(signs.map((l) => (JSON.parse(l) as { action: string }).action)).toEqual(['AsymmetricSign', 'AsymmetricSign']);
+    expect(audit().exporting).toBeUndefined();
   });
 
   it("a key filter that names no live key (a deleted key's history) matches nothing, without an error", async () => {

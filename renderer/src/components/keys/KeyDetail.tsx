@@ -1,36 +1,28 @@
-// The selected key: metadata (DescribeKey adds the Arn and creator to the inventory's summary),
+// The selected key: metadata (Keys.Detail adds the Arn to the inventory's summary, and loads the
+// versions' public keys and certificates for the panes below in the same one audited read),
 // description (UpdateKeyDescription), Enable/Disable, schedule/cancel deletion with the pending
 // date shown, aliases, tags and versions.
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
 import { kms } from '../../api/bridge.ts';
-import type { KeyMetadata } from '../../../../core/contract/responses.ts';
+import { CopyButton } from '../CopyButton.tsx';
 import { ErrorLine } from '../common.tsx';
 import { KeyTransfer } from '../transfer/KeyTransfer.tsx';
 import { daysUntil, formatUtc, keyDisplayName } from './format.ts';
 import { KeyAliases, KeyTags } from './KeyLabels.tsx';
+import { KeyDetailContext, useKeyDetailLoader } from './key-detail-data.ts';
 import { KeyVersions } from './KeyVersions.tsx';
 import { ScheduleDeletionDialog } from './ScheduleDeletionDialog.tsx';
 import { useKmsAction } from './use-kms-action.ts';
 
 export function KeyDetail({ keySummary }: { keySummary: KeySummary }) {
   const k = keySummary;
-  const [metadata, setMetadata] = useState<KeyMetadata | undefined>(undefined);
-
-  useEffect(() => {
-    let live = true;
-    setMetadata(undefined);
-    // The Arn and creator only; a failure here leaves the inventory's facts standing.
-    kms('DescribeKey', { KeyId: k.KeyId }).then(
-      (r) => live && setMetadata(r.KeyMetadata),
-      () => undefined,
-    );
-    return () => {
-      live = false;
-    };
-  }, [k.KeyId]);
+  // Keys.Detail: the Arn, the versions, their public keys and certificates in one audited read.
+  const detailState = useKeyDetailLoader(k);
+  const metadata = detailState.detail?.KeyMetadata;
 
   return (
+    <KeyDetailContext.Provider value={detailState}>
     <article className="key-detail stack" aria-labelledby="key-detail-title">
       <header className="stack">
         <h2 id="key-detail-title">{keyDisplayName(k)}</h2>
@@ -48,10 +40,12 @@ export function KeyDetail({ keySummary }: { keySummary: KeySummary }) {
         <dt>KeyId</dt>
         <dd>
           <code data-testid="key-id">{k.KeyId}</code>
+          <CopyButton text={k.KeyId} what="KeyId" />
         </dd>
         <dt>Arn</dt>
         <dd>
-          <code>{metadata?.Arn ?? '…'}</code>
+          <code data-testid="key-arn">{metadata?.Arn ?? '…'}</code>
+          {metadata ? <CopyButton text={metadata.Arn} what="Arn" /> : null}
         </dd>
         <dt>Spec</dt>
         <dd>{k.KeySpec}</dd>
@@ -73,6 +67,7 @@ export function KeyDetail({ keySummary }: { keySummary: KeySummary }) {
       <KeyTransfer keySummary={k} />
       <KeyVersions keySummary={k} />
     </article>
+    </KeyDetailContext.Provider>
   );
 }
 

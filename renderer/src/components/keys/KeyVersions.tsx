@@ -1,35 +1,21 @@
-// A key's versions (ListKeyVersions, every page), Create version (with elapsed time: RSA_4096
-// takes seconds), and each version's public key.
-import { useEffect, useState } from 'react';
+// A key's versions (from Keys.Detail, which the key detail loads once per key and again after a
+// change), Create version (with elapsed time: RSA_4096 takes seconds), and each version's public key.
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
-import { describeError, kms } from '../../api/bridge.ts';
-import { listAllVersions } from '../../api/key-versions.ts';
-import type { KeyVersionInfo } from '../../../../core/contract/responses.ts';
+import { kms } from '../../api/bridge.ts';
+import { CopyButton } from '../CopyButton.tsx';
 import { ErrorLine, ProgressBar, useElapsed } from '../common.tsx';
 import { VersionTools } from '../x509/VersionTools.tsx';
 import { formatUtc } from './format.ts';
+import { useKeyDetail } from './key-detail-data.ts';
 import { PublicKeyPanel } from './PublicKeyPanel.tsx';
 import { useKmsAction } from './use-kms-action.ts';
 
 export function KeyVersions({ keySummary }: { keySummary: KeySummary }) {
   const { KeyId: keyId, VersionCount: versionCount } = keySummary;
-  const [versions, setVersions] = useState<KeyVersionInfo[] | undefined>(undefined);
-  const [loadError, setLoadError] = useState<{ code: string; message: string } | undefined>(undefined);
+  const { detail, error: loadError } = useKeyDetail();
+  const versions = detail?.Versions;
   const action = useKmsAction();
   const elapsed = useElapsed(action.busy !== undefined);
-
-  // The inventory's version count changes when a version is added (here or elsewhere): reload then.
-  useEffect(() => {
-    let live = true;
-    setLoadError(undefined);
-    listAllVersions(keyId).then(
-      (v) => live && setVersions(v),
-      (err: unknown) => live && setLoadError(describeError(err)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [keyId, versionCount]);
 
   const creatable = keySummary.KeyState === 'Enabled' && keySummary.Origin === 'Aliyun_KMS';
 
@@ -54,7 +40,8 @@ export function KeyVersions({ keySummary }: { keySummary: KeySummary }) {
       {versions?.map((v, i) => (
         <section key={v.KeyVersionId} className="version" aria-label={`Version ${i + 1}`}>
           <h4>
-            Version {i + 1} <code>{v.KeyVersionId}</code>
+            Version {i + 1} <code data-testid="key-version-id">{v.KeyVersionId}</code>
+            <CopyButton text={v.KeyVersionId} what="KeyVersionId" />
           </h4>
           <p className="muted hint">Created {formatUtc(v.CreationDate)}</p>
           <PublicKeyPanel keySummary={keySummary} keyVersionId={v.KeyVersionId} />

@@ -1,33 +1,19 @@
-// One key version's public key (GetPublicKeyBundle): SHA-256 fingerprints, Copy PEM, and Save as
-// PEM / DER / JWK / OpenSSH. A format a spec cannot have (no JWK curve for SM2, no OpenSSH key
-// type for secp256k1 or SM2) has no button; the vault's reason is shown in its place.
-import { useEffect, useState } from 'react';
+// One key version's public key (from Keys.Detail's GetPublicKeyBundle answer for it): SHA-256
+// fingerprints, Copy PEM, and Save as PEM / DER / JWK / OpenSSH. A format a spec cannot have (no
+// JWK curve for SM2, no OpenSSH key type for secp256k1 or SM2) has no button; the vault's reason is
+// shown in its place.
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
 import { decodeBase64 } from '../../../../core/contract/base64.ts';
-import { describeError, kms } from '../../api/bridge.ts';
-import type { ActionResponse } from '../../../../core/contract/responses.ts';
 import { copyText, saveFile } from '../../lib/save.ts';
 import { useUiStore } from '../../stores/ui-store.ts';
 import { ErrorLine } from '../common.tsx';
 import { publicKeyFileStem } from './format.ts';
+import { useVersionDetail } from './key-detail-data.ts';
 
 export function PublicKeyPanel({ keySummary, keyVersionId }: { keySummary: KeySummary; keyVersionId: string }) {
-  const [bundle, setBundle] = useState<ActionResponse<'GetPublicKeyBundle'> | undefined>(undefined);
-  const [error, setError] = useState<{ code: string; message: string } | undefined>(undefined);
-  const keyId = keySummary.KeyId;
-
-  useEffect(() => {
-    let live = true;
-    setBundle(undefined);
-    setError(undefined);
-    kms('GetPublicKeyBundle', { KeyId: keyId, KeyVersionId: keyVersionId }).then(
-      (b) => live && setBundle(b),
-      (err: unknown) => live && setError(describeError(err)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [keyId, keyVersionId]);
+  const version = useVersionDetail(keyVersionId);
+  const bundle = version?.PublicKeyBundle;
+  const error = version?.PublicKeyError ? { code: version.PublicKeyError.Code, message: version.PublicKeyError.Message } : undefined;
 
   if (error) return <ErrorLine error={error} />;
   if (!bundle) return <p className="muted">Loading the public key…</p>;

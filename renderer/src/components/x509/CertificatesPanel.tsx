@@ -1,39 +1,26 @@
-// One key version's certificates (GetCertificates: subject, issuer, serial, validity, CA flag)
-// with Save PEM per certificate and for the whole chain, and the entry points of the CSR wizard
-// and the offline-CA dialogs. Signing entry points appear only for SIGN/VERIFY keys holding
-// private material (not public-key-only keys).
-import { useCallback, useEffect, useState } from 'react';
+// One key version's certificates (from Keys.Detail's GetCertificates answer for it: subject,
+// issuer, serial, validity, CA flag) with Save PEM per certificate and for the whole chain, and the
+// entry points of the CSR wizard and the offline-CA dialogs. Signing entry points appear only for
+// SIGN/VERIFY keys holding private material (not public-key-only keys). A certificate made or
+// attached here reads the key's detail again.
+import { useCallback, useState } from 'react';
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
-import type { CertificateInfo } from '../../../../core/contract/responses.ts';
-import { describeError, kms } from '../../api/bridge.ts';
 import { saveFile } from '../../lib/save.ts';
 import { ErrorLine } from '../common.tsx';
 import { formatUtc, publicKeyFileStem } from '../keys/format.ts';
+import { useKeyDetail, useVersionDetail } from '../keys/key-detail-data.ts';
 import { AttachDialog, IssueDialog, SelfSignDialog } from './CertificateDialogs.tsx';
 import { CsrWizard } from './CsrWizard.tsx';
 
 type Open = 'none' | 'csr' | 'self-sign' | 'issue' | 'attach';
 
 export function CertificatesPanel({ keySummary, keyVersionId, versionLabel }: { keySummary: KeySummary; keyVersionId: string; versionLabel: string }) {
-  const [certificates, setCertificates] = useState<readonly CertificateInfo[] | undefined>(undefined);
-  const [error, setError] = useState<{ code: string; message: string } | undefined>(undefined);
-  const [reloads, setReloads] = useState(0);
+  const version = useVersionDetail(keyVersionId);
+  const reload = useKeyDetail().refresh;
+  const certificates = version?.Certificates;
+  const error = version?.CertificatesError ? { code: version.CertificatesError.Code, message: version.CertificatesError.Message } : undefined;
   const [open, setOpen] = useState<Open>('none');
-  const keyId = keySummary.KeyId;
-  const reload = useCallback(() => setReloads((n) => n + 1), []);
   const close = useCallback(() => setOpen('none'), []);
-
-  useEffect(() => {
-    let live = true;
-    setError(undefined);
-    kms('GetCertificates', { KeyId: keyId, KeyVersionId: keyVersionId }).then(
-      (r) => live && setCertificates(r.Certificates),
-      (err: unknown) => live && setError(describeError(err)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [keyId, keyVersionId, reloads]);
 
   const signs = keySummary.KeyUsage === 'SIGN/VERIFY' && keySummary.Origin !== 'EXTERNAL_PUBLIC_KEY';
   const enabled = keySummary.KeyState === 'Enabled';
