@@ -5,7 +5,6 @@
 import { useEffect } from 'react';
 import { Notices } from './components/Notices.tsx';
 import { AgentConfirmDialog } from './components/agent/AgentConfirmDialog.tsx';
-import { ErrorLine } from './components/common.tsx';
 import { resetUiStore, useUiStore, type View } from './stores/ui-store.ts';
 import { useVaultStore, vaultPhase } from './stores/vault-store.ts';
 import { resetKeysStore } from './stores/keys-store.ts';
@@ -20,7 +19,7 @@ import { BackupView } from './views/BackupView.tsx';
 import { CryptoView } from './views/CryptoView.tsx';
 import { KeysView } from './views/KeysView.tsx';
 import { SignVerifyView } from './views/SignVerifyView.tsx';
-import { FirstRun, Unlock } from './views/VaultGate.tsx';
+import { FirstRun, Unlock, VaultUnavailable } from './views/VaultGate.tsx';
 
 const VIEWS: readonly { view: View; label: string }[] = [
   { view: 'keys', label: 'Keys' },
@@ -45,8 +44,9 @@ export function App() {
       {phase === 'loading' ? (
         <main className="gate">
           <p>Opening the vault…</p>
-          <ErrorLine error={error} />
         </main>
+      ) : phase === 'failed' && error ? (
+        <VaultUnavailable error={error} />
       ) : phase === 'first-run' ? (
         <FirstRun />
       ) : phase === 'locked' ? (

@@ -55,9 +55,12 @@ export function resetVaultStore(): void {
   useVaultStore.setState(initial);
 }
 
-/** Which screen the vault's state calls for. */
-export function vaultPhase(state: Pick<VaultState, 'status'>): 'loading' | 'first-run' | 'locked' | 'unlocked' {
-  if (!state.status) return 'loading';
+/**
+ * Which screen the vault's state calls for. 'failed': the vault's status could not be read at all
+ * (a damaged or unreadable vault); the error says why, and refresh() tries again.
+ */
+export function vaultPhase(state: Pick<VaultState, 'status' | 'error'>): 'loading' | 'failed' | 'first-run' | 'locked' | 'unlocked' {
+  if (!state.status) return state.error ? 'failed' : 'loading';
   if (!state.status.Initialized) return 'first-run';
   return state.status.Locked ? 'locked' : 'unlocked';
 }

@@ -1,11 +1,12 @@
 // First run (create a vault: OS keychain or passphrase; or restore one from a backup) and unlock,
 // with an honest statement of the protection in force and whether the keychain answered.
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
-import { ErrorLine, ProgressBar } from '../components/common.tsx';
+import { ErrorLine, ProgressBar, type Failure } from '../components/common.tsx';
 import { NO_PASSPHRASE, NewPassphraseFields, newPassphraseProblem } from '../components/backup/NewPassphraseFields.tsx';
 import { EMPTY_SECRET, RecoverySecretFields, clearedSecret, secretParams, secretProblem, type SecretDraft } from '../components/backup/RecoverySecretFields.tsx';
 import { useUiStore } from '../stores/ui-store.ts';
 import { useVaultStore } from '../stores/vault-store.ts';
+import '../gate.css';
 
 /** Where a new or restored vault keeps its data key. */
 type Protection = 'keychain' | 'passphrase';
@@ -57,10 +58,11 @@ function CreateVault() {
       <p>
         A new vault will be created at <code>{status.VaultPath}</code>.
       </p>
+      <KeychainState context="create" />
       <form onSubmit={(e) => void submit(e)} className="stack">
         <ProtectionChoice
           legend="How the vault's data key is protected"
-          passphraseChoice="Passphrase (scrypt, memory-hard) — for stations without a keychain. Lost passphrase = lost keys."
+          passphraseChoice="Passphrase"
           value={protection}
           onChange={setProtection}
         />
@@ -117,9 +119,10 @@ function RestoreVault() {
       <p>
         The vault in the backup will be recreated at <code>{status.VaultPath}</code>, with every key, alias and its audit log.
       </p>
+      <KeychainState context="restore" />
       <form onSubmit={(e) => void submit(e)} className="stack">
         <RecoverySecretFields draft={draft} onChange={setDraft} disabled={busy} />
-        <ProtectionChoice legend="How this machine protects the restored vault" passphraseChoice="A new passphrase (scrypt)" value={protection} onChange={setProtection}>
+        <ProtectionChoice legend="How this machine protects the restored vault" passphraseChoice="A new passphrase" value={protection} onChange={setProtection}>
           {protection === 'passphrase' ? <NewPassphraseFields role="vault-restore" value={passphrase} onChange={setPassphrase} /> : null}
         </ProtectionChoice>
         {problem && draft.path !== '' ? <p className="muted">{problem}</p> : null}
@@ -167,12 +170,19 @@ function ProtectionChoice({
         />
         <span>
           OS keychain — {status.KeychainBackend}
-          {status.KeychainAvailable ? ' (answering)' : ` — not available: ${status.KeychainError ?? 'no answer'}`}
+          {status.KeychainAvailable ? ' (answering)' : ' (not answering)'}
+          <span className="choice-note muted">The data key is kept in your login keychain; unlocking needs nothing typed.</span>
         </span>
       </label>
       <label className="choice">
         <input type="radio" name={`${id}-protection`} value="passphrase" checked={value === 'passphrase'} onChange={() => onChange('passphrase')} />
-        <span>{passphraseChoice}</span>
+        <span>
+          {passphraseChoice}
+          <span className="choice-note muted" data-testid="passphrase-meaning">
+            The vault's key is wrapped under a passphrase you type at each unlock (scrypt, memory-hard). Nobody can reset it: if it is lost, only a backup (with its own
+            recovery secret) brings the keys back.
+          </span>
+        </span>
       </label>
       {children}
     </fieldset>
@@ -204,9 +214,7 @@ export function Unlock() {
         <dt>Keys</dt>
         <dd>{status.KeyCount}</dd>
       </dl>
-      {!needsPassphrase && !status.KeychainAvailable ? (
-        <p className="error">The OS keychain ({status.KeychainBackend}) is not answering: {status.KeychainError}</p>
-      ) : null}
+      {!needsPassphrase ? <KeychainState context="unlock" /> : null}
       <form onSubmit={(e) => void submit(e)} className="stack">
         {needsPassphrase ? (
           <label>
@@ -222,6 +230,101 @@ export function Unlock() {
         {busy ? <ProgressBar label="Unlocking" /> : null}
         <ErrorLine error={error} />
       </form>
+    </main>
+  );
+}
+
+/** What the keychain said, without the CLI's advice to use `deskkms init --passphrase-file` (this screen offers the passphrase itself). */
+export function keychainDetail(error: string): string {
+  return error.replace(/;?\s*a station without a keychain can use `[^`]*` instead\.?/, '.').replace(/\.\.$/, '.').trim();
+}
+
+/**
+ * When the OS keychain does not answer: that, in plain words, which keychain was looked for and
+ * what to do on this screen, with the keychain's own error (often D-Bus text) behind a disclosure.
+ * Nothing when it answers.
+ */
+function KeychainState({ context }: { context: 'create' | 'restore' | 'unlock' }) {
+  const status = useVaultStore((s) => s.status)!;
+  const { busy, refresh } = useVaultStore();
+  if (status.KeychainAvailable) return null;
+  const todo =
+    context === 'unlock'
+      ? "This vault keeps its data key in that keychain: start or unlock the keychain (log in to the desktop session), then check again and press Unlock."
+      : `Protect the ${context === 'create' ? 'new' : 'restored'} vault with a passphrase (chosen below), or start or unlock the keychain and check again.`;
+  return (
+    <div className="keychain-state" role="note">
+      <p data-testid="keychain-state">
+        <strong>No keychain answers on this computer.</strong> DeskKMS looked for {status.KeychainBackend} and got no answer. {todo}
+      </p>
+      <div className="row">
+        <button type="button" onClick={() => void refresh()} disabled={busy}>
+          Check the keychain again
+        </button>
+      </div>
+      {status.KeychainError ? (
+        <details className="keychain-detail">
+          <summary>What the keychain said</summary>
+          <pre data-testid="keychain-detail">{keychainDetail(status.KeychainError)}</pre>
+        </details>
+      ) : null}
+    </div>
+  );
+}
+
+/** An absolute path a message names (the file or folder that failed), if any. */
+function pathIn(message: string): string | undefined {
+  return /(?:^|\s)(\/[^\s;,()]+|[A-Za-z]:\\[^\s;,()]+)/.exec(message)?.[1];
+}
+
+const WHAT_TO_DO: Record<string, string> = {
+  'Vault.Corrupt':
+    'The vault\'s files are damaged or were changed outside DeskKMS. Keep a copy of the vault folder exactly as it is (do not delete it), then restore your keys from your latest backup: move the damaged folder aside, reopen DeskKMS and choose "Restore from a backup".',
+  'Vault.AuditBroken':
+    "The vault's audit log does not verify: it was damaged or edited. Keep a copy of the vault folder exactly as it is, then restore from your latest backup.",
+  'Vault.PermissionDenied': 'DeskKMS may not read or write the vault folder: give your user access to it (owner and mode), then retry.',
+  'Vault.ReadOnly': 'The vault folder is on a read-only disk or mount: make it writable, then retry.',
+  'Vault.Busy': 'Another DeskKMS process holds the vault: close it, then retry.',
+  'Vault.DiskFull': 'The disk holding the vault is full: free some space, then retry.',
+  'Vault.IOError': 'The disk holding the vault reported an error: check the disk, keep a copy of the vault folder, then retry.',
+};
+
+/**
+ * The vault's status could not be read at all (a damaged database, a folder DeskKMS may not
+ * read): what happened, where, the Code, what to do, and Retry.
+ */
+export function VaultUnavailable({ error }: { error: NonNullable<Failure> }) {
+  const { busy, refresh } = useVaultStore();
+  const where = pathIn(error.message);
+  return (
+    <main className="gate vault-unavailable" aria-labelledby="gate-title">
+      <h1 id="gate-title">The vault cannot be opened</h1>
+      <p role="alert" data-testid="vault-error">
+        {error.message}
+      </p>
+      <dl className="facts">
+        {where !== undefined ? (
+          <>
+            <dt>Where</dt>
+            <dd>
+              <code>{where}</code>
+            </dd>
+          </>
+        ) : null}
+        <dt>Code</dt>
+        <dd>
+          <code className="error-code">{error.code}</code>
+        </dd>
+      </dl>
+      <h2>What to do</h2>
+      <p data-testid="vault-error-advice">
+        {WHAT_TO_DO[error.code] ?? 'Fix what the message names, then retry. If the vault is damaged, keep a copy of its folder and restore from your latest backup.'}
+      </p>
+      <div className="row">
+        <button type="button" className="primary" onClick={() => void refresh()} disabled={busy}>
+          Retry
+        </button>
+      </div>
     </main>
   );
 }
