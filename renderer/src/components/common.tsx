@@ -5,6 +5,8 @@
 import { useCallback, useEffect, useReducer, useRef, useState, type ReactNode } from 'react';
 import { describeError } from '../api/bridge.ts';
 import { saveFile } from '../lib/save.ts';
+import { formatBytes } from './crypto/bytes.ts';
+import '../gate.css';
 
 /** A refused call as shown to the user: its Code and readable message. */
 export type Failure = { code: string; message: string } | undefined;
@@ -182,20 +184,54 @@ export function SaveAndDone({ saves, onDone, children }: { saves: readonly SaveC
 }
 
 /**
- * A native file chooser that hands over the chosen file and then forgets it, so choosing the same
- * file again still fires. Label it with <label htmlFor={id}> or by wrapping it in a <label>.
+ * A file chooser that hands over the chosen file and then forgets it, so choosing the same file
+ * again still fires. The native <input type="file"> stays the control (focusable, labelled: label
+ * it with <label htmlFor={id}> or by wrapping it in a <label>; Playwright's setInputFiles finds it)
+ * but is not drawn: its own "No file chosen" would contradict the file the form holds. A "Choose
+ * file…" button opens it. With `chosen` (the form's file, or null), one line says which file that
+ * is with its size, or "No file chosen"; without it the caller says what it loaded.
  */
-export function FileInput({ id, accept, disabled, onFile }: { id?: string; accept?: string; disabled?: boolean; onFile: (file: File | undefined) => void }) {
+export function FileInput({
+  id,
+  accept,
+  disabled,
+  onFile,
+  chosen,
+}: {
+  id?: string;
+  accept?: string;
+  disabled?: boolean;
+  onFile: (file: File | undefined) => void;
+  chosen?: { readonly name: string; readonly size: number } | null;
+}) {
+  const input = useRef<HTMLInputElement>(null);
   return (
-    <input
-      id={id}
-      type="file"
-      accept={accept}
-      disabled={disabled}
-      onChange={(e) => {
-        onFile(e.target.files?.[0]);
-        e.target.value = '';
-      }}
-    />
+    <span className="file-input">
+      <input
+        ref={input}
+        id={id}
+        type="file"
+        className="visually-hidden"
+        accept={accept}
+        disabled={disabled}
+        onChange={(e) => {
+          onFile(e.target.files?.[0]);
+          e.target.value = '';
+        }}
+      />
+      {/* The input above is the control for keyboards and screen readers; this is its face. */}
+      <button type="button" className="file-button" aria-hidden="true" tabIndex={-1} disabled={disabled} onClick={() => input.current?.click()}>
+        Choose file…
+      </button>
+      {chosen === undefined ? null : chosen ? (
+        <span className="file-chosen" data-testid="chosen-file" aria-live="polite">
+          <strong>{chosen.name}</strong> <span className="muted">({formatBytes(chosen.size)})</span>
+        </span>
+      ) : (
+        <span className="file-chosen muted" aria-live="polite">
+          No file chosen
+        </span>
+      )}
+    </span>
   );
 }

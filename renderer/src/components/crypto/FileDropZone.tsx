@@ -5,7 +5,7 @@
 import { useId, useState, type DragEvent } from 'react';
 import { describeError } from '../../api/bridge.ts';
 import { FileInput, type Failure } from '../common.tsx';
-import { fileAsBase64, formatBytes } from './bytes.ts';
+import { fileAsBase64 } from './bytes.ts';
 
 export function FileDropZone({
   label,
@@ -45,13 +45,10 @@ export function FileDropZone({
       <label htmlFor={id} className="dropzone-label">
         {label}
       </label>
-      <FileInput id={id} disabled={disabled} onFile={onFile} />
+      <p className="dropzone-file">
+        <FileInput id={id} disabled={disabled} onFile={onFile} chosen={file ?? null} />
+      </p>
       <p className="muted dropzone-hint">{hint ?? 'or drop a file here'}</p>
-      {file ? (
-        <p className="dropzone-file" data-testid="chosen-file">
-          <strong>{file.name}</strong> <span className="muted">({formatBytes(file.size)})</span>
-        </p>
-      ) : null}
     </div>
   );
 }
