@@ -6,6 +6,7 @@ import { AppError, kms } from '../api/bridge.ts';
 import { ErrorLine, useTask } from '../components/common.tsx';
 import { base64Param, compactBase64, encodeBase64, formatBytes, parseBase64, utf8, utf8OrUndefined } from '../components/crypto/bytes.ts';
 import { Base64FileZone, FileDropZone } from '../components/crypto/FileDropZone.tsx';
+import { KeyStateProblem, keyStateProblem } from '../components/crypto/KeyStateProblem.tsx';
 import { OutputBox } from '../components/crypto/OutputBox.tsx';
 import { KeyVersionPicker, type KeyVersionChoice } from '../components/KeyVersionPicker.tsx';
 
@@ -32,8 +33,9 @@ function EncryptPanel({ choice, onDecrypt }: { choice: KeyVersionChoice | undefi
   const { busy, error, run } = useTask();
   const [ciphertext, setCiphertext] = useState<{ value: string; KeyVersionId: string; Algorithm: string } | undefined>();
   const textId = useId();
-  // A ciphertext belongs to the key version and algorithm that made it.
-  useEffect(() => setCiphertext(undefined), [choice]);
+  // A ciphertext belongs to the plaintext, key version and algorithm that made it: any change drops it.
+  useEffect(() => setCiphertext(undefined), [choice, mode, text, file]);
+  const stateProblem = keyStateProblem(choice?.key);
 
   const size = mode === 'text' ? utf8(text).length : (file?.size ?? 0);
   const limit = choice?.maxPlaintextBytes;
@@ -84,9 +86,10 @@ function EncryptPanel({ choice, onDecrypt }: { choice: KeyVersionChoice | undefi
         {over ? ` Too long by ${formatBytes(size - limit)}: encrypt a data key instead and use it for the message.` : ''}
       </p>
       <div className="row">
-        <button type="button" className="primary" disabled={!choice || busy || over || empty} onClick={() => void encrypt()}>
+        <button type="button" className="primary" disabled={!choice || stateProblem !== undefined || busy || over || empty} onClick={() => void encrypt()}>
           {busy ? 'Encrypting…' : 'Encrypt'}
         </button>
+        <KeyStateProblem problem={stateProblem} />
       </div>
       <ErrorLine error={error} />
       {ciphertext ? (
@@ -122,6 +125,7 @@ function DecryptPanel({ choice, blob, setBlob }: { choice: KeyVersionChoice | un
   const textId = useId();
 
   useEffect(() => setPlain(undefined), [blob, choice]);
+  const stateProblem = keyStateProblem(choice?.key);
 
   async function decrypt() {
     if (!choice) return;
@@ -145,9 +149,10 @@ function DecryptPanel({ choice, blob, setBlob }: { choice: KeyVersionChoice | un
       <textarea id={blobId} className="mono" rows={4} value={blob} onChange={(e) => setBlob(e.target.value)} />
       <Base64FileZone label="Ciphertext file" hint="or drop a ciphertext file (binary or base64) here" onText={setBlob} onError={setError} />
       <div className="row">
-        <button type="button" className="primary" disabled={!choice || busy || compactBase64(blob).length === 0} onClick={() => void decrypt()}>
+        <button type="button" className="primary" disabled={!choice || stateProblem !== undefined || busy || compactBase64(blob).length === 0} onClick={() => void decrypt()}>
           {busy ? 'Decrypting…' : 'Decrypt'}
         </button>
+        <KeyStateProblem problem={stateProblem} />
       </div>
       <ErrorLine error={error} />
       {plain ? (

@@ -8,6 +8,7 @@ import { describeError, kms } from '../api/bridge.ts';
 import { ErrorLine, ProgressBar } from '../components/common.tsx';
 import { base64Param, compactBase64, parseBase64, utf8 } from '../components/crypto/bytes.ts';
 import { Base64FileZone } from '../components/crypto/FileDropZone.tsx';
+import { KeyStateProblem, keyStateProblem } from '../components/crypto/KeyStateProblem.tsx';
 import { EMPTY_MESSAGE, MessageInput, messageReady, type MessageValue } from '../components/crypto/MessageInput.tsx';
 import { OutputBox } from '../components/crypto/OutputBox.tsx';
 import { DEFAULT_FORMAT, FORMAT_LABELS, FORMATS_WITH_RSA_ALGORITHM, FormatChoice, namespaceProblem, type FormatValue } from '../components/crypto/FormatChoice.tsx';
@@ -171,7 +172,9 @@ export function SignVerifyView() {
       setVerdict({ valid: r.Value, KeyVersionId: target.KeyVersionId, Algorithm: target.Algorithm });
     });
 
-  const ready = choice !== undefined && messageReady(message) && busy === undefined;
+  // Only an Enabled key signs or verifies: said next to the buttons, which stay disabled meanwhile.
+  const stateProblem = keyStateProblem(choice?.key);
+  const ready = choice !== undefined && stateProblem === undefined && messageReady(message) && busy === undefined;
   const raw = format.format === 'raw';
   // A release format signs the message itself, hashed its own way: a Digest alone cannot be used.
   const formatProblem = raw
@@ -216,6 +219,7 @@ export function SignVerifyView() {
           <button type="button" className="primary" disabled={!ready || formatProblem !== undefined} onClick={() => void (raw ? sign() : signInFormat())}>
             {busy === 'sign' ? 'Signing…' : 'Sign'}
           </button>
+          <KeyStateProblem problem={stateProblem} />
         </div>
         <ErrorLine error={error} />
       </div>
