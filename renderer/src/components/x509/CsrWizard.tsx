@@ -2,7 +2,7 @@
 // requested keyUsage / extendedKeyUsage / basicConstraints and (RSA) the signature algorithm;
 // then a preview of exactly what will be sent; then the PEM from CreateCertificateSigningRequest
 // (signed inside the key worker) with Copy and Save (.csr). Only metadata lives in this state.
-import { useState, type FormEvent } from 'react';
+import { useState, type FocusEvent, type FormEvent } from 'react';
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
 import type { ActionParams } from '../../../../core/contract/actions.ts';
 import { kms } from '../../api/bridge.ts';
@@ -43,6 +43,11 @@ export function CsrWizard({ open, onClose, keySummary, keyVersionId }: { open: b
 
 let nextRowId = 1;
 
+/** Whether focus left the group (not just moved from one of its fields to another). */
+function leftGroup(event: FocusEvent<HTMLElement>): boolean {
+  return !(event.relatedTarget instanceof Node && event.currentTarget.contains(event.relatedTarget));
+}
+
 function CsrForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySummary; keyVersionId: string; onDone: () => void }) {
   const isRsa = keySummary.KeySpec.startsWith('RSA_');
   const [step, setStep] = useState<'form' | 'preview' | 'result'>('form');
@@ -56,6 +61,9 @@ function CsrForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySummary;
   const [algorithm, setAlgorithm] = useState<string>('RSA_PKCS1_SHA_256');
   const task = useTask();
   const [csr, setCsr] = useState<string | undefined>(undefined);
+  // Problems are said once the user has left a field of the group, or pressed Preview: never on an untouched form.
+  const [touched, setTouched] = useState<{ subject: boolean; basic: boolean }>({ subject: false, basic: false });
+  const [submitted, setSubmitted] = useState(false);
 
   const subject = composeSubject(fields);
   const problem = subjectProblem(fields);
@@ -83,6 +91,7 @@ function CsrForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySummary;
 
   function preview(event: FormEvent) {
     event.preventDefault();
+    setSubmitted(true);
     if (problem || pathProblem) return;
     task.setError(undefined);
     setStep('preview');
@@ -160,12 +169,12 @@ function CsrForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySummary;
 
   return (
     <form className="stack csr-wizard" onSubmit={preview}>
-      <fieldset>
+      <fieldset onBlur={(e) => leftGroup(e) && setTouched((t) => (t.subject ? t : { ...t, subject: true }))}>
         <legend>Subject</legend>
         <div className="csr-grid">
           <SubjectInputs fields={fields} onChange={setFields} />
         </div>
-        <SubjectLine problem={problem} subject={subject} />
+        <SubjectLine problem={submitted || touched.subject ? problem : ''} subject={subject} />
       </fieldset>
       <fieldset>
         <legend>Subject alternative names</legend>
@@ -226,7 +235,7 @@ function CsrForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySummary;
           <input type="text" value={otherOids} placeholder="1.3.6.1.5.5.7.3.17" onChange={(e) => setOtherOids(e.target.value)} />
         </label>
       </fieldset>
-      <fieldset>
+      <fieldset onBlur={(e) => leftGroup(e) && setTouched((t) => (t.basic ? t : { ...t, basic: true }))}>
         <legend>Requested basic constraints</legend>
         <div className="row">
           <label>
@@ -238,10 +247,10 @@ function CsrForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySummary;
             </select>
           </label>
           {basic === 'ca' ? (
-            <NumberField label="Path length (optional)" value={pathLen} onChange={setPathLen} invalid={pathProblem !== ''} />
+            <NumberField label="Path length (optional)" value={pathLen} onChange={setPathLen} invalid={(submitted || touched.basic) && pathProblem !== ''} />
           ) : null}
         </div>
-        {pathProblem ? <p className="error">{pathProblem}</p> : null}
+        {pathProblem && (submitted || touched.basic) ? <p className="error">{pathProblem}</p> : null}
       </fieldset>
       {isRsa ? (
         <AlgorithmChoice spec={keySummary.KeySpec} value={algorithm} onChange={setAlgorithm} />
@@ -249,7 +258,7 @@ function CsrForm({ keySummary, keyVersionId, onDone }: { keySummary: KeySummary;
         <p className="muted hint">Signature: {signatureName(keySummary.KeySpec, algorithm)}</p>
       )}
       <div className="row">
-        <button type="submit" className="primary" disabled={problem !== '' || pathProblem !== ''}>
+        <button type="submit" className="primary">
           Preview
         </button>
         <button type="button" onClick={onDone}>
