@@ -3,6 +3,7 @@
 // "Verify chain" reports OK with the entry count; locking from the top bar shows the unlock
 // screen, and unlocking brings the workspace (and the lock and unlock entries) back.
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { appCall, createKey, kmsAction, pick } from './crypto-helpers.ts';
 import { createVault, expect, screenshot, test } from './fixtures.ts';
 
@@ -33,7 +34,7 @@ test('lists operations with their codes, filters by key and action, verifies the
   await expect(page.getByRole('heading', { name: 'Audit log' })).toBeVisible();
   const rows = page.getByTestId('audit-row');
   const table = page.getByRole('region', { name: 'Audit entries, newest first' });
-  await expect(table.getByRole('columnheader')).toHaveText(['Seq', 'Time', 'Action', 'Key', 'Version', 'Code', 'Caller']);
+  await expect(table.getByRole('columnheader')).toHaveText(['Seq', 'Time', 'Action', 'Key', 'Version', 'Code', 'Caller', 'RequestId']);
 
   // Newest first: the refused signature heads the table, marked as failed, with its Code.
   const newestSign = rows.filter({ hasText: 'AsymmetricSign' }).first();
@@ -54,15 +55,15 @@ test('lists operations with their codes, filters by key and action, verifies the
   await expect(rows.filter({ hasText: 'DisableKey' })).toHaveCount(1);
   for (const keyCell of await rows.locator('td:nth-child(4)').allTextContents()) expect(keyCell).toContain('alias/audit-signer');
 
-  // And by action: the two successful signatures and the refused one.
-  await page.getByLabel('Action').fill('AsymmetricSign');
+  // And by action (a list of every Action): the two successful signatures and the refused one.
+  await page.getByLabel('Action').selectOption('AsymmetricSign');
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await expect(rows).toHaveCount(3);
   await expect(rows.locator('td:nth-child(6)')).toHaveText(['✗ Rejected.Disabled', 'OK', 'OK']);
 
   // By KeyId and another action.
   await page.getByLabel('Key (KeyId or alias)').fill(other.KeyId);
-  await page.getByLabel('Action').fill('AsymmetricEncrypt');
+  await page.getByLabel('Action').selectOption('AsymmetricEncrypt');
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await expect(rows).toHaveCount(1);
   await expect(rows.first()).toContainText('OK');
@@ -70,7 +71,7 @@ test('lists operations with their codes, filters by key and action, verifies the
   // A time window in the future matches nothing.
   await page.getByRole('button', { name: 'Clear filters' }).click();
   await expect(page.getByLabel('Action')).toHaveValue('');
-  await page.getByLabel('Since').fill('2099-01-01T00:00:00');
+  await page.getByLabel('Since (UTC)').fill('2099-01-01 00:00:00');
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await expect(page.getByText('No entries match.')).toBeVisible();
   await page.getByRole('button', { name: 'Clear filters' }).click();
@@ -105,7 +106,7 @@ test('lists operations with their codes, filters by key and action, verifies the
   await expect(page.getByTestId('chain-verdict')).toContainText('Chain OK');
 });
 
-test('thousands of entries: the table stays virtualized and older pages load on demand', async ({ app: page, host }) => {
+test('thousands of entries: the table stays virtualized, older pages load on demand, Export takes them all', async ({ app: page, host }, testInfo) => {
   await createVault(page);
   // 2,100 audited calls through the host (ListAliases is cheap), 50 in flight at a time.
   for (let i = 0; i < 2100; i += 50) {
@@ -125,6 +126,15 @@ test('thousands of entries: the table stays virtualized and older pages load on 
   await expect
     .poll(async () => Math.min(...(await page.getByTestId('audit-row').locator('td:first-child').allTextContents()).map(Number)))
     .toBe(newest - 1999);
+
+  // Export takes every entry, not the page shown: all pages of Audit.List, oldest first.
+  const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON Lines' }).click()]);
+  const path = testInfo.outputPath('downloads', file.suggestedFilename());
+  await file.saveAs(path);
+  const exported = (await readFile(path, 'utf8')).trimEnd().split('\n').map((line) => (JSON.parse(line) as { seq: number }).seq);
+  expect(exported).toHaveLength(newest);
+  expect(exported[0]).toBe(1);
+  expect(exported.at(-1)).toBe(newest);
 
   await page.getByRole('button', { name: 'Show older entries' }).click();
   await expect(count).toHaveText(new RegExp(`^${newest} entries`));
