@@ -15,6 +15,7 @@ import { appDigestThroughput } from './app-digest.ts';
 import { vaultBatchThroughput } from './vault-batch.ts';
 import { hostileFuzz } from './hostile-fuzz.ts';
 import { agentBench } from './agent.ts';
+import { cliStart } from './cli-start.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
 const digest = sha256(randomBytes(64));
@@ -113,6 +114,7 @@ function sm3Throughput(): void {
 }
 
 console.log(`deskkms bench — node ${process.version}, ${SECONDS}s per figure`);
+await cliStart();
 await sm2Libraries();
 await engineVersusPrimitive();
 verifyRsaSanity();
