@@ -26,7 +26,7 @@ function medianMs(command: string, args: readonly string[], input?: string, env?
   return times[Math.floor(times.length / 2)];
 }
 
-export async function cliStart(): Promise<void> {
+export function cliStart(): void {
   const dir = mkdtempSync(join(tmpdir(), 'deskkms-bench-start-'));
   try {
     const vault = join(dir, 'vault');

@@ -114,7 +114,7 @@ function sm3Throughput(): void {
 }
 
 console.log(`deskkms bench — node ${process.version}, ${SECONDS}s per figure`);
-await cliStart();
+cliStart();
 await sm2Libraries();
 await engineVersusPrimitive();
 verifyRsaSanity();
