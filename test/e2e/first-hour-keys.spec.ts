@@ -11,7 +11,7 @@
 //   "No keys match." and offer Clear filters.
 import type { Locator, Page } from '@playwright/test';
 import { dismissNotices, kmsValue } from './key-dialogs.ts';
-import { createVault, expect, test, type UiHost } from './fixtures.ts';
+import { createVault, expect, screenshot, test, type UiHost } from './fixtures.ts';
 
 const detail = (page: Page) => page.getByRole('region', { name: 'Key detail' });
 const grid = (page: Page) => page.getByRole('grid', { name: 'Keys' });
@@ -52,7 +52,7 @@ async function seed(page: Page, host: UiHost, spec: string, alias: string): Prom
   return created.KeyMetadata.KeyId as string;
 }
 
-test('notifications: successes go away, errors stay, nothing covers the key detail, both are announced', async ({ app: page, host }) => {
+test('notifications: successes go away, errors stay, nothing covers the key detail, both are announced', async ({ app: page, host }, testInfo) => {
   await page.setViewportSize({ width: 1280, height: 800 });
   await createVault(page);
   for (let i = 1; i <= 6; i++) {
@@ -64,6 +64,7 @@ test('notifications: successes go away, errors stay, nothing covers the key deta
   const errors = page.getByTestId('notice').and(page.getByRole('alert'));
   await expect(errors).toHaveCount(3);
   await expect(errors.first()).toContainText('AlreadyExists');
+  await screenshot(page, testInfo, 'notices-after-six-keys');
 
   await test.step('nothing covers Disable key, Schedule deletion and the alias field', async () => {
     await checkControls(page, { width: 1280, height: 800 });
@@ -115,8 +116,12 @@ test('the key list at 1024x700: headers, the name in full, sorting by a column',
   expect((await headers.allInnerTexts()).length).toBeGreaterThanOrEqual(3);
 
   const cell = grid(page).getByText('alias/release-signing-2026', { exact: true });
-  const fit = await cell.evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
-  expect(fit.scroll, 'alias/release-signing-2026 is cut short at 1024x700').toBeLessThanOrEqual(fit.client);
+  for (const size of [{ width: 1024, height: 700 }, { width: 1280, height: 800 }]) {
+    await page.setViewportSize(size);
+    const fit = await cell.evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+    expect(fit.scroll, `alias/release-signing-2026 is cut short at ${size.width}x${size.height}`).toBeLessThanOrEqual(fit.client);
+  }
+  await page.setViewportSize({ width: 1024, height: 700 });
 
   const name = grid(page).getByRole('columnheader', { name: 'Name' });
   await expect(name).toHaveAttribute('aria-sort', 'none');
