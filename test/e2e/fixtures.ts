@@ -123,7 +123,7 @@ export const SCREEN_SIZES: readonly { readonly width: number; readonly height: n
 
 /**
  * What the page shows at `size`, checked and photographed: nothing runs off the side (neither the
- * page nor the workspace's scrolling view is wider than the window), then one screenshot in the
+ * page nor the workspace's scrolling view is wider than the window; a soft assertion), then one screenshot in the
  * light and one in the dark theme, `<name>-<w>x<h>-<theme>.png` under the test's output directory
  * (attached to the report) and, when DESKKMS_UPDATE_SCREENSHOTS=1, copied to docs/screenshots/.
  * Leaves the page in the light theme at `size`.
@@ -135,7 +135,8 @@ export async function shootScreen(page: Page, testInfo: TestInfo, name: string, 
     const view = document.querySelector('.view');
     return { page: document.documentElement.scrollWidth - window.innerWidth, view: view ? view.scrollWidth - view.clientWidth : 0 };
   });
-  expect(overflow, `${name} at ${size.width}x${size.height} runs off the side`).toEqual({ page: 0, view: 0 });
+  // Soft: every screen is still photographed, and every one that overflows is reported.
+  expect.soft(overflow, `${name} at ${size.width}x${size.height} runs off the side`).toEqual({ page: 0, view: 0 });
   const docs = process.env.DESKKMS_UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : undefined;
   const { copyFile, mkdir } = await import('node:fs/promises');
   for (const colorScheme of ['light', 'dark'] as const) {
