@@ -1,7 +1,11 @@
 // deskkms init | status | audit list | audit verify | batch
 import { StringDecoder } from 'node:string_decoder';
 import { KmsError, invalidParameter, toKmsError } from '../../../contract/errors.ts';
-import { escapeJsonText } from '../../../contract/escape-text.ts';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { escapeJsonText, escapeText } from '../../../contract/escape-text.ts';
+import { AUDIT_KINDS, isAuditKind } from '../../../contract/audit-kinds.ts';
+import { AUDIT_EXPORT_FORMATS, formatAuditExport, type AuditExportFormat } from '../../../contract/audit-export.ts';
 import type { AuditEntryInfo } from '../../../contract/responses.ts';
 import { dispatch, refuseCall, type RefusedAction } from '../../../actions/dispatch.ts';
 import { formatAuditTable } from '../audit-table.ts';
@@ -12,6 +16,7 @@ import { internalErrorReporter } from '../report-error.ts';
 import { CLI_CALLER, callAction } from '../actions-cli.ts';
 import { VAULT_FLAGS, passphraseOf, vaultDirOf, withVault } from '../vault-session.ts';
 import { claimStdin } from '../inputs.ts';
+import { writeFileAtomically } from '../output-file.ts';
 
 export const initCommand: Command = {
   name: 'init',
@@ -65,7 +70,9 @@ export const statusCommand: Command = {
 
 export const auditCommand: Command = {
   name: 'audit',
-  usage: 'deskkms audit list|verify|acknowledge-break [--key-id ID] [--action NAME] [--since ISO] [--until ISO] [--limit N] [--format json|table]',
+  usage:
+    'deskkms audit list|verify|acknowledge-break [--key-id ID] [--action NAME] [--kind KIND] [--caller WHO] [--search TEXT] [--since ISO] [--until ISO] [--limit N] ' +
+    '[--format json|table|csv|jsonl] [-o FILE [--force]]',
   flags: {
     ...VAULT_FLAGS,
     'key-id': { type: 'string', value: 'ID', description: 'list: only entries for this KeyId' },
@@ -73,7 +80,16 @@ export const auditCommand: Command = {
     since: { type: 'string', value: 'ISO', description: 'list: entries at or after this time' },
     until: { type: 'string', value: 'ISO', description: 'list: entries at or before this time' },
     limit: { type: 'string', value: 'N', description: 'list: at most N entries' },
-    format: { type: 'string', value: 'json|table', description: 'list: output format (default json)' },
+    kind: { type: 'string', value: 'KIND', description: `list: only entries of this kind: ${AUDIT_KINDS.join(', ')}` },
+    caller: { type: 'string', value: 'WHO', description: 'list: only entries of this caller, exactly as recorded (cli, app, ui, api:<AccessKeyId>, ...)' },
+    search: { type: 'string', value: 'TEXT', description: 'list: only entries whose RequestId, Action, KeyId, KeyVersionId, Caller or Code holds TEXT (case ignored)' },
+    format: {
+      type: 'string',
+      value: 'FORMAT',
+      description: `list: json (default), table, or an export: ${AUDIT_EXPORT_FORMATS.join(' or ')} (one entry a row/line, the chain hashes included)`,
+    },
+    output: { type: 'string', value: 'FILE', short: 'o', description: 'list: write to FILE (mode 0600) instead of stdout; an existing FILE only with --force' },
+    force: { type: 'boolean', description: 'list: replace an existing --output FILE' },
   },
   positionals: ['list|verify|acknowledge-break'],
   details:
@@ -84,7 +100,14 @@ export const auditCommand: Command = {
     const sub = positionals[0];
     if (sub !== 'list' && sub !== 'verify' && sub !== 'acknowledge-break') throw invalidParameter('audit', 'give "list", "verify" or "acknowledge-break"');
     const format = flags.format ?? 'json';
-    if (format !== 'json' && format !== 'table') throw invalidParameter('--format', 'must be json or table');
+    const formats = ['json', 'table', ...AUDIT_EXPORT_FORMATS];
+    if (typeof format !== 'string' || !formats.includes(format)) throw invalidParameter('--format', `must be one of ${formats.join(', ')}`);
+    if (flags.kind !== undefined && !isAuditKind(flags.kind)) throw invalidParameter('--kind', `must be one of ${AUDIT_KINDS.join(', ')}`);
+    const listOnly = ['kind', 'caller', 'search', 'output', 'force'].filter((flag) => flags[flag] !== undefined);
+    if (sub !== 'list' && listOnly.length > 0) throw invalidParameter(`--${listOnly[0]!}`, `is for audit list, not audit ${sub}`);
+    const target = typeof flags.output === 'string' ? resolve(io.cwd, flags.output) : undefined;
+    const refuseExisting = (path: string) => invalidParameter('--output', `${path} already exists; give --force to replace it`);
+    if (target !== undefined && flags.force !== true && existsSync(target)) throw refuseExisting(target); // before the vault opens
     // Each subcommand is its Action (AcknowledgeAuditBreak, VerifyAuditChain, ListAuditEntries):
     // validated, refusals audited. Reading the log records nothing in it, so a broken log can
     // still be listed and verified; the verdict needs the vault unlocked (its anchor is MACed).
@@ -105,10 +128,24 @@ export const auditCommand: Command = {
         ...(typeof flags.since === 'string' ? { Since: flags.since } : {}),
         ...(typeof flags.until === 'string' ? { Until: flags.until } : {}),
         ...(typeof flags.limit === 'string' ? { Limit: flags.limit } : {}),
+        ...(typeof flags.kind === 'string' ? { Kind: flags.kind } : {}),
+        ...(typeof flags.caller === 'string' ? { Caller: flags.caller } : {}),
+        ...(typeof flags.search === 'string' ? { Search: flags.search } : {}),
       });
       const entries = listed.Entries as AuditEntryInfo[];
-      // Both formats show bidi and other invisible characters escaped (a row may have been edited).
-      io.stdout.write(format === 'table' ? formatAuditTable(entries) : `${escapeJsonText(JSON.stringify({ Entries: entries, Truncated: listed.Truncated }, null, 2))}\n`);
+      // json and table show bidi and other invisible characters escaped (a row may have been
+      // edited); the exports are data for other tools (CSV cells formula-guarded).
+      const text =
+        format === 'table'
+          ? formatAuditTable(entries)
+          : format === 'json'
+            ? `${escapeJsonText(JSON.stringify({ Entries: entries, Truncated: listed.Truncated }, null, 2))}\n`
+            : formatAuditExport(entries, format as AuditExportFormat);
+      if (target === undefined) io.stdout.write(text);
+      else {
+        await writeFileAtomically(target, text, { mode: 0o600, replace: flags.force === true, exists: refuseExisting });
+        io.stderr.write(`${entries.length} entries written to ${escapeText(target, 4096)}${listed.Truncated === true ? ' (truncated: more matched; raise --limit)' : ''}\n`);
+      }
       return EXIT_OK;
     });
   },
