@@ -6,7 +6,7 @@ import { KmsError } from '../../contract/errors.ts';
 import { escapeJsonText } from '../../contract/escape-text.ts';
 import { dispatch, type ApiOutcome } from '../../actions/dispatch.ts';
 import type { Vault } from '../../vault/vault.ts';
-import { EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, exitStatusOf, type CliIO } from './command.ts';
+import { EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, exitStatusOf, refusedCall, type CliIO } from './command.ts';
 import { didYouMean } from './suggest.ts';
 import { VAULT_FLAGS, withVault } from './vault-session.ts';
 import { internalErrorReporter, writeFailure } from './report-error.ts';
@@ -39,7 +39,7 @@ export function parseActionArgs(argv: readonly string[]): { params: Record<strin
 /** Runs an Action for a CLI command; a failure becomes a KmsError that keeps its RequestId. */
 export async function callAction(io: CliIO, vault: Vault, action: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
   const outcome = await dispatch(vault, action, params, CLI_CALLER, { onInternalError: internalErrorReporter(io) });
-  if (!outcome.ok) throw new KmsError(outcome.error.Code, `${action}: ${outcome.error.Message} (RequestId ${outcome.error.RequestId})`);
+  if (!outcome.ok) throw refusedCall(new KmsError(outcome.error.Code, `${action}: ${outcome.error.Message} (RequestId ${outcome.error.RequestId})`));
   return outcome.body;
 }
 

@@ -44,24 +44,38 @@ export const EXIT_USAGE = 2;
 
 /** The exit codes, as every help prints them. */
 export const EXIT_CODES_HELP =
-  'Exit status: 0 success; 1 the answer is negative (an invalid signature) or the vault or a call failed ' +
-  '({"Code","Message"} on stderr, with the RequestId of a call: Vault.Corrupt, Forbidden.KeyNotFound, an ' +
-  'Action refused with InvalidParameter...); 2 a usage error: the command line or a file it names was refused ' +
-  '(InvalidParameter, MissingParameter: an unknown command, flag or parameter, a missing or bad value) before ' +
-  'any vault was opened.';
+  'Exit status: 0 success; 1 a negative answer (verify: invalid; audit verify: broken), or the vault or a call on it failed: ' +
+  'the vault would not open (Vault.Corrupt, Vault.Locked...) or an Action was refused ({"Code","Message","RequestId"} on stderr: ' +
+  'Forbidden.KeyNotFound, Rejected.Disabled, InvalidParameter of a value...); 2 a usage or input error ({"Code","Message"}): ' +
+  'an unknown command, flag or parameter, a missing or bad flag value, a file that cannot be read or parsed; nothing was called.';
 
-/** The usage Codes: exit 2 when raised before a vault is opened. */
+/** The usage Codes: raised by a command while the vault is open they are its own (exit 2), not the vault's. */
 const USAGE_CODES: ReadonlySet<string> = new Set(['InvalidParameter', 'MissingParameter']);
-/** Errors raised once the vault was opened (by the vault, or by a call on it). */
-const afterVault = new WeakSet<object>();
+/** Failures of the vault or of a call on it (exit 1). */
+const vaultFailures = new WeakSet<object>();
 
-/** Marks `error` as raised by the vault or a call on it (never a usage error); returns it. */
+function isUsage(error: unknown): boolean {
+  return error instanceof KmsError && USAGE_CODES.has(error.code);
+}
+
+/** Marks a failure raised while the vault is open as the vault's, unless it is a usage Code (a command's own check). */
 export function raisedByVault(error: unknown): unknown {
-  if (typeof error === 'object' && error !== null) afterVault.add(error);
+  if (typeof error === 'object' && error !== null && !isUsage(error)) vaultFailures.add(error);
   return error;
 }
 
-/** The exit status for a command's failure: 2 for a usage Code raised before the vault, else 1. */
+/** Marks a refused Action (its answer, whatever its Code) as a call's failure. */
+export function refusedCall(error: KmsError): KmsError {
+  vaultFailures.add(error);
+  return error;
+}
+
+/**
+ * The exit status for a command's failure (the one rule, EXIT_CODES_HELP): 1 for a failure of the
+ * vault (a Vault.* Code, or anything but a usage Code raised while it is open), a refused Action
+ * and a bug; 2 for everything else, the command line's and its files' problems.
+ */
 export function exitStatusOf(error: unknown): number {
-  return error instanceof KmsError && USAGE_CODES.has(error.code) && !afterVault.has(error) ? EXIT_USAGE : EXIT_NEGATIVE;
+  if (!(error instanceof KmsError)) return EXIT_NEGATIVE;
+  return vaultFailures.has(error) || error.code.startsWith('Vault.') ? EXIT_NEGATIVE : EXIT_USAGE;
 }

@@ -111,7 +111,7 @@ export async function withVault<T>(flags: FlagValues, io: CliIO, fn: (vault: Vau
     await vault.purgeDueKeys();
     return await fn(vault);
   } catch (error) {
-    // A failure of the vault or of a call on it exits 1 whatever its Code (command.ts).
+    // A failure of the vault or of a call on it exits 1 (command.ts: exitStatusOf).
     throw raisedByVault(error);
   } finally {
     await vault.close();
