@@ -66,8 +66,9 @@ function ok(r: Run): string {
   return r.stdout;
 }
 
-function refused(r: Run, code: string): string {
-  expect(r.status, r.stdout).toBe(2);
+/** Exit 2 for the command line's own problems, 1 for a refused call (command.ts: exitStatusOf). */
+function refused(r: Run, code: string, status = 2): string {
+  expect(r.status, r.stdout).toBe(status);
   const lines = r.stderr.trim().split('\n');
   const error = JSON.parse(lines[lines.length - 1]!) as { Code: string; Message: string };
   expect(error.Code, error.Message).toBe(code);
@@ -136,7 +137,7 @@ describe('deskkms agent add / list / remove', () => {
 
     // Remove, then nothing is left to remove: Agent.KeyNotAdded, exit 2.
     expect(JSON.parse(ok(await cli(['agent', 'remove', 'alias/sm2']))).Removed).toBe(1);
-    expect(refused(deskkms(['agent', 'remove', 'alias/sm2']), 'Agent.KeyNotAdded')).toMatch(/is not in the agent/);
+    expect(refused(deskkms(['agent', 'remove', 'alias/sm2']), 'Agent.KeyNotAdded', 1)).toMatch(/is not in the agent/);
     // The Actions are audited: the refused removal too.
     const audit = JSON.parse(ok(await cli(['audit', 'list', '--key-id', keys.sm2.keyId, '--action', 'RemoveAgentIdentity']))).Entries as { Code?: string; code?: string }[];
     expect(audit.map((e) => e.Code ?? e.code)).toEqual(['OK', 'Agent.KeyNotAdded']);

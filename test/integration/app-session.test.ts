@@ -126,7 +126,7 @@ describe('AppSession lifecycle', () => {
       encoding: 'utf8',
       env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(dir.path, 'no-bus')}` },
     });
-    expect(refused.status).toBe(2);
+    expect(refused.status).toBe(1); // the vault's failure (usage errors exit 2)
     expect(JSON.parse(refused.stderr)).toMatchObject({ Code: 'Vault.KeychainUnavailable' });
     expect(existsSync(join(vaultDir, 'vault.db'))).toBe(false);
     expect(await value('Vault.Status')).toMatchObject({ Initialized: false });

@@ -152,7 +152,7 @@ describe('deskkms vault commands', () => {
       expect(text).toContain(spec === 'EC_SM2' ? 'SM2-with-SM3' : 'sha256WithRSAEncryption');
       deskkms(['DisableKey', '--KeyId', keyId]);
       const refused = deskkms(['csr', keyId, '--version', versionId, '--subject', 'CN=x']);
-      expect(refused.status).toBe(2);
+      expect(refused.status).toBe(1); // a refused Action (usage errors exit 2)
       expect(json(refused.stderr)).toMatchObject({ Code: 'Rejected.Disabled' });
     }
   });
@@ -195,7 +195,7 @@ describe('deskkms vault commands', () => {
 
   it('access-key and remote are their Actions: refused ones (bad policy, bad endpoint, taken name) are in audit list with their Code', () => {
     const badPolicy = deskkms(['access-key', 'create', '--policy', '{"Actions":["CreateAccessKey"],"Keys":["*"]}']);
-    expect(badPolicy.status).toBe(2);
+    expect(badPolicy.status).toBe(1);
     expect(json(badPolicy.stderr)).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringMatching(/^CreateAccessKey: Policy: CreateAccessKey is a local-only DeskKMS Action/) as unknown });
     const created = deskkms(['access-key', 'create', '--description', 'cli']);
     expect(created.status, created.stderr).toBe(0);
@@ -204,20 +204,20 @@ describe('deskkms vault commands', () => {
     expect(json(disabled.stdout)).toMatchObject({ AccessKeyId: key.AccessKeyId, Result: 'Disabled' });
     expect(json(deskkms(['access-key', 'list']).stdout).AccessKeys).toEqual([expect.objectContaining({ AccessKeyId: key.AccessKeyId, State: 'Disabled' })]);
     expect(json(deskkms(['access-key', 'delete', '--id', key.AccessKeyId]).stdout)).toMatchObject({ Result: 'Deleted' });
-    expect(deskkms(['access-key', 'delete', '--id', key.AccessKeyId]).status).toBe(2);
+    expect(deskkms(['access-key', 'delete', '--id', key.AccessKeyId]).status).toBe(1);
 
     const secretFile = join(dir.path, 'ak-secret.txt');
     writeFileSync(secretFile, 'cli-remote-secret\n');
     const remote = (name: string, endpoint: string) =>
       deskkms(['remote', 'add', '--name', name, '--endpoint', endpoint, '--access-key-id', 'LTAIexample', '--access-key-secret-file', secretFile]);
     const badEndpoint = remote('prod', 'https://kms.example.com/');
-    expect(badEndpoint.status).toBe(2);
+    expect(badEndpoint.status).toBe(1);
     expect(json(badEndpoint.stderr)).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringMatching(/^AddRemoteConnection: Endpoint: must be host or host:port/) as unknown });
     const added = remote('prod', 'kms.cn-hangzhou.aliyuncs.com');
     expect(added.status, added.stderr).toBe(0);
     expect(json(added.stdout).Connection).toMatchObject({ Name: 'prod', Endpoint: 'kms.cn-hangzhou.aliyuncs.com', Protocol: 'https', RegionId: 'cn-hangzhou' });
     const taken = remote('prod', 'evil.example.com');
-    expect(taken.status).toBe(2);
+    expect(taken.status).toBe(1);
     expect(json(taken.stderr).Message).toMatch(/a connection named "prod" already exists/);
     expect(json(deskkms(['remote', 'list']).stdout).Connections).toEqual([expect.objectContaining({ Name: 'prod', Endpoint: 'kms.cn-hangzhou.aliyuncs.com' })]);
     expect(json(deskkms(['remote', 'remove', '--name', 'prod']).stdout)).toMatchObject({ Connection: 'prod', Result: 'Removed' });
@@ -250,7 +250,7 @@ describe('deskkms vault commands', () => {
     expect(entries.every((e) => e.action === 'AsymmetricSign' && e.caller === 'cli')).toBe(true);
     const table = deskkms(['audit', 'list', '--format', 'table', '--limit', '3']);
     expect(table.stdout).toMatch(/SEQ\s+TIME\s+ACTION/);
-    expect(deskkms(['audit', 'list', '--since', 'yesterday']).status).toBe(2);
+    expect(deskkms(['audit', 'list', '--since', 'yesterday']).status).toBe(1);
     const verify = deskkms(['audit', 'verify']);
     expect(verify.status).toBe(0);
     expect(json(verify.stdout)).toMatchObject({ ok: true });

@@ -295,7 +295,7 @@ describe('deskkms remote add --signature-algorithm', () => {
     const add = (name: string, algorithm: string) =>
       cli(dDir, ['remote', 'add', '--name', name, '--endpoint', relayHost, '--protocol', 'http', '--access-key-id', accessKey.AccessKeyId, '--access-key-secret-file', secretFile, '--signature-algorithm', algorithm]);
     const refused = await add('d-md5', 'HMAC-MD5');
-    expect(refused.status).toBe(2);
+    expect(refused.status).toBe(1); // AddRemoteConnection refused
     expect(refused.out).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringMatching(/^AddRemoteConnection: SignatureAlgorithm: must be one of ACS3-HMAC-SHA256, ACS3-HMAC-SM3, HMAC-SHA1/) as unknown });
     const added = await add('d-sm3', 'ACS3-HMAC-SM3');
     expect(added.status, JSON.stringify(added.out)).toBe(0);

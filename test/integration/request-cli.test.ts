@@ -52,8 +52,9 @@ function ok(r: Run): Record<string, any> {
   return JSON.parse(r.stdout) as Record<string, any>;
 }
 
-function refused(r: Run): { Code: string; Message: string } {
-  expect(r.status, `expected a refusal; stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(2);
+/** A refusal: exit 2 for the command line's own problems, 1 for the station's verdict on an open vault (command.ts: exitStatusOf). */
+function refused(r: Run, status = 2): { Code: string; Message: string } {
+  expect(r.status, `expected a refusal; stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(status);
   const lines = r.stderr.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]!) as { Code: string; Message: string };
 }
@@ -287,11 +288,12 @@ describe('deskkms request: refusals, each with its Code, and the audit', () => {
       change(`${name}.json`);
       carry(`${name}.json`);
       const shown = await atStation(['request', 'show', `${name}.json`, ...flags]);
-      expect([name, refused(shown).Code]).toEqual([name, code]);
+      const status = code === 'InvalidParameter' || code === 'MissingParameter' ? 2 : 1;
+      expect([name, refused(shown, status).Code]).toEqual([name, code]);
       expect((JSON.parse(shown.stdout) as { Problems: { Code: string }[] }).Problems.map((p) => p.Code)).toEqual([code]);
       expect(shown.stderr).toContain('cannot be approved:');
       const approved = await atStation(['request', 'approve', `${name}.json`, '-o', `${name}-resp.json`, '--yes', ...flags]);
-      expect([name, refused(approved).Code]).toEqual([name, code]);
+      expect([name, refused(approved, status).Code]).toEqual([name, code]);
       expect(existsSync(join(station, `${name}-resp.json`))).toBe(false);
       const entries = (ok(await atStation(['ListAuditEntries'])) as { Entries: Entry[] }).Entries.filter((e) => e.caller.includes(id));
       expect([name, entries.filter((e) => e.action === 'AsymmetricSign')]).toEqual([name, []]);
@@ -317,7 +319,7 @@ describe('deskkms request: refusals, each with its Code, and the audit', () => {
     carry('said-no.json');
     const no = await atStation(['request', 'approve', 'said-no.json', '-o', 'said-no-resp.json'], { tty: true, answer: 'no' });
     expect(no.stderr).toContain('Type "yes" to sign');
-    expect(refused(no)).toMatchObject({ Code: 'Request.Rejected' });
+    expect(refused(no, 1)).toMatchObject({ Code: 'Request.Rejected' });
     expect(existsSync(join(station, 'said-no-resp.json'))).toBe(false);
 
     const rejected = await create(['--key', 'alias/refusals', '--format', 'raw', '--in', 'r2.tgz'], 'rejected.json');

@@ -191,7 +191,7 @@ describe('vault file errors on the CLI (as an unprivileged user)', () => {
     chmodSync(parent, 0o555);
     try {
       const run = deskkms(['init', '--vault', join(parent, 'vault'), '--passphrase-file', passFile]);
-      expect(run.status).toBe(2);
+      expect(run.status).toBe(1); // a vault failure (usage errors exit 2)
       const error = failure(run);
       expect(error.Code).toBe('Vault.PermissionDenied');
       expect(error.Message).toMatch(new RegExp(`^a vault cannot be created at ${parent}/vault: ${parent} is not writable by uid \\d+.*mode 0555\\)\\. To fix: choose a directory you can write`));
@@ -276,7 +276,7 @@ describe('vault file errors on the CLI (as an unprivileged user)', () => {
       const filler = fill(mountPoint!);
       try {
         const run = deskkms(['init', '--vault', vault, '--passphrase-file', passFile]);
-        expect(run.status).toBe(2);
+        expect(run.status).toBe(1);
         expect(failure(run).Code).toBe('Vault.DiskFull');
         expect(readdirSync(vault)).toEqual([]);
       } finally {
