@@ -23,6 +23,9 @@ describe('CreateKey', () => {
           LastRotationDate: '2026-11-22T12:00:00Z',
         });
         const version = (await v.call('ListKeyVersions', { KeyId: created.KeyMetadata.KeyId })).KeyVersions.KeyVersion[0];
+        // The first version's id in CreateKey's own answer (DeskKMS): PrimaryKeyVersion stays "".
+        expect(created.KeyVersionId).toBe(version.KeyVersionId);
+        expect(created.KeyMetadata.PrimaryKeyVersion).toBe('');
         expect(v.auditOf(created.RequestId)).toMatchObject({ keyId: created.KeyMetadata.KeyId, keyVersionId: version.KeyVersionId });
       }
     }
@@ -37,6 +40,7 @@ describe('CreateKey', () => {
     const external = await v.call('CreateKey', { KeySpec: 'EC_P256', Origin: 'EXTERNAL' });
     expect(external.KeyMetadata).toMatchObject({ Origin: 'EXTERNAL', KeyState: 'PendingImport', LastRotationDate: '' });
     expect((await v.call('ListKeyVersions', { KeyId: external.KeyMetadata.KeyId })).TotalCount).toBe(0);
+    expect(external).not.toHaveProperty('KeyVersionId');
     const tagged = await v.call('CreateKey', { KeySpec: 'EC_P256', Tags: '[{"TagKey":"team","TagValue":"release"}]' });
     expect((await v.call('ListResourceTags', { KeyId: tagged.KeyMetadata.KeyId })).Tags.Tag).toEqual([{ KeyId: tagged.KeyMetadata.KeyId, TagKey: 'team', TagValue: 'release' }]);
   });

@@ -28,7 +28,9 @@ export const createKey: Handler<'CreateKey'> = async (vault, req, ctx) => {
   };
   const v = req.Origin === 'Aliyun_KMS' ? await generateVersion(vault, row, ctx) : undefined;
   return {
-    response: { KeyMetadata: keyMetadata(row, v?.creation_date ?? '', reportedKeyState(row, v !== undefined)) },
+    // KeyVersionId (DeskKMS): the first version, which every call on the key names (asymmetric
+    // keys have no PrimaryKeyVersion).
+    response: { KeyMetadata: keyMetadata(row, v?.creation_date ?? '', reportedKeyState(row, v !== undefined)), ...(v ? { KeyVersionId: v.key_version_id } : {}) },
     write: (db) => {
       insertKey(db, row);
       if (v) insertVersion(db, v);

@@ -15,7 +15,9 @@ type KeyOrigin = KeyRow['origin'];
 
 /** Use of the key (crypto, new versions, imports, exports) needs it Enabled. */
 export function assertUsable(key: KeyRow): void {
-  if (key.key_state === 'Disabled') throw new KmsError('Rejected.Disabled', `key ${key.key_id} is disabled; enable it with EnableKey`);
+  if (key.key_state === 'Disabled') {
+    throw new KmsError('Rejected.Disabled', `key ${key.key_id} is disabled; enable it with "Enable key" in the app or deskkms EnableKey --KeyId ${key.key_id}`);
+  }
   assertNotPendingDeletion(key);
 }
 

@@ -170,7 +170,12 @@ export const agentIdentitySchema = z.strictObject({
 export type AgentIdentity = z.infer<typeof agentIdentitySchema>;
 
 export const RESPONSE_SCHEMAS = {
-  CreateKey: z.strictObject({ KeyMetadata: keyMetadataSchema }),
+  /**
+   * DeskKMS extension: KeyVersionId, the key's first version (generated with it when Origin is
+   * Aliyun_KMS; absent for EXTERNAL and EXTERNAL_PUBLIC_KEY keys, which start without one), so that
+   * a first AsymmetricSign needs no ListKeyVersions. Alibaba's SDK ignores the field.
+   */
+  CreateKey: z.strictObject({ KeyMetadata: keyMetadataSchema, KeyVersionId: keyVersionId.optional() }),
   DescribeKey: z.strictObject({ KeyMetadata: keyMetadataSchema, ...onKey }),
   ListKeys: z.strictObject({ Keys: z.strictObject({ Key: z.array(z.strictObject({ KeyId: keyId, KeyArn: z.string() })) }), ...page }),
   UpdateKeyDescription: emptyOnKey,

@@ -6,6 +6,7 @@ import {
   ALGORITHM_TABLE,
   DIGEST_LENGTH,
   KEY_SPEC_TABLE,
+  KEY_USAGES,
   isEncryptionAlgorithm,
   isKeySpec,
   isSigningAlgorithm,
@@ -36,7 +37,14 @@ export function assertAlgorithmFor(spec: KeySpec, algorithm: unknown, usage?: Ke
   if (typeof algorithm !== 'string' || !valid.includes(algorithm as Algorithm)) {
     const shown = typeof algorithm === 'string' ? algorithm : typeof algorithm;
     const where = usage ? `${spec} keys with usage ${usage}` : `${spec} keys`;
-    throw invalidParameter(parameter, `${shown} is not valid for ${where}; valid: ${valid.join(', ') || 'none'}`);
+    // The algorithm is the spec's, for the other usage: say how to make a key that takes it (the
+    // usage is fixed at creation; CreateKey without KeyUsage gives the spec's default).
+    const other = KEY_USAGES.find((u) => u !== usage && usage !== undefined && KEY_SPEC_TABLE[spec].algorithms[u].includes(shown as Algorithm));
+    const remedy = other
+      ? `. A key's usage is fixed when it is created${KEY_SPEC_TABLE[spec].defaultUsage === usage ? ` (${usage} is ${spec}'s default)` : ''}: ` +
+        `create a ${other === 'SIGN/VERIFY' ? 'signing' : 'encryption'} key with CreateKey --KeySpec ${spec} --KeyUsage ${other}`
+      : '';
+    throw invalidParameter(parameter, `${shown} is not valid for ${where}; valid: ${valid.join(', ') || 'none'}${remedy}`);
   }
   return algorithm as Algorithm;
 }

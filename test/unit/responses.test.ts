@@ -240,7 +240,7 @@ function schemaTree(schema: z.ZodType): Tree {
  * Besides these, every Action on a key may answer RemoteRequestId (a remote KMS's RequestId).
  */
 const EXTENSIONS: Partial<Record<ActionName, readonly string[]>> = {
-  CreateKey: ['KeyMetadata.Exportable'],
+  CreateKey: ['KeyMetadata.Exportable', 'KeyVersionId'],
   DescribeKey: ['KeyMetadata.Exportable'],
   ImportKeyMaterial: ['KeyId', 'KeyVersionId'],
 };
