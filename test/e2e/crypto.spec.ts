@@ -274,7 +274,7 @@ test('encrypts and decrypts with RSA-OAEP-SHA-256 and SM2, decrypts OpenSSL ciph
   }
 });
 
-test('signing with a disabled key is refused with Rejected.Disabled and its message', async ({ app: page, host }, testInfo) => {
+test('signing with a disabled key is refused with Rejected.Disabled and its message; once the picker knows, Sign is disabled with the reason', async ({ app: page, host }, testInfo) => {
   await createVault(page);
   const key = await createKey(page, host, 'EC_P256', 'SIGN/VERIFY', 'alias/e2e-disabled');
   await page.getByRole('tab', { name: 'Sign & verify' }).click();
@@ -283,9 +283,8 @@ test('signing with a disabled key is refused with Rejected.Disabled and its mess
   await page.getByRole('button', { name: 'Sign', exact: true }).click();
   await expect(page.getByTestId('signature')).not.toHaveValue('');
 
+  // Disabled elsewhere (here through the API, as the CLI would) while the picker still shows it Enabled: the vault refuses.
   await kmsAction(page, host, 'DisableKey', { KeyId: key.KeyId });
-  await page.getByRole('button', { name: 'Reload keys' }).click();
-  await expect(page.getByTestId('picker-facts')).toContainText('Disabled');
   await page.getByLabel('Message text').fill('sign me again');
   await page.getByRole('button', { name: 'Sign', exact: true }).click();
   const refusal = page.getByRole('alert').filter({ hasText: 'Rejected.Disabled' });
@@ -293,4 +292,10 @@ test('signing with a disabled key is refused with Rejected.Disabled and its mess
   await expect(refusal).toContainText(/disabled/i);
   await expect(refusal.locator('.error-code')).toHaveText('Rejected.Disabled');
   await screenshot(page, testInfo, 'sign-refused');
+
+  // Once the picker reads the key's state, Sign is disabled before it is pressed, with the reason.
+  await page.getByRole('button', { name: 'Reload keys' }).click();
+  await expect(page.getByTestId('picker-facts')).toContainText('Disabled');
+  await expect(page.getByRole('button', { name: 'Sign', exact: true })).toBeDisabled();
+  await expect(page.getByTestId('key-state-problem')).toHaveText('This key is disabled: enable it on the Keys tab (Enable key)');
 });
