@@ -64,7 +64,7 @@ export function raisedByVault(error: unknown): unknown {
   return error;
 }
 
-/** Marks a refused Action (its answer, whatever its Code) as a call's failure. */
+/** Marks a refused Action (its answer, whatever its Code), or a vault that would not open, as the vault's failure. */
 export function refusedCall(error: KmsError): KmsError {
   vaultFailures.add(error);
   return error;

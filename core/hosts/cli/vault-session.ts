@@ -2,11 +2,11 @@
 // passphrase from --passphrase-file / $DESKKMS_PASSPHRASE_FILE for passphrase-protected vaults.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { invalidParameter } from '../../contract/errors.ts';
+import { KmsError, invalidParameter } from '../../contract/errors.ts';
 import { readPassphrase, secretBytes } from '../../vault/secrets.ts';
 import { resolveVaultDir } from '../../vault/paths.ts';
 import { Vault } from '../../vault/vault.ts';
-import { raisedByVault, type CliIO, type FlagValues } from './command.ts';
+import { raisedByVault, refusedCall, type CliIO, type FlagValues } from './command.ts';
 import { claimStdin, describeFsError } from './inputs.ts';
 
 export { VAULT_FLAGS } from './vault-flags.ts';
@@ -105,7 +105,8 @@ export async function withVault<T>(flags: FlagValues, io: CliIO, fn: (vault: Vau
   try {
     vault = Vault.open(vaultDirOf(flags, io), passphrase ? { passphrase } : {});
   } catch (error) {
-    throw raisedByVault(error);
+    // Whatever its Code (no vault at DIR is InvalidParameter), the vault did not open: exit 1.
+    throw error instanceof KmsError ? refusedCall(error) : error;
   }
   try {
     await vault.purgeDueKeys();
