@@ -103,7 +103,7 @@ async function createKey(page: Page, spec: string, alias: string): Promise<void>
   await dialog.getByLabel('Alias (optional)').fill(alias);
   await dialog.getByRole('button', { name: 'Create key', exact: true }).click();
   await expect(dialog).toBeHidden();
-  await expect(page.getByRole('option', { name: new RegExp(`^${alias} `) })).toBeVisible();
+  await expect(page.getByRole('grid', { name: 'Keys' }).getByRole('row', { name: new RegExp(`^${alias}[ ,]`) })).toBeVisible();
 }
 
 async function openTab(page: Page, name: string): Promise<void> {

@@ -41,7 +41,7 @@ export async function createKeyInUi(page: Page, key: UiKey): Promise<string> {
 }
 
 export async function openKey(page: Page, alias: string): Promise<void> {
-  await page.getByRole('listbox', { name: 'Keys' }).getByRole('option', { name: new RegExp(alias.replace(/[/]/g, '\\/')) }).click();
+  await page.getByRole('grid', { name: 'Keys' }).getByRole('row', { name: new RegExp(alias.replace(/[/]/g, '\\/')) }).click();
   await expect(detail(page).getByRole('heading', { level: 2 })).toHaveText(alias);
 }
 
