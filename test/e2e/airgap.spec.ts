@@ -23,7 +23,7 @@ import { APP_SESSION_STORAGE_KEY } from '../../core/contract/app-api.ts';
 import { CHROMIUM } from '../../playwright.config.ts';
 import { finishAndVerify, makeSshRequest, qrVideo, zbarRead, type MadeRequest } from './airgap-helpers.ts';
 import { createKey, kmsAction } from './crypto-helpers.ts';
-import { createVault, expect, test } from './fixtures.ts';
+import { createVault, dismissNotices, expect, test } from './fixtures.ts';
 
 const ALIAS = 'alias/e2e-airgap-release';
 const NOTE = 'Release 1.0 <b>not bold</b> & co\nsecond line \u202Egnp.exe';
@@ -43,8 +43,7 @@ test.afterEach(async () => {
 
 /** The approval screen (and the rest) at a size, in the light and the dark theme, kept as artifacts. */
 async function shoot(page: Page, testInfo: TestInfo, name: string, size = { width: 1280, height: 800 }): Promise<void> {
-  const dismiss = page.getByTestId('notice').getByRole('button', { name: 'Dismiss' });
-  while ((await dismiss.count()) > 0) await dismiss.first().click();
+  await dismissNotices(page);
   await page.setViewportSize(size);
   for (const colorScheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme });

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import type { Locator, Page, TestInfo } from '@playwright/test';
 import { APP_SESSION_STORAGE_KEY } from '../../core/contract/app-api.ts';
 import { spawnUntilFirstLine } from '../support/child-process.ts';
-import { createVault, expect, sessionHeaders, test } from './fixtures.ts';
+import { createVault, dismissNotices, expect, sessionHeaders, test } from './fixtures.ts';
 
 const CLI = fileURLToPath(new URL('../../core/hosts/cli/deskkms.ts', import.meta.url));
 const run = promisify(execFile);
@@ -83,8 +83,7 @@ async function signsAcross(signer: { page: Page; origin: string }, verifier: { p
  */
 async function shoot(page: Page, testInfo: TestInfo, name: string, options: { focus?: Locator; keepNotices?: boolean } = {}): Promise<void> {
   if (!options.keepNotices) {
-    const dismiss = page.getByTestId('notice').getByRole('button', { name: 'Dismiss' });
-    while ((await dismiss.count()) > 0) await dismiss.first().click();
+    await dismissNotices(page);
   }
   await options.focus?.scrollIntoViewIfNeeded();
   for (const colorScheme of ['light', 'dark'] as const) {

@@ -152,3 +152,19 @@ export async function shootScreen(page: Page, testInfo: TestInfo, name: string, 
   }
   await page.emulateMedia({ colorScheme: 'light' });
 }
+
+/**
+ * Closes every notice on screen. Successes also leave by themselves (after 5 s) and the strip
+ * closes up as one goes, so a notice may be gone or moving when its Dismiss is clicked: a click
+ * that cannot land soon is let go and the loop looks again.
+ */
+export async function dismissNotices(page: Page): Promise<void> {
+  const dismiss = page.getByTestId('notice').getByRole('button', { name: 'Dismiss' });
+  for (let round = 0; round < 50 && (await dismiss.count()) > 0; round++) {
+    await dismiss
+      .first()
+      .click({ timeout: 2_000 })
+      .catch(() => undefined);
+  }
+  await expect(dismiss).toHaveCount(0);
+}

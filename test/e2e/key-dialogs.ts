@@ -8,10 +8,7 @@ import { expect, sessionHeaders } from './fixtures.ts';
 
 export const detail = (page: Page): Locator => page.getByRole('region', { name: 'Key detail' });
 
-export async function dismissNotices(page: Page): Promise<void> {
-  const dismiss = page.getByRole('button', { name: 'Dismiss' });
-  while ((await dismiss.count()) > 0) await dismiss.first().click();
-}
+export { dismissNotices } from './fixtures.ts';
 
 export interface UiKey {
   readonly spec: string;

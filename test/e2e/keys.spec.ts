@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash, createPublicKey, type JsonWebKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Locator, Page, TestInfo } from '@playwright/test';
-import { createVault, expect, screenshot, test } from './fixtures.ts';
+import { createVault, dismissNotices, expect, screenshot, test } from './fixtures.ts';
 
 interface NewKey {
   readonly spec: string;
@@ -30,11 +30,6 @@ const filterBar = (page: Page) => page.getByRole('search', { name: 'Filter keys'
 const detail = (page: Page) => page.getByRole('region', { name: 'Key detail' });
 const detailTitle = (page: Page) => detail(page).getByRole('heading', { level: 2 });
 
-/** Successes go away by themselves and errors stay: close them all before reading on. */
-async function dismissNotices(page: Page): Promise<void> {
-  const dismiss = page.getByRole('button', { name: 'Dismiss' });
-  while ((await dismiss.count()) > 0) await dismiss.first().click();
-}
 
 async function openCreateDialog(page: Page): Promise<Locator> {
   await page.getByRole('button', { name: 'Create key…', exact: true }).click();
