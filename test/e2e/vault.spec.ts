@@ -27,7 +27,7 @@ test('passphrase vault: create, lock, wrong passphrase refused, unlock', async (
   await dialog.getByLabel('Alias (optional)').fill('alias/station');
   await dialog.getByRole('button', { name: 'Create key', exact: true }).click();
   await expect(dialog).toBeHidden();
-  await expect(page.getByRole('option', { name: /^alias\/station / })).toBeVisible();
+  await expect(page.getByRole('grid', { name: 'Keys' }).getByRole('row', { name: /^alias\/station / })).toBeVisible();
 
   await page.getByRole('button', { name: 'Lock' }).click();
   await expect(page.getByRole('heading', { name: 'Vault locked' })).toBeVisible();
@@ -44,5 +44,5 @@ test('passphrase vault: create, lock, wrong passphrase refused, unlock', async (
   await field.fill(PASSPHRASE);
   await page.getByRole('button', { name: 'Unlock' }).click();
   await expect(page.getByRole('tab', { name: 'Keys' })).toBeVisible();
-  await expect(page.getByRole('option', { name: /^alias\/station / })).toBeVisible();
+  await expect(page.getByRole('grid', { name: 'Keys' }).getByRole('row', { name: /^alias\/station / })).toBeVisible();
 });
