@@ -4,11 +4,11 @@
 // bad signature only in its text).
 import { spawnSync } from 'node:child_process';
 import type { Locator, Page, TestInfo } from '@playwright/test';
-import { expect, sessionHeaders } from './fixtures.ts';
+import { dismissNotices, expect, sessionHeaders } from './fixtures.ts';
 
 export const detail = (page: Page): Locator => page.getByRole('region', { name: 'Key detail' });
 
-export { dismissNotices } from './fixtures.ts';
+export { dismissNotices };
 
 export interface UiKey {
   readonly spec: string;
