@@ -299,7 +299,7 @@ describe('a backup split 2 of 3', SLOW, () => {
     // An existing backup file is not replaced either.
     const backupBefore = sha256(backup);
     const sameFile = deskkms(['backup', 'create', '--out', backup, '--passphrase-file', recoveryPass], onA());
-    expect(sameFile.status).toBe(2);
+    expect(sameFile.status).toBe(1); // CreateBackup refused (Overwrite false)
     expect(sha256(backup)).toBe(backupBefore);
   });
 
