@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppSession } from '../../core/app/app-session.ts';
 import { setBridge } from '../../renderer/src/api/bridge.ts';
-import { keyStateProblem } from '../../renderer/src/components/crypto/KeyStateProblem.tsx';
+import { keyStateProblem } from '../../renderer/src/components/crypto/key-state-problem.ts';
 import { resetVaultStore, useVaultStore, vaultPhase } from '../../renderer/src/stores/vault-store.ts';
 import { tempDir } from '../integration/vault-helpers.ts';
 
