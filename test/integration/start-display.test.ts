@@ -30,11 +30,11 @@ interface Started {
 }
 
 /** `node electron/start.ts` with no display variables, a PATH of `path` only, a temp HOME, no Electron. */
-async function npmStart(name: string, path: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Started> {
+async function npmStart(name: string, path: string, extraEnv: NodeJS.ProcessEnv = {}, entry: readonly string[] = ['electron/start.ts']): Promise<Started> {
   const home = join(tmp, `${name}-home`);
   mkdirSync(home, { recursive: true });
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(DISPLAY|WAYLAND_DISPLAY|BROWSER)$/.test(key)));
-  const child = spawn(process.execPath, ['electron/start.ts', '--vault', join(tmp, `${name}-vault`)], {
+  const child = spawn(process.execPath, [...entry, '--vault', join(tmp, `${name}-vault`)], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     // A dist path with no binary: the browser host, also on a machine that does have Electron.
@@ -117,6 +117,38 @@ describe('npm start with a display and an opener', () => {
       // The opener runs detached: wait for its record (bounded by the test's timeout).
       while (!existsSync(argv)) await new Promise((resolve) => setTimeout(resolve, 100));
       expect(readFileSync(argv, 'utf8')).toBe(fileURLToPath(printed.Launcher));
+    } finally {
+      expect(await start.interrupt()).toBe(0);
+    }
+  }, 240_000);
+});
+
+describe('deskkms ui itself', () => {
+  const ui = ['core/hosts/cli/deskkms.ts', 'ui'];
+
+  it('without a display: the same notice, naming deskkms ui --no-open, and the URL as --no-open prints it', async () => {
+    const start = await npmStart('ui-no-display', nodeOnly, {}, ui);
+    try {
+      expect((JSON.parse(start.firstLine) as { Url: string }).Url).toMatch(TOKEN_URL);
+      const notice = start.stderr().split('\n').filter((line) => line.includes('no browser is opened'));
+      expect(notice).toHaveLength(1);
+      expect(notice[0]).toContain('`deskkms ui --no-open` skips this attempt');
+      expect(start.stderr()).not.toMatch(/opening .* in your browser/);
+    } finally {
+      expect(await start.interrupt()).toBe(0);
+    }
+  }, 240_000);
+
+  it('reports an opener that runs but finds no browser (xdg-open exits 3) and says how to open the page by hand', async () => {
+    const bin = join(tmp, 'opener-bin-fails');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'xdg-open'), '#!/bin/sh\nexit 3\n', { mode: 0o755 });
+    const start = await npmStart('ui-opener-fails', `${bin}:${nodeOnly}:/usr/bin:/bin`, { DISPLAY: ':99' }, ui);
+    try {
+      const { Launcher } = JSON.parse(start.firstLine) as { Launcher: string };
+      const said = await start.stderrMatching(/xdg-open exited with status 3/);
+      expect(said).toContain(`deskkms ui: xdg-open exited with status 3; open ${Launcher} in a browser on this machine, or run with --no-open for the URL`);
+      expect(said).not.toContain('token=');
     } finally {
       expect(await start.interrupt()).toBe(0);
     }

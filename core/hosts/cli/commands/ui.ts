@@ -1,7 +1,6 @@
 // deskkms ui: the desktop app's renderer in a browser, served on 127.0.0.1 with a single-use
 // launch token (traded by the page for a per-session secret; see core/hosts/ui/ui-server.ts), for
 // stations where Electron cannot run (and for the end-to-end tests).
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { AppSession } from '../../../app/app-session.ts';
 import { RENDERER_DIST, buildRenderer, rendererBuilt } from '../../../app/renderer-build.ts';
 import { LAUNCH_TTL_MS, startUiServer } from '../../ui/ui-server.ts';
+import { browserOpener, openByHandNotice, runOpener, type BrowserOpener } from '../../ui/browser-opener.ts';
 import { invalidParameter } from '../../../contract/errors.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
 import { VAULT_FLAGS, vaultDirOf } from '../vault-session.ts';
@@ -25,23 +25,17 @@ function parsePort(value: unknown): number {
 /**
  * Opens `url` in the desktop's browser without putting the token on a command line (which other
  * local users can read in the process list): the browser is given a launcher page, readable by
- * this user only, that redirects to the URL. A failure only means the user opens it by hand.
+ * this user only, that redirects to the URL. An opener that cannot start or exits non-zero
+ * (xdg-open exits 3 when it finds no browser) is reported: the user then opens the page by hand.
  */
-async function openBrowser(url: string, io: CliIO): Promise<{ launcher: string; remove(): Promise<void> }> {
+async function openBrowser(url: string, io: CliIO, opener: Extract<BrowserOpener, { ok: true }>): Promise<{ launcher: string; remove(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'deskkms-ui-')); // mode 0700
   const launcher = join(dir, 'open-deskkms.html');
   const target = url.replaceAll('&', '&amp;').replaceAll('"', '&quot;');
   await writeFile(launcher, `<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${target}"><title>DeskKMS</title>\n`, { mode: 0o600 });
-  const [command, args]: [string, string[]] =
-    process.platform === 'darwin' ? ['open', [launcher]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', launcher]] : ['xdg-open', [launcher]];
-  const failed = (): void => void io.stderr.write(`deskkms ui: could not start ${command}; open ${pathToFileURL(launcher).href} by hand\n`);
-  try {
-    const child = spawn(command, args, { stdio: 'ignore', detached: true });
-    child.on('error', failed);
-    child.unref();
-  } catch {
-    failed();
-  }
+  runOpener(opener, launcher, (reason) =>
+    io.stderr.write(`deskkms ui: ${reason}; open ${pathToFileURL(launcher).href} in a browser on this machine, or run with --no-open for the URL\n`),
+  );
   return { launcher, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
@@ -64,7 +58,11 @@ export async function runUi(flags: FlagValues, io: CliIO, stopped: Promise<strin
       log: (line) => io.stderr.write(`${line}\n`),
     });
     let launched: { launcher: string; remove(): Promise<void> } | undefined;
-    if (flags['no-open'] === true) {
+    // Without a display or an opener (an SSH session, a server) no browser can be opened: say how
+    // to open the app by hand and print the URL as --no-open does.
+    const opener = flags['no-open'] === true ? undefined : browserOpener();
+    if (opener && !opener.ok) io.stderr.write(`${openByHandNotice(opener.reason, 'deskkms ui --no-open')}\n`);
+    if (!opener?.ok) {
       // The caller opens it (a script, a test): the token URL goes to stdout only.
       io.stdout.write(`${JSON.stringify({ Url: server.url, Vault: vaultDirOf(flags, io) })}\n`);
       io.stderr.write(
@@ -72,7 +70,7 @@ export async function runUi(flags: FlagValues, io: CliIO, stopped: Promise<strin
           'keep it to yourself until then (afterwards it is worth nothing)\n',
       );
     } else {
-      launched = await openBrowser(server.url, io);
+      launched = await openBrowser(server.url, io, opener);
       io.stdout.write(`${JSON.stringify({ Url: `${server.origin}/`, Launcher: pathToFileURL(launched.launcher).href, Vault: vaultDirOf(flags, io) })}\n`);
       io.stderr.write(`deskkms ui: opening ${server.origin}/ in your browser (launch page: ${pathToFileURL(launched.launcher).href})\n`);
     }
