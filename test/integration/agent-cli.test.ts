@@ -135,7 +135,7 @@ describe('deskkms agent add / list / remove', () => {
     const fingerprints = run('ssh-keygen', ['-l', '-f', file('listed.pub', `${lines.join('\n')}\n`)]);
     expect(ok(fingerprints).trim().split('\n').map((l) => l.replace(/^.* \((\w+)\)$/, '$1'))).toEqual(['ECDSA', 'RSA', 'ECDSA']);
 
-    // Remove, then nothing is left to remove: Agent.KeyNotAdded, exit 2.
+    // Remove, then nothing is left to remove: Agent.KeyNotAdded, exit 1.
     expect(JSON.parse(ok(await cli(['agent', 'remove', 'alias/sm2']))).Removed).toBe(1);
     expect(refused(deskkms(['agent', 'remove', 'alias/sm2']), 'Agent.KeyNotAdded', 1)).toMatch(/is not in the agent/);
     // The Actions are audited: the refused removal too.

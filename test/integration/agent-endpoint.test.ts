@@ -280,7 +280,8 @@ describe('falling back to the vault', () => {
     const file = join(dir.path, 'confirm.txt');
     writeFileSync(file, 'confirm\n');
     const denied = await run(BIN('deskkms'), ['sign', '--key', 'alias/confirmed', '--format', 'ssh', '--in', file], withPassphrase);
-    expect(denied.status).toBe(2);
+    // Refused by the signer (the agent, for the vault), not a usage error: exit 1.
+    expect(denied.status).toBe(1);
     expect(refusal(denied).Code).toBe('Agent.Denied');
     expect(existsSync(`${file}.sig`)).toBe(false);
     expect(await lastSigner(confirmed)).toMatch(/^ssh-agent\[\S+ \d+\]:cli:ssh Agent\.Denied$/);

@@ -45,8 +45,8 @@ export const EXIT_USAGE = 2;
 /** The exit codes, as every help prints them. */
 export const EXIT_CODES_HELP =
   'Exit status: 0 success; 1 a negative answer (verify: invalid; audit verify: broken), or the vault or a call on it failed: ' +
-  'the vault would not open (Vault.Corrupt, Vault.Locked...) or an Action was refused ({"Code","Message","RequestId"} on stderr: ' +
-  'Forbidden.KeyNotFound, Rejected.Disabled, InvalidParameter of a value...); 2 a usage or input error ({"Code","Message"}): ' +
+  'the vault would not open (Vault.Corrupt, Vault.Locked...) or an Action was refused, by the vault or a running agent ({"Code","Message","RequestId"} on stderr: ' +
+  'Forbidden.KeyNotFound, Rejected.Disabled, Agent.Denied, InvalidParameter of a value...); 2 a usage or input error ({"Code","Message"}): ' +
   'an unknown command, flag or parameter, a missing or bad flag value, a file that cannot be read or parsed; nothing was called.';
 
 /** The usage Codes: raised by a command while the vault is open they are its own (exit 2), not the vault's. */
@@ -77,5 +77,6 @@ export function refusedCall(error: KmsError): KmsError {
  */
 export function exitStatusOf(error: unknown): number {
   if (!(error instanceof KmsError)) return EXIT_NEGATIVE;
-  return vaultFailures.has(error) || error.code.startsWith('Vault.') ? EXIT_NEGATIVE : EXIT_USAGE;
+  // A running agent signs for the vault: its refusals (Agent.Denied, Agent.ConfirmTimeout...) are the vault's.
+  return vaultFailures.has(error) || error.code.startsWith('Vault.') || error.code.startsWith('Agent.') ? EXIT_NEGATIVE : EXIT_USAGE;
 }
