@@ -23,7 +23,7 @@ describe('formatAuditExport csv', () => {
   it('writes a header row and one CRLF-ended row per entry, an absent field empty', () => {
     expect(formatAuditExport([entry()], 'csv')).toBe(
       'seq,time,action,keyId,keyVersionId,code,caller,requestId,prevHash,hash\r\n' +
-        '7,2026-01-31T12:00:00.000Z,AsymmetricSign,1b4d6c1e-0c1a-4c9a-8a11-2c2e0a9c0f10,,OK,app,r-1,aa,bb\r\n',
+        '7,"2026-01-31T12:00:00.000Z","AsymmetricSign","1b4d6c1e-0c1a-4c9a-8a11-2c2e0a9c0f10",,"OK","app","r-1","aa","bb"\r\n',
     );
     expect(formatAuditExport([], 'csv')).toBe('seq,time,action,keyId,keyVersionId,code,caller,requestId,prevHash,hash\r\n');
   });
@@ -41,9 +41,20 @@ describe('formatAuditExport csv', () => {
     expect(cell).not.toMatch(/^[=+\-@\t\r]/);
   });
 
+  it('quotes every text cell, so a locale that splits on ; or TAB still reads one cell (the formula inside stays text)', () => {
+    // An Action name an API caller sent, recorded as sent: Excel in a ;-separated locale would split
+    // an unquoted cell here and run the middle part.
+    const row = formatAuditExport([entry({ action: "x;=cmd|' /C calc'!A0;y" })], 'csv').split('\r\n')[1]!;
+    expect(row).toContain(`,"x;=cmd|' /C calc'!A0;y",`);
+  });
+
+  it.each([' =1+2', '  @SUM(A1)', ' -2'])('guards %j, a formula after blanks a spreadsheet skips', (text) => {
+    expect(csvCell(text)).toBe(`"'${text}"`);
+  });
+
   it('shows control and bidi characters escaped, never raw', () => {
-    expect(csvCell('a\u202Eb\nc\u0007')).toBe('a\\u202Eb\\x0Ac\\x07');
-    expect(csvCell('ok')).toBe('ok');
+    expect(csvCell('a\u202Eb\nc\u0007')).toBe('"a\\u202Eb\\x0Ac\\x07"');
+    expect(csvCell('ok')).toBe('"ok"');
     expect(csvCell(12)).toBe('12');
   });
 });

@@ -1,9 +1,10 @@
 // The audit log as a file: CSV (RFC 4180) or JSON Lines, for the app's Export and the CLI. Every
 // field of an entry may hold text a caller sent (escaped when it was written, but a row edited in
 // the file holds anything), so nothing in the file may act on what opens it:
-//   CSV: a header row, then one row per entry; every cell is quoted when it holds a comma, a quote,
-//        CR or LF (quotes doubled), and a cell that starts with = + - @ TAB or CR gets a leading '
-//        so a spreadsheet takes it as text, not a formula (OWASP "CSV injection"). Unsafe code
+//   CSV: a header row, then one row per entry; every text cell is quoted (quotes doubled), so a
+//        spreadsheet whose locale splits on ; or TAB still sees one cell, and a cell whose first
+//        visible character is = + - @ (or that starts with TAB or CR) gets a leading ' so a
+//        spreadsheet takes it as text, not a formula (OWASP "CSV injection"). Unsafe code
 //        points (controls, bidi and other format characters) are shown escaped (displayText).
 //   JSON Lines: one JSON object per line, the entry's fields as ListAuditEntries answers them,
 //        unsafe code points written as \u escapes (escapeJsonText): the same values once parsed.
@@ -23,17 +24,17 @@ export const AUDIT_EXPORT_FILES: Readonly<Record<AuditExportFormat, { readonly e
   jsonl: { extension: '.jsonl', mediaType: 'application/jsonl;charset=utf-8' },
 };
 
-/** A cell a spreadsheet would read as a formula (or whose leading control it would drop). */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/** A cell a spreadsheet would read as a formula (after any blanks it skips), or whose leading control it would drop. */
+const FORMULA_START = /^(?:[\t\r]|\s*[=+\-@])/;
 
-/** One CSV cell: unsafe code points shown escaped, guarded against formulas, quoted when it must be (RFC 4180). */
+/** One CSV cell: unsafe code points shown escaped, guarded against formulas, always quoted (RFC 4180). */
 export function csvCell(value: string | number | null): string {
   if (value === null) return '';
   if (typeof value === 'number') return String(value);
   // displayText leaves no TAB or CR (they show as \x09, \x0D); the guard names them all the same.
   const shown = displayText(value);
   const text = FORMULA_START.test(value) || FORMULA_START.test(shown) ? `'${shown}` : shown;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return `"${text.replace(/"/g, '""')}"`;
 }
 
 /** The entries as a CSV (header row first, CRLF line ends as RFC 4180 writes them) or as JSON Lines (LF). */

@@ -216,8 +216,8 @@ test('the audit view: kind, Action list, caller, RequestId search, a UTC time ra
   const csv = await readFile(await download(page, page.getByRole('button', { name: 'Export CSV' }), testInfo), 'utf8');
   const lines = csv.split('\r\n');
   expect(lines[0]).toBe('seq,time,action,keyId,keyVersionId,code,caller,requestId,prevHash,hash');
-  expect(lines.slice(1, -1).map((l) => l.split(',')[2])).toEqual(['AsymmetricSign', 'AsymmetricSign']);
-  expect(lines.slice(1, -1).map((l) => l.split(',')[6])).toEqual(['ui', 'ui:raw']);
+  expect(lines.slice(1, -1).map((l) => l.split(',')[2])).toEqual(['"AsymmetricSign"', '"AsymmetricSign"']);
+  expect(lines.slice(1, -1).map((l) => l.split(',')[6])).toEqual(['"ui"', '"ui:raw"']);
   await clear();
   const all = await auditEntries(page, host);
   const jsonl = await readFile(await download(page, page.getByRole('button', { name: 'Export JSON Lines' }), testInfo), 'utf8');

@@ -272,7 +272,7 @@ describe('deskkms audit list filters and exports', () => {
     const [header, ...rows] = csv.stdout.trim().split(/\r?\n/);
     expect(header).toBe('seq,time,action,keyId,keyVersionId,code,caller,requestId,prevHash,hash');
     expect(rows.length).toBeGreaterThan(0);
-    expect(rows.every((row) => row.includes(',CreateKey,') && row.includes(',cli,'))).toBe(true);
+    expect(rows.every((row) => row.includes(',"CreateKey",') && row.includes(',"cli",'))).toBe(true);
     const out = join(dir, 'audit.csv');
     const written = inVault(['audit', 'list', '--format', 'csv', '-o', out]);
     expect(written.status, written.stderr).toBe(0);
