@@ -77,6 +77,5 @@ export function refusedCall(error: KmsError): KmsError {
  */
 export function exitStatusOf(error: unknown): number {
   if (!(error instanceof KmsError)) return EXIT_NEGATIVE;
-  // A running agent signs for the vault: its refusals (Agent.Denied, Agent.ConfirmTimeout...) are the vault's.
-  return vaultFailures.has(error) || error.code.startsWith('Vault.') || error.code.startsWith('Agent.') ? EXIT_NEGATIVE : EXIT_USAGE;
+  return vaultFailures.has(error) || error.code.startsWith('Vault.') ? EXIT_NEGATIVE : EXIT_USAGE;
 }

@@ -8,7 +8,7 @@
 import { KmsError } from '../../contract/errors.ts';
 import type { Signer } from '../../actions/format-signing.ts';
 import { findAgent } from '../agent/agent-client.ts';
-import type { CliIO, FlagValues } from './command.ts';
+import { raisedByVault, type CliIO, type FlagValues } from './command.ts';
 import { internalErrorReporter } from './report-error.ts';
 import { vaultDirOf, withVault } from './vault-session.ts';
 
@@ -25,7 +25,8 @@ export async function withSigner<T>(flags: FlagValues, io: CliIO, caller: string
     try {
       return await fn({ agent, caller });
     } catch (error) {
-      if (!(error instanceof KmsError) || error.code !== 'Agent.KeyNotAdded' || agent.signAttempted) throw error;
+      // The agent's refusal is the vault's answer (exit 1), as the same refusal without the agent is.
+      if (!(error instanceof KmsError) || error.code !== 'Agent.KeyNotAdded' || agent.signAttempted) throw raisedByVault(error);
     } finally {
       agent.close();
     }
