@@ -12,6 +12,7 @@ import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
 import { KmsError } from '../contract/errors.ts';
 import { escapeText } from '../contract/escape-text.ts';
 import type { ActionName, ActionParams } from '../contract/actions.ts';
+import { keyStateRefusal } from '../contract/key-state-refusal.ts';
 import { keyReference } from '../contract/policy.ts';
 import { RESPONSE_SCHEMAS, type ActionResponse, type KeyVersionInfo } from '../contract/responses.ts';
 import { isKeySpec } from '../contract/specs.ts';
@@ -146,7 +147,7 @@ export async function chooseSigningKey(signer: Signer, keyRef: string, keyVersio
   await assertServed(signer, keyId, version.KeyVersionId);
   const described = await call(signer, 'DescribeKey', { KeyId: keyId });
   const state = described.KeyMetadata.KeyState;
-  if (forSigning && state !== 'Enabled') throw new KmsError(state === 'PendingDeletion' ? 'Rejected.PendingDeletion' : 'Rejected.Disabled', `key ${keyRef} is ${state}: it cannot sign`);
+  if (forSigning && state !== 'Enabled') throw keyStateRefusal(keyId, state, described.KeyMetadata.DeleteDate || undefined);
   const pem = await call(signer, 'GetPublicKey', { KeyId: keyId, KeyVersionId: version.KeyVersionId });
   const publicKey = importPublicKey(pem.PublicKey, 'PublicKey');
   return {

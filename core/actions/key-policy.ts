@@ -7,6 +7,7 @@
 // - origin: which keys take generated, PKCS#8-imported, BYOK-imported or public-key-only versions;
 // - exportable: only keys created Exportable let versions out (encrypted).
 import { KmsError, invalidParameter } from '../contract/errors.ts';
+import { keyStateRefusal } from '../contract/key-state-refusal.ts';
 import { KEY_SPEC_TABLE, usagesOf, type KeySpec, type KeyUsage } from '../contract/specs.ts';
 import { assertAlgorithmFor } from '../crypto/engine.ts';
 import type { KeyRow, VersionRow } from '../vault/records.ts';
@@ -15,20 +16,13 @@ type KeyOrigin = KeyRow['origin'];
 
 /** Use of the key (crypto, new versions, imports, exports) needs it Enabled. */
 export function assertUsable(key: KeyRow): void {
-  if (key.key_state === 'Disabled') {
-    throw new KmsError('Rejected.Disabled', `key ${key.key_id} is disabled; enable it with "Enable key" in the app or deskkms EnableKey --KeyId ${key.key_id}`);
-  }
+  if (key.key_state === 'Disabled') throw keyStateRefusal(key.key_id, key.key_state);
   assertNotPendingDeletion(key);
 }
 
 /** Changes of a key pending deletion (other than cancelling it) are refused. */
 export function assertNotPendingDeletion(key: KeyRow): void {
-  if (key.key_state === 'PendingDeletion') {
-    throw new KmsError(
-      'Rejected.PendingDeletion',
-      `key ${key.key_id} is pending deletion (due ${key.delete_date ?? '?'}); cancel with CancelKeyDeletion to use it`,
-    );
-  }
+  if (key.key_state === 'PendingDeletion') throw keyStateRefusal(key.key_id, key.key_state, key.delete_date);
 }
 
 /** EnableKey / DisableKey: from Enabled or Disabled only. */

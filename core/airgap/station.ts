@@ -24,6 +24,7 @@ import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
 import { ACTION_SCHEMAS, AUDIT_LIST_MAX } from '../contract/actions.ts';
 import { KmsError, isErrorCode, type ErrorCode } from '../contract/errors.ts';
 import { escapeText } from '../contract/escape-text.ts';
+import { keyStateRefusal } from '../contract/key-state-refusal.ts';
 import { call, chooseSigningKey, completeSignature, type ChosenKey, type VaultSigner } from '../actions/format-signing.ts';
 import { recordEvent, type DispatchOptions } from '../actions/dispatch.ts';
 import { digestMessage, importPublicKey, verifyDigest } from '../crypto/public-key.ts';
@@ -299,8 +300,8 @@ async function inspect(vault: Vault, requestBytes: Uint8Array, o: StationOptions
     const described = (await call(signer, 'DescribeKey', { KeyId: key.keyId })).KeyMetadata;
     const state = described.KeyState;
     if (state !== 'Enabled') {
-      const code: ErrorCode = state === 'PendingDeletion' ? 'Rejected.PendingDeletion' : state === 'PendingImport' ? 'Rejected.PendingImport' : 'Rejected.Disabled';
-      add({ Code: code, Message: `key ${key.keyId} is ${state}: it cannot sign` });
+      const refusal = keyStateRefusal(key.keyId, state, described.DeleteDate || undefined);
+      add({ Code: refusal.code, Message: refusal.message });
     }
     if (described.KeyUsage !== 'SIGN/VERIFY') add({ Code: 'InvalidParameter', Message: `KeyId: key ${key.keyId} has usage ${described.KeyUsage}; signing requests are signed by SIGN/VERIFY keys` });
     const material = getVersion(vault.store.db, key.keyId, key.keyVersionId)?.material;
