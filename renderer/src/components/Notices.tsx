@@ -26,12 +26,13 @@ export function Notices() {
   const errors = notices.filter((n) => n.kind === 'error');
   const successes = notices.filter((n) => n.kind === 'ok');
 
-  // The last one gone (dismissed under the pointer, its button focused), nothing is held any more.
+  // A dismissed notice takes its focused button with it, and React sends no blur for a removed
+  // element: once focus is no longer inside, the focus hold ends. The last one gone (dismissed
+  // under the pointer), the hover hold ends too.
   useEffect(() => {
-    if (notices.length > 0) return;
-    hold('hover', false);
-    hold('focus', false);
-  }, [notices.length, hold]);
+    if (!region.current?.contains(document.activeElement)) hold('focus', false);
+    if (notices.length === 0) hold('hover', false);
+  }, [notices, hold]);
 
   function onBlur(event: FocusEvent) {
     if (!region.current?.contains(event.relatedTarget)) hold('focus', false);
