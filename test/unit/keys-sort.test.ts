@@ -4,23 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import type { KeySummary } from '../../core/contract/app-api.ts';
 import { nextSort, sortKeys } from '../../renderer/src/stores/keys-store.ts';
+import { keySummary } from '../support/key-summary.ts';
 
 function key(KeyId: string, over: Partial<KeySummary> = {}): KeySummary {
-  return {
-    KeyId,
-    KeySpec: 'EC_P256',
-    KeyUsage: 'SIGN/VERIFY',
-    KeyState: 'Enabled',
-    Description: '',
-    CreationDate: '2026-01-01T00:00:00Z',
-    DeleteDate: '',
-    Origin: 'Aliyun_KMS',
-    Exportable: false,
-    Aliases: [],
-    Tags: [],
-    VersionCount: 1,
-    ...over,
-  };
+  return keySummary({ CreationDate: '2026-01-01T00:00:00Z', ...over, KeyId });
 }
 
 const KEYS = [

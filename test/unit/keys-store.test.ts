@@ -9,29 +9,14 @@ import type { AuditEntryView, KeySummary } from '../../core/contract/app-api.ts'
 import { call, setBridge } from '../../renderer/src/api/bridge.ts';
 import { NO_FILTERS, filterKeys, resetKeysStore, selectedKey, useKeysStore, type KeyFilters } from '../../renderer/src/stores/keys-store.ts';
 import { tempDir } from '../integration/vault-helpers.ts';
+import { keySummary } from '../support/key-summary.ts';
 
-function summary(over: Partial<KeySummary> & Pick<KeySummary, 'KeyId'>): KeySummary {
-  return {
-    KeySpec: 'EC_P256',
-    KeyUsage: 'SIGN/VERIFY',
-    KeyState: 'Enabled',
-    Description: '',
-    CreationDate: '2025-01-01T00:00:00Z',
-    DeleteDate: '',
-    Origin: 'Aliyun_KMS',
-    Exportable: false,
-    Aliases: [],
-    Tags: [],
-    VersionCount: 1,
-    ...over,
-  };
-}
 
 const FIXED: KeySummary[] = [
-  summary({ KeyId: 'k1-aaaa', Aliases: ['alias/Release-Signing'], Tags: [{ TagKey: 'env', TagValue: 'prod' }], Description: 'ships the app' }),
-  summary({ KeyId: 'k2-bbbb', KeySpec: 'RSA_2048', KeyUsage: 'ENCRYPT/DECRYPT', Tags: [{ TagKey: 'env', TagValue: 'dev' }] }),
-  summary({ KeyId: 'k3-cccc', KeySpec: 'EC_SM2', KeyState: 'Disabled', Aliases: ['alias/gm'], Tags: [{ TagKey: 'team', TagValue: 'pki' }] }),
-  summary({ KeyId: 'k4-dddd', KeySpec: 'RSA_2048', KeyState: 'PendingDeletion', DeleteDate: '2025-02-01T00:00:00Z' }),
+  keySummary({ KeyId: 'k1-aaaa', Aliases: ['alias/Release-Signing'], Tags: [{ TagKey: 'env', TagValue: 'prod' }], Description: 'ships the app' }),
+  keySummary({ KeyId: 'k2-bbbb', KeySpec: 'RSA_2048', KeyUsage: 'ENCRYPT/DECRYPT', Tags: [{ TagKey: 'env', TagValue: 'dev' }] }),
+  keySummary({ KeyId: 'k3-cccc', KeySpec: 'EC_SM2', KeyState: 'Disabled', Aliases: ['alias/gm'], Tags: [{ TagKey: 'team', TagValue: 'pki' }] }),
+  keySummary({ KeyId: 'k4-dddd', KeySpec: 'RSA_2048', KeyState: 'PendingDeletion', DeleteDate: '2025-02-01T00:00:00Z' }),
 ];
 
 const ids = (f: Partial<KeyFilters>) => filterKeys(FIXED, { ...NO_FILTERS, ...f }).map((k) => k.KeyId);
