@@ -241,6 +241,8 @@ describe("the README's Air-gapped signing recipes, run as written", { timeout: 2
       }
     };
     walk(machines.online.root);
-    expect(everything.filter((p) => /deskkms|vault/i.test(p))).toEqual([]);
+    // bin/run-with-node's compile cache (Node's compiled DeskKMS modules, no vault data) is no vault.
+    const compileCache = (p: string): boolean => p === join('home', '.cache', 'deskkms') || p.startsWith(`${join('home', '.cache', 'deskkms', 'node-compile-cache')}`);
+    expect(everything.filter((p) => /deskkms|vault/i.test(p) && !compileCache(p))).toEqual([]);
   });
 });
