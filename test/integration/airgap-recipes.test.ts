@@ -17,6 +17,7 @@ import type { CliIO } from '../../core/hosts/cli/command.ts';
 import { runCli } from '../../core/hosts/cli/run.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { tempDir } from './vault-helpers.ts';
+import { isCompileCache } from '../support/compile-cache.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PASSPHRASE = 'air gap recipes passphrase';
@@ -242,7 +243,7 @@ describe("the README's Air-gapped signing recipes, run as written", { timeout: 2
     };
     walk(machines.online.root);
     // bin/run-with-node's compile cache (Node's compiled DeskKMS modules, no vault data) is no vault.
-    const compileCache = (p: string): boolean => p === join('home', '.cache', 'deskkms') || p.startsWith(`${join('home', '.cache', 'deskkms', 'node-compile-cache')}`);
+    const compileCache = isCompileCache(join('home', '.cache'));
     expect(everything.filter((p) => /deskkms|vault/i.test(p) && !compileCache(p))).toEqual([]);
   });
 });
