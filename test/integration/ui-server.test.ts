@@ -277,7 +277,8 @@ describe('deskkms ui (process)', () => {
     // Stands in for the desktop's opener, only to record the command line the host gives it.
     writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$*" > '${join(dir.path, 'argv.txt')}'\n`, { mode: 0o755 });
     const ui = await spawnUntilFirstLine(process.execPath, [cli, 'ui', '--vault', join(dir.path, 'cli-vault')], {
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
+      // A desktop: a display (this machine has none; without one deskkms ui opens nothing and prints the URL, start-display.test.ts).
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, DISPLAY: ':99' },
     });
     const line = ui.firstLine;
     const printed = JSON.parse(line) as { Url: string; Launcher: string };
