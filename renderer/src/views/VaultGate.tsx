@@ -287,6 +287,8 @@ const WHAT_TO_DO: Record<string, string> = {
   'Vault.Busy': 'Another DeskKMS process holds the vault: close it, then retry.',
   'Vault.DiskFull': 'The disk holding the vault is full: free some space, then retry.',
   'Vault.IOError': 'The disk holding the vault reported an error: check the disk, keep a copy of the vault folder, then retry.',
+  'Unauthorized.LaunchToken':
+    'This page was opened with a launch URL that was already used or has expired; the vault itself is untouched. Stop deskkms ui (or npm start) and start it again for a new URL.',
 };
 
 /**
@@ -300,22 +302,16 @@ export function VaultUnavailable({ error }: { error: NonNullable<Failure> }) {
     <main className="gate vault-unavailable" aria-labelledby="gate-title">
       <h1 id="gate-title">The vault cannot be opened</h1>
       <p role="alert" data-testid="vault-error">
-        {error.message}
+        <code className="error-code">{error.code}</code> {error.message}
       </p>
-      <dl className="facts">
-        {where !== undefined ? (
-          <>
-            <dt>Where</dt>
-            <dd>
-              <code>{where}</code>
-            </dd>
-          </>
-        ) : null}
-        <dt>Code</dt>
-        <dd>
-          <code className="error-code">{error.code}</code>
-        </dd>
-      </dl>
+      {where !== undefined ? (
+        <dl className="facts">
+          <dt>Where</dt>
+          <dd>
+            <code>{where}</code>
+          </dd>
+        </dl>
+      ) : null}
       <h2>What to do</h2>
       <p data-testid="vault-error-advice">
         {WHAT_TO_DO[error.code] ?? 'Fix what the message names, then retry. If the vault is damaged, keep a copy of its folder and restore from your latest backup.'}
