@@ -51,13 +51,7 @@ async function readStdin(io: CliIO, flag: string, max: number): Promise<Uint8Arr
     if (length > max) throw invalidParameter(`--${flag}`, `stdin: larger than ${max >> 20} MiB; expected a small file`);
     chunks.push(bytes);
   }
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  return Buffer.concat(chunks, length);
 }
 
 /** A small file (key, signature) read whole, or stdin for '-'; refuses anything over 16 MiB. */

@@ -6,7 +6,8 @@ import { AppError, kms } from '../api/bridge.ts';
 import { ErrorLine, useTask } from '../components/common.tsx';
 import { base64Param, compactBase64, encodeBase64, formatBytes, parseBase64, utf8, utf8OrUndefined } from '../components/crypto/bytes.ts';
 import { Base64FileZone, FileDropZone } from '../components/crypto/FileDropZone.tsx';
-import { KeyStateProblem, keyStateProblem } from '../components/crypto/KeyStateProblem.tsx';
+import { KeyStateProblem } from '../components/crypto/KeyStateProblem.tsx';
+import { keyStateProblem } from '../components/crypto/key-state-problem.ts';
 import { OutputBox } from '../components/crypto/OutputBox.tsx';
 import { KeyVersionPicker, type KeyVersionChoice } from '../components/KeyVersionPicker.tsx';
 
