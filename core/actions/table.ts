@@ -36,6 +36,15 @@ import { createSelfSignedCertificate } from './create-self-signed-certificate.ts
 import { issueCertificate } from './issue-certificate.ts';
 import { attachCertificate } from './attach-certificate.ts';
 import { getCertificates } from './get-certificates.ts';
+// Symmetric keys (issue 18).
+import { encrypt } from './encrypt.ts';
+import { decrypt } from './decrypt.ts';
+import { generateDataKey } from './generate-data-key.ts';
+import { generateDataKeyWithoutPlaintext } from './generate-data-key-without-plaintext.ts';
+import { reEncrypt } from './re-encrypt.ts';
+import { generateAndExportDataKey } from './generate-and-export-data-key.ts';
+import { exportDataKey } from './export-data-key.ts';
+import { updateRotationPolicy } from './update-rotation-policy.ts';
 // DeskKMS administration (local only).
 import { createAccessKey } from './create-access-key.ts';
 import { listAccessKeys } from './list-access-keys.ts';
@@ -95,6 +104,15 @@ export const HANDLERS: HandlerTable = {
   IssueCertificate: issueCertificate,
   AttachCertificate: attachCertificate,
   GetCertificates: getCertificates,
+  // Symmetric keys.
+  Encrypt: encrypt,
+  Decrypt: decrypt,
+  GenerateDataKey: generateDataKey,
+  GenerateDataKeyWithoutPlaintext: generateDataKeyWithoutPlaintext,
+  ReEncrypt: reEncrypt,
+  GenerateAndExportDataKey: generateAndExportDataKey,
+  ExportDataKey: exportDataKey,
+  UpdateRotationPolicy: updateRotationPolicy,
   // DeskKMS administration (local only).
   CreateAccessKey: createAccessKey,
   ListAccessKeys: listAccessKeys,

@@ -10,6 +10,7 @@ import { ALIAS, CONNECTION_NAME, KEY_STATES, UUID } from './ids.ts';
 import { escapeText } from './escape-text.ts';
 import { DEFAULT_SIGNATURE_ALGORITHM, SIGNATURE_ALGORITHMS } from './api-signatures.ts';
 import { AUDIT_KINDS } from './audit-kinds.ts';
+import { encryptionContextParam } from './encryption-context.ts';
 
 /** Standard padded base64 text (the decoder checks the padding bits). */
 export const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -134,8 +135,8 @@ const auditTimeParam = z
 // and the SDK model ListKeysRequest.filters): a JSON array of at most 10 {"Key","Values"} pairs,
 // 0-10 Values each. Pairs with the same Key are one condition (their Values pooled); Values are
 // ORed, distinct Keys ANDed. A pair with no Values does not narrow the list.
-/** Key specs Alibaba documents that this vault never holds (symmetric): a filter on them matches no key here. */
-export const ALIBABA_ONLY_KEY_SPECS = ['Aliyun_AES_256', 'Aliyun_AES_128', 'Aliyun_AES_192', 'Aliyun_SM4'] as const;
+/** Key specs Alibaba documents that this vault never holds (AES-128 and AES-192 keys): a filter on them matches no key here. */
+export const ALIBABA_ONLY_KEY_SPECS = ['Aliyun_AES_128', 'Aliyun_AES_192'] as const;
 /** What a free-form filter Key takes: any 1-512 characters. */
 const ANY_VALUE = 'any';
 /** Each Filters Key and the Values it takes (Alibaba's lists; values this vault cannot hold match no key). */
@@ -252,6 +253,31 @@ const rotationIntervalParam = z
   }, 'must be from 7d to 365d');
 
 const keyRef = { KeyId: keyIdParam };
+
+/** Encrypt's Plaintext limit, Alibaba's: 6 KiB. */
+export const SYMMETRIC_PLAINTEXT_MAX = 6144;
+/** A CiphertextBlob of Encrypt or GenerateDataKey: base64 (at most the largest Encrypt answers, with room). */
+const ciphertextBlobParam = base64Param(16384).min(1, 'is empty');
+/** GenerateDataKey's KeySpec values. */
+export const DATA_KEY_SPECS = { AES_256: 32, AES_128: 16 } as const;
+/** The data key Actions' common parameters: NumberOfBytes wins over KeySpec; neither is 32 bytes (AES_256). */
+const dataKeyRequest = {
+  ...keyRef,
+  KeySpec: z.enum(['AES_256', 'AES_128'], 'must be AES_256 or AES_128').optional(),
+  NumberOfBytes: wholeNumber(1, 1024).optional(),
+  EncryptionContext: encryptionContextParam.optional(),
+  DryRun: dryRunParam,
+};
+/** Where ExportDataKey and GenerateAndExportDataKey wrap the data key: a public key given by the caller. */
+export const EXPORT_WRAPPING_KEY_SPECS = ['RSA_2048', 'RSA_3072', 'RSA_4096', 'EC_SM2'] as const;
+export const EXPORT_WRAPPING_ALGORITHMS = ['RSAES_OAEP_SHA_256', 'RSAES_OAEP_SHA_1', 'SM2PKE'] as const;
+const exportTo = {
+  /** base64 of the DER SubjectPublicKeyInfo to wrap the data key to. */
+  PublicKeyBlob: base64Param(4096).min(1, 'is empty'),
+  WrappingKeySpec: z.enum(EXPORT_WRAPPING_KEY_SPECS, `must be one of ${EXPORT_WRAPPING_KEY_SPECS.join(', ')}`),
+  WrappingAlgorithm: z.enum(EXPORT_WRAPPING_ALGORITHMS, `must be one of ${EXPORT_WRAPPING_ALGORITHMS.join(', ')}`),
+  DryRun: dryRunParam,
+};
 const versionRef = { KeyId: keyIdParam, KeyVersionId: keyVersionIdParam };
 
 export const ACTION_SCHEMAS = {
@@ -263,10 +289,9 @@ export const ACTION_SCHEMAS = {
      *  EXTERNAL_PUBLIC_KEY (DeskKMS): public-key-only versions (ImportPublicKeyVersion). */
     Origin: z.enum(KEY_ORIGINS, `must be one of ${KEY_ORIGINS.join(', ')}`).optional().default('Aliyun_KMS'),
     ProtectionLevel: z.enum(['SOFTWARE'], 'must be SOFTWARE (no HSM in this vault)').optional().default('SOFTWARE'),
-    EnableAutomaticRotation: booleanParam
-      .refine((v) => !v, 'asymmetric keys have no automatic rotation; create versions with CreateKeyVersion')
-      .optional(),
-    /** No effect: asymmetric keys have no automatic rotation (and EnableAutomaticRotation true is refused). */
+    /** Symmetric keys of Origin Aliyun_KMS only (the handler refuses true for others): the vault makes a new primary version every RotationInterval. */
+    EnableAutomaticRotation: booleanParam.optional().default(false),
+    /** Required with EnableAutomaticRotation true; 7d-365d. */
     RotationInterval: rotationIntervalParam.optional(),
     Tags: tagsParam.optional(),
     DKMSInstanceId: refusedParam(NO_KMS_INSTANCE).optional(),
@@ -400,6 +425,51 @@ export const ACTION_SCHEMAS = {
     CertificateChain: z.string().min(1, 'is empty').max(262144, 'is too long'),
   }),
   GetCertificates: z.strictObject(versionRef),
+  // Symmetric keys (Aliyun_AES_256, Aliyun_SM4): envelope encryption with Alibaba's names. The
+  // CiphertextBlob names its key and version (core/contract/ciphertext-blob.ts), so Decrypt, ReEncrypt
+  // and ExportDataKey take no KeyId; the EncryptionContext is authenticated, never stored.
+  Encrypt: z.strictObject({
+    ...keyRef,
+    /** base64 of at most 6 KiB. */
+    Plaintext: base64Param(8192).refine((v) => base64Length(v) <= SYMMETRIC_PLAINTEXT_MAX, `must be at most ${SYMMETRIC_PLAINTEXT_MAX} bytes (6 KiB); encrypt larger data under a data key (GenerateDataKey)`),
+    EncryptionContext: encryptionContextParam.optional(),
+    DryRun: dryRunParam,
+  }),
+  Decrypt: z.strictObject({
+    CiphertextBlob: ciphertextBlobParam,
+    EncryptionContext: encryptionContextParam.optional(),
+    DryRun: dryRunParam,
+  }),
+  GenerateDataKey: z.strictObject(dataKeyRequest),
+  GenerateDataKeyWithoutPlaintext: z.strictObject(dataKeyRequest),
+  ReEncrypt: z.strictObject({
+    /** A symmetric key's CiphertextBlob, or an AsymmetricEncrypt ciphertext (then SourceKeyId, SourceKeyVersionId and SourceEncryptionAlgorithm). */
+    CiphertextBlob: base64Param(16384).min(1, 'is empty'),
+    /** The symmetric key to encrypt under (its primary version). */
+    DestinationKeyId: keyIdParam,
+    DestinationEncryptionContext: encryptionContextParam.optional(),
+    SourceEncryptionContext: encryptionContextParam.optional(),
+    SourceKeyId: keyIdParam.optional(),
+    SourceKeyVersionId: keyVersionIdParam.optional(),
+    SourceEncryptionAlgorithm: algorithmParam.optional(),
+    DryRun: dryRunParam,
+  }),
+  GenerateAndExportDataKey: z.strictObject({ ...dataKeyRequest, ...exportTo }),
+  ExportDataKey: z.strictObject({
+    CiphertextBlob: ciphertextBlobParam,
+    EncryptionContext: encryptionContextParam.optional(),
+    ...exportTo,
+  }),
+  UpdateRotationPolicy: z
+    .strictObject({
+      ...keyRef,
+      EnableAutomaticRotation: booleanParam,
+      /** Required when EnableAutomaticRotation is true; 7d-365d. */
+      RotationInterval: rotationIntervalParam.optional(),
+    })
+    .superRefine((req, ctx) => {
+      if (req.EnableAutomaticRotation && req.RotationInterval === undefined) ctx.addIssue({ code: 'custom', path: ['RotationInterval'], message: 'is required when EnableAutomaticRotation is true (7d-365d, e.g. 365d)' });
+    }),
   // DeskKMS administration: the vault's API access keys, its remote KMS connections and its audit
   // log. LOCAL ONLY (LOCAL_ONLY_ACTIONS below): dispatch refuses them to every caller with a policy
   // (API access keys), and no policy can grant them.

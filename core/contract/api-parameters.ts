@@ -77,9 +77,9 @@ export const API_PARAMETERS = {
     parameters: {
       KeySpec: {
         treatment: 'limited',
-        note: 'RSA_2048, RSA_3072, RSA_4096, EC_P256, EC_P256K, EC_SM2; required here: Alibaba\'s default, Aliyun_AES_256, and the other symmetric specs are refused (asymmetric keys only)',
-        accepts: 'EC_P256',
-        refuses: 'Aliyun_AES_256',
+        note: 'RSA_2048, RSA_3072, RSA_4096, EC_P256, EC_P256K, EC_SM2, Aliyun_AES_256, Aliyun_SM4; required here (Alibaba\'s default is Aliyun_AES_256); Aliyun_AES_128 and Aliyun_AES_192 are refused',
+        accepts: 'Aliyun_AES_256',
+        refuses: 'Aliyun_AES_128',
       },
       KeyUsage: {
         treatment: 'implemented',
@@ -91,14 +91,14 @@ export const API_PARAMETERS = {
       ProtectionLevel: { treatment: 'limited', note: 'SOFTWARE; HSM refused: no HSM here', accepts: 'SOFTWARE', refuses: 'HSM' },
       Description: { treatment: 'implemented', accepts: 'release key', refuses: 'x'.repeat(8193) },
       EnableAutomaticRotation: {
-        treatment: 'limited',
-        note: 'false; true refused: asymmetric keys have no automatic rotation (use CreateKeyVersion)',
+        treatment: 'implemented',
+        note: 'true for symmetric keys of Origin Aliyun_KMS (with RotationInterval); refused for asymmetric and imported keys (use CreateKeyVersion)',
         accepts: 'false',
-        refuses: 'true',
+        refuses: 'yes',
       },
       RotationInterval: {
-        treatment: 'no-effect',
-        note: 'validated, 7d-365d in d, h, m or s; no automatic rotation here, so nothing is scheduled',
+        treatment: 'implemented',
+        note: '7d-365d in d, h, m or s; the vault makes a new primary version when it is due (at open, and hourly in long-running hosts)',
         accepts: '365d',
         refuses: '1d',
       },

@@ -78,6 +78,15 @@ export const ACTION_KINDS: Readonly<Record<ActionName, SuccessKind>> = {
   AddAgentIdentity: 'change',
   RemoveAgentIdentity: 'change',
   ListAgentIdentities: 'read',
+  // A symmetric key is secret material: every use of it is a private-key use (Encrypt too).
+  Encrypt: 'private-key',
+  Decrypt: 'private-key',
+  GenerateDataKey: 'private-key',
+  GenerateDataKeyWithoutPlaintext: 'private-key',
+  ReEncrypt: 'private-key',
+  GenerateAndExportDataKey: 'private-key',
+  ExportDataKey: 'private-key',
+  UpdateRotationPolicy: 'change',
 };
 
 /**

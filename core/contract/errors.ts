@@ -66,6 +66,11 @@ export const ERROR_CODES = {
    * but not its HTTP status; 412 is AWS KMS's for its DryRunOperationException, which Alibaba's mirrors.
    */
   DryRunOperationError: 412,
+  /**
+   * A CiphertextBlob that is not a ciphertext of this vault's symmetric keys, or that does not
+   * authenticate (a flipped byte, another EncryptionContext): Alibaba's code, HTTP 400.
+   */
+  InvalidCiphertext: 400,
   // Bring-your-own-key and public-key-only versions.
   /** The ImportToken is unknown to this vault or was issued for another key. */
   InvalidImportToken: 400,

@@ -47,7 +47,7 @@ export const keyMetadataSchema = z.strictObject({
   Origin: z.string(),
   ProtectionLevel: z.string(),
   MaterialExpireTime: kmsDateOrEmpty,
-  /** Asymmetric keys have no primary version here: every call names its KeyVersionId (""). */
+  /** A symmetric key's primary version (what Encrypt uses); "" for asymmetric keys, whose calls name their KeyVersionId. */
   PrimaryKeyVersion: z.string(),
   LastRotationDate: kmsDateOrEmpty,
   AutomaticRotation: z.enum(['Enabled', 'Disabled', 'Suspended']),
@@ -236,6 +236,16 @@ export const RESPONSE_SCHEMAS = {
   IssueCertificate: z.strictObject({ ...versionRef, Certificate: pem('CERTIFICATE'), CertificateChain: pem('CERTIFICATE'), ...onKey }),
   AttachCertificate: z.strictObject({ ...versionRef, CertificateCount: z.number().int().min(1), ...onKey }),
   GetCertificates: z.strictObject({ ...versionRef, Certificates: z.array(certificateInfoSchema), ...onKey }),
+  // Symmetric keys: every answer names the key and the version that encrypted (or decrypted).
+  Encrypt: z.strictObject({ ...versionRef, CiphertextBlob: base64, ...onKey }),
+  Decrypt: z.strictObject({ ...versionRef, Plaintext: base64, ...onKey }),
+  GenerateDataKey: z.strictObject({ ...versionRef, CiphertextBlob: base64, Plaintext: base64, ...onKey }),
+  GenerateDataKeyWithoutPlaintext: z.strictObject({ ...versionRef, CiphertextBlob: base64, ...onKey }),
+  ReEncrypt: z.strictObject({ ...versionRef, CiphertextBlob: base64, SourceKeyId: keyId, SourceKeyVersionId: keyVersionId, ...onKey }),
+  /** ExportedDataKey: the data key encrypted to PublicKeyBlob with WrappingAlgorithm (base64). */
+  GenerateAndExportDataKey: z.strictObject({ ...versionRef, CiphertextBlob: base64, ExportedDataKey: base64, ...onKey }),
+  ExportDataKey: z.strictObject({ ...versionRef, ExportedDataKey: base64, ...onKey }),
+  UpdateRotationPolicy: emptyOnKey,
   // DeskKMS administration (local only): access keys, remote KMS connections, the audit log.
   CreateAccessKey: accessKeyInfoSchema.extend({ AccessKeySecret: z.string() }),
   ListAccessKeys: z.strictObject({ AccessKeys: z.array(accessKeyInfoSchema) }),

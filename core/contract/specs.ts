@@ -2,7 +2,7 @@
 // Validation, the CLI and the UI all read from here; nothing else lists specs or algorithms.
 // Runtime-neutral: no node:* imports, so the renderer may use it.
 
-export const KEY_SPECS = ['RSA_2048', 'RSA_3072', 'RSA_4096', 'EC_P256', 'EC_P256K', 'EC_SM2'] as const;
+export const KEY_SPECS = ['RSA_2048', 'RSA_3072', 'RSA_4096', 'EC_P256', 'EC_P256K', 'EC_SM2', 'Aliyun_AES_256', 'Aliyun_SM4'] as const;
 export type KeySpec = (typeof KEY_SPECS)[number];
 
 export const KEY_USAGES = ['SIGN/VERIFY', 'ENCRYPT/DECRYPT'] as const;
@@ -16,7 +16,13 @@ export type EncryptionAlgorithm = (typeof ENCRYPTION_ALGORITHMS)[number];
 
 export type Algorithm = SigningAlgorithm | EncryptionAlgorithm;
 
-export type KeyFamily = 'RSA' | 'EC' | 'SM2';
+export type KeyFamily = 'RSA' | 'EC' | 'SM2' | 'AES' | 'SM4';
+
+/** The authenticated cipher of a symmetric key (core/crypto/symmetric.ts): 12-byte IV, 16-byte tag. */
+export type SymmetricCipher = 'AES-256-GCM' | 'SM4-GCM';
+/** Symmetric specs: Encrypt, Decrypt and the data-key Actions; no public key, a primary version. */
+export const SYMMETRIC_KEY_SPECS = ['Aliyun_AES_256', 'Aliyun_SM4'] as const;
+export type SymmetricKeySpec = (typeof SYMMETRIC_KEY_SPECS)[number];
 
 /** The hash a signing algorithm's Digest is made with; every one of them is 32 bytes long. */
 export type DigestHash = 'SHA-256' | 'SM3';
@@ -25,12 +31,14 @@ export const DIGEST_LENGTH = 32;
 export interface KeySpecInfo {
   readonly spec: KeySpec;
   readonly family: KeyFamily;
-  /** RSA modulus size in bits, or the curve's field size. */
+  /** RSA modulus size in bits, the curve's field size, or a symmetric key's size. */
   readonly bits: number;
   readonly curve?: 'P-256' | 'secp256k1' | 'SM2';
   readonly algorithms: Readonly<Record<KeyUsage, readonly Algorithm[]>>;
   /** Alibaba KMS's CreateKey default: ENCRYPT/DECRYPT where the spec allows it. */
   readonly defaultUsage: KeyUsage;
+  /** Symmetric specs only: the cipher and its raw key length. */
+  readonly symmetric?: { readonly cipher: SymmetricCipher; readonly keyBytes: 32 | 16 };
 }
 
 const RSA_ALGORITHMS = {
@@ -66,7 +74,28 @@ export const KEY_SPEC_TABLE: Readonly<Record<KeySpec, KeySpecInfo>> = {
     algorithms: { 'SIGN/VERIFY': ['SM2DSA'], 'ENCRYPT/DECRYPT': ['SM2PKE'] },
     defaultUsage: 'ENCRYPT/DECRYPT',
   },
+  // Symmetric keys take no Algorithm (Encrypt and Decrypt name none): their cipher is the spec's.
+  Aliyun_AES_256: {
+    spec: 'Aliyun_AES_256',
+    family: 'AES',
+    bits: 256,
+    algorithms: { 'SIGN/VERIFY': [], 'ENCRYPT/DECRYPT': [] },
+    defaultUsage: 'ENCRYPT/DECRYPT',
+    symmetric: { cipher: 'AES-256-GCM', keyBytes: 32 },
+  },
+  Aliyun_SM4: {
+    spec: 'Aliyun_SM4',
+    family: 'SM4',
+    bits: 128,
+    algorithms: { 'SIGN/VERIFY': [], 'ENCRYPT/DECRYPT': [] },
+    defaultUsage: 'ENCRYPT/DECRYPT',
+    symmetric: { cipher: 'SM4-GCM', keyBytes: 16 },
+  },
 };
+
+export function isSymmetricSpec(spec: KeySpec): spec is SymmetricKeySpec {
+  return KEY_SPEC_TABLE[spec].symmetric !== undefined;
+}
 
 export interface AlgorithmInfo {
   readonly name: Algorithm;
@@ -135,9 +164,10 @@ export function isEncryptionAlgorithm(value: unknown): value is EncryptionAlgori
   return typeof value === 'string' && (ENCRYPTION_ALGORITHMS as readonly string[]).includes(value);
 }
 
-/** The usages a spec supports (EC_P256 and EC_P256K sign only). */
+/** The usages a spec supports (EC_P256 and EC_P256K sign only; symmetric keys encrypt only). */
 export function usagesOf(spec: KeySpec): KeyUsage[] {
   const info = KEY_SPEC_TABLE[spec];
+  if (info.symmetric) return ['ENCRYPT/DECRYPT'];
   return KEY_USAGES.filter((usage) => info.algorithms[usage].length > 0);
 }
 

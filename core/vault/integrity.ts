@@ -54,6 +54,8 @@ export const AUTHENTICATED_TABLES = {
       delete_date: 'text?',
       exportable: 'int',
     },
+    // Symmetric keys' rotation policy (issue 18): NULL in asymmetric keys and in keys made before.
+    added: { automatic_rotation: 'text?', rotation_interval: 'text?' },
   },
   key_versions: {
     id: ['key_version_id'],

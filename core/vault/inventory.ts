@@ -16,6 +16,8 @@ interface InventoryRow {
   readonly delete_date: string | null;
   readonly origin: string;
   readonly exportable: 0 | 1;
+  readonly automatic_rotation: string | null;
+  readonly rotation_interval: string | null;
 }
 
 function groupBy<T extends { key_id: string }, V>(rows: readonly T[], value: (row: T) => V): Map<string, V[]> {
@@ -35,7 +37,7 @@ export function keyInventory(db: Db): KeySummary[] {
     const keys = verifiedAll(
       db,
       'keys',
-      db.prepare('SELECT key_id, key_spec, key_usage, origin, protection_level, key_state, description, creation_date, delete_date, exportable, mac FROM keys ORDER BY seq').all() as InventoryRow[],
+      db.prepare('SELECT key_id, key_spec, key_usage, origin, protection_level, key_state, description, creation_date, delete_date, exportable, automatic_rotation, rotation_interval, mac FROM keys ORDER BY seq').all() as InventoryRow[],
     );
     const aliases = groupBy(
       verifiedAll(db, 'aliases', db.prepare('SELECT alias_name, key_id, creation_date, mac FROM aliases ORDER BY alias_name').all() as { key_id: string; alias_name: string }[]),

@@ -22,6 +22,10 @@ export interface KeyRow {
   readonly delete_date: string | null;
   /** 1 when the key was created Exportable (immutable). */
   readonly exportable: 0 | 1;
+  /** Symmetric keys: 'Enabled' when the vault rotates the key on its own (NULL/absent: never). */
+  readonly automatic_rotation?: 'Enabled' | 'Disabled' | null;
+  /** Symmetric keys: the automatic rotation interval, Alibaba's form ("604800s"); NULL/absent: none. */
+  readonly rotation_interval?: string | null;
 }
 
 export interface VersionRow {
@@ -57,7 +61,7 @@ function stmt(db: Db, sql: string): Statement {
   return statement;
 }
 
-const KEY_COLUMNS = 'key_id, key_spec, key_usage, origin, protection_level, description, key_state, creation_date, delete_date, exportable';
+const KEY_COLUMNS = 'key_id, key_spec, key_usage, origin, protection_level, description, key_state, creation_date, delete_date, exportable, automatic_rotation, rotation_interval';
 
 // Reads of authenticated rows select their `mac` and pass through verified() (integrity.ts): a row
 // edited outside DeskKMS is Vault.Corrupt, never returned. Writes store the row's MAC with it;
@@ -80,9 +84,10 @@ function nextSeq(db: Db, table: 'keys' | 'key_versions'): number {
 }
 
 export function insertKey(db: Db, row: KeyRow): void {
+  const stored = { ...row, automatic_rotation: row.automatic_rotation ?? null, rotation_interval: row.rotation_interval ?? null };
   stmt(db, 
-    `INSERT INTO keys (${KEY_COLUMNS}, seq, mac) VALUES (@key_id, @key_spec, @key_usage, @origin, @protection_level, @description, @key_state, @creation_date, @delete_date, @exportable, @seq, @mac)`,
-  ).run({ ...row, seq: nextSeq(db, 'keys'), mac: rowMac(db, 'keys', row) });
+    `INSERT INTO keys (${KEY_COLUMNS}, seq, mac) VALUES (@key_id, @key_spec, @key_usage, @origin, @protection_level, @description, @key_state, @creation_date, @delete_date, @exportable, @automatic_rotation, @rotation_interval, @seq, @mac)`,
+  ).run({ ...stored, seq: nextSeq(db, 'keys'), mac: rowMac(db, 'keys', stored) });
 }
 
 /** Rewrites a verified key row with `changes`, and its MAC. */
@@ -95,6 +100,26 @@ function updateKey(db: Db, keyId: string, changes: Partial<Pick<KeyRow, 'key_sta
     key_state: row.key_state,
     delete_date: row.delete_date,
     description: row.description,
+    mac: rowMac(db, 'keys', row),
+  });
+}
+
+/**
+ * Sets a symmetric key's automatic rotation: enabled with its interval in seconds, or disabled
+ * (the interval kept, as Alibaba's DescribeKey still answers it).
+ */
+export function setRotationPolicy(db: Db, keyId: string, enabled: boolean, intervalSeconds: number | null): void {
+  const current = getKey(db, keyId);
+  if (!current) return;
+  const row: KeyRow = {
+    ...current,
+    automatic_rotation: enabled ? 'Enabled' : 'Disabled',
+    rotation_interval: intervalSeconds === null ? (current.rotation_interval ?? null) : `${intervalSeconds}s`,
+  };
+  stmt(db, 'UPDATE keys SET automatic_rotation = @automatic_rotation, rotation_interval = @rotation_interval, mac = @mac WHERE key_id = @key_id').run({
+    key_id: row.key_id,
+    automatic_rotation: row.automatic_rotation,
+    rotation_interval: row.rotation_interval,
     mac: rowMac(db, 'keys', row),
   });
 }
@@ -149,6 +174,18 @@ function versionRow(row: VersionRow & { origin?: string }): VersionRow {
 export function getVersion(db: Db, keyId: string, keyVersionId: string): VersionRow | undefined {
   const row = verified(db, 'key_versions', stmt(db, `SELECT ${VERSION_READ} FROM key_versions WHERE key_id = ? AND key_version_id = ?`).get(keyId, keyVersionId) as VersionRow | undefined);
   return row && versionRow(row);
+}
+
+/**
+ * A symmetric key's primary version: its newest version (what Encrypt uses), by the authenticated
+ * creation date (the row order, seq, is not authenticated: it only breaks a tie within one second).
+ * Undefined when the key has none, or when the newest holds no key material (an EXTERNAL key whose
+ * material was deleted): an older version is never promoted by an edit of the file.
+ */
+export function primaryVersionOf(db: Db, keyId: string): VersionRow | undefined {
+  let primary: VersionRow | undefined;
+  for (const v of listVersions(db, keyId)) if (!primary || v.creation_date >= primary.creation_date) primary = v;
+  return primary && (primary.material ?? 'Sealed') === 'Sealed' ? primary : undefined;
 }
 
 export function listVersions(db: Db, keyId: string, offset = 0, limit = -1): VersionRow[] {

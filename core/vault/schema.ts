@@ -119,4 +119,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE remote_connections ADD COLUMN signature_algorithm TEXT;
   `,
+  // A symmetric key's automatic rotation (issue 18): 'Enabled' or 'Disabled', and the interval in
+  // Alibaba's form ("604800s"). NULL in asymmetric keys (and keys made before): no automatic
+  // rotation. Authenticated (core/vault/integrity.ts, added columns): rotation decides when the vault
+  // makes a new primary version, so an edited policy is Vault.Corrupt, never obeyed.
+  `
+  ALTER TABLE keys ADD COLUMN automatic_rotation TEXT CHECK (automatic_rotation IN ('Enabled', 'Disabled'));
+  ALTER TABLE keys ADD COLUMN rotation_interval TEXT;
+  `,
 ];

@@ -15,10 +15,10 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
 import { KmsError } from '../contract/errors.ts';
-import { importPrivateKey } from '../crypto/engine.ts';
 import { unwrapDataKey } from '../keychain/passphrase.ts';
 import { seal, sealSecret, unseal, unsealSecret } from './seal.ts';
 import type { RecoveryInput, RecoveryKdf, SealedItem } from './protocol.ts';
+import { checkKeyMaterial } from './symmetric-key.ts';
 
 const KEY_BYTES = 32;
 const SALT_BYTES = 16;
@@ -155,12 +155,12 @@ function recoveryKindText(kdf: RecoveryKdf): 'passphrase' | 'shares' {
   return kdf.kind === 'scrypt' ? 'passphrase' : 'shares';
 }
 
-/** Opens every sealed item under `dataKey` (and parses each private key): proof that a backup's keys are whole. */
+/** Opens every sealed item under `dataKey` (and parses each private key, checks each symmetric key's length): proof that a backup's keys are whole. */
 export function checkSealedItems(dataKey: Uint8Array, items: readonly SealedItem[]): number {
   for (const item of items) {
     const plain = open(dataKey, item);
     try {
-      if (item.kind === 'key') importPrivateKey(plain, item.spec).wipe();
+      if (item.kind === 'key') checkKeyMaterial(plain, item.spec);
     } catch (error) {
       if (item.kind === 'key' && error instanceof KmsError && error.code === 'InvalidParameter') {
         throw new KmsError('Vault.Corrupt', `key version ${item.keyVersionId} of key ${item.keyId} holds unreadable key material`);

@@ -149,3 +149,15 @@ export function unwrapKeyMaterial(
     plain.fill(0);
   }
 }
+
+/**
+ * Symmetric key material (Aliyun_AES_256: 32 bytes, Aliyun_SM4: 16 bytes), wrapped directly under
+ * the wrapping public key, as Alibaba's guide for symmetric BYOK describes. The raw key, checked for
+ * its length; IncorrectKeyMaterial otherwise.
+ */
+export function unwrapSymmetricMaterial(wrappingKey: PrivateKey, algorithm: WrappingAlgorithm, material: Uint8Array, spec: KeySpec): Uint8Array {
+  // H2 (issue 18) replaces this body.
+  void wrappingKey;
+  void material;
+  throw new KmsError('UnsupportedOperation', `importing ${spec} key material with ${algorithm} is not supported yet`);
+}

@@ -64,6 +64,10 @@ export const workerRequest = z.discriminatedUnion('op', [
   z.strictObject({ seq: z.number().int(), op: z.literal('generate'), keyId: id, keyVersionId: id, spec: z.enum(KEY_SPECS) }),
   z.strictObject({ seq: z.number().int(), op: z.literal('sign'), key: sealedKey, algorithm, digest: bytes }),
   z.strictObject({ seq: z.number().int(), op: z.literal('decrypt'), key: sealedKey, algorithm, ciphertext: bytes }),
+  /** A symmetric version's GCM encryption (Encrypt, GenerateDataKey): the IV is made here, at random. */
+  z.strictObject({ seq: z.number().int(), op: z.literal('symEncrypt'), key: sealedKey, plaintext: bytes, aad: bytes }),
+  /** InvalidCiphertext when the tag does not verify: no plaintext is answered unauthenticated. */
+  z.strictObject({ seq: z.number().int(), op: z.literal('symDecrypt'), key: sealedKey, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes }),
   z.strictObject({ seq: z.number().int(), op: z.literal('forget'), keyVersionIds: z.array(id) }),
   z.strictObject({ seq: z.number().int(), op: z.literal('newAccessKey'), accessKeyId: id }),
   z.strictObject({ seq: z.number().int(), op: z.literal('exportEncrypted'), key: sealedKey, passphrase: bytes, kdf: z.enum(['scrypt', 'pbkdf2']) }),
@@ -75,7 +79,7 @@ export const workerRequest = z.discriminatedUnion('op', [
   z.strictObject({ seq: z.number().int(), op: z.literal('accessKeyMac'), accessKeyId: id, sealed: bytes, algorithm: z.enum(SIGNATURE_ALGORITHMS), data: bytes }),
   /** A wrapping key pair for GetParametersForImport; the private half comes back sealed only. */
   z.strictObject({ seq: z.number().int(), op: z.literal('newWrappingKey'), keyId: id, tokenId: id, spec: z.enum(WRAPPING_KEY_SPECS) }),
-  /** ImportKeyMaterial: unwrap under the token's wrapping key, check, and seal as the version's key. */
+  /** ImportKeyMaterial: unwrap under the token's wrapping key, check, and seal as the version's key (symmetric specs: the raw key, publicKey empty). */
   z.strictObject({
     seq: z.number().int(),
     op: z.literal('importMaterial'),
@@ -115,6 +119,8 @@ export interface WorkerResults {
   generate: { publicKey: Uint8Array; sealed: Uint8Array };
   sign: { signature: Uint8Array };
   decrypt: { plaintext: Uint8Array };
+  symEncrypt: { iv: Uint8Array; ciphertext: Uint8Array; tag: Uint8Array };
+  symDecrypt: { plaintext: Uint8Array };
   forget: Record<string, never>;
   /** The secret leaves the worker once, to be shown to the person creating the access key. */
   newAccessKey: { secret: string; sealed: Uint8Array };

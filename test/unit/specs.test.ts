@@ -14,7 +14,7 @@ import {
 
 describe('specs table (DESIGN.md section 3)', () => {
   it('lists exactly the contract\'s specs and algorithms', () => {
-    expect([...KEY_SPECS]).toEqual(['RSA_2048', 'RSA_3072', 'RSA_4096', 'EC_P256', 'EC_P256K', 'EC_SM2']);
+    expect([...KEY_SPECS]).toEqual(['RSA_2048', 'RSA_3072', 'RSA_4096', 'EC_P256', 'EC_P256K', 'EC_SM2', 'Aliyun_AES_256', 'Aliyun_SM4']);
     expect(specsFor('RSA_PSS_SHA_256')).toEqual(['RSA_2048', 'RSA_3072', 'RSA_4096']);
     expect(specsFor('RSA_PKCS1_SHA_256')).toEqual(['RSA_2048', 'RSA_3072', 'RSA_4096']);
     expect(specsFor('RSAES_OAEP_SHA_256')).toEqual(['RSA_2048', 'RSA_3072', 'RSA_4096']);
@@ -29,6 +29,8 @@ describe('specs table (DESIGN.md section 3)', () => {
     expect(usagesOf('EC_P256K')).toEqual(['SIGN/VERIFY']);
     expect(usagesOf('EC_SM2')).toEqual(['SIGN/VERIFY', 'ENCRYPT/DECRYPT']);
     expect(usagesOf('RSA_3072')).toEqual(['SIGN/VERIFY', 'ENCRYPT/DECRYPT']);
+    expect(usagesOf('Aliyun_AES_256')).toEqual(['ENCRYPT/DECRYPT']);
+    expect(usagesOf('Aliyun_SM4')).toEqual(['ENCRYPT/DECRYPT']);
   });
 
   it('files every algorithm under the usage it belongs to, and each default usage is a supported one', () => {

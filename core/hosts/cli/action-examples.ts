@@ -12,6 +12,10 @@ const DIGEST = 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=';
 /** base64 of "correct horse" (passphrase parameters are base64 of their bytes). */
 const PASSPHRASE = 'Y29ycmVjdCBob3JzZQ==';
 const NEW_PASSPHRASE = 'YmF0dGVyeSBzdGFwbGU=';
+/** A CiphertextBlob as Encrypt answers it (base64; the example's bytes are not a real ciphertext). */
+const BLOB = 'REtNUwEB';
+/** base64 of a DER SubjectPublicKeyInfo (shortened: the example's bytes are not a real key). */
+const SPKI = 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA';
 
 export const ACTION_EXAMPLES: Readonly<Record<ActionName, string>> = {
   CreateKey: 'CreateKey --KeySpec EC_P256 --KeyUsage SIGN/VERIFY --Description "release signing"',
@@ -50,6 +54,14 @@ export const ACTION_EXAMPLES: Readonly<Record<ActionName, string>> = {
   IssueCertificate: `IssueCertificate ${ON} --Csr "$(cat request.csr)" --ValidityDays 365 --Policy leaf-defaults`,
   AttachCertificate: `AttachCertificate ${ON} --CertificateChain "$(cat chain.pem)"`,
   GetCertificates: `GetCertificates ${ON}`,
+  Encrypt: `Encrypt --KeyId alias/backups --Plaintext aGVsbG8= --EncryptionContext '{"purpose":"backup"}'`,
+  Decrypt: `Decrypt --CiphertextBlob ${BLOB} --EncryptionContext '{"purpose":"backup"}'`,
+  GenerateDataKey: `GenerateDataKey --KeyId alias/backups --KeySpec AES_256 --EncryptionContext '{"purpose":"backup"}'`,
+  GenerateDataKeyWithoutPlaintext: 'GenerateDataKeyWithoutPlaintext --KeyId alias/backups --NumberOfBytes 32',
+  ReEncrypt: `ReEncrypt --CiphertextBlob ${BLOB} --DestinationKeyId alias/backups-2027 --SourceEncryptionContext '{"purpose":"backup"}'`,
+  GenerateAndExportDataKey: `GenerateAndExportDataKey --KeyId alias/backups --PublicKeyBlob ${SPKI} --WrappingKeySpec RSA_2048 --WrappingAlgorithm RSAES_OAEP_SHA_256`,
+  ExportDataKey: `ExportDataKey --CiphertextBlob ${BLOB} --PublicKeyBlob ${SPKI} --WrappingKeySpec RSA_2048 --WrappingAlgorithm RSAES_OAEP_SHA_256`,
+  UpdateRotationPolicy: 'UpdateRotationPolicy --KeyId alias/backups --EnableAutomaticRotation true --RotationInterval 365d',
   CreateAccessKey: `CreateAccessKey --Policy '{"Actions":["AsymmetricSign"],"Keys":["${KEY}"]}' --Description "build server"`,
   ListAccessKeys: 'ListAccessKeys',
   EnableAccessKey: 'EnableAccessKey --AccessKeyId DKMSa1B2c3D4e5F6g7H8i9J0',
