@@ -36,7 +36,8 @@ describe('EncryptionContext', () => {
   });
 
   it('gives different contexts different texts (no ambiguity between keys and values)', () => {
-    const texts = [{ a: 'b' }, { a: 'b', c: '' }, { 'a":"b': '' }, { a: 'b,c' }, { 'a,': 'b' }].map(canonicalContext);
+    const contexts: Record<string, string>[] = [{ a: 'b' }, { a: 'b', c: '' }, { 'a":"b': '' }, { a: 'b,c' }, { 'a,': 'b' }];
+    const texts = contexts.map((c) => canonicalContext(c));
     expect(new Set(texts).size).toBe(texts.length);
   });
 });

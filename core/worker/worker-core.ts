@@ -12,8 +12,11 @@ import { randomBase62 } from '../crypto/random-text.ts';
 import { decryptPkcs8, encryptPkcs8 } from '../x509/pkcs8-pbes2.ts';
 import { deriveIntegrityKey, makeVerifier, seal, sealSecret, unseal, unsealSecret, verifierVersion } from './seal.ts';
 import { workerRequest, wrappingSealContext, type Protection, type SealedKey, type WorkerResponse, type WorkerResults } from './protocol.ts';
-import { unwrapKeyMaterial } from './key-material.ts';
+import { unwrapKeyMaterial, unwrapSymmetricMaterial } from './key-material.ts';
 import { checkCurrentPassphrase, checkSealedItems, openFromBackup, resealItems, sealForBackup } from './custody.ts';
+import { KEY_SPEC_TABLE, type SymmetricCipher } from '../contract/specs.ts';
+import { GCM_IV_BYTES, gcmDecrypt, gcmEncrypt } from '../crypto/symmetric.ts';
+import { checkKeyMaterial } from './symmetric-key.ts';
 
 export class KeyWorkerCore {
   private dataKey: Uint8Array | undefined;
@@ -46,6 +49,15 @@ export class KeyWorkerCore {
         return {};
       case 'generate': {
         const dataKey = this.requireDataKey();
+        const symmetric = KEY_SPEC_TABLE[req.spec].symmetric;
+        if (symmetric) {
+          // A symmetric version: random key bytes, sealed; it has no public half.
+          const raw = randomBytes(symmetric.keyBytes);
+          const sealed = seal(dataKey, req, raw);
+          this.secrets.set(req.keyVersionId, new Uint8Array(raw));
+          raw.fill(0);
+          return { publicKey: new Uint8Array(0), sealed };
+        }
         const key = await generateKey(req.spec);
         const pkcs8 = key.exportPkcs8();
         try {
@@ -60,6 +72,15 @@ export class KeyWorkerCore {
         return { signature: signDigest(this.open(req.key), req.algorithm, req.digest) };
       case 'decrypt':
         return { plaintext: decrypt(this.open(req.key), req.algorithm, req.ciphertext) };
+      case 'symEncrypt': {
+        const { key, cipher } = this.openSymmetric(req.key);
+        const iv = randomBytes(GCM_IV_BYTES);
+        return { iv, ...gcmEncrypt(cipher, key, iv, req.plaintext, req.aad) };
+      }
+      case 'symDecrypt': {
+        const { key, cipher } = this.openSymmetric(req.key);
+        return { plaintext: gcmDecrypt(cipher, key, req.iv, req.ciphertext, req.tag, req.aad) };
+      }
       case 'forget':
         for (const id of req.keyVersionIds) {
           this.cache.get(id)?.wipe();
@@ -117,6 +138,15 @@ export class KeyWorkerCore {
           wrappingPkcs8.fill(0);
         }
         try {
+          if (KEY_SPEC_TABLE[req.spec].symmetric) {
+            // Symmetric material is the raw key itself (checked for its length by the unwrap).
+            const raw = unwrapSymmetricMaterial(wrappingKey, wrapping.algorithm, req.material, req.spec);
+            try {
+              return { publicKey: new Uint8Array(0), sealed: seal(dataKey, req, raw) };
+            } finally {
+              raw.fill(0);
+            }
+          }
           const { key, pkcs8 } = unwrapKeyMaterial(wrappingKey, wrapping.algorithm, req.material, req.spec);
           try {
             // Not cached: the caller may still refuse it (material differing from an earlier import).
@@ -298,7 +328,25 @@ export class KeyWorkerCore {
     return this.dataKey;
   }
 
+  /** A symmetric version's raw key (cached like private keys, wiped on lock and forget) and its cipher. */
+  private openSymmetric(ref: SealedKey): { key: Uint8Array; cipher: SymmetricCipher } {
+    const symmetric = KEY_SPEC_TABLE[ref.spec].symmetric;
+    if (!symmetric) throw new KmsError('InternalFailure', `${ref.spec} is not a symmetric key spec`);
+    const cached = this.secrets.get(ref.keyVersionId);
+    if (cached) return { key: cached, cipher: symmetric.cipher };
+    const raw = unseal(this.requireDataKey(), ref, ref.sealed);
+    try {
+      checkKeyMaterial(raw, ref.spec);
+    } catch {
+      raw.fill(0);
+      throw new KmsError('Vault.Corrupt', `key version ${ref.keyVersionId} of key ${ref.keyId} holds unreadable key material`);
+    }
+    this.secrets.set(ref.keyVersionId, raw);
+    return { key: raw, cipher: symmetric.cipher };
+  }
+
   private open(ref: SealedKey): PrivateKey {
+    if (KEY_SPEC_TABLE[ref.spec].symmetric) throw new KmsError('UnsupportedOperation', `key ${ref.keyId} is ${ref.spec}, a symmetric key: it has no private key (use Encrypt and Decrypt)`);
     const cached = this.cache.get(ref.keyVersionId);
     if (cached) return cached;
     const pkcs8 = unseal(this.requireDataKey(), ref, ref.sealed);
