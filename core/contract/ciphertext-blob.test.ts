@@ -7,7 +7,7 @@ const header: BlobHeader = { keyId: '0b8a3c2e-5d4f-4e6a-8b7c-9d0e1f2a3b4c', keyV
 const iv = Uint8Array.from({ length: 12 }, (_, i) => 0xa0 + i);
 const tag = Uint8Array.from({ length: 16 }, (_, i) => 0xc0 + i);
 const ct = new TextEncoder().encode('ciphertext');
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 describe('CiphertextBlob v1', () => {
   it('lays out magic, version, cipher, KeyId, KeyVersionId, IV, ciphertext, tag at fixed offsets', () => {
