@@ -431,7 +431,7 @@ export const ACTION_SCHEMAS = {
   Encrypt: z.strictObject({
     ...keyRef,
     /** base64 of at most 6 KiB. */
-    Plaintext: base64Param(8192).refine((v) => base64Length(v) <= SYMMETRIC_PLAINTEXT_MAX, `must be at most ${SYMMETRIC_PLAINTEXT_MAX} bytes (6 KiB); encrypt larger data under a data key (GenerateDataKey)`),
+    Plaintext: base64Param(16384).refine((v) => base64Length(v) <= SYMMETRIC_PLAINTEXT_MAX, `must be at most ${SYMMETRIC_PLAINTEXT_MAX} bytes (6 KiB); encrypt larger data under a data key (GenerateDataKey)`),
     EncryptionContext: encryptionContextParam.optional(),
     DryRun: dryRunParam,
   }),
