@@ -15,7 +15,7 @@ function isCa(der: Uint8Array): boolean {
 
 export const getCertificates: Handler<'GetCertificates'> = (vault, req, ctx) => {
   const key = resolveKey(vault, req.KeyId, ctx);
-  const version = resolveVersion(vault, key, req.KeyVersionId, ctx);
+  const version = resolveVersion(vault, key, req.KeyVersionId, ctx, 'allowed');
   const attached = attachedChain(vault.store.db, version.key_version_id);
   const certificates = (attached ? readChain(attached, 'KeyVersionId') : []).map((der) => {
     const c = parseCertificate(der);

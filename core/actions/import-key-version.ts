@@ -6,7 +6,7 @@ import { insertVersion } from '../vault/records.ts';
 import { kmsDate } from '../vault/vault.ts';
 import { readEncryptedPkcs8 } from '../x509/pkcs8-export.ts';
 import { keyVersionInfo } from './key-metadata.ts';
-import { assertGeneratedOrigin, assertUsable } from './key-policy.ts';
+import { assertAsymmetric, assertGeneratedOrigin, assertUsable } from './key-policy.ts';
 import type { Handler } from './operation.ts';
 import { resolveKey } from './targets.ts';
 
@@ -16,6 +16,7 @@ function encryptedInput(text: string): Uint8Array {
 
 export const importKeyVersion: Handler<'ImportKeyVersion'> = async (vault, req, ctx) => {
   const key = resolveKey(vault, req.KeyId, ctx);
+  assertAsymmetric(key, 'ImportKeyVersion (PKCS#8 private keys)');
   assertUsable(key);
   assertGeneratedOrigin(key, 'ImportKeyVersion');
   const encrypted = encryptedInput(req.EncryptedPrivateKey);

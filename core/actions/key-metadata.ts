@@ -1,6 +1,7 @@
 // How keys, versions and aliases are shown to callers: KeyMetadata, ARNs, KeyVersion entries.
 import type { KeyMetadata } from '../contract/responses.ts';
-import { listVersions, reportedKeyState, type KeyRow, type VersionRow } from '../vault/records.ts';
+import { isSymmetricSpec } from '../contract/specs.ts';
+import { listVersions, primaryVersionOf, reportedKeyState, type KeyRow, type VersionRow } from '../vault/records.ts';
 import type { Db } from '../vault/store.ts';
 
 const ARN_PREFIX = 'acs:kms:local:deskkms';
@@ -15,7 +16,24 @@ export function aliasArn(aliasName: string): string {
   return `${ARN_PREFIX}:${aliasName}`;
 }
 
-export function keyMetadata(key: KeyRow, lastRotationDate: string, state: KeyMetadata['KeyState'] = key.key_state): KeyMetadata {
+/** Seconds of an interval in Alibaba's form ("604800s", or with d, h, m). */
+export function intervalSeconds(interval: string): number {
+  return Number(interval.slice(0, -1)) * { d: 86400, h: 3600, m: 60, s: 1 }[interval.at(-1) as 'd' | 'h' | 'm' | 's'];
+}
+
+/** When a key rotating every `interval` is next due, from its primary version's date. */
+export function nextRotationDate(lastRotationDate: string, interval: string): string {
+  return new Date(Date.parse(lastRotationDate) + intervalSeconds(interval) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * `lastRotationDate` is the newest version's creation date. For a symmetric key, `primary` is its
+ * primary version's id (what Encrypt uses) and its date the last rotation; asymmetric keys have no
+ * primary version here (every call names its KeyVersionId) and no automatic rotation.
+ */
+export function keyMetadata(key: KeyRow, lastRotationDate: string, state: KeyMetadata['KeyState'] = key.key_state, primary = ''): KeyMetadata {
+  const symmetric = isSymmetricSpec(key.key_spec);
+  const rotating = symmetric && key.automatic_rotation === 'Enabled' && !!key.rotation_interval && lastRotationDate !== '';
   return {
     KeyId: key.key_id,
     Arn: keyArn(key.key_id),
@@ -29,12 +47,11 @@ export function keyMetadata(key: KeyRow, lastRotationDate: string, state: KeyMet
     Origin: key.origin,
     ProtectionLevel: key.protection_level,
     MaterialExpireTime: '',
-    // Asymmetric keys have no primary version here: every call names its KeyVersionId.
-    PrimaryKeyVersion: '',
+    PrimaryKeyVersion: symmetric ? primary : '',
     LastRotationDate: lastRotationDate,
-    AutomaticRotation: 'Disabled',
-    RotationInterval: '',
-    NextRotationDate: '',
+    AutomaticRotation: symmetric && key.automatic_rotation === 'Enabled' ? 'Enabled' : 'Disabled',
+    RotationInterval: symmetric ? (key.rotation_interval ?? '') : '',
+    NextRotationDate: rotating ? nextRotationDate(lastRotationDate, key.rotation_interval!) : '',
     Exportable: key.exportable === 1,
   };
 }
@@ -46,7 +63,8 @@ export function keyMetadata(key: KeyRow, lastRotationDate: string, state: KeyMet
 export function storedKeyMetadata(db: Db, key: KeyRow): KeyMetadata {
   const versions = listVersions(db, key.key_id);
   const hasSealed = versions.some((v) => v.material === 'Sealed');
-  return keyMetadata(key, versions.at(-1)?.creation_date ?? key.creation_date, reportedKeyState(key, hasSealed));
+  const primary = isSymmetricSpec(key.key_spec) ? primaryVersionOf(db, key.key_id) : undefined;
+  return keyMetadata(key, primary?.creation_date ?? versions.at(-1)?.creation_date ?? key.creation_date, reportedKeyState(key, hasSealed), primary?.key_version_id ?? '');
 }
 
 /** A KeyVersion entry (CreateKeyVersion, DescribeKeyVersion, ListKeyVersions, imports). */

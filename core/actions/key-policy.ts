@@ -8,7 +8,7 @@
 // - exportable: only keys created Exportable let versions out (encrypted).
 import { KmsError, invalidParameter } from '../contract/errors.ts';
 import { keyStateRefusal } from '../contract/key-state-refusal.ts';
-import { KEY_SPEC_TABLE, usagesOf, type KeySpec, type KeyUsage } from '../contract/specs.ts';
+import { KEY_SPEC_TABLE, isSymmetricSpec, usagesOf, type KeySpec, type KeyUsage } from '../contract/specs.ts';
 import { assertAlgorithmFor } from '../crypto/engine.ts';
 import type { KeyRow, VersionRow } from '../vault/records.ts';
 
@@ -62,6 +62,34 @@ export function usageForNewKey(spec: KeySpec, requested: KeyUsage | undefined): 
     throw invalidParameter('KeyUsage', `${usage} is not available for ${spec}; valid: ${usagesOf(spec).join(', ')}`);
   }
   return usage;
+}
+
+/**
+ * Symmetric keys (Aliyun_AES_256, Aliyun_SM4) are used only through Encrypt, Decrypt and the
+ * data-key Actions: an Action on a key's public key, private key or versions' certificates refuses them.
+ */
+export function assertAsymmetric(key: Pick<KeyRow, 'key_id' | 'key_spec'>, action: string): void {
+  if (isSymmetricSpec(key.key_spec)) {
+    throw new KmsError('UnsupportedOperation', `key ${key.key_id} is ${key.key_spec}, a symmetric key: ${action} needs an asymmetric key (use Encrypt, Decrypt and GenerateDataKey with it)`);
+  }
+}
+
+/** What a new key of `spec` and `origin` may be: symmetric keys are never public-key-only or exportable. */
+export function assertSpecFitsOrigin(spec: KeySpec, origin: KeyOrigin, exportable: boolean): void {
+  if (!isSymmetricSpec(spec)) return;
+  if (origin === 'EXTERNAL_PUBLIC_KEY') throw invalidParameter('Origin', `EXTERNAL_PUBLIC_KEY holds public keys; ${spec} is a symmetric key, which has none`);
+  if (exportable) throw invalidParameter('Exportable', `${spec} keys cannot be created Exportable: a symmetric key never leaves the vault (export data keys with ExportDataKey)`);
+}
+
+/**
+ * Automatic rotation: only symmetric keys whose material is made here (Origin Aliyun_KMS), with an
+ * interval. Asymmetric keys get new versions by CreateKeyVersion only.
+ */
+export function assertRotationPolicy(key: Pick<KeyRow, 'key_id' | 'key_spec' | 'origin'>, enable: boolean, interval: string | undefined): void {
+  if (!enable) return;
+  if (!isSymmetricSpec(key.key_spec)) throw invalidParameter('EnableAutomaticRotation', `${key.key_spec} keys have no automatic rotation (asymmetric keys); create versions with CreateKeyVersion`);
+  if (key.origin !== 'Aliyun_KMS') throw invalidParameter('EnableAutomaticRotation', `keys of Origin ${key.origin} have no automatic rotation: their material comes from ImportKeyMaterial`);
+  if (interval === undefined) throw invalidParameter('RotationInterval', 'is required when EnableAutomaticRotation is true (7d-365d, e.g. 365d)');
 }
 
 /** Only keys whose material is made here (Origin Aliyun_KMS) can be created Exportable. */

@@ -8,7 +8,7 @@ import { resolveKey, resolveVersion } from './targets.ts';
 
 export const removeAgentIdentity: Handler<'RemoveAgentIdentity'> = (vault, req, ctx) => {
   const key = resolveKey(vault, req.KeyId, ctx);
-  const keyVersionId = req.KeyVersionId === undefined ? undefined : resolveVersion(vault, key, req.KeyVersionId, ctx).key_version_id;
+  const keyVersionId = req.KeyVersionId === undefined ? undefined : resolveVersion(vault, key, req.KeyVersionId, ctx, 'allowed').key_version_id;
   const named = (db: typeof vault.store.db) =>
     listAgentIdentities(db).filter((row) => row.key_id === key.key_id && (keyVersionId === undefined || row.key_version_id === keyVersionId)).length;
   const notAdded = () => new KmsError('Agent.KeyNotAdded', `key ${key.key_id}${keyVersionId ? ` version ${keyVersionId}` : ''} is not in the agent (deskkms agent list shows what is)`);

@@ -7,7 +7,7 @@ import { importPublicKey, type PublicKey } from '../crypto/engine.ts';
 import { getKey, type KeyRow, type VersionRow } from '../vault/records.ts';
 import type { Db } from '../vault/store.ts';
 import type { Vault } from '../vault/vault.ts';
-import { assertAlgorithmAllowed, assertPrivateMaterial, assertUsable } from './key-policy.ts';
+import { assertAlgorithmAllowed, assertAsymmetric, assertPrivateMaterial, assertUsable } from './key-policy.ts';
 import type { CallContext } from './operation.ts';
 
 /** The key a KeyId (UUID, alias or ARN) names, refused outside the caller's policy. */
@@ -27,10 +27,15 @@ export function resolveKey(vault: Vault, keyId: string, ctx: CallContext): KeyRo
   return key;
 }
 
-/** The key version a call names, of a key already resolved. */
-export function resolveVersion(vault: Vault, key: KeyRow, keyVersionId: string, ctx: CallContext): VersionRow {
+/**
+ * The key version a call names, of a key already resolved. Versions of symmetric keys are named only
+ * by the Actions that describe them (`symmetric: 'allowed'`); every other Action naming a version
+ * uses its public or private key, which a symmetric key has not (UnsupportedOperation).
+ */
+export function resolveVersion(vault: Vault, key: KeyRow, keyVersionId: string, ctx: CallContext, symmetric: 'allowed' | 'refused' = 'refused'): VersionRow {
   const version = vault.resolveVersion(key, keyVersionId);
   ctx.keyVersionId = version.key_version_id;
+  if (symmetric === 'refused') assertAsymmetric(key, 'this Action');
   return version;
 }
 
