@@ -51,7 +51,7 @@ export function keyMetadata(key: KeyRow, lastRotationDate: string, state: KeyMet
     LastRotationDate: lastRotationDate,
     AutomaticRotation: symmetric && key.automatic_rotation === 'Enabled' ? 'Enabled' : 'Disabled',
     RotationInterval: symmetric ? (key.rotation_interval ?? '') : '',
-    NextRotationDate: rotating ? nextRotationDate(lastRotationDate, key.rotation_interval!) : '',
+    NextRotationDate: rotating ? nextRotationDate(lastRotationDate, key.rotation_interval) : '',
     Exportable: key.exportable === 1,
   };
 }

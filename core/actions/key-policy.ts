@@ -89,7 +89,7 @@ export function assertRotationPolicy(key: Pick<KeyRow, 'key_id' | 'key_spec' | '
   if (!enable) return;
   if (!isSymmetricSpec(key.key_spec)) throw invalidParameter('EnableAutomaticRotation', `${key.key_spec} keys have no automatic rotation (asymmetric keys); create versions with CreateKeyVersion`);
   if (key.origin !== 'Aliyun_KMS') throw invalidParameter('EnableAutomaticRotation', `keys of Origin ${key.origin} have no automatic rotation: their material comes from ImportKeyMaterial`);
-  if (interval === undefined) throw invalidParameter('RotationInterval', 'is required when EnableAutomaticRotation is true (7d-365d, e.g. 365d)');
+  if (interval === undefined) throw new KmsError('MissingParameter', 'RotationInterval is required when EnableAutomaticRotation is true (7d-365d, e.g. 365d)');
 }
 
 /** Only keys whose material is made here (Origin Aliyun_KMS) can be created Exportable. */

@@ -53,6 +53,7 @@ import { ConfirmQueue } from './agent-confirm.ts';
 import { keyDetail } from './key-detail.ts';
 import { DigestSessions } from './digest-sessions.ts';
 import { formatsFor, SignSessions } from './sign-sessions.ts';
+import { startSweeper, sweepDue } from '../actions/key-rotation.ts';
 
 export interface AppSessionOptions {
   readonly vaultDir: string;
@@ -154,7 +155,7 @@ export class AppSession {
           passphrase?.fill(0);
           this.creating = false;
         }
-        this.vault.startDeletionSweeper();
+        startSweeper(this.vault);
         return this.status();
       }),
     'Vault.Unlock': (p) =>
@@ -171,7 +172,7 @@ export class AppSession {
           passphrase?.fill(0);
         }
         await this.audit('UnlockVault', 'OK', vault);
-        vault.startDeletionSweeper();
+        startSweeper(vault);
         return this.status();
       }),
     'Vault.Lock': () =>
@@ -189,7 +190,7 @@ export class AppSession {
       }),
     'Keys.Inventory': async () => {
       const vault = await this.unlockedVault();
-      await vault.purgeDueKeys();
+      await sweepDue(vault);
       const keys = keyInventory(vault.store.db);
       await this.audit('ListKeyDetails', 'OK', vault);
       return { Keys: keys };
@@ -295,7 +296,7 @@ export class AppSession {
           unlockPassphrase?.fill(0);
           this.creating = false;
         }
-        this.vault.startDeletionSweeper();
+        startSweeper(this.vault);
         return { ...(await this.status()), Restored: restored };
       }),
     'Backup.SharePages': async (p) => ({

@@ -474,9 +474,12 @@ export class Vault {
     return purged.due;
   }
 
-  /** Long-running hosts sweep due deletions every `intervalMs` (the CLI sweeps at open). */
-  startDeletionSweeper(intervalMs = 60_000): void {
-    this.sweeper ??= setInterval(() => void this.purgeDueKeys().catch(() => undefined), intervalMs);
+  /**
+   * Long-running hosts sweep every `intervalMs` (the CLI sweeps at open): due deletions, or what
+   * `sweep` does (core/actions/key-rotation.ts sweepDue: deletions, then due key rotations).
+   */
+  startDeletionSweeper(intervalMs = 60_000, sweep: () => Promise<unknown> = () => this.purgeDueKeys()): void {
+    this.sweeper ??= setInterval(() => void sweep().catch(() => undefined), intervalMs);
     this.sweeper.unref();
   }
 

@@ -8,6 +8,7 @@ import { resolveVaultDir } from '../../vault/paths.ts';
 import { Vault } from '../../vault/vault.ts';
 import { raisedByVault, refusedCall, type CliIO, type FlagValues } from './command.ts';
 import { claimStdin, describeFsError } from './inputs.ts';
+import { sweepDue } from '../../actions/key-rotation.ts';
 
 export { VAULT_FLAGS } from './vault-flags.ts';
 
@@ -109,7 +110,7 @@ export async function withVault<T>(flags: FlagValues, io: CliIO, fn: (vault: Vau
     throw error instanceof KmsError ? refusedCall(error) : error;
   }
   try {
-    await vault.purgeDueKeys();
+    await sweepDue(vault);
     return await fn(vault);
   } catch (error) {
     // A failure of the vault or of a call on it exits 1 (command.ts: exitStatusOf).

@@ -18,6 +18,7 @@ import { CLI_CALLER, callAction } from '../actions-cli.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
 import { internalErrorReporter } from '../report-error.ts';
 import { VAULT_FLAGS, passphraseOf, vaultDirOf, withVault } from '../vault-session.ts';
+import { startSweeper, sweepDue } from '../../../actions/key-rotation.ts';
 
 const SUBCOMMANDS = ['add', 'remove', 'list'] as const;
 const MAX_CONFIRM_SECONDS = 3600;
@@ -97,9 +98,9 @@ export async function runAgent(flags: FlagValues, io: CliIO, stopped: Promise<st
       logLine(io, 'the vault is protected by a passphrase and none was given (--passphrase-file): it stays locked until ssh-add -X unlocks it');
     } else {
       await vault.ensureUnlocked(); // a wrong passphrase or a missing keychain entry fails now, not at the first request
-      await vault.purgeDueKeys();
+      await sweepDue(vault);
     }
-    vault.startDeletionSweeper();
+    startSweeper(vault);
     const confirm = askpassConfirm(io.env);
     if (!confirm) logLine(io, 'SSH_ASKPASS is not set to an absolute path: keys added with --confirm are refused (Agent.NoConfirmation)');
     const agent = await startAgentServer({

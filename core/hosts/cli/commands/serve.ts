@@ -11,6 +11,7 @@ import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.t
 import { internalErrorReporter } from '../report-error.ts';
 import { VAULT_FLAGS, passphraseOf, vaultDirOf } from '../vault-session.ts';
 import { Vault } from '../../../vault/vault.ts';
+import { startSweeper, sweepDue } from '../../../actions/key-rotation.ts';
 
 export function parseListen(value: string | undefined): { host: string; port: number } {
   if (value === undefined) return { host: '127.0.0.1', port: 0 };
@@ -54,8 +55,8 @@ export async function serve(flags: FlagValues, io: CliIO, stopped: Promise<strin
   });
   try {
     await vault.ensureUnlocked(); // fail at start, not at the first request
-    await vault.purgeDueKeys();
-    vault.startDeletionSweeper();
+    await sweepDue(vault);
+    startSweeper(vault);
     if (!isLoopback(listen.host)) {
       io.stderr.write(`deskkms serve: WARNING: listening on ${listen.host}, reachable from other machines; requests are still authenticated\n`);
     }
