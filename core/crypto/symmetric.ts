@@ -31,10 +31,34 @@ export function gcmEncrypt(cipher: SymmetricCipher, key: Uint8Array, iv: Uint8Ar
     if (!out.tag || out.tag.length !== GCM_TAG_BYTES) throw new KmsError('InternalFailure', 'SM4-GCM answered no 16-byte tag');
     return { ciphertext: new Uint8Array(out.output), tag: new Uint8Array(out.tag) };
   }
-  const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: GCM_TAG_BYTES });
+  return aesGcmSeal(key, iv, plaintext, aad);
+}
+
+/**
+ * AES-GCM of any AES key size (16, 24, 32 bytes) and any non-empty IV, 16-byte tag: the code the
+ * product's AES-256-GCM runs (gcmEncrypt, after its size checks), exported so that every Wycheproof
+ * vector goes through it (test/unit/aes-gcm-wycheproof.test.ts).
+ */
+export function aesGcmSeal(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): { ciphertext: Uint8Array; tag: Uint8Array } {
+  const c = createCipheriv(`aes-${key.length * 8}-gcm` as 'aes-256-gcm', key, iv, { authTagLength: GCM_TAG_BYTES });
   c.setAAD(aad);
   const ciphertext = Buffer.concat([c.update(plaintext), c.final()]);
   return { ciphertext: new Uint8Array(ciphertext), tag: new Uint8Array(c.getAuthTag()) };
+}
+
+/** The opening half of aesGcmSeal: InvalidCiphertext unless the 16-byte tag verifies. */
+export function aesGcmOpen(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, aad: Uint8Array): Uint8Array {
+  if (tag.length !== GCM_TAG_BYTES) throw notAuthentic();
+  const d = createDecipheriv(`aes-${key.length * 8}-gcm` as 'aes-256-gcm', key, iv, { authTagLength: GCM_TAG_BYTES });
+  d.setAAD(aad);
+  d.setAuthTag(tag);
+  const head = d.update(ciphertext);
+  try {
+    return new Uint8Array(Buffer.concat([head, d.final()]));
+  } catch {
+    head.fill(0);
+    throw notAuthentic();
+  }
 }
 
 /** InvalidCiphertext when the tag does not verify (or is not 16 bytes). */
@@ -48,14 +72,5 @@ export function gcmDecrypt(cipher: SymmetricCipher, key: Uint8Array, iv: Uint8Ar
       throw notAuthentic();
     }
   }
-  const d = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: GCM_TAG_BYTES });
-  d.setAAD(aad);
-  d.setAuthTag(tag);
-  const head = d.update(ciphertext);
-  try {
-    return new Uint8Array(Buffer.concat([head, d.final()]));
-  } catch {
-    head.fill(0);
-    throw notAuthentic();
-  }
+  return aesGcmOpen(key, iv, ciphertext, tag, aad);
 }
