@@ -2,7 +2,7 @@
 // bytes a symmetric ciphertext authenticates, so two spellings of one context must give one text,
 // and any other context another.
 import { describe, expect, it } from 'vitest';
-import { canonicalContext, encryptionContextParam } from './encryption-context.ts';
+import { canonicalContext, encryptionContextParam, foldContextParameters } from './encryption-context.ts';
 
 const parse = (v: unknown) => encryptionContextParam.safeParse(v);
 
@@ -39,5 +39,18 @@ describe('EncryptionContext', () => {
     const contexts: Record<string, string>[] = [{ a: 'b' }, { a: 'b', c: '' }, { 'a":"b': '' }, { a: 'b,c' }, { 'a,': 'b' }];
     const texts = contexts.map((c) => canonicalContext(c));
     expect(new Set(texts).size).toBe(texts.length);
+  });
+});
+
+describe('foldContextParameters (the 1.x RPC clients send a map one field per member)', () => {
+  it('folds EncryptionContext.k=v fields into the JSON text the schema takes, for each context parameter', () => {
+    const folded = foldContextParameters({ KeyId: 'k', 'EncryptionContext.purpose': 'sdk', 'EncryptionContext.a.b': 'dotted key', 'SourceEncryptionContext.v': '1' });
+    expect(folded).toEqual({ KeyId: 'k', EncryptionContext: '{"purpose":"sdk","a.b":"dotted key"}', SourceEncryptionContext: '{"v":"1"}' });
+    expect(encryptionContextParam.parse(folded.EncryptionContext)).toEqual({ purpose: 'sdk', 'a.b': 'dotted key' });
+  });
+
+  it('leaves other dotted parameters, and both forms of one parameter, as sent (the schema then refuses the dotted ones)', () => {
+    expect(foldContextParameters({ 'Tags.1.Key': 'x' })).toEqual({ 'Tags.1.Key': 'x' });
+    expect(foldContextParameters({ EncryptionContext: '{}', 'EncryptionContext.a': '1' })).toEqual({ EncryptionContext: '{}', 'EncryptionContext.a': '1' });
   });
 });

@@ -51,3 +51,31 @@ export function canonicalContext(context: EncryptionContext | undefined): string
   const keys = Object.keys(context).sort(byCodeUnits);
   return `{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(context[k])}`).join(',')}}`;
 }
+
+/** The Actions' parameters that are flat maps of strings (an EncryptionContext). */
+export const CONTEXT_PARAMETERS = ['EncryptionContext', 'SourceEncryptionContext', 'DestinationEncryptionContext'] as const;
+
+/**
+ * Alibaba's RPC clients of the 1.x line (@alicloud/kms20160120 1.x over @alicloud/rpc-client) send a
+ * map parameter flattened, one form field per member: EncryptionContext.purpose=backup. Newer
+ * clients send it as JSON text. This folds the flattened members into the JSON text the schema
+ * takes; a request that sends both forms of one parameter keeps both (and is refused naming the
+ * flattened ones). Other parameters pass as they are.
+ */
+export function foldContextParameters(params: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const folded = new Map<string, Record<string, string>>();
+  for (const [name, value] of Object.entries(params)) {
+    const dot = name.indexOf('.');
+    const base = dot > 0 ? name.slice(0, dot) : '';
+    if (dot > 0 && (CONTEXT_PARAMETERS as readonly string[]).includes(base) && !Object.hasOwn(params, base)) {
+      let members = folded.get(base);
+      if (!members) folded.set(base, (members = {}));
+      members[name.slice(dot + 1)] = value;
+    } else {
+      out[name] = value;
+    }
+  }
+  for (const [base, members] of folded) out[base] = JSON.stringify(members);
+  return out;
+}

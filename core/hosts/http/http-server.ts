@@ -17,6 +17,7 @@ import { escapeText } from '../../contract/escape-text.ts';
 import type { ApiOutcome } from '../../actions/dispatch.ts';
 import { rpcSignedRequest, type RpcSignedRequest } from './rpc-signature.ts';
 import { acs3SignedRequest, type Acs3SignedRequest } from './acs3-signature.ts';
+import { foldContextParameters } from '../../contract/encryption-context.ts';
 
 /** What an Authenticator verifies, by scheme: the RPC signature V1, or V3 (ACS3-*). */
 export type SignedRequest = RpcSignedRequest | Acs3SignedRequest;
@@ -309,10 +310,11 @@ function checkProtocol(httpMethod: string, params: Record<string, string>): { ac
   return { action, signed };
 }
 
+/** The Action's own parameters (the signature's and the gateway's taken out; flattened contexts folded). */
 function actionParams(params: Record<string, string>): Record<string, string> {
   const own: Record<string, string> = {};
   for (const [name, value] of Object.entries(params)) if (!COMMON_PARAMS.has(name)) own[name] = value;
-  return own;
+  return foldContextParameters(own);
 }
 
 /** A header's first value as sent (for the refusal record only: untrusted text). */
