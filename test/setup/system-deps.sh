@@ -24,6 +24,8 @@ command -v git >/dev/null 2>&1 || need+=(git)
 # the test on 127.0.0.1 with its own config) accepts the login.
 command -v ssh-add >/dev/null 2>&1 || need+=(openssh-client)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+# age (1.1, plugin support) encrypts and decrypts files through age-plugin-deskkms (issue 18).
+command -v age >/dev/null 2>&1 || need+=(age)
 # zbarimg reads the QR codes of recovery-share pages back (a decoder nobody here wrote).
 command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

@@ -32,6 +32,7 @@ export const COMMAND_INDEX: readonly CommandEntry[] = [
   { name: 'sign', summary: 'Sign a file with a vault key in the format its verifiers read: raw, ssh (ssh-keygen, git), openpgp (gpg, sq), sigstore (cosign), jws', load: async () => (await import('./commands/sign.ts')).signCommand },
   { name: 'verify', summary: 'Verify a signature offline (no vault needed): raw, or a release format with its public key, certificate or allowed_signers', load: async () => (await import('./commands/verify.ts')).verifyCommand },
   { name: 'request', summary: 'Sign across an air gap: create a signing request online (no vault), approve it at the station, finish it online', load: async () => (await import('./commands/request.ts')).requestCommand },
+  { name: 'age-identity', summary: 'Print the age identity of a vault key (AGE-PLUGIN-DESKKMS-1...) for age -d -i; recipients: pubkey --format age-recipient', load: async () => (await import('./commands/age.ts')).ageIdentityCommand },
   { name: 'digest', summary: 'Print the base64 Digest that AsymmetricSign expects for a file', load: async () => (await import('./commands/digest.ts')).digestCommand },
   { name: 'specs', summary: 'List key specs, their usages and algorithms (with plaintext limits) as JSON', load: async () => (await import('./commands/specs.ts')).specsCommand },
 ];

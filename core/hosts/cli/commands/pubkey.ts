@@ -20,12 +20,15 @@ import { internalErrorReporter } from '../report-error.ts';
 import { CLI_CALLER, callAction } from '../actions-cli.ts';
 import type { Vault } from '../../../vault/vault.ts';
 import { VAULT_FLAGS, withVault } from '../vault-session.ts';
+import { ageRecipient } from './age.ts';
 
-const PUBLIC_FORMATS = ['pem', 'openssh', 'jwk', 'allowed-signers', 'openpgp'] as const;
+const PUBLIC_FORMATS = ['pem', 'openssh', 'jwk', 'allowed-signers', 'openpgp', 'age-recipient'] as const;
 type PublicFormat = (typeof PUBLIC_FORMATS)[number];
 
 /** One public form of the version, as text. */
 async function publicText(vault: Vault, io: CliIO, flags: FlagValues, keyRef: string, format: PublicFormat): Promise<{ text: string; keyId: string; keyVersionId: string; fingerprint?: string }> {
+  // age recipients name encryption keys (symmetric ones too), not signing keys.
+  if (format === 'age-recipient') return ageRecipient(io, vault, keyRef, typeof flags.version === 'string' ? flags.version : undefined);
   const signer = { vault, caller: CLI_CALLER, dispatchOptions: { onInternalError: internalErrorReporter(io) } };
   const key = await chooseSigningKey(signer, keyRef, typeof flags.version === 'string' ? flags.version : undefined, { forSigning: format === 'openpgp' });
   if (key.newest) io.stderr.write(`deskkms: key ${key.keyId} version ${key.keyVersionId} (its newest; give --version to choose)\n`);
@@ -81,7 +84,7 @@ async function writeBundleOf(vault: Vault, io: CliIO, keyRef: string, version: s
 
 export const pubkeyCommand: Command = {
   name: 'pubkey',
-  usage: 'deskkms pubkey KEY --version V --bundle DIR | deskkms pubkey KEY [--version V] --format pem|openssh|jwk|allowed-signers|openpgp [--principal ID] [--user-id UID] [-o FILE]',
+  usage: 'deskkms pubkey KEY --version V --bundle DIR | deskkms pubkey KEY [--version V] --format pem|openssh|jwk|allowed-signers|openpgp|age-recipient [--principal ID] [--user-id UID] [-o FILE]',
   flags: {
     ...VAULT_FLAGS,
     version: { type: 'string', value: 'V', description: "the KeyVersionId (required with --bundle; with --format, default the key's newest version)" },
