@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listAuditEntries } from '../../core/audit/audit-log.ts';
@@ -39,14 +40,14 @@ async function writeStream(path: string, bytes: number): Promise<string> {
   const keystream = createCipheriv('aes-128-ctr', Buffer.alloc(16, 7), Buffer.alloc(16));
   const hash = createHash('sha256');
   const chunk = Buffer.alloc(1 << 20);
-  async function* chunks() {
+  function* chunks() {
     for (let left = bytes; left > 0; left -= chunk.length) {
       const out = keystream.update(left >= chunk.length ? chunk : chunk.subarray(0, left));
       hash.update(out);
       yield out;
     }
   }
-  await pipeline(chunks(), createWriteStream(path));
+  await pipeline(Readable.from(chunks()), createWriteStream(path));
   return hash.digest('hex');
 }
 
