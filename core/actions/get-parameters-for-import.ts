@@ -2,7 +2,8 @@
 // EXTERNAL key's material; the token is stored by its digest only, and live tokens are bounded.
 import { invalidParameter } from '../contract/errors.ts';
 import { encodeBase64 } from '../contract/base64.ts';
-import { IMPORT_TOKEN_LIFETIME_MS, MAX_LIVE_IMPORT_TOKENS, WRAPPING_ALGORITHMS } from '../contract/key-import.ts';
+import { IMPORT_TOKEN_LIFETIME_MS, MAX_LIVE_IMPORT_TOKENS, SYMMETRIC_WRAPPING_ALGORITHMS, WRAPPING_ALGORITHMS, isSymmetricWrapping, wrappingKeySpecOf } from '../contract/key-import.ts';
+import { isSymmetricSpec } from '../contract/specs.ts';
 import { randomBase62 } from '../crypto/random-text.ts';
 import { deleteExpiredImportTokens, insertImportToken, pruneImportTokens } from '../vault/records.ts';
 import { kmsDate } from '../vault/vault.ts';
@@ -15,7 +16,12 @@ export const getParametersForImport: Handler<'GetParametersForImport'> = async (
   const key = resolveKey(vault, req.KeyId, ctx);
   assertExternalOrigin(key);
   assertUsable(key);
-  const expected = WRAPPING_ALGORITHMS[req.WrappingAlgorithm].wrappingKeySpec;
+  // Symmetric material is the key itself under the wrapping key; asymmetric material goes under an ephemeral key.
+  if (isSymmetricSpec(key.key_spec) !== isSymmetricWrapping(req.WrappingAlgorithm)) {
+    const fits = Object.keys(isSymmetricSpec(key.key_spec) ? SYMMETRIC_WRAPPING_ALGORITHMS : WRAPPING_ALGORITHMS).join(', ');
+    throw invalidParameter('WrappingAlgorithm', `${req.WrappingAlgorithm} does not wrap ${key.key_spec} key material; use one of ${fits}`);
+  }
+  const expected = wrappingKeySpecOf(req.WrappingAlgorithm);
   if (req.WrappingKeySpec !== expected) {
     throw invalidParameter('WrappingKeySpec', `${req.WrappingKeySpec} does not go with WrappingAlgorithm ${req.WrappingAlgorithm}; use ${expected}`);
   }

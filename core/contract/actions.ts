@@ -363,7 +363,7 @@ export const ACTION_SCHEMAS = {
     ...keyRef,
     WrappingAlgorithm: z.enum(
       WRAPPING_ALGORITHM_NAMES,
-      `must be one of ${WRAPPING_ALGORITHM_NAMES.join(', ')} (the algorithms for asymmetric key material)`,
+      `must be one of ${WRAPPING_ALGORITHM_NAMES.join(', ')} (RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1 and SM2PKE for symmetric keys' material; the others for asymmetric keys')`,
     ),
     WrappingKeySpec: z.enum(WRAPPING_KEY_SPECS, `must be one of ${WRAPPING_KEY_SPECS.join(', ')}`),
   }),

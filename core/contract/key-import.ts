@@ -20,9 +20,33 @@ export const WRAPPING_ALGORITHMS = {
   SM2PKE_SM4_ECB: { wrappingKeySpec: 'EC_SM2', wrappedKeyBytes: 113, ephemeralKeyBytes: 16, block: 16 },
 } as const satisfies Record<string, { wrappingKeySpec: KeySpec; wrappedKeyBytes: number; ephemeralKeyBytes: number; block: number }>;
 
-export type WrappingAlgorithm = keyof typeof WRAPPING_ALGORITHMS;
-export const WRAPPING_ALGORITHM_NAMES = Object.keys(WRAPPING_ALGORITHMS) as WrappingAlgorithm[];
-export type WrappingKeySpec = (typeof WRAPPING_ALGORITHMS)[WrappingAlgorithm]['wrappingKeySpec'];
+export type AsymmetricWrappingAlgorithm = keyof typeof WRAPPING_ALGORITHMS;
+
+/**
+ * Alibaba's algorithms for symmetric key material (its "import key material into a symmetric key"
+ * guide): the 32-byte AES-256 or 16-byte SM4 key itself, encrypted directly under the wrapping public
+ * key, RSAES-OAEP with SHA-256 or SHA-1 (MGF1 the same hash) to RSA_2048, or SM2PKE to EC_SM2 (raw
+ * C1 || C3 || C2 as for asymmetric material, or GM/T 0009 DER).
+ */
+export const SYMMETRIC_WRAPPING_ALGORITHMS = {
+  RSAES_OAEP_SHA_256: { wrappingKeySpec: 'RSA_2048' },
+  RSAES_OAEP_SHA_1: { wrappingKeySpec: 'RSA_2048' },
+  SM2PKE: { wrappingKeySpec: 'EC_SM2' },
+} as const satisfies Record<string, { wrappingKeySpec: KeySpec }>;
+export type SymmetricWrappingAlgorithm = keyof typeof SYMMETRIC_WRAPPING_ALGORITHMS;
+
+export type WrappingAlgorithm = AsymmetricWrappingAlgorithm | SymmetricWrappingAlgorithm;
+export const WRAPPING_ALGORITHM_NAMES = [...Object.keys(WRAPPING_ALGORITHMS), ...Object.keys(SYMMETRIC_WRAPPING_ALGORITHMS)] as WrappingAlgorithm[];
+export type WrappingKeySpec = (typeof WRAPPING_ALGORITHMS)[AsymmetricWrappingAlgorithm]['wrappingKeySpec'];
+
+export function isSymmetricWrapping(algorithm: WrappingAlgorithm): algorithm is SymmetricWrappingAlgorithm {
+  return Object.hasOwn(SYMMETRIC_WRAPPING_ALGORITHMS, algorithm);
+}
+
+/** The WrappingKeySpec an algorithm wraps with. */
+export function wrappingKeySpecOf(algorithm: WrappingAlgorithm): WrappingKeySpec {
+  return isSymmetricWrapping(algorithm) ? SYMMETRIC_WRAPPING_ALGORITHMS[algorithm].wrappingKeySpec : WRAPPING_ALGORITHMS[algorithm].wrappingKeySpec;
+}
 export const WRAPPING_KEY_SPECS: readonly WrappingKeySpec[] = ['RSA_2048', 'EC_SM2'];
 
 /** An import token and its wrapping key are valid for 24 hours, as in Alibaba Cloud KMS. */

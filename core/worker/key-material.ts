@@ -5,7 +5,8 @@ import { createDecipheriv, getCiphers, randomBytes } from 'node:crypto';
 import { sm4 } from 'sm-crypto-v2';
 import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js';
 import { KmsError } from '../contract/errors.ts';
-import { WRAPPING_ALGORITHMS, type WrappingAlgorithm } from '../contract/key-import.ts';
+import { WRAPPING_ALGORITHMS, isSymmetricWrapping, type AsymmetricWrappingAlgorithm, type WrappingAlgorithm } from '../contract/key-import.ts';
+import { createHmac } from 'node:crypto';
 import { KEY_SPEC_TABLE, type KeySpec } from '../contract/specs.ts';
 import { CURVE_POINTS } from '../crypto/curves.ts';
 import { encodeSm2Ciphertext } from '../crypto/der.ts';
@@ -19,27 +20,31 @@ function incorrect(reason: string): KmsError {
   return new KmsError('IncorrectKeyMaterial', `EncryptedKeyMaterial: ${reason}`);
 }
 
-/** The ephemeral symmetric key, unwrapped with the token's wrapping private key. */
-function unwrapEphemeralKey(wrappingKey: PrivateKey, algorithm: WrappingAlgorithm, wrapped: Uint8Array): Uint8Array {
-  let key: Uint8Array;
+/**
+ * Bytes wrapped directly under the token's wrapping key: RSAES-OAEP (SHA-256 or SHA-1), or SM2PKE as
+ * raw C1 || C3 || C2 (C1 = 0x04 || x || y, as the wrapping party writes it) or GM/T 0009 DER.
+ */
+function unwrapUnder(wrappingKey: PrivateKey, algorithm: 'RSAES_OAEP_SHA_256' | 'RSAES_OAEP_SHA_1' | 'SM2PKE', wrapped: Uint8Array, what: string, name: WrappingAlgorithm): Uint8Array {
   try {
-    if (algorithm === 'RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD') {
-      key = decrypt(wrappingKey, 'RSAES_OAEP_SHA_256', wrapped);
-    } else {
-      // Raw C1 || C3 || C2 with C1 = 0x04 || x || y, as the wrapping party writes it; the engine takes GM/T 0009 DER.
-      if (wrapped[0] !== 0x04) throw incorrect('the SM2-wrapped key does not start with an uncompressed point (0x04)');
-      const der = encodeSm2Ciphertext({
-        x: bytesToNumberBE(wrapped.subarray(1, 33)),
-        y: bytesToNumberBE(wrapped.subarray(33, 65)),
-        c3: wrapped.subarray(65, 97),
-        c2: wrapped.subarray(97),
-      });
-      key = decrypt(wrappingKey, 'SM2PKE', der);
-    }
+    if (algorithm !== 'SM2PKE') return decrypt(wrappingKey, algorithm, wrapped);
+    if (wrapped[0] === 0x30) return decrypt(wrappingKey, 'SM2PKE', wrapped);
+    if (wrapped[0] !== 0x04) throw incorrect(`the SM2-wrapped ${what} does not start with an uncompressed point (0x04) or a DER SEQUENCE`);
+    const der = encodeSm2Ciphertext({
+      x: bytesToNumberBE(wrapped.subarray(1, 33)),
+      y: bytesToNumberBE(wrapped.subarray(33, 65)),
+      c3: wrapped.subarray(65, 97),
+      c2: wrapped.subarray(97),
+    });
+    return decrypt(wrappingKey, 'SM2PKE', der);
   } catch (error) {
     if (error instanceof KmsError && error.code === 'IncorrectKeyMaterial') throw error;
-    throw incorrect(`the wrapped ephemeral key does not decrypt with this import token's wrapping key (${algorithm}); it was wrapped for another token, or altered`);
+    throw incorrect(`the wrapped ${what} does not decrypt with this import token's wrapping key (${name}); it was wrapped for another token, or altered`);
   }
+}
+
+/** The ephemeral symmetric key, unwrapped with the token's wrapping private key. */
+function unwrapEphemeralKey(wrappingKey: PrivateKey, algorithm: AsymmetricWrappingAlgorithm, wrapped: Uint8Array): Uint8Array {
+  const key = unwrapUnder(wrappingKey, algorithm === 'RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD' ? 'RSAES_OAEP_SHA_256' : 'SM2PKE', wrapped, 'ephemeral key', algorithm);
   const expected = WRAPPING_ALGORITHMS[algorithm].ephemeralKeyBytes;
   if (key.length !== expected) {
     key.fill(0);
@@ -50,7 +55,7 @@ function unwrapEphemeralKey(wrappingKey: PrivateKey, algorithm: WrappingAlgorith
 
 const NODE_HAS_SM4 = getCiphers().includes('sm4-ecb');
 
-function decryptEcb(algorithm: WrappingAlgorithm, key: Uint8Array, body: Uint8Array): Uint8Array {
+function decryptEcb(algorithm: AsymmetricWrappingAlgorithm, key: Uint8Array, body: Uint8Array): Uint8Array {
   try {
     if (algorithm === 'RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD') {
       const decipher = createDecipheriv('aes-256-ecb', key, null);
@@ -108,7 +113,7 @@ function pairwiseCheck(key: PrivateKey): void {
  */
 export function unwrapKeyMaterial(
   wrappingKey: PrivateKey,
-  algorithm: WrappingAlgorithm,
+  algorithm: AsymmetricWrappingAlgorithm,
   material: Uint8Array,
   spec: KeySpec,
 ): { key: PrivateKey; pkcs8: Uint8Array } {
@@ -152,12 +157,25 @@ export function unwrapKeyMaterial(
 
 /**
  * Symmetric key material (Aliyun_AES_256: 32 bytes, Aliyun_SM4: 16 bytes), wrapped directly under
- * the wrapping public key, as Alibaba's guide for symmetric BYOK describes. The raw key, checked for
- * its length; IncorrectKeyMaterial otherwise.
+ * the wrapping public key (core/contract/key-import.ts SYMMETRIC_WRAPPING_ALGORITHMS). The raw key,
+ * checked for its length; IncorrectKeyMaterial otherwise.
  */
 export function unwrapSymmetricMaterial(wrappingKey: PrivateKey, algorithm: WrappingAlgorithm, material: Uint8Array, spec: KeySpec): Uint8Array {
-  // H2 (issue 18) replaces this body.
-  void wrappingKey;
-  void material;
-  throw new KmsError('UnsupportedOperation', `importing ${spec} key material with ${algorithm} is not supported yet`);
+  const keyBytes = KEY_SPEC_TABLE[spec].symmetric?.keyBytes;
+  if (keyBytes === undefined || !isSymmetricWrapping(algorithm)) throw incorrect(`${algorithm} does not wrap ${spec} key material`);
+  const raw = unwrapUnder(wrappingKey, algorithm, material, 'key material', algorithm);
+  if (raw.length !== keyBytes) {
+    raw.fill(0);
+    throw incorrect(`is ${spec} key material of ${raw.length} bytes; a ${spec} key is ${keyBytes} bytes`);
+  }
+  return raw;
+}
+
+/**
+ * A symmetric version's key check value: HMAC-SHA256 keyed with the key over a fixed label. Stored in
+ * place of a public key, it lets a re-import (after DeleteKeyMaterial) be compared with the first
+ * material without keeping the key, and tells nothing about it.
+ */
+export function keyCheckValue(raw: Uint8Array): Uint8Array {
+  return new Uint8Array(createHmac('sha256', raw).update('DeskKMS symmetric key check value').digest());
 }

@@ -12,7 +12,8 @@ import { randomBase62 } from '../crypto/random-text.ts';
 import { decryptPkcs8, encryptPkcs8 } from '../x509/pkcs8-pbes2.ts';
 import { deriveIntegrityKey, makeVerifier, seal, sealSecret, unseal, unsealSecret, verifierVersion } from './seal.ts';
 import { workerRequest, wrappingSealContext, type Protection, type SealedKey, type WorkerResponse, type WorkerResults } from './protocol.ts';
-import { unwrapKeyMaterial, unwrapSymmetricMaterial } from './key-material.ts';
+import { keyCheckValue, unwrapKeyMaterial, unwrapSymmetricMaterial } from './key-material.ts';
+import { isSymmetricWrapping } from '../contract/key-import.ts';
 import { checkCurrentPassphrase, checkSealedItems, openFromBackup, resealItems, sealForBackup } from './custody.ts';
 import { KEY_SPEC_TABLE, type SymmetricCipher } from '../contract/specs.ts';
 import { GCM_IV_BYTES, gcmDecrypt, gcmEncrypt } from '../crypto/symmetric.ts';
@@ -142,11 +143,13 @@ export class KeyWorkerCore {
             // Symmetric material is the raw key itself (checked for its length by the unwrap).
             const raw = unwrapSymmetricMaterial(wrappingKey, wrapping.algorithm, req.material, req.spec);
             try {
-              return { publicKey: new Uint8Array(0), sealed: seal(dataKey, req, raw) };
+              // The key check value stands in for a public key: a re-import must bring the same key.
+              return { publicKey: keyCheckValue(raw), sealed: seal(dataKey, req, raw) };
             } finally {
               raw.fill(0);
             }
           }
+          if (isSymmetricWrapping(wrapping.algorithm)) throw new KmsError('IncorrectKeyMaterial', `EncryptedKeyMaterial: ${wrapping.algorithm} wraps symmetric key material, not ${req.spec}`);
           const { key, pkcs8 } = unwrapKeyMaterial(wrappingKey, wrapping.algorithm, req.material, req.spec);
           try {
             // Not cached: the caller may still refuse it (material differing from an earlier import).

@@ -6,7 +6,8 @@
 import { useState, type FormEvent } from 'react';
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
 import { decodeBase64 } from '../../../../core/contract/base64.ts';
-import { WRAPPING_ALGORITHMS, WRAPPING_ALGORITHM_NAMES, type WrappingAlgorithm } from '../../../../core/contract/key-import.ts';
+import { WRAPPING_ALGORITHM_NAMES, isSymmetricWrapping, wrappingKeySpecOf, type WrappingAlgorithm } from '../../../../core/contract/key-import.ts';
+import { isKeySpec, isSymmetricSpec } from '../../../../core/contract/specs.ts';
 import type { ActionResponse } from '../../../../core/contract/responses.ts';
 import { kms } from '../../api/bridge.ts';
 import { copyText, saveFile } from '../../lib/save.ts';
@@ -24,15 +25,21 @@ const DESCRIPTIONS: Record<WrappingAlgorithm, string> = {
     'A random AES-256 key under RSAES-OAEP (SHA-256, MGF1-SHA-256) of the wrapping key (256 bytes), followed by the PKCS#8 DER private key under AES-256-ECB with PKCS#7 padding.',
   SM2PKE_SM4_ECB:
     'A random SM4 key under SM2PKE of the wrapping key, raw C1 || C3 || C2 (113 bytes), followed by the key under SM4-ECB without padding (the 32-byte SM2 scalar D, or PKCS#8 DER).',
+  RSAES_OAEP_SHA_256: 'The symmetric key itself (32 bytes for Aliyun_AES_256, 16 for Aliyun_SM4) under RSAES-OAEP with SHA-256 (MGF1-SHA-256) of the wrapping key: 256 bytes.',
+  RSAES_OAEP_SHA_1: 'The symmetric key itself under RSAES-OAEP with SHA-1 (MGF1-SHA-1) of the wrapping key: 256 bytes.',
+  SM2PKE: 'The symmetric key itself under SM2PKE of the wrapping key, raw C1 || C3 || C2 or GM/T 0009 DER.',
 };
 
 export function ImportMaterialPanel({ keySummary }: { keySummary: KeySummary }) {
-  const [algorithm, setAlgorithm] = useState<WrappingAlgorithm>('RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD');
+  const symmetric = isKeySpec(keySummary.KeySpec) && isSymmetricSpec(keySummary.KeySpec);
+  // Symmetric keys take their material wrapped directly; asymmetric ones under an ephemeral key.
+  const algorithms = WRAPPING_ALGORITHM_NAMES.filter((name) => isSymmetricWrapping(name) === symmetric);
+  const [algorithm, setAlgorithm] = useState<WrappingAlgorithm>(algorithms[0]!);
   const [params, setParams] = useState<ActionResponse<'GetParametersForImport'> | undefined>(undefined);
   const [material, setMaterial] = useState('');
   const fetching = useKmsAction();
   const importing = useKmsAction();
-  const wrappingSpec = WRAPPING_ALGORITHMS[algorithm].wrappingKeySpec;
+  const wrappingSpec = wrappingKeySpecOf(algorithm);
   const busy = fetching.busy !== undefined || importing.busy !== undefined;
   const notify = useUiStore.getState().notify;
   const expired = params !== undefined && Date.parse(params.TokenExpireTime) <= Date.now();
@@ -70,9 +77,9 @@ export function ImportMaterialPanel({ keySummary }: { keySummary: KeySummary }) 
             <label>
               Wrapping algorithm
               <select value={algorithm} onChange={(e) => setAlgorithm(e.target.value as WrappingAlgorithm)} disabled={busy}>
-                {WRAPPING_ALGORITHM_NAMES.map((name) => (
+                {algorithms.map((name) => (
                   <option key={name} value={name}>
-                    {name} ({WRAPPING_ALGORITHMS[name].wrappingKeySpec})
+                    {name} ({wrappingKeySpecOf(name)})
                   </option>
                 ))}
               </select>
