@@ -2,7 +2,7 @@
 // algorithms for symmetric material (the key itself under RSAES-OAEP or SM2PKE). Proof that the
 // imported key is the one in use: a blob from Encrypt opens with node:crypto (AES-256-GCM) or
 // sm-crypto-v2 (SM4-GCM) under the known key, with the blob's IV and associated data.
-import { constants, createDecipheriv, publicEncrypt, randomBytes } from 'node:crypto';
+import { constants, createDecipheriv, createPublicKey, publicEncrypt, randomBytes } from 'node:crypto';
 import { sm4 } from 'sm-crypto-v2';
 import { describe, expect, it } from 'vitest';
 import { blobAad, decodeBlob } from '../contract/ciphertext-blob.ts';
@@ -22,7 +22,7 @@ describe('symmetric key material import', () => {
   it('takes an AES-256 key wrapped with RSAES-OAEP-SHA-256 and encrypts with exactly that key', async () => {
     const raw = randomBytes(32);
     const { keyId, token, publicKey } = await importable('Aliyun_AES_256', 'RSAES_OAEP_SHA_256', 'RSA_2048');
-    const wrapped = publicEncrypt({ key: publicKey, format: 'der', type: 'spki', padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, raw);
+    const wrapped = publicEncrypt({ key: createPublicKey({ key: publicKey, format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, raw);
     await v.call('ImportKeyMaterial', { KeyId: keyId, ImportToken: token, EncryptedKeyMaterial: b64(wrapped) });
     const out = await v.call('Encrypt', { KeyId: keyId, Plaintext: b64('brought my own key'), EncryptionContext: '{"byok":"1"}' });
     const blob = decodeBlob(Buffer.from(out.CiphertextBlob, 'base64'));
@@ -61,7 +61,7 @@ describe('symmetric key material import', () => {
     const rsa = (await v.call('CreateKey', { KeySpec: 'RSA_2048', Origin: 'EXTERNAL' })).KeyMetadata.KeyId as string;
     await v.refused('GetParametersForImport', { KeyId: rsa, WrappingAlgorithm: 'RSAES_OAEP_SHA_1', WrappingKeySpec: 'RSA_2048' }, 'InvalidParameter');
     const params = await v.call('GetParametersForImport', { KeyId: aes, WrappingAlgorithm: 'RSAES_OAEP_SHA_1', WrappingKeySpec: 'RSA_2048' });
-    const short = publicEncrypt({ key: Buffer.from(params.PublicKey as string, 'base64'), format: 'der', type: 'spki', padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, randomBytes(16));
+    const short = publicEncrypt({ key: createPublicKey({ key: Buffer.from(params.PublicKey as string, 'base64'), format: 'der', type: 'spki' }), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, randomBytes(16));
     expect((await v.refused('ImportKeyMaterial', { KeyId: aes, ImportToken: params.ImportToken, EncryptedKeyMaterial: b64(short) }, 'IncorrectKeyMaterial')).Message).toMatch(/16 bytes; a Aliyun_AES_256 key is 32 bytes/);
   });
 });
