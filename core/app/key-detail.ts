@@ -21,6 +21,7 @@ import type { KeyDetailView, KeyVersionDetailView } from '../contract/app-api.ts
 import { KmsError, toKmsError, type WireError } from '../contract/errors.ts';
 import type { ActionResponse } from '../contract/responses.ts';
 import type { Vault } from '../vault/vault.ts';
+import { isKeySpec, isSymmetricSpec } from '../contract/specs.ts';
 
 /** The audit entry's Action (an app event, core/contract/audit-kinds.ts: a read). */
 export const KEY_DETAIL_EVENT = 'DescribeKeyDetail';
@@ -84,7 +85,13 @@ async function readDetail(vault: Vault, given: string, ctx: CallContext): Promis
   }
   const tags = (await run(vault, 'ListResourceTags', { KeyId: keyId }, ctx)).Tags.Tag.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue }));
   const detailed: KeyVersionDetailView[] = [];
+  // A symmetric key's versions have no public key or certificates: nothing more to read.
+  const symmetric = isKeySpec(KeyMetadata.KeySpec) && isSymmetricSpec(KeyMetadata.KeySpec);
   for (const version of versions) {
+    if (symmetric) {
+      detailed.push({ KeyVersionId: version.KeyVersionId, CreationDate: version.CreationDate });
+      continue;
+    }
     const ref = { KeyId: keyId, KeyVersionId: version.KeyVersionId };
     const [bundle, certificates] = await Promise.all([
       part(() => run(vault, 'GetPublicKeyBundle', ref, ctx)),

@@ -3,7 +3,7 @@
 // choice, or undefined while it is incomplete.
 import { useEffect, useId, useMemo, useState } from 'react';
 import type { KeySummary } from '../../../core/contract/app-api.ts';
-import type { Algorithm, KeyUsage } from '../../../core/contract/specs.ts';
+import { isKeySpec, isSymmetricSpec, type Algorithm, type KeyUsage } from '../../../core/contract/specs.ts';
 import { describeError } from '../api/bridge.ts';
 import { listAllVersions } from '../api/key-versions.ts';
 import type { KeyVersionInfo } from '../../../core/contract/responses.ts';
@@ -46,7 +46,8 @@ export function KeyVersionPicker({
 }) {
   const usage = USAGE[purpose];
   const { keys, loading, error: keysError, load, selectedKeyId } = useKeysStore();
-  const candidates = useMemo(() => keys.filter((k) => k.KeyUsage === usage), [keys, usage]);
+  // Symmetric keys have no versions to pick or algorithms: the Encrypt view's own panel takes them.
+  const candidates = useMemo(() => keys.filter((k) => k.KeyUsage === usage && !(isKeySpec(k.KeySpec) && isSymmetricSpec(k.KeySpec))), [keys, usage]);
   const [keyId, setKeyId] = useState<string>('');
   const [versions, setVersions] = useState<readonly KeyVersionInfo[]>([]);
   const [versionsLoading, setVersionsLoading] = useState(false);

@@ -1,4 +1,4 @@
-// Encrypt & decrypt: a short text (UTF-8) or small file encrypted with a key version's public key
+// Encrypt & decrypt: symmetric keys (SymmetricPanel: Encrypt and Decrypt with a context), and a short text (UTF-8) or small file encrypted with a key version's public key
 // (AsymmetricEncrypt), within the plaintext limit of its spec and algorithm, checked here before
 // anything is sent; a base64 CiphertextBlob (pasted or from a file) decrypted (AsymmetricDecrypt).
 import { useEffect, useId, useState } from 'react';
@@ -10,6 +10,7 @@ import { KeyStateProblem } from '../components/crypto/KeyStateProblem.tsx';
 import { keyStateProblem } from '../components/crypto/key-state-problem.ts';
 import { OutputBox } from '../components/crypto/OutputBox.tsx';
 import { KeyVersionPicker, type KeyVersionChoice } from '../components/KeyVersionPicker.tsx';
+import { SymmetricPanel } from '../components/crypto/SymmetricPanel.tsx';
 
 export function CryptoView() {
   const [choice, setChoice] = useState<KeyVersionChoice | undefined>();
@@ -18,6 +19,8 @@ export function CryptoView() {
   return (
     <section className="stack crypto-view" aria-labelledby="crypto-title">
       <h1 id="crypto-title">Encrypt &amp; decrypt</h1>
+      <SymmetricPanel />
+      <h2 className="section-title">Asymmetric keys</h2>
       <div className="panel">
         <KeyVersionPicker purpose="encrypt" onChange={setChoice} />
       </div>

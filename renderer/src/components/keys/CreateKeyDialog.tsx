@@ -5,7 +5,7 @@
 import { useState, type FormEvent } from 'react';
 import { MAX_TAGS_PER_KEY } from '../../../../core/contract/actions.ts';
 import type { KeyOrigin } from '../../../../core/contract/key-import.ts';
-import type { KeySpec, KeyUsage } from '../../../../core/contract/specs.ts';
+import { isSymmetricSpec, type KeySpec, type KeyUsage } from '../../../../core/contract/specs.ts';
 import { describeError, kms } from '../../api/bridge.ts';
 import { Dialog, ErrorLine, ProgressBar, useElapsed } from '../common.tsx';
 import { specOptions } from '../../spec-options.ts';
@@ -34,11 +34,18 @@ function CreateKeyForm({ onDone }: { onDone: () => void }) {
   const [tags, setTags] = useState<TagDraft[]>([]);
   const [exportable, setExportable] = useState(false);
   const [origin, setOrigin] = useState<KeyOrigin>('Aliyun_KMS');
+  // Symmetric keys made here may rotate on their own (a new primary version every N days, 7-365).
+  const [rotate, setRotate] = useState(false);
+  const [rotationDays, setRotationDays] = useState('365');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ code: string; message: string } | undefined>(undefined);
   const elapsed = useElapsed(busy);
 
   const usages = SPECS.find((s) => s.spec === spec)!.usages;
+  const symmetric = isSymmetricSpec(spec);
+  const canRotate = symmetric && origin === 'Aliyun_KMS';
+  const days = Number(rotationDays);
+  const rotationIssue = canRotate && rotate && !(/^\d{1,3}$/.test(rotationDays) && days >= 7 && days <= 365) ? 'The rotation interval is 7 to 365 days.' : '';
   const aliasIssue = aliasProblem(alias.trim(), (a) => keys.some((k) => k.Aliases.includes(a)));
   const tagIssue = tagProblem(tags);
 
@@ -46,11 +53,12 @@ function CreateKeyForm({ onDone }: { onDone: () => void }) {
     setSpec(next);
     const option = SPECS.find((s) => s.spec === next)!;
     if (!option.usages.includes(usage)) setUsage(option.defaultUsage);
+    if (isSymmetricSpec(next) && origin === 'EXTERNAL_PUBLIC_KEY') setOrigin('Aliyun_KMS');
   }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    if (busy || aliasIssue || tagIssue) return;
+    if (busy || aliasIssue || tagIssue || rotationIssue) return;
     const aliasName = alias.trim();
     setBusy(true);
     setError(undefined);
@@ -63,8 +71,9 @@ function CreateKeyForm({ onDone }: { onDone: () => void }) {
         KeySpec: spec,
         KeyUsage: usage,
         Description: description,
-        Exportable: exportable && origin === 'Aliyun_KMS',
+        Exportable: exportable && origin === 'Aliyun_KMS' && !symmetric,
         Origin: origin,
+        ...(canRotate && rotate ? { EnableAutomaticRotation: true, RotationInterval: `${days}d` } : {}),
         ...(cleaned.length > 0 ? { Tags: cleaned } : {}),
       });
       keyId = created.KeyMetadata.KeyId;
@@ -134,23 +143,39 @@ function CreateKeyForm({ onDone }: { onDone: () => void }) {
       </label>
       <TagRowsEditor tags={tags} onChange={setTags} max={MAX_TAGS_PER_KEY} disabled={busy} />
       {tagIssue ? <p className="error">{tagIssue}</p> : null}
-      <OriginChoice value={origin} onChange={setOrigin} disabled={busy} />
+      <OriginChoice value={origin} onChange={setOrigin} disabled={busy} symmetric={symmetric} />
+      {symmetric ? (
+        <fieldset className="rotation-choice">
+          <legend>Automatic rotation</legend>
+          <label className="choice">
+            <input type="checkbox" checked={canRotate && rotate} onChange={(e) => setRotate(e.target.checked)} disabled={busy || !canRotate} />
+            <span>Rotate automatically: a new primary version every</span>
+          </label>
+          <label>
+            Days
+            <input type="text" inputMode="numeric" className="short-number" value={rotationDays} onChange={(e) => setRotationDays(e.target.value)} disabled={busy || !canRotate || !rotate} aria-invalid={rotationIssue !== ''} />
+          </label>
+          <p className={rotationIssue ? 'error' : 'muted hint'}>
+            {rotationIssue || (canRotate ? 'Old versions keep decrypting what they encrypted. 7 to 365 days.' : 'Imported keys do not rotate automatically.')}
+          </p>
+        </fieldset>
+      ) : null}
       <label className="choice">
-        <input type="checkbox" checked={exportable && origin === 'Aliyun_KMS'} onChange={(e) => setExportable(e.target.checked)} disabled={busy || origin !== 'Aliyun_KMS'} />
+        <input type="checkbox" checked={exportable && origin === 'Aliyun_KMS' && !symmetric} onChange={(e) => setExportable(e.target.checked)} disabled={busy || origin !== 'Aliyun_KMS' || symmetric} />
         <span>Exportable — its versions can be exported, encrypted under a passphrase</span>
       </label>
       <p className={exportable ? 'warning' : 'muted hint'} role="note">
         Exportable is fixed when the key is created: it cannot be turned on or off later.
       </p>
       <div className="row">
-        <button type="submit" className="primary" disabled={busy || aliasIssue !== '' || tagIssue !== ''}>
+        <button type="submit" className="primary" disabled={busy || aliasIssue !== '' || tagIssue !== '' || rotationIssue !== ''}>
           Create key
         </button>
         <button type="button" onClick={onDone}>
           {busy ? 'Close (keeps generating)' : 'Cancel'}
         </button>
       </div>
-      {busy ? <ProgressBar label={`Generating the ${spec} key pair: ${elapsed.toFixed(1)} s`} /> : null}
+      {busy ? <ProgressBar label={`Generating the ${spec} ${symmetric ? 'key' : 'key pair'}: ${elapsed.toFixed(1)} s`} /> : null}
       <ErrorLine error={error} />
     </form>
   );

@@ -10,7 +10,8 @@ import { ErrorLine } from '../common.tsx';
 import { KeyTransfer } from '../transfer/KeyTransfer.tsx';
 import { daysUntil, formatUtc, keyDisplayName } from './format.ts';
 import { KeyAliases, KeyTags } from './KeyLabels.tsx';
-import { KeyDetailContext, useKeyDetailLoader } from './key-detail-data.ts';
+import { KeyDetailContext, useKeyDetail, useKeyDetailLoader } from './key-detail-data.ts';
+import { isKeySpec, isSymmetricSpec } from '../../../../core/contract/specs.ts';
 import { KeyVersions } from './KeyVersions.tsx';
 import { ScheduleDeletionDialog } from './ScheduleDeletionDialog.tsx';
 import { useKmsAction } from './use-kms-action.ts';
@@ -64,6 +65,7 @@ export function KeyDetail({ keySummary }: { keySummary: KeySummary }) {
       <StateActions keySummary={k} />
       <KeyAliases keySummary={k} />
       <KeyTags keySummary={k} />
+      {isKeySpec(k.KeySpec) && isSymmetricSpec(k.KeySpec) ? <RotationPolicy keySummary={k} /> : null}
       <KeyTransfer keySummary={k} />
       <KeyVersions keySummary={k} />
     </article>
@@ -169,6 +171,66 @@ function StateActions({ keySummary }: { keySummary: KeySummary }) {
       </div>
       <ErrorLine error={action.error} />
       <ScheduleDeletionDialog open={scheduling} keyName={name} onClose={() => setScheduling(false)} onConfirm={(days) => void schedule(days)} />
+    </section>
+  );
+}
+
+/** A symmetric key's automatic rotation (DescribeKey's fields, UpdateRotationPolicy). */
+function RotationPolicy({ keySummary }: { keySummary: KeySummary }) {
+  const { detail, refresh } = useKeyDetail();
+  const metadata = detail?.KeyMetadata;
+  const action = useKmsAction();
+  const [days, setDays] = useState('');
+  const enabled = metadata?.AutomaticRotation === 'Enabled';
+  const intervalDays = metadata?.RotationInterval ? Math.round(Number(metadata.RotationInterval.slice(0, -1)) / 86400) : undefined;
+  const typed = days === '' ? (intervalDays ?? 365) : Number(days);
+  const valid = Number.isInteger(typed) && typed >= 7 && typed <= 365;
+  const rotatable = keySummary.Origin === 'Aliyun_KMS' && keySummary.KeyState !== 'PendingDeletion';
+
+  async function update(enable: boolean) {
+    await action.run(
+      enable ? 'Turn on automatic rotation' : 'Turn off automatic rotation',
+      () => kms('UpdateRotationPolicy', { KeyId: keySummary.KeyId, EnableAutomaticRotation: enable, ...(enable ? { RotationInterval: `${typed}d` } : {}) }),
+      enable ? `Automatic rotation every ${typed} days` : 'Automatic rotation off',
+    );
+    // The policy is in DescribeKey's answer, not in the inventory's summary: read the detail again.
+    refresh();
+  }
+
+  return (
+    <section className="stack" aria-labelledby="key-rotation-title">
+      <h3 id="key-rotation-title">Rotation</h3>
+      <dl className="facts" data-testid="rotation-facts">
+        <dt>Primary version</dt>
+        <dd>
+          <code>{metadata?.PrimaryKeyVersion || '—'}</code>
+        </dd>
+        <dt>Automatic rotation</dt>
+        <dd>{metadata ? (enabled ? `Every ${intervalDays ?? '?'} days` : 'Off') : '…'}</dd>
+        <dt>Last rotation</dt>
+        <dd>{metadata?.LastRotationDate ? formatUtc(metadata.LastRotationDate) : '—'}</dd>
+        <dt>Next rotation</dt>
+        <dd>{metadata?.NextRotationDate ? formatUtc(metadata.NextRotationDate) : '—'}</dd>
+      </dl>
+      {rotatable ? (
+        <div className="row">
+          <label>
+            Interval (days, 7-365)
+            <input type="text" inputMode="numeric" className="short-number" value={days === '' ? String(intervalDays ?? 365) : days} onChange={(e) => setDays(e.target.value)} aria-invalid={!valid} />
+          </label>
+          <button type="button" disabled={!valid || action.busy !== undefined} onClick={() => void update(true)}>
+            {enabled ? 'Change interval' : 'Turn on'}
+          </button>
+          {enabled ? (
+            <button type="button" disabled={action.busy !== undefined} onClick={() => void update(false)}>
+              Turn off
+            </button>
+          ) : null}
+        </div>
+      ) : (
+        <p className="muted hint">Imported keys do not rotate automatically.</p>
+      )}
+      <ErrorLine error={action.error} />
     </section>
   );
 }

@@ -6,6 +6,7 @@ import { useState } from 'react';
 import type { KeySummary } from '../../../../core/contract/app-api.ts';
 import { ImportMaterialPanel } from './ImportMaterialPanel.tsx';
 import { ImportPublicKeyDialog, ImportVersionDialog } from './ImportDialogs.tsx';
+import { isKeySpec, isSymmetricSpec } from '../../../../core/contract/specs.ts';
 
 /** Why a key's versions cannot be exported, or '' when they can. */
 export function exportRefusal(k: Pick<KeySummary, 'Origin' | 'Exportable'>): string {
@@ -20,14 +21,18 @@ export function KeyTransfer({ keySummary }: { keySummary: KeySummary }) {
   const [open, setOpen] = useState<'none' | 'version' | 'public'>('none');
   const refusal = exportRefusal(k);
   const enabled = k.KeyState === 'Enabled';
+  // A symmetric key never leaves the vault (no PKCS#8 either way); BYOK keys still import material.
+  const symmetric = isKeySpec(k.KeySpec) && isSymmetricSpec(k.KeySpec);
 
   return (
     <section className="stack" aria-labelledby="key-transfer-title">
       <h3 id="key-transfer-title">Export and import</h3>
-      <p className={refusal ? 'muted hint' : 'hint'} data-testid="export-status">
-        {refusal || 'Exportable: each version has Export private key… (encrypted under a passphrase you choose).'}
+      <p className={refusal || symmetric ? 'muted hint' : 'hint'} data-testid="export-status">
+        {symmetric
+          ? 'A symmetric key never leaves the vault. Export data keys instead (GenerateAndExportDataKey, ExportDataKey), or encrypt files to it with age.'
+          : refusal || 'Exportable: each version has Export private key… (encrypted under a passphrase you choose).'}
       </p>
-      {k.Origin === 'Aliyun_KMS' ? (
+      {k.Origin === 'Aliyun_KMS' && !symmetric ? (
         <div className="row">
           <button type="button" disabled={!enabled} onClick={() => setOpen('version')} title="Add a version from a passphrase-encrypted PKCS#8 file of the same spec">
             Import version from encrypted PKCS#8…

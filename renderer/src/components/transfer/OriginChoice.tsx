@@ -9,11 +9,13 @@ const ORIGINS: readonly { value: KeyOrigin; label: string; hint: string }[] = [
   { value: 'EXTERNAL_PUBLIC_KEY', label: 'Public key only (EXTERNAL_PUBLIC_KEY)', hint: 'Holds others’ public keys to verify and encrypt; never signs or decrypts.' },
 ];
 
-export function OriginChoice({ value, onChange, disabled }: { value: KeyOrigin; onChange: (origin: KeyOrigin) => void; disabled?: boolean }) {
+export function OriginChoice({ value, onChange, disabled, symmetric = false }: { value: KeyOrigin; onChange: (origin: KeyOrigin) => void; disabled?: boolean; symmetric?: boolean }) {
+  // A symmetric key has no public key: public-key-only is not for it.
+  const origins = symmetric ? ORIGINS.filter((o) => o.value !== 'EXTERNAL_PUBLIC_KEY') : ORIGINS;
   return (
     <fieldset className="origin-choice">
       <legend>Key material</legend>
-      {ORIGINS.map((o) => (
+      {origins.map((o) => (
         <label className="choice" key={o.value}>
           <input type="radio" name="create-key-origin" value={o.value} checked={value === o.value} onChange={() => onChange(o.value)} disabled={disabled} />
           <span>
