@@ -61,6 +61,26 @@ const dryRun: ApiParameter = {
   accepts: 'true',
   refuses: 'yes',
 };
+const encryptionContext: ApiParameter = {
+  treatment: 'implemented',
+  note: 'a JSON object of string values, authenticated (canonical JSON), never stored; the 1.x SDK\'s flattened EncryptionContext.k=v too',
+  accepts: '{"purpose":"backup"}',
+  refuses: '{"n":1}',
+};
+const ciphertextBlob: ApiParameter = { treatment: 'implemented', note: 'base64; a blob of this vault\'s symmetric keys (it names its key and version)', accepts: 'REtNUwEB', refuses: 'not base64!' };
+const dataKeyParameters = {
+  KeyId: { treatment: 'implemented', accepts: KEY_ID },
+  KeySpec: { treatment: 'implemented', note: 'AES_256 (default) or AES_128', accepts: 'AES_128', refuses: 'AES_512' },
+  NumberOfBytes: { treatment: 'implemented', note: '1-1024; wins over KeySpec', accepts: '32', refuses: '1025' },
+  EncryptionContext: { treatment: 'implemented', accepts: '{"purpose":"backup"}', refuses: '[]' },
+  DryRun: dryRun,
+} as const satisfies Record<string, ApiParameter>;
+const exportParameters = {
+  PublicKeyBlob: { treatment: 'implemented', note: 'base64 of a DER SubjectPublicKeyInfo', accepts: 'MIIBIjAN', refuses: 'not base64!' },
+  WrappingKeySpec: { treatment: 'implemented', note: 'RSA_2048, RSA_3072, RSA_4096, EC_SM2', accepts: 'RSA_2048', refuses: 'EC_P256' },
+  WrappingAlgorithm: { treatment: 'implemented', note: 'RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1, SM2PKE', accepts: 'RSAES_OAEP_SHA_256', refuses: 'RSAES_PKCS1_V1_5' },
+  DryRun: dryRun,
+} as const satisfies Record<string, ApiParameter>;
 const aliasName: ApiParameter = { treatment: 'implemented', accepts: 'alias/release', refuses: 'release' };
 const NOT_HERE_SECRETS = 'no secrets in this vault: tag a key';
 const NOT_HERE_CERTS = 'no KMS certificates in this vault: tag a key';
@@ -98,7 +118,7 @@ export const API_PARAMETERS = {
       },
       RotationInterval: {
         treatment: 'implemented',
-        note: '7d-365d in d, h, m or s; the vault makes a new primary version when it is due (at open, and hourly in long-running hosts)',
+        note: '7d-365d in d, h, m or s; the vault makes a new primary version when it is due (at every open, and each minute in long-running hosts)',
         accepts: '365d',
         refuses: '1d',
       },
@@ -220,7 +240,7 @@ export const API_PARAMETERS = {
       KeyId: keyId,
       WrappingAlgorithm: {
         treatment: 'limited',
-        note: 'RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD, SM2PKE_SM4_ECB (asymmetric key material); those for symmetric material (RSAES_PKCS1_V1_5, RSAES_OAEP_SHA_1, ...) refused: no symmetric keys here',
+        note: 'RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD, SM2PKE_SM4_ECB (asymmetric key material); RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1, SM2PKE (symmetric key material); RSAES_PKCS1_V1_5 refused (PKCS#1 v1.5 encryption invites padding-oracle attacks)',
         accepts: 'RSAES_OAEP_SHA_256_AES_256_ECB_PKCS7_PAD',
         refuses: 'RSAES_PKCS1_V1_5',
       },
@@ -242,6 +262,48 @@ export const API_PARAMETERS = {
     },
   },
   DeleteKeyMaterial: { reference: ref('DeleteKeyMaterial'), parameters: { KeyId: keyId } },
+  // Symmetric keys (issue 18).
+  Encrypt: {
+    reference: ref('Encrypt'),
+    parameters: {
+      KeyId: keyId,
+      Plaintext: { treatment: 'implemented', note: 'base64 of at most 6144 bytes', accepts: 'aGVsbG8=', refuses: 'not base64!' },
+      EncryptionContext: encryptionContext,
+      DryRun: dryRun,
+    },
+  },
+  Decrypt: {
+    reference: ref('Decrypt'),
+    parameters: { CiphertextBlob: ciphertextBlob, EncryptionContext: encryptionContext, DryRun: dryRun },
+  },
+  GenerateDataKey: { reference: ref('GenerateDataKey'), parameters: dataKeyParameters },
+  GenerateDataKeyWithoutPlaintext: { reference: ref('GenerateDataKeyWithoutPlaintext'), parameters: dataKeyParameters },
+  ReEncrypt: {
+    reference: ref('ReEncrypt'),
+    parameters: {
+      CiphertextBlob: ciphertextBlob,
+      DestinationKeyId: { treatment: 'implemented', note: 'a symmetric key (its primary version encrypts)', accepts: KEY_ID },
+      DestinationEncryptionContext: encryptionContext,
+      SourceEncryptionContext: encryptionContext,
+      SourceKeyId: { treatment: 'implemented', note: 'with SourceKeyVersionId and SourceEncryptionAlgorithm: the source is an AsymmetricEncrypt ciphertext', accepts: KEY_ID },
+      SourceKeyVersionId: { treatment: 'implemented', accepts: '2f7cf6b5-4c1e-4b0a-9d3f-1c2b3a4d5e6f', refuses: 'v1' },
+      SourceEncryptionAlgorithm: { treatment: 'implemented', note: 'RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1, SM2PKE', accepts: 'RSAES_OAEP_SHA_256', refuses: 'RSAES_PKCS1_V1_5' },
+      DryRun: dryRun,
+    },
+  },
+  GenerateAndExportDataKey: { reference: ref('GenerateAndExportDataKey'), parameters: { ...dataKeyParameters, ...exportParameters } },
+  ExportDataKey: {
+    reference: ref('ExportDataKey'),
+    parameters: { CiphertextBlob: ciphertextBlob, EncryptionContext: encryptionContext, ...exportParameters },
+  },
+  UpdateRotationPolicy: {
+    reference: ref('UpdateRotationPolicy'),
+    parameters: {
+      KeyId: keyId,
+      EnableAutomaticRotation: { treatment: 'implemented', note: 'symmetric keys made here (Origin Aliyun_KMS) only', accepts: 'true', refuses: 'yes' },
+      RotationInterval: { treatment: 'implemented', note: '7d-365d in d, h, m or s; required with EnableAutomaticRotation true', accepts: '30d', refuses: '6d' },
+    },
+  },
 } as const satisfies Partial<Record<ActionName, ApiAction>>;
 
 export type AlibabaActionName = keyof typeof API_PARAMETERS;

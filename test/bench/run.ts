@@ -16,6 +16,7 @@ import { vaultBatchThroughput } from './vault-batch.ts';
 import { hostileFuzz } from './hostile-fuzz.ts';
 import { agentBench } from './agent.ts';
 import { cliStart } from './cli-start.ts';
+import { envelopeBench } from './envelope.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
 const digest = sha256(randomBytes(64));
@@ -56,7 +57,8 @@ async function sm2Libraries(): Promise<void> {
 
 async function engineVersusPrimitive(): Promise<void> {
   const rows: (string | number)[][] = [];
-  for (const spec of KEY_SPECS) {
+  // Signing keys only (symmetric keys: envelope.ts).
+  for (const spec of KEY_SPECS.filter((s) => KEY_SPEC_TABLE[s].algorithms['SIGN/VERIFY'].length > 0)) {
     const key = await generateKey(spec);
     const alg = KEY_SPEC_TABLE[spec].algorithms['SIGN/VERIFY'][0]!;
     const ours = opsPerSecond(() => signDigest(key, alg, digest), SECONDS);
@@ -120,6 +122,7 @@ await engineVersusPrimitive();
 verifyRsaSanity();
 sm3Throughput();
 await vaultBatchThroughput();
+await envelopeBench();
 await apiLoad();
 await appDigestThroughput();
 await agentBench();

@@ -35,7 +35,7 @@ function refusal(action: (typeof ALIBABA_ACTIONS)[number], params: Record<string
 
 describe('the Alibaba parameter table', () => {
   it('covers the Actions it should, each with a reference page of API 2016-01-20', () => {
-    expect(ALIBABA_ACTIONS).toHaveLength(27);
+    expect(ALIBABA_ACTIONS).toHaveLength(35);
     for (const action of ALIBABA_ACTIONS) {
       expect(table(action).reference).toBe(
         `https://www.alibabacloud.com/help/en/kms/key-management-service/developer-reference/api-kms-2016-01-20-${action.toLowerCase()}`,
@@ -81,7 +81,14 @@ describe('the official SDK @alicloud/kms20160120 1.2.0', () => {
     expect((require('@alicloud/kms20160120/package.json') as { version: string }).version).toBe('1.2.0');
   });
 
-  it.each(ALIBABA_ACTIONS)('%s: every field of its request model is in the table and the schema', (action) => {
+  /** Actions newer than SDK 1.2.0 (driven through @alicloud/openapi-client in api-envelope-sdk.test.ts). */
+  const NOT_IN_SDK_1_2 = ['ReEncrypt', 'GenerateAndExportDataKey', 'ExportDataKey'];
+
+  it('lacks exactly the Actions newer than it', () => {
+    expect(ALIBABA_ACTIONS.filter((a) => sdk[`${a}Request`] === undefined)).toEqual(NOT_IN_SDK_1_2);
+  });
+
+  it.each(ALIBABA_ACTIONS.filter((a) => !NOT_IN_SDK_1_2.includes(a)))('%s: every field of its request model is in the table and the schema', (action) => {
     const model = sdk[`${action}Request`];
     expect(model?.names, `${action}Request in the SDK`).toBeTypeOf('function');
     const wire = Object.values(model!.names!());
