@@ -45,6 +45,10 @@ const DIGEST_HOW =
 /** What a parameter means, where its name alone does not say (by Action, then for every Action). */
 function parameterNote(action: ActionName, name: string): string | undefined {
   const encrypting = action === 'AsymmetricEncrypt' || action === 'AsymmetricDecrypt';
+  // The data-key Actions' KeySpec is the data key's, not a key's.
+  if (name === 'KeySpec' && (action === 'GenerateDataKey' || action === 'GenerateDataKeyWithoutPlaintext' || action === 'GenerateAndExportDataKey')) {
+    return "the data key's: AES_256 (32 bytes, the default) or AES_128 (16)";
+  }
   switch (name) {
     case 'KeyId':
       return "the key's id, alias/NAME or ARN (ListKeys, ListAliases)";
@@ -57,9 +61,21 @@ function parameterNote(action: ActionName, name: string): string | undefined {
     case 'Value':
       return 'the base64 signature, as AsymmetricSign answered it';
     case 'Plaintext':
-      return "base64 of the bytes to encrypt (deskkms specs gives each algorithm's limit)";
+      return action === 'Encrypt' ? 'base64 of at most 6144 bytes, e.g. "$(printf %s SECRET | base64 -w0)"' : "base64 of the bytes to encrypt (deskkms specs gives each algorithm's limit)";
     case 'CiphertextBlob':
-      return 'base64, as AsymmetricEncrypt answered it';
+      return encrypting ? 'base64, as AsymmetricEncrypt answered it' : action === 'ReEncrypt' ? 'base64: a CiphertextBlob of Encrypt or GenerateDataKey, or an AsymmetricEncrypt ciphertext (then the Source* parameters)' : 'base64, as Encrypt or GenerateDataKey answered it (it names its key: no KeyId)';
+    case 'EncryptionContext':
+    case 'SourceEncryptionContext':
+    case 'DestinationEncryptionContext':
+      return 'a JSON object of string values, e.g. \'{"purpose":"backup"}\'; authenticated, not stored: decrypting needs the same one';
+    case 'NumberOfBytes':
+      return '1-1024: the data key\'s length (wins over KeySpec; neither: 32)';
+    case 'PublicKeyBlob':
+      return 'base64 of the DER SubjectPublicKeyInfo to wrap the data key to (openssl pkey -pubin -outform DER | base64 -w0)';
+    case 'RotationInterval':
+      return '7d to 365d (d, h, m or s), e.g. 365d';
+    case 'DestinationKeyId':
+      return 'the symmetric key to encrypt under (id, alias/NAME or ARN)';
     case 'DryRun':
       return 'true checks the call as it would run and answers DryRunOperationError instead of acting';
     case 'KeyUsage':
