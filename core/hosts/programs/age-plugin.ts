@@ -12,7 +12,7 @@
 // The vault is opened only when a key of it is needed, as every deskkms program opens it
 // ($DESKKMS_VAULT, $DESKKMS_PASSPHRASE_FILE).
 import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
-import { realpathSync } from 'node:fs';
+import { isMainModule } from './is-main.ts';
 import { KmsError, toKmsError } from '../../contract/errors.ts';
 import { AGE_CONTEXT, STANZA_TYPE, decodeIdentity, decodeRecipient, stanzaTarget, type AgeRecipient } from '../../formats/age-deskkms.ts';
 import { StanzaReader, encodeStanza, type Stanza } from '../../formats/age-stanza.ts';
@@ -219,15 +219,7 @@ export async function runAgePlugin(argv: readonly string[], io: CliIO): Promise<
   }
 }
 
-function isMain(): boolean {
-  try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(import.meta.filename);
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isMainModule(import.meta.filename)) {
   process.exitCode = await runAgePlugin(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, cwd: process.cwd(), env: process.env });
   // stdin stays open (age keeps the pipe): end the process once the session is done.
   process.stdout.end(() => process.exit(process.exitCode));

@@ -34,7 +34,7 @@
 // Every request field is checked before the vault is opened, and the vault side (the handler
 // table, the crypto engine) is loaded only for the methods that need it: sigstore runs the plugin
 // once per call, and defaultAlgorithm, supportedAlgorithms and refusals answer without it.
-import { realpathSync } from 'node:fs';
+import { isMainModule } from './is-main.ts';
 import { z } from 'zod';
 import type { Signer, VaultSigner } from '../../actions/format-signing.ts';
 import type { ActionName, ActionParams } from '../../contract/actions.ts';
@@ -390,15 +390,7 @@ export async function runSigstoreKms(argv: readonly string[], io: CliIO): Promis
   return 0;
 }
 
-function isMain(): boolean {
-  try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(import.meta.filename);
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isMainModule(import.meta.filename)) {
   process.exitCode = await runSigstoreKms(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
