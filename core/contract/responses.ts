@@ -236,16 +236,17 @@ export const RESPONSE_SCHEMAS = {
   IssueCertificate: z.strictObject({ ...versionRef, Certificate: pem('CERTIFICATE'), CertificateChain: pem('CERTIFICATE'), ...onKey }),
   AttachCertificate: z.strictObject({ ...versionRef, CertificateCount: z.number().int().min(1), ...onKey }),
   GetCertificates: z.strictObject({ ...versionRef, Certificates: z.array(certificateInfoSchema), ...onKey }),
-  // Symmetric keys: every answer names the key and the version that encrypted (or decrypted).
-  Encrypt: z.strictObject({ ...versionRef, CiphertextBlob: base64, ...onKey }),
-  Decrypt: z.strictObject({ ...versionRef, Plaintext: base64, ...onKey }),
-  GenerateDataKey: z.strictObject({ ...versionRef, CiphertextBlob: base64, Plaintext: base64, ...onKey }),
-  GenerateDataKeyWithoutPlaintext: z.strictObject({ ...versionRef, CiphertextBlob: base64, ...onKey }),
-  ReEncrypt: z.strictObject({ ...versionRef, CiphertextBlob: base64, SourceKeyId: keyId, SourceKeyVersionId: keyVersionId, ...onKey }),
+  // Symmetric keys: every answer names the key and the version that encrypted (or decrypted). They are
+  // this vault's own (no remote KMS performs them here), so no RemoteRequestId.
+  Encrypt: z.strictObject({ ...versionRef, CiphertextBlob: base64 }),
+  Decrypt: z.strictObject({ ...versionRef, Plaintext: base64 }),
+  GenerateDataKey: z.strictObject({ ...versionRef, CiphertextBlob: base64, Plaintext: base64 }),
+  GenerateDataKeyWithoutPlaintext: z.strictObject({ ...versionRef, CiphertextBlob: base64 }),
+  ReEncrypt: z.strictObject({ ...versionRef, CiphertextBlob: base64, SourceKeyId: keyId, SourceKeyVersionId: keyVersionId }),
   /** ExportedDataKey: the data key encrypted to PublicKeyBlob with WrappingAlgorithm (base64). */
-  GenerateAndExportDataKey: z.strictObject({ ...versionRef, CiphertextBlob: base64, ExportedDataKey: base64, ...onKey }),
-  ExportDataKey: z.strictObject({ ...versionRef, ExportedDataKey: base64, ...onKey }),
-  UpdateRotationPolicy: emptyOnKey,
+  GenerateAndExportDataKey: z.strictObject({ ...versionRef, CiphertextBlob: base64, ExportedDataKey: base64 }),
+  ExportDataKey: z.strictObject({ ...versionRef, ExportedDataKey: base64 }),
+  UpdateRotationPolicy: empty,
   // DeskKMS administration (local only): access keys, remote KMS connections, the audit log.
   CreateAccessKey: accessKeyInfoSchema.extend({ AccessKeySecret: z.string() }),
   ListAccessKeys: z.strictObject({ AccessKeys: z.array(accessKeyInfoSchema) }),

@@ -261,7 +261,8 @@ describe("the response schemas use Alibaba Cloud KMS's field names", () => {
   const modelled = ACTION_NAMES.filter((action) => models[`${action}Response`] !== undefined);
 
   it('the SDK models the Alibaba Actions (the rest are DeskKMS extensions)', () => {
-    expect(modelled).toHaveLength(27);
+    // 27, and Encrypt, Decrypt, GenerateDataKey(WithoutPlaintext), UpdateRotationPolicy (SDK 1.2.0 predates the other symmetric Actions).
+    expect(modelled).toHaveLength(32);
     expect(modelled).toEqual(expect.arrayContaining(['CreateKey', 'AsymmetricSign', 'GetParametersForImport', 'ListResourceTags']));
   });
 
