@@ -5,7 +5,7 @@
 // the app) and every minute in long-running hosts, so a key is rotated once when it is due, by
 // whichever host has the vault open then.
 import { isSymmetricSpec } from '../contract/specs.ts';
-import { listKeys, primaryVersionOf, type KeyRow } from '../vault/records.ts';
+import { keysWithAutomaticRotation, primaryVersionOf, type KeyRow } from '../vault/records.ts';
 import { hasIntegrityKey } from '../vault/integrity.ts';
 import type { Vault } from '../vault/vault.ts';
 import { dispatch } from './dispatch.ts';
@@ -22,16 +22,12 @@ function rotating(key: KeyRow): key is KeyRow & { rotation_interval: string } {
 export function keysDueForRotation(vault: Vault, now: Date): string[] {
   const db = vault.store.db;
   const due: string[] = [];
-  const pageSize = 500;
-  for (let offset = 0; ; offset += pageSize) {
-    const page = listKeys(db, offset, pageSize);
-    for (const key of page) {
-      if (!rotating(key)) continue;
-      const primary = primaryVersionOf(db, key.key_id);
-      if (primary && Date.parse(primary.creation_date) + intervalSeconds(key.rotation_interval) * 1000 <= now.getTime()) due.push(key.key_id);
-    }
-    if (page.length < pageSize) return due;
+  for (const key of keysWithAutomaticRotation(db)) {
+    if (!rotating(key)) continue;
+    const primary = primaryVersionOf(db, key.key_id);
+    if (primary && Date.parse(primary.creation_date) + intervalSeconds(key.rotation_interval) * 1000 <= now.getTime()) due.push(key.key_id);
   }
+  return due;
 }
 
 /**

@@ -145,6 +145,16 @@ export function keysDueForDeletion(db: Db, now: string): string[] {
   return verifiedAll(db, 'keys', candidates).map((r) => r.key_id);
 }
 
+/**
+ * Keys with automatic rotation on (symmetric keys made here), each verified before it is named. The
+ * filter runs in SQL, so a vault of many keys pays for these rows only; a row edited to drop its
+ * policy is a rotation not made (denial, as a deleted row), never a key rotated on unverified data.
+ */
+export function keysWithAutomaticRotation(db: Db): KeyRow[] {
+  const candidates = stmt(db, `SELECT ${withMac(KEY_COLUMNS)} FROM keys WHERE automatic_rotation = 'Enabled' ORDER BY seq`).all() as KeyRow[];
+  return verifiedAll(db, 'keys', candidates);
+}
+
 export function insertVersion(db: Db, row: VersionRow, origin: 'Generated' | 'Imported' = 'Generated'): void {
   const stored = { ...row, origin, material: row.material ?? 'Sealed' };
   stmt(db, 
