@@ -1,5 +1,5 @@
 // UpdateRotationPolicy: turns a symmetric key's automatic rotation on (with its interval, 7-365
-// days) or off. The vault makes the new primary versions (core/vault/key-rotation.ts).
+// days) or off. The vault makes the new primary versions (core/actions/key-rotation.ts).
 import { setRotationPolicy } from '../vault/records.ts';
 import { intervalSeconds } from './key-metadata.ts';
 import { assertNotPendingDeletion, assertRotationPolicy } from './key-policy.ts';
