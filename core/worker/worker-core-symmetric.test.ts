@@ -78,3 +78,12 @@ describe.each([
     await expect(call(worker, { op: 'symEncrypt', key: { ...ref, sealed }, plaintext: new Uint8Array(1), aad: new Uint8Array(0) })).rejects.toMatchObject({ code: 'Vault.Locked' });
   });
 });
+
+describe('a symmetric key never leaves the worker', () => {
+  it('refuses exportEncrypted for a symmetric version, even when asked directly', async () => {
+    const worker = await unlockedWorker();
+    const ref = { keyId: randomUUID(), keyVersionId: randomUUID(), spec: 'Aliyun_AES_256' as const };
+    const { sealed } = await call(worker, { op: 'generate', ...ref });
+    await expect(call(worker, { op: 'exportEncrypted', key: { ...ref, sealed }, passphrase: new TextEncoder().encode('a long passphrase'), kdf: 'pbkdf2' })).rejects.toMatchObject({ code: 'UnsupportedOperation' });
+  });
+});

@@ -96,6 +96,8 @@ export class KeyWorkerCore {
         return { secret, sealed: sealSecret(this.requireDataKey(), `access-key\0${req.accessKeyId}`, bytes) };
       }
       case 'exportEncrypted': {
+        // A symmetric key never leaves the worker, not even encrypted (the handlers refuse first).
+        if (KEY_SPEC_TABLE[req.key.spec].symmetric) throw new KmsError('UnsupportedOperation', `key ${req.key.keyId} is ${req.key.spec}, a symmetric key: it is never exported`);
         const pkcs8 = unseal(this.requireDataKey(), req.key, req.key.sealed);
         try {
           return { encrypted: await encryptPkcs8(pkcs8, req.passphrase, { kdf: req.kdf }) };
