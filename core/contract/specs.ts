@@ -97,6 +97,10 @@ export function isSymmetricSpec(spec: KeySpec): spec is SymmetricKeySpec {
   return KEY_SPEC_TABLE[spec].symmetric !== undefined;
 }
 
+/** The specs of key pairs (a public key, signatures, AsymmetricEncrypt): every spec but the symmetric ones. */
+export type AsymmetricKeySpec = Exclude<KeySpec, SymmetricKeySpec>;
+export const ASYMMETRIC_KEY_SPECS: readonly AsymmetricKeySpec[] = KEY_SPECS.filter((spec): spec is AsymmetricKeySpec => !isSymmetricSpec(spec));
+
 export interface AlgorithmInfo {
   readonly name: Algorithm;
   readonly usage: KeyUsage;

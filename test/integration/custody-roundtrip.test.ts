@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EncryptionAlgorithm, KeySpec, KeyUsage, SigningAlgorithm } from '../../core/contract/specs.ts';
-import { KEY_SPECS } from '../../core/contract/specs.ts';
+import { ASYMMETRIC_KEY_SPECS } from '../../core/contract/specs.ts';
 import { KEYCHAIN_SERVICE } from '../../core/keychain/keychain.ts';
 import { dgstArgs, flipByte, openssl, pkeyutlEncryptArgs } from '../interop/openssl-peer.ts';
 import { tempDir } from './vault-helpers.ts';
@@ -30,7 +30,7 @@ interface Planned {
 }
 // Signing keys of every spec, RSA with both paddings; decryption keys of RSA (two sizes) and SM2.
 const PLAN: readonly Planned[] = [
-  ...KEY_SPECS.map((spec): Planned => ({
+  ...ASYMMETRIC_KEY_SPECS.map((spec): Planned => ({
     spec,
     usage: 'SIGN/VERIFY',
     algorithm: spec === 'EC_SM2' ? 'SM2DSA' : spec.startsWith('RSA_') ? (spec === 'RSA_3072' ? 'RSA_PKCS1_SHA_256' : 'RSA_PSS_SHA_256') : 'ECDSA_SHA_256',

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { numberToBytesBE } from '@noble/curves/utils.js';
 import { compactVerify, importJWK, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { KEY_SPECS, KEY_SPEC_TABLE, type KeySpec, type SigningAlgorithm } from '../../core/contract/specs.ts';
+import { ASYMMETRIC_KEY_SPECS, KEY_SPEC_TABLE, type KeySpec, type SigningAlgorithm } from '../../core/contract/specs.ts';
 import { decodeRsSignature } from '../../core/crypto/der.ts';
 import { generateKey, signDigest, type PrivateKey } from '../../core/crypto/engine.ts';
 import {
@@ -69,7 +69,7 @@ let scratch: string;
 beforeAll(async () => {
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'deskkms-bundle-'));
   await Promise.all(
-    KEY_SPECS.map(async (spec) => {
+    ASYMMETRIC_KEY_SPECS.map(async (spec) => {
       const key = await generateKey(spec);
       keys.set(spec, key);
       bundles.set(spec, publicKeyFormats(key.publicKey.spki, { keyId: KEY_ID, keyVersionId: versionId(spec), spec }));
@@ -123,7 +123,7 @@ async function bundleDir(spec: KeySpec): Promise<string> {
   return dir;
 }
 
-describe.each(KEY_SPECS)('%s bundle', (spec) => {
+describe.each(ASYMMETRIC_KEY_SPECS)('%s bundle', (spec) => {
   const info = KEY_SPEC_TABLE[spec];
   const names = bundleFileNames(versionId(spec));
 
@@ -420,7 +420,7 @@ describe('writeBundle', () => {
 });
 
 describe('assembleBundle (what `deskkms pubkey` writes from a GetPublicKeyBundle answer)', () => {
-  it.each(KEY_SPECS)('%s: the formats as answered (OpenSSH line without its newline) give the same bundle, manifest included, with no key parsed', (spec) => {
+  it.each(ASYMMETRIC_KEY_SPECS)('%s: the formats as answered (OpenSSH line without its newline) give the same bundle, manifest included, with no key parsed', (spec) => {
     const b = bundleOf(spec);
     const omitted = Object.fromEntries(
       (['jwk', 'openssh'] as const).flatMap((f) => {

@@ -237,7 +237,7 @@ describe.each(SCHEMES)('remote KMS proxy signing with %s', (algorithm, name) => 
 
 describe('a connection made before connections had a SignatureAlgorithm', () => {
   it('keeps working after the upgrade, signing with HMAC-SHA1 (V1); giving its row a scheme in the file is Vault.Corrupt', async () => {
-    // Vault C as the DeskKMS before this column left it: schema version MIGRATIONS.length - 1, the
+    // Vault C as the DeskKMS before this column left it: the schema before its migration, the
     // row MACed over its six columns then (the integrity key is the vault's own, so C is unlocked to compute it).
     const cDir = join(dir.path, 'c');
     let c = await Vault.init(cDir);
@@ -247,8 +247,13 @@ describe('a connection made before connections had a SignatureAlgorithm', () => 
     await c.close();
     const file = new Database(join(cDir, 'vault.db'));
     try {
+      // The migrations from the one adding the column on (the keys' rotation columns came later) are undone.
+      const signatureMigration = MIGRATIONS.findIndex((m) => m.includes('ADD COLUMN signature_algorithm'));
       file.exec('ALTER TABLE remote_connections DROP COLUMN signature_algorithm');
-      file.prepare('UPDATE schema_version SET version = ?').run(MIGRATIONS.length - 1);
+      file.exec('ALTER TABLE keys DROP COLUMN automatic_rotation');
+      file.exec('ALTER TABLE keys DROP COLUMN rotation_interval');
+      expect(signatureMigration).toBe(MIGRATIONS.length - 2);
+      file.prepare('UPDATE schema_version SET version = ?').run(signatureMigration);
       file
         .prepare('INSERT INTO remote_connections (name, endpoint, region_id, protocol, access_key_id, creation_date, mac) VALUES (@name, @endpoint, @region_id, @protocol, @access_key_id, @creation_date, @mac)')
         .run({ ...row, mac: oldMac });

@@ -262,9 +262,9 @@ describe('the bins, installed with npm install -g . on a machine whose node is o
     const version = spawnSync('deskkms', ['--version'], { env: { PATH: path, HOME: dir.path }, encoding: 'utf8' });
     expect(version.status, `${version.stderr} (system node ${systemNode.stdout})`).toBe(0);
     expect(version.stdout).toBe('0.1.0\n');
-    // Every bin the package declares is a launcher that works from there (git and cosign call them by name).
+    // Every bin the package declares is a launcher that works from there (git, cosign and age call them by name).
     const bins = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin;
-    expect(Object.keys(bins).sort()).toEqual(['deskkms', 'deskkms-gpg', 'deskkms-ssh-keygen', 'sigstore-kms-deskkms']);
+    expect(Object.keys(bins).sort()).toEqual(['age-plugin-deskkms', 'deskkms', 'deskkms-gpg', 'deskkms-ssh-keygen', 'sigstore-kms-deskkms']);
     for (const name of Object.keys(bins)) expect(existsSync(join(prefix, 'bin', name)), name).toBe(true);
     const help = spawnSync('deskkms-ssh-keygen', ['-l', '-f', join(ROOT, 'test/vectors/wycheproof/README.md')], { env: { PATH: path, HOME: dir.path }, encoding: 'utf8' });
     expect(help.stderr).not.toMatch(/node: not found|ERR_UNKNOWN_FILE_EXTENSION|SyntaxError/);

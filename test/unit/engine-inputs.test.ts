@@ -3,7 +3,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KmsError, type ErrorCode } from '../../core/contract/errors.ts';
-import { KEY_SPECS, type KeySpec } from '../../core/contract/specs.ts';
+import { ASYMMETRIC_KEY_SPECS, type KeySpec } from '../../core/contract/specs.ts';
 import { curveOrder, curvePrime } from '../../core/crypto/curves.ts';
 import { decodeSm2Ciphertext, encodeRsSignature, encodeSm2Ciphertext } from '../../core/crypto/der.ts';
 import {
@@ -40,7 +40,7 @@ const keys = {} as Record<KeySpec, PrivateKey>;
 const digest = sha256(new TextEncoder().encode('release-1.0.tar.gz'));
 
 beforeAll(async () => {
-  for (const spec of KEY_SPECS) keys[spec] = await generateKey(spec);
+  for (const spec of ASYMMETRIC_KEY_SPECS) keys[spec] = await generateKey(spec);
 });
 
 describe('algorithm for spec', () => {
@@ -56,7 +56,7 @@ describe('algorithm for spec', () => {
 
 describe('Digest', () => {
   it.each([0, 20, 31, 33, 64])('refuses a %i-byte digest for every spec', (length) => {
-    for (const spec of KEY_SPECS) {
+    for (const spec of ASYMMETRIC_KEY_SPECS) {
       const alg = spec.startsWith('RSA') ? 'RSA_PKCS1_SHA_256' : spec === 'EC_SM2' ? 'SM2DSA' : 'ECDSA_SHA_256';
       expectError(() => signDigest(keys[spec], alg, new Uint8Array(length)), 'InvalidParameter', new RegExp(`^Digest: must be the 32-byte .* got ${length} bytes`));
       expectError(() => verifyDigest(keys[spec].publicKey, alg, new Uint8Array(length), new Uint8Array(8)), 'InvalidParameter', /^Digest:/);
@@ -111,7 +111,7 @@ describe('signatures that are not what they claim', () => {
   });
 
   it('a signature by another key of the same spec, or over another digest, is invalid for every spec', async () => {
-    for (const spec of KEY_SPECS) {
+    for (const spec of ASYMMETRIC_KEY_SPECS) {
       const other = await generateKey(spec);
       const alg = spec.startsWith('RSA') ? 'RSA_PSS_SHA_256' : spec === 'EC_SM2' ? 'SM2DSA' : 'ECDSA_SHA_256';
       const sig = signDigest(other, alg, digest);
@@ -164,7 +164,7 @@ describe('encryption inputs', () => {
 
 describe('public keys', () => {
   it('reads PEM and DER SubjectPublicKeyInfo of every spec and finds the spec', () => {
-    for (const spec of KEY_SPECS) {
+    for (const spec of ASYMMETRIC_KEY_SPECS) {
       expect(importPublicKey(keys[spec].publicKey.spki).spec).toBe(spec);
       expect(importPublicKey(publicKeyPem(keys[spec].publicKey)).spec).toBe(spec);
     }
@@ -204,7 +204,7 @@ describe('public keys', () => {
 
 describe('private keys', () => {
   it('round-trips PKCS#8 for every spec, and signs the same as the original', () => {
-    for (const spec of KEY_SPECS) {
+    for (const spec of ASYMMETRIC_KEY_SPECS) {
       const copy = importPrivateKey(keys[spec].exportPkcs8(), spec);
       expect(copy.publicKey.spki).toEqual(keys[spec].publicKey.spki);
     }
