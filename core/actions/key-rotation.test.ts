@@ -49,19 +49,6 @@ describe('automatic rotation', () => {
     for (const k of [off, disabled, turnedOff]) expect(rotated).not.toContain(k.keyId);
   });
 
-  it('UpdateRotationPolicy turns it on for a symmetric key and refuses it for asymmetric and imported keys', async () => {
-    const key = await makeSymmetricKey(v);
-    await v.refused('UpdateRotationPolicy', { KeyId: key.keyId, EnableAutomaticRotation: true }, 'MissingParameter');
-    await v.refused('UpdateRotationPolicy', { KeyId: key.keyId, EnableAutomaticRotation: true, RotationInterval: '6d' }, 'InvalidParameter');
-    await v.call('UpdateRotationPolicy', { KeyId: key.keyId, EnableAutomaticRotation: true, RotationInterval: '365d' });
-    expect((await v.call('DescribeKey', { KeyId: key.keyId })).KeyMetadata).toMatchObject({ AutomaticRotation: 'Enabled', RotationInterval: '31536000s' });
-    const rsa = await v.makeKey('RSA_2048', 'ENCRYPT/DECRYPT');
-    expect((await v.refused('UpdateRotationPolicy', { KeyId: rsa.keyId, EnableAutomaticRotation: true, RotationInterval: '30d' }, 'InvalidParameter')).Message).toMatch(/CreateKeyVersion/);
-    await v.refused('CreateKey', { KeySpec: 'EC_P256', EnableAutomaticRotation: true, RotationInterval: '30d' }, 'InvalidParameter');
-    await v.refused('CreateKey', { KeySpec: 'Aliyun_AES_256', Origin: 'EXTERNAL', EnableAutomaticRotation: true, RotationInterval: '30d' }, 'InvalidParameter');
-    await v.refused('CreateKey', { KeySpec: 'Aliyun_AES_256', EnableAutomaticRotation: true }, 'MissingParameter');
-  });
-
   it('refuses public-key Actions on symmetric keys, and symmetric keys made Exportable or public-key-only', async () => {
     const key = await makeSymmetricKey(v);
     const ref = { KeyId: key.keyId, KeyVersionId: key.versionId };
