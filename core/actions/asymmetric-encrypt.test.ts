@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ASYMMETRIC_KEY_SPECS, KEY_SPECS, KEY_SPEC_TABLE, maxPlaintextBytes, usagesOf } from '../contract/specs.ts';
+import { ASYMMETRIC_KEY_SPECS, KEY_SPEC_TABLE, maxPlaintextBytes, usagesOf } from '../contract/specs.ts';
 import { b64, useActionVault } from '../../test/support/action-vault.ts';
 
 const v = useActionVault('asymmetric-encrypt');

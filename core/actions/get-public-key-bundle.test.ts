@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ASYMMETRIC_KEY_SPECS, KEY_SPECS } from '../contract/specs.ts';
+import { ASYMMETRIC_KEY_SPECS } from '../contract/specs.ts';
 import { openssl } from '../../test/interop/openssl-peer.ts';
 import { useActionVault } from '../../test/support/action-vault.ts';
 

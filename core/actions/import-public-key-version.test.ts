@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ASYMMETRIC_KEY_SPECS, KEY_SPECS, KEY_SPEC_TABLE, type EncryptionAlgorithm, type KeySpec, type SigningAlgorithm } from '../contract/specs.ts';
+import { ASYMMETRIC_KEY_SPECS, KEY_SPEC_TABLE, type EncryptionAlgorithm, type KeySpec, type SigningAlgorithm } from '../contract/specs.ts';
 import { OPENSSL_SIGNING, flipByte, genpkeyArgs, openssl, pkeyutlDecryptArgs, repeatFlag } from '../../test/interop/openssl-peer.ts';
 import { b64, useActionVault } from '../../test/support/action-vault.ts';
 
