@@ -13,6 +13,7 @@ import { curveOrder } from './curves.ts';
 import { decodeRsSignature, encodeRsSignature, type RsPair } from './der.ts';
 import { encodeEcPkcs8, encodeEcSpki, type EcPrivateMaterial } from './ec-encoding.ts';
 import { createDigester, type Digester } from './hash.ts';
+import { bytesToBigInt, fastP256Available, scrubNonceState, signP256Digest, type DigestSignRequest } from './p256-sign.ts';
 import type { PrivateKey, PublicKey } from './keys.ts';
 
 type EcdsaCurve = 'P-256' | 'secp256k1';
@@ -72,10 +73,13 @@ export class EcdsaPrivateKey implements PrivateKey {
   readonly spec: KeySpec;
   readonly publicKey: EcdsaPublicKey;
   private readonly scalar: Uint8Array;
+  /** d as a number for the P-256 fast path (p256-sign.ts); undefined for secp256k1 (noble). */
+  private readonly d: bigint | undefined;
   private wiped = false;
 
   constructor(material: EcPrivateMaterial & { curve: EcdsaCurve }) {
     this.scalar = material.scalar;
+    this.d = material.curve === 'P-256' && fastP256Available() ? bytesToBigInt(material.scalar) : undefined;
     this.publicKey = new EcdsaPublicKey(material.curve, material.point);
     this.spec = this.publicKey.spec;
   }
@@ -93,6 +97,7 @@ export class EcdsaPrivateKey implements PrivateKey {
 
   signDigest(algorithm: SigningAlgorithm, digest: Uint8Array): Uint8Array {
     if (algorithm !== 'ECDSA_SHA_256') throw new KmsError('InternalFailure', `${algorithm} reached the ECDSA engine`);
+    if (this.d !== undefined) return encodeRsSignature(signP256Digest({ secret: this.live, d: this.d, digest }));
     const compact = ECDSA_CURVES[this.publicKey.curve].sign(digest, this.live, {
       prehash: false,
       lowS: true,
@@ -101,6 +106,11 @@ export class EcdsaPrivateKey implements PrivateKey {
     });
     const sig = ECDSA_CURVES[this.publicKey.curve].Signature.fromBytes(compact, 'compact');
     return encodeRsSignature({ r: sig.r, s: sig.s });
+  }
+
+  /** The fast path's request for this digest (engine.signDigests batches them), or undefined for noble. */
+  fastRequest(digest: Uint8Array): DigestSignRequest | undefined {
+    return this.d === undefined ? undefined : { secret: this.live, d: this.d, digest };
   }
 
   decrypt(algorithm: EncryptionAlgorithm): Uint8Array {
@@ -115,5 +125,6 @@ export class EcdsaPrivateKey implements PrivateKey {
   wipe(): void {
     this.scalar.fill(0);
     this.wiped = true;
+    if (this.d !== undefined) scrubNonceState();
   }
 }

@@ -4,7 +4,7 @@
 // AsymmetricDecrypt); never a private key, never the data key.
 import { createHmac, randomBytes } from 'node:crypto';
 import { KmsError, toKmsError } from '../contract/errors.ts';
-import { decrypt, generateKey, importPrivateKey, signDigest, type PrivateKey } from '../crypto/engine.ts';
+import { decrypt, generateKey, importPrivateKey, type PrivateKey } from '../crypto/engine.ts';
 import { deleteDataKey, loadDataKey, storeDataKey } from '../keychain/data-key.ts';
 import { keychainBackendName } from '../keychain/keychain.ts';
 import { unwrapDataKey, wrapDataKey } from '../keychain/passphrase.ts';
@@ -18,6 +18,7 @@ import { checkCurrentPassphrase, checkSealedItems, openFromBackup, resealItems, 
 import { KEY_SPEC_TABLE, type SymmetricCipher } from '../contract/specs.ts';
 import { GCM_IV_BYTES, gcmDecrypt, gcmEncrypt } from '../crypto/symmetric.ts';
 import { checkKeyMaterial } from './symmetric-key.ts';
+import { SignBatcher } from './sign-batch.ts';
 
 export class KeyWorkerCore {
   private dataKey: Uint8Array | undefined;
@@ -25,6 +26,7 @@ export class KeyWorkerCore {
   private pending: { key: Uint8Array; purpose: 'backup' | 'rotation' } | undefined;
   private readonly cache = new Map<string, PrivateKey>();
   private readonly secrets = new Map<string, Uint8Array>();
+  private readonly signer = new SignBatcher();
 
   /** Handles one raw message; never throws. */
   async handle(message: unknown): Promise<WorkerResponse> {
@@ -70,7 +72,7 @@ export class KeyWorkerCore {
         }
       }
       case 'sign':
-        return { signature: signDigest(this.open(req.key), req.algorithm, req.digest) };
+        return { signature: await this.signer.sign({ key: this.open(req.key), algorithm: req.algorithm, digest: req.digest }) };
       case 'decrypt':
         return { plaintext: decrypt(this.open(req.key), req.algorithm, req.ciphertext) };
       case 'symEncrypt': {

@@ -1,0 +1,36 @@
+// The key worker's sign requests that arrive together are signed together: engine.signDigests
+// shares one nonce inversion among P-256 signatures, most of a lone signature's cost. A request
+// waits at most until the event loop's next check phase (setImmediate), i.e. until the messages
+// already delivered to the worker have been read; a lone request is signed as soon as it is read.
+import { signDigests, type SignDigestRequest } from '../crypto/engine.ts';
+
+interface Waiting extends SignDigestRequest {
+  resolve: (signature: Uint8Array) => void;
+  reject: (error: Error) => void;
+}
+
+/** Whether the batch is at most this many: a bound on one flush's latency under a flood. */
+const MAX_BATCH = 64;
+
+export class SignBatcher {
+  private waiting: Waiting[] = [];
+
+  sign(request: SignDigestRequest): Promise<Uint8Array> {
+    return new Promise<Uint8Array>((resolve, reject) => {
+      this.waiting.push({ ...request, resolve, reject });
+      if (this.waiting.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    while (this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, MAX_BATCH);
+      const results = signDigests(batch);
+      batch.forEach((item, i) => {
+        const result = results[i]!;
+        if (result instanceof Error) item.reject(result);
+        else item.resolve(result);
+      });
+    }
+  }
+}

@@ -1,0 +1,166 @@
+// The P-256 fast path (core/crypto/p256-sign.ts) against peers nobody here wrote: RFC 6979's
+// own vectors, @noble/curves' RFC 6979 signer, and OpenSSL verifying 100,000 signatures made
+// across 100 keys (the library through node:crypto, and a sample through the `openssl` command).
+// Wycheproof's P-256 verification cases run unchanged in wycheproof.test.ts.
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
+import { p256 } from '@noble/curves/nist.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeRsSignature, encodeRsSignature } from '../../core/crypto/der.ts';
+import { importPrivateKey, signDigest, signDigests, verifyDigest, type SignDigestRequest } from '../../core/crypto/engine.ts';
+import type { PrivateKey } from '../../core/crypto/keys.ts';
+import { P256_ORDER as N, bytesToBigInt, euclidInverse, inversionRoute, invertAll, signP256Digests } from '../../core/crypto/p256-sign.ts';
+import { TempDir, pkeyutlVerifyArgs, runOpenssl } from './openssl-peer.ts';
+
+const HALF_N = N >> 1n;
+const hex = (v: bigint): string => v.toString(16).padStart(64, '0');
+
+interface OpensslKey {
+  key: PrivateKey;
+  spki: KeyObject;
+}
+
+function opensslKey(): OpensslKey {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return { key: importPrivateKey(new Uint8Array(privateKey.export({ format: 'der', type: 'pkcs8' })), 'EC_P256'), spki: publicKey };
+}
+
+function digestOf(message: string | Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(message).digest());
+}
+
+/**
+ * OpenSSL (node:crypto's library) verifying a signature over digest = SHA-256(message): node's
+ * verify hashes what it is given, so it is given the message whose digest was signed.
+ */
+function opensslVerifies(spki: KeyObject, message: string | Uint8Array, der: Uint8Array): boolean {
+  return verify('sha256', typeof message === 'string' ? Buffer.from(message) : message, { key: spki, dsaEncoding: 'der' }, der);
+}
+
+/** RFC 6979 with no additional data: the deterministic signature the RFC's appendix lists. */
+function deterministic(secret: Uint8Array, digest: Uint8Array): { r: bigint; s: bigint } {
+  return signP256Digests([{ secret, d: bytesToBigInt(secret), digest }], () => new Uint8Array(0))[0]!;
+}
+
+describe('P-256 digest signing through node:crypto', () => {
+  // RFC 6979 appendix A.2.5, ECDSA with P-256 and SHA-256 (IETF Trust, BSD-licensed code
+  // components; the values are test data). Our signatures are low-S: s may come back as n - s.
+  const x = Buffer.from('C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721', 'hex');
+  it.each([
+    ['sample', 'EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716', 'F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8'],
+    ['test', 'F1ABB023518351CD71D881567B1EA663ED3EFCF6C5132B354F28D3B0B7D38367', '019F4113742A2B14BD25926B49C649155F267E60D3814B4C0CC84250E46F0083'],
+  ])('without added randomness it is RFC 6979 (A.2.5, message %j)', (message, r, s) => {
+    const sig = deterministic(x, digestOf(message));
+    expect(hex(sig.r)).toBe(r.toLowerCase());
+    const vs = BigInt('0x' + s);
+    expect(sig.s).toBe(vs > HALF_N ? N - vs : vs);
+  });
+
+  it('without added randomness it equals @noble/curves RFC 6979 for random keys and digests, digests above n included', () => {
+    const digests = [Buffer.alloc(32, 0xff), Buffer.alloc(32, 0), ...Array.from({ length: 198 }, () => randomBytes(32))];
+    for (const digest of digests) {
+      const secret = p256.utils.randomSecretKey();
+      const ours = deterministic(secret, digest);
+      const theirs = p256.Signature.fromBytes(p256.sign(digest, secret, { prehash: false, lowS: true, extraEntropy: false, format: 'compact' }), 'compact');
+      expect([hex(ours.r), hex(ours.s)]).toEqual([hex(theirs.r), hex(theirs.s)]);
+    }
+  });
+
+  it('is hedged: the same key and digest signed 1,000 times give 1,000 different r, each valid and low-S', () => {
+    const { key, spki } = opensslKey();
+    const digest = digestOf('one release');
+    const rs = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const der = signDigest(key, 'ECDSA_SHA_256', digest);
+      const { r, s } = decodeRsSignature(der);
+      expect(s <= HALF_N).toBe(true);
+      rs.add(hex(r));
+      expect(opensslVerifies(spki, 'one release', der)).toBe(true);
+    }
+    expect(rs.size).toBe(1000);
+  });
+
+  it('OpenSSL verifies 100,000 signatures across 100 keys, singly and in batches of 1 to 64; no r repeats', () => {
+    const keys = Array.from({ length: 100 }, opensslKey);
+    const seen = new Set<string>();
+    let verified = 0;
+    let made = 0;
+    let batch = 1;
+    while (made < 100_000) {
+      const size = Math.min(batch, 100_000 - made);
+      const requests: (SignDigestRequest & { spki: KeyObject; message: Buffer })[] = Array.from({ length: size }, (_, i) => {
+        const { key, spki } = keys[(made + i) % keys.length]!;
+        const message = randomBytes(16);
+        return { key, algorithm: 'ECDSA_SHA_256', digest: digestOf(message), spki, message };
+      });
+      const results = size === 1 ? [signDigest(requests[0]!.key, 'ECDSA_SHA_256', requests[0]!.digest)] : signDigests(requests);
+      results.forEach((result, i) => {
+        if (!(result instanceof Uint8Array)) throw result;
+        if (opensslVerifies(requests[i]!.spki, requests[i]!.message, result)) verified++;
+        seen.add(hex(decodeRsSignature(result).r));
+      });
+      made += size;
+      batch = (batch % 64) + 1;
+    }
+    expect(verified).toBe(100_000);
+    expect(seen.size).toBe(100_000);
+  });
+
+  describe('the openssl command', () => {
+    const tmp = new TempDir('deskkms-p256-');
+    afterAll(() => tmp.remove());
+    it('verifies signatures of 20 keys with pkeyutl (digest mode) and refuses a changed digest', () => {
+      for (let i = 0; i < 20; i++) {
+        const { key, spki } = opensslKey();
+        const digest = digestOf(`artifact ${i}`);
+        const pub = tmp.write('pub.pem', spki.export({ format: 'pem', type: 'spki' }));
+        const sig = tmp.write('sig.der', signDigest(key, 'ECDSA_SHA_256', digest));
+        const good = runOpenssl(pkeyutlVerifyArgs('ECDSA_SHA_256', pub, tmp.write('digest.bin', digest), sig));
+        expect(good.stdout.toString('utf8') + good.stderr).toContain('Signature Verified Successfully');
+        const bad = runOpenssl(pkeyutlVerifyArgs('ECDSA_SHA_256', pub, tmp.write('digest.bin', digestOf(`artifact ${i}!`)), sig));
+        expect(bad.status).not.toBe(0);
+      }
+    });
+  });
+
+  it('a batch answers each request alone: a wiped key and a wrong digest length fail only their own entries', () => {
+    const a = opensslKey();
+    const b = opensslKey();
+    b.key.wipe();
+    const digest = digestOf('x');
+    const results = signDigests([
+      { key: a.key, algorithm: 'ECDSA_SHA_256', digest },
+      { key: b.key, algorithm: 'ECDSA_SHA_256', digest },
+      { key: a.key, algorithm: 'ECDSA_SHA_256', digest: digest.subarray(0, 31) },
+      { key: a.key, algorithm: 'RSA_PSS_SHA_256', digest },
+      { key: a.key, algorithm: 'ECDSA_SHA_256', digest },
+    ]);
+    expect(opensslVerifies(a.spki, 'x', results[0] as Uint8Array)).toBe(true);
+    expect(opensslVerifies(a.spki, 'x', results[4] as Uint8Array)).toBe(true);
+    expect(results[1]).toMatchObject({ code: 'Vault.Locked' });
+    expect(results[2]).toMatchObject({ code: 'InvalidParameter' });
+    expect(results[3]).toBeInstanceOf(Error);
+    expect(() => signDigest(b.key, 'ECDSA_SHA_256', digest)).toThrow(/wiped/);
+  });
+
+  it('inverts mod n through the library here (an RSA public operation, exponent n-2) and agrees with Euclid', () => {
+    expect(inversionRoute()).toBe('library');
+    const values = [1n, 2n, N - 1n, N - 2n, ...Array.from({ length: 500 }, () => (bytesToBigInt(randomBytes(32)) % (N - 1n)) + 1n)];
+    const inverses = invertAll(values);
+    values.forEach((v, i) => {
+      expect((v * inverses[i]!) % N).toBe(1n);
+      expect(euclidInverse(v)).toBe(inverses[i]);
+    });
+    expect(invertAll([values[7]!])[0]).toBe(euclidInverse(values[7]!));
+  });
+
+  it('a PKCS#8 key from OpenSSL signs the same way as a generated one (the scalar is read as 32 bytes)', () => {
+    const { key, spki } = opensslKey();
+    const digest = digestOf('pkcs8');
+    const der = signDigest(key, 'ECDSA_SHA_256', digest);
+    expect(opensslVerifies(spki, 'pkcs8', der)).toBe(true);
+    // The engine's own verification (noble) agrees.
+    expect(verifyDigest(key.publicKey, 'ECDSA_SHA_256', digest, der)).toBe(true);
+    expect(createPublicKey({ key: Buffer.from(key.publicKey.spki), format: 'der', type: 'spki' }).asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    expect(encodeRsSignature(decodeRsSignature(der))).toEqual(der);
+  });
+});
