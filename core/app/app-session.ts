@@ -232,7 +232,7 @@ export class AppSession {
     },
     'Digest.Update': (p) => {
       this.assertUnlocked();
-      return Promise.resolve(this.digests.update(p.SessionId, decodeBase64(p.Chunk, 'Chunk')));
+      return Promise.resolve(this.digests.update(p.SessionId, chunkBytes(p.Chunk)));
     },
     'Digest.Finish': (p) => {
       this.assertUnlocked();
@@ -248,7 +248,7 @@ export class AppSession {
     },
     'Sign.Update': (p) => {
       this.assertUnlocked();
-      return Promise.resolve(this.signatures.update(p.SessionId, decodeBase64(p.Chunk, 'Chunk')));
+      return Promise.resolve(this.signatures.update(p.SessionId, chunkBytes(p.Chunk)));
     },
     'Sign.Finish': async (p) => {
       const signer = await this.signer();
@@ -585,4 +585,9 @@ async function assembleRequestParts(parts: readonly string[], field: string): Pr
   }
   // The text round-trips to the same bytes (valid UTF-8, BOM kept): RequestSha256 is the file's.
   return { Complete: true, Progress: 1, ...seen, Text: text };
+}
+
+/** A streamed chunk as it came: base64 (JSON) or bytes (the browser host's binary route). */
+function chunkBytes(chunk: string | Uint8Array): Uint8Array {
+  return typeof chunk === 'string' ? decodeBase64(chunk, 'Chunk') : chunk;
 }

@@ -19,6 +19,15 @@ import type { RequestFormat, RequestReview } from './signing-requests.ts';
 export const APP_CHANNEL = 'deskkms:call';
 export const APP_HTTP_PATH = '/api/call';
 /**
+ * Browser host only: a streamed chunk (Digest.Update, Sign.Update) as the raw bytes of an
+ * application/octet-stream POST, `?method=Digest.Update&session=<SessionId>`, authenticated as
+ * /api/call is. It reaches AppSession.call as the same method with Chunk as bytes: no base64, no
+ * JSON around 2 MiB.
+ */
+export const APP_CHUNK_PATH = '/api/chunk';
+export const CHUNK_METHODS = ['Digest.Update', 'Sign.Update'] as const;
+export type ChunkMethod = (typeof CHUNK_METHODS)[number];
+/**
  * Browser host only: where the page trades its single-use launch token (from the launch URL's
  * #token= fragment) for a per-session secret, the header that secret travels in on every API
  * call, and the sessionStorage key the page keeps it under (origin, i.e. port, scoped; a reload
@@ -42,11 +51,17 @@ const passphrase = z
   .max(PASSPHRASE_MAX, `must be at most ${PASSPHRASE_MAX} characters`);
 const isoDate = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'is not a date (ISO 8601)');
 const sessionId = z.string().regex(UUID, 'must be a session UUID (from Digest.Begin or Sign.Begin)');
-/** One chunk of a streamed message (Digest.Update, Sign.Update), base64. */
-const chunk = z
-  .string()
-  // Strict base64 is checked as it is decoded (decodeBase64), in one pass over the 2.8 MB.
-  .max(Math.ceil(DIGEST_CHUNK_MAX / 3) * 4, `is longer than ${DIGEST_CHUNK_MAX} bytes`);
+/**
+ * One chunk of a streamed message (Digest.Update, Sign.Update): base64 text (JSON over IPC or
+ * /api/call), or the bytes themselves (the browser host's APP_CHUNK_PATH).
+ */
+const chunk = z.union([
+  z
+    .string()
+    // Strict base64 is checked as it is decoded (decodeBase64), in one pass over the 2.8 MB.
+    .max(Math.ceil(DIGEST_CHUNK_MAX / 3) * 4, `is longer than ${DIGEST_CHUNK_MAX} bytes`),
+  z.instanceof(Uint8Array).refine((bytes) => bytes.length <= DIGEST_CHUNK_MAX, `is longer than ${DIGEST_CHUNK_MAX} bytes`),
+]);
 const keyId = z.string().min(1, 'is empty').max(512, 'is too long');
 const keyVersionId = z.string().regex(UUID, 'must be a key version UUID');
 const signingAlgorithm = z.enum(SIGNING_ALGORITHMS, `must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
@@ -538,4 +553,6 @@ export interface AppResults {
 /** The one typed object the preload exposes (and the browser host's fetch bridge implements). */
 export interface DeskKmsBridge {
   call<M extends AppMethod>(method: M, params: AppParams<M>): Promise<AppResult<AppResults[M]>>;
+  /** A chunk as bytes, where the host takes them so (the browser host); otherwise call() with base64. */
+  sendChunk?(method: ChunkMethod, SessionId: string, chunk: Uint8Array): Promise<AppResult<AppResults[ChunkMethod]>>;
 }

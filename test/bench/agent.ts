@@ -19,6 +19,7 @@ import { dispatch } from '../../core/actions/dispatch.ts';
 import { listAuditEntries } from '../../core/audit/audit-log.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { printTable } from './measure.ts';
+import { say } from './summary.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DESKKMS = join(ROOT, 'bin', 'deskkms');
@@ -179,11 +180,11 @@ export async function agentBench(runs = Number(process.env.AGENT_BENCH_RUNS ?? 9
       ['ssh-add -l (one connection: peer check, identities)', median(list.agent).toFixed(0), 'OpenSSH ssh-agent, file key', median(list.stock).toFixed(0), (median(list.agent) / median(list.stock)).toFixed(2)],
       ['deskkms sign --format ssh (small file)', median(cli.agent).toFixed(0), 'DESKKMS_NO_AGENT=1 (opens the vault)', median(cli.direct).toFixed(0), cliRatio.toFixed(2)],
     ]);
-    console.log(
+    say(
       `audit: ${viaSsh} signatures by ssh-keygen through the agent, ${viaEndpoint} by deskkms sign through the agent, ${direct} by deskkms sign opening the vault` +
         ` (expected ${runs + 1} each)`,
     );
-    console.log(`goal (issue 14): agent git commit within 2x of the file key: ${gitRatio <= 2 ? 'met' : 'NOT met'} (${gitRatio.toFixed(2)}x)`);
+    say(`goal (issue 14): agent git commit within 2x of the file key: ${gitRatio <= 2 ? 'met' : 'NOT met'} (${gitRatio.toFixed(2)}x)`);
   } finally {
     agent?.kill('SIGTERM');
     stockAgent?.kill('SIGTERM');

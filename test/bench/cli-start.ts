@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { printTable } from './measure.ts';
+import { record } from './summary.ts';
 
 // The documented command: bin/deskkms (sh) starts the pinned Node with the per-user compile cache.
 const BIN = resolve(import.meta.dirname, '../../bin/deskkms');
@@ -52,6 +53,13 @@ export function cliStart(): void {
       ['deskkms AsymmetricSign --help', medianMs(BIN, ['AsymmetricSign', '--help'], undefined, env)],
       ['deskkms batch (one ListKeys, passphrase vault: scrypt unlock)', medianMs(BIN, ['batch', '--vault', vault, '--passphrase-file', pw], '{"Action":"ListKeys"}\n', env)],
     ];
+    const ms = (name: string): number => rows.find(([n]) => n === name)?.[1] ?? Number.NaN;
+    const floorName = floors[0]![1] !== undefined ? 'openssl version' : 'ssh-keygen -l';
+    record({ id: 'start.help.seconds', what: 'deskkms --help, median wall time', value: ms('deskkms --help') / 1000, against: 'seconds', goal: { atMost: 0.3 } });
+    record({ id: 'start.help.ratio', what: 'deskkms --help', value: ms('deskkms --help') / (floor ?? Number.NaN), against: `${floorName}, same run` });
+    const batchRow = rows.at(-1)![0];
+    record({ id: 'start.batch.seconds', what: 'one-line deskkms batch (passphrase vault: scrypt unlock)', value: ms(batchRow) / 1000, against: 'seconds' });
+    record({ id: 'start.batch.ratio', what: 'one-line deskkms batch (passphrase vault)', value: ms(batchRow) / (floor ?? Number.NaN), against: `${floorName}, same run` });
     printTable(
       `Cold start, median of ${RUNS} runs (spawn to exit), ratio to ${floors[0]![1] !== undefined ? 'openssl version' : 'ssh-keygen -l'}`,
       ['command', 'ms', 'ratio'],

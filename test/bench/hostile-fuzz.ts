@@ -15,6 +15,7 @@ import type { CliIO } from '../../core/hosts/cli/command.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { Hostile, countAudit, fuzzApi, fuzzApp, fuzzBatch, hostileBatchLine, hostileSeed, rowsOf, type AuditCount, type Tally } from '../support/hostile.ts';
 import { fmt, printTable } from './measure.ts';
+import { say } from './summary.ts';
 
 const PASSPHRASE = 'bench hostile passphrase';
 
@@ -56,7 +57,7 @@ export async function hostileFuzz(total = Number(process.env.HOSTILE_REQUESTS ??
     const row = (path: string, tally: Tally, seconds: number, unaccounted: number, chainOk: boolean, baseline: number): void => {
       const rate = tally.sent / seconds;
       rows.push([path, tally.sent, tally.ok, tally.improper.length, unaccounted, chainOk ? 'ok' : 'BROKEN', fmt(rate), fmt(baseline), (rate / baseline).toFixed(2)]);
-      for (const line of tally.improper.slice(0, 3)) console.log(`  improper (${path}): ${line}`);
+      for (const line of tally.improper.slice(0, 3)) say(`  improper (${path}): ${line}`);
     };
 
     // The API server: a baseline of well-formed signed ListKeys, then the hostile mix.

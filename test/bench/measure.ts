@@ -1,4 +1,6 @@
 // Fixed-time throughput measurement: runs `op` in batches until `seconds` have passed.
+import { say } from './summary.ts';
+
 export function opsPerSecond(op: () => unknown, seconds = 1): number {
   for (let i = 0; i < 3; i++) op(); // warm-up
   const start = performance.now();
@@ -19,9 +21,9 @@ export function fmt(n: number): string {
 export function printTable(title: string, header: string[], rows: (string | number)[][]): void {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  console.log(`\n${title}`);
+  say(`\n${title}`);
   for (const [k, row] of cells.entries()) {
-    console.log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
-    if (k === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+    say(row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+    if (k === 0) say(widths.map((w) => '-'.repeat(w)).join('  '));
   }
 }

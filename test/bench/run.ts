@@ -10,20 +10,32 @@ import { KEY_SPECS, KEY_SPEC_TABLE } from '../../core/contract/specs.ts';
 import { digestMessage, generateKey, signDigest, verifyDigest } from '../../core/crypto/engine.ts';
 import { createDigester, sha256 } from '../../core/crypto/hash.ts';
 import { fmt, opsPerSecond, printTable } from './measure.ts';
-import { apiLoad } from './api-load.ts';
-import { appDigestThroughput } from './app-digest.ts';
-import { vaultBatchThroughput } from './vault-batch.ts';
-import { hostileFuzz } from './hostile-fuzz.ts';
-import { agentBench } from './agent.ts';
-import { cliStart } from './cli-start.ts';
-import { envelopeBench } from './envelope.ts';
+import { JSON_OUTPUT, QUICK, say, summary } from './summary.ts';
+import { p256Bench } from './p256.ts';
 
+const startedAt = performance.now();
+// --quick: every goal figure in under a minute (shorter windows, fewer runs, the rest skipped).
+// The sections read these when they load, hence the dynamic imports below.
+if (QUICK) {
+  process.env.BENCH_SECONDS ??= '0.3';
+  process.env.BENCH_BATCH_SECONDS ??= '1.5';
+  process.env.BENCH_START_RUNS ??= '3';
+  process.env.API_LOAD_SECONDS ??= '3';
+  process.env.BENCH_DIGEST_MIB ??= '64';
+}
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
+const { apiLoad } = await import('./api-load.ts');
+const { appDigestThroughput } = await import('./app-digest.ts');
+const { vaultBatchThroughput } = await import('./vault-batch.ts');
+const { hostileFuzz } = await import('./hostile-fuzz.ts');
+const { agentBench } = await import('./agent.ts');
+const { cliStart } = await import('./cli-start.ts');
+const { envelopeBench } = await import('./envelope.ts');
 const digest = sha256(randomBytes(64));
 
-function opensslSpeed(algorithm: string): { sign: number; verify: number } | undefined {
+function opensslSpeed(algorithm: string, seconds = SECONDS): { sign: number; verify: number } | undefined {
   try {
-    const out = execFileSync('openssl', ['speed', '-seconds', String(Math.max(1, Math.round(SECONDS))), '-mr', algorithm], {
+    const out = execFileSync('openssl', ['speed', '-seconds', String(Math.max(1, Math.round(seconds))), '-mr', algorithm], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     });
@@ -115,15 +127,22 @@ function sm3Throughput(): void {
   ]);
 }
 
-console.log(`deskkms bench — node ${process.version}, ${SECONDS}s per figure`);
+say(`deskkms bench — node ${process.version}, ${SECONDS}s per figure${QUICK ? ' (quick: the goal figures only)' : ''}`);
 cliStart();
-await sm2Libraries();
+await p256Bench(SECONDS, opensslSpeed('ecdsap256', 1));
+if (!QUICK) await sm2Libraries();
 await engineVersusPrimitive();
-verifyRsaSanity();
-sm3Throughput();
+if (!QUICK) {
+  verifyRsaSanity();
+  sm3Throughput();
+}
 await vaultBatchThroughput();
-await envelopeBench();
+if (!QUICK) await envelopeBench();
 await apiLoad();
 await appDigestThroughput();
-await agentBench();
-await hostileFuzz();
+if (!QUICK) {
+  await agentBench();
+  await hostileFuzz();
+}
+if (JSON_OUTPUT) process.stdout.write(`${JSON.stringify(summary(startedAt), null, 2)}\n`);
+else say(`\nbench took ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);

@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { KEY_SPEC_TABLE, type KeySpec } from '../../core/contract/specs.ts';
 import { generateKey, importPublicKey, signDigest, verifyDigest } from '../../core/crypto/engine.ts';
 import { fmt, opsPerSecond, printTable } from './measure.ts';
+import { record, say } from './summary.ts';
 
 const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
 const SPECS: readonly KeySpec[] = ['RSA_2048', 'EC_P256', 'EC_SM2'];
@@ -175,14 +176,18 @@ export async function vaultBatchThroughput(): Promise<BatchFigures[]> {
       (r.steady / r.baseline).toFixed(2),
     ]),
   );
+  for (const r of results) {
+    record({ id: `batch.${r.spec}.steady.ratio`, what: `deskkms batch ${r.spec} steady state`, value: r.steady / r.baseline, against: 'engine signDigest in process, same run', goal: { atLeast: 0.85 } });
+    record({ id: `batch.${r.spec}.fixed.seconds`, what: `deskkms batch ${r.spec} one-line run (passphrase vault: scrypt unlock)`, value: r.fixedSeconds, against: 'seconds' });
+  }
   if (rsaReference !== undefined) {
     const rsa = results.find((r) => r.spec === 'RSA_2048')!;
-    console.log(
+    say(
       `reference: node:crypto sign (RSA-2048 PSS, hashing a 64-byte message) ${fmt(rsaReference)}/s; ` +
         `batch steady / that = ${(rsa.steady / rsaReference).toFixed(2)}`,
     );
   }
-  console.log('fixed = the best of two one-line batches (process start, scrypt unlock, first request, exit); steady = (lines - 1) / (run - fixed)');
+  say('fixed = the best of two one-line batches (process start, scrypt unlock, first request, exit); steady = (lines - 1) / (run - fixed)');
   return results;
 }
 

@@ -49,3 +49,19 @@ export async function pick(page: Page, key: CreatedKey, algorithm: string): Prom
   await expect(version).toHaveValue(key.KeyVersionId);
   await page.getByLabel('Algorithm', { exact: true }).selectOption(algorithm);
 }
+
+/**
+ * Slows the page's streamed chunks of one method (they go to /api/chunk as bytes) so the hashing
+ * progress of a few MiB can be watched. Also counts them, so a test can see they went as bytes.
+ */
+export async function slowChunks(page: Page, method: 'Digest.Update' | 'Sign.Update', ms: number): Promise<{ count: number }> {
+  const seen = { count: 0 };
+  await page.route('**/api/chunk?*', async (route) => {
+    if (new URL(route.request().url()).searchParams.get('method') === method) {
+      seen.count++;
+      await new Promise((r) => setTimeout(r, ms));
+    }
+    await route.continue();
+  });
+  return seen;
+}

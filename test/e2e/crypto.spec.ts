@@ -7,8 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from '@playwright/test';
-import { createKey, kmsAction, openssl, pick, publicKeyPem, type CreatedKey } from './crypto-helpers.ts';
+import { createKey, kmsAction, slowChunks, openssl, pick, publicKeyPem, type CreatedKey } from './crypto-helpers.ts';
 import { createVault, expect, screenshot, test } from './fixtures.ts';
 
 // Tall enough that a whole panel (picker, message, signature, verdict) fits in a screenshot.
@@ -21,15 +20,6 @@ test.beforeEach(async () => {
 test.afterEach(async () => {
   await rm(work, { recursive: true, force: true });
 });
-
-/** Slows the page's Digest.Update requests so the progress of a few MiB can be watched. */
-async function slowDigestUpdates(page: Page, ms: number): Promise<void> {
-  await page.route('**/api/call', async (route) => {
-    const body = route.request().postDataJSON() as { method?: string } | null;
-    if (body?.method === 'Digest.Update') await new Promise((r) => setTimeout(r, ms));
-    await route.continue();
-  });
-}
 
 interface SignCase {
   readonly spec: string;
@@ -67,7 +57,8 @@ test('signs a file with every signing spec, verifies it in the app and with Open
 
   await page.getByRole('tab', { name: 'Sign & verify' }).click();
   await expect(page.getByRole('heading', { name: 'Sign & verify' })).toBeVisible();
-  await slowDigestUpdates(page, 250);
+  // The chunks go to the host as bytes (/api/chunk), not as base64 inside JSON.
+  const chunks = await slowChunks(page, 'Digest.Update', 250);
 
   for (const c of CASES) {
     await test.step(`${c.spec} ${c.algorithm}`, async () => {
@@ -85,6 +76,8 @@ test('signs a file with every signing spec, verifies it in the app and with Open
       await expect(page.getByText('Hashed release.tar — 100%')).toBeVisible();
       const bar = page.getByRole('progressbar', { name: /release\.tar/ });
       await expect(bar).toHaveAttribute('value', String(bytes.length));
+      expect(chunks.count % 3).toBe(0); // 5 MiB: three binary chunks per signature so far
+      expect(chunks.count).toBeGreaterThan(0);
 
       const signatureBox = page.getByTestId('signature');
       await expect(signatureBox).not.toHaveValue('');
@@ -136,7 +129,7 @@ test('signs a file with every signing spec, verifies it in the app and with Open
 
   // Cancel: a slower stream, stopped after the first chunk; nothing is signed.
   await page.unrouteAll({ behavior: 'wait' });
-  await slowDigestUpdates(page, 1500);
+  await slowChunks(page, 'Digest.Update', 1500);
   await pick(page, keys.get('EC_P256')!, 'ECDSA_SHA_256');
   await page.getByLabel('Message file').setInputFiles(tampered);
   await page.getByRole('button', { name: 'Sign', exact: true }).click();

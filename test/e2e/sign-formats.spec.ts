@@ -19,7 +19,7 @@ import { bundleFromJSON } from '@sigstore/bundle';
 import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { compactVerify, flattenedVerify, importSPKI } from 'jose';
 import type { Page } from '@playwright/test';
-import { createKey, kmsAction, pick, publicKeyPem, type CreatedKey } from './crypto-helpers.ts';
+import { createKey, kmsAction, slowChunks, pick, publicKeyPem, type CreatedKey } from './crypto-helpers.ts';
 import { createVault, expect, screenshot, test, type UiHost } from './fixtures.ts';
 
 test.use({ viewport: { width: 1280, height: 1600 } });
@@ -37,15 +37,6 @@ test.afterEach(async () => {
 function run(command: string, args: readonly string[], options: { input?: Buffer; env?: NodeJS.ProcessEnv } = {}): { status: number; stdout: string; stderr: string } {
   const r = spawnSync(command, args, { encoding: 'utf8', timeout: 60_000, ...(options.input ? { input: options.input } : {}), env: { ...process.env, LC_ALL: 'C', ...options.env } });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Slows the page's Sign.Update requests so the hashing progress of a few MiB can be watched. */
-async function slowSignUpdates(page: Page, ms: number): Promise<void> {
-  await page.route('**/api/call', async (route) => {
-    const body = route.request().postDataJSON() as { method?: string } | null;
-    if (body?.method === 'Sign.Update') await new Promise((r) => setTimeout(r, ms));
-    await route.continue();
-  });
 }
 
 /** Clicks Save NAME and keeps the download; returns its path and the name the page suggested. */
@@ -163,7 +154,7 @@ test('signs a file in each release format, saves it under the ecosystem name, an
       await page.getByRole('radio', { name: 'SSH signature (ssh-keygen, git)' }).check();
       await expect(page.getByLabel('SSH namespace')).toHaveValue('file');
       if (key === rsa) await expect(page.getByTestId('format-algorithm-note')).toContainText('RSA_PKCS1_SHA_256');
-      if (key === p256) await slowSignUpdates(page, 300);
+      if (key === p256) await slowChunks(page, 'Sign.Update', 300);
       const signing = signAndSave(page, 'release.tar.sig', `${key.alias.replace(/\W/g, '_')}.ssh.sig`);
       if (key === p256) {
         // Progress while the host hashes (2 chunks of 2 MiB, each slowed), with Cancel offered.

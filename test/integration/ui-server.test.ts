@@ -3,11 +3,13 @@
 // both required on every call), Host and Origin checks, no CORS, the API envelope, limits, static
 // files without traversal, the security headers, and `deskkms ui` as a process that prints its URL
 // and stops cleanly on SIGTERM. The attack through a real browser is test/e2e/session-theft.spec.ts.
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppSession } from '../../core/app/app-session.ts';
+import { DIGEST_CHUNK_MAX } from '../../core/contract/app-api.ts';
 import { UI_CSP, startUiServer, type RunningUiServer } from '../../core/hosts/ui/ui-server.ts';
 import { spawnUntilFirstLine } from '../support/child-process.ts';
 import { launchTokenOf, openUiSession, send, tradeLaunchToken, type Reply, type UiSession } from '../support/ui-session.ts';
@@ -231,6 +233,66 @@ describe('browser host: the API', () => {
     const invalid = await api({ method: 'Vault.Create', params: { Protection: 'cloud' } });
     expect(invalid.status).toBe(200);
     expect(JSON.parse(invalid.body)).toMatchObject({ ok: false, error: { Code: 'InvalidParameter' } });
+  });
+});
+
+describe('browser host: streamed chunks as bytes (/api/chunk)', () => {
+  const chunkUrl = (method: string, sessionId: string): string => `${server.origin}/api/chunk?${new URLSearchParams({ method, session: sessionId }).toString()}`;
+  const octets = { 'content-type': 'application/octet-stream' };
+
+  it('hashes the bytes it is sent into the Digest session, as the same chunks in base64 JSON would be', async () => {
+    const ok = async (body: unknown): Promise<any> => {
+      const reply = JSON.parse((await api(body)).body) as { ok: boolean; value?: any; error?: unknown };
+      expect(reply, JSON.stringify(body).slice(0, 80)).toMatchObject({ ok: true });
+      return reply.value;
+    };
+    await ok({ method: 'Vault.Create', params: { Protection: 'passphrase', Passphrase: 'chunk test passphrase' } });
+    const { KeyId } = (await ok({ method: 'Kms.Call', params: { Action: 'CreateKey', Params: { KeySpec: 'EC_P256', KeyUsage: 'SIGN/VERIFY' } } })).KeyMetadata;
+    const [{ KeyVersionId }] = (await ok({ method: 'Kms.Call', params: { Action: 'ListKeyVersions', Params: { KeyId } } })).KeyVersions.KeyVersion;
+    const target = { KeyId, KeyVersionId, Algorithm: 'ECDSA_SHA_256' };
+    const parts = [randomBytes(DIGEST_CHUNK_MAX), randomBytes(1), Buffer.alloc(0), randomBytes(70_000)];
+    const binary = (await ok({ method: 'Digest.Begin', params: target })).SessionId as string;
+    let hashed = 0;
+    for (const part of parts) {
+      const reply = await send(chunkUrl('Digest.Update', binary), { method: 'POST', headers: { ...ui.headers(), ...octets }, body: part });
+      expect(reply.status).toBe(200);
+      hashed += part.length;
+      expect(JSON.parse(reply.body)).toEqual({ ok: true, value: { BytesHashed: hashed } });
+    }
+    const viaBytes = (await ok({ method: 'Digest.Finish', params: { SessionId: binary } })).Digest as string;
+    const json = (await ok({ method: 'Digest.Begin', params: target })).SessionId as string;
+    for (const part of parts) await ok({ method: 'Digest.Update', params: { SessionId: json, Chunk: part.toString('base64') } });
+    const viaJson = (await ok({ method: 'Digest.Finish', params: { SessionId: json } })).Digest as string;
+    expect(viaBytes).toBe(createHash('sha256').update(Buffer.concat(parts)).digest('base64'));
+    expect(viaJson).toBe(viaBytes);
+  });
+
+  it('asks what /api/call asks (session, Origin, POST) plus the octet-stream type, a chunk method, a session id and the size limit', async () => {
+    const body = Buffer.from('abc');
+    const post = (headers: Record<string, string | undefined>, url = chunkUrl('Digest.Update', '00000000-0000-4000-8000-000000000000'), payload: Uint8Array = body): Promise<Reply> =>
+      send(url, { method: 'POST', headers: Object.fromEntries(Object.entries({ ...ui.headers(), ...octets, ...headers }).filter((e): e is [string, string] => e[1] !== undefined)), body: payload });
+    const noSession = await post({ 'x-deskkms-session': undefined });
+    expect(noSession.status).toBe(401);
+    expect(errorOf(noSession).Code).toBe('Unauthorized.Session');
+    expect((await post({ cookie: undefined })).status).toBe(401);
+    expect((await post({ origin: 'http://evil.example' })).status).toBe(403);
+    expect((await post({ 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await post({ 'content-type': 'application/json' })).status).toBe(415);
+    expect((await post({ 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await send(chunkUrl('Digest.Update', 'x'), { headers: ui.headers() })).status).toBe(405);
+    for (const method of ['Vault.Create', 'Kms.Call', 'Digest.Finish', '']) {
+      const reply = await post({}, chunkUrl(method, '00000000-0000-4000-8000-000000000000'));
+      expect(errorOf(reply), method).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringMatching(/^method: must be one of Digest.Update, Sign.Update/) });
+    }
+    const badSession = await post({}, chunkUrl('Sign.Update', 'not-a-session'));
+    expect(errorOf(badSession)).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringMatching(/SessionId/) });
+    const unknown = await post({});
+    expect(JSON.parse(unknown.body)).toMatchObject({ ok: false });
+    const huge = await post({}, undefined, Buffer.alloc(DIGEST_CHUNK_MAX + 1));
+    expect(huge.status).toBe(413);
+    expect(errorOf(huge).Code).toBe('RequestTooLarge');
+    const preflight = await send(chunkUrl('Digest.Update', 'x'), { method: 'OPTIONS', headers: { origin: 'http://127.0.0.1:8080', 'access-control-request-method': 'POST' } });
+    expect(preflight.status).toBe(405);
   });
 });
 

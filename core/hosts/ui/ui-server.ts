@@ -34,7 +34,16 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { APP_HTTP_PATH, APP_REQUEST_MAX_BYTES, APP_SESSION_HEADER, APP_SESSION_PATH, type AppResult } from '../../contract/app-api.ts';
+import {
+  APP_CHUNK_PATH,
+  APP_HTTP_PATH,
+  APP_REQUEST_MAX_BYTES,
+  APP_SESSION_HEADER,
+  APP_SESSION_PATH,
+  CHUNK_METHODS,
+  DIGEST_CHUNK_MAX,
+  type AppResult,
+} from '../../contract/app-api.ts';
 import { KmsError, toKmsError } from '../../contract/errors.ts';
 import { readBody } from '../http/http-server.ts';
 import { readRendererAsset } from '../../app/renderer-assets.ts';
@@ -167,8 +176,13 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
       return;
     }
     if (pathname === APP_SESSION_PATH || pathname === APP_HTTP_PATH) {
-      if (!checkPost(req, res)) return;
+      if (!checkPost(req, res, 'application/json')) return;
       await (pathname === APP_SESSION_PATH ? trade(req, res) : api(req, res));
+      return;
+    }
+    if (pathname === APP_CHUNK_PATH) {
+      if (!checkPost(req, res, 'application/octet-stream')) return;
+      await chunk(req, res, new URL(req.url ?? '/', origin).searchParams);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -178,8 +192,12 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
     await serveFile(pathname, res, req.method === 'HEAD');
   }
 
-  /** What both POST endpoints require of the request itself: method, our page's Origin, JSON. */
-  function checkPost(req: IncomingMessage, res: ServerResponse): boolean {
+  /**
+   * What the POST endpoints require of the request itself: method, our page's Origin, the type.
+   * (application/octet-stream is not a type a cross-origin page may send without a preflight,
+   * which is refused, just as application/json is not.)
+   */
+  function checkPost(req: IncomingMessage, res: ServerResponse, expected: 'application/json' | 'application/octet-stream'): boolean {
     if (req.method !== 'POST') {
       fail(res, new KmsError('InvalidParameter', `${req.url ?? ''}: use POST`), 405, { allow: 'POST' });
       return false;
@@ -192,8 +210,8 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
       return false;
     }
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/json') {
-      fail(res, new KmsError('InvalidParameter', 'Content-Type: must be application/json'), 415);
+    if (type !== expected) {
+      fail(res, new KmsError('InvalidParameter', `Content-Type: must be ${expected}`), 415);
       return false;
     }
     return true;
@@ -239,7 +257,8 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
     });
   }
 
-  async function api(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** The session's header secret and cookie binding, both; refuses the request when not. */
+  function authorized(req: IncomingMessage, res: ServerResponse): boolean {
     const secret = singleHeader(req.headers[APP_SESSION_HEADER.toLowerCase()]);
     const binding = cookieValue(singleHeader(req.headers.cookie), cookieName);
     // Both, always, and both evaluated (no early exit that times which one was wrong).
@@ -247,11 +266,35 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
     const cookieOk = sameSecret(binding, session?.binding);
     if (!(headerOk && cookieOk)) {
       fail(res, new KmsError('Unauthorized.Session', NO_SESSION));
-      return;
+      return false;
     }
+    return true;
+  }
+
+  async function api(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!authorized(req, res)) return;
     const body = await jsonBody(req, res, APP_REQUEST_MAX_BYTES);
     if (!body) return;
     sendJson(res, 200, await options.call(body.value));
+  }
+
+  /** POST /api/chunk?method=&session=: a streamed chunk's bytes, for the same method as JSON. */
+  async function chunk(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+    if (!authorized(req, res)) return;
+    const method = query.get('method') ?? '';
+    if (!(CHUNK_METHODS as readonly string[]).includes(method)) {
+      fail(res, new KmsError('InvalidParameter', `method: must be one of ${CHUNK_METHODS.join(', ')}`));
+      return;
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await readBody(req, DIGEST_CHUNK_MAX);
+    } catch (error) {
+      fail(res, toKmsError(error));
+      return;
+    }
+    // AppSession.call validates SessionId and the chunk as it does for /api/call.
+    sendJson(res, 200, await options.call({ method, params: { SessionId: query.get('session') ?? '', Chunk: bytes } }));
   }
 
   async function serveFile(pathname: string, res: ServerResponse, headOnly: boolean): Promise<void> {

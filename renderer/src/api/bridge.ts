@@ -5,6 +5,7 @@
 // #token= fragment, once, at /api/session; it is kept in memory and in sessionStorage (this
 // origin only) so that a reload keeps the session. Both hosts return the same envelopes.
 import {
+  APP_CHUNK_PATH,
   APP_HTTP_PATH,
   APP_SESSION_HEADER,
   APP_SESSION_PATH,
@@ -13,9 +14,11 @@ import {
   type AppParams,
   type AppResult,
   type AppResults,
+  type ChunkMethod,
   type DeskKmsBridge,
 } from '../../../core/contract/app-api.ts';
 import type { WireError } from '../../../core/contract/errors.ts';
+import { encodeBase64 } from '../../../core/contract/base64.ts';
 import type { ActionName, ActionParams } from '../../../core/contract/actions.ts';
 import type { ActionResponse } from '../../../core/contract/responses.ts';
 
@@ -157,6 +160,23 @@ export function createHttpBridge(fetchImpl: typeof fetch = fetch.bind(globalThis
       }
       return (await envelopeOf(response)) as AppResult<AppResults[M]>;
     },
+    async sendChunk(method, SessionId, chunk) {
+      const state = await current();
+      if (state.secret === undefined && state.error) return { ok: false, error: state.error };
+      let response: Response;
+      try {
+        const query = new URLSearchParams({ method, session: SessionId });
+        response = await fetchImpl(`${APP_CHUNK_PATH}?${query.toString()}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/octet-stream', ...(state.secret !== undefined ? { [APP_SESSION_HEADER]: state.secret } : {}) },
+          body: chunk as Uint8Array<ArrayBuffer>,
+          credentials: 'same-origin',
+        });
+      } catch {
+        return { ok: false, error: NO_ANSWER };
+      }
+      return (await envelopeOf(response)) as AppResult<AppResults[ChunkMethod]>;
+    },
   };
 }
 
@@ -186,6 +206,17 @@ export async function call<M extends AppMethod>(method: M, params: AppParams<M>)
  */
 export function kms<A extends ActionName>(action: A, params: ActionParams<A>): Promise<ActionResponse<A> & { RequestId: string }> {
   return call('Kms.Call', { Action: action, Params: params }) as Promise<ActionResponse<A> & { RequestId: string }>;
+}
+
+/**
+ * Sends one chunk of a streamed message: as bytes where the host takes them (the browser host),
+ * else as base64 in the method's JSON (Electron's IPC, a test's bridge).
+ */
+export async function sendChunk(method: ChunkMethod, SessionId: string, chunk: Uint8Array): Promise<AppResults[ChunkMethod]> {
+  const current = bridge();
+  const result = current.sendChunk ? await current.sendChunk(method, SessionId, chunk) : await current.call(method, { SessionId, Chunk: encodeBase64(chunk) });
+  if (!result.ok) throw new AppError(result.error.Code, result.error.Message, result.error.RequestId);
+  return result.value;
 }
 
 /** Code and message for display; a refused Action names its RequestId, as the audit log shows it. */

@@ -4,9 +4,8 @@
 // Z_A || M for SM2DSA), and a signature file in a release format (Sign.*; the host hashes as the
 // format's ecosystem does and signs once, audited with the format).
 import { DIGEST_CHUNK_MAX, type AppParams, type AppResults } from '../../../core/contract/app-api.ts';
-import { encodeBase64 } from '../../../core/contract/base64.ts';
 import type { SigningAlgorithm } from '../../../core/contract/specs.ts';
-import { call } from '../api/bridge.ts';
+import { call, sendChunk } from '../api/bridge.ts';
 
 export const FILE_CHUNK_BYTES = Math.min(2 * 1024 * 1024, DIGEST_CHUNK_MAX);
 
@@ -23,7 +22,7 @@ export interface DigestProgress {
 
 /** A host session that takes a message in chunks: Digest.* or Sign.*. */
 interface StreamMethods<T> {
-  update(SessionId: string, Chunk: string): Promise<{ BytesHashed: number }>;
+  update(SessionId: string, chunk: Uint8Array): Promise<{ BytesHashed: number }>;
   finish(SessionId: string): Promise<T>;
   abort(SessionId: string): Promise<unknown>;
 }
@@ -42,7 +41,7 @@ async function stream<T>(
     for (let offset = 0; offset < blob.size; offset += FILE_CHUNK_BYTES) {
       signal?.throwIfAborted();
       const chunk = new Uint8Array(await blob.slice(offset, offset + FILE_CHUNK_BYTES).arrayBuffer());
-      const { BytesHashed } = await methods.update(SessionId, encodeBase64(chunk));
+      const { BytesHashed } = await methods.update(SessionId, chunk);
       onProgress?.({ done: BytesHashed, total: blob.size });
     }
     signal?.throwIfAborted();
@@ -54,13 +53,13 @@ async function stream<T>(
 }
 
 const DIGEST: StreamMethods<AppResults['Digest.Finish']> = {
-  update: (SessionId, Chunk) => call('Digest.Update', { SessionId, Chunk }),
+  update: (SessionId, chunk) => sendChunk('Digest.Update', SessionId, chunk),
   finish: (SessionId) => call('Digest.Finish', { SessionId }),
   abort: (SessionId) => call('Digest.Abort', { SessionId }),
 };
 
 const SIGN: StreamMethods<AppResults['Sign.Finish']> = {
-  update: (SessionId, Chunk) => call('Sign.Update', { SessionId, Chunk }),
+  update: (SessionId, chunk) => sendChunk('Sign.Update', SessionId, chunk),
   finish: (SessionId) => call('Sign.Finish', { SessionId }),
   abort: (SessionId) => call('Sign.Abort', { SessionId }),
 };

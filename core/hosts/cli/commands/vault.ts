@@ -168,6 +168,14 @@ export const batchCommand: Command = {
       // Responses are written in request order, each as soon as it and those before it are done,
       // so a co-process that waits for each answer before sending the next is served at once.
       let written: Promise<void> = Promise.resolve();
+      // Answers ready in the same turn of the event loop go out in one write (one syscall for a
+      // group, not one per line); a lone answer is written at the end of its turn.
+      let out = '';
+      const flush = (): void => {
+        if (out === '') return;
+        io.stdout.write(out);
+        out = '';
+      };
       const lines = jsonLines(io.stdin);
       let lineNumber = 0;
       for await (const line of lines) {
@@ -178,13 +186,15 @@ export const batchCommand: Command = {
         written = written.then(async () => {
           const { text, ok } = await result;
           if (!ok) failures++;
-          io.stdout.write(`${text}\n`);
+          if (out === '') setImmediate(flush);
+          out += `${text}\n`;
           inFlight--;
           slotFreed?.();
         });
         while (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => (slotFreed = resolve));
       }
       await written;
+      flush();
       return failures === 0 ? EXIT_OK : EXIT_NEGATIVE;
     });
   },
