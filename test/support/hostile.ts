@@ -19,7 +19,7 @@ export const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts
 /** HOSTILE_SEED, or a fresh one; printed so a failing run can be replayed. */
 export function hostileSeed(label: string): number {
   const seed = process.env.HOSTILE_SEED === undefined ? Math.floor(Math.random() * 2 ** 32) : Number(process.env.HOSTILE_SEED);
-  console.log(`${label}: seed ${seed} (replay with HOSTILE_SEED=${seed})`);
+  console.error(`${label}: seed ${seed} (replay with HOSTILE_SEED=${seed})`);
   return seed;
 }
 
