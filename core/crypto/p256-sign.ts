@@ -21,7 +21,8 @@
 // What this does not hide (as noble does not): the final s = k⁻¹·(e + r·d) mod n is BigInt
 // arithmetic, whose running time may depend on the operands' lengths. BigInts cannot be wiped; the
 // nonce's byte buffers are zeroed after use.
-import { constants, createECDH, createPublicKey, getCurves, hash, publicEncrypt, randomFillSync, type ECDH, type KeyObject } from 'node:crypto';
+import { constants, createECDH, createPublicKey, getCurves, publicEncrypt, randomFillSync, type ECDH, type KeyObject } from 'node:crypto';
+import { hmacSha256 } from './hmac.ts';
 
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 const HALF_N = N >> 1n;
@@ -37,39 +38,6 @@ export function bytesToBigInt(bytes: Uint8Array): bigint {
 
 function bigIntTo32(value: bigint): Buffer {
   return Buffer.from(value.toString(16).padStart(64, '0'), 'hex');
-}
-
-// ---- HMAC-SHA-256 from two one-shot hashes (node:crypto's createHmac costs ~15 µs a call on
-// OpenSSL 3.5; crypto.hash ~0.3 µs with a string result, ~1.3 µs with a Buffer one).
-const BLOCK = 64;
-
-function sha256(data: Uint8Array): Buffer {
-  return Buffer.from(hash('sha256', data, 'binary'), 'binary'); // 'binary' is latin1
-}
-
-/** HMAC-SHA-256 over the concatenation of parts, with a key of at most 64 bytes. */
-function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Buffer {
-  let length = BLOCK;
-  for (const part of parts) length += part.length;
-  const inner = Buffer.allocUnsafe(length);
-  const outer = Buffer.allocUnsafe(BLOCK + 32);
-  for (let i = 0; i < BLOCK; i++) {
-    const kb = i < key.length ? key[i]! : 0;
-    inner[i] = kb ^ 0x36;
-    outer[i] = kb ^ 0x5c;
-  }
-  let at = BLOCK;
-  for (const part of parts) {
-    inner.set(part, at);
-    at += part.length;
-  }
-  const innerHash = sha256(inner);
-  outer.set(innerHash, BLOCK);
-  const mac = sha256(outer);
-  inner.fill(0);
-  outer.fill(0);
-  innerHash.fill(0);
-  return mac;
 }
 
 const TAG_0 = Buffer.of(0x00);

@@ -16,7 +16,8 @@
 // access key disappears: denial, never a grant), and putting back an older authentic copy of a row
 // or of the whole file (rollback) by someone who kept one. The audit head is anchored the same way
 // (core/audit/anchor.ts).
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { hmac } from '../crypto/hmac.ts';
 import { KmsError } from '../contract/errors.ts';
 import type { Db } from './store.ts';
 
@@ -116,21 +117,23 @@ export function integrityKey(db: Db): Buffer {
 
 /** HMAC-SHA256 under the integrity key over a domain label and prefix-free, type-tagged fields. */
 export function integrityMac(db: Db, label: string, fields: readonly (string | number | null | Uint8Array)[]): Buffer {
-  const mac = createHmac('sha256', integrityKey(db)).update(`deskkms-integrity-v1\0${label}\0`, 'utf8');
-  const header = Buffer.alloc(5);
+  const parts: (string | Uint8Array)[] = [`deskkms-integrity-v1\0${label}\0`];
   for (const field of fields) {
     if (field === null) {
-      mac.update(Buffer.of(0));
+      parts.push(NULL_FIELD);
       continue;
     }
     const [tag, bytes] =
       typeof field === 'string' ? [1, Buffer.from(field, 'utf8')] : typeof field === 'number' ? [2, Buffer.from(String(field), 'utf8')] : [3, field];
+    const header = Buffer.allocUnsafe(5);
     header[0] = tag;
     header.writeUInt32BE(bytes.length, 1);
-    mac.update(header).update(bytes);
+    parts.push(header, bytes);
   }
-  return mac.digest();
+  return hmac('sha256', integrityKey(db), parts);
 }
+
+const NULL_FIELD = Buffer.of(0);
 
 export function macsEqual(stored: unknown, expected: Buffer): boolean {
   return Buffer.isBuffer(stored) && stored.length === MAC_BYTES && timingSafeEqual(stored, expected);

@@ -2,7 +2,8 @@
 // private keys: it keeps unlocked key versions as live key objects and wipes them on lock. Its
 // results are public material only (signatures, public keys, sealed blobs, plaintexts of
 // AsymmetricDecrypt); never a private key, never the data key.
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { hmac } from '../crypto/hmac.ts';
 import { KmsError, toKmsError } from '../contract/errors.ts';
 import { decrypt, generateKey, importPrivateKey, type PrivateKey } from '../crypto/engine.ts';
 import { deleteDataKey, loadDataKey, storeDataKey } from '../keychain/data-key.ts';
@@ -230,8 +231,8 @@ export class KeyWorkerCore {
         }
         const mac =
           req.algorithm === 'HMAC-SHA1'
-            ? createHmac('sha1', Buffer.concat([secret, Buffer.from('&')])).update(req.data).digest()
-            : createHmac(req.algorithm === 'ACS3-HMAC-SM3' ? 'sm3' : 'sha256', secret).update(req.data).digest();
+            ? hmac('sha1', Buffer.concat([secret, Buffer.from('&')]), [req.data])
+            : hmac(req.algorithm === 'ACS3-HMAC-SM3' ? 'sm3' : 'sha256', secret, [req.data]);
         return { mac: new Uint8Array(mac) };
       }
     }

@@ -5,7 +5,7 @@
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeRsSignature, encodeRsSignature } from '../../core/crypto/der.ts';
+import { decodeRsSignature, encodeRsSignature, encodeRsSignatureBySchema } from '../../core/crypto/der.ts';
 import { importPrivateKey, signDigest, signDigests, verifyDigest, type SignDigestRequest } from '../../core/crypto/engine.ts';
 import type { PrivateKey } from '../../core/crypto/keys.ts';
 import { P256_ORDER as N, bytesToBigInt, euclidInverse, inversionRoute, invertAll, signP256Digests } from '../../core/crypto/p256-sign.ts';
@@ -151,6 +151,17 @@ describe('P-256 digest signing through node:crypto', () => {
       expect(euclidInverse(v)).toBe(inverses[i]);
     });
     expect(invertAll([values[7]!])[0]).toBe(euclidInverse(values[7]!));
+  });
+
+  it('writes DER signatures byte for byte as the ASN.1 schema serializer does, and reads them back', () => {
+    const edges = [0n, 1n, 0x7fn, 0x80n, 0xffn, 0x100n, (1n << 255n) - 1n, 1n << 255n, N - 1n, (1n << 1000n) + 12345n];
+    for (const r of edges) {
+      for (const s of [1n, 0x80n, N - 1n, 1n << 1000n]) {
+        const ours = encodeRsSignature({ r, s });
+        expect(Buffer.from(ours).toString('hex'), `${r} ${s}`).toBe(Buffer.from(encodeRsSignatureBySchema({ r, s })).toString('hex'));
+        if (r > 0n) expect(decodeRsSignature(ours)).toEqual({ r, s });
+      }
+    }
   });
 
   it('a PKCS#8 key from OpenSSL signs the same way as a generated one (the scalar is read as 32 bytes)', () => {
