@@ -7,7 +7,7 @@
 // the API server's refusal summaries) goes through refuseCall, recordEvent and vaultRefusalLog
 // below: no host appends audit entries itself.
 import { randomUUID } from 'node:crypto';
-import { appendAuditEntries, auditWriteFailed } from '../audit/audit-log.ts';
+import { appendAuditEntries, auditWriteFailed, type AuditEntryInput } from '../audit/audit-log.ts';
 import { RefusalLog, type RefusalLogOptions } from '../audit/refusal-log.ts';
 import { isActionName, isLocalOnlyAction, parseRequest, type ActionName, type ActionParams } from '../contract/actions.ts';
 import { KmsError, toKmsError, type ErrorCode } from '../contract/errors.ts';
@@ -16,6 +16,7 @@ import { escapeField, escapeText } from '../contract/escape-text.ts';
 import type { ActionResponse } from '../contract/responses.ts';
 import { aliasesOf } from '../vault/records.ts';
 import type { Vault } from '../vault/vault.ts';
+import type { WriteGroup } from '../vault/store.ts';
 import type { CallContext } from './operation.ts';
 import { route } from './provider-route.ts';
 
@@ -43,6 +44,9 @@ export interface ApiFailure {
 export type ApiOutcome<Body extends object = Record<string, unknown>> =
   | { readonly ok: true; readonly body: Body & { RequestId: string } }
   | { readonly ok: false; readonly error: ApiFailure; readonly httpStatus: number };
+
+/** Audit entries of calls that write nothing else: appended together, one append per turn (store.ts). */
+const AUDIT_ENTRIES: WriteGroup<AuditEntryInput> = { run: (db, entries) => void appendAuditEntries(db, entries) };
 
 // The Action and the key fields may be anything a caller sent: escaped and cut to the audit
 // log's limits (core/contract/escape-text.ts), so hostile text is recorded, not refused.
@@ -114,7 +118,9 @@ async function dispatchCall(vault: Vault, action: unknown, params: unknown, ctx:
     const result = await route(vault, action, request, ctx);
     if (result.write !== undefined || !UNRECORDED_READS.has(action)) {
       try {
-        await vault.store.write((db) => {
+        // Only the audit entry to write: with the other such calls of this turn, in one append.
+        if (result.write === undefined) await vault.store.writeGrouped(AUDIT_ENTRIES, auditEntry(action, ctx, 'OK'));
+        else await vault.store.write((db) => {
           try {
             result.write?.(db);
             appendAuditEntries(db, [auditEntry(action, ctx, 'OK')]);
@@ -136,7 +142,7 @@ async function dispatchCall(vault: Vault, action: unknown, params: unknown, ctx:
     if (!(thrown instanceof KmsError)) options.onInternalError?.(escapeField(action, 64), ctx.requestId, thrown);
     const error = toKmsError(thrown, options.onInternalError ? `in the host's log under RequestId ${ctx.requestId}` : undefined);
     try {
-      await vault.store.write((db) => appendAuditEntries(db, [auditEntry(action, ctx, error.code)]));
+      await vault.store.writeGrouped(AUDIT_ENTRIES, auditEntry(action, ctx, error.code));
     } catch (auditError) {
       return failure(auditWriteFailed(auditError), ctx);
     }

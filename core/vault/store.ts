@@ -6,7 +6,9 @@
 // Writes go through a group-commit queue: every job queued in the same turn of the event loop runs
 // in one transaction (each in its own SAVEPOINT, so one job's failure rolls back only that job),
 // and all of them are acknowledged after the single COMMIT. One fsync then covers a whole batch of
-// audited calls instead of one fsync per call.
+// audited calls instead of one fsync per call. Items of a WriteGroup (the audit entries of calls
+// that write nothing else) run as one job per group and turn: one audit append for all of them,
+// retried one by one when it fails, so a bad item still fails alone.
 //
 // Files: the directory is 0700, and vault.db is created 0600 by us (O_EXCL, then fchmod, whatever
 // the umask) before SQLite opens it; SQLite creates vault.db-wal and vault.db-shm with the mode of
@@ -30,6 +32,27 @@ interface Job {
   run(db: Db): unknown;
   resolve(value: unknown): void;
   reject(error: unknown): void;
+}
+
+/** Items written together: `run` gets every item queued for the group in one turn. */
+export interface WriteGroup<T> {
+  run(db: Db, items: readonly T[]): void;
+}
+
+interface GroupItem {
+  item: unknown;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** The transaction statements, prepared once per connection (exec() compiles them every time). */
+interface TransactionStatements {
+  readonly begin: Database.Statement;
+  readonly commit: Database.Statement;
+  readonly rollback: Database.Statement;
+  readonly savepoint: Database.Statement;
+  readonly release: Database.Statement;
+  readonly rollbackTo: Database.Statement;
 }
 
 /**
@@ -77,6 +100,8 @@ export class Store {
   readonly dir: string;
   readonly db: Db;
   private queue: Job[] = [];
+  private groups = new Map<WriteGroup<unknown>, GroupItem[]>();
+  private tx: TransactionStatements | undefined;
   /**
    * Runs first in every write transaction (after BEGIN IMMEDIATE, so nothing changes under it); a
    * throw fails the whole batch. The vault refuses here to write after another process rotated
@@ -145,46 +170,91 @@ export class Store {
     if (this.closed) return Promise.reject(new KmsError('InternalFailure', 'the vault store is closed'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run, resolve: resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
+  }
+
+  /**
+   * Queues `item` for `group`: the items queued in one turn run as one job after the others, and
+   * each resolves after that COMMIT. If the group's job fails, each item is tried alone (its own
+   * savepoint), so only the items that fail by themselves are refused.
+   */
+  writeGrouped<T>(group: WriteGroup<T>, item: T): Promise<void> {
+    if (this.closed) return Promise.reject(new KmsError('InternalFailure', 'the vault store is closed'));
+    return new Promise<void>((resolve, reject) => {
+      const items = this.groups.get(group as WriteGroup<unknown>);
+      if (items) items.push({ item, resolve, reject });
+      else this.groups.set(group as WriteGroup<unknown>, [{ item, resolve, reject }]);
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private statements(): TransactionStatements {
+    this.tx ??= {
+      begin: this.db.prepare('BEGIN IMMEDIATE'),
+      commit: this.db.prepare('COMMIT'),
+      rollback: this.db.prepare('ROLLBACK'),
+      savepoint: this.db.prepare('SAVEPOINT job'),
+      release: this.db.prepare('RELEASE job'),
+      rollbackTo: this.db.prepare('ROLLBACK TO job'),
+    };
+    return this.tx;
+  }
+
+  /** Runs `run` in its own savepoint: its failure rolls back only what it did (see flush). */
+  private inSavepoint(tx: TransactionStatements, run: () => unknown): { ok: true; value: unknown } | { ok: false; error: unknown } {
+    tx.savepoint.run();
+    try {
+      const value = run();
+      tx.release.run();
+      return { ok: true, value };
+    } catch (error) {
+      // A full disk or an I/O error can make SQLite roll the whole transaction back: then
+      // every job of the batch fails with that error.
+      if (!this.db.inTransaction) throw error;
+      tx.rollbackTo.run();
+      tx.release.run();
+      // A job's SQLite failure (SQLITE_READONLY from its INSERT) gets the vault's code too.
+      return { ok: false, error: storeError(error, this.dir) };
+    }
   }
 
   private flush(): void {
     this.scheduled = false;
     const jobs = this.queue;
     this.queue = [];
-    if (jobs.length === 0) return;
+    const groups = [...this.groups];
+    this.groups.clear();
+    if (jobs.length === 0 && groups.length === 0) return;
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const groupOutcomes: ({ ok: true } | { ok: false; error: unknown })[][] = [];
+    const tx = this.statements();
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      tx.begin.run();
       this.writeGuard?.(this.db);
-      for (const job of jobs) {
-        this.db.exec('SAVEPOINT job');
-        try {
-          outcomes.push({ ok: true, value: job.run(this.db) });
-          this.db.exec('RELEASE job');
-        } catch (error) {
-          // A full disk or an I/O error can make SQLite roll the whole transaction back: then
-          // every job of the batch fails with that error.
-          if (!this.db.inTransaction) throw error;
-          this.db.exec('ROLLBACK TO job');
-          this.db.exec('RELEASE job');
-          // A job's SQLite failure (SQLITE_READONLY from its INSERT) gets the vault's code too.
-          outcomes.push({ ok: false, error: storeError(error, this.dir) });
-        }
+      for (const job of jobs) outcomes.push(this.inSavepoint(tx, () => job.run(this.db)));
+      for (const [group, items] of groups) {
+        const together = this.inSavepoint(tx, () => group.run(this.db, items.map((i) => i.item)));
+        // Together, or (when that failed) one by one: a bad item fails alone.
+        groupOutcomes.push(together.ok ? items.map(() => ({ ok: true })) : items.map((i) => this.inSavepoint(tx, () => group.run(this.db, [i.item]))));
       }
-      this.db.exec('COMMIT');
+      tx.commit.run();
     } catch (error) {
       try {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        if (this.db.inTransaction) tx.rollback.run();
       } catch {
         // the error that stopped the batch says more than this one
       }
       const failure = storeError(error, this.dir);
       for (const job of jobs) job.reject(failure);
+      for (const [, items] of groups) for (const item of items) item.reject(failure);
       return;
     }
     jobs.forEach((job, i) => {
@@ -192,12 +262,19 @@ export class Store {
       if (outcome.ok) job.resolve(outcome.value);
       else job.reject(outcome.error);
     });
+    groups.forEach(([, items], g) =>
+      items.forEach((item, i) => {
+        const outcome = groupOutcomes[g]![i]!;
+        if (outcome.ok) item.resolve();
+        else item.reject(outcome.error);
+      }),
+    );
   }
 
   /** Waits for queued writes, then closes the database. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.queue.length > 0) await this.write(() => undefined);
+    if (this.queue.length > 0 || this.groups.size > 0) await this.write(() => undefined);
     this.closed = true;
     this.db.close();
   }
