@@ -1,12 +1,20 @@
 // The vault's SQLite database (better-sqlite3: Node-API prebuilt binaries that load in Node and
-// Electron alike). WAL + synchronous=FULL: a transaction that COMMIT returned is on disk, and a
-// process killed at any moment leaves the last committed state. Several processes (CLI, app, API
+// Electron alike). WAL + synchronous=FULL: a transaction that COMMIT returned is on disk (for the
+// write queue: that was acknowledged, see below), and a process killed at any moment leaves the
+// last committed state. Several processes (CLI, app, API
 // server) may use one vault: writers serialise on SQLite's lock (BEGIN IMMEDIATE, busy_timeout).
 //
 // Writes go through a group-commit queue: every job queued in the same turn of the event loop runs
 // in one transaction (each in its own SAVEPOINT, so one job's failure rolls back only that job),
 // and all of them are acknowledged after the single COMMIT. One fsync then covers a whole batch of
-// audited calls instead of one fsync per call. Items of a WriteGroup (the audit entries of calls
+// audited calls instead of one fsync per call. That fsync does not block the event loop: the queue's
+// transactions commit with synchronous=NORMAL (in WAL mode SQLite then writes the commit's frames
+// to vault.db-wal without syncing them), and the jobs are acknowledged only after an fsync of
+// vault.db-wal on libuv's thread pool has returned. A commit acknowledged is therefore on disk as
+// with synchronous=FULL, while the next requests are parsed, checked and signed in the meantime.
+// (A checkpoint syncs the WAL before copying it and the database after, under NORMAL too; a WAL
+// that is gone was checkpointed and removed, so its frames are in the synced database.) Writes
+// made outside the queue (migrations, db.transaction) keep synchronous=FULL. Items of a WriteGroup (the audit entries of calls
 // that write nothing else) run as one job per group and turn: one audit append for all of them,
 // retried one by one when it fails, so a bad item still fails alone.
 //
@@ -14,7 +22,7 @@
 // the umask) before SQLite opens it; SQLite creates vault.db-wal and vault.db-shm with the mode of
 // vault.db (os_unix.c findCreateFileMode / unixOpenSharedMemory), so they are 0600 from creation.
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, constants, fchmodSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, close as closeFd, closeSync, constants, fchmodSync, fsync, mkdirSync, open as openFd, openSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { KmsError } from '../contract/errors.ts';
 import { DB_FILE, vaultFileError } from './fs-errors.ts';
@@ -47,6 +55,8 @@ interface GroupItem {
 
 /** The transaction statements, prepared once per connection (exec() compiles them every time). */
 interface TransactionStatements {
+  readonly unsynced: Database.Statement;
+  readonly synced: Database.Statement;
   readonly begin: Database.Statement;
   readonly commit: Database.Statement;
   readonly rollback: Database.Statement;
@@ -65,6 +75,53 @@ export function storeError(error: unknown, dir: string, options: { creating?: bo
   return vaultFileError(error, dir, options) ?? error;
 }
 
+
+/**
+ * fsync of the WAL file on libuv's thread pool, through a descriptor kept open (SQLite keeps the
+ * same file while a connection is open; it is reopened if it is gone). Opened read-write: Windows'
+ * FlushFileBuffers needs write access. A WAL that is gone was checkpointed into vault.db and
+ * removed, which SQLite syncs.
+ */
+class WalFile {
+  private fd: number | undefined;
+  private readonly path: string;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  sync(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const withFd = (fd: number): void =>
+        fsync(fd, (error) => {
+          if (!error) resolve();
+          else if (error.code === 'EBADF') {
+            this.fd = undefined;
+            this.sync().then(resolve, reject);
+          } else reject(error);
+        });
+      if (this.fd !== undefined) {
+        withFd(this.fd);
+        return;
+      }
+      openFd(this.path, 'r+', (error, fd) => {
+        if (error) {
+          if (error.code === 'ENOENT') resolve();
+          else reject(error);
+          return;
+        }
+        if (this.fd === undefined) this.fd = fd;
+        else closeFd(fd, () => undefined);
+        withFd(this.fd);
+      });
+    });
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
 
 /** vault.db, created empty with mode 0600 (not umask's 0644) before SQLite opens it; false if it was there. */
 function createPrivateFile(path: string): boolean {
@@ -102,6 +159,11 @@ export class Store {
   private queue: Job[] = [];
   private groups = new Map<WriteGroup<unknown>, GroupItem[]>();
   private tx: TransactionStatements | undefined;
+  /** The WAL fsyncs in flight: close() waits for them (their jobs are not yet acknowledged). */
+  private readonly syncing = new Set<Promise<void>>();
+  private readonly wal: WalFile;
+  /** fsync of vault.db-wal; a test replaces it to see when jobs are acknowledged. */
+  syncWal: (walPath: string) => Promise<void> = () => this.wal.sync();
   /**
    * Runs first in every write transaction (after BEGIN IMMEDIATE, so nothing changes under it); a
    * throw fails the whole batch. The vault refuses here to write after another process rotated
@@ -114,6 +176,7 @@ export class Store {
   private constructor(dir: string, db: Db) {
     this.dir = dir;
     this.db = db;
+    this.wal = new WalFile(join(dir, `${DB_FILE}-wal`));
   }
 
   /**
@@ -198,6 +261,8 @@ export class Store {
 
   private statements(): TransactionStatements {
     this.tx ??= {
+      unsynced: this.db.prepare('PRAGMA synchronous = NORMAL'),
+      synced: this.db.prepare('PRAGMA synchronous = FULL'),
       begin: this.db.prepare('BEGIN IMMEDIATE'),
       commit: this.db.prepare('COMMIT'),
       rollback: this.db.prepare('ROLLBACK'),
@@ -237,6 +302,7 @@ export class Store {
     const groupOutcomes: ({ ok: true } | { ok: false; error: unknown })[][] = [];
     const tx = this.statements();
     try {
+      tx.unsynced.run();
       tx.begin.run();
       this.writeGuard?.(this.db);
       for (const job of jobs) outcomes.push(this.inSavepoint(tx, () => job.run(this.db)));
@@ -256,7 +322,31 @@ export class Store {
       for (const job of jobs) job.reject(failure);
       for (const [, items] of groups) for (const item of items) item.reject(failure);
       return;
+    } finally {
+      if (!this.db.inTransaction) tx.synced.run();
     }
+    // Committed: acknowledged once the WAL holding the commit is on disk.
+    const synced = this.syncWal(join(this.dir, `${DB_FILE}-wal`)).then(
+      () => this.acknowledge(jobs, outcomes, groups, groupOutcomes),
+      (error: unknown) => {
+        const failure = new KmsError(
+          'Vault.IOError',
+          `vault.db-wal in ${this.dir} could not be synced to disk (${errnoCode(error) ?? String(error)}): the change was written but a power cut could still lose it. To fix: check the disk (dmesg) and retry`,
+        );
+        for (const job of jobs) job.reject(failure);
+        for (const [, items] of groups) for (const item of items) item.reject(failure);
+      },
+    );
+    this.syncing.add(synced);
+    void synced.finally(() => this.syncing.delete(synced));
+  }
+
+  private acknowledge(
+    jobs: readonly Job[],
+    outcomes: readonly ({ ok: true; value: unknown } | { ok: false; error: unknown })[],
+    groups: readonly (readonly [WriteGroup<unknown>, GroupItem[]])[],
+    groupOutcomes: readonly (readonly ({ ok: true } | { ok: false; error: unknown })[])[],
+  ): void {
     jobs.forEach((job, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) job.resolve(outcome.value);
@@ -275,7 +365,9 @@ export class Store {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.queue.length > 0 || this.groups.size > 0) await this.write(() => undefined);
+    await Promise.all(this.syncing);
     this.closed = true;
+    this.wal.close();
     this.db.close();
   }
 

@@ -1,0 +1,99 @@
+// The store's group commit (core/vault/store.ts): jobs and grouped items of one turn share one
+// transaction; a grouped item that fails alone is refused alone; nothing is acknowledged before
+// the WAL holding the commit has been synced (the fsync runs off the event loop), and a failed
+// sync refuses the group with Vault.IOError; close() waits for the syncs in flight.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Store, type WriteGroup } from '../../core/vault/store.ts';
+
+let dir: string;
+let store: Store;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'deskkms-group-commit-'));
+  store = Store.open(dir, { create: true });
+  store.db.exec('CREATE TABLE t (v TEXT NOT NULL UNIQUE)');
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const rows = (): string[] => (store.db.prepare('SELECT v FROM t ORDER BY rowid').all() as { v: string }[]).map((r) => r.v);
+
+/** A group that inserts its items in one statement each, and counts its runs. */
+function insertGroup(): WriteGroup<string> & { runs: number[] } {
+  const runs: number[] = [];
+  return {
+    runs,
+    run(db, items) {
+      runs.push(items.length);
+      const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+      for (const item of items) insert.run(item);
+    },
+  };
+}
+
+describe('group commit', () => {
+  it('runs the items of one turn in one group run, after the jobs, in one transaction', async () => {
+    const group = insertGroup();
+    const done = await Promise.all([store.writeGrouped(group, 'a'), store.write((db) => db.prepare("INSERT INTO t (v) VALUES ('job')").run()), store.writeGrouped(group, 'b'), store.writeGrouped(group, 'c')]);
+    expect(done).toHaveLength(4);
+    expect(group.runs).toEqual([3]);
+    expect(rows()).toEqual(['job', 'a', 'b', 'c']);
+  });
+
+  it('refuses only the item that fails by itself (the group is retried one by one)', async () => {
+    const group = insertGroup();
+    await store.writeGrouped(group, 'taken');
+    const outcomes = await Promise.allSettled(['x', 'taken', 'y'].map((v) => store.writeGrouped(group, v)));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(rows()).toEqual(['taken', 'x', 'y']);
+    expect(group.runs).toEqual([1, 3, 1, 1, 1]);
+  });
+
+  it('acknowledges nothing before the WAL is synced; the sync runs after COMMIT on a file that holds the commit', async () => {
+    let release: () => void = () => undefined;
+    const synced: string[] = [];
+    store.syncWal = (walPath) => {
+      synced.push(walPath);
+      expect(statSync(walPath).size).toBeGreaterThan(0);
+      return new Promise<void>((resolve) => (release = resolve));
+    };
+    let acknowledged = false;
+    const write = store.writeGrouped(insertGroup(), 'v').then(() => (acknowledged = true));
+    await new Promise((r) => setTimeout(r, 20));
+    // Committed (another reader sees it) but not yet acknowledged.
+    expect(rows()).toEqual(['v']);
+    expect(acknowledged).toBe(false);
+    expect(synced).toEqual([join(dir, 'vault.db-wal')]);
+    release();
+    await write;
+    expect(acknowledged).toBe(true);
+  });
+
+  it('a failed sync refuses the group with Vault.IOError; close() waits for syncs in flight', async () => {
+    store.syncWal = () => Promise.reject(Object.assign(new Error('EIO'), { code: 'EIO' }));
+    await expect(store.write(() => 1)).rejects.toMatchObject({ code: 'Vault.IOError', message: expect.stringMatching(/could not be synced to disk \(EIO\)/) });
+    let finish: () => void = () => undefined;
+    store.syncWal = () => new Promise<void>((resolve) => (finish = resolve));
+    const pending = store.write(() => 2);
+    await new Promise((r) => setImmediate(r));
+    let closed = false;
+    const closing = store.close().then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(closed).toBe(false);
+    finish();
+    await expect(pending).resolves.toBe(2);
+    await closing;
+    expect(closed).toBe(true);
+  });
+
+  it('the real sync: writes are durable and the connection is back at synchronous=FULL outside the queue', async () => {
+    await store.write((db) => db.prepare("INSERT INTO t (v) VALUES ('durable')").run());
+    expect(rows()).toEqual(['durable']);
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+  });
+});
