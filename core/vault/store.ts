@@ -245,9 +245,9 @@ export class Store {
   writeGrouped<T>(group: WriteGroup<T>, item: T): Promise<void> {
     if (this.closed) return Promise.reject(new KmsError('InternalFailure', 'the vault store is closed'));
     return new Promise<void>((resolve, reject) => {
-      const items = this.groups.get(group as WriteGroup<unknown>);
+      const items = this.groups.get(group);
       if (items) items.push({ item, resolve, reject });
-      else this.groups.set(group as WriteGroup<unknown>, [{ item, resolve, reject }]);
+      else this.groups.set(group, [{ item, resolve, reject }]);
       this.schedule();
     });
   }
