@@ -174,7 +174,7 @@ export async function refuseCall(vault: Vault, action: RefusedAction, error: Kms
   const ctx: CallContext = { caller, requestId: randomUUID() };
   const entry = 'placeholder' in action ? { ...auditEntry(undefined, ctx, error.code), action: action.placeholder } : auditEntry(action.sent, ctx, error.code);
   try {
-    await vault.store.write((db) => appendAuditEntries(db, [entry]));
+    await vault.store.writeGrouped(AUDIT_ENTRIES, entry);
   } catch (auditError) {
     const failed = auditWriteFailed(auditError);
     return { Code: failed.code, Message: failed.message, RequestId: ctx.requestId };

@@ -1,22 +1,23 @@
 // The vault's SQLite database (better-sqlite3: Node-API prebuilt binaries that load in Node and
-// Electron alike). WAL + synchronous=FULL: a transaction that COMMIT returned is on disk (for the
-// write queue: that was acknowledged, see below), and a process killed at any moment leaves the
-// last committed state. Several processes (CLI, app, API
-// server) may use one vault: writers serialise on SQLite's lock (BEGIN IMMEDIATE, busy_timeout).
+// Electron alike). WAL + synchronous=FULL: a write that was acknowledged is on disk, and a process
+// killed at any moment leaves the last committed state. Several processes (CLI, app, API server)
+// may use one vault: writers serialise on SQLite's lock (BEGIN IMMEDIATE, busy_timeout).
 //
 // Writes go through a group-commit queue: every job queued in the same turn of the event loop runs
 // in one transaction (each in its own SAVEPOINT, so one job's failure rolls back only that job),
 // and all of them are acknowledged after the single COMMIT. One fsync then covers a whole batch of
-// audited calls instead of one fsync per call. That fsync does not block the event loop: the queue's
-// transactions commit with synchronous=NORMAL (in WAL mode SQLite then writes the commit's frames
-// to vault.db-wal without syncing them), and the jobs are acknowledged only after an fsync of
-// vault.db-wal on libuv's thread pool has returned. A commit acknowledged is therefore on disk as
-// with synchronous=FULL, while the next requests are parsed, checked and signed in the meantime.
-// (A checkpoint syncs the WAL before copying it and the database after, under NORMAL too; a WAL
-// that is gone was checkpointed and removed, so its frames are in the synced database.) Writes
-// made outside the queue (migrations, db.transaction) keep synchronous=FULL. Items of a WriteGroup (the audit entries of calls
-// that write nothing else) run as one job per group and turn: one audit append for all of them,
-// retried one by one when it fails, so a bad item still fails alone.
+// audited calls instead of one fsync per call. Consecutive items of a WriteGroup (the audit entries
+// of calls that write nothing else) run as one job: one audit append for all of them, retried one
+// by one if it fails, so a bad item still fails alone; the queue keeps its order.
+//
+// That fsync does not block the event loop: the queue's transactions commit with
+// synchronous=NORMAL (in WAL mode SQLite then writes the commit's frames to vault.db-wal without
+// syncing them), and the jobs are acknowledged only after an fsync of vault.db-wal on libuv's
+// thread pool has returned, so an acknowledged commit is on disk as with synchronous=FULL while
+// the next requests are parsed, checked and signed. A checkpoint syncs the WAL before copying it
+// and the database after, under NORMAL too; a WAL that is gone was checkpointed and removed, so
+// its frames are in the synced database. Writes made outside the queue (migrations,
+// db.transaction) keep synchronous=FULL.
 //
 // Files: the directory is 0700, and vault.db is created 0600 by us (O_EXCL, then fchmod, whatever
 // the umask) before SQLite opens it; SQLite creates vault.db-wal and vault.db-shm with the mode of
@@ -52,6 +53,10 @@ interface GroupItem {
   resolve(): void;
   reject(error: unknown): void;
 }
+
+/** The write queue, in order: jobs, and runs of consecutive items of one group. */
+type Queued = Job | { readonly group: WriteGroup<unknown>; readonly items: GroupItem[] };
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** The transaction statements, prepared once per connection (exec() compiles them every time). */
 interface TransactionStatements {
@@ -156,8 +161,7 @@ function tightenModes(dir: string): void {
 export class Store {
   readonly dir: string;
   readonly db: Db;
-  private queue: Job[] = [];
-  private groups = new Map<WriteGroup<unknown>, GroupItem[]>();
+  private queue: Queued[] = [];
   private tx: TransactionStatements | undefined;
   /** The WAL fsyncs in flight: close() waits for them (their jobs are not yet acknowledged). */
   private readonly syncing = new Set<Promise<void>>();
@@ -238,16 +242,17 @@ export class Store {
   }
 
   /**
-   * Queues `item` for `group`: the items queued in one turn run as one job after the others, and
-   * each resolves after that COMMIT. If the group's job fails, each item is tried alone (its own
-   * savepoint), so only the items that fail by themselves are refused.
+   * Queues `item` for `group`, in order with the other writes: consecutive items of one group run
+   * as one job (one savepoint), and each resolves after that COMMIT. If that job fails, each item is
+   * tried alone (its own savepoint), so only the items that fail by themselves are refused.
    */
   writeGrouped<T>(group: WriteGroup<T>, item: T): Promise<void> {
     if (this.closed) return Promise.reject(new KmsError('InternalFailure', 'the vault store is closed'));
     return new Promise<void>((resolve, reject) => {
-      const items = this.groups.get(group);
-      if (items) items.push({ item, resolve, reject });
-      else this.groups.set(group, [{ item, resolve, reject }]);
+      const last = this.queue.at(-1);
+      const entry: GroupItem = { item, resolve, reject };
+      if (last && 'group' in last && last.group === group) last.items.push(entry);
+      else this.queue.push({ group: group, items: [entry] });
       this.schedule();
     });
   }
@@ -274,7 +279,7 @@ export class Store {
   }
 
   /** Runs `run` in its own savepoint: its failure rolls back only what it did (see flush). */
-  private inSavepoint(tx: TransactionStatements, run: () => unknown): { ok: true; value: unknown } | { ok: false; error: unknown } {
+  private inSavepoint(tx: TransactionStatements, run: () => unknown): Outcome {
     tx.savepoint.run();
     try {
       const value = run();
@@ -293,23 +298,25 @@ export class Store {
 
   private flush(): void {
     this.scheduled = false;
-    const jobs = this.queue;
+    const queued = this.queue;
     this.queue = [];
-    const groups = [...this.groups];
-    this.groups.clear();
-    if (jobs.length === 0 && groups.length === 0) return;
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
-    const groupOutcomes: ({ ok: true } | { ok: false; error: unknown })[][] = [];
+    if (queued.length === 0) return;
+    /** Per queued entry: a job's outcome, or one outcome per item of a group run. */
+    const outcomes: (Outcome | Outcome[])[] = [];
     const tx = this.statements();
     try {
       tx.unsynced.run();
       tx.begin.run();
       this.writeGuard?.(this.db);
-      for (const job of jobs) outcomes.push(this.inSavepoint(tx, () => job.run(this.db)));
-      for (const [group, items] of groups) {
+      for (const entry of queued) {
+        if ('run' in entry) {
+          outcomes.push(this.inSavepoint(tx, () => entry.run(this.db)));
+          continue;
+        }
+        const { group, items } = entry;
         const together = this.inSavepoint(tx, () => group.run(this.db, items.map((i) => i.item)));
         // Together, or (when that failed) one by one: a bad item fails alone.
-        groupOutcomes.push(together.ok ? items.map(() => ({ ok: true })) : items.map((i) => this.inSavepoint(tx, () => group.run(this.db, [i.item]))));
+        outcomes.push(together.ok ? items.map(() => together) : items.map((i) => this.inSavepoint(tx, () => group.run(this.db, [i.item]))));
       }
       tx.commit.run();
     } catch (error) {
@@ -318,53 +325,57 @@ export class Store {
       } catch {
         // the error that stopped the batch says more than this one
       }
-      const failure = storeError(error, this.dir);
-      for (const job of jobs) job.reject(failure);
-      for (const [, items] of groups) for (const item of items) item.reject(failure);
+      this.settle(queued, () => ({ ok: false, error: storeError(error, this.dir) }));
       return;
     } finally {
       if (!this.db.inTransaction) tx.synced.run();
     }
-    // Committed: acknowledged once the WAL holding the commit is on disk.
+    const outcomeOf = (e: number, i?: number): Outcome => (i === undefined ? (outcomes[e] as Outcome) : (outcomes[e] as Outcome[])[i]!);
+    // Nothing written (every job refused, e.g. by a read-only file): nothing to sync.
+    if (!outcomes.flat().some((o) => o.ok)) {
+      this.settle(queued, outcomeOf);
+      return;
+    }
+    // Committed: acknowledged once the WAL holding the commit is on disk. A job that failed by
+    // itself keeps its own error.
     const synced = this.syncWal(join(this.dir, `${DB_FILE}-wal`)).then(
-      () => this.acknowledge(jobs, outcomes, groups, groupOutcomes),
+      () => this.settle(queued, outcomeOf),
       (error: unknown) => {
         const failure = new KmsError(
           'Vault.IOError',
           `vault.db-wal in ${this.dir} could not be synced to disk (${errnoCode(error) ?? String(error)}): the change was written but a power cut could still lose it. To fix: check the disk (dmesg) and retry`,
         );
-        for (const job of jobs) job.reject(failure);
-        for (const [, items] of groups) for (const item of items) item.reject(failure);
+        this.settle(queued, (e, i) => {
+          const own = outcomeOf(e, i);
+          return own.ok ? { ok: false, error: failure } : own;
+        });
       },
     );
     this.syncing.add(synced);
     void synced.finally(() => this.syncing.delete(synced));
   }
 
-  private acknowledge(
-    jobs: readonly Job[],
-    outcomes: readonly ({ ok: true; value: unknown } | { ok: false; error: unknown })[],
-    groups: readonly (readonly [WriteGroup<unknown>, GroupItem[]])[],
-    groupOutcomes: readonly (readonly ({ ok: true } | { ok: false; error: unknown })[])[],
-  ): void {
-    jobs.forEach((job, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) job.resolve(outcome.value);
-      else job.reject(outcome.error);
-    });
-    groups.forEach(([, items], g) =>
-      items.forEach((item, i) => {
-        const outcome = groupOutcomes[g]![i]!;
+  /** Resolves or rejects every queued entry (job, or item `i` of a group run `e`) by its outcome. */
+  private settle(queued: readonly Queued[], outcomeOf: (e: number, i?: number) => Outcome): void {
+    queued.forEach((entry, e) => {
+      if ('run' in entry) {
+        const outcome = outcomeOf(e);
+        if (outcome.ok) entry.resolve(outcome.value);
+        else entry.reject(outcome.error);
+        return;
+      }
+      entry.items.forEach((item, i) => {
+        const outcome = outcomeOf(e, i);
         if (outcome.ok) item.resolve();
         else item.reject(outcome.error);
-      }),
-    );
+      });
+    });
   }
 
   /** Waits for queued writes, then closes the database. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.queue.length > 0 || this.groups.size > 0) await this.write(() => undefined);
+    if (this.queue.length > 0) await this.write(() => undefined);
     await Promise.all(this.syncing);
     this.closed = true;
     this.wal.close();

@@ -37,12 +37,29 @@ function insertGroup(): WriteGroup<string> & { runs: number[] } {
 }
 
 describe('group commit', () => {
-  it('runs the items of one turn in one group run, after the jobs, in one transaction', async () => {
+  it('keeps the order of one turn\'s writes, running consecutive items of a group together, in one transaction', async () => {
     const group = insertGroup();
-    const done = await Promise.all([store.writeGrouped(group, 'a'), store.write((db) => db.prepare("INSERT INTO t (v) VALUES ('job')").run()), store.writeGrouped(group, 'b'), store.writeGrouped(group, 'c')]);
-    expect(done).toHaveLength(4);
-    expect(group.runs).toEqual([3]);
-    expect(rows()).toEqual(['job', 'a', 'b', 'c']);
+    let syncs = 0;
+    const sync = store.syncWal;
+    store.syncWal = (path) => ((syncs += 1), sync(path));
+    const done = await Promise.all([
+      store.writeGrouped(group, 'a'),
+      store.write((db) => db.prepare("INSERT INTO t (v) VALUES ('job')").run()),
+      store.writeGrouped(group, 'b'),
+      store.writeGrouped(group, 'c'),
+      store.writeGrouped(group, 'd'),
+    ]);
+    expect(done).toHaveLength(5);
+    expect(group.runs).toEqual([1, 3]);
+    expect(rows()).toEqual(['a', 'job', 'b', 'c', 'd']);
+    expect(syncs).toBe(1);
+  });
+
+  it('syncs nothing when nothing was written (every write refused by itself)', async () => {
+    let syncs = 0;
+    store.syncWal = () => ((syncs += 1), Promise.resolve());
+    await expect(store.write(() => { throw new Error('refused'); })).rejects.toThrow('refused');
+    expect(syncs).toBe(0);
   });
 
   it('refuses only the item that fails by itself (the group is retried one by one)', async () => {
