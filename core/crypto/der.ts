@@ -85,11 +85,7 @@ function derLength(length: number): number[] {
 
 /** The whole INTEGER (tag, length, minimal content) for a non-negative bigint. */
 function integerTlv(n: bigint): Buffer {
-  if (n < 0n) throw new RangeError('negative');
-  let hex = n.toString(16);
-  if (hex.length % 2 === 1) hex = `0${hex}`;
-  if (parseInt(hex.slice(0, 2), 16) & 0x80) hex = `00${hex}`;
-  const content = Buffer.from(hex, 'hex');
+  const content = new Uint8Array(derInteger(n));
   return Buffer.concat([Buffer.from([0x02, ...derLength(content.length)]), content]);
 }
 

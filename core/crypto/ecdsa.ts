@@ -5,7 +5,7 @@
 import { p256 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import type { ECDSA } from '@noble/curves/abstract/weierstrass.js';
-import { numberToBytesBE } from '@noble/curves/utils.js';
+import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js';
 import { KmsError } from '../contract/errors.ts';
 import type { EncryptionAlgorithm, KeySpec, SigningAlgorithm } from '../contract/specs.ts';
 import type { CurveName, CurvePoint } from './curves.ts';
@@ -13,7 +13,7 @@ import { curveOrder } from './curves.ts';
 import { decodeRsSignature, encodeRsSignature, type RsPair } from './der.ts';
 import { encodeEcPkcs8, encodeEcSpki, type EcPrivateMaterial } from './ec-encoding.ts';
 import { createDigester, type Digester } from './hash.ts';
-import { bytesToBigInt, fastP256Available, scrubNonceState, signP256Digest, type DigestSignRequest } from './p256-sign.ts';
+import { fastP256Available, scrubNonceState, signP256Digest, type DigestSignRequest } from './p256-sign.ts';
 import type { PrivateKey, PublicKey } from './keys.ts';
 
 type EcdsaCurve = 'P-256' | 'secp256k1';
@@ -79,7 +79,7 @@ export class EcdsaPrivateKey implements PrivateKey {
 
   constructor(material: EcPrivateMaterial & { curve: EcdsaCurve }) {
     this.scalar = material.scalar;
-    this.d = material.curve === 'P-256' && fastP256Available() ? bytesToBigInt(material.scalar) : undefined;
+    this.d = material.curve === 'P-256' && fastP256Available() ? bytesToNumberBE(material.scalar) : undefined;
     this.publicKey = new EcdsaPublicKey(material.curve, material.point);
     this.spec = this.publicKey.spec;
   }
@@ -97,7 +97,8 @@ export class EcdsaPrivateKey implements PrivateKey {
 
   signDigest(algorithm: SigningAlgorithm, digest: Uint8Array): Uint8Array {
     if (algorithm !== 'ECDSA_SHA_256') throw new KmsError('InternalFailure', `${algorithm} reached the ECDSA engine`);
-    if (this.d !== undefined) return encodeRsSignature(signP256Digest({ secret: this.live, d: this.d, digest }));
+    const fast = this.fastRequest(digest);
+    if (fast) return encodeRsSignature(signP256Digest(fast));
     const compact = ECDSA_CURVES[this.publicKey.curve].sign(digest, this.live, {
       prehash: false,
       lowS: true,

@@ -89,6 +89,10 @@ export function signDigest(key: PrivateKey, algorithm: unknown, digest: Uint8Arr
   return key.signDigest(alg, digest);
 }
 
+function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new KmsError('InternalFailure', String(thrown));
+}
+
 export interface SignDigestRequest {
   key: PrivateKey;
   algorithm: unknown;
@@ -116,14 +120,14 @@ export function signDigests(requests: readonly SignDigestRequest[]): (Uint8Array
         results[i] = key.signDigest(alg, digest);
       }
     } catch (error) {
-      results[i] = error instanceof Error ? error : new KmsError('InternalFailure', String(error));
+      results[i] = asError(error);
     }
   });
   if (fast.length > 0) {
     try {
       signP256Digests(fast).forEach((rs, j) => (results[fastAt[j]!] = encodeRsSignature(rs)));
     } catch (error) {
-      for (const i of fastAt) results[i] = error instanceof Error ? error : new KmsError('InternalFailure', String(error));
+      for (const i of fastAt) results[i] = asError(error);
     }
   }
   return results;

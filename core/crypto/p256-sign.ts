@@ -22,6 +22,7 @@
 // arithmetic, whose running time may depend on the operands' lengths. BigInts cannot be wiped; the
 // nonce's byte buffers are zeroed after use.
 import { constants, createECDH, createPublicKey, getCurves, publicEncrypt, randomFillSync, type ECDH, type KeyObject } from 'node:crypto';
+import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js';
 import { hmacSha256 } from './hmac.ts';
 
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
@@ -32,13 +33,8 @@ export interface RsValues {
   s: bigint;
 }
 
-export function bytesToBigInt(bytes: Uint8Array): bigint {
-  return bytes.length === 0 ? 0n : BigInt('0x' + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex'));
-}
-
-function bigIntTo32(value: bigint): Buffer {
-  return Buffer.from(value.toString(16).padStart(64, '0'), 'hex');
-}
+/** A scalar mod n as the 32 big-endian bytes of RFC 6979's int2octets. */
+const to32 = (value: bigint): Uint8Array => numberToBytesBE(value, 32);
 
 const TAG_0 = Buffer.of(0x00);
 const TAG_1 = Buffer.of(0x01);
@@ -52,8 +48,8 @@ export class NonceDrbg {
   private v: Buffer = Buffer.alloc(32, 1);
 
   constructor(secret: Uint8Array, digest: Uint8Array, additional: Uint8Array) {
-    const h = bytesToBigInt(digest);
-    const h1 = bigIntTo32(h >= N ? h - N : h); // bits2octets: the digest reduced mod n
+    const h = bytesToNumberBE(digest);
+    const h1 = to32(h >= N ? h - N : h); // bits2octets: the digest reduced mod n
     this.k = hmacSha256(Buffer.alloc(32, 0), this.v, TAG_0, secret, h1, additional);
     this.v = hmacSha256(this.k, this.v);
     this.k = hmacSha256(this.k, this.v, TAG_1, secret, h1, additional);
@@ -65,7 +61,7 @@ export class NonceDrbg {
   next(): Buffer {
     for (;;) {
       this.v = hmacSha256(this.k, this.v);
-      const candidate = bytesToBigInt(this.v);
+      const candidate = bytesToNumberBE(this.v);
       if (candidate >= 1n && candidate < N) return Buffer.from(this.v);
       this.reseed();
     }
@@ -98,7 +94,7 @@ export function euclidInverse(a: bigint): bigint {
 
 function fermatKey(): KeyObject | undefined {
   try {
-    const b64 = (v: bigint): string => bigIntTo32(v).toString('base64url');
+    const b64 = (v: bigint): string => Buffer.from(to32(v)).toString('base64url');
     const key = createPublicKey({ key: { kty: 'RSA', n: b64(N), e: b64(N - 2n) }, format: 'jwk' });
     const probe = 0x1234567890abcdefn;
     return (libraryPower(key, probe) * probe) % N === 1n ? key : undefined;
@@ -108,7 +104,7 @@ function fermatKey(): KeyObject | undefined {
 }
 
 function libraryPower(key: KeyObject, base: bigint): bigint {
-  return bytesToBigInt(publicEncrypt({ key, padding: constants.RSA_NO_PADDING }, bigIntTo32(base)));
+  return bytesToNumberBE(publicEncrypt({ key, padding: constants.RSA_NO_PADDING }, to32(base)));
 }
 
 let fermat: KeyObject | null | undefined;
@@ -121,7 +117,7 @@ function invertBlinded(a: bigint): bigint {
 
 function randomScalar(): bigint {
   const bytes = randomFillSync(Buffer.allocUnsafe(40)); // 320 bits reduced mod n: bias < 2^-64
-  const value = (bytesToBigInt(bytes) % (N - 1n)) + 1n;
+  const value = (bytesToNumberBE(bytes) % (N - 1n)) + 1n;
   bytes.fill(0);
   return value;
 }
@@ -175,9 +171,9 @@ function commitment(drbg: NonceDrbg): { k: bigint; r: bigint } {
     const kBytes = drbg.next();
     ecdh!.setPrivateKey(kBytes);
     const point = ecdh!.getPublicKey();
-    const k = bytesToBigInt(kBytes);
+    const k = bytesToNumberBE(kBytes);
     kBytes.fill(0);
-    const x = bytesToBigInt(point.subarray(1, 33));
+    const x = bytesToNumberBE(point.subarray(1, 33));
     const r = x >= N ? x - N : x;
     if (r !== 0n) return { k, r };
     drbg.reseed();
@@ -192,11 +188,11 @@ export function signP256Digests(requests: readonly DigestSignRequest[], addition
   if (!fastP256Available()) throw new Error('P-256 is not available in this runtime');
   const prepared: Prepared[] = requests.map((req, i) => {
     const extra = additional ? additional(i) : randomFillSync(Buffer.allocUnsafe(32));
-    const secret = req.secret.length === 32 ? req.secret : bigIntTo32(req.d); // int2octets(x)
+    const secret = req.secret.length === 32 ? req.secret : to32(req.d); // int2octets(x)
     const drbg = new NonceDrbg(secret, req.digest, extra);
     if (secret !== req.secret) secret.fill(0);
     if (!additional) extra.fill(0);
-    const e = bytesToBigInt(req.digest) % N;
+    const e = bytesToNumberBE(req.digest) % N;
     return { ...commitment(drbg), e, d: req.d, drbg };
   });
   for (;;) {
@@ -226,7 +222,7 @@ export function signP256Digests(requests: readonly DigestSignRequest[], addition
  * open it sits in the same memory anyway.
  */
 export function scrubNonceState(): void {
-  if (ecdh) ecdh.setPrivateKey(bigIntTo32(1n));
+  if (ecdh) ecdh.setPrivateKey(to32(1n));
 }
 
 export function signP256Digest(request: DigestSignRequest): RsValues {

@@ -82,10 +82,11 @@ export function storeError(error: unknown, dir: string, options: { creating?: bo
 
 
 /**
- * fsync of the WAL file on libuv's thread pool, through a descriptor kept open (SQLite keeps the
- * same file while a connection is open; it is reopened if it is gone). Opened read-write: Windows'
- * FlushFileBuffers needs write access. A WAL that is gone was checkpointed into vault.db and
- * removed, which SQLite syncs.
+ * fsync of the WAL file on libuv's thread pool, through a descriptor opened at the first sync and
+ * kept: SQLite removes or replaces vault.db-wal only when the last connection closes, and this
+ * store's connection is open until close(). Opened read-write: Windows' FlushFileBuffers needs
+ * write access. A WAL that is not there was checkpointed into vault.db and removed, which SQLite
+ * syncs.
  */
 class WalFile {
   private fd: number | undefined;
@@ -97,14 +98,7 @@ class WalFile {
 
   sync(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const withFd = (fd: number): void =>
-        fsync(fd, (error) => {
-          if (!error) resolve();
-          else if (error.code === 'EBADF') {
-            this.fd = undefined;
-            this.sync().then(resolve, reject);
-          } else reject(error);
-        });
+      const withFd = (fd: number): void => fsync(fd, (error) => (error ? reject(error) : resolve()));
       if (this.fd !== undefined) {
         withFd(this.fd);
         return;
@@ -168,6 +162,7 @@ export class Store {
   private readonly wal: WalFile;
   /** fsync of vault.db-wal; a test replaces it to see when jobs are acknowledged. */
   syncWal: (walPath: string) => Promise<void> = () => this.wal.sync();
+  private readonly walPath: string;
   /**
    * Runs first in every write transaction (after BEGIN IMMEDIATE, so nothing changes under it); a
    * throw fails the whole batch. The vault refuses here to write after another process rotated
@@ -180,7 +175,8 @@ export class Store {
   private constructor(dir: string, db: Db) {
     this.dir = dir;
     this.db = db;
-    this.wal = new WalFile(join(dir, `${DB_FILE}-wal`));
+    this.walPath = join(dir, `${DB_FILE}-wal`);
+    this.wal = new WalFile(this.walPath);
   }
 
   /**
@@ -338,7 +334,7 @@ export class Store {
     }
     // Committed: acknowledged once the WAL holding the commit is on disk. A job that failed by
     // itself keeps its own error.
-    const synced = this.syncWal(join(this.dir, `${DB_FILE}-wal`)).then(
+    const synced = this.syncWal(this.walPath).then(
       () => this.settle(queued, outcomeOf),
       (error: unknown) => {
         const failure = new KmsError(

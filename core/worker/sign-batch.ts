@@ -9,7 +9,7 @@ interface Waiting extends SignDigestRequest {
   reject: (error: Error) => void;
 }
 
-/** Whether the batch is at most this many: a bound on one flush's latency under a flood. */
+/** At most this many signatures in one group: a bound on one group's latency under a flood. */
 const MAX_BATCH = 64;
 
 export class SignBatcher {

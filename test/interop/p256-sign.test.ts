@@ -4,11 +4,12 @@
 // Wycheproof's P-256 verification cases run unchanged in wycheproof.test.ts.
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
+import { bytesToNumberBE } from '@noble/curves/utils.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeRsSignature, encodeRsSignature, encodeRsSignatureBySchema } from '../../core/crypto/der.ts';
 import { importPrivateKey, signDigest, signDigests, verifyDigest, type SignDigestRequest } from '../../core/crypto/engine.ts';
 import type { PrivateKey } from '../../core/crypto/keys.ts';
-import { P256_ORDER as N, bytesToBigInt, euclidInverse, inversionRoute, invertAll, signP256Digests } from '../../core/crypto/p256-sign.ts';
+import { P256_ORDER as N, euclidInverse, inversionRoute, invertAll, signP256Digests } from '../../core/crypto/p256-sign.ts';
 import { TempDir, pkeyutlVerifyArgs, runOpenssl } from './openssl-peer.ts';
 
 const HALF_N = N >> 1n;
@@ -38,7 +39,7 @@ function opensslVerifies(spki: KeyObject, message: string | Uint8Array, der: Uin
 
 /** RFC 6979 with no additional data: the deterministic signature the RFC's appendix lists. */
 function deterministic(secret: Uint8Array, digest: Uint8Array): { r: bigint; s: bigint } {
-  return signP256Digests([{ secret, d: bytesToBigInt(secret), digest }], () => new Uint8Array(0))[0]!;
+  return signP256Digests([{ secret, d: bytesToNumberBE(secret), digest }], () => new Uint8Array(0))[0]!;
 }
 
 describe('P-256 digest signing through node:crypto', () => {
@@ -144,7 +145,7 @@ describe('P-256 digest signing through node:crypto', () => {
 
   it('inverts mod n through the library here (an RSA public operation, exponent n-2) and agrees with Euclid', () => {
     expect(inversionRoute()).toBe('library');
-    const values = [1n, 2n, N - 1n, N - 2n, ...Array.from({ length: 500 }, () => (bytesToBigInt(randomBytes(32)) % (N - 1n)) + 1n)];
+    const values = [1n, 2n, N - 1n, N - 2n, ...Array.from({ length: 500 }, () => (bytesToNumberBE(randomBytes(32)) % (N - 1n)) + 1n)];
     const inverses = invertAll(values);
     values.forEach((v, i) => {
       expect((v * inverses[i]!) % N).toBe(1n);

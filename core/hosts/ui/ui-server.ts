@@ -169,7 +169,7 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
       fail(res, new KmsError('Forbidden.NoPermission', 'Host: not this DeskKMS browser host'));
       return;
     }
-    const { pathname } = new URL(req.url ?? '/', origin);
+    const { pathname, searchParams } = new URL(req.url ?? '/', origin);
     // No CORS, ever: a preflight is refused (and no response carries Access-Control-Allow-*).
     if (req.method === 'OPTIONS') {
       fail(res, new KmsError('Forbidden.NoPermission', 'cross-origin requests are not served'), 405, { allow: 'GET, HEAD, POST' });
@@ -182,7 +182,7 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
     }
     if (pathname === APP_CHUNK_PATH) {
       if (!checkPost(req, res, 'application/octet-stream')) return;
-      await chunk(req, res, new URL(req.url ?? '/', origin).searchParams);
+      await chunk(req, res, searchParams);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -142,40 +142,32 @@ export function createHttpBridge(fetchImpl: typeof fetch = fetch.bind(globalThis
     return session;
   }
 
+  /** A POST to the host with the session's secret: JSON to /api/call, bytes to /api/chunk. */
+  async function post(path: string, type: 'application/json' | 'application/octet-stream', body: string | Uint8Array<ArrayBuffer>): Promise<AppResult<unknown>> {
+    const state = await current();
+    if (state.secret === undefined && state.error) return { ok: false, error: state.error };
+    let response: Response;
+    try {
+      response = await fetchImpl(path, {
+        method: 'POST',
+        // Without a secret the host answers Unauthorized.Session, with its own explanation.
+        headers: { 'content-type': type, ...(state.secret !== undefined ? { [APP_SESSION_HEADER]: state.secret } : {}) },
+        body,
+        credentials: 'same-origin',
+      });
+    } catch {
+      return { ok: false, error: NO_ANSWER };
+    }
+    return envelopeOf(response);
+  }
+
   return {
     async call<M extends AppMethod>(method: M, params: AppParams<M>): Promise<AppResult<AppResults[M]>> {
-      const state = await current();
-      if (state.secret === undefined && state.error) return { ok: false, error: state.error };
-      let response: Response;
-      try {
-        response = await fetchImpl(APP_HTTP_PATH, {
-          method: 'POST',
-          // Without a secret the host answers Unauthorized.Session, with its own explanation.
-          headers: { 'content-type': 'application/json', ...(state.secret !== undefined ? { [APP_SESSION_HEADER]: state.secret } : {}) },
-          body: JSON.stringify({ method, params }),
-          credentials: 'same-origin',
-        });
-      } catch {
-        return { ok: false, error: NO_ANSWER };
-      }
-      return (await envelopeOf(response)) as AppResult<AppResults[M]>;
+      return (await post(APP_HTTP_PATH, 'application/json', JSON.stringify({ method, params }))) as AppResult<AppResults[M]>;
     },
     async sendChunk(method, SessionId, chunk) {
-      const state = await current();
-      if (state.secret === undefined && state.error) return { ok: false, error: state.error };
-      let response: Response;
-      try {
-        const query = new URLSearchParams({ method, session: SessionId });
-        response = await fetchImpl(`${APP_CHUNK_PATH}?${query.toString()}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/octet-stream', ...(state.secret !== undefined ? { [APP_SESSION_HEADER]: state.secret } : {}) },
-          body: chunk as Uint8Array<ArrayBuffer>,
-          credentials: 'same-origin',
-        });
-      } catch {
-        return { ok: false, error: NO_ANSWER };
-      }
-      return (await envelopeOf(response)) as AppResult<AppResults[ChunkMethod]>;
+      const query = new URLSearchParams({ method, session: SessionId });
+      return (await post(`${APP_CHUNK_PATH}?${query.toString()}`, 'application/octet-stream', chunk as Uint8Array<ArrayBuffer>)) as AppResult<AppResults[ChunkMethod]>;
     },
   };
 }
@@ -192,11 +184,15 @@ export function setBridge(next: DeskKmsBridge | undefined): void {
   current = next;
 }
 
-/** Calls an app method; a refusal becomes an AppError with the vault's Code. */
-export async function call<M extends AppMethod>(method: M, params: AppParams<M>): Promise<AppResults[M]> {
-  const result = await bridge().call(method, params);
+/** An answer's value; a refusal becomes an AppError with the vault's Code. */
+function valueOf<T>(result: AppResult<T>): T {
   if (!result.ok) throw new AppError(result.error.Code, result.error.Message, result.error.RequestId);
   return result.value;
+}
+
+/** Calls an app method; a refusal becomes an AppError with the vault's Code. */
+export async function call<M extends AppMethod>(method: M, params: AppParams<M>): Promise<AppResults[M]> {
+  return valueOf(await bridge().call(method, params));
 }
 
 /**
@@ -214,9 +210,7 @@ export function kms<A extends ActionName>(action: A, params: ActionParams<A>): P
  */
 export async function sendChunk(method: ChunkMethod, SessionId: string, chunk: Uint8Array): Promise<AppResults[ChunkMethod]> {
   const current = bridge();
-  const result = current.sendChunk ? await current.sendChunk(method, SessionId, chunk) : await current.call(method, { SessionId, Chunk: encodeBase64(chunk) });
-  if (!result.ok) throw new AppError(result.error.Code, result.error.Message, result.error.RequestId);
-  return result.value;
+  return valueOf(current.sendChunk ? await current.sendChunk(method, SessionId, chunk) : await current.call(method, { SessionId, Chunk: encodeBase64(chunk) }));
 }
 
 /** Code and message for display; a refused Action names its RequestId, as the audit log shows it. */
