@@ -96,12 +96,19 @@ export type AuthenticatedTable = keyof typeof AUTHENTICATED_TABLES;
 
 const MAC_BYTES = 32;
 const integrityKeys = new WeakMap<Db, Buffer>();
+/** Counts the integrity keys a handle has had: rows verified under one are not served under the next (row-cache.ts). */
+const epochs = new WeakMap<Db, number>();
 
 /** Set by the vault when its worker unlocks (and cleared on lock): the key that authenticates metadata. */
 export function setIntegrityKey(db: Db, key: Uint8Array | undefined): void {
+  epochs.set(db, (epochs.get(db) ?? 0) + 1);
   integrityKeys.get(db)?.fill(0);
   if (key === undefined) integrityKeys.delete(db);
   else integrityKeys.set(db, Buffer.from(key));
+}
+
+export function integrityEpoch(db: Db): number {
+  return epochs.get(db) ?? 0;
 }
 
 export function hasIntegrityKey(db: Db): boolean {

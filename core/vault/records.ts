@@ -6,6 +6,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from './store.ts';
 import type { StoredKeyState } from '../contract/ids.ts';
 import { rowMac, verified, verifiedAll, withMac } from './integrity.ts';
+import { cachedRow } from './row-cache.ts';
 
 /** The states a key is stored in (core/contract/ids.ts). */
 export type KeyState = StoredKeyState;
@@ -68,7 +69,7 @@ const KEY_COLUMNS = 'key_id, key_spec, key_usage, origin, protection_level, desc
 // updates start from the verified row, so an edited row is never re-authenticated by an update.
 
 export function getKey(db: Db, keyId: string): KeyRow | undefined {
-  return verified(db, 'keys', stmt(db, `SELECT ${withMac(KEY_COLUMNS)} FROM keys WHERE key_id = ?`).get(keyId) as KeyRow | undefined);
+  return cachedRow(db, `keys\0${keyId}`, () => verified(db, 'keys', stmt(db, `SELECT ${withMac(KEY_COLUMNS)} FROM keys WHERE key_id = ?`).get(keyId) as KeyRow | undefined));
 }
 
 export function countKeys(db: Db): number {
@@ -182,8 +183,10 @@ function versionRow(row: VersionRow & { origin?: string }): VersionRow {
 }
 
 export function getVersion(db: Db, keyId: string, keyVersionId: string): VersionRow | undefined {
-  const row = verified(db, 'key_versions', stmt(db, `SELECT ${VERSION_READ} FROM key_versions WHERE key_id = ? AND key_version_id = ?`).get(keyId, keyVersionId) as VersionRow | undefined);
-  return row && versionRow(row);
+  return cachedRow(db, `key_versions\0${keyId}\0${keyVersionId}`, () => {
+    const row = verified(db, 'key_versions', stmt(db, `SELECT ${VERSION_READ} FROM key_versions WHERE key_id = ? AND key_version_id = ?`).get(keyId, keyVersionId) as VersionRow | undefined);
+    return row && versionRow(row);
+  });
 }
 
 /**
@@ -256,7 +259,7 @@ export function countVersions(db: Db, keyId: string): number {
 const ALIAS_READ = withMac('alias_name, key_id, creation_date');
 
 export function getAlias(db: Db, aliasName: string): AliasRow | undefined {
-  return verified(db, 'aliases', stmt(db, `SELECT ${ALIAS_READ} FROM aliases WHERE alias_name = ?`).get(aliasName) as AliasRow | undefined);
+  return cachedRow(db, `aliases\0${aliasName}`, () => verified(db, 'aliases', stmt(db, `SELECT ${ALIAS_READ} FROM aliases WHERE alias_name = ?`).get(aliasName) as AliasRow | undefined));
 }
 
 export function insertAlias(db: Db, row: AliasRow): void {
@@ -299,7 +302,7 @@ export function deleteTag(db: Db, keyId: string, tagKey: string): void {
 }
 
 export function aliasesOf(db: Db, keyId: string): string[] {
-  return verifiedAll(db, 'aliases', stmt(db, `SELECT ${ALIAS_READ} FROM aliases WHERE key_id = ?`).all(keyId) as AliasRow[]).map((r) => r.alias_name);
+  return [...cachedRow(db, `aliases of\0${keyId}`, () => verifiedAll(db, 'aliases', stmt(db, `SELECT ${ALIAS_READ} FROM aliases WHERE key_id = ?`).all(keyId) as AliasRow[]).map((r) => r.alias_name))!];
 }
 
 export interface AccessKeyRow {
@@ -312,7 +315,7 @@ export interface AccessKeyRow {
 }
 
 export function getAccessKey(db: Db, accessKeyId: string): AccessKeyRow | undefined {
-  return verified(db, 'access_keys', stmt(db, 'SELECT * FROM access_keys WHERE access_key_id = ?').get(accessKeyId) as AccessKeyRow | undefined);
+  return cachedRow(db, `access_keys\0${accessKeyId}`, () => verified(db, 'access_keys', stmt(db, 'SELECT * FROM access_keys WHERE access_key_id = ?').get(accessKeyId) as AccessKeyRow | undefined));
 }
 
 export function listAccessKeys(db: Db): AccessKeyRow[] {

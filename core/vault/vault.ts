@@ -16,6 +16,7 @@ import { DB_FILE, Store, setMeta, type Db } from './store.ts';
 import { authenticateAllRows, hasIntegrityKey, setIntegrityKey } from './integrity.ts';
 import { claimKeychainCleanup, defaultKeychainAccount, keychainAccount, keychainCleanup, lastBackup, setKeychainCleanup, type LastBackup } from './custody-meta.ts';
 import { getMeta } from './meta.ts';
+import { changeStamp } from './row-cache.ts';
 import { countVersionsAfter } from './inventory.ts';
 
 export type ProtectionKind = 'keychain' | 'passphrase';
@@ -63,6 +64,8 @@ export class Vault {
   private protection: ProtectionKind;
   /** The verifier this process unlocked with: another process's data-key rotation changes it. */
   private unlockedVerifier: string | undefined;
+  /** The change stamp at which the header's verifier was last found to be unlockedVerifier. */
+  private verifierCheckedAt: string | undefined;
   private readonly kdfN: number | undefined;
   /** Calls in flight (dispatch counts them) and the protection change that holds the vault alone. */
   private activeCalls = 0;
@@ -180,7 +183,14 @@ export class Vault {
     if (this.latched) return Promise.reject(new KmsError('Vault.Locked', 'the vault is locked: unlock it first'));
     // Another process rotated the data key (or restored another header): unlock again, with the
     // key that opens the vault now (a keychain vault does so by itself; a passphrase one is locked).
-    if (this.unlockedVerifier !== undefined && this.store.getMeta('verifier') !== this.unlockedVerifier) this.forgetUnlock();
+    // (Read only when something changed since the last check: row-cache.ts changeStamp.)
+    if (this.unlockedVerifier !== undefined) {
+      const stamp = changeStamp(this.store.db);
+      if (stamp === undefined || stamp !== this.verifierCheckedAt) {
+        if (this.store.getMeta('verifier') !== this.unlockedVerifier) this.forgetUnlock();
+        else this.verifierCheckedAt = stamp;
+      }
+    }
     this.unlocked ??= this.unlock().catch((error: unknown) => {
       this.unlocked = undefined;
       throw error;
