@@ -25,6 +25,7 @@ import { hasUnsafeText } from '../contract/escape-text.ts';
 import { acknowledgedBreaks, auditBroken, checkAnchor, recordAcknowledgedBreak, setAuditAnchor, type AnchorCheck } from './anchor.ts';
 import type { AuditVerdictView } from '../contract/app-api.ts';
 import { actionsOfKind, AUDIT_KINDS, isAuditKind, type AuditKind } from '../contract/audit-kinds.ts';
+import { digest } from '../crypto/hmac.ts';
 import { hasIntegrityKey } from '../vault/integrity.ts';
 
 export const AUDIT_SCHEMA_SQL = `
@@ -157,24 +158,29 @@ function statements(db: Database.Database): Statements {
   return s;
 }
 
-function encodeFields(fields: ChainFields): Buffer {
-  const parts: Buffer[] = [];
-  for (const field of fields) {
-    if (field === null) {
-      parts.push(Buffer.of(0));
+/** The fields as hashed: per field 0x00 for NULL, or 0x01, its UTF-8 length (u32 BE) and its UTF-8 bytes. */
+function encodeFields(fields: ChainFields, prefix?: Buffer): Buffer {
+  const texts = fields.map((field) => (field === null ? null : typeof field === 'number' ? String(field) : field));
+  let size = prefix?.length ?? 0;
+  for (const text of texts) size += text === null ? 1 : 5 + Buffer.byteLength(text, 'utf8');
+  const out = Buffer.allocUnsafe(size);
+  let at = prefix ? prefix.copy(out, 0) : 0;
+  for (const text of texts) {
+    if (text === null) {
+      out[at++] = 0;
       continue;
     }
-    const bytes = Buffer.from(typeof field === 'number' ? String(field) : field, 'utf8');
-    const header = Buffer.alloc(5);
-    header[0] = 1;
-    header.writeUInt32BE(bytes.length, 1);
-    parts.push(header, bytes);
+    out[at] = 1;
+    const length = out.write(text, at + 5, 'utf8');
+    out.writeUInt32BE(length, at + 1);
+    at += 5 + length;
   }
-  return Buffer.concat(parts);
+  return out;
 }
 
+/** SHA-256 over the previous entry's hash and this entry's encoded fields (one buffer, one-shot). */
 function chainHash(prevHash: Buffer, fields: ChainFields): Buffer {
-  return createHash('sha256').update(prevHash).update(encodeFields(fields)).digest();
+  return digest('sha256', encodeFields(fields, prevHash));
 }
 
 // Lone surrogates would be replaced on the way into SQLite, and control, bidi and other invisible

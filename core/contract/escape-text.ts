@@ -53,6 +53,8 @@ export function hasUnsafeText(text: string): boolean {
  */
 export function escapeText(text: string, max = Number.POSITIVE_INFINITY): string {
   if (!(max >= CUT_MARK.length + 1)) throw new RangeError('escapeText: max is too small');
+  // Most text (ids, Action names) needs nothing: returned as it is, without the walk below.
+  if (text.length <= max && !text.includes('\\') && text[0] !== '(' && !UNSAFE_CODE_POINT.test(text)) return text;
   const pieces: string[] = [];
   let length = 0;
   let first = true;

@@ -12,7 +12,7 @@ const BLOCK = 64;
 const available = new Set(getHashes());
 
 /** One-shot digest as a Buffer, through a latin1 string ('binary'), the fastest result form. */
-function digest(algorithm: HmacHash, data: Uint8Array): Buffer {
+export function digest(algorithm: HmacHash, data: Uint8Array): Buffer {
   return Buffer.from(hash(algorithm, data, 'binary'), 'binary');
 }
 
