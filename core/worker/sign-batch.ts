@@ -2,6 +2,8 @@
 // shares one nonce inversion among P-256 signatures, most of a lone signature's cost. A request
 // waits at most until the event loop's next check phase (setImmediate), i.e. until the messages
 // already delivered to the worker have been read; a lone request is signed as soon as it is read.
+// One group is signed per turn: its answers are posted before the next group is signed, so the
+// main thread works on them while this thread signs the rest.
 import { signDigests, type SignDigestRequest } from '../crypto/engine.ts';
 
 interface Waiting extends SignDigestRequest {
@@ -23,14 +25,13 @@ export class SignBatcher {
   }
 
   private flush(): void {
-    while (this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, MAX_BATCH);
-      const results = signDigests(batch);
-      batch.forEach((item, i) => {
-        const result = results[i]!;
-        if (result instanceof Error) item.reject(result);
-        else item.resolve(result);
-      });
-    }
+    const batch = this.waiting.splice(0, MAX_BATCH);
+    if (this.waiting.length > 0) setImmediate(() => this.flush());
+    const results = signDigests(batch);
+    batch.forEach((item, i) => {
+      const result = results[i]!;
+      if (result instanceof Error) item.reject(result);
+      else item.resolve(result);
+    });
   }
 }

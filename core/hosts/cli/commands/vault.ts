@@ -151,7 +151,7 @@ export const auditCommand: Command = {
   },
 };
 
-const MAX_IN_FLIGHT = 64;
+const MAX_IN_FLIGHT = 256;
 
 export const batchCommand: Command = {
   name: 'batch',
