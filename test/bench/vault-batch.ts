@@ -4,15 +4,18 @@
 //
 // Runs on a station without a keychain (npm run bench on a fresh machine): the vault is a
 // passphrase vault in a temporary directory, removed at the end. Every batch unlocks it once
-// (scrypt), so each figure comes twice: raw (spawn to exit) and steady (the fixed cost of a
-// one-line batch subtracted: process start, scrypt unlock, first request, shutdown).
-import { spawn, spawnSync } from 'node:child_process';
+// (scrypt), so each figure comes twice: raw (spawn to exit) and steady (from the first answer
+// line to the last: process start, scrypt unlock, the first request and exit left out). The
+// engine's rate is measured before and after each batch run and averaged, so a change in the
+// machine's load during the run moves both sides of the ratio.
+import { spawnSync } from 'node:child_process';
 import { createPrivateKey, randomBytes, sign as nodeSign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KEY_SPEC_TABLE, type KeySpec } from '../../core/contract/specs.ts';
 import { generateKey, importPublicKey, signDigest, verifyDigest } from '../../core/crypto/engine.ts';
+import { runBatch, steadyRateOf, type BatchRun } from './batch-run.ts';
 import { fmt, opsPerSecond, printTable } from './measure.ts';
 import { QUICK, record, say } from './summary.ts';
 
@@ -49,7 +52,7 @@ interface VaultKey {
 
 /** Requests in one deskkms batch run (one unlock); every answer must be a success. */
 async function calls(session: Session, requests: readonly Record<string, unknown>[]): Promise<Record<string, any>[]> {
-  const run = await runBatch(session, requests.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  const run = await batchRun(session, requests.map((r) => `${JSON.stringify(r)}\n`).join(''));
   const answers = run.lines.map((line) => JSON.parse(line) as Record<string, any>);
   if (run.code !== 0 || answers.length !== requests.length || answers.some((a) => 'Code' in a)) throw new Error(`deskkms batch set-up failed: ${run.stdout.slice(0, 500)} ${run.stderr.slice(0, 500)}`);
   return answers;
@@ -63,26 +66,9 @@ async function createKeys(session: Session): Promise<Map<KeySpec, VaultKey>> {
   return new Map(SPECS.map((spec, i) => [spec, { ...ids[i]!, publicKeyPem: publicKeys[i]!.PublicKey as string }]));
 }
 
-/** Runs one batch from spawn to exit; returns its wall time and output lines. */
-function runBatch(session: Session, input: string): Promise<{ seconds: number; lines: string[]; code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [BIN, 'batch', '--vault', session.vaultDir, '--passphrase-file', session.passphraseFile], {
-      env: session.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', fail);
-    child.on('close', (code) => {
-      const seconds = (performance.now() - started) / 1000;
-      const text = Buffer.concat(out).toString('utf8');
-      done({ seconds, lines: text === '' ? [] : text.replace(/\n$/, '').split('\n'), code, stdout: text, stderr: Buffer.concat(err).toString('utf8') });
-    });
-    child.stdin.end(input);
-  });
+/** One batch run on the session's vault. */
+function batchRun(session: Session, input: string): Promise<BatchRun> {
+  return runBatch(['--vault', session.vaultDir, '--passphrase-file', session.passphraseFile], session.env, input);
 }
 
 function signRequests(keyId: string, keyVersionId: string, algorithm: string, n: number): { input: string; digests: Buffer[] } {
@@ -97,9 +83,9 @@ function signRequests(keyId: string, keyVersionId: string, algorithm: string, n:
 }
 
 /** Runs a batch of `n` signatures and checks every line is a success (and spot-checks signatures). */
-async function timedSigning(session: Session, target: { keyId: string; keyVersionId: string; algorithm: string; publicKeyPem: string }, n: number): Promise<number> {
+async function timedSigning(session: Session, target: { keyId: string; keyVersionId: string; algorithm: string; publicKeyPem: string }, n: number): Promise<BatchRun> {
   const { input, digests } = signRequests(target.keyId, target.keyVersionId, target.algorithm, n);
-  const run = await runBatch(session, input);
+  const run = await batchRun(session, input);
   if (run.code !== 0) throw new Error(`deskkms batch exited ${run.code}: ${run.stderr.slice(0, 500)}`);
   if (run.lines.length !== n) throw new Error(`deskkms batch answered ${run.lines.length} of ${n} lines`);
   const publicKey = importPublicKey(target.publicKeyPem);
@@ -113,7 +99,7 @@ async function timedSigning(session: Session, target: { keyId: string; keyVersio
       if (!valid) throw new Error(`deskkms batch line ${i + 1}: the signature does not verify`);
     }
   }
-  return run.seconds;
+  return run;
 }
 
 async function measureSpec(session: Session, spec: KeySpec, keys: Map<KeySpec, VaultKey>): Promise<{ figures: BatchFigures; reference?: number }> {
@@ -122,7 +108,7 @@ async function measureSpec(session: Session, spec: KeySpec, keys: Map<KeySpec, V
   // The primitive, directly, in this process.
   const key = await generateKey(spec);
   const digest = randomBytes(32);
-  const baseline = opsPerSecond(() => signDigest(key, algorithm, digest), BASELINE_SECONDS);
+  const engineRate = (): number => opsPerSecond(() => signDigest(key, algorithm, digest), BASELINE_SECONDS);
   let reference: number | undefined;
   if (spec === 'RSA_2048') {
     const keyObject = createPrivateKey({ key: Buffer.from(key.exportPkcs8()), format: 'der', type: 'pkcs8' });
@@ -134,17 +120,20 @@ async function measureSpec(session: Session, spec: KeySpec, keys: Map<KeySpec, V
   const target = { ...keys.get(spec)!, algorithm };
 
   // Fixed cost: the best of two one-line batches (--quick: one).
-  const fixedSeconds = Math.min(await timedSigning(session, target, 1), QUICK ? Infinity : await timedSigning(session, target, 1));
-  // Calibration run, to size the measured one to about BATCH_SECONDS.
-  const probeLines = Math.max(100, Math.min(QUICK ? 500 : 2000, Math.round(baseline * 0.4)));
-  const probeSeconds = await timedSigning(session, target, probeLines);
-  const estimate = probeLines / Math.max(0.05, probeSeconds - fixedSeconds);
-  const lines = Math.max(200, Math.min(200_000, Math.round(estimate * Math.max(0.5, BATCH_SECONDS - fixedSeconds))));
-  const totalSeconds = await timedSigning(session, target, lines);
+  const fixedSeconds = Math.min((await timedSigning(session, target, 1)).seconds, QUICK ? Infinity : (await timedSigning(session, target, 1)).seconds);
+  // Calibration run, to size the measured one to about BATCH_SECONDS of answering.
+  const before = engineRate();
+  const probeLines = Math.max(100, Math.min(QUICK ? 500 : 2000, Math.round(before * 0.4)));
+  const probe = await timedSigning(session, target, probeLines);
+  const estimate = (probeLines - 1) / Math.max(0.02, probe.answering);
+  const lines = Math.max(200, Math.min(400_000, Math.round(estimate * BATCH_SECONDS)));
+  const run = await timedSigning(session, target, lines);
+  const baseline = (before + engineRate()) / 2;
 
+  const totalSeconds = run.seconds;
   const raw = lines / totalSeconds;
-  // (n - 1) lines beyond the one the fixed-cost run also did.
-  const steady = (lines - 1) / Math.max(1e-3, totalSeconds - fixedSeconds);
+  // (n - 1) answers after the first, over the time from the first answer to the last.
+  const steady = steadyRateOf(run);
   return { figures: { spec, algorithm, lines, totalSeconds, fixedSeconds, raw, steady, baseline }, ...(reference === undefined ? {} : { reference }) };
 }
 
@@ -198,7 +187,7 @@ export async function vaultBatchThroughput(): Promise<BatchFigures[]> {
         `batch steady / that = ${(rsa.steady / rsaReference).toFixed(2)}`,
     );
   }
-  say('fixed = the best of two one-line batches (process start, scrypt unlock, first request, exit); steady = (lines - 1) / (run - fixed)');
+  say('fixed = the best of two one-line batches (process start, scrypt unlock, first request, exit); steady = (lines - 1) / (last answer - first answer); signDigest/s = the mean of runs before and after the batch');
   return results;
 }
 
