@@ -19,12 +19,20 @@ import type { RequestFormat, RequestReview } from './signing-requests.ts';
 export const APP_CHANNEL = 'deskkms:call';
 export const APP_HTTP_PATH = '/api/call';
 /**
- * Browser host only: a streamed chunk (Digest.Update, Sign.Update) as the raw bytes of an
- * application/octet-stream POST, `?method=Digest.Update&session=<SessionId>`, authenticated as
- * /api/call is. It reaches AppSession.call as the same method with Chunk as bytes: no base64, no
- * JSON around 2 MiB.
+ * Browser host only: part of a streamed message (Digest.Update, Sign.Update) as the raw bytes of
+ * an application/octet-stream POST, `?method=Digest.Update&session=<SessionId>`, authenticated as
+ * /api/call is. The host passes the body to AppSession.call as the same method, piece by piece as
+ * it arrives (no base64, no JSON, nothing buffered), up to STREAM_PART_MAX bytes a request; the
+ * page sends a file as slices of it, which the browser reads from disk itself.
  */
 export const APP_CHUNK_PATH = '/api/chunk';
+/** The largest body of one APP_CHUNK_PATH request. */
+export const STREAM_PART_MAX = 64 * 1024 * 1024;
+/**
+ * The part the page sends: large enough that a request's round trip is a few per cent of its
+ * time, small enough that progress moves every few tens of milliseconds.
+ */
+export const STREAM_PART_BYTES = 16 * 1024 * 1024;
 export const CHUNK_METHODS = ['Digest.Update', 'Sign.Update'] as const;
 export type ChunkMethod = (typeof CHUNK_METHODS)[number];
 /**
@@ -550,9 +558,24 @@ export interface AppResults {
   'Request.Frames': RequestFramesView;
 }
 
+/** A browser Blob (File) as the contract sees it; the contract is compiled without the DOM's types. */
+export interface BlobPart {
+  readonly size: number;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+/** A browser AbortSignal, likewise. */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+}
+
 /** The one typed object the preload exposes (and the browser host's fetch bridge implements). */
 export interface DeskKmsBridge {
   call<M extends AppMethod>(method: M, params: AppParams<M>): Promise<AppResult<AppResults[M]>>;
-  /** A chunk as bytes, where the host takes them so (the browser host); otherwise call() with base64. */
-  sendChunk?(method: ChunkMethod, SessionId: string, chunk: Uint8Array): Promise<AppResult<AppResults[ChunkMethod]>>;
+  /**
+   * Part of a streamed message as bytes, where the host takes them so (the browser host: up to
+   * STREAM_PART_MAX, a Blob slice read from disk by the browser itself); otherwise call() with
+   * base64 chunks of at most DIGEST_CHUNK_MAX.
+   */
+  sendChunk?(method: ChunkMethod, SessionId: string, part: Uint8Array | BlobPart, signal?: AbortSignalLike): Promise<AppResult<AppResults[ChunkMethod]>>;
 }

@@ -51,8 +51,9 @@ export async function pick(page: Page, key: CreatedKey, algorithm: string): Prom
 }
 
 /**
- * Slows the page's streamed chunks of one method (they go to /api/chunk as bytes) so the hashing
- * progress of a few MiB can be watched. Also counts them, so a test can see they went as bytes.
+ * Slows the page's streamed parts of one method (they go to /api/chunk as bytes) so the hashing
+ * progress can be watched. Also counts them, so a test can see they went as bytes. A part the page
+ * cancels meanwhile (Cancel aborts its upload) is not continued.
  */
 export async function slowChunks(page: Page, method: 'Digest.Update' | 'Sign.Update', ms: number): Promise<{ count: number }> {
   const seen = { count: 0 };
@@ -61,7 +62,7 @@ export async function slowChunks(page: Page, method: 'Digest.Update' | 'Sign.Upd
       seen.count++;
       await new Promise((r) => setTimeout(r, ms));
     }
-    await route.continue();
+    await route.continue().catch(() => undefined);
   });
   return seen;
 }

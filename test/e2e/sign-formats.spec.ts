@@ -157,7 +157,7 @@ test('signs a file in each release format, saves it under the ecosystem name, an
       if (key === p256) await slowChunks(page, 'Sign.Update', 300);
       const signing = signAndSave(page, 'release.tar.sig', `${key.alias.replace(/\W/g, '_')}.ssh.sig`);
       if (key === p256) {
-        // Progress while the host hashes (2 chunks of 2 MiB, each slowed), with Cancel offered.
+        // Progress while the host hashes (the file's part, slowed), with Cancel offered.
         await expect(page.getByText(/^Hashing release\.tar — \d+%$/)).toBeVisible();
         await expect(page.getByRole('button', { name: 'Cancel' })).toBeVisible();
       }

@@ -4,12 +4,13 @@
 // files without traversal, the security headers, and `deskkms ui` as a process that prints its URL
 // and stops cleanly on SIGTERM. The attack through a real browser is test/e2e/session-theft.spec.ts.
 import { createHash, randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppSession } from '../../core/app/app-session.ts';
-import { DIGEST_CHUNK_MAX } from '../../core/contract/app-api.ts';
+import { DIGEST_CHUNK_MAX, STREAM_PART_MAX } from '../../core/contract/app-api.ts';
 import { UI_CSP, startUiServer, type RunningUiServer } from '../../core/hosts/ui/ui-server.ts';
 import { spawnUntilFirstLine } from '../support/child-process.ts';
 import { launchTokenOf, openUiSession, send, tradeLaunchToken, type Reply, type UiSession } from '../support/ui-session.ts';
@@ -250,7 +251,8 @@ describe('browser host: streamed chunks as bytes (/api/chunk)', () => {
     const { KeyId } = (await ok({ method: 'Kms.Call', params: { Action: 'CreateKey', Params: { KeySpec: 'EC_P256', KeyUsage: 'SIGN/VERIFY' } } })).KeyMetadata;
     const [{ KeyVersionId }] = (await ok({ method: 'Kms.Call', params: { Action: 'ListKeyVersions', Params: { KeyId } } })).KeyVersions.KeyVersion;
     const target = { KeyId, KeyVersionId, Algorithm: 'ECDSA_SHA_256' };
-    const parts = [randomBytes(DIGEST_CHUNK_MAX), randomBytes(1), Buffer.alloc(0), randomBytes(70_000)];
+    // A part larger than a JSON chunk may be (it arrives in many socket reads), a byte, nothing.
+    const parts = [randomBytes(3 * DIGEST_CHUNK_MAX + 12_345), randomBytes(1), Buffer.alloc(0), randomBytes(70_000)];
     const binary = (await ok({ method: 'Digest.Begin', params: target })).SessionId as string;
     let hashed = 0;
     for (const part of parts) {
@@ -261,10 +263,71 @@ describe('browser host: streamed chunks as bytes (/api/chunk)', () => {
     }
     const viaBytes = (await ok({ method: 'Digest.Finish', params: { SessionId: binary } })).Digest as string;
     const json = (await ok({ method: 'Digest.Begin', params: target })).SessionId as string;
-    for (const part of parts) await ok({ method: 'Digest.Update', params: { SessionId: json, Chunk: part.toString('base64') } });
+    for (const part of parts) {
+      for (let at = 0; at < Math.max(1, part.length); at += DIGEST_CHUNK_MAX) {
+        await ok({ method: 'Digest.Update', params: { SessionId: json, Chunk: part.subarray(at, at + DIGEST_CHUNK_MAX).toString('base64') } });
+      }
+    }
     const viaJson = (await ok({ method: 'Digest.Finish', params: { SessionId: json } })).Digest as string;
     expect(viaBytes).toBe(createHash('sha256').update(Buffer.concat(parts)).digest('base64'));
     expect(viaJson).toBe(viaBytes);
+  });
+
+  it('aborts the session when a part fails after some of it was hashed (cut off, or longer than a part may be): a message with a hole is never signed', async () => {
+    const ok = async (body: unknown): Promise<any> => {
+      const reply = JSON.parse((await api(body)).body) as { ok: boolean; value?: any };
+      expect(reply, JSON.stringify(body).slice(0, 80)).toMatchObject({ ok: true });
+      return reply.value;
+    };
+    await ok({ method: 'Vault.Create', params: { Protection: 'passphrase', Passphrase: 'chunk test passphrase' } });
+    const { KeyId } = (await ok({ method: 'Kms.Call', params: { Action: 'CreateKey', Params: { KeySpec: 'EC_P256', KeyUsage: 'SIGN/VERIFY' } } })).KeyMetadata;
+    const [{ KeyVersionId }] = (await ok({ method: 'Kms.Call', params: { Action: 'ListKeyVersions', Params: { KeyId } } })).KeyVersions.KeyVersion;
+    const begin = async (): Promise<string> => (await ok({ method: 'Digest.Begin', params: { KeyId, KeyVersionId, Algorithm: 'ECDSA_SHA_256' } })).SessionId as string;
+    const finish = async (SessionId: string) => JSON.parse((await api({ method: 'Digest.Finish', params: { SessionId } })).body) as { ok: boolean; error?: { Code: string } };
+
+    // Cut off: 1 MiB of a declared 8 MiB, then the connection closes.
+    const cut = await begin();
+    await new Promise<void>((resolve) => {
+      const req = httpRequest(chunkUrl('Digest.Update', cut), { method: 'POST', headers: { ...ui.headers(), ...octets, 'content-length': String(8 << 20) } });
+      req.on('error', () => resolve());
+      req.write(randomBytes(1 << 20), () => setTimeout(() => req.destroy(), 200));
+      req.on('close', () => resolve());
+    });
+    await expect.poll(async () => (await finish(cut)).ok, { timeout: 5000 }).toBe(false);
+    expect((await finish(cut)).error?.Code).toMatch(/^(InvalidParameter|Forbidden)/);
+
+    // Longer than a part, sent without a length (chunked): refused once past the limit, session aborted.
+    const long = await begin();
+    const reply = await new Promise<Reply>((resolve, reject) => {
+      const req = httpRequest(chunkUrl('Digest.Update', long), { method: 'POST', headers: { ...ui.headers(), ...octets, 'transfer-encoding': 'chunked' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      });
+      req.on('error', reject);
+      const piece = Buffer.alloc(1 << 20);
+      let sent = 0;
+      const more = (): void => {
+        while (sent <= STREAM_PART_MAX) {
+          sent += piece.length;
+          if (!req.write(piece)) {
+            req.once('drain', more);
+            return;
+          }
+        }
+        req.end();
+      };
+      more();
+    });
+    expect(reply.status).toBe(413);
+    expect(errorOf(reply).Code).toBe('RequestTooLarge');
+    expect((await finish(long)).ok).toBe(false);
+
+    // The same route still hashes a whole part into a session of its own.
+    const whole = await begin();
+    const bytes = randomBytes(5 << 20);
+    expect(JSON.parse((await send(chunkUrl('Digest.Update', whole), { method: 'POST', headers: { ...ui.headers(), ...octets }, body: bytes })).body)).toEqual({ ok: true, value: { BytesHashed: bytes.length } });
+    expect((await ok({ method: 'Digest.Finish', params: { SessionId: whole } })).Digest).toBe(createHash('sha256').update(bytes).digest('base64'));
   });
 
   it('asks what /api/call asks (session, Origin, POST) plus the octet-stream type, a chunk method, a session id and the size limit', async () => {
@@ -288,10 +351,23 @@ describe('browser host: streamed chunks as bytes (/api/chunk)', () => {
     expect(errorOf(badSession)).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringMatching(/SessionId/) });
     const unknown = await post({});
     expect(JSON.parse(unknown.body)).toMatchObject({ ok: false });
-    const huge = await post({}, undefined, Buffer.alloc(DIGEST_CHUNK_MAX + 1));
+    // Declared longer than a part may be: refused before a byte is read.
+    const huge = await new Promise<Reply>((resolve, reject) => {
+      const req = httpRequest(chunkUrl('Digest.Update', '00000000-0000-4000-8000-000000000000'), { method: 'POST', headers: { ...ui.headers(), ...octets, 'content-length': String(STREAM_PART_MAX + 1) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text });
+          req.destroy();
+        });
+      });
+      req.on('error', reject);
+      req.write(Buffer.alloc(1024));
+    });
     expect(huge.status).toBe(413);
     expect(errorOf(huge).Code).toBe('RequestTooLarge');
-    const preflight = await send(chunkUrl('Digest.Update', 'x'), { method: 'OPTIONS', headers: { origin: 'http://127.0.0.1:8080', 'access-control-request-method': 'POST' } });
+    const preflightUrl = chunkUrl('Digest.Update', 'x');
+    const preflight = await send(preflightUrl, { method: 'OPTIONS', headers: { origin: 'http://127.0.0.1:8080', 'access-control-request-method': 'POST' } });
     expect(preflight.status).toBe(405);
   });
 });

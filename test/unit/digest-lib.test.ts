@@ -7,8 +7,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppSession } from '../../core/app/app-session.ts';
+import { STREAM_PART_BYTES } from '../../core/contract/app-api.ts';
 import type { SigningAlgorithm } from '../../core/contract/specs.ts';
-import { call, kms, setBridge } from '../../renderer/src/api/bridge.ts';
+import { startUiServer } from '../../core/hosts/ui/ui-server.ts';
+import { call, createHttpBridge, kms, setBridge } from '../../renderer/src/api/bridge.ts';
 import { FILE_CHUNK_BYTES, digestOf, type DigestProgress } from '../../renderer/src/lib/digest.ts';
 import { runOpenssl } from '../interop/openssl-peer.ts';
 import { tempDir } from '../integration/vault-helpers.ts';
@@ -127,5 +129,54 @@ describe('digestOf', () => {
     log.length = 0;
     await expect(digestOf(target, new Blob([MESSAGE]), undefined, AbortSignal.abort())).rejects.toMatchObject({ name: 'AbortError' });
     expect(log.map((l) => l.method)).toEqual(['Digest.Begin', 'Digest.Abort']);
+  });
+});
+
+// The page's own path in `deskkms ui`: the fetch bridge sends each STREAM_PART_BYTES slice of the
+// Blob as the body of one POST to /api/chunk, and the real browser host hashes it as it arrives.
+// Node's fetch plays the browser: it sends the page's Origin and keeps the session cookie.
+describe('digestOf through the browser host (parts as bytes)', () => {
+  it('a Blob of two parts and a tail hashes to SHA-256(message), one request and one progress report per part; an abort mid-part aborts the host session', async () => {
+    const server = await startUiServer({ call: (r) => session.call(r), staticDir: join(import.meta.dirname, '../../renderer') });
+    const sent: { path: string; bytes: number }[] = [];
+    let cookie = '';
+    let abortOnPart: AbortController | undefined;
+    const browserFetch: typeof fetch = async (input, init = {}) => {
+      const path = String(input);
+      const headers = { ...(init.headers as Record<string, string>), origin: server.origin, ...(cookie ? { cookie } : {}) };
+      if (init.body instanceof Blob) {
+        sent.push({ path, bytes: init.body.size });
+        const cancel = abortOnPart;
+        abortOnPart = undefined;
+        if (cancel) setTimeout(() => cancel.abort(), 0);
+      }
+      const response = await fetch(`${server.origin}${path}`, { ...init, headers, ...(init.body instanceof Blob ? { duplex: 'half' } : {}) } as RequestInit);
+      const set = response.headers.getSetCookie()[0];
+      if (set) cookie = set.split(';')[0]!;
+      return response;
+    };
+    const token = new URL(server.url).hash;
+    setBridge(createHttpBridge(browserFetch, { hash: () => token, dropHash: () => undefined, storage: undefined }));
+    try {
+      const target = { ...(await key('EC_P256')), Algorithm: 'ECDSA_SHA_256' as const };
+      const message = new Uint8Array(randomBytes(2 * STREAM_PART_BYTES + 54_321));
+      const updates: DigestProgress[] = [];
+      const digest = await digestOf(target, new Blob([message]), (p) => updates.push(p));
+      expect(digest).toBe(createHash('sha256').update(message).digest('base64'));
+      expect(sent.map((s) => s.bytes)).toEqual([STREAM_PART_BYTES, STREAM_PART_BYTES, 54_321]);
+      for (const s of sent) expect(s.path).toMatch(/^\/api\/chunk\?method=Digest\.Update&session=[0-9a-f-]{36}$/);
+      expect(updates.map((u) => u.done)).toEqual([0, STREAM_PART_BYTES, 2 * STREAM_PART_BYTES, message.length]);
+
+      // Cancelled while the first part uploads: AbortError, and the host session is gone.
+      sent.length = 0;
+      const controller = new AbortController();
+      abortOnPart = controller;
+      await expect(digestOf(target, new Blob([message]), undefined, controller.signal)).rejects.toMatchObject({ name: 'AbortError' });
+      const cancelled = new URL(sent[0]!.path, server.origin).searchParams.get('session')!;
+      await expect(call('Digest.Finish', { SessionId: cancelled })).rejects.toMatchObject({ code: 'InvalidParameter' });
+    } finally {
+      setBridge({ call: async (method, params) => (await session.call({ method, params })) as any });
+      await server.close();
+    }
   });
 });

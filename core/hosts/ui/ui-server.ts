@@ -41,7 +41,7 @@ import {
   APP_SESSION_HEADER,
   APP_SESSION_PATH,
   CHUNK_METHODS,
-  DIGEST_CHUNK_MAX,
+  STREAM_PART_MAX,
   type AppResult,
 } from '../../contract/app-api.ts';
 import { KmsError, toKmsError } from '../../contract/errors.ts';
@@ -278,7 +278,13 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
     sendJson(res, 200, await options.call(body.value));
   }
 
-  /** POST /api/chunk?method=&session=: a streamed chunk's bytes, for the same method as JSON. */
+  /**
+   * POST /api/chunk?method=&session=: part of a streamed message, hashed as it arrives. Each piece
+   * the socket delivers goes to AppSession.call as the method's Chunk (validated there as JSON's
+   * would be), in order; the answer is the last one's. A part that fails after some of it was
+   * hashed (too long, cut off, refused) aborts the session: a message with a hole in it is never
+   * signed.
+   */
   async function chunk(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
     if (!authorized(req, res)) return;
     const method = query.get('method') ?? '';
@@ -286,15 +292,62 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
       fail(res, new KmsError('InvalidParameter', `method: must be one of ${CHUNK_METHODS.join(', ')}`));
       return;
     }
-    let bytes: Buffer;
-    try {
-      bytes = await readBody(req, DIGEST_CHUNK_MAX);
-    } catch (error) {
-      fail(res, toKmsError(error));
+    if (Number(req.headers['content-length'] ?? 0) > STREAM_PART_MAX) {
+      fail(res, tooLongPart(), 413, { connection: 'close' });
       return;
     }
-    // AppSession.call validates SessionId and the chunk as it does for /api/call.
-    sendJson(res, 200, await options.call({ method, params: { SessionId: query.get('session') ?? '', Chunk: bytes } }));
+    const SessionId = query.get('session') ?? '';
+    const update = (piece: Uint8Array): Promise<unknown> => options.call({ method, params: { SessionId, Chunk: piece } });
+    // The session and method are checked before a byte is read (an empty update hashes nothing).
+    let answer = (await update(new Uint8Array(0))) as { ok: boolean };
+    if (!answer.ok) {
+      sendJson(res, 200, answer, { connection: 'close' });
+      return;
+    }
+    let size = 0;
+    let failure: KmsError | undefined;
+    // The socket's reads (64 KiB) are gathered into updates of about UPDATE_BYTES: one call's
+    // validation per MiB, not per read.
+    let gathered: Buffer[] = [];
+    let gatheredBytes = 0;
+    const flush = async (): Promise<boolean> => {
+      if (gatheredBytes === 0) return true;
+      const piece = gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered, gatheredBytes);
+      gathered = [];
+      gatheredBytes = 0;
+      answer = (await update(piece)) as { ok: boolean };
+      return answer.ok;
+    };
+    try {
+      for await (const read of req as AsyncIterable<Buffer>) {
+        size += read.length;
+        if (size > STREAM_PART_MAX) {
+          failure = tooLongPart();
+          break;
+        }
+        gathered.push(read);
+        gatheredBytes += read.length;
+        if (gatheredBytes >= UPDATE_BYTES && !(await flush())) break;
+      }
+      if (!failure && answer.ok) await flush();
+      if (!failure && answer.ok && !req.complete) failure = new KmsError('InvalidParameter', 'request body: connection closed before the body was complete');
+    } catch {
+      failure = new KmsError('InvalidParameter', 'request body: connection closed before the body was complete');
+    }
+    if (failure || !answer.ok) {
+      await options.call({ method: method === 'Sign.Update' ? 'Sign.Abort' : 'Digest.Abort', params: { SessionId } });
+      if (failure) fail(res, failure, failure.code === 'RequestTooLarge' ? 413 : 400, { connection: 'close' });
+      else sendJson(res, 200, answer, { connection: 'close' });
+      return;
+    }
+    sendJson(res, 200, answer);
+  }
+
+  /** About how many bytes of a streamed part one update hashes (see chunk()); at most DIGEST_CHUNK_MAX. */
+  const UPDATE_BYTES = 1024 * 1024;
+
+  function tooLongPart(): KmsError {
+    return new KmsError('RequestTooLarge', `request body: a part of a streamed message is at most ${STREAM_PART_MAX} bytes; send the rest in another request`);
   }
 
   async function serveFile(pathname: string, res: ServerResponse, headOnly: boolean): Promise<void> {

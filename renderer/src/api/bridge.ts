@@ -143,7 +143,7 @@ export function createHttpBridge(fetchImpl: typeof fetch = fetch.bind(globalThis
   }
 
   /** A POST to the host with the session's secret: JSON to /api/call, bytes to /api/chunk. */
-  async function post(path: string, type: 'application/json' | 'application/octet-stream', body: string | Uint8Array<ArrayBuffer>): Promise<AppResult<unknown>> {
+  async function post(path: string, type: 'application/json' | 'application/octet-stream', body: string | Uint8Array<ArrayBuffer> | Blob, signal?: AbortSignal): Promise<AppResult<unknown>> {
     const state = await current();
     if (state.secret === undefined && state.error) return { ok: false, error: state.error };
     let response: Response;
@@ -154,8 +154,10 @@ export function createHttpBridge(fetchImpl: typeof fetch = fetch.bind(globalThis
         headers: { 'content-type': type, ...(state.secret !== undefined ? { [APP_SESSION_HEADER]: state.secret } : {}) },
         body,
         credentials: 'same-origin',
+        ...(signal ? { signal } : {}),
       });
-    } catch {
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       return { ok: false, error: NO_ANSWER };
     }
     return envelopeOf(response);
@@ -165,9 +167,9 @@ export function createHttpBridge(fetchImpl: typeof fetch = fetch.bind(globalThis
     async call<M extends AppMethod>(method: M, params: AppParams<M>): Promise<AppResult<AppResults[M]>> {
       return (await post(APP_HTTP_PATH, 'application/json', JSON.stringify({ method, params }))) as AppResult<AppResults[M]>;
     },
-    async sendChunk(method, SessionId, chunk) {
+    async sendChunk(method, SessionId, part, signal) {
       const query = new URLSearchParams({ method, session: SessionId });
-      return (await post(`${APP_CHUNK_PATH}?${query.toString()}`, 'application/octet-stream', chunk as Uint8Array<ArrayBuffer>)) as AppResult<AppResults[ChunkMethod]>;
+      return (await post(`${APP_CHUNK_PATH}?${query.toString()}`, 'application/octet-stream', part as Uint8Array<ArrayBuffer> | Blob, signal as AbortSignal | undefined)) as AppResult<AppResults[ChunkMethod]>;
     },
   };
 }
@@ -204,13 +206,21 @@ export function kms<A extends ActionName>(action: A, params: ActionParams<A>): P
   return call('Kms.Call', { Action: action, Params: params }) as Promise<ActionResponse<A> & { RequestId: string }>;
 }
 
+/** Whether the bridge in force takes a streamed message's parts as bytes (the browser host). */
+export function takesBytes(): boolean {
+  return bridge().sendChunk !== undefined;
+}
+
 /**
- * Sends one chunk of a streamed message: as bytes where the host takes them (the browser host),
- * else as base64 in the method's JSON (Electron's IPC, a test's bridge).
+ * Sends part of a streamed message: as bytes where the host takes them (the browser host: a Blob
+ * slice goes from disk without being read here), else as base64 in the method's JSON (Electron's
+ * IPC, a test's bridge; at most DIGEST_CHUNK_MAX bytes then).
  */
-export async function sendChunk(method: ChunkMethod, SessionId: string, chunk: Uint8Array): Promise<AppResults[ChunkMethod]> {
+export async function sendChunk(method: ChunkMethod, SessionId: string, part: Uint8Array | Blob, signal?: AbortSignal): Promise<AppResults[ChunkMethod]> {
   const current = bridge();
-  return valueOf(current.sendChunk ? await current.sendChunk(method, SessionId, chunk) : await current.call(method, { SessionId, Chunk: encodeBase64(chunk) }));
+  if (current.sendChunk) return valueOf(await current.sendChunk(method, SessionId, part, signal));
+  const bytes = part instanceof Blob ? new Uint8Array(await part.arrayBuffer()) : part;
+  return valueOf(await current.call(method, { SessionId, Chunk: encodeBase64(bytes) }));
 }
 
 /** Code and message for display; a refused Action names its RequestId, as the audit log shows it. */

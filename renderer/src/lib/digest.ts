@@ -3,10 +3,11 @@
 // AsymmetricSign / AsymmetricVerify take (Digest.*; the host hashes with SHA-256, or SM3 over
 // Z_A || M for SM2DSA), and a signature file in a release format (Sign.*; the host hashes as the
 // format's ecosystem does and signs once, audited with the format).
-import { DIGEST_CHUNK_MAX, type AppParams, type AppResults } from '../../../core/contract/app-api.ts';
+import { DIGEST_CHUNK_MAX, STREAM_PART_BYTES, type AppParams, type AppResults } from '../../../core/contract/app-api.ts';
 import type { SigningAlgorithm } from '../../../core/contract/specs.ts';
-import { call, sendChunk } from '../api/bridge.ts';
+import { call, sendChunk, takesBytes } from '../api/bridge.ts';
 
+/** Chunks as base64 in JSON (Electron's IPC): each is read into memory and encoded. */
 export const FILE_CHUNK_BYTES = Math.min(2 * 1024 * 1024, DIGEST_CHUNK_MAX);
 
 export interface DigestTarget {
@@ -22,7 +23,7 @@ export interface DigestProgress {
 
 /** A host session that takes a message in chunks: Digest.* or Sign.*. */
 interface StreamMethods<T> {
-  update(SessionId: string, chunk: Uint8Array): Promise<{ BytesHashed: number }>;
+  update(SessionId: string, part: Blob, signal?: AbortSignal): Promise<{ BytesHashed: number }>;
   finish(SessionId: string): Promise<T>;
   abort(SessionId: string): Promise<unknown>;
 }
@@ -38,10 +39,12 @@ async function stream<T>(
   const blob = message instanceof Blob ? message : new Blob([message as Uint8Array<ArrayBuffer>]);
   try {
     onProgress?.({ done: 0, total: blob.size });
-    for (let offset = 0; offset < blob.size; offset += FILE_CHUNK_BYTES) {
+    // Parts as bytes (the browser host): slices the browser uploads from disk itself, hashed by the
+    // host as they arrive. Otherwise base64 chunks in JSON (Electron's IPC).
+    const step = takesBytes() ? STREAM_PART_BYTES : FILE_CHUNK_BYTES;
+    for (let offset = 0; offset < blob.size; offset += step) {
       signal?.throwIfAborted();
-      const chunk = new Uint8Array(await blob.slice(offset, offset + FILE_CHUNK_BYTES).arrayBuffer());
-      const { BytesHashed } = await methods.update(SessionId, chunk);
+      const { BytesHashed } = await methods.update(SessionId, blob.slice(offset, offset + step), signal);
       onProgress?.({ done: BytesHashed, total: blob.size });
     }
     signal?.throwIfAborted();
@@ -53,13 +56,13 @@ async function stream<T>(
 }
 
 const DIGEST: StreamMethods<AppResults['Digest.Finish']> = {
-  update: (SessionId, chunk) => sendChunk('Digest.Update', SessionId, chunk),
+  update: (SessionId, part, signal) => sendChunk('Digest.Update', SessionId, part, signal),
   finish: (SessionId) => call('Digest.Finish', { SessionId }),
   abort: (SessionId) => call('Digest.Abort', { SessionId }),
 };
 
 const SIGN: StreamMethods<AppResults['Sign.Finish']> = {
-  update: (SessionId, chunk) => sendChunk('Sign.Update', SessionId, chunk),
+  update: (SessionId, part, signal) => sendChunk('Sign.Update', SessionId, part, signal),
   finish: (SessionId) => call('Sign.Finish', { SessionId }),
   abort: (SessionId) => call('Sign.Abort', { SessionId }),
 };
