@@ -1,9 +1,10 @@
-// What the preload lets through: one channel (the allow-list) and one request shape. The main
+// What the preload lets through: two channels (the allow-list: the app API, and the host's own
+// file dialog, which takes nothing) and one request shape. The main
 // process checks the sender and validates the payload again; this keeps the preload from ever
 // being a general ipcRenderer proxy. Imported by the sandboxed preload: no node:* here.
-import { APP_CHANNEL } from '../core/contract/app-api.ts';
+import { APP_CHANNEL, APP_PICK_CHANNEL } from '../core/contract/app-api.ts';
 
-export const ALLOWED_CHANNELS: readonly string[] = [APP_CHANNEL];
+export const ALLOWED_CHANNELS: readonly string[] = [APP_CHANNEL, APP_PICK_CHANNEL];
 
 /** The channel the bridge invokes, checked against the allow-list. */
 export function invokeChannel(channel: string = APP_CHANNEL): string {

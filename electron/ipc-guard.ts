@@ -4,7 +4,8 @@
 // validation with zod, the { ok, ... } envelope, never a stack or a secret). Plain Node: the
 // Electron objects are read through their types only, so the checks are tested without Electron.
 import type { IpcMainInvokeEvent, WebContents } from 'electron';
-import type { AppResult } from '../core/contract/app-api.ts';
+import type { AppResult, PickedFileView } from '../core/contract/app-api.ts';
+import { toKmsError } from '../core/contract/errors.ts';
 import { isAppUrl } from './app-protocol.ts';
 
 /** What the guard needs to know about the frame that sent an IPC message. */
@@ -56,4 +57,27 @@ export async function handleAppCall(session: AppCaller, sender: SenderInfo, payl
     return { ok: false, error: { Code: 'Forbidden.NoPermission', Message: `IPC: ${verdict.reason}` } };
   }
   return session.call(payload);
+}
+
+export interface FileGranter {
+  grantFile(path: string): Promise<PickedFileView>;
+}
+
+/**
+ * The body of the file-dialog handler: the sender check first, then the dialog (`choose`: main's
+ * own, the path never comes from the renderer), then the grant. The renderer gets the chosen
+ * file's handle, name and size, or null when the user cancelled.
+ */
+export async function handlePickFile(session: FileGranter, sender: SenderInfo, choose: () => Promise<string | undefined>, log?: (line: string) => void): Promise<AppResult<PickedFileView | null>> {
+  const verdict = checkSender(sender);
+  if (!verdict.trusted) {
+    log?.(`deskkms: file dialog refused: ${verdict.reason} (${sender.frameUrl ?? 'no frame'})`);
+    return { ok: false, error: { Code: 'Forbidden.NoPermission', Message: `IPC: ${verdict.reason}` } };
+  }
+  try {
+    const path = await choose();
+    return { ok: true, value: path === undefined ? null : await session.grantFile(path) };
+  } catch (error) {
+    return { ok: false, error: toKmsError(error).toWire() };
+  }
 }

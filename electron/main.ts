@@ -6,11 +6,11 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session } from 'electron';
 import { join } from 'node:path';
 import { AppSession } from '../core/app/app-session.ts';
-import { APP_CHANNEL } from '../core/contract/app-api.ts';
+import { APP_CHANNEL, APP_PICK_CHANNEL } from '../core/contract/app-api.ts';
 import { appVaultDir } from './app-args.ts';
 import { beforeReady } from './before-ready.ts';
 import { APP_ENTRY_URL, APP_SCHEME, readAppAsset } from './app-protocol.ts';
-import { handleAppCall, senderOf } from './ipc-guard.ts';
+import { handleAppCall, handlePickFile, senderOf } from './ipc-guard.ts';
 import { menuTemplate } from './menu.ts';
 import {
   appResponseHeaders,
@@ -119,6 +119,13 @@ if (!app.requestSingleInstanceLock()) {
   });
 
   ipcMain.handle(APP_CHANNEL, (event, payload: unknown) => handleAppCall(appSession, senderOf(event, mainWindow?.webContents), payload, log));
+  // The host's own file dialog: the file the user chose is read here (Digest/Sign.UpdateFile).
+  ipcMain.handle(APP_PICK_CHANNEL, (event) =>
+    handlePickFile(appSession, senderOf(event, mainWindow?.webContents), async () => {
+      const chosen = mainWindow ? await dialog.showOpenDialog(mainWindow, { properties: ['openFile'] }) : undefined;
+      return chosen && !chosen.canceled ? chosen.filePaths[0] : undefined;
+    }, log),
+  );
 
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();

@@ -25,6 +25,7 @@ import {
   type AppResult,
   type AppResults,
   type AgentStatusView,
+  type PickedFileView,
   type VaultStatusView,
 } from '../contract/app-api.ts';
 import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
@@ -52,6 +53,8 @@ import { approveRequest, rejectRequest, reviewRequest, type StationOptions } fro
 import { ConfirmQueue } from './agent-confirm.ts';
 import { keyDetail } from './key-detail.ts';
 import { DigestSessions } from './digest-sessions.ts';
+import { FileGrants } from './file-grants.ts';
+import type { StreamSessions, StreamState } from './stream-sessions.ts';
 import { formatsFor, SignSessions } from './sign-sessions.ts';
 import { startSweeper, sweepDue } from '../actions/key-rotation.ts';
 
@@ -90,6 +93,8 @@ export class AppSession {
   private creating = false;
   private readonly digests = new DigestSessions();
   private readonly signatures = new SignSessions();
+  /** Files the user chose in the host's own dialog (Electron), read here for *.UpdateFile. */
+  private readonly files = new FileGrants();
   /** Serializes lifecycle changes (create, unlock, lock, close) against each other. */
   private lifecycle: Promise<unknown> = Promise.resolve();
   /** The agent while it runs, and the confirmations it waits for. */
@@ -234,6 +239,7 @@ export class AppSession {
       this.assertUnlocked();
       return Promise.resolve(this.digests.update(p.SessionId, chunkBytes(p.Chunk)));
     },
+    'Digest.UpdateFile': (p) => this.updateFromFile(this.digests, p),
     'Digest.Finish': (p) => {
       this.assertUnlocked();
       return Promise.resolve(this.digests.finish(p.SessionId));
@@ -250,6 +256,7 @@ export class AppSession {
       this.assertUnlocked();
       return Promise.resolve(this.signatures.update(p.SessionId, chunkBytes(p.Chunk)));
     },
+    'Sign.UpdateFile': (p) => this.updateFromFile(this.signatures, p),
     'Sign.Finish': async (p) => {
       const signer = await this.signer();
       return this.signatures.finish(signer, p.SessionId);
@@ -440,10 +447,41 @@ export class AppSession {
     return { vault: await this.unlockedVault(), caller: this.options.caller, dispatchOptions: this.dispatchOptions };
   }
 
-  /** Streams in progress end when the vault locks or the session closes. */
+  /** Streams in progress, and the files chosen for them, end when the vault locks or the session closes. */
   private clearStreams(): void {
     this.digests.clear();
     this.signatures.clear();
+    this.files.clear();
+  }
+
+  /**
+   * A file the user chose in the host's own dialog (Electron's main process calls this with the
+   * dialog's path; the renderer never names one): the handle that Digest.UpdateFile and
+   * Sign.UpdateFile take. Only while the vault is unlocked; a lock drops every grant.
+   */
+  async grantFile(path: string): Promise<PickedFileView> {
+    this.assertUnlocked();
+    const since = this.digests.epoch;
+    const picked = await this.files.grant(path);
+    if (since !== this.digests.epoch) {
+      this.files.release(picked.Handle);
+      throw new KmsError('Vault.Locked', 'the vault was locked while the file was being opened; unlock and choose it again');
+    }
+    return picked;
+  }
+
+  /** *.UpdateFile: the next part of a chosen file, read here and fed to the session. */
+  private async updateFromFile<T extends StreamState>(sessions: StreamSessions<T>, p: { SessionId: string; Handle: string; Offset: number; Length: number }): Promise<{ BytesHashed: number }> {
+    this.assertUnlocked();
+    const at = sessions.position(p.SessionId);
+    if (p.Offset !== at) throw new KmsError('InvalidParameter', `Offset: must be ${at}, where the session is (a part may be neither skipped nor sent twice)`);
+    return this.files.read(p.Handle, p.Offset, p.Length, (bytes) => {
+      if (bytes.length === 0) throw new KmsError('InvalidParameter', `Offset: ${p.Offset} is at or past the end of the chosen file`);
+      // Locked, aborted or fed by another call while the part was read: refused, nothing hashed.
+      this.assertUnlocked();
+      if (sessions.position(p.SessionId) !== at) throw new KmsError('InvalidParameter', `SessionId: another part reached the session while this one was read; send the parts one at a time`);
+      return sessions.update(p.SessionId, bytes);
+    });
   }
 
   /** A bug inside an Action reaches the app's log with the Action and its RequestId (the renderer sees InternalFailure). */

@@ -75,6 +75,11 @@ export class StreamSessions<T extends StreamState> {
     return { BytesHashed: session.bytes };
   }
 
+  /** How many bytes the session has hashed: where its next part starts. */
+  position(id: string): number {
+    return this.get(id).bytes;
+  }
+
   /** Ends the session and hands over its state: a failure after this leaves nothing behind. */
   take(id: string): { state: T; bytes: number } {
     const session = this.get(id);

@@ -17,6 +17,8 @@ import type { RequestFormat, RequestReview } from './signing-requests.ts';
 
 /** The one IPC channel (Electron) and the one HTTP path (browser host). */
 export const APP_CHANNEL = 'deskkms:call';
+/** Electron only: the host's own file dialog (DeskKmsBridge.pickFile); no payload. */
+export const APP_PICK_CHANNEL = 'deskkms:pick-file';
 export const APP_HTTP_PATH = '/api/call';
 /**
  * Browser host only: part of a streamed message (Digest.Update, Sign.Update) as the raw bytes of
@@ -70,6 +72,17 @@ const chunk = z.union([
     .max(Math.ceil(DIGEST_CHUNK_MAX / 3) * 4, `is longer than ${DIGEST_CHUNK_MAX} bytes`),
   z.instanceof(Uint8Array).refine((bytes) => bytes.length <= DIGEST_CHUNK_MAX, `is longer than ${DIGEST_CHUNK_MAX} bytes`),
 ]);
+/**
+ * Part of a file the user chose in the host's own dialog (Electron: DeskKmsBridge.pickFile), read
+ * and hashed by the host: `Length` bytes from `Offset`, which must be where the session is (no hole,
+ * no overlap). The renderer names the file only by the handle the pick gave it.
+ */
+const fileUpdate = z.strictObject({
+  SessionId: sessionId,
+  Handle: z.string().regex(UUID, 'must be the Handle of a chosen file (from pickFile)'),
+  Offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  Length: z.number().int().min(1).max(STREAM_PART_MAX, `must be at most ${STREAM_PART_MAX}`),
+});
 const keyId = z.string().min(1, 'is empty').max(512, 'is too long');
 const keyVersionId = z.string().regex(UUID, 'must be a key version UUID');
 const signingAlgorithm = z.enum(SIGNING_ALGORITHMS, `must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
@@ -195,6 +208,7 @@ export const APP_METHOD_SCHEMAS = {
   'Audit.Verify': z.strictObject({}),
   'Digest.Begin': z.strictObject({ KeyId: keyId, KeyVersionId: keyVersionId, Algorithm: signingAlgorithm }),
   'Digest.Update': z.strictObject({ SessionId: sessionId, Chunk: chunk }),
+  'Digest.UpdateFile': fileUpdate,
   'Digest.Finish': z.strictObject({ SessionId: sessionId }),
   'Digest.Abort': z.strictObject({ SessionId: sessionId }),
   // Signatures in a release format (core/formats), streamed like the digests: the host hashes the
@@ -225,6 +239,7 @@ export const APP_METHOD_SCHEMAS = {
       if (value.Detached !== undefined && value.Format !== 'jws') ctx.addIssue({ code: 'custom', path: ['Detached'], message: 'is only for Format jws' });
     }),
   'Sign.Update': z.strictObject({ SessionId: sessionId, Chunk: chunk }),
+  'Sign.UpdateFile': fileUpdate,
   'Sign.Finish': z.strictObject({ SessionId: sessionId }),
   'Sign.Abort': z.strictObject({ SessionId: sessionId }),
   // Custody methods that need no open vault (a backup is read on its own; a restore makes the vault).
@@ -534,11 +549,13 @@ export interface AppResults {
   'Audit.Verify': AuditVerdictView;
   'Digest.Begin': { readonly SessionId: string; readonly Hash: 'SHA-256' | 'SM3' };
   'Digest.Update': { readonly BytesHashed: number };
+  'Digest.UpdateFile': { readonly BytesHashed: number };
   'Digest.Finish': { readonly Digest: string; readonly BytesHashed: number; readonly Algorithm: SigningAlgorithm };
   'Digest.Abort': { readonly Aborted: boolean };
   'Sign.Formats': { readonly Formats: readonly SignatureFormatView[] };
   'Sign.Begin': { readonly SessionId: string; readonly Format: SignatureFormatName; readonly KeyId: string; readonly KeyVersionId: string; readonly FileName: string };
   'Sign.Update': { readonly BytesHashed: number };
+  'Sign.UpdateFile': { readonly BytesHashed: number };
   'Sign.Finish': SignatureFileView;
   'Sign.Abort': { readonly Aborted: boolean };
   'Backup.Inspect': BackupHeaderView;
@@ -556,6 +573,13 @@ export interface AppResults {
   'Request.Approve': RequestApprovedView;
   'Request.Reject': { readonly Rejected: true; readonly Review: RequestReviewView };
   'Request.Frames': RequestFramesView;
+}
+
+/** A file the user chose in the host's own dialog: the host reads it; the renderer holds its handle. */
+export interface PickedFileView {
+  readonly Handle: string;
+  readonly Name: string;
+  readonly Size: number;
 }
 
 /** A browser Blob (File) as the contract sees it; the contract is compiled without the DOM's types. */
@@ -578,4 +602,9 @@ export interface DeskKmsBridge {
    * base64 chunks of at most DIGEST_CHUNK_MAX.
    */
   sendChunk?(method: ChunkMethod, SessionId: string, part: Uint8Array | BlobPart, signal?: AbortSignalLike): Promise<AppResult<AppResults[ChunkMethod]>>;
+  /**
+   * The host's own file dialog (Electron's main process): the file the user chose, which the host
+   * then reads itself for Digest.UpdateFile / Sign.UpdateFile; null when the dialog was cancelled.
+   */
+  pickFile?(): Promise<AppResult<PickedFileView | null>>;
 }

@@ -6,7 +6,7 @@
 // process (base64 + JSON + validation), and through the browser host over loopback HTTP (what the
 // renderer in Chromium pays, minus the browser's own work).
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -63,6 +63,11 @@ async function mibPerSecond(run: () => Promise<void>): Promise<number> {
   return TOTAL_MIB / ((performance.now() - start) / 1000);
 }
 
+/** The better of two runs (the first warms the page cache, the JIT and the buffers). */
+async function bestOfTwo(run: () => Promise<void>): Promise<number> {
+  return Math.max(await mibPerSecond(run), await mibPerSecond(run));
+}
+
 export async function appDigestThroughput(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'deskkms-bench-digest-'));
   const session = new AppSession({ vaultDir: join(dir, 'vault'), caller: 'bench' });
@@ -91,6 +96,33 @@ export async function appDigestThroughput(): Promise<void> {
         // What crosses IPC or HTTP: the JSON text of the request.
         await session.call(JSON.parse(JSON.stringify({ method: 'Digest.Update', params: { SessionId, Chunk: encodeBase64(chunk) } })));
       }
+      await ok('Digest.Finish', { SessionId });
+    });
+    // Electron: the file the user chose in main's dialog, read and hashed by main itself
+    // (AppSession Digest.UpdateFile, what the IPC handler calls); the renderer's one small IPC
+    // message per 16 MiB part is not included (no Electron binary here). Read from the page cache.
+    const filePath = join(dir, 'release.bin');
+    writeFileSync(filePath, '');
+    for (let i = 0; i < chunks; i++) appendFileSync(filePath, chunk);
+    // node:crypto hashing that file as a program would (`sha256sum`): read into one buffer, 16 MiB
+    // at a time, and hash. Unlike `direct` (one 2 MiB chunk hashed again and again from the CPU's
+    // cache), its bytes come from memory: the floor for hashing a file, and the goals' baseline.
+    const fileDirect = await bestOfTwo(() => {
+      const fd = openSync(filePath, 'r');
+      try {
+        const buffer = Buffer.allocUnsafe(PART);
+        const d = createDigester('SHA-256');
+        for (let n = readSync(fd, buffer, 0, PART, null); n > 0; n = readSync(fd, buffer, 0, PART, null)) d.update(buffer.subarray(0, n));
+        d.digest();
+      } finally {
+        closeSync(fd);
+      }
+      return Promise.resolve();
+    });
+    const hostReads = await bestOfTwo(async () => {
+      const picked = await session.grantFile(filePath);
+      const { SessionId } = await ok('Digest.Begin', { KeyId, KeyVersionId, Algorithm: 'ECDSA_SHA_256' });
+      for (let Offset = 0; Offset < picked.Size; Offset += PART) await ok('Digest.UpdateFile', { SessionId, Handle: picked.Handle, Offset, Length: Math.min(PART, picked.Size - Offset) });
       await ok('Digest.Finish', { SessionId });
     });
     const ui = await login(server.url);
@@ -129,17 +161,22 @@ export async function appDigestThroughput(): Promise<void> {
     bare.close();
     const chunkBytesOverHttp = await bytesOverHttp(chunk);
     const binaryOverHttp = await bytesOverHttp(part);
-    const against = 'node:crypto SHA-256 of the same chunks in process, same run';
-    record({ id: 'app.digest.browser.ratio', what: 'hashing a file for signing in the app, browser host (16 MiB parts as bytes to /api/chunk, hashed as they arrive)', value: binaryOverHttp / direct, against, goal: { atLeast: 0.5 } });
-    record({ id: 'app.digest.browser.ceiling.ratio', what: 'a bare node:http server hashing the same parts as they arrive (the route\'s ceiling)', value: bareHttp / direct, against });
-    record({ id: 'app.digest.base64.ratio', what: 'the same as base64 in JSON (/api/call; the browser host before, Electron IPC now)', value: overHttp / direct, against });
-    printTable(`Hashing ${TOTAL_MIB} MiB for signing in the app, 2 MiB chunks (SHA-256, MiB/s)`, ['path', 'MiB/s', 'ratio to direct'], [
-      ['node:crypto, same chunks, in process', fmt(direct), '1.00'],
-      ['AppSession (base64 + JSON + validation)', fmt(inProcess), (inProcess / direct).toFixed(2)],
-      ['browser host, base64 in JSON (/api/call; before)', fmt(overHttp), (overHttp / direct).toFixed(2)],
-      ['browser host, bytes, 2 MiB a request', fmt(chunkBytesOverHttp), (chunkBytesOverHttp / direct).toFixed(2)],
-      ['browser host, bytes, 16 MiB parts (/api/chunk; the page now)', fmt(binaryOverHttp), (binaryOverHttp / direct).toFixed(2)],
-      ['ceiling: bare node:http server hashing 16 MiB parts as they arrive', fmt(bareHttp), (bareHttp / direct).toFixed(2)],
+    const against = `node:crypto SHA-256 of the same ${TOTAL_MIB} MiB file, read 16 MiB at a time, in process, same run`;
+    record({ id: 'app.digest.browser.ratio', what: 'hashing a file for signing in the app, browser host (16 MiB parts as bytes to /api/chunk, hashed as they arrive)', value: binaryOverHttp / fileDirect, against, goal: { atLeast: 0.5 } });
+    record({ id: 'app.digest.electron.ratio', what: "Electron: main hashing the file chosen in its dialog (AppSession Digest.UpdateFile in process, without the renderer's IPC per 16 MiB part)", value: hostReads / fileDirect, against, goal: { atLeast: 0.9 } });
+    record({ id: 'app.digest.browser.ceiling.ratio', what: 'a bare node:http server hashing the same parts as they arrive (the route\'s ceiling)', value: bareHttp / fileDirect, against });
+    record({ id: 'app.digest.base64.ratio', what: 'the same as base64 in JSON (/api/call; the browser host before, Electron IPC before)', value: overHttp / fileDirect, against });
+    record({ id: 'app.digest.cached-chunk.mibs', what: 'node:crypto hashing one 2 MiB chunk again and again (CPU cache; the baseline before)', value: direct, against: 'MiB/s' });
+    const row = (name: string, rate: number): string[] => [name, fmt(rate), (rate / fileDirect).toFixed(2), (rate / direct).toFixed(2)];
+    printTable(`Hashing ${TOTAL_MIB} MiB for signing in the app (SHA-256, MiB/s)`, ['path', 'MiB/s', 'ratio to the file', 'ratio to the cached chunk'], [
+      row('node:crypto, the file read 16 MiB at a time (the baseline)', fileDirect),
+      row('node:crypto, one 2 MiB chunk again and again (CPU cache; the baseline before)', direct),
+      row('Electron before: AppSession, 2 MiB chunks as base64 in JSON', inProcess),
+      row('Electron now: main reads the chosen file (Digest.UpdateFile, 16 MiB parts)', hostReads),
+      row('browser host before: base64 in JSON (/api/call)', overHttp),
+      row('browser host, bytes, 2 MiB a request', chunkBytesOverHttp),
+      row('browser host now: bytes, 16 MiB parts (/api/chunk)', binaryOverHttp),
+      row('ceiling: a bare node:http server hashing 16 MiB parts as they arrive', bareHttp),
     ]);
   } finally {
     await server.close();

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppSession } from '../../core/app/app-session.ts';
-import { STREAM_PART_BYTES } from '../../core/contract/app-api.ts';
+import { STREAM_PART_BYTES, type DeskKmsBridge } from '../../core/contract/app-api.ts';
 import type { SigningAlgorithm } from '../../core/contract/specs.ts';
 import { startUiServer } from '../../core/hosts/ui/ui-server.ts';
 import { call, createHttpBridge, kms, setBridge } from '../../renderer/src/api/bridge.ts';
@@ -29,16 +29,21 @@ async function key(KeySpec: string): Promise<{ KeyId: string; KeyVersionId: stri
   return { KeyId, KeyVersionId: versions.KeyVersions.KeyVersion[0].KeyVersionId as string };
 }
 
-beforeAll(async () => {
-  dir = tempDir('deskkms-digest-lib-');
-  session = new AppSession({ vaultDir: join(dir.path, 'vault'), caller: 'test' });
-  setBridge({
+/** The bridge of these tests: the AppSession in this process, every request logged. */
+function loggingBridge(): DeskKmsBridge {
+  return {
     call: async (method, params) => {
       const result = await session.call({ method, params });
       log.push({ method, params, result });
       return result as any;
     },
-  });
+  };
+}
+
+beforeAll(async () => {
+  dir = tempDir('deskkms-digest-lib-');
+  session = new AppSession({ vaultDir: join(dir.path, 'vault'), caller: 'test' });
+  setBridge(loggingBridge());
   await call('Vault.Create', { Protection: 'passphrase', Passphrase: 'correct horse battery staple' });
 });
 
@@ -142,7 +147,7 @@ describe('digestOf through the browser host (parts as bytes)', () => {
     let cookie = '';
     let abortOnPart: AbortController | undefined;
     const browserFetch: typeof fetch = async (input, init = {}) => {
-      const path = String(input);
+      const path = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
       const headers = { ...(init.headers as Record<string, string>), origin: server.origin, ...(cookie ? { cookie } : {}) };
       if (init.body instanceof Blob) {
         sent.push({ path, bytes: init.body.size });
@@ -150,7 +155,7 @@ describe('digestOf through the browser host (parts as bytes)', () => {
         abortOnPart = undefined;
         if (cancel) setTimeout(() => cancel.abort(), 0);
       }
-      const response = await fetch(`${server.origin}${path}`, { ...init, headers, ...(init.body instanceof Blob ? { duplex: 'half' } : {}) } as RequestInit);
+      const response = await fetch(`${server.origin}${path}`, { ...init, headers });
       const set = response.headers.getSetCookie()[0];
       if (set) cookie = set.split(';')[0]!;
       return response;
@@ -175,8 +180,28 @@ describe('digestOf through the browser host (parts as bytes)', () => {
       const cancelled = new URL(sent[0]!.path, server.origin).searchParams.get('session')!;
       await expect(call('Digest.Finish', { SessionId: cancelled })).rejects.toMatchObject({ code: 'InvalidParameter' });
     } finally {
-      setBridge({ call: async (method, params) => (await session.call({ method, params })) as any });
+      setBridge(loggingBridge());
       await server.close();
     }
+  });
+});
+
+// Electron's path: the file the user chose in main's dialog is read by the host; the renderer sends
+// only which part to hash next (Digest.UpdateFile), one call and one progress report per part.
+describe('digestOf a file the host reads itself (Electron\'s dialog)', () => {
+  it('hashes the chosen file part by part, with progress, to SHA-256(file)', async () => {
+    const bytes = new Uint8Array(randomBytes(STREAM_PART_BYTES + 99));
+    const path = join(dir.path, 'chosen.bin');
+    writeFileSync(path, bytes);
+    const granted = await session.grantFile(path);
+    const target = { ...(await key('EC_P256')), Algorithm: 'ECDSA_SHA_256' as const };
+    log.length = 0;
+    const updates: DigestProgress[] = [];
+    const digest = await digestOf(target, { picked: true, handle: granted.Handle, name: granted.Name, size: granted.Size }, (p) => updates.push(p));
+    expect(digest).toBe(createHash('sha256').update(bytes).digest('base64'));
+    expect(updates.map((u) => u.done)).toEqual([0, STREAM_PART_BYTES, bytes.length]);
+    const parts = log.filter((l) => l.method === 'Digest.UpdateFile').map((l) => [l.params.Offset, l.params.Length]);
+    expect(parts).toEqual([[0, STREAM_PART_BYTES], [STREAM_PART_BYTES, 99]]);
+    expect(log.some((l) => l.method === 'Digest.Update')).toBe(false);
   });
 });

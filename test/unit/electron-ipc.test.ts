@@ -1,15 +1,15 @@
 // The IPC path of the Electron app, in Node: the sender guard every ipcMain.handle call runs
 // first, and handleAppCall (the body of that handler) against a real AppSession on a real
 // passphrase vault, proving that refused calls never reach the vault.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppSession } from '../../core/app/app-session.ts';
-import { APP_CHANNEL } from '../../core/contract/app-api.ts';
+import { APP_CHANNEL, APP_PICK_CHANNEL } from '../../core/contract/app-api.ts';
 import { APP_ENTRY_URL } from '../../electron/app-protocol.ts';
 import { ALLOWED_CHANNELS, bridgeRequest, invokeChannel } from '../../electron/bridge-policy.ts';
-import { checkSender, handleAppCall, isTrustedSender, senderOf, type SenderInfo } from '../../electron/ipc-guard.ts';
+import { checkSender, handleAppCall, handlePickFile, isTrustedSender, senderOf, type SenderInfo } from '../../electron/ipc-guard.ts';
 
 const TRUSTED: SenderInfo = { frameUrl: APP_ENTRY_URL, isMainFrame: true, fromMainWindow: true };
 
@@ -59,9 +59,10 @@ describe('senderOf', () => {
 });
 
 describe('the preload bridge policy', () => {
-  it('allows exactly the one app channel', () => {
-    expect(ALLOWED_CHANNELS).toEqual([APP_CHANNEL]);
+  it('allows exactly the app channel and the file dialog', () => {
+    expect(ALLOWED_CHANNELS).toEqual([APP_CHANNEL, APP_PICK_CHANNEL]);
     expect(invokeChannel()).toBe(APP_CHANNEL);
+    expect(invokeChannel(APP_PICK_CHANNEL)).toBe(APP_PICK_CHANNEL);
     expect(() => invokeChannel('deskkms:other')).toThrow(/not allowed/);
   });
 
@@ -173,5 +174,43 @@ describe('handleAppCall against a real vault', () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe('handlePickFile: main\'s own file dialog, then the grant', () => {
+  let root: string;
+  let session: AppSession;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'deskkms-electron-pick-'));
+    session = new AppSession({ vaultDir: join(root, 'vault'), caller: 'app' });
+    expect((await session.call({ method: 'Vault.Create', params: { Protection: 'passphrase', Passphrase: 'correct horse battery' } })).ok).toBe(true);
+  }, 60_000);
+
+  afterAll(async () => {
+    await session.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('refuses an untrusted sender before any dialog opens', async () => {
+    let opened = 0;
+    const lines: string[] = [];
+    const result = await handlePickFile(session, { ...TRUSTED, isMainFrame: false }, () => Promise.resolve((opened++, '/etc/passwd')), (line) => lines.push(line));
+    expect(result).toEqual({ ok: false, error: { Code: 'Forbidden.NoPermission', Message: 'IPC: the message came from a subframe' } });
+    expect(opened).toBe(0);
+    expect(lines).toEqual([`deskkms: file dialog refused: the message came from a subframe (${APP_ENTRY_URL})`]);
+  });
+
+  it('answers null when the dialog is cancelled, and the chosen file\'s handle, name and size otherwise', async () => {
+    expect(await handlePickFile(session, TRUSTED, () => Promise.resolve(undefined))).toEqual({ ok: true, value: null });
+    const path = join(root, 'release.tar');
+    writeFileSync(path, Buffer.alloc(1234, 7));
+    expect(await handlePickFile(session, TRUSTED, () => Promise.resolve(path))).toEqual({ ok: true, value: { Handle: expect.stringMatching(/^[0-9a-f-]{36}$/), Name: 'release.tar', Size: 1234 } });
+  });
+
+  it('answers a refusal as an envelope (a directory chosen; a locked vault)', async () => {
+    expect(await handlePickFile(session, TRUSTED, () => Promise.resolve(root))).toMatchObject({ ok: false, error: { Code: 'InvalidParameter', Message: expect.stringMatching(/not a regular file/) } });
+    await session.call({ method: 'Vault.Lock', params: {} });
+    expect(await handlePickFile(session, TRUSTED, () => Promise.resolve(join(root, 'release.tar')))).toMatchObject({ ok: false, error: { Code: 'Vault.Locked' } });
   });
 });

@@ -16,6 +16,7 @@ import {
   type AppResults,
   type ChunkMethod,
   type DeskKmsBridge,
+  type PickedFileView,
 } from '../../../core/contract/app-api.ts';
 import type { WireError } from '../../../core/contract/errors.ts';
 import { encodeBase64 } from '../../../core/contract/base64.ts';
@@ -156,7 +157,7 @@ export function createHttpBridge(fetchImpl: typeof fetch = fetch.bind(globalThis
         credentials: 'same-origin',
         ...(signal ? { signal } : {}),
       });
-    } catch (error) {
+    } catch {
       if (signal?.aborted) throw signal.reason;
       return { ok: false, error: NO_ANSWER };
     }
@@ -204,6 +205,18 @@ export async function call<M extends AppMethod>(method: M, params: AppParams<M>)
  */
 export function kms<A extends ActionName>(action: A, params: ActionParams<A>): Promise<ActionResponse<A> & { RequestId: string }> {
   return call('Kms.Call', { Action: action, Params: params }) as Promise<ActionResponse<A> & { RequestId: string }>;
+}
+
+/** Whether the host has its own file dialog and reads the chosen files itself (Electron). */
+export function hostPicksFiles(): boolean {
+  return bridge().pickFile !== undefined;
+}
+
+/** The host's file dialog: the chosen file's handle, name and size; undefined when cancelled or when the host has none. */
+export async function pickFile(): Promise<PickedFileView | undefined> {
+  const current = bridge();
+  if (!current.pickFile) return undefined;
+  return valueOf(await current.pickFile()) ?? undefined;
 }
 
 /** Whether the bridge in force takes a streamed message's parts as bytes (the browser host). */

@@ -196,12 +196,15 @@ export function FileInput({
   accept,
   disabled,
   onFile,
+  pick,
   chosen,
 }: {
   id?: string;
   accept?: string;
   disabled?: boolean;
   onFile: (file: File | undefined) => void;
+  /** The host's own file dialog (Electron), opened by the button instead of the page's picker. */
+  pick?: () => void;
   chosen?: { readonly name: string; readonly size: number } | null;
 }) {
   const input = useRef<HTMLInputElement>(null);
@@ -219,10 +222,17 @@ export function FileInput({
           e.target.value = '';
         }}
       />
-      {/* The input above is the control for keyboards and screen readers; this is its face. */}
-      <button type="button" className="file-button" aria-hidden="true" tabIndex={-1} disabled={disabled} onClick={() => input.current?.click()}>
-        Choose file…
-      </button>
+      {/* The input above is the control for keyboards and screen readers; this is its face. Where
+          the host has its own dialog, this button opens that one and is the control itself. */}
+      {pick ? (
+        <button type="button" className="file-button" disabled={disabled} onClick={pick}>
+          Choose file…
+        </button>
+      ) : (
+        <button type="button" className="file-button" aria-hidden="true" tabIndex={-1} disabled={disabled} onClick={() => input.current?.click()}>
+          Choose file…
+        </button>
+      )}
       {chosen === undefined ? null : chosen ? (
         <span className="file-chosen" data-testid="chosen-file" aria-live="polite">
           <strong>{chosen.name}</strong> <span className="muted">({formatBytes(chosen.size)})</span>

@@ -5,7 +5,7 @@
 // format's ecosystem does and signs once, audited with the format).
 import { DIGEST_CHUNK_MAX, STREAM_PART_BYTES, type AppParams, type AppResults } from '../../../core/contract/app-api.ts';
 import type { SigningAlgorithm } from '../../../core/contract/specs.ts';
-import { call, sendChunk, takesBytes } from '../api/bridge.ts';
+import { call, pickFile as pickFileWithHost, sendChunk, takesBytes } from '../api/bridge.ts';
 
 /** Chunks as base64 in JSON (Electron's IPC): each is read into memory and encoded. */
 export const FILE_CHUNK_BYTES = Math.min(2 * 1024 * 1024, DIGEST_CHUNK_MAX);
@@ -21,9 +21,35 @@ export interface DigestProgress {
   readonly total: number;
 }
 
+/**
+ * A file the user chose in the host's own dialog (Electron: pickFile); the host reads it itself,
+ * so the renderer sends only which part to hash next.
+ */
+export interface PickedFile {
+  readonly picked: true;
+  readonly handle: string;
+  readonly name: string;
+  readonly size: number;
+}
+
+/** A message to stream: bytes, a Blob (a File the page holds) or a file the host reads. */
+export type StreamedMessage = Blob | Uint8Array | PickedFile;
+
+export function isPickedFile(message: unknown): message is PickedFile {
+  return typeof message === 'object' && message !== null && (message as { picked?: unknown }).picked === true;
+}
+
+/** The host's file dialog, where it has one (Electron); undefined in the browser host. */
+export async function pickFile(): Promise<PickedFile | undefined> {
+  const picked = await pickFileWithHost();
+  return picked ? { picked: true, handle: picked.Handle, name: picked.Name, size: picked.Size } : undefined;
+}
+
 /** A host session that takes a message in chunks: Digest.* or Sign.*. */
 interface StreamMethods<T> {
   update(SessionId: string, part: Blob, signal?: AbortSignal): Promise<{ BytesHashed: number }>;
+  /** The next part of a file the host reads itself (*.UpdateFile). */
+  updateFile(SessionId: string, file: PickedFile, offset: number, length: number): Promise<{ BytesHashed: number }>;
   finish(SessionId: string): Promise<T>;
   abort(SessionId: string): Promise<unknown>;
 }
@@ -32,12 +58,23 @@ interface StreamMethods<T> {
 async function stream<T>(
   SessionId: string,
   methods: StreamMethods<T>,
-  message: Blob | Uint8Array,
+  message: StreamedMessage,
   onProgress?: (p: DigestProgress) => void,
   signal?: AbortSignal,
 ): Promise<T> {
-  const blob = message instanceof Blob ? message : new Blob([message as Uint8Array<ArrayBuffer>]);
   try {
+    if (isPickedFile(message)) {
+      // The host reads the file: each call names the next part, the host hashes it from disk.
+      onProgress?.({ done: 0, total: message.size });
+      for (let offset = 0; offset < message.size; offset += STREAM_PART_BYTES) {
+        signal?.throwIfAborted();
+        const { BytesHashed } = await methods.updateFile(SessionId, message, offset, Math.min(STREAM_PART_BYTES, message.size - offset));
+        onProgress?.({ done: BytesHashed, total: message.size });
+      }
+      signal?.throwIfAborted();
+      return await methods.finish(SessionId);
+    }
+    const blob = message instanceof Blob ? message : new Blob([message as Uint8Array<ArrayBuffer>]);
     onProgress?.({ done: 0, total: blob.size });
     // Parts as bytes (the browser host): slices the browser uploads from disk itself, hashed by the
     // host as they arrive. Otherwise base64 chunks in JSON (Electron's IPC).
@@ -57,12 +94,14 @@ async function stream<T>(
 
 const DIGEST: StreamMethods<AppResults['Digest.Finish']> = {
   update: (SessionId, part, signal) => sendChunk('Digest.Update', SessionId, part, signal),
+  updateFile: (SessionId, file, Offset, Length) => call('Digest.UpdateFile', { SessionId, Handle: file.handle, Offset, Length }),
   finish: (SessionId) => call('Digest.Finish', { SessionId }),
   abort: (SessionId) => call('Digest.Abort', { SessionId }),
 };
 
 const SIGN: StreamMethods<AppResults['Sign.Finish']> = {
   update: (SessionId, part, signal) => sendChunk('Sign.Update', SessionId, part, signal),
+  updateFile: (SessionId, file, Offset, Length) => call('Sign.UpdateFile', { SessionId, Handle: file.handle, Offset, Length }),
   finish: (SessionId) => call('Sign.Finish', { SessionId }),
   abort: (SessionId) => call('Sign.Abort', { SessionId }),
 };
@@ -70,7 +109,7 @@ const SIGN: StreamMethods<AppResults['Sign.Finish']> = {
 /** Base64 Digest of `message` for the target key version and algorithm. */
 export async function digestOf(
   target: DigestTarget,
-  message: Blob | Uint8Array,
+  message: StreamedMessage,
   onProgress?: (p: DigestProgress) => void,
   signal?: AbortSignal,
 ): Promise<string> {
@@ -84,7 +123,7 @@ export async function digestOf(
  */
 export async function signatureFileOf(
   request: AppParams<'Sign.Begin'>,
-  message: Blob | Uint8Array,
+  message: StreamedMessage,
   onProgress?: (p: DigestProgress) => void,
   signal?: AbortSignal,
 ): Promise<AppResults['Sign.Finish']> {

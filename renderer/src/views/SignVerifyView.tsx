@@ -14,7 +14,7 @@ import { EMPTY_MESSAGE, MessageInput, messageReady, type MessageValue } from '..
 import { OutputBox } from '../components/crypto/OutputBox.tsx';
 import { DEFAULT_FORMAT, FORMAT_LABELS, FORMATS_WITH_RSA_ALGORITHM, FormatChoice, namespaceProblem, type FormatValue } from '../components/crypto/FormatChoice.tsx';
 import { KeyVersionPicker, type KeyVersionChoice } from '../components/KeyVersionPicker.tsx';
-import { digestOf, signatureFileOf, type DigestProgress } from '../lib/digest.ts';
+import { digestOf, signatureFileOf, type DigestProgress, type PickedFile } from '../lib/digest.ts';
 import type { AppParams, SignatureFileView } from '../../../core/contract/app-api.ts';
 import { encodeBase64 } from '../../../core/contract/base64.ts';
 import { KEY_SPEC_TABLE, type SigningAlgorithm } from '../../../core/contract/specs.ts';
@@ -35,7 +35,7 @@ interface Verdict {
 
 /** The last file digest, so Sign then Verify of the same file hashes it once. */
 interface CachedDigest {
-  readonly file: File;
+  readonly file: File | PickedFile;
   readonly target: string;
   readonly digest: string;
 }
@@ -94,7 +94,7 @@ export function SignVerifyView() {
   }
 
   /** Streams a file to the host with the progress bar and Cancel shown. */
-  async function streamed<T>(file: File, send: (onProgress: (p: DigestProgress) => void, signal: AbortSignal) => Promise<T>): Promise<T> {
+  async function streamed<T>(file: File | PickedFile, send: (onProgress: (p: DigestProgress) => void, signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     abort.current = controller;
     setProgress({ done: 0, total: file.size, finished: false, name: file.name });

@@ -11,17 +11,21 @@ export function FileDropZone({
   label,
   file,
   onFile,
+  pick,
   disabled,
   hint,
 }: {
   label: string;
-  file: File | undefined;
+  file: { readonly name: string; readonly size: number } | undefined;
   onFile: (file: File | undefined) => void;
+  /** Where the host has its own file dialog (Electron): Choose file… opens it instead of the page's. */
+  pick?: () => Promise<void>;
   disabled?: boolean;
   hint?: string;
 }) {
   const id = useId();
   const [over, setOver] = useState(false);
+  const [pickError, setPickError] = useState<string | undefined>();
 
   function onDrop(event: DragEvent<HTMLDivElement>) {
     event.preventDefault();
@@ -46,8 +50,29 @@ export function FileDropZone({
         {label}
       </label>
       <p className="dropzone-file">
-        <FileInput id={id} disabled={disabled} onFile={onFile} chosen={file ?? null} />
+        <FileInput
+          id={id}
+          disabled={disabled}
+          onFile={onFile}
+          chosen={file ?? null}
+          {...(pick
+            ? {
+                pick: () => {
+                  setPickError(undefined);
+                  pick().catch((e: unknown) => {
+                    const { code, message } = describeError(e);
+                    setPickError(`${code}: ${message}`);
+                  });
+                },
+              }
+            : {})}
+        />
       </p>
+      {pickError ? (
+        <p className="error" role="alert">
+          {pickError}
+        </p>
+      ) : null}
       <p className="muted dropzone-hint">{hint ?? 'or drop a file here'}</p>
     </div>
   );

@@ -2,6 +2,8 @@
 // 32 bytes), or a file (picker or drag-and-drop) that lib/digest.ts streams to the host.
 import { useId } from 'react';
 import { DIGEST_LENGTH } from '../../../../core/contract/specs.ts';
+import { hostPicksFiles } from '../../api/bridge.ts';
+import { pickFile, type PickedFile } from '../../lib/digest.ts';
 import { compactBase64, parseBase64 } from './bytes.ts';
 import { FileDropZone } from './FileDropZone.tsx';
 
@@ -11,7 +13,8 @@ export interface MessageValue {
   readonly mode: MessageMode;
   readonly text: string;
   readonly digest: string;
-  readonly file: File | undefined;
+  /** A File the page holds (picked in the page or dropped), or a file the host reads itself (Electron's dialog). */
+  readonly file: File | PickedFile | undefined;
 }
 
 export const EMPTY_MESSAGE: MessageValue = { mode: 'text', text: '', digest: '', file: undefined };
@@ -90,7 +93,15 @@ export function MessageInput({ value, onChange, disabled }: { value: MessageValu
           )}
         </>
       ) : (
-        <FileDropZone label="Message file" file={value.file} disabled={disabled} onFile={(file) => onChange({ ...value, file })} hint="or drop the file here — it is hashed in 2 MiB chunks, never loaded whole" />
+        <FileDropZone
+          label="Message file"
+          file={value.file}
+          disabled={disabled}
+          onFile={(file) => onChange({ ...value, file })}
+          // Electron: Choose file… opens the host's own dialog, and the host reads the file itself.
+          {...(hostPicksFiles() ? { pick: async () => onChange({ ...value, file: (await pickFile()) ?? value.file }) } : {})}
+          hint="or drop the file here — the host hashes it as it streams there, never loaded whole"
+        />
       )}
     </fieldset>
   );

@@ -1,0 +1,122 @@
+// Files the user chose in the host's own file dialog (Electron's main process), which the host
+// then reads itself: hashing a release artifact for signing at the speed of the disk and the hash,
+// instead of the renderer sending it over IPC. The renderer never names a path: it gets an opaque
+// handle for the file the user picked, and the host reads only that file, through the descriptor it
+// opened at the pick (a rename or replacement of the path afterwards changes nothing read). A file
+// whose size or modification time changes while it is read is refused: its digest would describe
+// no version of it. Grants are few, and all dropped when the vault locks or the app closes.
+import { randomUUID } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { KmsError } from '../contract/errors.ts';
+import { escapeText } from '../contract/escape-text.ts';
+import type { PickedFileView } from '../contract/app-api.ts';
+
+/** Files granted at once; picking one more closes the oldest. */
+export const MAX_GRANTS = 16;
+
+interface Part {
+  /** The buffer the part was read into (returned to the spares after use). */
+  readonly buffer: Uint8Array;
+  readonly bytes: Uint8Array;
+}
+
+interface Grant {
+  readonly handle: FileHandle;
+  readonly name: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  /** The part read ahead, where the renderer will ask next. */
+  ahead?: { readonly offset: number; readonly length: number; readonly part: Promise<Part> };
+}
+
+/** Reads [offset, offset + length) of the grant's file (fewer bytes only at its end). */
+async function readPart(grant: Grant, offset: number, length: number, spare?: Uint8Array): Promise<Part> {
+  const want = Math.max(0, Math.min(length, grant.size - offset));
+  const buffer = spare && spare.length >= want ? spare : new Uint8Array(Math.max(want, length));
+  let got = 0;
+  while (got < want) {
+    const { bytesRead } = await grant.handle.read(buffer, got, want - got, offset + got);
+    if (bytesRead === 0) throw new KmsError('InvalidParameter', `${escapeText(grant.name, 255)} ended before its size: it changed while it was being read; choose it again`);
+    got += bytesRead;
+  }
+  return { buffer, bytes: buffer.subarray(0, want) };
+}
+
+export class FileGrants {
+  private readonly grants = new Map<string, Grant>();
+  /** Buffers of parts already hashed, reused for the next reads (no page faults on fresh memory). */
+  private spare: Uint8Array[] = [];
+
+  /** Opens `path` (a regular file) and returns the handle the renderer names it by. */
+  async grant(path: string): Promise<PickedFileView> {
+    const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
+      throw new KmsError('InvalidParameter', `the chosen file cannot be opened (${error.code ?? error.message}): ${escapeText(path, 512)}`);
+    });
+    try {
+      const stats = await handle.stat();
+      if (!stats.isFile()) throw new KmsError('InvalidParameter', `the chosen path is not a regular file: ${escapeText(path, 512)}`);
+      const id = randomUUID();
+      this.grants.set(id, { handle, name: basename(path), size: stats.size, mtimeMs: stats.mtimeMs });
+      while (this.grants.size > MAX_GRANTS) this.release(this.grants.keys().next().value!);
+      return { Handle: id, Name: basename(path), Size: stats.size };
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `use` on `length` bytes of the granted file from `offset` (fewer only at its end), read
+   * ahead of time when the last read of this file ended there. The bytes are lent: `use` must be
+   * done with them when it returns. Refused for an unknown handle, and for a file that changed
+   * since it was picked.
+   */
+  async read<T>(id: string, offset: number, length: number, use: (bytes: Uint8Array) => T): Promise<T> {
+    const grant = this.grants.get(id);
+    if (!grant) throw new KmsError('InvalidParameter', `Handle: no chosen file with id ${id} (released, or the vault was locked since it was chosen)`);
+    const ahead = grant.ahead;
+    grant.ahead = undefined;
+    // What was read ahead serves when it holds exactly the bytes asked for (the last part is shorter).
+    const span = (from: number, n: number): number => Math.max(0, Math.min(n, grant.size - from));
+    const usable = ahead !== undefined && ahead.offset === offset && span(offset, ahead.length) === span(offset, length);
+    const part = usable ? ahead.part : readPart(grant, offset, length, this.spare.pop());
+    if (part !== ahead?.part) void ahead?.part.then((p) => this.spare.push(p.buffer), () => undefined);
+    const { buffer, bytes } = await part;
+    try {
+      // Checked after the read, however early it started: a write before or during it shows here.
+      const stats = await grant.handle.stat();
+      if (stats.size !== grant.size || stats.mtimeMs !== grant.mtimeMs) {
+        throw new KmsError('InvalidParameter', `${escapeText(grant.name, 255)} changed while it was being read (size or modification time); choose it again`);
+      }
+      // The next part is read while this one is hashed: the renderer asks for the parts in order.
+      const next = offset + bytes.length;
+      if (next < grant.size && this.grants.get(id) === grant) {
+        const nextPart = readPart(grant, next, length, this.spare.pop());
+        nextPart.catch(() => undefined);
+        grant.ahead = { offset: next, length, part: nextPart };
+      }
+      return use(bytes);
+    } finally {
+      this.spare.push(buffer);
+      if (this.spare.length > 2) this.spare.length = 2;
+    }
+  }
+
+  release(id: string): boolean {
+    const grant = this.grants.get(id);
+    if (!grant) return false;
+    this.grants.delete(id);
+    void grant.handle.close().catch(() => undefined);
+    return true;
+  }
+
+  /** Drops every grant (the vault locked, the app closes). */
+  clear(): void {
+    for (const id of [...this.grants.keys()]) this.release(id);
+  }
+
+  get size(): number {
+    return this.grants.size;
+  }
+}
