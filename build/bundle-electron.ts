@@ -35,10 +35,13 @@ function workerUrlPlugin(): Plugin {
 }
 
 /**
- * The preload needs one constant of core/contract/app-api.ts (APP_CHANNEL), whose other exports
- * build zod schemas at load time, which a sandboxed preload could not require. For the preload
- * bundle that module is replaced by its APP_CHANNEL line, read from the real file (one definition).
+ * The preload needs the channel constants of core/contract/app-api.ts (APP_CHANNEL, and
+ * APP_PICK_CHANNEL for the host's file dialog), whose other exports build zod schemas at load time,
+ * which a sandboxed preload could not require. For the preload bundle that module is replaced by
+ * those lines, read from the real file (one definition).
  */
+const PRELOAD_CONSTANTS = ['APP_CHANNEL', 'APP_PICK_CHANNEL'] as const;
+
 function channelOnlyContractPlugin(): Plugin {
   return {
     name: 'deskkms-channel-only-contract',
@@ -46,9 +49,12 @@ function channelOnlyContractPlugin(): Plugin {
     async load(id) {
       if (!id.endsWith('/core/contract/app-api.ts')) return null;
       const { readFile } = await import('node:fs/promises');
-      const line = /^export const APP_CHANNEL = '[^']+';$/m.exec(await readFile(id, 'utf8'));
-      if (!line) this.error('core/contract/app-api.ts no longer declares APP_CHANNEL as a string literal: update build/bundle-electron.ts');
-      return line[0];
+      const source = await readFile(id, 'utf8');
+      return PRELOAD_CONSTANTS.map((name) => {
+        const line = new RegExp(`^export const ${name} = '[^']+';$`, 'm').exec(source);
+        if (!line) this.error(`core/contract/app-api.ts no longer declares ${name} as a string literal: update build/bundle-electron.ts`);
+        return line[0];
+      }).join('\n');
     },
   };
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { APP_OUT_DIR, bundleElectron } from '../../build/bundle-electron.ts';
-import { APP_CHANNEL } from '../../core/contract/app-api.ts';
+import { APP_CHANNEL, APP_PICK_CHANNEL } from '../../core/contract/app-api.ts';
 import { electronArgs } from '../../electron/start.ts';
 import { spawnUntilFirstLine } from '../support/child-process.ts';
 import { openUiSession } from '../support/ui-session.ts';
@@ -64,6 +64,7 @@ describe('the Electron bundles', () => {
     expect(requires).toEqual(['electron']);
     expect(preload).not.toMatch(/^\s*(import|export)\s/m);
     expect(preload).toContain(JSON.stringify(APP_CHANNEL));
+    expect(preload).toContain(JSON.stringify(APP_PICK_CHANNEL));
     expect(preload).toContain('exposeInMainWorld("deskkms"');
 
     const main = readFileSync(join(APP_OUT_DIR, 'main.js'), 'utf8');
