@@ -10,8 +10,9 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentConfirmView, AppResult } from '../contract/app-api.ts';
+import type { AgentConfirmView } from '../contract/app-api.ts';
 import { AppSession } from './app-session.ts';
+import { appCalls } from '../../test/support/app-calls.ts';
 
 const PASSPHRASE = 'correct horse battery staple';
 const ALIAS = 'alias/app-agent-git';
@@ -22,17 +23,7 @@ let pub: string;
 let key: { KeyId: string; KeyVersionId: string; SshFingerprint: string };
 const logged: string[] = [];
 
-async function value<T = any>(method: string, params: unknown = {}): Promise<T> {
-  const result = (await app.call({ method, params })) as AppResult<T>;
-  if (!result.ok) throw new Error(`${method}: ${result.error.Code}: ${result.error.Message}`);
-  return result.value;
-}
-
-async function refusal(method: string, params: unknown): Promise<{ Code: string; Message: string }> {
-  const result = await app.call({ method, params });
-  if (result.ok) throw new Error(`${method} was not refused: ${JSON.stringify(result.value)}`);
-  return result.error;
-}
+const { value, refusal } = appCalls(() => app);
 
 const sshEnv = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, HOME: dir, LC_ALL: 'C', SSH_AUTH_SOCK: socket });
 

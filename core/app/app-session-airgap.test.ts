@@ -17,9 +17,10 @@ import { createRequest } from '../airgap/online.ts';
 import { FrameAssembler, maxParts, urFrames } from '../airgap/qr.ts';
 import { sha256Hex } from '../airgap/request-file.ts';
 import { APPROVE_EVENT, MAX_REQUEST_BYTES, REJECT_EVENT, requestCaller, type RequestFormat } from '../contract/signing-requests.ts';
-import { REQUEST_PARTS_MAX, REQUEST_TEXT_MAX, type AppResult, type RequestApprovedView, type RequestFramesView, type RequestReviewView } from '../contract/app-api.ts';
+import { REQUEST_PARTS_MAX, REQUEST_TEXT_MAX, type RequestApprovedView, type RequestFramesView, type RequestReviewView } from '../contract/app-api.ts';
 import type { AuditEntryInfo } from '../contract/responses.ts';
 import { AppSession } from './app-session.ts';
+import { appCalls } from '../../test/support/app-calls.ts';
 
 const PASSPHRASE = 'correct horse battery staple';
 const ALIAS = 'alias/app-airgap-release';
@@ -31,17 +32,7 @@ let key: { KeyId: string; KeyVersionId: string };
 let disabled: { KeyId: string };
 const files: { name: string; path: string; bytes: Buffer }[] = [];
 
-async function value<T = any>(method: string, params: unknown = {}): Promise<T> {
-  const result = (await app.call({ method, params })) as AppResult<T>;
-  if (!result.ok) throw new Error(`${method}: ${result.error.Code}: ${result.error.Message}`);
-  return result.value;
-}
-
-async function refusal(method: string, params: unknown): Promise<{ Code: string; Message: string }> {
-  const result = await app.call({ method, params });
-  if (result.ok) throw new Error(`${method} was not refused: ${JSON.stringify(result.value).slice(0, 300)}`);
-  return result.error;
-}
+const { value, refusal } = appCalls(() => app);
 
 async function kms<T = any>(Action: string, Params: Record<string, unknown>): Promise<T> {
   return value<T>('Kms.Call', { Action, Params });

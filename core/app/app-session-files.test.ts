@@ -9,9 +9,10 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STREAM_PART_BYTES, STREAM_PART_MAX, type AppResult } from '../contract/app-api.ts';
+import { STREAM_PART_BYTES, STREAM_PART_MAX } from '../contract/app-api.ts';
 import { AppSession } from './app-session.ts';
 import { MAX_GRANTS } from './file-grants.ts';
+import { appCalls } from '../../test/support/app-calls.ts';
 
 const PASSPHRASE = 'correct horse battery staple';
 let dir: string;
@@ -20,17 +21,7 @@ let key: { KeyId: string; KeyVersionId: string; pem: string };
 const FILE_BYTES = new Uint8Array(randomBytes(2 * STREAM_PART_BYTES + 4321));
 let filePath: string;
 
-async function value<T = any>(method: string, params: unknown = {}): Promise<T> {
-  const result = (await app.call({ method, params })) as AppResult<T>;
-  if (!result.ok) throw new Error(`${method}: ${result.error.Code}: ${result.error.Message}`);
-  return result.value;
-}
-
-async function refusal(method: string, params: unknown): Promise<{ Code: string; Message: string }> {
-  const result = await app.call({ method, params });
-  if (result.ok) throw new Error(`${method} was not refused: ${JSON.stringify(result.value)}`);
-  return result.error;
-}
+const { value, refusal } = appCalls(() => app);
 
 /** Feeds every part of the granted file to the session, in order; returns the last BytesHashed. */
 async function feed(method: 'Digest.UpdateFile' | 'Sign.UpdateFile', SessionId: string, Handle: string, size: number): Promise<number> {

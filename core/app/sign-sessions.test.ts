@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as formatSigning from '../actions/format-signing.ts';
-import type { AppResult } from '../contract/app-api.ts';
 import { encodeBase64 } from '../contract/base64.ts';
 import { AppSession } from './app-session.ts';
 import { IDLE_MS, MAX_SESSIONS, StreamSessions } from './stream-sessions.ts';
+import { appCalls } from '../../test/support/app-calls.ts';
 
 // chooseSigningKey is the real one; a test wraps one call of it to lock the vault while Sign.Begin
 // awaits it (the interleaving a slow dispatch allows).
@@ -29,17 +29,7 @@ let dir: string;
 let app: AppSession;
 const keys: Record<string, { KeyId: string; KeyVersionId: string; pem: string }> = {};
 
-async function value<T = any>(method: string, params: unknown = {}): Promise<T> {
-  const result = (await app.call({ method, params })) as AppResult<T>;
-  if (!result.ok) throw new Error(`${method}: ${result.error.Code}: ${result.error.Message}`);
-  return result.value;
-}
-
-async function refusal(method: string, params: unknown): Promise<{ Code: string; Message: string }> {
-  const result = await app.call({ method, params });
-  if (result.ok) throw new Error(`${method} was not refused: ${JSON.stringify(result.value)}`);
-  return result.error;
-}
+const { value, refusal } = appCalls(() => app);
 
 async function makeKey(KeySpec: string): Promise<{ KeyId: string; KeyVersionId: string; pem: string }> {
   const { KeyMetadata } = await value('Kms.Call', { Action: 'CreateKey', Params: { KeySpec, KeyUsage: 'SIGN/VERIFY' } });
