@@ -98,13 +98,46 @@ describe('files the host reads itself', () => {
     const changed = await refusal('Digest.UpdateFile', { SessionId, Handle: picked.Handle, Offset: 1000, Length: 1000 });
     expect(changed).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringMatching(/growing\.bin changed while it was being read/) });
 
-    const unknown = await refusal('Digest.UpdateFile', { SessionId, Handle: '00000000-0000-4000-8000-000000000000', Offset: 1000, Length: 10 });
+    expect((await refusal('Digest.UpdateFile', { SessionId, Handle: '00000000-0000-4000-8000-000000000000', Offset: 1000, Length: 10 })).Message).toMatch(/^Handle: this session reads another chosen file/);
+    const fresh = (await value('Digest.Begin', { KeyId: key.KeyId, KeyVersionId: key.KeyVersionId, Algorithm: 'ECDSA_SHA_256' })).SessionId as string;
+    const unknown = await refusal('Digest.UpdateFile', { SessionId: fresh, Handle: '00000000-0000-4000-8000-000000000000', Offset: 0, Length: 10 });
     expect(unknown.Message).toMatch(/^Handle: no chosen file/);
-    expect((await refusal('Digest.UpdateFile', { SessionId, Handle: '../etc/passwd', Offset: 1000, Length: 10 })).Message).toMatch(/Handle/);
+    expect((await refusal('Digest.UpdateFile', { SessionId: fresh, Handle: '../etc/passwd', Offset: 0, Length: 10 })).Message).toMatch(/Handle/);
 
     mkdirSync(join(dir, 'a-directory'));
     await expect(app.grantFile(join(dir, 'a-directory'))).rejects.toMatchObject({ code: 'InvalidParameter', message: expect.stringMatching(/not a regular file/) });
     await expect(app.grantFile(join(dir, 'missing.bin'))).rejects.toMatchObject({ code: 'InvalidParameter', message: expect.stringMatching(/ENOENT/) });
+  });
+
+  it('reads one part of a file at a time, and reads a chosen file only into a session of its own from its start', async () => {
+    const picked = await app.grantFile(filePath);
+    const begin = async (): Promise<string> => (await value('Digest.Begin', { KeyId: key.KeyId, KeyVersionId: key.KeyVersionId, Algorithm: 'ECDSA_SHA_256' })).SessionId as string;
+    // Two parts asked at once: the second is refused while the first is read (memory stays one part).
+    const [one, two] = [await begin(), await begin()];
+    const both = await Promise.all([
+      app.call({ method: 'Digest.UpdateFile', params: { SessionId: one, Handle: picked.Handle, Offset: 0, Length: STREAM_PART_BYTES } }),
+      app.call({ method: 'Digest.UpdateFile', params: { SessionId: two, Handle: picked.Handle, Offset: 0, Length: STREAM_PART_BYTES } }),
+    ]);
+    expect(both[0]).toMatchObject({ ok: true });
+    expect(both[1]).toMatchObject({ ok: false, error: { Code: 'InvalidParameter', Message: expect.stringMatching(/is being read; send the parts one at a time/) } });
+    // Bytes, then the file: refused (the file's offset would not be the session's).
+    const mixed = await begin();
+    await value('Digest.Update', { SessionId: mixed, Chunk: Buffer.from('prefix').toString('base64') });
+    expect((await refusal('Digest.UpdateFile', { SessionId: mixed, Handle: picked.Handle, Offset: 6, Length: 1 })).Message).toMatch(/already took bytes/);
+    // The file, then bytes: refused too.
+    expect((await refusal('Digest.Update', { SessionId: one, Chunk: Buffer.from('x').toString('base64') })).Message).toMatch(/reads a chosen file/);
+    for (const id of [one, two, mixed]) await value('Digest.Abort', { SessionId: id });
+  });
+
+  it('answers a part read while the vault locks as a released handle, not as an internal failure', async () => {
+    const picked = await app.grantFile(filePath);
+    const { SessionId } = await value('Digest.Begin', { KeyId: key.KeyId, KeyVersionId: key.KeyVersionId, Algorithm: 'ECDSA_SHA_256' });
+    const reading = app.call({ method: 'Digest.UpdateFile', params: { SessionId, Handle: picked.Handle, Offset: 0, Length: STREAM_PART_BYTES } });
+    await value('Vault.Lock');
+    const answer = await reading;
+    expect(answer).toMatchObject({ ok: false });
+    expect((answer as { error: { Code: string } }).error.Code).not.toBe('InternalFailure');
+    await value('Vault.Unlock', { Passphrase: PASSPHRASE });
   });
 
   it('keeps at most MAX_GRANTS files: choosing one more releases the oldest', async () => {

@@ -95,6 +95,8 @@ export class AppSession {
   private readonly signatures = new SignSessions();
   /** Files the user chose in the host's own dialog (Electron), read here for *.UpdateFile. */
   private readonly files = new FileGrants();
+  /** Sessions fed from a chosen file, and which (see updateFromFile). */
+  private readonly fileFed = new Map<string, string>();
   /** Serializes lifecycle changes (create, unlock, lock, close) against each other. */
   private lifecycle: Promise<unknown> = Promise.resolve();
   /** The agent while it runs, and the confirmations it waits for. */
@@ -237,14 +239,19 @@ export class AppSession {
     },
     'Digest.Update': (p) => {
       this.assertUnlocked();
+      this.assertNotFileFed(p.SessionId);
       return Promise.resolve(this.digests.update(p.SessionId, chunkBytes(p.Chunk)));
     },
     'Digest.UpdateFile': (p) => this.updateFromFile(this.digests, p),
     'Digest.Finish': (p) => {
       this.assertUnlocked();
+      this.endFileFed(p.SessionId);
       return Promise.resolve(this.digests.finish(p.SessionId));
     },
-    'Digest.Abort': (p) => Promise.resolve({ Aborted: this.digests.abort(p.SessionId) }),
+    'Digest.Abort': (p) => {
+      this.endFileFed(p.SessionId);
+      return Promise.resolve({ Aborted: this.digests.abort(p.SessionId) });
+    },
     // Release-format signatures: the formats' own answer for a spec, and the streamed signature.
     'Sign.Formats': (p) => Promise.resolve({ Formats: formatsFor(p.KeySpec) }),
     'Sign.Begin': async (p) => {
@@ -254,14 +261,19 @@ export class AppSession {
     },
     'Sign.Update': (p) => {
       this.assertUnlocked();
+      this.assertNotFileFed(p.SessionId);
       return Promise.resolve(this.signatures.update(p.SessionId, chunkBytes(p.Chunk)));
     },
     'Sign.UpdateFile': (p) => this.updateFromFile(this.signatures, p),
     'Sign.Finish': async (p) => {
+      this.endFileFed(p.SessionId);
       const signer = await this.signer();
       return this.signatures.finish(signer, p.SessionId);
     },
-    'Sign.Abort': (p) => Promise.resolve({ Aborted: this.signatures.abort(p.SessionId) }),
+    'Sign.Abort': (p) => {
+      this.endFileFed(p.SessionId);
+      return Promise.resolve({ Aborted: this.signatures.abort(p.SessionId) });
+    },
     // Custody without an open vault: a backup file is read (and opened, for Verify) on its own, and
     // nothing of this vault is touched; Restore makes the vault on first run, as Vault.Create does.
     // Creating a backup and changing the protection are Actions (Kms.Call) on the unlocked vault.
@@ -452,6 +464,20 @@ export class AppSession {
     this.digests.clear();
     this.signatures.clear();
     this.files.clear();
+    this.fileFed.clear();
+  }
+
+  /** A session fed from a chosen file takes nothing else (Offset is then the file's offset too). */
+  private assertNotFileFed(sessionId: string): void {
+    if (this.fileFed.has(sessionId)) throw new KmsError('InvalidParameter', 'SessionId: this session reads a chosen file (UpdateFile); it takes no other bytes');
+  }
+
+  /** The session ended: the file it read keeps its grant, not what was read ahead for it. */
+  private endFileFed(sessionId: string): void {
+    const handle = this.fileFed.get(sessionId);
+    if (handle === undefined) return;
+    this.fileFed.delete(sessionId);
+    this.files.dropReadAhead(handle);
   }
 
   /**
@@ -475,12 +501,18 @@ export class AppSession {
     this.assertUnlocked();
     const at = sessions.position(p.SessionId);
     if (p.Offset !== at) throw new KmsError('InvalidParameter', `Offset: must be ${at}, where the session is (a part may be neither skipped nor sent twice)`);
+    // One file per session, from its first byte: the session's position is the file's offset.
+    const bound = this.fileFed.get(p.SessionId);
+    if (bound === undefined && at > 0) throw new KmsError('InvalidParameter', 'SessionId: this session already took bytes (Update); a chosen file is read into a session of its own, from its start');
+    if (bound !== undefined && bound !== p.Handle) throw new KmsError('InvalidParameter', 'Handle: this session reads another chosen file');
     return this.files.read(p.Handle, p.Offset, p.Length, (bytes) => {
       if (bytes.length === 0) throw new KmsError('InvalidParameter', `Offset: ${p.Offset} is at or past the end of the chosen file`);
       // Locked, aborted or fed by another call while the part was read: refused, nothing hashed.
       this.assertUnlocked();
       if (sessions.position(p.SessionId) !== at) throw new KmsError('InvalidParameter', `SessionId: another part reached the session while this one was read; send the parts one at a time`);
-      return sessions.update(p.SessionId, bytes);
+      const hashed = sessions.update(p.SessionId, bytes);
+      this.fileFed.set(p.SessionId, p.Handle);
+      return hashed;
     });
   }
 

@@ -28,12 +28,14 @@ interface Grant {
   readonly mtimeMs: number;
   /** The part read ahead, where the renderer will ask next. */
   ahead?: { readonly offset: number; readonly length: number; readonly part: Promise<Part> };
+  /** A read of this file is under way: one at a time (each holds up to a part in memory). */
+  busy: boolean;
 }
 
 /** Reads [offset, offset + length) of the grant's file (fewer bytes only at its end). */
 async function readPart(grant: Grant, offset: number, length: number, spare?: Uint8Array): Promise<Part> {
   const want = Math.max(0, Math.min(length, grant.size - offset));
-  const buffer = spare && spare.length >= want ? spare : new Uint8Array(Math.max(want, length));
+  const buffer = spare && spare.length >= want ? spare : new Uint8Array(want);
   let got = 0;
   while (got < want) {
     const { bytesRead } = await grant.handle.read(buffer, got, want - got, offset + got);
@@ -41,6 +43,10 @@ async function readPart(grant: Grant, offset: number, length: number, spare?: Ui
     got += bytesRead;
   }
   return { buffer, bytes: buffer.subarray(0, want) };
+}
+
+function unknownHandle(id: string): KmsError {
+  return new KmsError('InvalidParameter', `Handle: no chosen file with id ${id} (released, or the vault was locked since it was chosen)`);
 }
 
 export class FileGrants {
@@ -57,7 +63,7 @@ export class FileGrants {
       const stats = await handle.stat();
       if (!stats.isFile()) throw new KmsError('InvalidParameter', `the chosen path is not a regular file: ${escapeText(path, 512)}`);
       const id = randomUUID();
-      this.grants.set(id, { handle, name: basename(path), size: stats.size, mtimeMs: stats.mtimeMs });
+      this.grants.set(id, { handle, name: basename(path), size: stats.size, mtimeMs: stats.mtimeMs, busy: false });
       while (this.grants.size > MAX_GRANTS) this.release(this.grants.keys().next().value!);
       return { Handle: id, Name: basename(path), Size: stats.size };
     } catch (error) {
@@ -74,39 +80,71 @@ export class FileGrants {
    */
   async read<T>(id: string, offset: number, length: number, use: (bytes: Uint8Array) => T): Promise<T> {
     const grant = this.grants.get(id);
-    if (!grant) throw new KmsError('InvalidParameter', `Handle: no chosen file with id ${id} (released, or the vault was locked since it was chosen)`);
+    if (!grant) throw unknownHandle(id);
+    if (grant.busy) throw new KmsError('InvalidParameter', `Handle: a part of ${escapeText(grant.name, 255)} is being read; send the parts one at a time`);
+    grant.busy = true;
+    try {
+      return await this.readNow(id, grant, offset, length, use);
+    } finally {
+      grant.busy = false;
+    }
+  }
+
+  private async readNow<T>(id: string, grant: Grant, offset: number, length: number, use: (bytes: Uint8Array) => T): Promise<T> {
     const ahead = grant.ahead;
     grant.ahead = undefined;
     // What was read ahead serves when it holds exactly the bytes asked for (the last part is shorter).
     const span = (from: number, n: number): number => Math.max(0, Math.min(n, grant.size - from));
     const usable = ahead !== undefined && ahead.offset === offset && span(offset, ahead.length) === span(offset, length);
     const part = usable ? ahead.part : readPart(grant, offset, length, this.spare.pop());
-    if (part !== ahead?.part) void ahead?.part.then((p) => this.spare.push(p.buffer), () => undefined);
-    const { buffer, bytes } = await part;
+    if (part !== ahead?.part) void ahead?.part.then((p) => this.recycle(p.buffer), () => undefined);
+    let read: Part;
+    let stats: { size: number; mtimeMs: number };
     try {
+      read = await part;
       // Checked after the read, however early it started: a write before or during it shows here.
-      const stats = await grant.handle.stat();
+      stats = await grant.handle.stat();
+    } catch (error) {
+      // Released meanwhile (a lock closes the file): the handle is gone, not a failure of ours.
+      if (this.grants.get(id) !== grant) throw unknownHandle(id);
+      if (error instanceof KmsError) throw error;
+      throw new KmsError('InvalidParameter', `${escapeText(grant.name, 255)} could not be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); choose it again`);
+    }
+    try {
+      if (this.grants.get(id) !== grant) throw unknownHandle(id);
       if (stats.size !== grant.size || stats.mtimeMs !== grant.mtimeMs) {
         throw new KmsError('InvalidParameter', `${escapeText(grant.name, 255)} changed while it was being read (size or modification time); choose it again`);
       }
       // The next part is read while this one is hashed: the renderer asks for the parts in order.
-      const next = offset + bytes.length;
-      if (next < grant.size && this.grants.get(id) === grant) {
+      const next = offset + read.bytes.length;
+      if (next < grant.size) {
         const nextPart = readPart(grant, next, length, this.spare.pop());
         nextPart.catch(() => undefined);
         grant.ahead = { offset: next, length, part: nextPart };
       }
-      return use(bytes);
+      return use(read.bytes);
     } finally {
-      this.spare.push(buffer);
-      if (this.spare.length > 2) this.spare.length = 2;
+      this.recycle(read.buffer);
     }
+  }
+
+  /** Keeps at most two buffers for the next reads. */
+  private recycle(buffer: Uint8Array): void {
+    if (this.spare.length < 2) this.spare.push(buffer);
+  }
+
+  /** Drops what was read ahead of `id` (its session ended): the memory goes, the grant stays. */
+  dropReadAhead(id: string): void {
+    const grant = this.grants.get(id);
+    grant?.ahead?.part.then((p) => this.recycle(p.buffer), () => undefined);
+    if (grant) grant.ahead = undefined;
   }
 
   release(id: string): boolean {
     const grant = this.grants.get(id);
     if (!grant) return false;
     this.grants.delete(id);
+    grant.ahead = undefined;
     void grant.handle.close().catch(() => undefined);
     return true;
   }
