@@ -54,6 +54,7 @@ import { ConfirmQueue } from './agent-confirm.ts';
 import { keyDetail } from './key-detail.ts';
 import { DigestSessions } from './digest-sessions.ts';
 import { FileGrants } from './file-grants.ts';
+import type { HostFolder } from './host-folder.ts';
 import type { StreamSessions, StreamState } from './stream-sessions.ts';
 import { formatsFor, SignSessions } from './sign-sessions.ts';
 import { startSweeper, sweepDue } from '../actions/key-rotation.ts';
@@ -67,6 +68,11 @@ export interface AppSessionOptions {
   readonly onInternalError?: (method: string, error: unknown) => void;
   /** The app's log: the agent's lines (a refused peer, a refused request). Default: stderr. */
   readonly log?: (line: string) => void;
+  /**
+   * The browser host's shared folder (`deskkms ui --files DIR`): the page may list it and choose a
+   * file in it for the host to read (Files.*). Absent (Electron, and by default), Files.* are refused.
+   */
+  readonly files?: HostFolder;
   /** Where the agent's default socket is looked up ($DESKKMS_AGENT_SOCK, $XDG_RUNTIME_DIR). Default: process.env. */
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -243,6 +249,16 @@ export class AppSession {
       return Promise.resolve(this.digests.update(p.SessionId, chunkBytes(p.Chunk)));
     },
     'Digest.UpdateFile': (p) => this.updateFromFile(this.digests, p),
+    'Files.List': async (p) => {
+      const folder = this.sharedFolder();
+      this.assertUnlocked();
+      return folder.list(p.Path);
+    },
+    'Files.Choose': async (p) => {
+      const folder = this.sharedFolder();
+      this.assertUnlocked();
+      return this.grantWith(() => folder.openFile(p.Path).then(({ handle, name }) => this.files.grantOpened(handle, name)));
+    },
     'Digest.Finish': (p) => {
       this.assertUnlocked();
       this.endFileFed(p.SessionId);
@@ -487,8 +503,21 @@ export class AppSession {
    */
   async grantFile(path: string): Promise<PickedFileView> {
     this.assertUnlocked();
+    return this.grantWith(() => this.files.grant(path));
+  }
+
+  /** The browser host's shared folder; refused where the host shares none. */
+  private sharedFolder(): HostFolder {
+    if (!this.options.files) {
+      throw new KmsError('UnsupportedOperation', 'this host shares no folder: start the browser host with `deskkms ui --files DIR` to choose files in DIR that the host reads itself');
+    }
+    return this.options.files;
+  }
+
+  /** A grant made by `grant`, dropped again if the vault locked meanwhile. */
+  private async grantWith(grant: () => Promise<PickedFileView>): Promise<PickedFileView> {
     const since = this.digests.epoch;
-    const picked = await this.files.grant(path);
+    const picked = await grant();
     if (since !== this.digests.epoch) {
       this.files.release(picked.Handle);
       throw new KmsError('Vault.Locked', 'the vault was locked while the file was being opened; unlock and choose it again');

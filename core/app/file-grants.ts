@@ -59,13 +59,18 @@ export class FileGrants {
     const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
       throw new KmsError('InvalidParameter', `the chosen file cannot be opened (${error.code ?? error.message}): ${escapeText(path, 512)}`);
     });
+    return this.grantOpened(handle, basename(path));
+  }
+
+  /** Grants a file already opened (the browser host's shared folder opens its own); closes it if refused. */
+  async grantOpened(handle: FileHandle, name: string): Promise<PickedFileView> {
     try {
       const stats = await handle.stat();
-      if (!stats.isFile()) throw new KmsError('InvalidParameter', `the chosen path is not a regular file: ${escapeText(path, 512)}`);
+      if (!stats.isFile()) throw new KmsError('InvalidParameter', `the chosen path is not a regular file: ${escapeText(name, 512)}`);
       const id = randomUUID();
-      this.grants.set(id, { handle, name: basename(path), size: stats.size, mtimeMs: stats.mtimeMs, busy: false });
+      this.grants.set(id, { handle, name, size: stats.size, mtimeMs: stats.mtimeMs, busy: false });
       while (this.grants.size > MAX_GRANTS) this.release(this.grants.keys().next().value!);
-      return { Handle: id, Name: basename(path), Size: stats.size };
+      return { Handle: id, Name: name, Size: stats.size };
     } catch (error) {
       await handle.close().catch(() => undefined);
       throw error;

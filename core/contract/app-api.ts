@@ -83,6 +83,15 @@ const fileUpdate = z.strictObject({
   Offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   Length: z.number().int().min(1).max(STREAM_PART_MAX, `must be at most ${STREAM_PART_MAX}`),
 });
+/** A path in the browser host's shared folder (`deskkms ui --files DIR`), relative to it. */
+export const HOST_PATH_MAX = 4096;
+const hostPath = z
+  .string()
+  .max(HOST_PATH_MAX, 'is too long')
+  // eslint-disable-next-line no-control-regex
+  .refine((v) => !/[\\\u0000-\u001f\u007f]/.test(v), 'must not hold a backslash or control characters')
+  .refine((v) => !v.startsWith('/'), 'must be relative to the shared folder')
+  .refine((v) => v.split('/').every((part) => part !== '..' && part !== '.'), 'must not hold . or .. (a path inside the shared folder)');
 const keyId = z.string().min(1, 'is empty').max(512, 'is too long');
 const keyVersionId = z.string().regex(UUID, 'must be a key version UUID');
 const signingAlgorithm = z.enum(SIGNING_ALGORITHMS, `must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
@@ -210,6 +219,10 @@ export const APP_METHOD_SCHEMAS = {
   'Digest.Update': z.strictObject({ SessionId: sessionId, Chunk: chunk }),
   'Digest.UpdateFile': fileUpdate,
   'Digest.Finish': z.strictObject({ SessionId: sessionId }),
+  // The browser host's shared folder (`deskkms ui --files DIR`): files the host reads itself, as
+  // Electron's main reads a file chosen in its dialog. UnsupportedOperation where no folder is shared.
+  'Files.List': z.strictObject({ Path: hostPath.optional() }),
+  'Files.Choose': z.strictObject({ Path: hostPath.min(1, 'is empty') }),
   'Digest.Abort': z.strictObject({ SessionId: sessionId }),
   // Signatures in a release format (core/formats), streamed like the digests: the host hashes the
   // message as the format's ecosystem does, and Finish makes the one audited AsymmetricSign.
@@ -552,6 +565,8 @@ export interface AppResults {
   'Digest.UpdateFile': { readonly BytesHashed: number };
   'Digest.Finish': { readonly Digest: string; readonly BytesHashed: number; readonly Algorithm: SigningAlgorithm };
   'Digest.Abort': { readonly Aborted: boolean };
+  'Files.List': HostFolderView;
+  'Files.Choose': PickedFileView;
   'Sign.Formats': { readonly Formats: readonly SignatureFormatView[] };
   'Sign.Begin': { readonly SessionId: string; readonly Format: SignatureFormatName; readonly KeyId: string; readonly KeyVersionId: string; readonly FileName: string };
   'Sign.Update': { readonly BytesHashed: number };
@@ -581,6 +596,28 @@ export interface PickedFileView {
   readonly Name: string;
   readonly Size: number;
 }
+
+/** One entry of a folder in the browser host's shared folder. */
+export interface HostFolderEntryView {
+  readonly Name: string;
+  readonly Kind: 'file' | 'folder';
+  /** Bytes, for a file. */
+  readonly Size?: number;
+}
+
+/** A folder in the browser host's shared folder: its entries, folders first, then by name. */
+export interface HostFolderView {
+  /** The shared folder's name (its last path segment; the full path stays with the host). */
+  readonly Root: string;
+  /** This folder, relative to the shared one ('' for the shared folder itself). */
+  readonly Path: string;
+  readonly Entries: readonly HostFolderEntryView[];
+  /** More entries than HOST_FOLDER_ENTRIES_MAX: the rest are not listed. */
+  readonly Truncated: boolean;
+}
+
+/** Entries listed per folder. */
+export const HOST_FOLDER_ENTRIES_MAX = 2000;
 
 /** A browser Blob (File) as the contract sees it; the contract is compiled without the DOM's types. */
 export interface BlobPart {

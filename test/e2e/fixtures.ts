@@ -16,30 +16,34 @@ export interface UiHost {
   readonly url: string;
   readonly origin: string;
   readonly vaultDir: string;
+  /** The folder the host shares with the page (`--files`), where the test asked for one. */
+  readonly filesDir?: string;
   /** Everything the host wrote to stderr so far (for failure messages). */
   stderr(): string;
 }
 
-async function startHost(vaultDir: string): Promise<{ host: UiHost; process: RunningProcess }> {
+async function startHost(vaultDir: string, filesDir?: string): Promise<{ host: UiHost; process: RunningProcess }> {
   if (!process.env.DBUS_SESSION_BUS_ADDRESS) {
     throw new Error('no session bus: run the end-to-end tests through test/setup/with-secret-service.sh (npm test does)');
   }
-  const ui = await spawnUntilFirstLine(process.execPath, [CLI, 'ui', '--no-open', '--vault', vaultDir], { timeoutMs: 60_000 });
+  const ui = await spawnUntilFirstLine(process.execPath, [CLI, 'ui', '--no-open', '--vault', vaultDir, ...(filesDir ? ['--files', filesDir] : [])], { timeoutMs: 60_000 });
   const { Url } = JSON.parse(ui.firstLine) as { Url: string };
-  return { host: { url: Url, origin: new URL(Url).origin, vaultDir, stderr: ui.stderr }, process: ui };
+  return { host: { url: Url, origin: new URL(Url).origin, vaultDir, ...(filesDir ? { filesDir } : {}), stderr: ui.stderr }, process: ui };
 }
 
-export const test = base.extend<{ host: UiHost; app: Page }>({
-  // Playwright reads a fixture's dependencies from its destructuring pattern: none here.
-  // eslint-disable-next-line no-empty-pattern
-  host: async ({}, use) => {
+export const test = base.extend<{ shareFolder: boolean; host: UiHost; app: Page }>({
+  /** `test.use({ shareFolder: true })`: the host shares an empty folder of its own (`deskkms ui --files`). */
+  shareFolder: [false, { option: true }],
+  host: async ({ shareFolder }, use) => {
     const vaultDir = await mkdtemp(join(tmpdir(), 'deskkms-e2e-'));
-    const started = await startHost(vaultDir);
+    const filesDir = shareFolder ? await mkdtemp(join(tmpdir(), 'deskkms-e2e-files-')) : undefined;
+    const started = await startHost(vaultDir, filesDir);
     try {
       await use(started.host);
     } finally {
       await started.process.stop();
       await rm(vaultDir, { recursive: true, force: true });
+      if (filesDir) await rm(filesDir, { recursive: true, force: true });
     }
   },
   /** A page that opened the host's launch URL and traded its token for the session. */

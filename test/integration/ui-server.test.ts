@@ -4,6 +4,7 @@
 // files without traversal, the security headers, and `deskkms ui` as a process that prints its URL
 // and stops cleanly on SIGTERM. The attack through a real browser is test/e2e/session-theft.spec.ts.
 import { createHash, randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -406,6 +407,22 @@ describe('deskkms ui (process)', () => {
     expect(page.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline scripts under script-src 'self'
     expect(await ui.stop()).toBe(0);
     expect(ui.stderr()).toMatch(/SIGTERM: closing/);
+  }, 120_000);
+
+  it('--files DIR: the host shares DIR with the page (Files.List reaches it); a missing folder is refused before anything starts', async () => {
+    const cli = fileURLToPath(new URL('../../core/hosts/cli/deskkms.ts', import.meta.url));
+    const missing = spawnSync(process.execPath, [cli, 'ui', '--no-open', '--vault', join(dir.path, 'cli-vault'), '--files', join(dir.path, 'no-such-dir')], { encoding: 'utf8' });
+    expect(missing.status).not.toBe(0);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toContain('no-such-dir cannot be shared (ENOENT)');
+    const shared = join(dir.path, 'shared-folder');
+    mkdirSync(shared);
+    const ui = await spawnUntilFirstLine(process.execPath, [cli, 'ui', '--no-open', '--vault', join(dir.path, 'cli-vault'), '--files', shared]);
+    expect(JSON.parse(ui.firstLine)).toMatchObject({ Files: shared });
+    const opened = await openUiSession((JSON.parse(ui.firstLine) as { Url: string }).Url);
+    // Shared (not UnsupportedOperation), and like every file grant only once a vault is unlocked.
+    expect(JSON.parse((await opened.call({ method: 'Files.List', params: {} })).body)).toMatchObject({ ok: false, error: { Code: 'Vault.Locked' } });
+    expect(await ui.stop()).toBe(0);
   }, 120_000);
 
   it('opens the browser through a launch page only this user can read: the token is never on a command line', async () => {

@@ -2,7 +2,7 @@
 // the tab order (keyboard users open the picker with Enter/Space; Playwright's setInputFiles
 // finds it by its label); the surrounding zone accepts drag-and-drop. Base64FileZone fills a
 // base64 field (a signature, a ciphertext) from the file it is given.
-import { useId, useState, type DragEvent } from 'react';
+import { useId, useState, type DragEvent, type ReactNode } from 'react';
 import { describeError } from '../../api/bridge.ts';
 import { FileInput, type Failure } from '../common.tsx';
 import { fileAsBase64 } from './bytes.ts';
@@ -14,6 +14,7 @@ export function FileDropZone({
   pick,
   disabled,
   hint,
+  also,
 }: {
   label: string;
   file: { readonly name: string; readonly size: number } | undefined;
@@ -22,6 +23,8 @@ export function FileDropZone({
   pick?: () => Promise<void>;
   disabled?: boolean;
   hint?: string;
+  /** Another way to choose the file, beside Choose file… (the browser host's shared folder). */
+  also?: ReactNode;
 }) {
   const id = useId();
   const [over, setOver] = useState(false);
@@ -68,6 +71,7 @@ export function FileDropZone({
             : {})}
         />
       </p>
+      {also}
       {pickError ? (
         <p className="error" role="alert">
           {pickError}

@@ -6,6 +6,7 @@ import { hostPicksFiles } from '../../api/bridge.ts';
 import { pickFile, type PickedFile } from '../../lib/digest.ts';
 import { compactBase64, parseBase64 } from './bytes.ts';
 import { FileDropZone } from './FileDropZone.tsx';
+import { SharedFolderPicker, useSharedFolder } from './SharedFolderPicker.tsx';
 
 export type MessageMode = 'text' | 'digest' | 'file';
 
@@ -13,7 +14,7 @@ export interface MessageValue {
   readonly mode: MessageMode;
   readonly text: string;
   readonly digest: string;
-  /** A File the page holds (picked in the page or dropped), or a file the host reads itself (Electron's dialog). */
+  /** A File the page holds (picked in the page or dropped), or a file the host reads itself (Electron's dialog, the browser host's shared folder). */
   readonly file: File | PickedFile | undefined;
 }
 
@@ -48,6 +49,7 @@ export function MessageInput({ value, onChange, disabled }: { value: MessageValu
   const textId = useId();
   const digestId = useId();
   const problem = value.mode === 'digest' && value.digest ? digestProblem(value.digest) : undefined;
+  const sharedFolder = useSharedFolder();
   return (
     <fieldset className="message-input">
       <legend>Message</legend>
@@ -100,6 +102,8 @@ export function MessageInput({ value, onChange, disabled }: { value: MessageValu
           onFile={(file) => onChange({ ...value, file })}
           // Electron: Choose file… opens the host's own dialog, and the host reads the file itself.
           {...(hostPicksFiles() ? { pick: async () => onChange({ ...value, file: (await pickFile()) ?? value.file }) } : {})}
+          // The browser host with `--files DIR`: a file in DIR, which the host reads itself.
+          also={sharedFolder ? <SharedFolderPicker root={sharedFolder} disabled={disabled} onPicked={(file) => onChange({ ...value, file })} /> : undefined}
           hint="or drop the file here — the host hashes it as it streams there, never loaded whole"
         />
       )}
