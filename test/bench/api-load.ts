@@ -2,7 +2,7 @@
 // (30 s by default; API_LOAD_SECONDS overrides), against a passphrase vault (no keychain needed),
 // reported beside in-process baselines measured in the same run. Traffic goes to 127.0.0.1 only.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,6 +16,57 @@ import { QUICK, record, say } from './summary.ts';
 
 const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
 const CLIENTS = 32;
+
+/** CPU seconds a child process has used so far (user + system), from /proc; NaN where there is none. */
+function childCpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU seconds this process has used so far. */
+function ownCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+/**
+ * The same clients against a server that costs nothing: a child process answering every request
+ * with a canned AsymmetricSign response at once. What any server could reach with these clients on
+ * this machine (the clients and the server share its cores).
+ */
+async function clientCeiling(clients: number, seconds: number): Promise<number> {
+  const stub = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const body = JSON.stringify({ RequestId: 'r', KeyId: 'k', KeyVersionId: 'v', Value: 'AAAA' });
+       const s = require('node:http').createServer((q, a) => { q.resume(); q.on('end', () => a.writeHead(200, { 'content-type': 'application/json' }).end(body)); });
+       s.listen(0, '127.0.0.1', () => console.log(s.address().port));`,
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  try {
+    const port = await new Promise<string>((done) => createInterface({ input: stub.stdout }).once('line', done));
+    let n = 0;
+    const deadline = performance.now() + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: clients }, async (_, c) => {
+        const client = new KmsClient(new SdkConfig({ accessKeyId: 'AK', accessKeySecret: 'SK', endpoint: `127.0.0.1:${port}`, protocol: 'http', regionId: 'cn-hangzhou' }));
+        for (let i = 0; performance.now() < deadline; i++) {
+          await client.asymmetricSign(new kmsSdk.AsymmetricSignRequest({ keyId: 'k', keyVersionId: 'v', algorithm: 'ECDSA_SHA_256', digest: Buffer.alloc(32, (c * 31 + i) & 0xff).toString('base64') }));
+          n++;
+        }
+      }),
+    );
+    return n / seconds;
+  } finally {
+    stub.kill();
+  }
+}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -50,6 +101,7 @@ export async function apiLoad(seconds = Number(process.env.API_LOAD_SECONDS ?? 3
 
     const latencies: number[] = [];
     const errors: string[] = [];
+    const cpuBefore = { server: childCpuSeconds(server.pid), clients: ownCpuSeconds() };
     const deadline = performance.now() + seconds * 1000;
     await Promise.all(
       Array.from({ length: CLIENTS }, async (_, n) => {
@@ -66,6 +118,7 @@ export async function apiLoad(seconds = Number(process.env.API_LOAD_SECONDS ?? 3
         }
       }),
     );
+    const cpu = { server: childCpuSeconds(server.pid) - cpuBefore.server, clients: ownCpuSeconds() - cpuBefore.clients };
     // Each signature scheme's cost through the server: a few clients per library and scheme, each
     // row for the same time, as a ratio to the official SDK's V1 row measured here too.
     const schemeSeconds = Math.max(2, Math.round(seconds / 6));
@@ -131,15 +184,21 @@ export async function apiLoad(seconds = Number(process.env.API_LOAD_SECONDS ?? 3
     })();
     await vault.close();
 
+    const ceiling = await clientCeiling(CLIENTS, QUICK ? Math.min(seconds, 3) : Math.min(seconds, 10));
+
     latencies.sort((a, b) => a - b);
     const throughput = latencies.length / seconds;
+    const microseconds = (cpuSeconds: number): string => (Number.isFinite(cpuSeconds) ? `${Math.round((cpuSeconds / latencies.length) * 1e6)} µs` : '-');
     printTable(`deskkms serve under load: ${CLIENTS} official-SDK clients, EC_P256 AsymmetricSign, ${seconds} s`, ['path', 'sig/s', 'p50 ms', 'p99 ms', 'errors', 'ratio to engine'], [
       ['HTTP API (SDK -> serve -> worker)', fmt(throughput), percentile(latencies, 50).toFixed(1), percentile(latencies, 99).toFixed(1), errors.length, (throughput / engine).toFixed(2)],
       ['in-process dispatch (64 in flight)', fmt(inProcess), '-', '-', 0, (inProcess / engine).toFixed(2)],
       ['engine signDigest (one thread)', fmt(engine), '-', '-', 0, '1.00'],
+      ['the same SDK clients against a server that answers at once (the ceiling of this setup)', fmt(ceiling), '-', '-', 0, (ceiling / engine).toFixed(2)],
     ]);
+    say(`CPU per signature through serve: the server ${microseconds(cpu.server)} (main thread and key worker), the ${CLIENTS} SDK clients ${microseconds(cpu.clients)}`);
     const p99 = percentile(latencies, 99);
     record({ id: 'serve.ratio', what: `deskkms serve, ${CLIENTS} SDK clients, EC_P256 AsymmetricSign`, value: throughput / engine, against: 'engine signDigest, one thread, same run', goal: { atLeast: 0.8 } });
+    record({ id: 'serve.client-ceiling.ratio', what: `the same ${CLIENTS} SDK clients against a server that answers at once, in the same run (no server can beat this here)`, value: ceiling / engine, against: 'engine signDigest, one thread, same run' });
     record({ id: 'serve.p99.ms', what: `deskkms serve p99 latency at ${CLIENTS} clients`, value: p99, against: 'milliseconds', goal: { atMost: 50 } });
     record({ id: 'serve.alibaba.ratio', what: 'deskkms serve signatures/s', value: throughput / 200, against: "Alibaba Cloud KMS's 200 QPS asymmetric limit per account" });
     record({ id: 'serve.aws.ratio', what: 'deskkms serve signatures/s', value: throughput / 1000, against: "AWS KMS's 1,000/s ECC quota" });
@@ -151,3 +210,4 @@ export async function apiLoad(seconds = Number(process.env.API_LOAD_SECONDS ?? 3
     rmSync(dir, { recursive: true, force: true });
   }
 }
+if (import.meta.main) await apiLoad();
