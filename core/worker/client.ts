@@ -24,6 +24,8 @@ export class KeyWorkerClient {
   private seq = 0;
   private readonly pending = new Map<number, Pending>();
   private closing = false;
+  /** Requests made in this turn of the event loop, posted together at its check phase (one message). */
+  private outbox: object[] = [];
   private readonly options: KeyWorkerClientOptions;
   restarts = 0;
 
@@ -45,6 +47,12 @@ export class KeyWorkerClient {
 
   private onMessage(message: unknown): void {
     this.options.tap?.(message);
+    // Answers ready together come as one array (core/worker/key-worker.ts).
+    if (Array.isArray(message)) for (const one of message as unknown[]) this.settle(one);
+    else this.settle(message);
+  }
+
+  private settle(message: unknown): void {
     if (!isWorkerResponse(message)) return;
     const pending = this.pending.get(message.seq);
     if (!pending) return;
@@ -58,6 +66,7 @@ export class KeyWorkerClient {
     if (worker !== this.worker) return;
     const inFlight = [...this.pending.values()];
     this.pending.clear();
+    this.outbox = [];
     for (const p of inFlight) {
       p.reject(
         new KmsError(
@@ -82,8 +91,27 @@ export class KeyWorkerClient {
     return new Promise<WorkerResults[O]>((resolve, reject) => {
       this.pending.set(seq, { op: request.op, resolve: resolve, reject });
       this.worker.ref();
-      this.worker.postMessage({ ...request, seq }, [...transfer]);
+      const message = { ...request, seq };
+      if (transfer.length > 0) {
+        // Moved buffers go in a message of their own, after what was asked before.
+        this.flushOutbox();
+        this.worker.postMessage(message, [...transfer]);
+        return;
+      }
+      this.outbox.push(message);
+      if (this.outbox.length === 1) setImmediate(() => this.flushOutbox());
     });
+  }
+
+  /**
+   * Posts the requests of this turn: one message for all of them. A message costs the two threads
+   * ~10 µs whatever it holds; under load (deskkms serve, batch) dozens are asked in one turn.
+   */
+  private flushOutbox(): void {
+    const batch = this.outbox;
+    if (batch.length === 0) return;
+    this.outbox = [];
+    this.worker.postMessage(batch.length === 1 ? batch[0] : batch);
   }
 
   get inFlight(): number {
@@ -98,6 +126,7 @@ export class KeyWorkerClient {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.outbox = [];
     await this.worker.terminate();
   }
 }
