@@ -19,6 +19,20 @@ export interface KeyWorkerClientOptions {
 
 const WORKER_URL = new URL('./key-worker.ts', import.meta.url);
 
+/**
+ * A message's byte fields on buffers of their own size. Structured clone copies a view's whole
+ * ArrayBuffer, and a small Buffer (Buffer.from) sits in Node's shared pool, 64 KiB on Node 24:
+ * each request carrying one copied 64 KiB (20 µs of serve's main thread per request, and
+ * whatever else the pool held went along). Top-level fields only: nested ones (a sealed key read
+ * from SQLite) have buffers of their own.
+ */
+export function exactBuffers<T extends object>(message: T): T {
+  for (const [name, value] of Object.entries(message)) {
+    if (value instanceof Uint8Array && value.byteLength !== value.buffer.byteLength) (message as Record<string, unknown>)[name] = new Uint8Array(value);
+  }
+  return message;
+}
+
 export class KeyWorkerClient {
   private worker: Worker;
   private seq = 0;
@@ -91,7 +105,8 @@ export class KeyWorkerClient {
     return new Promise<WorkerResults[O]>((resolve, reject) => {
       this.pending.set(seq, { op: request.op, resolve: resolve, reject });
       this.worker.ref();
-      const message = { ...request, seq };
+      // A message that moves buffers keeps them (a copy would leave a passphrase's bytes here).
+      const message = transfer.length > 0 ? { ...request, seq } : exactBuffers({ ...request, seq });
       if (transfer.length > 0) {
         // Moved buffers go in a message of their own, after what was asked before.
         this.flushOutbox();

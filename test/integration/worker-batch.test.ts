@@ -3,13 +3,16 @@
 // of 48 different messages' digests each verify (node:crypto) over their own message, so no answer reached
 // another request; the worker answered in arrays, in fewer messages than requests; a lone
 // request still goes and comes back on its own; and a worker that dies with requests queued
-// fails them with the restart's error instead of leaving them pending.
+// fails them with the restart's error instead of leaving them pending. A request's bytes go on a
+// buffer of their own size: a small Buffer sits in Node's shared pool, which the clone would copy
+// whole (64 KiB on Node 24) along with whatever else it held.
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../core/actions/dispatch.ts';
+import { exactBuffers } from '../../core/worker/client.ts';
 import { Vault } from '../../core/vault/vault.ts';
 
 let dir: string;
@@ -69,5 +72,19 @@ describe('the key worker protocol under load', () => {
     expect(results.some((r) => r.status === 'rejected')).toBe(true);
     // The replacement starts locked and answers.
     await expect(vault.worker.request({ op: 'lock' })).resolves.toEqual({});
+  });
+
+  it('a request carries its own bytes, not the pool a small Buffer was cut from', () => {
+    const pooled = Buffer.from('string to sign');
+    expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.byteLength);
+    const own = new Uint8Array([1, 2, 3]);
+    const nested = { data: Buffer.from('nested') };
+    const message = exactBuffers({ op: 'sign', data: pooled, own, nested, seq: 1 });
+    expect(message.data.buffer.byteLength).toBe(pooled.byteLength);
+    expect(Buffer.from(message.data).toString()).toBe('string to sign');
+    expect(message.own).toBe(own);
+    expect(message.nested).toBe(nested);
+    // What crosses to the worker: structured clone of the message, the bytes' buffer exactly their size.
+    expect(structuredClone(message).data.buffer.byteLength).toBe(14);
   });
 });
