@@ -38,6 +38,8 @@ beforeAll(async () => {
   symlinkSync(join(dir, 'elsewhere'), join(shared, 'escape'));
   symlinkSync(join(shared, 'release.tar'), join(shared, 'latest.tar'));
   symlinkSync(join(dir, 'missing'), join(shared, 'dangling'));
+  // A FIFO: not listed, and refused without waiting for a writer (opening it for reading would).
+  execFileSync('mkfifo', [join(shared, 'pipe')]);
   app = new AppSession({ vaultDir: join(dir, 'vault'), caller: 'test', files: await HostFolder.open(shared) });
   await value('Vault.Create', { Protection: 'passphrase', Passphrase: PASSPHRASE });
   const { KeyMetadata } = await value('Kms.Call', { Action: 'CreateKey', Params: { KeySpec: 'EC_P256', KeyUsage: 'SIGN/VERIFY' } });
@@ -95,12 +97,13 @@ describe('the browser host shared folder', () => {
     expect(await refusal('Files.List', { Path: '..' })).toMatchObject({ Code: 'InvalidParameter' });
   });
 
-  it('refuses a folder as a file, a file as a folder, a missing path and a dangling link, each with what is wrong', async () => {
+  it('refuses a folder as a file, a file as a folder, a FIFO, a missing path and a dangling link, each with what is wrong', async () => {
     expect(await refusal('Files.Choose', { Path: 'linux' })).toMatchObject({ Code: 'InvalidParameter', Message: expect.stringContaining('not a regular file') });
     expect(await refusal('Files.List', { Path: 'release.tar' })).toMatchObject({ Code: 'InvalidParameter', Message: 'release.tar is not a folder' });
     expect(await refusal('Files.Choose', { Path: 'nothing.tar' })).toMatchObject({ Code: 'InvalidParameter', Message: 'nothing.tar does not exist in the shared folder' });
     expect(await refusal('Files.Choose', { Path: 'dangling' })).toMatchObject({ Code: 'InvalidParameter', Message: 'dangling does not exist in the shared folder' });
     expect(await refusal('Files.Choose', { Path: '' })).toMatchObject({ Code: 'InvalidParameter' });
+    expect(await refusal('Files.Choose', { Path: 'pipe' })).toMatchObject({ Code: 'InvalidParameter', Message: 'pipe is not a regular file' });
   });
 
   it('refuses a link swapped in after the path was checked (opened without following it, the descriptor path checked again)', async () => {

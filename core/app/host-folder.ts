@@ -26,6 +26,10 @@ function unreadable(path: string, error: NodeJS.ErrnoException): KmsError {
   return new KmsError('InvalidParameter', `${escapeText(path, 512)} cannot be read (${error.code ?? error.message})`);
 }
 
+function notAFile(path: string): KmsError {
+  return new KmsError('InvalidParameter', `${escapeText(path, 512)} is not a regular file`);
+}
+
 export class HostFolder {
   /** The folder's real path (every link resolved). */
   private readonly root: string;
@@ -81,7 +85,7 @@ export class HostFolder {
       if (stats?.isDirectory()) entries.push({ Name: entry.name, Kind: 'folder' });
       else if (stats?.isFile()) entries.push({ Name: entry.name, Kind: 'file', Size: stats.size });
     }
-    if (truncated) await dir.close().catch(() => undefined);
+    // (The loop closes the folder however it ends: by the end, the break, or an error.)
     entries.sort((a, b) => (a.Kind === b.Kind ? (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0) : a.Kind === 'folder' ? -1 : 1));
     return { Root: this.name, Path: path.split('/').filter(Boolean).join('/'), Entries: entries, Truncated: truncated };
   }
@@ -89,10 +93,15 @@ export class HostFolder {
   /** Opens the regular file at `path` for reading; the caller owns the handle. */
   async openFile(path: string): Promise<{ handle: FileHandle; name: string }> {
     const real = await this.resolve(path);
-    const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW).catch((error: NodeJS.ErrnoException) => {
+    // Only a regular file: opening a FIFO would wait for a writer (holding the call, and a thread
+    // of the pool, for ever), a device could be anything. Checked before the open, and again on
+    // the descriptor, which is opened not to wait should a FIFO be swapped in between.
+    if (!(await stat(real)).isFile()) throw notAFile(path);
+    const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'ELOOP' ? outside(path) : unreadable(path, error);
     });
     try {
+      if (!(await handle.stat()).isFile()) throw notAFile(path);
       // The descriptor's own path, where the system tells it: a folder swapped for a link after
       // the check above shows here.
       const opened = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => real);
