@@ -2,8 +2,9 @@
 // with AppSession.grantFile, and the renderer names only its handle): Digest.UpdateFile and
 // Sign.UpdateFile against a real passphrase vault. The digest is node:crypto's SHA-256 of the
 // file and the raw signature verifies with node:crypto (OpenSSL); parts must come in order; a file
-// that changes while it is read, an unknown handle, a directory and a missing file are refused;
+// that changes while it is read, an unknown handle, a directory, a FIFO and a missing file are refused;
 // a lock drops every grant.
+import { execFileSync } from 'node:child_process';
 import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -88,7 +89,7 @@ describe('files the host reads itself', () => {
     expect((await value('Digest.Finish', { SessionId })).Digest).toBe(createHash('sha256').update(FILE_BYTES).digest('base64'));
   });
 
-  it('refuses a file that changed after it was chosen, an unknown handle, a directory and a missing file', async () => {
+  it('refuses a file that changed after it was chosen, an unknown handle, a directory, a FIFO and a missing file', async () => {
     const growing = join(dir, 'growing.bin');
     writeFileSync(growing, randomBytes(5000));
     const picked = await app.grantFile(growing);
@@ -107,6 +108,9 @@ describe('files the host reads itself', () => {
     mkdirSync(join(dir, 'a-directory'));
     await expect(app.grantFile(join(dir, 'a-directory'))).rejects.toMatchObject({ code: 'InvalidParameter', message: expect.stringMatching(/not a regular file/) });
     await expect(app.grantFile(join(dir, 'missing.bin'))).rejects.toMatchObject({ code: 'InvalidParameter', message: expect.stringMatching(/ENOENT/) });
+    // A FIFO chosen in the dialog is refused at once, not waited on until something writes to it.
+    execFileSync('mkfifo', [join(dir, 'a-fifo')]);
+    await expect(app.grantFile(join(dir, 'a-fifo'))).rejects.toMatchObject({ code: 'InvalidParameter', message: expect.stringMatching(/not a regular file: a-fifo/) });
   });
 
   it('reads one part of a file at a time, and reads a chosen file only into a session of its own from its start', async () => {

@@ -6,6 +6,7 @@
 // whose size or modification time changes while it is read is refused: its digest would describe
 // no version of it. Grants are few, and all dropped when the vault locks or the app closes.
 import { randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { KmsError } from '../contract/errors.ts';
@@ -56,13 +57,18 @@ export class FileGrants {
 
   /** Opens `path` (a regular file) and returns the handle the renderer names it by. */
   async grant(path: string): Promise<PickedFileView> {
-    const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
+    // Opened not to wait: a FIFO chosen in the dialog would otherwise hold the call (and a thread
+    // of libuv's pool) until something writes to it; grantOpened then refuses it as not a file.
+    const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
       throw new KmsError('InvalidParameter', `the chosen file cannot be opened (${error.code ?? error.message}): ${escapeText(path, 512)}`);
     });
     return this.grantOpened(handle, basename(path));
   }
 
-  /** Grants a file already opened (the browser host's shared folder opens its own); closes it if refused. */
+  /**
+   * Grants a file already opened (the browser host's shared folder opens its own); refuses, and
+   * closes, a descriptor that is not a regular file. Open it with O_NONBLOCK so a FIFO gets here.
+   */
   async grantOpened(handle: FileHandle, name: string): Promise<PickedFileView> {
     try {
       const stats = await handle.stat();

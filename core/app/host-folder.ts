@@ -26,10 +26,6 @@ function unreadable(path: string, error: NodeJS.ErrnoException): KmsError {
   return new KmsError('InvalidParameter', `${escapeText(path, 512)} cannot be read (${error.code ?? error.message})`);
 }
 
-function notAFile(path: string): KmsError {
-  return new KmsError('InvalidParameter', `${escapeText(path, 512)} is not a regular file`);
-}
-
 export class HostFolder {
   /** The folder's real path (every link resolved). */
   private readonly root: string;
@@ -90,18 +86,20 @@ export class HostFolder {
     return { Root: this.name, Path: path.split('/').filter(Boolean).join('/'), Entries: entries, Truncated: truncated };
   }
 
-  /** Opens the regular file at `path` for reading; the caller owns the handle. */
+  /**
+   * Opens the file at `path` for reading; the caller owns the handle and checks the descriptor is
+   * a regular file (FileGrants.grantOpened does).
+   */
   async openFile(path: string): Promise<{ handle: FileHandle; name: string }> {
     const real = await this.resolve(path);
-    // Only a regular file: opening a FIFO would wait for a writer (holding the call, and a thread
-    // of the pool, for ever), a device could be anything. Checked before the open, and again on
-    // the descriptor, which is opened not to wait should a FIFO be swapped in between.
-    if (!(await stat(real)).isFile()) throw notAFile(path);
+    // Only a regular file is opened: opening a FIFO would wait for a writer (holding the call, and
+    // a thread of the pool, for ever), a device could be anything. Should one be swapped in after
+    // this check, the open does not wait and the grant refuses the descriptor.
+    if (!(await stat(real)).isFile()) throw new KmsError('InvalidParameter', `${escapeText(path, 512)} is not a regular file`);
     const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'ELOOP' ? outside(path) : unreadable(path, error);
     });
     try {
-      if (!(await handle.stat()).isFile()) throw notAFile(path);
       // The descriptor's own path, where the system tells it: a folder swapped for a link after
       // the check above shows here.
       const opened = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => real);
