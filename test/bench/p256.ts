@@ -4,7 +4,7 @@
 // together (deskkms batch keeps up to 256 requests in flight; the worker signs up to 64 a turn).
 import { randomBytes } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
-import { generateKey, signDigest, signDigests } from '../../core/crypto/engine.ts';
+import { generateKey, signDigest, signDigests, type SignDigestRequest } from '../../core/crypto/engine.ts';
 import { inversionRoute } from '../../core/crypto/p256-sign.ts';
 import { fmt, opsPerSecond, printTable } from './measure.ts';
 import { record } from './summary.ts';
@@ -13,14 +13,19 @@ import { record } from './summary.ts';
 export const P256_GROUP = 32;
 const GROUP = P256_GROUP;
 
+/** Signatures per second of `signDigests` in groups of P256_GROUP, as the key worker signs under load. */
+export function groupedSignRate(key: SignDigestRequest['key'], algorithm: string, digest: Uint8Array, seconds: number): number {
+  const group = Array.from({ length: GROUP }, () => ({ key, algorithm, digest }));
+  return GROUP * opsPerSecond(() => signDigests(group), seconds);
+}
+
 export async function p256Bench(seconds: number, openssl: { sign: number } | undefined): Promise<void> {
   const key = await generateKey('EC_P256');
   const digest = randomBytes(32);
   const sk = p256.utils.randomSecretKey();
   const noble = opsPerSecond(() => p256.sign(digest, sk, { prehash: false, extraEntropy: true }), seconds);
   const single = opsPerSecond(() => signDigest(key, 'ECDSA_SHA_256', digest), seconds);
-  const group = Array.from({ length: GROUP }, () => ({ key, algorithm: 'ECDSA_SHA_256', digest }));
-  const grouped = GROUP * opsPerSecond(() => signDigests(group), seconds);
+  const grouped = groupedSignRate(key, 'ECDSA_SHA_256', digest, seconds);
   const floor = openssl?.sign ?? Number.NaN;
   const ratio = (n: number): string => (Number.isFinite(floor) ? (n / floor).toFixed(2) : '-');
   printTable(`Digest-mode P-256 signatures per second (one thread; k⁻¹ through the ${inversionRoute()})`, ['implementation', 'sign/s', 'ratio to openssl speed'], [
