@@ -46,6 +46,7 @@ import {
   type ProbeRequest,
 } from '../support/custody-churn.ts';
 import { prng } from '../support/random.ts';
+import { secretServiceOwner, startSecretService } from '../support/secret-service.ts';
 import { tempDir } from './vault-helpers.ts';
 
 const CHURN = resolve(import.meta.dirname, '../support/custody-churn.ts');
@@ -128,33 +129,6 @@ function keychainAccounts(vaultId: string): string[] {
   const r = spawnSync('secret-tool', ['search', '--all', 'service', KEYCHAIN_SERVICE], { encoding: 'utf8' });
   const accounts = [...`${r.stdout}\n${r.stderr}`.matchAll(/^attribute\.username = (.*)$/gm)].map((m) => m[1]!.trim());
   return [...new Set(accounts.filter((a) => a.includes(vaultId)))];
-}
-
-/** The process that owns the Secret Service's bus name now (undefined: none). */
-function secretServiceOwner(): string | undefined {
-  const r = spawnSync(
-    'dbus-send',
-    ['--session', '--print-reply=literal', '--dest=org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus.GetConnectionUnixProcessID', 'string:org.freedesktop.secrets'],
-    { encoding: 'utf8' },
-  );
-  return r.status === 0 ? r.stdout.trim().split(/\s+/).pop() : undefined;
-}
-
-/**
- * gnome-keyring-daemon 42 sometimes dies (SIGTRAP inside GLib) while its clients are killed
- * mid-call; D-Bus then starts another one, whose login keyring is locked (no password), and every
- * keychain call fails. That is the keyring's bug, not the vault's: a fresh daemon takes over the
- * name and unlocks the keyring from disk with the login password test/setup/with-secret-service.sh
- * gives it, so the next round can check what the vaults kept.
- */
-function restoreSecretService(): string | undefined {
-  spawnSync('gnome-keyring-daemon', ['--replace', '--daemonize', '--unlock', '--components=secrets'], { input: 'deskkms-test-login', encoding: 'utf8', timeout: 10_000 });
-  for (let i = 0; i < 100; i++) {
-    const owner = secretServiceOwner();
-    if (owner !== undefined) return owner;
-    spawnSync('sleep', ['0.05']);
-  }
-  return undefined;
 }
 
 // --- One operation's churn -----------------------------------------------------------------------
@@ -426,7 +400,7 @@ class Churn {
 const schedule = prng(SEED);
 const between = (lo: number, hi: number): number => lo + Math.floor(schedule() * (hi - lo + 1));
 let startupEstimateMs = 2000;
-/** Times gnome-keyring-daemon died under the churn (restoreSecretService). */
+/** Times gnome-keyring-daemon died under the churn. */
 let keyringDeaths = 0;
 
 function chooseStrategy(): Strategy {
@@ -526,10 +500,12 @@ async function runRound(round: number, churns: readonly Churn[], expect: ExpectS
   });
   expect(anomalies, `anomalies ${where(undefined, round)}`).toEqual([]);
   if (secretServiceOwner() !== keyring) {
-    // The keyring died in this round: keychain calls failing then are its doing. The next round
-    // checks that every vault still opens and lost nothing.
+    // gnome-keyring-daemon 42 sometimes dies (SIGTRAP inside GLib) while its clients are killed
+    // mid-call: the keyring's bug, not the vault's, and keychain calls failing then are its doing.
+    // The bus of test/setup/with-secret-service.sh starts another, login keyring unlocked; asked for
+    // it now, the next round checks that every vault still opens and lost nothing.
     keyringDeaths++;
-    const restored = restoreSecretService();
+    const restored = startSecretService();
     console.log(`custody-crash: round ${round}: the Secret Service (pid ${keyring}) died; restored as pid ${restored}`);
     expect(restored, `restarting the Secret Service ${where(undefined, round)}`).toBeDefined();
     for (const outcome of outcomes.values()) {

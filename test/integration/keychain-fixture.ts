@@ -8,13 +8,15 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { KmsError } from '../../core/contract/errors.ts';
 import { deleteDataKey, loadDataKey, storeDataKey } from '../../core/keychain/data-key.ts';
 import { keychainBackendName } from '../../core/keychain/keychain.ts';
+import { secretServiceOwner } from '../support/secret-service.ts';
 
 export type Step =
   | { readonly op: 'store'; readonly key: string } // key: base64
   | { readonly op: 'load' }
   | { readonly op: 'delete' }
   | { readonly op: 'backend' }
-  | { readonly op: 'lock' }; // locks the login collection of the session's Secret Service
+  | { readonly op: 'lock' } // locks the login collection of the session's Secret Service
+  | { readonly op: 'crash' }; // kills the session's gnome-keyring-daemon as its GLib trap does (SIGTRAP)
 
 export interface Job {
   readonly account: string;
@@ -48,8 +50,18 @@ async function run(step: Step, account: string): Promise<string | boolean | null
         'array:objpath:/org/freedesktop/secrets/collection/login',
       ]);
       return null;
+    case 'crash': {
+      const pid = secretServiceOwner();
+      if (pid === undefined) throw new Error('no process holds org.freedesktop.secrets');
+      process.kill(pid, 'SIGTRAP');
+      // Until the bus sees it gone (a call sooner would still reach the dying daemon's name).
+      for (let i = 0; i < 200 && secretServiceOwner() === pid; i++) execFileSync('sleep', ['0.05']);
+      if (secretServiceOwner() === pid) throw new Error(`gnome-keyring-daemon (pid ${pid}) survived SIGTRAP`);
+      return null;
+    }
   }
 }
+
 
 async function runJob(job: Job): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];

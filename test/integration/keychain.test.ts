@@ -227,6 +227,24 @@ describe('OS keychain (real Secret Service)', () => {
     }
   });
 
+  it('a Secret Service that dies is started again with its login keyring unlocked: the key stored before is read back (own private session)', () => {
+    // gnome-keyring-daemon 42 sometimes dies while the suite kills its clients mid-call; the bus of
+    // test/setup/with-secret-service.sh must start the next one unlocked, or every later test fails.
+    const [key, next] = [randomBytes(32).toString('base64'), randomBytes(32).toString('base64')];
+    const job: Job = { account: 'crashed', steps: [{ op: 'store', key }, { op: 'crash' }, { op: 'load' }, { op: 'crash' }, { op: 'store', key: next }, { op: 'load' }] };
+    const env = { ...process.env };
+    delete env.DBUS_SESSION_BUS_ADDRESS;
+    const outcomes = inChild(job, env, ['bash', WITH_SECRET_SERVICE]);
+    expect(outcomes).toEqual([
+      { ok: true, value: null },
+      { ok: true, value: null },
+      { ok: true, value: key },
+      { ok: true, value: null },
+      { ok: true, value: null },
+      { ok: true, value: next },
+    ]);
+  });
+
   it('a locked collection is Vault.KeychainUnavailable (own private session, so the suite keeps its keychain)', () => {
     const key = randomBytes(32).toString('base64');
     const job: Job = { account: 'locked', steps: [{ op: 'store', key }, { op: 'lock' }, { op: 'load' }, { op: 'store', key }] };

@@ -6,6 +6,13 @@
 # HOME plus the XDG data/config/runtime directories in a temporary directory, so the station's own
 # keychain is never touched. Exits with CMD's status and removes the temporary directory.
 # CMD sees DESKKMS_TEST_SECRET_SERVICE=1; tests that write to the keychain refuse to run without it.
+#
+# The bus starts the daemon on demand (D-Bus activation) from a service file of this session, which
+# takes precedence over the system's: it gives the daemon the login password, so whichever daemon
+# holds the name has the login collection unlocked. gnome-keyring-daemon 42 sometimes dies (SIGTRAP
+# inside GLib) while clients are killed mid-call, and the suite kills many. The system's service
+# file would then start a daemon whose login keyring is locked, and every keychain call for the rest
+# of the run would fail ("unlock prompt was dismissed"). Each restart is reported on stderr.
 set -euo pipefail
 
 # The login collection is created (and unlocked) only for a non-empty password.
@@ -23,27 +30,31 @@ secrets_owner_pid() {
 
 if [ "${1:-}" = "--in-session" ]; then
   shift
-  daemon_env=$(printf '%s' "$LOGIN_PASSWORD" | gnome-keyring-daemon --daemonize --unlock --components=secrets)
-  # It prints the variables a client needs (GNOME_KEYRING_CONTROL=..., nothing when the control
-  # socket is in the default place under XDG_RUNTIME_DIR).
-  while IFS= read -r line; do
-    if [[ $line =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then export "${line?}"; fi
-  done <<<"$daemon_env"
-  pid=""
-  for _ in $(seq 100); do
-    if pid=$(secrets_owner_pid); then break; fi
-    pid=""
-    sleep 0.05
-  done
-  if [ -z "$pid" ]; then
+  # The first start, as any later one: the bus runs the service file written below.
+  dbus-send --session --print-reply=literal --reply-timeout=20000 --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.StartServiceByName "string:$SECRETS_NAME" uint32:0 >/dev/null || true
+  if ! secrets_owner_pid >/dev/null; then
     echo "with-secret-service: gnome-keyring-daemon did not take $SECRETS_NAME on the session bus" >&2
     exit 1
   fi
   export DESKKMS_TEST_SECRET_SERVICE=1
   status=0
   "$@" || status=$?
-  kill "$pid" 2>/dev/null || true
+  # The daemon in office now (the first one, or the last restart).
+  if pid=$(secrets_owner_pid); then kill "$pid" 2>/dev/null || true; fi
   exit "$status"
+fi
+
+if [ "${1:-}" = "--start-daemon" ]; then
+  # Run by the session bus (the service file below), with the bus's environment.
+  marker="$XDG_RUNTIME_DIR/secrets-started"
+  if [ -e "$marker" ]; then
+    echo "with-secret-service: gnome-keyring-daemon died; the bus started another, login keyring unlocked" >&2
+  fi
+  : >"$marker"
+  # It prints the variables a client would need (none here: its control socket is in the default
+  # place under XDG_RUNTIME_DIR); the password goes on stdin, without a newline.
+  exec gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null < <(printf '%s' "$LOGIN_PASSWORD")
 fi
 
 if [ $# -eq 0 ]; then
@@ -71,11 +82,19 @@ cleanup() {
   rm -rf "$tmp" 2>/dev/null || { sleep 0.5; rm -rf "$tmp"; }
 }
 trap cleanup EXIT
-mkdir -p "$tmp/home/.local/share" "$tmp/home/.config" "$tmp/run"
+mkdir -p "$tmp/home/.local/share" "$tmp/home/.config" "$tmp/run/dbus-1/services"
 chmod 700 "$tmp/home" "$tmp/run"
+# $XDG_RUNTIME_DIR/dbus-1/services is the first of the session bus's service directories: this file
+# wins over /usr/share/dbus-1/services/org.freedesktop.secrets.service.
+cat >"$tmp/run/dbus-1/services/$SECRETS_NAME.service" <<EOF
+[D-BUS Service]
+Name=$SECRETS_NAME
+Exec=/usr/bin/env bash "$self" --start-daemon
+EOF
 
 # dbus-daemon running as root warns "Failed to set fd limit to 65536: Operation not permitted" when
-# the hard limit is lower. Harmless: filter that one line, keep anything else it says.
+# the hard limit is lower, and it logs each activation of the Secret Service (a restart is reported
+# by --start-daemon). Filter those lines, keep anything else it says.
 real_dbus_daemon=$(command -v dbus-daemon)
 cat >"$tmp/dbus-daemon" <<EOF
 #!/usr/bin/env bash
@@ -86,7 +105,7 @@ filter() {
     fd=\${fd##*/}
     if [ "\$fd" -gt 2 ]; then eval "exec \$fd>&-" 2>/dev/null || true; fi
   done
-  exec grep -v --line-buffered 'Failed to set fd limit' >&2
+  exec grep -v -E --line-buffered -e 'Failed to set fd limit' -e "ctivat[a-z]* service (name=)?'$SECRETS_NAME'" >&2
 }
 exec '$real_dbus_daemon' "\$@" 2> >(filter)
 EOF
