@@ -21,10 +21,10 @@ const WORKER_URL = new URL('./key-worker.ts', import.meta.url);
 
 /**
  * A message's byte fields on buffers of their own size. Structured clone copies a view's whole
- * ArrayBuffer, and a small Buffer (Buffer.from) sits in Node's shared pool, 64 KiB on Node 24:
- * each request carrying one copied the whole pool to the worker, with whatever else it held
- * (serve's throughput did not measurably change without it). Top-level fields only: nested ones (a sealed key read
- * from SQLite) have buffers of their own.
+ * ArrayBuffer, and a small Buffer (Buffer.from) sits in Node's shared pool, 64 KiB on Node 24: a
+ * request carrying one copied the whole pool to the worker, with whatever else the pool held.
+ * (Serve's throughput did not measurably change with this; it stops what goes along.) Top-level
+ * fields only: nested ones (a sealed key read from SQLite) have buffers of their own.
  */
 export function exactBuffers<T extends object>(message: T): T {
   for (const [name, value] of Object.entries(message)) {

@@ -62,7 +62,6 @@ async function run(step: Step, account: string): Promise<string | boolean | null
   }
 }
 
-
 async function runJob(job: Job): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   for (const step of job.steps) {
