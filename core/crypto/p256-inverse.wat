@@ -1,0 +1,286 @@
+;; x^-1 mod n, n the order of P-256, in constant time: Bernstein and Yang's "safegcd" (Fast
+;; constant-time gcd computation and modular inversion, 2019), written for DeskKMS.
+;;
+;; Why here: `core/crypto/p256-sign.ts` inverts each ECDSA nonce (blinded). A JavaScript BigInt
+;; inversion is variable time and costs ~20 us; this one runs a fixed sequence of instructions,
+;; whatever the value.
+;;
+;; Rules this file keeps, and `p256-inverse.test.ts` checks on its text:
+;; - no `if`, `select`, `br_table`, `br`, `return` or `call_indirect`; the only branches are the
+;;   `br_if` that close counted loops, and their condition reads counters alone (locals whose names
+;;   start with $i or $j) and constants;
+;; - no memory address depends on a value: an address is computed from constants, counters and
+;;   the pointer parameters (themselves constants at every call), never from a load;
+;; - no division or remainder (variable time on x86-64); the multiplications are i32.mul and
+;;   i64.mul, constant time on the CPUs Node supports.
+;;
+;; Numbers are 9 limbs of 30 bits, least significant first, each an i32 in memory; limbs 0-7 are
+;; in [0, 2^30), limb 8 carries the sign. f, g (the gcd pair) are signed; d, e (the cofactors, with
+;; f == d*x and g == e*x mod n) are kept in [0, n).
+;;
+;; One divstep on (delta, f, g), f odd, as in the paper: if delta > 0 and g is odd, (1 - delta, g, (g - f)/2);
+;; otherwise (1 + delta, f, (g + (g mod 2)*f)/2). delta starts at 1. For 256-bit inputs 741 divsteps reach
+;; g = 0 (the paper's Theorem 11.2: floor((49*256 + 57)/17)); we run 25 rounds of 30 = 750. Each round
+;; does its 30 divsteps on the low 30 bits of f and g alone, collecting the 2x2 matrix
+;; T = [u v; q r] with 2^30*(f', g') = T*(f, g), then applies T to the full f, g and to d, e.
+;; Random values need far fewer divsteps (531 on average and at most 565 over 100,000 of them, the
+;; edge values 1, 2, n-1 and the powers of two at most 546): the 25 rounds come from the proof, not
+;; from these, so no input, however chosen, stops short.
+;;
+;; Interface: the caller writes x (1 <= x < n) as 32 little-endian bytes at IN (0) and calls
+;; `invert`; x^-1 mod n is then 32 little-endian bytes at OUT (48). `wipe` zeroes every working
+;; area. Memory map (bytes): IN 0..39, OUT 48..87, F 96, G 136, D 176, E 216, NL (n as limbs) 256,
+;; T 296, n as little-endian bytes 512..551.
+(module
+  (memory (export "memory") 1)
+  (data (i32.const 512)
+    "\51\25\63\fc\c2\ca\b9\f3\84\9e\17\a7\ad\fa\e6\bc"
+    "\ff\ff\ff\ff\ff\ff\ff\ff\00\00\00\00\ff\ff\ff\ff")
+
+  ;; n^-1 mod 2^30
+  (global $NINV i32 (i32.const 0x11ff43b1))
+  (global $M30 i32 (i32.const 0x3fffffff))
+  ;; the round's matrix
+  (global $u (mut i32) (i32.const 0))
+  (global $v (mut i32) (i32.const 0))
+  (global $q (mut i32) (i32.const 0))
+  (global $r (mut i32) (i32.const 0))
+
+  ;; 32 little-endian bytes at $src (8 zero bytes after them) -> 9 limbs at $dst
+  (func $toLimbs (param $src i32) (param $dst i32)
+    (local $j i32) (local $bit i32)
+    (loop $next
+      (local.set $bit (i32.mul (local.get $j) (i32.const 30)))
+      (i32.store
+        (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2)))
+        (i32.and
+          (i32.wrap_i64
+            (i64.shr_u
+              (i64.load (i32.add (local.get $src) (i32.shr_u (local.get $bit) (i32.const 3))))
+              (i64.extend_i32_u (i32.and (local.get $bit) (i32.const 7)))))
+          (global.get $M30)))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br_if $next (i32.lt_u (local.get $j) (i32.const 9)))))
+
+  ;; 9 limbs at $src, a value in [0, 2^256) -> 32 little-endian bytes at $dst (40 bytes written)
+  (func $fromLimbs (param $src i32) (param $dst i32)
+    (local $j i32) (local $bit i32) (local $at i32)
+    (i64.store (local.get $dst) (i64.const 0))
+    (i64.store offset=8 (local.get $dst) (i64.const 0))
+    (i64.store offset=16 (local.get $dst) (i64.const 0))
+    (i64.store offset=24 (local.get $dst) (i64.const 0))
+    (i64.store offset=32 (local.get $dst) (i64.const 0))
+    (loop $next
+      (local.set $bit (i32.mul (local.get $j) (i32.const 30)))
+      (local.set $at (i32.add (local.get $dst) (i32.shr_u (local.get $bit) (i32.const 3))))
+      (i64.store (local.get $at)
+        (i64.or
+          (i64.load (local.get $at))
+          (i64.shl
+            (i64.extend_i32_u (i32.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2)))))
+            (i64.extend_i32_u (i32.and (local.get $bit) (i32.const 7))))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br_if $next (i32.lt_u (local.get $j) (i32.const 9)))))
+
+  ;; 30 divsteps on the low bits $f (odd) and $g; sets $u $v $q $r; returns the new delta
+  (func $divsteps (param $delta i32) (param $f i32) (param $g i32) (result i32)
+    (local $i i32) (local $u i32) (local $v i32) (local $q i32) (local $r i32)
+    (local $odd i32) (local $swap i32) (local $x i32)
+    (local.set $u (i32.const 1))
+    (local.set $r (i32.const 1))
+    (local.set $i (i32.const 30))
+    (loop $step
+      ;; $odd: all ones when g is odd; $swap: all ones when also delta > 0
+      (local.set $odd (i32.sub (i32.const 0) (i32.and (local.get $g) (i32.const 1))))
+      (local.set $swap
+        (i32.and (local.get $odd)
+          (i32.shr_s (i32.sub (i32.const 0) (local.get $delta)) (i32.const 31))))
+      ;; when swapping: (delta, f, g) <- (-delta, g, -f), and the rows of T alike
+      (local.set $x (i32.and (i32.xor (local.get $f) (local.get $g)) (local.get $swap)))
+      (local.set $f (i32.xor (local.get $f) (local.get $x)))
+      (local.set $g (i32.sub (i32.xor (i32.xor (local.get $g) (local.get $x)) (local.get $swap)) (local.get $swap)))
+      (local.set $x (i32.and (i32.xor (local.get $u) (local.get $q)) (local.get $swap)))
+      (local.set $u (i32.xor (local.get $u) (local.get $x)))
+      (local.set $q (i32.sub (i32.xor (i32.xor (local.get $q) (local.get $x)) (local.get $swap)) (local.get $swap)))
+      (local.set $x (i32.and (i32.xor (local.get $v) (local.get $r)) (local.get $swap)))
+      (local.set $v (i32.xor (local.get $v) (local.get $x)))
+      (local.set $r (i32.sub (i32.xor (i32.xor (local.get $r) (local.get $x)) (local.get $swap)) (local.get $swap)))
+      (local.set $delta (i32.sub (i32.xor (local.get $delta) (local.get $swap)) (local.get $swap)))
+      ;; then g <- (g + f*(g mod 2)) / 2, delta <- delta + 1
+      (local.set $g (i32.add (local.get $g) (i32.and (local.get $f) (local.get $odd))))
+      (local.set $q (i32.add (local.get $q) (i32.and (local.get $u) (local.get $odd))))
+      (local.set $r (i32.add (local.get $r) (i32.and (local.get $v) (local.get $odd))))
+      (local.set $g (i32.shr_u (local.get $g) (i32.const 1)))
+      (local.set $u (i32.shl (local.get $u) (i32.const 1)))
+      (local.set $v (i32.shl (local.get $v) (i32.const 1)))
+      (local.set $delta (i32.add (local.get $delta) (i32.const 1)))
+      (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+      (br_if $step (local.get $i)))
+    (global.set $u (local.get $u))
+    (global.set $v (local.get $v))
+    (global.set $q (local.get $q))
+    (global.set $r (local.get $r))
+    (local.get $delta))
+
+  ;; (f, g) <- T*(f, g) / 2^30 at $pf, $pg (the division is exact)
+  (func $updateFg (param $pf i32) (param $pg i32)
+    (local $j i32) (local $cf i64) (local $cg i64) (local $fj i64) (local $gj i64)
+    (local $u i64) (local $v i64) (local $q i64) (local $r i64)
+    (local.set $u (i64.extend_i32_s (global.get $u)))
+    (local.set $v (i64.extend_i32_s (global.get $v)))
+    (local.set $q (i64.extend_i32_s (global.get $q)))
+    (local.set $r (i64.extend_i32_s (global.get $r)))
+    (local.set $fj (i64.extend_i32_s (i32.load (local.get $pf))))
+    (local.set $gj (i64.extend_i32_s (i32.load (local.get $pg))))
+    (local.set $cf (i64.shr_s (i64.add (i64.mul (local.get $u) (local.get $fj)) (i64.mul (local.get $v) (local.get $gj))) (i64.const 30)))
+    (local.set $cg (i64.shr_s (i64.add (i64.mul (local.get $q) (local.get $fj)) (i64.mul (local.get $r) (local.get $gj))) (i64.const 30)))
+    (local.set $j (i32.const 4))
+    (loop $limb
+      (local.set $fj (i64.extend_i32_s (i32.load (i32.add (local.get $pf) (local.get $j)))))
+      (local.set $gj (i64.extend_i32_s (i32.load (i32.add (local.get $pg) (local.get $j)))))
+      (local.set $cf (i64.add (local.get $cf) (i64.add (i64.mul (local.get $u) (local.get $fj)) (i64.mul (local.get $v) (local.get $gj)))))
+      (local.set $cg (i64.add (local.get $cg) (i64.add (i64.mul (local.get $q) (local.get $fj)) (i64.mul (local.get $r) (local.get $gj)))))
+      (i32.store (i32.sub (i32.add (local.get $pf) (local.get $j)) (i32.const 4)) (i32.and (i32.wrap_i64 (local.get $cf)) (global.get $M30)))
+      (i32.store (i32.sub (i32.add (local.get $pg) (local.get $j)) (i32.const 4)) (i32.and (i32.wrap_i64 (local.get $cg)) (global.get $M30)))
+      (local.set $cf (i64.shr_s (local.get $cf) (i64.const 30)))
+      (local.set $cg (i64.shr_s (local.get $cg) (i64.const 30)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br_if $limb (i32.lt_u (local.get $j) (i32.const 36))))
+    (i32.store offset=32 (local.get $pf) (i32.wrap_i64 (local.get $cf)))
+    (i32.store offset=32 (local.get $pg) (i32.wrap_i64 (local.get $cg))))
+
+  ;; (d, e) <- T*(d, e) / 2^30 mod n at $pd, $pe: a multiple of n is added to each sum so that its
+  ;; low 30 bits are zero, then the shift is exact. From d, e in [0, n) the results are in (-n, 2n).
+  (func $updateDe (param $pd i32) (param $pe i32)
+    (local $j i32) (local $cd i64) (local $ce i64) (local $dj i64) (local $ej i64) (local $nj i64)
+    (local $u i64) (local $v i64) (local $q i64) (local $r i64) (local $md i64) (local $me i64)
+    (local.set $u (i64.extend_i32_s (global.get $u)))
+    (local.set $v (i64.extend_i32_s (global.get $v)))
+    (local.set $q (i64.extend_i32_s (global.get $q)))
+    (local.set $r (i64.extend_i32_s (global.get $r)))
+    (local.set $dj (i64.extend_i32_s (i32.load (local.get $pd))))
+    (local.set $ej (i64.extend_i32_s (i32.load (local.get $pe))))
+    (local.set $nj (i64.extend_i32_s (i32.load (i32.const 256))))
+    (local.set $cd (i64.add (i64.mul (local.get $u) (local.get $dj)) (i64.mul (local.get $v) (local.get $ej))))
+    (local.set $ce (i64.add (i64.mul (local.get $q) (local.get $dj)) (i64.mul (local.get $r) (local.get $ej))))
+    ;; md = -cd*n^-1 mod 2^30, me likewise
+    (local.set $md (i64.extend_i32_u (i32.and
+      (i32.sub (i32.const 0) (i32.mul (i32.wrap_i64 (local.get $cd)) (global.get $NINV)))
+      (global.get $M30))))
+    (local.set $me (i64.extend_i32_u (i32.and
+      (i32.sub (i32.const 0) (i32.mul (i32.wrap_i64 (local.get $ce)) (global.get $NINV)))
+      (global.get $M30))))
+    (local.set $cd (i64.shr_s (i64.add (local.get $cd) (i64.mul (local.get $md) (local.get $nj))) (i64.const 30)))
+    (local.set $ce (i64.shr_s (i64.add (local.get $ce) (i64.mul (local.get $me) (local.get $nj))) (i64.const 30)))
+    (local.set $j (i32.const 4))
+    (loop $limb
+      (local.set $dj (i64.extend_i32_s (i32.load (i32.add (local.get $pd) (local.get $j)))))
+      (local.set $ej (i64.extend_i32_s (i32.load (i32.add (local.get $pe) (local.get $j)))))
+      (local.set $nj (i64.extend_i32_s (i32.load (i32.add (i32.const 256) (local.get $j)))))
+      (local.set $cd (i64.add (local.get $cd)
+        (i64.add (i64.add (i64.mul (local.get $u) (local.get $dj)) (i64.mul (local.get $v) (local.get $ej)))
+                 (i64.mul (local.get $md) (local.get $nj)))))
+      (local.set $ce (i64.add (local.get $ce)
+        (i64.add (i64.add (i64.mul (local.get $q) (local.get $dj)) (i64.mul (local.get $r) (local.get $ej)))
+                 (i64.mul (local.get $me) (local.get $nj)))))
+      (i32.store (i32.sub (i32.add (local.get $pd) (local.get $j)) (i32.const 4)) (i32.and (i32.wrap_i64 (local.get $cd)) (global.get $M30)))
+      (i32.store (i32.sub (i32.add (local.get $pe) (local.get $j)) (i32.const 4)) (i32.and (i32.wrap_i64 (local.get $ce)) (global.get $M30)))
+      (local.set $cd (i64.shr_s (local.get $cd) (i64.const 30)))
+      (local.set $ce (i64.shr_s (local.get $ce) (i64.const 30)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br_if $limb (i32.lt_u (local.get $j) (i32.const 36))))
+    (i32.store offset=32 (local.get $pd) (i32.wrap_i64 (local.get $cd)))
+    (i32.store offset=32 (local.get $pe) (i32.wrap_i64 (local.get $ce))))
+
+  ;; a <- a + (n & $mask) at $pa (limbs 0-7 normalised, limb 8 signed)
+  (func $addMaskedN (param $pa i32) (param $mask i32)
+    (local $j i32) (local $c i64) (local $m i64)
+    (local.set $m (i64.extend_i32_s (local.get $mask)))
+    (loop $limb
+      (local.set $c (i64.add (local.get $c)
+        (i64.add
+          (i64.extend_i32_s (i32.load (i32.add (local.get $pa) (local.get $j))))
+          (i64.and (i64.extend_i32_s (i32.load (i32.add (i32.const 256) (local.get $j)))) (local.get $m)))))
+      (i32.store (i32.add (local.get $pa) (local.get $j)) (i32.and (i32.wrap_i64 (local.get $c)) (global.get $M30)))
+      (local.set $c (i64.shr_s (local.get $c) (i64.const 30)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br_if $limb (i32.lt_u (local.get $j) (i32.const 32))))
+    (i32.store offset=32 (local.get $pa)
+      (i32.wrap_i64 (i64.add (local.get $c)
+        (i64.add
+          (i64.extend_i32_s (i32.load offset=32 (local.get $pa)))
+          (i64.and (i64.extend_i32_s (i32.load (i32.const 288))) (local.get $m)))))))
+
+  ;; dst <- a - b (dst may be a)
+  (func $sub (param $pa i32) (param $pb i32) (param $pdst i32)
+    (local $j i32) (local $c i64)
+    (loop $limb
+      (local.set $c (i64.add (local.get $c)
+        (i64.sub
+          (i64.extend_i32_s (i32.load (i32.add (local.get $pa) (local.get $j))))
+          (i64.extend_i32_s (i32.load (i32.add (local.get $pb) (local.get $j)))))))
+      (i32.store (i32.add (local.get $pdst) (local.get $j)) (i32.and (i32.wrap_i64 (local.get $c)) (global.get $M30)))
+      (local.set $c (i64.shr_s (local.get $c) (i64.const 30)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br_if $limb (i32.lt_u (local.get $j) (i32.const 32))))
+    (i32.store offset=32 (local.get $pdst)
+      (i32.wrap_i64 (i64.add (local.get $c)
+        (i64.sub
+          (i64.extend_i32_s (i32.load offset=32 (local.get $pa)))
+          (i64.extend_i32_s (i32.load offset=32 (local.get $pb))))))))
+
+  ;; the sign of the number at $pa as a mask: all ones when negative
+  (func $signMask (param $pa i32) (result i32)
+    (i32.shr_s (i32.load offset=32 (local.get $pa)) (i32.const 31)))
+
+  ;; a in (-n, 2n) -> a mod n in [0, n)
+  (func $normalize (param $pa i32)
+    (call $addMaskedN (local.get $pa) (call $signMask (local.get $pa)))
+    (call $sub (local.get $pa) (i32.const 256) (local.get $pa))
+    (call $addMaskedN (local.get $pa) (call $signMask (local.get $pa))))
+
+  (func $zero (param $pa i32) (param $jEnd i32)
+    (local $j i32)
+    (loop $word
+      (i64.store (i32.add (local.get $pa) (local.get $j)) (i64.const 0))
+      (local.set $j (i32.add (local.get $j) (i32.const 8)))
+      (br_if $word (i32.lt_u (local.get $j) (local.get $jEnd)))))
+
+  (func (export "invert")
+    (local $i i32) (local $delta i32) (local $j i32) (local $sign i32) (local $x i32)
+    (call $toLimbs (i32.const 512) (i32.const 256))   ;; NL = n
+    (call $toLimbs (i32.const 512) (i32.const 96))    ;; f = n
+    (call $toLimbs (i32.const 0) (i32.const 136))     ;; g = x
+    (call $zero (i32.const 176) (i32.const 80))       ;; d = 0, e = 0 (D 176..215, E 216..255)
+    (i32.store (i32.const 216) (i32.const 1))         ;; e = 1
+    (local.set $delta (i32.const 1))
+    (local.set $i (i32.const 25))
+    (loop $round
+      (local.set $delta (call $divsteps (local.get $delta) (i32.load (i32.const 96)) (i32.load (i32.const 136))))
+      (call $updateFg (i32.const 96) (i32.const 136))
+      (call $updateDe (i32.const 176) (i32.const 216))
+      (call $normalize (i32.const 176))
+      (call $normalize (i32.const 216))
+      (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+      (br_if $round (local.get $i)))
+    ;; f = +-1 now and f == d*x: the inverse is d, or n - d when f = -1. T = n - d, then pick.
+    (call $sub (i32.const 256) (i32.const 176) (i32.const 296))
+    (local.set $sign (call $signMask (i32.const 96)))
+    (local.set $j (i32.const 0))
+    (loop $limb
+      (local.set $x (i32.and
+        (i32.xor (i32.load (i32.add (i32.const 176) (local.get $j))) (i32.load (i32.add (i32.const 296) (local.get $j))))
+        (local.get $sign)))
+      (i32.store (i32.add (i32.const 176) (local.get $j))
+        (i32.xor (i32.load (i32.add (i32.const 176) (local.get $j))) (local.get $x)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br_if $limb (i32.lt_u (local.get $j) (i32.const 36))))
+    (call $fromLimbs (i32.const 176) (i32.const 48)))
+
+  ;; zero IN, OUT and every working number (the data segment at 512 stays)
+  (func (export "wipe")
+    (call $zero (i32.const 0) (i32.const 336))
+    (global.set $u (i32.const 0))
+    (global.set $v (i32.const 0))
+    (global.set $q (i32.const 0))
+    (global.set $r (i32.const 0))))
