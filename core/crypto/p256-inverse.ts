@@ -35,7 +35,7 @@ function load(): P256InverseInstance | null {
   try {
     return instantiateP256Inverse();
   } catch {
-    return null; // no WebAssembly in this runtime (node --jitless)
+    return null; // no WebAssembly in this runtime (Electron with V8 --jitless)
   }
 }
 

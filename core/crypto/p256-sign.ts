@@ -7,7 +7,7 @@
 // - k⁻¹ mod n is a constant-time safegcd (Bernstein-Yang) in WebAssembly, p256-inverse.wat: a
 //   fixed sequence of instructions whatever the value, ~4 µs. It is also blinded: we invert k·b
 //   for a fresh random b and multiply by b afterwards, so the value inverted is uniformly random and
-//   independent of k. Where WebAssembly is off (node --jitless) the inversion falls back to
+//   independent of k. Where WebAssembly is off (Electron with V8 --jitless) it falls back to
 //   BigInt's extended Euclid on the same blinded value.
 // - Several signatures made together share one inversion (Montgomery's trick), blinded the same way.
 //
