@@ -17,8 +17,9 @@
 // precomputed: every k is derived inside the call that uses it.
 //
 // What this does not hide (as noble does not): the final s = k⁻¹·(e + r·d) mod n is BigInt
-// arithmetic, whose running time may depend on the operands' lengths. BigInts cannot be wiped; the
-// nonce's byte buffers are zeroed after use.
+// arithmetic, whose running time may depend on the operands' lengths. BigInts cannot be wiped, nor
+// can the strings one-shot hashing returns (the DRBG's K and V pass through them); the nonce's byte
+// buffers and the DRBG's are zeroed after use, whether the call signs or throws.
 import { createECDH, getCurves, hash, randomFillSync, type ECDH } from 'node:crypto';
 import { invertModN, wasmInverseAvailable } from './p256-inverse.ts';
 
@@ -59,6 +60,7 @@ export class NonceDrbg {
   private readonly v = Buffer.alloc(32, 1);
   private readonly inner = Buffer.alloc(TAIL + SEED_TAIL, 0x36);
   private readonly outer = Buffer.alloc(BLOCK + 32, 0x5c);
+  private wiped = false;
 
   constructor(secret: Uint8Array, digest: Uint8Array, additional: Uint8Array) {
     const h = toNumber(digest);
@@ -78,6 +80,7 @@ export class NonceDrbg {
 
   /** target = HMAC_K(V || tag || the next tailLength - 1 bytes of the tail); tailLength 0: HMAC_K(V). */
   private step(target: Buffer, tag = 0, tailLength = 0): void {
+    if (this.wiped) throw new Error('RFC 6979 DRBG used after wipe()');
     const { k, inner, outer } = this;
     for (let i = 0; i < 32; i++) {
       inner[i] = k[i]! ^ 0x36;
@@ -105,7 +108,9 @@ export class NonceDrbg {
     this.step(this.v);
   }
 
+  /** Zeroes the state (its constant pads too): the DRBG refuses to run after this. */
   wipe(): void {
+    this.wiped = true;
     this.k.fill(0);
     this.v.fill(0);
     this.inner.fill(0);
@@ -211,39 +216,43 @@ export function signP256Digests(requests: readonly DigestSignRequest[], addition
   // One draw from the system's generator for the whole call: each request's 32 bytes of RFC 6979
   // additional data (unless the caller gives them) and the blinding factor of the inversion.
   const random = randomFillSync(Buffer.allocUnsafe(BLIND_BYTES + (additional ? 0 : 32 * requests.length)));
-  const prepared: Prepared[] = requests.map((req, i) => {
-    const at = BLIND_BYTES + 32 * i;
-    const extra = additional ? additional(i) : random.subarray(at, at + 32);
-    const secret = req.secret.length === 32 ? req.secret : to32(req.d); // int2octets(x)
-    const drbg = new NonceDrbg(secret, req.digest, extra);
-    if (secret !== req.secret) secret.fill(0);
-    if (!additional) extra.fill(0);
-    const e = toNumber(req.digest) % N;
-    return { ...commitment(drbg), e, d: req.d, drbg };
-  });
-  let blinding: Uint8Array | undefined = random.subarray(0, BLIND_BYTES);
-  for (;;) {
-    const inverses = invertAll(
-      prepared.map((p) => p.k),
-      blinding,
-    );
-    blinding = undefined; // a retry draws a new factor
-    const out: RsValues[] = [];
-    let retry = -1;
-    for (let i = 0; i < prepared.length && retry < 0; i++) {
-      const p = prepared[i]!;
-      const s = (inverses[i]! * ((p.e + p.r * p.d) % N)) % N;
-      if (s === 0n) retry = i;
-      else out.push({ r: p.r, s: s > HALF_N ? N - s : s });
+  const drbgs: NonceDrbg[] = [];
+  try {
+    const prepared: Prepared[] = requests.map((req, i) => {
+      const at = BLIND_BYTES + 32 * i;
+      const extra = additional ? additional(i) : random.subarray(at, at + 32);
+      const secret = req.secret.length === 32 ? req.secret : to32(req.d); // int2octets(x)
+      const drbg = new NonceDrbg(secret, req.digest, extra);
+      drbgs.push(drbg);
+      if (secret !== req.secret) secret.fill(0);
+      const e = toNumber(req.digest) % N;
+      return { ...commitment(drbg), e, d: req.d, drbg };
+    });
+    let blinding: Uint8Array | undefined = random.subarray(0, BLIND_BYTES);
+    for (;;) {
+      const inverses = invertAll(
+        prepared.map((p) => p.k),
+        blinding,
+      );
+      blinding = undefined; // a retry draws a new factor
+      const out: RsValues[] = [];
+      let retry = -1;
+      for (let i = 0; i < prepared.length && retry < 0; i++) {
+        const p = prepared[i]!;
+        const s = (inverses[i]! * ((p.e + p.r * p.d) % N)) % N;
+        if (s === 0n) retry = i;
+        else out.push({ r: p.r, s: s > HALF_N ? N - s : s });
+      }
+      if (retry < 0) return out;
+      // s = 0 (probability ~2^-256): RFC 6979 3.2 h.3, the next candidate for that signature
+      const p = prepared[retry]!;
+      p.drbg.reseed();
+      Object.assign(p, commitment(p.drbg));
     }
-    if (retry < 0) {
-      for (const p of prepared) p.drbg.wipe();
-      return out;
-    }
-    // s = 0 (probability ~2^-256): RFC 6979 3.2 h.3, the next candidate for that signature
-    const p = prepared[retry]!;
-    p.drbg.reseed();
-    Object.assign(p, commitment(p.drbg));
+  } finally {
+    // whether the call signed or threw: the DRBGs' state and the random bytes go
+    for (const drbg of drbgs) drbg.wipe();
+    random.fill(0);
   }
 }
 

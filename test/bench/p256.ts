@@ -25,9 +25,9 @@ const ROUNDS = QUICK ? 1 : 3;
 const median = (values: number[]): number => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
 
 /**
- * P-256 against `openssl speed ecdsap256` (`openssl()` runs it once, ~1 s, and gives sign/s). The
- * lone and grouped rates are each timed between two openssl runs, round after round, and each
- * ratio is the median over the rounds of that round's rate over its own openssl figure.
+ * P-256 against `openssl speed ecdsap256` (`openssl()` runs it once, ~1 s, and gives sign/s). Each
+ * round runs openssl, then times the lone and grouped rates; each ratio is the median over the
+ * rounds of a round's rate over the openssl figure measured just before it.
  */
 export async function p256Bench(seconds: number, openssl: () => number | undefined): Promise<void> {
   const key = await generateKey('EC_P256');

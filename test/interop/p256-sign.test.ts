@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeRsSignature, encodeRsSignature, encodeRsSignatureBySchema } from '../../core/crypto/der.ts';
 import { importPrivateKey, signDigest, signDigests, verifyDigest, type SignDigestRequest } from '../../core/crypto/engine.ts';
 import type { PrivateKey } from '../../core/crypto/keys.ts';
-import { P256_ORDER as N, euclidInverse, inversionRoute, invertAll, signP256Digests } from '../../core/crypto/p256-sign.ts';
+import { NonceDrbg, P256_ORDER as N, euclidInverse, inversionRoute, invertAll, signP256Digests } from '../../core/crypto/p256-sign.ts';
 import { TempDir, pkeyutlVerifyArgs, runOpenssl } from './openssl-peer.ts';
 
 const HALF_N = N >> 1n;
@@ -152,6 +152,14 @@ describe('P-256 digest signing through node:crypto', () => {
       expect(euclidInverse(v)).toBe(inverses[i]);
     });
     expect(invertAll([values[7]!])[0]).toBe(euclidInverse(values[7]!));
+  });
+
+  it('a wiped nonce DRBG refuses to run (its zeroed pads would give values that are no HMACs)', () => {
+    const drbg = new NonceDrbg(randomBytes(32), randomBytes(32), randomBytes(32));
+    expect(drbg.next()).toHaveLength(32);
+    drbg.wipe();
+    expect(() => drbg.next()).toThrow(/after wipe/);
+    expect(() => drbg.reseed()).toThrow(/after wipe/);
   });
 
   it('writes DER signatures byte for byte as the ASN.1 schema serializer does, and reads them back', () => {
