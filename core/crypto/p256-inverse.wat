@@ -5,7 +5,7 @@
 ;; inversion is variable time and costs ~20 us; this one runs a fixed sequence of instructions,
 ;; whatever the value.
 ;;
-;; Rules this file keeps, and `p256-inverse.test.ts` checks on its text:
+;; Rules this file keeps, and `p256-inverse.test.ts` checks on the module it compiles to:
 ;; - no `if`, `select`, `br_table`, `br`, `return` or `call_indirect`; the only branches are the
 ;;   `br_if` that close counted loops, and their condition reads counters alone (locals whose names
 ;;   start with $i or $j) and constants;
