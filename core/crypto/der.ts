@@ -52,6 +52,19 @@ export function derUnsigned(content: ArrayBuffer, field: string, parameter: stri
   return bytesToNumberBE(b);
 }
 
+/** A big-endian unsigned integer's bytes as a number, through node's native hex (about twice as fast as noble's JavaScript hex loop). */
+export function bytesToBigint(bytes: Uint8Array): bigint {
+  return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')}`);
+}
+
+/** A non-negative number as exactly `length` big-endian bytes (RangeError when it does not fit). */
+export function bigintToBytes(value: bigint, length: number): Buffer {
+  if (value < 0n) throw new RangeError('negative');
+  const hex = value.toString(16);
+  if (hex.length > 2 * length) throw new RangeError(`longer than ${length} bytes`);
+  return Buffer.from(hex.padStart(2 * length, '0'), 'hex');
+}
+
 /** Content octets of the minimal DER INTEGER for a non-negative bigint. */
 export function derInteger(n: bigint): ArrayBuffer {
   return new Uint8Array(integerContent(n)).buffer;

@@ -6,6 +6,7 @@
 // constant time and does not need to be for p256-sign.ts, which only ever inverts a blinded value:
 // the conversions between BigInt and bytes here, and the check that a·a⁻¹ = 1 (a fault or a defect
 // in the module throws instead of producing a signature from a wrong inverse).
+import { bigintToBytes, bytesToBigint } from './der.ts';
 import { P256_INVERSE_WASM } from './p256-inverse-wasm.ts';
 
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
@@ -50,12 +51,12 @@ export function invertModN(a: bigint): bigint | undefined {
   if (a < 1n || a >= N) throw new RangeError('p256 inverse: the value must be in [1, n-1]');
   if (!wasmInverseAvailable()) return undefined;
   const { bytes, invert, wipe } = module!;
-  const big = Buffer.from(a.toString(16).padStart(64, '0'), 'hex');
+  const big = bigintToBytes(a, 32);
   for (let i = 0; i < 32; i++) bytes[IN + i] = big[31 - i]!;
   invert();
   for (let i = 0; i < 32; i++) big[i] = bytes[OUT + 31 - i]!;
   wipe();
-  const inverse = BigInt(`0x${big.toString('hex')}`);
+  const inverse = bytesToBigint(big);
   big.fill(0);
   if ((a * inverse) % N !== 1n) throw new Error('p256 inverse: the WebAssembly module returned a wrong inverse');
   return inverse;

@@ -21,6 +21,7 @@
 // can the strings one-shot hashing returns (the DRBG's K and V pass through them); the nonce's byte
 // buffers and the DRBG's are zeroed after use, whether the call signs or throws.
 import { createECDH, getCurves, hash, randomFillSync, type ECDH } from 'node:crypto';
+import { bigintToBytes, bytesToBigint } from './der.ts';
 import { invertModN, wasmInverseAvailable } from './p256-inverse.ts';
 
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
@@ -32,13 +33,7 @@ export interface RsValues {
 }
 
 /** A scalar mod n as the 32 big-endian bytes of RFC 6979's int2octets. */
-const to32 = (value: bigint): Buffer => Buffer.from(value.toString(16).padStart(64, '0'), 'hex');
-
-/** Big-endian bytes as a number, through node's native hex (about twice as fast as a JavaScript hex loop). */
-function toNumber(bytes: Uint8Array): bigint {
-  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
-  return hex === '' ? 0n : BigInt(`0x${hex}`);
-}
+const to32 = (value: bigint): Buffer => bigintToBytes(value, 32);
 
 /** HMAC-SHA-256's block; K is 32 bytes, so its pads are K XOR ipad/opad then 32 constant bytes. */
 const BLOCK = 64;
@@ -63,7 +58,7 @@ export class NonceDrbg {
   private wiped = false;
 
   constructor(secret: Uint8Array, digest: Uint8Array, additional: Uint8Array) {
-    const h = toNumber(digest);
+    const h = bytesToBigint(digest);
     const h1 = to32(h >= N ? h - N : h); // bits2octets: the digest reduced mod n
     if (secret.length !== 32 || additional.length > 32) throw new RangeError('RFC 6979 here: x is 32 bytes, the additional data at most 32');
     const seed = 65 + additional.length;
@@ -96,7 +91,7 @@ export class NonceDrbg {
   next(): Buffer {
     for (;;) {
       this.step(this.v);
-      const candidate = toNumber(this.v);
+      const candidate = bytesToBigint(this.v);
       if (candidate >= 1n && candidate < N) return Buffer.from(this.v);
       this.reseed();
     }
@@ -141,7 +136,7 @@ const BLIND_BYTES = 40;
 
 /** A blinding factor in [1, n-1] from BLIND_BYTES random bytes (zeroed after). */
 function randomScalar(bytes: Uint8Array): bigint {
-  const value = (toNumber(bytes) % (N - 1n)) + 1n;
+  const value = (bytesToBigint(bytes) % (N - 1n)) + 1n;
   bytes.fill(0);
   return value;
 }
@@ -198,9 +193,9 @@ function commitment(drbg: NonceDrbg): { k: bigint; r: bigint } {
     const kBytes = drbg.next();
     ecdh!.setPrivateKey(kBytes);
     const point = ecdh!.getPublicKey();
-    const k = toNumber(kBytes);
+    const k = bytesToBigint(kBytes);
     kBytes.fill(0);
-    const x = toNumber(point.subarray(1, 33));
+    const x = bytesToBigint(point.subarray(1, 33));
     const r = x >= N ? x - N : x;
     if (r !== 0n) return { k, r };
     drbg.reseed();
@@ -225,7 +220,7 @@ export function signP256Digests(requests: readonly DigestSignRequest[], addition
       const drbg = new NonceDrbg(secret, req.digest, extra);
       drbgs.push(drbg);
       if (secret !== req.secret) secret.fill(0);
-      const e = toNumber(req.digest) % N;
+      const e = bytesToBigint(req.digest) % N;
       return { ...commitment(drbg), e, d: req.d, drbg };
     });
     let blinding: Uint8Array | undefined = random.subarray(0, BLIND_BYTES);

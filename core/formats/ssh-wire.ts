@@ -17,6 +17,9 @@ import { encodeEcSpki, parsePoint, parseSpki } from '../crypto/ec-encoding.ts';
 import { OID } from '../crypto/oids.ts';
 import { importPublicKey, type PublicKey } from '../crypto/public-key.ts';
 
+/** SSH's mpints and signature halves are big-endian integers: the one conversion core/crypto uses. */
+export { bytesToBigint } from '../crypto/der.ts';
+
 const encoder = new TextEncoder();
 /** Strict UTF-8: a name or namespace that is not UTF-8 is malformed, not silently replaced. */
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -182,10 +185,6 @@ export class SshReader {
   end(): void {
     if (this.remaining !== 0) throw malformed(`${this.what} has ${this.remaining} trailing bytes`);
   }
-}
-
-export function bytesToBigint(bytes: Uint8Array): bigint {
-  return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
 }
 
 // --- public-key blobs ---
