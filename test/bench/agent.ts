@@ -18,18 +18,12 @@ import { createInterface } from 'node:readline';
 import { dispatch } from '../../core/actions/dispatch.ts';
 import { listAuditEntries } from '../../core/audit/audit-log.ts';
 import { Vault } from '../../core/vault/vault.ts';
-import { printTable } from './measure.ts';
+import { median, printTable } from './measure.ts';
 import { say } from './summary.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DESKKMS = join(ROOT, 'bin', 'deskkms');
 const PASSPHRASE = 'agent bench passphrase';
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** Runs a command to completion; its wall time in ms. Throws (with its stderr) when it fails. */
 function timed(command: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }): number {

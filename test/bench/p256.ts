@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { generateKey, signDigest, signDigests, type SignDigestRequest } from '../../core/crypto/engine.ts';
 import { inversionRoute } from '../../core/crypto/p256-sign.ts';
-import { fmt, opsPerSecond, printTable } from './measure.ts';
+import { fmt, median, opsPerSecond, printTable } from './measure.ts';
 import { QUICK, record, say } from './summary.ts';
 
 /** The group size timed here and in deskkms batch's grouped reference. */
@@ -21,8 +21,6 @@ export function groupedSignRate(key: SignDigestRequest['key'], algorithm: string
 
 /** Rounds of (openssl speed, lone, grouped), interleaved: the machine's load moves within a run. */
 const ROUNDS = QUICK ? 1 : 3;
-
-const median = (values: number[]): number => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
 
 /**
  * P-256 against `openssl speed ecdsap256` (`openssl()` runs it once, ~1 s, and gives sign/s). Each
