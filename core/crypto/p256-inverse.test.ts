@@ -64,11 +64,7 @@ function offence(expr: Sexp, allowed: (name: string) => boolean, ops: Set<string
 
 /** wabt's folded text of the binary a source compiles to, with its local names. */
 async function foldedText(source: string): Promise<string> {
-  const kit = await wabt();
-  const parsed = kit.parseWat('module.wat', source);
-  const binary = parsed.toBinary({ write_debug_names: true }).buffer;
-  parsed.destroy();
-  const read = kit.readWasm(binary, { readDebugNames: true });
+  const read = (await wabt()).readWasm(await compileP256Inverse(source, true), { readDebugNames: true });
   read.applyNames();
   const text = read.toText({ foldExprs: true, inlineExport: false });
   read.destroy();
