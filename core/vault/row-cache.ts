@@ -12,6 +12,14 @@
 // - and the connection is not inside a transaction: a read there may see its own uncommitted
 //   writes, which a ROLLBACK would undo without telling the cache, so it reads the file.
 // Any of these changing empties the whole cache. Rows are frozen: callers share them.
+//
+// When data_version is read: by default once per synchronous run of code (a microtask), as any
+// host may have taken a request in between. A host whose every request comes through one input
+// it reads itself (`deskkms batch`: stdin) reads it instead once per arrival of that input
+// (requestsArrived): a request that arrived before that read takes effect as of the read or later,
+// within its [arrival, answer] window, which is all a request is promised; one that causally
+// follows another process's commit (its sender saw the commit first) arrives after it, so the
+// read at its arrival sees that commit.
 // The same stamp tells the vault when to read its header's verifier again (vault.ts
 // ensureUnlocked): the triggers count this connection's writes of it too.
 import type Database from 'better-sqlite3';
@@ -29,6 +37,8 @@ interface CacheState {
   readonly dataVersion: Database.Statement<[], number>;
   /** data_version as read in the current synchronous run of code (see current()); undefined: read it. */
   version: number | undefined;
+  /** Set by requestsArrived(): data_version is read at each arrival, not once per microtask. */
+  byArrival: boolean;
   writes: number;
   stamp: string;
   readonly rows: Map<string, unknown>;
@@ -40,7 +50,7 @@ function stateOf(db: Db): CacheState | null {
   let state = states.get(db);
   if (state !== undefined) return state;
   try {
-    const created: CacheState = { dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(), version: undefined, writes: 0, stamp: '', rows: new Map() };
+    const created: CacheState = { dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(), version: undefined, byArrival: false, writes: 0, stamp: '', rows: new Map() };
     db.function(CHANGED, { deterministic: false }, () => {
       created.writes++;
       return null;
@@ -70,10 +80,11 @@ function current(db: Db): CacheState | null {
   const state = stateOf(db);
   if (!state) return null;
   // Another connection's commit is seen from the next microtask on: code that runs without
-  // yielding (a key and its version looked up together) reads data_version once.
+  // yielding (a key and its version looked up together) reads data_version once. (By arrival:
+  // from the next arrival on.)
   if (state.version === undefined) {
     state.version = state.dataVersion.get()!;
-    queueMicrotask(() => (state.version = undefined));
+    if (!state.byArrival) queueMicrotask(() => (state.version = undefined));
   }
   const stamp = `${integrityEpoch(db)}:${state.version}:${state.writes}`;
   if (stamp !== state.stamp) {
@@ -81,6 +92,20 @@ function current(db: Db): CacheState | null {
     state.stamp = stamp;
   }
   return state;
+}
+
+/**
+ * For a host that takes requests from one input only, each time requests arrive on it (a chunk of
+ * stdin), before they are dispatched: from now on this connection reads data_version here, not
+ * once per microtask (see the top of this file). Every request the process serves must come
+ * through that input from the first call on; a host with a second source of requests (a timer
+ * that acts, a socket) must not call it.
+ */
+export function requestsArrived(db: Db): void {
+  const state = stateOf(db);
+  if (!state) return;
+  state.byArrival = true;
+  state.version = state.dataVersion.get()!;
 }
 
 /**

@@ -16,7 +16,7 @@ import { DB_FILE, Store, setMeta, type Db } from './store.ts';
 import { authenticateAllRows, hasIntegrityKey, setIntegrityKey } from './integrity.ts';
 import { claimKeychainCleanup, defaultKeychainAccount, keychainAccount, keychainCleanup, lastBackup, setKeychainCleanup, type LastBackup } from './custody-meta.ts';
 import { getMeta } from './meta.ts';
-import { changeStamp } from './row-cache.ts';
+import { changeStamp, requestsArrived } from './row-cache.ts';
 import { countVersionsAfter } from './inventory.ts';
 
 export type ProtectionKind = 'keychain' | 'passphrase';
@@ -176,6 +176,16 @@ export class Vault {
       void store.close();
       throw error;
     }
+  }
+
+  /**
+   * For a host whose every request comes through one input it reads (`deskkms batch`, stdin): call
+   * it as requests arrive, before dispatching them. Another process's changes are then looked for
+   * once per arrival instead of once per microtask (row-cache.ts requestsArrived says why that is
+   * as safe).
+   */
+  requestsArrived(): void {
+    requestsArrived(this.store.db);
   }
 
   /** Unlocks the worker once; concurrent callers share the attempt. Refused after lock() until unlockWith(). */

@@ -135,6 +135,27 @@ describe('deskkms vault commands', () => {
     expect(await new Promise((done) => child.once('exit', done))).toBe(0);
   });
 
+  it('batch sees another process disable a key before the next request it is sent (its view of the vault is renewed as input arrives)', async () => {
+    const created = json(deskkms(['CreateKey', '--KeySpec', 'EC_P256']).stdout);
+    const keyId = created.KeyMetadata.KeyId as string;
+    const child = spawn(process.execPath, [BIN, 'batch'], { env: { ...process.env, DESKKMS_VAULT: vaultDir } });
+    const rl = createInterface({ input: child.stdout });
+    const ask = (request: Record<string, unknown>) => {
+      const answer = new Promise<string>((done) => rl.once('line', done));
+      child.stdin.write(`${JSON.stringify(request)}\n`);
+      return answer.then(json);
+    };
+    const sign = () => ask({ Action: 'AsymmetricSign', KeyId: keyId, KeyVersionId: created.KeyVersionId, Algorithm: 'ECDSA_SHA_256', Digest: Buffer.alloc(32, 7).toString('base64') });
+    expect(await sign()).toHaveProperty('Value');
+    expect(await sign()).toHaveProperty('Value'); // the key's rows are served from memory now
+    expect(deskkms(['DisableKey', '--KeyId', keyId]).status).toBe(0);
+    expect(await sign()).toMatchObject({ Code: 'Rejected.Disabled' });
+    expect(deskkms(['EnableKey', '--KeyId', keyId]).status).toBe(0);
+    expect(await sign()).toHaveProperty('Value');
+    child.stdin.end();
+    expect(await new Promise((done) => child.once('exit', done))).toBe(1); // one request failed
+  });
+
   it('csr: a PKCS#10 request signed inside the vault that openssl verifies; disabled keys are refused', () => {
     for (const [spec, verifyOpts] of [
       ['EC_SM2', ['-vfyopt', 'distid:1234567812345678']],

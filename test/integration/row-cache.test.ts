@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { getKey, getVersion, updateKeyState } from '../../core/vault/records.ts';
+import { requestsArrived } from '../../core/vault/row-cache.ts';
 import { Vault } from '../../core/vault/vault.ts';
 import { call, fails, tempDir } from './vault-helpers.ts';
 
@@ -56,6 +57,23 @@ describe('verified rows served from memory', () => {
     const after = getKey(a.store.db, keyId);
     expect(after).not.toBe(first);
     expect(after).toEqual(first);
+  });
+
+  it('by arrival (deskkms batch): looks for commits of other processes when requests arrive, not at every microtask', async () => {
+    requestsArrived(a.store.db);
+    const first = getKey(a.store.db, keyId);
+    await call(b, 'DisableKey', { KeyId: keyId });
+    await new Promise((done) => setImmediate(done));
+    // A request that arrived before b's commit may be served as of its arrival...
+    expect(getKey(a.store.db, keyId)).toBe(first);
+    await expect(sign(a)).resolves.toHaveProperty('Value');
+    // ...one that arrives after it is not, nor is any row read from then on.
+    requestsArrived(a.store.db);
+    expect(getKey(a.store.db, keyId)?.key_state).toBe('Disabled');
+    expect((await signFails(a)).error.Code).toBe('Rejected.Disabled');
+    // This connection's own writes are seen at once, as in the default mode.
+    await call(a, 'EnableKey', { KeyId: keyId });
+    await expect(sign(a)).resolves.toHaveProperty('Value');
   });
 
   it('sees a key disabled by another process at its next call, and enabled again', async () => {

@@ -176,7 +176,9 @@ export const batchCommand: Command = {
         io.stdout.write(out);
         out = '';
       };
-      const lines = jsonLines(io.stdin);
+      // Every request comes on stdin: another process's changes are looked for once per chunk read
+      // (each request in it arrived before then), not once per request.
+      const lines = jsonLines(io.stdin, () => vault.requestsArrived());
       let lineNumber = 0;
       for await (const line of lines) {
         lineNumber++;
@@ -205,11 +207,12 @@ export const batchCommand: Command = {
  * (readline also splits at U+2028 and U+2029, which a JSON string may hold unescaped: a request
  * holding one would have been cut in two.)
  */
-async function* jsonLines(input: NodeJS.ReadableStream): AsyncGenerator<string> {
+async function* jsonLines(input: NodeJS.ReadableStream, arrived: () => void): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
   const line = (text: string): string => (text.endsWith('\r') ? text.slice(0, -1) : text);
   let rest = '';
   for await (const chunk of input) {
+    arrived();
     rest += typeof chunk === 'string' ? chunk : decoder.write(chunk);
     let start = 0;
     for (let at = rest.indexOf('\n'); at >= 0; at = rest.indexOf('\n', start)) {
