@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeRsSignature, encodeRsSignature, encodeRsSignatureBySchema } from '../../core/crypto/der.ts';
 import { importPrivateKey, signDigest, signDigests, verifyDigest, type SignDigestRequest } from '../../core/crypto/engine.ts';
 import type { PrivateKey } from '../../core/crypto/keys.ts';
-import { NonceDrbg, P256_ORDER as N, euclidInverse, inversionRoute, invertAll, signP256Digests } from '../../core/crypto/p256-sign.ts';
+import { NonceDrbg, P256_ORDER as N, euclidInverse, inversionRoute, invertAll, isScalar, signP256Digests } from '../../core/crypto/p256-sign.ts';
 import { TempDir, pkeyutlVerifyArgs, runOpenssl } from './openssl-peer.ts';
 
 const HALF_N = N >> 1n;
@@ -57,7 +57,8 @@ describe('P-256 digest signing through node:crypto', () => {
   });
 
   it('without added randomness it equals @noble/curves RFC 6979 for random keys and digests, digests above n included', () => {
-    const digests = [Buffer.alloc(32, 0xff), Buffer.alloc(32, 0), ...Array.from({ length: 198 }, () => randomBytes(32))];
+    const edges = [N - 1n, N, N + 1n, (1n << 256n) - 1n, 0n, 1n].map((v) => Buffer.from(hex(v), 'hex'));
+    const digests = [...edges, ...Array.from({ length: 194 }, () => randomBytes(32))];
     for (const digest of digests) {
       const secret = p256.utils.randomSecretKey();
       const ours = deterministic(secret, digest);
@@ -152,6 +153,16 @@ describe('P-256 digest signing through node:crypto', () => {
       expect(euclidInverse(v)).toBe(inverses[i]);
     });
     expect(invertAll([values[7]!])[0]).toBe(euclidInverse(values[7]!));
+  });
+
+  it('takes a nonce candidate only in [1, n-1] (RFC 6979 3.2 h.3)', () => {
+    const bytes = (v: bigint) => Buffer.from(hex(v), 'hex');
+    for (const v of [1n, 2n, 0xffn, 1n << 255n, N - 2n, N - 1n]) expect(isScalar(bytes(v)), hex(v)).toBe(true);
+    for (const v of [0n, N, N + 1n, N + 0x100n, (1n << 256n) - 1n]) expect(isScalar(bytes(v)), hex(v)).toBe(false);
+    for (let i = 0; i < 2000; i++) {
+      const v = bytesToNumberBE(randomBytes(32));
+      expect(isScalar(bytes(v))).toBe(v >= 1n && v < N);
+    }
   });
 
   it('a wiped nonce DRBG refuses to run (its zeroed pads would give values that are no HMACs)', () => {
