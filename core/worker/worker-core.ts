@@ -12,7 +12,7 @@ import { unwrapDataKey, wrapDataKey } from '../keychain/passphrase.ts';
 import { randomBase62 } from '../crypto/random-text.ts';
 import { decryptPkcs8, encryptPkcs8 } from '../x509/pkcs8-pbes2.ts';
 import { deriveIntegrityKey, makeVerifier, seal, sealSecret, unseal, unsealSecret, verifierVersion } from './seal.ts';
-import { workerRequest, wrappingSealContext, type Protection, type SealedKey, type WorkerResponse, type WorkerResults } from './protocol.ts';
+import { parseWorkerRequest, wrappingSealContext, type Protection, type SealedKey, type WorkerRequest, type WorkerResponse, type WorkerResults } from './protocol.ts';
 import { keyCheckValue, unwrapKeyMaterial, unwrapSymmetricMaterial } from './key-material.ts';
 import { isSymmetricWrapping } from '../contract/key-import.ts';
 import { checkCurrentPassphrase, checkSealedItems, openFromBackup, resealItems, sealForBackup } from './custody.ts';
@@ -33,8 +33,8 @@ export class KeyWorkerCore {
   async handle(message: unknown): Promise<WorkerResponse> {
     const seq = typeof message === 'object' && message !== null && typeof (message as { seq?: unknown }).seq === 'number' ? (message as { seq: number }).seq : -1;
     try {
-      const parsed = workerRequest.safeParse(message);
-      if (!parsed.success) throw new KmsError('InternalFailure', `malformed key worker request: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      const parsed = parseWorkerRequest(message);
+      if (!parsed.success) throw new KmsError('InternalFailure', `malformed key worker request: ${parsed.message}`);
       return { seq, ok: true, value: await this.dispatch(parsed.data) };
     } catch (error) {
       const e = toKmsError(error);
@@ -42,7 +42,7 @@ export class KeyWorkerCore {
     }
   }
 
-  private async dispatch(req: ReturnType<typeof workerRequest.parse>): Promise<WorkerResults[keyof WorkerResults]> {
+  private async dispatch(req: WorkerRequest): Promise<WorkerResults[keyof WorkerResults]> {
     switch (req.op) {
       case 'init':
         return this.init(req.vaultId, req.protection);
