@@ -1,5 +1,6 @@
-// The constant-time inversion mod n of P-256 (p256-inverse.wat): the committed bytes are the
-// source's, the compiled module keeps its constant-time rules, and it inverts every value given.
+// The constant-time arithmetic mod n of P-256 (p256-inverse.wat): the committed bytes are the
+// source's, the compiled module keeps its constant-time rules, it inverts every value given, and
+// its signature scalars are BigInt's.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import wabt from 'wabt';
@@ -8,8 +9,8 @@ import { bytesToNumberBE } from '@noble/curves/utils.js';
 import { p256 } from '@noble/curves/nist.js';
 import { compileP256Inverse, p256InverseModuleText, p256InverseSource } from '../../build/p256-inverse.ts';
 import { P256_INVERSE_WASM } from './p256-inverse-wasm.ts';
-import { instantiateP256Inverse, invertModN, wasmInverseAvailable } from './p256-inverse.ts';
-import { euclidInverse } from './p256-sign.ts';
+import { MAX_SIGNATURE_JOBS, instantiateP256Inverse, invertModN, signatureScalars, wasmInverseAvailable } from './p256-inverse.ts';
+import { euclidInverse, scalarsByBigint } from './p256-sign.ts';
 
 const N = p256.Point.CURVE().n;
 
@@ -194,5 +195,57 @@ describe('the P-256 inversion module', () => {
     invert();
     const half = BigInt(`0x${Buffer.from(bytes.subarray(48, 80)).reverse().toString('hex')}`);
     expect((2n * half) % N).toBe(1n);
+  });
+
+  it('computes s = k^-1 (e + x d) mod n for groups of 1 to 64 as BigInt does, edge values included', () => {
+    const be = (v: bigint): Buffer => Buffer.from(v.toString(16).padStart(64, '0'), 'hex');
+    const kEdges = [1n, 2n, N - 1n, N - 2n, 1n << 255n];
+    const edges = [0n, 1n, N - 1n, N, N + 1n, (1n << 256n) - 1n];
+    const pick = (list: readonly bigint[], i: number): bigint => list[i % list.length]!;
+    let checked = 0;
+    for (let count = 1; count <= MAX_SIGNATURE_JOBS; count += count < 8 ? 1 : 7) {
+      for (let round = 0; round < 3; round++) {
+        const jobs = Array.from({ length: count }, (_, i) => {
+          const edge = round === 0;
+          return {
+            k: be(edge ? pick(kEdges, i) : (bytesToNumberBE(randomBytes(32)) % (N - 1n)) + 1n),
+            x: edge ? be(pick(edges, i)) : randomBytes(32),
+            e: edge ? be(pick(edges, i + 1)) : randomBytes(32),
+            d: edge ? be(pick(edges, i + 2)) : randomBytes(32),
+          };
+        });
+        const ours = signatureScalars(jobs, randomBytes(32))!;
+        const theirs = scalarsByBigint(jobs, randomBytes(40));
+        jobs.forEach((job, i) => {
+          const [k, x, e, d] = [job.k, job.x, job.e, job.d].map(bytesToNumberBE) as [bigint, bigint, bigint, bigint];
+          const want = (euclidInverse(k) * ((e + x * d) % N)) % N;
+          expect(bytesToNumberBE(ours[i]!), `${count} ${round} ${i}`).toBe(want);
+          expect(theirs[i]).toBe(want);
+          checked++;
+        });
+      }
+    }
+    expect(checked).toBeGreaterThan(500);
+  });
+
+  it('refuses to give s when its inversion fails its check (a zero blinding factor), and wipes what it was given', () => {
+    const job = { k: randomBytes(32), x: randomBytes(32), e: randomBytes(32), d: randomBytes(32) };
+    job.k[0] = 0x7f; // below n
+    expect(() => signatureScalars([job], Buffer.alloc(32))).toThrow(/failed the check of its inversion/);
+    expect(() => signatureScalars([], randomBytes(32))).toThrow(RangeError);
+    expect(() => signatureScalars(Array.from({ length: MAX_SIGNATURE_JOBS + 1 }, () => job), randomBytes(32))).toThrow(RangeError);
+    expect(() => signatureScalars([{ ...job, d: randomBytes(31) }], randomBytes(32))).toThrow(RangeError);
+    // On a second instance: after sign() the jobs and every working number sit in memory; after
+    // wipe() nothing but the constants (n, R mod n, R^2 mod n at 512..639) does.
+    const { bytes, sign, wipe } = instantiateP256Inverse();
+    for (let i = 0; i < 64; i++) bytes.set(Buffer.concat([job.k, job.x, job.e, job.d]), 4096 + 160 * i);
+    bytes.set(randomBytes(32), 3456);
+    expect(sign(64)).toBe(1);
+    const constants = Buffer.from(bytes.subarray(512, 640));
+    expect(bytes.subarray(640, 4096).some((b) => b !== 0)).toBe(true);
+    wipe();
+    expect(bytes.subarray(0, 512).every((b) => b === 0)).toBe(true);
+    expect(bytes.subarray(640).every((b) => b === 0)).toBe(true);
+    expect(Buffer.from(bytes.subarray(512, 640)).equals(constants)).toBe(true);
   });
 });

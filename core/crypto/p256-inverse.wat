@@ -31,11 +31,32 @@
 ;; `invert`; x^-1 mod n is then 32 little-endian bytes at OUT (48). `wipe` zeroes every working
 ;; area. Memory map (bytes): IN 0..39, OUT 48..87, F 96, G 136, D 176, E 216, NL (n as limbs) 256,
 ;; T 296, n as little-endian bytes 512..551.
+;;
+;; The rest of an ECDSA signature's arithmetic mod n is here too, so that no secret (the nonce k,
+;; its inverse, the private scalar d) passes through JavaScript's BigInt, whose time depends on
+;; its operands: `sign` takes up to 64 jobs (k, the x-coordinate of k*G, the digest e, d), each as
+;; 32 big-endian bytes in its slot at SLOTS (4096) + 160*i (k at +0, x at +32, e at +64, d at +96),
+;; and 32 random big-endian bytes b at BLIND (3456); it writes s = k^-1 * (e + x*d) mod n as 32
+;; big-endian bytes at +128 of each slot and returns 1 (0: the inversion failed its check, no s is
+;; to be used). (x stands for r = x mod n: the arithmetic is mod n.) The k are inverted together
+;; (Montgomery's trick), with one inversion of b * prod(k): a uniformly random value.
+;;
+;; Products are Montgomery products M(a, b) = a*b/R mod n with R = 2^270 (CIOS over the 9 limbs),
+;; for a, b < 2^257; the result is in [0, n). Constants: R mod n (RN, 560) and R^2 mod n (R2, 600)
+;; as limbs. Working numbers W0-W7 at 704 + 40*i, the product's accumulator at 640, prefix
+;; products at PREFIX (1024) + 36*i, a byte-order scratch at 3520.
 (module
   (memory (export "memory") 1)
   (data (i32.const 512)
     "\51\25\63\fc\c2\ca\b9\f3\84\9e\17\a7\ad\fa\e6\bc"
     "\ff\ff\ff\ff\ff\ff\ff\ff\00\00\00\00\ff\ff\ff\ff")
+  ;; RN = 2^270 mod n and R2 = 2^540 mod n, as 9 limbs of 30 bits
+  (data (i32.const 560)
+    "\00\c0\ab\36\9c\03\3d\35\18\31\ec\05\86\8e\25\15\41\c6\10\00"
+    "\00\00\00\00\00\00\00\3c\ff\ff\ff\0f\00\00\00\00")
+  (data (i32.const 600)
+    "\57\ac\87\08\a5\11\d9\05\e0\85\07\13\b8\8a\32\2a\9e\6a\07\19"
+    "\58\16\fb\1a\2b\a9\84\24\05\bf\0e\2a\ab\55\00\00")
 
   ;; n^-1 mod 2^30
   (global $NINV i32 (i32.const 0x11ff43b1))
@@ -246,7 +267,7 @@
       (local.set $j (i32.add (local.get $j) (i32.const 8)))
       (br_if $word (i32.lt_u (local.get $j) (local.get $jEnd)))))
 
-  (func (export "invert")
+  (func $invert (export "invert")
     (local $i i32) (local $delta i32) (local $j i32) (local $sign i32) (local $x i32)
     (call $toLimbs (i32.const 512) (i32.const 256))   ;; NL = n
     (call $toLimbs (i32.const 512) (i32.const 96))    ;; f = n
@@ -277,9 +298,177 @@
       (br_if $limb (i32.lt_u (local.get $j) (i32.const 36))))
     (call $fromLimbs (i32.const 176) (i32.const 48)))
 
-  ;; zero IN, OUT and every working number (the data segment at 512 stays)
+  ;; ---- the signature's arithmetic (see the top of the file)
+
+  ;; dst <- a + b (no reduction; limbs 0-7 normalised)
+  (func $add (param $pa i32) (param $pb i32) (param $pdst i32)
+    (local $j i32) (local $c i64)
+    (loop $limb
+      (local.set $c (i64.add (local.get $c)
+        (i64.add
+          (i64.extend_i32_u (i32.load (i32.add (local.get $pa) (local.get $j))))
+          (i64.extend_i32_u (i32.load (i32.add (local.get $pb) (local.get $j)))))))
+      (i32.store (i32.add (local.get $pdst) (local.get $j)) (i32.and (i32.wrap_i64 (local.get $c)) (global.get $M30)))
+      (local.set $c (i64.shr_u (local.get $c) (i64.const 30)))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br_if $limb (i32.lt_u (local.get $j) (i32.const 32))))
+    (i32.store offset=32 (local.get $pdst)
+      (i32.wrap_i64 (i64.add (local.get $c)
+        (i64.add
+          (i64.extend_i32_u (i32.load offset=32 (local.get $pa)))
+          (i64.extend_i32_u (i32.load offset=32 (local.get $pb))))))))
+
+  ;; dst <- a * b / 2^270 mod n, in [0, n), for a, b < 2^257 as limbs (dst may be a or b).
+  ;; CIOS: per limb of a, t += a_i * b, then t += m * n with m making t's low limb 0, then t >>= 30.
+  ;; t (limbs t0-t10 at 640..683) stays below 2n, so one subtraction of n, undone when negative.
+  (func $mont (param $pa i32) (param $pb i32) (param $pdst i32)
+    (local $i i32) (local $j i32) (local $c i64) (local $x i64) (local $ai i64) (local $m i64)
+    (call $zero (i32.const 640) (i32.const 48))
+    (loop $outer
+      (local.set $ai (i64.extend_i32_u (i32.load (i32.add (local.get $pa) (local.get $i)))))
+      (local.set $c (i64.const 0))
+      (local.set $j (i32.const 0))
+      (loop $product
+        (local.set $x (i64.add
+          (i64.add
+            (i64.extend_i32_u (i32.load (i32.add (i32.const 640) (local.get $j))))
+            (i64.mul (local.get $ai) (i64.extend_i32_u (i32.load (i32.add (local.get $pb) (local.get $j))))))
+          (local.get $c)))
+        (i32.store (i32.add (i32.const 640) (local.get $j)) (i32.and (i32.wrap_i64 (local.get $x)) (global.get $M30)))
+        (local.set $c (i64.shr_u (local.get $x) (i64.const 30)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br_if $product (i32.lt_u (local.get $j) (i32.const 36))))
+      ;; (t10, t9) <- t9 + c
+      (local.set $x (i64.add (i64.extend_i32_u (i32.load (i32.const 676))) (local.get $c)))
+      (i32.store (i32.const 676) (i32.and (i32.wrap_i64 (local.get $x)) (global.get $M30)))
+      (i32.store (i32.const 680) (i32.wrap_i64 (i64.shr_u (local.get $x) (i64.const 30))))
+      ;; m = -t0 * n^-1 mod 2^30; t0 + m*n0 is a multiple of 2^30
+      (local.set $m (i64.extend_i32_u (i32.and
+        (i32.sub (i32.const 0) (i32.mul (i32.load (i32.const 640)) (global.get $NINV)))
+        (global.get $M30))))
+      (local.set $c (i64.shr_u
+        (i64.add (i64.extend_i32_u (i32.load (i32.const 640))) (i64.mul (local.get $m) (i64.extend_i32_u (i32.load (i32.const 256)))))
+        (i64.const 30)))
+      (local.set $j (i32.const 4))
+      (loop $reduce
+        (local.set $x (i64.add
+          (i64.add
+            (i64.extend_i32_u (i32.load (i32.add (i32.const 640) (local.get $j))))
+            (i64.mul (local.get $m) (i64.extend_i32_u (i32.load (i32.add (i32.const 256) (local.get $j))))))
+          (local.get $c)))
+        ;; t_(j-1) <- the low 30 bits: the shift by one limb
+        (i32.store (i32.add (i32.const 636) (local.get $j)) (i32.and (i32.wrap_i64 (local.get $x)) (global.get $M30)))
+        (local.set $c (i64.shr_u (local.get $x) (i64.const 30)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br_if $reduce (i32.lt_u (local.get $j) (i32.const 36))))
+      ;; t8 <- low(t9 + c), t9 <- t10 + high(t9 + c)
+      (local.set $x (i64.add (i64.extend_i32_u (i32.load (i32.const 676))) (local.get $c)))
+      (i32.store (i32.const 672) (i32.and (i32.wrap_i64 (local.get $x)) (global.get $M30)))
+      (i32.store (i32.const 676) (i32.add (i32.load (i32.const 680)) (i32.wrap_i64 (i64.shr_u (local.get $x) (i64.const 30)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br_if $outer (i32.lt_u (local.get $i) (i32.const 36))))
+    (call $sub (i32.const 640) (i32.const 256) (local.get $pdst))
+    (call $addMaskedN (local.get $pdst) (call $signMask (local.get $pdst))))
+
+  ;; 9 limbs at $src <- (copied to) $dst
+  (func $copy (param $src i32) (param $dst i32)
+    (local $j i32)
+    (loop $limb
+      (i32.store (i32.add (local.get $dst) (local.get $j)) (i32.load (i32.add (local.get $src) (local.get $j))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br_if $limb (i32.lt_u (local.get $j) (i32.const 36)))))
+
+  ;; the 32 big-endian bytes at $pa + 160*$iSlot -> 9 limbs at $dst (through the scratch at 3520)
+  (func $readBE (param $pa i32) (param $iSlot i32) (param $dst i32)
+    (local $j i32) (local $at i32)
+    (local.set $at (i32.add (local.get $pa) (i32.mul (local.get $iSlot) (i32.const 160))))
+    (i64.store (i32.const 3552) (i64.const 0))
+    (loop $byte
+      (i32.store8 (i32.add (i32.const 3520) (local.get $j)) (i32.load8_u (i32.sub (i32.add (local.get $at) (i32.const 31)) (local.get $j))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br_if $byte (i32.lt_u (local.get $j) (i32.const 32))))
+    (call $toLimbs (i32.const 3520) (local.get $dst)))
+
+  ;; 9 limbs at $src, a value in [0, 2^256) -> 32 big-endian bytes at $pa + 160*$iSlot
+  (func $writeBE (param $src i32) (param $pa i32) (param $iSlot i32)
+    (local $j i32) (local $at i32)
+    (local.set $at (i32.add (local.get $pa) (i32.mul (local.get $iSlot) (i32.const 160))))
+    (call $fromLimbs (local.get $src) (i32.const 3520))
+    (loop $byte
+      (i32.store8 (i32.sub (i32.add (local.get $at) (i32.const 31)) (local.get $j)) (i32.load8_u (i32.add (i32.const 3520) (local.get $j))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br_if $byte (i32.lt_u (local.get $j) (i32.const 32)))))
+
+  ;; prefix product number $iSlot <- 9 limbs at $src, and back
+  (func $putPrefix (param $src i32) (param $iSlot i32)
+    (local $j i32) (local $at i32)
+    (local.set $at (i32.add (i32.const 1024) (i32.mul (local.get $iSlot) (i32.const 36))))
+    (loop $limb
+      (i32.store (i32.add (local.get $at) (local.get $j)) (i32.load (i32.add (local.get $src) (local.get $j))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br_if $limb (i32.lt_u (local.get $j) (i32.const 36)))))
+  (func $getPrefix (param $iSlot i32) (param $dst i32)
+    (local $j i32) (local $at i32)
+    (local.set $at (i32.add (i32.const 1024) (i32.mul (local.get $iSlot) (i32.const 36))))
+    (loop $limb
+      (i32.store (i32.add (local.get $dst) (local.get $j)) (i32.load (i32.add (local.get $at) (local.get $j))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br_if $limb (i32.lt_u (local.get $j) (i32.const 36)))))
+
+  ;; s for the jobs in slots 0 .. $iEnd - 1 (1 <= $iEnd <= 64): see the top of the file.
+  ;; With prefix products P_i = k_0 ... k_i / R^i (P_-1 = R mod n kept at prefix 0, P_i at i + 1):
+  ;; A = M(P_last, b) is inverted; Q = M(A^-1, b*R) = R^iEnd / prod(k); then for i from the last
+  ;; down, M(Q, P_(i-1)) = R / k_i and Q <- M(Q, k_i); s_i = M(R / k_i, e_i + M(x_i, d_i * R)).
+  (func (export "sign") (param $iEnd i32) (result i32)
+    (local $i i32) (local $j i32) (local $x i32)
+    (call $toLimbs (i32.const 512) (i32.const 256))   ;; NL = n
+    (call $copy (i32.const 560) (i32.const 704))      ;; W0 = R mod n
+    (call $putPrefix (i32.const 704) (i32.const 0))
+    (loop $forward
+      (call $readBE (i32.const 4096) (local.get $i) (i32.const 744))   ;; W1 = k_i
+      (call $mont (i32.const 704) (i32.const 744) (i32.const 704))     ;; W0 = P_i
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (call $putPrefix (i32.const 704) (local.get $i))
+      (br_if $forward (i32.lt_u (local.get $i) (local.get $iEnd))))
+    (call $readBE (i32.const 3456) (i32.const 0) (i32.const 784))      ;; W2 = b
+    (call $mont (i32.const 704) (i32.const 784) (i32.const 824))       ;; W3 = A
+    (call $fromLimbs (i32.const 824) (i32.const 0))                     ;; IN = A
+    (call $invert)
+    (call $copy (i32.const 176) (i32.const 864))                        ;; W4 = A^-1
+    ;; the check: M(M(A, A^-1), R^2) = 1
+    (call $mont (i32.const 824) (i32.const 864) (i32.const 904))
+    (call $mont (i32.const 904) (i32.const 600) (i32.const 904))
+    (local.set $x (i32.xor (i32.load (i32.const 904)) (i32.const 1)))
+    (local.set $j (i32.const 4))
+    (loop $limb
+      (local.set $x (i32.or (local.get $x) (i32.load (i32.add (i32.const 904) (local.get $j)))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br_if $limb (i32.lt_u (local.get $j) (i32.const 36))))
+    (call $mont (i32.const 784) (i32.const 600) (i32.const 784))       ;; W2 = b*R
+    (call $mont (i32.const 864) (i32.const 784) (i32.const 864))       ;; W4 = Q
+    (local.set $j (local.get $iEnd))
+    (loop $backward
+      (local.set $i (i32.sub (local.get $j) (i32.const 1)))
+      (call $getPrefix (local.get $i) (i32.const 904))
+      (call $mont (i32.const 864) (i32.const 904) (i32.const 904))     ;; W5 = R / k_i
+      (call $readBE (i32.const 4096) (local.get $i) (i32.const 744))
+      (call $mont (i32.const 864) (i32.const 744) (i32.const 864))     ;; Q <- Q * k_i / R
+      (call $readBE (i32.const 4192) (local.get $i) (i32.const 944))   ;; W6 = d_i
+      (call $mont (i32.const 944) (i32.const 600) (i32.const 944))     ;; d_i * R
+      (call $readBE (i32.const 4128) (local.get $i) (i32.const 984))   ;; W7 = x_i
+      (call $mont (i32.const 984) (i32.const 944) (i32.const 944))     ;; x_i * d_i mod n
+      (call $readBE (i32.const 4160) (local.get $i) (i32.const 984))   ;; e_i
+      (call $add (i32.const 984) (i32.const 944) (i32.const 984))      ;; e_i + x_i * d_i
+      (call $mont (i32.const 904) (i32.const 984) (i32.const 904))     ;; s_i
+      (call $writeBE (i32.const 904) (i32.const 4224) (local.get $i))
+      (local.set $j (local.get $i))
+      (br_if $backward (local.get $j)))
+    (i32.eqz (local.get $x)))
+
+  ;; zero IN, OUT, every working number, the slots and the blinding (the data segments stay)
   (func (export "wipe")
     (call $zero (i32.const 0) (i32.const 336))
+    (call $zero (i32.const 640) (i32.const 13696))
     (global.set $u (i32.const 0))
     (global.set $v (i32.const 0))
     (global.set $q (i32.const 0))

@@ -1,28 +1,30 @@
 // Digest-mode ECDSA signing over P-256 with OpenSSL doing the costly steps.
 //
-// noble signs P-256 at ~2,000/s in pure JavaScript. Here the two expensive operations go to the
-// OpenSSL (or BoringSSL, in Electron) that node:crypto links:
+// noble signs P-256 at ~2,000/s in pure JavaScript. Here the work is split three ways:
 // - R = k·G is node:crypto's ECDH `setPrivateKey(k)` + `getPublicKey()`: the library's fixed-base
-//   scalar multiplication (on x86-64 OpenSSL, ecp_nistz256: constant time, precomputed table of G).
-// - k⁻¹ mod n is a constant-time safegcd (Bernstein-Yang) in WebAssembly, p256-inverse.wat: a
-//   fixed sequence of instructions whatever the value, ~4 µs. It is also blinded: we invert k·b
-//   for a fresh random b and multiply by b afterwards, so the value inverted is uniformly random and
-//   independent of k. Where WebAssembly is off (Electron with V8 --jitless) it falls back to
-//   BigInt's extended Euclid on the same blinded value.
-// - Several signatures made together share one inversion (Montgomery's trick), blinded the same way.
+//   scalar multiplication (on x86-64 OpenSSL, ecp_nistz256: constant time, precomputed table of G),
+//   in OpenSSL or, in Electron, BoringSSL.
+// - Everything else mod n that touches a secret is WebAssembly written here (p256-inverse.wat):
+//   k⁻¹ by a constant-time safegcd (Bernstein-Yang), and s = k⁻¹·(e + r·d) by Montgomery
+//   products, all a fixed sequence of instructions whatever the values. The inversion is blinded:
+//   the module inverts b·k for 32 fresh random bytes b and multiplies by b afterwards, so the value
+//   inverted is uniformly random and independent of k. Several signatures made together share one
+//   inversion (Montgomery's trick), blinded the same way.
+// - Where WebAssembly is off (Electron with V8 --jitless) the same steps run on BigInt (invertAll:
+//   Euclid on the blinded value, then products mod n), whose time may depend on the operands.
 //
 // The nonce is RFC 6979's HMAC-DRBG (SHA-256) with the "additional data" of section 3.6: 32 fresh
 // random bytes per signature, so it is hedged: deterministic security if the random source fails,
 // and no repeated k from a repeated (key, digest) even if the DRBG state were observed. Nothing is
 // precomputed: every k is derived inside the call that uses it.
 //
-// What this does not hide (as noble does not): the final s = k⁻¹·(e + r·d) mod n is BigInt
-// arithmetic, whose running time may depend on the operands' lengths. BigInts cannot be wiped, nor
-// can the strings one-shot hashing returns (the DRBG's K and V pass through them); the nonce's byte
-// buffers and the DRBG's are zeroed after use, whether the call signs or throws.
+// What passes through BigInt: r and s (public: they are the signature) and, in the DRBG, nothing:
+// its candidate test and bits2octets work on bytes. What cannot be wiped: the strings one-shot
+// hashing returns (the DRBG's K and V pass through them). The nonces' bytes, the DRBGs' buffers,
+// the random bytes and the module's memory are zeroed after use, whether the call signs or throws.
 import { createECDH, getCurves, hash, randomFillSync, type ECDH } from 'node:crypto';
 import { bigintToBytes, bytesToBigint } from './der.ts';
-import { invertModN, wasmInverseAvailable } from './p256-inverse.ts';
+import { MAX_SIGNATURE_JOBS, invertModN, signatureScalars, wasmInverseAvailable, type SignatureJob } from './p256-inverse.ts';
 
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 const HALF_N = N >> 1n;
@@ -207,72 +209,110 @@ export interface DigestSignRequest {
 }
 
 interface Prepared {
-  k: bigint;
+  /** k as 32 bytes (zeroed when the call ends), the x-coordinate of k·G, and r = x mod n. */
+  k: Buffer;
+  x: Buffer;
   r: bigint;
-  e: bigint;
-  d: bigint;
+  /** int2octets(d), the private scalar as 32 bytes. */
+  secret: Uint8Array;
+  digest: Uint8Array;
   drbg: NonceDrbg;
 }
 
-function commitment(drbg: NonceDrbg): { k: bigint; r: bigint } {
+/** The next nonce from the DRBG whose r is not 0 (RFC 6979 3.2 h.3), with R = k·G's x-coordinate. */
+function commitment(drbg: NonceDrbg): { k: Buffer; x: Buffer; r: bigint } {
   for (;;) {
-    const kBytes = drbg.next();
-    ecdh!.setPrivateKey(kBytes);
-    const point = ecdh!.getPublicKey();
-    const k = bytesToBigint(kBytes);
-    kBytes.fill(0);
-    const x = bytesToBigint(point.subarray(1, 33));
-    const r = x >= N ? x - N : x;
-    if (r !== 0n) return { k, r };
+    const k = drbg.next();
+    ecdh!.setPrivateKey(k);
+    const x = ecdh!.getPublicKey().subarray(1, 33);
+    const xValue = bytesToBigint(x);
+    const r = xValue >= N ? xValue - N : xValue;
+    if (r !== 0n) return { k, x, r };
+    k.fill(0);
     drbg.reseed();
   }
 }
 
 /**
- * Signs each digest; the nonces' inversions are shared (one inversion for the lot). Returns
- * low-S (r, s) pairs in request order. Throws when the fast path is unavailable.
+ * signatureScalars' values on BigInt, for where WebAssembly is off: k⁻¹·(e + x·d) mod n for each
+ * job, the k inverted together in one inversion blinded by `random` (BLIND_BYTES, zeroed). The
+ * same values, in variable time.
+ */
+export function scalarsByBigint(jobs: readonly SignatureJob[], random: Uint8Array): bigint[] {
+  const inverses = invertAll(
+    jobs.map((j) => bytesToBigint(j.k)),
+    random,
+  );
+  return jobs.map((j, i) => (inverses[i]! * ((bytesToBigint(j.e) + bytesToBigint(j.x) * bytesToBigint(j.d)) % N)) % N);
+}
+
+/**
+ * s for each prepared signature, as numbers (public from here on): by the WebAssembly module on
+ * bytes, a group of up to 64 per blinded inversion, or by scalarsByBigint. `random` holds
+ * BLIND_BYTES fresh bytes per group of 64; they are zeroed.
+ */
+function scalarsOf(prepared: readonly Prepared[], random: Uint8Array): bigint[] {
+  const out: bigint[] = [];
+  for (let at = 0, group = 0; at < prepared.length; at += MAX_SIGNATURE_JOBS, group++) {
+    const jobs = prepared.slice(at, at + MAX_SIGNATURE_JOBS).map((p) => ({ k: p.k, x: p.x, e: p.digest, d: p.secret }));
+    const blinding = random.subarray(group * BLIND_BYTES, (group + 1) * BLIND_BYTES);
+    try {
+      const fast = signatureScalars(jobs, blinding.subarray(0, 32));
+      out.push(...(fast ? fast.map(bytesToBigint) : scalarsByBigint(jobs, blinding)));
+    } finally {
+      blinding.fill(0);
+    }
+  }
+  return out;
+}
+
+/**
+ * Signs each digest; the nonces' inversions are shared (one inversion per 64). Returns low-S (r, s)
+ * pairs in request order. Throws when the fast path is unavailable.
  */
 export function signP256Digests(requests: readonly DigestSignRequest[], additional?: (i: number) => Uint8Array): RsValues[] {
   if (!fastP256Available()) throw new Error('P-256 is not available in this runtime');
   // One draw from the system's generator for the whole call: each request's 32 bytes of RFC 6979
-  // additional data (unless the caller gives them) and the blinding factor of the inversion.
-  const random = randomFillSync(Buffer.allocUnsafe(BLIND_BYTES + (additional ? 0 : 32 * requests.length)));
-  const drbgs: NonceDrbg[] = [];
+  // additional data (unless the caller gives them) and each group's blinding factor.
+  const groups = Math.ceil(requests.length / MAX_SIGNATURE_JOBS);
+  const extraAt = BLIND_BYTES * groups;
+  const random = randomFillSync(Buffer.allocUnsafe(extraAt + (additional ? 0 : 32 * requests.length)));
+  const prepared: Prepared[] = [];
+  const secrets: Uint8Array[] = [];
   try {
-    const prepared: Prepared[] = requests.map((req, i) => {
-      const at = BLIND_BYTES + 32 * i;
-      const extra = additional ? additional(i) : random.subarray(at, at + 32);
+    requests.forEach((req, i) => {
+      const extra = additional ? additional(i) : random.subarray(extraAt + 32 * i, extraAt + 32 * (i + 1));
       const secret = req.secret.length === 32 ? req.secret : to32(req.d); // int2octets(x)
+      if (secret !== req.secret) secrets.push(secret);
       const drbg = new NonceDrbg(secret, req.digest, extra);
-      drbgs.push(drbg);
-      if (secret !== req.secret) secret.fill(0);
-      const e = bytesToBigint(req.digest) % N;
-      return { ...commitment(drbg), e, d: req.d, drbg };
+      prepared.push({ ...commitment(drbg), secret, digest: req.digest, drbg });
     });
-    let blinding: Uint8Array | undefined = random.subarray(0, BLIND_BYTES);
+    let blinding: Uint8Array = random.subarray(0, extraAt);
     for (;;) {
-      const inverses = invertAll(
-        prepared.map((p) => p.k),
-        blinding,
-      );
-      blinding = undefined; // a retry draws a new factor
+      const scalars = scalarsOf(prepared, blinding);
       const out: RsValues[] = [];
       let retry = -1;
       for (let i = 0; i < prepared.length && retry < 0; i++) {
-        const p = prepared[i]!;
-        const s = (inverses[i]! * ((p.e + p.r * p.d) % N)) % N;
+        const s = scalars[i]!;
         if (s === 0n) retry = i;
-        else out.push({ r: p.r, s: s > HALF_N ? N - s : s });
+        else out.push({ r: prepared[i]!.r, s: s > HALF_N ? N - s : s });
       }
       if (retry < 0) return out;
-      // s = 0 (probability ~2^-256): RFC 6979 3.2 h.3, the next candidate for that signature
+      // s = 0 (probability ~2^-256): RFC 6979 3.2 h.3, the next candidate for that signature,
+      // and new blinding factors
       const p = prepared[retry]!;
+      p.k.fill(0);
       p.drbg.reseed();
       Object.assign(p, commitment(p.drbg));
+      blinding = randomFillSync(Buffer.allocUnsafe(extraAt));
     }
   } finally {
-    // whether the call signed or threw: the DRBGs' state and the random bytes go
-    for (const drbg of drbgs) drbg.wipe();
+    // whether the call signed or threw: the nonces, the DRBGs' state and the random bytes go
+    for (const p of prepared) {
+      p.k.fill(0);
+      p.drbg.wipe();
+    }
+    for (const secret of secrets) secret.fill(0);
     random.fill(0);
   }
 }
