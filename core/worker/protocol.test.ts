@@ -3,7 +3,7 @@
 // verdicts can differ only where the hand check passes something the schema refuses: on every
 // message below, valid or broken one way or several, they must not.
 import { describe, expect, it } from 'vitest';
-import { parseWorkerRequest, workerRequest } from './protocol.ts';
+import { parseWorkerRequest, signRequest, workerRequest } from './protocol.ts';
 
 type Message = Record<string, unknown>;
 
@@ -40,15 +40,46 @@ const EDITS: readonly Edit[] = [
   inKey('extra', undefined),
 ];
 
+/** The combined verdict, whether the hand check passed it (fast), and the schema's verdict alone. */
 function verdicts(message: unknown): { hand: boolean; fast: boolean; schema: boolean } {
   const hand = parseWorkerRequest(message);
-  return { hand: hand.success, fast: hand.success && hand.data === message, schema: workerRequest.safeParse(message).success };
+  const fast = signRequest(message);
+  const schema = workerRequest.safeParse(message);
+  // what the hand check passes, it passes as the schema would have given it
+  if (fast !== undefined && schema.success) expect(fast).toEqual(schema.data);
+  return { hand: hand.success, fast: fast !== undefined, schema: schema.success };
 }
 
 describe('the key worker checks sign requests by hand as its schema would', () => {
-  it('passes a valid request without the schema (the same object back) and with the same answer', () => {
+  it('passes a valid request without the schema, as the schema gives it (a copy)', () => {
     const message = valid();
     expect(verdicts(message)).toEqual({ hand: true, fast: true, schema: true });
+    expect(signRequest(message)).not.toBe(message);
+  });
+
+  it('refuses what only a hand check could miss: hidden or inherited properties, and getters', () => {
+    const hidden = valid();
+    Object.defineProperty(hidden, 'digest', { value: new Uint8Array(32), enumerable: false });
+    hidden.extra = 1;
+    expect(verdicts(hidden)).toEqual({ hand: false, fast: false, schema: false });
+    const hiddenSealed = valid();
+    Object.defineProperty(hiddenSealed.key as object, 'sealed', { value: new Uint8Array(3), enumerable: false });
+    (hiddenSealed.key as Message).extra = 1;
+    expect(verdicts(hiddenSealed)).toEqual({ hand: false, fast: false, schema: false });
+    // an enumerable property inherited from Object.prototype
+    Object.defineProperty(Object.prototype, 'polluted', { value: 1, enumerable: true, configurable: true, writable: true });
+    try {
+      expect(verdicts(valid())).toEqual({ hand: false, fast: false, schema: false });
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+    // a getter that answers bytes to the check and a string afterwards: read once, copied
+    let reads = 0;
+    const twoFaced = valid();
+    Object.defineProperty(twoFaced, 'digest', { get: () => (reads++ === 0 ? new Uint8Array(32) : 'not bytes'), enumerable: true });
+    const copy = signRequest(twoFaced);
+    expect(copy?.digest).toBeInstanceOf(Uint8Array);
+    expect(reads).toBe(1);
   });
 
   it('gives the schema verdict on every single edit of a valid request', () => {
@@ -89,9 +120,8 @@ describe('the key worker checks sign requests by hand as its schema would', () =
 
   it('leaves every other request to the schema', () => {
     const message = { seq: 1, op: 'lock' };
-    const parsed = parseWorkerRequest(message);
-    expect(parsed).toEqual({ success: true, data: { seq: 1, op: 'lock' } });
-    expect(parsed.success && parsed.data).not.toBe(message);
+    expect(signRequest(message)).toBeUndefined();
+    expect(parseWorkerRequest(message)).toEqual({ success: true, data: { seq: 1, op: 'lock' } });
     expect(parseWorkerRequest({ seq: 1, op: 'nothing' })).toMatchObject({ success: false });
   });
 });
