@@ -39,7 +39,9 @@
 ;; and 32 random big-endian bytes b at BLIND (3456); it writes s = k^-1 * (e + x*d) mod n as 32
 ;; big-endian bytes at +128 of each slot and returns 1 (0: the inversion failed its check, no s is
 ;; to be used). (x stands for r = x mod n: the arithmetic is mod n.) The k are inverted together
-;; (Montgomery's trick), with one inversion of b * prod(k): a uniformly random value.
+;; (Montgomery's trick), with one inversion of b * prod(k): within about 2^-32 of uniform. The
+;; module does not check $iEnd: its caller (p256-inverse.ts signatureScalars) keeps it in 1..64;
+;; 0 or more than 64 would write outside the slots and prefixes this map gives.
 ;;
 ;; Products are Montgomery products M(a, b) = a*b/R mod n with R = 2^270 (CIOS over the 9 limbs),
 ;; for a, b < 2^257; the result is in [0, n). Constants: R mod n (RN, 560) and R^2 mod n (R2, 600)

@@ -8,7 +8,7 @@
 //   k⁻¹ by a constant-time safegcd (Bernstein-Yang), and s = k⁻¹·(e + r·d) by Montgomery
 //   products, all a fixed sequence of instructions whatever the values. The inversion is blinded:
 //   the module inverts b·k for 32 fresh random bytes b and multiplies by b afterwards, so the value
-//   inverted is uniformly random and independent of k. Several signatures made together share one
+//   inverted is (within about 2^-32) uniformly random and independent of k. Several signatures made together share one
 //   inversion (Montgomery's trick), blinded the same way.
 // - Where WebAssembly is off (Electron with V8 --jitless) the same steps run on BigInt (invertAll:
 //   Euclid on the blinded value, then products mod n), whose time may depend on the operands.
@@ -159,7 +159,11 @@ function invertBlinded(a: bigint): bigint {
   return invertModN(a) ?? euclidInverse(a);
 }
 
-/** Random bytes a blinding factor is made of: 320 bits reduced mod n-1, a bias below 2^-64. */
+/**
+ * Random bytes a blinding factor is made of. BigInt: 320 bits reduced mod n-1, a bias below
+ * 2^-64. The WebAssembly module takes the first 32 as b, used mod n: b·k is then within about
+ * 2^-32 of uniform (b = 0 mod n, probability about 2^-255, fails the module's check).
+ */
 const BLIND_BYTES = 40;
 
 /** A blinding factor in [1, n-1] from BLIND_BYTES random bytes (zeroed after). */
@@ -223,11 +227,16 @@ interface Prepared {
 function commitment(drbg: NonceDrbg): { k: Buffer; x: Buffer; r: bigint } {
   for (;;) {
     const k = drbg.next();
-    ecdh!.setPrivateKey(k);
-    const x = ecdh!.getPublicKey().subarray(1, 33);
-    const xValue = bytesToBigint(x);
-    const r = xValue >= N ? xValue - N : xValue;
-    if (r !== 0n) return { k, x, r };
+    try {
+      ecdh!.setPrivateKey(k);
+      const x = ecdh!.getPublicKey().subarray(1, 33);
+      const xValue = bytesToBigint(x);
+      const r = xValue >= N ? xValue - N : xValue;
+      if (r !== 0n) return { k, x, r };
+    } catch (error) {
+      k.fill(0);
+      throw error;
+    }
     k.fill(0);
     drbg.reseed();
   }
@@ -278,13 +287,16 @@ export function signP256Digests(requests: readonly DigestSignRequest[], addition
   const extraAt = BLIND_BYTES * groups;
   const random = randomFillSync(Buffer.allocUnsafe(extraAt + (additional ? 0 : 32 * requests.length)));
   const prepared: Prepared[] = [];
-  const secrets: Uint8Array[] = [];
+  const drbgs: NonceDrbg[] = [];
+  /** What is wiped at the end besides: int2octets copies, a retry's blinding bytes. */
+  const scratch: Uint8Array[] = [random];
   try {
     requests.forEach((req, i) => {
       const extra = additional ? additional(i) : random.subarray(extraAt + 32 * i, extraAt + 32 * (i + 1));
       const secret = req.secret.length === 32 ? req.secret : to32(req.d); // int2octets(x)
-      if (secret !== req.secret) secrets.push(secret);
+      if (secret !== req.secret) scratch.push(secret);
       const drbg = new NonceDrbg(secret, req.digest, extra);
+      drbgs.push(drbg);
       prepared.push({ ...commitment(drbg), secret, digest: req.digest, drbg });
     });
     let blinding: Uint8Array = random.subarray(0, extraAt);
@@ -305,15 +317,13 @@ export function signP256Digests(requests: readonly DigestSignRequest[], addition
       p.drbg.reseed();
       Object.assign(p, commitment(p.drbg));
       blinding = randomFillSync(Buffer.allocUnsafe(extraAt));
+      scratch.push(blinding);
     }
   } finally {
     // whether the call signed or threw: the nonces, the DRBGs' state and the random bytes go
-    for (const p of prepared) {
-      p.k.fill(0);
-      p.drbg.wipe();
-    }
-    for (const secret of secrets) secret.fill(0);
-    random.fill(0);
+    for (const p of prepared) p.k.fill(0);
+    for (const drbg of drbgs) drbg.wipe();
+    for (const bytes of scratch) bytes.fill(0);
   }
 }
 
