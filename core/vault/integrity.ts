@@ -99,12 +99,27 @@ const integrityKeys = new WeakMap<Db, Buffer>();
 /** Counts the integrity keys a handle has had: rows verified under one are not served under the next (row-cache.ts). */
 const epochs = new WeakMap<Db, number>();
 
-/** Set by the vault when its worker unlocks (and cleared on lock): the key that authenticates metadata. */
-export function setIntegrityKey(db: Db, key: Uint8Array | undefined): void {
+/** Per handle: whether its integrity key is no longer the vault's (another process rotated the data key). */
+const superseded = new WeakMap<Db, () => boolean>();
+
+/**
+ * Set by the vault when its worker unlocks (and cleared on lock): the key that authenticates
+ * metadata. `isSuperseded` tells whether another process has since rotated the data key: a row
+ * that fails its MAC then is one MACed under the new key, and the read answers Vault.Locked
+ * (unlock again) rather than Vault.Corrupt (changed outside DeskKMS).
+ */
+export function setIntegrityKey(db: Db, key: Uint8Array | undefined, isSuperseded?: () => boolean): void {
   epochs.set(db, (epochs.get(db) ?? 0) + 1);
   integrityKeys.get(db)?.fill(0);
   if (key === undefined) integrityKeys.delete(db);
   else integrityKeys.set(db, Buffer.from(key));
+  if (key !== undefined && isSuperseded) superseded.set(db, isSuperseded);
+  else superseded.delete(db);
+}
+
+/** What a call is answered when another DeskKMS process changed the vault's data key since this one unlocked it. */
+export function rotatedElsewhere(): KmsError {
+  return new KmsError('Vault.Locked', "another DeskKMS process changed this vault's data key since this one unlocked it: unlock it again (nothing was done)");
 }
 
 export function integrityEpoch(db: Db): number {
@@ -209,7 +224,12 @@ export function verified<T>(db: Db, table: AuthenticatedTable, row: (T & { mac?:
   for (const column of Object.keys(AUTHENTICATED_TABLES[table].macd)) {
     if (!(column in record)) throw new KmsError('InternalFailure', `integrity: ${table} read without its column ${column}`);
   }
-  if (!macsEqual(record.mac, rowMac(db, table, record))) throw corrupt(table, record, 'fails its integrity check');
+  if (!macsEqual(record.mac, rowMac(db, table, record))) {
+    // (deskkms batch looks for other processes' commits once per chunk of input, so a request
+    // may read a row another process re-MACed since: that is a rotation, not an edit)
+    if (superseded.get(db)?.() === true) throw rotatedElsewhere();
+    throw corrupt(table, record, 'fails its integrity check');
+  }
   const rest = { ...record };
   delete rest.mac;
   return rest as T;

@@ -13,7 +13,7 @@ import { KeyWorkerClient, type KeyWorkerClientOptions } from '../worker/client.t
 import type { Protection } from '../worker/protocol.ts';
 import { countKeys, getAlias, getKey, getVersion, keysDueForDeletion, listVersions, deleteKey, type KeyRow, type VersionRow } from './records.ts';
 import { DB_FILE, Store, setMeta, type Db } from './store.ts';
-import { authenticateAllRows, hasIntegrityKey, setIntegrityKey } from './integrity.ts';
+import { authenticateAllRows, hasIntegrityKey, rotatedElsewhere, setIntegrityKey } from './integrity.ts';
 import { claimKeychainCleanup, defaultKeychainAccount, keychainAccount, keychainCleanup, lastBackup, setKeychainCleanup, type LastBackup } from './custody-meta.ts';
 import { getMeta } from './meta.ts';
 import { changeStamp, requestsArrived } from './row-cache.ts';
@@ -250,7 +250,10 @@ export class Vault {
       throw error;
     });
     if (result === undefined) return;
-    setIntegrityKey(this.store.db, result.integrityKey);
+    setIntegrityKey(this.store.db, result.integrityKey, () => {
+      const now = this.store.getMeta('verifier');
+      return this.unlockedVerifier !== undefined && now !== undefined && now !== this.unlockedVerifier;
+    });
     result.integrityKey.fill(0);
     if (result.upgradedVerifier !== undefined) {
       const upgraded = result.upgradedVerifier;
@@ -510,10 +513,6 @@ export class Vault {
     await this.store.close();
     setIntegrityKey(this.store.db, undefined);
   }
-}
-
-function rotatedElsewhere(): KmsError {
-  return new KmsError('Vault.Locked', "another DeskKMS process changed this vault's data key since this one unlocked it: unlock it again (nothing was done)");
 }
 
 function describePassphrase(wrapped: string | undefined): string {

@@ -76,6 +76,24 @@ describe('verified rows served from memory', () => {
     await expect(sign(a)).resolves.toHaveProperty('Value');
   });
 
+  it('by arrival: a row another process re-MACed in a data key rotation since is a rotation (Vault.Locked), not an edit (Vault.Corrupt)', async () => {
+    requestsArrived(a.store.db);
+    await call(b, 'RotateDataKey', { Passphrase: Buffer.from(PASSPHRASE).toString('base64') });
+    const created = await call(b, 'CreateKey', { KeySpec: 'EC_P256', KeyUsage: 'SIGN/VERIFY' });
+    // a still holds the old integrity key until its next arrival; the new row is MACed under the new one
+    let error: unknown;
+    try {
+      getKey(a.store.db, created.KeyMetadata.KeyId as string);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'Vault.Locked', message: expect.stringMatching(/another DeskKMS process changed this vault's data key/) as unknown });
+    // a row edited outside DeskKMS is still an edit
+    await a.close();
+    a = open();
+    await expect(sign(a)).resolves.toHaveProperty('Value');
+  });
+
   it('sees a key disabled by another process at its next call, and enabled again', async () => {
     await call(b, 'DisableKey', { KeyId: keyId });
     expect((await signFails(a)).error.Code).toBe('Rejected.Disabled');
