@@ -228,10 +228,36 @@ describe('the P-256 inversion module', () => {
     expect(checked).toBeGreaterThan(500);
   });
 
+  it('checks each s it writes: modules built with a fault in s, x·d or the prefix products answer 0, not a wrong s', async () => {
+    const faults: [string, string][] = [
+      ['(call $add (i32.const 984) (i32.const 944) (i32.const 984))      ;; e_i + x_i * d_i', ''],
+      ['(call $mont (i32.const 984) (i32.const 944) (i32.const 944))     ;; x_i * d_i mod n', '(call $mont (i32.const 984) (i32.const 600) (i32.const 944))'],
+      ['(call $mont (i32.const 704) (i32.const 744) (i32.const 704))     ;; W0 = P_i', '(call $mont (i32.const 704) (i32.const 704) (i32.const 704))'],
+    ];
+    const jobs = Buffer.concat(
+      Array.from({ length: 3 }, () => {
+        const k = randomBytes(32);
+        k[0] = 0x7f; // below n
+        return Buffer.concat([k, randomBytes(96)]);
+      }),
+    );
+    const signWith = async (text: string): Promise<number> => {
+      const { bytes, sign } = instantiateP256Inverse(await compileP256Inverse(text));
+      for (let i = 0; i < 3; i++) bytes.set(jobs.subarray(128 * i, 128 * (i + 1)), 4096 + 160 * i);
+      bytes.set(randomBytes(32), 3456);
+      return sign(3);
+    };
+    expect(await signWith(source)).toBe(1);
+    for (const [from, to] of faults) {
+      expect(source).toContain(from);
+      expect(await signWith(source.replace(from, to)), from).toBe(0);
+    }
+  });
+
   it('refuses to give s when its inversion fails its check (a zero blinding factor), and wipes what it was given', () => {
     const job = { k: randomBytes(32), x: randomBytes(32), e: randomBytes(32), d: randomBytes(32) };
     job.k[0] = 0x7f; // below n
-    expect(() => signatureScalars([job], Buffer.alloc(32))).toThrow(/failed the check of its inversion/);
+    expect(() => signatureScalars([job], Buffer.alloc(32))).toThrow(/failed its own checks/);
     expect(() => signatureScalars([], randomBytes(32))).toThrow(RangeError);
     expect(() => signatureScalars(Array.from({ length: MAX_SIGNATURE_JOBS + 1 }, () => job), randomBytes(32))).toThrow(RangeError);
     expect(() => signatureScalars([{ ...job, d: randomBytes(31) }], randomBytes(32))).toThrow(RangeError);

@@ -30,9 +30,12 @@ export interface P256InverseInstance {
   wipe: () => void;
 }
 
-/** A new instance of the module (the engine keeps one; tests make their own to look inside). */
-export function instantiateP256Inverse(): P256InverseInstance {
-  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(P256_INVERSE_WASM, 'base64')));
+/**
+ * A new instance of the module (the engine keeps one; tests make their own to look inside, and
+ * give other bytes: modules built with a fault, to see the module's checks catch it).
+ */
+export function instantiateP256Inverse(binary: Uint8Array = Buffer.from(P256_INVERSE_WASM, 'base64')): P256InverseInstance {
+  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(binary));
   const memory = exports.memory as WebAssembly.Memory;
   const invert = exports.invert as () => void;
   const sign = exports.sign as (count: number) => number;
@@ -88,7 +91,8 @@ export interface SignatureJob {
  * s = k⁻¹·(e + x·d) mod n for each job (1 to MAX_SIGNATURE_JOBS), as 32 big-endian bytes, with the
  * nonces inverted together in one inversion blinded by `blinding` (32 fresh random bytes); or
  * undefined where WebAssembly is unavailable. The module's memory is wiped before this returns or
- * throws. Throws when the module's check of its inversion fails (a fault: no s is returned).
+ * throws. Throws when one of the module's checks fails (its inversion, or k·s = e + r·d for each s
+ * as written, the right side computed again another way): a fault, and no s is returned.
  */
 export function signatureScalars(jobs: readonly SignatureJob[], blinding: Uint8Array): Buffer[] | undefined {
   if (jobs.length < 1 || jobs.length > MAX_SIGNATURE_JOBS) throw new RangeError(`p256 sign: 1 to ${MAX_SIGNATURE_JOBS} signatures at a time`);
@@ -106,7 +110,7 @@ export function signatureScalars(jobs: readonly SignatureJob[], blinding: Uint8A
       bytes.set(job.d, at + 96);
     });
     bytes.set(blinding, BLIND);
-    if (sign(jobs.length) !== 1) throw new Error('p256 sign: the WebAssembly module failed the check of its inversion');
+    if (sign(jobs.length) !== 1) throw new Error('p256 sign: the WebAssembly module failed its own checks (its inversion, or k·s = e + r·d): no signature was made');
     return jobs.map((_, i) => Buffer.from(bytes.subarray(SLOTS + SLOT * i + 128, SLOTS + SLOT * i + 160)));
   } finally {
     wipe();

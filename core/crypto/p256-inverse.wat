@@ -37,8 +37,9 @@
 ;; its operands: `sign` takes up to 64 jobs (k, the x-coordinate of k*G, the digest e, d), each as
 ;; 32 big-endian bytes in its slot at SLOTS (4096) + 160*i (k at +0, x at +32, e at +64, d at +96),
 ;; and 32 random big-endian bytes b at BLIND (3456); it writes s = k^-1 * (e + x*d) mod n as 32
-;; big-endian bytes at +128 of each slot and returns 1 (0: the inversion failed its check, no s is
-;; to be used). (x stands for r = x mod n: the arithmetic is mod n.) The k are inverted together
+;; big-endian bytes at +128 of each slot and returns 1; 0 when a check failed (the inversion's, or
+;; k*s = e + x*d for an s as written, its right side computed again another way): then no s is to
+;; be used (a fault). (x stands for r = x mod n: the arithmetic is mod n.) The k are inverted together
 ;; (Montgomery's trick), with one inversion of b * prod(k): within about 2^-32 of uniform. The
 ;; module does not check $iEnd: its caller (p256-inverse.ts signatureScalars) keeps it in 1..64;
 ;; 0 or more than 64 would write outside the slots and prefixes this map gives.
@@ -46,7 +47,7 @@
 ;; Products are Montgomery products M(a, b) = a*b/R mod n with R = 2^270 (CIOS over the 9 limbs),
 ;; for a, b < 2^257; the result is in [0, n). Constants: R mod n (RN, 560) and R^2 mod n (R2, 600)
 ;; as limbs. Working numbers W0-W7 at 704 + 40*i, the product's accumulator at 640, prefix
-;; products at PREFIX (1024) + 36*i, a byte-order scratch at 3520.
+;; products at PREFIX (1024) + 36*i, a byte-order scratch at 3520, 1 as limbs (ONE) at 3568.
 (module
   (memory (export "memory") 1)
   (data (i32.const 512)
@@ -401,6 +402,16 @@
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
       (br_if $byte (i32.lt_u (local.get $j) (i32.const 32)))))
 
+  ;; the OR of the XORs of two numbers' limbs: 0 when they are equal
+  (func $differs (param $pa i32) (param $pb i32) (result i32)
+    (local $j i32) (local $x i32)
+    (loop $limb
+      (local.set $x (i32.or (local.get $x)
+        (i32.xor (i32.load (i32.add (local.get $pa) (local.get $j))) (i32.load (i32.add (local.get $pb) (local.get $j))))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br_if $limb (i32.lt_u (local.get $j) (i32.const 36))))
+    (local.get $x))
+
   ;; prefix product number $iSlot <- 9 limbs at $src, and back
   (func $putPrefix (param $src i32) (param $iSlot i32)
     (local $j i32) (local $at i32)
@@ -424,6 +435,8 @@
   (func (export "sign") (param $iEnd i32) (result i32)
     (local $i i32) (local $j i32) (local $x i32)
     (call $toLimbs (i32.const 512) (i32.const 256))   ;; NL = n
+    (call $zero (i32.const 3568) (i32.const 40))      ;; ONE = 1, as limbs
+    (i32.store (i32.const 3568) (i32.const 1))
     (call $copy (i32.const 560) (i32.const 704))      ;; W0 = R mod n
     (call $putPrefix (i32.const 704) (i32.const 0))
     (loop $forward
@@ -463,6 +476,18 @@
       (call $add (i32.const 984) (i32.const 944) (i32.const 984))      ;; e_i + x_i * d_i
       (call $mont (i32.const 904) (i32.const 984) (i32.const 904))     ;; s_i
       (call $writeBE (i32.const 904) (i32.const 4224) (local.get $i))
+      ;; the check of s_i as written: k_i * s_i = e_i + x_i * d_i mod n, the right side computed
+      ;; again another way (x_i * R first) from the slot's bytes, both sides divided by R
+      (call $readBE (i32.const 4224) (local.get $i) (i32.const 904))   ;; W5 = s_i, read back
+      (call $mont (i32.const 744) (i32.const 904) (i32.const 944))     ;; W6 = k_i * s_i / R
+      (call $readBE (i32.const 4128) (local.get $i) (i32.const 784))   ;; W2 = x_i
+      (call $mont (i32.const 784) (i32.const 600) (i32.const 784))     ;; x_i * R
+      (call $readBE (i32.const 4192) (local.get $i) (i32.const 824))   ;; W3 = d_i
+      (call $mont (i32.const 784) (i32.const 824) (i32.const 784))     ;; x_i * d_i mod n
+      (call $readBE (i32.const 4160) (local.get $i) (i32.const 824))   ;; e_i
+      (call $add (i32.const 824) (i32.const 784) (i32.const 824))
+      (call $mont (i32.const 824) (i32.const 3568) (i32.const 824))    ;; (e_i + x_i * d_i) / R
+      (local.set $x (i32.or (local.get $x) (call $differs (i32.const 944) (i32.const 824))))
       (local.set $j (local.get $i))
       (br_if $backward (local.get $j)))
     (i32.eqz (local.get $x)))

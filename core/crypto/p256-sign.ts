@@ -8,7 +8,8 @@
 //   k⁻¹ by a constant-time safegcd (Bernstein-Yang), and s = k⁻¹·(e + r·d) by Montgomery
 //   products, all a fixed sequence of instructions whatever the values. The inversion is blinded:
 //   the module inverts b·k for 32 fresh random bytes b and multiplies by b afterwards, so the value
-//   inverted is (within about 2^-32) uniformly random and independent of k. Several signatures made together share one
+//   inverted is (within about 2^-32) uniformly random and independent of k. The module checks its
+//   inversion and each s it writes (k·s = e + r·d), and gives no s when a check fails. Several signatures made together share one
 //   inversion (Montgomery's trick), blinded the same way.
 // - Where WebAssembly is off (Electron with V8 --jitless) the same steps run on BigInt (invertAll:
 //   Euclid on the blinded value, then products mod n), whose time may depend on the operands.
