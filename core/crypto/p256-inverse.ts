@@ -4,10 +4,10 @@
 // and the private scalar never pass through BigInt.
 //
 // The WebAssembly runs a fixed sequence of instructions whatever the value (no data-dependent
-// branch or address; p256-inverse.test.ts checks the compiled module for both). What is around it is not
-// constant time and does not need to be for p256-sign.ts, which only ever inverts a blinded value:
-// the conversions between BigInt and bytes here, and the check that a·a⁻¹ = 1 (a fault or a defect
-// in the module throws instead of producing a signature from a wrong inverse).
+// branch or address; p256-inverse.test.ts checks the compiled module for both). Signing goes
+// through signatureScalars alone: secrets go in and out as bytes, and the module checks its own
+// results. invertModN runs the module's inversion by itself, on BigInt with a check that
+// a·a⁻¹ = 1: it is how p256-inverse.test.ts holds that inversion to Euclid's.
 import { bigintToBytes, bytesToBigint } from './der.ts';
 import { P256_INVERSE_WASM } from './p256-inverse-wasm.ts';
 
@@ -59,7 +59,7 @@ export function wasmInverseAvailable(): boolean {
   return module !== null;
 }
 
-/** a⁻¹ mod n for 1 ≤ a < n, or undefined where WebAssembly is unavailable. */
+/** a⁻¹ mod n for 1 ≤ a < n by the module's inversion alone (its tests), or undefined where WebAssembly is unavailable. */
 export function invertModN(a: bigint): bigint | undefined {
   if (a < 1n || a >= N) throw new RangeError('p256 inverse: the value must be in [1, n-1]');
   if (!wasmInverseAvailable()) return undefined;

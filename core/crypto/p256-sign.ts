@@ -25,7 +25,7 @@
 // the random bytes and the module's memory are zeroed after use, whether the call signs or throws.
 import { createECDH, getCurves, hash, randomFillSync, type ECDH } from 'node:crypto';
 import { bigintToBytes, bytesToBigint } from './der.ts';
-import { MAX_SIGNATURE_JOBS, invertModN, signatureScalars, wasmInverseAvailable, type SignatureJob } from './p256-inverse.ts';
+import { MAX_SIGNATURE_JOBS, signatureScalars, wasmInverseAvailable, type SignatureJob } from './p256-inverse.ts';
 
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 const HALF_N = N >> 1n;
@@ -155,11 +155,6 @@ export function euclidInverse(a: bigint): bigint {
   return x0 < 0n ? x0 + N : x0;
 }
 
-/** a⁻¹ mod n for a in [1, n-1]; a must already be blinded (uniformly random). */
-function invertBlinded(a: bigint): bigint {
-  return invertModN(a) ?? euclidInverse(a);
-}
-
 /**
  * Random bytes a blinding factor is made of. BigInt: 320 bits reduced mod n-1, a bias below
  * 2^-64. The WebAssembly module takes the first 32 as b, used mod n: b·k is then within about
@@ -175,8 +170,10 @@ function randomScalar(bytes: Uint8Array): bigint {
 }
 
 /**
- * Inverses of every value in one blinded inversion (Montgomery's trick). `random` is BLIND_BYTES
- * fresh random bytes for the blinding factor (drawn here when absent); they are zeroed.
+ * Inverses of every value in one blinded inversion (Montgomery's trick), on BigInt: the route
+ * where WebAssembly is off (scalarsByBigint), so the blinded value is inverted by Euclid. `random`
+ * is BLIND_BYTES fresh random bytes for the blinding factor (drawn here when absent); they are
+ * zeroed.
  */
 export function invertAll(values: readonly bigint[], random?: Uint8Array): bigint[] {
   const prefix: bigint[] = new Array<bigint>(values.length);
@@ -186,7 +183,7 @@ export function invertAll(values: readonly bigint[], random?: Uint8Array): bigin
     prefix[i] = acc;
   }
   const blind = randomScalar(random ?? randomFillSync(Buffer.allocUnsafe(BLIND_BYTES)));
-  let inv = (invertBlinded((acc * blind) % N) * blind) % N;
+  let inv = (euclidInverse((acc * blind) % N) * blind) % N;
   const out: bigint[] = new Array<bigint>(values.length);
   for (let i = values.length - 1; i > 0; i--) {
     out[i] = (inv * prefix[i - 1]!) % N;
@@ -213,14 +210,12 @@ export interface DigestSignRequest {
   digest: Uint8Array;
 }
 
-interface Prepared {
-  /** k as 32 bytes (zeroed when the call ends), the x-coordinate of k·G, and r = x mod n. */
-  k: Buffer;
-  x: Buffer;
+/**
+ * A signature on its way: its job for signatureScalars (k, zeroed when the call ends; the
+ * x-coordinate of k·G; the digest as e; int2octets(d) as d), r = x mod n, and its nonce's DRBG.
+ */
+interface Prepared extends SignatureJob {
   r: bigint;
-  /** int2octets(d), the private scalar as 32 bytes. */
-  secret: Uint8Array;
-  digest: Uint8Array;
   drbg: NonceDrbg;
 }
 
@@ -264,7 +259,7 @@ export function scalarsByBigint(jobs: readonly SignatureJob[], random: Uint8Arra
 function scalarsOf(prepared: readonly Prepared[], random: Uint8Array): bigint[] {
   const out: bigint[] = [];
   for (let at = 0, group = 0; at < prepared.length; at += MAX_SIGNATURE_JOBS, group++) {
-    const jobs = prepared.slice(at, at + MAX_SIGNATURE_JOBS).map((p) => ({ k: p.k, x: p.x, e: p.digest, d: p.secret }));
+    const jobs = prepared.slice(at, at + MAX_SIGNATURE_JOBS);
     const blinding = random.subarray(group * BLIND_BYTES, (group + 1) * BLIND_BYTES);
     try {
       const fast = signatureScalars(jobs, blinding.subarray(0, 32));
@@ -298,7 +293,7 @@ export function signP256Digests(requests: readonly DigestSignRequest[], addition
       if (secret !== req.secret) scratch.push(secret);
       const drbg = new NonceDrbg(secret, req.digest, extra);
       drbgs.push(drbg);
-      prepared.push({ ...commitment(drbg), secret, digest: req.digest, drbg });
+      prepared.push({ ...commitment(drbg), e: req.digest, d: secret, drbg });
     });
     let blinding: Uint8Array = random.subarray(0, extraAt);
     for (;;) {
