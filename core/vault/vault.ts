@@ -94,7 +94,7 @@ export class Vault {
     this.kdfN = options.kdfN;
     // Nothing is written under a data key another process has rotated away (see ensureUnlocked).
     store.writeGuard = (db) => {
-      if (this.unlockedVerifier !== undefined && getMeta(db, 'verifier') !== this.unlockedVerifier) {
+      if (this.verifierMovedTo(getMeta(db, 'verifier'))) {
         this.forgetUnlock();
         throw rotatedElsewhere();
       }
@@ -197,7 +197,7 @@ export class Vault {
     if (this.unlockedVerifier !== undefined) {
       const stamp = changeStamp(this.store.db);
       if (stamp === undefined || stamp !== this.verifierCheckedAt) {
-        if (this.store.getMeta('verifier') !== this.unlockedVerifier) this.forgetUnlock();
+        if (this.verifierMovedTo(this.store.getMeta('verifier'))) this.forgetUnlock();
         else this.verifierCheckedAt = stamp;
       }
     }
@@ -206,6 +206,14 @@ export class Vault {
       throw error;
     });
     return this.unlocked;
+  }
+
+  /**
+   * Whether the header's verifier, read as `now`, is no longer the one this process unlocked with:
+   * another process rotated the data key (or restored another header). False while locked.
+   */
+  private verifierMovedTo(now: string | undefined): boolean {
+    return this.unlockedVerifier !== undefined && now !== this.unlockedVerifier;
   }
 
   /** Drops this process's unlock (the worker keeps nothing it could use: the next unlock replaces its key). */
@@ -250,9 +258,10 @@ export class Vault {
       throw error;
     });
     if (result === undefined) return;
+    // (a header without a verifier is damage, not a rotation: Vault.Corrupt as before)
     setIntegrityKey(this.store.db, result.integrityKey, () => {
       const now = this.store.getMeta('verifier');
-      return this.unlockedVerifier !== undefined && now !== undefined && now !== this.unlockedVerifier;
+      return now !== undefined && this.verifierMovedTo(now);
     });
     result.integrityKey.fill(0);
     if (result.upgradedVerifier !== undefined) {
