@@ -197,6 +197,78 @@ describe('the P-256 inversion module', () => {
     expect((2n * half) % N).toBe(1n);
   });
 
+  // The inversion keeps its cofactors d, e in (-2n, n) between rounds and reduces them once at the
+  // end. Random inputs never come near those bounds (the matrices divsteps make are far below
+  // their limit), so the bounds are held here on the two steps themselves, through exports a
+  // module built for this test adds, with the largest matrices allowed and cofactors at the edges.
+  it('keeps the cofactors in (-2n, n) for any round matrix, and reduces them from there, at the edges', async () => {
+    const harness = `
+      (func (export "updateDe") (param $a i32) (param $b i32) (param $c i32) (param $d i32)
+        (call $toLimbs (i32.const 512) (i32.const 256))
+        (global.set $u (local.get $a)) (global.set $v (local.get $b)) (global.set $q (local.get $c)) (global.set $r (local.get $d))
+        (call $updateDe (i32.const 176) (i32.const 216)))
+      (func (export "finish") (param $negate i32)
+        (call $toLimbs (i32.const 512) (i32.const 256))
+        (call $finish (local.get $negate)))`;
+    // (n as limbs, at 256, is written by invert and sign before use; the exports do it too)
+    const text = source.slice(0, source.lastIndexOf(')')) + harness + ')';
+    const { bytes, exports } = instantiateP256Inverse(await compileP256Inverse(text));
+    const memory = new DataView(bytes.buffer);
+    const updateDe = exports.updateDe as (u: number, v: number, q: number, r: number) => void;
+    const finish = exports.finish as (negate: number) => void;
+    const M30 = (1n << 30n) - 1n;
+    const putLimbs = (at: number, value: bigint): void => {
+      for (let j = 0; j < 8; j++) memory.setInt32(at + 4 * j, Number((value >> BigInt(30 * j)) & M30), true);
+      memory.setInt32(at + 32, Number(value >> 240n), true);
+    };
+    const getLimbs = (at: number): bigint => {
+      let value = BigInt(memory.getInt32(at + 32, true)) << 240n;
+      for (let j = 0; j < 8; j++) {
+        const limb = memory.getInt32(at + 4 * j, true);
+        expect(limb >= 0 && limb < 2 ** 30, `limb ${j}`).toBe(true);
+        value += BigInt(limb) << BigInt(30 * j);
+      }
+      return value;
+    };
+    const mod = (a: bigint): bigint => ((a % N) + N) % N;
+    const inverse2to30 = euclidInverse(1n << 30n);
+    const randomIn = (low: bigint, high: bigint): bigint => low + (bytesToNumberBE(randomBytes(40)) % (high - low));
+    const cofactors = [-2n * N + 1n, -2n * N + 2n, -N - 1n, -N, -N + 1n, -1n, 0n, 1n, N - 2n, N - 1n];
+    for (let i = 0; i < 40; i++) cofactors.push(randomIn(-2n * N + 1n, N));
+    // rows (u, v) with |u| + |v| = 2^30, the most 30 divsteps can make, and a few below
+    const B = 2 ** 30;
+    const rows: [number, number][] = [[B, 0], [-B, 0], [0, B], [0, -B], [B / 2, B / 2], [-B / 2, -B / 2], [B / 2, -B / 2], [-B / 2, B / 2], [B - 1, 1], [-B + 1, -1], [1, 0], [0, 0]];
+    for (let i = 0; i < 20; i++) {
+      const u = Math.floor(Math.random() * (2 * B + 1)) - B;
+      rows.push([u, (Math.random() < 0.5 ? -1 : 1) * (B - Math.abs(u))]);
+    }
+    let checked = 0;
+    for (let i = 0; i < 3000; i++) {
+      const [d, e] = [cofactors[i % cofactors.length]!, cofactors[(i * 7 + 3) % cofactors.length]!];
+      const [u, v] = rows[i % rows.length]!;
+      const [q, r] = rows[(i * 5 + 1) % rows.length]!;
+      putLimbs(176, d);
+      putLimbs(216, e);
+      updateDe(u, v, q, r);
+      for (const [at, a, b] of [[176, u, v], [216, q, r]] as const) {
+        const out = getLimbs(at);
+        expect(out > -2n * N && out < N, `${d} ${e} ${a} ${b}: ${out}`).toBe(true);
+        expect(mod(out), `${d} ${e} ${a} ${b}`).toBe(mod((BigInt(a) * d + BigInt(b) * e) * inverse2to30));
+      }
+      checked++;
+    }
+    expect(checked).toBe(3000);
+    // the end: D in (-2n, n) to D or -D mod n, in [0, n), as little-endian bytes at OUT (48)
+    for (const d of cofactors) {
+      for (const negate of [0, -1]) {
+        putLimbs(176, d);
+        finish(negate);
+        const out = bytesToNumberBE(new Uint8Array(memory.buffer, 48, 32).slice().reverse());
+        expect(out, `${d} ${negate}`).toBe(mod(negate ? -d : d));
+      }
+    }
+  });
+
   it('computes s = k^-1 (e + x d) mod n for groups of 1 to 64 as BigInt does, edge values included', () => {
     const be = (v: bigint): Buffer => Buffer.from(v.toString(16).padStart(64, '0'), 'hex');
     const kEdges = [1n, 2n, N - 1n, N - 2n, 1n << 255n];

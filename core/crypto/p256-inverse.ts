@@ -28,6 +28,8 @@ export interface P256InverseInstance {
   invert: () => void;
   sign: (count: number) => number;
   wipe: () => void;
+  /** Every export, by name (a module a test builds may add its own). */
+  exports: Record<string, unknown>;
 }
 
 /**
@@ -40,7 +42,7 @@ export function instantiateP256Inverse(binary: Uint8Array = Buffer.from(P256_INV
   const invert = exports.invert as () => void;
   const sign = exports.sign as (count: number) => number;
   const wipe = exports.wipe as () => void;
-  return { bytes: new Uint8Array(memory.buffer), invert, sign, wipe };
+  return { bytes: new Uint8Array(memory.buffer), invert, sign, wipe, exports };
 }
 
 let module: P256InverseInstance | null | undefined;

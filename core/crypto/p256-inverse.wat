@@ -16,7 +16,7 @@
 ;;
 ;; Numbers are 9 limbs of 30 bits, least significant first, each an i32 in memory; limbs 0-7 are
 ;; in [0, 2^30), limb 8 carries the sign. f, g (the gcd pair) are signed; d, e (the cofactors, with
-;; f == d*x and g == e*x mod n) are kept in [0, n).
+;; f == d*x and g == e*x mod n) stay in (-2n, n), reduced into [0, n) once, at the end.
 ;;
 ;; One divstep on (delta, f, g), f odd, as in the paper: if delta > 0 and g is odd, (1 - delta, g, (g - f)/2);
 ;; otherwise (1 + delta, f, (g + (g mod 2)*f)/2). delta starts at 1. For 256-bit inputs 741 divsteps reach
@@ -173,27 +173,36 @@
     (i32.store offset=32 (local.get $pf) (i32.wrap_i64 (local.get $cf)))
     (i32.store offset=32 (local.get $pg) (i32.wrap_i64 (local.get $cg))))
 
-  ;; (d, e) <- T*(d, e) / 2^30 mod n at $pd, $pe: a multiple of n is added to each sum so that its
-  ;; low 30 bits are zero, then the shift is exact. From d, e in [0, n) the results are in (-n, 2n).
+  ;; (d, e) <- T*(d, e) / 2^30 mod n at $pd, $pe, as libsecp256k1's modinv32 does it: d and e stay
+  ;; in (-2n, n) from round to round, with no reduction between rounds. Where d (e) is negative, n
+  ;; times the first (second) column of T is added, as if n had been added to d (e), which puts the
+  ;; inputs in [-n, n); then a multiple md (me) of n in (-2^30, 0] further, such that the sum's low
+  ;; 30 bits are zero. With |u| + |v| <= 2^30 (and |q| + |r|), |u*d + v*e| <= 2^30*n, so the sum
+  ;; divided by 2^30 is in (-2n, n) again. Every sum fits an i64: each of its three products is
+  ;; below 2^61 in size (limbs below 2^30, T's entries and md, me at most 2^31 in size).
   (func $updateDe (param $pd i32) (param $pe i32)
     (local $j i32) (local $cd i64) (local $ce i64) (local $dj i64) (local $ej i64) (local $nj i64)
     (local $u i64) (local $v i64) (local $q i64) (local $r i64) (local $md i64) (local $me i64)
+    (local $sd i32) (local $se i32) (local $md32 i32) (local $me32 i32)
     (local.set $u (i64.extend_i32_s (global.get $u)))
     (local.set $v (i64.extend_i32_s (global.get $v)))
     (local.set $q (i64.extend_i32_s (global.get $q)))
     (local.set $r (i64.extend_i32_s (global.get $r)))
+    ;; the signs of d and e as masks, and the columns of T they select
+    (local.set $sd (call $signMask (local.get $pd)))
+    (local.set $se (call $signMask (local.get $pe)))
+    (local.set $md32 (i32.add (i32.and (global.get $u) (local.get $sd)) (i32.and (global.get $v) (local.get $se))))
+    (local.set $me32 (i32.add (i32.and (global.get $q) (local.get $sd)) (i32.and (global.get $r) (local.get $se))))
     (local.set $dj (i64.extend_i32_s (i32.load (local.get $pd))))
     (local.set $ej (i64.extend_i32_s (i32.load (local.get $pe))))
     (local.set $nj (i64.extend_i32_s (i32.load (i32.const 256))))
     (local.set $cd (i64.add (i64.mul (local.get $u) (local.get $dj)) (i64.mul (local.get $v) (local.get $ej))))
     (local.set $ce (i64.add (i64.mul (local.get $q) (local.get $dj)) (i64.mul (local.get $r) (local.get $ej))))
-    ;; md = -cd*n^-1 mod 2^30, me likewise
-    (local.set $md (i64.extend_i32_u (i32.and
-      (i32.sub (i32.const 0) (i32.mul (i32.wrap_i64 (local.get $cd)) (global.get $NINV)))
-      (global.get $M30))))
-    (local.set $me (i64.extend_i32_u (i32.and
-      (i32.sub (i32.const 0) (i32.mul (i32.wrap_i64 (local.get $ce)) (global.get $NINV)))
-      (global.get $M30))))
+    ;; md <- md - ((cd*n^-1 + md) mod 2^30): then cd + md*n = 0 mod 2^30; me likewise
+    (local.set $md (i64.extend_i32_s (i32.sub (local.get $md32)
+      (i32.and (i32.add (i32.mul (i32.wrap_i64 (local.get $cd)) (global.get $NINV)) (local.get $md32)) (global.get $M30)))))
+    (local.set $me (i64.extend_i32_s (i32.sub (local.get $me32)
+      (i32.and (i32.add (i32.mul (i32.wrap_i64 (local.get $ce)) (global.get $NINV)) (local.get $me32)) (global.get $M30)))))
     (local.set $cd (i64.shr_s (i64.add (local.get $cd) (i64.mul (local.get $md) (local.get $nj))) (i64.const 30)))
     (local.set $ce (i64.shr_s (i64.add (local.get $ce) (i64.mul (local.get $me) (local.get $nj))) (i64.const 30)))
     (local.set $j (i32.const 4))
@@ -257,12 +266,6 @@
   (func $signMask (param $pa i32) (result i32)
     (i32.shr_s (i32.load offset=32 (local.get $pa)) (i32.const 31)))
 
-  ;; a in (-n, 2n) -> a mod n in [0, n)
-  (func $normalize (param $pa i32)
-    (call $addMaskedN (local.get $pa) (call $signMask (local.get $pa)))
-    (call $sub (local.get $pa) (i32.const 256) (local.get $pa))
-    (call $addMaskedN (local.get $pa) (call $signMask (local.get $pa))))
-
   (func $zero (param $pa i32) (param $jEnd i32)
     (local $j i32)
     (loop $word
@@ -271,7 +274,7 @@
       (br_if $word (i32.lt_u (local.get $j) (local.get $jEnd)))))
 
   (func $invert (export "invert")
-    (local $i i32) (local $delta i32) (local $j i32) (local $sign i32) (local $x i32)
+    (local $i i32) (local $delta i32)
     (call $toLimbs (i32.const 512) (i32.const 256))   ;; NL = n
     (call $toLimbs (i32.const 512) (i32.const 96))    ;; f = n
     (call $toLimbs (i32.const 0) (i32.const 136))     ;; g = x
@@ -283,22 +286,28 @@
       (local.set $delta (call $divsteps (local.get $delta) (i32.load (i32.const 96)) (i32.load (i32.const 136))))
       (call $updateFg (i32.const 96) (i32.const 136))
       (call $updateDe (i32.const 176) (i32.const 216))
-      (call $normalize (i32.const 176))
-      (call $normalize (i32.const 216))
       (local.set $i (i32.sub (local.get $i) (i32.const 1)))
       (br_if $round (local.get $i)))
-    ;; f = +-1 now and f == d*x: the inverse is d, or n - d when f = -1. T = n - d, then pick.
-    (call $sub (i32.const 256) (i32.const 176) (i32.const 296))
-    (local.set $sign (call $signMask (i32.const 96)))
-    (local.set $j (i32.const 0))
+    ;; f = +-1 now and f == d*x: the inverse is d, or -d when f = -1
+    (call $finish (call $signMask (i32.const 96))))
+
+  ;; D (176) in (-2n, n) -> D, or -D when $negate is all ones, mod n in [0, n), as 32
+  ;; little-endian bytes at OUT. Adding n where D is negative puts it in (-n, n); then T = -D, and
+  ;; D or T is picked; adding n where that is negative puts it in [0, n).
+  (func $finish (param $negate i32)
+    (local $j i32) (local $x i32)
+    (call $addMaskedN (i32.const 176) (call $signMask (i32.const 176)))
+    (call $zero (i32.const 296) (i32.const 40))
+    (call $sub (i32.const 296) (i32.const 176) (i32.const 296))
     (loop $limb
       (local.set $x (i32.and
         (i32.xor (i32.load (i32.add (i32.const 176) (local.get $j))) (i32.load (i32.add (i32.const 296) (local.get $j))))
-        (local.get $sign)))
+        (local.get $negate)))
       (i32.store (i32.add (i32.const 176) (local.get $j))
         (i32.xor (i32.load (i32.add (i32.const 176) (local.get $j))) (local.get $x)))
       (local.set $j (i32.add (local.get $j) (i32.const 4)))
       (br_if $limb (i32.lt_u (local.get $j) (i32.const 36))))
+    (call $addMaskedN (i32.const 176) (call $signMask (i32.const 176)))
     (call $fromLimbs (i32.const 176) (i32.const 48)))
 
   ;; ---- the signature's arithmetic (see the top of the file)
