@@ -82,10 +82,12 @@ const SEED_TAIL = 1 + 32 + 32 + 32;
  * nonce cost ~0.65 µs each this way against ~1.05 µs through the general hmac().
  */
 export class NonceDrbg {
-  private readonly k = Buffer.alloc(32);
-  private readonly v = Buffer.alloc(32, 1);
-  private readonly inner = Buffer.alloc(TAIL + SEED_TAIL, 0x36);
-  private readonly outer = Buffer.alloc(BLOCK + 32, 0x5c);
+  /** K, V, the inner and the outer block, in one allocation (four cost ~0.7 µs more a nonce). */
+  private readonly state = Buffer.alloc(64 + TAIL + SEED_TAIL + BLOCK + 32);
+  private readonly k = this.state.subarray(0, 32);
+  private readonly v = this.state.subarray(32, 64).fill(1);
+  private readonly inner = this.state.subarray(64, 64 + TAIL + SEED_TAIL).fill(0x36);
+  private readonly outer = this.state.subarray(64 + TAIL + SEED_TAIL).fill(0x5c);
   private wiped = false;
 
   constructor(secret: Uint8Array, digest: Uint8Array, additional: Uint8Array) {
@@ -135,10 +137,7 @@ export class NonceDrbg {
   /** Zeroes the state (its constant pads too): the DRBG refuses to run after this. */
   wipe(): void {
     this.wiped = true;
-    this.k.fill(0);
-    this.v.fill(0);
-    this.inner.fill(0);
-    this.outer.fill(0);
+    this.state.fill(0);
   }
 }
 
