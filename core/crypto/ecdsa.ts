@@ -10,7 +10,7 @@ import { KmsError } from '../contract/errors.ts';
 import type { EncryptionAlgorithm, KeySpec, SigningAlgorithm } from '../contract/specs.ts';
 import type { CurveName, CurvePoint } from './curves.ts';
 import { curveOrder } from './curves.ts';
-import { decodeRsSignature, encodeRsSignature, type RsPair } from './der.ts';
+import { decodeRsSignature, encodeRsBytes, type RsPair } from './der.ts';
 import { encodeEcPkcs8, encodeEcSpki, type EcPrivateMaterial } from './ec-encoding.ts';
 import { createDigester, type Digester } from './hash.ts';
 import { fastP256Available, scrubNonceState, signP256Digest, type DigestSignRequest } from './p256-sign.ts';
@@ -98,15 +98,18 @@ export class EcdsaPrivateKey implements PrivateKey {
   signDigest(algorithm: SigningAlgorithm, digest: Uint8Array): Uint8Array {
     if (algorithm !== 'ECDSA_SHA_256') throw new KmsError('InternalFailure', `${algorithm} reached the ECDSA engine`);
     const fast = this.fastRequest(digest);
-    if (fast) return encodeRsSignature(signP256Digest(fast));
+    if (fast) {
+      const { r, s } = signP256Digest(fast);
+      return encodeRsBytes(r, s);
+    }
     const compact = ECDSA_CURVES[this.publicKey.curve].sign(digest, this.live, {
       prehash: false,
       lowS: true,
       extraEntropy: true,
       format: 'compact',
     });
-    const sig = ECDSA_CURVES[this.publicKey.curve].Signature.fromBytes(compact, 'compact');
-    return encodeRsSignature({ r: sig.r, s: sig.s });
+    // compact: r then s, each the order's length
+    return encodeRsBytes(compact.subarray(0, compact.length / 2), compact.subarray(compact.length / 2));
   }
 
   /** The fast path's request for this digest (engine.signDigests batches them), or undefined for noble. */

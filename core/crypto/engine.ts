@@ -19,7 +19,7 @@ import {
 } from '../contract/specs.ts';
 import { curveOfAlgorithm, parseEcPkcs8, parsePoint, parseSpki } from './ec-encoding.ts';
 import { EcdsaPrivateKey, EcdsaPublicKey, isEcdsaCurve } from './ecdsa.ts';
-import { encodeRsSignature } from './der.ts';
+import { encodeRsBytes } from './der.ts';
 import { signP256Digests, type DigestSignRequest } from './p256-sign.ts';
 import type { PrivateKey, PublicKey } from './keys.ts';
 import type { Digester } from './hash.ts';
@@ -125,7 +125,7 @@ export function signDigests(requests: readonly SignDigestRequest[]): (Uint8Array
   });
   if (fast.length > 0) {
     try {
-      signP256Digests(fast).forEach((rs, j) => (results[fastAt[j]!] = encodeRsSignature(rs)));
+      signP256Digests(fast).forEach(({ r, s }, j) => (results[fastAt[j]!] = encodeRsBytes(r, s)));
     } catch (error) {
       for (const i of fastAt) results[i] = asError(error);
     }

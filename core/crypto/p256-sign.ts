@@ -19,8 +19,9 @@
 // and no repeated k from a repeated (key, digest) even if the DRBG state were observed. Nothing is
 // precomputed: every k is derived inside the call that uses it.
 //
-// What passes through BigInt: r and s (public: they are the signature) and, in the DRBG, nothing:
-// its candidate test and bits2octets work on bytes. What cannot be wiped: the strings one-shot
+// What passes through BigInt: nothing, where WebAssembly runs. r and s stay bytes to the DER
+// encoding (going through BigInt for the low-S step and the encoding cost ~2 µs a signature), and
+// the DRBG's candidate test and bits2octets work on bytes. What cannot be wiped: the strings one-shot
 // hashing returns (the DRBG's K and V pass through them). The nonces' bytes, the DRBGs' buffers,
 // the random bytes and the module's memory are zeroed after use, whether the call signs or throws.
 import { createECDH, getCurves, hash, randomFillSync, type ECDH } from 'node:crypto';
@@ -28,16 +29,17 @@ import { bigintToBytes, bytesToBigint } from './der.ts';
 import { MAX_SIGNATURE_JOBS, signatureScalars, wasmInverseAvailable, type SignatureJob } from './p256-inverse.ts';
 
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-const HALF_N = N >> 1n;
 
-export interface RsValues {
-  r: bigint;
-  s: bigint;
+/** A signature's r and s, each as 32 big-endian bytes (r in [1, n-1], s in [1, (n-1)/2]: low-S). */
+export interface RsBytes {
+  r: Buffer;
+  s: Buffer;
 }
 
 /** A scalar mod n as the 32 big-endian bytes of RFC 6979's int2octets. */
 const to32 = (value: bigint): Buffer => bigintToBytes(value, 32);
 const N_BYTES = to32(N);
+const HALF_N_BYTES = to32(N >> 1n);
 
 /**
  * out = a − n over 32 big-endian bytes; returns the borrow: 1 when a < n. The same steps whatever
@@ -53,6 +55,25 @@ function subtractN(a: Uint8Array, out: Uint8Array): number {
   }
   return borrow;
 }
+
+/**
+ * The low-S form of a public s in [1, n-1]: s itself up to (n-1)/2, else n - s (a new buffer).
+ * Variable time: s is the signature's.
+ */
+function lowS(s: Buffer): Buffer {
+  if (s.compare(HALF_N_BYTES) <= 0) return s;
+  const out = Buffer.allocUnsafe(32);
+  let borrow = 0;
+  for (let i = 31; i >= 0; i--) {
+    const d = N_BYTES[i]! - s[i]! - borrow;
+    out[i] = d & 0xff;
+    borrow = (d >> 8) & 1;
+  }
+  return out;
+}
+
+/** Whether public bytes are all zero (r or s of 0: RFC 6979 3.2 h.3 asks for another k). */
+const isZero = (bytes: Uint8Array): boolean => bytes.every((b) => b === 0);
 
 /** subtractN's output when only the borrow is wanted (zeroed after each use). */
 const difference = Buffer.alloc(32);
@@ -214,20 +235,21 @@ export interface DigestSignRequest {
  * x-coordinate of k·G; the digest as e; int2octets(d) as d), r = x mod n, and its nonce's DRBG.
  */
 interface Prepared extends SignatureJob {
-  r: bigint;
+  r: Buffer;
   drbg: NonceDrbg;
 }
 
 /** The next nonce from the DRBG whose r is not 0 (RFC 6979 3.2 h.3), with R = k·G's x-coordinate. */
-function commitment(drbg: NonceDrbg): { k: Buffer; x: Buffer; r: bigint } {
+function commitment(drbg: NonceDrbg): { k: Buffer; x: Buffer; r: Buffer } {
   for (;;) {
     const k = drbg.next();
     try {
       ecdh!.setPrivateKey(k);
       const x = ecdh!.getPublicKey().subarray(1, 33);
-      const xValue = bytesToBigint(x);
-      const r = xValue >= N ? xValue - N : xValue;
-      if (r !== 0n) return { k, x, r };
+      // r = x mod n (public): x < p < 2n, so at most one subtraction
+      const r = Buffer.allocUnsafe(32);
+      if (subtractN(x, r) === 1) x.copy(r);
+      if (!isZero(r)) return { k, x, r };
     } catch (error) {
       k.fill(0);
       throw error;
@@ -251,18 +273,18 @@ export function scalarsByBigint(jobs: readonly SignatureJob[], random: Uint8Arra
 }
 
 /**
- * s for each prepared signature, as numbers (public from here on): by the WebAssembly module on
- * bytes, a group of up to 64 per blinded inversion, or by scalarsByBigint. `random` holds
+ * s for each prepared signature, as 32 big-endian bytes (public from here on): by the WebAssembly
+ * module, a group of up to 64 per blinded inversion, or by scalarsByBigint. `random` holds
  * BLIND_BYTES fresh bytes per group of 64; they are zeroed.
  */
-function scalarsOf(prepared: readonly Prepared[], random: Uint8Array): bigint[] {
-  const out: bigint[] = [];
+function scalarsOf(prepared: readonly Prepared[], random: Uint8Array): Buffer[] {
+  const out: Buffer[] = [];
   for (let at = 0, group = 0; at < prepared.length; at += MAX_SIGNATURE_JOBS, group++) {
     const jobs = prepared.slice(at, at + MAX_SIGNATURE_JOBS);
     const blinding = random.subarray(group * BLIND_BYTES, (group + 1) * BLIND_BYTES);
     try {
       const fast = signatureScalars(jobs, blinding.subarray(0, 32));
-      out.push(...(fast ? fast.map(bytesToBigint) : scalarsByBigint(jobs, blinding)));
+      out.push(...(fast ?? scalarsByBigint(jobs, blinding).map(to32)));
     } finally {
       blinding.fill(0);
     }
@@ -272,9 +294,9 @@ function scalarsOf(prepared: readonly Prepared[], random: Uint8Array): bigint[] 
 
 /**
  * Signs each digest; the nonces' inversions are shared (one inversion per 64). Returns low-S (r, s)
- * pairs in request order. Throws when the fast path is unavailable.
+ * pairs as bytes, in request order. Throws when the fast path is unavailable.
  */
-export function signP256Digests(requests: readonly DigestSignRequest[], additional?: (i: number) => Uint8Array): RsValues[] {
+export function signP256Digests(requests: readonly DigestSignRequest[], additional?: (i: number) => Uint8Array): RsBytes[] {
   if (!fastP256Available()) throw new Error('P-256 is not available in this runtime');
   // One draw from the system's generator for the whole call: each request's 32 bytes of RFC 6979
   // additional data (unless the caller gives them) and each group's blinding factor.
@@ -297,12 +319,12 @@ export function signP256Digests(requests: readonly DigestSignRequest[], addition
     let blinding: Uint8Array = random.subarray(0, extraAt);
     for (;;) {
       const scalars = scalarsOf(prepared, blinding);
-      const out: RsValues[] = [];
+      const out: RsBytes[] = [];
       let retry = -1;
       for (let i = 0; i < prepared.length && retry < 0; i++) {
         const s = scalars[i]!;
-        if (s === 0n) retry = i;
-        else out.push({ r: prepared[i]!.r, s: s > HALF_N ? N - s : s });
+        if (isZero(s)) retry = i;
+        else out.push({ r: prepared[i]!.r, s: lowS(s) });
       }
       if (retry < 0) return out;
       // s = 0 (probability ~2^-256): RFC 6979 3.2 h.3, the next candidate for that signature,
@@ -331,7 +353,7 @@ export function scrubNonceState(): void {
   if (ecdh) ecdh.setPrivateKey(to32(1n));
 }
 
-export function signP256Digest(request: DigestSignRequest): RsValues {
+export function signP256Digest(request: DigestSignRequest): RsBytes {
   return signP256Digests([request])[0]!;
 }
 

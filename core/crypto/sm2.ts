@@ -11,7 +11,7 @@ import { bytesToHex, bytesToNumberBE, hexToBytes, numberToBytesBE } from '@noble
 import { KmsError, invalidParameter } from '../contract/errors.ts';
 import { SM2_DEFAULT_ID, type EncryptionAlgorithm, type SigningAlgorithm } from '../contract/specs.ts';
 import { Sm2Point, curveOrder, curvePrime, type CurvePoint } from './curves.ts';
-import { decodeRsSignature, decodeSm2Ciphertext, encodeRsSignature, encodeSm2Ciphertext, type Sm2Ciphertext } from './der.ts';
+import { decodeRsSignature, decodeSm2Ciphertext, encodeRsBytes, encodeSm2Ciphertext, type Sm2Ciphertext } from './der.ts';
 import { encodeEcPkcs8, encodeEcSpki, maxScalar, parsePoint, type EcPrivateMaterial } from './ec-encoding.ts';
 import { createDigester, hashBytes, type Digester } from './hash.ts';
 import type { PrivateKey, PublicKey } from './keys.ts';
@@ -162,7 +162,8 @@ export class Sm2PrivateKey implements PrivateKey {
   signDigest(algorithm: SigningAlgorithm, digest: Uint8Array): Uint8Array {
     if (algorithm !== 'SM2DSA') throw new KmsError('InternalFailure', `${algorithm} reached the SM2 engine`);
     const hex = sm2.doSignature(digest, this.liveHex, { hash: false, der: false });
-    return encodeRsSignature({ r: BigInt('0x' + hex.slice(0, 64)), s: BigInt('0x' + hex.slice(64)) });
+    const rs = Buffer.from(hex, 'hex');
+    return encodeRsBytes(rs.subarray(0, 32), rs.subarray(32));
   }
 
   decrypt(algorithm: EncryptionAlgorithm, ciphertext: Uint8Array): Uint8Array {

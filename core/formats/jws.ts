@@ -26,7 +26,7 @@
 import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
 import { KmsError, missingParameter } from '../contract/errors.ts';
 import type { KeySpec, SigningAlgorithm } from '../contract/specs.ts';
-import { decodeRsSignature, derInteger, encodeRsSignature } from '../crypto/der.ts';
+import { decodeRsSignature, derInteger, encodeRsBytes } from '../crypto/der.ts';
 import { encodeEcSpki, parsePoint } from '../crypto/ec-encoding.ts';
 import { createDigester, importPublicKey, verifyDigest, type Digester, type PublicKey } from '../crypto/public-key.ts';
 import { escapeText } from '../contract/escape-text.ts';
@@ -413,7 +413,7 @@ function verifierKey(material: VerifyMaterial): { key: PublicKey; kid?: string }
 function engineSignature(alg: JwsAlg, signature: Uint8Array): Uint8Array | undefined {
   if (!alg.startsWith('ES')) return signature;
   if (signature.length !== 64) return undefined;
-  return encodeRsSignature({ r: toBigint(signature.subarray(0, 32)), s: toBigint(signature.subarray(32)) });
+  return encodeRsBytes(signature.subarray(0, 32), signature.subarray(32));
 }
 
 function verify(signatureFile: Uint8Array, material: VerifyMaterial): PendingVerification {

@@ -6,7 +6,7 @@ import { createHash, createPublicKey, generateKeyPairSync, randomBytes, verify, 
 import { p256 } from '@noble/curves/nist.js';
 import { bytesToNumberBE } from '@noble/curves/utils.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeRsSignature, encodeRsSignature, encodeRsSignatureBySchema } from '../../core/crypto/der.ts';
+import { decodeRsSignature, encodeRsBytes, encodeRsSignature, encodeRsSignatureBySchema } from '../../core/crypto/der.ts';
 import { importPrivateKey, signDigest, signDigests, verifyDigest, type SignDigestRequest } from '../../core/crypto/engine.ts';
 import type { PrivateKey } from '../../core/crypto/keys.ts';
 import { NonceDrbg, P256_ORDER as N, euclidInverse, inversionRoute, invertAll, isScalar, signP256Digests } from '../../core/crypto/p256-sign.ts';
@@ -39,7 +39,9 @@ function opensslVerifies(spki: KeyObject, message: string | Uint8Array, der: Uin
 
 /** RFC 6979 with no additional data: the deterministic signature the RFC's appendix lists. */
 function deterministic(secret: Uint8Array, digest: Uint8Array): { r: bigint; s: bigint } {
-  return signP256Digests([{ secret, d: bytesToNumberBE(secret), digest }], () => new Uint8Array(0))[0]!;
+  const { r, s } = signP256Digests([{ secret, d: bytesToNumberBE(secret), digest }], () => new Uint8Array(0))[0]!;
+  expect([r.length, s.length]).toEqual([32, 32]);
+  return { r: bytesToNumberBE(r), s: bytesToNumberBE(s) };
 }
 
 describe('P-256 digest signing through node:crypto', () => {
@@ -180,6 +182,15 @@ describe('P-256 digest signing through node:crypto', () => {
         const ours = encodeRsSignature({ r, s });
         expect(Buffer.from(ours).toString('hex'), `${r} ${s}`).toBe(Buffer.from(encodeRsSignatureBySchema({ r, s })).toString('hex'));
         if (r > 0n) expect(decodeRsSignature(ours)).toEqual({ r, s });
+      }
+    }
+    // from bytes: any length, leading zeros or none, a top bit set or not, zero, nothing
+    const bytesOf = (v: bigint, length: number): Uint8Array => Buffer.from(v.toString(16).padStart(2 * length, '0'), 'hex');
+    const byteEdges: [bigint, Uint8Array][] = [[0n, new Uint8Array(0)], [0n, new Uint8Array(32)], [0n, Uint8Array.of(0)]];
+    for (const v of edges) for (const pad of [0, 1, 3]) byteEdges.push([v, bytesOf(v, Math.ceil(v.toString(16).length / 2) + pad)]);
+    for (const [r, rBytes] of byteEdges) {
+      for (const [s, sBytes] of byteEdges.filter((_, i) => i % 5 === 0)) {
+        expect(Buffer.from(encodeRsBytes(rBytes, sBytes)).toString('hex'), `${r} ${s}`).toBe(Buffer.from(encodeRsSignatureBySchema({ r, s })).toString('hex'));
       }
     }
   });
