@@ -85,7 +85,8 @@ export function dispatch(vault: Vault, action: unknown, params: unknown, caller:
 export async function dispatch(vault: Vault, action: unknown, params: unknown, caller: string, options: DispatchOptions = {}): Promise<ApiOutcome> {
   const ctx: CallContext = { caller, requestId: randomUUID(), ...policyContext(vault, options.policy, caller) };
   // Counted while in flight: a data-key rotation waits for the calls before it and holds those after.
-  await vault.enterCall();
+  const entering = vault.enterCall();
+  if (entering) await entering;
   try {
     return await dispatchCall(vault, action, params, ctx, options);
   } finally {
@@ -136,7 +137,7 @@ async function dispatchCall(vault: Vault, action: unknown, params: unknown, ctx:
       }
     }
     // A worker that is locked, restarting or gone holds no live keys: nothing left to drop.
-    await result.afterCommit?.().catch(() => undefined);
+    if (result.afterCommit) await result.afterCommit().catch(() => undefined);
     return { ok: true, body: { ...result.response, RequestId: ctx.requestId } };
   } catch (thrown) {
     if (!(thrown instanceof KmsError)) options.onInternalError?.(escapeField(action, 64), ctx.requestId, thrown);

@@ -331,10 +331,20 @@ export class Vault {
     if (change.verifier !== undefined) this.unlockedVerifier = change.verifier;
   }
 
-  /** Counts a call in flight (dispatch); waits while a protection change holds the vault alone. */
-  async enterCall(): Promise<void> {
-    while (this.exclusive) await this.exclusive.released;
-    this.activeCalls++;
+  /**
+   * Counts a call in flight (dispatch); waits while a protection change holds the vault alone. At
+   * once (no promise to wait for) when none does: a call then goes on in the same turn, so the calls
+   * a host starts together reach the store, and the audit log, in the order they were started.
+   */
+  enterCall(): Promise<void> | undefined {
+    if (!this.exclusive) {
+      this.activeCalls++;
+      return undefined;
+    }
+    return (async () => {
+      while (this.exclusive) await this.exclusive.released;
+      this.activeCalls++;
+    })();
   }
 
   /** The end of a call: releases the vault if this call held it alone. */

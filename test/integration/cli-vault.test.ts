@@ -1,5 +1,6 @@
 // The vault from the deskkms command line, as a user runs it (child processes, real keychain).
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -98,28 +99,34 @@ describe('deskkms vault commands', () => {
     expect(createKeyHelp.stdout).toMatch(/--Tags +optional/);
   });
 
-  it('batch: one response per line, in order, errors in place, one unlock for all', () => {
+  it('batch: one response per line, in order, errors in place, one unlock for all (more lines than it keeps in flight)', () => {
     const keyId = json(deskkms(['CreateKey', '--KeySpec', 'RSA_2048', '--KeyUsage', 'SIGN/VERIFY']).stdout).KeyMetadata.KeyId as string;
     const versionId = json(deskkms(['ListKeyVersions', '--KeyId', keyId]).stdout).KeyVersions.KeyVersion[0].KeyVersionId as string;
     const lines: string[] = [];
-    for (let i = 0; i < 200; i++) {
-      const digest = Buffer.alloc(32, i).toString('base64');
+    // 600 signatures, past the 256 requests batch keeps in flight, with failures among them
+    for (let i = 0; i < 600; i++) {
+      const digest = createHash('sha256').update(`line ${i}`).digest('base64');
       lines.push(JSON.stringify({ Action: 'AsymmetricSign', KeyId: keyId, KeyVersionId: versionId, Algorithm: 'RSA_PKCS1_SHA_256', Digest: digest }));
       if (i === 50) lines.push('{not json');
       if (i === 100) lines.push(JSON.stringify({ Action: 'DescribeKey', KeyId: 'alias/none' }));
+      if (i === 300) lines.push(JSON.stringify({ Action: 'DescribeKey', KeyId: 'alias/also-none' }));
     }
     const run = deskkms(['batch'], { input: `${lines.join('\n')}\n` });
-    expect(run.status).toBe(1); // two lines failed
+    expect(run.status).toBe(1); // three lines failed
     const out = run.stdout.trim().split('\n').map((l) => json(l));
-    expect(out).toHaveLength(202);
+    expect(out).toHaveLength(603);
     expect(out[51]).toMatchObject({ Code: 'InvalidParameter', Message: 'line 52: not valid JSON' });
-    expect(out[102]).toMatchObject({ Code: 'Forbidden.AliasNotFound' });
+    expect(out[102]).toMatchObject({ Code: 'Forbidden.AliasNotFound', Message: expect.stringContaining('alias/none') });
+    expect(out[303]).toMatchObject({ Code: 'Forbidden.AliasNotFound', Message: expect.stringContaining('alias/also-none') });
     // Order: PKCS#1 v1.5 is deterministic, so each response can be matched to its request.
     const signedOnly = out.filter((o) => 'Value' in o);
-    expect(signedOnly).toHaveLength(200);
-    const single = json(deskkms(['AsymmetricSign', '--KeyId', keyId, '--KeyVersionId', versionId, '--Algorithm', 'RSA_PKCS1_SHA_256', '--Digest', Buffer.alloc(32, 150).toString('base64')]).stdout);
-    expect(signedOnly[150]!.Value).toBe(single.Value);
-    expect(new Set(signedOnly.map((o) => o.Value)).size).toBe(200);
+    expect(signedOnly).toHaveLength(600);
+    for (const i of [150, 450, 599]) {
+      const digest = createHash('sha256').update(`line ${i}`).digest('base64');
+      const single = json(deskkms(['AsymmetricSign', '--KeyId', keyId, '--KeyVersionId', versionId, '--Algorithm', 'RSA_PKCS1_SHA_256', '--Digest', digest]).stdout);
+      expect(signedOnly[i]!.Value, `line of signature ${i}`).toBe(single.Value);
+    }
+    expect(new Set(signedOnly.map((o) => o.Value)).size).toBe(600);
   });
 
   it('batch answers each request as soon as it is done, so a co-process can wait for every answer', async () => {

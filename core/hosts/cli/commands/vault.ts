@@ -167,63 +167,83 @@ export const batchCommand: Command = {
       let slotFreed: (() => void) | undefined;
       // Responses are written in request order, each as soon as it and those before it are done,
       // so a co-process that waits for each answer before sending the next is served at once.
-      let written: Promise<void> = Promise.resolve();
       // Answers ready in the same turn of the event loop go out in one write (one syscall for a
       // group, not one per line); a lone answer is written at the end of its turn.
+      // Each line's answer waits in its slot (line i in i mod MAX_IN_FLIGHT: no more are in flight).
+      const answers = new Array<{ text: string; ok: boolean } | undefined>(MAX_IN_FLIGHT);
+      let issued = 0;
+      let nextAnswer = 0;
+      let allWritten: (() => void) | undefined;
+      /** A line that could not be answered at all (a defect): nothing more is written, and the batch fails with it. */
+      let broken: { error: unknown } | undefined;
       let out = '';
       const flush = (): void => {
         if (out === '') return;
         io.stdout.write(out);
         out = '';
       };
+      const settled = (at: number, answer: { text: string; ok: boolean }): void => {
+        answers[at % MAX_IN_FLIGHT] = answer;
+        for (let next = answers[nextAnswer % MAX_IN_FLIGHT]; next !== undefined && !broken; next = answers[nextAnswer % MAX_IN_FLIGHT]) {
+          answers[nextAnswer++ % MAX_IN_FLIGHT] = undefined;
+          if (!next.ok) failures++;
+          if (out === '') setImmediate(flush);
+          out += `${next.text}\n`;
+          inFlight--;
+        }
+        slotFreed?.();
+        if (inFlight === 0) allWritten?.();
+      };
+      const fail = (error: unknown): void => {
+        broken ??= { error };
+        slotFreed?.();
+        allWritten?.();
+      };
       // Every request comes on stdin: another process's changes are looked for once per chunk read
       // (each request in it arrived before then), not once per request.
-      const lines = jsonLines(io.stdin, () => vault.requestsArrived());
       let lineNumber = 0;
-      for await (const line of lines) {
-        lineNumber++;
-        if (line.trim() === '') continue;
-        const result = runLine(vault, line, lineNumber, io);
-        inFlight++;
-        written = written.then(async () => {
-          const { text, ok } = await result;
-          if (!ok) failures++;
-          if (out === '') setImmediate(flush);
-          out += `${text}\n`;
-          inFlight--;
-          slotFreed?.();
-        });
-        while (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => (slotFreed = resolve));
+      for await (const lines of jsonLineChunks(io.stdin, () => vault.requestsArrived())) {
+        for (const line of lines) {
+          lineNumber++;
+          if (line.trim() === '' || broken) continue;
+          const at = issued++;
+          inFlight++;
+          runLine(vault, line, lineNumber, io).then((answer) => settled(at, answer), fail);
+          while (inFlight >= MAX_IN_FLIGHT && !broken) await new Promise<void>((resolve) => (slotFreed = resolve));
+        }
       }
-      await written;
+      if (inFlight > 0 && !broken) await new Promise<void>((resolve) => (allWritten = resolve));
       flush();
+      if (broken) throw broken.error;
       return failures === 0 ? EXIT_OK : EXIT_NEGATIVE;
     });
   },
 };
 
 /**
- * The lines of JSON Lines input as they arrive: split at "\n" only, a "\r" before it dropped.
- * (readline also splits at U+2028 and U+2029, which a JSON string may hold unescaped: a request
- * holding one would have been cut in two.)
+ * The lines of JSON Lines input as they arrive, one array per chunk read (its complete lines):
+ * split at "\n" only, a "\r" before it dropped. (readline also splits at U+2028 and U+2029, which
+ * a JSON string may hold unescaped: a request holding one would have been cut in two.) `arrived`
+ * is called for each chunk before its lines are given.
  */
-async function* jsonLines(input: NodeJS.ReadableStream, arrived: () => void): AsyncGenerator<string> {
+async function* jsonLineChunks(input: NodeJS.ReadableStream, arrived: () => void): AsyncGenerator<string[]> {
   const decoder = new StringDecoder('utf8');
   const line = (text: string): string => (text.endsWith('\r') ? text.slice(0, -1) : text);
   let rest = '';
   for await (const chunk of input) {
     arrived();
     rest += typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    const lines: string[] = [];
     let start = 0;
     for (let at = rest.indexOf('\n'); at >= 0; at = rest.indexOf('\n', start)) {
-      const text = rest.slice(start, at);
+      lines.push(line(rest.slice(start, at)));
       start = at + 1;
-      yield line(text);
     }
     rest = rest.slice(start);
+    if (lines.length > 0) yield lines;
   }
   rest += decoder.end();
-  if (rest !== '') yield line(rest);
+  if (rest !== '') yield [line(rest)];
 }
 
 // Every non-blank line is a call, answered on its line and audited: a well-formed one by
