@@ -42,33 +42,31 @@ const N_BYTES = to32(N);
 const HALF_N_BYTES = to32(N >> 1n);
 
 /**
- * out = a − n over 32 big-endian bytes; returns the borrow: 1 when a < n. The same steps whatever
- * the value (the nonce candidates pass through it), and no BigInt: two conversions to BigInt were
+ * out = a − b over 32 big-endian bytes; returns the borrow: 1 when a < b. The same steps whatever
+ * the values (the nonce candidates pass through it), and no BigInt: two conversions to BigInt were
  * ~1 µs of a signature's 28.
  */
-function subtractN(a: Uint8Array, out: Uint8Array): number {
+function subtract(a: Uint8Array, b: Uint8Array, out: Uint8Array): number {
   let borrow = 0;
   for (let i = 31; i >= 0; i--) {
-    const d = a[i]! - N_BYTES[i]! - borrow;
+    const d = a[i]! - b[i]! - borrow;
     out[i] = d & 0xff;
     borrow = (d >> 8) & 1;
   }
   return borrow;
 }
 
+/** out = a − n; 1 when a < n. */
+const subtractN = (a: Uint8Array, out: Uint8Array): number => subtract(a, N_BYTES, out);
+
 /**
  * The low-S form of a public s in [1, n-1]: s itself up to (n-1)/2, else n - s (a new buffer).
- * Variable time: s is the signature's.
+ * (The comparison takes variable time: s is the signature's.)
  */
 function lowS(s: Buffer): Buffer {
   if (s.compare(HALF_N_BYTES) <= 0) return s;
   const out = Buffer.allocUnsafe(32);
-  let borrow = 0;
-  for (let i = 31; i >= 0; i--) {
-    const d = N_BYTES[i]! - s[i]! - borrow;
-    out[i] = d & 0xff;
-    borrow = (d >> 8) & 1;
-  }
+  subtract(N_BYTES, s, out);
   return out;
 }
 
