@@ -5,7 +5,7 @@
 import { p256 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import type { ECDSA } from '@noble/curves/abstract/weierstrass.js';
-import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js';
+import { numberToBytesBE } from '@noble/curves/utils.js';
 import { KmsError } from '../contract/errors.ts';
 import type { EncryptionAlgorithm, KeySpec, SigningAlgorithm } from '../contract/specs.ts';
 import type { CurveName, CurvePoint } from './curves.ts';
@@ -73,13 +73,13 @@ export class EcdsaPrivateKey implements PrivateKey {
   readonly spec: KeySpec;
   readonly publicKey: EcdsaPublicKey;
   private readonly scalar: Uint8Array;
-  /** d as a number for the P-256 fast path (p256-sign.ts); undefined for secp256k1 (noble). */
-  private readonly d: bigint | undefined;
+  /** Whether this key signs by the P-256 fast path (p256-sign.ts), from its scalar's bytes; secp256k1 signs by noble. */
+  private readonly fast: boolean;
   private wiped = false;
 
   constructor(material: EcPrivateMaterial & { curve: EcdsaCurve }) {
     this.scalar = material.scalar;
-    this.d = material.curve === 'P-256' && fastP256Available() ? bytesToNumberBE(material.scalar) : undefined;
+    this.fast = material.curve === 'P-256' && fastP256Available();
     this.publicKey = new EcdsaPublicKey(material.curve, material.point);
     this.spec = this.publicKey.spec;
   }
@@ -114,7 +114,7 @@ export class EcdsaPrivateKey implements PrivateKey {
 
   /** The fast path's request for this digest (engine.signDigests batches them), or undefined for noble. */
   fastRequest(digest: Uint8Array): DigestSignRequest | undefined {
-    return this.d === undefined ? undefined : { secret: this.live, d: this.d, digest };
+    return this.fast ? { secret: this.live, digest } : undefined;
   }
 
   decrypt(algorithm: EncryptionAlgorithm): Uint8Array {
@@ -129,6 +129,6 @@ export class EcdsaPrivateKey implements PrivateKey {
   wipe(): void {
     this.scalar.fill(0);
     this.wiped = true;
-    if (this.d !== undefined) scrubNonceState();
+    if (this.fast) scrubNonceState();
   }
 }

@@ -221,9 +221,11 @@ export function fastP256Available(): boolean {
 }
 
 export interface DigestSignRequest {
-  /** The private scalar d as 32 big-endian bytes and as a number. */
+  /**
+   * The private scalar d as 32 big-endian bytes (RFC 6979's int2octets(x)). No copy of it as a
+   * number is kept: a BigInt cannot be wiped when the key is.
+   */
   secret: Uint8Array;
-  d: bigint;
   /** The 32-byte digest (SHA-256 of the message). */
   digest: Uint8Array;
 }
@@ -303,13 +305,13 @@ export function signP256Digests(requests: readonly DigestSignRequest[], addition
   const random = randomFillSync(Buffer.allocUnsafe(extraAt + (additional ? 0 : 32 * requests.length)));
   const prepared: Prepared[] = [];
   const drbgs: NonceDrbg[] = [];
-  /** What is wiped at the end besides: int2octets copies, a retry's blinding bytes. */
+  /** What is wiped at the end besides the DRBGs and nonces: a retry's blinding bytes. */
   const scratch: Uint8Array[] = [random];
   try {
     requests.forEach((req, i) => {
       const extra = additional ? additional(i) : random.subarray(extraAt + 32 * i, extraAt + 32 * (i + 1));
-      const secret = req.secret.length === 32 ? req.secret : to32(req.d); // int2octets(x)
-      if (secret !== req.secret) scratch.push(secret);
+      const secret = req.secret;
+      if (secret.length !== 32) throw new RangeError('p256 sign: the private scalar is 32 bytes');
       const drbg = new NonceDrbg(secret, req.digest, extra);
       drbgs.push(drbg);
       prepared.push({ ...commitment(drbg), e: req.digest, d: secret, drbg });

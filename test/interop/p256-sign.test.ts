@@ -39,7 +39,7 @@ function opensslVerifies(spki: KeyObject, message: string | Uint8Array, der: Uin
 
 /** RFC 6979 with no additional data: the deterministic signature the RFC's appendix lists. */
 function deterministic(secret: Uint8Array, digest: Uint8Array): { r: bigint; s: bigint } {
-  const { r, s } = signP256Digests([{ secret, d: bytesToNumberBE(secret), digest }], () => new Uint8Array(0))[0]!;
+  const { r, s } = signP256Digests([{ secret, digest }], () => new Uint8Array(0))[0]!;
   expect([r.length, s.length]).toEqual([32, 32]);
   return { r: bytesToNumberBE(r), s: bytesToNumberBE(s) };
 }
@@ -67,6 +67,13 @@ describe('P-256 digest signing through node:crypto', () => {
       const theirs = p256.Signature.fromBytes(p256.sign(digest, secret, { prehash: false, lowS: true, extraEntropy: false, format: 'compact' }), 'compact');
       expect([hex(ours.r), hex(ours.s)]).toEqual([hex(theirs.r), hex(theirs.s)]);
     }
+  });
+
+  it('takes the private scalar as 32 bytes only (a key keeps no copy of it as a number, which could not be wiped)', () => {
+    const digest = digestOf('length');
+    expect(() => signP256Digests([{ secret: new Uint8Array(31).fill(1), digest }])).toThrow(RangeError);
+    expect(() => signP256Digests([{ secret: new Uint8Array(33).fill(1), digest }])).toThrow(RangeError);
+    expect(signP256Digests([{ secret: new Uint8Array(32).fill(1), digest }])).toHaveLength(1);
   });
 
   it('is hedged: the same key and digest signed 1,000 times give 1,000 different r, each valid and low-S', () => {
