@@ -109,8 +109,8 @@ function derLength(length: number): number[] {
  * and going through BigInt ~1.5 µs. Same bytes as the schema's (test/interop/p256-sign.test.ts).
  */
 export function encodeRsBytes(r: Uint8Array, s: Uint8Array): Uint8Array {
-  const a = minimalUnsigned(r);
-  const b = minimalUnsigned(s);
+  const a = r.length === 0 ? ZERO : stripLeadingZeros(r);
+  const b = s.length === 0 ? ZERO : stripLeadingZeros(s);
   // each INTEGER: its content, one 0x00 first where the top bit is set (it is unsigned)
   const aSize = a.length + (a[0]! >> 7);
   const bSize = b.length + (b[0]! >> 7);
@@ -132,11 +132,16 @@ export function encodeRsBytes(r: Uint8Array, s: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Unsigned big-endian bytes without their leading zeros (one zero byte for zero). */
-function minimalUnsigned(bytes: Uint8Array): Uint8Array {
+const ZERO = Uint8Array.of(0);
+
+/**
+ * An unsigned big-endian magnitude without its leading zero bytes, keeping at least one (zero is
+ * one zero byte; no bytes stay none). A view, not a copy.
+ */
+export function stripLeadingZeros(bytes: Uint8Array): Uint8Array {
   let start = 0;
   while (start < bytes.length - 1 && bytes[start] === 0) start++;
-  return bytes.length === 0 ? Uint8Array.of(0) : bytes.subarray(start);
+  return bytes.subarray(start);
 }
 
 /** DER SEQUENCE { r INTEGER, s INTEGER } from numbers (encodeRsBytes writes it). */

@@ -5,6 +5,7 @@
 // truncated field or trailing bytes is Format.Malformed naming what was being read.
 import { createHash, createPublicKey } from 'node:crypto';
 import { KmsError } from '../contract/errors.ts';
+import { stripLeadingZeros } from '../crypto/der.ts';
 import { curveOfAlgorithm, encodeEcSpki, parsePoint, parseSpki } from '../crypto/ec-encoding.ts';
 import { OID } from '../crypto/oids.ts';
 
@@ -155,9 +156,7 @@ export class Reader {
 
 /** An MPI of an unsigned big-endian integer (leading zero octets dropped). */
 export function mpi(value: Uint8Array): Uint8Array {
-  let start = 0;
-  while (start < value.length - 1 && value[start] === 0) start++;
-  const v = value.subarray(start);
+  const v = stripLeadingZeros(value);
   const bits = v[0] === 0 ? 0 : (v.length - 1) * 8 + (32 - Math.clz32(v[0]!));
   return concat(u16(bits), v);
 }

@@ -13,6 +13,7 @@ import { RSAPublicKey } from '@peculiar/asn1-rsa';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
 import { escapeText } from '../contract/escape-text.ts';
 import { KEY_SPEC_TABLE, type KeySpec } from '../contract/specs.ts';
+import { stripLeadingZeros } from '../crypto/der.ts';
 import { parseSpki } from '../crypto/ec-encoding.ts';
 import { importPublicKey, publicKeyPem } from '../crypto/engine.ts';
 import { sshKeyBlob, type SshKeyType } from '../formats/ssh-wire.ts';
@@ -137,14 +138,6 @@ function sha256(data: Uint8Array): Buffer {
 function b64url(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64url');
 }
-
-/** Unsigned big-endian magnitude without leading zero bytes (at least one byte). */
-function stripLeadingZeros(bytes: Uint8Array): Uint8Array {
-  let i = 0;
-  while (i < bytes.length - 1 && bytes[i] === 0) i++;
-  return bytes.subarray(i);
-}
-
 
 // --- key material out of the SPKI ---
 
