@@ -163,7 +163,6 @@ export const batchCommand: Command = {
     claimStdin(io, 'batch (its requests on stdin)');
     return withVault(flags, io, async (vault) => {
       let failures = 0;
-      let inFlight = 0;
       let slotFreed: (() => void) | undefined;
       // Responses are written in request order, each as soon as it and those before it are done,
       // so a co-process that waits for each answer before sending the next is served at once.
@@ -171,8 +170,10 @@ export const batchCommand: Command = {
       // group, not one per line); a lone answer is written at the end of its turn.
       // Each line's answer waits in its slot (line i in i mod MAX_IN_FLIGHT: no more are in flight).
       const answers = new Array<{ text: string; ok: boolean } | undefined>(MAX_IN_FLIGHT);
+      /** Lines started, and lines answered: those in flight are the difference. */
       let issued = 0;
       let nextAnswer = 0;
+      const inFlight = (): number => issued - nextAnswer;
       let allWritten: (() => void) | undefined;
       /** A line that could not be answered at all (a defect): nothing more is written, and the batch fails with it. */
       let broken: { error: unknown } | undefined;
@@ -189,10 +190,9 @@ export const batchCommand: Command = {
           if (!next.ok) failures++;
           if (out === '') setImmediate(flush);
           out += `${next.text}\n`;
-          inFlight--;
         }
         slotFreed?.();
-        if (inFlight === 0) allWritten?.();
+        if (inFlight() === 0) allWritten?.();
       };
       const fail = (error: unknown): void => {
         broken ??= { error };
@@ -207,12 +207,11 @@ export const batchCommand: Command = {
           lineNumber++;
           if (line.trim() === '' || broken) continue;
           const at = issued++;
-          inFlight++;
           runLine(vault, line, lineNumber, io).then((answer) => settled(at, answer), fail);
-          while (inFlight >= MAX_IN_FLIGHT && !broken) await new Promise<void>((resolve) => (slotFreed = resolve));
+          while (inFlight() >= MAX_IN_FLIGHT && !broken) await new Promise<void>((resolve) => (slotFreed = resolve));
         }
       }
-      if (inFlight > 0 && !broken) await new Promise<void>((resolve) => (allWritten = resolve));
+      if (inFlight() > 0 && !broken) await new Promise<void>((resolve) => (allWritten = resolve));
       flush();
       if (broken) throw broken.error;
       return failures === 0 ? EXIT_OK : EXIT_NEGATIVE;
