@@ -84,6 +84,34 @@ describe('escapeText', () => {
   });
 });
 
+describe('the printable-ASCII fast paths', () => {
+  // hasUnsafeText, escapeText and escapeJsonText answer printable ASCII without the Unicode class:
+  // each must still agree with that class on every code point, alone and after printable text.
+  const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/u;
+  const codePoints = [...Array.from({ length: 0x10000 }, (_, i) => i), 0x1f600, 0xe0001, 0xe007f, 0xf0000, 0x10ffff];
+
+  it('hasUnsafeText agrees with the Unicode class on every BMP code point (and some above)', () => {
+    for (const cp of codePoints) {
+      const char = String.fromCodePoint(cp);
+      const unsafe = UNSAFE.test(char);
+      expect(hasUnsafeText(char), cp.toString(16)).toBe(unsafe);
+      expect(hasUnsafeText(`key-${char}-1`), cp.toString(16)).toBe(unsafe);
+    }
+  });
+
+  it('escapeJsonText changes JSON only where an unsafe code point is, and printable ASCII not at all', () => {
+    const ascii = JSON.stringify({ KeyId: 'key-1', Value: 'MEUCIQ+/=', Spaces: ' ~!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}', RequestId: 'r' }, null, 2);
+    expect(escapeJsonText(ascii)).toBe(ascii);
+    for (const cp of codePoints) {
+      const json = JSON.stringify({ Text: `a${String.fromCodePoint(cp)}b` });
+      const safe = escapeJsonText(json);
+      expect(JSON.parse(safe), cp.toString(16)).toEqual(JSON.parse(json));
+      expect(hasUnsafeText(safe), cp.toString(16)).toBe(false);
+      if (!UNSAFE.test(String.fromCodePoint(cp))) expect(safe, cp.toString(16)).toBe(json);
+    }
+  });
+});
+
 describe('displayText and escapeJsonText', () => {
   it('displayText escapes unsafe code points of stored text and leaves backslashes alone', () => {
     expect(displayText('Evil\u001b[2J')).toBe('Evil\\x1B[2J');
