@@ -7,7 +7,7 @@
 // the API server's refusal summaries) goes through refuseCall, recordEvent and vaultRefusalLog
 // below: no host appends audit entries itself.
 import { randomUUID } from 'node:crypto';
-import { appendAuditEntries, auditWriteFailed, type AuditEntryInput } from '../audit/audit-log.ts';
+import { auditWriteFailed, recordAuditEntries, type AuditEntryInput } from '../audit/audit-log.ts';
 import { RefusalLog, type RefusalLogOptions } from '../audit/refusal-log.ts';
 import { isActionName, isLocalOnlyAction, parseRequest, type ActionName, type ActionParams } from '../contract/actions.ts';
 import { KmsError, toKmsError, type ErrorCode } from '../contract/errors.ts';
@@ -46,7 +46,7 @@ export type ApiOutcome<Body extends object = Record<string, unknown>> =
   | { readonly ok: false; readonly error: ApiFailure; readonly httpStatus: number };
 
 /** Audit entries of calls that write nothing else: appended together, one append per turn (store.ts). */
-const AUDIT_ENTRIES: WriteGroup<AuditEntryInput> = { run: (db, entries) => void appendAuditEntries(db, entries) };
+const AUDIT_ENTRIES: WriteGroup<AuditEntryInput> = { run: recordAuditEntries };
 
 // The Action and the key fields may be anything a caller sent: escaped and cut to the audit
 // log's limits (core/contract/escape-text.ts), so hostile text is recorded, not refused.
@@ -124,7 +124,7 @@ async function dispatchCall(vault: Vault, action: unknown, params: unknown, ctx:
         else await vault.store.write((db) => {
           try {
             result.write?.(db);
-            appendAuditEntries(db, [auditEntry(action, ctx, 'OK')]);
+            recordAuditEntries(db, [auditEntry(action, ctx, 'OK')]);
           } catch (error) {
             result.undoWrite?.();
             throw error;
@@ -197,7 +197,7 @@ export async function recordEvent(
   key?: { readonly keyId: string; readonly keyVersionId?: string },
 ): Promise<string> {
   const ctx: CallContext = { caller, requestId: randomUUID(), ...(key ? { keyId: key.keyId, ...(key.keyVersionId ? { keyVersionId: key.keyVersionId } : {}) } : {}) };
-  await vault.store.write((db) => appendAuditEntries(db, [auditEntry(action, ctx, code)]));
+  await vault.store.write((db) => recordAuditEntries(db, [auditEntry(action, ctx, code)]));
   return ctx.requestId;
 }
 
@@ -208,7 +208,7 @@ export type { RefusalLogOptions } from '../audit/refusal-log.ts';
  * appending to this vault's audit log.
  */
 export function vaultRefusalLog(vault: Vault, options: Omit<RefusalLogOptions, 'append'>): RefusalLog {
-  return new RefusalLog({ ...options, append: (entries) => vault.store.write((db) => void appendAuditEntries(db, entries)) });
+  return new RefusalLog({ ...options, append: (entries) => vault.store.write((db) => recordAuditEntries(db, entries)) });
 }
 
 function failure(error: KmsError, ctx: CallContext): ApiOutcome {
