@@ -34,8 +34,9 @@ export type { PrivateKey, PublicKey } from './keys.ts';
 
 /** Refuses an algorithm the spec (or the key's usage, when given) does not allow, naming the valid ones. */
 export function assertAlgorithmFor(spec: KeySpec, algorithm: unknown, usage?: KeyUsage, parameter = 'Algorithm'): Algorithm {
-  const usages: KeyUsage[] = usage ? [usage] : ['SIGN/VERIFY', 'ENCRYPT/DECRYPT'];
-  const valid = usages.flatMap((u) => KEY_SPEC_TABLE[spec].algorithms[u]);
+  const { algorithms } = KEY_SPEC_TABLE[spec];
+  // (Every signature passes here: with a usage, no array is built.)
+  const valid: readonly Algorithm[] = usage ? algorithms[usage] : [...algorithms['SIGN/VERIFY'], ...algorithms['ENCRYPT/DECRYPT']];
   if (typeof algorithm !== 'string' || !valid.includes(algorithm as Algorithm)) {
     const shown = typeof algorithm === 'string' ? algorithm : typeof algorithm;
     const where = usage ? `${spec} keys with usage ${usage}` : `${spec} keys`;

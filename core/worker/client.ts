@@ -27,8 +27,10 @@ const WORKER_URL = new URL('./key-worker.ts', import.meta.url);
  * fields only: nested ones (a sealed key read from SQLite) have buffers of their own.
  */
 export function exactBuffers<T extends object>(message: T): T {
-  for (const [name, value] of Object.entries(message)) {
-    if (value instanceof Uint8Array && value.byteLength !== value.buffer.byteLength) (message as Record<string, unknown>)[name] = new Uint8Array(value);
+  const fields = message as Record<string, unknown>;
+  for (const name in fields) {
+    const value = fields[name];
+    if (value instanceof Uint8Array && value.byteLength !== value.buffer.byteLength) fields[name] = new Uint8Array(value);
   }
   return message;
 }
