@@ -1,7 +1,7 @@
 // Digest-mode P-256 signing (the API's AsymmetricSign, SSH, sigstore, OpenPGP, JWS) against
 // `openssl speed ecdsap256` in this same run: noble (the engine before issue 19), the engine's
 // lone signDigest, and signDigests in groups of 32 as the key worker signs requests that arrive
-// together (deskkms batch keeps up to 256 requests in flight; the worker signs up to 64 a turn).
+// together (deskkms batch keeps up to 512 requests in flight; the worker signs up to 128 a turn).
 import { randomBytes } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { generateKey, signDigest, signDigests, type SignDigestRequest } from '../../core/crypto/engine.ts';

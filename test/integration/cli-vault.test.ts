@@ -103,8 +103,8 @@ describe('deskkms vault commands', () => {
     const keyId = json(deskkms(['CreateKey', '--KeySpec', 'RSA_2048', '--KeyUsage', 'SIGN/VERIFY']).stdout).KeyMetadata.KeyId as string;
     const versionId = json(deskkms(['ListKeyVersions', '--KeyId', keyId]).stdout).KeyVersions.KeyVersion[0].KeyVersionId as string;
     const lines: string[] = [];
-    // 600 signatures, past the 256 requests batch keeps in flight, with failures among them
-    for (let i = 0; i < 600; i++) {
+    // 1,100 signatures, past twice the 512 requests batch keeps in flight, with failures among them
+    for (let i = 0; i < 1100; i++) {
       const digest = createHash('sha256').update(`line ${i}`).digest('base64');
       lines.push(JSON.stringify({ Action: 'AsymmetricSign', KeyId: keyId, KeyVersionId: versionId, Algorithm: 'RSA_PKCS1_SHA_256', Digest: digest }));
       if (i === 50) lines.push('{not json');
@@ -114,19 +114,19 @@ describe('deskkms vault commands', () => {
     const run = deskkms(['batch'], { input: `${lines.join('\n')}\n` });
     expect(run.status).toBe(1); // three lines failed
     const out = run.stdout.trim().split('\n').map((l) => json(l));
-    expect(out).toHaveLength(603);
+    expect(out).toHaveLength(1103);
     expect(out[51]).toMatchObject({ Code: 'InvalidParameter', Message: 'line 52: not valid JSON' });
     expect(out[102]).toMatchObject({ Code: 'Forbidden.AliasNotFound', Message: expect.stringContaining('alias/none') });
     expect(out[303]).toMatchObject({ Code: 'Forbidden.AliasNotFound', Message: expect.stringContaining('alias/also-none') });
     // Order: PKCS#1 v1.5 is deterministic, so each response can be matched to its request.
     const signedOnly = out.filter((o) => 'Value' in o);
-    expect(signedOnly).toHaveLength(600);
-    for (const i of [150, 450, 599]) {
+    expect(signedOnly).toHaveLength(1100);
+    for (const i of [150, 600, 1099]) {
       const digest = createHash('sha256').update(`line ${i}`).digest('base64');
       const single = json(deskkms(['AsymmetricSign', '--KeyId', keyId, '--KeyVersionId', versionId, '--Algorithm', 'RSA_PKCS1_SHA_256', '--Digest', digest]).stdout);
       expect(signedOnly[i]!.Value, `line of signature ${i}`).toBe(single.Value);
     }
-    expect(new Set(signedOnly.map((o) => o.Value)).size).toBe(600);
+    expect(new Set(signedOnly.map((o) => o.Value)).size).toBe(1100);
   });
 
   it('batch answers each request as soon as it is done, so a co-process can wait for every answer', async () => {

@@ -151,7 +151,8 @@ export const auditCommand: Command = {
   },
 };
 
-const MAX_IN_FLIGHT = 256;
+/** Four of the key worker's groups of signatures (sign-batch.ts): one being signed while the main thread audits another. */
+const MAX_IN_FLIGHT = 512;
 
 export const batchCommand: Command = {
   name: 'batch',
