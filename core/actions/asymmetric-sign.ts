@@ -1,5 +1,5 @@
 // AsymmetricSign: the key worker signs a digest with the version's sealed private key.
-import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
+import { decodeBase64 } from '../contract/base64.ts';
 import { assertDigest } from '../crypto/engine.ts';
 import { dryRunPassed } from './dry-run.ts';
 import type { Handler } from './operation.ts';
@@ -15,5 +15,5 @@ export const asymmetricSign: Handler<'AsymmetricSign'> = async (vault, req, ctx)
     dryRunPassed('AsymmetricSign');
   }
   const { signature } = await vault.worker.request({ op: 'sign', key, algorithm: req.Algorithm, digest });
-  return { response: { KeyId: t.key.key_id, KeyVersionId: t.version.key_version_id, Value: encodeBase64(signature) } };
+  return { response: { KeyId: t.key.key_id, KeyVersionId: t.version.key_version_id, Value: signature } };
 };

@@ -1,6 +1,7 @@
 // What the CSR and certificate Actions share (DeskKMS extensions, issue 5): a key version as an
 // X.509 signer, checked by the key policy exactly as AsymmetricSign is (key state, SIGN/VERIFY
 // usage, algorithm, private material present), and the chains attached to versions.
+import { decodeBase64 } from '../contract/base64.ts';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
 import { KEY_SPEC_TABLE, type SigningAlgorithm } from '../contract/specs.ts';
 import { decodePem } from '../crypto/pem.ts';
@@ -38,7 +39,7 @@ export function versionSigner(vault: Vault, req: { KeyId: string; KeyVersionId: 
       // worker that restarted meanwhile starts locked, and a keychain vault unlocks it again here;
       // a vault locked meanwhile answers Vault.Locked rather than the worker's refusal.
       await vault.ensureUnlocked();
-      return (await vault.worker.request({ op: 'sign', key: ref, algorithm, digest })).signature;
+      return decodeBase64((await vault.worker.request({ op: 'sign', key: ref, algorithm, digest })).signature, 'signature');
     },
   };
 }

@@ -159,7 +159,11 @@ export interface WorkerResults {
   unlock: { backend: string; integrityKey: Uint8Array; upgradedVerifier?: string };
   lock: Record<string, never>;
   generate: { publicKey: Uint8Array; sealed: Uint8Array };
-  sign: { signature: Uint8Array };
+  /**
+   * The signature in base64, as every caller sends it on (the API's Value): a string crosses to the
+   * main thread without a buffer of its own to allocate and collect on each side.
+   */
+  sign: { signature: string };
   decrypt: { plaintext: Uint8Array };
   symEncrypt: { iv: Uint8Array; ciphertext: Uint8Array; tag: Uint8Array };
   symDecrypt: { plaintext: Uint8Array };

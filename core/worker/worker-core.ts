@@ -72,8 +72,10 @@ export class KeyWorkerCore {
           pkcs8.fill(0);
         }
       }
-      case 'sign':
-        return { signature: await this.signer.sign({ key: this.open(req.key), algorithm: req.algorithm, digest: req.digest }) };
+      case 'sign': {
+        const signature = await this.signer.sign({ key: this.open(req.key), algorithm: req.algorithm, digest: req.digest });
+        return { signature: Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('base64') };
+      }
       case 'decrypt':
         return { plaintext: decrypt(this.open(req.key), req.algorithm, req.ciphertext) };
       case 'symEncrypt': {
