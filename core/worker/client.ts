@@ -3,6 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import { KmsError } from '../contract/errors.ts';
 import { isWorkerResponse, type OutgoingRequest, type WorkerOp, type WorkerResults } from './protocol.ts';
+import { KEY_WORKER_NAME, KEY_WORKER_URL, takePrestartedKeyWorker } from './prestart.ts';
 
 interface Pending {
   readonly op: WorkerOp;
@@ -17,7 +18,6 @@ export interface KeyWorkerClientOptions {
   readonly onRestart?: () => void;
 }
 
-const WORKER_URL = new URL('./key-worker.ts', import.meta.url);
 
 /**
  * A message's byte fields on buffers of their own size. Structured clone copies a view's whole
@@ -51,7 +51,8 @@ export class KeyWorkerClient {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(WORKER_URL, { name: 'deskkms-key-worker' });
+    // The one the command started early (prestart.ts), else a new one (a restart, tests, the app).
+    const worker = takePrestartedKeyWorker() ?? new Worker(KEY_WORKER_URL, { name: KEY_WORKER_NAME });
     worker.unref();
     worker.on('message', (message: unknown) => this.onMessage(message));
     worker.on('error', () => {

@@ -10,29 +10,31 @@ export interface CommandEntry {
   readonly summary: string;
   /** The command's module, imported on first use. */
   load(): Promise<Command>;
+  /** It opens a vault (all its subcommands do): its key worker is started before the module loads (core/worker/prestart.ts). */
+  readonly opensVault?: true;
 }
 
 export const COMMAND_INDEX: readonly CommandEntry[] = [
-  { name: 'init', summary: 'Create a vault whose data key is held in the OS keychain (or, with --passphrase-file, wrapped under a passphrase)', load: async () => (await import('./commands/vault.ts')).initCommand },
-  { name: 'status', summary: 'Show the vault path, key count, the protection in force, whether it unlocks, and its last backup', load: async () => (await import('./commands/vault.ts')).statusCommand },
-  { name: 'batch', summary: 'Run JSON Lines requests from stdin ({"Action": ..., params}); one response line each, in order', load: async () => (await import('./commands/vault.ts')).batchCommand },
-  { name: 'audit', summary: 'List the audit log (audit list), prove its chain and anchor intact (audit verify), or accept a broken one (audit acknowledge-break)', load: async () => (await import('./commands/vault.ts')).auditCommand },
-  { name: 'backup', summary: 'Back up the vault to one file under a recovery passphrase or M-of-N recovery shares (create), prove a backup opens (verify), recreate a vault from one (restore)', load: async () => (await import('./commands/backup.ts')).backupCommand },
-  { name: 'vault', summary: 'Change how the vault is protected: its passphrase (change-passphrase), keychain or passphrase (protect), a new data key (rotate-data-key)', load: async () => (await import('./commands/protection.ts')).vaultCommand },
-  { name: 'serve', summary: "Serve the vault's Actions over Alibaba Cloud KMS's OpenAPI (for the official SDKs)", load: async () => (await import('./commands/serve.ts')).serveCommand },
-  { name: 'agent', summary: 'Serve vault keys to ssh, git and DeskKMS commands as an ssh-agent (SSH_AUTH_SOCK); add, remove and list the keys it serves', load: async () => (await import('./commands/agent.ts')).agentCommand },
+  { name: 'init', summary: 'Create a vault whose data key is held in the OS keychain (or, with --passphrase-file, wrapped under a passphrase)', opensVault: true, load: async () => (await import('./commands/vault.ts')).initCommand },
+  { name: 'status', summary: 'Show the vault path, key count, the protection in force, whether it unlocks, and its last backup', opensVault: true, load: async () => (await import('./commands/vault.ts')).statusCommand },
+  { name: 'batch', summary: 'Run JSON Lines requests from stdin ({"Action": ..., params}); one response line each, in order', opensVault: true, load: async () => (await import('./commands/vault.ts')).batchCommand },
+  { name: 'audit', summary: 'List the audit log (audit list), prove its chain and anchor intact (audit verify), or accept a broken one (audit acknowledge-break)', opensVault: true, load: async () => (await import('./commands/vault.ts')).auditCommand },
+  { name: 'backup', summary: 'Back up the vault to one file under a recovery passphrase or M-of-N recovery shares (create), prove a backup opens (verify), recreate a vault from one (restore)', opensVault: true, load: async () => (await import('./commands/backup.ts')).backupCommand },
+  { name: 'vault', summary: 'Change how the vault is protected: its passphrase (change-passphrase), keychain or passphrase (protect), a new data key (rotate-data-key)', opensVault: true, load: async () => (await import('./commands/protection.ts')).vaultCommand },
+  { name: 'serve', summary: "Serve the vault's Actions over Alibaba Cloud KMS's OpenAPI (for the official SDKs)", opensVault: true, load: async () => (await import('./commands/serve.ts')).serveCommand },
+  { name: 'agent', summary: 'Serve vault keys to ssh, git and DeskKMS commands as an ssh-agent (SSH_AUTH_SOCK); add, remove and list the keys it serves', opensVault: true, load: async () => (await import('./commands/agent.ts')).agentCommand },
   { name: 'ui', summary: 'Serve the desktop app in a browser on 127.0.0.1 (where Electron cannot run)', load: async () => (await import('./commands/ui.ts')).uiCommand },
-  { name: 'access-key', summary: 'Issue and manage access keys for "deskkms serve" (create prints the secret once)', load: async () => (await import('./commands/access-key.ts')).accessKeyCommand },
-  { name: 'remote', summary: 'Register remote KMS connections (Alibaba Cloud KMS or another deskkms serve) and list their keys', load: async () => (await import('./commands/remote.ts')).remoteCommand },
-  { name: 'csr', summary: 'Create a PKCS#10 certificate signing request for a key version (for an offline CA)', load: async () => (await import('./commands/csr.ts')).csrCommand },
-  { name: 'pubkey', summary: 'Publish a key version\'s public key: a bundle of every format (PEM, DER, JWK, OpenSSH, fingerprints, chain), or one format: an allowed_signers line, an OpenPGP certificate', load: async () => (await import('./commands/pubkey.ts')).pubkeyCommand },
-  { name: 'export', summary: 'Export a version of an Exportable key as an encrypted PKCS#8 file (openssl pkey -passin reads it)', load: async () => (await import('./commands/transfer.ts')).exportCommand },
-  { name: 'import', summary: 'Import an encrypted PKCS#8 file as a new version of a key of the same spec', load: async () => (await import('./commands/transfer.ts')).importCommand },
-  { name: 'cert', summary: 'Offline CA: self-sign a root, issue from a CSR, attach a chain to a key version, export it', load: async () => (await import('./commands/cert.ts')).certCommand },
-  { name: 'sign', summary: 'Sign a file with a vault key in the format its verifiers read: raw, ssh (ssh-keygen, git), openpgp (gpg, sq), sigstore (cosign), jws', load: async () => (await import('./commands/sign.ts')).signCommand },
+  { name: 'access-key', summary: 'Issue and manage access keys for "deskkms serve" (create prints the secret once)', opensVault: true, load: async () => (await import('./commands/access-key.ts')).accessKeyCommand },
+  { name: 'remote', summary: 'Register remote KMS connections (Alibaba Cloud KMS or another deskkms serve) and list their keys', opensVault: true, load: async () => (await import('./commands/remote.ts')).remoteCommand },
+  { name: 'csr', summary: 'Create a PKCS#10 certificate signing request for a key version (for an offline CA)', opensVault: true, load: async () => (await import('./commands/csr.ts')).csrCommand },
+  { name: 'pubkey', summary: 'Publish a key version\'s public key: a bundle of every format (PEM, DER, JWK, OpenSSH, fingerprints, chain), or one format: an allowed_signers line, an OpenPGP certificate', opensVault: true, load: async () => (await import('./commands/pubkey.ts')).pubkeyCommand },
+  { name: 'export', summary: 'Export a version of an Exportable key as an encrypted PKCS#8 file (openssl pkey -passin reads it)', opensVault: true, load: async () => (await import('./commands/transfer.ts')).exportCommand },
+  { name: 'import', summary: 'Import an encrypted PKCS#8 file as a new version of a key of the same spec', opensVault: true, load: async () => (await import('./commands/transfer.ts')).importCommand },
+  { name: 'cert', summary: 'Offline CA: self-sign a root, issue from a CSR, attach a chain to a key version, export it', opensVault: true, load: async () => (await import('./commands/cert.ts')).certCommand },
+  { name: 'sign', summary: 'Sign a file with a vault key in the format its verifiers read: raw, ssh (ssh-keygen, git), openpgp (gpg, sq), sigstore (cosign), jws', opensVault: true, load: async () => (await import('./commands/sign.ts')).signCommand },
   { name: 'verify', summary: 'Verify a signature offline (no vault needed): raw, or a release format with its public key, certificate or allowed_signers', load: async () => (await import('./commands/verify.ts')).verifyCommand },
   { name: 'request', summary: 'Sign across an air gap: create a signing request online (no vault), approve it at the station, finish it online', load: async () => (await import('./commands/request.ts')).requestCommand },
-  { name: 'age-identity', summary: 'Print the age identity of a vault key (AGE-PLUGIN-DESKKMS-1...) for age -d -i; recipients: pubkey --format age-recipient', load: async () => (await import('./commands/age.ts')).ageIdentityCommand },
+  { name: 'age-identity', summary: 'Print the age identity of a vault key (AGE-PLUGIN-DESKKMS-1...) for age -d -i; recipients: pubkey --format age-recipient', opensVault: true, load: async () => (await import('./commands/age.ts')).ageIdentityCommand },
   { name: 'digest', summary: 'Print the base64 Digest that AsymmetricSign expects for a file', load: async () => (await import('./commands/digest.ts')).digestCommand },
   { name: 'specs', summary: 'List key specs, their usages and algorithms (with plaintext limits) as JSON', load: async () => (await import('./commands/specs.ts')).specsCommand },
 ];

@@ -1,0 +1,60 @@
+// The key worker a CLI command starts early (prestart.ts): the next client takes that very worker
+// and is served by it, each is taken once, one that died before it was taken is not handed out,
+// and one nobody takes does not keep the process alive.
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { KeyWorkerClient } from './client.ts';
+import { prestartKeyWorker, takePrestartedKeyWorker } from './prestart.ts';
+
+describe('prestartKeyWorker', () => {
+  it('the next KeyWorkerClient takes the prestarted worker and is answered by it; the one after starts its own', async () => {
+    const started = prestartKeyWorker();
+    expect(prestartKeyWorker()).toBe(started); // one waiting is enough: a second call starts nothing
+    const early = takePrestartedKeyWorker();
+    expect(early).toBe(started);
+    expect(takePrestartedKeyWorker()).toBeUndefined();
+    await started.terminate();
+
+    const taken = prestartKeyWorker();
+    const messages: unknown[] = [];
+    const first = new KeyWorkerClient({ tap: (m) => messages.push(m) });
+    const second = new KeyWorkerClient();
+    try {
+      // Taken by the first: nothing is left for anyone else.
+      expect(takePrestartedKeyWorker()).toBeUndefined();
+      expect((first as unknown as { worker: unknown }).worker).toBe(taken);
+      expect((second as unknown as { worker: unknown }).worker).not.toBe(taken);
+      // Both answer (a locked worker refuses to sign with Vault.Locked, the worker's own answer).
+      await expect(first.request({ op: 'lock' })).resolves.toEqual({});
+      await expect(second.request({ op: 'newAccessKey', accessKeyId: 'LTAI1' })).rejects.toMatchObject({ code: 'Vault.Locked' });
+      expect(messages).toEqual([{ seq: 1, ok: true, value: {} }]);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it('a prestarted worker that died before it was taken is not handed out; the client starts another', async () => {
+    const dying = prestartKeyWorker();
+    const exited = once(dying, 'exit');
+    await dying.terminate();
+    await exited;
+    expect(takePrestartedKeyWorker()).toBeUndefined();
+    const client = new KeyWorkerClient();
+    try {
+      await expect(client.request({ op: 'lock' })).resolves.toEqual({});
+      expect(client.restarts).toBe(0);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a prestarted worker that nobody takes does not keep the process alive', () => {
+    const script = `const { prestartKeyWorker } = await import(${JSON.stringify(new URL('./prestart.ts', import.meta.url).href)}); prestartKeyWorker(); console.log('started');`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.error).toBeUndefined();
+    expect(run.stdout).toBe('started\n');
+    expect(run.status).toBe(0);
+  });
+});

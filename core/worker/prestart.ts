@@ -1,0 +1,33 @@
+// The key worker started before it is asked for: a command that will open a vault starts its
+// worker first thing, and the worker loads its modules (~0.25 s of one core here) on the other
+// core while the main thread loads the command's. The vault's KeyWorkerClient takes it over; one
+// nobody takes (the command failed first) is unref'd and ends with the process. Only
+// node:worker_threads here: the CLI's entry imports this before any heavy module.
+import { Worker } from 'node:worker_threads';
+
+export const KEY_WORKER_URL = new URL('./key-worker.ts', import.meta.url);
+export const KEY_WORKER_NAME = 'deskkms-key-worker';
+
+let early: { worker: Worker; exited: boolean } | undefined;
+
+/** Starts the key worker now, for the next KeyWorkerClient to take (returned too); none more while one is waiting. */
+export function prestartKeyWorker(): Worker {
+  if (early) return early.worker;
+  const worker = new Worker(KEY_WORKER_URL, { name: KEY_WORKER_NAME });
+  worker.unref();
+  const started = { worker, exited: false };
+  // Until it is taken: an error is the client's to see as an exit (a Worker's unhandled 'error'
+  // event would end the process).
+  worker.on('error', () => undefined);
+  worker.once('exit', () => (started.exited = true));
+  early = started;
+  return worker;
+}
+
+/** The worker prestartKeyWorker started, if it is still running; each is taken once. */
+export function takePrestartedKeyWorker(): Worker | undefined {
+  const taken = early;
+  early = undefined;
+  if (!taken || taken.exited) return undefined;
+  return taken.worker;
+}
