@@ -18,7 +18,6 @@ export interface KeyWorkerClientOptions {
   readonly onRestart?: () => void;
 }
 
-
 /**
  * A message's byte fields on buffers of their own size. Structured clone copies a view's whole
  * ArrayBuffer, and a small Buffer (Buffer.from) sits in Node's shared pool, 64 KiB on Node 24: a
