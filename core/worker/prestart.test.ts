@@ -2,6 +2,9 @@
 // and is served by it, each is taken once, one that died before it was taken is not handed out,
 // and one nobody takes does not keep the process alive.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { KeyWorkerClient } from './client.ts';
@@ -51,10 +54,26 @@ describe('prestartKeyWorker', () => {
   });
 
   it('a prestarted worker that nobody takes does not keep the process alive', () => {
-    const script = `const { prestartKeyWorker } = await import(${JSON.stringify(new URL('./prestart.ts', import.meta.url).href)}); prestartKeyWorker(); console.log('started');`;
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
-    expect(run.error).toBeUndefined();
-    expect(run.stdout).toBe('started\n');
-    expect(run.status).toBe(0);
+    // A script file, not --eval: a worker inherits the process's flags, and --input-type would stop it.
+    const dir = mkdtempSync(join(tmpdir(), 'deskkms-prestart-'));
+    try {
+      const script = join(dir, 'prestart.mjs');
+      // The interval holds the process until the worker runs; after that only the worker could.
+      writeFileSync(
+        script,
+        `const { prestartKeyWorker } = await import(${JSON.stringify(new URL('./prestart.ts', import.meta.url).href)});
+const worker = prestartKeyWorker();
+const hold = setInterval(() => undefined, 1000);
+worker.on('error', (error) => console.log('error', error.message));
+worker.once('online', () => { console.log('online'); clearInterval(hold); });
+`,
+      );
+      const run = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
+      expect(run.error).toBeUndefined(); // a worker that held the process would time out here
+      expect(run.stdout).toBe('online\n');
+      expect(run.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
