@@ -18,7 +18,7 @@ function isExternal(id: string): boolean {
 }
 
 /**
- * core/worker/client.ts starts its worker from `new URL('./key-worker.ts', import.meta.url)`;
+ * core/worker/prestart.ts names the worker for every client: `new URL('./key-worker.ts', import.meta.url)`;
  * in the bundle the worker is key-worker.js beside main.js.
  */
 function workerUrlPlugin(): Plugin {
@@ -26,9 +26,9 @@ function workerUrlPlugin(): Plugin {
     name: 'deskkms-worker-url',
     enforce: 'pre',
     transform(code, id) {
-      if (!id.endsWith('/core/worker/client.ts')) return null;
+      if (!id.endsWith('/core/worker/prestart.ts')) return null;
       const next = code.replace("new URL('./key-worker.ts', import.meta.url)", "new URL('./key-worker.js', import.meta.url)");
-      if (next === code) this.error('core/worker/client.ts no longer names ./key-worker.ts: update build/bundle-electron.ts');
+      if (next === code) this.error('core/worker/prestart.ts no longer names ./key-worker.ts: update build/bundle-electron.ts');
       return { code: next, map: null };
     },
   };
