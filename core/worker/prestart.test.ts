@@ -28,7 +28,7 @@ describe('prestartKeyWorker', () => {
       expect(takePrestartedKeyWorker()).toBeUndefined();
       expect((first as unknown as { worker: unknown }).worker).toBe(taken);
       expect((second as unknown as { worker: unknown }).worker).not.toBe(taken);
-      // Both answer (a locked worker refuses to sign with Vault.Locked, the worker's own answer).
+      // Both answer: the first locks, the second (locked) refuses a new access key with Vault.Locked, the worker's own answer.
       await expect(first.request({ op: 'lock' })).resolves.toEqual({});
       await expect(second.request({ op: 'newAccessKey', accessKeyId: 'LTAI1' })).rejects.toMatchObject({ code: 'Vault.Locked' });
       expect(messages).toEqual([{ seq: 1, ok: true, value: {} }]);

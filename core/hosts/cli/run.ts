@@ -87,8 +87,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     io.stdout.write(`${VERSION}\n`);
     return EXIT_OK;
   }
+  // Help only: no vault is opened (and no key worker started for one).
+  const asksHelp = rest.includes('--help') || rest.includes('-h');
   if (isCliActionName(name)) {
-    if (rest.includes('--help') || rest.includes('-h')) {
+    if (asksHelp) {
       const { actionHelp } = await import('./action-help.ts');
       io.stdout.write(actionHelp(name));
       return EXIT_OK;
@@ -105,7 +107,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     return EXIT_USAGE;
   }
   // Its key worker loads on the other core while this thread loads the command (~0.2 s sooner).
-  if (entry.opensVault && !rest.includes('--help') && !rest.includes('-h')) prestartKeyWorker();
+  if (entry.opensVault && !asksHelp) prestartKeyWorker();
   const command = await entry.load();
   let values: FlagValues;
   let positionals: string[];
