@@ -432,6 +432,27 @@ describe('protocol checks (raw HTTP)', () => {
     }
   });
 
+  it('form decoding: "+" is a space and %2B a plus; at most 256 parameters, query and body counted together', async () => {
+    const h = await harness();
+    const query = form(signed('GET', { Action: 'Echo', Foo: 'bar baz', Sum: '1+1', Plain: 'a-b_c.d~e' }));
+    expect(query).toContain('Foo=bar%20baz');
+    const r = await getJson(`${h.server.url}/?${query.replace('Foo=bar%20baz', 'Foo=bar+baz')}`);
+    expect(r.status).toBe(200);
+    expect(r.body.Params).toEqual({ Foo: 'bar baz', Sum: '1+1', Plain: 'a-b_c.d~e' });
+
+    const names = (prefix: string, n: number): string => Array.from({ length: n }, (_, i) => `${prefix}${i}=v`).join('&');
+    const post = (inQuery: number, inBody: number): Promise<{ status: number; headers: Headers; body: any }> =>
+      getJson(`${h.server.url}/?${names('Q', inQuery)}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: names('B', inBody) });
+    for (const [inQuery, inBody] of [[257, 0], [200, 57], [0, 257]]) {
+      const over = await post(inQuery!, inBody!);
+      expectError(over, 'InvalidParameter', 400);
+      expect(over.body.Message).toMatch(/more than 256 parameters$/);
+    }
+    // 256 in all passes the count (and fails later, unsigned)
+    expect((await post(200, 56)).body.Code).toBe('MissingParameter');
+    expect(h.dispatcher.calls).toHaveLength(1);
+  });
+
   it('wrong method or path: InvalidParameter', async () => {
     const h = await harness();
     const query = form(signed('GET', { Action: 'Echo' }));

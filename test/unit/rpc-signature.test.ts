@@ -68,6 +68,16 @@ describe('percentEncode', () => {
     expect(percentEncode('😀')).toBe('%F0%9F%98%80');
   });
 
+  it('every character of the first 0x800 code points: its UTF-8 bytes, each %XX unless unreserved', () => {
+    const unreserved = /[A-Za-z0-9\-_.~]/;
+    for (let cp = 0; cp < 0x800; cp++) {
+      const c = String.fromCodePoint(cp);
+      const expected = unreserved.test(c) ? c : [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+      expect(percentEncode(c)).toBe(expected);
+      expect(percentEncode(`ab${c}9`)).toBe(`ab${expected}9`);
+    }
+  });
+
   it('refuses a lone surrogate, which has no UTF-8 form', () => {
     expect(() => percentEncode('\uD800')).toThrow(URIError);
   });

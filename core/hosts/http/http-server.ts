@@ -147,6 +147,10 @@ const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
 const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
 
 function decodeComponent(raw: string, where: string): string {
+  // Printable ASCII (checked by the caller) with neither "%" nor "+" decodes to itself: most names
+  // and values do, and this skips three passes over each (with the count below, a 14-parameter
+  // query took 10.5 µs to parse, now 3.8).
+  if (!raw.includes('%') && !raw.includes('+')) return raw;
   if (BAD_PERCENT.test(raw)) throw apiError('InvalidParameter', `${where}: "%" must be followed by two hex digits`);
   try {
     return decodeURIComponent(raw.replace(/\+/g, ' '));
@@ -158,6 +162,8 @@ function decodeComponent(raw: string, where: string): string {
 /** application/x-www-form-urlencoded, strictly: every name once, encoded bytes valid UTF-8. */
 function parseUrlEncoded(text: string, where: 'query string' | 'request body', into: Record<string, string>): void {
   if (!PRINTABLE_ASCII.test(text)) throw apiError('InvalidParameter', `${where}: characters outside printable ASCII must be percent-encoded`);
+  // Counted here: Object.keys on this null-prototype dictionary, per parameter, was quadratic.
+  let count = Object.keys(into).length;
   for (const pair of text.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
@@ -167,8 +173,9 @@ function parseUrlEncoded(text: string, where: 'query string' | 'request body', i
       throw apiError('InvalidParameter', `${where}: parameter names are 1-128 ASCII letters, digits, ".", "_" or "-" (got "${escapeText(name, 40)}")`);
     }
     if (Object.hasOwn(into, name)) throw apiError('InvalidParameter', `${name}: given more than once`);
-    if (Object.keys(into).length >= MAX_PARAMS) throw apiError('InvalidParameter', `${where}: more than ${MAX_PARAMS} parameters`);
+    if (count >= MAX_PARAMS) throw apiError('InvalidParameter', `${where}: more than ${MAX_PARAMS} parameters`);
     into[name] = value;
+    count++;
   }
 }
 
