@@ -3,21 +3,25 @@
 // killed at any moment leaves the last committed state. Several processes (CLI, app, API server)
 // may use one vault: writers serialise on SQLite's lock (BEGIN IMMEDIATE, busy_timeout).
 //
-// Writes go through a group-commit queue: every job queued in the same turn of the event loop runs
-// in one transaction (each in its own SAVEPOINT, so one job's failure rolls back only that job),
-// and all of them are acknowledged after the single COMMIT. One fsync then covers a whole batch of
-// audited calls instead of one fsync per call. Consecutive items of a WriteGroup (the audit entries
-// of calls that write nothing else) run as one job: one audit append for all of them, retried one
-// by one if it fails, so a bad item still fails alone; the queue keeps its order.
+// Writes go through a group-commit queue: every job queued in the same turn of the event loop (or
+// while the last commit's fsync runs, below) runs in one transaction (each in its own SAVEPOINT,
+// so one job's failure rolls back only that job), and all of them are acknowledged after the
+// single COMMIT. One fsync then covers a whole batch of audited calls instead of one fsync per
+// call. Consecutive items of a WriteGroup (the audit entries of calls that write nothing else) run
+// as one job: one audit append for all of them, retried one by one if it fails, so a bad item
+// still fails alone; the queue keeps its order.
 //
 // That fsync does not block the event loop: the queue's transactions commit with
 // synchronous=NORMAL (in WAL mode SQLite then writes the commit's frames to vault.db-wal without
 // syncing them), and the jobs are acknowledged only after an fsync of vault.db-wal on libuv's
 // thread pool has returned, so an acknowledged commit is on disk as with synchronous=FULL while
-// the next requests are parsed, checked and signed. A checkpoint syncs the WAL before copying it
-// and the database after, under NORMAL too; a WAL that is gone was checkpointed and removed, so
-// its frames are in the synced database. Writes made outside the queue (migrations,
-// db.transaction) keep synchronous=FULL.
+// the next requests are parsed, checked and signed. One such fsync runs at a time: what is queued
+// while it runs commits when it returns, in one transaction covered by the next fsync (under
+// `deskkms serve`'s load a commit then holds ~6 calls instead of ~4, with a third fewer fsyncs,
+// and never ten in flight at once). A checkpoint syncs the WAL before copying it and the database
+// after, under NORMAL too; a WAL that is gone was checkpointed and removed, so its frames are in
+// the synced database. Writes made outside the queue (migrations, db.transaction) keep
+// synchronous=FULL.
 //
 // Files: the directory is 0700, and vault.db is created 0600 by us (O_EXCL, then fchmod, whatever
 // the umask) before SQLite opens it; SQLite creates vault.db-wal and vault.db-shm with the mode of
@@ -253,11 +257,14 @@ export class Store {
     });
   }
 
+  /**
+   * Flushes at the end of this turn, unless a WAL sync is in flight: then its end does (one sync at
+   * a time, and what was queued while it ran commits together, covered by the next).
+   */
   private schedule(): void {
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    if (this.scheduled || this.syncing.size > 0) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
   }
 
   private statements(): TransactionStatements {
@@ -348,7 +355,10 @@ export class Store {
       },
     );
     this.syncing.add(synced);
-    void synced.finally(() => this.syncing.delete(synced));
+    void synced.finally(() => {
+      this.syncing.delete(synced);
+      if (this.queue.length > 0) this.schedule();
+    });
   }
 
   /** Resolves or rejects every queued entry (job, or item `i` of a group run `e`) by its outcome. */

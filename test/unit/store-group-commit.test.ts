@@ -1,7 +1,8 @@
 // The store's group commit (core/vault/store.ts): jobs and grouped items of one turn share one
 // transaction; a grouped item that fails alone is refused alone; nothing is acknowledged before
 // the WAL holding the commit has been synced (the fsync runs off the event loop), and a failed
-// sync refuses the group with Vault.IOError; close() waits for the syncs in flight.
+// sync refuses the group with Vault.IOError; close() waits for the syncs in flight; one sync runs at
+// a time, and what is queued meanwhile commits after it, together.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +90,46 @@ describe('group commit', () => {
     release();
     await write;
     expect(acknowledged).toBe(true);
+  });
+
+  it('one WAL sync at a time: what is queued while one runs commits after it, in one transaction with one more sync', async () => {
+    const releases: (() => void)[] = [];
+    store.syncWal = () => new Promise<void>((resolve) => releases.push(resolve));
+    const settle = (ms = 20): Promise<unknown> => new Promise((r) => setTimeout(r, ms));
+    const group = insertGroup();
+    const first = store.writeGrouped(group, 'a');
+    await settle();
+    expect(rows()).toEqual(['a']);
+    expect(releases).toHaveLength(1);
+    // Two more turns' writes while that sync runs: neither commits yet.
+    const second = store.writeGrouped(group, 'b');
+    await new Promise((r) => setImmediate(r));
+    const third = store.write((db) => db.prepare("INSERT INTO t (v) VALUES ('c')").run());
+    await settle();
+    expect(rows()).toEqual(['a']);
+    expect(releases).toHaveLength(1);
+    releases[0]!();
+    await first;
+    await settle();
+    // Committed together (one savepoint for the group's item, one for the job), one sync for both.
+    expect(rows()).toEqual(['a', 'b', 'c']);
+    expect(releases).toHaveLength(2);
+    expect(group.runs).toEqual([1, 1]);
+    let acknowledged = false;
+    const later = Promise.all([second, third]).then(() => (acknowledged = true));
+    await settle();
+    expect(acknowledged).toBe(false);
+    releases[1]!();
+    await later;
+    // A failed sync lets the next writes commit too.
+    store.syncWal = () => Promise.reject(Object.assign(new Error('EIO'), { code: 'EIO' }));
+    const failed = store.write((db) => db.prepare("INSERT INTO t (v) VALUES ('d')").run());
+    const after = store.write((db) => db.prepare("INSERT INTO t (v) VALUES ('e')").run());
+    await expect(failed).rejects.toMatchObject({ code: 'Vault.IOError' });
+    await expect(after).rejects.toMatchObject({ code: 'Vault.IOError' });
+    store.syncWal = () => Promise.resolve();
+    await store.write((db) => db.prepare("INSERT INTO t (v) VALUES ('f')").run());
+    expect(rows()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
   });
 
   it('a failed sync refuses the group with Vault.IOError; close() waits for syncs in flight', async () => {
