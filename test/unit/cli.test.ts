@@ -10,6 +10,7 @@ import { digestMessage, generateKey, publicKeyPem, signDigest, type PrivateKey }
 import type { CliIO } from '../../core/hosts/cli/command.ts';
 import { runCli } from '../../core/hosts/cli/run.ts';
 import { COMMAND_INDEX } from '../../core/hosts/cli/command-index.ts';
+import { takePrestartedKeyWorker } from '../../core/worker/prestart.ts';
 
 const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
 
@@ -33,6 +34,36 @@ beforeAll(async () => {
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the key worker a vault command starts early (core/worker/prestart.ts)', () => {
+  it('deskkms sign starts it only when no agent socket is there; a command that always opens the vault, always', async () => {
+    const sockets = mkdtempSync(join(tmpdir(), 'deskkms-prestart-'));
+    const present = join(sockets, 'agent.sock');
+    writeFileSync(present, ''); // anything at the path: whether it is an agent is found out by connecting
+    const absent = join(sockets, 'none.sock');
+    const io = (env: Record<string, string>): CliIO =>
+      ({ stdout: { write: () => true }, stderr: { write: () => true }, stdin: process.stdin, cwd: dir, env: { DESKKMS_VAULT: join(sockets, 'no-vault'), ...env } }) as unknown as CliIO;
+    // Each fails on its arguments (exit 2) after the decision, before any vault is opened.
+    const cases: [string[], Record<string, string>, boolean][] = [
+      [['sign'], { DESKKMS_AGENT_SOCK: present }, false],
+      [['sign'], { SSH_AUTH_SOCK: present, XDG_RUNTIME_DIR: sockets }, false],
+      [['sign'], { DESKKMS_AGENT_SOCK: absent }, true],
+      [['sign'], { DESKKMS_NO_AGENT: '1', DESKKMS_AGENT_SOCK: present }, true],
+      [['status', '--bogus'], { DESKKMS_AGENT_SOCK: present }, true],
+      [['sign', '--help'], { DESKKMS_AGENT_SOCK: absent }, false],
+    ];
+    try {
+      for (const [args, env, prestarted] of cases) {
+        expect(await runCli(args, io(env))).toBe(args.includes('--help') ? 0 : 2);
+        const worker = takePrestartedKeyWorker();
+        expect(worker !== undefined, `${args.join(' ')} ${JSON.stringify(env)}`).toBe(prestarted);
+        await worker?.terminate();
+      }
+    } finally {
+      rmSync(sockets, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('deskkms verify', () => {
   it('exits 0 "valid" for every spec and algorithm, from a file or a digest, PEM or DER key, raw or base64 signature', async () => {

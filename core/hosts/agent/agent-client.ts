@@ -30,7 +30,7 @@ import type { SigningEndpoint } from '../../actions/format-signing.ts';
 import type { ActionName } from '../../contract/actions.ts';
 import { KmsError, isErrorCode } from '../../contract/errors.ts';
 import { escapeText } from '../../contract/escape-text.ts';
-import { defaultAgentSocket } from './agent-socket.ts';
+import { agentCandidates, defaultAgentSocket } from './agent-socket.ts';
 import { DESKKMS_EXTENSION, ENDPOINT_ACTIONS, type EndpointHello, type EndpointIdentity, type EndpointRequest } from './agent-types.ts';
 import { peerCredentials } from './peer-credentials.ts';
 import { FrameReader, MSG, extensionRequest, parseJsonExtension } from './ssh-agent-wire.ts';
@@ -65,20 +65,6 @@ const identitiesSchema = z.strictObject({
 });
 
 const unavailable = (socketPath: string, why: string): KmsError => new KmsError('Agent.Unavailable', `the agent socket ${escapeText(socketPath, 256)}: ${why}`);
-
-/** Whether DESKKMS_NO_AGENT tells the commands to open the vault themselves. */
-export function agentDisabled(env: Env): boolean {
-  const value = env.DESKKMS_NO_AGENT;
-  return value !== undefined && value !== '' && value !== '0';
-}
-
-/** The sockets a command tries, in order: $DESKKMS_AGENT_SOCK alone, else $SSH_AUTH_SOCK and the default socket. */
-export function agentCandidates(env: Env): string[] {
-  if (agentDisabled(env)) return [];
-  if (env.DESKKMS_AGENT_SOCK) return [env.DESKKMS_AGENT_SOCK];
-  const candidates = [env.SSH_AUTH_SOCK, defaultAgentSocket(env)].filter((path): path is string => path !== undefined && path !== '');
-  return [...new Set(candidates)];
-}
 
 /**
  * Why the commands must not connect to `socketPath` (another user could have made it, or could

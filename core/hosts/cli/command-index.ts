@@ -10,8 +10,13 @@ export interface CommandEntry {
   readonly summary: string;
   /** The command's module, imported on first use. */
   load(): Promise<Command>;
-  /** It opens a vault (all its subcommands do): its key worker is started before the module loads (core/worker/prestart.ts). */
-  readonly opensVault?: true;
+  /**
+   * It opens a vault (all its subcommands do): its key worker is started before the module loads
+   * (core/worker/prestart.ts). 'unless-agent': it signs through a DeskKMS agent that serves the
+   * vault when one runs (signer-session.ts), so the worker starts early only when no agent socket
+   * is there (agent-socket.ts agentSocketPresent).
+   */
+  readonly opensVault?: true | 'unless-agent';
 }
 
 export const COMMAND_INDEX: readonly CommandEntry[] = [
@@ -31,7 +36,7 @@ export const COMMAND_INDEX: readonly CommandEntry[] = [
   { name: 'export', summary: 'Export a version of an Exportable key as an encrypted PKCS#8 file (openssl pkey -passin reads it)', opensVault: true, load: async () => (await import('./commands/transfer.ts')).exportCommand },
   { name: 'import', summary: 'Import an encrypted PKCS#8 file as a new version of a key of the same spec', opensVault: true, load: async () => (await import('./commands/transfer.ts')).importCommand },
   { name: 'cert', summary: 'Offline CA: self-sign a root, issue from a CSR, attach a chain to a key version, export it', opensVault: true, load: async () => (await import('./commands/cert.ts')).certCommand },
-  { name: 'sign', summary: 'Sign a file with a vault key in the format its verifiers read: raw, ssh (ssh-keygen, git), openpgp (gpg, sq), sigstore (cosign), jws', opensVault: true, load: async () => (await import('./commands/sign.ts')).signCommand },
+  { name: 'sign', summary: 'Sign a file with a vault key in the format its verifiers read: raw, ssh (ssh-keygen, git), openpgp (gpg, sq), sigstore (cosign), jws', opensVault: 'unless-agent', load: async () => (await import('./commands/sign.ts')).signCommand },
   { name: 'verify', summary: 'Verify a signature offline (no vault needed): raw, or a release format with its public key, certificate or allowed_signers', load: async () => (await import('./commands/verify.ts')).verifyCommand },
   { name: 'request', summary: 'Sign across an air gap: create a signing request online (no vault), approve it at the station, finish it online', load: async () => (await import('./commands/request.ts')).requestCommand },
   { name: 'age-identity', summary: 'Print the age identity of a vault key (AGE-PLUGIN-DESKKMS-1...) for age -d -i; recipients: pubkey --format age-recipient', opensVault: true, load: async () => (await import('./commands/age.ts')).ageIdentityCommand },

@@ -107,7 +107,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     return EXIT_USAGE;
   }
   // Its key worker loads on the other core while this thread loads the command (~0.2 s sooner).
-  if (entry.opensVault && !asksHelp) prestartKeyWorker();
+  if (entry.opensVault && !asksHelp) {
+    const viaAgent = entry.opensVault === 'unless-agent' && (await import('../agent/agent-socket.ts')).agentSocketPresent(io.env);
+    if (!viaAgent) prestartKeyWorker();
+  }
   const command = await entry.load();
   let values: FlagValues;
   let positionals: string[];
