@@ -10,6 +10,7 @@ import { digestMessage, generateKey, publicKeyPem, signDigest, type PrivateKey }
 import type { CliIO } from '../../core/hosts/cli/command.ts';
 import { runCli } from '../../core/hosts/cli/run.ts';
 import { COMMAND_INDEX } from '../../core/hosts/cli/command-index.ts';
+import { runSshKeygen } from '../../core/hosts/programs/ssh-keygen.ts';
 import { takePrestartedKeyWorker } from '../../core/worker/prestart.ts';
 
 const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
@@ -36,7 +37,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the key worker a vault command starts early (core/worker/prestart.ts)', () => {
-  it('deskkms sign starts it only when no agent socket is there; a command that always opens the vault, always', async () => {
+  it('deskkms sign and deskkms-ssh-keygen start it only when no agent socket is there; a command that always opens the vault, always', async () => {
     const sockets = mkdtempSync(join(tmpdir(), 'deskkms-prestart-'));
     const present = join(sockets, 'agent.sock');
     writeFileSync(present, ''); // anything at the path: whether it is an agent is found out by connecting
@@ -57,6 +58,13 @@ describe('the key worker a vault command starts early (core/worker/prestart.ts)'
         expect(await runCli(args, io(env))).toBe(args.includes('--help') ? 0 : 2);
         const worker = takePrestartedKeyWorker();
         expect(worker !== undefined, `${args.join(' ')} ${JSON.stringify(env)}`).toBe(prestarted);
+        await worker?.terminate();
+      }
+      // git's ssh-keygen: the same rule when it signs (here failing at the key file, after the decision).
+      for (const [env, prestarted] of [[{ DESKKMS_AGENT_SOCK: present }, false], [{ DESKKMS_AGENT_SOCK: absent }, true]] as const) {
+        expect(await runSshKeygen(['-Y', 'sign', '-n', 'git', '-f', join(sockets, 'none.pub'), join(sockets, 'msg')], io(env))).toBe(255);
+        const worker = takePrestartedKeyWorker();
+        expect(worker !== undefined, `ssh-keygen ${JSON.stringify(env)}`).toBe(prestarted);
         await worker?.terminate();
       }
     } finally {

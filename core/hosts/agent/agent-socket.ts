@@ -39,11 +39,8 @@ export function agentCandidates(env: Env): string[] {
 
 /**
  * Whether anything is at one of the sockets a command would try (lstat only: whether it is a
- * DeskKMS agent serving the vault is found out by connecting, agent-client.ts findAgent). A
- * command that signs through the agent when one serves its vault starts its key worker early only
- * when nothing is there (core/hosts/cli/run.ts): one started for nothing loads its modules on the
- * other core while the command talks to the agent, and `deskkms sign` through the agent took
- * 0.39–0.44 s instead of 0.31–0.36 s (the agent bench, 4 December).
+ * DeskKMS agent serving the vault is found out by connecting, agent-client.ts findAgent). Where
+ * nothing is, a signing command starts its key worker early (core/hosts/cli/early-worker.ts).
  */
 export function agentSocketPresent(env: Env): boolean {
   return agentCandidates(env).some((path) => {

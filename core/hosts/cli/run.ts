@@ -107,10 +107,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     return EXIT_USAGE;
   }
   // Its key worker loads on the other core while this thread loads the command (~0.2 s sooner).
-  if (entry.opensVault && !asksHelp) {
-    const viaAgent = entry.opensVault === 'unless-agent' && (await import('../agent/agent-socket.ts')).agentSocketPresent(io.env);
-    if (!viaAgent) prestartKeyWorker();
-  }
+  if (entry.opensVault === 'unless-agent' && !asksHelp) (await import('./early-worker.ts')).prestartUnlessAgent(io.env);
+  else if (entry.opensVault && !asksHelp) prestartKeyWorker();
   const command = await entry.load();
   let values: FlagValues;
   let positionals: string[];

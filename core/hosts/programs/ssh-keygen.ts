@@ -160,6 +160,8 @@ async function sign(args: ParsedArgs, io: CliIO): Promise<number> {
   const keyFile = args.keyFile;
   const namespace = args.namespace;
   try {
+    // Its key worker loads on the other core while this thread loads the signing modules.
+    (await import('../cli/early-worker.ts')).prestartUnlessAgent(io.env);
     const m = await signingModules();
     const namespaceOk = m.assertNamespace(namespace, '-n');
     const { spki, fingerprint } = await readKeyFile(m, resolve(io.cwd, keyFile));
