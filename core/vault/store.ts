@@ -304,6 +304,11 @@ export class Store {
     const queued = this.queue;
     this.queue = [];
     if (queued.length === 0) return;
+    // (close() empties the queue first, and write() refuses once closed: this is a guard.)
+    if (this.closed) {
+      this.settle(queued, () => ({ ok: false, error: new KmsError('InternalFailure', 'the vault store is closed') }));
+      return;
+    }
     /** Per queued entry: a job's outcome, or one outcome per item of a group run. */
     const outcomes: (Outcome | Outcome[])[] = [];
     const tx = this.statements();
@@ -381,8 +386,12 @@ export class Store {
   /** Waits for queued writes, then closes the database. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.queue.length > 0) await this.write(() => undefined);
-    await Promise.all(this.syncing);
+    // Until nothing is queued and no sync runs: a write made while a sync runs (a timer's, a
+    // socket's) is flushed only when that sync returns, so waiting for the syncs once is not enough.
+    while (this.queue.length > 0 || this.syncing.size > 0) {
+      if (this.queue.length > 0) await this.write(() => undefined);
+      else await Promise.all(this.syncing);
+    }
     this.closed = true;
     this.wal.close();
     this.db.close();

@@ -149,6 +149,27 @@ describe('group commit', () => {
     expect(closed).toBe(true);
   });
 
+  it('close() while a sync runs: a write queued meanwhile (by a timer) still commits before the database closes', async () => {
+    let release: () => void = () => undefined;
+    store.syncWal = () => new Promise<void>((resolve) => (release = resolve));
+    const first = store.write((db) => db.prepare("INSERT INTO t (v) VALUES ('a')").run());
+    await new Promise((r) => setTimeout(r, 20));
+    const closing = store.close();
+    const late = new Promise<unknown>((resolve) => setTimeout(() => resolve(store.write((db) => db.prepare("INSERT INTO t (v) VALUES ('late')").run())), 10));
+    await new Promise((r) => setTimeout(r, 30));
+    store.syncWal = () => Promise.resolve();
+    release();
+    await first;
+    await expect(late).resolves.toMatchObject({ changes: 1 });
+    await closing;
+    const reopened = Store.open(dir);
+    try {
+      expect((reopened.db.prepare('SELECT v FROM t ORDER BY rowid').all() as { v: string }[]).map((r) => r.v)).toEqual(['a', 'late']);
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('the real sync: writes are durable and the connection is back at synchronous=FULL outside the queue', async () => {
     await store.write((db) => db.prepare("INSERT INTO t (v) VALUES ('durable')").run());
     expect(rows()).toEqual(['durable']);
