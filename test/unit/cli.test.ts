@@ -1,6 +1,6 @@
 // The deskkms binary as a user runs it: a child process under the pinned Node, real files.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,13 +41,17 @@ describe('the key worker a vault command starts early (core/worker/prestart.ts)'
     const sockets = mkdtempSync(join(tmpdir(), 'deskkms-prestart-'));
     const present = join(sockets, 'agent.sock');
     writeFileSync(present, ''); // anything at the path: whether it is an agent is found out by connecting
+    mkdirSync(join(sockets, 'deskkms'));
+    writeFileSync(join(sockets, 'deskkms', 'agent.sock'), '');
     const absent = join(sockets, 'none.sock');
     const io = (env: Record<string, string>): CliIO =>
       ({ stdout: { write: () => true }, stderr: { write: () => true }, stdin: process.stdin, cwd: dir, env: { DESKKMS_VAULT: join(sockets, 'no-vault'), ...env } }) as unknown as CliIO;
     // Each fails on its arguments (exit 2) after the decision, before any vault is opened.
     const cases: [string[], Record<string, string>, boolean][] = [
       [['sign'], { DESKKMS_AGENT_SOCK: present }, false],
-      [['sign'], { SSH_AUTH_SOCK: present, XDG_RUNTIME_DIR: sockets }, false],
+      [['sign'], { XDG_RUNTIME_DIR: sockets }, false], // the default socket, $XDG_RUNTIME_DIR/deskkms/agent.sock
+      // Another program's agent at SSH_AUTH_SOCK (the common case) does not count
+      [['sign'], { SSH_AUTH_SOCK: present, XDG_RUNTIME_DIR: join(sockets, 'elsewhere') }, true],
       [['sign'], { DESKKMS_AGENT_SOCK: absent }, true],
       [['sign'], { DESKKMS_NO_AGENT: '1', DESKKMS_AGENT_SOCK: present }, true],
       [['status', '--bogus'], { DESKKMS_AGENT_SOCK: present }, true],

@@ -38,19 +38,22 @@ export function agentCandidates(env: Env): string[] {
 }
 
 /**
- * Whether anything is at one of the sockets a command would try (lstat only: whether it is a
- * DeskKMS agent serving the vault is found out by connecting, agent-client.ts findAgent). Where
- * nothing is, a signing command starts its key worker early (core/hosts/cli/early-worker.ts).
+ * Whether anything is at the DeskKMS agent's socket ($DESKKMS_AGENT_SOCK, else the default one;
+ * none under DESKKMS_NO_AGENT): lstat only, whether it serves the vault is found out by
+ * connecting (agent-client.ts findAgent). Where nothing is, a signing command starts its key
+ * worker early (core/hosts/cli/early-worker.ts). $SSH_AUTH_SOCK is not looked at, though
+ * findAgent tries it: on most desktops it is another agent (OpenSSH's, gnome-keyring's), and
+ * counting it would take the early start from nearly everyone; a DeskKMS agent listens on the
+ * default socket unless told otherwise.
  */
 export function agentSocketPresent(env: Env): boolean {
-  return agentCandidates(env).some((path) => {
-    try {
-      lstatSync(path);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  if (agentDisabled(env)) return false;
+  try {
+    lstatSync(defaultAgentSocket(env));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const unsafe = (message: string): KmsError => new KmsError('Agent.SocketUnsafe', message);

@@ -1,6 +1,7 @@
 // The key worker of a command that signs through a DeskKMS agent when one serves its vault
-// (signer-session.ts withSigner): started early (core/worker/prestart.ts) only when no agent
-// socket is there. Through the agent the command opens no vault, and a worker started for nothing
+// (signer-session.ts withSigner): started early (core/worker/prestart.ts) only when nothing is at
+// the DeskKMS agent's socket (agent-socket.ts agentSocketPresent, which says why $SSH_AUTH_SOCK
+// does not count). Through the agent the command opens no vault, and a worker started for nothing
 // loads its modules on the other core meanwhile: `deskkms sign` through the agent took 0.39–0.44 s
 // instead of 0.31–0.36 s (the agent bench, 4 December). Without an agent the early start is what
 // saves the time: git's `deskkms-ssh-keygen -Y sign` on a passphrase vault took 1.20 s against
