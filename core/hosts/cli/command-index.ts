@@ -13,8 +13,8 @@ export interface CommandEntry {
   /**
    * It opens a vault (all its subcommands do): its key worker is started before the module loads
    * (core/worker/prestart.ts). 'unless-agent': it signs through a DeskKMS agent that serves the
-   * vault when one runs (signer-session.ts), so the worker starts early only when no agent socket
-   * is there (early-worker.ts).
+   * vault when one runs (signer-session.ts), so the worker starts early only when nothing is at
+   * the DeskKMS agent's socket (early-worker.ts).
    */
   readonly opensVault?: true | 'unless-agent';
 }

@@ -107,8 +107,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     return EXIT_USAGE;
   }
   // Its key worker loads on the other core while this thread loads the command (~0.2 s sooner).
-  if (entry.opensVault === 'unless-agent' && !asksHelp) (await import('./early-worker.ts')).prestartUnlessAgent(io.env);
-  else if (entry.opensVault && !asksHelp) prestartKeyWorker();
+  if (entry.opensVault && !asksHelp) {
+    if (entry.opensVault === 'unless-agent') (await import('./early-worker.ts')).prestartUnlessAgent(io.env);
+    else prestartKeyWorker();
+  }
   const command = await entry.load();
   let values: FlagValues;
   let positionals: string[];
