@@ -52,8 +52,12 @@ class LazyVault {
     });
   }
 
+  /** Closes the vault if it opened; one that failed to open was reported to age where it was asked for. */
   async close(): Promise<void> {
-    if (this.opened) await (await this.opened).close().catch(() => undefined);
+    await this.opened?.then(
+      (opened) => opened.close().catch(() => undefined),
+      () => undefined,
+    );
   }
 }
 
