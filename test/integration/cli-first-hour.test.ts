@@ -4,7 +4,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ACTION_NAMES, ACTION_SCHEMAS } from '../../core/contract/actions.ts';
 import { encodeBase64 } from '../../core/contract/base64.ts';
@@ -13,12 +12,12 @@ import { importPublicKey } from '../../core/crypto/public-key.ts';
 import { ACTION_EXAMPLES } from '../../core/hosts/cli/action-examples.ts';
 import { checkActionParams, parseActionArgs } from '../../core/hosts/cli/actions-cli.ts';
 import { rawSignatureOf } from '../../core/hosts/cli/commands/verify.ts';
+import { loadedModules, moduleLoadHook } from '../support/module-loads.ts';
 
 // Each vault command pays a scrypt unlock in a new process: minutes on a loaded 2-core machine.
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 300_000 });
 
 const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
-const ROOT = resolve(import.meta.dirname, '../..');
 
 interface Run {
   readonly status: number | null;
@@ -65,22 +64,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('help starts without loading what it does not print', () => {
   // A module-load hook lists every file the process loads (on stderr, before the help).
-  const hook = () => {
-    const file = join(dir, 'list-loads.mjs');
-    writeFileSync(
-      file,
-      "import { registerHooks } from 'node:module';\n" +
-        "registerHooks({ load(url, context, next) { if (url.startsWith('file:')) process.stderr.write('LOAD ' + url + '\\n'); return next(url, context); } });\n",
-    );
-    return pathToFileURL(file).href;
-  };
   const loads = (args: string[]): string[] => {
-    const run = deskkms(args, undefined, ['--import', hook()]);
+    const run = deskkms(args, undefined, ['--import', moduleLoadHook(dir)]);
     expect(run.status, run.stderr).toBe(0);
-    return run.stderr
-      .split('\n')
-      .filter((l) => l.startsWith('LOAD '))
-      .map((l) => l.slice(5).replace(pathToFileURL(ROOT).href, ''));
+    return loadedModules(run.stderr);
   };
 
   it('deskkms --help loads no command module, no vault, no request schemas', () => {

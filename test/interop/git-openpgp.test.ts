@@ -15,6 +15,7 @@ import { findRealProgram } from '../../core/hosts/programs/hand-over.ts';
 import { dispatch } from '../../core/actions/dispatch.ts';
 import { listAuditEntries } from '../../core/audit/audit-log.ts';
 import { Vault } from '../../core/vault/vault.ts';
+import { loadedModules, moduleLoadHook, vaultSideModules } from '../support/module-loads.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DESKKMS = join(ROOT, 'bin/deskkms');
@@ -298,6 +299,15 @@ describe('deskkms-gpg hands over to the real gpg, never to itself', () => {
     expect(relative.status).toBe(2);
     expect(relative.stderr).toContain('"Code":"InvalidParameter"');
     expect(relative.stdout).not.toContain('GnuPG');
+  });
+
+  it('hands over without loading the vault side: git runs it for every signature it verifies', () => {
+    const r = run(DESKKMS_GPG, ['--version'], { env: { ...env, NODE_OPTIONS: `--import=${moduleLoadHook(work)}` } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('gpg (GnuPG)');
+    const loaded = loadedModules(r.stderr);
+    expect(loaded).toContain('/core/hosts/programs/hand-over.ts');
+    expect(vaultSideModules(loaded)).toEqual([]);
   });
 
   it('a gpg wrapper that calls deskkms-gpg back ends with an error, not a chain of processes', () => {

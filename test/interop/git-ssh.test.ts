@@ -19,6 +19,7 @@ import { SSH_KEYGEN, runSshKeygen } from '../../core/hosts/programs/ssh-keygen.t
 import { Vault } from '../../core/vault/vault.ts';
 import { tempDir } from '../integration/vault-helpers.ts';
 import { opensslKey, wrapWithOpenssl } from '../support/byok-wrap.ts';
+import { loadedModules, moduleLoadHook, vaultSideModules } from '../support/module-loads.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PROGRAM = join(ROOT, 'bin/deskkms-ssh-keygen');
@@ -206,9 +207,13 @@ describe('git with gpg.format=ssh and deskkms-ssh-keygen', () => {
     expect(() => realSshKeygen({ DESKKMS_SSH_KEYGEN: 'ssh-keygen', PATH: '/usr/bin' })).toThrow(/must be an absolute path/);
     expect(realSshKeygen({ DESKKMS_SSH_KEYGEN: '/usr/bin/ssh-keygen', PATH: fake })).toBe('/usr/bin/ssh-keygen');
 
-    const listed = run(PROGRAM, ['-l', '-f', keys.ec.pub], undefined, { PATH: `${fake}:${env.PATH}` });
+    const listed = run(PROGRAM, ['-l', '-f', keys.ec.pub], undefined, { PATH: `${fake}:${env.PATH}`, NODE_OPTIONS: `--import=${moduleLoadHook(dir.path)}` });
     expect(listed.status, listed.stderr).toBe(0);
     expect(listed.stdout).toContain(sshFingerprint(keys.ec.pem));
+    // Handing over loads nothing of the vault side (git runs this program for every verification).
+    const loaded = loadedModules(listed.stderr);
+    expect(loaded).toContain('/core/hosts/programs/hand-over.ts');
+    expect(vaultSideModules(loaded)).toEqual([]);
 
     // a wrapper script (not a symlink) that calls the program back: the loop is caught, not run forever
     const loop = join(dir.path, 'loop-bin');

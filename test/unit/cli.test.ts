@@ -3,6 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBase64 } from '../../core/contract/base64.ts';
 import { ASYMMETRIC_KEY_SPECS, KEY_SPECS, KEY_SPEC_TABLE, SIGNING_ALGORITHMS, type KeySpec } from '../../core/contract/specs.ts';
@@ -10,7 +11,12 @@ import { digestMessage, generateKey, publicKeyPem, signDigest, type PrivateKey }
 import type { CliIO } from '../../core/hosts/cli/command.ts';
 import { runCli } from '../../core/hosts/cli/run.ts';
 import { COMMAND_INDEX } from '../../core/hosts/cli/command-index.ts';
+import { runAgePlugin } from '../../core/hosts/programs/age-plugin.ts';
+import { runGpgProgram } from '../../core/hosts/programs/gpg.ts';
+import { runSigstoreKms } from '../../core/hosts/programs/sigstore-kms.ts';
 import { runSshKeygen } from '../../core/hosts/programs/ssh-keygen.ts';
+import { encodeStanza } from '../../core/formats/age-stanza.ts';
+import { encodeIdentity } from '../../core/formats/age-deskkms.ts';
 import { takePrestartedKeyWorker } from '../../core/worker/prestart.ts';
 
 const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
@@ -37,7 +43,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the key worker a vault command starts early (core/worker/prestart.ts)', () => {
-  it('deskkms sign and deskkms-ssh-keygen start it only when no agent socket is there; a command that always opens the vault, always', async () => {
+  it('deskkms sign and the programs git and cosign run start it only when no agent socket is there; a command that always opens the vault, always', async () => {
     const sockets = mkdtempSync(join(tmpdir(), 'deskkms-prestart-'));
     const present = join(sockets, 'agent.sock');
     writeFileSync(present, ''); // anything at the path: whether it is an agent is found out by connecting
@@ -64,12 +70,44 @@ describe('the key worker a vault command starts early (core/worker/prestart.ts)'
         expect(worker !== undefined, `${args.join(' ')} ${JSON.stringify(env)}`).toBe(prestarted);
         await worker?.terminate();
       }
-      // git's ssh-keygen: the same rule when it signs (here failing at the key file, after the decision).
-      for (const [env, prestarted] of [[{ DESKKMS_AGENT_SOCK: present }, false], [{ DESKKMS_AGENT_SOCK: absent }, true]] as const) {
-        expect(await runSshKeygen(['-Y', 'sign', '-n', 'git', '-f', join(sockets, 'none.pub'), join(sockets, 'msg')], io(env))).toBe(255);
-        const worker = takePrestartedKeyWorker();
-        expect(worker !== undefined, `ssh-keygen ${JSON.stringify(env)}`).toBe(prestarted);
-        await worker?.terminate();
+      // The programs git, cosign and age run: the same rule when they sign (each failing after the
+      // decision: ssh-keygen at the key file, the others at the missing vault); what they hand to
+      // the real program, and what needs no key, starts none.
+      const sigstoreCall = (method: string) =>
+        ['v1', JSON.stringify({ initOptions: { protocolVersion: 'v1', keyResourceID: 'alias/none', hashFunc: 5 }, methodName: method, [method]: null })];
+      const fingerprint = '5BFBA301E17BE51F88B794DA30B31FCBCFC41383';
+      const programs: [string, (env: Record<string, string>) => Promise<number>, number, 'unless-agent' | 'always' | 'never'][] = [
+        ['ssh-keygen -Y sign', (env) => runSshKeygen(['-Y', 'sign', '-n', 'git', '-f', join(sockets, 'none.pub'), join(sockets, 'msg')], io(env)), 255, 'unless-agent'],
+        ['gpg -bsau', (env) => runGpgProgram(['--status-fd=2', '-bsau', fingerprint], { ...io(env), status: () => undefined }), 2, 'unless-agent'],
+        ['gpg -bsau (no key named)', (env) => runGpgProgram(['-bsau', 'someone@example.org'], { ...io(env), status: () => undefined }), 2, 'never'],
+        ['sigstore signMessage', (env) => runSigstoreKms(sigstoreCall('signMessage'), io(env)), 0, 'unless-agent'],
+        ['sigstore publicKey', (env) => runSigstoreKms(sigstoreCall('publicKey'), io(env)), 0, 'unless-agent'],
+        ['sigstore createKey', (env) => runSigstoreKms(sigstoreCall('createKey'), io(env)), 0, 'always'],
+        ['sigstore defaultAlgorithm', (env) => runSigstoreKms(sigstoreCall('defaultAlgorithm'), io(env)), 0, 'never'],
+        [
+          'age -d',
+          (env) => {
+            const identity = encodeIdentity('5b3f3c4e-7a43-4c2b-9d0e-2f4f3b6a1c11');
+            const stanzas = [
+              encodeStanza('add-identity', [identity]),
+              encodeStanza('recipient-stanza', ['0', 'deskkms', 'kms', '5b3f3c4e-7a43-4c2b-9d0e-2f4f3b6a1c11'], new Uint8Array(40)),
+              encodeStanza('done', []),
+              encodeStanza('ok', []), // age's answer to the plugin's error
+            ];
+            return runAgePlugin(['--age-plugin=identity-v1'], { ...io(env), stdin: Readable.from([Buffer.from(stanzas.join(''))]) });
+          },
+          0,
+          'always',
+        ],
+      ];
+      for (const [name, run, status, rule] of programs) {
+        for (const env of [{ DESKKMS_AGENT_SOCK: present }, { DESKKMS_AGENT_SOCK: absent }]) {
+          expect(await run(env), `${name} ${JSON.stringify(env)}`).toBe(status);
+          const worker = takePrestartedKeyWorker();
+          const expected = rule === 'always' || (rule === 'unless-agent' && env.DESKKMS_AGENT_SOCK === absent);
+          expect(worker !== undefined, `${name} ${JSON.stringify(env)}`).toBe(expected);
+          await worker?.terminate();
+        }
       }
     } finally {
       rmSync(sockets, { recursive: true, force: true });

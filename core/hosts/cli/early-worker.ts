@@ -1,11 +1,12 @@
 // The key worker of a command that signs through a DeskKMS agent when one serves its vault
-// (signer-session.ts withSigner): started early (core/worker/prestart.ts) only when nothing is at
-// the DeskKMS agent's socket (agent-socket.ts agentSocketPresent, which says why $SSH_AUTH_SOCK
-// does not count). Through the agent the command opens no vault, and a worker started for nothing
-// loads its modules on the other core meanwhile: `deskkms sign` through the agent took 0.39–0.44 s
-// instead of 0.31–0.36 s (the agent bench, 4 December). Without an agent the early start is what
-// saves the time: git's `deskkms-ssh-keygen -Y sign` on a passphrase vault took 1.20 s against
-// 1.38 s (medians of 8 alternated pairs; B/A 0.85).
+// (signer-session.ts withSigner: deskkms sign, git's deskkms-ssh-keygen and deskkms-gpg, cosign's
+// sigstore-kms-deskkms publicKey and signMessage): started early (core/worker/prestart.ts) only
+// when nothing is at the DeskKMS agent's socket (agent-socket.ts agentSocketPresent, which says
+// why $SSH_AUTH_SOCK does not count). Through the agent the command opens no vault, and a worker
+// started for nothing loads its modules on the other core meanwhile: `deskkms sign` through the
+// agent took 0.39–0.44 s instead of 0.31–0.36 s (the agent bench, 4 December). Without an agent
+// the early start is what saves the time: git's `deskkms-ssh-keygen -Y sign` on a passphrase vault
+// took 1.20 s against 1.38 s (medians of 8 alternated pairs; B/A 0.85).
 // Light on purpose: loaded before the command's own modules.
 import { prestartKeyWorker } from '../../worker/prestart.ts';
 import { agentSocketPresent } from '../agent/agent-socket.ts';

@@ -15,20 +15,31 @@
 // to the real gpg ($DESKKMS_GPG, else the first gpg or gpg2 in an absolute PATH directory that is
 // not this program; a wrapper that loops back is detected: hand-over.ts) with its stdio, and its
 // exit status returned.
-import { createReadStream, lstatSync, realpathSync, writeSync } from 'node:fs';
+import { createReadStream, lstatSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { beginSignature, completeSignature, findSigningKeys } from '../../actions/format-signing.ts';
+import type { Signer } from '../../actions/format-signing.ts';
 import { KmsError, invalidParameter } from '../../contract/errors.ts';
 import { displayText, escapeText } from '../../contract/escape-text.ts';
 import type { SigningKeyInfo } from '../../formats/format.ts';
-import { openpgpAlgorithm, openpgpFingerprint, openpgpFormat } from '../../formats/openpgp.ts';
-import { dearmor } from '../../formats/openpgp-packets.ts';
 import type { CliIO } from '../cli/command.ts';
-import { writeFileAtomically } from '../cli/output-file.ts';
 import { writeFailure } from '../cli/report-error.ts';
-import { withSigner } from '../cli/signer-session.ts';
 import { handOver, type HandOverTarget } from './hand-over.ts';
+import { isMainModule } from './is-main.ts';
+
+// Signing needs the handler table, the vault and the OpenPGP format; handing over needs none of
+// them, and git hands over on every verification (`git log --show-signature` runs this program once
+// a commit): those modules are loaded only to sign, while the key worker starts on the other core.
+const signingModules = async () => {
+  const [signing, openpgp, packets, output, signerSession] = await Promise.all([
+    import('../../actions/format-signing.ts'),
+    import('../../formats/openpgp.ts'),
+    import('../../formats/openpgp-packets.ts'),
+    import('../cli/output-file.ts'),
+    import('../cli/signer-session.ts'),
+  ]);
+  return { ...signing, ...openpgp, ...packets, ...output, ...signerSession };
+};
+type SigningModules = Awaited<ReturnType<typeof signingModules>>;
 
 /** Where everything but a detached signature goes: the real gpg (core/hosts/programs/hand-over.ts). */
 export const GPG: HandOverTarget = { program: 'deskkms-gpg', module: import.meta.filename, names: ['gpg', 'gpg2'], envVar: 'DESKKMS_GPG', failureStatus: 2 };
@@ -129,14 +140,14 @@ export function keySelector(key: string): { readonly fingerprint?: string; reado
 }
 
 /** The key versions that sign as `key` in OpenPGP: the vault's, or those a DeskKMS agent serves. */
-export async function findOpenpgpKeys(from: Parameters<typeof findSigningKeys>[0], key: string, what?: string): Promise<SigningKeyInfo[]> {
+async function findOpenpgpKeys(m: SigningModules, from: Signer, key: string, what?: string): Promise<SigningKeyInfo[]> {
   const selector = keySelector(key);
   if (!selector) return [];
-  return findSigningKeys(
+  return m.findSigningKeys(
     from,
     (k) => {
-      if (openpgpFormat.unsupported(k.spec) !== undefined) return false;
-      const fpr = openpgpFingerprint(k);
+      if (m.openpgpFormat.unsupported(k.spec) !== undefined) return false;
+      const fpr = m.openpgpFingerprint(k);
       return selector.fingerprint !== undefined ? fpr === selector.fingerprint : fpr.slice(24) === selector.keyId;
     },
     what,
@@ -204,9 +215,12 @@ export async function runGpgProgram(argv: readonly string[], io: GpgProgramIO): 
         `"${shownKey}" is neither an OpenPGP fingerprint (40 hex digits) nor a long key ID (16 hex digits); the vault keeps no User IDs, so set user.signingkey to the key's fingerprint`,
       );
     }
-    const written = await withSigner({}, io, 'gpg', async (signer) => {
+    // Its key worker loads on the other core while this thread loads the signing modules.
+    (await import('../cli/early-worker.ts')).prestartUnlessAgent(io.env);
+    const m = await signingModules();
+    const written = await m.withSigner({}, io, 'gpg', async (signer) => {
       // Not among the agent's keys: Agent.KeyNotAdded, and the vault is opened and searched instead.
-      const keys = await findOpenpgpKeys(signer, req.key, `the OpenPGP key ${shownKey}`);
+      const keys = await findOpenpgpKeys(m, signer, req.key, `the OpenPGP key ${shownKey}`);
       if (keys.length === 0) {
         gpgLine(io, `skipped "${shownKey}": No secret key`);
         throw new KmsError('Forbidden.KeyNotFound', `no Enabled SIGN/VERIFY key version in the vault has the OpenPGP ${selector.fingerprint ? 'fingerprint' : 'key ID'} ${shownKey}`);
@@ -215,24 +229,24 @@ export async function runGpgProgram(argv: readonly string[], io: GpgProgramIO): 
         throw invalidParameter('--local-user', `"${shownKey}" matches ${keys.length} key versions; give the full 40-hex fingerprint`);
       }
       const key = keys[0]!;
-      const fpr = openpgpFingerprint(key);
+      const fpr = m.openpgpFingerprint(key);
       const time = new Date(Math.floor(Date.now() / 1000) * 1000);
-      const pending = beginSignature(key, 'openpgp', { time });
+      const pending = m.beginSignature(key, 'openpgp', { time });
       if (req.statusFd !== undefined) io.status(req.statusFd, `[GNUPG:] KEY_CONSIDERED ${fpr} 0\n[GNUPG:] BEGIN_SIGNING H8\n`);
       try {
         await readAll(req.input !== undefined ? createReadStream(resolve(io.cwd, req.input)) : io.stdin, (chunk) => pending.update(chunk));
       } catch (error) {
         throw fileError(req.input ?? '-', error);
       }
-      const armored = await completeSignature(signer, key, 'openpgp', pending);
-      const bytes = req.armor ? armored : dearmor(armored, 'PGP SIGNATURE', 'signature');
-      return { bytes, status: `[GNUPG:] SIG_CREATED D ${openpgpAlgorithm(key)} 8 00 ${time.getTime() / 1000} ${fpr}\n` };
+      const armored = await m.completeSignature(signer, key, 'openpgp', pending);
+      const bytes = req.armor ? armored : m.dearmor(armored, 'PGP SIGNATURE', 'signature');
+      return { bytes, status: `[GNUPG:] SIG_CREATED D ${m.openpgpAlgorithm(key)} 8 00 ${time.getTime() / 1000} ${fpr}\n` };
     });
     if (out === undefined) await new Promise<void>((done, fail) => io.stdout.write(written.bytes, (e) => (e ? fail(e) : done())));
     else {
       try {
         // rename (--yes) or link(2) of a temporary file: a symlink at the target is replaced or refused, never written through.
-        await writeFileAtomically(out.path, written.bytes, { mode: 0o644, replace: req.yes === true, exists: () => outputExists(out.name) });
+        await m.writeFileAtomically(out.path, written.bytes, { mode: 0o644, replace: req.yes === true, exists: () => outputExists(out.name) });
       } catch (error) {
         throw error instanceof KmsError ? error : fileError(out.name, error);
       }
@@ -262,6 +276,6 @@ function main(): Promise<number> {
   return runGpgProgram(process.argv.slice(2), io);
 }
 
-if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (isMainModule(import.meta.filename)) {
   process.exitCode = await main();
 }
