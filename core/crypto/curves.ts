@@ -1,7 +1,9 @@
 // The three elliptic curves of the contract as @noble/curves point types, used to parse and
 // validate every public point (on-curve, not infinity) the same way. P-256 and secp256k1 come
 // from noble; SM2's recommended curve (GB/T 32918.5-2017) is built from its published constants.
+import { createECDH, getCurves } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
+import { bytesToNumberBE } from '@noble/curves/utils.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { weierstrass, type WeierstrassPoint, type WeierstrassPointCons } from '@noble/curves/abstract/weierstrass.js';
 
@@ -33,4 +35,32 @@ export function curveOrder(curve: CurveName): bigint {
 /** Field prime p of a curve. */
 export function curvePrime(curve: CurveName): bigint {
   return CURVE_POINTS[curve].Fp.ORDER;
+}
+
+/** node:crypto's (OpenSSL's) name of each curve. */
+const OPENSSL_CURVE: Readonly<Record<CurveName, string>> = { 'P-256': 'prime256v1', secp256k1: 'secp256k1', SM2: 'SM2' };
+let libraryCurves: ReadonlySet<string> | undefined;
+const ONE = new Uint8Array(32);
+ONE[31] = 1;
+
+/**
+ * The public point d·G of a private scalar d (32 bytes, big-endian, already checked to be in
+ * [1, n-1]). By node:crypto's ECDH where the runtime's library has the curve (OpenSSL: all three;
+ * Electron's BoringSSL: P-256), whose scalar multiplication is constant-time; else by noble. The
+ * first noble multiplication in a process builds its table of G's multiples (~30-36 ms here), and
+ * a CLI command that opens one key (git's signing programs, deskkms sign) paid it on every run;
+ * OpenSSL's takes under 1 ms. The same point either way (core/crypto/curves.test.ts).
+ */
+export function publicPoint(curve: CurveName, scalar: Uint8Array): CurvePoint {
+  libraryCurves ??= new Set(getCurves());
+  const name = OPENSSL_CURVE[curve];
+  if (!libraryCurves.has(name)) return CURVE_POINTS[curve].BASE.multiply(bytesToNumberBE(scalar));
+  const ecdh = createECDH(name);
+  try {
+    ecdh.setPrivateKey(scalar);
+    return CURVE_POINTS[curve].fromBytes(new Uint8Array(ecdh.getPublicKey()));
+  } finally {
+    // The library's copy of d overwritten before the object is left to the collector.
+    ecdh.setPrivateKey(ONE);
+  }
 }

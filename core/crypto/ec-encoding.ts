@@ -7,7 +7,7 @@ import { ECParameters, ECPrivateKey } from '@peculiar/asn1-ecc';
 import { PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 import { bytesToNumberBE, numberToBytesBE } from '@noble/curves/utils.js';
 import { invalidParameter } from '../contract/errors.ts';
-import { CURVE_POINTS, curveOrder, type CurveName, type CurvePoint } from './curves.ts';
+import { CURVE_POINTS, curveOrder, publicPoint, type CurveName, type CurvePoint } from './curves.ts';
 import { parseStrictDer, serializeDer } from './der.ts';
 import { CURVE_OIDS, OID, curveForOid } from './oids.ts';
 
@@ -98,7 +98,7 @@ export function parseEcPkcs8(der: Uint8Array, parameter: string): EcPrivateMater
   const d = bytesToNumberBE(raw);
   if (d < 1n || d > maxScalar(curve)) throw invalidParameter(parameter, `private scalar out of range for ${curve}`);
   const scalar = numberToBytesBE(d, 32);
-  const point = CURVE_POINTS[curve].BASE.multiply(d);
+  const point = publicPoint(curve, scalar);
   if (inner.publicKey) {
     const embedded = parsePoint(curve, new Uint8Array(inner.publicKey), parameter);
     if (!embedded.equals(point)) throw invalidParameter(parameter, 'embedded public key does not match the private scalar');

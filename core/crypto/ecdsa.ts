@@ -9,7 +9,7 @@ import { numberToBytesBE } from '@noble/curves/utils.js';
 import { KmsError } from '../contract/errors.ts';
 import type { EncryptionAlgorithm, KeySpec, SigningAlgorithm } from '../contract/specs.ts';
 import type { CurveName, CurvePoint } from './curves.ts';
-import { curveOrder } from './curves.ts';
+import { curveOrder, publicPoint } from './curves.ts';
 import { decodeRsSignature, encodeRsBytes, type RsPair } from './der.ts';
 import { encodeEcPkcs8, encodeEcSpki, type EcPrivateMaterial } from './ec-encoding.ts';
 import { createDigester, type Digester } from './hash.ts';
@@ -87,7 +87,7 @@ export class EcdsaPrivateKey implements PrivateKey {
   static generate(curve: EcdsaCurve): EcdsaPrivateKey {
     const impl = ECDSA_CURVES[curve];
     const scalar = impl.utils.randomSecretKey();
-    return new EcdsaPrivateKey({ curve, scalar, point: impl.Point.fromBytes(impl.getPublicKey(scalar, false)) });
+    return new EcdsaPrivateKey({ curve, scalar, point: publicPoint(curve, scalar) });
   }
 
   private get live(): Uint8Array {
@@ -123,7 +123,7 @@ export class EcdsaPrivateKey implements PrivateKey {
 
   exportPkcs8(): Uint8Array {
     const curve = this.publicKey.curve;
-    return encodeEcPkcs8(curve, this.live, ECDSA_CURVES[curve].Point.fromBytes(ECDSA_CURVES[curve].getPublicKey(this.live, false)));
+    return encodeEcPkcs8(curve, this.live, publicPoint(curve, this.live));
   }
 
   wipe(): void {

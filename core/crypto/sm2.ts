@@ -10,7 +10,7 @@ import { sm2 } from 'sm-crypto-v2';
 import { bytesToHex, bytesToNumberBE, hexToBytes, numberToBytesBE } from '@noble/curves/utils.js';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
 import { SM2_DEFAULT_ID, type EncryptionAlgorithm, type SigningAlgorithm } from '../contract/specs.ts';
-import { Sm2Point, curveOrder, curvePrime, type CurvePoint } from './curves.ts';
+import { Sm2Point, curveOrder, curvePrime, publicPoint, type CurvePoint } from './curves.ts';
 import { decodeRsSignature, decodeSm2Ciphertext, encodeRsBytes, encodeSm2Ciphertext, type Sm2Ciphertext } from './der.ts';
 import { encodeEcPkcs8, encodeEcSpki, maxScalar, parsePoint, type EcPrivateMaterial } from './ec-encoding.ts';
 import { createDigester, hashBytes, type Digester } from './hash.ts';
@@ -150,7 +150,7 @@ export class Sm2PrivateKey implements PrivateKey {
       const scalar = hexToBytes(privateKey.padStart(64, '0'));
       const d = bytesToNumberBE(scalar);
       // d = n-1 would make (1 + d) non-invertible in signing.
-      if (d >= 1n && d <= maxScalar('SM2')) return new Sm2PrivateKey({ curve: 'SM2', scalar, point: Sm2Point.BASE.multiply(d) });
+      if (d >= 1n && d <= maxScalar('SM2')) return new Sm2PrivateKey({ curve: 'SM2', scalar, point: publicPoint('SM2', scalar) });
     }
   }
 

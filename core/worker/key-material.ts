@@ -8,7 +8,7 @@ import { KmsError } from '../contract/errors.ts';
 import { WRAPPING_ALGORITHMS, isSymmetricWrapping, type AsymmetricWrappingAlgorithm, type WrappingAlgorithm } from '../contract/key-import.ts';
 import { createHmac } from 'node:crypto';
 import { KEY_SPEC_TABLE, type KeySpec } from '../contract/specs.ts';
-import { CURVE_POINTS } from '../crypto/curves.ts';
+import { publicPoint } from '../crypto/curves.ts';
 import { encodeSm2Ciphertext } from '../crypto/der.ts';
 import { encodeEcPkcs8, maxScalar } from '../crypto/ec-encoding.ts';
 import { decrypt, importPrivateKey, signDigest, verifyDigest, type PrivateKey } from '../crypto/engine.ts';
@@ -77,7 +77,8 @@ function targetPkcs8(spec: KeySpec, plain: Uint8Array): Uint8Array {
   if (spec !== 'EC_SM2' || plain.length !== 32) return plain;
   const d = bytesToNumberBE(plain);
   if (d < 1n || d > maxScalar('SM2')) throw incorrect('the SM2 private scalar D is out of range');
-  return encodeEcPkcs8('SM2', numberToBytesBE(d, 32), CURVE_POINTS.SM2.BASE.multiply(d));
+  const scalar = numberToBytesBE(d, 32);
+  return encodeEcPkcs8('SM2', scalar, publicPoint('SM2', scalar));
 }
 
 const big = (bytes: ArrayBuffer): bigint => bytesToNumberBE(new Uint8Array(bytes));
