@@ -15,9 +15,8 @@ import { runAgePlugin } from '../../core/hosts/programs/age-plugin.ts';
 import { runGpgProgram } from '../../core/hosts/programs/gpg.ts';
 import { runSigstoreKms } from '../../core/hosts/programs/sigstore-kms.ts';
 import { runSshKeygen } from '../../core/hosts/programs/ssh-keygen.ts';
-import { encodeStanza } from '../../core/formats/age-stanza.ts';
-import { encodeIdentity } from '../../core/formats/age-deskkms.ts';
 import { takePrestartedKeyWorker } from '../../core/worker/prestart.ts';
+import { ageDecryptInput, ageEncryptInput } from '../support/age-plugin-input.ts';
 
 const BIN = resolve(import.meta.dirname, '../../core/hosts/cli/deskkms.ts');
 
@@ -75,7 +74,11 @@ describe('the key worker a vault command starts early (core/worker/prestart.ts)'
       // the real program, and what needs no key, starts none.
       const sigstoreCall = (method: string) =>
         ['v1', JSON.stringify({ initOptions: { protocolVersion: 'v1', keyResourceID: 'alias/none', hashFunc: 5 }, methodName: method, [method]: null })];
+      const sigstoreVerify = ['v1', JSON.stringify({ initOptions: { protocolVersion: 'v1', keyResourceID: 'alias/none', hashFunc: 5 }, methodName: 'verifySignature', verifySignature: { signature: 'AAAA' } })];
       const fingerprint = '5BFBA301E17BE51F88B794DA30B31FCBCFC41383';
+      const AGE_KEY = '5b3f3c4e-7a43-4c2b-9d0e-2f4f3b6a1c11';
+      const AGE_OTHER_KEY = '0d6b2f8e-41c5-4a8e-b0f4-8d1e2c3b4a59';
+      const rsaRecipient = { kind: 'rsa', keyId: AGE_KEY, keyVersionId: AGE_OTHER_KEY, spki: keys.RSA_2048.publicKey.spki } as const;
       const programs: [string, (env: Record<string, string>) => Promise<number>, number, 'unless-agent' | 'always' | 'never'][] = [
         ['ssh-keygen -Y sign', (env) => runSshKeygen(['-Y', 'sign', '-n', 'git', '-f', join(sockets, 'none.pub'), join(sockets, 'msg')], io(env)), 255, 'unless-agent'],
         ['gpg -bsau', (env) => runGpgProgram(['--status-fd=2', '-bsau', fingerprint], { ...io(env), status: () => undefined }), 2, 'unless-agent'],
@@ -84,21 +87,11 @@ describe('the key worker a vault command starts early (core/worker/prestart.ts)'
         ['sigstore publicKey', (env) => runSigstoreKms(sigstoreCall('publicKey'), io(env)), 0, 'unless-agent'],
         ['sigstore createKey', (env) => runSigstoreKms(sigstoreCall('createKey'), io(env)), 0, 'always'],
         ['sigstore defaultAlgorithm', (env) => runSigstoreKms(sigstoreCall('defaultAlgorithm'), io(env)), 0, 'never'],
-        [
-          'age -d',
-          (env) => {
-            const identity = encodeIdentity('5b3f3c4e-7a43-4c2b-9d0e-2f4f3b6a1c11');
-            const stanzas = [
-              encodeStanza('add-identity', [identity]),
-              encodeStanza('recipient-stanza', ['0', 'deskkms', 'kms', '5b3f3c4e-7a43-4c2b-9d0e-2f4f3b6a1c11'], new Uint8Array(40)),
-              encodeStanza('done', []),
-              encodeStanza('ok', []), // age's answer to the plugin's error
-            ];
-            return runAgePlugin(['--age-plugin=identity-v1'], { ...io(env), stdin: Readable.from([Buffer.from(stanzas.join(''))]) });
-          },
-          0,
-          'always',
-        ],
+        ['sigstore verifySignature', (env) => runSigstoreKms(sigstoreVerify, io(env)), 0, 'always'],
+        ['age -d', (env) => runAgePlugin(['--age-plugin=identity-v1'], { ...io(env), stdin: Readable.from([Buffer.from(ageDecryptInput(AGE_KEY))]) }), 0, 'always'],
+        // Nothing for the vault to do: an identity no stanza names, a recipient that carries its public key.
+        ['age -d (no stanza of the identity)', (env) => runAgePlugin(['--age-plugin=identity-v1'], { ...io(env), stdin: Readable.from([Buffer.from(ageDecryptInput(AGE_KEY, AGE_OTHER_KEY))]) }), 0, 'never'],
+        ['age -r (RSA recipient)', (env) => runAgePlugin(['--age-plugin=recipient-v1'], { ...io(env), stdin: Readable.from([Buffer.from(ageEncryptInput(rsaRecipient))]) }), 0, 'never'],
       ];
       for (const [name, run, status, rule] of programs) {
         for (const env of [{ DESKKMS_AGENT_SOCK: present }, { DESKKMS_AGENT_SOCK: absent }]) {

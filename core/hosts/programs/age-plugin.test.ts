@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { encodeIdentity } from '../../formats/age-deskkms.ts';
-import { StanzaReader, encodeStanza, type Stanza } from '../../formats/age-stanza.ts';
+import { StanzaReader, type Stanza } from '../../formats/age-stanza.ts';
 import { takePrestartedKeyWorker } from '../../worker/prestart.ts';
 import type { CliIO } from '../cli/command.ts';
+import { ageDecryptInput } from '../../../test/support/age-plugin-input.ts';
 import { runAgePlugin } from './age-plugin.ts';
 
 const KEY_ID = '5b3f3c4e-7a43-4c2b-9d0e-2f4f3b6a1c11';
@@ -27,14 +27,7 @@ describe('age-plugin-deskkms with a vault that does not open', () => {
     let stdout = '';
     let stderr = '';
     const stdin = new PassThrough();
-    stdin.end(
-      [
-        encodeStanza('add-identity', [encodeIdentity(KEY_ID)]),
-        encodeStanza('recipient-stanza', ['0', 'deskkms', 'kms', KEY_ID], new Uint8Array(40)),
-        encodeStanza('done', []),
-        encodeStanza('ok', []), // age's answer to the error
-      ].join(''),
-    );
+    stdin.end(ageDecryptInput(KEY_ID));
     const io = {
       stdout: { write: (text: string) => ((stdout += text), true) },
       stderr: { write: (text: string) => ((stderr += text), true) },

@@ -344,13 +344,14 @@ const pemBytes = (pem: string) => encodeBase64(new TextEncoder().encode(pem));
 async function runCall(call: Call, io: CliIO): Promise<Result> {
   if (call.method === 'defaultAlgorithm') return { defaultAlgorithm: { defaultAlgorithm: DEFAULT_ALGORITHM } };
   if (call.method === 'supportedAlgorithms') return { supportedAlgorithms: { supportedAlgorithms: [...SUPPORTED_ALGORITHMS] } };
-  // The key worker loads on the other core while this thread loads the vault side; publicKey and
-  // signMessage through a running agent open no vault, and start none.
-  if (call.method === 'publicKey' || call.method === 'signMessage') (await import('../cli/early-worker.ts')).prestartUnlessAgent(io.env);
+  // What cosign asks on every signature goes through a running agent when it serves the key, and
+  // opens no vault. The key worker loads on the other core while this thread loads the vault side:
+  // for those two only when no DeskKMS agent is there, for the others always.
+  const throughSigner = call.method === 'publicKey' || call.method === 'signMessage';
+  if (throughSigner) (await import('../cli/early-worker.ts')).prestartUnlessAgent(io.env);
   else (await import('../../worker/prestart.ts')).prestartKeyWorker();
   const side = await vaultSide();
-  if (call.method === 'publicKey' || call.method === 'signMessage') {
-    // What cosign asks on every signature: through a running agent when it serves the key.
+  if (throughSigner) {
     return side.withSigner({}, io, CALLER, (signer) => {
       const methods = new Methods(side, signer, io);
       return call.method === 'publicKey' ? methods.publicKey(call) : methods.signMessage(call);
