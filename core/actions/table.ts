@@ -1,137 +1,91 @@
 // The handler table: one entry per Action of core/contract/actions.ts. tsc refuses a table that
-// misses an Action or gives one the wrong request type.
-import { createKey } from './create-key.ts';
-import { describeKey } from './describe-key.ts';
-import { listKeys } from './list-keys.ts';
-import { updateKeyDescription } from './update-key-description.ts';
-import { createKeyVersion } from './create-key-version.ts';
-import { describeKeyVersion } from './describe-key-version.ts';
-import { listKeyVersions } from './list-key-versions.ts';
-import { getPublicKey } from './get-public-key.ts';
-import { asymmetricSign } from './asymmetric-sign.ts';
-import { asymmetricVerify } from './asymmetric-verify.ts';
-import { asymmetricEncrypt } from './asymmetric-encrypt.ts';
-import { asymmetricDecrypt } from './asymmetric-decrypt.ts';
-import { createAlias } from './create-alias.ts';
-import { updateAlias } from './update-alias.ts';
-import { deleteAlias } from './delete-alias.ts';
-import { listAliases } from './list-aliases.ts';
-import { listAliasesByKeyId } from './list-aliases-by-key-id.ts';
-import { enableKey } from './enable-key.ts';
-import { disableKey } from './disable-key.ts';
-import { scheduleKeyDeletion } from './schedule-key-deletion.ts';
-import { cancelKeyDeletion } from './cancel-key-deletion.ts';
-import { tagResource } from './tag-resource.ts';
-import { untagResource } from './untag-resource.ts';
-import { listResourceTags } from './list-resource-tags.ts';
-import { exportKeyVersion } from './export-key-version.ts';
-import { importKeyVersion } from './import-key-version.ts';
-import { getParametersForImport } from './get-parameters-for-import.ts';
-import { importKeyMaterial } from './import-key-material.ts';
-import { deleteKeyMaterial } from './delete-key-material.ts';
-import { importPublicKeyVersion } from './import-public-key-version.ts';
-import { getPublicKeyBundle } from './get-public-key-bundle.ts';
-import { createCertificateSigningRequest } from './create-certificate-signing-request.ts';
-import { createSelfSignedCertificate } from './create-self-signed-certificate.ts';
-import { issueCertificate } from './issue-certificate.ts';
-import { attachCertificate } from './attach-certificate.ts';
-import { getCertificates } from './get-certificates.ts';
-// Symmetric keys (issue 18).
-import { encrypt } from './encrypt.ts';
-import { decrypt } from './decrypt.ts';
-import { generateDataKey } from './generate-data-key.ts';
-import { generateDataKeyWithoutPlaintext } from './generate-data-key-without-plaintext.ts';
-import { reEncrypt } from './re-encrypt.ts';
-import { generateAndExportDataKey } from './generate-and-export-data-key.ts';
-import { exportDataKey } from './export-data-key.ts';
-import { updateRotationPolicy } from './update-rotation-policy.ts';
-// DeskKMS administration (local only).
-import { createAccessKey } from './create-access-key.ts';
-import { listAccessKeys } from './list-access-keys.ts';
-import { enableAccessKey } from './enable-access-key.ts';
-import { disableAccessKey } from './disable-access-key.ts';
-import { deleteAccessKey } from './delete-access-key.ts';
-import { addRemoteConnection } from './add-remote-connection.ts';
-import { listRemoteConnections } from './list-remote-connections.ts';
-import { removeRemoteConnection } from './remove-remote-connection.ts';
-import { listRemoteKeys } from './list-remote-keys.ts';
-import { addAgentIdentity } from './add-agent-identity.ts';
-import { removeAgentIdentity } from './remove-agent-identity.ts';
-import { listAgentIdentities } from './list-agent-identities.ts';
-import { listAuditEntries } from './list-audit-entries.ts';
-import { verifyAuditChain } from './verify-audit-chain.ts';
-import { acknowledgeAuditBreak } from './acknowledge-audit-break.ts';
-import { createBackup } from './create-backup.ts';
-import { changePassphrase } from './change-passphrase.ts';
-import { changeProtection } from './change-protection.ts';
-import { rotateDataKey } from './rotate-data-key.ts';
-import type { HandlerTable } from './operation.ts';
+// misses an Action or gives one the wrong request type. Each handler's module is loaded at its
+// first call: a command runs one or a few Actions, and loading all of them (the certificate
+// handlers' X.509 schemas, custody, access keys, remote connections...) cost every process about
+// 50 ms of its main thread before its first answer.
+import type { ActionName } from '../contract/actions.ts';
+import type { Handler, HandlerTable } from './operation.ts';
 
-export const HANDLERS: HandlerTable = {
-  CreateKey: createKey,
-  DescribeKey: describeKey,
-  ListKeys: listKeys,
-  UpdateKeyDescription: updateKeyDescription,
-  CreateKeyVersion: createKeyVersion,
-  DescribeKeyVersion: describeKeyVersion,
-  ListKeyVersions: listKeyVersions,
-  GetPublicKey: getPublicKey,
-  AsymmetricSign: asymmetricSign,
-  AsymmetricVerify: asymmetricVerify,
-  AsymmetricEncrypt: asymmetricEncrypt,
-  AsymmetricDecrypt: asymmetricDecrypt,
-  CreateAlias: createAlias,
-  UpdateAlias: updateAlias,
-  DeleteAlias: deleteAlias,
-  ListAliases: listAliases,
-  ListAliasesByKeyId: listAliasesByKeyId,
-  EnableKey: enableKey,
-  DisableKey: disableKey,
-  ScheduleKeyDeletion: scheduleKeyDeletion,
-  CancelKeyDeletion: cancelKeyDeletion,
-  TagResource: tagResource,
-  UntagResource: untagResource,
-  ListResourceTags: listResourceTags,
-  ExportKeyVersion: exportKeyVersion,
-  ImportKeyVersion: importKeyVersion,
-  GetParametersForImport: getParametersForImport,
-  ImportKeyMaterial: importKeyMaterial,
-  DeleteKeyMaterial: deleteKeyMaterial,
-  ImportPublicKeyVersion: importPublicKeyVersion,
-  GetPublicKeyBundle: getPublicKeyBundle,
-  CreateCertificateSigningRequest: createCertificateSigningRequest,
-  CreateSelfSignedCertificate: createSelfSignedCertificate,
-  IssueCertificate: issueCertificate,
-  AttachCertificate: attachCertificate,
-  GetCertificates: getCertificates,
+/** A handler that imports its module when first called; later calls go straight to it. */
+function lazy<A extends ActionName>(load: () => Promise<Handler<A>>): Handler<A> {
+  let loaded: Handler<A> | undefined;
+  let loading: Promise<Handler<A>> | undefined;
+  return (vault, request, ctx) => {
+    if (loaded) return loaded(vault, request, ctx);
+    loading ??= load().then((handler) => (loaded = handler));
+    return loading.then((handler) => handler(vault, request, ctx));
+  };
+}
+
+/** Each Action's handler, imported when asked for (tsc holds each to its Action's request and response). */
+export const HANDLER_LOADERS: { readonly [A in ActionName]: () => Promise<Handler<A>> } = {
+  CreateKey: async () => (await import('./create-key.ts')).createKey,
+  DescribeKey: async () => (await import('./describe-key.ts')).describeKey,
+  ListKeys: async () => (await import('./list-keys.ts')).listKeys,
+  UpdateKeyDescription: async () => (await import('./update-key-description.ts')).updateKeyDescription,
+  CreateKeyVersion: async () => (await import('./create-key-version.ts')).createKeyVersion,
+  DescribeKeyVersion: async () => (await import('./describe-key-version.ts')).describeKeyVersion,
+  ListKeyVersions: async () => (await import('./list-key-versions.ts')).listKeyVersions,
+  GetPublicKey: async () => (await import('./get-public-key.ts')).getPublicKey,
+  AsymmetricSign: async () => (await import('./asymmetric-sign.ts')).asymmetricSign,
+  AsymmetricVerify: async () => (await import('./asymmetric-verify.ts')).asymmetricVerify,
+  AsymmetricEncrypt: async () => (await import('./asymmetric-encrypt.ts')).asymmetricEncrypt,
+  AsymmetricDecrypt: async () => (await import('./asymmetric-decrypt.ts')).asymmetricDecrypt,
+  CreateAlias: async () => (await import('./create-alias.ts')).createAlias,
+  UpdateAlias: async () => (await import('./update-alias.ts')).updateAlias,
+  DeleteAlias: async () => (await import('./delete-alias.ts')).deleteAlias,
+  ListAliases: async () => (await import('./list-aliases.ts')).listAliases,
+  ListAliasesByKeyId: async () => (await import('./list-aliases-by-key-id.ts')).listAliasesByKeyId,
+  EnableKey: async () => (await import('./enable-key.ts')).enableKey,
+  DisableKey: async () => (await import('./disable-key.ts')).disableKey,
+  ScheduleKeyDeletion: async () => (await import('./schedule-key-deletion.ts')).scheduleKeyDeletion,
+  CancelKeyDeletion: async () => (await import('./cancel-key-deletion.ts')).cancelKeyDeletion,
+  TagResource: async () => (await import('./tag-resource.ts')).tagResource,
+  UntagResource: async () => (await import('./untag-resource.ts')).untagResource,
+  ListResourceTags: async () => (await import('./list-resource-tags.ts')).listResourceTags,
+  ExportKeyVersion: async () => (await import('./export-key-version.ts')).exportKeyVersion,
+  ImportKeyVersion: async () => (await import('./import-key-version.ts')).importKeyVersion,
+  GetParametersForImport: async () => (await import('./get-parameters-for-import.ts')).getParametersForImport,
+  ImportKeyMaterial: async () => (await import('./import-key-material.ts')).importKeyMaterial,
+  DeleteKeyMaterial: async () => (await import('./delete-key-material.ts')).deleteKeyMaterial,
+  ImportPublicKeyVersion: async () => (await import('./import-public-key-version.ts')).importPublicKeyVersion,
+  GetPublicKeyBundle: async () => (await import('./get-public-key-bundle.ts')).getPublicKeyBundle,
+  CreateCertificateSigningRequest: async () => (await import('./create-certificate-signing-request.ts')).createCertificateSigningRequest,
+  CreateSelfSignedCertificate: async () => (await import('./create-self-signed-certificate.ts')).createSelfSignedCertificate,
+  IssueCertificate: async () => (await import('./issue-certificate.ts')).issueCertificate,
+  AttachCertificate: async () => (await import('./attach-certificate.ts')).attachCertificate,
+  GetCertificates: async () => (await import('./get-certificates.ts')).getCertificates,
   // Symmetric keys.
-  Encrypt: encrypt,
-  Decrypt: decrypt,
-  GenerateDataKey: generateDataKey,
-  GenerateDataKeyWithoutPlaintext: generateDataKeyWithoutPlaintext,
-  ReEncrypt: reEncrypt,
-  GenerateAndExportDataKey: generateAndExportDataKey,
-  ExportDataKey: exportDataKey,
-  UpdateRotationPolicy: updateRotationPolicy,
+  Encrypt: async () => (await import('./encrypt.ts')).encrypt,
+  Decrypt: async () => (await import('./decrypt.ts')).decrypt,
+  GenerateDataKey: async () => (await import('./generate-data-key.ts')).generateDataKey,
+  GenerateDataKeyWithoutPlaintext: async () => (await import('./generate-data-key-without-plaintext.ts')).generateDataKeyWithoutPlaintext,
+  ReEncrypt: async () => (await import('./re-encrypt.ts')).reEncrypt,
+  GenerateAndExportDataKey: async () => (await import('./generate-and-export-data-key.ts')).generateAndExportDataKey,
+  ExportDataKey: async () => (await import('./export-data-key.ts')).exportDataKey,
+  UpdateRotationPolicy: async () => (await import('./update-rotation-policy.ts')).updateRotationPolicy,
   // DeskKMS administration (local only).
-  CreateAccessKey: createAccessKey,
-  ListAccessKeys: listAccessKeys,
-  EnableAccessKey: enableAccessKey,
-  DisableAccessKey: disableAccessKey,
-  DeleteAccessKey: deleteAccessKey,
-  AddRemoteConnection: addRemoteConnection,
-  ListRemoteConnections: listRemoteConnections,
-  RemoveRemoteConnection: removeRemoteConnection,
-  ListRemoteKeys: listRemoteKeys,
-  AddAgentIdentity: addAgentIdentity,
-  RemoveAgentIdentity: removeAgentIdentity,
-  ListAgentIdentities: listAgentIdentities,
-  ListAuditEntries: listAuditEntries,
-  VerifyAuditChain: verifyAuditChain,
-  AcknowledgeAuditBreak: acknowledgeAuditBreak,
+  CreateAccessKey: async () => (await import('./create-access-key.ts')).createAccessKey,
+  ListAccessKeys: async () => (await import('./list-access-keys.ts')).listAccessKeys,
+  EnableAccessKey: async () => (await import('./enable-access-key.ts')).enableAccessKey,
+  DisableAccessKey: async () => (await import('./disable-access-key.ts')).disableAccessKey,
+  DeleteAccessKey: async () => (await import('./delete-access-key.ts')).deleteAccessKey,
+  AddRemoteConnection: async () => (await import('./add-remote-connection.ts')).addRemoteConnection,
+  ListRemoteConnections: async () => (await import('./list-remote-connections.ts')).listRemoteConnections,
+  RemoveRemoteConnection: async () => (await import('./remove-remote-connection.ts')).removeRemoteConnection,
+  ListRemoteKeys: async () => (await import('./list-remote-keys.ts')).listRemoteKeys,
+  AddAgentIdentity: async () => (await import('./add-agent-identity.ts')).addAgentIdentity,
+  RemoveAgentIdentity: async () => (await import('./remove-agent-identity.ts')).removeAgentIdentity,
+  ListAgentIdentities: async () => (await import('./list-agent-identities.ts')).listAgentIdentities,
+  ListAuditEntries: async () => (await import('./list-audit-entries.ts')).listAuditEntries,
+  VerifyAuditChain: async () => (await import('./verify-audit-chain.ts')).verifyAuditChain,
+  AcknowledgeAuditBreak: async () => (await import('./acknowledge-audit-break.ts')).acknowledgeAuditBreak,
   // Custody (local only).
-  CreateBackup: createBackup,
-  ChangePassphrase: changePassphrase,
-  ChangeProtection: changeProtection,
-  RotateDataKey: rotateDataKey,
+  CreateBackup: async () => (await import('./create-backup.ts')).createBackup,
+  ChangePassphrase: async () => (await import('./change-passphrase.ts')).changePassphrase,
+  ChangeProtection: async () => (await import('./change-protection.ts')).changeProtection,
+  RotateDataKey: async () => (await import('./rotate-data-key.ts')).rotateDataKey,
 };
+
+/** The table dispatch calls: each entry loads its handler at its first call. */
+export const HANDLERS = Object.fromEntries(Object.entries(HANDLER_LOADERS).map(([action, load]) => [action, lazy(load)])) as unknown as HandlerTable;

@@ -86,6 +86,16 @@ describe('help starts without loading what it does not print', () => {
   });
 });
 
+describe('a command loads the handlers of the Actions it runs, no others (core/actions/table.ts)', () => {
+  it('a batch of ListKeys and DescribeKey loads those two handlers of the 63', () => {
+    const run = deskkms(['batch', '--vault', vault, '--passphrase-file', pw], '{"Action":"ListKeys"}\n{"Action":"DescribeKey","KeyId":"alias/none"}\n', ['--import', moduleLoadHook(dir)]);
+    expect(run.status, run.stderr).toBe(1); // the second line is refused (no such alias): still a call
+    expect(run.stdout).toContain('"Keys"');
+    const handlers = new Set(Object.keys(ACTION_SCHEMAS).map((action) => `/core/actions/${action.replace(/(?<=[a-z])(?=[A-Z])/g, '-').toLowerCase()}.ts`));
+    expect(loadedModules(run.stderr).filter((f) => handlers.has(f))).toEqual(['/core/actions/list-keys.ts', '/core/actions/describe-key.ts']);
+  });
+});
+
 describe('typos are named, usage errors exit 2, vault and call failures 1', () => {
   it('an unknown Action parameter names the flag and the nearest one, before the vault is opened', () => {
     const typo = deskkms(['AsymmetricSign', '--KeyId', 'alias/x', '--KeyVersion', 'x', '--Algorithm', 'ECDSA_SHA_256', '--Digest', 'AA==', '--vault', join(dir, 'none')]);

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HANDLERS } from '../../core/actions/table.ts';
+import { HANDLER_LOADERS, HANDLERS } from '../../core/actions/table.ts';
 import { ACTION_NAMES, ACTION_SCHEMAS } from '../../core/contract/actions.ts';
 import { RESPONSE_SCHEMAS } from '../../core/contract/responses.ts';
 
@@ -30,7 +30,8 @@ describe('one Action: one schema entry, one operation file, one test beside it',
     const module = (await import(`${base}.ts`)) as Record<string, unknown>;
     const exported = action[0]!.toLowerCase() + action.slice(1);
     expect(module[exported], `${base}.ts exports ${exported}`).toBeTypeOf('function');
-    expect(HANDLERS[action], `table.ts maps ${action} to ${exported}`).toBe(module[exported]);
+    expect(await HANDLER_LOADERS[action](), `table.ts maps ${action} to ${exported}`).toBe(module[exported]);
+    expect(HANDLERS[action], `table.ts has a handler for ${action}`).toBeTypeOf('function');
     expect(existsSync(`${base}.test.ts`), `${base}.test.ts`).toBe(true);
     // The test drives the operation through dispatch and names the Action it calls.
     const test = readFileSync(`${base}.test.ts`, 'utf8');
