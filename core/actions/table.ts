@@ -6,15 +6,27 @@
 import type { ActionName } from '../contract/actions.ts';
 import type { Handler, HandlerTable } from './operation.ts';
 
-/** A handler that imports its module when first called; later calls go straight to it. */
+const preloads: (() => Promise<unknown>)[] = [];
+
+/** A handler that imports its module when first called (or preloaded); later calls go straight to it. */
 function lazy<A extends ActionName>(load: () => Promise<Handler<A>>): Handler<A> {
   let loaded: Handler<A> | undefined;
   let loading: Promise<Handler<A>> | undefined;
+  const ensure = (): Promise<Handler<A>> => (loading ??= load().then((handler) => (loaded = handler)));
+  preloads.push(ensure);
   return (vault, request, ctx) => {
     if (loaded) return loaded(vault, request, ctx);
-    loading ??= load().then((handler) => (loaded = handler));
-    return loading.then((handler) => handler(vault, request, ctx));
+    return ensure().then((handler) => handler(vault, request, ctx));
   };
+}
+
+/**
+ * Loads every handler now. A long-running host (deskkms serve, the agent, the app's host) calls it
+ * before it takes requests, so that no request waits for a module to load: a one-shot command
+ * would pay ~50 ms for handlers it never calls, a server pays it once at start.
+ */
+export async function loadAllHandlers(): Promise<void> {
+  await Promise.all(preloads.map((preload) => preload()));
 }
 
 /** Each Action's handler, imported when asked for (tsc holds each to its Action's request and response). */

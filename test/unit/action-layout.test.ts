@@ -3,12 +3,15 @@
 // <camelName>, which is the table's entry, and a test file beside it that drives it through
 // dispatch. A new Action missing any of them fails here (tsc already refuses a missing schema or
 // table entry; this catches the file names and the test).
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HANDLER_LOADERS, HANDLERS } from '../../core/actions/table.ts';
 import { ACTION_NAMES, ACTION_SCHEMAS } from '../../core/contract/actions.ts';
 import { RESPONSE_SCHEMAS } from '../../core/contract/responses.ts';
+import { loadedModules, moduleLoadHook } from '../support/module-loads.ts';
 
 const ACTIONS_DIR = join(import.meta.dirname, '../../core/actions');
 
@@ -36,5 +39,24 @@ describe('one Action: one schema entry, one operation file, one test beside it',
     // The test drives the operation through dispatch and names the Action it calls.
     const test = readFileSync(`${base}.test.ts`, 'utf8');
     expect(test).toContain(`'${action}'`);
+  });
+});
+
+describe('the handler table loads a handler at its first call, or all of them for a server', () => {
+  it('importing the table loads no handler; loadAllHandlers() loads all 63', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deskkms-table-'));
+    try {
+      const table = JSON.stringify(new URL('../../core/actions/table.ts', import.meta.url).href);
+      const handlers = new Set(ACTION_NAMES.map((action) => `/core/actions/${operationFileName(action)}.ts`));
+      const loads = (code: string): string[] => {
+        const run = spawnSync(process.execPath, ['--import', moduleLoadHook(dir), '--input-type=module', '-e', code], { encoding: 'utf8' });
+        expect(run.status, run.stderr).toBe(0);
+        return loadedModules(run.stderr).filter((f) => handlers.has(f));
+      };
+      expect(loads(`await import(${table});`)).toEqual([]);
+      expect(new Set(loads(`await (await import(${table})).loadAllHandlers();`))).toEqual(handlers);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

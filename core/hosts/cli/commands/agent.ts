@@ -19,6 +19,7 @@ import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.t
 import { internalErrorReporter } from '../report-error.ts';
 import { VAULT_FLAGS, passphraseOf, vaultDirOf, withVault } from '../vault-session.ts';
 import { startSweeper, sweepDue } from '../../../actions/key-rotation.ts';
+import { loadAllHandlers } from '../../../actions/table.ts';
 
 const SUBCOMMANDS = ['add', 'remove', 'list'] as const;
 const MAX_CONFIRM_SECONDS = 3600;
@@ -101,6 +102,7 @@ export async function runAgent(flags: FlagValues, io: CliIO, stopped: Promise<st
       await sweepDue(vault);
     }
     startSweeper(vault);
+    await loadAllHandlers(); // the first signature does not wait for its handler's module
     const confirm = askpassConfirm(io.env);
     if (!confirm) logLine(io, 'SSH_ASKPASS is not set to an absolute path: keys added with --confirm are refused (Agent.NoConfirmation)');
     const agent = await startAgentServer({

@@ -12,6 +12,7 @@ import { internalErrorReporter } from '../report-error.ts';
 import { VAULT_FLAGS, passphraseOf, vaultDirOf } from '../vault-session.ts';
 import { Vault } from '../../../vault/vault.ts';
 import { startSweeper, sweepDue } from '../../../actions/key-rotation.ts';
+import { loadAllHandlers } from '../../../actions/table.ts';
 
 export function parseListen(value: string | undefined): { host: string; port: number } {
   if (value === undefined) return { host: '127.0.0.1', port: 0 };
@@ -54,7 +55,9 @@ export async function serve(flags: FlagValues, io: CliIO, stopped: Promise<strin
     onError: (error) => io.stderr.write(`deskkms serve: refused requests could not be audited yet: ${toKmsError(error).message}\n`),
   });
   try {
-    await vault.ensureUnlocked(); // fail at start, not at the first request
+    // Fail at start, not at the first request; and load every handler meanwhile (a table loads
+    // them at first use, which would make the first requests wait).
+    await Promise.all([vault.ensureUnlocked(), loadAllHandlers()]);
     await sweepDue(vault);
     startSweeper(vault);
     if (!isLoopback(listen.host)) {

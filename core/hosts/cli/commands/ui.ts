@@ -14,6 +14,7 @@ import { invalidParameter } from '../../../contract/errors.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
 import { VAULT_FLAGS, vaultDirOf } from '../vault-session.ts';
 import { shutdownSignal } from './serve.ts';
+import { loadAllHandlers } from '../../../actions/table.ts';
 
 function parsePort(value: unknown): number {
   if (value === undefined) return 0;
@@ -54,6 +55,7 @@ export async function runUi(flags: FlagValues, io: CliIO, stopped: Promise<strin
     onInternalError: (method, error) => io.stderr.write(`deskkms ui: internal failure in ${method}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
   });
   try {
+    await loadAllHandlers(); // the app's first call does not wait for its handler's module
     const server = await startUiServer({
       call: (request) => session.call(request),
       staticDir: RENDERER_DIST,
