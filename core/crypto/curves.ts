@@ -38,10 +38,16 @@ export function curvePrime(curve: CurveName): bigint {
 }
 
 /** node:crypto's (OpenSSL's) name of each curve. */
-const OPENSSL_CURVE: Readonly<Record<CurveName, string>> = { 'P-256': 'prime256v1', secp256k1: 'secp256k1', SM2: 'SM2' };
+export const OPENSSL_CURVE: Readonly<Record<CurveName, string>> = { 'P-256': 'prime256v1', secp256k1: 'secp256k1', SM2: 'SM2' };
 let libraryCurves: ReadonlySet<string> | undefined;
-const ONE = new Uint8Array(32);
-ONE[31] = 1;
+/** The scalar 1, written over a library's copy of a secret scalar. */
+export const SCALAR_ONE: Uint8Array = Uint8Array.from({ length: 32 }, (_, i) => (i === 31 ? 1 : 0));
+
+/** Whether node:crypto's library has the curve (OpenSSL: all three; Electron's BoringSSL: P-256 only). */
+export function libraryHasCurve(curve: CurveName): boolean {
+  libraryCurves ??= new Set(getCurves());
+  return libraryCurves.has(OPENSSL_CURVE[curve]);
+}
 
 /**
  * The public point d·G of a private scalar d (32 bytes, big-endian, already checked to be in
@@ -52,15 +58,14 @@ ONE[31] = 1;
  * OpenSSL's takes under 1 ms. The same point either way (core/crypto/curves.test.ts).
  */
 export function publicPoint(curve: CurveName, scalar: Uint8Array): CurvePoint {
-  libraryCurves ??= new Set(getCurves());
-  const name = OPENSSL_CURVE[curve];
-  if (!libraryCurves.has(name)) return CURVE_POINTS[curve].BASE.multiply(bytesToNumberBE(scalar));
-  const ecdh = createECDH(name);
+  if (!libraryHasCurve(curve)) return CURVE_POINTS[curve].BASE.multiply(bytesToNumberBE(scalar));
+  // An object of its own, not the signer's (p256-sign.ts): scrubbed below and then dropped.
+  const ecdh = createECDH(OPENSSL_CURVE[curve]);
   try {
     ecdh.setPrivateKey(scalar);
     return CURVE_POINTS[curve].fromBytes(new Uint8Array(ecdh.getPublicKey()));
   } finally {
     // The library's copy of d overwritten before the object is left to the collector.
-    ecdh.setPrivateKey(ONE);
+    ecdh.setPrivateKey(SCALAR_ONE);
   }
 }

@@ -24,7 +24,8 @@
 // the DRBG's candidate test and bits2octets work on bytes. What cannot be wiped: the strings one-shot
 // hashing returns (the DRBG's K and V pass through them). The nonces' bytes, the DRBGs' buffers,
 // the random bytes and the module's memory are zeroed after use, whether the call signs or throws.
-import { createECDH, getCurves, hash, randomFillSync, type ECDH } from 'node:crypto';
+import { createECDH, hash, randomFillSync, type ECDH } from 'node:crypto';
+import { OPENSSL_CURVE, SCALAR_ONE, libraryHasCurve } from './curves.ts';
 import { bigintToBytes, bytesToBigint } from './der.ts';
 import { MAX_SIGNATURE_JOBS, signatureScalars, wasmInverseAvailable, type SignatureJob } from './p256-inverse.ts';
 
@@ -216,7 +217,7 @@ let ecdh: ECDH | null | undefined;
 
 /** Whether this runtime's library has P-256 for the fast path (OpenSSL and BoringSSL both do). */
 export function fastP256Available(): boolean {
-  if (ecdh === undefined) ecdh = getCurves().includes('prime256v1') ? createECDH('prime256v1') : null;
+  if (ecdh === undefined) ecdh = libraryHasCurve('P-256') ? createECDH(OPENSSL_CURVE['P-256']) : null;
   return ecdh !== null;
 }
 
@@ -350,7 +351,7 @@ export function signP256Digests(requests: readonly DigestSignRequest[], addition
  * open it sits in the same memory anyway.
  */
 export function scrubNonceState(): void {
-  if (ecdh) ecdh.setPrivateKey(to32(1n));
+  if (ecdh) ecdh.setPrivateKey(SCALAR_ONE);
 }
 
 export function signP256Digest(request: DigestSignRequest): RsBytes {
