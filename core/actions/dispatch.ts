@@ -19,6 +19,7 @@ import type { Vault } from '../vault/vault.ts';
 import type { WriteGroup } from '../vault/store.ts';
 import type { CallContext } from './operation.ts';
 import { route } from './provider-route.ts';
+import { startLoadingHandler } from './table.ts';
 
 export interface DispatchOptions {
   /** The caller's policy (API access keys); local callers (CLI, app) have none. */
@@ -112,6 +113,7 @@ async function dispatchCall(vault: Vault, action: unknown, params: unknown, ctx:
       throw new KmsError('Forbidden.NoPermission', `${caller} may not call ${action} (not in its policy)`);
     }
     const request = parseRequest(action, params);
+    startLoadingHandler(action); // at its first call, while the vault unlocks
     // Every Action reads authenticated rows (keys, aliases, policies, connections), and those need
     // the integrity key of an unlocked vault: a locked one answers Vault.Locked, never unverified data.
     await vault.ensureUnlocked();

@@ -6,14 +6,14 @@
 import type { ActionName } from '../contract/actions.ts';
 import type { Handler, HandlerTable } from './operation.ts';
 
-const preloads: (() => Promise<unknown>)[] = [];
+const preloads = new Map<ActionName, () => Promise<unknown>>();
 
 /** A handler that imports its module when first called (or preloaded); later calls go straight to it. */
-function lazy<A extends ActionName>(load: () => Promise<Handler<A>>): Handler<A> {
+function lazy<A extends ActionName>(action: A, load: () => Promise<Handler<A>>): Handler<A> {
   let loaded: Handler<A> | undefined;
   let loading: Promise<Handler<A>> | undefined;
   const ensure = (): Promise<Handler<A>> => (loading ??= load().then((handler) => (loaded = handler)));
-  preloads.push(ensure);
+  preloads.set(action, ensure);
   return (vault, request, ctx) => {
     if (loaded) return loaded(vault, request, ctx);
     return ensure().then((handler) => handler(vault, request, ctx));
@@ -26,7 +26,16 @@ function lazy<A extends ActionName>(load: () => Promise<Handler<A>>): Handler<A>
  * would pay ~50 ms for handlers it never calls, a server pays it once at start.
  */
 export async function loadAllHandlers(): Promise<void> {
-  await Promise.all(preloads.map((preload) => preload()));
+  await Promise.all([...preloads.values()].map((preload) => preload()));
+}
+
+/**
+ * Starts loading one Action's handler, if it is not loaded yet, without waiting: dispatch asks for
+ * it before it waits for the vault's unlock, so that the two overlap. A module that fails to load
+ * fails the call itself (the handler's first call awaits the same load), not this.
+ */
+export function startLoadingHandler(action: ActionName): void {
+  preloads.get(action)?.().catch(() => undefined);
 }
 
 /** Each Action's handler, imported when asked for (tsc holds each to its Action's request and response). */
@@ -100,4 +109,4 @@ export const HANDLER_LOADERS: { readonly [A in ActionName]: () => Promise<Handle
 };
 
 /** The table dispatch calls: each entry loads its handler at its first call. */
-export const HANDLERS = Object.fromEntries(Object.entries(HANDLER_LOADERS).map(([action, load]) => [action, lazy(load)])) as unknown as HandlerTable;
+export const HANDLERS = Object.fromEntries(Object.entries(HANDLER_LOADERS).map(([action, load]) => [action, lazy(action as ActionName, load)])) as unknown as HandlerTable;

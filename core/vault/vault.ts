@@ -333,8 +333,10 @@ export class Vault {
 
   /**
    * Counts a call in flight (dispatch); waits while a protection change holds the vault alone. At
-   * once (no promise to wait for) when none does: a call then goes on in the same turn, so the calls
-   * a host starts together reach the store, and the audit log, in the order they were started.
+   * once (no promise to wait for) when none does: a call then goes on in the same turn. Calls a host
+   * starts together are not ordered by this: each then waits for the unlock, its handler's module
+   * at the Action's first call (core/actions/table.ts) and its own reads, so they reach the store
+   * and the audit log in the order they finish (a batch's lines are pipelined, README).
    */
   enterCall(): Promise<void> | undefined {
     if (!this.exclusive) {

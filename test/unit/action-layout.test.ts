@@ -43,7 +43,7 @@ describe('one Action: one schema entry, one operation file, one test beside it',
 });
 
 describe('the handler table loads a handler at its first call, or all of them for a server', () => {
-  it('importing the table loads no handler; loadAllHandlers() loads all 63', () => {
+  it('importing the table loads no handler; startLoadingHandler(action) that one; loadAllHandlers() all 63', () => {
     const dir = mkdtempSync(join(tmpdir(), 'deskkms-table-'));
     try {
       const table = JSON.stringify(new URL('../../core/actions/table.ts', import.meta.url).href);
@@ -55,6 +55,8 @@ describe('the handler table loads a handler at its first call, or all of them fo
       };
       expect(loads(`await import(${table});`)).toEqual([]);
       expect(new Set(loads(`await (await import(${table})).loadAllHandlers();`))).toEqual(handlers);
+      // dispatch starts one Action's load before it waits for the unlock
+      expect(loads(`(await import(${table})).startLoadingHandler('ListKeys'); await new Promise((done) => setTimeout(done, 2000));`)).toEqual(['/core/actions/list-keys.ts']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
