@@ -33,10 +33,12 @@ export class EcdsaPublicKey implements PublicKey {
   readonly spec: KeySpec;
   readonly spki: Uint8Array;
   readonly curve: EcdsaCurve;
+  readonly point: CurvePoint;
   private readonly pointBytes: Uint8Array;
 
   constructor(curve: EcdsaCurve, point: CurvePoint) {
     this.curve = curve;
+    this.point = point;
     this.spec = SPEC_OF[curve];
     this.pointBytes = point.toBytes(false);
     this.spki = encodeEcSpki(curve, point);
@@ -122,8 +124,8 @@ export class EcdsaPrivateKey implements PrivateKey {
   }
 
   exportPkcs8(): Uint8Array {
-    const curve = this.publicKey.curve;
-    return encodeEcPkcs8(curve, this.live, publicPoint(curve, this.live));
+    // The point derived from this scalar when the key was made or imported (as SM2's export does).
+    return encodeEcPkcs8(this.publicKey.curve, this.live, this.publicKey.point);
   }
 
   wipe(): void {
