@@ -12,6 +12,7 @@ import { importPublicKey } from '../../core/crypto/public-key.ts';
 import { ACTION_EXAMPLES } from '../../core/hosts/cli/action-examples.ts';
 import { checkActionParams, parseActionArgs } from '../../core/hosts/cli/actions-cli.ts';
 import { rawSignatureOf } from '../../core/hosts/cli/commands/verify.ts';
+import { HANDLER_MODULES } from '../support/action-files.ts';
 import { loadedModules, moduleLoadHook } from '../support/module-loads.ts';
 
 // Each vault command pays a scrypt unlock in a new process: minutes on a loaded 2-core machine.
@@ -91,8 +92,7 @@ describe('a command loads the handlers of the Actions it runs, no others (core/a
     const run = deskkms(['batch', '--vault', vault, '--passphrase-file', pw], '{"Action":"ListKeys"}\n{"Action":"DescribeKey","KeyId":"alias/none"}\n', ['--import', moduleLoadHook(dir)]);
     expect(run.status, run.stderr).toBe(1); // the second line is refused (no such alias): still a call
     expect(run.stdout).toContain('"Keys"');
-    const handlers = new Set(Object.keys(ACTION_SCHEMAS).map((action) => `/core/actions/${action.replace(/(?<=[a-z])(?=[A-Z])/g, '-').toLowerCase()}.ts`));
-    expect(loadedModules(run.stderr).filter((f) => handlers.has(f))).toEqual(['/core/actions/list-keys.ts', '/core/actions/describe-key.ts']);
+    expect(loadedModules(run.stderr).filter((f) => HANDLER_MODULES.has(f))).toEqual(['/core/actions/list-keys.ts', '/core/actions/describe-key.ts']);
   });
 });
 

@@ -11,13 +11,11 @@ import { describe, expect, it } from 'vitest';
 import { HANDLER_LOADERS, HANDLERS } from '../../core/actions/table.ts';
 import { ACTION_NAMES, ACTION_SCHEMAS } from '../../core/contract/actions.ts';
 import { RESPONSE_SCHEMAS } from '../../core/contract/responses.ts';
+import { HANDLER_MODULES, operationFileName } from '../support/action-files.ts';
 import { loadedModules, moduleLoadHook } from '../support/module-loads.ts';
 
 const ACTIONS_DIR = join(import.meta.dirname, '../../core/actions');
 
-function operationFileName(action: string): string {
-  return action.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
-}
 
 describe('one Action: one schema entry, one operation file, one test beside it', () => {
   it('names files as the README says', () => {
@@ -47,14 +45,13 @@ describe('the handler table loads a handler at its first call, or all of them fo
     const dir = mkdtempSync(join(tmpdir(), 'deskkms-table-'));
     try {
       const table = JSON.stringify(new URL('../../core/actions/table.ts', import.meta.url).href);
-      const handlers = new Set(ACTION_NAMES.map((action) => `/core/actions/${operationFileName(action)}.ts`));
       const loads = (code: string): string[] => {
         const run = spawnSync(process.execPath, ['--import', moduleLoadHook(dir), '--input-type=module', '-e', code], { encoding: 'utf8' });
         expect(run.status, run.stderr).toBe(0);
-        return loadedModules(run.stderr).filter((f) => handlers.has(f));
+        return loadedModules(run.stderr).filter((f) => HANDLER_MODULES.has(f));
       };
       expect(loads(`await import(${table});`)).toEqual([]);
-      expect(new Set(loads(`await (await import(${table})).loadAllHandlers();`))).toEqual(handlers);
+      expect(new Set(loads(`await (await import(${table})).loadAllHandlers();`))).toEqual(HANDLER_MODULES);
       // dispatch starts one Action's load before it waits for the unlock
       expect(loads(`(await import(${table})).startLoadingHandler('ListKeys'); await new Promise((done) => setTimeout(done, 2000));`)).toEqual(['/core/actions/list-keys.ts']);
     } finally {

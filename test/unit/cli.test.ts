@@ -72,9 +72,8 @@ describe('the key worker a vault command starts early (core/worker/prestart.ts)'
       // The programs git, cosign and age run: the same rule when they sign (each failing after the
       // decision: ssh-keygen at the key file, the others at the missing vault); what they hand to
       // the real program, and what needs no key, starts none.
-      const sigstoreCall = (method: string) =>
-        ['v1', JSON.stringify({ initOptions: { protocolVersion: 'v1', keyResourceID: 'alias/none', hashFunc: 5 }, methodName: method, [method]: null })];
-      const sigstoreVerify = ['v1', JSON.stringify({ initOptions: { protocolVersion: 'v1', keyResourceID: 'alias/none', hashFunc: 5 }, methodName: 'verifySignature', verifySignature: { signature: 'AAAA' } })];
+      const sigstoreCall = (method: string, args: object | null = null) =>
+        ['v1', JSON.stringify({ initOptions: { protocolVersion: 'v1', keyResourceID: 'alias/none', hashFunc: 5 }, methodName: method, [method]: args })];
       const fingerprint = '5BFBA301E17BE51F88B794DA30B31FCBCFC41383';
       const AGE_KEY = '5b3f3c4e-7a43-4c2b-9d0e-2f4f3b6a1c11';
       const AGE_OTHER_KEY = '0d6b2f8e-41c5-4a8e-b0f4-8d1e2c3b4a59';
@@ -87,7 +86,7 @@ describe('the key worker a vault command starts early (core/worker/prestart.ts)'
         ['sigstore publicKey', (env) => runSigstoreKms(sigstoreCall('publicKey'), io(env)), 0, 'unless-agent'],
         ['sigstore createKey', (env) => runSigstoreKms(sigstoreCall('createKey'), io(env)), 0, 'always'],
         ['sigstore defaultAlgorithm', (env) => runSigstoreKms(sigstoreCall('defaultAlgorithm'), io(env)), 0, 'never'],
-        ['sigstore verifySignature', (env) => runSigstoreKms(sigstoreVerify, io(env)), 0, 'always'],
+        ['sigstore verifySignature', (env) => runSigstoreKms(sigstoreCall('verifySignature', { signature: 'AAAA' }), io(env)), 0, 'always'],
         ['age -d', (env) => runAgePlugin(['--age-plugin=identity-v1'], { ...io(env), stdin: Readable.from([Buffer.from(ageDecryptInput(AGE_KEY))]) }), 0, 'always'],
         // Nothing for the vault to do: an identity no stanza names, a recipient that carries its public key.
         ['age -d (no stanza of the identity)', (env) => runAgePlugin(['--age-plugin=identity-v1'], { ...io(env), stdin: Readable.from([Buffer.from(ageDecryptInput(AGE_KEY, AGE_OTHER_KEY))]) }), 0, 'never'],
