@@ -19,6 +19,8 @@ const GPG_BIN = resolve(import.meta.dirname, '../../bin/deskkms-gpg');
 const SSH_KEYGEN_BIN = resolve(import.meta.dirname, '../../bin/deskkms-ssh-keygen');
 const GPG_SIGN = 'deskkms-gpg -bsau FPR (git commit -S), keychain vault';
 const GPG_SIGN_PASSPHRASE = 'deskkms-gpg -bsau FPR, passphrase vault';
+const GPG_ROW = 'gpg --version';
+const HANDOVER_ROW = 'deskkms-gpg --version (handed to gpg)';
 const BATCH_ROW = 'deskkms batch (one ListKeys, passphrase vault: scrypt unlock)';
 const KEYCHAIN_ROW = 'deskkms batch (one ListKeys, keychain vault)';
 const RUNS = Math.max(3, Number(process.env.BENCH_START_RUNS ?? 5));
@@ -99,8 +101,8 @@ export function cliStart(): void {
       ...(QUICK
         ? []
         : ([
-            ['gpg --version', medianMs('gpg', ['--version'])],
-            ['deskkms-gpg --version (handed to gpg)', medianMs(GPG_BIN, ['--version'], undefined, programEnv)],
+            [GPG_ROW, medianMs('gpg', ['--version'])],
+            [HANDOVER_ROW, medianMs(GPG_BIN, ['--version'], undefined, programEnv)],
             ['deskkms-ssh-keygen -l -f KEY.pub (handed to ssh-keygen)', keygen.status === 0 ? medianMs(SSH_KEYGEN_BIN, ['-l', '-f', `${key}.pub`], undefined, programEnv) : undefined],
             [GPG_SIGN, gpgSign(keychainFingerprint, { DESKKMS_VAULT: keychainVault })],
             [GPG_SIGN_PASSPHRASE, gpgSign(fingerprint, { DESKKMS_VAULT: vault, DESKKMS_PASSPHRASE_FILE: pw })],
@@ -115,10 +117,10 @@ export function cliStart(): void {
     record({ id: 'start.batch.keychain.seconds', what: 'one-line deskkms batch, keychain vault (n/a without a Secret Service)', value: ms(KEYCHAIN_ROW) / 1000, against: 'seconds', goal: { atMost: 0.6 } });
     record({ id: 'start.batch.seconds', what: 'one-line deskkms batch (passphrase vault: scrypt unlock)', value: ms(BATCH_ROW) / 1000, against: 'seconds' });
     record({ id: 'start.batch.ratio', what: 'one-line deskkms batch (passphrase vault)', value: ms(BATCH_ROW) / (floor ?? Number.NaN), against: `${floorName}, same run` });
-    if (!QUICK) record({ id: 'start.gpg.handover.ratio', what: 'deskkms-gpg --version, handed to the real gpg (git verifying a signature)', value: ms('deskkms-gpg --version (handed to gpg)') / ms('gpg --version'), against: 'gpg --version, same run' });
+    if (!QUICK) record({ id: 'start.gpg.handover.ratio', what: 'deskkms-gpg --version, handed to the real gpg (git verifying a signature)', value: ms(HANDOVER_ROW) / ms(GPG_ROW), against: 'gpg --version, same run' });
     if (!QUICK) record({ id: 'start.gpg.sign.keychain.seconds', what: 'deskkms-gpg -bsau FPR as git commit -S runs it, keychain vault, no agent (n/a without a Secret Service or gpg)', value: ms(GPG_SIGN) / 1000, against: 'seconds' });
     printTable(
-      `Cold start, median of ${RUNS} runs (spawn to exit), ratio to ${floors[0]![1] !== undefined ? 'openssl version' : 'ssh-keygen -l'}`,
+      `Cold start, median of ${RUNS} runs (spawn to exit), ratio to ${floorName}`,
       ['command', 'ms', 'ratio'],
       rows.map(([name, ms]) => [name, ms === undefined ? 'n/a' : ms.toFixed(0), ms === undefined || floor === undefined ? '-' : (ms / floor).toFixed(1)]),
     );
