@@ -4,6 +4,7 @@
 // preload.cjs, that requires nothing but 'electron' (a sandboxed preload cannot load other
 // files). npm packages stay external: electron-builder ships the production node_modules.
 import { builtinModules } from 'node:module';
+import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
 
@@ -17,9 +18,15 @@ function isExternal(id: string): boolean {
   return NODE_BUILTINS.has(id) || id.startsWith('node:') || (!id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0'));
 }
 
+/** The key worker's file in the bundle, beside main.js. */
+export const KEY_WORKER_FILE = 'key-worker.js';
+const WORKER_URL_PLACEHOLDER = '__DESKKMS_KEY_WORKER_URL__';
+
 /**
  * core/worker/prestart.ts names the worker for every client: `new URL('./key-worker.ts', import.meta.url)`;
- * in the bundle the worker is key-worker.js beside main.js.
+ * in the bundle the worker is key-worker.js beside main.js, and prestart.ts may land in a chunk of
+ * chunks/ (where the bundler puts it depends on who else imports what): the URL is written once
+ * the chunk's place is known, relative to it.
  */
 function workerUrlPlugin(): Plugin {
   return {
@@ -27,9 +34,14 @@ function workerUrlPlugin(): Plugin {
     enforce: 'pre',
     transform(code, id) {
       if (!id.endsWith('/core/worker/prestart.ts')) return null;
-      const next = code.replace("new URL('./key-worker.ts', import.meta.url)", "new URL('./key-worker.js', import.meta.url)");
+      const next = code.replace("new URL('./key-worker.ts', import.meta.url)", `new URL('${WORKER_URL_PLACEHOLDER}', import.meta.url)`);
       if (next === code) this.error('core/worker/prestart.ts no longer names ./key-worker.ts: update build/bundle-electron.ts');
       return { code: next, map: null };
+    },
+    renderChunk(code, chunk) {
+      if (!code.includes(WORKER_URL_PLACEHOLDER)) return null;
+      const relative = posix.relative(posix.dirname(chunk.fileName), KEY_WORKER_FILE);
+      return { code: code.replaceAll(WORKER_URL_PLACEHOLDER, relative.startsWith('.') ? relative : `./${relative}`), map: null };
     },
   };
 }
@@ -79,7 +91,7 @@ export async function bundleElectron(options: { readonly quiet?: boolean } = {})
       minify: false,
       sourcemap: false,
       rolldownOptions: {
-        input: { main: `${ROOT}electron/main.ts`, 'key-worker': `${ROOT}core/worker/key-worker.ts` },
+        input: { main: `${ROOT}electron/main.ts`, [KEY_WORKER_FILE.replace(/\.js$/, '')]: `${ROOT}core/worker/key-worker.ts` },
         external: isExternal,
         output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
       },

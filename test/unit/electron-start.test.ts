@@ -3,12 +3,14 @@
 // launch: a preload that requires nothing but 'electron', a main process that finds its worker and
 // sandboxes the whole app (app.enableSandbox) before anything waits for ready.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { APP_OUT_DIR, bundleElectron } from '../../build/bundle-electron.ts';
+import { APP_OUT_DIR, KEY_WORKER_FILE, bundleElectron } from '../../build/bundle-electron.ts';
 import { APP_CHANNEL, APP_PICK_CHANNEL } from '../../core/contract/app-api.ts';
 import { electronArgs } from '../../electron/start.ts';
 import { spawnUntilFirstLine } from '../support/child-process.ts';
@@ -68,8 +70,20 @@ describe('the Electron bundles', () => {
     expect(preload).toContain('exposeInMainWorld("deskkms"');
 
     const main = readFileSync(join(APP_OUT_DIR, 'main.js'), 'utf8');
-    expect(main).toContain('new URL("./key-worker.js", import.meta.url)');
-    expect(existsSync(join(APP_OUT_DIR, 'key-worker.js'))).toBe(true);
+    // The worker's URL, in whichever file the bundler put prestart.ts (main.js or a chunk), names key-worker.js beside main.js.
+    const workerUrls = readdirSync(APP_OUT_DIR, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.js'))
+      .flatMap((file) => [...readFileSync(join(APP_OUT_DIR, file), 'utf8').matchAll(/new URL\("([^"]*key-worker[^"]*)", import\.meta\.url\)/g)].map((m) => new URL(m[1]!, pathToFileURL(join(APP_OUT_DIR, file)))));
+    expect(workerUrls.map((url) => fileURLToPath(url))).toEqual([join(APP_OUT_DIR, KEY_WORKER_FILE)]);
+    // And the bundled worker runs (its worker-core comes in by a dynamic import of a chunk) and answers.
+    const worker = new Worker(join(APP_OUT_DIR, KEY_WORKER_FILE));
+    try {
+      worker.postMessage({ seq: 1, op: 'lock' });
+      const [answer] = (await once(worker, 'message')) as unknown[];
+      expect(answer).toEqual({ seq: 1, ok: true, value: {} });
+    } finally {
+      await worker.terminate();
+    }
     // Only npm packages, Node built-ins and our own chunks are imported: no TypeScript left.
     const specifiers = [...main.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]!);
     expect(specifiers).toContain('electron');
