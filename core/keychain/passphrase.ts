@@ -5,7 +5,7 @@
 //
 // Cost of the default (N = 2^17, r = 8, p = 1: 128 MiB) measured on the 2-core build machine with
 // Node 24: 0.33-0.37 s per wrap or unwrap (6 runs), nearly all of it scrypt; N = 2^14 takes ~40 ms.
-import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { decodeBase64, encodeBase64 } from '../contract/base64.ts';
 import { KmsError, invalidParameter } from '../contract/errors.ts';
 
@@ -162,6 +162,70 @@ function parseWrapped(wrapped: unknown): ParsedWrappedKey {
 }
 
 /**
+ * A key-encryption key derived ahead of the unlock that will ask for it (a CLI command on a
+ * passphrase vault starts its key worker with the header's wrapped key and the passphrase file's
+ * bytes, core/hosts/cli/early-unlock.ts, so scrypt's ~0.35 s runs while both threads load their
+ * modules). It is only ever used by an unwrap with the very same passphrase, salt and parameters,
+ * which would derive the same bytes; any other unwrap wipes it. At most one at a time.
+ */
+let early: { passphrase: Uint8Array; salt: Uint8Array; N: number; r: number; p: number; kek: Promise<Buffer> } | undefined;
+
+/**
+ * Starts deriving the key that `wrapped` (the header's JSON text) is wrapped under, for the next
+ * unwrapDataKey to take. Takes `passphrase` over (kept until that unwrap, then wiped). Anything
+ * malformed starts nothing: the unwrap itself reports it. Replaces (and wipes) an earlier one.
+ */
+export function prederiveKek(wrappedText: string, passphrase: Uint8Array): void {
+  discardEarlyKek();
+  let parsed: ParsedWrappedKey;
+  try {
+    parsed = parseWrapped(JSON.parse(wrappedText) as unknown);
+    if (!(passphrase instanceof Uint8Array) || passphrase.length === 0) throw invalidParameter('Passphrase', 'is empty');
+  } catch {
+    if (passphrase instanceof Uint8Array) passphrase.fill(0);
+    return;
+  }
+  const { N, r, p, salt } = parsed;
+  const kek = deriveKek(passphrase, salt, N, r, p);
+  kek.catch(() => undefined); // the unwrap that takes it sees the failure; one nobody takes is dropped
+  early = { passphrase, salt, N, r, p, kek };
+}
+
+/** The early derivation if it is for exactly these inputs; it is taken (or wiped) either way. */
+function takeEarlyKek(passphrase: Uint8Array, salt: Uint8Array, N: number, r: number, p: number): Promise<Buffer> | undefined {
+  const candidate = early;
+  if (!candidate) return undefined;
+  early = undefined;
+  const same =
+    candidate.N === N &&
+    candidate.r === r &&
+    candidate.p === p &&
+    timingSafeEqual(candidate.salt, salt) &&
+    candidate.passphrase.length === passphrase.length &&
+    timingSafeEqual(candidate.passphrase, passphrase);
+  candidate.passphrase.fill(0);
+  if (same) return candidate.kek;
+  wipeWhenDone(candidate.kek);
+  return undefined;
+}
+
+/** Wipes an early derivation nobody will take (a worker that is told to lock, say). */
+export function discardEarlyKek(): void {
+  const candidate = early;
+  early = undefined;
+  if (!candidate) return;
+  candidate.passphrase.fill(0);
+  wipeWhenDone(candidate.kek);
+}
+
+function wipeWhenDone(kek: Promise<Buffer>): void {
+  kek.then(
+    (key) => key.fill(0),
+    () => undefined,
+  );
+}
+
+/**
  * Unwraps the data key. `wrapped` comes from a file on disk and is validated here: a malformed
  * one is Vault.Corrupt naming the field; a wrong passphrase (or any tampering the KDF parameters'
  * checks cannot see) fails the GCM tag and is Vault.Locked.
@@ -169,7 +233,7 @@ function parseWrapped(wrapped: unknown): ParsedWrappedKey {
 export async function unwrapDataKey(wrapped: unknown, passphrase: Uint8Array): Promise<Uint8Array> {
   if (!(passphrase instanceof Uint8Array)) throw invalidParameter('Passphrase', 'must be bytes');
   const { N, r, p, salt, nonce, ciphertext } = parseWrapped(wrapped);
-  const kek = await deriveKek(passphrase, salt, N, r, p);
+  const kek = await (takeEarlyKek(passphrase, salt, N, r, p) ?? deriveKek(passphrase, salt, N, r, p));
   let plain: Buffer | undefined;
   let tail: Buffer | undefined;
   try {

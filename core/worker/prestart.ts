@@ -10,10 +10,32 @@ export const KEY_WORKER_NAME = 'deskkms-key-worker';
 
 let early: { worker: Worker; exited: boolean } | undefined;
 
-/** Starts the key worker now, for the next KeyWorkerClient to take (returned too); none more while one is waiting. */
-export function prestartKeyWorker(): Worker {
-  if (early) return early.worker;
-  const worker = new Worker(KEY_WORKER_URL, { name: KEY_WORKER_NAME });
+/**
+ * What a worker started for a passphrase vault derives its unlock key from while it loads
+ * (key-worker.ts): the header's wrapped data key as stored (JSON text) and the passphrase, in a
+ * buffer of its own that is moved (transferred) to the worker, none of it left on this side.
+ */
+export interface Prederive {
+  readonly wrapped: string;
+  readonly passphrase: Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * Starts the key worker now, for the next KeyWorkerClient to take (returned too); none more while
+ * one is waiting (then `prederive`'s passphrase is wiped, unused).
+ */
+export function prestartKeyWorker(prederive?: Prederive): Worker {
+  if (early) {
+    prederive?.passphrase.fill(0);
+    return early.worker;
+  }
+  const worker = prederive
+    ? new Worker(KEY_WORKER_URL, {
+        name: KEY_WORKER_NAME,
+        workerData: { prederive: { wrapped: prederive.wrapped, passphrase: prederive.passphrase } },
+        transferList: [prederive.passphrase.buffer],
+      })
+    : new Worker(KEY_WORKER_URL, { name: KEY_WORKER_NAME });
   worker.unref();
   const started = { worker, exited: false };
   // Until it is taken: an error is the client's to see as an exit (a Worker's unhandled 'error'

@@ -8,7 +8,7 @@ import { KmsError, toKmsError } from '../contract/errors.ts';
 import { decrypt, generateKey, importPrivateKey, type PrivateKey } from '../crypto/engine.ts';
 import { deleteDataKey, loadDataKey, storeDataKey } from '../keychain/data-key.ts';
 import { keychainBackendName } from '../keychain/keychain.ts';
-import { unwrapDataKey, wrapDataKey } from '../keychain/passphrase.ts';
+import { discardEarlyKek, unwrapDataKey, wrapDataKey } from '../keychain/passphrase.ts';
 import { randomBase62 } from '../crypto/random-text.ts';
 import { decryptPkcs8, encryptPkcs8 } from '../x509/pkcs8-pbes2.ts';
 import { deriveIntegrityKey, makeVerifier, seal, sealSecret, unseal, unsealSecret, verifierVersion } from './seal.ts';
@@ -331,6 +331,7 @@ export class KeyWorkerCore {
     this.dataKey = undefined;
     this.pending?.key.fill(0);
     this.pending = undefined;
+    discardEarlyKek(); // a key derived ahead for an unlock that never came (key-worker.ts)
   }
 
   private requireDataKey(): Uint8Array {

@@ -10,7 +10,6 @@ import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, exitStatusOf, type CliIO, type Co
 import { COMMAND_INDEX, findCommand, type CommandEntry } from './command-index.ts';
 import { CLI_ACTION_NAMES, isCliActionName } from './action-examples.ts';
 import { closestName, didYouMean } from './suggest.ts';
-import { prestartKeyWorker } from '../../worker/prestart.ts';
 
 export const VERSION = '0.1.0';
 
@@ -95,7 +94,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       io.stdout.write(actionHelp(name));
       return EXIT_OK;
     }
-    prestartKeyWorker();
+    (await import('./early-worker.ts')).prestartVaultWorker(io, rest);
     const { runAction } = await import('./actions-cli.ts');
     return runAction(name, rest, io);
   }
@@ -108,8 +107,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   }
   // Its key worker loads on the other core while this thread loads the command (~0.2 s sooner).
   if (entry.opensVault && !asksHelp) {
-    if (entry.opensVault === 'unless-agent') (await import('./early-worker.ts')).prestartUnlessAgent(io.env);
-    else prestartKeyWorker();
+    const early = await import('./early-worker.ts');
+    if (entry.opensVault === 'unless-agent') early.prestartUnlessAgent(io, rest, entry.vaultPassphraseFlag);
+    else early.prestartVaultWorker(io, rest, entry.vaultPassphraseFlag);
   }
   const command = await entry.load();
   let values: FlagValues;

@@ -1,13 +1,13 @@
 // Opening the vault for one CLI invocation: --vault / $DESKKMS_VAULT / platform default, and the
 // passphrase from --passphrase-file / $DESKKMS_PASSPHRASE_FILE for passphrase-protected vaults.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KmsError, invalidParameter } from '../../contract/errors.ts';
-import { readPassphrase, secretBytes } from '../../vault/secrets.ts';
+import { readPassphrase } from '../../vault/secrets.ts';
 import { resolveVaultDir } from '../../vault/paths.ts';
 import { Vault } from '../../vault/vault.ts';
 import { raisedByVault, refusedCall, type CliIO, type FlagValues } from './command.ts';
 import { claimStdin, describeFsError } from './inputs.ts';
+import { MAX_PASSPHRASE_FILE, readSecretFile } from './secret-file.ts';
 import { sweepDue } from '../../actions/key-rotation.ts';
 
 export { VAULT_FLAGS } from './vault-flags.ts';
@@ -16,55 +16,8 @@ export function vaultDirOf(flags: FlagValues, io: CliIO): string {
   return resolveVaultDir(typeof flags.vault === 'string' ? flags.vault : undefined, io.cwd, io.env);
 }
 
-const MAX_PASSPHRASE_FILE = 64 << 10;
-
 function fileProblem(error: unknown): string {
   return describeFsError(error, `larger than ${MAX_PASSPHRASE_FILE >> 10} KiB; a passphrase file holds one line`);
-}
-
-/**
- * The file's bytes in one buffer of our own, read straight into it (no intermediate copy; a pipe
- * such as <(pass show vault) grows it, wiping each buffer it leaves). null reads stdin (fd 0). The caller wipes it.
- */
-function readSecretFile(full: string | null): Uint8Array {
-  const fd = full === null ? 0 : openSync(full, 'r');
-  let bytes = new Uint8Array(0);
-  try {
-    const stats = fstatSync(fd);
-    if (stats.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
-    if (stats.size > MAX_PASSPHRASE_FILE) throw Object.assign(new Error('too large'), { code: 'E2BIG' });
-    bytes = secretBytes(stats.isFile() ? stats.size + 1 : 256); // + 1: a file that grew is seen
-    let length = 0;
-    for (;;) {
-      if (length === bytes.length) {
-        if (bytes.length >= MAX_PASSPHRASE_FILE) throw Object.assign(new Error('too large'), { code: 'E2BIG' });
-        const larger = secretBytes(Math.min(bytes.length * 2, MAX_PASSPHRASE_FILE));
-        larger.set(bytes);
-        bytes.fill(0);
-        bytes = larger;
-      }
-      const read = readStdinAware(fd, bytes, length);
-      if (read === 0) return bytes.subarray(0, length);
-      length += read;
-    }
-  } catch (error) {
-    bytes.fill(0);
-    throw error;
-  } finally {
-    if (fd !== 0) closeSync(fd);
-  }
-}
-
-/** readSync into `bytes` at `at`; stdin may be a non-blocking pipe (Node's own stream set it so): wait and retry on EAGAIN. */
-function readStdinAware(fd: number, bytes: Uint8Array, at: number): number {
-  for (;;) {
-    try {
-      return readSync(fd, bytes, at, bytes.length - at, null);
-    } catch (error) {
-      if (fd !== 0 || (error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-    }
-  }
 }
 
 /**

@@ -348,8 +348,9 @@ async function runCall(call: Call, io: CliIO): Promise<Result> {
   // opens no vault. The key worker loads on the other core while this thread loads the vault side:
   // for those two only when no DeskKMS agent is there, for the others always.
   const throughSigner = call.method === 'publicKey' || call.method === 'signMessage';
-  if (throughSigner) (await import('../cli/early-worker.ts')).prestartUnlessAgent(io.env);
-  else (await import('../../worker/prestart.ts')).prestartKeyWorker();
+  const early = await import('../cli/early-worker.ts');
+  if (throughSigner) early.prestartUnlessAgent(io);
+  else early.prestartVaultWorker(io);
   const side = await vaultSide();
   if (throughSigner) {
     return side.withSigner({}, io, CALLER, (signer) => {
