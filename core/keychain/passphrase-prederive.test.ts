@@ -8,11 +8,19 @@ import { discardEarlyKek, prederiveKek, unwrapDataKey, wrapDataKey } from './pas
 
 /** Each scrypt call: its password as given (a view of the caller's buffer) and the key it produced. */
 const scryptLog = vi.hoisted(() => [] as { password: Uint8Array; key?: Buffer }[]);
+/** failNext: the next scrypt call fails instead of deriving. */
+const scryptControl = vi.hoisted(() => ({ failNext: false }));
 vi.mock('node:crypto', async (importOriginal) => {
   const real = await importOriginal<typeof NodeCrypto>();
   const scrypt = (password: Uint8Array, salt: Uint8Array, length: number, options: NodeCrypto.ScryptOptions, done: (error: Error | null, key: Buffer) => void) => {
     const entry: { password: Uint8Array; key?: Buffer } = { password };
     scryptLog.push(entry);
+    if (scryptControl.failNext) {
+      scryptControl.failNext = false;
+      entry.key = Buffer.alloc(0);
+      setImmediate(() => done(new Error('simulated: memory limit exceeded'), Buffer.alloc(0)));
+      return;
+    }
     real.scrypt(password, salt, length, options, (error, key) => {
       entry.key = key;
       done(error, key);
@@ -73,6 +81,8 @@ describe('prederiveKek then unwrapDataKey', () => {
       ['a doubled cost and a new salt', costlier, 'opens'],
       // Same salt, another N: the early key would not be this one's (GCM would refuse either way; the scrypt count tells).
       ['a doubled cost, the same salt', { ...costlier, salt: wrapped.salt }, 'Vault.Locked'],
+      ['another r, the same salt', { ...wrapped, r: 4 }, 'Vault.Locked'],
+      ['another p, the same salt', { ...wrapped, p: 2 }, 'Vault.Locked'],
     ];
     for (const [what, now, outcome] of cases) {
       scryptLog.length = 0;
@@ -102,7 +112,29 @@ describe('prederiveKek then unwrapDataKey', () => {
     await expect(unwrapDataKey({ ...wrapped, N: 3 }, encode(right))).rejects.toMatchObject({ code: 'Vault.Corrupt' });
   });
 
-  it('discardEarlyKek (the worker locking) and a second prederive wipe the one waiting', async () => {
+  it('an early derivation that failed is not the answer: the unwrap derives again', async () => {
+    scryptControl.failNext = true; // as when the memory for it runs out
+    prederiveKek(text, encode(right));
+    expect(await unwrapDataKey(JSON.parse(text), encode(right))).toEqual(dataKey);
+    expect(scryptLog).toHaveLength(2);
+  });
+
+  it('the key worker wipes it at its first request that is not an unlock', async () => {
+    const { KeyWorkerCore } = await import('../worker/worker-core.ts');
+    const core = new KeyWorkerCore();
+    const passphrase = encode(right);
+    prederiveKek(text, passphrase);
+    expect(await core.handle({ seq: 1, op: 'lock' })).toEqual({ seq: 1, ok: true, value: {} });
+    expect(zero(passphrase)).toBe(true);
+    const again = encode(right);
+    prederiveKek(text, again);
+    await core.handle({ seq: 2, op: 'newAccessKey', accessKeyId: 'LTAI1' }); // refused (locked), and still wipes it
+    expect(zero(again)).toBe(true);
+    await derivationsDone();
+    expect(scryptLog.map((e) => zero(e.key!))).toEqual([true, true]);
+  });
+
+  it('discardEarlyKek and a second prederive wipe the one waiting', async () => {
     const first = encode(right);
     prederiveKek(text, first);
     const second = encode(right);

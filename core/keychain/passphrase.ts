@@ -195,7 +195,6 @@ export function prederiveKek(wrappedText: string, passphrase: Uint8Array): void 
 function takeEarlyKek(passphrase: Uint8Array, salt: Uint8Array, N: number, r: number, p: number): Promise<Buffer> | undefined {
   const candidate = early;
   if (!candidate) return undefined;
-  early = undefined;
   const same =
     candidate.N === N &&
     candidate.r === r &&
@@ -203,13 +202,20 @@ function takeEarlyKek(passphrase: Uint8Array, salt: Uint8Array, N: number, r: nu
     timingSafeEqual(candidate.salt, salt) &&
     candidate.passphrase.length === passphrase.length &&
     timingSafeEqual(candidate.passphrase, passphrase);
+  if (!same) {
+    discardEarlyKek();
+    return undefined;
+  }
+  early = undefined;
   candidate.passphrase.fill(0);
-  if (same) return candidate.kek;
-  wipeWhenDone(candidate.kek);
-  return undefined;
+  return candidate.kek;
 }
 
-/** Wipes an early derivation nobody will take (a worker that is told to lock, say). */
+/**
+ * Wipes an early derivation nobody will take: the key worker calls it on any request but an
+ * unlock (worker-core.ts), so it lives only until the first request; one that gets none at all (its
+ * command failed before opening the vault) ends with the process.
+ */
 export function discardEarlyKek(): void {
   const candidate = early;
   early = undefined;
@@ -233,7 +239,9 @@ function wipeWhenDone(kek: Promise<Buffer>): void {
 export async function unwrapDataKey(wrapped: unknown, passphrase: Uint8Array): Promise<Uint8Array> {
   if (!(passphrase instanceof Uint8Array)) throw invalidParameter('Passphrase', 'must be bytes');
   const { N, r, p, salt, nonce, ciphertext } = parseWrapped(wrapped);
-  const kek = await (takeEarlyKek(passphrase, salt, N, r, p) ?? deriveKek(passphrase, salt, N, r, p));
+  const derive = () => deriveKek(passphrase, salt, N, r, p);
+  // An early derivation that failed (memory, say) is not the answer: derive again.
+  const kek = await (takeEarlyKek(passphrase, salt, N, r, p)?.catch(derive) ?? derive());
   let plain: Buffer | undefined;
   let tail: Buffer | undefined;
   try {

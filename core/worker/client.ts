@@ -1,9 +1,9 @@
 // Main-thread side of the key worker: numbers requests, matches responses, restarts the worker
 // if it dies (in-flight requests fail with a clear error; the new worker starts locked).
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { KmsError } from '../contract/errors.ts';
 import { isWorkerResponse, type OutgoingRequest, type WorkerOp, type WorkerResults } from './protocol.ts';
-import { KEY_WORKER_NAME, KEY_WORKER_URL, takePrestartedKeyWorker } from './prestart.ts';
+import { startKeyWorker, takePrestartedKeyWorker } from './prestart.ts';
 
 interface Pending {
   readonly op: WorkerOp;
@@ -51,7 +51,7 @@ export class KeyWorkerClient {
 
   private spawn(): Worker {
     // The one the command started early (prestart.ts), else a new one (a restart, tests, the app).
-    const worker = takePrestartedKeyWorker() ?? new Worker(KEY_WORKER_URL, { name: KEY_WORKER_NAME });
+    const worker = takePrestartedKeyWorker() ?? startKeyWorker();
     worker.unref();
     worker.on('message', (message: unknown) => this.onMessage(message));
     worker.on('error', () => {

@@ -5,8 +5,8 @@
 // node:worker_threads here: the CLI's entry imports this before any heavy module.
 import { Worker } from 'node:worker_threads';
 
-export const KEY_WORKER_URL = new URL('./key-worker.ts', import.meta.url);
-export const KEY_WORKER_NAME = 'deskkms-key-worker';
+const KEY_WORKER_URL = new URL('./key-worker.ts', import.meta.url);
+const KEY_WORKER_NAME = 'deskkms-key-worker';
 
 let early: { worker: Worker; exited: boolean } | undefined;
 
@@ -20,6 +20,16 @@ export interface Prederive {
   readonly passphrase: Uint8Array<ArrayBuffer>;
 }
 
+/** A new key worker thread (the one place that starts one), given `prederive` if any. */
+export function startKeyWorker(prederive?: Prederive): Worker {
+  if (!prederive) return new Worker(KEY_WORKER_URL, { name: KEY_WORKER_NAME });
+  return new Worker(KEY_WORKER_URL, {
+    name: KEY_WORKER_NAME,
+    workerData: { prederive: { wrapped: prederive.wrapped, passphrase: prederive.passphrase } },
+    transferList: [prederive.passphrase.buffer],
+  });
+}
+
 /**
  * Starts the key worker now, for the next KeyWorkerClient to take (returned too); none more while
  * one is waiting (then `prederive`'s passphrase is wiped, unused).
@@ -29,13 +39,7 @@ export function prestartKeyWorker(prederive?: Prederive): Worker {
     prederive?.passphrase.fill(0);
     return early.worker;
   }
-  const worker = prederive
-    ? new Worker(KEY_WORKER_URL, {
-        name: KEY_WORKER_NAME,
-        workerData: { prederive: { wrapped: prederive.wrapped, passphrase: prederive.passphrase } },
-        transferList: [prederive.passphrase.buffer],
-      })
-    : new Worker(KEY_WORKER_URL, { name: KEY_WORKER_NAME });
+  const worker = startKeyWorker(prederive);
   worker.unref();
   const started = { worker, exited: false };
   // Until it is taken: an error is the client's to see as an exit (a Worker's unhandled 'error'

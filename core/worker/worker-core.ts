@@ -43,6 +43,8 @@ export class KeyWorkerCore {
   }
 
   private async dispatch(req: WorkerRequest): Promise<WorkerResults[keyof WorkerResults]> {
+    // A key derived ahead (key-worker.ts) is for the unlock a command asks first: any other request wipes it.
+    if (req.op !== 'unlock') discardEarlyKek();
     switch (req.op) {
       case 'init':
         return this.init(req.vaultId, req.protection);
@@ -331,7 +333,6 @@ export class KeyWorkerCore {
     this.dataKey = undefined;
     this.pending?.key.fill(0);
     this.pending = undefined;
-    discardEarlyKek(); // a key derived ahead for an unlock that never came (key-worker.ts)
   }
 
   private requireDataKey(): Uint8Array {

@@ -3,6 +3,7 @@
 // when that command runs or prints its own help, so that the main help and an unknown-command
 // error start in about the time of Node itself.
 import type { Command } from './command.ts';
+import { BACKUP_VAULT_PASSPHRASE_FLAG } from './vault-flags.ts';
 
 export interface CommandEntry {
   readonly name: string;
@@ -18,11 +19,18 @@ export interface CommandEntry {
    */
   readonly opensVault?: true | 'unless-agent';
   /**
-   * The flag naming the file of that vault's passphrase, when not --passphrase-file: the worker
-   * started early derives its unlock key from that file (early-unlock.ts). `backup` reads the
-   * recovery passphrase from --passphrase-file and the vault's from --vault-passphrase-file.
+   * When not every subcommand unlocks the vault with --passphrase-file: the subcommands that do and
+   * the flag naming their vault passphrase file. The worker started early derives the unlock key
+   * from that file (early-unlock.ts). `backup create` reads the vault's from --vault-passphrase-file
+   * (its --passphrase-file is the recovery passphrase); verify and restore open no vault.
    */
-  readonly vaultPassphraseFlag?: string;
+  readonly earlyUnlock?: { readonly subcommands: readonly string[]; readonly flag: string };
+}
+
+/** The flag of the vault passphrase file the command `entry` run with `args` unlocks with; false: it unlocks none. */
+export function vaultPassphraseFlagOf(entry: CommandEntry, args: readonly string[]): string | false {
+  if (!entry.earlyUnlock) return 'passphrase-file';
+  return args[0] !== undefined && entry.earlyUnlock.subcommands.includes(args[0]) ? entry.earlyUnlock.flag : false;
 }
 
 export const COMMAND_INDEX: readonly CommandEntry[] = [
@@ -30,7 +38,7 @@ export const COMMAND_INDEX: readonly CommandEntry[] = [
   { name: 'status', summary: 'Show the vault path, key count, the protection in force, whether it unlocks, and its last backup', opensVault: true, load: async () => (await import('./commands/vault.ts')).statusCommand },
   { name: 'batch', summary: 'Run JSON Lines requests from stdin ({"Action": ..., params}); one response line each, in order', opensVault: true, load: async () => (await import('./commands/vault.ts')).batchCommand },
   { name: 'audit', summary: 'List the audit log (audit list), prove its chain and anchor intact (audit verify), or accept a broken one (audit acknowledge-break)', opensVault: true, load: async () => (await import('./commands/vault.ts')).auditCommand },
-  { name: 'backup', summary: 'Back up the vault to one file under a recovery passphrase or M-of-N recovery shares (create), prove a backup opens (verify), recreate a vault from one (restore)', opensVault: true, vaultPassphraseFlag: 'vault-passphrase-file', load: async () => (await import('./commands/backup.ts')).backupCommand },
+  { name: 'backup', summary: 'Back up the vault to one file under a recovery passphrase or M-of-N recovery shares (create), prove a backup opens (verify), recreate a vault from one (restore)', opensVault: true, earlyUnlock: { subcommands: ['create'], flag: BACKUP_VAULT_PASSPHRASE_FLAG }, load: async () => (await import('./commands/backup.ts')).backupCommand },
   { name: 'vault', summary: 'Change how the vault is protected: its passphrase (change-passphrase), keychain or passphrase (protect), a new data key (rotate-data-key)', opensVault: true, load: async () => (await import('./commands/protection.ts')).vaultCommand },
   { name: 'serve', summary: "Serve the vault's Actions over Alibaba Cloud KMS's OpenAPI (for the official SDKs)", opensVault: true, load: async () => (await import('./commands/serve.ts')).serveCommand },
   { name: 'agent', summary: 'Serve vault keys to ssh, git and DeskKMS commands as an ssh-agent (SSH_AUTH_SOCK); add, remove and list the keys it serves', opensVault: true, load: async () => (await import('./commands/agent.ts')).agentCommand },

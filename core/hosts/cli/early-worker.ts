@@ -19,13 +19,13 @@ type EarlyIO = { readonly cwd: string; readonly env: Readonly<Record<string, str
 
 /**
  * Starts the key worker for a command that will open the vault `argv` (or the environment) names,
- * whose passphrase file (if any) is given by `--${passphraseFlag}`.
+ * whose passphrase file (if any) is given by `--${passphraseFlag}` (false: it unlocks none).
  */
-export function prestartVaultWorker(io: EarlyIO, argv: readonly string[] = [], passphraseFlag?: string): void {
-  prestartKeyWorker(earlyUnlock(argv, io, passphraseFlag));
+export function prestartVaultWorker(io: EarlyIO, argv: readonly string[] = [], passphraseFlag: string | false = 'passphrase-file'): void {
+  prestartKeyWorker(passphraseFlag === false ? undefined : earlyUnlock(argv, io, passphraseFlag));
 }
 
 /** prestartVaultWorker, unless a DeskKMS agent will sign instead of the vault. */
-export function prestartUnlessAgent(io: EarlyIO, argv: readonly string[] = [], passphraseFlag?: string): void {
+export function prestartUnlessAgent(io: EarlyIO, argv: readonly string[] = [], passphraseFlag: string | false = 'passphrase-file'): void {
   if (!agentSocketPresent(io.env)) prestartVaultWorker(io, argv, passphraseFlag);
 }

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { KmsError } from '../../contract/errors.ts';
 import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, exitStatusOf, type CliIO, type Command, type FlagValues } from './command.ts';
-import { COMMAND_INDEX, findCommand, type CommandEntry } from './command-index.ts';
+import { COMMAND_INDEX, findCommand, vaultPassphraseFlagOf, type CommandEntry } from './command-index.ts';
 import { CLI_ACTION_NAMES, isCliActionName } from './action-examples.ts';
 import { closestName, didYouMean } from './suggest.ts';
 
@@ -108,8 +108,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   // Its key worker loads on the other core while this thread loads the command (~0.2 s sooner).
   if (entry.opensVault && !asksHelp) {
     const early = await import('./early-worker.ts');
-    if (entry.opensVault === 'unless-agent') early.prestartUnlessAgent(io, rest, entry.vaultPassphraseFlag);
-    else early.prestartVaultWorker(io, rest, entry.vaultPassphraseFlag);
+    const passphraseFlag = vaultPassphraseFlagOf(entry, rest);
+    if (entry.opensVault === 'unless-agent') early.prestartUnlessAgent(io, rest, passphraseFlag);
+    else early.prestartVaultWorker(io, rest, passphraseFlag);
   }
   const command = await entry.load();
   let values: FlagValues;

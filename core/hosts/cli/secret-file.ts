@@ -1,24 +1,46 @@
 // Reading a secret file (a passphrase file) into one buffer of our own, outside V8's heap. Apart
 // from vault-session.ts so that the early unlock (early-unlock.ts), which runs before the command's
 // modules load, reads the file exactly as the command does, with nothing heavier than node:fs.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { secretBytes } from '../../vault/secrets.ts';
 
 export const MAX_PASSPHRASE_FILE = 64 << 10;
 
 /**
  * The file's bytes in one buffer of our own, read straight into it (no intermediate copy; a pipe
- * such as <(pass show vault) grows it, wiping each buffer it leaves). null reads stdin (fd 0). The
- * caller wipes it. `regularFileOnly` refuses (ENOTREG, before reading a byte) anything but a regular
- * file: a pipe read ahead of the command would be empty when the command reads it.
+ * such as <(pass show vault) grows it, wiping each buffer it leaves). null reads stdin (fd 0). The caller wipes it.
  */
-export function readSecretFile(full: string | null, options: { regularFileOnly?: boolean } = {}): Uint8Array {
+export function readSecretFile(full: string | null): Uint8Array {
   const fd = full === null ? 0 : openSync(full, 'r');
+  try {
+    return readSecretFd(fd);
+  } finally {
+    if (fd !== 0) closeSync(fd);
+  }
+}
+
+/**
+ * `full` opened for reading if it is a regular file, else undefined (closed again, nothing read).
+ * Opened without waiting: a named pipe would otherwise wait for its writer.
+ */
+export function openRegularFile(full: string): number | undefined {
+  const fd = openSync(full, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (fstatSync(fd).isFile()) return fd;
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  closeSync(fd);
+  return undefined;
+}
+
+/** readSecretFile's reading of an open descriptor (which the caller closes). */
+export function readSecretFd(fd: number): Uint8Array {
   let bytes = new Uint8Array(0);
   try {
     const stats = fstatSync(fd);
     if (stats.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
-    if (options.regularFileOnly && !stats.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
     if (stats.size > MAX_PASSPHRASE_FILE) throw Object.assign(new Error('too large'), { code: 'E2BIG' });
     bytes = secretBytes(stats.isFile() ? stats.size + 1 : 256); // + 1: a file that grew is seen
     let length = 0;
@@ -37,8 +59,6 @@ export function readSecretFile(full: string | null, options: { regularFileOnly?:
   } catch (error) {
     bytes.fill(0);
     throw error;
-  } finally {
-    if (fd !== 0) closeSync(fd);
   }
 }
 

@@ -10,3 +10,15 @@ export const VAULT_FLAGS: Readonly<Record<string, FlagSpec>> = {
     description: 'passphrase of a passphrase-protected vault (default: $DESKKMS_PASSPHRASE_FILE); one trailing newline is ignored',
   },
 };
+
+/**
+ * The file of the vault's own passphrase: the value of its flag (--passphrase-file, and for backup
+ * --vault-passphrase-file), else $DESKKMS_PASSPHRASE_FILE. Every reader of it asks here, the early
+ * unlock (early-unlock.ts) included, so they cannot read different files.
+ */
+export function vaultPassphraseFile(flagValue: unknown, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  return typeof flagValue === 'string' ? flagValue : env.DESKKMS_PASSPHRASE_FILE;
+}
+
+/** backup's flag for the vault's passphrase (its --passphrase-file is the recovery passphrase). */
+export const BACKUP_VAULT_PASSPHRASE_FLAG = 'vault-passphrase-file';

@@ -10,6 +10,8 @@ import { claimStdin, describeFsError } from './inputs.ts';
 import { MAX_PASSPHRASE_FILE, readSecretFile } from './secret-file.ts';
 import { sweepDue } from '../../actions/key-rotation.ts';
 
+import { vaultPassphraseFile } from './vault-flags.ts';
+
 export { VAULT_FLAGS } from './vault-flags.ts';
 
 export function vaultDirOf(flags: FlagValues, io: CliIO): string {
@@ -26,7 +28,7 @@ function fileProblem(error: unknown): string {
  */
 export function passphraseOf(flags: FlagValues, io: CliIO): Promise<Uint8Array | undefined> {
   return Promise.resolve().then(() => {
-    const path = typeof flags['passphrase-file'] === 'string' ? flags['passphrase-file'] : io.env.DESKKMS_PASSPHRASE_FILE;
+    const path = vaultPassphraseFile(flags['passphrase-file'], io.env);
     return path ? readPassphraseFile('passphrase-file', path, io) : undefined;
   });
 }

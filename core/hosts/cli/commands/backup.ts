@@ -16,6 +16,7 @@ import { CLI_CALLER, callAction } from '../actions-cli.ts';
 import { describeFsError } from '../inputs.ts';
 import { errnoCode, fsyncPath } from '../../../vault/durable.ts';
 import { readPassphraseFile, vaultDirOf, withVault } from '../vault-session.ts';
+import { BACKUP_VAULT_PASSPHRASE_FLAG } from '../vault-flags.ts';
 import { writeFileAtomically } from '../output-file.ts';
 
 const MIN_SHARES = 2;
@@ -213,7 +214,7 @@ async function create(flags: FlagValues, io: CliIO): Promise<number> {
     }
   }
   // The vault's own passphrase: --vault-passphrase-file, else $DESKKMS_PASSPHRASE_FILE (--passphrase-file is the recovery one here).
-  const vaultFlags: FlagValues = { vault: flags.vault, 'passphrase-file': flags['vault-passphrase-file'] };
+  const vaultFlags: FlagValues = { vault: flags.vault, 'passphrase-file': flags[BACKUP_VAULT_PASSPHRASE_FLAG] };
   const answer = (await withVault(vaultFlags, io, (vault) => callAction(io, vault, 'CreateBackup', params))) as CreateBackupAnswer;
   const { Shares: mnemonics, ...shown } = answer;
   if (shareDir === undefined || mnemonics === undefined) {
@@ -334,7 +335,7 @@ export const backupCommand: Command = {
     '       deskkms backup restore --in FILE --vault DIR (--share F ... | --passphrase-file F) [--protection keychain|passphrase] [--new-passphrase-file F]',
   flags: {
     vault: { type: 'string', value: 'DIR', description: 'create: the vault to back up (default: $DESKKMS_VAULT, else the per-user data directory); restore: the new vault\'s directory (required)' },
-    'vault-passphrase-file': { type: 'string', value: 'FILE', description: 'create: passphrase of the vault itself when it is passphrase-protected (default: $DESKKMS_PASSPHRASE_FILE)' },
+    [BACKUP_VAULT_PASSPHRASE_FLAG]: { type: 'string', value: 'FILE', description: 'create: passphrase of the vault itself when it is passphrase-protected (default: $DESKKMS_PASSPHRASE_FILE)' },
     out: { type: 'string', value: 'FILE', description: 'create: the backup file to write' },
     in: { type: 'string', value: 'FILE', description: 'verify, restore: the backup file' },
     'passphrase-file': { type: 'string', value: 'FILE', description: 'the RECOVERY passphrase (create: the backup opens with it; at least 8 bytes; one trailing newline is ignored)' },

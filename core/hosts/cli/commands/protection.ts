@@ -9,6 +9,7 @@ import type { Vault } from '../../../vault/vault.ts';
 import { EXIT_OK, type CliIO, type Command, type FlagValues } from '../command.ts';
 import { callAction } from '../actions-cli.ts';
 import { VAULT_FLAGS, readPassphraseFile, withVault } from '../vault-session.ts';
+import { vaultPassphraseFile } from '../vault-flags.ts';
 
 /** The passphrase in --`flag`'s file, base64 for an Action's parameter; the buffer read is wiped. */
 function passphraseParam(flag: string, path: string, io: CliIO): string {
@@ -30,7 +31,7 @@ function currentPassphrase(vault: Vault, flags: FlagValues, io: CliIO): { Passph
     if (typeof flags['passphrase-file'] === 'string') throw invalidParameter('--passphrase-file', 'this vault is protected by the OS keychain, not a passphrase');
     return {};
   }
-  const path = typeof flags['passphrase-file'] === 'string' ? flags['passphrase-file'] : io.env.DESKKMS_PASSPHRASE_FILE;
+  const path = vaultPassphraseFile(flags['passphrase-file'], io.env);
   if (!path) throw missingParameter('--passphrase-file (the current passphrase of this vault)');
   return { Passphrase: passphraseParam('passphrase-file', path, io) };
 }
