@@ -13,19 +13,25 @@
 // Light on purpose: loaded before the command's own modules.
 import { prestartKeyWorker } from '../../worker/prestart.ts';
 import { agentSocketPresent } from '../agent/agent-socket.ts';
-import { earlyUnlock } from './early-unlock.ts';
+import { mayNamePassphraseFile } from './vault-flags.ts';
 
 type EarlyIO = { readonly cwd: string; readonly env: Readonly<Record<string, string | undefined>> };
 
 /**
  * Starts the key worker for a command that will open the vault `argv` (or the environment) names,
- * whose passphrase file (if any) is given by `--${passphraseFlag}` (false: it unlocks none).
+ * whose passphrase file (if any) is given by `--${passphraseFlag}` (false: it unlocks none). The
+ * early unlock's module loads only when a passphrase file may be named.
  */
-export function prestartVaultWorker(io: EarlyIO, argv: readonly string[] = [], passphraseFlag: string | false = 'passphrase-file'): void {
-  prestartKeyWorker(passphraseFlag === false ? undefined : earlyUnlock(argv, io, passphraseFlag));
+export async function prestartVaultWorker(io: EarlyIO, argv: readonly string[] = [], passphraseFlag: string | false = 'passphrase-file'): Promise<void> {
+  if (passphraseFlag === false || !mayNamePassphraseFile(argv, passphraseFlag, io.env)) {
+    prestartKeyWorker();
+    return;
+  }
+  const { earlyUnlock } = await import('./early-unlock.ts');
+  prestartKeyWorker(earlyUnlock(argv, io, passphraseFlag));
 }
 
 /** prestartVaultWorker, unless a DeskKMS agent will sign instead of the vault. */
-export function prestartUnlessAgent(io: EarlyIO, argv: readonly string[] = [], passphraseFlag: string | false = 'passphrase-file'): void {
-  if (!agentSocketPresent(io.env)) prestartVaultWorker(io, argv, passphraseFlag);
+export async function prestartUnlessAgent(io: EarlyIO, argv: readonly string[] = [], passphraseFlag: string | false = 'passphrase-file'): Promise<void> {
+  if (!agentSocketPresent(io.env)) await prestartVaultWorker(io, argv, passphraseFlag);
 }

@@ -10,6 +10,8 @@ import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, exitStatusOf, type CliIO, type Co
 import { COMMAND_INDEX, findCommand, vaultPassphraseFlagOf, type CommandEntry } from './command-index.ts';
 import { CLI_ACTION_NAMES, isCliActionName } from './action-examples.ts';
 import { closestName, didYouMean } from './suggest.ts';
+import { mayNamePassphraseFile } from './vault-flags.ts';
+import { prestartKeyWorker } from '../../worker/prestart.ts';
 
 export const VERSION = '0.1.0';
 
@@ -75,6 +77,21 @@ function flagProblem(error: unknown, known: readonly string[]): string {
   return unknown ? `${reason}${didYouMean(unknown[1]!, known)}` : reason;
 }
 
+/**
+ * Starts the key worker of a command that opens a vault, before its modules load: at once
+ * (prestart.ts, already loaded) unless a DeskKMS agent may sign instead or a passphrase file may
+ * be named, for which early-worker.ts decides (and hands the worker the unlock, early-unlock.ts).
+ */
+async function prestartFor(io: CliIO, args: readonly string[], opensVault: true | 'unless-agent', passphraseFlag: string | false): Promise<void> {
+  if (opensVault === true && (passphraseFlag === false || !mayNamePassphraseFile(args, passphraseFlag, io.env))) {
+    prestartKeyWorker();
+    return;
+  }
+  const early = await import('./early-worker.ts');
+  if (opensVault === 'unless-agent') await early.prestartUnlessAgent(io, args, passphraseFlag);
+  else await early.prestartVaultWorker(io, args, passphraseFlag);
+}
+
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -94,7 +111,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       io.stdout.write(actionHelp(name));
       return EXIT_OK;
     }
-    (await import('./early-worker.ts')).prestartVaultWorker(io, rest);
+    await prestartFor(io, rest, true, 'passphrase-file');
     const { runAction } = await import('./actions-cli.ts');
     return runAction(name, rest, io);
   }
@@ -107,10 +124,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   }
   // Its key worker loads on the other core while this thread loads the command (~0.2 s sooner).
   if (entry.opensVault && !asksHelp) {
-    const early = await import('./early-worker.ts');
-    const passphraseFlag = vaultPassphraseFlagOf(entry, rest);
-    if (entry.opensVault === 'unless-agent') early.prestartUnlessAgent(io, rest, passphraseFlag);
-    else early.prestartVaultWorker(io, rest, passphraseFlag);
+    await prestartFor(io, rest, entry.opensVault, vaultPassphraseFlagOf(entry, rest));
   }
   const command = await entry.load();
   let values: FlagValues;

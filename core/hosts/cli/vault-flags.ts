@@ -20,5 +20,14 @@ export function vaultPassphraseFile(flagValue: unknown, env: Readonly<Record<str
   return typeof flagValue === 'string' ? flagValue : env.DESKKMS_PASSPHRASE_FILE;
 }
 
+/**
+ * Whether a command run with `argv` may name a vault passphrase file (its --`flag` or the
+ * environment's): a cheap look, so that a keychain vault's command loads nothing of the early
+ * unlock (early-worker.ts) and starts its key worker at once.
+ */
+export function mayNamePassphraseFile(argv: readonly string[], flag: string, env: Readonly<Record<string, string | undefined>>): boolean {
+  return Boolean(env.DESKKMS_PASSPHRASE_FILE) || argv.some((arg) => arg === `--${flag}` || arg.startsWith(`--${flag}=`));
+}
+
 /** backup's flag for the vault's passphrase (its --passphrase-file is the recovery passphrase). */
 export const BACKUP_VAULT_PASSPHRASE_FLAG = 'vault-passphrase-file';

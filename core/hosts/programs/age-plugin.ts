@@ -40,7 +40,7 @@ class LazyVault {
 
   private async open(): Promise<{ vault: Vault; close: () => Promise<void> }> {
     // The key worker loads on the other core while this thread loads the vault's modules.
-    (await import('../cli/early-worker.ts')).prestartVaultWorker(this.io);
+    await (await import('../cli/early-worker.ts')).prestartVaultWorker(this.io);
     const { withVault } = await import('../cli/vault-session.ts');
     // withVault runs a callback: hold it open until close() releases it.
     let release!: () => void;

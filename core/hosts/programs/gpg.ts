@@ -216,7 +216,7 @@ export async function runGpgProgram(argv: readonly string[], io: GpgProgramIO): 
       );
     }
     // Its key worker loads on the other core while this thread loads the signing modules.
-    (await import('../cli/early-worker.ts')).prestartUnlessAgent(io);
+    await (await import('../cli/early-worker.ts')).prestartUnlessAgent(io);
     const m = await signingModules();
     const written = await m.withSigner({}, io, 'gpg', async (signer) => {
       // Not among the agent's keys: Agent.KeyNotAdded, and the vault is opened and searched instead.

@@ -349,8 +349,8 @@ async function runCall(call: Call, io: CliIO): Promise<Result> {
   // for those two only when no DeskKMS agent is there, for the others always.
   const throughSigner = call.method === 'publicKey' || call.method === 'signMessage';
   const early = await import('../cli/early-worker.ts');
-  if (throughSigner) early.prestartUnlessAgent(io);
-  else early.prestartVaultWorker(io);
+  if (throughSigner) await early.prestartUnlessAgent(io);
+  else await early.prestartVaultWorker(io);
   const side = await vaultSide();
   if (throughSigner) {
     return side.withSigner({}, io, CALLER, (signer) => {

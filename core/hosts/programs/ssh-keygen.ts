@@ -161,7 +161,7 @@ async function sign(args: ParsedArgs, io: CliIO): Promise<number> {
   const namespace = args.namespace;
   try {
     // Its key worker loads on the other core while this thread loads the signing modules.
-    (await import('../cli/early-worker.ts')).prestartUnlessAgent(io);
+    await (await import('../cli/early-worker.ts')).prestartUnlessAgent(io);
     const m = await signingModules();
     const namespaceOk = m.assertNamespace(namespace, '-n');
     const { spki, fingerprint } = await readKeyFile(m, resolve(io.cwd, keyFile));
