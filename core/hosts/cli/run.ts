@@ -10,8 +10,6 @@ import { EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, exitStatusOf, type CliIO, type Co
 import { COMMAND_INDEX, findCommand, vaultPassphraseFlagOf, type CommandEntry } from './command-index.ts';
 import { CLI_ACTION_NAMES, isCliActionName } from './action-examples.ts';
 import { closestName, didYouMean } from './suggest.ts';
-import { mayNamePassphraseFile } from './vault-flags.ts';
-import { prestartKeyWorker } from '../../worker/prestart.ts';
 
 export const VERSION = '0.1.0';
 
@@ -77,16 +75,8 @@ function flagProblem(error: unknown, known: readonly string[]): string {
   return unknown ? `${reason}${didYouMean(unknown[1]!, known)}` : reason;
 }
 
-/**
- * Starts the key worker of a command that opens a vault, before its modules load: at once
- * (prestart.ts, already loaded) unless a DeskKMS agent may sign instead or a passphrase file may
- * be named, for which early-worker.ts decides (and hands the worker the unlock, early-unlock.ts).
- */
+/** Starts the key worker of a command that opens a vault, before its modules load (early-worker.ts). */
 async function prestartFor(io: CliIO, args: readonly string[], opensVault: true | 'unless-agent', passphraseFlag: string | false): Promise<void> {
-  if (opensVault === true && (passphraseFlag === false || !mayNamePassphraseFile(args, passphraseFlag, io.env))) {
-    prestartKeyWorker();
-    return;
-  }
   const early = await import('./early-worker.ts');
   if (opensVault === 'unless-agent') await early.prestartUnlessAgent(io, args, passphraseFlag);
   else await early.prestartVaultWorker(io, args, passphraseFlag);
