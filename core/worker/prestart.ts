@@ -22,11 +22,9 @@ export interface Prederive {
 
 /** A new key worker thread (the one place that starts one), given `prederive` if any. */
 export function startKeyWorker(prederive?: Prederive): Worker {
-  if (!prederive) return new Worker(KEY_WORKER_URL, { name: KEY_WORKER_NAME });
   return new Worker(KEY_WORKER_URL, {
     name: KEY_WORKER_NAME,
-    workerData: { prederive: { wrapped: prederive.wrapped, passphrase: prederive.passphrase } },
-    transferList: [prederive.passphrase.buffer],
+    ...(prederive && { workerData: { prederive: { wrapped: prederive.wrapped, passphrase: prederive.passphrase } }, transferList: [prederive.passphrase.buffer] }),
   });
 }
 

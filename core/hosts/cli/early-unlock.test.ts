@@ -39,6 +39,8 @@ let dir: string;
 let vaultDir: string;
 let passFile: string;
 let header: string;
+/** One letter off the vault's passphrase. */
+let wrongFile: string;
 
 /** The vault directory's files right after the vault closed, before anything else opened it. */
 let filesAtRest: string[];
@@ -54,6 +56,8 @@ beforeAll(async () => {
   passFile = join(dir, 'pass');
   writeFileSync(passFile, `${PASSPHRASE}\r\n`);
   writeFileSync(join(dir, 'recovery'), 'a recovery passphrase, not the vault\'s\n');
+  wrongFile = join(dir, 'wrong');
+  writeFileSync(wrongFile, 'correct horse battery stapLe\n');
   expect(header).toContain('"kdf":"scrypt"');
 });
 
@@ -101,18 +105,20 @@ describe('earlyUnlock', () => {
       ['a path under /proc (this file, by its descriptor: some systems share the offset of /dev/fd/N)', ['--vault', vaultDir, '--passphrase-file', `/proc/self/fd/${passFd}`], {}],
     ];
     for (const [what, argv, env] of cases) expect(earlyUnlock(argv, { cwd: dir, env }), what).toBeUndefined();
-    // A named pipe (what <(pass show vault) gives is one too) is not opened: that would wait for its
-    // writer, so it is tried in a child process that a timeout ends.
-    const script = `const { earlyUnlock } = await import(${JSON.stringify(new URL('./early-unlock.ts', import.meta.url).href)});
-console.log(String(earlyUnlock(${JSON.stringify(['--vault', vaultDir, '--passphrase-file', fifo])}, { cwd: '/', env: {} })));`;
-    writeFileSync(join(dir, 'fifo.mjs'), script);
-    const child = spawnSync(process.execPath, [join(dir, 'fifo.mjs')], { encoding: 'utf8', timeout: 30_000 });
-    expect(child.error).toBeUndefined();
-    expect(child.stdout).toBe('undefined\n');
-    // /dev/stdin redirected from the very passphrase file, a regular file: not read ahead either.
-    writeFileSync(join(dir, 'stdin.mjs'), script.replace(JSON.stringify(fifo), JSON.stringify('/dev/stdin')));
-    const fromStdin = spawnSync(process.execPath, [join(dir, 'stdin.mjs')], { encoding: 'utf8', timeout: 30_000, stdio: [passFd, 'pipe', 'pipe'] });
-    expect(fromStdin.stdout).toBe('undefined\n');
+    // In a child process that a timeout ends: a named pipe (what <(pass show vault) gives is one too)
+    // is not opened, which would wait for its writer; nor /dev/stdin redirected from the very
+    // passphrase file, a regular file.
+    const script = join(dir, 'early-unlock-child.mjs');
+    writeFileSync(
+      script,
+      `const { earlyUnlock } = await import(${JSON.stringify(new URL('./early-unlock.ts', import.meta.url).href)});
+console.log(String(earlyUnlock(['--vault', process.argv[2], '--passphrase-file', process.argv[3]], { cwd: '/', env: {} })));`,
+    );
+    for (const [file, stdin] of [[fifo, 'ignore'], ['/dev/stdin', passFd]] as const) {
+      const child = spawnSync(process.execPath, [script, vaultDir, file], { encoding: 'utf8', timeout: 30_000, stdio: [stdin, 'pipe', 'pipe'] });
+      expect(child.error, file).toBeUndefined();
+      expect(child.stdout, file).toBe('undefined\n');
+    }
     closeSync(passFd);
     // The read-only connection created no -wal or -shm file (the vault's own open sets their modes).
     expect(readdirSync(vaultDir).sort()).toEqual(filesAtRest);
@@ -206,8 +212,6 @@ await vault.close();
 console.log(outcome.ok ? 'opened' : outcome.error.Code);
 `,
     );
-    const wrongFile = join(dir, 'wrong-early');
-    writeFileSync(wrongFile, 'correct horse battery stapLe\n');
     const run = (earlyFile: string) => {
       const child = spawnSync(process.execPath, ['--import', hook, script, vaultDir, earlyFile, PASSPHRASE], { encoding: 'utf8', timeout: 60_000 });
       return { stdout: child.stdout, scrypt: child.stderr.split('\n').filter((line) => line.startsWith('scrypt')) };
@@ -221,8 +225,6 @@ console.log(outcome.ok ? 'opened' : outcome.error.Code);
   });
 
   it('a passphrase the command does not unlock with never opens the vault, nor keeps the right one out', async () => {
-    const wrongFile = join(dir, 'wrong');
-    writeFileSync(wrongFile, 'correct horse battery stapLe\n');
     prestartKeyWorker(earlyUnlock(['--vault', vaultDir, '--passphrase-file', passFile], noEnv));
     expect(await ask(Vault.open(vaultDir, { passphrase: Buffer.from('correct horse battery stapLe') }))).toMatchObject({ ok: false, error: { Code: 'Vault.Locked' } });
     prestartKeyWorker(earlyUnlock(['--vault', vaultDir, '--passphrase-file', wrongFile], noEnv));

@@ -25,14 +25,13 @@ export function readSecretFile(full: string | null): Uint8Array {
  */
 export function openRegularFile(full: string): number | undefined {
   const fd = openSync(full, constants.O_RDONLY | constants.O_NONBLOCK);
+  let regular = false;
   try {
-    if (fstatSync(fd).isFile()) return fd;
-  } catch (error) {
-    closeSync(fd);
-    throw error;
+    regular = fstatSync(fd).isFile();
+  } finally {
+    if (!regular) closeSync(fd);
   }
-  closeSync(fd);
-  return undefined;
+  return regular ? fd : undefined;
 }
 
 /** readSecretFile's reading of an open descriptor (which the caller closes). */

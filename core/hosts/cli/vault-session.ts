@@ -8,9 +8,8 @@ import { Vault } from '../../vault/vault.ts';
 import { raisedByVault, refusedCall, type CliIO, type FlagValues } from './command.ts';
 import { claimStdin, describeFsError } from './inputs.ts';
 import { MAX_PASSPHRASE_FILE, readSecretFile } from './secret-file.ts';
-import { sweepDue } from '../../actions/key-rotation.ts';
-
 import { vaultPassphraseFile } from './vault-flags.ts';
+import { sweepDue } from '../../actions/key-rotation.ts';
 
 export { VAULT_FLAGS } from './vault-flags.ts';
 
